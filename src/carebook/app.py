@@ -1,0 +1,118 @@
+"""The ASGI application: POST /graphql, GraphiQL on GET /graphql, GET /healthz."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+from strawberry.http.temporal_response import TemporalResponse
+
+from carebook.auth.passwords import Passwords
+from carebook.auth.service import actor_from_api_key, actor_from_session_token
+from carebook.config import Settings
+from carebook.db.engine import Database, create_database
+from carebook.graphql.context import Context
+from carebook.graphql.schema import build_schema
+
+logger = logging.getLogger("carebook")
+
+
+class CarebookGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI view with Carebook's context: who is calling."""
+
+    def __init__(self, settings: Settings, database: Database, passwords: Passwords) -> None:
+        super().__init__(
+            build_schema(production=settings.production),
+            graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
+        )
+        self.settings = settings
+        self.database = database
+        self.passwords = passwords
+
+    async def get_context(
+        self, request: Request | Any, response: Response | TemporalResponse | Any
+    ) -> Context:
+        context = Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            settings=self.settings,
+            database=self.database,
+            passwords=self.passwords,
+        )
+        await _authenticate(context, request)
+        return context
+
+
+def _credentials(request: Request) -> tuple[str, str] | None:
+    """("api_key" | "bearer", secret) from the Authorization header, as Healthie sends them."""
+    header = request.headers.get("authorization", "").strip()
+    if not header:
+        return None
+    scheme, _, secret = header.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() == "basic" and secret:
+        return "api_key", secret
+    if scheme.lower() == "bearer" and secret:
+        return "bearer", secret
+    return "invalid", ""
+
+
+async def _authenticate(context: Context, request: Request) -> None:
+    """Set the context's actor from the request's credentials, if any."""
+    credentials = _credentials(request)
+    if credentials is None:
+        return
+    kind, secret = credentials
+    # API keys are sent as "Basic <key>" with "AuthorizationSource: API"; a Basic header
+    # without it is not an API key.
+    is_api = kind == "api_key" and request.headers.get("authorizationsource", "").upper() == "API"
+    if is_api:
+        context.actor = await context.read(lambda s: actor_from_api_key(s, secret))
+    elif kind == "bearer":
+        context.actor = await context.read(lambda s: actor_from_session_token(s, secret))
+    context.credentials_rejected = context.actor is None
+    # End the look-up's read transaction so resolvers start from a fresh snapshot.
+    await context.end_read_transaction()
+
+
+def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+    """Build the application. ``database`` may be passed in by tests to share an engine."""
+    db = database or create_database(settings)
+    passwords = Passwords(settings)
+    graphql_app = CarebookGraphQL(settings, db, passwords)
+
+    async def healthz(_: Request) -> Response:
+        try:
+            async with db.read_sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:  # the check's whole point is to turn any failure into a 503
+            logger.exception("health check failed")
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            await db.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def app_from_environment() -> Starlette:
+    """Factory used by ``carebook serve --workers N``: settings from CAREBOOK_* variables."""
+    return create_app(Settings())

@@ -1,0 +1,25 @@
+"""Row-level visibility: the one place that decides which users an actor may see.
+
+Every query of user rows goes through :func:`visible_users`, so no resolver or service can forget
+authorization. Another organization's records answer exactly like missing ones.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+
+from carebook.auth.actor import Actor
+from carebook.users.models import Role, User
+
+
+def visible_users(actor: Actor) -> Select[User]:
+    """A SELECT of the users ``actor`` may read."""
+    query = select(User)
+    if actor.is_patient:
+        return query.where(User.id == actor.user_id)
+    return query.where(User.organization_id == actor.organization_id)
+
+
+def visible_patients(actor: Actor) -> Select[User]:
+    """A SELECT of the patients ``actor`` may read."""
+    return visible_users(actor).where(User.role == Role.PATIENT)

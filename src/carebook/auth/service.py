@@ -1,0 +1,138 @@
+"""Credentials: resolving the caller, signing in and out, and issuing API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.auth.models import ApiKey, SessionToken
+from carebook.auth.passwords import Passwords
+from carebook.auth.tokens import digest, new_secret
+from carebook.db.base import utcnow
+from carebook.errors import Invalid
+from carebook.users.models import Role, User
+from carebook.users.validation import email_key
+
+SIGN_IN_FAILED = "Invalid email or password"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued secret (shown once) and the user it belongs to."""
+
+    user: User
+    token: str
+
+
+def _actor_for(
+    user: User, *, session_token_id: int | None = None, api_key_id: int | None = None
+) -> Actor:
+    return Actor(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        role=Role(user.role),
+        session_token_id=session_token_id,
+        api_key_id=api_key_id,
+    )
+
+
+async def actor_from_api_key(session: AsyncSession, key: str) -> Actor | None:
+    """The provider/staff user an unrevoked API key belongs to, or None."""
+    query = (
+        select(User, ApiKey.id)
+        .join(ApiKey, ApiKey.user_id == User.id)
+        .where(ApiKey.key_digest == digest(key), ApiKey.revoked_at.is_(None), User.active)
+    )
+    row = (await session.execute(query)).first()
+    if row is None or row[0].is_patient:
+        return None
+    return _actor_for(row[0], api_key_id=row[1])
+
+
+async def actor_from_session_token(session: AsyncSession, token: str) -> Actor | None:
+    """The user of an unexpired, unrevoked session token, or None."""
+    query = (
+        select(User, SessionToken.id)
+        .join(SessionToken, SessionToken.user_id == User.id)
+        .where(
+            SessionToken.token_digest == digest(token),
+            SessionToken.revoked_at.is_(None),
+            SessionToken.expires_at > utcnow(),
+            User.active,
+        )
+    )
+    row = (await session.execute(query)).first()
+    return _actor_for(row[0], session_token_id=row[1]) if row is not None else None
+
+
+async def create_api_key(session: AsyncSession, *, user: User) -> str:
+    """A new API key for a provider/staff user; only its digest is stored."""
+    if user.is_patient:
+        raise Invalid.field(None, "Only providers and staff members can have API keys")
+    key = new_secret()
+    session.add(ApiKey(user_id=user.id, key_digest=digest(key)))
+    await session.flush()
+    return key
+
+
+async def issue_session_token(session: AsyncSession, *, user: User, ttl: timedelta) -> str:
+    """A new bearer token for ``user`` that expires after ``ttl``."""
+    token = new_secret()
+    session.add(
+        SessionToken(user_id=user.id, token_digest=digest(token), expires_at=utcnow() + ttl)
+    )
+    await session.flush()
+    return token
+
+
+async def sign_in(
+    session: AsyncSession,
+    *,
+    passwords: Passwords,
+    email: str | None,
+    password: str | None,
+    ttl: timedelta,
+) -> IssuedToken:
+    """Check an email and password and issue a session token.
+
+    The answer is the same whether the email is unknown or the password is wrong, and a password
+    hash is verified either way, so neither the message nor the timing tells them apart.
+    """
+    key = email_key(email)
+    candidates = []
+    if key:
+        query = select(User).where(User.email_key == key, User.active).order_by(User.id).limit(5)
+        candidates = list((await session.execute(query)).scalars())
+    if not candidates:
+        passwords.verify(None, password or "")
+    for user in candidates:
+        if passwords.verify(user.password_hash, password or ""):
+            token = await issue_session_token(session, user=user, ttl=ttl)
+            return IssuedToken(user=user, token=token)
+    raise Invalid.field(None, SIGN_IN_FAILED)
+
+
+async def sign_out(session: AsyncSession, *, actor: Actor) -> None:
+    """Revoke the session token the actor called with (API keys are not revoked here)."""
+    if actor.session_token_id is None:
+        raise Invalid.field(None, "Only a session token signed in with signIn can be signed out")
+    await revoke_credential(session, actor=actor)
+
+
+async def revoke_credential(session: AsyncSession, *, actor: Actor) -> None:
+    """Revoke whichever credential the actor called with: session token or API key."""
+    now = utcnow()
+    if actor.session_token_id is not None:
+        await session.execute(
+            update(SessionToken)
+            .where(SessionToken.id == actor.session_token_id)
+            .values(revoked_at=now)
+        )
+    if actor.api_key_id is not None:
+        await session.execute(
+            update(ApiKey).where(ApiKey.id == actor.api_key_id).values(revoked_at=now)
+        )

@@ -1,0 +1,1 @@
+"""The ``carebook`` command line."""

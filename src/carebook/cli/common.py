@@ -1,0 +1,36 @@
+"""Helpers shared by the commands: settings, and running async code against the database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.config import Settings
+from carebook.db.engine import create_database
+
+T = TypeVar("T")
+
+
+def load_settings(database_url: str | None = None) -> Settings:
+    """Settings from the environment, with a command-line database URL taking precedence."""
+    settings = Settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return settings
+
+
+def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed write transaction and return its result."""
+
+    async def run() -> T:
+        database = create_database(settings)
+        try:
+            async with database.write_sessions() as session, session.begin():
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())

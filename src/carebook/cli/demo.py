@@ -1,0 +1,83 @@
+"""``carebook demo``: a demo practice to try the API with."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import typer
+from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook import builders
+from carebook.auth.passwords import Passwords
+from carebook.cli.common import in_transaction, load_settings
+from carebook.db.migrate import upgrade
+from carebook.organizations.service import NewProvider
+from carebook.users.models import Role
+
+DEMO_PASSWORD = "demo clinic rocks 2026"  # noqa: S105 - printed on purpose
+
+
+def demo(
+    patients: int = typer.Option(40, help="How many patients to create."),
+    database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
+) -> None:
+    """Fill the database with a demo practice and print an API key to try the API with."""
+    settings = load_settings(database_url)
+    upgrade(settings.database_url)
+    passwords = Passwords(settings)
+
+    async def work(session: AsyncSession) -> NewProvider:
+        return await _fill(session, passwords, patients)
+
+    created = in_transaction(settings, work)
+    console = Console()
+    console.print(f"Demo practice ready (organization {created.organization_id}).")
+    console.print(f"Provider sign-in: demo.provider@example.com / {DEMO_PASSWORD}")
+    console.print(f"API key: [bold]{created.api_key}[/]")
+
+
+def _ascii(text: str) -> str:
+    """Drop accents (José -> Jose) so demo emails are plain ASCII."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewProvider:
+    lead = await builders.provider(
+        session,
+        passwords,
+        email="demo.provider@example.com",
+        first_name="Dana",
+        last_name="Reyes",
+        password=DEMO_PASSWORD,
+    )
+    await builders.provider(
+        session,
+        passwords,
+        email=f"demo.staff.{lead.organization_id}@example.com",
+        organization_id=lead.organization_id,
+        role=Role.STAFF,
+        first_name="Sam",
+        last_name="Lee",
+    )
+    actor = builders.actor_of(lead)
+    groups = [
+        await builders.group(session, organization_id=lead.organization_id, name=name)
+        for name in ("Discovery Patients", "Weight Management", "Diabetes Program")
+    ]
+    for index in range(count):
+        first = builders.FIRST_NAMES[index % len(builders.FIRST_NAMES)]
+        last = builders.LAST_NAMES[(index * 7) % len(builders.LAST_NAMES)]
+        email = _ascii(f"{first}.{last}.{index}@example.com").lower().replace("'", "")
+        await builders.patient(
+            session,
+            passwords,
+            actor=actor,
+            first_name=first,
+            last_name=last,
+            email=email,
+            dob=f"{1950 + index % 60}-{1 + index % 12:02d}-{1 + index % 28:02d}",
+            phone_number=f"555-444-{2000 + index:04d}",
+            user_group_id=str(groups[index % 3].id),
+        )
+    return lead

@@ -1,0 +1,21 @@
+"""``carebook``: serve, db upgrade, provider create, demo, outbox."""
+
+from __future__ import annotations
+
+import typer
+
+from carebook.cli import db, demo, outbox, provider, serve
+
+# Tracebacks never show local variables: they may hold secrets or patient data.
+app = typer.Typer(
+    help="Carebook: patient management with a Healthie-compatible GraphQL API.",
+    pretty_exceptions_show_locals=False,
+)
+app.command("serve")(serve.serve)
+app.add_typer(db.app, name="db")
+app.add_typer(provider.app, name="provider")
+app.command("demo")(demo.demo)
+app.command("outbox")(outbox.outbox)
+
+if __name__ == "__main__":
+    app()

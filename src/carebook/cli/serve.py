@@ -1,0 +1,41 @@
+"""``carebook serve``."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+import uvicorn
+
+from carebook.app import create_app
+from carebook.cli.common import load_settings
+from carebook.db.migrate import upgrade
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
+    workers: int = typer.Option(1, help="Worker processes (see README, production)."),
+    migrate: bool = typer.Option(True, help="Apply migrations before serving."),
+) -> None:
+    """Run the API server (migrating the database first)."""
+    settings = load_settings(database_url)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if migrate:
+        upgrade(settings.database_url)
+    if workers > 1:
+        # Each worker builds its own app (and engine) from the same environment.
+        import os
+
+        os.environ["CAREBOOK_DATABASE_URL"] = settings.database_url
+        uvicorn.run(
+            "carebook.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=False,
+        )
+        return
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)

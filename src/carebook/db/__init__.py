@@ -1,0 +1,1 @@
+"""Persistence: engine, base model, portable column types, migrations."""

@@ -1,0 +1,1 @@
+"""The GraphQL API: Healthie's names over Carebook's services."""

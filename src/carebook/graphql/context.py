@@ -1,0 +1,62 @@
+"""The per-request context: who is calling, sessions, DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+
+from carebook.auth.actor import Actor
+from carebook.auth.passwords import Passwords
+from carebook.config import Settings
+from carebook.db.engine import Database
+
+T = TypeVar("T")
+
+
+@dataclass
+class Context:
+    """What every resolver can reach through ``info.context``."""
+
+    request: Request | None
+    response: Response | None
+    settings: Settings
+    database: Database
+    passwords: Passwords
+    actor: Actor | None = None
+    # Set when credentials were sent but are invalid, expired or revoked.
+    credentials_rejected: bool = False
+    _read_session: AsyncSession | None = field(default=None, repr=False)
+    # Sibling fields resolve concurrently, but a session runs one statement at a time.
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work`` on the request's read session (opened on first use), one at a time."""
+        async with self._lock:
+            if self._read_session is None:
+                self._read_session = self.database.read_sessions()
+            return await work(self._read_session)
+
+    async def end_read_transaction(self) -> None:
+        """Close the read session so later reads see what a mutation has just committed."""
+        async with self._lock:
+            if self._read_session is not None:
+                await self._read_session.close()
+                self._read_session = None
+
+    async def close(self) -> None:
+        """Release the connection at the end of the request."""
+        await self.end_read_transaction()
+
+    @cached_property
+    def loaders(self) -> Any:
+        """The request's DataLoaders, built on first use (import here avoids a cycle)."""
+        from carebook.graphql.loaders import Loaders
+
+        return Loaders(self)

@@ -1,0 +1,80 @@
+"""GraphQL errors with codes, and the extension that shapes every error a client sees.
+
+- Errors raised on purpose carry ``extensions.code`` (UNAUTHENTICATED, FORBIDDEN, ...).
+- Malformed documents get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED.
+- Anything else is a fault: it is logged with a request id (and no variables, so no patient
+  data) and the client gets only the id.
+- In production mode "Did you mean ...?" hints are removed so the schema is not enumerable.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+import uuid
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+logger = logging.getLogger("carebook.graphql")
+
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = "FORBIDDEN"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL = "INTERNAL_SERVER_ERROR"
+_HINT = re.compile(r"\s*Did you mean .*?\?", re.DOTALL)
+
+
+class CodedError(GraphQLError):
+    """An expected GraphQL error with a machine-readable code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message, extensions={"code": code})
+
+
+class ErrorShaping(SchemaExtension):
+    """Gives every error a code and hides internals (see module docstring)."""
+
+    def __init__(self, *, production: bool = False) -> None:
+        self.production = production
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result and result.errors:
+            result.errors = [self._shape(error) for error in result.errors]
+        errors = self.execution_context.pre_execution_errors
+        if errors:
+            self.execution_context.pre_execution_errors = [self._shape(e) for e in errors]
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(error, CodedError) or isinstance(original, CodedError):
+            return error
+        if original is None:
+            return self._document_error(error)
+        request_id = uuid.uuid4().hex
+        # Only the exception's type and stack frames: its message may quote SQL parameters,
+        # that is patient data, which never goes into logs.
+        logger.error(
+            "internal error %s in %s: %s\n%s",
+            request_id,
+            ".".join(str(p) for p in error.path or []),
+            type(original).__name__,
+            "".join(traceback.format_tb(original.__traceback__)),
+        )
+        return GraphQLError(
+            f"Internal server error (request id {request_id})",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": INTERNAL, "request_id": request_id},
+        )
+
+    def _document_error(self, error: GraphQLError) -> GraphQLError:
+        if error.extensions and "code" in error.extensions:
+            return error
+        message = _HINT.sub("", error.message) if self.production else error.message
+        code = "GRAPHQL_PARSE_FAILED" if "Syntax Error" in message else "GRAPHQL_VALIDATION_FAILED"
+        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})

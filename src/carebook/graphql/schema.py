@@ -1,0 +1,82 @@
+"""The schema: every domain's root fields merged into Query and Mutation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from carebook.graphql.auth.mutations import AuthMutations
+from carebook.graphql.context import Context
+from carebook.graphql.errors import ErrorShaping
+from carebook.graphql.users.mutations import UserMutations
+from carebook.graphql.users.queries import UserQueries
+
+
+@strawberry.type(description="The root of every read.")
+class Query(UserQueries):
+    """Root query fields."""
+
+
+@strawberry.type(description="The root of every write.")
+class Mutation(UserMutations, AuthMutations):
+    """Root mutation fields."""
+
+
+logger = logging.getLogger("carebook.graphql")
+
+
+class CarebookSchema(strawberry.Schema):
+    """Strawberry's schema without its default error logging.
+
+    The default logs every error with its exception text, which can hold patient data;
+    :class:`ErrorShaping` logs internal errors itself, with a request id and no values.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+class CloseSessions(SchemaExtension):
+    """Return the request's read connection to the pool as soon as the operation ends."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            context = self.execution_context.context
+            if isinstance(context, Context):
+                try:
+                    await context.close()
+                except Exception:  # never let cleanup replace the operation's answer
+                    logger.exception("closing the request's session failed")
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """The schema with the request pipeline's extensions.
+
+    Parsing and validation are cached: clients send the same documents again and again, and
+    these two steps cost more than executing a simple query.
+    """
+    extensions: list[Any] = [
+        CloseSessions,
+        lambda: ErrorShaping(production=production),
+        # Strawberry keeps these caches at module level, so a fresh instance per request still
+        # reuses every earlier parse and validation.
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+    ]
+    return CarebookSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(auto_camel_case=False),
+        extensions=extensions,
+    )

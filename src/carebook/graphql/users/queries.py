@@ -1,0 +1,53 @@
+"""Root query fields of the patient record: user, currentUser."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.errors import Invalid
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.permissions import IsAuthenticated
+from carebook.graphql.users.types import User
+from carebook.users import queries
+from carebook.users.validation import parse_id
+
+
+@strawberry.type
+class UserQueries:
+    """Reading one user."""
+
+    @strawberry.field(
+        description="Fetch a user by id. A user the caller may not see answers like a missing "
+        "one (null). clear_notifs is accepted; notifications arrive in a later release.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def user(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID | None = None,
+        or_current_user: bool | None = False,
+        clear_notifs: bool | None = True,
+    ) -> User | None:
+        actor = require_actor(info)
+        try:
+            user_id = parse_id(id, "id")
+        except Invalid:  # a malformed id answers like a missing user
+            user_id = None
+        if user_id is None and or_current_user:
+            user_id = actor.user_id
+        if user_id is None:
+            return None
+        row = await info.context.read(lambda s: queries.get_visible_user(s, actor, user_id))
+        if row is None and or_current_user:
+            row = await info.context.read(
+                lambda s: queries.get_visible_user(s, actor, actor.user_id)
+            )
+        return User(row=row) if row is not None else None
+
+    @strawberry.field(description="Fetch the current user.", permission_classes=[IsAuthenticated])
+    async def currentUser(self, info: Info[Context, None]) -> User | None:
+        actor = require_actor(info)
+        row = await info.context.read(lambda s: queries.get_visible_user(s, actor, actor.user_id))
+        return User(row=row) if row is not None else None

@@ -1,0 +1,1 @@
+"""Email: the transactional outbox (delivery after commit comes with the SMTP worker)."""

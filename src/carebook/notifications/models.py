@@ -1,0 +1,46 @@
+"""The outbox: emails written in the same transaction as the change that causes them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carebook.db.base import Base, utcnow
+from carebook.db.types import UTCDateTime
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where a message is in its delivery."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class EmailKind(enum.StrEnum):
+    """Which template a message uses."""
+
+    WELCOME = "welcome"
+    INTAKE_REMINDER = "intake_forms_reminder"
+    FORM_REQUEST_REMINDER = "form_request_reminder"
+
+
+class OutboxMessage(Base):
+    """One email to deliver. Holds references, not rendered patient data."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    recipient_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Extra template parameters as JSON text (e.g. a form request id), never names or emails.
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -1,0 +1,1 @@
+"""Organizations: the practice that owns providers, staff and patients."""

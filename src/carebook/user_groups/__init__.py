@@ -1,0 +1,1 @@
+"""User groups: how a practice organizes its patients (one group per patient)."""

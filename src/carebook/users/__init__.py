@@ -1,0 +1,1 @@
+"""Users: providers, staff members and patients (Healthie's User object)."""

@@ -1,0 +1,180 @@
+"""Applying a set of provided input fields to a user row, with every rule checked.
+
+Shared by createClient, updateClient, updateUser and signUp so a field has one rule everywhere.
+All problems are collected and raised together, before anything is flushed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.auth.passwords import Passwords
+from carebook.db.base import utcnow
+from carebook.errors import FieldMessage, Invalid
+from carebook.users import queries
+from carebook.users import validation as v
+from carebook.users.models import User
+
+TEXT_FIELDS = (
+    "additional_record_identifier",
+    "legal_name",
+    "preferred_name",
+    "pronouns",
+    "gender",
+    "gender_identity",
+    "sex",
+)
+NAME_FIELDS = ("first_name", "last_name")
+
+
+@dataclass
+class ChangeContext:
+    """What the field rules need besides the value."""
+
+    session: AsyncSession
+    organization_id: int
+    passwords: Passwords
+    actor: Actor | None = None
+
+
+Handler = Callable[[ChangeContext, User, Any], Awaitable[None]]
+
+
+async def _names(field: str, ctx: ChangeContext, user: User, value: Any) -> None:
+    setattr(user, field, v.clean_name(field, value, required=True))
+
+
+async def _text(field: str, ctx: ChangeContext, user: User, value: Any) -> None:
+    setattr(user, field, v.clean_text(field, value))
+
+
+async def _email(ctx: ChangeContext, user: User, value: Any) -> None:
+    if user.skipped_email and not (value or "").strip():
+        user.email, user.email_key = None, None
+        return
+    email = v.clean_email(value)
+    key = v.email_key(email)
+    assert key is not None
+    taken = await (
+        queries.patient_email_taken(ctx.session, ctx.organization_id, key, user.id)
+        if user.is_patient
+        else queries.staff_email_taken(ctx.session, key, user.id)
+    )
+    if taken:
+        raise Invalid.field("email", "Email has already been taken")
+    user.email, user.email_key = email, key
+
+
+async def _phone(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.phone_number = v.clean_phone(value)
+
+
+async def _dob(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.dob = v.clean_dob(value)
+
+
+async def _timezone(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.timezone = v.clean_timezone(value)
+
+
+async def _metadata(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.user_metadata = v.clean_metadata(value)
+
+
+async def _record_identifier(ctx: ChangeContext, user: User, value: Any) -> None:
+    text = v.clean_text("record_identifier", value, limit=100)
+    if text and await queries.record_identifier_taken(
+        ctx.session, ctx.organization_id, text, user.id
+    ):
+        raise Invalid.field("record_identifier", "Record identifier has already been taken")
+    user.record_identifier = text
+
+
+async def _dietitian(ctx: ChangeContext, user: User, value: Any) -> None:
+    provider_id = v.parse_id(value, "dietitian_id")
+    if provider_id is None:
+        raise Invalid.field("dietitian_id", "Dietitian can't be blank")
+    provider = await queries.get_staff_member(ctx.session, ctx.organization_id, provider_id)
+    if provider is None:
+        raise Invalid.field("dietitian_id", "Provider not found in this organization")
+    user.dietitian_id = provider.id
+
+
+async def _user_group(ctx: ChangeContext, user: User, value: Any) -> None:
+    group_id = v.parse_id(value, "user_group_id")
+    if group_id is None:  # "" removes the patient from their group, as in Healthie
+        user.user_group_id = None
+        return
+    if await queries.get_group_in_org(ctx.session, ctx.organization_id, group_id) is None:
+        raise Invalid.field("user_group_id", "User group not found")
+    user.user_group_id = group_id
+
+
+async def _active(ctx: ChangeContext, user: User, value: Any) -> None:
+    if value is None:
+        raise Invalid.field("active", "Active must be true or false")
+    set_active(user, bool(value))
+
+
+def set_active(user: User, active: bool) -> None:
+    """Archive or reactivate, remembering when the patient was archived."""
+    if user.active != active or (user.archived_at is None and not active):
+        user.archived_at = None if active else utcnow()
+    user.active = active
+
+
+async def _password(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.password_hash = ctx.passwords.hash(v.check_password(value))
+
+
+async def _skipped_email(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.skipped_email = bool(value)
+
+
+def _bind(fn: Callable[[str, ChangeContext, User, Any], Awaitable[None]], field: str) -> Handler:
+    async def handler(ctx: ChangeContext, user: User, value: Any) -> None:
+        await fn(field, ctx, user, value)
+
+    return handler
+
+
+HANDLERS: dict[str, Handler] = {
+    **{field: _bind(_names, field) for field in NAME_FIELDS},
+    **{field: _bind(_text, field) for field in TEXT_FIELDS},
+    "skipped_email": _skipped_email,
+    "email": _email,
+    "phone_number": _phone,
+    "dob": _dob,
+    "timezone": _timezone,
+    "metadata": _metadata,
+    "record_identifier": _record_identifier,
+    "dietitian_id": _dietitian,
+    "user_group_id": _user_group,
+    "active": _active,
+    "password": _password,
+}
+
+
+async def apply_changes(ctx: ChangeContext, user: User, fields: Mapping[str, Any]) -> None:
+    """Validate and set every known field in ``fields``; raise all problems at once.
+
+    ``skipped_email`` is applied before ``email`` (the dict order above) because the email rule
+    depends on it.
+    """
+    problems: list[FieldMessage] = []
+    # No autoflush: the uniqueness look-ups must not flush a half-changed row.
+    with ctx.session.no_autoflush:
+        for name, handler in HANDLERS.items():
+            if name not in fields:
+                continue
+            try:
+                await handler(ctx, user, fields[name])
+            except Invalid as error:
+                problems.extend(error.messages)
+    if problems:
+        raise Invalid(*problems)

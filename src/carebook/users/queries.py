@@ -1,0 +1,146 @@
+"""Reads of users, always through the actor's visibility scope, and DataLoader batch functions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.auth.scoping import visible_patients, visible_users
+from carebook.organizations.models import Organization
+from carebook.user_groups.models import UserGroup
+from carebook.users.models import CareTeamMember, Role, User
+
+STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
+
+
+async def get_visible_user(session: AsyncSession, actor: Actor, user_id: int) -> User | None:
+    """The user with this id if ``actor`` may see them, else None."""
+    result = await session.execute(visible_users(actor).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def get_visible_patient(session: AsyncSession, actor: Actor, user_id: int) -> User | None:
+    """The patient with this id if ``actor`` may see them, else None."""
+    result = await session.execute(visible_patients(actor).where(User.id == user_id))
+    return result.scalar_one_or_none()
+
+
+async def visible_patients_by_ids(
+    session: AsyncSession, actor: Actor, ids: Sequence[int]
+) -> dict[int, User]:
+    """The visible patients among ``ids``, keyed by id (missing ones are simply absent)."""
+    result = await session.execute(visible_patients(actor).where(User.id.in_(ids)))
+    return {user.id: user for user in result.scalars()}
+
+
+async def find_patient_by_email(session: AsyncSession, actor: Actor, email_key: str) -> User | None:
+    """The visible patient with this (lower-cased) email."""
+    query = visible_patients(actor).where(User.email_key == email_key)
+    return (await session.execute(query)).scalars().first()
+
+
+async def get_staff_member(
+    session: AsyncSession, organization_id: int, user_id: int
+) -> User | None:
+    """A provider or staff member of the organization, or None."""
+    query = select(User).where(
+        User.id == user_id, User.organization_id == organization_id, User.role.in_(STAFF_ROLES)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def staff_ids_in_org(
+    session: AsyncSession, organization_id: int, ids: Sequence[int]
+) -> set[int]:
+    """Which of ``ids`` are providers/staff of the organization."""
+    query = select(User.id).where(
+        User.id.in_(ids), User.organization_id == organization_id, User.role.in_(STAFF_ROLES)
+    )
+    return set((await session.execute(query)).scalars())
+
+
+async def get_group_in_org(
+    session: AsyncSession, organization_id: int, group_id: int
+) -> UserGroup | None:
+    """A user group of the organization, or None."""
+    query = select(UserGroup).where(
+        UserGroup.id == group_id, UserGroup.organization_id == organization_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def patient_email_taken(
+    session: AsyncSession, organization_id: int, key: str, exclude_id: int | None = None
+) -> bool:
+    """True when another patient of the organization already has this email."""
+    query = select(User.id).where(
+        User.organization_id == organization_id,
+        User.role == Role.PATIENT,
+        User.email_key == key,
+    )
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def staff_email_taken(session: AsyncSession, key: str, exclude_id: int | None = None) -> bool:
+    """True when a provider/staff account anywhere already signs in with this email."""
+    query = select(User.id).where(User.role.in_(STAFF_ROLES), User.email_key == key)
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def record_identifier_taken(
+    session: AsyncSession, organization_id: int, value: str, exclude_id: int | None = None
+) -> bool:
+    """True when another user of the organization has this record identifier."""
+    query = select(User.id).where(
+        User.organization_id == organization_id, User.record_identifier == value
+    )
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+# --- batch functions behind DataLoaders -------------------------------------------------------
+
+
+async def load_users(session: AsyncSession, ids: Sequence[int]) -> list[User | None]:
+    """Users by id in key order. Callers pass only ids reached through visible records."""
+    rows = await session.execute(select(User).where(User.id.in_(ids)))
+    by_id = {user.id: user for user in rows.scalars()}
+    return [by_id.get(user_id) for user_id in ids]
+
+
+async def load_groups(session: AsyncSession, ids: Sequence[int]) -> list[UserGroup | None]:
+    """User groups by id in key order."""
+    rows = await session.execute(select(UserGroup).where(UserGroup.id.in_(ids)))
+    by_id = {group.id: group for group in rows.scalars()}
+    return [by_id.get(group_id) for group_id in ids]
+
+
+async def load_organizations(
+    session: AsyncSession, ids: Sequence[int]
+) -> list[Organization | None]:
+    """Organizations by id in key order."""
+    rows = await session.execute(select(Organization).where(Organization.id.in_(ids)))
+    by_id = {org.id: org for org in rows.scalars()}
+    return [by_id.get(org_id) for org_id in ids]
+
+
+async def load_care_team_ids(session: AsyncSession, patient_ids: Sequence[int]) -> list[list[int]]:
+    """The further providers of each patient (not the primary one), in key order."""
+    rows = await session.execute(
+        select(CareTeamMember.patient_id, CareTeamMember.provider_id)
+        .where(CareTeamMember.patient_id.in_(patient_ids))
+        .order_by(CareTeamMember.provider_id)
+    )
+    by_patient: dict[int, list[int]] = defaultdict(list)
+    for patient_id, provider_id in rows:
+        by_patient[patient_id].append(provider_id)
+    return [by_patient.get(patient_id, []) for patient_id in patient_ids]

@@ -1,0 +1,253 @@
+"""Writes of patients by providers/staff and by patients themselves.
+
+Services take a session and an actor, flush but never commit (the request owns the
+transaction), and raise :class:`carebook.errors.Invalid` for anything the caller got wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.auth.passwords import Passwords
+from carebook.errors import Invalid, NotFound
+from carebook.notifications.models import EmailKind
+from carebook.notifications.outbox import queue_email
+from carebook.users import queries
+from carebook.users import validation as v
+from carebook.users.changes import ChangeContext, apply_changes, set_active
+from carebook.users.models import CareTeamMember, Role, User
+
+USER_NOT_FOUND = "User not found"
+
+
+def _require_staff(actor: Actor) -> None:
+    if not actor.is_staff:
+        raise Invalid.field(None, "Only providers and staff members can do this")
+
+
+async def create_client(
+    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
+) -> User:
+    """Create a patient in the actor's organization (Healthie's ``createClient``)."""
+    _require_staff(actor)
+    data = dict(fields)
+    data.setdefault("dietitian_id", str(actor.user_id))
+    if data.get("dietitian_id") in (None, ""):
+        data["dietitian_id"] = str(actor.user_id)
+    data.setdefault("first_name", None)
+    data.setdefault("last_name", None)
+    if not data.get("skipped_email"):
+        data.setdefault("email", None)
+    user = User(organization_id=actor.organization_id, role=Role.PATIENT.value, active=True)
+    user.skipped_email = False
+    ctx = ChangeContext(session, actor.organization_id, passwords, actor)
+    await apply_changes(ctx, user, data)
+    other_ids = await _check_other_providers(session, actor, data.get("other_provider_ids"))
+    session.add(user)
+    await session.flush()
+    await _set_care_team(session, user, other_ids)
+    if not data.get("dont_send_welcome"):
+        await queue_email(
+            session,
+            organization_id=user.organization_id,
+            recipient_user_id=user.id,
+            kind=EmailKind.WELCOME,
+        )
+    return user
+
+
+async def _check_other_providers(
+    session: AsyncSession, actor: Actor, value: Any
+) -> list[int] | None:
+    """``other_provider_ids`` (a comma-separated string or a list) as ids of staff in the org."""
+    if value is None:
+        return None
+    raw = value.split(",") if isinstance(value, str) else list(value)
+    ids = [pid for item in raw if (pid := v.parse_id(item, "other_provider_ids")) is not None]
+    found = await queries.staff_ids_in_org(session, actor.organization_id, ids)
+    missing = [str(pid) for pid in ids if pid not in found]
+    if missing:
+        raise Invalid.field("other_provider_ids", f"Providers not found: {', '.join(missing)}")
+    return sorted(set(ids))
+
+
+async def _set_care_team(session: AsyncSession, user: User, provider_ids: list[int] | None) -> None:
+    if provider_ids is None:
+        return
+    await session.execute(delete(CareTeamMember).where(CareTeamMember.patient_id == user.id))
+    session.add_all(
+        CareTeamMember(patient_id=user.id, provider_id=pid)
+        for pid in provider_ids
+        if pid != user.dietitian_id
+    )
+    await session.flush()
+
+
+async def _load_patient_for_update(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
+    user_id = v.parse_id(raw_id, "id")
+    if user_id is None:
+        raise Invalid.field("id", "Id can't be blank")
+    user = await queries.get_visible_patient(session, actor, user_id)
+    if user is None:
+        raise NotFound.field("id", USER_NOT_FOUND)
+    return user
+
+
+async def update_client(
+    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
+) -> User:
+    """Update a patient (Healthie's ``updateClient``).
+
+    Email-trigger inputs take precedence: when one is given the email is queued and the other
+    changes are not applied, as Healthie documents.
+    """
+    _require_staff(actor)
+    user = await _load_patient_for_update(session, actor, fields.get("id"))
+    if await _send_requested_email(session, user, fields):
+        return user
+    data = dict(fields)
+    if data.get("for_changing_groups"):
+        data["user_group_id"] = ""
+    await apply_changes(ChangeContext(session, actor.organization_id, passwords, actor), user, data)
+    other_ids = await _check_other_providers(session, actor, data.get("other_provider_ids"))
+    await session.flush()
+    await _set_care_team(session, user, other_ids)
+    return user
+
+
+async def _send_requested_email(
+    session: AsyncSession, user: User, fields: Mapping[str, Any]
+) -> bool:
+    """Queue the email an email-trigger input asks for; False when none was asked for."""
+    if fields.get("resend_welcome"):
+        await _queue(session, user, EmailKind.WELCOME)
+        return True
+    if not fields.get("send_form_request_reminder"):
+        return False
+    if fields.get("is_intake_item"):
+        await _queue(session, user, EmailKind.INTAKE_REMINDER)
+        return True
+    if fields.get("requested_form_completion_id") not in (None, ""):
+        # Form requests arrive with the email issue; until then no id can name one.
+        raise Invalid.field("requested_form_completion_id", "Requested form completion not found")
+    raise Invalid.field(
+        "send_form_request_reminder",
+        "send_form_request_reminder needs is_intake_item or requested_form_completion_id",
+    )
+
+
+async def _queue(session: AsyncSession, user: User, kind: EmailKind) -> None:
+    if not user.email:
+        raise Invalid.field("email", "This client has no email address to send to")
+    await queue_email(
+        session, organization_id=user.organization_id, recipient_user_id=user.id, kind=kind
+    )
+
+
+async def update_user(
+    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
+) -> User:
+    """A user updating themselves, or staff updating a patient (Healthie's ``updateUser``)."""
+    user = await _target_of_update_user(session, actor, fields)
+    data = dict(fields)
+    if "password" in data:
+        _check_password_change(passwords, actor, user, data)
+    if actor.is_patient:
+        # A patient may not move themselves between providers, groups or statuses.
+        for field in ("dietitian_id", "user_group_id", "active", "record_identifier"):
+            data.pop(field, None)
+    await apply_changes(ChangeContext(session, user.organization_id, passwords, actor), user, data)
+    await session.flush()
+    return user
+
+
+def _check_password_change(
+    passwords: Passwords, actor: Actor, user: User, data: Mapping[str, Any]
+) -> None:
+    """Changing one's own password needs the current one; a confirmation must match."""
+    confirmation = data.get("password_confirmation")
+    if confirmation is not None and confirmation != data["password"]:
+        raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
+    own_password = user.id == actor.user_id and user.password_hash is not None
+    current = str(data.get("current_password") or "")
+    if own_password and not passwords.verify(user.password_hash, current):
+        raise Invalid.field("current_password", "Current password is incorrect")
+
+
+async def _target_of_update_user(
+    session: AsyncSession, actor: Actor, fields: Mapping[str, Any]
+) -> User:
+    if fields.get("id") not in (None, ""):
+        user_id = v.parse_id(fields["id"], "id")
+        assert user_id is not None
+        found = await queries.get_visible_user(session, actor, user_id)
+        if found is None or (found.id != actor.user_id and not found.is_patient):
+            raise NotFound.field("id", USER_NOT_FOUND)
+        return found
+    if fields.get("current_email") not in (None, "") and actor.is_staff:
+        key = v.email_key(str(fields["current_email"]))
+        assert key is not None
+        patient = await queries.find_patient_by_email(session, actor, key)
+        if patient is None:
+            raise NotFound.field("current_email", USER_NOT_FOUND)
+        return patient
+    own = await queries.get_visible_user(session, actor, actor.user_id)
+    if own is None:
+        raise NotFound.field("id", USER_NOT_FOUND)
+    return own
+
+
+async def bulk_update_clients(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    ids: Sequence[Any],
+    user_group_id: Any,
+    active_status: bool | None,
+    max_ids: int,
+) -> list[User]:
+    """Move patients to a group, or change their active status, all or nothing."""
+    _require_staff(actor)
+    patient_ids = _parse_bulk_ids(ids, max_ids)
+    found = await queries.visible_patients_by_ids(session, actor, patient_ids)
+    missing = [str(pid) for pid in patient_ids if pid not in found]
+    if missing:
+        raise NotFound.field("ids", f"Users not found: {', '.join(missing)}")
+    values = await _bulk_values(session, actor, user_group_id, active_status)
+    for user in found.values():
+        if "active" in values:
+            set_active(user, values["active"])
+        else:
+            user.user_group_id = values["user_group_id"]
+    await session.flush()
+    return [found[pid] for pid in patient_ids]
+
+
+def _parse_bulk_ids(ids: Sequence[Any], max_ids: int) -> list[int]:
+    if not ids:
+        raise Invalid.field("ids", "Ids can't be blank")
+    if len(ids) > max_ids:
+        raise Invalid.field("ids", f"At most {max_ids} ids can be updated at once")
+    parsed = [v.parse_id(raw, "ids") for raw in ids]
+    return list(dict.fromkeys(pid for pid in parsed if pid is not None))
+
+
+async def _bulk_values(
+    session: AsyncSession, actor: Actor, user_group_id: Any, active_status: bool | None
+) -> dict[str, Any]:
+    """The one column a bulk update changes; user_group_id wins over active_status."""
+    if user_group_id is not None:
+        group_id = v.parse_id(user_group_id, "user_group_id")
+        if group_id is not None and (
+            await queries.get_group_in_org(session, actor.organization_id, group_id) is None
+        ):
+            raise Invalid.field("user_group_id", "User group not found")
+        return {"user_group_id": group_id}
+    if active_status is None:
+        raise Invalid.field("active_status", "Give user_group_id or active_status")
+    return {"active": active_status}

@@ -1,0 +1,138 @@
+"""Self sign-up (Healthie's ``signUp``): patients join a provider; providers start a practice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.passwords import Passwords
+from carebook.auth.service import IssuedToken, issue_session_token
+from carebook.errors import Invalid
+from carebook.organizations.service import create_staff_user
+from carebook.user_groups.models import UserGroup
+from carebook.users import queries
+from carebook.users import validation as v
+from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.models import Role, User
+
+PATIENT_ROLES = ("patient", "client")
+PROVIDER_ROLES = ("provider", "dietitian")
+PROFILE_FIELDS = ("first_name", "last_name", "email", "password")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a signing-up patient lands: organization, provider, and group if any."""
+
+    organization_id: int
+    dietitian_id: int
+    user_group_id: int | None
+
+
+async def sign_up(
+    session: AsyncSession, *, passwords: Passwords, fields: Mapping[str, Any], ttl: timedelta
+) -> IssuedToken:
+    """Create a patient (or a provider with a new organization) and sign them in."""
+    role = str(fields.get("role") or "").strip().lower()
+    if role in PATIENT_ROLES:
+        user = await _patient(session, passwords, fields)
+    elif role in PROVIDER_ROLES:
+        user = await _provider(session, passwords, fields)
+    else:
+        raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")
+    token = await issue_session_token(session, user=user, ttl=ttl)
+    return IssuedToken(user=user, token=token)
+
+
+def _profile(fields: Mapping[str, Any]) -> dict[str, Any]:
+    data = {key: fields.get(key) for key in PROFILE_FIELDS}
+    for key in ("phone_number", "timezone", "legal_name"):
+        if fields.get(key) is not None:
+            data[key] = fields[key]
+    return data
+
+
+async def _patient(session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any]) -> User:
+    placement = await _placement(session, fields)
+    user = User(organization_id=placement.organization_id, role=Role.PATIENT.value, active=True)
+    data = _profile(fields) | {"dietitian_id": str(placement.dietitian_id)}
+    await apply_changes(ChangeContext(session, placement.organization_id, passwords), user, data)
+    user.user_group_id = placement.user_group_id
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _placement(session: AsyncSession, fields: Mapping[str, Any]) -> Placement:
+    """Resolve dietitian_id and/or invite_code to an organization, provider and group."""
+    code = str(fields.get("invite_code") or "").strip()
+    dietitian_id = v.parse_id(fields.get("dietitian_id"), "dietitian_id")
+    if not code and dietitian_id is None:
+        raise Invalid.field("dietitian_id", "Give dietitian_id or invite_code")
+    group, inviter = await _by_invite_code(session, code) if code else (None, None)
+    org_id = group.organization_id if group else inviter.organization_id if inviter else None
+    provider = await _provider_for(session, dietitian_id, org_id)
+    provider = provider or inviter
+    if provider is None:  # a group code alone: the group's organization's first provider
+        assert org_id is not None
+        provider = await _first_provider(session, org_id)
+    return Placement(provider.organization_id, provider.id, group.id if group else None)
+
+
+async def _by_invite_code(session: AsyncSession, code: str) -> tuple[UserGroup | None, User | None]:
+    group = (
+        await session.execute(select(UserGroup).where(UserGroup.invite_code == code))
+    ).scalar_one_or_none()
+    if group is not None:
+        return group, None
+    inviter = (
+        await session.execute(
+            select(User).where(
+                User.invite_code == code, User.role.in_(queries.STAFF_ROLES), User.active
+            )
+        )
+    ).scalar_one_or_none()
+    if inviter is None:
+        raise Invalid.field("invite_code", "Invite code not found")
+    return None, inviter
+
+
+async def _provider_for(
+    session: AsyncSession, dietitian_id: int | None, org_id: int | None
+) -> User | None:
+    """The provider named by dietitian_id, which must belong to the invite code's organization."""
+    if dietitian_id is None:
+        return None
+    provider = (
+        await session.execute(
+            select(User).where(
+                User.id == dietitian_id, User.role.in_(queries.STAFF_ROLES), User.active
+            )
+        )
+    ).scalar_one_or_none()
+    if provider is None or (org_id is not None and provider.organization_id != org_id):
+        raise Invalid.field("dietitian_id", "Provider not found")
+    return provider
+
+
+async def _first_provider(session: AsyncSession, organization_id: int) -> User:
+    query = (
+        select(User)
+        .where(User.organization_id == organization_id, User.role == Role.PROVIDER, User.active)
+        .order_by(User.id)
+        .limit(1)
+    )
+    provider = (await session.execute(query)).scalar_one_or_none()
+    if provider is None:
+        raise Invalid.field("invite_code", "This practice has no provider to sign up with")
+    return provider
+
+
+async def _provider(session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any]) -> User:
+    """A provider sign-up opens a new organization with them as its first provider."""
+    return await create_staff_user(session, passwords=passwords, fields=_profile(fields))

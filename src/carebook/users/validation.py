@@ -1,0 +1,154 @@
+"""Field rules for user data, shared by every write path (create, update, sign-up, bulk)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from functools import cache
+from zoneinfo import available_timezones
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from carebook.auth.password_strength import password_problem
+from carebook.errors import Invalid
+
+MAX_NAME = 100
+MAX_TEXT = 200
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def clean_name(field: str, value: str | None, *, required: bool) -> str:
+    """A trimmed name; required names must not be blank."""
+    text = (value or "").strip()
+    if required and not text:
+        raise Invalid.field(field, f"{_label(field)} can't be blank")
+    if len(text) > MAX_NAME:
+        raise Invalid.field(field, f"{_label(field)} is too long (at most {MAX_NAME} characters)")
+    return text
+
+
+def clean_text(field: str, value: str | None, *, limit: int = MAX_TEXT) -> str | None:
+    """Optional free text: trimmed, blank becomes null, bounded length."""
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise Invalid.field(field, f"{_label(field)} is too long (at most {limit} characters)")
+    return text or None
+
+
+def clean_email(value: str | None, field: str = "email") -> str:
+    """A syntactically valid email, normalized (domain lower-cased); no DNS lookup."""
+    text = (value or "").strip()
+    if not text:
+        raise Invalid.field(field, "Email can't be blank")
+    try:
+        return validate_email(text, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise Invalid.field(field, f"'{text[:80]}' is not a valid email address") from None
+
+
+def email_key(email: str | None) -> str | None:
+    """The case-insensitive form used for uniqueness and sign-in."""
+    return email.strip().lower() if email else None
+
+
+def clean_phone(value: str | None, field: str = "phone_number") -> str | None:
+    """A phone number in E.164 form (``+15554442244``); US is assumed without a country code.
+
+    Accepts any *possible* number rather than only currently assigned ones, so that test and
+    fictional numbers such as 555 ones (used throughout Healthie's documentation) are kept.
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        raise Invalid.field(field, f"'{text[:40]}' is not a valid phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise Invalid.field(field, f"'{text[:40]}' is not a valid phone number")
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def clean_dob(value: str | None, field: str = "dob") -> date | None:
+    """A date of birth from ``YYYY-MM-DD`` (or ``MM/DD/YYYY``), not in the future."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    parsed = _parse_date(text)
+    if parsed is None:
+        raise Invalid.field(field, f"'{text[:40]}' is not a date (use YYYY-MM-DD)")
+    if parsed > date.today() or parsed.year < 1900:
+        raise Invalid.field(field, "Date of birth must be between 1900 and today")
+    return parsed
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        if _ISO_DATE.match(text):
+            return date.fromisoformat(text)
+        us = _US_DATE.match(text)
+        if us:
+            month, day, year = (int(part) for part in us.groups())
+            return date(year, month, day)
+    except ValueError:
+        return None
+    return None
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def clean_timezone(value: str | None, field: str = "timezone") -> str | None:
+    """An IANA time zone name such as ``America/New_York``."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text not in _timezones():
+        raise Invalid.field(
+            field, f"'{text[:64]}' is not a known time zone (e.g. America/New_York)"
+        )
+    return text
+
+
+def clean_metadata(value: str | None, field: str = "metadata") -> str | None:
+    """Healthie's metadata: a JSON object serialized as a string."""
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise Invalid.field(field, "Metadata must be a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise Invalid.field(field, "Metadata must be a JSON object")
+    if len(value) > 10_000:
+        raise Invalid.field(field, "Metadata is too large (at most 10,000 characters)")
+    return value
+
+
+def check_password(value: str | None, field: str = "password") -> str:
+    """A password that passes the length and strength rule."""
+    problem = password_problem(value or "")
+    if problem:
+        raise Invalid.field(field, problem)
+    return value or ""
+
+
+def parse_id(value: str | int | None, field: str) -> int | None:
+    """An ID argument as an integer; blank is None; anything else is a message."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 18:
+        raise Invalid.field(field, f"'{text[:40]}' is not a valid id")
+    return int(text)
+
+
+def _label(field: str) -> str:
+    return field.replace("_", " ").capitalize()
