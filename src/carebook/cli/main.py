@@ -17,5 +17,13 @@ app.add_typer(provider.app, name="provider")
 app.command("demo")(demo.demo)
 app.command("outbox")(outbox.outbox)
 
+
+@app.command("schema")
+def schema() -> None:
+    """Print the GraphQL schema (SDL); the committed schema.graphql is this output."""
+    from carebook.graphql.schema import build_schema
+
+    typer.echo(build_schema().as_str())
+
 if __name__ == "__main__":
     app()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, NoUnusedVariablesRule
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -60,6 +60,21 @@ class CloseSessions(SchemaExtension):
                     logger.exception("closing the request's session failed")
 
 
+class AllowUnusedVariables(SchemaExtension):
+    """Drop the spec's "all variables used" rule, as Healthie's own examples need.
+
+    The seed's signUp document declares ``$provider_type`` and never uses it; the product must
+    accept Healthie's documents unchanged, and an unused variable cannot change a result.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        rules = self.execution_context.validation_rules
+        self.execution_context.validation_rules = tuple(
+            rule for rule in rules if rule is not NoUnusedVariablesRule
+        )
+        yield
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     """The schema with the request pipeline's extensions.
 
@@ -69,6 +84,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     extensions: list[Any] = [
         CloseSessions,
         lambda: ErrorShaping(production=production),
+        AllowUnusedVariables,
         # Strawberry keeps these caches at module level, so a fresh instance per request still
         # reuses every earlier parse and validation.
         lambda: ParserCache(maxsize=512),
