@@ -16,11 +16,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Migrate the database to ``revision`` (blocking; call from sync code)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
-async def upgrade_async(database_url: str, revision: str = "head") -> None:
+async def upgrade_async(database_url: str, revision: str = "heads") -> None:
     """Migrate from async code: Alembic's async env runs its own loop, so use a thread."""
     await asyncio.to_thread(upgrade, database_url, revision)

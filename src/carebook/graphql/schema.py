@@ -2,77 +2,27 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, NoUnusedVariablesRule
-from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
 
 from carebook.graphql.auth.mutations import AuthMutations
-from carebook.graphql.context import Context
 from carebook.graphql.errors import ErrorShaping
+from carebook.graphql.extensions import AllowUnusedVariables, CarebookSchema, CloseSessions
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
 
 
 @strawberry.type(description="The root of every read.")
-class Query(UserQueries):
+class Query(UserQueries):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(UserMutations, AuthMutations):
+class Mutation(UserMutations, AuthMutations):  # likewise
     """Root mutation fields."""
-
-
-logger = logging.getLogger("carebook.graphql")
-
-
-class CarebookSchema(strawberry.Schema):
-    """Strawberry's schema without its default error logging.
-
-    The default logs every error with its exception text, which can hold patient data;
-    :class:`ErrorShaping` logs internal errors itself, with a request id and no values.
-    """
-
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
-        return None
-
-
-class CloseSessions(SchemaExtension):
-    """Return the request's read connection to the pool as soon as the operation ends."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            context = self.execution_context.context
-            if isinstance(context, Context):
-                try:
-                    await context.close()
-                except Exception:  # never let cleanup replace the operation's answer
-                    logger.exception("closing the request's session failed")
-
-
-class AllowUnusedVariables(SchemaExtension):
-    """Drop the spec's "all variables used" rule, as Healthie's own examples need.
-
-    The seed's signUp document declares ``$provider_type`` and never uses it; the product must
-    accept Healthie's documents unchanged, and an unused variable cannot change a result.
-    """
-
-    def on_operation(self) -> Iterator[None]:
-        rules = self.execution_context.validation_rules
-        self.execution_context.validation_rules = tuple(
-            rule for rule in rules if rule is not NoUnusedVariablesRule
-        )
-        yield
 
 
 def build_schema(*, production: bool = False) -> strawberry.Schema:
