@@ -136,3 +136,15 @@ async def revoke_credential(session: AsyncSession, *, actor: Actor) -> None:
         await session.execute(
             update(ApiKey).where(ApiKey.id == actor.api_key_id).values(revoked_at=now)
         )
+
+
+async def revoke_other_sessions(
+    session: AsyncSession, *, user_id: int, keep_token_id: int | None = None
+) -> None:
+    """End every session of a user but the one making the request (after a password change)."""
+    query = update(SessionToken).where(
+        SessionToken.user_id == user_id, SessionToken.revoked_at.is_(None)
+    )
+    if keep_token_id is not None:
+        query = query.where(SessionToken.id != keep_token_id)
+    await session.execute(query.values(revoked_at=utcnow()))

@@ -55,6 +55,14 @@ class ErrorShaping(SchemaExtension):
             return error
         if original is None:
             return self._document_error(error)
+        if isinstance(original, GraphQLError):
+            # A variable that does not fit its declared type: the client's mistake, not a fault.
+            return GraphQLError(
+                error.message,
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": BAD_USER_INPUT},
+            )
         request_id = uuid.uuid4().hex
         # Only the exception's type and stack frames: its message may quote SQL parameters,
         # that is patient data, which never goes into logs.

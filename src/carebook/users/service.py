@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.auth.service import revoke_other_sessions
 from carebook.errors import Invalid, NotFound
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
@@ -114,10 +115,28 @@ async def update_client(
     if data.get("for_changing_groups"):
         data["user_group_id"] = ""
     await apply_changes(ChangeContext(session, actor.organization_id, passwords, actor), user, data)
+    await _end_sessions_on_new_password(session, actor, user, data)
     other_ids = await _check_other_providers(session, actor, data.get("other_provider_ids"))
     await session.flush()
+    if other_ids is None and "dietitian_id" in data:
+        # A new primary provider is no longer one of the further providers.
+        await session.execute(
+            delete(CareTeamMember).where(
+                CareTeamMember.patient_id == user.id,
+                CareTeamMember.provider_id == user.dietitian_id,
+            )
+        )
     await _set_care_team(session, user, other_ids)
     return user
+
+
+async def _end_sessions_on_new_password(
+    session: AsyncSession, actor: Actor, user: User, data: Mapping[str, Any]
+) -> None:
+    """A new password signs the user out everywhere else (a stolen session dies with it)."""
+    if "password" in data:
+        keep = actor.session_token_id if actor.user_id == user.id else None
+        await revoke_other_sessions(session, user_id=user.id, keep_token_id=keep)
 
 
 async def _send_requested_email(
@@ -162,6 +181,7 @@ async def update_user(
         for field in ("dietitian_id", "user_group_id", "active", "record_identifier"):
             data.pop(field, None)
     await apply_changes(ChangeContext(session, user.organization_id, passwords, actor), user, data)
+    await _end_sessions_on_new_password(session, actor, user, data)
     await session.flush()
     return user
 
@@ -182,16 +202,15 @@ def _check_password_change(
 async def _target_of_update_user(
     session: AsyncSession, actor: Actor, fields: Mapping[str, Any]
 ) -> User:
-    if fields.get("id") not in (None, ""):
-        user_id = v.parse_id(fields["id"], "id")
-        assert user_id is not None
+    user_id = v.parse_id(fields.get("id"), "id")  # a blank id means the caller, as in Healthie
+    if user_id is not None:
         found = await queries.get_visible_user(session, actor, user_id)
         if found is None or (found.id != actor.user_id and not found.is_patient):
             raise NotFound.field("id", USER_NOT_FOUND)
         return found
-    if fields.get("current_email") not in (None, "") and actor.is_staff:
-        key = v.email_key(str(fields["current_email"]))
-        assert key is not None
+    key = v.email_key(str(fields.get("current_email") or ""))
+    if key:
+        # Scoped like every read: a patient's current_email can only name themselves.
         patient = await queries.find_patient_by_email(session, actor, key)
         if patient is None:
             raise NotFound.field("current_email", USER_NOT_FOUND)
@@ -234,7 +253,10 @@ def _parse_bulk_ids(ids: Sequence[Any], max_ids: int) -> list[int]:
     if len(ids) > max_ids:
         raise Invalid.field("ids", f"At most {max_ids} ids can be updated at once")
     parsed = [v.parse_id(raw, "ids") for raw in ids]
-    return list(dict.fromkeys(pid for pid in parsed if pid is not None))
+    unique = list(dict.fromkeys(pid for pid in parsed if pid is not None))
+    if not unique:
+        raise Invalid.field("ids", "Ids can't be blank")
+    return unique
 
 
 async def _bulk_values(

@@ -70,7 +70,8 @@ async def _patient(session: AsyncSession, passwords: Passwords, fields: Mapping[
 
 async def _placement(session: AsyncSession, fields: Mapping[str, Any]) -> Placement:
     """Resolve dietitian_id and/or invite_code to an organization, provider and group."""
-    code = str(fields.get("invite_code") or "").strip()
+    # Codes are generated lower-case; people retype them in any case.
+    code = str(fields.get("invite_code") or "").strip().lower()
     dietitian_id = v.parse_id(fields.get("dietitian_id"), "dietitian_id")
     if not code and dietitian_id is None:
         raise Invalid.field("dietitian_id", "Give dietitian_id or invite_code")

@@ -15,6 +15,7 @@ from carebook.auth.password_strength import password_problem
 from carebook.errors import Invalid
 
 MAX_NAME = 100
+MAX_ID = 2**31 - 1
 MAX_TEXT = 200
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
@@ -145,7 +146,8 @@ def parse_id(value: str | int | None, field: str) -> int | None:
     text = str(value).strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 18:
+    # Ids are 32-bit INTEGER columns: a larger number names nothing (and PostgreSQL rejects it).
+    if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
         raise Invalid.field(field, f"'{text[:40]}' is not a valid id")
     return int(text)
 
