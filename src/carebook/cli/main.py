@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from carebook.cli import db, demo, outbox, provider, serve
+from carebook.cli import db, demo, outbox, provider, search, serve
 
 # Tracebacks never show local variables: they may hold secrets or patient data.
 app = typer.Typer(
@@ -14,6 +14,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(provider.app, name="provider")
+app.add_typer(search.app, name="search")
 app.command("demo")(demo.demo)
 app.command("outbox")(outbox.outbox)
 
@@ -24,6 +25,7 @@ def schema() -> None:
     from carebook.graphql.schema import build_schema
 
     typer.echo(build_schema().as_str())
+
 
 if __name__ == "__main__":
     app()

@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from carebook.config import Settings
+from carebook.search import index as search_index
 
 WRITE_OPTION = "carebook_write"
 
@@ -69,6 +71,8 @@ def create_database(settings: Settings) -> Database:
     if settings.is_sqlite:
         _install_sqlite_hooks(engine)
     write_engine = engine.execution_options(**{WRITE_OPTION: True})
+    # The search index follows every flush of user rows (see carebook.search.index).
+    search_index.install(Session)
     return Database(
         engine=engine,
         read_sessions=async_sessionmaker(engine, expire_on_commit=False),

@@ -46,6 +46,8 @@ class User(Timestamped, Base):
             sqlite_where=text("role <> 'patient' AND email_key IS NOT NULL"),
             postgresql_where=text("role <> 'patient' AND email_key IS NOT NULL"),
         ),
+        # The patient list's default sort and its tie-breaker, inside one organization.
+        Index("ix_users_org_role_last_name", "organization_id", "role", "last_name", "id"),
         Index(
             "uq_users_record_identifier",
             "organization_id",

@@ -1,0 +1,280 @@
+"""Root fields of the patient list: ``users`` and ``usersCount``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.errors import Invalid
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.permissions import IsStaff
+from carebook.graphql.users.types import User
+from carebook.users import listing
+from carebook.users.validation import parse_id
+
+
+@strawberry.enum(name="UserOrderKeys", description="Sort orders of the patient list.")
+class UserOrderKeys(Enum):
+    """Healthie's UserOrderKeys; the seed's sort_by strings are these, lower-cased."""
+
+    EMAIL_ASC = "email_asc"
+    EMAIL_DESC = "email_desc"
+    FIRST_NAME_ASC = "first_name_asc"
+    FIRST_NAME_DESC = "first_name_desc"
+    LAST_NAME_DESC = "last_name_desc"
+    LAST_NAME_ASC = "last_name_asc"
+    CREATED_AT_DESC = "created_at_desc"
+    CREATED_AT_ASC = "created_at_asc"
+    UPDATED_AT_DESC = "updated_at_desc"
+    UPDATED_AT_ASC = "updated_at_asc"
+    GROUP_NAME_ASC = "group_name_asc"
+    GROUP_NAME_DESC = "group_name_desc"
+    PROVIDER_NAME_ASC = "provider_name_asc"
+    PROVIDER_NAME_DESC = "provider_name_desc"
+    NEXT_APPT_DATE_ASC = "next_appt_date_asc"
+    NEXT_APPT_DATE_DESC = "next_appt_date_desc"
+
+
+def _id(value: str | None, name: str) -> int | None:
+    try:
+        return parse_id(value, name)
+    except Invalid:
+        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
+
+
+def _ids(values: list[strawberry.ID | None] | None, name: str) -> list[int] | None:
+    if values is None:
+        return None
+    return [i for v in values if (i := _id(v, name)) is not None]
+
+
+def _args(
+    *,
+    keywords: str | None,
+    active_status: str | None,
+    group_id: str | None,
+    provider_id: str | None,
+    limited_to_provider: bool | None,
+    conversation_id: strawberry.ID | None,
+    expect_conversation_id: bool | None,
+    show_all_by_default: bool | None = True,
+    ids: list[strawberry.ID | None] | None = None,
+    has_cc_on_file: bool | None = None,
+    tag_ids: list[strawberry.ID | None] | None = None,
+    sort: str = "last_name_desc",
+    offset: int = 0,
+    limit: int | None = None,
+) -> listing.ListArgs:
+    try:
+        return listing.ListArgs(
+            keywords=keywords,
+            active_status=active_status or None,
+            group_id=_id(group_id, "group_id"),
+            provider_id=_id(provider_id, "provider_id"),
+            limited_to_provider=bool(limited_to_provider),
+            conversation_id=_id(conversation_id, "conversation_id"),
+            expect_conversation_id=bool(expect_conversation_id),
+            show_all_by_default=show_all_by_default is not False,
+            ids=_ids(ids, "ids"),
+            only_with_card=bool(has_cc_on_file),
+            tag_ids=_ids(tag_ids, "tag_ids") or (),
+            sort=sort,
+            offset=offset,
+            limit=limit,
+        )
+    except listing.ListArgumentError as error:
+        raise CodedError(str(error), BAD_USER_INPUT) from None
+
+
+@strawberry.type
+class UserListQueries:
+    """The patient list and its count; both take the same filters."""
+
+    @strawberry.field(
+        description="Fetch paginated patients collection. Offset (offset + page_size) and cursor "
+        "(after) pagination both work; should_paginate: false returns the whole list.",
+        permission_classes=[IsStaff],
+    )
+    async def users(
+        self,
+        info: Info[Context, None],
+        after: Annotated[
+            Cursor | None, strawberry.argument(description="Cursor to fetch results after.")
+        ] = None,
+        active_status: Annotated[
+            str | None, strawberry.argument(description="Possible options: [active, archived].")
+        ] = None,
+        conversation_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only patients in this conversation."),
+        ] = None,
+        convo_patients_only: Annotated[
+            bool | None,
+            strawberry.argument(description="Accepted; the list only ever holds patients."),
+        ] = False,
+        expect_conversation_id: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When true but conversation_id is null, no users are returned."
+            ),
+        ] = False,
+        group_id: Annotated[
+            str | None, strawberry.argument(description="Only patients in this user group.")
+        ] = None,
+        has_cc_on_file: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When true, only clients with a card on file "
+                "(Carebook stores none). Passing false does nothing."
+            ),
+        ] = None,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this patient.")
+        ] = None,
+        ids: Annotated[
+            list[strawberry.ID | None] | None,
+            strawberry.argument(description="Only these patients."),
+        ] = None,
+        keywords: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Search terms separated by spaces; every term must match "
+                "(see docs/search.md)."
+            ),
+        ] = None,
+        limited_to_provider: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When true, only patients with the provider "
+                "(provider_id or the caller) on their care team."
+            ),
+        ] = False,
+        offset: Annotated[
+            int | None, strawberry.argument(description="How many patients to skip.")
+        ] = 0,
+        page_size: Annotated[
+            int | None, strawberry.argument(description="The number of users to return (Max 100).")
+        ] = 10,
+        provider_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Defaults to the caller: only patients this provider has access to."
+            ),
+        ] = None,
+        should_paginate: Annotated[
+            bool | None, strawberry.argument(description="When false, the whole list is returned.")
+        ] = True,
+        show_all_by_default: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When false, nothing is returned unless keywords are given."
+            ),
+        ] = True,
+        tag_ids: Annotated[
+            list[strawberry.ID | None] | None,
+            strawberry.argument(
+                description="When passed in, only clients with at least ONE of the passed-in "
+                "tags will be returned."
+            ),
+        ] = None,
+        order_by: Annotated[
+            UserOrderKeys | None,
+            strawberry.argument(description="Sort order; takes precedence over sort_by."),
+        ] = None,
+        sort_by: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Sort order as a lower-case string (e.g. last_name_desc), "
+                "as in Healthie's older documents."
+            ),
+        ] = "last_name_desc",
+    ) -> list[User]:
+        actor = require_actor(info)
+        start = after_offset(after) + (offset or 0)
+        limit = page_size if should_paginate is not False else None
+        id_filter = _ids([id], "id") if id is not None else None
+        args = _args(
+            keywords=keywords,
+            active_status=active_status,
+            group_id=group_id,
+            provider_id=provider_id,
+            limited_to_provider=limited_to_provider,
+            conversation_id=conversation_id,
+            expect_conversation_id=expect_conversation_id,
+            show_all_by_default=show_all_by_default,
+            ids=_ids(ids, "ids") if id_filter is None else id_filter,  # type: ignore[arg-type]
+            has_cc_on_file=has_cc_on_file,
+            tag_ids=tag_ids or None,
+            sort=order_by.value if order_by else (sort_by or "last_name_desc").strip().lower(),
+            offset=start,
+            limit=limit if limit is None else (limit or 10),
+        )
+        rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
+        return [User(row=row, position=start + index) for index, row in enumerate(rows)]
+
+    @strawberry.field(
+        description="Number of users: the count of what users lists for the same filters.",
+        permission_classes=[IsStaff],
+    )
+    async def usersCount(
+        self,
+        info: Info[Context, None],
+        active_status: Annotated[
+            str | None, strawberry.argument(description="Possible options: [active, archived].")
+        ] = None,
+        conversation_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only patients in this conversation."),
+        ] = None,
+        convo_patients_only: Annotated[
+            bool | None,
+            strawberry.argument(description="Accepted; the list only ever holds patients."),
+        ] = False,
+        expect_conversation_id: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When true but conversation_id is null, the count is 0."
+            ),
+        ] = False,
+        group_id: Annotated[
+            str | None, strawberry.argument(description="Only patients in this user group.")
+        ] = None,
+        has_cc_on_file: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When true, only clients with a card on file (Carebook stores none)."
+            ),
+        ] = None,
+        keywords: Annotated[
+            str | None, strawberry.argument(description="Search terms, as for users.")
+        ] = None,
+        limited_to_provider: Annotated[
+            bool | None, strawberry.argument(description="As for users.")
+        ] = False,
+        provider_id: Annotated[str | None, strawberry.argument(description="As for users.")] = None,
+        tag_ids: Annotated[
+            list[strawberry.ID | None] | None,
+            strawberry.argument(
+                description="As for users: clients with at least one of these tags."
+            ),
+        ] = None,
+    ) -> int | None:
+        actor = require_actor(info)
+        args = _args(
+            keywords=keywords,
+            active_status=active_status,
+            group_id=group_id,
+            provider_id=provider_id,
+            limited_to_provider=limited_to_provider,
+            conversation_id=conversation_id,
+            expect_conversation_id=expect_conversation_id,
+            has_cc_on_file=has_cc_on_file,
+            tag_ids=tag_ids,
+        )
+        return await info.context.read(lambda s: listing.count_patients(s, actor, args))

@@ -1,0 +1,87 @@
+"""Keeping the token table in step with user rows.
+
+An ORM ``after_flush`` hook rewrites the tokens of every user whose indexed fields changed in the
+flush, so no write path (create, update, sign-up, bulk update, ...) can forget to; writes that
+bypass the ORM must call :func:`reindex_users`. ``carebook search reindex`` rebuilds everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from carebook.search.models import SearchToken
+from carebook.search.text import Searchable, tokens_of
+from carebook.users.models import User
+
+INDEXED = ("first_name", "last_name", "legal_name", "email", "record_identifier", "npi", "dob")
+_BATCH = 5000
+
+
+def searchable(user: Any) -> Searchable:
+    """The indexed fields of a user row (ORM object or Core row)."""
+    return Searchable(*(getattr(user, name) for name in INDEXED))
+
+
+def _changed(user: User) -> bool:
+    state = inspect(user)
+    return any(state.attrs[name].history.has_changes() for name in INDEXED)
+
+
+def token_rows(user_id: int, organization_id: int, fields: Searchable) -> list[dict[str, Any]]:
+    """The rows of one user's tokens."""
+    return [
+        {"organization_id": organization_id, "token": token, "user_id": user_id}
+        for token in sorted(tokens_of(fields))
+    ]
+
+
+def write_tokens(connection: Connection, users: Sequence[tuple[int, int, Searchable]]) -> None:
+    """Replace the tokens of these (user id, organization id, fields) in one go."""
+    if not users:
+        return
+    ids = [user_id for user_id, _, _ in users]
+    connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(ids)))
+    rows = [row for uid, org, fields in users for row in token_rows(uid, org, fields)]
+    for start in range(0, len(rows), _BATCH):
+        connection.execute(insert(SearchToken), rows[start : start + _BATCH])
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    dirty: Iterable[Any] = list(session.new) + list(session.dirty)
+    users = [u for u in dirty if isinstance(u, User) and (u in session.new or _changed(u))]
+    if users:
+        write_tokens(
+            session.connection(), [(u.id, u.organization_id, searchable(u)) for u in users]
+        )
+
+
+def install(session_class: type[Session]) -> None:
+    """Register the hook on the session class the application's sessions use."""
+    from sqlalchemy import event
+
+    if not event.contains(session_class, "after_flush", _after_flush):
+        event.listen(session_class, "after_flush", _after_flush)
+
+
+def reindex_users(connection: Connection, organization_id: int | None = None) -> int:
+    """Rebuild the tokens of every user (of one organization, if given); returns the user count.
+
+    Walks users by id in batches (keyset), so memory stays flat at millions of rows.
+    """
+    columns = (User.id, User.organization_id, *(getattr(User, n) for n in INDEXED))
+    last_id, count = 0, 0
+    while True:
+        query = select(*columns).where(User.id > last_id).order_by(User.id).limit(_BATCH)
+        if organization_id is not None:
+            query = query.where(User.organization_id == organization_id)
+        chunk = connection.execute(query).all()
+        if not chunk:
+            return count
+        write_tokens(connection, [(r[0], r[1], Searchable(*r[2:])) for r in chunk])
+        count += len(chunk)
+        last_id = chunk[-1][0]

@@ -1,0 +1,99 @@
+"""The command line a new user follows: demo, outbox, search reindex, db upgrade, schema."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import httpx
+from sqlalchemy import func, select
+
+from carebook.app import create_app
+from carebook.config import Settings
+from carebook.db.engine import Database
+from carebook.search.models import SearchToken
+
+
+def _run(database_url: str, *args: str) -> str:
+    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url, "CAREBOOK_ARGON2_TIME_COST": "1",
+           "CAREBOOK_ARGON2_MEMORY_COST_KIB": "1024"}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "carebook.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def _token_count(database: Database) -> int:
+    async with database.read_sessions() as session:
+        return int(
+            (await session.execute(select(func.count()).select_from(SearchToken))).scalar_one()
+        )
+
+
+async def test_demo_prints_a_working_api_key(
+    database_url: str, database: Database, settings: Settings
+) -> None:
+    out = _run(database_url, "demo", "--patients", "12")
+    key = re.search(r"API key: (\S+)", out)
+    assert key, out
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ usersCount }"},
+            headers={"Authorization": f"Basic {key.group(1)}", "AuthorizationSource": "API"},
+        )
+    assert response.json() == {"data": {"usersCount": 12}}
+
+
+async def test_outbox_lists_queued_welcome_emails_without_patient_details(
+    database_url: str, database: Database, settings: Settings
+) -> None:
+    created = json.loads(_run(database_url, "provider", "create", "--email", "out@example.com",
+                              "--first-name", "O", "--last-name", "Box", "--json"))  # fmt: skip
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        await http.post(
+            "/graphql",
+            json={
+                "query": 'mutation { createClient(input: {first_name: "Wel", last_name: "Come", '
+                'email: "welcome.patient@example.com"}) { user { id } } }'
+            },
+            headers={"Authorization": f"Basic {created['api_key']}", "AuthorizationSource": "API"},
+        )
+    out = _run(database_url, "outbox")
+    assert "welcome" in out and "pending" in out
+    assert "welcome.patient" not in out and "Come" not in out
+
+
+async def test_search_reindex_rebuilds_tokens(database_url: str, database: Database) -> None:
+    _run(database_url, "demo", "--patients", "5")
+    before = await _token_count(database)
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(SearchToken.__table__.delete())
+    assert await _token_count(database) == 0
+    assert "reindexed 7 users" in _run(database_url, "search", "reindex")
+    assert await _token_count(database) == before > 0
+
+
+def test_schema_command_prints_the_sdl() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "carebook.cli.main", "schema"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "createClient(" in out and "type User" in out
