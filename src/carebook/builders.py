@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
-from carebook.auth.tokens import new_invite_code
 from carebook.organizations.service import NewProvider, create_provider
+from carebook.user_groups import service as group_service
 from carebook.user_groups.models import UserGroup
 from carebook.users import service
 from carebook.users.models import Role, User
@@ -62,12 +62,13 @@ def actor_of(created: NewProvider, role: Role = Role.PROVIDER) -> Actor:
     return Actor(user_id=created.user_id, organization_id=created.organization_id, role=role)
 
 
-async def group(session: AsyncSession, *, organization_id: int, name: str) -> UserGroup:
-    """A user group with a fresh invite code."""
-    row = UserGroup(organization_id=organization_id, name=name, invite_code=new_invite_code())
-    session.add(row)
-    await session.flush()
-    return row
+async def group(
+    session: AsyncSession, *, organization_id: int, name: str, onboarding_flow_id: int | None = None
+) -> UserGroup:
+    """A user group with a fresh invite code, through the groups service (unique names)."""
+    return await group_service.add_group(
+        session, organization_id=organization_id, name=name, onboarding_flow_id=onboarding_flow_id
+    )
 
 
 async def patient(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from carebook.auth.actor import Actor
+from carebook.user_groups.models import UserGroup
 from carebook.users.models import Role, User
 
 
@@ -23,3 +24,12 @@ def visible_users(actor: Actor) -> Select[User]:
 def visible_patients(actor: Actor) -> Select[User]:
     """A SELECT of the patients ``actor`` may read."""
     return visible_users(actor).where(User.role == Role.PATIENT)
+
+
+def visible_groups(actor: Actor) -> Select[UserGroup]:
+    """A SELECT of the user groups ``actor`` may read: a patient's own group, or the org's."""
+    query = select(UserGroup).where(UserGroup.organization_id == actor.organization_id)
+    if actor.is_patient:
+        own = select(User.user_group_id).where(User.id == actor.user_id).scalar_subquery()
+        return query.where(UserGroup.id == own)
+    return query
