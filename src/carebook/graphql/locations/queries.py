@@ -1,0 +1,139 @@
+"""Root query fields of locations: location, locations, locationsCount."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.errors import Invalid
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.locations.types import Location
+from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.permissions import IsAuthenticated
+from carebook.locations import queries
+from carebook.users.validation import parse_id
+
+MAX_PAGE_SIZE = 100
+
+HAS_NAME = "When true, only locations with a name."
+KEYWORDS = "Search terms separated by spaces; each must appear in the name or the address."
+SERVICE_FACILITIES = (
+    "Pass in true to get service facilities for CMS 1500. Accepted; Carebook has no CMS 1500 "
+    "billing, so it changes nothing."
+)
+
+
+def _owner_id(value: str | None, actor_id: int) -> int:
+    """The user whose locations are read: ``user_id`` or the caller."""
+    try:
+        user_id = parse_id(value, "user_id")
+    except Invalid:
+        raise CodedError("user_id is not a valid id", BAD_USER_INPUT) from None
+    return actor_id if user_id is None else user_id
+
+
+@strawberry.type
+class LocationQueries:
+    """Reading locations. Anyone signed in reads the locations of the users they may see."""
+
+    @strawberry.field(
+        description="Fetch a location by id. A location the caller may not see answers null.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def location(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The ID of the location.")
+        ] = None,
+    ) -> Location | None:
+        actor = require_actor(info)
+        try:
+            location_id = parse_id(id, "id")
+        except Invalid:  # a malformed id answers like a missing location
+            return None
+        if location_id is None:
+            return None
+        row = await info.context.read(lambda s: queries.get_visible_location(s, actor, location_id))
+        return Location(row=row) if row is not None else None
+
+    @strawberry.field(
+        description="Get locations for a given user (or current user), oldest first. Offset "
+        "(offset + page_size) and cursor (after) pagination work with should_paginate: true.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def locations(
+        self,
+        info: Info[Context, None],
+        after: Annotated[
+            Cursor | None, strawberry.argument(description="Cursor to fetch results after.")
+        ] = None,
+        has_name: Annotated[bool | None, strawberry.argument(description=HAS_NAME)] = None,
+        keywords: Annotated[str | None, strawberry.argument(description=KEYWORDS)] = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="How many locations to skip.")
+        ] = 0,
+        page_size: Annotated[
+            int | None,
+            strawberry.argument(description="The number of locations to return (Max 100)."),
+        ] = 10,
+        should_paginate: Annotated[
+            bool | None,
+            strawberry.argument(description="When true, page_size locations are returned."),
+        ] = False,
+        user_id: Annotated[
+            str | None,
+            strawberry.argument(
+                description="The user whose locations to get; the caller's by default."
+            ),
+        ] = None,
+        has_service_facilities: Annotated[
+            bool | None, strawberry.argument(description=SERVICE_FACILITIES)
+        ] = False,
+    ) -> list[Location] | None:
+        actor = require_actor(info)
+        if (offset or 0) < 0:
+            raise CodedError("offset can't be negative", BAD_USER_INPUT)
+        limit = None
+        if should_paginate:
+            limit = 10 if page_size is None else page_size
+            if not 1 <= limit <= MAX_PAGE_SIZE:
+                raise CodedError(f"page_size must be between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT)
+        start = after_offset(after) + (offset or 0)
+        owner_id = _owner_id(user_id, actor.user_id)
+        rows = await info.context.read(
+            lambda s: queries.list_locations(
+                s,
+                actor,
+                user_id=owner_id,
+                keywords=keywords,
+                has_name=bool(has_name),
+                offset=start,
+                limit=limit,
+            )
+        )
+        return [Location(row=row, position=start + index) for index, row in enumerate(rows)]
+
+    @strawberry.field(
+        description="A count of available locations for the current user.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def locationsCount(
+        self,
+        info: Info[Context, None],
+        has_name: Annotated[bool | None, strawberry.argument(description=HAS_NAME)] = False,
+        keywords: Annotated[str | None, strawberry.argument(description=KEYWORDS)] = None,
+        has_service_facilities: Annotated[
+            bool | None, strawberry.argument(description=SERVICE_FACILITIES)
+        ] = False,
+    ) -> int | None:
+        actor = require_actor(info)
+        return await info.context.read(
+            lambda s: queries.count_locations(
+                s, actor, user_id=actor.user_id, keywords=keywords, has_name=bool(has_name)
+            )
+        )

@@ -1,0 +1,99 @@
+"""Root query field of tags: ``tags``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.errors import Invalid
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.permissions import IsAuthenticated
+from carebook.graphql.tags.inputs import TagOrderKeys
+from carebook.graphql.tags.types import Tag
+from carebook.tags import queries
+from carebook.users.validation import parse_id
+
+
+def _id(value: str | None, name: str) -> int | None:
+    try:
+        return parse_id(value, name)
+    except Invalid:
+        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
+
+
+def _order(order_by: TagOrderKeys | None, sort_by: str | None) -> queries.TagOrder:
+    if order_by is not None:
+        return queries.TagOrder(order_by.value)
+    try:
+        return queries.TagOrder((sort_by or "name_asc").strip().lower())
+    except ValueError:
+        known = ", ".join(order.value for order in queries.TagOrder)
+        raise CodedError(
+            f"Unknown sort '{(sort_by or '')[:40]}'; use one of {known}", BAD_USER_INPUT
+        ) from None
+
+
+@strawberry.type
+class TagQueries:
+    """Listing tags."""
+
+    @strawberry.field(
+        description="A collection of tags related to current patient/provider/organization: "
+        "providers and staff get every tag of their organization, a patient the tags applied "
+        "to themselves.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def tags(
+        self,
+        info: Info[Context, None],
+        applied_to_providers: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="When true, only returns tags applied to providers in the organization."
+            ),
+        ] = None,
+        ids: Annotated[
+            list[strawberry.ID | None] | None,
+            strawberry.argument(description="Only the tags with these IDs."),
+        ] = None,
+        order_by: Annotated[
+            TagOrderKeys | None,
+            strawberry.argument(
+                description="Sort order (NAME_ASC when neither this nor sort_by is given); "
+                "takes precedence over sort_by."
+            ),
+        ] = None,
+        user_id: Annotated[
+            str | None,
+            strawberry.argument(description="Only the tags applied to this user."),
+        ] = None,
+        sort_by: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Sort order as a lower-case string (e.g. name_desc, "
+                "active_users_desc), a Carebook addition matching the seed's other lists."
+            ),
+        ] = None,
+    ) -> list[Tag] | None:
+        actor = require_actor(info)
+        order = _order(order_by, sort_by)
+        tag_ids = None
+        if ids is not None:
+            parsed = (_id(value, "ids") for value in ids)
+            tag_ids = [tag_id for tag_id in parsed if tag_id is not None]
+        carrier_id = _id(user_id, "user_id")
+        rows = await info.context.read(
+            lambda s: queries.list_tags(
+                s,
+                actor,
+                ids=tag_ids,
+                user_id=carrier_id,
+                applied_to_providers=bool(applied_to_providers),
+                order=order,
+            )
+        )
+        return [Tag(row=row) for row in rows]

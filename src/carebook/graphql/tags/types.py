@@ -1,0 +1,111 @@
+"""The Tag object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.graphql.context import Context
+from carebook.tags.models import Tag as TagRow
+
+if TYPE_CHECKING:
+    from carebook.graphql.users.types import User
+
+# User and Tag refer to each other (User.active_tags, Tag.tagged_users): resolved lazily.
+LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
+
+TAGGED_USERS_PAGE_SIZE = 10
+
+
+def _user(row: object) -> User:
+    from carebook.graphql.users.types import User
+
+    return User(row=row)  # type: ignore[arg-type]
+
+
+@strawberry.type(name="Tag", description="A custom tag that can be applied on a user.")
+class Tag:
+    """Healthie's Tag: owned by a provider/staff account, listed for the whole organization."""
+
+    row: strawberry.Private[TagRow]
+
+    @strawberry.field(description="The unique identifier of the tag.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="A human-readable name of the tag.")
+    def name(self) -> str:
+        return self.row.name
+
+    @strawberry.field(description="The time when the tag was created (ISO 8601).")
+    def created_at(self) -> str:
+        return self.row.created_at.isoformat()
+
+    @strawberry.field(description="The last time the tag was updated (ISO 8601).")
+    def updated_at(self) -> str:
+        return self.row.updated_at.isoformat()
+
+    @strawberry.field(description="The provider/staff account that created (owns) the tag.")
+    async def user(self, info: Info[Context, None]) -> LazyUser | None:
+        row = await info.context.loaders.user.load(self.row.user_id)
+        return _user(row) if row is not None else None
+
+    @strawberry.field(description="The full name of the user who created the tag.")
+    async def added_by(self, info: Info[Context, None]) -> str | None:
+        row = await info.context.loaders.user.load(self.row.user_id)
+        return f"{row.first_name} {row.last_name}".strip() if row is not None else None
+
+    @strawberry.field(
+        description="The array of tagged users (patients and organization members), by last "
+        "name. A patient sees only themselves."
+    )
+    async def tagged_users(
+        self,
+        info: Info[Context, None],
+        offset: Annotated[
+            int | None,
+            strawberry.argument(description="The pagination offset (if pagination required)."),
+        ] = None,
+        should_paginate: Annotated[
+            bool | None,
+            strawberry.argument(
+                description=f"Require pagination of tagged users ({TAGGED_USERS_PAGE_SIZE} a page)."
+            ),
+        ] = False,
+    ) -> list[LazyUser] | None:
+        rows = await info.context.loaders.tagged_users.load(self.row.id)
+        actor = info.context.actor
+        if actor is None or actor.is_patient:
+            rows = [row for row in rows if actor is not None and row.id == actor.user_id]
+        if should_paginate:
+            start = max(offset or 0, 0)
+            rows = rows[start : start + TAGGED_USERS_PAGE_SIZE]
+        return [_user(row) for row in rows]
+
+    async def _counts(self, info: Info[Context, None], name: str) -> int | None:
+        actor = info.context.actor
+        if actor is None or not actor.is_staff:  # how many carry a tag is the practice's business
+            return None
+        counts = await info.context.loaders.tag_counts.load(self.row.id)
+        return int(getattr(counts, name))
+
+    @strawberry.field(
+        description="The number of active patients who have the tag (null for patients)."
+    )
+    async def active_users_count(self, info: Info[Context, None]) -> int | None:
+        return await self._counts(info, "active_users")
+
+    @strawberry.field(
+        description="The number of archived patients who have the tag (null for patients)."
+    )
+    async def archived_users_count(self, info: Info[Context, None]) -> int | None:
+        return await self._counts(info, "archived_users")
+
+    @strawberry.field(
+        description="The number of org members (providers, staff) who have the tag (null for "
+        "patients)."
+    )
+    async def org_members_count(self, info: Info[Context, None]) -> int | None:
+        return await self._counts(info, "org_members")

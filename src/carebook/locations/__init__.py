@@ -1,0 +1,1 @@
+"""Locations: the addresses of patients and providers."""

@@ -1,0 +1,216 @@
+"""Reads of tags, always scoped to the actor, the patient-list tag filter, and batch functions."""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.auth.scoping import visible_users
+from carebook.tags.models import Tag, Tagging
+from carebook.users.models import Role, User
+
+STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
+
+
+class TagOrder(enum.StrEnum):
+    """Sort orders of the tag list (Healthie's TagOrderKeys, lower-cased)."""
+
+    NAME_ASC = "name_asc"
+    NAME_DESC = "name_desc"
+    ACTIVE_USERS_ASC = "active_users_asc"
+    ACTIVE_USERS_DESC = "active_users_desc"
+    ADDED_BY_ASC = "added_by_asc"
+    ADDED_BY_DESC = "added_by_desc"
+    ORG_MEMBERS_ASC = "org_members_asc"
+    ORG_MEMBERS_DESC = "org_members_desc"
+
+
+@dataclass(frozen=True)
+class TagCounts:
+    """How many users carry a tag: active patients, archived patients, org members."""
+
+    active_users: int = 0
+    archived_users: int = 0
+    org_members: int = 0
+
+
+def tagged_with_any(organization_id: int, tag_ids: Sequence[int]) -> ColumnElement[bool]:
+    """A WHERE clause on ``User``: the user carries at least one of ``tag_ids``.
+
+    Only tags of ``organization_id`` count, so another organization's tag ids match nobody.
+    Meant for ``users(tag_ids:)`` and ``usersCount(tag_ids:)``, on top of the actor's scope::
+
+        visible_patients(actor).where(tagged_with_any(actor.organization_id, ids))
+
+    An empty ``tag_ids`` matches nobody; Healthie's default ``tag_ids: []`` means "no filter",
+    so callers apply this clause only when ids were given.
+    """
+    carriers = (
+        select(Tagging.user_id)
+        .join(Tag, Tag.id == Tagging.tag_id)
+        .where(Tag.organization_id == organization_id, Tagging.tag_id.in_(tag_ids))
+    )
+    return User.id.in_(carriers)
+
+
+def visible_tags(actor: Actor) -> Select[Tag]:
+    """A SELECT of the tags ``actor`` may read.
+
+    Providers and staff see every tag of their organization; a patient sees the tags applied to
+    themselves.
+    """
+    query = select(Tag).where(Tag.organization_id == actor.organization_id)
+    if actor.is_patient:
+        query = query.where(
+            Tag.id.in_(select(Tagging.tag_id).where(Tagging.user_id == actor.user_id))
+        )
+    return query
+
+
+async def get_tag_in_org(session: AsyncSession, organization_id: int, tag_id: int) -> Tag | None:
+    """A tag of the organization, or None (another organization's tag answers None too)."""
+    query = select(Tag).where(Tag.id == tag_id, Tag.organization_id == organization_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def tags_in_org_by_ids(
+    session: AsyncSession, organization_id: int, ids: Sequence[int]
+) -> dict[int, Tag]:
+    """The organization's tags among ``ids``, keyed by id (missing ones are absent)."""
+    query = select(Tag).where(Tag.id.in_(ids), Tag.organization_id == organization_id)
+    return {tag.id: tag for tag in (await session.execute(query)).scalars()}
+
+
+async def tag_name_taken(
+    session: AsyncSession, owner_id: int, name_key: str, exclude_id: int | None = None
+) -> bool:
+    """True when the owner already has a tag with this (case-folded) name."""
+    query = select(Tag.id).where(Tag.user_id == owner_id, Tag.name_key == name_key)
+    if exclude_id is not None:
+        query = query.where(Tag.id != exclude_id)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def applied_tag_ids(session: AsyncSession, user_id: int, tag_ids: Sequence[int]) -> set[int]:
+    """Which of ``tag_ids`` are already applied to the user."""
+    query = select(Tagging.tag_id).where(Tagging.user_id == user_id, Tagging.tag_id.in_(tag_ids))
+    return set((await session.execute(query)).scalars())
+
+
+def _count_of(roles: Sequence[str], active: bool | None = None) -> ColumnElement[int]:
+    """A correlated count of the users with one of ``roles`` who carry the outer query's tag."""
+    conditions = [Tagging.tag_id == Tag.id, User.role.in_(roles)]
+    if active is not None:
+        conditions.append(User.active.is_(active))
+    return (
+        select(func.count())
+        .select_from(Tagging)
+        .join(User, User.id == Tagging.user_id)
+        .where(*conditions)
+        .correlate(Tag)
+        .scalar_subquery()
+    )
+
+
+def _order_by(order: TagOrder) -> list[ColumnElement[Any]]:
+    added_by = select(User.first_name).where(User.id == Tag.user_id).correlate(Tag)
+    keys: dict[TagOrder, ColumnElement[Any]] = {
+        TagOrder.NAME_ASC: Tag.name_key.asc(),
+        TagOrder.NAME_DESC: Tag.name_key.desc(),
+        TagOrder.ACTIVE_USERS_ASC: _count_of([Role.PATIENT.value], True).asc(),
+        TagOrder.ACTIVE_USERS_DESC: _count_of([Role.PATIENT.value], True).desc(),
+        TagOrder.ADDED_BY_ASC: added_by.scalar_subquery().asc(),
+        TagOrder.ADDED_BY_DESC: added_by.scalar_subquery().desc(),
+        TagOrder.ORG_MEMBERS_ASC: _count_of(STAFF_ROLES).asc(),
+        TagOrder.ORG_MEMBERS_DESC: _count_of(STAFF_ROLES).desc(),
+    }
+    return [keys[order], Tag.name_key.asc(), Tag.id.asc()]
+
+
+async def list_tags(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ids: Sequence[int] | None = None,
+    user_id: int | None = None,
+    applied_to_providers: bool = False,
+    order: TagOrder = TagOrder.NAME_ASC,
+) -> list[Tag]:
+    """The tags ``actor`` may see, filtered and sorted as Healthie's ``tags`` query does."""
+    query = visible_tags(actor)
+    if ids is not None:
+        query = query.where(Tag.id.in_(ids))
+    if user_id is not None:
+        carriers = visible_users(actor).where(User.id == user_id).with_only_columns(User.id)
+        query = query.where(Tag.id.in_(select(Tagging.tag_id).where(Tagging.user_id.in_(carriers))))
+    if applied_to_providers:
+        on_staff = (
+            select(Tagging.tag_id)
+            .join(User, User.id == Tagging.user_id)
+            .where(User.role.in_(STAFF_ROLES))
+        )
+        query = query.where(Tag.id.in_(on_staff))
+    return list((await session.execute(query.order_by(*_order_by(order)))).scalars())
+
+
+# --- batch functions behind DataLoaders -------------------------------------------------------
+
+
+async def load_user_tags(session: AsyncSession, user_ids: Sequence[int]) -> list[list[Tag]]:
+    """The tags applied to each user, by name, in key order."""
+    rows = await session.execute(
+        select(Tagging.user_id, Tag)
+        .join(Tag, Tag.id == Tagging.tag_id)
+        .where(Tagging.user_id.in_(user_ids))
+        .order_by(Tag.name_key, Tag.id)
+    )
+    by_user: dict[int, list[Tag]] = defaultdict(list)
+    for user_id, tag in rows:
+        by_user[user_id].append(tag)
+    return [by_user.get(user_id, []) for user_id in user_ids]
+
+
+async def load_tagged_users(session: AsyncSession, tag_ids: Sequence[int]) -> list[list[User]]:
+    """The users carrying each tag, by last and first name, in key order."""
+    rows = await session.execute(
+        select(Tagging.tag_id, User)
+        .join(User, User.id == Tagging.user_id)
+        .where(Tagging.tag_id.in_(tag_ids))
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    by_tag: dict[int, list[User]] = defaultdict(list)
+    for tag_id, user in rows:
+        by_tag[tag_id].append(user)
+    return [by_tag.get(tag_id, []) for tag_id in tag_ids]
+
+
+async def load_tag_counts(session: AsyncSession, tag_ids: Sequence[int]) -> list[TagCounts]:
+    """Active patients, archived patients and org members carrying each tag, in key order."""
+    patient = User.role == Role.PATIENT.value
+
+    def count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = await session.execute(
+        select(
+            Tagging.tag_id,
+            count_where(and_(patient, User.active.is_(True))),
+            count_where(and_(patient, User.active.is_(False))),
+            count_where(User.role.in_(STAFF_ROLES)),
+        )
+        .join(User, User.id == Tagging.user_id)
+        .where(Tagging.tag_id.in_(tag_ids))
+        .group_by(Tagging.tag_id)
+    )
+    counts = {
+        tag_id: TagCounts(int(active), int(archived), int(members))
+        for tag_id, active, archived, members in rows
+    }
+    return [counts.get(tag_id, TagCounts()) for tag_id in tag_ids]

@@ -1,0 +1,162 @@
+"""Writes of tags: create, rename, delete, apply to users and remove from them.
+
+Services take a session and an actor, flush but never commit (the request owns the
+transaction), and raise :class:`carebook.errors.Invalid` for anything the caller got wrong.
+Every user id goes through the actor's visibility scope; another organization's tags and users
+answer exactly like missing ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor, require_staff
+from carebook.errors import FieldMessage, Invalid, NotFound
+from carebook.tags import queries
+from carebook.tags.models import Tag, Tagging
+from carebook.users import queries as user_queries
+from carebook.users import validation as v
+from carebook.users.models import User
+
+T = TypeVar("T")
+
+TAG_NOT_FOUND = "Tag not found"
+USER_NOT_FOUND = "User not found"
+NAME_TAKEN = "Name has already been taken"
+MAX_TAG_NAME = 100
+
+
+async def _tag(session: AsyncSession, actor: Actor, raw_id: Any, field: str = "id") -> Tag:
+    tag_id = v.parse_id(raw_id, field)
+    if tag_id is None:
+        raise Invalid.field(field, "Id can't be blank")
+    tag = await queries.get_tag_in_org(session, actor.organization_id, tag_id)
+    if tag is None:
+        raise NotFound.field(field, TAG_NOT_FOUND)
+    return tag
+
+
+async def _taggable_user(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
+    """A user the actor may see: a patient of the organization, or one of its members."""
+    user_id = v.parse_id(raw_id, "taggable_user_id")
+    if user_id is None:
+        raise Invalid.field("taggable_user_id", "Taggable user can't be blank")
+    user = await user_queries.get_visible_user(session, actor, user_id)
+    if user is None:
+        raise NotFound.field("taggable_user_id", USER_NOT_FOUND)
+    return user
+
+
+async def _apply(session: AsyncSession, user: User, tags: Sequence[Tag]) -> None:
+    """Apply the tags not yet applied; applying a tag twice changes nothing."""
+    present = await queries.applied_tag_ids(session, user.id, [tag.id for tag in tags])
+    session.add_all(
+        Tagging(tag_id=tag.id, user_id=user.id) for tag in tags if tag.id not in present
+    )
+    await session.flush()
+
+
+async def _unique_name(
+    session: AsyncSession, owner_id: int, value: Any, exclude_id: int | None = None
+) -> str:
+    """A clean tag name that the owner does not have yet (in any case)."""
+    clean = v.clean_label(value, MAX_TAG_NAME)
+    if await queries.tag_name_taken(session, owner_id, v.name_key(clean), exclude_id):
+        raise Invalid.field("name", NAME_TAKEN)
+    return clean
+
+
+async def _collect(work: Awaitable[T], problems: list[FieldMessage]) -> T | None:
+    """The result of ``work``, or None with its messages added to ``problems``."""
+    try:
+        return await work
+    except Invalid as error:
+        problems.extend(error.messages)
+        return None
+
+
+async def create_tag(
+    session: AsyncSession, *, actor: Actor, name: Any, taggable_user_id: Any = None
+) -> Tag:
+    """A tag owned by the actor, applied at once to ``taggable_user_id`` when given."""
+    require_staff(actor)
+    problems: list[FieldMessage] = []
+    clean = await _collect(_unique_name(session, actor.user_id, name), problems)
+    user = None
+    if taggable_user_id not in (None, ""):
+        user = await _collect(_taggable_user(session, actor, taggable_user_id), problems)
+    if problems or clean is None:
+        raise Invalid(*problems)
+    tag = Tag(
+        organization_id=actor.organization_id,
+        user_id=actor.user_id,
+        name=clean,
+        name_key=v.name_key(clean),
+    )
+    session.add(tag)
+    await session.flush()
+    if user is not None:
+        await _apply(session, user, [tag])
+    return tag
+
+
+async def update_tag(session: AsyncSession, *, actor: Actor, tag_id: Any, name: Any) -> Tag:
+    """Rename a tag of the organization; the name stays unique for the tag's owner."""
+    require_staff(actor)
+    tag = await _tag(session, actor, tag_id)
+    clean = await _unique_name(session, tag.user_id, name, exclude_id=tag.id)
+    tag.name, tag.name_key = clean, v.name_key(clean)
+    await session.flush()
+    return tag
+
+
+async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: Any) -> Tag:
+    """Delete a tag and remove it from everyone who carries it; no user is deleted."""
+    require_staff(actor)
+    tag = await _tag(session, actor, tag_id)
+    # The foreign key cascades too; deleting explicitly keeps this independent of the pragma.
+    await session.execute(delete(Tagging).where(Tagging.tag_id == tag.id))
+    await session.delete(tag)
+    await session.flush()
+    return tag
+
+
+async def bulk_apply(
+    session: AsyncSession, *, actor: Actor, ids: Sequence[Any], taggable_user_id: Any, max_ids: int
+) -> list[Tag]:
+    """Apply existing tags of the organization to one user, all or nothing."""
+    require_staff(actor)
+    if not ids:
+        raise Invalid.field("ids", "Ids can't be blank")
+    if len(ids) > max_ids:
+        raise Invalid.field("ids", f"At most {max_ids} tags can be applied at once")
+    parsed = [v.parse_id(raw, "ids") for raw in ids]
+    tag_ids = list(dict.fromkeys(tag_id for tag_id in parsed if tag_id is not None))
+    if not tag_ids:
+        raise Invalid.field("ids", "Ids can't be blank")
+    user = await _taggable_user(session, actor, taggable_user_id)
+    found = await queries.tags_in_org_by_ids(session, actor.organization_id, tag_ids)
+    missing = [str(tag_id) for tag_id in tag_ids if tag_id not in found]
+    if missing:
+        raise NotFound.field("ids", f"Tags not found: {', '.join(missing)}")
+    tags = [found[tag_id] for tag_id in tag_ids]
+    await _apply(session, user, tags)
+    return tags
+
+
+async def remove_applied_tag(
+    session: AsyncSession, *, actor: Actor, tag_id: Any, taggable_user_id: Any
+) -> Tag:
+    """Take a tag off a user; removing a tag the user does not carry changes nothing."""
+    require_staff(actor)
+    tag = await _tag(session, actor, tag_id)
+    user = await _taggable_user(session, actor, taggable_user_id)
+    await session.execute(
+        delete(Tagging).where(Tagging.tag_id == tag.id, Tagging.user_id == user.id)
+    )
+    await session.flush()
+    return tag

@@ -1,0 +1,98 @@
+"""Listing patients with their tags and locations costs a fixed number of SQL statements.
+
+The ``users`` list is built elsewhere; ``bulkUpdateClients`` returns a list of patients too, so it
+stands in for it here. The statement count must not grow with the number of patients: tags and
+locations are loaded by one batched query each (DataLoaders), never one query per patient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from tests.support.api import Api
+from tests.support.world import World
+
+from carebook import builders
+from carebook.auth.passwords import Passwords
+from carebook.db.engine import Database
+from carebook.locations import service as locations
+from carebook.tags import service as tags
+
+LIST = """mutation($ids: [ID!]) { bulkUpdateClients(input: {ids: $ids, active_status: true}) {
+  users { id active_tags { id name } locations { id line1 } } messages { field message } } }"""
+
+BARE = """mutation($ids: [ID!]) { bulkUpdateClients(input: {ids: $ids, active_status: true}) {
+  users { id } messages { field message } } }"""
+
+# Per request: the caller's API key, the patients of the bulk update, then ONE query for every
+# patient's tags and ONE for every patient's locations. On SQLite each of the three transactions
+# (authentication, write, read) also sends its BEGIN as a statement.
+STATEMENTS = {"sqlite": 7, "postgresql": 4}
+LOADER_STATEMENTS = {"sqlite": 3, "postgresql": 2}
+
+
+@contextmanager
+def counting(database: Database) -> Iterator[list[str]]:
+    """Collect every SQL statement sent to the database while the block runs."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def _patients_with_tags_and_locations(
+    database: Database, passwords: Passwords, world: World, how_many: int
+) -> list[str]:
+    actor = builders.actor_of(world.a.provider)
+    ids: list[str] = []
+    async with database.write_sessions() as session, session.begin():
+        vip = await tags.create_tag(session, actor=actor, name="VIP")
+        diet = await tags.create_tag(session, actor=actor, name="Diet")
+        for index in range(how_many):
+            patient = await builders.patient(
+                session, passwords, actor=actor, first_name=f"P{index}", skipped_email=True
+            )
+            await tags.bulk_apply(
+                session, actor=actor, ids=[vip.id, diet.id], taggable_user_id=patient.id, max_ids=2
+            )
+            for line in ("1 Home St", "2 Work Ave"):
+                await locations.create_location(
+                    session, actor=actor, fields={"user_id": patient.id, "line1": line}
+                )
+            ids.append(str(patient.id))
+    return ids
+
+
+async def test_listing_patients_with_tags_and_locations_takes_a_constant_number_of_queries(
+    api: Api, world: World, database: Database, passwords: Passwords, backend: str
+) -> None:
+    ids = await _patients_with_tags_and_locations(database, passwords, world, 50)
+    provider = api.with_key(world.a.provider.api_key)
+    counts = {}
+    for size in (10, 50):
+        with counting(database) as statements:
+            data = await provider.data(LIST, {"ids": ids[:size]})
+        payload = data["bulkUpdateClients"]
+        assert payload["messages"] == []
+        assert len(payload["users"]) == size
+        for user in payload["users"]:
+            assert [tag["name"] for tag in user["active_tags"]] == ["Diet", "VIP"]
+            assert [location["line1"] for location in user["locations"]] == [
+                "1 Home St",
+                "2 Work Ave",
+            ]
+        counts[size] = len(statements)
+    assert counts == {10: STATEMENTS[backend], 50: STATEMENTS[backend]}, statements
+    with counting(database) as bare:
+        await provider.data(BARE, {"ids": ids})
+    assert counts[50] - len(bare) == LOADER_STATEMENTS[backend], (statements, bare)
