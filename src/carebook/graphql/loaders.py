@@ -7,8 +7,13 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from carebook.locations import queries as location_queries
+from carebook.locations.models import Location
 from carebook.organizations.models import Organization
-from carebook.user_groups.models import UserGroup
+from carebook.tags import queries as tag_queries
+from carebook.tags.models import Tag
+from carebook.user_groups import queries as group_queries
+from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users import queries
 from carebook.users.models import User
 
@@ -25,6 +30,18 @@ class Loaders:
         self.group = DataLoader[int, UserGroup | None](load_fn=self._groups)
         self.care_team_ids = DataLoader[int, list[int]](load_fn=self._care_team_ids)
         self.organization = DataLoader[int, Organization | None](load_fn=self._organizations)
+        self.user_tags = DataLoader[int, list[Tag]](load_fn=self._user_tags)
+        self.tagged_users = DataLoader[int, list[User]](load_fn=self._tagged_users)
+        self.tag_counts = DataLoader[int, tag_queries.TagCounts](load_fn=self._tag_counts)
+        self.user_locations = DataLoader[int, list[Location]](load_fn=self._user_locations)
+        self.group_users_count = DataLoader[int, int](load_fn=self._group_users_counts)
+        # Keyed by (group id, conversation id or None).
+        self.group_patients = DataLoader[tuple[int, int | None], list[User]](
+            load_fn=self._group_patients
+        )
+        self.onboarding_flow = DataLoader[int, OnboardingFlow | None](load_fn=self._flows)
+        self.flow_groups = DataLoader[int, list[UserGroup]](load_fn=self._flow_groups)
+        self.provider_count = DataLoader[int, int](load_fn=self._provider_counts)
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))
@@ -37,3 +54,45 @@ class Loaders:
 
     async def _care_team_ids(self, ids: Sequence[int]) -> list[list[int]]:
         return await self._context.read(lambda s: queries.load_care_team_ids(s, ids))
+
+    async def _user_tags(self, ids: Sequence[int]) -> list[list[Tag]]:
+        return await self._context.read(lambda s: tag_queries.load_user_tags(s, ids))
+
+    async def _tagged_users(self, ids: Sequence[int]) -> list[list[User]]:
+        return await self._context.read(lambda s: tag_queries.load_tagged_users(s, ids))
+
+    async def _tag_counts(self, ids: Sequence[int]) -> list[tag_queries.TagCounts]:
+        return await self._context.read(lambda s: tag_queries.load_tag_counts(s, ids))
+
+    async def _user_locations(self, ids: Sequence[int]) -> list[list[Location]]:
+        return await self._context.read(lambda s: location_queries.load_user_locations(s, ids))
+
+    # Group members and a flow's groups are read through the caller's visibility scope: a
+    # patient who reaches their own group sees only themselves in it and no other group, an
+    # anonymous caller (signUp's payload) nothing.
+
+    async def _group_users_counts(self, ids: Sequence[int]) -> list[int]:
+        actor = self._context.actor
+        if actor is None:
+            return [0 for _ in ids]
+        return await self._context.read(lambda s: group_queries.load_users_counts(s, actor, ids))
+
+    async def _group_patients(self, keys: Sequence[tuple[int, int | None]]) -> list[list[User]]:
+        actor = self._context.actor
+        if actor is None:
+            return [[] for _ in keys]
+        return await self._context.read(lambda s: group_queries.load_group_patients(s, actor, keys))
+
+    async def _flows(self, ids: Sequence[int]) -> list[OnboardingFlow | None]:
+        return await self._context.read(lambda s: group_queries.load_flows(s, ids))
+
+    async def _flow_groups(self, ids: Sequence[int]) -> list[list[UserGroup]]:
+        actor = self._context.actor
+        if actor is None:
+            return [[] for _ in ids]
+        return await self._context.read(lambda s: group_queries.load_flow_groups(s, actor, ids))
+
+    async def _provider_counts(self, organization_ids: Sequence[int]) -> list[int]:
+        return await self._context.read(
+            lambda s: group_queries.load_provider_counts(s, organization_ids)
+        )

@@ -11,17 +11,29 @@ from strawberry.schema.config import StrawberryConfig
 from carebook.graphql.auth.mutations import AuthMutations
 from carebook.graphql.errors import ErrorShaping
 from carebook.graphql.extensions import AllowUnusedVariables, CarebookSchema, CloseSessions
+from carebook.graphql.locations.mutations import LocationMutations
+from carebook.graphql.locations.queries import LocationQueries
+from carebook.graphql.pagination import CURSOR_SCALAR, Cursor
+from carebook.graphql.tags.mutations import TagMutations
+from carebook.graphql.tags.queries import TagQueries
+from carebook.graphql.user_groups.mutations import UserGroupMutations
+from carebook.graphql.user_groups.queries import UserGroupQueries
+from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
 
 
 @strawberry.type(description="The root of every read.")
-class Query(UserQueries):  # each domain adds its root-field class to the bases
+class Query(
+    UserQueries, UserListQueries, TagQueries, LocationQueries, UserGroupQueries
+):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
 
 @strawberry.type(description="The root of every write.")
-class Mutation(UserMutations, AuthMutations):  # likewise
+class Mutation(
+    UserMutations, AuthMutations, TagMutations, LocationMutations, UserGroupMutations
+):  # likewise
     """Root mutation fields."""
 
 
@@ -43,6 +55,6 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     return CarebookSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(auto_camel_case=False),
+        config=StrawberryConfig(auto_camel_case=False, scalar_map={Cursor: CURSOR_SCALAR}),
         extensions=extensions,
     )

@@ -8,7 +8,10 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.context import Context
+from carebook.graphql.locations.types import Location
 from carebook.graphql.organizations.types import Organization
+from carebook.graphql.pagination import Cursor, encode_cursor
+from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
 from carebook.users.models import User as UserRow
 
@@ -30,6 +33,12 @@ class User:
     """Healthie's User, with the fields that concern patient management (see docs/api.md)."""
 
     row: strawberry.Private[UserRow]
+    # Where the user stands in the list that returned it (None outside lists).
+    position: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="This user's position in the list that returned it.")
+    def cursor(self) -> Cursor:
+        return Cursor(encode_cursor(self.position or 0))
 
     @strawberry.field(description="The unique identifier of the user.")
     def id(self) -> strawberry.ID:
@@ -192,3 +201,18 @@ class User:
     async def organization(self, info: Info[Context, None]) -> Organization | None:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row) if row else None
+
+    @strawberry.field(description="A collection of tags applied on the specific user, by name.")
+    async def active_tags(self, info: Info[Context, None]) -> list[Tag] | None:
+        rows = await info.context.loaders.user_tags.load(self.row.id)
+        return [Tag(row=row) for row in rows]
+
+    @strawberry.field(description="All locations (addresses) of the user, oldest first.")
+    async def locations(self, info: Info[Context, None]) -> list[Location] | None:
+        rows = await info.context.loaders.user_locations.load(self.row.id)
+        return [Location(row=row, position=index) for index, row in enumerate(rows)]
+
+    @strawberry.field(description="The address of this user: the first of their locations.")
+    async def location(self, info: Info[Context, None]) -> Location | None:
+        rows = await info.context.loaders.user_locations.load(self.row.id)
+        return Location(row=rows[0], position=0) if rows else None
