@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carebook.errors import Invalid
 from carebook.users.models import Role
 
 
@@ -26,3 +27,9 @@ class Actor:
     def is_patient(self) -> bool:
         """Patients see and change only themselves."""
         return self.role == Role.PATIENT
+
+
+def require_staff(actor: Actor) -> None:
+    """Services' own check that a write is a provider/staff member's (besides the API's)."""
+    if not actor.is_staff:
+        raise Invalid.field(None, "Only providers and staff members can do this")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.actor import Actor
+from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import revoke_other_sessions
 from carebook.errors import Invalid, NotFound
@@ -26,16 +26,11 @@ from carebook.users.models import CareTeamMember, Role, User
 USER_NOT_FOUND = "User not found"
 
 
-def _require_staff(actor: Actor) -> None:
-    if not actor.is_staff:
-        raise Invalid.field(None, "Only providers and staff members can do this")
-
-
 async def create_client(
     session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
 ) -> User:
     """Create a patient in the actor's organization (Healthie's ``createClient``)."""
-    _require_staff(actor)
+    require_staff(actor)
     data = dict(fields)
     data.setdefault("dietitian_id", str(actor.user_id))
     if data.get("dietitian_id") in (None, ""):
@@ -107,7 +102,7 @@ async def update_client(
     Email-trigger inputs take precedence: when one is given the email is queued and the other
     changes are not applied, as Healthie documents.
     """
-    _require_staff(actor)
+    require_staff(actor)
     user = await _load_patient_for_update(session, actor, fields.get("id"))
     if await _send_requested_email(session, user, fields):
         return user
@@ -231,7 +226,7 @@ async def bulk_update_clients(
     max_ids: int,
 ) -> list[User]:
     """Move patients to a group, or change their active status, all or nothing."""
-    _require_staff(actor)
+    require_staff(actor)
     patient_ids = _parse_bulk_ids(ids, max_ids)
     found = await queries.visible_patients_by_ids(session, actor, patient_ids)
     missing = [str(pid) for pid in patient_ids if pid not in found]

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import date
 from functools import cache
+from typing import Any
 from zoneinfo import available_timezones
 
 import phonenumbers
@@ -150,6 +151,21 @@ def parse_id(value: str | int | None, field: str) -> int | None:
     if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
         raise Invalid.field(field, f"'{text[:40]}' is not a valid id")
     return int(text)
+
+
+def name_key(name: str) -> str:
+    """How names of tags, groups and flows are compared: case-folded, inner spaces collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def clean_label(value: Any, limit: int, field: str = "name") -> str:
+    """A required one-line name (tag, group, flow): inner whitespace collapsed, bounded."""
+    text = " ".join(str(value or "").split())
+    if not text:
+        raise Invalid.field(field, f"{_label(field)} can't be blank")
+    if len(text) > limit:
+        raise Invalid.field(field, f"{_label(field)} is too long (at most {limit} characters)")
+    return text
 
 
 def _label(field: str) -> str:
