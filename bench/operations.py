@@ -1,0 +1,304 @@
+"""What the benchmark sends: GraphQL documents, their variables, and carebook's SQL for each.
+
+Reads come with a fixed list of variants (ids, keywords); the GraphQL server, the bare endpoint and
+the direct SQL all cycle through the same variants, so the three layers answer the same requests.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bench import names
+from bench.generate import Generated, _ascii
+from carebook.auth.actor import Actor
+from carebook.auth.service import actor_from_api_key
+from carebook.config import Settings
+from carebook.db.engine import create_database
+from carebook.users import listing, queries
+from carebook.users.models import Role
+
+USER_FIELDS = "id first_name last_name email phone_number dob active user_group_id"
+USER_DOC = f"query($id: ID) {{ user(id: $id) {{ {USER_FIELDS} }} }}"
+USERS_DOC = (
+    "query($offset: Int, $keywords: String) "
+    f"{{ users(offset: $offset, keywords: $keywords) {{ {USER_FIELDS} }} }}"
+)
+COUNT_DOC = "query($keywords: String) { usersCount(keywords: $keywords) }"
+PASSWORD = "correct horse battery staple 42"  # noqa: S105 - a test password, strong enough
+
+
+@dataclass
+class Operation:
+    """One benchmarked operation."""
+
+    name: str
+    label: str
+    root: str
+    document: str
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    # Writes build their variables per request number instead of cycling variants.
+    make: Callable[[int], dict[str, Any]] | None = None
+    # The carebook call behind a read variant, to capture its SQL (None: no lower bound).
+    query: Callable[[AsyncSession, Actor, dict[str, Any]], Any] | None = None
+    concurrency: int | None = None
+    write: bool = False
+
+    def variables(self, index: int) -> dict[str, Any]:
+        if self.make is not None:
+            return self.make(index)
+        return self.variants[index % len(self.variants)]
+
+    def body(self, index: int) -> bytes:
+        return json.dumps({"query": self.document, "variables": self.variables(index)}).encode()
+
+    def check(self, payload: bytes) -> bool:
+        """True when the response has data, no errors, and (writes) no messages."""
+        data = json.loads(payload)
+        if data.get("errors") or not isinstance(data.get("data"), dict):
+            return False
+        value = data["data"].get(self.root)
+        if self.root == "user" and value is None:
+            return False
+        if self.write:
+            return isinstance(value, dict) and not value.get("messages")
+        return True
+
+
+def _list_query(keywords: str | None = None, offset: int = 0) -> Callable[..., Any]:
+    def run(session: AsyncSession, actor: Actor, _: dict[str, Any]) -> Any:
+        args = listing.ListArgs(keywords=keywords, offset=offset, limit=10)
+        return listing.list_patients(session, actor, args)
+
+    return run
+
+
+def _count_query(keywords: str | None = None) -> Callable[..., Any]:
+    def run(session: AsyncSession, actor: Actor, _: dict[str, Any]) -> Any:
+        return listing.count_patients(session, actor, listing.ListArgs(keywords=keywords))
+
+    return run
+
+
+def _user_query(session: AsyncSession, actor: Actor, variables: dict[str, Any]) -> Any:
+    return queries.get_visible_user(session, actor, int(variables["id"]))
+
+
+def _search(name: str, label: str, keywords: list[str]) -> Operation:
+    variants = [{"keywords": k} for k in keywords]
+    return Operation(name, label, "users", USERS_DOC, variants, query=_search_query)
+
+
+def _search_query(session: AsyncSession, actor: Actor, variables: dict[str, Any]) -> Any:
+    return _list_query(variables.get("keywords"), variables.get("offset", 0))(
+        session, actor, variables
+    )
+
+
+def read_operations(world: Generated, seed: int) -> list[Operation]:
+    """The reads, with their variants for this generated world."""
+    rng = random.Random(seed)
+    ids = [
+        {"id": str(rng.randint(world.first_patient_id, world.last_patient_id))} for _ in range(200)
+    ]
+    deep = 100_000 if world.patients >= 200_000 else world.patients // 2
+    common_first, common_last = names.FIRST_NAMES[:3], names.LAST_NAMES[:3]
+    rare = [_ascii(n) for n in names.RARE_LAST_NAMES[:3]]
+    return [
+        Operation("user", "`user(id)`", "user", USER_DOC, ids, query=_user_query),
+        Operation(
+            "users_first", "`users` first page", "users", USERS_DOC, [{}], query=_search_query
+        ),
+        Operation(
+            "users_deep",
+            f"`users` offset {deep:,}",
+            "users",
+            USERS_DOC,
+            [{"offset": deep}],
+            query=_search_query,
+        ),
+        _search("search1_common", "search, 1 common term", [n.lower() for n in common_last]),
+        _search("search1_rare", "search, 1 rare term", rare),
+        _search(
+            "search2_common",
+            "search, 2 common terms",
+            [f"{f} {last}" for f, last in zip(common_first, common_last, strict=True)],
+        ),
+        _search(
+            "search2_rare",
+            "search, 2 terms (1 rare)",
+            [f"{f} {r}" for f, r in zip(common_first, rare, strict=True)],
+        ),
+        _search(
+            "search3_common",
+            "search, 3 common terms",
+            [f"{f} {last} example" for f, last in zip(common_first, common_last, strict=True)],
+        ),
+        _search(
+            "search3_rare",
+            "search, 3 terms (1 rare)",
+            [f"{f} {last} {r}" for f, last, r in zip(common_first, common_last, rare, strict=True)],
+        ),
+        Operation(
+            "count_all",
+            "`usersCount`",
+            "usersCount",
+            COUNT_DOC,
+            [{}],
+            query=lambda s, a, v: _count_query()(s, a, v),
+        ),
+        Operation(
+            "count_keywords",
+            "`usersCount` with keywords",
+            "usersCount",
+            COUNT_DOC,
+            [{"keywords": k.lower()} for k in common_last],
+            query=lambda s, a, v: _count_query(v["keywords"])(s, a, v),
+        ),
+    ]
+
+
+def extra_reads(root_fields: set[str]) -> list[Operation]:
+    """userGroups and tags, when the live schema has them (no lower bound)."""
+    found = []
+    if "userGroups" in root_fields:
+        found.append(
+            Operation(
+                "user_groups",
+                "`userGroups`",
+                "userGroups",
+                "query { userGroups { id name } }",
+                [{}],
+            )
+        )
+    if "tags" in root_fields:
+        found.append(Operation("tags", "`tags`", "tags", "query { tags { id name } }", [{}]))
+    return found
+
+
+def write_operations(world: Generated, run_id: str, concurrency: int) -> list[Operation]:
+    """createClient, updateClient, bulkUpdateClients (1,000 ids) and signUp."""
+    span = world.last_patient_id - world.first_patient_id + 1
+    bulk = min(1000, span)
+
+    def create(i: int) -> dict[str, Any]:
+        first, last = names.FIRST_NAMES[i % 50], names.LAST_NAMES[i % 60]
+        return {
+            "input": {
+                "first_name": first,
+                "last_name": last,
+                "email": f"new.{run_id}.{i}@example.com",
+                "phone_number": f"+1212555{i % 10000:04d}",
+                "dob": "1984-02-29",
+            }
+        }
+
+    def update(i: int) -> dict[str, Any]:
+        patient = world.first_patient_id + (i * 7919) % span
+        return {
+            "input": {
+                "id": str(patient),
+                "last_name": names.LAST_NAMES[i % 60],
+                "phone_number": f"+1305555{i % 10000:04d}",
+            }
+        }
+
+    def bulk_update(i: int) -> dict[str, Any]:
+        start = world.first_patient_id + (i * bulk) % max(span - bulk + 1, 1)
+        group = world.group_ids[i % len(world.group_ids)]
+        return {
+            "input": {"ids": [str(start + k) for k in range(bulk)], "user_group_id": str(group)}
+        }
+
+    def sign_up(i: int) -> dict[str, Any]:
+        return {
+            "input": {
+                "first_name": "Sign",
+                "last_name": f"Up{i}",
+                "email": f"signup.{run_id}.{i}@example.com",
+                "password": PASSWORD,
+                "role": "patient",
+                "dietitian_id": str(world.provider_id),
+            }
+        }
+
+    def doc(root: str, input_type: str, payload: str) -> str:
+        return (
+            f"mutation($input: {input_type}) {{ {root}(input: $input) "
+            f"{{ {payload} messages {{ field message }} }} }}"
+        )
+
+    return [
+        Operation(
+            "createClient",
+            "`createClient`",
+            "createClient",
+            doc("createClient", "createClientInput", "user { id }"),
+            make=create,
+            write=True,
+        ),
+        Operation(
+            "updateClient",
+            "`updateClient`",
+            "updateClient",
+            doc("updateClient", "updateClientInput", "user { id }"),
+            make=update,
+            write=True,
+        ),
+        Operation(
+            "bulkUpdateClients",
+            f"`bulkUpdateClients` ({bulk:,} ids)",
+            "bulkUpdateClients",
+            doc("bulkUpdateClients", "bulkUpdateClientsInput", "users { id }"),
+            make=bulk_update,
+            write=True,
+            concurrency=min(2, concurrency),
+        ),
+        Operation(
+            "signUp",
+            "`signUp` (argon2id)",
+            "signUp",
+            doc("signUp", "signUpInput", "user { id } token"),
+            make=sign_up,
+            write=True,
+        ),
+    ]
+
+
+Statement = tuple[str, list[Any]]
+
+
+async def capture_sql(world: Generated, operations: list[Operation]) -> dict[str, dict[str, Any]]:
+    """The SQL carebook sends for each read variant (API-key look-up first), captured live."""
+    database = create_database(Settings(database_url=world.database_url))
+    captured: list[Statement] = []
+
+    def listen(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
+            captured.append((statement, list(parameters or ())))
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", listen)
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        for operation in operations:
+            if operation.query is None:
+                continue
+            variants = []
+            for variables in operation.variants:
+                captured.clear()
+                async with database.read_sessions() as session:
+                    actor = await actor_from_api_key(session, world.api_key)
+                    assert actor is not None and actor.role == Role.PROVIDER
+                    await operation.query(session, actor, variables)
+                variants.append(list(captured))
+            out[operation.name] = {"root": operation.root, "variants": variants}
+    finally:
+        await database.dispose()
+    json.dumps(out)  # fails early if a parameter is not JSON (the bare app reads them back)
+    return out

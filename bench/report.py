@@ -1,0 +1,111 @@
+"""Markdown tables from a results document, and docs/performance.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
+
+INTRO = """# Performance
+
+Measured with the harness in `bench/` (`python -m bench`, see `bench/run.py`). Each run generates
+one organization with N patients (`bench/generate.py`: names from several cultures with accents,
+E.164 phones, dates of birth, record identifiers, groups, tags, locations, ~5 % archived,
+deterministic per `--seed`), starts `carebook serve --workers N` as a user would, and drives it
+over HTTP from one client process (raw keep-alive HTTP/1.1, 16 requests in flight unless stated).
+
+For each read there are three layers, answering the same requests (same ids, same keywords):
+- **GraphQL**: `POST /graphql` on `carebook serve`, with an API key (`Authorization: Basic`).
+- **bare**: `bench/bare.py`, a Starlette endpoint under uvicorn with the same worker count, that
+  replays the exact SQL carebook sends for that request (captured live: the API-key look-up and
+  the read) on carebook's own engine, and returns the same JSON. The difference to GraphQL is the
+  cost of GraphQL (Strawberry), the ORM and carebook's per-request work.
+- **SQL**: the same statements replayed on carebook's engine (same driver) from the benchmark
+  process, without HTTP. The difference to bare is the cost of HTTP, uvicorn and JSON.
+
+"GraphQL / bare" and "bare / SQL" are throughput ratios (how many times more requests per second the
+lower layer serves). Peak RSS is the sum over the server's processes (uvicorn's supervisor and its
+workers), sampled from `/proc` every 100 ms during that operation. Writes run after the reads (they
+change the data slightly: new patients, group moves).
+
+**Caveat**: the machine has 2 cores shared by the server's workers, the load generator and the
+database, and other engineers ran test suites at the same time. Figures are noisy (easily +-20 %);
+compare layers within one run rather than across runs.
+"""
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _ratio(upper: dict[str, Any] | None, lower: dict[str, Any] | None) -> str:
+    if not upper or not lower or not upper["rps"]:
+        return "-"
+    return f"{lower['rps'] / upper['rps']:.1f}x"
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results of one run as a Markdown section."""
+    by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
+    config, machine = document["config"], document["machine"]
+    database = "SQLite" if config["database"] == "sqlite" else "PostgreSQL"
+    generation = document.get("generation_seconds")
+    lines = [
+        f"## {database}, {document['patients']:,} patients",
+        "",
+        f"- date: {document['date']}; command: `{document['command']}`",
+        f"- server: `carebook serve --workers {config['workers']}`; concurrency "
+        f"{config['concurrency']}; {config['duration']:g} s per read operation and layer, "
+        f"{config['write_duration']:g} s per write",
+        f"- machine: {machine['cores']} cores ({machine['cpu']}), {machine['ram_gb']} GB RAM, "
+        f"Python {machine['python']}, SQLite {machine['sqlite']}, "
+        f"PostgreSQL {machine['postgresql']}",
+        "- generation: "
+        + (f"{generation:.0f} s" if generation else "-")
+        + (" (database reused with --skip-generate)" if document.get("generation_reused") else "")
+        + f"; rows: {', '.join(f'{k} {v:,}' for k, v in document['counts'].items())}",
+        f"- whole run: {document['run_seconds']:.0f} s; server RSS when idle: "
+        f"{document['idle_rss_mb']} MB",
+        "",
+        "| operation | req/s | median ms | p99 ms | errors | peak RSS MB | bare req/s "
+        "| bare median ms | SQL req/s | SQL median ms | GraphQL / bare | bare / SQL |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in document["operations"]:
+        gql = by_key.get((name, "graphql"))
+        bare, sql = by_key.get((name, "bare")), by_key.get((name, "sql"))
+        if gql is None:
+            continue
+        lines.append(
+            f"| {document['labels'].get(name, name)} | {_fmt(gql['rps'])} "
+            f"| {_fmt(gql['median_ms'], 2)} | {_fmt(gql['p99_ms'], 2)} | {gql['errors']} "
+            f"| {_fmt(gql['peak_rss_mb'], 0)} | {_fmt(bare['rps'] if bare else None)} "
+            f"| {_fmt(bare['median_ms'] if bare else None, 2)} "
+            f"| {_fmt(sql['rps'] if sql else None)} "
+            f"| {_fmt(sql['median_ms'] if sql else None, 2)} "
+            f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} |"
+        )
+    errors = [r for r in document["results"] if r["errors"]]
+    if errors:
+        lines += ["", "Errors (first of each):", ""]
+        lines += [
+            f"- {r['operation']} ({r['layer']}): {r['errors']} - `{(r['first_error'] or '')[:300]}`"
+            for r in errors
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(path: Path, results: Path) -> None:
+    """Rewrite docs/performance.md from the latest full runs, keeping the notes section."""
+    notes = ""
+    if path.exists() and NOTES_MARKER in (text := path.read_text(encoding="utf-8")):
+        notes = text.split(NOTES_MARKER, 1)[1]
+    sections = []
+    for database in ("sqlite", "postgresql"):
+        latest = results / f"latest-{database}.json"
+        if latest.exists():
+            sections.append(markdown(json.loads(latest.read_text(encoding="utf-8"))))
+    body = INTRO + "\n" + "\n".join(sections) + "\n" + NOTES_MARKER + (notes or "\n")
+    path.write_text(body, encoding="utf-8")

@@ -1,0 +1,446 @@
+"""The runner: generate, start ``carebook serve``, drive it over HTTP, measure each layer, report.
+
+    python -m bench --database sqlite --patients 1000000 --workers 2
+    python -m bench --quick              # smoke run, well under 2 minutes
+
+For every read it measures three layers on the same requests: GraphQL (``carebook serve``), the
+bare Starlette endpoint of ``bench/bare.py`` (same SQL, same JSON, no GraphQL) and the SQL alone
+(carebook's statements replayed on carebook's engine, in this process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from bench import report
+from bench.client import HttpCaller, RssSampler, Stats, run_load
+from bench.generate import Generated, Options, asyncpg_dsn, generate
+from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
+from carebook.config import Settings
+from carebook.db.engine import create_database
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The command line, resolved."""
+
+    database: str
+    database_url: str
+    patients: int
+    workers: int
+    duration: float
+    write_duration: float
+    concurrency: int
+    max_requests: int
+    warmup: int
+    seed: int
+    skip_generate: bool
+    quick: bool
+    docs: bool
+    command: str
+
+
+def parse(argv: list[str] | None = None) -> Config:
+    """Options of ``python -m bench``."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url", help="Override the bench database URL.")
+    parser.add_argument("--patients", type=int, help="Patients to generate (default 10,000).")
+    parser.add_argument("--workers", type=int, default=2, help="carebook serve --workers.")
+    parser.add_argument("--duration", type=float, help="Seconds per read operation and layer.")
+    parser.add_argument("--concurrency", type=int, default=16, help="Requests in flight.")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="Cap per operation.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help="Smoke run: small N, short runs.")
+    parser.add_argument("--skip-generate", action="store_true", help="Reuse the last database.")
+    parser.add_argument("--docs", action="store_true", help="Write docs/performance.md.")
+    args = parser.parse_args(argv)
+    patients = args.patients or (2_000 if args.quick else 10_000)
+    duration = args.duration or (1.0 if args.quick else 10.0)
+    default_url = (
+        f"sqlite+aiosqlite:///{RESULTS / ('quick.db' if args.quick else 'bench.db')}"
+        if args.database == "sqlite"
+        else POSTGRES_URL
+    )
+    return Config(
+        database=args.database,
+        database_url=args.database_url or default_url,
+        patients=patients,
+        workers=args.workers,
+        duration=duration,
+        write_duration=duration if args.quick else min(duration, 10.0),
+        concurrency=args.concurrency,
+        max_requests=args.max_requests,
+        warmup=5 if args.quick else 50,
+        seed=args.seed,
+        skip_generate=args.skip_generate,
+        quick=args.quick,
+        docs=args.docs,
+        command="python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+    )
+
+
+def log(message: str) -> None:
+    """Progress on stderr, timestamped."""
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# --- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(command: list[str], env: dict[str, str], port: int, name: str) -> Iterator[int]:
+    """Start a server process (its own process group), wait for /healthz, stop it at the end."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS / f"{name}.log", "w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=output,
+            start_new_session=True,
+        )
+        try:
+            _wait_healthy(process, port, name)
+            yield process.pid
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], port: int, name: str) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{name} exited ({process.returncode}); see bench/results/{name}.log"
+            )
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer /healthz in 120 s")
+
+
+def carebook_command(config: Config, port: int) -> list[str]:
+    """``carebook serve`` as a user runs it (the installed script, else the module)."""
+    executable = shutil.which("carebook")
+    base = [executable] if executable else [sys.executable, "-m", "carebook.cli.main"]
+    return [
+        *base,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--database-url",
+        config.database_url,
+        "--workers",
+        str(config.workers),
+    ]
+
+
+def bare_command(config: Config, port: int) -> list[str]:
+    """The bare endpoint, under uvicorn with the same worker count."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.bare:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(config.workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def api_headers(world: Generated) -> dict[str, str]:
+    """Healthie's API-key headers."""
+    return {"Authorization": f"Basic {world.api_key}", "AuthorizationSource": "API"}
+
+
+def root_fields(port: int, world: Generated) -> set[str]:
+    """Root query and mutation field names of the live schema (introspection)."""
+    query = "{ __schema { queryType { fields { name } } mutationType { fields { name } } } }"
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/graphql", json={"query": query}, headers=api_headers(world)
+    ).json()["data"]["__schema"]
+    return {f["name"] for kind in ("queryType", "mutationType") for f in answer[kind]["fields"]}
+
+
+async def measure_graphql(
+    config: Config,
+    port: int,
+    world: Generated,
+    operation: Operation,
+    sampler: RssSampler,
+    duration: float,
+) -> Stats:
+    """One operation against ``carebook serve``."""
+    caller = HttpCaller(
+        port,
+        api_headers(world),
+        lambda i: ("/graphql", operation.body(i)),
+        lambda _s, payload: operation.check(payload),
+    )
+    sampler.reset()
+    concurrency = operation.concurrency or config.concurrency
+    stats = await run_load(
+        operation.name,
+        "graphql",
+        caller,
+        concurrency=concurrency,
+        duration=duration,
+        max_requests=config.max_requests,
+        warmup=0 if operation.write else config.warmup,
+    )
+    stats.peak_rss_mb = sampler.peak_mb()
+    await caller.close()
+    return stats
+
+
+async def measure_bare(config: Config, port: int, operation: Operation) -> Stats:
+    """The same requests against the bare endpoint."""
+    bodies = [json.dumps({"variant": i}).encode() for i in range(len(operation.variants))]
+    path = f"/bare/{operation.name}"
+
+    def check(_s: int, payload: bytes) -> bool:
+        return operation.check(payload)
+
+    caller = HttpCaller(port, {}, lambda i: (path, bodies[i % len(bodies)]), check)
+    stats = await run_load(
+        operation.name,
+        "bare",
+        caller,
+        concurrency=config.concurrency,
+        duration=config.duration,
+        max_requests=config.max_requests,
+        warmup=config.warmup,
+    )
+    await caller.close()
+    return stats
+
+
+async def measure_sql(
+    config: Config, captures: dict[str, dict[str, Any]], names: list[str]
+) -> list[Stats]:
+    """carebook's captured statements replayed on carebook's engine, from this process."""
+    settings = Settings(database_url=config.database_url)
+    database = create_database(settings)
+    results = []
+    try:
+        for name in names:
+            variants = captures[name]["variants"]
+
+            async def call(
+                index: int, variants: list[Any] = variants, name: str = name
+            ) -> tuple[bool, str | None]:
+                async with database.engine.connect() as connection:
+                    rows: list[Any] = []
+                    for sql, params in variants[index % len(variants)]:
+                        rows = list((await connection.exec_driver_sql(sql, tuple(params))).all())
+                # Only user(id) must find a row; a rare search may rightly match no one.
+                found = bool(rows) or name != "user"
+                return found, None if found else "no rows"
+
+            results.append(
+                await run_load(
+                    name,
+                    "sql",
+                    call,
+                    concurrency=config.concurrency,
+                    duration=config.duration,
+                    max_requests=config.max_requests,
+                    warmup=config.warmup,
+                )
+            )
+    finally:
+        await database.dispose()
+    return results
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def _world_file(config: Config) -> Path:
+    return RESULTS / f"world-{config.database}{'-quick' if config.quick else ''}.json"
+
+
+async def _world(config: Config) -> Generated:
+    path = _world_file(config)
+    if config.skip_generate:
+        return Generated(**json.loads(path.read_text()))
+    log(f"generating {config.patients:,} patients on {config.database}")
+    world = await generate(
+        Options(config.database_url, config.patients, config.seed), log=lambda m: log(m)
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(world), indent=2))
+    log(f"generated in {world.seconds['total']:.1f} s: {world.counts}")
+    return world
+
+
+async def machine(config: Config) -> dict[str, Any]:
+    """Cores, RAM, CPU, Python, SQLite and PostgreSQL versions."""
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()  # noqa: ASYNC240
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()  # noqa: ASYNC240
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    postgres = "unavailable"
+    with contextlib.suppress(OSError, asyncpg.PostgresError):
+        connection = await asyncpg.connect(asyncpg_dsn(POSTGRES_URL.rsplit("/", 1)[0] + "/test"))
+        postgres = str(await connection.fetchval("SHOW server_version"))
+        await connection.close()
+    return {
+        "cores": os.cpu_count(),
+        "ram_gb": round(int(meminfo[1]) / 2**20, 1),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres,
+        "os": platform.platform(),
+    }
+
+
+async def run(config: Config) -> dict[str, Any]:
+    """The whole benchmark; returns the results document."""
+    started = time.monotonic()
+    world = await _world(config)
+    generation = world.seconds.get("total")
+    reads = read_operations(world, config.seed)
+    captures = await capture_sql(world, reads)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    captures_file = RESULTS / f"captures-{config.database}.json"
+    captures_file.write_text(json.dumps(captures))
+    results: list[Stats] = []
+    port = free_port()
+    env = {"CAREBOOK_DATABASE_URL": config.database_url}
+    log(f"starting carebook serve --workers {config.workers} on port {port}")
+    with server(carebook_command(config, port), env, port, "carebook-serve") as pid:
+        sampler = RssSampler(pid)
+        idle_rss = sampler.peak_mb() or round(_rss_now(pid), 1)
+        fields = root_fields(port, world)
+        graphql_reads = reads + extra_reads(fields)
+        for operation in graphql_reads:
+            results.append(
+                await measure_graphql(config, port, world, operation, sampler, config.duration)
+            )
+            log(_line(results[-1]))
+        bare_port = free_port()
+        bare_env = {"BENCH_DATABASE_URL": config.database_url, "BENCH_CAPTURES": str(captures_file)}
+        with server(bare_command(config, bare_port), bare_env, bare_port, "bare"):
+            for operation in reads:
+                results.append(await measure_bare(config, bare_port, operation))
+                log(_line(results[-1]))
+        for stats in await measure_sql(config, captures, [op.name for op in reads]):
+            results.append(stats)
+            log(_line(stats))
+        run_id = f"{int(time.time())}"
+        for operation in write_operations(world, run_id, config.concurrency):
+            results.append(
+                await measure_graphql(
+                    config, port, world, operation, sampler, config.write_duration
+                )
+            )
+            log(_line(results[-1]))
+        sampler.stop()
+    document = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": config.command,
+        "config": asdict(config),
+        "machine": await machine(config),
+        "patients": world.patients,
+        "generation_seconds": generation,
+        "generation_detail": world.seconds,
+        "generation_reused": config.skip_generate,
+        "counts": world.counts,
+        "idle_rss_mb": idle_rss,
+        "run_seconds": round(time.monotonic() - started, 1),
+        "operations": [op.name for op in graphql_reads]
+        + [op.name for op in write_operations(world, run_id, 1)],
+        "labels": {op.name: op.label for op in graphql_reads + write_operations(world, "", 1)},
+        "results": [s.summary() for s in results],
+    }
+    return document
+
+
+def _rss_now(pid: int) -> float:
+    from bench.client import process_tree, rss_bytes
+
+    return rss_bytes(process_tree(pid)) / 2**20
+
+
+def _line(stats: Stats) -> str:
+    return (
+        f"{stats.operation:18} {stats.layer:7} {stats.rps:8.1f} req/s  median "
+        f"{stats.median_ms:7.2f} ms  p99 {stats.p99_ms:7.2f} ms  errors {stats.errors}"
+        + (f"  ({stats.first_error[:200]})" if stats.first_error else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench``."""
+    config = parse(argv)
+    document = asyncio.run(run(config))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    tag = f"{config.database}{'-quick' if config.quick else ''}"
+    (RESULTS / f"{tag}-{stamp}.json").write_text(json.dumps(document, indent=2))
+    (RESULTS / f"latest-{tag}.json").write_text(json.dumps(document, indent=2))
+    markdown = report.markdown(document)
+    (RESULTS / f"latest-{tag}.md").write_text(markdown)
+    print(markdown)
+    if config.docs:
+        report.write_docs(ROOT / "docs" / "performance.md", RESULTS)
+        log("docs/performance.md updated")
+    log(f"done in {document['run_seconds']:.0f} s")
