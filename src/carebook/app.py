@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http.temporal_response import TemporalResponse
 
@@ -47,6 +48,9 @@ class CarebookGraphQL(GraphQL[Context, None]):
             database=self.database,
             passwords=self.passwords,
         )
+        # Remembered on the request so the route can release its session whatever happens
+        # (GraphiQL pages and unreadable bodies never reach the operation's own cleanup).
+        request.state.carebook_context = context
         await _authenticate(context, request)
         return context
 
@@ -79,8 +83,26 @@ async def _authenticate(context: Context, request: Request) -> None:
     elif kind == "bearer":
         context.actor = await context.read(lambda s: actor_from_session_token(s, secret))
     context.credentials_rejected = context.actor is None
-    # End the look-up's read transaction so resolvers start from a fresh snapshot.
-    await context.end_read_transaction()
+    # The look-up's session stays open: a query's resolvers reuse its connection (one checkout
+    # per request), and a mutation closes it before writing (carebook.graphql.common.write).
+
+
+class _ReleasingSessions:
+    """Runs the GraphQL app, then returns its request's connection to the pool.
+
+    A class, not a function: Starlette treats plain functions as request handlers.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            context = scope.get("state", {}).get("carebook_context")
+            if isinstance(context, Context):
+                await context.close()
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:
@@ -106,7 +128,7 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
 
     return Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", _ReleasingSessions(graphql_app), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,

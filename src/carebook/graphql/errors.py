@@ -41,28 +41,33 @@ class ErrorShaping(SchemaExtension):
         self.production = production
 
     def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result and result.errors:
-            result.errors = [self._shape(error) for error in result.errors]
-        errors = self.execution_context.pre_execution_errors
-        if errors:
-            self.execution_context.pre_execution_errors = [self._shape(e) for e in errors]
+        try:
+            yield
+        finally:  # also when Strawberry ends the hook by throwing into it (parse failures)
+            self._shape_all()
 
-    def _shape(self, error: GraphQLError) -> GraphQLError:
+    def _shape_all(self) -> None:
+        # Errors are changed in place: a result built before this point holds the same objects.
+        result = self.execution_context.result
+        for error in [*(result.errors if result and result.errors else []),
+                      *(self.execution_context.pre_execution_errors or [])]:  # fmt: skip
+            self._shape(error)
+
+    def _shape(self, error: GraphQLError) -> None:
         original = error.original_error
         if isinstance(error, CodedError) or isinstance(original, CodedError):
-            return error
+            return
+        if error.extensions and "code" in error.extensions:
+            return  # already shaped (the same error can be listed twice)
         if original is None:
-            return self._document_error(error)
-        if isinstance(original, GraphQLError):
+            self._document_error(error)
+        elif isinstance(original, GraphQLError):
             # A variable that does not fit its declared type: the client's mistake, not a fault.
-            return GraphQLError(
-                error.message,
-                nodes=error.nodes,
-                path=error.path,
-                extensions={"code": BAD_USER_INPUT},
-            )
+            error.extensions = {"code": BAD_USER_INPUT}
+        else:
+            self._internal_error(error, original)
+
+    def _internal_error(self, error: GraphQLError, original: BaseException) -> None:
         request_id = uuid.uuid4().hex
         # Only the exception's type and stack frames: its message may quote SQL parameters,
         # that is patient data, which never goes into logs.
@@ -73,16 +78,14 @@ class ErrorShaping(SchemaExtension):
             type(original).__name__,
             "".join(traceback.format_tb(original.__traceback__)),
         )
-        return GraphQLError(
-            f"Internal server error (request id {request_id})",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": INTERNAL, "request_id": request_id},
-        )
+        error.message = f"Internal server error (request id {request_id})"
+        error.extensions = {"code": INTERNAL, "request_id": request_id}
+        error.original_error = None
 
-    def _document_error(self, error: GraphQLError) -> GraphQLError:
-        if error.extensions and "code" in error.extensions:
-            return error
-        message = _HINT.sub("", error.message) if self.production else error.message
-        code = "GRAPHQL_PARSE_FAILED" if "Syntax Error" in message else "GRAPHQL_VALIDATION_FAILED"
-        return GraphQLError(message, nodes=error.nodes, path=error.path, extensions={"code": code})
+    def _document_error(self, error: GraphQLError) -> None:
+        if self.production:
+            error.message = _HINT.sub("", error.message)
+        syntax = "Syntax Error" in error.message
+        error.extensions = {
+            "code": "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+        }

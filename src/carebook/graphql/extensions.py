@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import strawberry
 from graphql import GraphQLError, NoUnusedVariablesRule
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from carebook.graphql.context import Context
@@ -55,4 +55,22 @@ class AllowUnusedVariables(SchemaExtension):
         self.execution_context.validation_rules = tuple(
             rule for rule in rules if rule is not NoUnusedVariablesRule
         )
+        yield
+
+
+class CachedParsing(ParserCache):
+    """Strawberry's parser cache, except that a syntax error is left to Strawberry's own parse.
+
+    ParserCache raises syntax errors from its hook, outside the operation, where no extension
+    can give the error its code; Strawberry's own parse reports it inside the operation.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            context.graphql_document = None
         yield

@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from carebook.graphql.auth.mutations import AuthMutations
 from carebook.graphql.errors import ErrorShaping
-from carebook.graphql.extensions import AllowUnusedVariables, CarebookSchema, CloseSessions
+from carebook.graphql.extensions import (
+    AllowUnusedVariables,
+    CachedParsing,
+    CarebookSchema,
+    CloseSessions,
+)
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
 from carebook.graphql.pagination import CURSOR_SCALAR, Cursor
@@ -49,7 +54,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         AllowUnusedVariables,
         # Strawberry keeps these caches at module level, so a fresh instance per request still
         # reuses every earlier parse and validation.
-        lambda: ParserCache(maxsize=512),
+        lambda: CachedParsing(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]
     return CarebookSchema(
