@@ -24,6 +24,8 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg).",
     )
     database_pool_size: int = Field(10, description="Connections kept per process (PostgreSQL).")
+    sqlite_cache_mib: int = Field(64, description="SQLite page cache per connection, MiB.")
+    sqlite_mmap_mib: int = Field(1024, description="SQLite memory-mapped I/O window, MiB.")
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for email delivery.")
     email_from: str = Field("Carebook <no-reply@carebook.local>", description="Sender of emails.")
     secret_key: str = Field("change-me", description="Secret used to derive signed values.")

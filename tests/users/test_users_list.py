@@ -269,3 +269,26 @@ async def test_tag_ids_filter_lists_patients_with_any_of_the_tags(api: Api, worl
     assert data == {"usersCount": 1, "users": [{"id": str(world.a.patient_id)}]}
     assert (await provider.data(query, {"t": [other_org["tag"]["id"]]}))["users"] == []
     assert (await provider.data(query, {"t": []}))["usersCount"] == 2
+
+
+async def test_both_search_plans_return_the_same_pages(
+    api: Api, world: World, database: Database, passwords: Passwords
+) -> None:
+    from unittest.mock import patch
+
+    from carebook.search import query as search_query
+
+    await _patients(database, passwords, world, ["Ames", "Ames", "Bell", "Ames", "Zola", "Ames"])
+    provider = api.with_key(world.a.provider.api_key)
+    pages = []
+    for limit in (search_query.DRIVING_LIMIT, 0):
+        with patch.object(search_query, "DRIVING_LIMIT", limit):
+            for order in ("last_name_desc", "email_asc", "group_name_desc", "provider_name_asc"):
+                data = await provider.data(
+                    """query($k: String, $s: String) {
+                       users(keywords: $k, sort_by: $s, page_size: 3, offset: 1) { id } }""",
+                    {"k": "f", "s": order},
+                )
+                pages.append(data["users"])
+    assert pages[:4] == pages[4:]
+    assert all(len(page) == 3 for page in pages)

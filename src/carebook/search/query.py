@@ -6,10 +6,13 @@ Each term is one index range on ``search_tokens``. Two ways to apply it:
   ``(user_id, token)``; cheap when walking users in the list's order and matches are dense.
 The rarest term drives when it is rare enough; every other term probes. A common term alone is
 probed, so the first page is found after a few rows of the sort index instead of after
-materializing and sorting hundreds of thousands of ids.
+materializing and sorting hundreds of thousands of ids. When a term drives, the list sorts the
+(few) candidates instead of walking the sort index (see ``users.listing._sorted``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,17 +63,25 @@ async def estimate(session: AsyncSession, organization_id: int, term: Term) -> i
     return int((await session.execute(select(func.count()).select_from(capped))).scalar_one())
 
 
+@dataclass(frozen=True)
+class KeywordPlan:
+    """The conditions of the terms, and whether one of them drives the query."""
+
+    conditions: list[ColumnElement[bool]]
+    driving: bool = False
+
+
 async def keyword_conditions(
     session: AsyncSession, organization_id: int, terms: list[Term]
-) -> list[ColumnElement[bool]]:
+) -> KeywordPlan:
     """One condition per term (all must hold), with the rarest term driving when rare enough."""
     if not terms:
-        return []
+        return KeywordPlan([])
     sizes = [await estimate(session, organization_id, term) for term in terms]
     rarest = min(range(len(terms)), key=sizes.__getitem__)
-    return [
-        driving(organization_id, term)
-        if index == rarest and sizes[index] < DRIVING_LIMIT
-        else probing(term)
+    drives = sizes[rarest] < DRIVING_LIMIT
+    conditions = [
+        driving(organization_id, term) if drives and index == rarest else probing(term)
         for index, term in enumerate(terms)
     ]
+    return KeywordPlan(conditions, drives)

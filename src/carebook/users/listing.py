@@ -102,8 +102,9 @@ def _conversation_condition(actor: Actor, conversation_id: int) -> ColumnElement
 
 async def _conditions(
     session: AsyncSession, actor: Actor, args: ListArgs
-) -> list[ColumnElement[bool]] | None:
-    """The WHERE conditions of the list; None when the answer is empty by definition."""
+) -> tuple[list[ColumnElement[bool]], bool] | None:
+    """The WHERE conditions of the list and whether a keyword drives it; None when the answer is
+    empty by definition."""
     terms = parse_keywords(args.keywords)
     if not terms and not args.show_all_by_default:
         return None
@@ -111,7 +112,8 @@ async def _conditions(
         return None
     if args.only_with_card:  # Carebook stores no cards, so no patient has one on file
         return None
-    conditions = await keyword_conditions(session, actor.organization_id, terms)
+    plan = await keyword_conditions(session, actor.organization_id, terms)
+    conditions = list(plan.conditions)
     if args.active_status is not None:
         conditions.append(User.active.is_(args.active_status == "active"))
     if args.group_id is not None:
@@ -124,15 +126,20 @@ async def _conditions(
         conditions.append(User.id.in_(list(args.ids)) if args.ids else false())
     if args.tag_ids:  # Healthie's default [] means no tag filter
         conditions.append(tagged_with_any(actor.organization_id, args.tag_ids))
-    return conditions
+    return conditions, plan.driving
 
 
 def _direction(column: Any, descending: bool) -> Any:
     return column.desc() if descending else column.asc()
 
 
-def _sorted(query: Select[User], sort: str) -> Select[User]:
-    """Apply a sort key with the id as tie-breaker, NULLs last in both directions."""
+def _sorted(query: Select[User], sort: str, driving: bool = False) -> Select[User]:
+    """Apply a sort key with the id as tie-breaker, NULLs last in both directions.
+
+    When a keyword drives the query the candidates are few: the sort keys are wrapped in no-op
+    expressions so the database sorts those candidates rather than walking the whole sort index
+    and testing each row (SQLite would otherwise prefer the index, because of the LIMIT).
+    """
     name, _, direction = sort.rpartition("_")
     descending = direction == "desc"
     columns: list[Any]
@@ -151,20 +158,24 @@ def _sorted(query: Select[User], sort: str) -> Select[User]:
         nullable = bool(columns[0].nullable)
     # NULLS LAST only where a value can be NULL: on NOT NULL columns it would stop SQLite from
     # reading the sort index in order.
+    if driving:
+        columns = [func.coalesce(c, c) for c in columns]
     order: list[Any] = [
         _direction(c, descending).nulls_last() if nullable else _direction(c, descending)
         for c in columns
     ]
-    order.append(User.id.desc() if descending else User.id.asc())
+    order.append(_direction(User.id + 0 if driving else User.id, descending))
     return query.order_by(*order)
 
 
 async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> list[User]:
     """One page of the actor's patients (or all of them when ``limit`` is None)."""
-    conditions = await _conditions(session, actor, args)
-    if conditions is None:
+    planned = await _conditions(session, actor, args)
+    if planned is None:
         return []
-    query = _sorted(visible_patients(actor).where(*conditions), args.sort).offset(args.offset)
+    conditions, driving = planned
+    query = visible_patients(actor).where(*conditions)
+    query = _sorted(query, args.sort, driving).offset(args.offset)
     if args.limit is not None:
         query = query.limit(args.limit)
     return list((await session.execute(query)).scalars())
@@ -172,8 +183,8 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
 
 async def count_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> int:
     """How many patients the same arguments list, without pagination."""
-    conditions = await _conditions(session, actor, args)
-    if conditions is None:
+    planned = await _conditions(session, actor, args)
+    if planned is None:
         return 0
-    query = visible_patients(actor).where(*conditions).with_only_columns(func.count(User.id))
+    query = visible_patients(actor).where(*planned[0]).with_only_columns(func.count(User.id))
     return int((await session.execute(query)).scalar_one())
