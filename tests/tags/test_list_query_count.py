@@ -96,3 +96,26 @@ async def test_listing_patients_with_tags_and_locations_takes_a_constant_number_
     with counting(database) as bare:
         await provider.data(BARE, {"ids": ids})
     assert counts[50] - len(bare) == LOADER_STATEMENTS[backend], (statements, bare)
+
+
+USERS = """query($n: Int) { users(page_size: $n, sort_by: "first_name_asc") {
+  id active_tags { id name } locations { id line1 } } }"""
+# The users list itself: authentication and the page share one read transaction, then ONE query
+# for the page's tags and ONE for their locations (plus BEGIN on SQLite).
+USERS_STATEMENTS = {"sqlite": 5, "postgresql": 4}
+
+
+async def test_users_list_with_tags_and_locations_takes_a_constant_number_of_queries(
+    api: Api, world: World, database: Database, passwords: Passwords, backend: str
+) -> None:
+    await _patients_with_tags_and_locations(database, passwords, world, 50)
+    provider = api.with_key(world.a.provider.api_key)
+    counts = {}
+    for size in (10, 50):
+        with counting(database) as statements:
+            users = (await provider.data(USERS, {"n": size}))["users"]
+        assert len(users) == size
+        tagged = [u for u in users if u["active_tags"]]
+        assert all(len(u["locations"]) == 2 for u in tagged) and len(tagged) >= size - 2
+        counts[size] = len(statements)
+    assert counts == {10: USERS_STATEMENTS[backend], 50: USERS_STATEMENTS[backend]}, statements
