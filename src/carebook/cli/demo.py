@@ -9,10 +9,13 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook import builders
+from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db.migrate import upgrade
+from carebook.locations import service as location_service
 from carebook.organizations.service import NewProvider
+from carebook.tags import service as tag_service
 from carebook.users.models import Role
 
 DEMO_PASSWORD = "demo clinic rocks 2026"  # noqa: S105 - printed on purpose
@@ -65,11 +68,15 @@ async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewP
         await builders.group(session, organization_id=lead.organization_id, name=name)
         for name in ("Discovery Patients", "Weight Management", "Diabetes Program")
     ]
+    tags = [
+        await tag_service.create_tag(session, actor=actor, name=name)
+        for name in ("VIP", "New client", "Needs follow-up")
+    ]
     for index in range(count):
         first = builders.FIRST_NAMES[index % len(builders.FIRST_NAMES)]
         last = builders.LAST_NAMES[(index * 7) % len(builders.LAST_NAMES)]
         email = _ascii(f"{first}.{last}.{index}@example.com").lower().replace("'", "")
-        await builders.patient(
+        patient = await builders.patient(
             session,
             passwords,
             actor=actor,
@@ -80,4 +87,21 @@ async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewP
             phone_number=f"555-444-{2000 + index:04d}",
             user_group_id=str(groups[index % 3].id),
         )
+        await _decorate(session, actor, patient.id, tags[index % 3].id, index)
     return lead
+
+
+async def _decorate(
+    session: AsyncSession, actor: Actor, patient_id: int, tag_id: int, index: int
+) -> None:
+    """A tag on every patient and an address on every other one."""
+    await tag_service.bulk_apply(
+        session, actor=actor, ids=[tag_id], taggable_user_id=patient_id, max_ids=1
+    )
+    if index % 2 == 0:
+        await location_service.create_location(
+            session,
+            actor=actor,
+            fields={"user_id": patient_id, "name": "Home", "line1": f"{100 + index} Main St",
+                    "city": "Springfield", "state": "IL", "zip": "62701"},
+        )  # fmt: skip
