@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     secret_key: str = Field("change-me", description="Secret used to derive signed values.")
     public_base_url: str = Field("http://127.0.0.1:8000", description="Base of emailed links.")
     session_ttl_hours: int = Field(24 * 14, description="Lifetime of a signIn token, in hours.")
+    signup_token_ttl_hours: int = Field(
+        24 * 14, description="Lifetime of an invitation's set-password link, in hours."
+    )
+    email_max_attempts: int = Field(6, description="Delivery attempts before an email fails.")
+    email_retry_base_seconds: float = Field(
+        30.0, description="First retry delay of a temporary SMTP failure; doubles each attempt."
+    )
+    outbox_poll_seconds: float = Field(2.0, description="How often the delivery worker looks.")
+    smtp_timeout_seconds: float = Field(30.0, description="Timeout of one SMTP conversation.")
     bulk_update_max_ids: int = Field(1000, description="Maximum ids in one bulkUpdateClients call.")
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
@@ -43,6 +52,11 @@ class Settings(BaseSettings):
     def session_ttl(self) -> timedelta:
         """How long a session token stays valid after signIn/signUp."""
         return timedelta(hours=self.session_ttl_hours)
+
+    @property
+    def signup_token_ttl(self) -> timedelta:
+        """How long an invitation's set-password link stays valid."""
+        return timedelta(hours=self.signup_token_ttl_hours)
 
     @property
     def is_sqlite(self) -> bool:

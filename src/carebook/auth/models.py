@@ -38,3 +38,22 @@ class SessionToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignupToken(Base):
+    """The secret of an invited user's set-password link: single use, expiring.
+
+    The link's token is HMAC(secret_key, nonce); only the nonce and the token's digest are stored,
+    so the table alone never yields a working link, while staff can still be shown the link of a
+    pending invitation (``User.set_password_link``) without a write.
+    """
+
+    __tablename__ = "signup_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

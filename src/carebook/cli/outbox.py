@@ -1,6 +1,8 @@
-"""``carebook outbox``: the emails waiting in (or delivered from) the outbox."""
+"""``carebook outbox``: the emails waiting in (or delivered from) the outbox; ``deliver``."""
 
 from __future__ import annotations
+
+import asyncio
 
 import typer
 from rich.console import Console
@@ -9,15 +11,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.cli.common import in_transaction, load_settings
+from carebook.db.engine import create_database
+from carebook.notifications.delivery import DeliveryReport, deliver_pending
 from carebook.notifications.models import OutboxMessage
 
+app = typer.Typer(
+    help="List outbox messages (ids and kinds only), or deliver them once.",
+    invoke_without_command=True,
+    pretty_exceptions_show_locals=False,
+)
 
+
+@app.callback()
 def outbox(
+    ctx: typer.Context,
     status: str | None = typer.Option(None, help="Only messages in this status."),
     limit: int = typer.Option(50, help="At most this many, newest first."),
     database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
 ) -> None:
     """List outbox messages (ids and kinds only: no patient details are printed)."""
+    if ctx.invoked_subcommand is not None:
+        return
 
     async def work(session: AsyncSession) -> list[OutboxMessage]:
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
@@ -26,7 +40,7 @@ def outbox(
         return list((await session.execute(query)).scalars())
 
     rows = in_transaction(load_settings(database_url), work)
-    table = Table("id", "kind", "recipient user", "status", "attempts", "created")
+    table = Table("id", "kind", "recipient user", "status", "attempts", "created", "last error")
     for row in rows:
         table.add_row(
             str(row.id),
@@ -35,5 +49,28 @@ def outbox(
             row.status,
             str(row.attempts),
             row.created_at.isoformat(timespec="seconds"),
+            row.last_error or "",
         )
-    Console().print(table)
+    Console(width=160).print(table)
+
+
+@app.command("deliver")
+def deliver(
+    database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
+    limit: int = typer.Option(500, help="At most this many messages in this pass."),
+) -> None:
+    """Deliver the due messages once over SMTP (CAREBOOK_SMTP_URL), then exit."""
+    settings = load_settings(database_url)
+    if not settings.smtp_url:
+        typer.echo("CAREBOOK_SMTP_URL is not set: messages stay in the outbox.", err=True)
+        raise typer.Exit(1)
+
+    async def run() -> DeliveryReport:
+        database = create_database(settings)
+        try:
+            return await deliver_pending(database, settings, limit=limit)
+        finally:
+            await database.dispose()
+
+    report = asyncio.run(run())
+    typer.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")

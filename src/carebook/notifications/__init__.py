@@ -1,1 +1,1 @@
-"""Email: the transactional outbox (delivery after commit comes with the SMTP worker)."""
+"""Email: the transactional outbox, templates, and SMTP delivery after commit."""

@@ -16,6 +16,8 @@ class OutboxStatus(enum.StrEnum):
     """Where a message is in its delivery."""
 
     PENDING = "pending"
+    # Claimed by a worker until lease_until; a lapsed lease (a crashed worker) is claimable again.
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
 
@@ -43,4 +45,7 @@ class OutboxMessage(Base):
     params: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # An error code or class name only: SMTP replies can quote addresses.
     last_error: Mapped[str | None] = mapped_column(String(500))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,10 +7,13 @@ delivery time, so patient details never sit in a queue table or a log line.
 from __future__ import annotations
 
 import json
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.notifications.models import EmailKind, OutboxMessage
+
+logger = logging.getLogger("carebook.email")
 
 
 async def queue_email(
@@ -30,4 +33,6 @@ async def queue_email(
     )
     session.add(message)
     await session.flush()
+    # Ids and kind only; delivered (or kept, without SMTP) once the transaction commits.
+    logger.info("email %s (%s) queued for user %s", message.id, kind.value, recipient_user_id)
     return message

@@ -32,6 +32,10 @@ class SignInInput:
 
     email: str | None = opt("User email.")
     password: str | None = opt("Password.")
+    reset_token: str | None = opt(
+        "Reset Token: the token of an invitation's set-password link. With password, sets the "
+        "password (activating the account) and signs in; email is then not needed."
+    )
     generate_api_token: bool | None = opt(
         "When true (providers/staff), an API key is also returned.", False
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from carebook.auth import activation
 from carebook.auth import service as auth_service
 from carebook.auth.service import IssuedToken
 from carebook.graphql.auth.inputs import (
@@ -88,7 +89,9 @@ class AuthMutations:
         )
 
     @strawberry.mutation(
-        description="Sign in with email and password; returns a session token.",
+        description="Sign in with email and password; returns a session token. With "
+        "reset_token and password instead, sets the password of an invited user from their "
+        "signup token (activating the account) and signs them in.",
         permission_classes=[AllowAnyone],
     )
     async def signIn(
@@ -97,6 +100,15 @@ class AuthMutations:
         ctx, data = info.context, provided(input)
 
         async def work(session: object) -> tuple[IssuedToken, str | None]:
+            if data.get("reset_token"):
+                activated = await activation.activate(
+                    session,  # type: ignore[arg-type]
+                    passwords=ctx.passwords,
+                    token=data["reset_token"],
+                    password=data.get("password"),
+                    ttl=ctx.settings.session_ttl,
+                )
+                return activated, None
             issued = await auth_service.sign_in(
                 session,  # type: ignore[arg-type]
                 passwords=ctx.passwords,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from carebook.auth.activation import Invitations
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
@@ -83,7 +84,11 @@ class UserMutations:
         outcome = await write(
             ctx,
             lambda s: service.create_client(
-                s, actor=actor, passwords=ctx.passwords, fields=provided(input)
+                s,
+                actor=actor,
+                passwords=ctx.passwords,
+                fields=provided(input),
+                invitations=Invitations.from_settings(ctx.settings),
             ),
         )
         return CreateClientPayload(user=_user(outcome.value), messages=outcome.messages)
@@ -99,7 +104,11 @@ class UserMutations:
         outcome = await write(
             ctx,
             lambda s: service.update_client(
-                s, actor=actor, passwords=ctx.passwords, fields=provided(input)
+                s,
+                actor=actor,
+                passwords=ctx.passwords,
+                fields=provided(input),
+                invitations=Invitations.from_settings(ctx.settings),
             ),
         )
         return UpdateClientPayload(user=_user(outcome.value), messages=outcome.messages)

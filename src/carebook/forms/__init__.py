@@ -1,0 +1,1 @@
+"""Requested form completions: a form asked of a patient, with a status (the reminder's subject)."""

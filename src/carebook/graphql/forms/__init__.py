@@ -1,0 +1,1 @@
+"""GraphQL of requested form completions."""

@@ -1,0 +1,65 @@
+"""The RequestedFormCompletion object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.forms.models import RequestedFormCompletion as RequestRow
+from carebook.graphql.context import Context
+
+if TYPE_CHECKING:
+    from carebook.graphql.users.types import User
+
+
+@strawberry.type(
+    name="RequestedFormCompletion",
+    description="A form a provider asked a patient to fill in (a form completion request).",
+)
+class RequestedFormCompletion:
+    """Healthie's RequestedFormCompletion, minimal: who, which form, and its status."""
+
+    row: strawberry.Private[RequestRow]
+
+    @strawberry.field(description="The unique identifier of the request.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="Where the request stands: 'Not Started' or 'Completed'.")
+    def status(self) -> str | None:
+        return self.row.status
+
+    @strawberry.field(description="ID of the requested form template.")
+    def custom_module_form_id(self) -> strawberry.ID | None:
+        return strawberry.ID(self.row.custom_module_form_id)
+
+    @strawberry.field(description="What is requested: 'CustomModuleForm' or 'Questionnaire'.")
+    def item_type(self) -> str | None:
+        return self.row.item_type
+
+    @strawberry.field(description="ID of the patient asked to fill in the form.")
+    def recipient_id(self) -> strawberry.ID | None:
+        return strawberry.ID(str(self.row.recipient_id))
+
+    @strawberry.field(description="ID of the provider or staff member who asked.")
+    def sender_id(self) -> strawberry.ID | None:
+        return None if self.row.sender_id is None else strawberry.ID(str(self.row.sender_id))
+
+    @strawberry.field(description="When the request was made (ISO 8601).")
+    def created_at(self) -> str | None:
+        return self.row.created_at.isoformat()
+
+    @strawberry.field(description="When the request was last changed (ISO 8601).")
+    def updated_at(self) -> str | None:
+        return self.row.updated_at.isoformat()
+
+    @strawberry.field(description="The patient asked to fill in the form.")
+    async def recipient(
+        self, info: Info[Context, None]
+    ) -> Annotated[User, strawberry.lazy("carebook.graphql.users.types")] | None:
+        from carebook.graphql.users.types import User
+
+        row = await info.context.loaders.user.load(self.row.recipient_id)
+        return User(row=row) if row else None

@@ -1,0 +1,113 @@
+"""Email templates (plain text and HTML), rendered at delivery time with stdlib string.Template.
+
+Values are HTML-escaped for the HTML part; subjects and texts name the practice.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from string import Template
+
+from carebook.notifications.models import EmailKind
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered email."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class _Templates:
+    subject: Template
+    text: Template
+    html: Template
+
+
+_LAYOUT = Template(
+    """<!doctype html>
+<html><body style="font-family: sans-serif; color: #222; max-width: 36em">
+<h1 style="font-size: 1.3em">$practice</h1>
+$body
+<p style="color: #777; font-size: .85em">Sent by $practice through Carebook.</p>
+</body></html>
+"""
+)
+
+_TEMPLATES: dict[EmailKind, _Templates] = {
+    EmailKind.WELCOME: _Templates(
+        Template("Welcome to $practice"),
+        Template(
+            "Hello $first_name,\n\n"
+            "$practice has invited you to your client portal.\n"
+            "$action_text\n\n"
+            "See you soon,\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>$practice has invited you to your client portal.</p>\n"
+            "$action_html\n"
+            "<p>See you soon,<br>$practice</p>"
+        ),
+    ),
+    EmailKind.INTAKE_REMINDER: _Templates(
+        Template("Reminder: your intake forms for $practice"),
+        Template(
+            "Hello $first_name,\n\n"
+            "$practice is waiting for your intake forms. Please complete them before your "
+            "first visit.\n$action_text\n\nThank you,\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>$practice is waiting for your intake forms. Please complete them before "
+            "your first visit.</p>\n$action_html\n<p>Thank you,<br>$practice</p>"
+        ),
+    ),
+    EmailKind.FORM_REQUEST_REMINDER: _Templates(
+        Template("Reminder: a form from $practice is waiting for you"),
+        Template(
+            "Hello $first_name,\n\n"
+            "$practice asked you to fill in a form (request #$request_id), and it is not "
+            "completed yet.\n$action_text\n\nThank you,\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>$practice asked you to fill in a form (request #$request_id), and it is not "
+            "completed yet.</p>\n$action_html\n<p>Thank you,<br>$practice</p>"
+        ),
+    ),
+}
+
+
+def render(
+    kind: EmailKind,
+    *,
+    practice: str,
+    first_name: str,
+    link: str,
+    link_label: str,
+    request_id: str = "",
+) -> Rendered:
+    """The subject, text and HTML of one email."""
+    templates = _TEMPLATES[kind]
+    text_values = {
+        "practice": practice,
+        "first_name": first_name,
+        "request_id": request_id,
+        "action_text": f"{link_label}: {link}",
+    }
+    html_values = {key: html.escape(value) for key, value in text_values.items()}
+    html_values["action_html"] = (
+        f'<p><a href="{html.escape(link)}" style="font-weight: bold">'
+        f"{html.escape(link_label)}</a></p>"
+    )
+    body = templates.html.substitute(html_values)
+    return Rendered(
+        subject=templates.subject.substitute(text_values),
+        text=templates.text.substitute(text_values),
+        html=_LAYOUT.substitute(practice=html_values["practice"], body=body),
+    )

@@ -1,0 +1,1 @@
+"""Small server-rendered pages (the set-password page of invitation emails)."""

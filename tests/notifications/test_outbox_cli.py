@@ -1,0 +1,59 @@
+"""``carebook outbox deliver``: one delivery pass from the command line; and the listing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from tests.support.api import Api
+from tests.support.emails import create_client
+from tests.support.mailbox import Mailbox, run_mailbox
+from tests.support.world import World
+
+from carebook.db.engine import Database
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server for this test."""
+    yield from run_mailbox()
+
+
+def _run(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "carebook.cli.main", *args],
+        env={**os.environ, "CAREBOOK_DATABASE_URL": database_url, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+async def test_deliver_sends_once_and_the_listing_shows_it_sent(
+    api: Api, world: World, database: Database, database_url: str, mailbox: Mailbox
+) -> None:
+    await create_client(
+        api.with_key(world.a.provider.api_key),
+        first_name="Marie",
+        last_name="Curie",
+        email="marie@example.com",
+    )
+    without_smtp = _run(database_url, "outbox", "deliver", CAREBOOK_SMTP_URL="")
+    assert without_smtp.returncode == 1
+    assert "CAREBOOK_SMTP_URL is not set" in without_smtp.stderr
+
+    done = _run(database_url, "outbox", "deliver", CAREBOOK_SMTP_URL=mailbox.url)
+
+    assert done.returncode == 0, done.stderr
+    assert "sent 1, to retry 0, failed 0" in done.stdout
+    assert [m.rcpt_tos for m in mailbox.received] == [["marie@example.com"]]
+    again = _run(database_url, "outbox", "deliver", CAREBOOK_SMTP_URL=mailbox.url)
+    assert "sent 0" in again.stdout
+    listing = _run(database_url, "outbox", "--status", "sent")
+    assert listing.returncode == 0, listing.stderr
+    assert "welcome" in listing.stdout and "sent" in listing.stdout
+    assert "marie" not in listing.stdout.lower() and "curie" not in listing.stdout.lower()
