@@ -1,0 +1,1 @@
+"""completeCheckout: booking and/or buying, with patient creation and payments."""

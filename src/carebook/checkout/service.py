@@ -1,0 +1,194 @@
+"""Healthie's completeCheckout: a patient books an appointment and/or buys an offering.
+
+Called unauthenticated, the email decides: no patient of the provider's organization has it, so
+a patient is created (with a welcome email to set a password); one has it, so nothing is written
+and the caller is asked to sign in. Called by a signed-in patient, the booking is theirs.
+The card is charged last, just before the request's transaction commits: a failed charge rolls
+the booking back, and nothing is charged for a booking that failed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.auth.passwords import Passwords
+from carebook.checkout import payments
+from carebook.errors import Invalid, NotFound
+from carebook.notifications.models import EmailKind
+from carebook.notifications.outbox import queue_email
+from carebook.scheduling import queries as scheduling_queries
+from carebook.scheduling import service as scheduling
+from carebook.scheduling.models import Appointment, BillingItem, Offering
+from carebook.scheduling.times import parse_start
+from carebook.user_notifications.models import NotificationKind
+from carebook.user_notifications.service import notify_providers
+from carebook.users import queries as user_queries
+from carebook.users import validation as v
+from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.models import Role, User
+
+SIGN_IN_TO_BOOK = (
+    "An account with this email already exists with this provider: please sign in to book"
+)
+
+
+@dataclass
+class CheckoutResult:
+    """What a checkout made."""
+
+    patient: User
+    appointment: Appointment | None
+    billing_item: BillingItem | None
+
+
+async def complete_checkout(
+    session: AsyncSession, *, actor: Actor | None, passwords: Passwords, fields: Mapping[str, Any]
+) -> CheckoutResult:
+    """Book and/or buy; see the module docstring."""
+    if actor is not None and not actor.is_patient:
+        raise Invalid.field(None, "completeCheckout is for patients; use createAppointment")
+    wants_booking = fields.get("appointment_type_id") not in (None, "")
+    wants_offering = fields.get("offering_id") not in (None, "")
+    if not wants_booking and not wants_offering:
+        raise Invalid.field("appointment_type_id", "Give appointment_type_id or offering_id")
+    org_id = actor.organization_id if actor is not None else None
+    provider = await scheduling.provider_in_org(session, org_id, fields.get("provider_id"))
+    org_id = provider.organization_id
+    # Lock before anything references the provider, so concurrent checkouts queue up here.
+    await scheduling.lock_provider(session, provider.id)
+    offering = await _offering(session, org_id, fields) if wants_offering else None
+    booking_type = (
+        await scheduling.appointment_type_in_org(session, org_id, fields["appointment_type_id"])
+        if wants_booking
+        else None
+    )
+    if booking_type is not None and actor is None and not booking_type.clients_can_book:
+        raise Invalid.field("appointment_type_id", "This appointment type cannot be self-booked")
+    patient = await _patient(session, actor, passwords, provider, fields)
+    appointment = None
+    if booking_type is not None:
+        zone = scheduling.booking_zone(fields, patient.timezone, provider.timezone)
+        booking = scheduling.Booking(
+            organization_id=org_id,
+            provider=provider,
+            patient=patient,
+            appointment_type=booking_type,
+            start=parse_start(fields.get("date"), zone, "date"),
+            timezone=zone or "UTC",
+            contact_type=v.clean_text("contact_type", fields.get("contact_type"), limit=50),
+            reason=v.clean_text("reason", fields.get("reason"), limit=500),
+        )
+        appointment = await scheduling.book(session, booking, field="date")
+    item = await _pay(session, fields, patient, provider, appointment, booking_type, offering)
+    kind = (
+        NotificationKind.APPOINTMENT_BOOKED if appointment else NotificationKind.OFFERING_PURCHASED
+    )
+    await notify_providers(
+        session,
+        patient=patient,
+        kind=kind,
+        appointment_id=appointment.id if appointment else None,
+        provider_ids=[provider.id, *([patient.dietitian_id] if patient.dietitian_id else [])],
+    )
+    return CheckoutResult(patient=patient, appointment=appointment, billing_item=item)
+
+
+async def _offering(session: AsyncSession, org_id: int, fields: Mapping[str, Any]) -> Offering:
+    offering_id = v.parse_id(fields.get("offering_id"), "offering_id")
+    row = (
+        None
+        if offering_id is None
+        else await scheduling_queries.get_offering(session, org_id, offering_id)
+    )
+    if row is None:
+        raise NotFound.field("offering_id", "Offering not found")
+    return row
+
+
+async def _patient(
+    session: AsyncSession,
+    actor: Actor | None,
+    passwords: Passwords,
+    provider: User,
+    fields: Mapping[str, Any],
+) -> User:
+    if actor is not None:
+        own = await user_queries.get_visible_user(session, actor, actor.user_id)
+        if own is None:
+            raise NotFound.field(None, "User not found")
+        return own
+    email = v.clean_email(fields.get("email"))
+    key = v.email_key(email)
+    assert key is not None
+    if await user_queries.patient_email_taken(session, provider.organization_id, key):
+        raise Invalid.field("email", SIGN_IN_TO_BOOK)
+    user = User(organization_id=provider.organization_id, role=Role.PATIENT.value, active=True)
+    user.skipped_email = False
+    data: dict[str, Any] = {
+        "first_name": fields.get("first_name"),
+        "last_name": fields.get("last_name"),
+        "email": email,
+        "dietitian_id": str(provider.id),
+    }
+    for name in ("phone_number", "timezone", "legal_name"):
+        if fields.get(name) not in (None, ""):
+            data[name] = fields[name]
+    await apply_changes(ChangeContext(session, provider.organization_id, passwords), user, data)
+    session.add(user)
+    await session.flush()
+    await queue_email(
+        session,
+        organization_id=user.organization_id,
+        recipient_user_id=user.id,
+        kind=EmailKind.WELCOME,
+    )
+    return user
+
+
+async def _pay(
+    session: AsyncSession,
+    fields: Mapping[str, Any],
+    patient: User,
+    provider: User,
+    appointment: Appointment | None,
+    booking_type: Any,
+    offering: Offering | None,
+) -> BillingItem | None:
+    """Record what was bought at its price, charging the card when there is something to pay."""
+    amount = (booking_type.price_cents if booking_type is not None else 0) + (
+        offering.price_cents if offering is not None else 0
+    )
+    if amount == 0 and offering is None:
+        return None
+    item = BillingItem(
+        organization_id=provider.organization_id,
+        sender_id=patient.id,
+        recipient_id=provider.id,
+        offering_id=offering.id if offering else None,
+        appointment_id=appointment.id if appointment else None,
+        amount_cents=amount,
+        currency="usd",
+        state="succeeded",
+    )
+    if amount > 0:
+        token = str(fields.get("token") or "").strip()
+        if not token:
+            raise Invalid.field("token", "A card is needed to pay for this checkout")
+        key = str(fields.get("stripe_idempotency_key") or "") or uuid.uuid4().hex
+        provider_impl = payments.current()
+        try:
+            charge = await provider_impl.charge(
+                amount_cents=amount, currency="usd", token=token, idempotency_key=key
+            )
+        except payments.PaymentDeclined as declined:
+            raise Invalid.field("token", str(declined)) from None
+        item.payment_provider, item.payment_reference = charge.provider, charge.reference
+    session.add(item)
+    await session.flush()
+    return item

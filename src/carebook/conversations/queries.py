@@ -1,0 +1,45 @@
+"""Reads of conversations, scoped to the caller, and DataLoader batch functions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.users.models import User
+
+
+async def get_visible_conversation(
+    session: AsyncSession, actor: Actor, conversation_id: int
+) -> Conversation | None:
+    """A conversation of the caller's organization; a patient only one they take part in."""
+    query = select(Conversation).where(
+        Conversation.id == conversation_id,
+        Conversation.organization_id == actor.organization_id,
+    )
+    if actor.is_patient:
+        query = query.where(
+            exists().where(
+                ConversationMembership.conversation_id == Conversation.id,
+                ConversationMembership.user_id == actor.user_id,
+            )
+        )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def load_members(session: AsyncSession, ids: Sequence[int]) -> list[list[User]]:
+    """The members of each conversation, by id, in key order."""
+    rows = await session.execute(
+        select(ConversationMembership.conversation_id, User)
+        .join(User, User.id == ConversationMembership.user_id)
+        .where(ConversationMembership.conversation_id.in_(ids))
+        .order_by(User.id)
+    )
+    by_conversation: dict[int, list[User]] = defaultdict(list)
+    for conversation_id, user in rows:
+        by_conversation[conversation_id].append(user)
+    return [by_conversation.get(i, []) for i in ids]

@@ -1,0 +1,58 @@
+"""Creating conversations (Healthie's createConversation)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.errors import Invalid, NotFound
+from carebook.users import queries as user_queries
+from carebook.users import validation as v
+
+MAX_PARTICIPANTS = 100
+
+
+def _participant_ids(value: Any) -> list[int]:
+    """``simple_added_users``: a comma-separated string of user ids (Healthie's format)."""
+    raw = value.split(",") if isinstance(value, str) else list(value or [])
+    ids = [pid for item in raw if (pid := v.parse_id(item, "simple_added_users")) is not None]
+    return list(dict.fromkeys(ids))
+
+
+async def create_conversation(
+    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+) -> Conversation:
+    """A conversation owned by the caller, with the caller and the added users as members.
+
+    Staff may add anyone of the organization; a patient may add the organization's providers
+    and staff (never another patient).
+    """
+    ids = _participant_ids(fields.get("simple_added_users"))
+    if len(ids) > MAX_PARTICIPANTS:
+        raise Invalid.field("simple_added_users", f"At most {MAX_PARTICIPANTS} participants")
+    found = await user_queries.org_users_by_ids(session, actor.organization_id, ids)
+    allowed = {
+        uid
+        for uid, user in found.items()
+        if not actor.is_patient or not user.is_patient or uid == actor.user_id
+    }
+    missing = [str(uid) for uid in ids if uid not in allowed]
+    if missing:
+        raise NotFound.field("simple_added_users", f"Users not found: {', '.join(missing)}")
+    conversation = Conversation(
+        organization_id=actor.organization_id,
+        owner_id=actor.user_id,
+        name=v.clean_text("name", fields.get("name"), limit=200),
+    )
+    session.add(conversation)
+    await session.flush()
+    members = dict.fromkeys([actor.user_id, *ids])
+    session.add_all(
+        ConversationMembership(conversation_id=conversation.id, user_id=uid) for uid in members
+    )
+    await session.flush()
+    return conversation

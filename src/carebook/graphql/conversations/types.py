@@ -1,0 +1,46 @@
+"""The Conversation object."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.conversations.models import Conversation as ConversationRow
+from carebook.graphql.context import Context
+
+if TYPE_CHECKING:
+    from carebook.graphql.users.types import User
+
+LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
+
+
+@strawberry.type(name="Conversation", description="A conversation between users.")
+class Conversation:
+    """Healthie's Conversation: its owner and members."""
+
+    row: strawberry.Private[ConversationRow]
+
+    @strawberry.field(description="The unique identifier of the conversation.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The name of the conversation.")
+    def name(self) -> str | None:
+        return self.row.name
+
+    @strawberry.field(description="The ID of the user who created the conversation.")
+    def owner_id(self) -> strawberry.ID | None:
+        return None if self.row.owner_id is None else strawberry.ID(str(self.row.owner_id))
+
+    @strawberry.field(description="When the conversation was created (ISO 8601).")
+    def created_at(self) -> str:
+        return self.row.created_at.isoformat()
+
+    @strawberry.field(description="Every member of the conversation, by id.")
+    async def users(self, info: Info[Context, None]) -> list[LazyUser]:
+        from carebook.graphql.users.types import User
+
+        rows = await info.context.loaders.conversation_members.load(self.row.id)
+        return [User(row=row) for row in rows]

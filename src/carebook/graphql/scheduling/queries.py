@@ -1,0 +1,155 @@
+"""Root query fields: appointmentTypes, offerings, appointments, appointment."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.errors import Invalid
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.permissions import IsAuthenticated
+from carebook.graphql.scheduling.inputs import AppointmentOrderKeys
+from carebook.graphql.scheduling.types import Appointment, AppointmentType, Offering
+from carebook.scheduling import queries
+from carebook.users.validation import parse_id
+
+FILTERS = ("upcoming", "past", "all")
+MAX_PAGE_SIZE = 100
+
+
+def _id(value: str | None, name: str) -> int | None:
+    try:
+        return parse_id(value, name)
+    except Invalid:
+        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
+
+
+def _page(offset: int | None, page_size: int | None, should_paginate: bool | None) -> queries.Page:
+    if (offset or 0) < 0:
+        raise CodedError("offset can't be negative", BAD_USER_INPUT)
+    size = page_size or 10
+    if should_paginate and not 1 <= size <= MAX_PAGE_SIZE:
+        raise CodedError(f"page_size must be between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT)
+    return queries.Page(offset=offset or 0, limit=size if should_paginate else None)
+
+
+Offset = Annotated[int | None, strawberry.argument(description="How many to skip.")]
+PageSize = Annotated[int | None, strawberry.argument(description="Page size (max 100).")]
+ShouldPaginate = Annotated[
+    bool | None, strawberry.argument(description="When true, return one page of page_size.")
+]
+
+
+@strawberry.type
+class SchedulingQueries:
+    """Reading appointment types, offerings and appointments."""
+
+    @strawberry.field(
+        description="The appointment types of the caller's organization, oldest first "
+        "(patients see only the ones clients can book).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def appointmentTypes(
+        self,
+        info: Info[Context, None],
+        clients_can_book: Annotated[
+            bool | None, strawberry.argument(description="Only types clients can (not) book.")
+        ] = None,
+        offset: Offset = 0,
+        page_size: PageSize = 10,
+        should_paginate: ShouldPaginate = False,
+    ) -> list[AppointmentType]:
+        actor = require_actor(info)
+        page = _page(offset, page_size, should_paginate)
+        rows = await info.context.read(
+            lambda s: queries.list_appointment_types(
+                s, actor, clients_can_book=clients_can_book, page=page
+            )
+        )
+        return [AppointmentType(row=row) for row in rows]
+
+    @strawberry.field(
+        description="The offerings of the caller's organization, oldest first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def offerings(
+        self,
+        info: Info[Context, None],
+        offset: Offset = 0,
+        page_size: PageSize = 10,
+        should_paginate: ShouldPaginate = False,
+    ) -> list[Offering]:
+        actor = require_actor(info)
+        page = _page(offset, page_size, should_paginate)
+        rows = await info.context.read(lambda s: queries.list_offerings(s, actor, page=page))
+        return [Offering(row=row) for row in rows]
+
+    @strawberry.field(
+        description="Appointments the caller may see (a patient: their own), by start.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def appointments(
+        self,
+        info: Info[Context, None],
+        user_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this patient's.")
+        ] = None,
+        provider_id: Annotated[
+            str | None, strawberry.argument(description="Only appointments with this provider.")
+        ] = None,
+        filter: Annotated[
+            str | None,
+            strawberry.argument(
+                description="upcoming (default), past or all; cancelled ones are only in all."
+            ),
+        ] = "upcoming",
+        order_by: Annotated[
+            AppointmentOrderKeys | None, strawberry.argument(description="Sort by start.")
+        ] = AppointmentOrderKeys.DATE_ASC,
+        offset: Offset = 0,
+        page_size: PageSize = 10,
+        should_paginate: ShouldPaginate = False,
+    ) -> list[Appointment]:
+        actor = require_actor(info)
+        which = (filter or "upcoming").strip().lower()
+        if which not in FILTERS:
+            raise CodedError("filter must be upcoming, past or all", BAD_USER_INPUT)
+        page = _page(offset, page_size, should_paginate)
+        patient_id, provider = _id(user_id, "user_id"), _id(provider_id, "provider_id")
+        rows = await info.context.read(
+            lambda s: queries.list_appointments(
+                s,
+                actor,
+                user_id=patient_id,
+                provider_id=provider,
+                filter=which,
+                descending=order_by == AppointmentOrderKeys.DATE_DESC,
+                page=page,
+            )
+        )
+        return [Appointment(row=row) for row in rows]
+
+    @strawberry.field(
+        description="Fetch an appointment by id; null when the caller may not see it.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def appointment(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="The ID.")] = None,
+    ) -> Appointment | None:
+        actor = require_actor(info)
+        try:
+            appointment_id = parse_id(id, "id")
+        except Invalid:
+            return None
+        if appointment_id is None:
+            return None
+        row = await info.context.read(
+            lambda s: queries.get_visible_appointment(s, actor, appointment_id)
+        )
+        return Appointment(row=row) if row else None

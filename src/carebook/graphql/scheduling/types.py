@@ -1,0 +1,227 @@
+"""AppointmentType, Offering, Appointment and BillingItem objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.graphql.context import Context
+from carebook.scheduling.models import Appointment as AppointmentRow
+from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
+from carebook.scheduling.models import BillingItem as BillingItemRow
+from carebook.scheduling.models import Offering as OfferingRow
+from carebook.scheduling.times import local_iso
+
+if TYPE_CHECKING:
+    from carebook.graphql.users.types import User
+
+LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _user(row: object) -> User:
+    from carebook.graphql.users.types import User
+
+    return User(row=row)  # type: ignore[arg-type]
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+@strawberry.type(
+    name="AppointmentType",
+    description="An object containing information about the type of appointment.",
+)
+class AppointmentType:
+    """Healthie's AppointmentType (name, length, pricing)."""
+
+    row: strawberry.Private[AppointmentTypeRow]
+
+    @strawberry.field(description="The unique identifier of the appointment type.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The name of the appointment type.")
+    def name(self) -> str | None:
+        return self.row.name
+
+    @strawberry.field(description="The length of the appointment type (in minutes).")
+    def length(self) -> int | None:
+        return self.row.length
+
+    @strawberry.field(description="The pricing for this appointment type, e.g. 120.00.")
+    def pricing(self) -> str | None:
+        return _money(self.row.price_cents)
+
+    @strawberry.field(description="The status of whether the client can self-book this type.")
+    def clients_can_book(self) -> bool:
+        return self.row.clients_can_book
+
+    @strawberry.field(description="The creator of the appointment type.")
+    def user_id(self) -> int | None:
+        return self.row.user_id
+
+    @strawberry.field(description="The date the Appointment Type was created (ISO 8601).")
+    def created_at(self) -> str:
+        return _iso(self.row.created_at)
+
+    @strawberry.field(description="The date the Appointment Type was updated (ISO 8601).")
+    def updated_at(self) -> str:
+        return _iso(self.row.updated_at)
+
+
+@strawberry.type(name="Offering", description="A package or service that a client can buy.")
+class Offering:
+    """Healthie's Offering (name, price, billing frequency)."""
+
+    row: strawberry.Private[OfferingRow]
+
+    @strawberry.field(description="The unique identifier of the offering.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The name of the offering.")
+    def name(self) -> str | None:
+        return self.row.name
+
+    @strawberry.field(description="The description of the offering.")
+    def description(self) -> str | None:
+        return self.row.description
+
+    @strawberry.field(description="The price of the offering, e.g. 99.50.")
+    def price(self) -> str | None:
+        return _money(self.row.price_cents)
+
+    @strawberry.field(description="How often it is billed; Carebook records one-time purchases.")
+    def billing_frequency(self) -> str | None:
+        return self.row.billing_frequency
+
+    @strawberry.field(description="When the offering was created (ISO 8601).")
+    def created_at(self) -> str:
+        return _iso(self.row.created_at)
+
+
+@strawberry.type(name="Appointment", description="An appointment of a patient with a provider.")
+class Appointment:
+    """Healthie's Appointment. Times are ISO 8601 with the offset of the booking's time zone."""
+
+    row: strawberry.Private[AppointmentRow]
+
+    def _local(self, value: datetime) -> str:
+        return local_iso(value, self.row.timezone)
+
+    @strawberry.field(description="The unique identifier of the appointment.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The start of the appointment (ISO 8601 with offset).")
+    def date(self) -> str | None:
+        return self._local(self.row.start)
+
+    @strawberry.field(description="The start of the appointment (ISO 8601 with offset).")
+    def start(self) -> str | None:
+        return self._local(self.row.start)
+
+    @strawberry.field(description="The end of the appointment (ISO 8601 with offset).")
+    def end(self) -> str | None:
+        return self._local(self.row.end)
+
+    @strawberry.field(description="The length of the appointment (in minutes).")
+    def length(self) -> int | None:
+        return int((self.row.end - self.row.start).total_seconds() // 60)
+
+    @strawberry.field(description="IANA time zone the appointment was booked in (Carebook).")
+    def timezone(self) -> str | None:
+        return self.row.timezone
+
+    @strawberry.field(description="The abbreviation of that time zone at the start, e.g. EST.")
+    def timezone_abbr(self) -> str | None:
+        from zoneinfo import ZoneInfo
+
+        return self.row.start.astimezone(ZoneInfo(self.row.timezone)).tzname()
+
+    @strawberry.field(description="The status of the appointment, e.g. Cancelled.")
+    def pm_status(self) -> str | None:
+        return self.row.pm_status
+
+    @strawberry.field(description="How the appointment is held, e.g. Video Call.")
+    def contact_type(self) -> str | None:
+        return self.row.contact_type
+
+    @strawberry.field(description="The reason the client gave when booking.")
+    def reason(self) -> str | None:
+        return self.row.reason
+
+    @strawberry.field(description="The ID of the appointment type.")
+    def appointment_type_id(self) -> strawberry.ID | None:
+        return strawberry.ID(str(self.row.appointment_type_id))
+
+    @strawberry.field(description="The appointment type.")
+    async def appointment_type(self, info: Info[Context, None]) -> AppointmentType | None:
+        row = await info.context.loaders.appointment_type.load(self.row.appointment_type_id)
+        return AppointmentType(row=row) if row else None
+
+    @strawberry.field(description="The provider the appointment is with.")
+    async def provider(self, info: Info[Context, None]) -> LazyUser | None:
+        row = await info.context.loaders.user.load(self.row.provider_id)
+        return _user(row) if row else None
+
+    @strawberry.field(description="The patient.")
+    async def user(self, info: Info[Context, None]) -> LazyUser | None:
+        row = await info.context.loaders.user.load(self.row.patient_id)
+        return _user(row) if row else None
+
+    @strawberry.field(description="When the appointment was created (ISO 8601).")
+    def created_at(self) -> str:
+        return _iso(self.row.created_at)
+
+    @strawberry.field(description="When the appointment was last changed (ISO 8601).")
+    def updated_at(self) -> str | None:
+        return _iso(self.row.updated_at)
+
+
+@strawberry.type(name="BillingItem", description="A payment: what was bought and its price.")
+class BillingItem:
+    """Healthie's BillingItem, the fields a checkout records."""
+
+    row: strawberry.Private[BillingItemRow]
+
+    @strawberry.field(description="The unique identifier of the billing item.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The amount paid, e.g. 120.00.")
+    def amount_paid(self) -> str | None:
+        return _money(self.row.amount_cents)
+
+    @strawberry.field(description="The currency, lower-case ISO 4217 (usd).")
+    def currency(self) -> str | None:
+        return self.row.currency
+
+    @strawberry.field(description="The state of the payment, e.g. succeeded.")
+    def state(self) -> str | None:
+        return self.row.state
+
+    @strawberry.field(description="The offering that was bought, if any.")
+    async def offering(self, info: Info[Context, None]) -> Offering | None:
+        if self.row.offering_id is None:
+            return None
+        row = await info.context.loaders.offering.load(self.row.offering_id)
+        return Offering(row=row) if row else None
+
+    @strawberry.field(description="The ID of the appointment that was paid for, if any.")
+    def appointment_id(self) -> strawberry.ID | None:
+        return (
+            None if self.row.appointment_id is None else strawberry.ID(str(self.row.appointment_id))
+        )
+
+    @strawberry.field(description="When the payment was made (ISO 8601).")
+    def created_at(self) -> str:
+        return _iso(self.row.created_at)

@@ -1,0 +1,79 @@
+"""notifications: the caller's own notifications."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.errors import Invalid
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.permissions import IsAuthenticated
+from carebook.graphql.user_notifications.types import Notification, NotificationOrderKeys
+from carebook.user_notifications import queries
+from carebook.users.validation import parse_id
+
+
+@strawberry.type
+class NotificationQueries:
+    """Reading the caller's notifications."""
+
+    @strawberry.field(
+        description="The caller's notifications with their seen state, newest first.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def notifications(
+        self,
+        info: Info[Context, None],
+        after: Annotated[
+            Cursor | None, strawberry.argument(description="Cursor to fetch results after.")
+        ] = None,
+        offset: Annotated[int | None, strawberry.argument(description="How many to skip.")] = 0,
+        other_party_id: Annotated[
+            str | None, strawberry.argument(description="Only those about this patient.")
+        ] = None,
+        page_size: Annotated[
+            int | None, strawberry.argument(description="Page size (max 100).")
+        ] = 10,
+        read_status: Annotated[
+            bool | None, strawberry.argument(description="Same as seen_status in Carebook.")
+        ] = None,
+        seen_status: Annotated[
+            bool | None, strawberry.argument(description="Only seen (true) or unseen (false).")
+        ] = None,
+        order_by: Annotated[
+            NotificationOrderKeys | None, strawberry.argument(description="Sort order.")
+        ] = NotificationOrderKeys.CREATED_AT_DESC,
+        types: Annotated[
+            list[str | None] | None,
+            strawberry.argument(description="Only these notification_type values."),
+        ] = None,
+    ) -> list[Notification]:
+        actor = require_actor(info)
+        size = page_size or 10
+        start = after_offset(after) + (offset or 0)
+        if not 1 <= size <= 100 or start < 0:
+            raise CodedError("page_size must be 1 to 100 and offset >= 0", BAD_USER_INPUT)
+        try:
+            party = parse_id(other_party_id, "other_party_id")
+        except Invalid:
+            raise CodedError("other_party_id is not a valid id", BAD_USER_INPUT) from None
+        seen = seen_status if seen_status is not None else read_status
+        kinds = [t for t in types or [] if t]
+        rows = await info.context.read(
+            lambda s: queries.list_notifications(
+                s,
+                actor,
+                seen_status=seen,
+                other_party_id=party,
+                types=kinds or None,
+                descending=order_by != NotificationOrderKeys.CREATED_AT_ASC,
+                offset=start,
+                limit=size,
+            )
+        )
+        return [Notification(row=row) for row in rows]

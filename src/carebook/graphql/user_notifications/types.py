@@ -1,0 +1,84 @@
+"""The Notification object and its sort enum."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.graphql.context import Context
+from carebook.graphql.scheduling.types import Appointment
+from carebook.user_notifications.models import NotificationKind
+from carebook.user_notifications.models import UserNotification as NotificationRow
+
+if TYPE_CHECKING:
+    from carebook.graphql.users.types import User
+
+LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
+
+TEXTS = {
+    NotificationKind.PROFILE_UPDATED.value: "updated their profile",
+    NotificationKind.APPOINTMENT_BOOKED.value: "booked an appointment",
+    NotificationKind.OFFERING_PURCHASED.value: "made a purchase",
+}
+
+
+@strawberry.enum(name="NotificationOrderKeys", description="Notification sorting enum.")
+class NotificationOrderKeys(Enum):
+    """Healthie's NotificationOrderKeys."""
+
+    CREATED_AT_ASC = "created_at_asc"
+    CREATED_AT_DESC = "created_at_desc"
+
+
+@strawberry.type(name="Notification", description="Something a patient did, for their provider.")
+class Notification:
+    """An in-app notification of the caller (see docs/api.md)."""
+
+    row: strawberry.Private[NotificationRow]
+
+    @strawberry.field(description="The unique identifier of the notification.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(
+        description="What happened: profile_updated, appointment_booked or offering_purchased."
+    )
+    def notification_type(self) -> str:
+        return self.row.kind
+
+    @strawberry.field(description="What happened, as a phrase following the patient's name.")
+    def text(self) -> str:
+        return TEXTS.get(self.row.kind, self.row.kind)
+
+    @strawberry.field(description="True once the notification has been seen.")
+    def seen(self) -> bool:
+        return self.row.seen_at is not None
+
+    @strawberry.field(description="When it was seen (ISO 8601), if seen.")
+    def seen_at(self) -> str | None:
+        return self.row.seen_at.isoformat() if self.row.seen_at else None
+
+    @strawberry.field(description="When it happened (ISO 8601).")
+    def created_at(self) -> str:
+        return self.row.created_at.isoformat()
+
+    @strawberry.field(description="The ID of the patient it is about.")
+    def other_party_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.patient_id))
+
+    @strawberry.field(description="The patient it is about.")
+    async def other_party(self, info: Info[Context, None]) -> LazyUser | None:
+        from carebook.graphql.users.types import User
+
+        row = await info.context.loaders.user.load(self.row.patient_id)
+        return User(row=row) if row else None
+
+    @strawberry.field(description="The appointment it is about, if any.")
+    async def appointment(self, info: Info[Context, None]) -> Appointment | None:
+        if self.row.appointment_id is None:
+            return None
+        row = await info.context.loaders.appointment.load(self.row.appointment_id)
+        return Appointment(row=row) if row else None

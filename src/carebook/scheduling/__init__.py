@@ -1,0 +1,1 @@
+"""Scheduling: appointment types, offerings and appointments."""

@@ -1,0 +1,1 @@
+"""In-app notifications for providers (the email outbox is carebook.notifications)."""
