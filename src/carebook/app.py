@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,12 +18,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http.temporal_response import TemporalResponse
 
+from carebook.auth.activation import SET_PASSWORD_PATH
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import actor_from_api_key, actor_from_session_token
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.graphql.context import Context
 from carebook.graphql.schema import build_schema
+from carebook.notifications.worker import start_worker
+from carebook.web.set_password import SetPasswordPage
 
 logger = logging.getLogger("carebook")
 
@@ -122,7 +127,13 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Emails are delivered after commit by this process's worker (when SMTP is set).
+        worker = start_worker(db, settings)
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         if database is None:
             await db.dispose()
 
@@ -130,6 +141,11 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         routes=[
             Route("/graphql", _ReleasingSessions(graphql_app), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route(
+                SET_PASSWORD_PATH,
+                SetPasswordPage(settings, db, passwords).handle,
+                methods=["GET", "POST"],
+            ),
         ],
         lifespan=lifespan,
     )

@@ -16,7 +16,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(provider.app, name="provider")
 app.add_typer(search.app, name="search")
 app.command("demo")(demo.demo)
-app.command("outbox")(outbox.outbox)
+app.add_typer(outbox.app, name="outbox")
 
 
 @app.command("schema")

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
+from carebook.auth import activation
+from carebook.auth.models import SignupToken
+from carebook.conversations import queries as conversation_queries
 from carebook.locations import queries as location_queries
 from carebook.locations.models import Location
 from carebook.organizations.models import Organization
+from carebook.scheduling import queries as scheduling_queries
+from carebook.scheduling.models import Appointment, AppointmentType, Offering
 from carebook.tags import queries as tag_queries
 from carebook.tags.models import Tag
 from carebook.user_groups import queries as group_queries
@@ -42,6 +48,12 @@ class Loaders:
         self.onboarding_flow = DataLoader[int, OnboardingFlow | None](load_fn=self._flows)
         self.flow_groups = DataLoader[int, list[UserGroup]](load_fn=self._flow_groups)
         self.provider_count = DataLoader[int, int](load_fn=self._provider_counts)
+        self.signup_token = DataLoader[int, SignupToken | None](load_fn=self._signup_tokens)
+        self.next_appt_date = DataLoader[int, datetime | None](load_fn=self._next_appt_dates)
+        self.appointment_type = DataLoader[int, AppointmentType | None](load_fn=self._appt_types)
+        self.offering = DataLoader[int, Offering | None](load_fn=self._offerings)
+        self.appointment = DataLoader[int, Appointment | None](load_fn=self._appointments)
+        self.conversation_members = DataLoader[int, list[User]](load_fn=self._convo_members)
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))
@@ -96,3 +108,24 @@ class Loaders:
         return await self._context.read(
             lambda s: group_queries.load_provider_counts(s, organization_ids)
         )
+
+    # Scheduling and conversations. Keys come from visible rows (a visible user, appointment,
+    # billing item or conversation).
+
+    async def _next_appt_dates(self, ids: Sequence[int]) -> list[datetime | None]:
+        return await self._context.read(lambda s: scheduling_queries.load_next_appt_dates(s, ids))
+
+    async def _appt_types(self, ids: Sequence[int]) -> list[AppointmentType | None]:
+        return await self._context.read(lambda s: scheduling_queries.load_types(s, ids))
+
+    async def _offerings(self, ids: Sequence[int]) -> list[Offering | None]:
+        return await self._context.read(lambda s: scheduling_queries.load_offerings(s, ids))
+
+    async def _appointments(self, ids: Sequence[int]) -> list[Appointment | None]:
+        return await self._context.read(lambda s: scheduling_queries.load_appointments(s, ids))
+
+    async def _convo_members(self, ids: Sequence[int]) -> list[list[User]]:
+        return await self._context.read(lambda s: conversation_queries.load_members(s, ids))
+
+    async def _signup_tokens(self, user_ids: Sequence[int]) -> list[SignupToken | None]:
+        return await self._context.read(lambda s: activation.load_usable_tokens(s, list(user_ids)))

@@ -9,6 +9,8 @@ from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from carebook.graphql.auth.mutations import AuthMutations
+from carebook.graphql.conversations.mutations import ConversationMutations
+from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.errors import ErrorShaping
 from carebook.graphql.extensions import (
     AllowUnusedVariables,
@@ -16,13 +18,18 @@ from carebook.graphql.extensions import (
     CarebookSchema,
     CloseSessions,
 )
+from carebook.graphql.forms.mutations import FormMutations
+from carebook.graphql.forms.queries import FormQueries
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
 from carebook.graphql.pagination import CURSOR_SCALAR, Cursor
+from carebook.graphql.scheduling.mutations import SchedulingMutations
+from carebook.graphql.scheduling.queries import SchedulingQueries
 from carebook.graphql.tags.mutations import TagMutations
 from carebook.graphql.tags.queries import TagQueries
 from carebook.graphql.user_groups.mutations import UserGroupMutations
 from carebook.graphql.user_groups.queries import UserGroupQueries
+from carebook.graphql.user_notifications.queries import NotificationQueries
 from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
@@ -30,14 +37,29 @@ from carebook.graphql.users.queries import UserQueries
 
 @strawberry.type(description="The root of every read.")
 class Query(
-    UserQueries, UserListQueries, TagQueries, LocationQueries, UserGroupQueries
+    UserQueries,
+    UserListQueries,
+    TagQueries,
+    LocationQueries,
+    UserGroupQueries,
+    FormQueries,
+    SchedulingQueries,
+    ConversationQueries,
+    NotificationQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
 
 @strawberry.type(description="The root of every write.")
 class Mutation(
-    UserMutations, AuthMutations, TagMutations, LocationMutations, UserGroupMutations
+    UserMutations,
+    AuthMutations,
+    TagMutations,
+    LocationMutations,
+    UserGroupMutations,
+    FormMutations,
+    SchedulingMutations,
+    ConversationMutations,
 ):  # likewise
     """Root mutation fields."""
 

@@ -17,6 +17,8 @@ from sqlalchemy.orm import aliased
 from carebook.auth.actor import Actor
 from carebook.auth.scoping import visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.db.base import utcnow
+from carebook.scheduling.queries import next_appt_start
 from carebook.search.query import keyword_conditions
 from carebook.search.text import parse_keywords
 from carebook.tags.queries import tagged_with_any
@@ -152,7 +154,8 @@ def _sorted(query: Select[User], sort: str, driving: bool = False) -> Select[Use
         query = query.outerjoin(provider, provider.id == User.dietitian_id)
         columns = [provider.last_name, provider.first_name]
     elif name == "next_appt_date":
-        columns = []  # no appointments exist yet, so every patient ties: id order
+        # The same value User.next_appt_date shows; patients without one come last.
+        columns = [next_appt_start(User.id, utcnow())]
     else:
         columns = [getattr(User, name)]
         nullable = bool(columns[0].nullable)

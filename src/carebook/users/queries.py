@@ -144,3 +144,13 @@ async def load_care_team_ids(session: AsyncSession, patient_ids: Sequence[int]) 
     for patient_id, provider_id in rows:
         by_patient[patient_id].append(provider_id)
     return [by_patient.get(patient_id, []) for patient_id in patient_ids]
+
+
+async def org_users_by_ids(
+    session: AsyncSession, organization_id: int, ids: Sequence[int]
+) -> dict[int, User]:
+    """The users of the organization among ``ids``, keyed by id."""
+    if not ids:
+        return {}
+    query = select(User).where(User.id.in_(ids), User.organization_id == organization_id)
+    return {user.id: user for user in (await session.execute(query)).scalars()}

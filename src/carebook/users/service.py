@@ -12,12 +12,16 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.auth.activation import Invitations, ensure_signup_token
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import revoke_other_sessions
 from carebook.errors import Invalid, NotFound
+from carebook.forms import queries as form_queries
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
+from carebook.user_notifications.models import NotificationKind
+from carebook.user_notifications.service import notify_providers
 from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext, apply_changes, set_active
@@ -27,9 +31,18 @@ USER_NOT_FOUND = "User not found"
 
 
 async def create_client(
-    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    passwords: Passwords,
+    fields: Mapping[str, Any],
+    invitations: Invitations | None = None,
 ) -> User:
-    """Create a patient in the actor's organization (Healthie's ``createClient``)."""
+    """Create a patient in the actor's organization (Healthie's ``createClient``).
+
+    With ``invitations``, a patient who has an email and no password gets a signup token (the
+    set-password link of the welcome email), whether or not the welcome email is sent.
+    """
     require_staff(actor)
     data = dict(fields)
     data.setdefault("dietitian_id", str(actor.user_id))
@@ -47,6 +60,7 @@ async def create_client(
     session.add(user)
     await session.flush()
     await _set_care_team(session, user, other_ids)
+    await _invite(session, user, invitations)
     if not data.get("dont_send_welcome"):
         await queue_email(
             session,
@@ -55,6 +69,14 @@ async def create_client(
             kind=EmailKind.WELCOME,
         )
     return user
+
+
+async def _invite(session: AsyncSession, user: User, invitations: Invitations | None) -> None:
+    if invitations is None or not user.email or user.password_hash is not None:
+        return
+    await ensure_signup_token(
+        session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl
+    )
 
 
 async def _check_other_providers(
@@ -95,7 +117,12 @@ async def _load_patient_for_update(session: AsyncSession, actor: Actor, raw_id: 
 
 
 async def update_client(
-    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    passwords: Passwords,
+    fields: Mapping[str, Any],
+    invitations: Invitations | None = None,
 ) -> User:
     """Update a patient (Healthie's ``updateClient``).
 
@@ -104,7 +131,7 @@ async def update_client(
     """
     require_staff(actor)
     user = await _load_patient_for_update(session, actor, fields.get("id"))
-    if await _send_requested_email(session, user, fields):
+    if await _send_requested_email(session, actor, user, fields, invitations):
         return user
     data = dict(fields)
     if data.get("for_changing_groups"):
@@ -135,11 +162,16 @@ async def _end_sessions_on_new_password(
 
 
 async def _send_requested_email(
-    session: AsyncSession, user: User, fields: Mapping[str, Any]
+    session: AsyncSession,
+    actor: Actor,
+    user: User,
+    fields: Mapping[str, Any],
+    invitations: Invitations | None,
 ) -> bool:
     """Queue the email an email-trigger input asks for; False when none was asked for."""
     if fields.get("resend_welcome"):
         await _queue(session, user, EmailKind.WELCOME)
+        await _invite(session, user, invitations)
         return True
     if not fields.get("send_form_request_reminder"):
         return False
@@ -147,19 +179,37 @@ async def _send_requested_email(
         await _queue(session, user, EmailKind.INTAKE_REMINDER)
         return True
     if fields.get("requested_form_completion_id") not in (None, ""):
-        # Form requests arrive with the email issue; until then no id can name one.
-        raise Invalid.field("requested_form_completion_id", "Requested form completion not found")
+        request = await form_queries.get_request_of_patient(
+            session, actor, user.id, fields["requested_form_completion_id"]
+        )
+        if request is None:
+            raise NotFound.field(
+                "requested_form_completion_id", "Requested form completion not found"
+            )
+        await _queue(
+            session,
+            user,
+            EmailKind.FORM_REQUEST_REMINDER,
+            {"requested_form_completion_id": request.id},
+        )
+        return True
     raise Invalid.field(
         "send_form_request_reminder",
         "send_form_request_reminder needs is_intake_item or requested_form_completion_id",
     )
 
 
-async def _queue(session: AsyncSession, user: User, kind: EmailKind) -> None:
+async def _queue(
+    session: AsyncSession, user: User, kind: EmailKind, params: dict[str, int | str] | None = None
+) -> None:
     if not user.email:
         raise Invalid.field("email", "This client has no email address to send to")
     await queue_email(
-        session, organization_id=user.organization_id, recipient_user_id=user.id, kind=kind
+        session,
+        organization_id=user.organization_id,
+        recipient_user_id=user.id,
+        kind=kind,
+        params=params,
     )
 
 
@@ -177,7 +227,11 @@ async def update_user(
             data.pop(field, None)
     await apply_changes(ChangeContext(session, user.organization_id, passwords, actor), user, data)
     await _end_sessions_on_new_password(session, actor, user, data)
+    changed = session.is_modified(user)
     await session.flush()
+    if changed and actor.is_patient and user.id == actor.user_id:
+        # A patient changing their own profile tells their providers (in-app notification).
+        await notify_providers(session, patient=user, kind=NotificationKind.PROFILE_UPDATED)
     return user
 
 

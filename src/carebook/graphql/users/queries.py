@@ -5,13 +5,27 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from carebook.auth.actor import Actor
 from carebook.errors import Invalid
-from carebook.graphql.common import require_actor
+from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.users.types import User
+from carebook.user_notifications import queries as notification_queries
+from carebook.user_notifications import service as notification_service
 from carebook.users import queries
 from carebook.users.validation import parse_id
+
+
+async def _clear_notifications(context: Context, actor: Actor, patient_id: int) -> None:
+    """Mark the caller's notifications about the patient seen; writes only when there are some."""
+    if await context.read(lambda s: notification_queries.has_unseen_from(s, actor, patient_id)):
+        await write(
+            context,
+            lambda s: notification_service.mark_seen_from_patient(
+                s, actor=actor, patient_id=patient_id
+            ),
+        )
 
 
 @strawberry.type
@@ -20,7 +34,8 @@ class UserQueries:
 
     @strawberry.field(
         description="Fetch a user by id. A user the caller may not see answers like a missing "
-        "one (null). clear_notifs is accepted; notifications arrive in a later release.",
+        "one (null). clear_notifs (default true) marks the caller's notifications about this "
+        "patient as seen.",
         permission_classes=[IsAuthenticated],
     )
     async def user(
@@ -44,6 +59,8 @@ class UserQueries:
             row = await info.context.read(
                 lambda s: queries.get_visible_user(s, actor, actor.user_id)
             )
+        if row is not None and clear_notifs is not False and actor.is_staff and row.is_patient:
+            await _clear_notifications(info.context, actor, row.id)
         return User(row=row) if row is not None else None
 
     @strawberry.field(description="Fetch the current user.", permission_classes=[IsAuthenticated])

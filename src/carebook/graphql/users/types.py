@@ -7,12 +7,14 @@ from datetime import date
 import strawberry
 from strawberry.types import Info
 
+from carebook.auth.activation import link_for
 from carebook.graphql.context import Context
 from carebook.graphql.locations.types import Location
 from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
+from carebook.scheduling.times import local_iso
 from carebook.users.models import User as UserRow
 
 
@@ -149,6 +151,25 @@ class User:
     def has_created_password(self) -> bool | None:
         return self.row.password_hash is not None
 
+    @strawberry.field(
+        description="The link of the invitation where the patient sets their password "
+        "(for sending one's own welcome email). Only the organization's providers and staff "
+        "can read it; null once the password is set or the link has expired or been used."
+    )
+    async def set_password_link(self, info: Info[Context, None]) -> str | None:
+        actor = info.context.actor
+        if actor is None or not actor.is_staff or actor.organization_id != self.row.organization_id:
+            return None
+        if not self.row.is_patient or self.row.password_hash is not None:
+            return None
+        row = await info.context.loaders.signup_token.load(self.row.id)
+        if row is None:
+            return None
+        settings = info.context.settings
+        return link_for(
+            public_base_url=settings.public_base_url, secret_key=settings.secret_key, row=row
+        )
+
     @strawberry.field(description="True for patients (clients).")
     def is_patient(self, already_known_value: bool | None = None) -> bool | None:
         return self.row.is_patient
@@ -162,11 +183,12 @@ class User:
         return self.row.updated_at.isoformat()
 
     @strawberry.field(
-        description="Start of the next upcoming appointment. Carebook has no appointments "
-        "yet, so this is always null."
+        description="Start of the patient's next upcoming, not cancelled appointment (ISO 8601 "
+        "with the offset of the user's timezone, UTC when unset); null when there is none."
     )
-    def next_appt_date(self) -> str | None:
-        return None
+    async def next_appt_date(self, info: Info[Context, None]) -> str | None:
+        start = await info.context.loaders.next_appt_date.load(self.row.id)
+        return local_iso(start, self.row.timezone) if start is not None else None
 
     @strawberry.field(description="The patient's primary provider.")
     async def dietitian(self, info: Info[Context, None]) -> User | None:
