@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from carebook.auth import activation
 from carebook.auth import service as auth_service
 from carebook.auth.service import IssuedToken
+from carebook.auth.sign_in import sign_in
 from carebook.graphql.auth.inputs import (
     RevokeTokenInput,
     SignInInput,
@@ -98,31 +98,15 @@ class AuthMutations:
         self, info: Info[Context, None], input: SignInInput | None = None
     ) -> SignInPayload:
         ctx, data = info.context, provided(input)
-
-        async def work(session: object) -> tuple[IssuedToken, str | None]:
-            if data.get("reset_token"):
-                activated = await activation.activate(
-                    session,  # type: ignore[arg-type]
-                    passwords=ctx.passwords,
-                    token=data["reset_token"],
-                    password=data.get("password"),
-                    ttl=ctx.settings.session_ttl,
-                )
-                return activated, None
-            issued = await auth_service.sign_in(
-                session,  # type: ignore[arg-type]
-                passwords=ctx.passwords,
-                email=data.get("email"),
-                password=data.get("password"),
-                ttl=ctx.settings.session_ttl,
-            )
-            api_key = None
-            if data.get("generate_api_token") and not issued.user.is_patient:
-                api_key = await auth_service.create_api_key(session, user=issued.user)  # type: ignore[arg-type]
-            return issued, api_key
-
-        outcome = await write(ctx, work)
-        issued, api_key = outcome.value if outcome.value else (None, None)
+        outcome = await write(
+            ctx,
+            lambda s: sign_in(
+                s, passwords=ctx.passwords, fields=data, ttl=ctx.settings.session_ttl
+            ),
+        )
+        signed_in = outcome.value
+        issued = signed_in.issued if signed_in else None
+        api_key = signed_in.api_key if signed_in else None
         return SignInPayload(
             user=_user_of(issued),
             token=issued.token if issued else None,

@@ -1,0 +1,51 @@
+"""Healthie's ``signIn`` in its two forms: email + password, or signup token + new password."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth import activation
+from carebook.auth import service as auth_service
+from carebook.auth.passwords import Passwords
+from carebook.auth.service import IssuedToken
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The session token issued, and an API key when one was asked for."""
+
+    issued: IssuedToken
+    api_key: str | None = None
+
+
+async def sign_in(
+    session: AsyncSession, *, passwords: Passwords, fields: Mapping[str, Any], ttl: timedelta
+) -> SignedIn:
+    """Activate with ``reset_token`` + ``password``, or check ``email`` + ``password``.
+
+    ``generate_api_token`` also issues an API key, for providers and staff only.
+    """
+    if fields.get("reset_token"):
+        activated = await activation.activate(
+            session,
+            passwords=passwords,
+            token=fields["reset_token"],
+            password=fields.get("password"),
+            ttl=ttl,
+        )
+        return SignedIn(activated)
+    issued = await auth_service.sign_in(
+        session,
+        passwords=passwords,
+        email=fields.get("email"),
+        password=fields.get("password"),
+        ttl=ttl,
+    )
+    if fields.get("generate_api_token") and not issued.user.is_patient:
+        return SignedIn(issued, await auth_service.create_api_key(session, user=issued.user))
+    return SignedIn(issued)
