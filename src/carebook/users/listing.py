@@ -29,6 +29,10 @@ ACTIVE_STATUSES = ("active", "archived")
 MAX_PAGE_SIZE = 100
 
 
+# Built once: aliasing a mapped class per request cost a quarter of a list request's CPU.
+_PROVIDER = aliased(User, name="provider")
+
+
 class ListArgumentError(ValueError):
     """An argument of the list is invalid (unknown sort, negative offset, ...)."""
 
@@ -76,8 +80,10 @@ class ListArgs:
 
 def _provider_condition(actor: Actor, args: ListArgs) -> ColumnElement[bool] | None:
     """``provider_id`` / ``limited_to_provider``; None means no narrowing."""
+    if args.provider_id is None and not args.limited_to_provider:
+        return None
     provider_id = args.provider_id if args.provider_id is not None else actor.user_id
-    provider = aliased(User)
+    provider = _PROVIDER
     # The named user must be a provider/staff member of the caller's organization: anything else
     # (another organization's id, a patient, an unknown id) has access to no patient here.
     is_staff = exists().where(
@@ -86,7 +92,7 @@ def _provider_condition(actor: Actor, args: ListArgs) -> ColumnElement[bool] | N
         provider.role.in_(("provider", "staff")),
     )
     if not args.limited_to_provider:
-        return is_staff if args.provider_id is not None else None
+        return is_staff
     on_team = exists().where(
         CareTeamMember.patient_id == User.id, CareTeamMember.provider_id == provider_id
     )
@@ -150,7 +156,7 @@ def _sorted(query: Select[User], sort: str, driving: bool = False) -> Select[Use
         query = query.outerjoin(UserGroup, UserGroup.id == User.user_group_id)
         columns = [UserGroup.name]
     elif name == "provider_name":
-        provider = aliased(User)
+        provider = _PROVIDER
         query = query.outerjoin(provider, provider.id == User.dietitian_id)
         columns = [provider.last_name, provider.first_name]
     elif name == "next_appt_date":
