@@ -41,6 +41,57 @@ class UserOrderKeys(Enum):
     NEXT_APPT_DATE_DESC = "next_appt_date_desc"
 
 
+# The filters users and usersCount share, declared once so both always take the same ones.
+ActiveStatus = Annotated[
+    str | None, strawberry.argument(description="Possible options: [active, archived].")
+]
+ConversationId = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only patients in this conversation.")
+]
+ConvoPatientsOnly = Annotated[
+    bool | None, strawberry.argument(description="Accepted; the list only ever holds patients.")
+]
+ExpectConversationId = Annotated[
+    bool | None,
+    strawberry.argument(description="When true but conversation_id is null, nothing matches."),
+]
+GroupId = Annotated[
+    str | None, strawberry.argument(description="Only patients in this user group.")
+]
+HasCardOnFile = Annotated[
+    bool | None,
+    strawberry.argument(
+        description="When true, only clients with a card on file (Carebook stores none). "
+        "Passing false does nothing."
+    ),
+]
+Keywords = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Search terms separated by spaces; every term must match (docs/search.md)."
+    ),
+]
+LimitedToProvider = Annotated[
+    bool | None,
+    strawberry.argument(
+        description="When true, only patients with the provider (provider_id or the caller) "
+        "on their care team."
+    ),
+]
+ProviderId = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Defaults to the caller: only patients this provider has access to."
+    ),
+]
+TagIds = Annotated[
+    list[strawberry.ID | None] | None,
+    strawberry.argument(
+        description="When passed in, only clients with at least ONE of the passed-in tags."
+    ),
+]
+
+
 def _id(value: str | None, name: str) -> int | None:
     try:
         return parse_id(value, name)
@@ -107,33 +158,12 @@ class UserListQueries:
         after: Annotated[
             Cursor | None, strawberry.argument(description="Cursor to fetch results after.")
         ] = None,
-        active_status: Annotated[
-            str | None, strawberry.argument(description="Possible options: [active, archived].")
-        ] = None,
-        conversation_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="Only patients in this conversation."),
-        ] = None,
-        convo_patients_only: Annotated[
-            bool | None,
-            strawberry.argument(description="Accepted; the list only ever holds patients."),
-        ] = False,
-        expect_conversation_id: Annotated[
-            bool | None,
-            strawberry.argument(
-                description="When true but conversation_id is null, no users are returned."
-            ),
-        ] = False,
-        group_id: Annotated[
-            str | None, strawberry.argument(description="Only patients in this user group.")
-        ] = None,
-        has_cc_on_file: Annotated[
-            bool | None,
-            strawberry.argument(
-                description="When true, only clients with a card on file "
-                "(Carebook stores none). Passing false does nothing."
-            ),
-        ] = None,
+        active_status: ActiveStatus = None,
+        conversation_id: ConversationId = None,
+        convo_patients_only: ConvoPatientsOnly = False,
+        expect_conversation_id: ExpectConversationId = False,
+        group_id: GroupId = None,
+        has_cc_on_file: HasCardOnFile = None,
         id: Annotated[
             strawberry.ID | None, strawberry.argument(description="Only this patient.")
         ] = None,
@@ -141,32 +171,15 @@ class UserListQueries:
             list[strawberry.ID | None] | None,
             strawberry.argument(description="Only these patients."),
         ] = None,
-        keywords: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Search terms separated by spaces; every term must match "
-                "(see docs/search.md)."
-            ),
-        ] = None,
-        limited_to_provider: Annotated[
-            bool | None,
-            strawberry.argument(
-                description="When true, only patients with the provider "
-                "(provider_id or the caller) on their care team."
-            ),
-        ] = False,
+        keywords: Keywords = None,
+        limited_to_provider: LimitedToProvider = False,
         offset: Annotated[
             int | None, strawberry.argument(description="How many patients to skip.")
         ] = 0,
         page_size: Annotated[
             int | None, strawberry.argument(description="The number of users to return (Max 100).")
         ] = 10,
-        provider_id: Annotated[
-            str | None,
-            strawberry.argument(
-                description="Defaults to the caller: only patients this provider has access to."
-            ),
-        ] = None,
+        provider_id: ProviderId = None,
         should_paginate: Annotated[
             bool | None, strawberry.argument(description="When false, the whole list is returned.")
         ] = True,
@@ -176,13 +189,7 @@ class UserListQueries:
                 description="When false, nothing is returned unless keywords are given."
             ),
         ] = True,
-        tag_ids: Annotated[
-            list[strawberry.ID | None] | None,
-            strawberry.argument(
-                description="When passed in, only clients with at least ONE of the passed-in "
-                "tags will be returned."
-            ),
-        ] = None,
+        tag_ids: TagIds = None,
         order_by: Annotated[
             UserOrderKeys | None,
             strawberry.argument(description="Sort order; takes precedence over sort_by."),
@@ -225,45 +232,16 @@ class UserListQueries:
     async def usersCount(
         self,
         info: Info[Context, None],
-        active_status: Annotated[
-            str | None, strawberry.argument(description="Possible options: [active, archived].")
-        ] = None,
-        conversation_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="Only patients in this conversation."),
-        ] = None,
-        convo_patients_only: Annotated[
-            bool | None,
-            strawberry.argument(description="Accepted; the list only ever holds patients."),
-        ] = False,
-        expect_conversation_id: Annotated[
-            bool | None,
-            strawberry.argument(
-                description="When true but conversation_id is null, the count is 0."
-            ),
-        ] = False,
-        group_id: Annotated[
-            str | None, strawberry.argument(description="Only patients in this user group.")
-        ] = None,
-        has_cc_on_file: Annotated[
-            bool | None,
-            strawberry.argument(
-                description="When true, only clients with a card on file (Carebook stores none)."
-            ),
-        ] = None,
-        keywords: Annotated[
-            str | None, strawberry.argument(description="Search terms, as for users.")
-        ] = None,
-        limited_to_provider: Annotated[
-            bool | None, strawberry.argument(description="As for users.")
-        ] = False,
-        provider_id: Annotated[str | None, strawberry.argument(description="As for users.")] = None,
-        tag_ids: Annotated[
-            list[strawberry.ID | None] | None,
-            strawberry.argument(
-                description="As for users: clients with at least one of these tags."
-            ),
-        ] = None,
+        active_status: ActiveStatus = None,
+        conversation_id: ConversationId = None,
+        convo_patients_only: ConvoPatientsOnly = False,
+        expect_conversation_id: ExpectConversationId = False,
+        group_id: GroupId = None,
+        has_cc_on_file: HasCardOnFile = None,
+        keywords: Keywords = None,
+        limited_to_provider: LimitedToProvider = False,
+        provider_id: ProviderId = None,
+        tag_ids: TagIds = None,
     ) -> int | None:
         actor = require_actor(info)
         args = _args(
