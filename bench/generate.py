@@ -144,8 +144,15 @@ async def recreate_database(url: str) -> None:
 # --- rows ---------------------------------------------------------------------------------------
 
 
-def _zipf_weights(count: int) -> list[float]:
-    return [1.0 / (rank + 1) for rank in range(count)]
+def _zipf_weights(count: int, offset: int) -> list[float]:
+    """Zipf-like weights flattened by ``offset``, so the most common name is not a fifth of all."""
+    return [1.0 / (rank + offset) for rank in range(count)]
+
+
+def _synthetic_name(rng: random.Random) -> str:
+    """A plausible, rarely repeated name (about 70,000 possibilities) for the long tail."""
+    parts = [rng.choice(names.SYLLABLES) for _ in range(rng.choice((2, 2, 3)))]
+    return "".join(parts).capitalize()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -210,6 +217,11 @@ class Chunk:
     care_team: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+# Shares of patients whose name comes from the long tail instead of the listed common names.
+TAIL_FIRST = 0.35
+TAIL_LAST = 0.55
+
+
 class PatientFactory:
     """Draws patients from one seeded random stream, so a seed always gives the same rows."""
 
@@ -217,8 +229,10 @@ class PatientFactory:
         self.world = world
         self.total = total
         self.rng = random.Random(seed)
-        self.first_weights = list(_cumulative(_zipf_weights(len(names.FIRST_NAMES))))
-        self.last_weights = list(_cumulative(_zipf_weights(len(names.LAST_NAMES))))
+        # Census-like shape: the listed names are the common head (the top last name is about 2%
+        # of patients, the top first name about 4%), the rest a long tail of rarer names.
+        self.first_weights = list(_cumulative(_zipf_weights(len(names.FIRST_NAMES), 5)))
+        self.last_weights = list(_cumulative(_zipf_weights(len(names.LAST_NAMES), 8)))
         self.dob_start = date(1930, 1, 1).toordinal()
         self.dob_span = date(2020, 12, 31).toordinal() - self.dob_start
         self.step = timedelta(days=7 * 365) / max(total, 1)
@@ -235,7 +249,11 @@ class PatientFactory:
         rng, world = self.rng, self.world
         uid = world.first_patient_id + number
         first = rng.choices(names.FIRST_NAMES, cum_weights=self.first_weights)[0]
+        if rng.random() < TAIL_FIRST:
+            first = _synthetic_name(rng)
         last = rng.choices(names.LAST_NAMES, cum_weights=self.last_weights)[0]
+        if rng.random() < TAIL_LAST:
+            last = _synthetic_name(rng)
         if rng.random() < 0.001:
             last = rng.choice(names.RARE_LAST_NAMES)
         skipped = rng.random() < 0.02

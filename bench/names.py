@@ -1,7 +1,7 @@
 """Name and address vocabularies of the generator, from several cultures, accents included.
 
-Lists are ordered from most to least common: the generator draws with Zipf-like weights, so the
-first names are common (thousands of matches at 1M patients) and the last ones rare.
+Lists are ordered from most to least common: the generator draws them with flattened Zipf-like
+weights (the top last name is about 2% of patients), and adds a long tail of synthetic names.
 """
 
 from __future__ import annotations
@@ -27,6 +27,12 @@ LAST_NAMES = (
     "Ó Súilleabháin", "Þórsson", "Nakamura", "Abdullahi", "Papadopoulos", "Eriksdóttir",
     "Szczepańska", "Quispe", "Ngata", "Bjørnstad", "Zúñiga",
 )  # fmt: skip
+
+# Syllables of the long tail of names (bench.generate._synthetic_name).
+SYLLABLES = ("ka", "lo", "mi", "ra", "tan", "ve", "sol", "den", "bru", "na", "ko", "li", "sha",
+             "mar", "tes", "ul", "per", "go", "vin", "ha", "ze", "rok", "al", "bi", "chen", "do",
+             "fa", "gri", "jo", "lun", "mo", "nis", "or", "pa", "qui", "sen", "tu", "wa", "yo",
+             "zan", "é", "ö")  # fmt: skip
 
 # About 0.1% of patients carry one of these: ~100 matches each at 1M patients.
 RARE_LAST_NAMES = ("Abernathy-Ødegaard", "Xochiquetzal", "Vuković-Hale", "Ìyánlá", "Quennell",

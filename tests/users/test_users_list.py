@@ -280,9 +280,16 @@ async def test_both_search_plans_return_the_same_pages(
 
     await _patients(database, passwords, world, ["Ames", "Ames", "Bell", "Ames", "Zola", "Ames"])
     provider = api.with_key(world.a.provider.api_key)
+    from carebook.users import listing
+
     pages = []
-    for limit in (search_query.DRIVING_LIMIT, 0):
-        with patch.object(search_query, "DRIVING_LIMIT", limit):
+    # Driving, probing within the walk window, and probing that falls back to driving.
+    plans = ((search_query.DRIVING_LIMIT, 2000), (0, 2000), (0, 1))
+    for limit, budget in plans:
+        with (
+            patch.object(search_query, "DRIVING_LIMIT", limit),
+            patch.object(listing, "WALK_BUDGET", budget),
+        ):
             for order in ("last_name_desc", "email_asc", "group_name_desc", "provider_name_asc"):
                 data = await provider.data(
                     """query($k: String, $s: String) {
@@ -290,5 +297,5 @@ async def test_both_search_plans_return_the_same_pages(
                     {"k": "f", "s": order},
                 )
                 pages.append(data["users"])
-    assert pages[:4] == pages[4:]
+    assert pages[:4] == pages[4:8] == pages[8:]
     assert all(len(page) == 3 for page in pages)

@@ -65,10 +65,12 @@ async def estimate(session: AsyncSession, organization_id: int, term: Term) -> i
 
 @dataclass(frozen=True)
 class KeywordPlan:
-    """The conditions of the terms, and whether one of them drives the query."""
+    """The conditions of the terms, whether one of them drives the query, and, when none does,
+    the conditions to fall back on with the rarest term driving anyway."""
 
     conditions: list[ColumnElement[bool]]
     driving: bool = False
+    fallback: list[ColumnElement[bool]] | None = None
 
 
 async def keyword_conditions(
@@ -79,9 +81,10 @@ async def keyword_conditions(
         return KeywordPlan([])
     sizes = [await estimate(session, organization_id, term) for term in terms]
     rarest = min(range(len(terms)), key=sizes.__getitem__)
-    drives = sizes[rarest] < DRIVING_LIMIT
-    conditions = [
-        driving(organization_id, term) if drives and index == rarest else probing(term)
+    rarest_drives = [
+        driving(organization_id, term) if index == rarest else probing(term)
         for index, term in enumerate(terms)
     ]
-    return KeywordPlan(conditions, drives)
+    if sizes[rarest] < DRIVING_LIMIT:
+        return KeywordPlan(rarest_drives, driving=True)
+    return KeywordPlan([probing(term) for term in terms], fallback=rarest_drives)

@@ -26,6 +26,8 @@ from carebook.user_groups.models import UserGroup
 from carebook.users.models import CareTeamMember, User
 
 ACTIVE_STATUSES = ("active", "archived")
+# How far down the sort order a page of common keywords is looked for before falling back.
+WALK_BUDGET = 2000
 MAX_PAGE_SIZE = 100
 
 
@@ -108,11 +110,18 @@ def _conversation_condition(actor: Actor, conversation_id: int) -> ColumnElement
     )
 
 
-async def _conditions(
-    session: AsyncSession, actor: Actor, args: ListArgs
-) -> tuple[list[ColumnElement[bool]], bool] | None:
-    """The WHERE conditions of the list and whether a keyword drives it; None when the answer is
-    empty by definition."""
+@dataclass(frozen=True)
+class Planned:
+    """The WHERE conditions of a list, whether a keyword drives them, and the conditions to fall
+    back on (rarest keyword driving) when only common keywords were given."""
+
+    conditions: list[ColumnElement[bool]]
+    driving: bool
+    fallback: list[ColumnElement[bool]] | None
+
+
+async def _conditions(session: AsyncSession, actor: Actor, args: ListArgs) -> Planned | None:
+    """The plan of the list's WHERE clause; None when the answer is empty by definition."""
     terms = parse_keywords(args.keywords)
     if not terms and not args.show_all_by_default:
         return None
@@ -121,7 +130,7 @@ async def _conditions(
     if args.only_with_card:  # Carebook stores no cards, so no patient has one on file
         return None
     plan = await keyword_conditions(session, actor.organization_id, terms)
-    conditions = list(plan.conditions)
+    conditions: list[ColumnElement[bool]] = []
     if args.active_status is not None:
         conditions.append(User.active.is_(args.active_status == "active"))
     if args.group_id is not None:
@@ -134,7 +143,8 @@ async def _conditions(
         conditions.append(User.id.in_(list(args.ids)) if args.ids else false())
     if args.tag_ids:  # Healthie's default [] means no tag filter
         conditions.append(tagged_with_any(actor.organization_id, args.tag_ids))
-    return conditions, plan.driving
+    fallback = [*plan.fallback, *conditions] if plan.fallback is not None else None
+    return Planned([*plan.conditions, *conditions], plan.driving, fallback)
 
 
 def _direction(column: Any, descending: bool) -> Any:
@@ -182,7 +192,15 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
     planned = await _conditions(session, actor, args)
     if planned is None:
         return []
-    conditions, driving = planned
+    conditions, driving = planned.conditions, planned.driving
+    if planned.fallback is not None and args.limit is not None:
+        # Only common keywords: their matches are usually dense near the top of the sort order,
+        # so look there first; when they are not (a term that follows the sort key, such as a
+        # common last name sorted by last name), sort the rarest term's matches instead.
+        page = await _page_near_the_top(session, actor, conditions, args, args.limit)
+        if page is not None:
+            return page
+        conditions, driving = planned.fallback, True
     query = visible_patients(actor).where(*conditions)
     query = _sorted(query, args.sort, driving).offset(args.offset)
     if args.limit is not None:
@@ -190,10 +208,33 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
     return list((await session.execute(query)).scalars())
 
 
+async def _page_near_the_top(
+    session: AsyncSession,
+    actor: Actor,
+    conditions: list[ColumnElement[bool]],
+    args: ListArgs,
+    limit: int,
+) -> list[User] | None:
+    """The page if it lies within the first offset + WALK_BUDGET patients in sort order.
+
+    Exact whenever a full page is found: walking in sort order, the first matches of the window
+    are the first matches of the whole list. A short page proves nothing, hence None.
+    """
+    window = _sorted(visible_patients(actor).with_only_columns(User.id), args.sort).limit(
+        args.offset + WALK_BUDGET
+    )
+    query = visible_patients(actor).where(User.id.in_(window), *conditions)
+    query = _sorted(query, args.sort).offset(args.offset).limit(limit)
+    rows = list((await session.execute(query)).scalars())
+    return rows if len(rows) == limit else None
+
+
 async def count_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> int:
     """How many patients the same arguments list, without pagination."""
     planned = await _conditions(session, actor, args)
     if planned is None:
         return 0
-    query = visible_patients(actor).where(*planned[0]).with_only_columns(func.count(User.id))
+    query = (
+        visible_patients(actor).where(*planned.conditions).with_only_columns(func.count(User.id))
+    )
     return int((await session.execute(query)).scalar_one())
