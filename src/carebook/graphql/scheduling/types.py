@@ -14,6 +14,7 @@ from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
 from carebook.scheduling.models import BillingItem as BillingItemRow
 from carebook.scheduling.models import Offering as OfferingRow
 from carebook.scheduling.times import local_iso
+from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -25,10 +26,11 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _user(row: object) -> User:
+def _user(row: UserRow) -> User:
+    # Imported here: the User type itself refers to this module's types.
     from carebook.graphql.users.types import User
 
-    return User(row=row)  # type: ignore[arg-type]
+    return User(row=row)
 
 
 def _iso(value: datetime) -> str:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from carebook.graphql.context import Context
 from carebook.tags.models import Tag as TagRow
+from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -19,10 +20,11 @@ LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 TAGGED_USERS_PAGE_SIZE = 10
 
 
-def _user(row: object) -> User:
+def _user(row: UserRow) -> User:
+    # Imported here: the User type itself refers to this module's types.
     from carebook.graphql.users.types import User
 
-    return User(row=row)  # type: ignore[arg-type]
+    return User(row=row)
 
 
 @strawberry.type(name="Tag", description="A custom tag that can be applied on a user.")

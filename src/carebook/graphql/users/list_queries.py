@@ -204,8 +204,9 @@ class UserListQueries:
     ) -> list[User]:
         actor = require_actor(info)
         start = after_offset(after) + (offset or 0)
-        limit = page_size if should_paginate is not False else None
-        id_filter = _ids([id], "id") if id is not None else None
+        limit = None if should_paginate is False else (page_size or 10)
+        # `id` narrows to one patient; _args parses the ids (once).
+        wanted: list[strawberry.ID | None] | None = [id] if id is not None else ids
         args = _args(
             keywords=keywords,
             active_status=active_status,
@@ -215,12 +216,12 @@ class UserListQueries:
             conversation_id=conversation_id,
             expect_conversation_id=expect_conversation_id,
             show_all_by_default=show_all_by_default,
-            ids=_ids(ids, "ids") if id_filter is None else id_filter,  # type: ignore[arg-type]
+            ids=wanted,
             has_cc_on_file=has_cc_on_file,
             tag_ids=tag_ids or None,
             sort=order_by.value if order_by else (sort_by or "last_name_desc").strip().lower(),
             offset=start,
-            limit=limit if limit is None else (limit or 10),
+            limit=limit,
         )
         rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
         return [User(row=row, position=start + index) for index, row in enumerate(rows)]

@@ -15,7 +15,7 @@ from carebook.graphql.users.inputs import (
     UpdateClientInput,
     UpdateUserInput,
 )
-from carebook.graphql.users.types import User
+from carebook.graphql.users.types import User, user_or_none
 from carebook.users import service
 
 
@@ -65,10 +65,6 @@ class BulkUpdateClientsPayload:
     )
 
 
-def _user(row: object) -> User | None:
-    return User(row=row) if row is not None else None  # type: ignore[arg-type]
-
-
 @strawberry.type
 class UserMutations:
     """Root mutation fields of the patient record."""
@@ -91,7 +87,7 @@ class UserMutations:
                 invitations=Invitations.from_settings(ctx.settings),
             ),
         )
-        return CreateClientPayload(user=_user(outcome.value), messages=outcome.messages)
+        return CreateClientPayload(user=user_or_none(outcome.value), messages=outcome.messages)
 
     @strawberry.mutation(
         description="Update Client. Email-trigger inputs take precedence over other changes.",
@@ -111,7 +107,7 @@ class UserMutations:
                 invitations=Invitations.from_settings(ctx.settings),
             ),
         )
-        return UpdateClientPayload(user=_user(outcome.value), messages=outcome.messages)
+        return UpdateClientPayload(user=user_or_none(outcome.value), messages=outcome.messages)
 
     @strawberry.mutation(
         description="Update the current user, or a patient that the current user has access to.",
@@ -127,7 +123,7 @@ class UserMutations:
                 s, actor=actor, passwords=ctx.passwords, fields=provided(input)
             ),
         )
-        return UpdateUserPayload(user=_user(outcome.value), messages=outcome.messages)
+        return UpdateUserPayload(user=user_or_none(outcome.value), messages=outcome.messages)
 
     @strawberry.mutation(
         description="Update multiple clients at once: move them to a user group, or archive or "

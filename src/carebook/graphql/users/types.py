@@ -238,3 +238,8 @@ class User:
     async def location(self, info: Info[Context, None]) -> Location | None:
         rows = await info.context.loaders.user_locations.load(self.row.id)
         return Location(row=rows[0], position=0) if rows else None
+
+
+def user_or_none(row: UserRow | None) -> User | None:
+    """The GraphQL User of a row, or None (payloads and relationships share this)."""
+    return User(row=row) if row is not None else None
