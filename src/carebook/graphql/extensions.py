@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError, NoUnusedVariablesRule
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
-
-from carebook.graphql.context import Context
 
 logger = logging.getLogger("carebook.graphql")
 
@@ -26,21 +24,6 @@ class CarebookSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         return None
-
-
-class CloseSessions(SchemaExtension):
-    """Return the request's read connection to the pool as soon as the operation ends."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            context = self.execution_context.context
-            if isinstance(context, Context):
-                try:
-                    await context.close()
-                except Exception:  # never let cleanup replace the operation's answer
-                    logger.exception("closing the request's session failed")
 
 
 class AllowUnusedVariables(SchemaExtension):

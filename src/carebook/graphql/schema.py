@@ -16,7 +16,6 @@ from carebook.graphql.extensions import (
     AllowUnusedVariables,
     CachedParsing,
     CarebookSchema,
-    CloseSessions,
 )
 from carebook.graphql.forms.mutations import FormMutations
 from carebook.graphql.forms.queries import FormQueries
@@ -71,7 +70,6 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     these two steps cost more than executing a simple query.
     """
     extensions: list[Any] = [
-        CloseSessions,
         lambda: ErrorShaping(production=production),
         AllowUnusedVariables,
         # Strawberry keeps these caches at module level, so a fresh instance per request still
