@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import strawberry
 from graphql import GraphQLError, NoUnusedVariablesRule
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
-
-logger = logging.getLogger("carebook.graphql")
 
 
 class CarebookSchema(strawberry.Schema):
