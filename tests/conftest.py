@@ -23,6 +23,7 @@ from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
 from carebook.db.models import Base
+from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
 from tests.support.world import World, build_world
 
@@ -83,6 +84,14 @@ def settings(database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_cost_kib=1024,
         bulk_update_max_ids=50,
+        # Every request looks its API key up, so statement counts and revocations are exact
+        # (tests/auth/test_api_key_cache.py tests the cache itself).
+        api_key_cache_seconds=0,
+        # The schema walks sign in and up thousands of times from one address: limits high
+        # enough never to trip, still counted (tests/ratelimit sets low ones).
+        sign_in_account_limit=100_000,
+        sign_in_address_limit=100_000,
+        sign_up_address_limit=100_000,
     )
 
 
@@ -100,7 +109,10 @@ async def _empty_tables(database: Database) -> None:
             await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                await session.execute(table.delete())
+                if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py
+                    await clear_sqlite_audit_events(session)
+                else:
+                    await session.execute(table.delete())
 
 
 @pytest.fixture

@@ -7,25 +7,37 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, overload
 
+from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.http.temporal_response import TemporalResponse
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
+from strawberry.types.unset import UNSET
 
+from carebook.audit.writer import AuditWriter
 from carebook.auth.activation import SET_PASSWORD_PATH
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import actor_from_api_key, actor_from_session_token
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
+from carebook.graphql.audit.request import RequestAudit
 from carebook.graphql.context import Context
+from carebook.graphql.limits.extension import QueryLimits
 from carebook.graphql.schema import build_schema
+from carebook.idempotency import http as idempotency
+from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
+from carebook.web.body_limit import BodySizeLimit
 from carebook.web.set_password import SetPasswordPage
 
 logger = logging.getLogger("carebook")
@@ -36,12 +48,15 @@ class CarebookGraphQL(GraphQL[Context, None]):
 
     def __init__(self, settings: Settings, database: Database, passwords: Passwords) -> None:
         super().__init__(
-            build_schema(production=settings.production),
+            build_schema(
+                production=settings.production, limits=QueryLimits.from_settings(settings)
+            ),
             graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
         )
         self.settings = settings
         self.database = database
         self.passwords = passwords
+        self.audit_writer = AuditWriter(database)
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -52,12 +67,52 @@ class CarebookGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             database=self.database,
             passwords=self.passwords,
+            audit=RequestAudit.for_request(
+                self.audit_writer, wait=self.settings.audit_wait_for_reads, request=request
+            ),
         )
         # Remembered on the request so the route can release its session whatever happens
         # (GraphiQL pages and unreadable bodies never reach the operation's own cleanup).
         request.state.carebook_context = context
         await _authenticate(context, request)
         return context
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        # A mutation's Idempotency-Key is checked once the caller is known (may answer at once).
+        await idempotency.prepare(context, request, request_data)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    @overload
+    async def run(
+        self, request: Request, context: Context = ..., root_value: None = ...
+    ) -> Response: ...
+
+    @overload
+    async def run(
+        self, request: WebSocket, context: Context = ..., root_value: None = ...
+    ) -> WebSocket: ...
+
+    async def run(
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        try:
+            response = await super().run(request, context, root_value)
+        except idempotency.Answer as answer:
+            return answer.response
+        if not isinstance(response, Response):
+            return response
+        # The answer is stored for replays before the client can see it.
+        return await idempotency.finish(getattr(request.state, "carebook_context", None), response)
 
 
 def _credentials(request: Request) -> tuple[str, str] | None:
@@ -84,7 +139,8 @@ async def _authenticate(context: Context, request: Request) -> None:
     # without it is not an API key.
     is_api = kind == "api_key" and request.headers.get("authorizationsource", "").upper() == "API"
     if is_api:
-        context.actor = await context.read(lambda s: actor_from_api_key(s, secret))
+        ttl = context.settings.api_key_cache_seconds
+        context.actor = await context.read(lambda s: actor_from_api_key(s, secret, ttl))
     elif kind == "bearer":
         context.actor = await context.read(lambda s: actor_from_session_token(s, secret))
     context.credentials_rejected = context.actor is None
@@ -129,7 +185,13 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # Emails are delivered after commit by this process's worker (when SMTP is set).
         worker = start_worker(db, settings)
+        purger = start_purger(db, settings)  # expired Idempotency-Key records
         yield
+        if purger is not None:
+            purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purger
+        await graphql_app.audit_writer.close()  # read events still queued are stored
         if worker is not None:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -147,6 +209,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
                 methods=["GET", "POST"],
             ),
         ],
+        # Before routing, so an oversized body is refused before anything reads it.
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
 

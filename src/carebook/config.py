@@ -7,6 +7,7 @@ environment at import time, so tests can run several differently configured apps
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,79 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, description="Argon2id iterations.")
     argon2_memory_cost_kib: int = Field(19 * 1024, description="Argon2id memory, KiB.")
     argon2_parallelism: int = Field(1, description="Argon2id lanes.")
+    # --- audit trail ---
+    audit_wait_for_reads: bool = Field(
+        True,
+        description="Answer a request only once its read events are committed (the audit "
+        "writer batches them); false answers at once and stores them right after.",
+    )
+    # --- abuse limits and rate limits ---
+    # Defaults pass every document of Healthie's docs, the seed and the tests with room to spare:
+    # the deepest is 4 levels; the costliest, the isolation walk's tags(user_id:) selecting every
+    # field of every nested list, is estimated at 350,360 objects.
+    max_query_depth: int = Field(12, description="Deepest nesting of selections in a document.")
+    max_query_aliases: int = Field(30, description="Most aliased fields in one document.")
+    max_query_tokens: int = Field(5000, description="Most lexical tokens in one document.")
+    max_query_cost: int = Field(
+        500_000,
+        description="Most objects a document may be estimated to return: the product of page "
+        "sizes along nested list fields, summed over the fields that return objects.",
+    )
+    query_cost_list_size: int = Field(
+        10, description="Size assumed for a list field that takes no page_size."
+    )
+    unpaginated_list_max_rows: int = Field(
+        1000, description="Most rows a should_paginate: false list returns before it is refused."
+    )
+    max_body_bytes: int = Field(1024 * 1024, description="Largest accepted request body, bytes.")
+    sign_in_account_limit: int = Field(
+        10, description="Failed signIn attempts per email per window (0 turns the limit off)."
+    )
+    sign_in_account_window_seconds: int = Field(
+        900, description="Window of the per-account signIn limit, seconds."
+    )
+    sign_in_address_limit: int = Field(
+        60, description="signIn attempts per client address per window (0 turns it off)."
+    )
+    sign_in_address_window_seconds: int = Field(
+        300, description="Window of the per-address signIn limit, seconds."
+    )
+    sign_up_address_limit: int = Field(
+        20, description="signUp attempts per client address per window (0 turns it off)."
+    )
+    sign_up_address_window_seconds: int = Field(
+        3600, description="Window of the per-address signUp limit, seconds."
+    )
+    # --- durability ---
+    # FULL: a committed transaction survives power loss and OS crashes, not only a killed
+    # process (which WAL with NORMAL already survives); costs one more fsync per commit.
+    sqlite_synchronous: Literal["EXTRA", "FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite PRAGMA synchronous in WAL mode: FULL (durable on power loss) or "
+        "NORMAL (survives a process crash; the last commits can be lost on power loss).",
+    )
+    # --- performance ---
+    api_key_cache_seconds: float = Field(
+        2.0,
+        description="How long each server process remembers the user of an API key, seconds "
+        "(0 turns it off). A key revoked, or its user archived, through another process keeps "
+        "working here for at most this long; a write in the same process forgets at once.",
+    )
+    # --- idempotency ---
+    idempotency_ttl_hours: float = Field(
+        24.0, description="How long a mutation's answer is replayed for its Idempotency-Key, hours."
+    )
+    idempotency_purge_seconds: float = Field(
+        600.0, description="How often each server deletes expired Idempotency-Key records."
+    )
+    write_attempts: int = Field(
+        5,
+        description="Tries of a write that loses a race (unique value taken, serialization "
+        "failure, deadlock) before the mutation answers with a conflict message.",
+    )
+    write_retry_base_seconds: float = Field(
+        0.01, description="Backoff before the first write retry (doubles, with jitter)."
+    )
 
     @property
     def session_ttl(self) -> timedelta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from carebook.cli import db, demo, outbox, provider, search, serve
+from carebook.cli import audit, db, demo, outbox, provider, search, serve
 
 # Tracebacks never show local variables: they may hold secrets or patient data.
 app = typer.Typer(
@@ -17,6 +17,7 @@ app.add_typer(provider.app, name="provider")
 app.add_typer(search.app, name="search")
 app.command("demo")(demo.demo)
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(audit.app, name="audit")
 
 
 @app.command("schema")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import logging
+import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 import strawberry
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -16,8 +20,16 @@ from carebook.auth.actor import Actor
 from carebook.errors import FieldMessage, Invalid
 from carebook.graphql.context import Context
 from carebook.graphql.errors import UNAUTHENTICATED, CodedError
+from carebook.idempotency.http import refusal_message
+from carebook.idempotency.store import KeyTaken, claim_key
 
 T = TypeVar("T")
+logger = logging.getLogger("carebook.graphql")
+# unique_violation and foreign_key_violation (a race with another writer), serialization_failure
+# and deadlock_detected: the transaction may simply be run again.
+RETRYABLE_SQLSTATES = frozenset({"23505", "23503", "40001", "40P01"})
+# SQLite's driver has no SQLSTATE; its messages say which constraint failed.
+_SQLITE_RACES = ("UNIQUE constraint failed", "FOREIGN KEY constraint failed")
 CONFLICT = "This change conflicts with another one saved at the same time; please try again"
 
 
@@ -74,17 +86,73 @@ class Outcome(Generic[T]):
 async def write(context: Context, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome[T]:
     """Run ``work`` in one write transaction: commit on success, roll back on any message.
 
+    A transaction that loses a race is run again from the start in a fresh transaction, up to
+    ``settings.write_attempts`` times with a short jittered backoff, before the caller gets the
+    CONFLICT message: a unique value another request took first (an email, a record identifier,
+    a drawn invite code), or a PostgreSQL serialization failure or deadlock. On the next try the
+    service's own checks see the winner's row and answer with a precise message, or draw a new
+    value. ``work`` and the ``before_commit`` hooks must therefore only act through the session
+    (anything else they do happens once per try).
+
     The read session is closed first so that whatever the mutation's payload reads afterwards
     (through DataLoaders) sees the committed state.
     """
     await context.end_read_transaction()
+    attempts = max(1, context.settings.write_attempts)
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _attempt(context, work)
+        except DBAPIError as error:  # IntegrityError included
+            retry = _lost_race(error)
+            if not retry and not isinstance(error, IntegrityError):
+                raise
+            if not retry or attempt == attempts:
+                logger.warning("a write gave up after %d tries (%s)", attempt, _code(error))
+                return Outcome(messages=[FieldError(field=None, message=CONFLICT)])
+            await asyncio.sleep(_backoff(context.settings.write_retry_base_seconds, attempt))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+
+async def _attempt(context: Context, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome[T]:
+    """One try of a write: the Idempotency-Key record first, then the work, then the hooks."""
+    claim = context.idempotency
     async with context.database.write_sessions() as session:
         try:
             async with session.begin():
+                if claim is not None and not claim.held:
+                    await claim_key(
+                        session, claim, timedelta(hours=context.settings.idempotency_ttl_hours)
+                    )
                 value = await work(session)
+                for hook in context.before_commit:
+                    await hook(session)
         except Invalid as error:
             return Outcome(messages=FieldError.from_messages(error.messages))
-        except IntegrityError:
-            # A uniqueness check passed but a concurrent transaction won the race.
-            return Outcome(messages=[FieldError(field=None, message=CONFLICT)])
+        except KeyTaken:
+            assert claim is not None and claim.refused is not None
+            raise CodedError(refusal_message(claim.refused), claim.refused) from None
+    if claim is not None:
+        # Committed with the key record: later writes of the same request need no new one.
+        claim.held = True
     return Outcome(value=value)
+
+
+def _code(error: DBAPIError) -> str:
+    """The SQLSTATE of a database error (PostgreSQL), or its class name: never its values."""
+    return str(getattr(error.orig, "sqlstate", None) or type(error.orig).__name__)
+
+
+def _lost_race(error: DBAPIError) -> bool:
+    """True when another try can succeed: a unique or foreign-key race, 40001 or 40P01.
+
+    Other integrity errors (a NOT NULL or CHECK violation) would fail the same way again.
+    """
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return str(sqlstate) in RETRYABLE_SQLSTATES
+    return isinstance(error, IntegrityError) and str(error.orig).startswith(_SQLITE_RACES)
+
+
+def _backoff(base: float, attempt: int) -> float:
+    """Full jitter: concurrent losers spread out instead of colliding again in step."""
+    return random.uniform(0, base * 2 ** (attempt - 1))  # noqa: S311 - not a secret

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -16,6 +16,10 @@ from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database
+from carebook.idempotency.keys import Claim
+
+if TYPE_CHECKING:
+    from carebook.graphql.audit.request import RequestAudit
 
 T = TypeVar("T")
 
@@ -32,6 +36,13 @@ class Context:
     actor: Actor | None = None
     # Set when credentials were sent but are invalid, expired or revoked.
     credentials_rejected: bool = False
+    # Run inside every write transaction just before it commits (the audit trail and the
+    # Idempotency-Key record go in the same transaction as the change they describe).
+    before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
+    # The Idempotency-Key of a mutation request (carebook.idempotency.http), claimed by write().
+    idempotency: Claim | None = None
+    # The request's audit trail state (carebook.graphql.audit.request); set by the app.
+    audit: RequestAudit | None = None
     _read_session: AsyncSession | None = field(default=None, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)

@@ -4,7 +4,9 @@
 - Malformed documents get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED.
 - Anything else is a fault: it is logged with a request id (and no variables, so no patient
   data) and the client gets only the id.
-- In production mode "Did you mean ...?" hints are removed so the schema is not enumerable.
+- In production mode every "Did you mean ...?" hint is removed, whatever produced it (unknown
+  field, argument, type, input field or enum value, in the document or in the variables), so
+  the schema cannot be enumerated by probing.
 """
 
 from __future__ import annotations
@@ -24,14 +26,20 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 FORBIDDEN = "FORBIDDEN"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
-_HINT = re.compile(r"\s*Did you mean .*?\?", re.DOTALL)
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+RATE_LIMITED = "RATE_LIMITED"
+# graphql-core words every suggestion "Did you mean X?" or "Did you mean the enum value X?";
+# names never contain "?", so the hint ends at the first one.
+_HINT = re.compile(r"\s*Did you mean\b[^?]*\?", re.IGNORECASE)
+# graphql-core's parser stops at the token limit (CAREBOOK_MAX_QUERY_TOKENS) with a syntax error.
+_TOO_MANY_TOKENS = re.compile(r"Document contains more than \d+ tokens")
 
 
 class CodedError(GraphQLError):
-    """An expected GraphQL error with a machine-readable code."""
+    """An expected GraphQL error with a machine-readable code (and optional details)."""
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message, extensions={"code": code})
+    def __init__(self, message: str, code: str, **details: object) -> None:
+        super().__init__(message, extensions={"code": code, **details})
 
 
 class ErrorShaping(SchemaExtension):
@@ -39,6 +47,14 @@ class ErrorShaping(SchemaExtension):
 
     def __init__(self, *, production: bool = False) -> None:
         self.production = production
+        self._request_id: str | None = None
+
+    @property
+    def request_id(self) -> str:
+        """One id per request (the extension is built per request), made on first use."""
+        if self._request_id is None:
+            self._request_id = uuid.uuid4().hex
+        return self._request_id
 
     def on_operation(self) -> Iterator[None]:
         try:
@@ -54,6 +70,8 @@ class ErrorShaping(SchemaExtension):
             self._shape(error)
 
     def _shape(self, error: GraphQLError) -> None:
+        if self.production:
+            error.message = _HINT.sub("", error.message)
         original = error.original_error
         if isinstance(error, CodedError) or isinstance(original, CodedError):
             return
@@ -68,7 +86,7 @@ class ErrorShaping(SchemaExtension):
             self._internal_error(error, original)
 
     def _internal_error(self, error: GraphQLError, original: BaseException) -> None:
-        request_id = uuid.uuid4().hex
+        request_id = self.request_id
         # Only the exception's type and stack frames: its message may quote SQL parameters,
         # that is patient data, which never goes into logs.
         logger.error(
@@ -83,9 +101,10 @@ class ErrorShaping(SchemaExtension):
         error.original_error = None
 
     def _document_error(self, error: GraphQLError) -> None:
-        if self.production:
-            error.message = _HINT.sub("", error.message)
-        syntax = "Syntax Error" in error.message
-        error.extensions = {
-            "code": "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
-        }
+        if _TOO_MANY_TOKENS.search(error.message):
+            code = QUERY_TOO_COMPLEX
+        elif "Syntax Error" in error.message:
+            code = "GRAPHQL_PARSE_FAILED"
+        else:
+            code = "GRAPHQL_VALIDATION_FAILED"
+        error.extensions = {"code": code}

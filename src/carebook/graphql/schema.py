@@ -8,6 +8,8 @@ import strawberry
 from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
+from carebook.graphql.audit.extension import AuditFlush
+from carebook.graphql.audit.queries import AuditQueries
 from carebook.graphql.auth.mutations import AuthMutations
 from carebook.graphql.conversations.mutations import ConversationMutations
 from carebook.graphql.conversations.queries import ConversationQueries
@@ -19,6 +21,7 @@ from carebook.graphql.extensions import (
 )
 from carebook.graphql.forms.mutations import FormMutations
 from carebook.graphql.forms.queries import FormQueries
+from carebook.graphql.limits.extension import QueryLimits, limit_extensions
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
 from carebook.graphql.pagination import CURSOR_SCALAR, Cursor
@@ -26,6 +29,7 @@ from carebook.graphql.scheduling.mutations import SchedulingMutations
 from carebook.graphql.scheduling.queries import SchedulingQueries
 from carebook.graphql.tags.mutations import TagMutations
 from carebook.graphql.tags.queries import TagQueries
+from carebook.graphql.text_guard import RejectNulText
 from carebook.graphql.user_groups.mutations import UserGroupMutations
 from carebook.graphql.user_groups.queries import UserGroupQueries
 from carebook.graphql.user_notifications.queries import NotificationQueries
@@ -45,6 +49,7 @@ class Query(
     SchedulingQueries,
     ConversationQueries,
     NotificationQueries,
+    AuditQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -63,15 +68,21 @@ class Mutation(
     """Root mutation fields."""
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(
+    *, production: bool = False, limits: QueryLimits | None = None
+) -> strawberry.Schema:
     """The schema with the request pipeline's extensions.
 
     Parsing and validation are cached: clients send the same documents again and again, and
-    these two steps cost more than executing a simple query.
+    these two steps cost more than executing a simple query. ``limits`` (the served app always
+    passes them) refuse documents that are too deep, too wide or too costly.
     """
     extensions: list[Any] = [
         lambda: ErrorShaping(production=production),
         AllowUnusedVariables,
+        RejectNulText,
+        AuditFlush,
+        *(limit_extensions(limits) if limits else []),
         # Strawberry keeps these caches at module level, so a fresh instance per request still
         # reuses every earlier parse and validation.
         lambda: CachedParsing(maxsize=512),
@@ -80,6 +91,11 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     return CarebookSchema(
         query=Query,
         mutation=Mutation,
-        config=StrawberryConfig(auto_camel_case=False, scalar_map={Cursor: CURSOR_SCALAR}),
+        config=StrawberryConfig(
+            auto_camel_case=False,
+            scalar_map={Cursor: CURSOR_SCALAR},
+            # ErrorShaping strips every kind of hint; this stops field hints at the source.
+            disable_field_suggestions=production,
+        ),
         extensions=extensions,
     )

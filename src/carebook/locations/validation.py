@@ -153,7 +153,8 @@ def clean_npi(value: str | None) -> str | None:
     text = (value or "").strip()
     if not text:
         return None
-    if not (len(text) == 10 and text.isdigit()) or not _npi_check_digit_ok(text):
+    # isascii: str.isdigit also accepts digits like '²' that int() refuses.
+    if not (len(text) == 10 and text.isascii() and text.isdigit()) or not _npi_check_digit_ok(text):
         raise Invalid.field("npi", f"'{text[:40]}' is not a valid NPI (ten digits)")
     return text
 

@@ -86,7 +86,7 @@ def parse_keywords(keywords: str | None) -> list[Term]:
         folded = fold(raw)[:MAX_TOKEN]
         if not folded:  # a term of only accents or control characters says nothing
             continue
-        digits = raw.isdigit() and len(raw) <= 18
+        digits = raw.isascii() and raw.isdigit() and len(raw) <= 18  # '²'.isdigit() is True
         terms.append(Term(prefix=folded, dob=parse_date(raw), user_id=int(raw) if digits else None))
     return terms
 

@@ -148,7 +148,8 @@ def parse_id(value: str | int | None, field: str) -> int | None:
     if not text:
         return None
     # Ids are 32-bit INTEGER columns: a larger number names nothing (and PostgreSQL rejects it).
-    if not text.isdigit() or len(text) > 10 or int(text) > MAX_ID:
+    # isascii: str.isdigit also accepts digits like '²' that int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
         raise Invalid.field(field, f"'{text[:40]}' is not a valid id")
     return int(text)
 

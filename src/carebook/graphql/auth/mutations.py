@@ -8,6 +8,8 @@ from strawberry.types import Info
 from carebook.auth import service as auth_service
 from carebook.auth.service import IssuedToken
 from carebook.auth.sign_in import sign_in
+from carebook.graphql.audit.recording import audited, patient_targets
+from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.auth.inputs import (
     RevokeTokenInput,
     SignInInput,
@@ -16,6 +18,7 @@ from carebook.graphql.auth.inputs import (
 )
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.limits import rate
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users.signup import sign_up
@@ -73,15 +76,19 @@ class AuthMutations:
         "invite_code; role 'provider' opens a new practice. Returns a session token.",
         permission_classes=[AllowAnyone],
     )
+    @audited
     async def signUp(
         self, info: Info[Context, None], input: SignUpInput | None = None
     ) -> SignUpPayload:
         ctx = info.context
-        outcome = await write(
-            ctx,
+        await rate.before_sign_up(ctx)
+        outcome = await audited_write(
+            info,
             lambda s: sign_up(
                 s, passwords=ctx.passwords, fields=provided(input), ttl=ctx.settings.session_ttl
             ),
+            action="create",
+            targets=lambda issued: patient_targets([issued.user]),
         )
         issued = outcome.value
         return SignUpPayload(
@@ -94,10 +101,12 @@ class AuthMutations:
         "signup token (activating the account) and signs them in.",
         permission_classes=[AllowAnyone],
     )
+    @audited
     async def signIn(
         self, info: Info[Context, None], input: SignInInput | None = None
     ) -> SignInPayload:
         ctx, data = info.context, provided(input)
+        account = await rate.before_sign_in(ctx, data.get("email"))
         outcome = await write(
             ctx,
             lambda s: sign_in(
@@ -105,6 +114,7 @@ class AuthMutations:
             ),
         )
         signed_in = outcome.value
+        await rate.after_sign_in(ctx, account, succeeded=signed_in is not None)
         issued = signed_in.issued if signed_in else None
         api_key = signed_in.api_key if signed_in else None
         return SignInPayload(

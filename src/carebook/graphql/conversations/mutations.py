@@ -6,7 +6,9 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations import service
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.audit.affected import conversation_members
+from carebook.graphql.audit.writes import attempted_ids, audited_write
+from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.conversations.types import Conversation
 from carebook.graphql.inputs import opt
@@ -48,9 +50,13 @@ class ConversationMutations:
         self, info: Info[Context, None], input: CreateConversationInput | None = None
     ) -> CreateConversationPayload:
         actor = require_actor(info)
-        outcome = await write(
-            info.context,
-            lambda s: service.create_conversation(s, actor=actor, fields=provided(input)),
+        fields = provided(input)
+        outcome = await audited_write(
+            info,
+            lambda s: service.create_conversation(s, actor=actor, fields=fields),
+            action="update",  # a patient's conversation membership is part of their record
+            attempted=attempted_ids(str(fields.get("simple_added_users") or "").split(",")),
+            after=conversation_members,
         )
         row = outcome.value
         return CreateConversationPayload(

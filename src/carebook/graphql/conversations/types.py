@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations.models import Conversation as ConversationRow
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class Conversation:
         return self.row.created_at.isoformat()
 
     @strawberry.field(description="Every member of the conversation, by id.")
+    @audited
     async def users(self, info: Info[Context, None]) -> list[LazyUser]:
         from carebook.graphql.users.types import User
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from carebook.audit.service import Target
 from carebook.forms import service
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.audit.writes import audited_write
+from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.forms.inputs import CreateRequestedFormInput
 from carebook.graphql.forms.types import RequestedFormCompletion
@@ -40,9 +42,11 @@ class FormMutations:
         self, info: Info[Context, None], input: CreateRequestedFormInput | None = None
     ) -> CreateRequestedFormCompletionPayload:
         actor = require_actor(info)
-        outcome = await write(
-            info.context,
+        outcome = await audited_write(
+            info,
             lambda s: service.create_requests(s, actor=actor, fields=provided(input)),
+            action="update",
+            targets=lambda rows: [Target(r.recipient_id, r.organization_id) for r in rows],
         )
         rows = outcome.value or []
         return CreateRequestedFormCompletionPayload(

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.forms.models import RequestedFormCompletion as RequestRow
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class RequestedFormCompletion:
         return self.row.updated_at.isoformat()
 
     @strawberry.field(description="The patient asked to fill in the form.")
+    @audited
     async def recipient(
         self, info: Info[Context, None]
     ) -> Annotated[User, strawberry.lazy("carebook.graphql.users.types")] | None:

@@ -7,7 +7,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
+from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.locations.inputs import (
     CreateLocationInput,
@@ -80,8 +81,12 @@ class LocationMutations:
         self, info: Info[Context, None], input: CreateLocationParameters = None
     ) -> CreateLocationPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context, lambda s: service.create_location(s, actor=actor, fields=data)
+        outcome = await audited_write(
+            info,
+            lambda s: service.create_location(s, actor=actor, fields=data),
+            action="update",
+            attempted=attempted_ids([data.get("user_id")]),
+            targets=lambda row: named_users(info, [row.user_id]),
         )
         return CreateLocationPayload(location=_location(outcome.value), messages=outcome.messages)
 
@@ -93,8 +98,11 @@ class LocationMutations:
         self, info: Info[Context, None], input: UpdateLocationParameters = None
     ) -> UpdateLocationPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context, lambda s: service.update_location(s, actor=actor, fields=data)
+        outcome = await audited_write(
+            info,
+            lambda s: service.update_location(s, actor=actor, fields=data),
+            action="update",
+            targets=lambda row: named_users(info, [row.user_id]),
         )
         return UpdateLocationPayload(location=_location(outcome.value), messages=outcome.messages)
 
@@ -103,8 +111,10 @@ class LocationMutations:
         self, info: Info[Context, None], input: DeleteLocationParameters = None
     ) -> DeleteLocationPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context,
+        outcome = await audited_write(
+            info,
             lambda s: service.delete_location(s, actor=actor, location_id=data.get("id")),
+            action="update",
+            targets=lambda row: named_users(info, [row.user_id]),
         )
         return DeleteLocationPayload(location=_location(outcome.value), messages=outcome.messages)

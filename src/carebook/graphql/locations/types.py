@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.locations.models import Location as LocationRow
@@ -101,6 +102,7 @@ class Location:
         return str(self.row.user_id)
 
     @strawberry.field(description="Owner of this location.")
+    @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
         from carebook.graphql.users.types import User
 

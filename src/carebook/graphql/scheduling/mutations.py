@@ -3,10 +3,15 @@ completeCheckout."""
 
 from __future__ import annotations
 
+import uuid
+
 import strawberry
 from strawberry.types import Info
 
+from carebook.audit.service import Target
 from carebook.checkout import service as checkout
+from carebook.graphql.audit.recording import patient_targets
+from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated, IsStaff
@@ -120,9 +125,11 @@ class SchedulingMutations:
         self, info: Info[Context, None], input: CreateAppointmentInput | None = None
     ) -> CreateAppointmentPayload:
         actor = require_actor(info)
-        outcome = await write(
-            info.context,
+        outcome = await audited_write(
+            info,
             lambda s: service.create_appointment(s, actor=actor, fields=provided(input)),
+            action="update",
+            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         row = outcome.value
         return CreateAppointmentPayload(
@@ -138,9 +145,11 @@ class SchedulingMutations:
         self, info: Info[Context, None], input: UpdateAppointmentInput | None = None
     ) -> UpdateAppointmentPayload:
         actor = require_actor(info)
-        outcome = await write(
-            info.context,
+        outcome = await audited_write(
+            info,
             lambda s: service.update_appointment(s, actor=actor, fields=provided(input)),
+            action="update",
+            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         row = outcome.value
         return UpdateAppointmentPayload(
@@ -156,11 +165,16 @@ class SchedulingMutations:
         self, info: Info[Context, None], input: CompleteCheckoutInput | None = None
     ) -> CompleteCheckoutPayload:
         ctx = info.context
-        outcome = await write(
-            ctx,
+        # One payment key for every try: write() re-runs a transaction that lost a race, and
+        # the re-run must not charge the card a second time.
+        fields = {"stripe_idempotency_key": uuid.uuid4().hex, **provided(input)}
+        outcome = await audited_write(
+            info,
             lambda s: checkout.complete_checkout(
-                s, actor=ctx.actor, passwords=ctx.passwords, fields=provided(input)
+                s, actor=ctx.actor, passwords=ctx.passwords, fields=fields
             ),
+            action="update",
+            targets=lambda result: patient_targets([result.patient]),
         )
         result = outcome.value
         if result is None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.scheduling.models import Appointment as AppointmentRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
@@ -171,11 +172,13 @@ class Appointment:
         return AppointmentType(row=row) if row else None
 
     @strawberry.field(description="The provider the appointment is with.")
+    @audited
     async def provider(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.provider_id)
         return _user(row) if row else None
 
     @strawberry.field(description="The patient.")
+    @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.patient_id)
         return _user(row) if row else None

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsStaff
@@ -100,11 +101,15 @@ class TagMutations:
         self, info: Info[Context, None], input: CreateTagParameters = None
     ) -> CreateTagPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context,
+        tagged = attempted_ids([data.get("taggable_user_id")])
+        outcome = await audited_write(
+            info,
             lambda s: service.create_tag(
                 s, actor=actor, name=data.get("name"), taggable_user_id=data.get("taggable_user_id")
             ),
+            action="update",
+            attempted=tagged,
+            targets=lambda _: named_users(info, tagged),
         )
         return CreateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -144,8 +149,9 @@ class TagMutations:
         self, info: Info[Context, None], input: BulkApplyParameters = None
     ) -> BulkApplyPayload:
         ctx, actor, data = info.context, require_actor(info), provided(input)
-        outcome = await write(
-            ctx,
+        tagged = attempted_ids([data.get("taggable_user_id")])
+        outcome = await audited_write(
+            info,
             lambda s: service.bulk_apply(
                 s,
                 actor=actor,
@@ -153,6 +159,9 @@ class TagMutations:
                 taggable_user_id=data.get("taggable_user_id"),
                 max_ids=ctx.settings.bulk_update_max_ids,
             ),
+            action="update",
+            attempted=tagged,
+            targets=lambda _: named_users(info, tagged),
         )
         tags: list[Tag | None] | None = None
         if outcome.value is not None:
@@ -168,10 +177,14 @@ class TagMutations:
         self, info: Info[Context, None], input: RemoveAppliedTagParameters = None
     ) -> RemoveAppliedTagPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context,
+        tagged = attempted_ids([data.get("taggable_user_id")])
+        outcome = await audited_write(
+            info,
             lambda s: service.remove_applied_tag(
                 s, actor=actor, tag_id=data.get("id"), taggable_user_id=data.get("taggable_user_id")
             ),
+            action="update",
+            attempted=tagged,
+            targets=lambda _: named_users(info, tagged),
         )
         return RemoveAppliedTagPayload(tag=_tag(outcome.value), messages=outcome.messages)

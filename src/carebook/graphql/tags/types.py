@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.tags.models import Tag as TagRow
 from carebook.users.models import User as UserRow
@@ -50,6 +51,7 @@ class Tag:
         return self.row.updated_at.isoformat()
 
     @strawberry.field(description="The provider/staff account that created (owns) the tag.")
+    @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.user_id)
         return _user(row) if row is not None else None
@@ -63,6 +65,7 @@ class Tag:
         description="The array of tagged users (patients and organization members), by last "
         "name. A patient sees only themselves."
     )
+    @audited
     async def tagged_users(
         self,
         info: Info[Context, None],

@@ -8,6 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.affected import group_members
+from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsStaff
@@ -140,9 +142,13 @@ class UserGroupMutations:
             strawberry.argument(description="Parameters for deleteUserGroup."),
         ] = None,
     ) -> DeleteUserGroupPayload:
-        ctx, actor = info.context, require_actor(info)
-        outcome = await write(
-            ctx, lambda s: service.delete_group(s, actor=actor, fields=provided(input))
+        actor, fields = require_actor(info), provided(input)
+        outcome = await audited_write(
+            info,
+            lambda s: service.delete_group(s, actor=actor, fields=fields),
+            action="update",  # the patients moved out of the group
+            attempted=(),  # a refused delete moved nobody
+            before=group_members(actor, fields),
         )
         return DeleteUserGroupPayload(user_group=_group(outcome.value), messages=outcome.messages)
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.pagination import Cursor, encode_cursor
@@ -116,6 +117,7 @@ class UserGroup:
         return [str(row.id) for row in rows]
 
     @strawberry.field(description="All patients associated with this user group.")
+    @audited
     async def users(
         self,
         info: Info[Context, None],

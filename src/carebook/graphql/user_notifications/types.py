@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.scheduling.types import Appointment
 from carebook.user_notifications.models import NotificationKind
@@ -70,6 +71,7 @@ class Notification:
         return strawberry.ID(str(self.row.patient_id))
 
     @strawberry.field(description="The patient it is about.")
+    @audited
     async def other_party(self, info: Info[Context, None]) -> LazyUser | None:
         from carebook.graphql.users.types import User
 

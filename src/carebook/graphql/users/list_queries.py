@@ -9,9 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
 from carebook.graphql.pagination import Cursor, after_offset
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.users.types import User
@@ -121,6 +123,7 @@ def _args(
     sort: str = "last_name_desc",
     offset: int = 0,
     limit: int | None = None,
+    whole_list_rows: int | None = None,
 ) -> listing.ListArgs:
     try:
         return listing.ListArgs(
@@ -138,6 +141,7 @@ def _args(
             sort=sort,
             offset=offset,
             limit=limit,
+            whole_list_rows=whole_list_rows,
         )
     except listing.ListArgumentError as error:
         raise CodedError(str(error), BAD_USER_INPUT) from None
@@ -152,6 +156,7 @@ class UserListQueries:
         "(after) pagination both work; should_paginate: false returns the whole list.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def users(
         self,
         info: Info[Context, None],
@@ -204,7 +209,8 @@ class UserListQueries:
     ) -> list[User]:
         actor = require_actor(info)
         start = after_offset(after) + (offset or 0)
-        limit = None if should_paginate is False else (page_size or 10)
+        unpaginated = should_paginate is False
+        limit = None if unpaginated else (page_size or 10)
         # `id` narrows to one patient; _args parses the ids (once).
         wanted: list[strawberry.ID | None] | None = [id] if id is not None else ids
         args = _args(
@@ -222,8 +228,11 @@ class UserListQueries:
             sort=order_by.value if order_by else (sort_by or "last_name_desc").strip().lower(),
             offset=start,
             limit=limit,
+            whole_list_rows=unpaginated_fetch_limit(info.context.settings),
         )
         rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
+        if unpaginated:
+            check_cap(len(rows), info.context.settings, what="patients")
         return [User(row=row, position=start + index) for index, row in enumerate(rows)]
 
     @strawberry.field(

@@ -6,7 +6,9 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.auth.activation import Invitations
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.writes import attempted_ids, audited_write
+from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.users.inputs import (
@@ -65,6 +67,15 @@ class BulkUpdateClientsPayload:
     )
 
 
+def _status_action(active: object) -> str:
+    """The audit action of a change that may set the active flag."""
+    if active is False:
+        return "archive"
+    if active is True:
+        return "reactivate"
+    return "update"
+
+
 @strawberry.type
 class UserMutations:
     """Root mutation fields of the patient record."""
@@ -73,12 +84,13 @@ class UserMutations:
         description="Create a Client (a patient) in the caller's practice.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def createClient(
         self, info: Info[Context, None], input: CreateClientInput | None = None
     ) -> CreateClientPayload:
         ctx, actor = info.context, require_actor(info)
-        outcome = await write(
-            ctx,
+        outcome = await audited_write(
+            info,
             lambda s: service.create_client(
                 s,
                 actor=actor,
@@ -86,6 +98,7 @@ class UserMutations:
                 fields=provided(input),
                 invitations=Invitations.from_settings(ctx.settings),
             ),
+            action="create",
         )
         return CreateClientPayload(user=user_or_none(outcome.value), messages=outcome.messages)
 
@@ -93,19 +106,23 @@ class UserMutations:
         description="Update Client. Email-trigger inputs take precedence over other changes.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def updateClient(
         self, info: Info[Context, None], input: UpdateClientInput | None = None
     ) -> UpdateClientPayload:
         ctx, actor = info.context, require_actor(info)
-        outcome = await write(
-            ctx,
+        fields = provided(input)
+        outcome = await audited_write(
+            info,
             lambda s: service.update_client(
                 s,
                 actor=actor,
                 passwords=ctx.passwords,
-                fields=provided(input),
+                fields=fields,
                 invitations=Invitations.from_settings(ctx.settings),
             ),
+            action=_status_action(fields.get("active")),
+            attempted=attempted_ids([fields.get("id")]),
         )
         return UpdateClientPayload(user=user_or_none(outcome.value), messages=outcome.messages)
 
@@ -113,14 +130,19 @@ class UserMutations:
         description="Update the current user, or a patient that the current user has access to.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def updateUser(
         self, info: Info[Context, None], input: UpdateUserInput | None = None
     ) -> UpdateUserPayload:
         ctx, actor = info.context, require_actor(info)
-        outcome = await write(
-            ctx,
-            lambda s: service.update_user(
-                s, actor=actor, passwords=ctx.passwords, fields=provided(input)
+        fields = provided(input)
+        outcome = await audited_write(
+            info,
+            lambda s: service.update_user(s, actor=actor, passwords=ctx.passwords, fields=fields),
+            action="update",
+            # A blank id means the caller: a patient's own record, a provider's is none.
+            attempted=attempted_ids(
+                [fields.get("id") or (actor.user_id if actor.is_patient else None)]
             ),
         )
         return UpdateUserPayload(user=user_or_none(outcome.value), messages=outcome.messages)
@@ -130,13 +152,14 @@ class UserMutations:
         "reactivate them. All or nothing; at most CAREBOOK_BULK_UPDATE_MAX_IDS ids (1,000).",
         permission_classes=[IsStaff],
     )
+    @audited
     async def bulkUpdateClients(
         self, info: Info[Context, None], input: BulkUpdateClientsInput | None = None
     ) -> BulkUpdateClientsPayload:
         ctx, actor = info.context, require_actor(info)
         data = provided(input)
-        outcome = await write(
-            ctx,
+        outcome = await audited_write(
+            info,
             lambda s: service.bulk_update_clients(
                 s,
                 actor=actor,
@@ -145,6 +168,10 @@ class UserMutations:
                 active_status=data.get("active_status"),
                 max_ids=ctx.settings.bulk_update_max_ids,
             ),
+            action="update"
+            if data.get("user_group_id") is not None
+            else _status_action(data.get("active_status")),
+            attempted=attempted_ids((data.get("ids") or [])[: ctx.settings.bulk_update_max_ids]),
         )
         users: list[User | None] | None = None
         if outcome.value is not None:

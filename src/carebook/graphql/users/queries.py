@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from carebook.auth.actor import Actor
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited, record_denied_read
 from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsAuthenticated
@@ -38,6 +39,7 @@ class UserQueries:
         "patient as seen.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def user(
         self,
         info: Info[Context, None],
@@ -55,6 +57,8 @@ class UserQueries:
         if user_id is None:
             return None
         row = await info.context.read(lambda s: queries.get_visible_user(s, actor, user_id))
+        if row is None:  # missing or not visible: recorded as refused, without another SELECT
+            record_denied_read(info, user_id)
         if row is None and or_current_user:
             row = await info.context.read(
                 lambda s: queries.get_visible_user(s, actor, actor.user_id)
@@ -64,6 +68,7 @@ class UserQueries:
         return User(row=row) if row is not None else None
 
     @strawberry.field(description="Fetch the current user.", permission_classes=[IsAuthenticated])
+    @audited
     async def currentUser(self, info: Info[Context, None]) -> User | None:
         actor = require_actor(info)
         row = await info.context.read(lambda s: queries.get_visible_user(s, actor, actor.user_id))

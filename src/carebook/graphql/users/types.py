@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.auth.activation import link_for
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.locations.types import Location
 from carebook.graphql.organizations.types import Organization
@@ -191,6 +192,7 @@ class User:
         return local_iso(start, self.row.timezone) if start is not None else None
 
     @strawberry.field(description="The patient's primary provider.")
+    @audited
     async def dietitian(self, info: Info[Context, None]) -> User | None:
         if self.row.dietitian_id is None:
             return None
@@ -203,6 +205,7 @@ class User:
         return [strawberry.ID(str(pid)) for pid in ids]
 
     @strawberry.field(description="The primary provider followed by the rest of the care team.")
+    @audited
     async def providers(
         self, info: Info[Context, None], can_be_scheduled_with: bool | None = None
     ) -> list[User]:

@@ -1,0 +1,77 @@
+"""Group commit of read events: one transaction per batch, the next batch fills meanwhile.
+
+Reads must not become one write transaction each. Requests hand their events to the process's
+writer; when no batch is being written, a batch starts at once with everything pending (no timer
+delay); while it commits, newer events accumulate and go in the next batch. A request may await
+the commit of its own events (the default), so no response leaves before its trail is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from carebook.audit.service import EventRow, insert_events
+from carebook.db.engine import Database
+
+logger = logging.getLogger("carebook.audit")
+
+
+class AuditUnavailable(RuntimeError):
+    """The batch holding a request's events could not be stored."""
+
+
+class AuditWriter:
+    """The process's batching writer of audit events (one per application)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pending: list[EventRow] = []
+        self._waiters: list[asyncio.Future[None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # how many transactions were written (tests and benchmarks read it)
+
+    def submit(self, rows: Sequence[EventRow], *, wait: bool) -> asyncio.Future[None] | None:
+        """Queue ``rows``; with ``wait``, a future done when they are committed."""
+        if not rows:
+            return None
+        self._pending.extend(rows)
+        waiter: asyncio.Future[None] | None = None
+        if wait:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._drain())
+        return waiter
+
+    async def close(self) -> None:
+        """Wait until everything submitted is written (shutdown)."""
+        while self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                rows, waiters = self._pending, self._waiters
+                self._pending, self._waiters = [], []
+                await self._write(rows, waiters)
+        finally:
+            # No await between the loop's last check and here, so nothing can be left behind.
+            self._task = None
+
+    async def _write(self, rows: list[EventRow], waiters: list[asyncio.Future[None]]) -> None:
+        try:
+            async with self._database.write_sessions() as session, session.begin():
+                await insert_events(session, rows)
+        except Exception as error:  # reported to every waiting request, never to the loop
+            # Counts and the error's type only: SQL parameters are not logged.
+            logger.error("audit batch of %d events failed: %s", len(rows), type(error).__name__)
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(AuditUnavailable())
+            return
+        self.batches += 1
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)

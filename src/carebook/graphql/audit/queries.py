@@ -1,0 +1,123 @@
+"""Root fields auditEvents and auditEventsCount: the caller's organization's audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from carebook.audit import queries
+from carebook.errors import Invalid
+from carebook.graphql.audit.types import AuditEvent
+from carebook.graphql.common import require_actor
+from carebook.graphql.context import Context
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.permissions import IsStaff
+from carebook.users.validation import parse_id
+
+MAX_PAGE_SIZE = 500
+
+PatientId = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only events about this patient.")
+]
+ActorId = Annotated[
+    strawberry.ID | None, strawberry.argument(description="Only events by this user.")
+]
+Since = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only events at or after this time (ISO 8601; UTC if no offset)."
+    ),
+]
+Until = Annotated[
+    str | None,
+    strawberry.argument(description="Only events before this time (ISO 8601; UTC if no offset)."),
+]
+
+
+def _time(value: str | None, name: str) -> datetime | None:
+    if value is None or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CodedError(f"{name} is not an ISO 8601 date or time", BAD_USER_INPUT) from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _id(value: strawberry.ID | None, name: str) -> int | None:
+    try:
+        return parse_id(value, name)
+    except Invalid:
+        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
+
+
+def _filter(
+    info: Info[Context, None],
+    patient_id: strawberry.ID | None,
+    actor_id: strawberry.ID | None,
+    since: str | None,
+    until: str | None,
+) -> queries.EventFilter:
+    # Always the caller's own organization: another organization's ids simply match nothing.
+    return queries.EventFilter(
+        organization_id=require_actor(info).organization_id,
+        patient_id=_id(patient_id, "patient_id"),
+        actor_id=_id(actor_id, "actor_id"),
+        since=_time(since, "since"),
+        until=_time(until, "until"),
+    )
+
+
+@strawberry.type
+class AuditQueries:
+    """The audit trail of the caller's organization, for its providers and staff."""
+
+    @strawberry.field(
+        description="Audit events of the caller's organization, newest first (a Carebook "
+        "addition). Providers and staff members only.",
+        permission_classes=[IsStaff],
+    )
+    async def auditEvents(
+        self,
+        info: Info[Context, None],
+        patient_id: PatientId = None,
+        actor_id: ActorId = None,
+        since: Since = None,
+        until: Until = None,
+        offset: Annotated[
+            int | None, strawberry.argument(description="How many events to skip.")
+        ] = 0,
+        page_size: Annotated[
+            int | None,
+            strawberry.argument(description=f"How many events to return (max {MAX_PAGE_SIZE})."),
+        ] = 50,
+    ) -> list[AuditEvent]:
+        wanted = _filter(info, patient_id, actor_id, since, until)
+        start = offset or 0
+        size = 50 if page_size is None else page_size
+        if start < 0 or not 1 <= size <= MAX_PAGE_SIZE:
+            raise CodedError(
+                f"offset must be >= 0 and page_size between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT
+            )
+        rows = await info.context.read(
+            lambda s: queries.list_events(s, wanted, offset=start, limit=size)
+        )
+        return [AuditEvent(row=row) for row in rows]
+
+    @strawberry.field(
+        description="How many audit events auditEvents lists for the same filters.",
+        permission_classes=[IsStaff],
+    )
+    async def auditEventsCount(
+        self,
+        info: Info[Context, None],
+        patient_id: PatientId = None,
+        actor_id: ActorId = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> int:
+        wanted = _filter(info, patient_id, actor_id, since, until)
+        return await info.context.read(lambda s: queries.count_events(s, wanted))

@@ -1,0 +1,140 @@
+"""Recording who read which patient record during one GraphQL request.
+
+Every field that can return a patient ``User`` is wrapped with :func:`audited` (a test walks
+the schema and fails on any that is not). Read events are collected on the request and handed
+to the process's AuditWriter when the operation ends (see :mod:`.extension`). Writes are
+recorded by :mod:`.writes`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+from graphql import FieldNode
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
+
+from carebook.audit.service import Target, event_rows
+from carebook.graphql.audit.request import RequestAudit, origin_of
+from carebook.graphql.context import Context
+from carebook.users.models import User as UserRow
+
+P = ParamSpec("P")
+R = TypeVar("R")
+MARK = "__carebook_audited__"
+
+
+def _operation(info: Info[Context, None], audit: RequestAudit) -> str:
+    """The root field (not its alias) under which this field is being resolved."""
+    path = info.path
+    if path.prev is None:  # a root field itself
+        return info.field_name
+    while path.prev is not None:
+        path = path.prev
+    key = str(path.key)
+    name = audit.root_names.get(key)
+    if name is None:
+        name = key
+        for node in info.operation.selection_set.selections:
+            if isinstance(node, FieldNode) and (node.alias or node.name).value == key:
+                name = node.name.value
+        audit.root_names[key] = name
+    return name
+
+
+def _selected(selections: Iterable[Selection]) -> Iterator[str]:
+    """Names of the fields selected, looking through fragments."""
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection.name
+        else:
+            yield from _selected(selection.selections)
+
+
+def _user_rows(info: Info[Context, None], value: Any) -> Iterator[UserRow]:
+    """The user rows in a resolver's result: a User, a list of them, or a mutation payload.
+
+    A payload's users are returned only when the client selected them.
+    """
+    # Imported here: the User type's module uses this one for its own fields.
+    from carebook.graphql.users.types import User
+
+    if isinstance(value, User):
+        yield value.row
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, User):
+                yield item.row
+    elif hasattr(value, "__strawberry_definition__"):
+        selected = set(_selected(info.selected_fields[0].selections))
+        for definition in value.__strawberry_definition__.fields:
+            if definition.name not in selected:
+                continue
+            attribute = getattr(value, definition.python_name, None)
+            if isinstance(attribute, User | list):
+                yield from _user_rows(info, attribute)
+
+
+def patient_targets(rows: Iterable[UserRow]) -> list[Target]:
+    """Only patients' records are audited (providers and staff are not patient data)."""
+    return [Target(row.id, row.organization_id) for row in rows if row.is_patient]
+
+
+def _record(info: Info[Context, None], targets: Sequence[Target], allowed: bool) -> None:
+    context = info.context
+    audit = context.audit
+    if audit is None or not targets:
+        return
+    rows = event_rows(
+        origin_of(context, audit),
+        targets,
+        operation=_operation(info, audit),
+        action="read",
+        allowed=allowed,
+        occurred_at=datetime.now(UTC),
+    )
+    audit.pending.extend(rows)
+    if context.idempotency is not None:  # only an answer kept for replays needs the list
+        audit.note_disclosed(rows)
+
+
+def record_denied_read(info: Info[Context, None], record_id: int) -> None:
+    """A read of a record the caller may not see (it answered as missing)."""
+    _record(info, [Target(record_id, None)], allowed=False)
+
+
+def audited(resolver: Callable[P, R]) -> Callable[P, R]:
+    """Record a read event for every patient in what ``resolver`` returns.
+
+    The resolver must take ``info``; the wrapper keeps its signature, so Strawberry sees the
+    same arguments.
+    """
+    if "info" not in inspect.signature(resolver).parameters:
+        raise TypeError(f"{resolver.__qualname__} must take info to be audited")
+
+    def after(kwargs: dict[str, Any], value: Any) -> None:
+        info = kwargs["info"]
+        _record(info, patient_targets(_user_rows(info, value)), allowed=True)
+
+    wrapper: Any
+    if inspect.iscoroutinefunction(resolver):
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            value = await resolver(*args, **kwargs)
+            after(kwargs, value)
+            return value
+
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            value = resolver(*args, **kwargs)
+            after(kwargs, value)
+            return value
+
+    functools.update_wrapper(wrapper, resolver)
+    setattr(wrapper, MARK, True)
+    return wrapper  # type: ignore[no-any-return]

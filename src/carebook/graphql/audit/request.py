@@ -1,0 +1,63 @@
+"""The audit state of one request: where it came from, and events not yet stored."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from carebook.audit.service import PATIENT, EventRow, Origin
+from carebook.audit.writer import AuditWriter
+from carebook.graphql.context import Context
+
+# Columns are this wide; a longer value would make the whole batch fail to insert.
+_MAX_TEXT = 64
+
+
+@dataclass(slots=True)
+class RequestAudit:
+    """The request's audit state: where it came from, and events not yet handed on."""
+
+    writer: AuditWriter
+    wait: bool
+    client_address: str | None
+    request_id: str
+    pending: list[EventRow] = field(default_factory=list)
+    # Response key (an alias or the name) -> root field name, worked out once per request.
+    root_names: dict[str, str] = field(default_factory=dict)
+    # Patient records this request's trail recorded as allowed (reads and writes), as
+    # (organization_id, record_id, operation): an Idempotency-Key replay of its answer hands
+    # them out again, so the replay records them again (carebook.idempotency.answer).
+    disclosed: dict[tuple[int, int, str], None] = field(default_factory=dict)
+
+    @classmethod
+    def for_request(cls, writer: AuditWriter, *, wait: bool, request: Any) -> RequestAudit:
+        """The state of one HTTP request (a client's X-Request-ID is kept when sane)."""
+        client = getattr(request, "client", None)
+        given = request.headers.get("x-request-id", "") if request is not None else ""
+        usable = 0 < len(given) <= _MAX_TEXT and given.isascii() and given.isprintable()
+        return cls(
+            writer=writer,
+            wait=wait,
+            client_address=client.host[:_MAX_TEXT] if client is not None else None,
+            request_id=given if usable else uuid.uuid4().hex,
+        )
+
+    def note_disclosed(self, rows: Iterable[EventRow]) -> None:
+        """Remember the patients of allowed events (the answer or the write holds them)."""
+        for row in rows:
+            if row["allowed"] and row["record_type"] == PATIENT and row["record_id"] is not None:
+                self.disclosed[(row["organization_id"], row["record_id"], row["operation"])] = None
+
+    async def flush(self) -> None:
+        """Hand the pending events to the writer; wait for their commit unless configured not to."""
+        rows, self.pending = self.pending, []
+        waiter = self.writer.submit(rows, wait=self.wait)
+        if waiter is not None:
+            await waiter
+
+
+def origin_of(context: Context, audit: RequestAudit) -> Origin:
+    """Who is asking in this request, and from where."""
+    return Origin(context.actor, audit.client_address, audit.request_id)

@@ -1,0 +1,94 @@
+"""The schema extensions that enforce the limits on documents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import ASTValidationRule, ExecutionResult, get_operation_ast
+from strawberry.extensions import MaxTokensLimiter
+
+from carebook.config import Settings
+from carebook.graphql.limits.cost import CostMeter, ListSizes, variables_with_defaults
+from carebook.graphql.limits.shape import shape_rule, too_complex
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The limits on one document; see the CAREBOOK_MAX_QUERY_* settings."""
+
+    max_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_cost: int
+    list_size: int
+    unpaginated_rows: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueryLimits:
+        """The limits a server is configured with."""
+        return cls(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_query_aliases,
+            max_tokens=settings.max_query_tokens,
+            max_cost=settings.max_query_cost,
+            list_size=settings.query_cost_list_size,
+            unpaginated_rows=settings.unpaginated_list_max_rows,
+        )
+
+
+class DocumentLimits(MaxTokensLimiter):
+    """Enforces every limit on documents from one extension (each extension costs every request).
+
+    Tokens: Strawberry's MaxTokensLimiter (the parser stops at the limit). Depth and aliases: a
+    validation rule, cached with the document's validation. Cost: estimated per request, before
+    execution, because it depends on the variables.
+    """
+
+    def __init__(
+        self, *, max_tokens: int, rules: tuple[type[ASTValidationRule], ...], max_cost: int,
+        sizes: ListSizes,
+    ) -> None:  # fmt: skip
+        super().__init__(max_token_count=max_tokens)
+        self.rules, self.max_cost, self.sizes = rules, max_cost, sizes
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.validation_rules = context.validation_rules + self.rules
+        yield from super().on_operation()
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        operation = get_operation_ast(document, context.operation_name) if document else None
+        if document is not None and operation is not None:
+            variables = variables_with_defaults(operation, context.variables)
+            cost = CostMeter(context.schema._schema, document, variables, self.sizes).operation(
+                operation
+            )
+            if cost > self.max_cost:
+                error = too_complex(
+                    f"The query could return about {cost} objects; at most {self.max_cost} are "
+                    "allowed. Ask for smaller pages (page_size) or fewer nested lists.",
+                    limit=self.max_cost,
+                    actual=cost,
+                )
+                # A result set here makes Strawberry skip execution entirely.
+                context.result = ExecutionResult(data=None, errors=[error])
+        yield
+
+
+def limit_extensions(limits: QueryLimits) -> list[Callable[[], Any]]:
+    """The factory of the extension enforcing ``limits`` (one instance per request).
+
+    The validation rule class is built here, once: the validation cache is keyed by the rule
+    classes, so a new class per request would never hit it.
+    """
+    rules = (shape_rule(max_depth=limits.max_depth, max_aliases=limits.max_aliases),)
+    sizes = ListSizes(default=limits.list_size, unpaginated=limits.unpaginated_rows)
+    return [
+        lambda: DocumentLimits(
+            max_tokens=limits.max_tokens, rules=rules, max_cost=limits.max_cost, sizes=sizes
+        )
+    ]

@@ -1,0 +1,70 @@
+"""What the counters store (hashed keys only) and how old windows are deleted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from tests.ratelimit.conftest import Clock, MakeClient
+from tests.support.world import World
+
+from carebook.db.engine import Database
+from carebook.ratelimit import guard
+from carebook.ratelimit.guard import Check
+from carebook.ratelimit.models import RateLimitCounter
+from carebook.ratelimit.service import Limit
+
+SIGN_IN = """mutation($email: String) {
+  signIn(input: {email: $email, password: "x"}) { messages { message } } }"""
+
+
+async def rows(database: Database) -> list[tuple[str, int, int, int]]:
+    async with database.read_sessions() as session:
+        result = await session.execute(select(RateLimitCounter))
+        return [(r.key_digest, r.window_index, r.hits, r.expires_at) for r in result.scalars()]
+
+
+async def test_counters_hold_no_email_and_no_address(
+    client_with: MakeClient, world: World, database: Database, clock: Clock
+) -> None:
+    client = await client_with(address="203.0.113.9", sign_in_account_limit=5,
+                               sign_in_address_limit=5)  # fmt: skip
+    email = "Patient.A@example.com"
+    await client.post("/graphql", json={"query": SIGN_IN, "variables": {"email": email}})
+    stored = await rows(database)
+    assert len(stored) == 2  # one per limit
+    text = repr(stored).lower()
+    for plain in (email.lower(), "patient.a", "203.0.113.9"):
+        assert plain not in text
+
+
+async def test_keys_depend_on_the_secret_key() -> None:
+    limit = Limit("sign_in_account", 5, 60)
+    check = Check(limit, "patient.a@example.com")
+    assert check.key("one secret") != check.key("another secret")
+    assert len(check.key("one secret")) == 64
+
+
+async def test_ended_windows_are_deleted_and_current_ones_kept(
+    database: Database, clock: Clock
+) -> None:
+    short, long = Limit("short", 5, 60), Limit("long", 5, 3600)
+    checks = [Check(short, "a"), Check(long, "a")]
+    assert await guard.attempt(database, secret="s", checks=checks) is None
+    clock.advance(60)
+    assert await guard.cleanup(database) == 1
+    [(_, _, hits, expires)] = await rows(database)
+    assert hits == 1 and expires == clock.now - 60 + 3600
+
+
+async def test_a_refusal_reports_the_longest_wait(database: Database, clock: Clock) -> None:
+    short, long = Limit("short", 1, 60), Limit("long", 1, 3600)
+    checks = [Check(short, "a"), Check(long, "a")]
+    assert await guard.attempt(database, secret="s", checks=checks) is None
+    refused = await guard.attempt(database, secret="s", checks=checks)
+    assert refused is not None and refused.retry_after == 3600
+
+
+async def test_a_limit_of_zero_is_off(database: Database, clock: Clock) -> None:
+    check = Check(Limit("off", 0, 60), "a")
+    for _ in range(3):
+        assert await guard.attempt(database, secret="s", checks=[check]) is None
+    assert await rows(database) == []
