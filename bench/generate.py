@@ -39,6 +39,7 @@ from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
 from carebook.organizations.service import create_provider, create_staff_user
 from carebook.search.text import DOB_PREFIX, whole_value, word_suffixes
+from carebook.users.counts import RECOUNT_SQL
 from carebook.users.models import Role, User
 
 BATCH = 20_000
@@ -65,7 +66,7 @@ LOCATION_COLUMNS = (
     "updated_at",
 )
 TAGGING_COLUMNS = ("tag_id", "user_id", "created_at")
-TOKEN_COLUMNS = ("organization_id", "token", "user_id")
+TOKEN_COLUMNS = ("organization_id", "token", "user_id", "last_name", "role", "active")
 CARE_TEAM_COLUMNS = ("patient_id", "provider_id")
 # Tables loaded in bulk, whose indexes are dropped during the load (parents before children).
 BULK_TABLES = ("users", "care_team_members", "search_tokens", "taggings", "locations")
@@ -294,7 +295,9 @@ class PatientFactory:
         )
         out.users.append(row)
         org = world.organization_id
-        out.tokens.extend((org, token, uid) for token in sorted(user_tokens(row)))
+        out.tokens.extend(
+            (org, token, uid, last, "patient", active) for token in sorted(user_tokens(row))
+        )
         if world.has_tags and world.tag_ids:
             picked = rng.sample(world.tag_ids, rng.choice((0, 0, 1, 1, 1, 2, 3)))
             out.taggings.extend((tag_id, uid, created) for tag_id in sorted(picked))
@@ -350,6 +353,7 @@ class SqliteSink:
     def __init__(self, url: str, journal_off: bool) -> None:
         self.connection = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=30)
         self.saved_indexes: list[tuple[str, str]] = []
+        self.saved_triggers: list[tuple[str, str]] = []
         # Leaving WAL needs the only connection: only on a database this run just created.
         self.journal_off = journal_off
 
@@ -373,6 +377,12 @@ class SqliteSink:
             ).fetchall()
             for name, _ in self.saved_indexes:
                 execute(f'DROP INDEX "{name}"')
+        # The user counters' triggers would run once per row: recounted in one pass instead.
+        self.saved_triggers = execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'users'"
+        ).fetchall()
+        for name, _ in self.saved_triggers:
+            execute(f'DROP TRIGGER "{name}"')
         execute("BEGIN")
 
     async def load(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
@@ -386,6 +396,10 @@ class SqliteSink:
         execute = self.connection.execute
         for _, sql in self.saved_indexes:
             execute(sql)
+        for _, sql in self.saved_triggers:
+            execute(sql)
+        execute("DELETE FROM user_counts")
+        execute(RECOUNT_SQL)
         execute("COMMIT")
         execute("ANALYZE")
         if self.journal_off:
@@ -406,6 +420,8 @@ class PostgresSink:
         self.connection = connection = await asyncpg.connect(self.dsn)
         await connection.execute("SET synchronous_commit = off")
         await connection.execute("SET maintenance_work_mem = '512MB'")
+        # The user counters' triggers would run once per row: recounted in one pass instead.
+        await connection.execute("ALTER TABLE users DISABLE TRIGGER USER")
         if drop_indexes:
             tables = list(BULK_TABLES)
             # Foreign keys of the bulk tables, and the primary keys of the two link tables
@@ -458,7 +474,12 @@ class PostgresSink:
                 f" WHERE to_regclass('{table}') IS NOT NULL",
                 table,
             )
-        await connection.execute("ANALYZE")
+        await connection.execute("ALTER TABLE users ENABLE TRIGGER USER")
+        await connection.execute("DELETE FROM user_counts")
+        await connection.execute(RECOUNT_SQL)
+        # VACUUM, not only ANALYZE: it sets the visibility map, without which PostgreSQL's
+        # index-only scans (counts, deep pages, search ranges) visit the heap for every row.
+        await connection.execute("VACUUM (ANALYZE)")
         await connection.close()
 
 

@@ -365,7 +365,8 @@ async def run(config: Config) -> dict[str, Any]:
     captures_file.write_text(json.dumps(captures))
     results: list[Stats] = []
     port = free_port()
-    env = {"CAREBOOK_DATABASE_URL": config.database_url}
+    # The benchmark signs up thousands of patients from one address: no sign-up rate limit.
+    env = {"CAREBOOK_DATABASE_URL": config.database_url, "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
     log(f"starting carebook serve --workers {config.workers} on port {port}")
     with server(carebook_command(config, port), env, port, "carebook-serve") as pid:
         sampler = RssSampler(pid)

@@ -8,8 +8,10 @@ equal carebook.search.text.matches applied to every patient, on SQLite and Postg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import date
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,8 +20,10 @@ from carebook import builders
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
+from carebook.search import query as search_query
 from carebook.search.index import searchable
 from carebook.search.text import matches, parse_keywords
+from carebook.users import listing
 from carebook.users.listing import ListArgs, count_patients, list_patients
 
 NAMES = ["Jonas", "José", "Jo", "Joanna", "Zoë", "Ana", "Anaïs", "O'Brien", "Mary Ann", "Lee"]
@@ -96,8 +100,38 @@ async def _check(
                 r.id for r in rows if matches(r.id, searchable(r), parse_keywords(id_args.keywords))
             }
             assert by_id == both
+            await _check_pages(session, actor, rows, keywords)
     finally:
         await db.dispose()
+
+
+# Search paths of a page (see carebook.users.listing): the default, sampled ranges with several
+# small rounds of candidates, the walk of the sort order, and the rarest term driving a sort.
+PATHS: list[dict[str, Any]] = [
+    {},
+    {"SAMPLE_SIZE_FACTOR": 0.01, "CANDIDATE_FACTOR": 0.25, "MIN_CANDIDATES": 1},
+    {"REFINED_LIMIT": 0, "DRIVING_LIMIT": 0},
+    {"REFINED_LIMIT": 0, "DRIVING_LIMIT": 0, "WALK_BUDGET": 1},
+]
+
+
+async def _check_pages(session: Any, actor: Any, rows: list[Any], keywords: str) -> None:
+    """Pages in last-name order equal the brute-force order's slices, on every path."""
+    terms = parse_keywords(keywords)
+    found = [r for r in rows if matches(r.id, searchable(r), terms)]
+    for sort in ("last_name_desc", "last_name_asc"):
+        descending = sort.endswith("desc")
+        expected = [r.id for r in sorted(found, key=lambda r: (r.last_name, r.id))]
+        expected = expected[::-1] if descending else expected
+        for values in PATHS:
+            with contextlib.ExitStack() as stack:
+                for name, value in values.items():
+                    module = listing if hasattr(listing, name) else search_query
+                    stack.enter_context(patch.object(module, name, value))
+                for offset in (0, 2):
+                    args = ListArgs(keywords=keywords, sort=sort, offset=offset, limit=3)
+                    page = [u.id for u in await list_patients(session, actor, args)]
+                    assert page == expected[offset : offset + 3], (keywords, sort, values)
 
 
 def test_index_agrees_with_brute_force(database_url: str, database: Database) -> None:

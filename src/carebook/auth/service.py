@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from carebook.auth.actor import Actor
 from carebook.auth.models import ApiKey, SessionToken
@@ -40,17 +43,54 @@ def _actor_for(
     )
 
 
-async def actor_from_api_key(session: AsyncSession, key: str) -> Actor | None:
-    """The provider/staff user an unrevoked API key belongs to, or None."""
+# API key digest -> (expiry on the monotonic clock, actor), per process. Only found actors are
+# kept, and only for ``api_key_cache_seconds``: a key revoked (or its user archived) by another
+# process keeps working here until its entry expires. A commit of this process that changed a
+# user or an API key empties the cache, so here a revocation or an archive takes effect at once.
+_API_KEY_ACTORS: dict[str, tuple[float, Actor]] = {}
+_API_KEY_CACHE_MAX = 10_000
+_FORGET = "carebook_forget_api_key_actors"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_credential_changes(session: Session, _context: Any) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, User | ApiKey) for obj in changed):
+        session.info[_FORGET] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_api_key_actors(session: Session) -> None:
+    if session.info.pop(_FORGET, False):
+        _API_KEY_ACTORS.clear()
+
+
+async def actor_from_api_key(
+    session: AsyncSession, key: str, cache_seconds: float = 0.0
+) -> Actor | None:
+    """The provider/staff user an unrevoked API key belongs to, or None.
+
+    With ``cache_seconds`` > 0 a found actor is remembered that long (see _API_KEY_ACTORS).
+    """
+    key_digest = digest(key)
+    if cache_seconds > 0:
+        cached = _API_KEY_ACTORS.get(key_digest)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
     query = (
         select(User, ApiKey.id)
         .join(ApiKey, ApiKey.user_id == User.id)
-        .where(ApiKey.key_digest == digest(key), ApiKey.revoked_at.is_(None), User.active)
+        .where(ApiKey.key_digest == key_digest, ApiKey.revoked_at.is_(None), User.active)
     )
     row = (await session.execute(query)).first()
     if row is None or row[0].is_patient:
         return None
-    return _actor_for(row[0], api_key_id=row[1])
+    actor = _actor_for(row[0], api_key_id=row[1])
+    if cache_seconds > 0:
+        if len(_API_KEY_ACTORS) >= _API_KEY_CACHE_MAX:
+            _API_KEY_ACTORS.clear()
+        _API_KEY_ACTORS[key_digest] = (time.monotonic() + cache_seconds, actor)
+    return actor
 
 
 async def actor_from_session_token(session: AsyncSession, token: str) -> Actor | None:
@@ -136,6 +176,8 @@ async def revoke_credential(session: AsyncSession, *, actor: Actor) -> None:
         await session.execute(
             update(ApiKey).where(ApiKey.id == actor.api_key_id).values(revoked_at=now)
         )
+        # A statement, not a flush: tell the commit hook that a key changed.
+        session.sync_session.info[_FORGET] = True
 
 
 async def revoke_other_sessions(

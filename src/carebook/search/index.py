@@ -19,6 +19,9 @@ from carebook.search.text import Searchable, tokens_of
 from carebook.users.models import User
 
 INDEXED = ("first_name", "last_name", "legal_name", "email", "record_identifier", "npi", "dob")
+# Copied onto every token row (see SearchToken): a change of these rewrites the tokens too.
+COPIED = ("last_name", "role", "active")
+_WATCHED = (*INDEXED, "role", "active")
 _BATCH = 5000
 
 
@@ -29,24 +32,43 @@ def searchable(user: Any) -> Searchable:
 
 def _changed(user: User) -> bool:
     state = inspect(user)
-    return any(state.attrs[name].history.has_changes() for name in INDEXED)
+    return any(state.attrs[name].history.has_changes() for name in _WATCHED)
 
 
-def token_rows(user_id: int, organization_id: int, fields: Searchable) -> list[dict[str, Any]]:
+# (user id, organization id, indexed fields, (last_name, role, active))
+Indexed = tuple[int, int, Searchable, tuple[str, str, bool]]
+
+
+def copied(user: Any) -> tuple[str, str, bool]:
+    """The user's columns copied onto each token row."""
+    return (user.last_name or "", user.role, bool(user.active))
+
+
+def token_rows(
+    user_id: int, organization_id: int, fields: Searchable, copy: tuple[str, str, bool]
+) -> list[dict[str, Any]]:
     """The rows of one user's tokens."""
+    last_name, role, active = copy
     return [
-        {"organization_id": organization_id, "token": token, "user_id": user_id}
+        {
+            "organization_id": organization_id,
+            "token": token,
+            "user_id": user_id,
+            "last_name": last_name,
+            "role": role,
+            "active": active,
+        }
         for token in sorted(tokens_of(fields))
     ]
 
 
-def write_tokens(connection: Connection, users: Sequence[tuple[int, int, Searchable]]) -> None:
-    """Replace the tokens of these (user id, organization id, fields) in one go."""
+def write_tokens(connection: Connection, users: Sequence[Indexed]) -> None:
+    """Replace the tokens of these users in one go."""
     if not users:
         return
-    ids = [user_id for user_id, _, _ in users]
+    ids = [user[0] for user in users]
     connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(ids)))
-    rows = [row for uid, org, fields in users for row in token_rows(uid, org, fields)]
+    rows = [row for user in users for row in token_rows(*user)]
     for start in range(0, len(rows), _BATCH):
         connection.execute(insert(SearchToken), rows[start : start + _BATCH])
 
@@ -56,7 +78,8 @@ def _after_flush(session: Session, _context: Any) -> None:
     users = [u for u in dirty if isinstance(u, User) and (u in session.new or _changed(u))]
     if users:
         write_tokens(
-            session.connection(), [(u.id, u.organization_id, searchable(u)) for u in users]
+            session.connection(),
+            [(u.id, u.organization_id, searchable(u), copied(u)) for u in users],
         )
 
 
@@ -73,7 +96,12 @@ def reindex_users(connection: Connection, organization_id: int | None = None) ->
 
     Walks users by id in batches (keyset), so memory stays flat at millions of rows.
     """
-    columns = (User.id, User.organization_id, *(getattr(User, n) for n in INDEXED))
+    columns = (
+        User.id,
+        User.organization_id,
+        *(getattr(User, n) for n in INDEXED),
+        *(getattr(User, n) for n in COPIED),
+    )
     last_id, count = 0, 0
     while True:
         query = select(*columns).where(User.id > last_id).order_by(User.id).limit(_BATCH)
@@ -82,6 +110,13 @@ def reindex_users(connection: Connection, organization_id: int | None = None) ->
         chunk = connection.execute(query).all()
         if not chunk:
             return count
-        write_tokens(connection, [(r[0], r[1], Searchable(*r[2:])) for r in chunk])
+        end = 2 + len(INDEXED)
+        write_tokens(
+            connection,
+            [
+                (r[0], r[1], Searchable(*r[2:end]), (r[end] or "", r[end + 1], bool(r[end + 2])))
+                for r in chunk
+            ],
+        )
         count += len(chunk)
         last_id = chunk[-1][0]

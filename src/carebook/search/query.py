@@ -12,9 +12,12 @@ materializing and sorting hundreds of thousands of ids. When a term drives, the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.search.models import SearchToken
@@ -23,6 +26,10 @@ from carebook.users.models import User
 
 # A term whose token range holds fewer rows than this drives the query.
 DRIVING_LIMIT = 20_000
+# When every term is common, ranges are counted up to this to find the rarest one.
+REFINED_LIMIT = 400_000
+# Sampling pays when a range holds more than this many times the keys wanted.
+SAMPLE_SIZE_FACTOR = 8
 
 
 def _token_match(term: Term) -> ColumnElement[bool]:
@@ -52,39 +59,235 @@ def probing(term: Term) -> ColumnElement[bool]:
     return _with_id(term, found)
 
 
-async def estimate(session: AsyncSession, organization_id: int, term: Term) -> int:
-    """Rows in the term's token range, counted up to DRIVING_LIMIT (a cheap, capped scan)."""
+# Range sizes counted recently, per (organization, term): (size, counted up to, expiry). Sizes
+# only choose an access path, never decide a result, so a size a few seconds old is as good as a
+# fresh one and repeated searches (a search box sends the same name again and again) skip counts.
+_SIZES: OrderedDict[tuple[int, Term], tuple[int, int, float]] = OrderedDict()
+_SIZES_MAX = 4096
+SIZE_TTL_SECONDS = 30.0
+
+
+async def estimate(
+    session: AsyncSession, organization_id: int, term: Term, cap: int = DRIVING_LIMIT
+) -> int:
+    """Rows in the term's token range, counted up to ``cap`` (a cheap, capped index scan)."""
+    key = (organization_id, term)
+    known = _SIZES.get(key)
+    if known is not None and known[2] > time.monotonic():
+        size, counted_to, _ = known
+        if size < counted_to or cap <= counted_to:  # exact, or capped beyond what is asked
+            return min(size, cap)
     capped = (
         select(SearchToken.user_id)
         .where(SearchToken.organization_id == organization_id, _token_match(term))
-        .limit(DRIVING_LIMIT)
+        .limit(cap)
         .subquery()
     )
-    return int((await session.execute(select(func.count()).select_from(capped))).scalar_one())
+    size = int((await session.execute(select(func.count()).select_from(capped))).scalar_one())
+    _SIZES[key] = (size, cap, time.monotonic() + SIZE_TTL_SECONDS)
+    _SIZES.move_to_end(key)
+    if len(_SIZES) > _SIZES_MAX:
+        _SIZES.popitem(last=False)
+    return size
+
+
+async def refined_rarest(
+    session: AsyncSession, organization_id: int, terms: list[Term]
+) -> tuple[Term, int]:
+    """The rarest of common terms and its range size (capped at REFINED_LIMIT).
+
+    Each range is counted only up to the smallest size found so far, so the total work is
+    bounded by a few times the rarest range, not by the most common one.
+    """
+    best, best_size = terms[0], REFINED_LIMIT
+    for term in terms:
+        size = await estimate(session, organization_id, term, best_size)
+        if size < best_size:
+            best, best_size = term, size
+    return best, best_size
+
+
+def plain(term: Term) -> bool:
+    """True when the term matches through its token range only (not a date, not an id)."""
+    return term.dob is None and term.user_id is None
+
+
+# (last_name, user_id): a position in last-name order.
+SortKey = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """Where to read a term's matches in last-name order from."""
+
+    organization_id: int
+    term: Term
+    descending: bool
+    active: bool | None
+    # The term's range size (as estimated), to decide whether sampling pays.
+    size: int
+
+
+def _keys_query(ordered: Ordered, after: SortKey | None) -> Select[str, int]:
+    last_name, user_id = SearchToken.last_name, SearchToken.user_id
+    query = select(last_name, user_id).where(
+        SearchToken.organization_id == ordered.organization_id,
+        _token_match(ordered.term),
+        SearchToken.role == "patient",
+    )
+    if ordered.active is not None:
+        query = query.where(SearchToken.active.is_(ordered.active))
+    if after is not None:
+        query = query.where(_beyond(after, ordered.descending))
+    keys = (last_name.desc(), user_id.desc()) if ordered.descending else (last_name, user_id)
+    return query.order_by(*keys)
+
+
+def _beyond(key: SortKey, descending: bool) -> ColumnElement[bool]:
+    position = tuple_(SearchToken.last_name, SearchToken.user_id)
+    return position < key if descending else position > key
+
+
+def _at_or_before(key: SortKey, descending: bool) -> ColumnElement[bool]:
+    position = tuple_(SearchToken.last_name, SearchToken.user_id)
+    return position >= key if descending else position <= key
+
+
+# Bounds found by sampling, per (ordered range, position, batch): a hint, never an answer. A
+# bounded query that still returns a full batch is exact whatever the bound, so a stale bound
+# (rows changed since) costs one more query, never a wrong page.
+_BOUNDS: OrderedDict[tuple[object, ...], SortKey] = OrderedDict()
+_BOUNDS_MAX = 1024
+
+
+async def in_last_name_order(
+    session: AsyncSession, ordered: Ordered, after: SortKey | None, limit: int
+) -> list[SortKey]:
+    """The next ``limit`` (last_name, user_id) of the term's patients in the list's order.
+
+    One index-only scan of the term's range on ``ix_search_tokens_org_token_sort``: the
+    database orders the range's keys without reading user rows. A patient with several tokens
+    in the range appears once per token; the caller skips the repeats (adjacent in this order).
+    In a large range, a bound (a key that about twice ``limit`` keys reach) lets the exact query
+    sort only the keys before it: remembered from an earlier call, or found on a sample (ids in
+    one residue class). When fewer than ``limit`` keys reach the bound, the plain query runs.
+    """
+    query = _keys_query(ordered, after)
+    modulus = int(ordered.size / (SAMPLE_SIZE_FACTOR * limit))
+    if modulus >= 2:
+        o = ordered
+        hint = (o.organization_id, o.term, o.descending, o.active, after, limit)
+        bound = _BOUNDS.get(hint) or await _sampled_bound(session, query, modulus, limit)
+        if bound is not None:
+            bounded = query.where(_at_or_before(bound, ordered.descending))
+            rows = (await session.execute(bounded.limit(limit))).all()
+            if len(rows) == limit:
+                _remember(hint, bound)
+                return [(row[0], row[1]) for row in rows]
+            _BOUNDS.pop(hint, None)
+    rows = (await session.execute(query.limit(limit))).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+async def _sampled_bound(
+    session: AsyncSession, query: Select[str, int], modulus: int, limit: int
+) -> SortKey | None:
+    wanted = 2 * limit // modulus + 2
+    sample = query.where(SearchToken.user_id % modulus == 0).limit(wanted)
+    sampled = (await session.execute(sample)).all()
+    return (sampled[-1][0], sampled[-1][1]) if len(sampled) == wanted else None
+
+
+def _remember(hint: tuple[object, ...], bound: SortKey) -> None:
+    _BOUNDS[hint] = bound
+    _BOUNDS.move_to_end(hint)
+    if len(_BOUNDS) > _BOUNDS_MAX:
+        _BOUNDS.popitem(last=False)
+
+
+async def holders(session: AsyncSession, term: Term, user_ids: list[int]) -> set[int]:
+    """Those of ``user_ids`` that the term matches: one seek per id on (user_id, token).
+
+    A query of its own rather than an EXISTS per user row, which PostgreSQL may turn into a
+    hash join over the term's whole range.
+    """
+    query = select(SearchToken.user_id).where(SearchToken.user_id.in_(user_ids), _token_match(term))
+    found = set((await session.execute(query.distinct())).scalars())
+    if term.user_id is not None and term.user_id in user_ids:
+        found.add(term.user_id)
+    return found
+
+
+async def count_matches(
+    session: AsyncSession, organization_id: int, term: Term, active: bool | None
+) -> int:
+    """How many patients one plain term matches: an index-only count of its range."""
+    # COUNT(DISTINCT ...) rather than a DISTINCT subquery: a fifth faster on both databases.
+    query = select(func.count(SearchToken.user_id.distinct())).where(
+        SearchToken.organization_id == organization_id,
+        _token_match(term),
+        SearchToken.role == "patient",
+    )
+    if active is not None:
+        query = query.where(SearchToken.active.is_(active))
+    return int((await session.execute(query)).scalar_one())
 
 
 @dataclass(frozen=True)
 class KeywordPlan:
-    """The conditions of the terms, whether one of them drives the query, and, when none does,
-    the conditions to fall back on with the rarest term driving anyway."""
+    """The terms, the rarest one and its range size, and the conditions they become.
 
-    conditions: list[ColumnElement[bool]]
-    driving: bool = False
-    fallback: list[ColumnElement[bool]] | None = None
+    The conditions are built on first use (building SQL expressions costs more than some
+    plans take to run): ``conditions`` has one per term, the rarest driving when its range is
+    below DRIVING_LIMIT; when every range reached it (``common``), ``fallback`` has the rarest
+    driving anyway. ``refined`` says that ``rarest_size`` was counted past DRIVING_LIMIT.
+    """
+
+    organization_id: int
+    terms: list[Term] = field(default_factory=list)
+    rarest_index: int = 0
+    rarest_size: int = 0
+    refined: bool = False
+
+    @property
+    def rarest(self) -> Term | None:
+        return self.terms[self.rarest_index] if self.terms else None
+
+    @property
+    def driving(self) -> bool:
+        return bool(self.terms) and self.rarest_size < DRIVING_LIMIT
+
+    @property
+    def common(self) -> bool:
+        return bool(self.terms) and not self.driving
+
+    @cached_property
+    def conditions(self) -> list[ColumnElement[bool]]:
+        if self.driving:
+            return self._rarest_drives()
+        return [probing(term) for term in self.terms]
+
+    @cached_property
+    def fallback(self) -> list[ColumnElement[bool]] | None:
+        return self._rarest_drives() if self.common else None
+
+    def _rarest_drives(self) -> list[ColumnElement[bool]]:
+        return [
+            driving(self.organization_id, term) if index == self.rarest_index else probing(term)
+            for index, term in enumerate(self.terms)
+        ]
 
 
 async def keyword_conditions(
     session: AsyncSession, organization_id: int, terms: list[Term]
 ) -> KeywordPlan:
-    """One condition per term (all must hold), with the rarest term driving when rare enough."""
+    """The plan of the terms (all must hold), with the rarest term driving when rare enough."""
     if not terms:
-        return KeywordPlan([])
-    sizes = [await estimate(session, organization_id, term) for term in terms]
+        return KeywordPlan(organization_id)
+    # One term: count it as far as a refined estimate would, rather than twice.
+    cap = REFINED_LIMIT if len(terms) == 1 else DRIVING_LIMIT
+    sizes = [await estimate(session, organization_id, term, cap) for term in terms]
     rarest = min(range(len(terms)), key=sizes.__getitem__)
-    rarest_drives = [
-        driving(organization_id, term) if index == rarest else probing(term)
-        for index, term in enumerate(terms)
-    ]
-    if sizes[rarest] < DRIVING_LIMIT:
-        return KeywordPlan(rarest_drives, driving=True)
-    return KeywordPlan([probing(term) for term in terms], fallback=rarest_drives)
+    size = sizes[rarest]
+    refined = len(terms) == 1 or size < DRIVING_LIMIT
+    return KeywordPlan(organization_id, terms, rarest, size, refined)

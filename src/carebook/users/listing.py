@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -19,16 +19,36 @@ from carebook.auth.scoping import visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import utcnow
 from carebook.scheduling.queries import next_appt_start
-from carebook.search.query import keyword_conditions
-from carebook.search.text import parse_keywords
+from carebook.search.query import (
+    REFINED_LIMIT,
+    KeywordPlan,
+    Ordered,
+    SortKey,
+    count_matches,
+    holders,
+    in_last_name_order,
+    keyword_conditions,
+    plain,
+    refined_rarest,
+)
+from carebook.search.text import Term, parse_keywords
 from carebook.tags.queries import tagged_with_any
 from carebook.user_groups.models import UserGroup
+from carebook.users.counts import UserCount
 from carebook.users.models import CareTeamMember, User
 
 ACTIVE_STATUSES = ("active", "archived")
 # How far down the sort order a page of common keywords is looked for before falling back.
 WALK_BUDGET = 2000
 MAX_PAGE_SIZE = 100
+# From this offset on, a page's ids are found on the sort index alone before rows are read.
+DEFERRED_OFFSET = 100
+# Candidates of a keyword read in last-name order per round (times the page's end), and rounds.
+CANDIDATE_FACTOR = 4
+CANDIDATE_ROUNDS = 3
+MIN_CANDIDATES = 200
+# At most this many candidates per round (bound parameters of one IN list).
+MAX_CANDIDATES = 5000
 
 
 # Built once: aliasing a mapped class per request cost a quarter of a list request's CPU.
@@ -66,6 +86,8 @@ class ListArgs:
     sort: str = "last_name_desc"
     offset: int = 0
     limit: int | None = 10
+    # A whole list (limit None) reads at most this many rows: the caller's cap plus one.
+    whole_list_rows: int | None = None
 
     def __post_init__(self) -> None:
         if self.sort not in SORT_KEYS:
@@ -112,12 +134,28 @@ def _conversation_condition(actor: Actor, conversation_id: int) -> ColumnElement
 
 @dataclass(frozen=True)
 class Planned:
-    """The WHERE conditions of a list, whether a keyword drives them, and the conditions to fall
-    back on (rarest keyword driving) when only common keywords were given."""
+    """The keyword plan and the other conditions (``filters``) of a list.
 
-    conditions: list[ColumnElement[bool]]
-    driving: bool
-    fallback: list[ColumnElement[bool]] | None
+    ``conditions`` is the WHERE clause, ``driving`` whether a keyword drives it, and
+    ``fallback`` the clause with the rarest keyword driving anyway, when only common keywords
+    were given.
+    """
+
+    keywords: KeywordPlan
+    filters: list[ColumnElement[bool]]
+
+    @property
+    def conditions(self) -> list[ColumnElement[bool]]:
+        return [*self.keywords.conditions, *self.filters]
+
+    @property
+    def driving(self) -> bool:
+        return self.keywords.driving
+
+    @property
+    def fallback(self) -> list[ColumnElement[bool]] | None:
+        fallback = self.keywords.fallback
+        return None if fallback is None else [*fallback, *self.filters]
 
 
 async def _conditions(session: AsyncSession, actor: Actor, args: ListArgs) -> Planned | None:
@@ -143,8 +181,11 @@ async def _conditions(session: AsyncSession, actor: Actor, args: ListArgs) -> Pl
         conditions.append(User.id.in_(list(args.ids)) if args.ids else false())
     if args.tag_ids:  # Healthie's default [] means no tag filter
         conditions.append(tagged_with_any(actor.organization_id, args.tag_ids))
-    fallback = [*plan.fallback, *conditions] if plan.fallback is not None else None
-    return Planned([*plan.conditions, *conditions], plan.driving, fallback)
+    return Planned(plan, conditions)
+
+
+def _active(args: ListArgs) -> bool | None:
+    return None if args.active_status is None else args.active_status == "active"
 
 
 def _direction(column: Any, descending: bool) -> Any:
@@ -192,6 +233,10 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
     planned = await _conditions(session, actor, args)
     if planned is None:
         return []
+    if args.limit is not None and args.sort in ("last_name_asc", "last_name_desc"):
+        found = await _page_in_token_order(session, actor, planned, args, args.limit)
+        if found is not None:
+            return found
     conditions, driving = planned.conditions, planned.driving
     if planned.fallback is not None and args.limit is not None:
         # Only common keywords: their matches are usually dense near the top of the sort order,
@@ -202,10 +247,94 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
             return page
         conditions, driving = planned.fallback, True
     query = visible_patients(actor).where(*conditions)
+    if args.limit is not None and args.offset >= DEFERRED_OFFSET:
+        # A deep page: skip the offset on the sort index alone (PostgreSQL would otherwise read
+        # every skipped row from the table), then read the page's rows and sort those.
+        ids = _sorted(query.with_only_columns(User.id), args.sort, driving)
+        ids = ids.offset(args.offset).limit(args.limit)
+        query = _sorted(visible_patients(actor).where(User.id.in_(ids)), args.sort, True)
+        return list((await session.execute(query)).scalars())
     query = _sorted(query, args.sort, driving).offset(args.offset)
-    if args.limit is not None:
-        query = query.limit(args.limit)
+    query = query.limit(args.limit if args.limit is not None else args.whole_list_rows)
     return list((await session.execute(query)).scalars())
+
+
+async def _driving_term(
+    session: AsyncSession, actor: Actor, planned: Planned
+) -> tuple[Term, int] | None:
+    """The term whose matches are read in last-name order and its range size, or None."""
+    keywords = planned.keywords
+    term, size = keywords.rarest, keywords.rarest_size
+    if not keywords.terms:
+        return None
+    if not keywords.refined:
+        term, size = await refined_rarest(session, actor.organization_id, keywords.terms)
+    if size >= REFINED_LIMIT:  # dense: walking the sort order finds the page sooner
+        return None
+    return (term, size) if term is not None and plain(term) else None
+
+
+async def _page_in_token_order(
+    session: AsyncSession, actor: Actor, planned: Planned, args: ListArgs, limit: int
+) -> list[User] | None:
+    """A keyword page in last-name order, from the driving term's index in that order.
+
+    The term's (last_name, id) keys come sorted from the token index without reading users;
+    each round checks a batch of candidates against every term and filter (ids only), until
+    the page is complete; then the page's rows are read. None when no term can drive or the
+    matches are too sparse among the candidates (the general path takes over).
+    """
+    end = args.offset + limit
+    if actor.is_patient or end * CANDIDATE_FACTOR > MAX_CANDIDATES:
+        return None
+    driving = await _driving_term(session, actor, planned)
+    if driving is None:
+        return None
+    descending = args.sort == "last_name_desc"
+    ordered = Ordered(actor.organization_id, driving[0], descending, _active(args), driving[1])
+    # Keys repeat (a name and an email token of one patient), and with other terms or filters
+    # only some candidates match: start with a batch that usually completes the page at once.
+    narrowing = len(planned.keywords.terms) > 1 or bool(planned.filters)
+    wanted = end * CANDIDATE_FACTOR * (16 if narrowing else 2)
+    batch = min(max(int(wanted), MIN_CANDIDATES), MAX_CANDIDATES)
+    after, matched = None, []
+    for _ in range(CANDIDATE_ROUNDS):
+        keys = await in_last_name_order(session, ordered, after, batch)
+        matched.extend(await _matching(session, actor, planned, driving[0], keys))
+        if len(matched) >= end or len(keys) < batch:
+            return await _rows(session, actor, matched[args.offset : end])
+        after, batch = keys[-1], min(batch * 4, MAX_CANDIDATES)
+    return None
+
+
+async def _matching(
+    session: AsyncSession, actor: Actor, planned: Planned, driving: Term, keys: list[SortKey]
+) -> list[int]:
+    """The candidates' ids (in their order, once each) that match every term and filter.
+
+    The candidates come from the driving term's range, so only the other terms are checked,
+    each with one query on the token index, then the filters with one query on users.
+    """
+    ids = list(dict.fromkeys(user_id for _, user_id in keys))
+    for term in planned.keywords.terms:
+        if ids and term is not driving:
+            held = await holders(session, term, ids)
+            ids = [user_id for user_id in ids if user_id in held]
+    if not ids:
+        return []
+    query = visible_patients(actor).with_only_columns(User.id)
+    query = query.where(User.id.in_(ids), *planned.filters)
+    found = set((await session.execute(query)).scalars())
+    return [user_id for user_id in ids if user_id in found]
+
+
+async def _rows(session: AsyncSession, actor: Actor, ids: list[int]) -> list[User]:
+    """The users of ``ids``, in that order."""
+    if not ids:
+        return []
+    query = visible_patients(actor).where(User.id.in_(ids))
+    found = {user.id: user for user in (await session.execute(query)).scalars()}
+    return [found[user_id] for user_id in ids if user_id in found]
 
 
 async def _page_near_the_top(
@@ -231,6 +360,8 @@ async def _page_near_the_top(
 
 async def count_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> int:
     """How many patients the same arguments list, without pagination."""
+    if (counted := await _index_only_count(session, actor, args)) is not None:
+        return counted
     planned = await _conditions(session, actor, args)
     if planned is None:
         return 0
@@ -238,4 +369,42 @@ async def count_patients(session: AsyncSession, actor: Actor, args: ListArgs) ->
     # every patient of the practice.
     conditions = planned.fallback if planned.fallback is not None else planned.conditions
     query = visible_patients(actor).where(*conditions).with_only_columns(func.count(User.id))
+    return int((await session.execute(query)).scalar_one())
+
+
+def _only_active_status(args: ListArgs) -> bool:
+    """True when no argument but keywords and active_status narrows the list."""
+    return (
+        args.group_id is None
+        and args.provider_id is None
+        and not args.limited_to_provider
+        and args.conversation_id is None
+        and not args.expect_conversation_id
+        and args.ids is None
+        and not args.tag_ids
+        and not args.only_with_card
+    )
+
+
+async def _index_only_count(session: AsyncSession, actor: Actor, args: ListArgs) -> int | None:
+    """The count from the counters (no keywords) or from one term's index range, else None."""
+    if actor.is_patient or not _only_active_status(args):
+        return None
+    terms = parse_keywords(args.keywords)
+    if not terms:
+        if not args.show_all_by_default:
+            return 0
+        return await _maintained_count(session, actor, _active(args))
+    if len(terms) == 1 and plain(terms[0]):
+        return await count_matches(session, actor.organization_id, terms[0], _active(args))
+    return None
+
+
+async def _maintained_count(session: AsyncSession, actor: Actor, active: bool | None) -> int:
+    """The organization's patients from the trigger-maintained counters (users/counts.py)."""
+    query = select(func.coalesce(func.sum(UserCount.total), 0)).where(
+        UserCount.organization_id == actor.organization_id, UserCount.role == "patient"
+    )
+    if active is not None:
+        query = query.where(UserCount.active.is_(active))
     return int((await session.execute(query)).scalar_one())

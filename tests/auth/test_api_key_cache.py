@@ -1,0 +1,52 @@
+"""The per-process API key cache (``api_key_cache_seconds``) and its revocation trade-off."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from tests.support.world import World
+
+from carebook.auth.actor import Actor
+from carebook.auth.models import ApiKey
+from carebook.auth.service import actor_from_api_key, revoke_credential
+from carebook.db.base import utcnow
+from carebook.db.engine import Database
+from carebook.users.models import User
+
+
+async def _actor(database: Database, key: str, seconds: float) -> Actor | None:
+    async with database.read_sessions() as session:
+        return await actor_from_api_key(session, key, seconds)
+
+
+async def test_a_cached_key_outlives_a_revocation_by_another_process(
+    database: Database, world: World
+) -> None:
+    key = world.a.provider.api_key
+    assert await _actor(database, key, 60) is not None
+    # Another process revokes the key: plain SQL, nothing this process's sessions notice.
+    async with database.engine.begin() as connection:
+        await connection.execute(update(ApiKey).values(revoked_at=utcnow()))
+    assert await _actor(database, key, 60) is not None  # the documented trade-off
+    assert await _actor(database, key, 0) is None  # without the cache: refused at once
+
+
+async def test_a_revocation_in_this_process_is_seen_at_once(
+    database: Database, world: World
+) -> None:
+    key = world.a.provider.api_key
+    actor = await _actor(database, key, 60)
+    assert actor is not None
+    async with database.write_sessions() as session, session.begin():
+        await revoke_credential(session, actor=actor)
+    assert await _actor(database, key, 60) is None
+
+
+async def test_an_archive_in_this_process_is_seen_at_once(database: Database, world: World) -> None:
+    key = world.a.provider.api_key
+    actor = await _actor(database, key, 60)
+    assert actor is not None
+    async with database.write_sessions() as session, session.begin():
+        user = await session.get(User, actor.user_id)
+        assert user is not None
+        user.active = False
+    assert await _actor(database, key, 60) is None

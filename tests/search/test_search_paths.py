@@ -1,0 +1,85 @@
+"""Every access path of a keyword page returns the brute-force page.
+
+With a few dozen patients a range is small, so the paths the planner picks at a million
+patients (sampled ranges, several rounds of candidates) are forced by lowering their thresholds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+
+from carebook import builders
+from carebook.auth.passwords import Passwords
+from carebook.db.engine import Database
+from carebook.search import query as search_query
+from carebook.search.index import searchable
+from carebook.search.text import matches, parse_keywords
+from carebook.users import listing
+from carebook.users.listing import ListArgs, count_patients, list_patients
+
+LAST_NAMES = ["García", "Garcia-Lopez", "Zed", "Able", "García", "Mora"]
+FIRST_NAMES = ["Maria", "Garcilaso", "Ann", "Maria"]
+
+
+class _StaleBounds(dict[tuple[object, ...], Any]):
+    """Remembered bounds that no longer hold: before every key of the range, in its order."""
+
+    def get(self, hint: tuple[object, ...], default: Any = None) -> Any:
+        return ("\U0010ffff", 2**31 - 1) if hint[2] else ("", 0)
+
+
+PATHS: list[dict[str, Any]] = [
+    {},
+    # Sampled range: the modulus is size / (factor * batch), about 2 to 4 here.
+    {"SAMPLE_SIZE_FACTOR": 1, "CANDIDATE_FACTOR": 0.25, "MIN_CANDIDATES": 1},
+    {"SAMPLE_SIZE_FACTOR": 0.5, "CANDIDATE_FACTOR": 1, "MIN_CANDIDATES": 1},
+    {"SAMPLE_SIZE_FACTOR": 1, "CANDIDATE_FACTOR": 0.25, "MIN_CANDIDATES": 1},  # bounds reused
+    {
+        "SAMPLE_SIZE_FACTOR": 1,
+        "CANDIDATE_FACTOR": 0.25,
+        "MIN_CANDIDATES": 1,
+        "_BOUNDS": _StaleBounds(),
+    },
+    # One small round: the general path takes over.
+    {"CANDIDATE_ROUNDS": 1, "CANDIDATE_FACTOR": 0.1, "MIN_CANDIDATES": 1},
+    {"REFINED_LIMIT": 0, "DRIVING_LIMIT": 0},
+]
+
+
+@pytest.mark.parametrize("keywords", ["garcia", "maria garcia", "gar", "maria", "garcia able"])
+async def test_pages_equal_the_brute_force_order_on_every_path(
+    database: Database, passwords: Passwords, keywords: str
+) -> None:
+    async with database.write_sessions() as session, session.begin():
+        owner = await builders.provider(session, passwords, email="paths@example.com")
+        actor = builders.actor_of(owner)
+        rows = [
+            await builders.patient(
+                session,
+                passwords,
+                actor=actor,
+                first_name=FIRST_NAMES[i % len(FIRST_NAMES)],
+                last_name=LAST_NAMES[i % len(LAST_NAMES)],
+                email=f"{'garcia' if i % 3 == 0 else 'x'}.{i}@example.com",
+            )
+            for i in range(36)
+        ]
+        terms = parse_keywords(keywords)
+        found = [r for r in rows if matches(r.id, searchable(r), terms)]
+        for sort in ("last_name_desc", "last_name_asc"):
+            expected = [r.id for r in sorted(found, key=lambda r: (r.last_name, r.id))]
+            expected = expected[::-1] if sort.endswith("desc") else expected
+            for values in PATHS:
+                with contextlib.ExitStack() as stack:
+                    for name, value in values.items():
+                        module = listing if hasattr(listing, name) else search_query
+                        stack.enter_context(patch.object(module, name, value))
+                    for offset in (0, 1, 4, 9):
+                        args = ListArgs(keywords=keywords, sort=sort, offset=offset, limit=3)
+                        page = [u.id for u in await list_patients(session, actor, args)]
+                        assert page == expected[offset : offset + 3], (sort, values, offset)
+        assert await count_patients(session, actor, ListArgs(keywords=keywords)) == len(found)
