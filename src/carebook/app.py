@@ -166,6 +166,15 @@ class _ReleasingSessions:
                 await context.close()
 
 
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    """Cancel a background task of the server and wait until it has stopped."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:
     """Build the application. ``database`` may be passed in by tests to share an engine."""
     db = database or create_database(settings)
@@ -187,15 +196,9 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         worker = start_worker(db, settings)
         purger = start_purger(db, settings)  # expired Idempotency-Key records
         yield
-        if purger is not None:
-            purger.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purger
+        await _stop(purger)
         await graphql_app.audit_writer.close()  # read events still queued are stored
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        await _stop(worker)
         if database is None:
             await db.dispose()
 

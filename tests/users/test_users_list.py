@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from tests.support.api import Api
@@ -239,6 +240,9 @@ async def test_invalid_arguments_are_clear_errors(api: Api, world: World) -> Non
         codes = await provider.error_codes(SEED_LIST, variables)
         assert codes and set(codes) == {"BAD_USER_INPUT"}, variables
     assert await provider.error_codes(LIST, {"after": "not-a-cursor"}) == ["BAD_USER_INPUT"]
+    # A well-formed cursor whose position overflows OFFSET is bad input too, not a 500.
+    huge = base64.urlsafe_b64encode(b"pos:" + b"9" * 30).decode()
+    assert await provider.error_codes(LIST, {"after": huge}) == ["BAD_USER_INPUT"]
     assert await provider.error_codes(LIST, {"page": 101}) == ["BAD_USER_INPUT"]
 
 

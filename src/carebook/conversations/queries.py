@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.conversations.models import Conversation, ConversationMembership
-from carebook.users.models import User
+from carebook.users.models import Role, User
 
 
 async def get_visible_conversation(
@@ -43,3 +43,17 @@ async def load_members(session: AsyncSession, ids: Sequence[int]) -> list[list[U
     for conversation_id, user in rows:
         by_conversation[conversation_id].append(user)
     return [by_conversation.get(i, []) for i in ids]
+
+
+async def patient_members(session: AsyncSession, conversation_id: int) -> list[tuple[int, int]]:
+    """(id, organization_id) of the patients taking part in a conversation, by id."""
+    query = (
+        select(User.id, User.organization_id)
+        .join(ConversationMembership, ConversationMembership.user_id == User.id)
+        .where(
+            ConversationMembership.conversation_id == conversation_id,
+            User.role == Role.PATIENT,
+        )
+        .order_by(User.id)
+    )
+    return [(user_id, org_id) for user_id, org_id in (await session.execute(query)).all()]

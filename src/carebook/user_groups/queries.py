@@ -308,3 +308,24 @@ async def load_flow_groups(
         assert group.onboarding_flow_id is not None
         by_flow[group.onboarding_flow_id].append(group)
     return [by_flow.get(flow_id, []) for flow_id in flow_ids]
+
+
+async def lock_group_patients(
+    session: AsyncSession, *, actor: Actor, group_id: int
+) -> list[tuple[int, int]] | None:
+    """(id, organization_id) of a group's patients, archived ones included; None if not ours.
+
+    The group row is locked first (PostgreSQL): a patient being added to the group concurrently
+    holds a key-share lock on it, so this waits for that to commit and sees every member.
+    """
+    group = select(UserGroup.id).where(
+        UserGroup.id == group_id, UserGroup.organization_id == actor.organization_id
+    )
+    if (await session.execute(group.with_for_update())).first() is None:
+        return None
+    query = (
+        select(User.id, User.organization_id)
+        .where(User.user_group_id == group_id, User.role == Role.PATIENT)
+        .order_by(User.id)
+    )
+    return [(user_id, org_id) for user_id, org_id in (await session.execute(query)).all()]

@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.audit.service import EventRow, Target, event_rows, insert_events
+from carebook.errors import Invalid
 from carebook.graphql.audit.recording import patient_targets
 from carebook.graphql.audit.request import origin_of
 from carebook.graphql.common import Outcome, write
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
-from carebook.users.validation import MAX_ID
+from carebook.users.validation import parse_id
 
 T = TypeVar("T")
 # Patients a write will change, looked up in its transaction before it runs.
@@ -94,10 +95,13 @@ def attempted_ids(values: Iterable[Any]) -> list[int | None]:
     """
     ids: list[int | None] = []
     for value in values:
-        text = str(value).strip() if value is not None else ""
-        # '²'.isdigit() is True; an id past the column's range would fail the whole batch.
-        if text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID:
-            ids.append(int(text))
+        try:
+            # parse_id refuses ids past the column's range, which would fail the whole batch.
+            record_id = parse_id(value, "id")
+        except Invalid:
+            continue
+        if record_id is not None:
+            ids.append(record_id)
     return ids or [None]
 
 
