@@ -7,8 +7,8 @@ Started by the runner like the real server (uvicorn, same worker count):
 
 ``BENCH_CAPTURES`` holds, per operation and variant, the exact SQL statements (with parameters)
 carebook's own code sends for that request, API-key look-up included, as captured by the runner.
-Each request replays them on one pooled connection of carebook's engine and shapes the rows into
-the JSON the GraphQL endpoint returns.
+Each request replays them on one pooled connection of carebook's read engine (the connections
+carebook's read sessions use) and shapes the rows into the JSON the GraphQL endpoint returns.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def create_app() -> Starlette:
         body = await request.json()
         statements = operation["variants"][body["variant"] % len(operation["variants"])]
         counting = operation["root"] == "usersCount"
-        async with database.engine.connect() as connection:
+        async with database.read_engine.connect() as connection:
             keys: list[str] = list(FIELDS)
             rows: list[Any] = []
             for sql, params in statements:

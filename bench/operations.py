@@ -87,7 +87,7 @@ def _count_query(keywords: str | None = None) -> Callable[..., Any]:
 
 
 def _user_query(session: AsyncSession, actor: Actor, variables: dict[str, Any]) -> Any:
-    return queries.get_visible_user(session, actor, int(variables["id"]))
+    return queries.get_visible_user_and_unseen(session, actor, int(variables["id"]))
 
 
 def _search(name: str, label: str, keywords: list[str]) -> Operation:
@@ -283,7 +283,7 @@ async def capture_sql(world: Generated, operations: list[Operation]) -> dict[str
         if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA")):
             captured.append((statement, list(parameters or ())))
 
-    event.listen(database.engine.sync_engine, "before_cursor_execute", listen)
+    event.listen(database.read_engine.sync_engine, "before_cursor_execute", listen)
     out: dict[str, dict[str, Any]] = {}
     try:
         for operation in operations:

@@ -281,7 +281,7 @@ async def measure_sql(
             async def call(
                 index: int, variants: list[Any] = variants, name: str = name
             ) -> tuple[bool, str | None]:
-                async with database.engine.connect() as connection:
+                async with database.read_engine.connect() as connection:
                     rows: list[Any] = []
                     for sql, params in variants[index % len(variants)]:
                         rows = list((await connection.exec_driver_sql(sql, tuple(params))).all())

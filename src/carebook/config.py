@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         description="SQLite PRAGMA synchronous in WAL mode: FULL (durable on power loss) or "
         "NORMAL (survives a process crash; the last commits can be lost on power loss).",
     )
+    # The read audit trail's group commits are the most frequent transactions of a busy server
+    # (one per batch of reads); their fsync under FULL halved single-patient read throughput.
+    # Events of writes go in the write's own transaction and follow sqlite_synchronous.
+    audit_sqlite_synchronous: Literal["EXTRA", "FULL", "NORMAL"] = Field(
+        "NORMAL",
+        description="SQLite PRAGMA synchronous of the read audit trail's batches: NORMAL (a "
+        "killed server loses no event; a power cut can lose the last moments of read events) "
+        "or FULL (durable on power loss, about half the single-record read throughput).",
+    )
     # --- performance ---
     api_key_cache_seconds: float = Field(
         2.0,

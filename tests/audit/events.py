@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from carebook.audit.models import AuditEvent
@@ -24,3 +25,16 @@ async def stored(database: Database, **where: Any) -> list[AuditEvent]:
 def brief(events: list[AuditEvent]) -> list[tuple[Any, ...]]:
     """(operation, action, record_id, allowed) of each event, to compare whole lists."""
     return [tuple(getattr(event, name) for name in FIELDS) for event in events]
+
+
+def break_audit_storage(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Make every read-event batch fail with ``error`` (both the async and the SQLite path)."""
+
+    async def broken(*_: object) -> None:
+        raise error
+
+    def broken_sync(*_: object) -> None:
+        raise error
+
+    monkeypatch.setattr("carebook.audit.writer.insert_events", broken)
+    monkeypatch.setattr("carebook.audit.writer.insert_events_sync", broken_sync)

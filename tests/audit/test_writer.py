@@ -8,7 +8,7 @@ import pytest
 
 from carebook.audit.writer import AuditUnavailable, AuditWriter
 from carebook.db.engine import Database
-from tests.audit.events import stored
+from tests.audit.events import break_audit_storage, stored
 from tests.audit.test_append_only import ROW
 from tests.support.api import Api
 from tests.support.world import World
@@ -42,10 +42,7 @@ async def test_without_waiting_close_still_stores_everything(database: Database)
 async def test_a_failed_batch_fails_its_waiters(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*_: object) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr("carebook.audit.writer.insert_events", broken)
+    break_audit_storage(monkeypatch, OSError("disk full"))
     waiter = AuditWriter(database).submit([ROW], wait=True)
     with pytest.raises(AuditUnavailable):
         await waiter  # type: ignore[misc]
@@ -54,10 +51,7 @@ async def test_a_failed_batch_fails_its_waiters(
 async def test_no_patient_data_leaves_without_its_audit_trail(
     api: Api, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def broken(*_: object) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr("carebook.audit.writer.insert_events", broken)
+    break_audit_storage(monkeypatch, OSError("disk full"))
     body = await api.with_key(world.a.provider.api_key).post(
         "query($id: ID) { user(id: $id) { first_name } }", {"id": str(world.a.patient_id)}
     )

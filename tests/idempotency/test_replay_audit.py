@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.audit.events import brief, stored
+from tests.audit.events import break_audit_storage, brief, stored
 from tests.support.seed_documents import CREATE_CLIENT, SIGN_UP
 from tests.support.world import World
 
@@ -93,10 +93,7 @@ async def test_a_replay_whose_trail_cannot_be_stored_hands_out_nothing(
     first = await client.post("/graphql", json=body, headers=_headers(api_key, key, "first"))
     new_id = first.json()["data"]["createClient"]["user"]["id"]
 
-    async def broken(*_args: object) -> None:
-        raise RuntimeError("audit storage down")
-
-    monkeypatch.setattr("carebook.audit.writer.insert_events", broken)
+    break_audit_storage(monkeypatch, RuntimeError("audit storage down"))
     again = await client.post("/graphql", json=body, headers=_headers(api_key, key, "retry"))
     assert again.status_code == 500
     assert again.json()["data"] is None

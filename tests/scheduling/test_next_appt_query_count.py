@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tests.support.api import Api
+from tests.support.db import statements_sent
 from tests.support.groups import add_patients
 from tests.support.scheduling import CREATE_APPOINTMENT, create_type, future
 from tests.support.world import World
-from tests.tags.test_list_query_count import counting
 
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
@@ -30,9 +30,9 @@ async def test_next_appt_date_adds_one_query_for_any_number_of_patients(
         assert (await provider.data(CREATE_APPOINTMENT, variables))["createAppointment"][
             "messages"
         ] == []
-    with counting(database) as bare:
+    with statements_sent(database) as bare:
         await provider.data(LIST_WITHOUT)
-    with counting(database) as statements:
+    with statements_sent(database) as statements:
         users = (await provider.data(LIST_WITH))["users"]
     assert len(users) == 8
     assert sum(1 for u in users if u["next_appt_date"]) == 6

@@ -1,10 +1,13 @@
-"""Reading rows straight from the database, to prove what a mutation did or did not write."""
+"""Reading rows straight from the database, to prove what a mutation did or did not write, and
+counting the statements a request sends."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
 
 from carebook.db.engine import Database
 from carebook.notifications.models import OutboxMessage
@@ -62,3 +65,23 @@ async def care_team(database: Database, patient_id: int) -> list[int]:
             .order_by(CareTeamMember.provider_id)
         )
         return list(rows.scalars())
+
+
+@contextmanager
+def statements_sent(database: Database) -> Iterator[list[str]]:
+    """Every SQL statement sent while the block runs: read and write sessions, audit batches."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engines = {id(e.sync_engine): e.sync_engine for e in (database.engine, database.read_engine)}
+    if database.audit_engine is not None:
+        engines[id(database.audit_engine)] = database.audit_engine
+    for engine in engines.values():
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        for engine in engines.values():
+            event.remove(engine, "before_cursor_execute", record)

@@ -7,12 +7,8 @@ locations are loaded by one batched query each (DataLoaders), never one query pe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 from tests.support.api import Api
+from tests.support.db import statements_sent
 from tests.support.world import World
 
 from carebook import builders
@@ -34,22 +30,6 @@ BARE = """mutation($ids: [ID!]) { bulkUpdateClients(input: {ids: $ids, active_st
 # events (BEGIN IMMEDIATE + INSERT on SQLite).
 STATEMENTS = {"sqlite": 10, "postgresql": 6}
 LOADER_STATEMENTS = {"sqlite": 3, "postgresql": 2}
-
-
-@contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
-    """Collect every SQL statement sent to the database while the block runs."""
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 async def _patients_with_tags_and_locations(
@@ -82,7 +62,7 @@ async def test_listing_patients_with_tags_and_locations_takes_a_constant_number_
     provider = api.with_key(world.a.provider.api_key)
     counts = {}
     for size in (10, 50):
-        with counting(database) as statements:
+        with statements_sent(database) as statements:
             data = await provider.data(LIST, {"ids": ids[:size]})
         payload = data["bulkUpdateClients"]
         assert payload["messages"] == []
@@ -95,7 +75,7 @@ async def test_listing_patients_with_tags_and_locations_takes_a_constant_number_
             ]
         counts[size] = len(statements)
     assert counts == {10: STATEMENTS[backend], 50: STATEMENTS[backend]}, statements
-    with counting(database) as bare:
+    with statements_sent(database) as bare:
         await provider.data(BARE, {"ids": ids})
     assert counts[50] - len(bare) == LOADER_STATEMENTS[backend], (statements, bare)
 
@@ -115,7 +95,7 @@ async def test_users_list_with_tags_and_locations_takes_a_constant_number_of_que
     provider = api.with_key(world.a.provider.api_key)
     counts = {}
     for size in (10, 50):
-        with counting(database) as statements:
+        with statements_sent(database) as statements:
             users = (await provider.data(USERS, {"n": size}))["users"]
         assert len(users) == size
         tagged = [u for u in users if u["active_tags"]]

@@ -3,12 +3,8 @@ request does not grow with the number of groups."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from sqlalchemy import event
 from tests.support.api import Api
+from tests.support.db import statements_sent
 from tests.support.groups import add_patients, create_group
 from tests.support.world import World
 
@@ -23,24 +19,8 @@ CREATE_FLOW = """mutation($name: String, $groups: String) {
     messages { message } } }"""
 
 
-@contextmanager
-def counted(database: Database) -> Iterator[list[str]]:
-    """The SQL statements run on the database while the block runs."""
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def _statements(api: Api, database: Database) -> int:
-    with counted(database) as statements:
+    with statements_sent(database) as statements:
         await api.data(LIST)
     return len(statements)
 

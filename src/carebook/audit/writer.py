@@ -12,7 +12,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from carebook.audit.service import EventRow, insert_events
+from carebook.audit.service import EventRow, insert_events, insert_events_sync
+from carebook.db.batch import run_write_batch
 from carebook.db.engine import Database
 
 logger = logging.getLogger("carebook.audit")
@@ -62,8 +63,7 @@ class AuditWriter:
 
     async def _write(self, rows: list[EventRow], waiters: list[asyncio.Future[None]]) -> None:
         try:
-            async with self._database.write_sessions() as session, session.begin():
-                await insert_events(session, rows)
+            await self._insert(rows)
         except Exception as error:  # reported to every waiting request, never to the loop
             # Counts and the error's type only: SQL parameters are not logged.
             logger.error("audit batch of %d events failed: %s", len(rows), type(error).__name__)
@@ -75,3 +75,17 @@ class AuditWriter:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    async def _insert(self, rows: list[EventRow]) -> None:
+        audit_engine = self._database.audit_engine
+        if audit_engine is None:
+            async with self._database.write_sessions() as session, session.begin():
+                await insert_events(session, rows)
+            return
+
+        # SQLite: the whole transaction in one hand-off to a thread (see carebook.db.batch).
+        await run_write_batch(
+            audit_engine,
+            lambda connection: insert_events_sync(connection, rows),
+            lock_wait_seconds=10.0,
+        )

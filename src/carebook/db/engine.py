@@ -7,16 +7,22 @@ SQLite specifics live here and nowhere else:
   can vanish; FULL syncs the WAL at every commit, so an acknowledged write is on disk;
 - write transactions start with ``BEGIN IMMEDIATE``: a deferred transaction that reads and then
   writes fails with "database is locked" under concurrent writers whatever the busy timeout,
-  because SQLite cannot upgrade its read lock while another writer waits.
+  because SQLite cannot upgrade its read lock while another writer waits;
+- on a SQLite file, connections come from ``carebook.db.sqlite_inline`` (one thread hand-off per
+  statement instead of aiosqlite's four), and read sessions use a second engine whose
+  connections run on the event loop's thread and are ``query_only``; writes stay on worker
+  threads, because waiting for the write lock must not block the loop.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from carebook.config import Settings
+from carebook.db.sqlite_inline import inline_creator, threaded_creator
 from carebook.search import index as search_index
 
 WRITE_OPTION = "carebook_write"
@@ -34,30 +41,53 @@ WRITE_OPTION = "carebook_write"
 
 @dataclass(frozen=True)
 class Database:
-    """An engine and the two session factories of the application."""
+    """The engines and the two session factories of the application.
+
+    ``engine`` is the one for writes, migrations and tools; ``read_engine`` backs the read
+    sessions (the same engine except on a SQLite file, see the module's docstring).
+    """
 
     engine: AsyncEngine
     read_sessions: async_sessionmaker[AsyncSession]
     write_sessions: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine
+    # SQLite file only: the read audit trail's engine, synchronous, for batches run whole on a
+    # worker thread (carebook.db.batch). Transactions begin IMMEDIATE; busy timeout 0;
+    # PRAGMA synchronous from CAREBOOK_AUDIT_SQLITE_SYNCHRONOUS.
+    audit_engine: Engine | None = None
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+        if self.audit_engine is not None:
+            self.audit_engine.dispose()
 
 
-def _install_sqlite_hooks(engine: AsyncEngine, settings: Settings) -> None:
-    sync_engine = engine.sync_engine
-
+def _install_sqlite_hooks(
+    sync_engine: Engine,
+    settings: Settings,
+    *,
+    read_only: bool,
+    busy_timeout_ms: int = 10_000,
+    synchronous: str | None = None,
+) -> None:
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control away from the driver so "begin" below decides how to start.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        if read_only:
+            # Any write through a read session fails at once (it must never wait for the lock
+            # on the loop thread). WAL is a property of the file, set by the write engine.
+            cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # The setting is a Literal checked by pydantic, so it is safe to splice into the pragma.
-        cursor.execute(f"PRAGMA synchronous={settings.sqlite_synchronous}")
+        # The settings are Literals checked by pydantic, so they are safe to splice into the pragma.
+        cursor.execute(f"PRAGMA synchronous={synchronous or settings.sqlite_synchronous}")
         # A large page cache and memory-mapped reads: index walks and rowid look-ups of a big
         # practice stay in memory instead of a system call per page.
         cursor.execute(f"PRAGMA cache_size=-{int(settings.sqlite_cache_mib) * 1024}")
@@ -70,19 +100,78 @@ def _install_sqlite_hooks(engine: AsyncEngine, settings: Settings) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+# A pooled connection idle this long is pinged before use (see _install_idle_ping).
+PING_AFTER_IDLE_SECONDS = 1.0
+_CHECKED_IN = "carebook_checked_in"
+
+
+def _install_idle_ping(sync_engine: Engine) -> None:
+    """Ping a pooled PostgreSQL connection before use only when it sat idle.
+
+    ``pool_pre_ping`` pings at every checkout, and asyncpg's ping is three round trips (BEGIN, a
+    query, ROLLBACK): more than a single-patient read itself. A connection handed back less than a
+    second ago is alive unless the server restarted in that second; then the statement fails,
+    SQLAlchemy discards the pool's older connections, and the next request gets fresh ones.
+    This is SQLAlchemy's documented "pessimistic" checkout recipe, with an idle threshold.
+    """
+
+    @event.listens_for(sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        returned = record.info.get(_CHECKED_IN)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return  # new (just connected) or in steady use
+        try:
+            dbapi_conn.ping()
+        except Exception as error:  # the pool replaces the connection and tries again
+            raise DisconnectionError() from error
+
+
 def create_database(settings: Settings) -> Database:
     """Build the engine for the configured URL, with the dialect's specifics installed."""
     kwargs: dict[str, Any] = {}
     if not settings.is_sqlite:
-        kwargs.update(pool_size=settings.database_pool_size, pool_pre_ping=True)
+        kwargs.update(pool_size=settings.database_pool_size)
+    path = _sqlite_file(settings.database_url) if settings.is_sqlite else None
+    if path is not None:
+        kwargs.update(async_creator=threaded_creator(path))
     engine = create_async_engine(settings.database_url, **kwargs)
+    read_engine, audit_engine = engine, None
+    if path is not None:
+        read_engine = create_async_engine(settings.database_url, async_creator=inline_creator(path))
+        _install_sqlite_hooks(read_engine.sync_engine, settings, read_only=True)
+        audit_engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False}
+        ).execution_options(**{WRITE_OPTION: True})
+        _install_sqlite_hooks(
+            audit_engine,
+            settings,
+            read_only=False,
+            busy_timeout_ms=0,  # carebook.db.batch polls the lock itself, with shorter sleeps
+            synchronous=settings.audit_sqlite_synchronous,
+        )
     if settings.is_sqlite:
-        _install_sqlite_hooks(engine, settings)
+        _install_sqlite_hooks(engine.sync_engine, settings, read_only=False)
+    else:
+        _install_idle_ping(engine.sync_engine)
     write_engine = engine.execution_options(**{WRITE_OPTION: True})
     # The search index follows every flush of user rows (see carebook.search.index).
     search_index.install(Session)
     return Database(
         engine=engine,
-        read_sessions=async_sessionmaker(engine, expire_on_commit=False),
+        read_sessions=async_sessionmaker(read_engine, expire_on_commit=False),
         write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
+        read_engine=read_engine,
+        audit_engine=audit_engine,
     )
+
+
+def _sqlite_file(database_url: str) -> str | None:
+    """The file of a plain SQLite URL; None for memory databases and URI forms (one engine)."""
+    url = make_url(database_url)
+    if not url.database or url.database == ":memory:" or url.query:
+        return None
+    return url.database

@@ -11,16 +11,6 @@ from carebook.auth.actor import Actor
 from carebook.user_notifications.models import UserNotification
 
 
-async def has_unseen_from(session: AsyncSession, actor: Actor, patient_id: int) -> bool:
-    """True when the actor has an unseen notification about this patient."""
-    query = select(UserNotification.id).where(
-        UserNotification.recipient_id == actor.user_id,
-        UserNotification.patient_id == patient_id,
-        UserNotification.seen_at.is_(None),
-    )
-    return (await session.execute(query.limit(1))).first() is not None
-
-
 async def list_notifications(
     session: AsyncSession,
     actor: Actor,

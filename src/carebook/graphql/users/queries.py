@@ -12,21 +12,19 @@ from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.users.types import User
-from carebook.user_notifications import queries as notification_queries
 from carebook.user_notifications import service as notification_service
 from carebook.users import queries
 from carebook.users.validation import parse_id
 
 
 async def _clear_notifications(context: Context, actor: Actor, patient_id: int) -> None:
-    """Mark the caller's notifications about the patient seen; writes only when there are some."""
-    if await context.read(lambda s: notification_queries.has_unseen_from(s, actor, patient_id)):
-        await write(
-            context,
-            lambda s: notification_service.mark_seen_from_patient(
-                s, actor=actor, patient_id=patient_id
-            ),
-        )
+    """Mark the caller's notifications about the patient seen (called only when there are some)."""
+    await write(
+        context,
+        lambda s: notification_service.mark_seen_from_patient(
+            s, actor=actor, patient_id=patient_id
+        ),
+    )
 
 
 @strawberry.type
@@ -56,14 +54,17 @@ class UserQueries:
             user_id = actor.user_id
         if user_id is None:
             return None
-        row = await info.context.read(lambda s: queries.get_visible_user(s, actor, user_id))
+        row, unseen = await info.context.read(
+            lambda s: queries.get_visible_user_and_unseen(s, actor, user_id)
+        )
         if row is None:  # missing or not visible: recorded as refused, without another SELECT
             record_denied_read(info, user_id)
         if row is None and or_current_user:
-            row = await info.context.read(
-                lambda s: queries.get_visible_user(s, actor, actor.user_id)
+            row, unseen = await info.context.read(
+                lambda s: queries.get_visible_user_and_unseen(s, actor, actor.user_id)
             )
-        if row is not None and clear_notifs is not False and actor.is_staff and row.is_patient:
+        clearing = clear_notifs is not False and actor.is_staff
+        if row is not None and unseen and clearing and row.is_patient:
             await _clear_notifications(info.context, actor, row.id)
         return User(row=row) if row is not None else None
 

@@ -1,0 +1,157 @@
+"""The SQLite connections of carebook.db.sqlite_inline and the audit batch path (carebook.db.batch).
+
+Read sessions run on the loop thread and must never write (or wait for the write lock there);
+write sessions keep working from threads; a streamed result stays streamed; the audit engine
+polls a busy lock instead of failing, and gives up after its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+
+from carebook.config import Settings
+from carebook.db.batch import run_write_batch
+from carebook.db.engine import Database, create_database
+from carebook.db.migrate import upgrade
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    path = tmp_path / "connections.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+async def db(sqlite_path: Path) -> AsyncIterator[Database]:
+    database = create_database(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}"))
+    yield database
+    await database.dispose()
+
+
+async def _create_table(db: Database, rows: int) -> None:
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(text("CREATE TABLE numbers (n INTEGER PRIMARY KEY)"))
+        if rows:
+            await session.execute(
+                text("INSERT INTO numbers (n) VALUES (:n)"), [{"n": n} for n in range(rows)]
+            )
+
+
+async def test_reads_and_writes_use_separate_engines_and_writes_are_seen(db: Database) -> None:
+    assert db.read_engine is not db.engine
+    await _create_table(db, 3)
+    async with db.read_sessions() as session:
+        total = (await session.execute(text("SELECT sum(n) FROM numbers"))).scalar_one()
+    assert total == 0 + 1 + 2
+    async with db.write_sessions() as session, session.begin():
+        result = await session.execute(text("INSERT INTO numbers (n) VALUES (10) RETURNING n"))
+        assert result.scalar_one() == 10
+    async with db.read_sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 4
+
+
+async def test_a_read_session_cannot_write(db: Database) -> None:
+    await _create_table(db, 1)
+    started = time.monotonic()
+    async with db.read_sessions() as session:
+        with pytest.raises(OperationalError, match="readonly"):
+            await session.execute(text("INSERT INTO numbers (n) VALUES (99)"))
+    # Refused at once: it never waited for the write lock on the loop thread.
+    assert time.monotonic() - started < 1
+    async with db.read_sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 1
+
+
+async def test_a_streamed_read_returns_every_row_in_order(db: Database) -> None:
+    await _create_table(db, 2_500)
+    seen: list[int] = []
+    async with db.read_sessions() as session:
+        query = text("SELECT n FROM numbers ORDER BY n").execution_options(yield_per=100)
+        result = await session.stream_scalars(query)
+        async for n in result:
+            seen.append(n)
+    assert seen == list(range(2_500))
+
+
+async def test_the_audit_engine_has_its_own_synchronous_setting(sqlite_path: Path) -> None:
+    database = create_database(
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{sqlite_path}",
+            sqlite_synchronous="FULL",
+            audit_sqlite_synchronous="NORMAL",
+        )
+    )
+    try:
+        assert database.audit_engine is not None
+        with database.audit_engine.connect() as connection:
+            audit_level = connection.exec_driver_sql("PRAGMA synchronous").scalar_one()
+        async with database.write_sessions() as session:
+            write_level = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
+    finally:
+        await database.dispose()
+    assert (audit_level, write_level) == (1, 2)  # NORMAL, FULL
+
+
+def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> None:
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    held.set()
+    time.sleep(seconds)
+    other.execute("ROLLBACK")
+    other.close()
+
+
+def _insert_marker(connection: Connection) -> None:
+    connection.exec_driver_sql("INSERT INTO numbers (n) VALUES (777)")
+
+
+async def test_a_batch_waits_for_a_busy_lock_then_commits(db: Database, sqlite_path: Path) -> None:
+    await _create_table(db, 0)
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.3, held))
+    holder.start()
+    await asyncio.to_thread(held.wait)
+    assert db.audit_engine is not None
+    started = time.monotonic()
+    await run_write_batch(db.audit_engine, _insert_marker, lock_wait_seconds=5)
+    waited = time.monotonic() - started
+    holder.join()
+    assert waited >= 0.2  # it did wait for the other writer
+    async with db.read_sessions() as session:
+        count = await session.execute(text("SELECT count(*) FROM numbers WHERE n = 777"))
+        assert count.scalar_one() == 1
+
+
+async def test_a_batch_gives_up_after_its_deadline_and_writes_nothing(
+    db: Database, sqlite_path: Path
+) -> None:
+    await _create_table(db, 0)
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.6, held))
+    holder.start()
+    await asyncio.to_thread(held.wait)
+    assert db.audit_engine is not None
+    with pytest.raises(OperationalError, match="locked"):
+        await run_write_batch(db.audit_engine, _insert_marker, lock_wait_seconds=0.1)
+    holder.join()
+    async with db.read_sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 0
+
+
+async def test_a_memory_database_keeps_one_engine() -> None:
+    database = create_database(Settings(database_url="sqlite+aiosqlite:///:memory:"))
+    try:
+        assert database.read_engine is database.engine
+        assert database.audit_engine is None
+    finally:
+        await database.dispose()
