@@ -1,8 +1,9 @@
 """The SQLite connections of carebook.db.sqlite_inline and the audit batch path (carebook.db.batch).
 
 Read sessions run on the loop thread and must never write (or wait for the write lock there);
-write sessions keep working from threads; a streamed result stays streamed; the audit engine
-polls a busy lock instead of failing, and gives up after its deadline.
+write sessions keep working from threads; a streamed result stays streamed; the audit engine and
+write sessions poll a busy lock instead of failing (or sleeping in SQLite's busy handler), and
+give up after their deadline.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from carebook.config import Settings
+from carebook.db import lock_wait
 from carebook.db.batch import run_write_batch
-from carebook.db.engine import Database, create_database
+from carebook.db.engine import BUSY_TIMEOUT_MS, Database, create_database
 from carebook.db.migrate import upgrade
+from carebook.db.sqlite_inline import threaded_creator
 
 
 @pytest.fixture
@@ -155,3 +158,50 @@ async def test_a_memory_database_keeps_one_engine() -> None:
         assert database.audit_engine is None
     finally:
         await database.dispose()
+
+
+async def test_a_write_session_polls_a_busy_lock_then_commits(
+    db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create_table(db, 0)
+    sleeps: list[float] = []
+    real_sleep = time.sleep
+
+    def recording_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(lock_wait, "sleep", recording_sleep)
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.3, held))
+    holder.start()
+    await asyncio.to_thread(held.wait)
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO numbers (n) VALUES (778)"))
+        # The connection's own busy timeout is back once the lock is taken.
+        assert (await session.execute(text("PRAGMA busy_timeout"))).scalar_one() == BUSY_TIMEOUT_MS
+    holder.join()
+    # It waited by polling in short steps, not in SQLite's busy handler (sleeps up to 100 ms).
+    assert sum(sleeps) >= 0.2
+    assert max(sleeps) <= lock_wait.MAX_DELAY
+    async with db.read_sessions() as session:
+        count = await session.execute(text("SELECT count(*) FROM numbers WHERE n = 778"))
+        assert count.scalar_one() == 1
+
+
+async def test_a_write_connection_gives_up_after_its_busy_timeout(sqlite_path: Path) -> None:
+    connection = await threaded_creator(str(sqlite_path), busy_timeout_ms=100)()
+    held = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.6, held))
+    holder.start()
+    try:
+        await asyncio.to_thread(held.wait)
+        cursor = connection.cursor()
+        await cursor.execute("PRAGMA busy_timeout=100")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await cursor.execute("BEGIN IMMEDIATE")
+        await cursor.execute("PRAGMA busy_timeout")
+        assert await cursor.fetchall() == [(100,)]
+    finally:
+        holder.join()
+        await connection.close()

@@ -11,14 +11,12 @@ held only for the work itself, and a busy lock is polled every 0.1-2 ms instead.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-_FIRST_DELAY = 0.0001
-_MAX_DELAY = 0.002
+from carebook.db.lock_wait import poll_while_locked
 
 
 async def run_write_batch(
@@ -29,20 +27,10 @@ async def run_write_batch(
 
 
 def _run(engine: Engine, work: Callable[[Connection], None], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    delay = _FIRST_DELAY
-    while True:
-        try:
-            with engine.begin() as connection:
-                work(connection)
-            return
-        except OperationalError as error:
-            # In WAL mode only BEGIN IMMEDIATE waits for the lock, so nothing was written.
-            if not _locked(error) or time.monotonic() >= deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, _MAX_DELAY)
+    # In WAL mode only BEGIN IMMEDIATE waits for the lock, so a locked try wrote nothing.
+    poll_while_locked(lambda: _transaction(engine, work), timeout=timeout, errors=OperationalError)
 
 
-def _locked(error: OperationalError) -> bool:
-    return "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower()
+def _transaction(engine: Engine, work: Callable[[Connection], None]) -> None:
+    with engine.begin() as connection:
+        work(connection)

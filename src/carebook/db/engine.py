@@ -65,12 +65,16 @@ class Database:
             self.audit_engine.dispose()
 
 
+# How long a SQLite writer waits for another one (the lock is held for a transaction's length).
+BUSY_TIMEOUT_MS = 10_000
+
+
 def _install_sqlite_hooks(
     sync_engine: Engine,
     settings: Settings,
     *,
     read_only: bool,
-    busy_timeout_ms: int = 10_000,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
     synchronous: str | None = None,
 ) -> None:
     @event.listens_for(sync_engine, "connect")
@@ -137,7 +141,7 @@ def create_database(settings: Settings) -> Database:
         kwargs.update(pool_size=settings.database_pool_size)
     path = _sqlite_file(settings.database_url) if settings.is_sqlite else None
     if path is not None:
-        kwargs.update(async_creator=threaded_creator(path))
+        kwargs.update(async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS))
     engine = create_async_engine(settings.database_url, **kwargs)
     read_engine, audit_engine = engine, None
     if path is not None:

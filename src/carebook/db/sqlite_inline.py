@@ -15,8 +15,9 @@ hand-off. Two ways to run a call:
   spends anyway. These connections are ``query_only`` (set by the engine's connect hook), so a
   write attempted through a read session fails at once instead of waiting on the loop thread.
 - ``threaded``: on a worker thread, one hand-off per statement (it executes and fetches in the
-  same call), for writes: ``BEGIN IMMEDIATE``
-  may wait up to the busy timeout for another writer, and that wait must not block the loop.
+  same call), for writes: ``BEGIN IMMEDIATE`` may wait up to the busy timeout for another
+  writer, and that wait must not block the loop. It waits by polling the lock
+  (carebook.db.lock_wait) rather than in SQLite's busy handler, whose sleeps grow to 100 ms.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+from carebook.db.lock_wait import poll_while_locked
 
 T = TypeVar("T")
 
@@ -76,12 +79,16 @@ class SQLiteCursor:
     Inline: rows are fetched as asked, so a streamed result (``yield_per``) stays streamed.
     """
 
-    __slots__ = ("_cursor", "_eager", "_rows", "_runner")
+    __slots__ = ("_busy_timeout_ms", "_cursor", "_eager", "_rows", "_runner")
 
-    def __init__(self, cursor: sqlite3.Cursor, runner: Runner, *, eager: bool) -> None:
+    def __init__(
+        self, cursor: sqlite3.Cursor, runner: Runner, *, eager: bool, busy_timeout_ms: int = 0
+    ) -> None:
         self._cursor = cursor
         self._runner = runner
         self._eager = eager
+        # Set on threaded connections: how long BEGIN IMMEDIATE polls a busy lock.
+        self._busy_timeout_ms = busy_timeout_ms
         self._rows: deque[Any] = deque()
 
     async def __aenter__(self) -> SQLiteCursor:
@@ -91,9 +98,28 @@ class SQLiteCursor:
         self._runner.submit(self._cursor.close)
 
     def _execute(self, sql: str, parameters: Sequence[Any]) -> None:
+        if sql == "BEGIN IMMEDIATE" and self._busy_timeout_ms:
+            self._begin_immediate()
+            return
         self._cursor.execute(sql, parameters)
         if self._eager and self._cursor.description:
             self._rows = deque(self._cursor.fetchall())
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock, polling it while another writer holds it (on this thread).
+
+        The connection's busy timeout is 0 for the polled statement only: other statements
+        (a deferred transaction of a tool that upgrades to a write) keep SQLite's own wait.
+        """
+        self._cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            poll_while_locked(
+                lambda: self._cursor.execute("BEGIN IMMEDIATE"),
+                timeout=self._busy_timeout_ms / 1000,
+                errors=sqlite3.OperationalError,
+            )
+        finally:
+            self._cursor.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> SQLiteCursor:
         await self._runner.run(lambda: self._execute(sql, parameters))
@@ -164,16 +190,29 @@ class _ImmediateQueue:
 class SQLiteConnection:
     """An aiosqlite-like connection whose calls go through its runner (inline or own thread)."""
 
-    def __init__(self, connection: sqlite3.Connection, runner: Runner, *, eager: bool) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        runner: Runner,
+        *,
+        eager: bool,
+        busy_timeout_ms: int = 0,
+    ) -> None:
         self._conn = connection
         self._runner = runner
         self._eager = eager
+        self._busy_timeout_ms = busy_timeout_ms
         # SQLAlchemy's adapter tests this attribute to know the connection is open.
         self._connection: sqlite3.Connection | None = connection
         self._tx = _ImmediateQueue()
 
     def cursor(self) -> SQLiteCursor:
-        return SQLiteCursor(self._conn.cursor(), self._runner, eager=self._eager)
+        return SQLiteCursor(
+            self._conn.cursor(),
+            self._runner,
+            eager=self._eager,
+            busy_timeout_ms=self._busy_timeout_ms,
+        )
 
     @property
     def isolation_level(self) -> str | None:
@@ -218,11 +257,18 @@ def inline_creator(path: str) -> Callable[[], Awaitable[SQLiteConnection]]:
     return create
 
 
-def threaded_creator(path: str) -> Callable[[], Awaitable[SQLiteConnection]]:
-    """An ``async_creator``: connections to ``path``, each running on a thread of its own."""
+def threaded_creator(
+    path: str, *, busy_timeout_ms: int
+) -> Callable[[], Awaitable[SQLiteConnection]]:
+    """An ``async_creator``: connections to ``path``, each running on a thread of its own.
+
+    ``busy_timeout_ms`` must be the busy timeout the engine sets on them: their BEGIN IMMEDIATE
+    polls the lock that long, then restores it.
+    """
 
     async def create() -> SQLiteConnection:
         runner = _OwnThread()
-        return SQLiteConnection(await runner.run(lambda: _connect(path)), runner, eager=True)
+        connection = await runner.run(lambda: _connect(path))
+        return SQLiteConnection(connection, runner, eager=True, busy_timeout_ms=busy_timeout_ms)
 
     return create
