@@ -159,9 +159,15 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, name: str) -> Non
     raise RuntimeError(f"{name} did not answer /healthz in 120 s")
 
 
-def carebook_command(config: Config, port: int) -> list[str]:
-    """``carebook serve`` as a user runs it (the installed script, else the module)."""
-    executable = shutil.which("carebook")
+def carebook_command(
+    database_url: str, workers: int, port: int, *, src: str | None = None
+) -> list[str]:
+    """``carebook serve`` as a user runs it (the installed script, else the module).
+
+    With ``src`` (another build's source folder, for A/B runs) always the module form, so that
+    the package found first on that PYTHONPATH is the one imported; the caller sets PYTHONPATH.
+    """
+    executable = None if src else shutil.which("carebook")
     base = [executable] if executable else [sys.executable, "-m", "carebook.cli.main"]
     return [
         *base,
@@ -171,9 +177,9 @@ def carebook_command(config: Config, port: int) -> list[str]:
         "--port",
         str(port),
         "--database-url",
-        config.database_url,
+        database_url,
         "--workers",
-        str(config.workers),
+        str(workers),
     ]
 
 
@@ -214,6 +220,16 @@ def root_fields(port: int, world: Generated) -> set[str]:
     return {f["name"] for kind in ("queryType", "mutationType") for f in answer[kind]["fields"]}
 
 
+def graphql_caller(port: int, world: Generated, operation: Operation) -> HttpCaller:
+    """Keep-alive POSTs of ``operation``'s documents, each answer checked."""
+    return HttpCaller(
+        port,
+        api_headers(world),
+        lambda i: ("/graphql", operation.body(i)),
+        lambda _s, payload: operation.check(payload),
+    )
+
+
 async def measure_graphql(
     config: Config,
     port: int,
@@ -223,12 +239,7 @@ async def measure_graphql(
     duration: float,
 ) -> Stats:
     """One operation against ``carebook serve``."""
-    caller = HttpCaller(
-        port,
-        api_headers(world),
-        lambda i: ("/graphql", operation.body(i)),
-        lambda _s, payload: operation.check(payload),
-    )
+    caller = graphql_caller(port, world, operation)
     sampler.reset()
     concurrency = operation.concurrency or config.concurrency
     stats = await run_load(
@@ -368,7 +379,9 @@ async def run(config: Config) -> dict[str, Any]:
     # The benchmark signs up thousands of patients from one address: no sign-up rate limit.
     env = {"CAREBOOK_DATABASE_URL": config.database_url, "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
     log(f"starting carebook serve --workers {config.workers} on port {port}")
-    with server(carebook_command(config, port), env, port, "carebook-serve") as pid:
+    with server(
+        carebook_command(config.database_url, config.workers, port), env, port, "carebook-serve"
+    ) as pid:
         sampler = RssSampler(pid)
         idle_rss = sampler.peak_mb() or round(_rss_now(pid), 1)
         fields = root_fields(port, world)

@@ -1,0 +1,137 @@
+"""One operation against a fresh ``carebook serve``, with the server's CPU time per request.
+
+The full run (``python -m bench``) compares layers; this compares builds. A change's effect on
+one operation is measured by running the probe on the same database with each build in turn,
+alternating, several times: on a shared 2-core machine one run's throughput varies by a third,
+while the server's CPU per request (all its processes, from /proc) varies much less.
+
+    python -m bench.probe user                          # the current checkout
+    python -m bench.probe user --src /tmp/before/src    # another build (e.g. a git worktree)
+    python -m bench.probe createClient --workers 2 --seconds 10
+
+It reuses the database and the world file of an earlier ``python -m bench`` run (``--quick`` for
+the quick one); it never generates data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.client import Stats, process_tree, run_load
+from bench.generate import Generated
+from bench.operations import Operation, read_operations, write_operations
+from bench.run import POSTGRES_URL, RESULTS, carebook_command, free_port, graphql_caller, server
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Probe:
+    """What one probe measured."""
+
+    operation: str
+    stats: Stats
+    cpu_ms_per_request: float
+
+    def line(self) -> str:
+        """The one-line summary printed by the command."""
+        s = self.stats
+        return (
+            f"{self.operation}: {s.rps:.1f} req/s, median {s.median_ms:.2f} ms, "
+            f"p99 {s.p99_ms:.2f} ms, errors {s.errors}, "
+            f"server CPU {self.cpu_ms_per_request:.2f} ms per request"
+        )
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (utime and stime from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:  # a process that has exited since the tree was listed
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
+
+
+def find_operation(world: Generated, name: str, concurrency: int) -> Operation:
+    """The benchmark operation called ``name`` (reads and writes, as the full run defines them)."""
+    operations = read_operations(world, 1) + write_operations(
+        world, uuid.uuid4().hex[:8], concurrency
+    )
+    for operation in operations:
+        if operation.name == name:
+            return operation
+    known = ", ".join(o.name for o in operations)
+    raise SystemExit(f"unknown operation {name!r}; one of: {known}")
+
+
+async def measure(
+    port: int, pid: int, world: Generated, operation: Operation, *, seconds: float, concurrency: int
+) -> Probe:
+    """Warm up, drive ``operation`` for ``seconds``, and read the server's CPU time around it."""
+    caller = graphql_caller(port, world, operation)
+    if not operation.write:
+        await run_load(
+            operation.name, "warmup", caller, concurrency=concurrency, duration=2,
+            max_requests=10**9, warmup=0,
+        )  # fmt: skip
+    pids = process_tree(pid)
+    before = cpu_seconds(pids)
+    stats = await run_load(
+        operation.name, "graphql", caller, concurrency=concurrency, duration=seconds,
+        max_requests=10**9, warmup=0,
+    )  # fmt: skip
+    used = cpu_seconds(pids) - before
+    await caller.close()
+    per_request = used * 1000 / stats.requests if stats.requests else 0.0
+    return Probe(operation.name, stats, round(per_request, 2))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.probe``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.probe", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "operation", help="A benchmark operation, e.g. user, users_first, createClient."
+    )
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--quick", action="store_true", help="Use the --quick run's database.")
+    parser.add_argument("--workers", type=int, default=1, help="carebook serve --workers.")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=4, help="Requests in flight.")
+    parser.add_argument("--src", help="Run carebook from this source folder (another build).")
+    args = parser.parse_args(argv)
+    suffix = "-quick" if args.quick else ""
+    world_file = RESULTS / f"world-{args.database}{suffix}.json"
+    if not world_file.exists():
+        raise SystemExit(f"{world_file} is missing: run `python -m bench` on this database first")
+    world = Generated(**json.loads(world_file.read_text()))
+    operation = find_operation(world, args.operation, args.concurrency)
+    url = (
+        f"sqlite+aiosqlite:///{RESULTS / ('quick.db' if args.quick else 'bench.db')}"
+        if args.database == "sqlite"
+        else POSTGRES_URL
+    )
+    port = free_port()
+    command = carebook_command(url, args.workers, port, src=args.src)
+    env = {"CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
+    if args.src:
+        env["PYTHONPATH"] = str(Path(args.src).resolve())
+    with server(command, env, port, "probe") as pid:
+        probe = asyncio.run(
+            measure(port, pid, world, operation, seconds=args.seconds, concurrency=args.concurrency)
+        )
+    print(probe.line())
+
+
+if __name__ == "__main__":
+    main()
