@@ -26,7 +26,14 @@ from pathlib import Path
 from bench.client import Stats, process_tree, run_load
 from bench.generate import Generated
 from bench.operations import Operation, read_operations, write_operations
-from bench.run import POSTGRES_URL, RESULTS, carebook_command, free_port, graphql_caller, server
+from bench.run import (
+    carebook_command,
+    default_database_url,
+    free_port,
+    graphql_caller,
+    server,
+    world_file,
+)
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -110,17 +117,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="Requests in flight.")
     parser.add_argument("--src", help="Run carebook from this source folder (another build).")
     args = parser.parse_args(argv)
-    suffix = "-quick" if args.quick else ""
-    world_file = RESULTS / f"world-{args.database}{suffix}.json"
-    if not world_file.exists():
-        raise SystemExit(f"{world_file} is missing: run `python -m bench` on this database first")
-    world = Generated(**json.loads(world_file.read_text()))
+    path = world_file(args.database, quick=args.quick)
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run `python -m bench` on this database first")
+    world = Generated(**json.loads(path.read_text()))
     operation = find_operation(world, args.operation, args.concurrency)
-    url = (
-        f"sqlite+aiosqlite:///{RESULTS / ('quick.db' if args.quick else 'bench.db')}"
-        if args.database == "sqlite"
-        else POSTGRES_URL
-    )
+    url = default_database_url(args.database, quick=args.quick)
     port = free_port()
     command = carebook_command(url, args.workers, port, src=args.src)
     env = {"CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}

@@ -64,6 +64,18 @@ class Config:
     command: str
 
 
+def default_database_url(database: str, *, quick: bool) -> str:
+    """Where runs keep their data: a file in bench/results/ for SQLite, carebook_bench otherwise."""
+    if database == "sqlite":
+        return f"sqlite+aiosqlite:///{RESULTS / ('quick.db' if quick else 'bench.db')}"
+    return POSTGRES_URL
+
+
+def world_file(database: str, *, quick: bool) -> Path:
+    """The generated world (ids, API key) of the last run on that database."""
+    return RESULTS / f"world-{database}{'-quick' if quick else ''}.json"
+
+
 def parse(argv: list[str] | None = None) -> Config:
     """Options of ``python -m bench``."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
@@ -81,14 +93,9 @@ def parse(argv: list[str] | None = None) -> Config:
     args = parser.parse_args(argv)
     patients = args.patients or (2_000 if args.quick else 10_000)
     duration = args.duration or (1.0 if args.quick else 10.0)
-    default_url = (
-        f"sqlite+aiosqlite:///{RESULTS / ('quick.db' if args.quick else 'bench.db')}"
-        if args.database == "sqlite"
-        else POSTGRES_URL
-    )
     return Config(
         database=args.database,
-        database_url=args.database_url or default_url,
+        database_url=args.database_url or default_database_url(args.database, quick=args.quick),
         patients=patients,
         workers=args.workers,
         duration=duration,
@@ -319,12 +326,8 @@ async def measure_sql(
 # --- the run --------------------------------------------------------------------------------
 
 
-def _world_file(config: Config) -> Path:
-    return RESULTS / f"world-{config.database}{'-quick' if config.quick else ''}.json"
-
-
 async def _world(config: Config) -> Generated:
-    path = _world_file(config)
+    path = world_file(config.database, quick=config.quick)
     if config.skip_generate:
         return Generated(**json.loads(path.read_text()))
     log(f"generating {config.patients:,} patients on {config.database}")
