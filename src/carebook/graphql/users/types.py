@@ -33,6 +33,10 @@ def _id(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+def _full_name(row: UserRow) -> str:
+    return f"{row.first_name} {row.last_name}".strip()
+
+
 def _plain(description: str, read: Callable[[UserRow], Any]) -> Any:
     """A User field read from the row when it is serialized.
 
@@ -86,15 +90,9 @@ class User:
         lambda row: row.preferred_name,
     )
 
-    full_name: str | None = _plain(
-        "First and last name.",
-        lambda row: f"{row.first_name} {row.last_name}".strip(),
-    )
+    full_name: str | None = _plain("First and last name.", _full_name)
 
-    name: str | None = _plain(
-        "Same as full_name.",
-        lambda row: f"{row.first_name} {row.last_name}".strip(),
-    )
+    name: str | None = _plain("Same as full_name.", _full_name)
 
     full_legal_name: str | None = _plain(
         "Legal name (or first name) and last name.",
