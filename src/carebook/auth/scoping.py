@@ -26,6 +26,15 @@ def visible_patients(actor: Actor) -> Select[User]:
     return visible_users(actor).where(User.role == Role.PATIENT)
 
 
+def sees_every_patient(actor: Actor) -> bool:
+    """True when ``actor`` may read every patient of its organization (staff and providers).
+
+    Rows that carry the organization and the role of a user (``search_tokens``) then decide
+    visibility alone, without reading the user rows.
+    """
+    return not actor.is_patient
+
+
 def visible_groups(actor: Actor) -> Select[UserGroup]:
     """A SELECT of the user groups ``actor`` may read: a patient's own group, or the org's."""
     query = select(UserGroup).where(UserGroup.organization_id == actor.organization_id)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import visible_patients
+from carebook.auth.scoping import sees_every_patient, visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import utcnow
 from carebook.scheduling.queries import next_appt_start
@@ -285,7 +285,7 @@ async def _page_in_token_order(
     matches are too sparse among the candidates (the general path takes over).
     """
     end = args.offset + limit
-    if actor.is_patient or end * CANDIDATE_FACTOR > MAX_CANDIDATES:
+    if not sees_every_patient(actor) or end * CANDIDATE_FACTOR > MAX_CANDIDATES:
         return None
     driving = await _driving_term(session, actor, planned)
     if driving is None:
@@ -295,8 +295,10 @@ async def _page_in_token_order(
     # Keys repeat (a name and an email token of one patient), and with other terms or filters
     # only some candidates match: start with a batch that usually completes the page at once.
     narrowing = len(planned.keywords.terms) > 1 or bool(planned.filters)
-    wanted = end * CANDIDATE_FACTOR * (16 if narrowing else 2)
-    batch = min(max(int(wanted), MIN_CANDIDATES), MAX_CANDIDATES)
+    if narrowing:
+        batch = min(max(int(end * CANDIDATE_FACTOR * 16), MIN_CANDIDATES), MAX_CANDIDATES)
+    else:  # every key matches: only the repeats are wasted
+        batch = max(int(end * CANDIDATE_FACTOR), 1)
     after, matched = None, []
     for _ in range(CANDIDATE_ROUNDS):
         keys = await in_last_name_order(session, ordered, after, batch)
@@ -320,8 +322,10 @@ async def _matching(
         if ids and term is not driving:
             held = await holders(session, term, ids)
             ids = [user_id for user_id in ids if user_id in held]
-    if not ids:
-        return []
+    if not ids or not planned.filters:
+        # The keys come from the token index of the actor's organization, for patients only:
+        # for a caller who sees every patient of it, they are visible (see the caller).
+        return ids
     query = visible_patients(actor).with_only_columns(User.id)
     query = query.where(User.id.in_(ids), *planned.filters)
     found = set((await session.execute(query)).scalars())
