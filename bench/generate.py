@@ -38,7 +38,7 @@ from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
 from carebook.organizations.service import create_provider, create_staff_user
-from carebook.search.text import DOB_PREFIX, whole_value, word_suffixes
+from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
 from carebook.users.counts import RECOUNT_SQL
 from carebook.users.models import Role, User
 
@@ -66,7 +66,7 @@ LOCATION_COLUMNS = (
     "updated_at",
 )
 TAGGING_COLUMNS = ("tag_id", "user_id", "created_at")
-TOKEN_COLUMNS = ("organization_id", "token", "user_id", "last_name", "role", "active")
+TOKEN_COLUMNS = ("organization_id", "token", "user_id", "last_name", "role", "active", "shared")
 CARE_TEAM_COLUMNS = ("patient_id", "provider_id")
 # Tables loaded in bulk, whose indexes are dropped during the load (parents before children).
 BULK_TABLES = ("users", "care_team_members", "search_tokens", "taggings", "locations")
@@ -295,8 +295,10 @@ class PatientFactory:
         )
         out.users.append(row)
         org = world.organization_id
+        tokens = sorted(user_tokens(row))
         out.tokens.extend(
-            (org, token, uid, last, "patient", active) for token in sorted(user_tokens(row))
+            (org, token, uid, last, "patient", active, shared)
+            for token, shared in zip(tokens, shared_prefixes(tokens), strict=True)
         )
         if world.has_tags and world.tag_ids:
             picked = rng.sample(world.tag_ids, rng.choice((0, 0, 1, 1, 1, 2, 3)))

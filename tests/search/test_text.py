@@ -2,7 +2,14 @@
 
 from datetime import date
 
-from carebook.search.text import Searchable, fold, matches, parse_keywords, tokens_of
+from carebook.search.text import (
+    Searchable,
+    fold,
+    matches,
+    parse_keywords,
+    shared_prefixes,
+    tokens_of,
+)
 
 JONAS = Searchable(
     first_name="Jonas", last_name="Salk", legal_name=None, email="jonas.salk@example.com",
@@ -43,3 +50,17 @@ def test_terms_of_only_accents_are_ignored_and_dates_are_not_prefixes() -> None:
     assert parse_keywords("\u0301 jonas") == parse_keywords("jonas")
     assert not _hit("2002-01")
     assert all(not t.startswith("2002") for t in tokens_of(JONAS))
+
+
+def test_shared_prefixes_pick_one_token_per_user_for_any_prefix() -> None:
+    tokens = sorted(["mariana", "mariano", "maria", "mar@x.com", "zed", "x.com", "com"])
+    shared = shared_prefixes(tokens)
+    assert shared[0] == 0
+    assert dict(zip(tokens, shared, strict=True))["mariano"] == len("marian")
+    for prefix in ("m", "mar", "maria", "marian", "mariano", "x", "c", "zz"):
+        first_of_run = [
+            t
+            for t, length in zip(tokens, shared, strict=True)
+            if t.startswith(prefix) and length < len(prefix)
+        ]
+        assert len(first_of_run) == (1 if any(t.startswith(prefix) for t in tokens) else 0)

@@ -4,71 +4,28 @@ clash ignoring case are made unique, and the migration goes down and up again.""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.support.migration import empty_url, execute
 
 from carebook.db.migrate import alembic_config, upgrade_async
 
-POSTGRES_URL = os.environ.get(
-    "CAREBOOK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-)
-
-
-async def _postgres_admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(
-        POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-    )
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-async def empty_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of the backend under test, dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'migration.db'}"
-        return
-    name = f"carebook_migration_{uuid.uuid4().hex[:12]}"
-    await _postgres_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        await _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def _execute(url: str, sql: str, *rows: dict[str, object]) -> list[tuple[object, ...]]:
-    """Run one statement (once per parameter row, when given); the rows it returns."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(sql), list(rows) or None)
-            return [tuple(row) for row in result] if result.returns_rows else []
-    finally:
-        await engine.dispose()
+__all__ = ["empty_url"]  # the fixture, used by name
 
 
 async def test_existing_groups_get_unique_case_folded_name_keys(empty_url: str) -> None:
     await upgrade_async(empty_url, "0001")
-    await _execute(
+    await execute(
         empty_url,
         "INSERT INTO organizations (id, name, created_at, updated_at) "
         "VALUES (:id, :name, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
         {"id": 1, "name": "A"},
         {"id": 2, "name": "B"},
     )
-    await _execute(
+    await execute(
         empty_url,
         "INSERT INTO user_groups (id, organization_id, name, invite_code, created_at, updated_at) "
         "VALUES (:id, :org, :name, :code, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
@@ -84,7 +41,7 @@ async def test_existing_groups_get_unique_case_folded_name_keys(empty_url: str) 
         ),
     )
     await upgrade_async(empty_url)
-    rows = await _execute(empty_url, "SELECT id, name, name_key FROM user_groups ORDER BY id")
+    rows = await execute(empty_url, "SELECT id, name, name_key FROM user_groups ORDER BY id")
     assert rows == [
         (1, "Alpha", "alpha"),
         (2, "ALPHA (2)", "alpha (2)"),

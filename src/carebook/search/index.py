@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carebook.search.models import SearchToken
-from carebook.search.text import Searchable, tokens_of
+from carebook.search.text import Searchable, shared_prefixes, tokens_of
 from carebook.users.models import User
 
 INDEXED = ("first_name", "last_name", "legal_name", "email", "record_identifier", "npi", "dob")
@@ -49,6 +49,7 @@ def token_rows(
 ) -> list[dict[str, Any]]:
     """The rows of one user's tokens."""
     last_name, role, active = copy
+    tokens = sorted(tokens_of(fields))
     return [
         {
             "organization_id": organization_id,
@@ -57,8 +58,9 @@ def token_rows(
             "last_name": last_name,
             "role": role,
             "active": active,
+            "shared": shared,
         }
-        for token in sorted(tokens_of(fields))
+        for token, shared in zip(tokens, shared_prefixes(tokens), strict=True)
     ]
 
 

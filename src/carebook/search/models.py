@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, true
+from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook.db.base import Base
@@ -16,7 +16,8 @@ class SearchToken(Base):
 
     ``last_name``, ``role`` and ``active`` copy the user's columns (kept in step by the same hook)
     so that a term's matches can be counted, and ordered by the default sort, from one index
-    without reading a single user row.
+    without reading a single user row. ``shared`` (see ``text.shared_prefixes``) picks one row
+    per matching user out of a term's range, so counts need no DISTINCT.
     """
 
     __tablename__ = "search_tokens"
@@ -32,6 +33,7 @@ class SearchToken(Base):
             "active",
             "last_name",
             "user_id",
+            "shared",
         ),
     )
 
@@ -46,3 +48,5 @@ class SearchToken(Base):
     last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     role: Mapped[str] = mapped_column(String(16), default="patient", server_default="patient")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Leading characters shared with the user's previous token in sorted order (0 for the first).
+    shared: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -128,11 +128,17 @@ class Ordered:
     size: int
 
 
+def _once_per_user(term: Term) -> ColumnElement[bool]:
+    """Of a plain term's range, one row per matching user (see ``text.shared_prefixes``)."""
+    return SearchToken.shared < len(term.prefix)
+
+
 def _keys_query(ordered: Ordered, after: SortKey | None) -> Select[str, int]:
     last_name, user_id = SearchToken.last_name, SearchToken.user_id
     query = select(last_name, user_id).where(
         SearchToken.organization_id == ordered.organization_id,
         _token_match(ordered.term),
+        _once_per_user(ordered.term),
         SearchToken.role == "patient",
     )
     if ordered.active is not None:
@@ -166,8 +172,7 @@ async def in_last_name_order(
     """The next ``limit`` (last_name, user_id) of the term's patients in the list's order.
 
     One index-only scan of the term's range on ``ix_search_tokens_org_token_sort``: the
-    database orders the range's keys without reading user rows. A patient with several tokens
-    in the range appears once per token; the caller skips the repeats (adjacent in this order).
+    database orders the range's keys without reading user rows, one key per patient.
     In a large range, a bound (a key that about twice ``limit`` keys reach) lets the exact query
     sort only the keys before it: remembered from an earlier call, or found on a sample (ids in
     one residue class). When fewer than ``limit`` keys reach the bound, the plain query runs.
@@ -221,11 +226,15 @@ async def holders(session: AsyncSession, term: Term, user_ids: list[int]) -> set
 async def count_matches(
     session: AsyncSession, organization_id: int, term: Term, active: bool | None
 ) -> int:
-    """How many patients one plain term matches: an index-only count of its range."""
-    # COUNT(DISTINCT ...) rather than a DISTINCT subquery: a fifth faster on both databases.
-    query = select(func.count(SearchToken.user_id.distinct())).where(
+    """How many patients one plain term matches: an index-only count of its range.
+
+    One row per user qualifies, so a plain COUNT(*): no DISTINCT and its temporary table, which
+    cost three quarters of the count.
+    """
+    query = select(func.count()).where(
         SearchToken.organization_id == organization_id,
         _token_match(term),
+        _once_per_user(term),
         SearchToken.role == "patient",
     )
     if active is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -118,6 +119,23 @@ def tokens_of(fields: Searchable) -> set[str]:
     if fields.dob is not None:
         tokens.add(dob_token(fields.dob))
     return tokens
+
+
+def shared_prefixes(tokens: Sequence[str]) -> list[int]:
+    """For sorted ``tokens``, how many leading characters each shares with the one before it.
+
+    The tokens of one user that start with a prefix ``p`` are consecutive in sorted order, and
+    only the first of them shares fewer than ``len(p)`` characters with its predecessor (which
+    does not start with ``p``). So among a term's index rows, those whose value is below the
+    prefix's length hold each matching user exactly once: counts need no DISTINCT.
+    """
+    return [shared_length(a, b) for a, b in zip(["", *tokens], tokens, strict=False)]
+
+
+def shared_length(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` have in common."""
+    pairs = enumerate(zip(a, b, strict=False))
+    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
 
 
 def matches(user_id: int, fields: Searchable, terms: list[Term]) -> bool:

@@ -292,13 +292,12 @@ async def _page_in_token_order(
         return None
     descending = args.sort == "last_name_desc"
     ordered = Ordered(actor.organization_id, driving[0], descending, _active(args), driving[1])
-    # Keys repeat (a name and an email token of one patient), and with other terms or filters
-    # only some candidates match: start with a batch that usually completes the page at once.
+    # With other terms or filters only some candidates match: start with a batch that usually
+    # completes the page at once. Alone, the term's keys (one per patient) all match.
     narrowing = len(planned.keywords.terms) > 1 or bool(planned.filters)
+    batch = end
     if narrowing:
         batch = min(max(int(end * CANDIDATE_FACTOR * 16), MIN_CANDIDATES), MAX_CANDIDATES)
-    else:  # every key matches: only the repeats are wasted
-        batch = max(int(end * CANDIDATE_FACTOR), 1)
     after, matched = None, []
     for _ in range(CANDIDATE_ROUNDS):
         keys = await in_last_name_order(session, ordered, after, batch)
