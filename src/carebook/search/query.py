@@ -16,8 +16,21 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.search.models import SearchToken
@@ -133,30 +146,108 @@ def _once_per_user(term: Term) -> ColumnElement[bool]:
     return SearchToken.shared < len(term.prefix)
 
 
-def _keys_query(ordered: Ordered, after: SortKey | None) -> Select[str, int]:
-    last_name, user_id = SearchToken.last_name, SearchToken.user_id
-    query = select(last_name, user_id).where(
-        SearchToken.organization_id == ordered.organization_id,
-        _token_match(ordered.term),
-        _once_per_user(ordered.term),
+def _streams(
+    descending: bool, active: bool | None, after: bool, where: list[ColumnElement[bool]]
+) -> list[Select[str, int]]:
+    """The term's keys (one per patient) as disjoint streams, each readable in last-name order.
+
+    The exact token (the whole word typed: most of a common name's matches) has its keys in
+    last-name order within one ``active`` value on ``ix_search_tokens_org_token_sort``, so a page
+    of them costs a page. Longer tokens are many distinct values whose keys must be sorted; with
+    ``shared`` only patients without the exact token remain among them (the exact token, the
+    smallest string with the prefix, starts every run of it), so no patient is in two streams.
+    Values are bound parameters (see :data:`_PREPARED`).
+    """
+    token = SearchToken.token
+    query = select(SearchToken.last_name, SearchToken.user_id).where(
+        SearchToken.organization_id == bindparam("organization_id"),
         SearchToken.role == "patient",
+        *where,
     )
-    if ordered.active is not None:
-        query = query.where(SearchToken.active.is_(ordered.active))
-    if after is not None:
-        query = query.where(_beyond(after, ordered.descending))
-    keys = (last_name.desc(), user_id.desc()) if ordered.descending else (last_name, user_id)
+    if after:
+        query = query.where(_beyond("after", descending))
+    longer = query.where(
+        token > bindparam("prefix"),
+        token < bindparam("upper"),
+        SearchToken.shared < bindparam("length", type_=Integer),
+    )
+    if active is not None:
+        longer = longer.where(SearchToken.active.is_(active))
+    actives = (True, False) if active is None else (active,)
+    exact = [query.where(token == bindparam("prefix"), SearchToken.active.is_(a)) for a in actives]
+    return [*exact, longer]
+
+
+def _merged(streams: list[Select[str, int]], descending: bool) -> Select[str, int]:
+    """The first ``limit`` keys of the streams, merged in SQL.
+
+    Merged by the database, not in Python: last names compare in the column's collation.
+    """
+    limit = bindparam("limit", type_=Integer)
+    parts = []
+    for stream in streams:
+        first = _in_order(stream, descending).limit(limit).subquery()
+        parts.append(select(first.c.last_name, first.c.user_id))
+    union = union_all(*parts).subquery()
+    keys = select(union.c.last_name, union.c.user_id)
+    return _in_order(keys, descending).limit(limit)
+
+
+def _in_order(query: Select[str, int], descending: bool) -> Select[str, int]:
+    last_name, user_id = query.selected_columns
+    keys = (last_name.desc(), user_id.desc()) if descending else (last_name, user_id)
     return query.order_by(*keys)
 
 
-def _beyond(key: SortKey, descending: bool) -> ColumnElement[bool]:
+def _position(name: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     position = tuple_(SearchToken.last_name, SearchToken.user_id)
+    last_name = bindparam(f"{name}_last_name", type_=SearchToken.last_name.type)
+    key = tuple_(last_name, bindparam(f"{name}_user_id", type_=Integer))
+    return position, key
+
+
+def _beyond(name: str, descending: bool) -> ColumnElement[bool]:
+    position, key = _position(name)
     return position < key if descending else position > key
 
 
-def _at_or_before(key: SortKey, descending: bool) -> ColumnElement[bool]:
-    position = tuple_(SearchToken.last_name, SearchToken.user_id)
+def _at_or_before(name: str, descending: bool) -> ColumnElement[bool]:
+    position, key = _position(name)
     return position >= key if descending else position <= key
+
+
+# Shape of a keys query: (descending, active, after given, bounded, sampled).
+Shape = tuple[bool, bool | None, bool, bool, bool]
+# The keys queries, built once per shape with bound parameters: building one (about a dozen
+# SELECTs) cost more CPU than the database took to run it.
+_PREPARED: dict[Shape, Select[str, int]] = {}
+
+
+def _prepared(shape: Shape) -> Select[str, int]:
+    query = _PREPARED.get(shape)
+    if query is None:
+        descending, active, after, bounded, sampled = shape
+        where = [_at_or_before("bound", descending)] if bounded else []
+        if sampled:
+            where.append(SearchToken.user_id % bindparam("modulus", type_=Integer) == 0)
+        query = _merged(_streams(descending, active, after, where), descending)
+        _PREPARED[shape] = query
+    return query
+
+
+async def _keys(
+    session: AsyncSession, ordered: Ordered, params: dict[str, Any], shape: Shape
+) -> list[SortKey]:
+    term = ordered.term
+    params = {
+        **params,
+        "organization_id": ordered.organization_id,
+        "prefix": term.prefix,
+        "upper": prefix_upper_bound(term.prefix),
+        "length": len(term.prefix),
+    }
+    rows = (await session.execute(_prepared(shape), params)).all()
+    return [(row[0], row[1]) for row in rows]
 
 
 # Bounds found by sampling, per (ordered range, position, batch): a hint, never an answer. A
@@ -171,36 +262,37 @@ async def in_last_name_order(
 ) -> list[SortKey]:
     """The next ``limit`` (last_name, user_id) of the term's patients in the list's order.
 
-    One index-only scan of the term's range on ``ix_search_tokens_org_token_sort``: the
-    database orders the range's keys without reading user rows, one key per patient.
-    In a large range, a bound (a key that about twice ``limit`` keys reach) lets the exact query
-    sort only the keys before it: remembered from an earlier call, or found on a sample (ids in
-    one residue class). When fewer than ``limit`` keys reach the bound, the plain query runs.
+    Index-only reads of the term's streams (see :func:`_streams`) on
+    ``ix_search_tokens_org_token_sort``, merged: the database orders keys without reading user
+    rows. In a large range, a bound (a key that about twice ``limit`` keys reach) lets the
+    longer tokens' stream sort only the keys before it: remembered from an earlier call, or
+    found on a sample (ids in one residue class). When fewer than ``limit`` keys reach the
+    bound, the unbounded query runs.
     """
-    query = _keys_query(ordered, after)
-    modulus = int(ordered.size / (SAMPLE_SIZE_FACTOR * limit))
+    params: dict[str, Any] = {"limit": limit}
+    if after is not None:
+        params.update(after_last_name=after[0], after_user_id=after[1])
+    o = ordered
+
+    def shape(bounded: bool = False, sampled: bool = False) -> Shape:
+        return (o.descending, o.active, after is not None, bounded, sampled)
+
+    modulus = int(o.size / (SAMPLE_SIZE_FACTOR * limit))
     if modulus >= 2:
-        o = ordered
         hint = (o.organization_id, o.term, o.descending, o.active, after, limit)
-        bound = _BOUNDS.get(hint) or await _sampled_bound(session, query, modulus, limit)
+        bound = _BOUNDS.get(hint)
+        if bound is None:
+            sample = {**params, "modulus": modulus, "limit": 2 * limit // modulus + 2}
+            keys = await _keys(session, o, sample, shape(sampled=True))
+            bound = keys[-1] if len(keys) == sample["limit"] else None
         if bound is not None:
-            bounded = query.where(_at_or_before(bound, ordered.descending))
-            rows = (await session.execute(bounded.limit(limit))).all()
-            if len(rows) == limit:
+            bounded = {**params, "bound_last_name": bound[0], "bound_user_id": bound[1]}
+            keys = await _keys(session, o, bounded, shape(bounded=True))
+            if len(keys) == limit:
                 _remember(hint, bound)
-                return [(row[0], row[1]) for row in rows]
+                return keys
             _BOUNDS.pop(hint, None)
-    rows = (await session.execute(query.limit(limit))).all()
-    return [(row[0], row[1]) for row in rows]
-
-
-async def _sampled_bound(
-    session: AsyncSession, query: Select[str, int], modulus: int, limit: int
-) -> SortKey | None:
-    wanted = 2 * limit // modulus + 2
-    sample = query.where(SearchToken.user_id % modulus == 0).limit(wanted)
-    sampled = (await session.execute(sample)).all()
-    return (sampled[-1][0], sampled[-1][1]) if len(sampled) == wanted else None
+    return await _keys(session, o, params, shape())
 
 
 def _remember(hint: tuple[object, ...], bound: SortKey) -> None:
