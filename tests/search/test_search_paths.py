@@ -32,8 +32,19 @@ class _StaleBounds(dict[tuple[object, ...], Any]):
         return ("\U0010ffff", 2**31 - 1) if hint[2] else ("", 0)
 
 
+def _answer(value: bool) -> Any:
+    async def mostly_exact(*_: Any) -> bool:
+        return value
+
+    return mostly_exact
+
+
 PATHS: list[dict[str, Any]] = [
     {},
+    # Other terms checked by the database as it reads the keys, or per batch afterwards.
+    {"_mostly_exact": _answer(True)},
+    {"_mostly_exact": _answer(False)},
+    {"_mostly_exact": _answer(True), "CANDIDATE_ROUNDS": 1, "MIN_CANDIDATES": 1},
     # Sampled range: the modulus is size / (factor * batch), about 2 to 4 here.
     {"SAMPLE_SIZE_FACTOR": 1, "CANDIDATE_FACTOR": 0.25, "MIN_CANDIDATES": 1},
     {"SAMPLE_SIZE_FACTOR": 0.5, "CANDIDATE_FACTOR": 1, "MIN_CANDIDATES": 1},

@@ -32,6 +32,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from carebook.search.models import SearchToken
 from carebook.search.text import Term, dob_token, prefix_upper_bound
@@ -75,16 +76,24 @@ def probing(term: Term) -> ColumnElement[bool]:
 # Range sizes counted recently, per (organization, term): (size, counted up to, expiry). Sizes
 # only choose an access path, never decide a result, so a size a few seconds old is as good as a
 # fresh one and repeated searches (a search box sends the same name again and again) skip counts.
-_SIZES: OrderedDict[tuple[int, Term], tuple[int, int, float]] = OrderedDict()
+_SIZES: OrderedDict[tuple[int, Term, bool], tuple[int, int, float]] = OrderedDict()
 _SIZES_MAX = 4096
 SIZE_TTL_SECONDS = 30.0
 
 
 async def estimate(
-    session: AsyncSession, organization_id: int, term: Term, cap: int = DRIVING_LIMIT
+    session: AsyncSession,
+    organization_id: int,
+    term: Term,
+    cap: int = DRIVING_LIMIT,
+    *,
+    exact: bool = False,
 ) -> int:
-    """Rows in the term's token range, counted up to ``cap`` (a cheap, capped index scan)."""
-    key = (organization_id, term)
+    """Rows in the term's token range, counted up to ``cap`` (a cheap, capped index scan).
+
+    ``exact``: the rows of the exact token only (the whole word), not of the range.
+    """
+    key = (organization_id, term, exact)
     known = _SIZES.get(key)
     if known is not None and known[2] > time.monotonic():
         size, counted_to, _ = known
@@ -92,7 +101,10 @@ async def estimate(
             return min(size, cap)
     capped = (
         select(SearchToken.user_id)
-        .where(SearchToken.organization_id == organization_id, _token_match(term))
+        .where(
+            SearchToken.organization_id == organization_id,
+            SearchToken.token == term.prefix if exact else _token_match(term),
+        )
         .limit(cap)
         .subquery()
     )
@@ -139,6 +151,8 @@ class Ordered:
     active: bool | None
     # The term's range size (as estimated), to decide whether sampling pays.
     size: int
+    # Other terms every key must match, checked by the database as it reads the streams.
+    others: tuple[Term, ...] = ()
 
 
 def _once_per_user(term: Term) -> ColumnElement[bool]:
@@ -216,8 +230,38 @@ def _at_or_before(name: str, descending: bool) -> ColumnElement[bool]:
     return position >= key if descending else position <= key
 
 
-# Shape of a keys query: (descending, active, after given, bounded, sampled).
-Shape = tuple[bool, bool | None, bool, bool, bool]
+def _holds(index: int, dob: bool, user_id: bool) -> ColumnElement[bool]:
+    """Other term number ``index`` matches the key's user: one seek on (user_id, token).
+
+    ``dob`` and ``user_id`` say whether the term is also a date and a number (see Term).
+    """
+    other, name = aliased(SearchToken), f"other{index}"
+    match = and_(
+        other.token >= bindparam(f"{name}_prefix"), other.token < bindparam(f"{name}_upper")
+    )
+    if dob:
+        match = or_(match, other.token == bindparam(f"{name}_dob"))
+    found = exists().where(other.user_id == SearchToken.user_id, match)
+    if user_id:
+        return or_(found, SearchToken.user_id == bindparam(f"{name}_id", type_=Integer))
+    return found
+
+
+def _other_params(others: tuple[Term, ...]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for index, term in enumerate(others):
+        name = f"other{index}"
+        params[f"{name}_prefix"] = term.prefix
+        params[f"{name}_upper"] = prefix_upper_bound(term.prefix)
+        params[f"{name}_dob"] = dob_token(term.dob) if term.dob is not None else None
+        params[f"{name}_id"] = term.user_id
+    return params
+
+
+# Kind of another term: (has a date, has an id); they shape its condition.
+Kinds = tuple[tuple[bool, bool], ...]
+# Shape of a keys query: (descending, active, after given, bounded, sampled, other terms).
+Shape = tuple[bool, bool | None, bool, bool, bool, Kinds]
 # The keys queries, built once per shape with bound parameters: building one (about a dozen
 # SELECTs) cost more CPU than the database took to run it.
 _PREPARED: dict[Shape, Select[str, int]] = {}
@@ -226,8 +270,9 @@ _PREPARED: dict[Shape, Select[str, int]] = {}
 def _prepared(shape: Shape) -> Select[str, int]:
     query = _PREPARED.get(shape)
     if query is None:
-        descending, active, after, bounded, sampled = shape
+        descending, active, after, bounded, sampled, kinds = shape
         where = [_at_or_before("bound", descending)] if bounded else []
+        where += [_holds(index, *kind) for index, kind in enumerate(kinds)]
         if sampled:
             where.append(SearchToken.user_id % bindparam("modulus", type_=Integer) == 0)
         query = _merged(_streams(descending, active, after, where), descending)
@@ -241,6 +286,7 @@ async def _keys(
     term = ordered.term
     params = {
         **params,
+        **_other_params(ordered.others),
         "organization_id": ordered.organization_id,
         "prefix": term.prefix,
         "upper": prefix_upper_bound(term.prefix),
@@ -275,10 +321,12 @@ async def in_last_name_order(
     o = ordered
 
     def shape(bounded: bool = False, sampled: bool = False) -> Shape:
-        return (o.descending, o.active, after is not None, bounded, sampled)
+        kinds = tuple((t.dob is not None, t.user_id is not None) for t in o.others)
+        return (o.descending, o.active, after is not None, bounded, sampled, kinds)
 
     modulus = int(o.size / (SAMPLE_SIZE_FACTOR * limit))
-    if modulus >= 2:
+    # With other terms, the matches' density is unknown: a sample of the range says nothing.
+    if modulus >= 2 and not o.others:
         hint = (o.organization_id, o.term, o.descending, o.active, after, limit)
         bound = _BOUNDS.get(hint)
         if bound is None:

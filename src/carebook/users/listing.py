@@ -25,6 +25,7 @@ from carebook.search.query import (
     Ordered,
     SortKey,
     count_matches,
+    estimate,
     holders,
     in_last_name_order,
     keyword_conditions,
@@ -290,35 +291,50 @@ async def _page_in_token_order(
     driving = await _driving_term(session, actor, planned)
     if driving is None:
         return None
+    term, size = driving
+    others = tuple(t for t in planned.keywords.terms if t is not term)
+    # The database checks the other terms as it reads the keys when reading stops early: the
+    # exact word's keys come in order, but longer tokens' keys are all probed before sorting.
+    in_sql = bool(others) and await _mostly_exact(session, actor, term, size)
     descending = args.sort == "last_name_desc"
-    ordered = Ordered(actor.organization_id, driving[0], descending, _active(args), driving[1])
+    ordered = Ordered(
+        actor.organization_id, term, descending, _active(args), size, others if in_sql else ()
+    )
     # With other terms or filters only some candidates match: start with a batch that usually
     # completes the page at once. Alone, the term's keys (one per patient) all match.
-    narrowing = len(planned.keywords.terms) > 1 or bool(planned.filters)
+    narrowing = bool(planned.filters) or (bool(others) and not in_sql)
     batch = end
     if narrowing:
         batch = min(max(int(end * CANDIDATE_FACTOR * 16), MIN_CANDIDATES), MAX_CANDIDATES)
     after, matched = None, []
     for _ in range(CANDIDATE_ROUNDS):
         keys = await in_last_name_order(session, ordered, after, batch)
-        matched.extend(await _matching(session, actor, planned, driving[0], keys))
+        matched.extend(await _matching(session, actor, planned, ordered, keys))
         if len(matched) >= end or len(keys) < batch:
             return await _rows(session, actor, matched[args.offset : end])
         after, batch = keys[-1], min(batch * 4, MAX_CANDIDATES)
     return None
 
 
+async def _mostly_exact(session: AsyncSession, actor: Actor, term: Term, size: int) -> bool:
+    """True when the term's exact word holds at least half of its range's rows."""
+    exact = await estimate(session, actor.organization_id, term, size, exact=True)
+    return 2 * exact >= size
+
+
 async def _matching(
-    session: AsyncSession, actor: Actor, planned: Planned, driving: Term, keys: list[SortKey]
+    session: AsyncSession, actor: Actor, planned: Planned, ordered: Ordered, keys: list[SortKey]
 ) -> list[int]:
     """The candidates' ids (in their order, once each) that match every term and filter.
 
-    The candidates come from the driving term's range, so only the other terms are checked,
-    each with one query on the token index, then the filters with one query on users.
+    The candidates come from the driving term's range, so only the other terms the database
+    has not checked are, each with one query on the token index, then the filters with one
+    query on users.
     """
     ids = list(dict.fromkeys(user_id for _, user_id in keys))
+    checked = {id(ordered.term), *(id(t) for t in ordered.others)}
     for term in planned.keywords.terms:
-        if ids and term is not driving:
+        if ids and id(term) not in checked:
             held = await holders(session, term, ids)
             ids = [user_id for user_id in ids if user_id in held]
     if not ids or not planned.filters:
