@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -262,22 +262,19 @@ def _other_params(others: tuple[Term, ...]) -> dict[str, Any]:
 Kinds = tuple[tuple[bool, bool], ...]
 # Shape of a keys query: (descending, active, after given, bounded, sampled, other terms).
 Shape = tuple[bool, bool | None, bool, bool, bool, Kinds]
-# The keys queries, built once per shape with bound parameters: building one (about a dozen
-# SELECTs) cost more CPU than the database took to run it.
-_PREPARED: dict[Shape, Select[str, int]] = {}
 
 
+# The keys queries are built once per shape with bound parameters: building one (about a dozen
+# SELECTs) cost more CPU than the database took to run it. The cache is bounded: shapes multiply
+# with the kinds of other terms, which clients choose.
+@lru_cache(maxsize=256)
 def _prepared(shape: Shape) -> Select[str, int]:
-    query = _PREPARED.get(shape)
-    if query is None:
-        descending, active, after, bounded, sampled, kinds = shape
-        where = [_at_or_before("bound", descending)] if bounded else []
-        where += [_holds(index, *kind) for index, kind in enumerate(kinds)]
-        if sampled:
-            where.append(SearchToken.user_id % bindparam("modulus", type_=Integer) == 0)
-        query = _merged(_streams(descending, active, after, where), descending)
-        _PREPARED[shape] = query
-    return query
+    descending, active, after, bounded, sampled, kinds = shape
+    where = [_at_or_before("bound", descending)] if bounded else []
+    where += [_holds(index, *kind) for index, kind in enumerate(kinds)]
+    if sampled:
+        where.append(SearchToken.user_id % bindparam("modulus", type_=Integer) == 0)
+    return _merged(_streams(descending, active, after, where), descending)
 
 
 async def _keys(
