@@ -6,8 +6,8 @@ thresholds a table of a million patients is vacuumed after about 200,000 changes
 changed page costs a heap fetch. Measured on the 1M benchmark database (EXPLAIN ANALYZE, 5-6 runs
 each): after updating 2.5 % of the patients (25,033 rows spread over the table), the page at
 offset 100,000 made 90,599 heap fetches and took 210-470 ms; vacuumed (1.1 s), 14-34 ms. With
-2 %, autovacuum starts within its naptime (a minute) of such a change. SQLite has no such map:
-nothing to do there.
+2 %, autovacuum (when the server runs it, the default) starts within its naptime (a minute) of
+such a change. SQLite has no such map: nothing to do there.
 
 Revision ID: 0012_autovacuum_hot_tables
 Revises: 0011_search_token_shared
