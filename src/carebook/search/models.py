@@ -35,6 +35,19 @@ class SearchToken(Base):
             "user_id",
             "shared",
         ),
+        # One row per patient of a term: ``shared IN (0 .. len(term) - 1)`` are a few seeks, each
+        # reading only the first token of each user's run (see ``text.shared_prefixes``): counts
+        # and the longer tokens' stream skip the range's other rows.
+        Index(
+            "ix_search_tokens_org_shared_token",
+            "organization_id",
+            "shared",
+            "token",
+            "role",
+            "active",
+            "last_name",
+            "user_id",
+        ),
     )
 
     organization_id: Mapped[int] = mapped_column(

@@ -156,8 +156,12 @@ class Ordered:
 
 
 def _once_per_user(term: Term) -> ColumnElement[bool]:
-    """Of a plain term's range, one row per matching user (see ``text.shared_prefixes``)."""
-    return SearchToken.shared < len(term.prefix)
+    """Of a plain term's range, one row per matching user (see ``text.shared_prefixes``).
+
+    An IN list, not ``shared < n``: each value is one seek on ix_search_tokens_org_shared_token,
+    which then reads only those rows of the term's range.
+    """
+    return SearchToken.shared.in_(list(range(len(term.prefix))))
 
 
 def _streams(
@@ -183,7 +187,7 @@ def _streams(
     longer = query.where(
         token > bindparam("prefix"),
         token < bindparam("upper"),
-        SearchToken.shared < bindparam("length", type_=Integer),
+        SearchToken.shared.in_(bindparam("shared", expanding=True)),
     )
     if active is not None:
         longer = longer.where(SearchToken.active.is_(active))
@@ -287,7 +291,7 @@ async def _keys(
         "organization_id": ordered.organization_id,
         "prefix": term.prefix,
         "upper": prefix_upper_bound(term.prefix),
-        "length": len(term.prefix),
+        "shared": list(range(len(term.prefix))),
     }
     rows = (await session.execute(_prepared(shape), params)).all()
     return [(row[0], row[1]) for row in rows]
