@@ -47,12 +47,17 @@ SAMPLE_SIZE_FACTOR = 8
 
 
 def _token_match(term: Term) -> ColumnElement[bool]:
-    match = and_(
-        SearchToken.token >= term.prefix, SearchToken.token < prefix_upper_bound(term.prefix)
-    )
-    if term.dob is not None:
-        match = or_(match, SearchToken.token == dob_token(term.dob))
-    return match
+    dob = dob_token(term.dob) if term.dob is not None else None
+    return _range_or_date(SearchToken.token, term.prefix, prefix_upper_bound(term.prefix), dob)
+
+
+def _range_or_date(token: Any, prefix: Any, upper: Any, dob: Any) -> ColumnElement[bool]:
+    """A term's token condition: its prefix range, or its date's token when it is a date.
+
+    The values are plain values or bound parameters (for statements built once, see _prepared).
+    """
+    match = and_(token >= prefix, token < upper)
+    return match if dob is None else or_(match, token == dob)
 
 
 def _with_id(term: Term, condition: ColumnElement[bool]) -> ColumnElement[bool]:
@@ -247,11 +252,12 @@ def _holds(index: int, dob: bool, user_id: bool) -> ColumnElement[bool]:
     ``dob`` and ``user_id`` say whether the term is also a date and a number (see Term).
     """
     other, name = aliased(SearchToken), f"other{index}"
-    match = and_(
-        other.token >= bindparam(f"{name}_prefix"), other.token < bindparam(f"{name}_upper")
+    match = _range_or_date(
+        other.token,
+        bindparam(f"{name}_prefix"),
+        bindparam(f"{name}_upper"),
+        bindparam(f"{name}_dob") if dob else None,
     )
-    if dob:
-        match = or_(match, other.token == bindparam(f"{name}_dob"))
     found = exists().where(other.user_id == SearchToken.user_id, match)
     if user_id:
         return or_(found, SearchToken.user_id == bindparam(f"{name}_id", type_=Integer))
@@ -319,12 +325,11 @@ async def in_last_name_order(
 ) -> list[SortKey]:
     """The next ``limit`` (last_name, user_id) of the term's patients in the list's order.
 
-    Index-only reads of the term's streams (see :func:`_streams`) on
-    ``ix_search_tokens_org_token_sort``, merged: the database orders keys without reading user
-    rows. In a large range, a bound (a key that about twice ``limit`` keys reach) lets the
-    longer tokens' stream sort only the keys before it: remembered from an earlier call, or
-    found on a sample (ids in one residue class). When fewer than ``limit`` keys reach the
-    bound, the unbounded query runs.
+    Index-only reads of the term's streams (see :func:`_streams`), merged: the database orders
+    keys without reading user rows. In a large range, a bound (a key that about twice ``limit``
+    keys reach) lets the longer tokens' stream sort only the keys before it: remembered from an
+    earlier call, or found on a sample (ids in one residue class). When fewer than ``limit``
+    keys reach the bound, the unbounded query runs.
     """
     params: dict[str, Any] = {"limit": limit}
     if after is not None:

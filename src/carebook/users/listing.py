@@ -300,16 +300,17 @@ async def _page_in_token_order(
     ordered = Ordered(
         actor.organization_id, term, descending, _active(args), size, others if in_sql else ()
     )
+    unchecked = () if in_sql else others
     # With other terms or filters only some candidates match: start with a batch that usually
     # completes the page at once. Alone, the term's keys (one per patient) all match.
-    narrowing = bool(planned.filters) or (bool(others) and not in_sql)
+    narrowing = bool(planned.filters) or bool(unchecked)
     batch = end
     if narrowing:
         batch = min(max(int(end * CANDIDATE_FACTOR * 16), MIN_CANDIDATES), MAX_CANDIDATES)
     after, matched = None, []
     for _ in range(CANDIDATE_ROUNDS):
         keys = await in_last_name_order(session, ordered, after, batch)
-        matched.extend(await _matching(session, actor, planned, ordered, keys))
+        matched.extend(await _matching(session, actor, planned.filters, unchecked, keys))
         if len(matched) >= end or len(keys) < batch:
             return await _rows(session, actor, matched[args.offset : end])
         after, batch = keys[-1], min(batch * 4, MAX_CANDIDATES)
@@ -323,26 +324,29 @@ async def _mostly_exact(session: AsyncSession, actor: Actor, term: Term, size: i
 
 
 async def _matching(
-    session: AsyncSession, actor: Actor, planned: Planned, ordered: Ordered, keys: list[SortKey]
+    session: AsyncSession,
+    actor: Actor,
+    filters: list[ColumnElement[bool]],
+    terms: tuple[Term, ...],
+    keys: list[SortKey],
 ) -> list[int]:
-    """The candidates' ids (in their order, once each) that match every term and filter.
+    """The candidates' ids (in their order, once each) that match ``terms`` and ``filters``.
 
-    The candidates come from the driving term's range, so only the other terms the database
-    has not checked are, each with one query on the token index, then the filters with one
-    query on users.
+    The candidates come from the driving term's range, already checked against the terms the
+    database checked while reading them; ``terms`` are the rest, each with one query on the
+    token index, then the filters with one query on users.
     """
     ids = list(dict.fromkeys(user_id for _, user_id in keys))
-    checked = {id(ordered.term), *(id(t) for t in ordered.others)}
-    for term in planned.keywords.terms:
-        if ids and id(term) not in checked:
+    for term in terms:
+        if ids:
             held = await holders(session, term, ids)
             ids = [user_id for user_id in ids if user_id in held]
-    if not ids or not planned.filters:
+    if not ids or not filters:
         # The keys come from the token index of the actor's organization, for patients only:
         # for a caller who sees every patient of it, they are visible (see the caller).
         return ids
     query = visible_patients(actor).with_only_columns(User.id)
-    query = query.where(User.id.in_(ids), *planned.filters)
+    query = query.where(User.id.in_(ids), *filters)
     found = set((await session.execute(query)).scalars())
     return [user_id for user_id in ids if user_id in found]
 
