@@ -39,7 +39,7 @@ from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
 from carebook.organizations.service import create_provider, create_staff_user
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
-from carebook.users.counts import RECOUNT_SQL
+from carebook.users.counts import RECOUNT_ALL
 from carebook.users.models import Role, User
 
 BATCH = 20_000
@@ -379,7 +379,7 @@ class SqliteSink:
             ).fetchall()
             for name, _ in self.saved_indexes:
                 execute(f'DROP INDEX "{name}"')
-        # The user counters' triggers would run once per row: recounted in one pass instead.
+        # The counters' triggers would run once per row: recounted in one pass instead.
         self.saved_triggers = execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'users'"
         ).fetchall()
@@ -400,8 +400,8 @@ class SqliteSink:
             execute(sql)
         for _, sql in self.saved_triggers:
             execute(sql)
-        execute("DELETE FROM user_counts")
-        execute(RECOUNT_SQL)
+        for statement in RECOUNT_ALL:
+            execute(statement)
         execute("COMMIT")
         execute("ANALYZE")
         if self.journal_off:
@@ -422,7 +422,7 @@ class PostgresSink:
         self.connection = connection = await asyncpg.connect(self.dsn)
         await connection.execute("SET synchronous_commit = off")
         await connection.execute("SET maintenance_work_mem = '512MB'")
-        # The user counters' triggers would run once per row: recounted in one pass instead.
+        # The counters' triggers would run once per row: recounted in one pass instead.
         await connection.execute("ALTER TABLE users DISABLE TRIGGER USER")
         if drop_indexes:
             tables = list(BULK_TABLES)
@@ -477,8 +477,8 @@ class PostgresSink:
                 table,
             )
         await connection.execute("ALTER TABLE users ENABLE TRIGGER USER")
-        await connection.execute("DELETE FROM user_counts")
-        await connection.execute(RECOUNT_SQL)
+        for statement in RECOUNT_ALL:
+            await connection.execute(statement)
         # VACUUM, not only ANALYZE: it sets the visibility map, without which PostgreSQL's
         # index-only scans (counts, deep pages, search ranges) visit the heap for every row.
         await connection.execute("VACUUM (ANALYZE)")

@@ -22,7 +22,7 @@ from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
-from carebook.db.models import Base
+from carebook.db.models import data_tables
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
 from tests.support.world import World, build_world
@@ -102,7 +102,7 @@ def passwords(settings: Settings) -> Passwords:
 
 
 async def _empty_tables(database: Database) -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
+    tables = data_tables()
     async with database.write_sessions() as session, session.begin():
         if database.engine.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)

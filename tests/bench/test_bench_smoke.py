@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
-from carebook.db.models import Base
+from carebook.db.models import data_tables
 from carebook.search.index import searchable
 from carebook.search.models import SearchToken
 from carebook.search.text import tokens_of
@@ -26,7 +26,7 @@ SNAPSHOT = (
 
 
 async def _empty(database: Database) -> None:
-    tables = list(reversed(Base.metadata.sorted_tables))
+    tables = data_tables()
     async with database.engine.begin() as connection:
         if database.engine.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)

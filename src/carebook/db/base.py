@@ -30,6 +30,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Table.info key of tables whose rows a migration writes and the application only reads.
+REFERENCE_DATA = "reference_data"
+
+
 class Timestamped:
     """created_at / updated_at columns, set by the application in UTC."""
 

@@ -1,9 +1,11 @@
 """Imports every table so that metadata (Alembic, tests) sees the whole schema."""
 
+from sqlalchemy import Table
+
 from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
-from carebook.db.base import Base
+from carebook.db.base import REFERENCE_DATA, Base
 from carebook.forms.models import RequestedFormCompletion
 from carebook.idempotency.models import IdempotencyKey
 from carebook.locations.models import Location
@@ -15,8 +17,18 @@ from carebook.search.models import SearchToken
 from carebook.tags.models import Tag, Tagging
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.user_notifications.models import UserNotification
-from carebook.users.counts import UserCount
+from carebook.users.counts import ListBlock, ListBlockStart, UserCount
 from carebook.users.models import CareTeamMember, User
+
+
+def data_tables() -> list[Table]:
+    """Every table of application data, dependents first: what emptying a database deletes.
+
+    Reference data written by migrations (``info[REFERENCE_DATA]``) stays: writes need it.
+    """
+    tables = reversed(Base.metadata.sorted_tables)
+    return [table for table in tables if not table.info.get(REFERENCE_DATA)]
+
 
 __all__ = [
     "ApiKey",
@@ -29,6 +41,8 @@ __all__ = [
     "Conversation",
     "ConversationMembership",
     "IdempotencyKey",
+    "ListBlock",
+    "ListBlockStart",
     "Location",
     "Offering",
     "OnboardingFlow",
@@ -45,4 +59,5 @@ __all__ = [
     "UserCount",
     "UserGroup",
     "UserNotification",
+    "data_tables",
 ]

@@ -8,10 +8,10 @@ an unfiltered count is one primary-key read that agrees with the list in every s
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carebook.db.base import Base
+from carebook.db.base import REFERENCE_DATA, Base
 
 # Rebuilds the counters from the users table (after a bulk load that bypassed the triggers).
 RECOUNT_SQL = (
@@ -32,3 +32,69 @@ class UserCount(Base):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     active: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     total: Mapped[int] = mapped_column(Integer)
+
+
+# The block of a user: the greatest start that is not after the last name, in the database's
+# own collation (so a block is a contiguous run of the list whatever the collation).
+BLOCK_OF_USER = (
+    "(SELECT start FROM list_block_starts WHERE start <= {row}.last_name"
+    " ORDER BY start DESC LIMIT 1)"
+)
+# Rebuilds the block counters from the users table (after a bulk load without triggers).
+RECOUNT_BLOCKS_SQL = (
+    "INSERT INTO list_blocks (organization_id, role, start, active_total, archived_total)"  # noqa: S608 - constant SQL
+    " SELECT organization_id, role, block,"
+    " SUM(CASE WHEN active THEN 1 ELSE 0 END), SUM(CASE WHEN active THEN 0 ELSE 1 END)"
+    f" FROM (SELECT organization_id, role, active, {BLOCK_OF_USER.format(row='users')} AS block"
+    " FROM users) AS placed GROUP BY organization_id, role, block"
+)
+
+
+class ListBlockStart(Base):
+    """Where the list's blocks start: fixed strings ('', 'A', 'Aa' ... 'zz', 'À' ...), from 0014.
+
+    Fixed, so that a user's block depends only on its last name and the counters are a plain
+    upsert in every write; compared in the database's collation, so any collation works.
+    """
+
+    __tablename__ = "list_block_starts"
+    __table_args__ = {"info": {REFERENCE_DATA: True}}
+
+    start: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class ListBlock(Base):
+    """How many users of ``organization_id`` with this ``role`` are in the block at ``start``.
+
+    A block holds the users whose last name is at or after ``start`` and before the next start.
+    A deep page in last-name order (``users/deep_pages.py``) adds up the blocks' totals in order
+    to find the block holding offset N and skips only within it, instead of walking N entries
+    of the sort index. The triggers of migration 0014 keep them exact in the transaction of
+    every write, like :class:`UserCount`.
+    """
+
+    __tablename__ = "list_blocks"
+    # The walk reads the key and both totals: the primary key covers them (SQLite stores the
+    # table in its key's order, PostgreSQL's key index includes the totals).
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "organization_id", "role", "start",
+            postgresql_include=["active_total", "archived_total"],
+        ),
+        {"sqlite_with_rowid": False},
+    )  # fmt: skip
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    start: Mapped[str] = mapped_column(String(100))
+    active_total: Mapped[int] = mapped_column(Integer)
+    archived_total: Mapped[int] = mapped_column(Integer)
+
+
+# Every counter rebuilt from the users table, for a bulk load that ran without the triggers.
+RECOUNT_ALL = (
+    "DELETE FROM user_counts",
+    RECOUNT_SQL,
+    "DELETE FROM list_blocks",
+    RECOUNT_BLOCKS_SQL,
+)

@@ -36,6 +36,7 @@ from carebook.search.text import Term, parse_keywords
 from carebook.tags.queries import tagged_with_any
 from carebook.user_groups.models import UserGroup
 from carebook.users.counts import UserCount
+from carebook.users.deep_pages import COUNTED_OFFSET, page_ids_statement
 from carebook.users.models import CareTeamMember, User
 
 ACTIVE_STATUSES = ("active", "archived")
@@ -247,6 +248,12 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
         if page is not None:
             return page
         conditions, driving = planned.fallback, True
+    if args.limit is not None and _counted_offset(actor, args, planned):
+        # A deep page in last-name order: found from the block counters (deep_pages.py).
+        descending = args.sort == "last_name_desc"
+        in_page = page_ids_statement(actor, _active(args), descending, args.offset, args.limit)
+        rows = _sorted(visible_patients(actor).where(User.id.in_(in_page)), args.sort, True)
+        return list((await session.execute(rows)).scalars())
     query = visible_patients(actor).where(*conditions)
     if args.limit is not None and args.offset >= DEFERRED_OFFSET:
         # A deep page: skip the offset on the sort index alone (PostgreSQL would otherwise read
@@ -258,6 +265,22 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
     query = _sorted(query, args.sort, driving).offset(args.offset)
     query = query.limit(args.limit if args.limit is not None else args.whole_list_rows)
     return list((await session.execute(query)).scalars())
+
+
+def _counted_offset(actor: Actor, args: ListArgs, planned: Planned) -> bool:
+    """True when the page can be found from the block counters (``deep_pages.py``).
+
+    They count every patient of the organization by block of last names and status, so: a
+    caller who sees all of them, no keyword and no filter but ``active_status``, sorted by last
+    name.
+    """
+    return (
+        args.offset >= COUNTED_OFFSET
+        and args.sort in ("last_name_asc", "last_name_desc")
+        and not planned.keywords.terms
+        and _only_active_status(args)
+        and sees_every_patient(actor)
+    )
 
 
 async def _driving_term(

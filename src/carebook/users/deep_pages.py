@@ -1,0 +1,106 @@
+"""Deep pages of the patient list in last-name order, found from the block counters.
+
+``OFFSET 100000`` makes the database walk 100,000 entries of the sort index on every request.
+``list_blocks`` (migration 0014) counts the organization's patients per block of last names
+(fixed starts '', 'A', 'Aa' ... 'zz', 'À' ...), exact in every snapshot. Adding the blocks'
+totals up in order finds the block holding the page's first patient and how many patients come
+before that block, so the page is a seek to the block's start plus a skip within the block: the
+walk covers at most ~1,800 blocks however deep the page, and the skip at most one block.
+
+The walk and the skip run in ascending order: a page of the descending sort is the same
+patients as the ascending positions ``[total - offset - limit, total - offset)``, and the outer
+query puts them in the list's order. One statement, so one snapshot on every database.
+
+Applies to an unfiltered list (``active_status`` aside) sorted by last name, for a caller who
+sees every patient of the organization; anything else keeps the sort index's ``OFFSET``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CTE, ColumnElement, Select, case, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from carebook.auth.actor import Actor
+from carebook.users.counts import ListBlock
+from carebook.users.models import Role, User
+
+# Below this offset the sort index's own OFFSET is as cheap as adding up the blocks.
+COUNTED_OFFSET = 1000
+
+
+def _total(active: bool | None) -> ColumnElement[int] | InstrumentedAttribute[int]:
+    """The counter column(s) of the patients the list shows for ``active_status``."""
+    if active is None:
+        return ListBlock.active_total + ListBlock.archived_total
+    return ListBlock.active_total if active else ListBlock.archived_total
+
+
+def _not_negative(value: ColumnElement[int]) -> ColumnElement[int]:
+    return case((value < 0, 0), else_=value)
+
+
+def _span(actor: Actor, active: bool | None, descending: bool, offset: int, limit: int) -> CTE:
+    """The page as ascending positions: ``first`` and how many (``size``)."""
+    if not descending:
+        return select(literal(offset).label("first"), literal(limit).label("size")).cte("span")
+    everyone = func.coalesce(func.sum(_total(active)), 0)
+    counted = (
+        select(everyone.label("total"))
+        .where(ListBlock.organization_id == actor.organization_id, ListBlock.role == Role.PATIENT)
+        .subquery("counted")
+    )
+    end = counted.c.total - offset  # the ascending position just past the page
+    first = _not_negative(end - limit)
+    return select(first.label("first"), _not_negative(end - first).label("size")).cte("span")
+
+
+def _boundary(span: CTE, actor: Actor, active: bool | None) -> CTE:
+    """The block holding position ``first``, the skip within it, and the page's size.
+
+    A running sum over the blocks in order; exactly one block has the position between its
+    running sums (empty blocks have none), so no ORDER BY is needed and the databases stop
+    reading at that block.
+    """
+    total = _total(active)
+    walk = (
+        select(
+            ListBlock.start,
+            total.label("total"),
+            func.sum(total).over(order_by=ListBlock.start, rows=(None, 0)).label("upto"),
+        )
+        .where(ListBlock.organization_id == actor.organization_id, ListBlock.role == Role.PATIENT)
+        .subquery("walk")
+    )
+    before = walk.c.upto - walk.c.total
+    return (
+        select(walk.c.start, (span.c.first - before).label("skip"), span.c.size)
+        .where(walk.c.upto > span.c.first, before <= span.c.first)
+        .limit(1)
+        .cte("boundary")
+    )
+
+
+def page_ids_statement(
+    actor: Actor, active: bool | None, descending: bool, offset: int, limit: int
+) -> Select[int]:
+    """One statement: the ids of the page at ``offset`` (in ascending last-name order).
+
+    Beyond the last patient the boundary is empty, and so is the page.
+    """
+    boundary = _boundary(_span(actor, active, descending, offset, limit), actor, active)
+
+    def scalar(column: ColumnElement[int]) -> ColumnElement[int]:
+        return func.coalesce(select(column).scalar_subquery(), 0)
+
+    query = select(User.id).where(
+        User.organization_id == actor.organization_id,
+        User.role == Role.PATIENT,
+        User.last_name >= select(boundary.c.start).scalar_subquery(),
+    )
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    query = query.order_by(User.last_name.asc(), User.id.asc())
+    page = query.offset(scalar(boundary.c.skip)).limit(scalar(boundary.c.size)).subquery("page")
+    # The constant LIMIT tells PostgreSQL's planner that a page is a handful of rows: with only
+    # the computed one it guessed 35,000 and hashed the whole users table to read the page.
+    return select(page.c.id).limit(limit)
