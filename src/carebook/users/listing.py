@@ -36,7 +36,7 @@ from carebook.search.text import Term, parse_keywords
 from carebook.tags.queries import tagged_with_any
 from carebook.user_groups.models import UserGroup
 from carebook.users.counts import UserCount
-from carebook.users.deep_pages import COUNTED_OFFSET, page_ids_statement
+from carebook.users.deep_pages import COUNTED_OFFSET, page_ids_statement, page_parameters
 from carebook.users.models import CareTeamMember, User
 
 ACTIVE_STATUSES = ("active", "archived")
@@ -250,10 +250,10 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
         conditions, driving = planned.fallback, True
     if args.limit is not None and _counted_offset(actor, args, planned):
         # A deep page in last-name order: found from the block counters (deep_pages.py).
-        descending = args.sort == "last_name_desc"
-        in_page = page_ids_statement(actor, _active(args), descending, args.offset, args.limit)
+        in_page = page_ids_statement(_active(args), args.sort == "last_name_desc")
         rows = _sorted(visible_patients(actor).where(User.id.in_(in_page)), args.sort, True)
-        return list((await session.execute(rows)).scalars())
+        values = page_parameters(actor, args.offset, args.limit)
+        return list((await session.execute(rows, values)).scalars())
     query = visible_patients(actor).where(*conditions)
     if args.limit is not None and args.offset >= DEFERRED_OFFSET:
         # A deep page: skip the offset on the sort index alone (PostgreSQL would otherwise read
