@@ -1,4 +1,5 @@
-"""The command line a new user follows: demo, outbox, search reindex, db upgrade, schema."""
+"""The command line a new user follows: demo, outbox, search reindex, db upgrade and recount,
+schema."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.search.models import SearchToken
+from carebook.users.counts import ListBlock, UserCount
+from carebook.users.models import User
 
 
 def _run(database_url: str, *args: str) -> str:
@@ -97,3 +100,20 @@ def test_schema_command_prints_the_sdl() -> None:
         check=True,
     ).stdout
     assert "createClient(" in out and "type User" in out
+
+
+async def test_db_recount_repairs_the_user_counters(database_url: str, database: Database) -> None:
+    _run(database_url, "demo", "--patients", "5")
+    async with database.read_sessions() as session:
+        kept = (await session.execute(select(ListBlock.__table__))).all()
+        assert kept
+    async with database.write_sessions() as session, session.begin():
+        # As a load with the triggers disabled would leave them: wrong, and missing.
+        await session.execute(ListBlock.__table__.update().values(active_total=999))
+        await session.execute(UserCount.__table__.delete())
+    assert "user counters rebuilt" in _run(database_url, "db", "recount")
+    async with database.read_sessions() as session:
+        assert sorted((await session.execute(select(ListBlock.__table__))).all()) == sorted(kept)
+        totals = await session.execute(select(func.sum(UserCount.total)))
+        users = await session.execute(select(func.count()).select_from(User))
+        assert totals.scalar_one() == users.scalar_one() > 0

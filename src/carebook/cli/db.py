@@ -1,11 +1,13 @@
-"""``carebook db upgrade``."""
+"""``carebook db upgrade`` and ``carebook db recount``."""
 
 from __future__ import annotations
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.cli.common import load_settings
+from carebook.cli.common import in_transaction, load_settings
 from carebook.db.migrate import upgrade as run_upgrade
+from carebook.users import counts
 
 app = typer.Typer(help="Database maintenance.")
 
@@ -22,3 +24,20 @@ def upgrade(
     """Apply the Alembic migrations up to the newest one."""
     run_upgrade(load_settings(database_url).database_url)
     typer.echo("database is up to date")
+
+
+@app.command()
+def recount(
+    database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
+) -> None:
+    """Rebuild the user counters (usersCount, deep pages) from the users table.
+
+    Database triggers keep them exact on every write; this repairs them after a bulk load that
+    ran with the triggers disabled.
+    """
+
+    async def work(session: AsyncSession) -> None:
+        await counts.recount(session)
+
+    in_transaction(load_settings(database_url), work)
+    typer.echo("user counters rebuilt")

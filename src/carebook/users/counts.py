@@ -8,7 +8,8 @@ an unfiltered count is one primary-key read that agrees with the list in every s
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String
+from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String, text
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook.db.base import REFERENCE_DATA, Base
@@ -98,3 +99,17 @@ RECOUNT_ALL = (
     "DELETE FROM list_blocks",
     RECOUNT_BLOCKS_SQL,
 )
+
+
+async def recount(session: AsyncSession) -> None:
+    """Rebuild every counter from the users table, in the session's transaction.
+
+    For counters that no longer agree with the rows (a load that ran with the triggers
+    disabled). On PostgreSQL writes to users wait until the transaction ends, so that no
+    trigger adds to a counter between the delete and the recount; SQLite has one writer anyway.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(text("LOCK TABLE users IN SHARE MODE"))
+    for statement in RECOUNT_ALL:
+        await session.execute(text(statement))
