@@ -148,15 +148,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
             name=op.f("fk_list_blocks_organization_id_organizations"),
         ),
-        # Covering the walk over blocks: SQLite keeps the rows in key order, PostgreSQL's key
-        # index carries the totals (an index-only scan).
-        sa.PrimaryKeyConstraint(
-            "organization_id",
-            "role",
-            "start",
-            name=op.f("pk_list_blocks"),
-            postgresql_include=["active_total", "archived_total"],
-        ),
+        # SQLite keeps the rows in key order (the walk reads the table itself). No index holds
+        # the totals, so PostgreSQL updates them in place (HOT) on every write.
+        sa.PrimaryKeyConstraint("organization_id", "role", "start", name=op.f("pk_list_blocks")),
         sqlite_with_rowid=False,
     )
     postgresql = op.get_bind().dialect.name == "postgresql"
