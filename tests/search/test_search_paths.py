@@ -45,8 +45,9 @@ PATHS: list[dict[str, Any]] = [
     {"_mostly_exact": _answer(True)},
     {"_mostly_exact": _answer(False)},
     {"_mostly_exact": _answer(True), "CANDIDATE_ROUNDS": 1, "MIN_CANDIDATES": 1},
-    # Longer tokens as one stream (shared IN ...) rather than one per value of shared.
-    {"MAX_SPLIT": 0},
+    # Longer tokens as one stream per value of shared, as for a large range (the ranges here are
+    # small: the other paths read them as one stream, shared IN ...).
+    {"SPLIT_FROM": 0},
     # Sampled range: the modulus is size / (factor * batch), about 2 to 4 here.
     {"SAMPLE_SIZE_FACTOR": 1, "CANDIDATE_FACTOR": 0.25, "MIN_CANDIDATES": 1},
     {"SAMPLE_SIZE_FACTOR": 0.5, "CANDIDATE_FACTOR": 1, "MIN_CANDIDATES": 1},
