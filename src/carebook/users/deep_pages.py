@@ -58,8 +58,9 @@ def page_parameters(actor: Actor, offset: int, limit: int) -> dict[str, Any]:
     }
 
 
-def _blocks(active: bool | None) -> Select[Any]:
-    return select(_total(active)).where(
+def _organizations_blocks(*columns: Any) -> Select[Any]:
+    """``columns`` of the organization's patient blocks."""
+    return select(*columns).where(
         ListBlock.organization_id == _ORGANIZATION, ListBlock.role == Role.PATIENT
     )
 
@@ -69,7 +70,7 @@ def _span(active: bool | None, descending: bool) -> CTE:
     if not descending:
         return select(_OFFSET.label("first"), _LIMIT.label("size")).cte("span")
     everyone = func.coalesce(func.sum(_total(active)), 0)
-    counted = _blocks(active).with_only_columns(everyone.label("total")).subquery("counted")
+    counted = _organizations_blocks(everyone.label("total")).subquery("counted")
     end = counted.c.total - _OFFSET  # the ascending position just past the page
     first = _not_negative(end - _LIMIT)
     return select(first.label("first"), _not_negative(end - first).label("size")).cte("span")
@@ -83,15 +84,11 @@ def _boundary(span: CTE, active: bool | None) -> CTE:
     reading at that block.
     """
     total = _total(active)
-    walk = (
-        _blocks(active)
-        .with_only_columns(
-            ListBlock.start,
-            total.label("total"),
-            func.sum(total).over(order_by=ListBlock.start, rows=(None, 0)).label("upto"),
-        )
-        .subquery("walk")
-    )
+    walk = _organizations_blocks(
+        ListBlock.start,
+        total.label("total"),
+        func.sum(total).over(order_by=ListBlock.start, rows=(None, 0)).label("upto"),
+    ).subquery("walk")
     before = walk.c.upto - walk.c.total
     return (
         select(walk.c.start, (span.c.first - before).label("skip"), span.c.size)
