@@ -258,7 +258,13 @@ def _holds(index: int, dob: bool, user_id: bool) -> ColumnElement[bool]:
         bindparam(f"{name}_upper"),
         bindparam(f"{name}_dob") if dob else None,
     )
-    found = exists().where(other.user_id == SearchToken.user_id, match)
+    # OFFSET 0 keeps the EXISTS a subplan (PostgreSQL does not turn a subquery with OFFSET into
+    # a semi-join): each is then planned once as a plain index probe, instead of a join search
+    # per stream. A keys query of 8 streams and 2 other terms spent 3.1 ms planning and 0.9 ms
+    # running on the 1M database; as subplans the whole call took 1.9 ms instead of 4.2 ms.
+    # The plan is the same either way (a seek on (user_id, token) per key read); SQLite: no change.
+    probe = select(other.user_id).where(other.user_id == SearchToken.user_id, match)
+    found = probe.offset(0).exists()
     if user_id:
         return or_(found, SearchToken.user_id == bindparam(f"{name}_id", type_=Integer))
     return found
