@@ -23,6 +23,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import spread
 from bench.client import Stats, process_tree, run_load
 from bench.generate import Generated
 from bench.operations import Operation, read_operations, write_operations
@@ -81,10 +82,18 @@ def find_operation(world: Generated, name: str, concurrency: int) -> Operation:
 
 
 async def measure(
-    port: int, pid: int, world: Generated, operation: Operation, *, seconds: float, concurrency: int
+    port: int,
+    pid: int,
+    world: Generated,
+    operation: Operation,
+    *,
+    seconds: float,
+    concurrency: int,
+    workers: int,
 ) -> Probe:
     """Warm up, drive ``operation`` for ``seconds``, and read the server's CPU time around it."""
     caller = graphql_caller(port, world, operation)
+    await spread.fill(caller, concurrency, pid, workers)
     if not operation.write:
         await run_load(
             operation.name, "warmup", caller, concurrency=concurrency, duration=2,
@@ -130,7 +139,15 @@ def main(argv: list[str] | None = None) -> None:
         env["PYTHONPATH"] = str(Path(args.src).resolve())
     with server(command, env, port, "probe") as pid:
         probe = asyncio.run(
-            measure(port, pid, world, operation, seconds=args.seconds, concurrency=args.concurrency)
+            measure(
+                port,
+                pid,
+                world,
+                operation,
+                seconds=args.seconds,
+                concurrency=args.concurrency,
+                workers=args.workers,
+            )
         )
     print(probe.line())
 

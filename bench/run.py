@@ -32,7 +32,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import report
+from bench import report, spread
 from bench.client import HttpCaller, RssSampler, Stats, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
@@ -247,8 +247,9 @@ async def measure_graphql(
 ) -> Stats:
     """One operation against ``carebook serve``."""
     caller = graphql_caller(port, world, operation)
-    sampler.reset()
     concurrency = operation.concurrency or config.concurrency
+    await spread.fill(caller, concurrency, sampler.pid, config.workers)
+    sampler.reset()
     stats = await run_load(
         operation.name,
         "graphql",
@@ -263,8 +264,8 @@ async def measure_graphql(
     return stats
 
 
-async def measure_bare(config: Config, port: int, operation: Operation) -> Stats:
-    """The same requests against the bare endpoint."""
+async def measure_bare(config: Config, port: int, pid: int, operation: Operation) -> Stats:
+    """The same requests against the bare endpoint (process ``pid``)."""
     bodies = [json.dumps({"variant": i}).encode() for i in range(len(operation.variants))]
     path = f"/bare/{operation.name}"
 
@@ -272,6 +273,7 @@ async def measure_bare(config: Config, port: int, operation: Operation) -> Stats
         return operation.check(payload)
 
     caller = HttpCaller(port, {}, lambda i: (path, bodies[i % len(bodies)]), check)
+    await spread.fill(caller, config.concurrency, pid, config.workers)
     stats = await run_load(
         operation.name,
         "bare",
@@ -396,9 +398,9 @@ async def run(config: Config) -> dict[str, Any]:
             log(_line(results[-1]))
         bare_port = free_port()
         bare_env = {"BENCH_DATABASE_URL": config.database_url, "BENCH_CAPTURES": str(captures_file)}
-        with server(bare_command(config, bare_port), bare_env, bare_port, "bare"):
+        with server(bare_command(config, bare_port), bare_env, bare_port, "bare") as bare_pid:
             for operation in reads:
-                results.append(await measure_bare(config, bare_port, operation))
+                results.append(await measure_bare(config, bare_port, bare_pid, operation))
                 log(_line(results[-1]))
         for stats in await measure_sql(config, captures, [op.name for op in reads]):
             results.append(stats)

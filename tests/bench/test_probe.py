@@ -35,7 +35,7 @@ async def test_a_probe_measures_the_server(tmp_path: Path) -> None:
     operation = find_operation(world, "user", 2)
     port = free_port()
     with server(carebook_command(url, 1, port), {}, port, "probe-test") as pid:
-        probe = await measure(port, pid, world, operation, seconds=1, concurrency=2)
+        probe = await measure(port, pid, world, operation, seconds=1, concurrency=2, workers=1)
     assert probe.stats.requests > 0 and probe.stats.errors == 0
     # The server's processes did the work: some CPU time, and no more than 2 cores over the
     # measured second (plus slack for the clock's 10 ms ticks).
