@@ -28,7 +28,7 @@ def brief(events: list[AuditEvent]) -> list[tuple[Any, ...]]:
 
 
 def break_audit_storage(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
-    """Make every read-event batch fail with ``error`` (both the async and the SQLite path)."""
+    """Make every read-event batch fail with ``error`` (each path: session, PostgreSQL, SQLite)."""
 
     async def broken(*_: object) -> None:
         raise error
@@ -37,4 +37,5 @@ def break_audit_storage(monkeypatch: pytest.MonkeyPatch, error: Exception) -> No
         raise error
 
     monkeypatch.setattr("carebook.audit.writer.insert_events", broken)
-    monkeypatch.setattr("carebook.audit.writer.insert_events_sync", broken_sync)
+    monkeypatch.setattr("carebook.audit.bulk.insert_postgres", broken)
+    monkeypatch.setattr("carebook.audit.bulk.insert_sqlite", broken_sync)

@@ -78,6 +78,9 @@ def statements_sent(database: Database) -> Iterator[list[str]]:
     engines = {id(e.sync_engine): e.sync_engine for e in (database.engine, database.read_engine)}
     if database.audit_engine is not None:
         engines[id(database.audit_engine)] = database.audit_engine
+    if database.postgres_audit_engine is not None:
+        audit = database.postgres_audit_engine.sync_engine
+        engines[id(audit)] = audit
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", record)
     try:

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.audit.models import AuditEvent
@@ -108,9 +107,3 @@ async def insert_events(session: AsyncSession, rows: Sequence[EventRow]) -> None
     """Insert events in the session's transaction (one executemany; no SELECT, no flush)."""
     if rows:
         await session.execute(insert(_TABLE), list(rows))
-
-
-def insert_events_sync(connection: Connection, rows: Sequence[EventRow]) -> None:
-    """``insert_events`` on a synchronous connection (the writer's whole-batch path)."""
-    if rows:
-        connection.execute(insert(_TABLE), list(rows))

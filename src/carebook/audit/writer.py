@@ -12,7 +12,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from carebook.audit.service import EventRow, insert_events, insert_events_sync
+from carebook.audit import bulk
+from carebook.audit.service import EventRow, insert_events
 from carebook.db.batch import run_write_batch
 from carebook.db.engine import Database
 
@@ -77,15 +78,16 @@ class AuditWriter:
                 waiter.set_result(None)
 
     async def _insert(self, rows: list[EventRow]) -> None:
-        audit_engine = self._database.audit_engine
-        if audit_engine is None:
-            async with self._database.write_sessions() as session, session.begin():
+        database = self._database
+        if database.audit_engine is not None:
+            # SQLite file: the whole transaction in one hand-off to a thread (carebook.db.batch).
+            await run_write_batch(
+                database.audit_engine,
+                lambda connection: bulk.insert_sqlite(connection, rows),
+                lock_wait_seconds=10.0,
+            )
+        elif database.postgres_audit_engine is not None:
+            await bulk.insert_postgres(database.postgres_audit_engine, rows)
+        else:  # SQLite in memory (tests): the session's ordinary path
+            async with database.write_sessions() as session, session.begin():
                 await insert_events(session, rows)
-            return
-
-        # SQLite: the whole transaction in one hand-off to a thread (see carebook.db.batch).
-        await run_write_batch(
-            audit_engine,
-            lambda connection: insert_events_sync(connection, rows),
-            lock_wait_seconds=10.0,
-        )

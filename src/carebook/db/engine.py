@@ -55,6 +55,9 @@ class Database:
     # worker thread (carebook.db.batch). Transactions begin IMMEDIATE; busy timeout 0;
     # PRAGMA synchronous from CAREBOOK_AUDIT_SQLITE_SYNCHRONOUS.
     audit_engine: Engine | None = None
+    # PostgreSQL only: the read audit trail's engine (one connection per process, the writer
+    # runs one batch at a time), synchronous_commit from CAREBOOK_AUDIT_POSTGRES_SYNCHRONOUS_COMMIT.
+    postgres_audit_engine: AsyncEngine | None = None
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -63,6 +66,8 @@ class Database:
             await self.read_engine.dispose()
         if self.audit_engine is not None:
             self.audit_engine.dispose()
+        if self.postgres_audit_engine is not None:
+            await self.postgres_audit_engine.dispose()
 
 
 # How long a SQLite writer waits for another one (the lock is held for a transaction's length).
@@ -157,10 +162,12 @@ def create_database(settings: Settings) -> Database:
             busy_timeout_ms=0,  # carebook.db.batch polls the lock itself, with shorter sleeps
             synchronous=settings.audit_sqlite_synchronous,
         )
+    postgres_audit_engine = None
     if settings.is_sqlite:
         _install_sqlite_hooks(engine.sync_engine, settings, read_only=False)
     else:
         _install_idle_ping(engine.sync_engine)
+        postgres_audit_engine = _postgres_audit_engine(settings)
     write_engine = engine.execution_options(**{WRITE_OPTION: True})
     # The search index follows every flush of user rows (see carebook.search.index).
     search_index.install(Session)
@@ -170,7 +177,27 @@ def create_database(settings: Settings) -> Database:
         write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
         read_engine=read_engine,
         audit_engine=audit_engine,
+        postgres_audit_engine=postgres_audit_engine,
     )
+
+
+def _postgres_audit_engine(settings: Settings) -> AsyncEngine:
+    """The read trail's engine: its connections commit with their own synchronous_commit.
+
+    Its own connections, so the setting never reaches a transaction that writes patient data.
+    AUTOCOMMIT: a batch is one INSERT (carebook.audit.bulk), atomic on its own, so no BEGIN and
+    COMMIT round trips.
+    """
+    server_settings = {"synchronous_commit": settings.audit_postgres_synchronous_commit}
+    engine = create_async_engine(
+        settings.database_url,
+        pool_size=1,
+        max_overflow=2,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": server_settings},
+    )
+    _install_idle_ping(engine.sync_engine)
+    return engine
 
 
 def _sqlite_file(database_url: str) -> str | None:

@@ -1,0 +1,91 @@
+"""The read trail's batches as one statement each, without the ORM or Core's per-row work.
+
+Storing read events cost more than a third of a ``user(id)`` request's CPU through Core's
+executemany (PostgreSQL: BEGIN, an INSERT per row and COMMIT; SQLite: the statement's parameter
+processing per row). Here the SQL is built once from the table and the rows go to the driver
+as plain values:
+- PostgreSQL: ``INSERT ... SELECT * FROM unnest($1::type[], ...)``, one array per column: one
+  statement and one round trip for the whole batch, atomic on its own (AUTOCOMMIT);
+- SQLite: one ``executemany`` of tuples on the batch's connection (its transaction is the one
+  ``carebook.db.batch`` opens with BEGIN IMMEDIATE).
+Both go through the engines' ``exec_driver_sql``, so connection events still see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from carebook.audit.models import AuditEvent
+
+_TABLE = cast(Table, AuditEvent.__table__)
+# Every column but the id, which the database assigns.
+COLUMNS: tuple[str, ...] = tuple(c.name for c in _TABLE.columns if not c.primary_key)
+# Rows are dicts built by carebook.audit.service.event_rows; a missing column is a bug there.
+EventRow = dict[str, Any]
+
+
+@cache
+def postgres_statement() -> str:
+    """The INSERT of one array per column, typed from the table's own column types."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(
+        f"${n}::{_TABLE.c[name].type.compile(dialect=dialect)}[]"
+        for n, name in enumerate(COLUMNS, start=1)
+    )
+    # Names and types come from the table's definition, never from input.
+    names = ", ".join(COLUMNS)
+    return f"INSERT INTO {_TABLE.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+
+
+@cache
+def sqlite_statement() -> str:
+    """The INSERT of one row of positional (``?``) parameters, in COLUMNS' order."""
+    statement = insert(_TABLE).compile(dialect=sqlite.dialect(), column_keys=list(COLUMNS))
+    return str(statement)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:  # as UTCDateTime: naive datetimes are never stored
+        raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
+    return value.astimezone(UTC)
+
+
+def postgres_arrays(rows: Sequence[EventRow]) -> tuple[list[Any], ...]:
+    """The rows as one list per column (``occurred_at`` as aware UTC datetimes)."""
+    return tuple(
+        [_utc(row[name]) for row in rows] if name == "occurred_at" else [row[name] for row in rows]
+        for name in COLUMNS
+    )
+
+
+def sqlite_tuples(rows: Sequence[EventRow]) -> list[tuple[Any, ...]]:
+    """The rows as tuples, ``occurred_at`` in the text form SQLAlchemy stores on SQLite."""
+    at = COLUMNS.index("occurred_at")
+    tuples = []
+    for row in rows:
+        values = [row[name] for name in COLUMNS]
+        values[at] = _utc(values[at]).replace(tzinfo=None).isoformat(" ", "microseconds")
+        tuples.append(tuple(values))
+    return tuples
+
+
+async def insert_postgres(engine: AsyncEngine, rows: Sequence[EventRow]) -> None:
+    """Insert ``rows`` with one statement, its own transaction (the engine autocommits)."""
+    if not rows:
+        return
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql(postgres_statement(), postgres_arrays(rows))
+
+
+def insert_sqlite(connection: Connection, rows: Sequence[EventRow]) -> None:
+    """Insert ``rows`` in the connection's open transaction (one executemany of tuples)."""
+    if rows:
+        connection.exec_driver_sql(sqlite_statement(), sqlite_tuples(rows))

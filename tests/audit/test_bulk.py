@@ -1,0 +1,74 @@
+"""Read-event batches as one statement (carebook.audit.bulk), on each database's own path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from carebook.audit import bulk
+from carebook.audit.writer import AuditUnavailable, AuditWriter
+from carebook.config import Settings
+from carebook.db.engine import Database, create_database
+from tests.audit.events import stored
+from tests.audit.test_append_only import ROW
+from tests.support.db import statements_sent
+
+# Every nullable column empty, and a time given in another zone (stored as the same instant).
+ANONYMOUS = {
+    **ROW,
+    "actor_user_id": None,
+    "actor_role": None,
+    "credential": None,
+    "client_address": None,
+    "record_id": None,
+    "allowed": False,
+    "occurred_at": datetime(2026, 5, 6, 9, 8, 7, 654321, tzinfo=timezone(timedelta(hours=2))),
+}
+
+
+def _as_stored(row: dict[str, object]) -> dict[str, object]:
+    return {name: row[name] for name in bulk.COLUMNS}
+
+
+async def test_a_batch_is_stored_exactly_as_submitted(database: Database) -> None:
+    writer = AuditWriter(database)
+    rows = [ROW, ANONYMOUS, {**ROW, "record_id": 7, "request_id": "r" * 64}]
+    with statements_sent(database) as statements:
+        waiter = writer.submit(rows, wait=True)
+        assert waiter is not None
+        await waiter
+    # One INSERT for the whole batch, whatever its size, seen by the engines' events.
+    assert sum("INSERT INTO audit_events" in s for s in statements) == 1
+    found = [{name: getattr(e, name) for name in bulk.COLUMNS} for e in await stored(database)]
+    assert found == [_as_stored(row) for row in rows]
+    assert found[1]["occurred_at"] == datetime(2026, 5, 6, 7, 8, 7, 654321, tzinfo=UTC)
+
+
+async def test_a_naive_time_fails_the_batch_and_stores_nothing(database: Database) -> None:
+    writer = AuditWriter(database)
+    waiter = writer.submit([ROW, {**ROW, "occurred_at": datetime(2026, 1, 1)}], wait=True)
+    with pytest.raises(AuditUnavailable):
+        await waiter  # type: ignore[misc]
+    assert await stored(database) == []
+
+
+async def test_read_batches_commit_with_their_own_durability(settings: Settings) -> None:
+    """PostgreSQL: the trail's connections use their synchronous_commit, others keep theirs."""
+    database = create_database(
+        settings.model_copy(update={"audit_postgres_synchronous_commit": "off"})
+    )
+    try:
+        if settings.is_sqlite:
+            # A SQLite file has its own audit engine instead (test_sqlite_connections.py).
+            assert database.postgres_audit_engine is None
+            return
+        assert database.postgres_audit_engine is not None
+        async with database.postgres_audit_engine.connect() as connection:
+            audit = (await connection.execute(text("SHOW synchronous_commit"))).scalar_one()
+        async with database.write_sessions() as session:
+            write = (await session.execute(text("SHOW synchronous_commit"))).scalar_one()
+    finally:
+        await database.dispose()
+    assert (audit, write) == ("off", "on")
