@@ -168,6 +168,11 @@ def create_database(settings: Settings) -> Database:
     else:
         _install_idle_ping(engine.sync_engine)
         postgres_audit_engine = _postgres_audit_engine(settings)
+        # Reads without BEGIN and ROLLBACK round trips. Under READ COMMITTED every statement
+        # has its own snapshot anyway, so a read session loses nothing (and SQLite's read
+        # engine, query_only, proves in the tests that no code writes through one). The pool is
+        # shared; the level (client-side for asyncpg) is reset when the connection goes back.
+        read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     write_engine = engine.execution_options(**{WRITE_OPTION: True})
     # The search index follows every flush of user rows (see carebook.search.index).
     search_index.install(Session)
