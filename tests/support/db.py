@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event, func, inspect, select
+from sqlalchemy.engine import Engine
 
 from carebook.db.engine import Database
 from carebook.notifications.models import OutboxMessage
@@ -75,12 +76,13 @@ def statements_sent(database: Database) -> Iterator[list[str]]:
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         statements.append(statement)
 
-    engines = {id(e.sync_engine): e.sync_engine for e in (database.engine, database.read_engine)}
-    if database.audit_engine is not None:
-        engines[id(database.audit_engine)] = database.audit_engine
-    if database.postgres_audit_engine is not None:
-        audit = database.postgres_audit_engine.sync_engine
-        engines[id(audit)] = audit
+    # One listener per pool: an engine made with execution_options (PostgreSQL's read engine)
+    # shares its parent's pool and fires the parent's listeners too, so it is not added again.
+    engines: dict[int, Engine] = {}
+    candidates = [database.engine, database.read_engine, database.postgres_audit_engine]
+    for engine in [e.sync_engine for e in candidates if e is not None] + [database.audit_engine]:
+        if engine is not None:
+            engines.setdefault(id(engine.pool), engine)
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", record)
     try:
