@@ -13,8 +13,7 @@ Both go through the engines' ``exec_driver_sql``, so connection events still see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, cast
 
@@ -24,12 +23,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from carebook.audit.models import AuditEvent
+from carebook.audit.service import EventRow
 
 _TABLE = cast(Table, AuditEvent.__table__)
-# Every column but the id, which the database assigns.
+# Every column but the id, which the database assigns. Rows (built by event_rows) have them all.
 COLUMNS: tuple[str, ...] = tuple(c.name for c in _TABLE.columns if not c.primary_key)
-# Rows are dicts built by carebook.audit.service.event_rows; a missing column is a bug there.
-EventRow = dict[str, Any]
 
 
 @cache
@@ -52,29 +50,33 @@ def sqlite_statement() -> str:
     return str(statement)
 
 
-def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None:  # as UTCDateTime: naive datetimes are never stored
-        raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
-    return value.astimezone(UTC)
+@cache
+def _time_processor(dialect_name: str) -> Callable[[Any], Any]:
+    """``occurred_at``'s own bind processing (UTCDateTime: aware UTC only; on SQLite, the text
+    form SQLAlchemy stores), so these rows are stored exactly as the ORM would store them."""
+    postgres = dialect_name == "postgresql"
+    dialect = postgresql.dialect() if postgres else sqlite.dialect()  # type: ignore[no-untyped-call]
+    processor = _TABLE.c.occurred_at.type.bind_processor(dialect)
+    assert processor is not None
+    return processor
 
 
 def postgres_arrays(rows: Sequence[EventRow]) -> tuple[list[Any], ...]:
-    """The rows as one list per column (``occurred_at`` as aware UTC datetimes)."""
+    """The rows as one list per column."""
+    at = _time_processor("postgresql")
     return tuple(
-        [_utc(row[name]) for row in rows] if name == "occurred_at" else [row[name] for row in rows]
+        [at(row[name]) for row in rows] if name == "occurred_at" else [row[name] for row in rows]
         for name in COLUMNS
     )
 
 
 def sqlite_tuples(rows: Sequence[EventRow]) -> list[tuple[Any, ...]]:
-    """The rows as tuples, ``occurred_at`` in the text form SQLAlchemy stores on SQLite."""
-    at = COLUMNS.index("occurred_at")
-    tuples = []
-    for row in rows:
-        values = [row[name] for name in COLUMNS]
-        values[at] = _utc(values[at]).replace(tzinfo=None).isoformat(" ", "microseconds")
-        tuples.append(tuple(values))
-    return tuples
+    """The rows as tuples, in COLUMNS' order."""
+    at = _time_processor("sqlite")
+    return [
+        tuple(at(row[name]) if name == "occurred_at" else row[name] for name in COLUMNS)
+        for row in rows
+    ]
 
 
 async def insert_postgres(engine: AsyncEngine, rows: Sequence[EventRow]) -> None:
