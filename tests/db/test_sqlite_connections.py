@@ -1,9 +1,9 @@
-"""The SQLite connections of carebook.db.sqlite_inline and the audit batch path (carebook.db.batch).
+"""The SQLite connections of carebook.db.sqlite_inline and the audit trail's own engine.
 
 Read sessions run on the loop thread and must never write (or wait for the write lock there);
-write sessions keep working from threads; a streamed result stays streamed; the audit engine and
-write sessions poll a busy lock instead of failing (or sleeping in SQLite's busy handler), and
-give up after their deadline.
+write sessions keep working from threads; a streamed result stays streamed; write sessions poll a
+busy lock instead of failing (or sleeping in SQLite's busy handler), and give up after their
+deadline. The trail's batches: tests/db/test_sqlite_batches.py.
 """
 
 from __future__ import annotations
@@ -16,12 +16,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from carebook.config import Settings
 from carebook.db import lock_wait
-from carebook.db.batch import run_write_batch
 from carebook.db.engine import BUSY_TIMEOUT_MS, Database, create_database
 from carebook.db.migrate import upgrade
 from carebook.db.sqlite_inline import threaded_creator
@@ -95,8 +94,8 @@ async def test_the_audit_engine_has_its_own_synchronous_setting(sqlite_path: Pat
         )
     )
     try:
-        assert database.audit_engine is not None
-        with database.audit_engine.connect() as connection:
+        assert database.audit_batches is not None
+        with database.audit_batches.engine.connect() as connection:
             audit_level = connection.exec_driver_sql("PRAGMA synchronous").scalar_one()
         async with database.write_sessions() as session:
             write_level = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
@@ -114,48 +113,11 @@ def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> None:
     other.close()
 
 
-def _insert_marker(connection: Connection) -> None:
-    connection.exec_driver_sql("INSERT INTO numbers (n) VALUES (777)")
-
-
-async def test_a_batch_waits_for_a_busy_lock_then_commits(db: Database, sqlite_path: Path) -> None:
-    await _create_table(db, 0)
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.3, held))
-    holder.start()
-    await asyncio.to_thread(held.wait)
-    assert db.audit_engine is not None
-    started = time.monotonic()
-    await run_write_batch(db.audit_engine, _insert_marker, lock_wait_seconds=5)
-    waited = time.monotonic() - started
-    holder.join()
-    assert waited >= 0.2  # it did wait for the other writer
-    async with db.read_sessions() as session:
-        count = await session.execute(text("SELECT count(*) FROM numbers WHERE n = 777"))
-        assert count.scalar_one() == 1
-
-
-async def test_a_batch_gives_up_after_its_deadline_and_writes_nothing(
-    db: Database, sqlite_path: Path
-) -> None:
-    await _create_table(db, 0)
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.6, held))
-    holder.start()
-    await asyncio.to_thread(held.wait)
-    assert db.audit_engine is not None
-    with pytest.raises(OperationalError, match="locked"):
-        await run_write_batch(db.audit_engine, _insert_marker, lock_wait_seconds=0.1)
-    holder.join()
-    async with db.read_sessions() as session:
-        assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 0
-
-
 async def test_a_memory_database_keeps_one_engine() -> None:
     database = create_database(Settings(database_url="sqlite+aiosqlite:///:memory:"))
     try:
         assert database.read_engine is database.engine
-        assert database.audit_engine is None
+        assert database.audit_batches is None
     finally:
         await database.dispose()
 

@@ -80,13 +80,17 @@ def statements_sent(database: Database) -> Iterator[list[str]]:
     # shares its parent's pool and fires the parent's listeners too, so it is not added again.
     engines: dict[int, Engine] = {}
     candidates = [database.engine, database.read_engine, database.postgres_audit_engine]
-    for engine in [e.sync_engine for e in candidates if e is not None] + [database.audit_engine]:
-        if engine is not None:
-            engines.setdefault(id(engine.pool), engine)
+    for engine in [e.sync_engine for e in candidates if e is not None]:
+        engines.setdefault(id(engine.pool), engine)
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", record)
+    # SQLite's read trail runs on its own connection, outside the engines' events.
+    batches = database.audit_batches
+    stop = batches.observe(statements.append) if batches is not None else None
     try:
         yield statements
     finally:
         for engine in engines.values():
             event.remove(engine, "before_cursor_execute", record)
+        if stop is not None:
+            stop()

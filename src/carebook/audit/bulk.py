@@ -6,9 +6,10 @@ processing per row). Here the SQL is built once from the table and the rows go t
 as plain values:
 - PostgreSQL: ``INSERT ... SELECT * FROM unnest($1::type[], ...)``, one array per column: one
   statement and one round trip for the whole batch, atomic on its own (AUTOCOMMIT);
-- SQLite: one ``executemany`` of tuples on the batch's connection (its transaction is the one
-  ``carebook.db.batch`` opens with BEGIN IMMEDIATE).
-Both go through the engines' ``exec_driver_sql``, so connection events still see them.
+- SQLite: one ``executemany`` of tuples on the trail's own connection (its transaction is the
+  one ``carebook.db.sqlite_batches`` opens with BEGIN IMMEDIATE).
+PostgreSQL's goes through the engine's ``exec_driver_sql``, so connection events see it; SQLite's
+statements are told to the batches' observers.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from carebook.audit.models import AuditEvent
 from carebook.audit.service import EventRow
+from carebook.db.sqlite_batches import Statements
 
 _TABLE = cast(Table, AuditEvent.__table__)
 # Every column but the id, which the database assigns. Rows (built by event_rows) have them all.
@@ -87,7 +88,7 @@ async def insert_postgres(engine: AsyncEngine, rows: Sequence[EventRow]) -> None
         await connection.exec_driver_sql(postgres_statement(), postgres_arrays(rows))
 
 
-def insert_sqlite(connection: Connection, rows: Sequence[EventRow]) -> None:
-    """Insert ``rows`` in the connection's open transaction (one executemany of tuples)."""
+def insert_sqlite(statements: Statements, rows: Sequence[EventRow]) -> None:
+    """Insert ``rows`` in the batch's open transaction (one executemany of tuples)."""
     if rows:
-        connection.exec_driver_sql(sqlite_statement(), sqlite_tuples(rows))
+        statements.executemany(sqlite_statement(), sqlite_tuples(rows))

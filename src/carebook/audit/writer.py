@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from carebook.audit import bulk
 from carebook.audit.service import EventRow, insert_events
-from carebook.db.batch import run_write_batch
 from carebook.db.engine import Database
 
 logger = logging.getLogger("carebook.audit")
@@ -79,12 +78,11 @@ class AuditWriter:
 
     async def _insert(self, rows: list[EventRow]) -> None:
         database = self._database
-        if database.audit_engine is not None:
-            # SQLite file: the whole transaction in one hand-off to a thread (carebook.db.batch).
-            await run_write_batch(
-                database.audit_engine,
-                lambda connection: bulk.insert_sqlite(connection, rows),
-                lock_wait_seconds=10.0,
+        if database.audit_batches is not None:
+            # SQLite file: the process's own connection, on the loop when the lock is free
+            # (carebook.db.sqlite_batches).
+            await database.audit_batches.run(
+                lambda statements: bulk.insert_sqlite(statements, rows), lock_wait_seconds=10.0
             )
         elif database.postgres_audit_engine is not None:
             await bulk.insert_postgres(database.postgres_audit_engine, rows)

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from carebook.config import Settings
+from carebook.db.sqlite_batches import SQLiteBatches
 from carebook.db.sqlite_inline import inline_creator, threaded_creator
 from carebook.search import index as search_index
 
@@ -51,10 +52,10 @@ class Database:
     read_sessions: async_sessionmaker[AsyncSession]
     write_sessions: async_sessionmaker[AsyncSession]
     read_engine: AsyncEngine
-    # SQLite file only: the read audit trail's engine, synchronous, for batches run whole on a
-    # worker thread (carebook.db.batch). Transactions begin IMMEDIATE; busy timeout 0;
-    # PRAGMA synchronous from CAREBOOK_AUDIT_SQLITE_SYNCHRONOUS.
-    audit_engine: Engine | None = None
+    # SQLite file only: the read audit trail's own connection (carebook.db.sqlite_batches), from
+    # a synchronous engine with busy timeout 0 and PRAGMA synchronous from
+    # CAREBOOK_AUDIT_SQLITE_SYNCHRONOUS.
+    audit_batches: SQLiteBatches | None = None
     # PostgreSQL only: the read audit trail's engine (one connection per process, the writer
     # runs one batch at a time), synchronous_commit from CAREBOOK_AUDIT_POSTGRES_SYNCHRONOUS_COMMIT.
     postgres_audit_engine: AsyncEngine | None = None
@@ -64,8 +65,9 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
-        if self.audit_engine is not None:
-            self.audit_engine.dispose()
+        if self.audit_batches is not None:
+            await self.audit_batches.close()
+            self.audit_batches.engine.dispose()
         if self.postgres_audit_engine is not None:
             await self.postgres_audit_engine.dispose()
 
@@ -148,7 +150,7 @@ def create_database(settings: Settings) -> Database:
     if path is not None:
         kwargs.update(async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS))
     engine = create_async_engine(settings.database_url, **kwargs)
-    read_engine, audit_engine = engine, None
+    read_engine, audit_batches = engine, None
     if path is not None:
         read_engine = create_async_engine(settings.database_url, async_creator=inline_creator(path))
         _install_sqlite_hooks(read_engine.sync_engine, settings, read_only=True)
@@ -159,9 +161,10 @@ def create_database(settings: Settings) -> Database:
             audit_engine,
             settings,
             read_only=False,
-            busy_timeout_ms=0,  # carebook.db.batch polls the lock itself, with shorter sleeps
+            busy_timeout_ms=0,  # SQLiteBatches polls the lock itself, off the loop
             synchronous=settings.audit_sqlite_synchronous,
         )
+        audit_batches = SQLiteBatches(audit_engine, synchronous=settings.audit_sqlite_synchronous)
     postgres_audit_engine = None
     if settings.is_sqlite:
         _install_sqlite_hooks(engine.sync_engine, settings, read_only=False)
@@ -181,7 +184,7 @@ def create_database(settings: Settings) -> Database:
         read_sessions=async_sessionmaker(read_engine, expire_on_commit=False),
         write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
         read_engine=read_engine,
-        audit_engine=audit_engine,
+        audit_batches=audit_batches,
         postgres_audit_engine=postgres_audit_engine,
     )
 
