@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ class Probe:
     operation: str
     stats: Stats
     cpu_ms_per_request: float
+    # The load driver's own CPU (this process): it shares the machine's cores with the server.
+    client_cpu_ms_per_request: float = 0.0
 
     def line(self) -> str:
         """The one-line summary printed by the command."""
@@ -53,7 +56,8 @@ class Probe:
         return (
             f"{self.operation}: {s.rps:.1f} req/s, median {s.median_ms:.2f} ms, "
             f"p99 {s.p99_ms:.2f} ms, errors {s.errors}, "
-            f"server CPU {self.cpu_ms_per_request:.2f} ms per request"
+            f"server CPU {self.cpu_ms_per_request:.2f} ms per request, "
+            f"client CPU {self.client_cpu_ms_per_request:.2f} ms"
         )
 
 
@@ -100,15 +104,23 @@ async def measure(
             max_requests=10**9, warmup=0,
         )  # fmt: skip
     pids = process_tree(pid)
-    before = cpu_seconds(pids)
+    before, client_before = cpu_seconds(pids), _own_cpu_seconds()
     stats = await run_load(
         operation.name, "graphql", caller, concurrency=concurrency, duration=seconds,
         max_requests=10**9, warmup=0,
     )  # fmt: skip
-    used = cpu_seconds(pids) - before
+    used, client_used = cpu_seconds(pids) - before, _own_cpu_seconds() - client_before
     await caller.close()
-    per_request = used * 1000 / stats.requests if stats.requests else 0.0
-    return Probe(operation.name, stats, round(per_request, 2))
+    count = max(stats.requests, 1)
+    return Probe(
+        operation.name, stats, round(used * 1000 / count, 2), round(client_used * 1000 / count, 2)
+    )
+
+
+def _own_cpu_seconds() -> float:
+    """User + system CPU time of this process (the load driver) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:
