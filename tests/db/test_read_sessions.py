@@ -1,4 +1,4 @@
-"""PostgreSQL read sessions autocommit: no BEGIN / ROLLBACK round trips around a request's reads."""
+"""Read sessions autocommit: no BEGIN / ROLLBACK around a request's reads, on either database."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import asyncio
 
 import pytest
 from sqlalchemy import text
+from tests.support.db import statements_sent
 
 from carebook.db.engine import Database
 
 
 async def test_each_read_statement_is_its_own_transaction(database: Database, backend: str) -> None:
     if backend != "postgresql":
-        pytest.skip("SQLite's read engine is query_only, tested in test_sqlite_connections.py")
+        pytest.skip("SQLite has no now() (the test below shows the same on SQLite)")
     async with database.read_sessions() as session:
         first = (await session.execute(text("SELECT now()"))).scalar_one()
         await asyncio.sleep(0.01)
@@ -23,3 +24,23 @@ async def test_each_read_statement_is_its_own_transaction(database: Database, ba
         first = (await session.execute(text("SELECT now()"))).scalar_one()
         await asyncio.sleep(0.01)
         assert (await session.execute(text("SELECT now()"))).scalar_one() == first
+
+
+async def test_sqlite_read_sessions_send_no_begin_and_see_later_commits(
+    database: Database, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's reads autocommit by isolation level (the test above)")
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(text("CREATE TABLE marks (n INTEGER)"))
+    with statements_sent(database) as sent:
+        async with database.read_sessions() as session:
+            before = (await session.execute(text("SELECT count(*) FROM marks"))).scalar_one()
+            async with database.write_sessions() as writer, writer.begin():
+                await writer.execute(text("INSERT INTO marks VALUES (1)"))
+            # Inside a BEGIN (deferred), the first SELECT would have fixed the snapshot at 0.
+            after = (await session.execute(text("SELECT count(*) FROM marks"))).scalar_one()
+    assert (before, after) == (0, 1)
+    reads = [s for s in sent if "marks" in s and s.startswith("SELECT")]
+    # The only BEGIN sent is the write session's (BEGIN IMMEDIATE).
+    assert len(reads) == 2 and [s for s in sent if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]

@@ -44,6 +44,6 @@ async def test_statements_do_not_grow_with_the_number_of_groups(
     many = await _statements(provider, database)
     assert many == few, (few, many)
     # Authentication, the list, and one statement per relationship: users_count, patients,
-    # their groups, flows, the flows' groups, provider counts (plus BEGINs on SQLite), and the
-    # audit trail's batch of read events (INSERT, plus BEGIN IMMEDIATE on SQLite).
+    # their groups, flows, the flows' groups, provider counts, and the audit trail's batch of
+    # read events (INSERT, plus BEGIN IMMEDIATE on SQLite).
     assert few <= 12

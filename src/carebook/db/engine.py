@@ -105,6 +105,12 @@ def _install_sqlite_hooks(
         cursor.execute(f"PRAGMA mmap_size={int(settings.sqlite_mmap_mib) * 1024 * 1024}")
         cursor.close()
 
+    if read_only:
+        # No BEGIN: each read statement is its own transaction (its own snapshot), as on
+        # PostgreSQL's AUTOCOMMIT read sessions; a BEGIN and a ROLLBACK sent around every
+        # request's reads cost more than a single-record SELECT.
+        return
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
