@@ -189,3 +189,11 @@ async def test_observers_see_the_statements_sent_until_they_stop(batches: SQLite
     stop()
     await batches.run(_insert(10), lock_wait_seconds=1)
     assert seen == ["BEGIN IMMEDIATE", "INSERT INTO numbers VALUES (?, ?)"]
+
+
+async def test_a_batch_said_to_be_large_runs_on_a_thread(
+    batches: SQLiteBatches, path: Path
+) -> None:
+    await batches.run(_insert(11), lock_wait_seconds=1, small=False)
+    [(n, thread)] = _stored(path)
+    assert n == 11 and thread != threading.get_ident()

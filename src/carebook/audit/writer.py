@@ -18,6 +18,10 @@ from carebook.db.engine import Database
 
 logger = logging.getLogger("carebook.audit")
 
+# The largest SQLite batch written on the event loop's thread (about a millisecond of inserts
+# into the trail's table and its three indexes); larger ones go to a worker thread.
+INLINE_ROWS = 50
+
 
 class AuditUnavailable(RuntimeError):
     """The batch holding a request's events could not be stored."""
@@ -82,7 +86,9 @@ class AuditWriter:
             # SQLite file: the process's own connection, on the loop when the lock is free
             # (carebook.db.sqlite_batches).
             await database.audit_batches.run(
-                lambda statements: bulk.insert_sqlite(statements, rows), lock_wait_seconds=10.0
+                lambda statements: bulk.insert_sqlite(statements, rows),
+                lock_wait_seconds=10.0,
+                small=len(rows) <= INLINE_ROWS,
             )
         elif database.postgres_audit_engine is not None:
             await bulk.insert_postgres(database.postgres_audit_engine, rows)

@@ -11,7 +11,7 @@ loop's own thread:
   once; in WAL mode with ``synchronous=NORMAL`` the commit appends to the WAL without an fsync,
   so the loop is held only for the statements themselves (tens of microseconds);
 - when another writer holds the lock, the batch goes to a worker thread, which polls the lock
-  (carebook.db.lock_wait) without blocking the loop;
+  (carebook.db.lock_wait) without blocking the loop; so does a batch its caller says is large;
 - with ``synchronous=FULL`` or ``EXTRA`` a commit waits for an fsync, so every batch goes to
   the thread;
 - the connection never checkpoints on commit (an automatic checkpoint copies pages and fsyncs
@@ -89,9 +89,13 @@ class SQLiteBatches:
         self._checkpoint: asyncio.Task[None] | None = None
         self.checkpoints = 0  # PASSIVE checkpoints run so far (tests read it)
 
-    async def run(self, work: Work, *, lock_wait_seconds: float) -> None:
-        """Run ``work`` in one write transaction: inline if the lock is free, else on a thread."""
-        if not (self.inline and self._run_inline(work)):
+    async def run(self, work: Work, *, lock_wait_seconds: float, small: bool = True) -> None:
+        """Run ``work`` in one write transaction: inline if the lock is free, else on a thread.
+
+        ``small=False`` sends it to a thread whatever the lock: a long batch would hold the loop
+        (the caller knows its size; a thousand trail rows take milliseconds).
+        """
+        if not (self.inline and small and self._run_inline(work)):
             await asyncio.to_thread(self._run_waiting, work, lock_wait_seconds)
         self._since_checkpoint += 1
         if self._since_checkpoint >= self._checkpoint_every and self._checkpoint is None:
