@@ -13,15 +13,27 @@ import os
 import statistics
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import uvloop
 
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 Request = tuple[str, bytes]  # path, JSON body
 Check = Callable[[int, bytes], bool]
+
+
+def run_driver(main: Coroutine[Any, Any, T]) -> T:
+    """Run the driver on uvloop, the loop ``carebook serve`` itself runs on (uvicorn[standard]).
+
+    The driver takes its CPU from the same 2 cores as the server; on the standard loop it spent
+    more of it per request.
+    """
+    return uvloop.run(main)
 
 
 class Connection:

@@ -16,7 +16,6 @@ the quick one); it never generates data.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
@@ -25,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import spread
-from bench.client import Stats, process_tree, run_load
+from bench.client import Stats, process_tree, run_driver, run_load
 from bench.generate import Generated
 from bench.operations import Operation, read_operations, write_operations
 from bench.run import (
@@ -150,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.src:
         env["PYTHONPATH"] = str(Path(args.src).resolve())
     with server(command, env, port, "probe") as pid:
-        probe = asyncio.run(
+        probe = run_driver(
             measure(
                 port,
                 pid,

@@ -27,7 +27,9 @@ For each read there are three layers, answering the same requests (same ids, sam
   process, without HTTP. The difference to bare is the cost of HTTP, uvicorn and JSON.
 
 "GraphQL / bare" and "bare / SQL" are throughput ratios (how many times more requests per second the
-lower layer serves). Peak RSS is the sum over the server's processes (uvicorn's supervisor and its
+lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
+servers stay up), so the two see the machine in the same phase.
+Peak RSS is the sum over the server's processes (uvicorn's supervisor and its
 workers), sampled from `/proc` every 100 ms during that operation. Writes run after the reads (they
 change the data slightly: new patients, group moves).
 
