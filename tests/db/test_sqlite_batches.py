@@ -12,13 +12,14 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from tests.support.sqlite_locks import write_lock_held
 
 from carebook.db.sqlite_batches import SQLiteBatches, Statements, Work
 
@@ -66,30 +67,8 @@ def _insert(n: int) -> Work:
 
 
 def _stored(path: Path) -> list[tuple[int, int]]:
-    with sqlite3.connect(path) as reader:
+    with closing(sqlite3.connect(path)) as reader:
         return reader.execute("SELECT n, thread FROM numbers ORDER BY rowid").fetchall()
-
-
-@contextmanager
-def _lock_held(path: Path, seconds: float) -> Iterator[None]:
-    """Another process-like writer holding the write lock for ``seconds``."""
-    held = threading.Event()
-
-    def hold() -> None:
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
-        held.set()
-        time.sleep(seconds)
-        other.execute("ROLLBACK")
-        other.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    held.wait()
-    try:
-        yield
-    finally:
-        holder.join()
 
 
 async def test_a_batch_runs_on_the_loop_thread_when_the_lock_is_free(
@@ -111,7 +90,7 @@ async def test_a_busy_lock_sends_the_batch_to_a_thread_and_the_loop_keeps_runnin
             ticks += 1
 
     running = asyncio.create_task(ticker())
-    with _lock_held(path, 0.3):
+    async with write_lock_held(path, 0.3):
         started = time.monotonic()
         await batches.run(_insert(2), lock_wait_seconds=5)
         waited = time.monotonic() - started
@@ -125,8 +104,9 @@ async def test_a_busy_lock_sends_the_batch_to_a_thread_and_the_loop_keeps_runnin
 async def test_a_batch_gives_up_after_its_deadline_and_writes_nothing(
     batches: SQLiteBatches, path: Path
 ) -> None:
-    with _lock_held(path, 0.6), pytest.raises(sqlite3.OperationalError, match="locked"):
-        await batches.run(_insert(3), lock_wait_seconds=0.1)
+    async with write_lock_held(path, 0.6):
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await batches.run(_insert(3), lock_wait_seconds=0.1)
     assert _stored(path) == []
     await batches.run(_insert(4), lock_wait_seconds=1)
     assert [n for n, _ in _stored(path)] == [4]

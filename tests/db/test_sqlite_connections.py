@@ -8,9 +8,7 @@ deadline. The trail's batches: tests/db/test_sqlite_batches.py.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from tests.support.sqlite_locks import write_lock_held
 
 from carebook.config import Settings
 from carebook.db import lock_wait
@@ -104,15 +103,6 @@ async def test_the_audit_engine_has_its_own_synchronous_setting(sqlite_path: Pat
     assert (audit_level, write_level) == (1, 2)  # NORMAL, FULL
 
 
-def _hold_write_lock(path: Path, seconds: float, held: threading.Event) -> None:
-    other = sqlite3.connect(path, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    held.set()
-    time.sleep(seconds)
-    other.execute("ROLLBACK")
-    other.close()
-
-
 async def test_a_memory_database_keeps_one_engine() -> None:
     database = create_database(Settings(database_url="sqlite+aiosqlite:///:memory:"))
     try:
@@ -134,15 +124,14 @@ async def test_a_write_session_polls_a_busy_lock_then_commits(
         real_sleep(seconds)
 
     monkeypatch.setattr(lock_wait, "sleep", recording_sleep)
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.3, held))
-    holder.start()
-    await asyncio.to_thread(held.wait)
-    async with db.write_sessions() as session, session.begin():
+    async with (
+        write_lock_held(sqlite_path, 0.3),
+        db.write_sessions() as session,
+        session.begin(),
+    ):
         await session.execute(text("INSERT INTO numbers (n) VALUES (778)"))
         # The connection's own busy timeout is back once the lock is taken.
         assert (await session.execute(text("PRAGMA busy_timeout"))).scalar_one() == BUSY_TIMEOUT_MS
-    holder.join()
     # It waited by polling in short steps, not in SQLite's busy handler (sleeps up to 100 ms).
     assert sum(sleeps) >= 0.2
     assert max(sleeps) <= lock_wait.MAX_DELAY
@@ -153,17 +142,13 @@ async def test_a_write_session_polls_a_busy_lock_then_commits(
 
 async def test_a_write_connection_gives_up_after_its_busy_timeout(sqlite_path: Path) -> None:
     connection = await threaded_creator(str(sqlite_path), busy_timeout_ms=100)()
-    held = threading.Event()
-    holder = threading.Thread(target=_hold_write_lock, args=(sqlite_path, 0.6, held))
-    holder.start()
     try:
-        await asyncio.to_thread(held.wait)
-        cursor = connection.cursor()
-        await cursor.execute("PRAGMA busy_timeout=100")
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            await cursor.execute("BEGIN IMMEDIATE")
-        await cursor.execute("PRAGMA busy_timeout")
-        assert await cursor.fetchall() == [(100,)]
+        async with write_lock_held(sqlite_path, 0.6):
+            cursor = connection.cursor()
+            await cursor.execute("PRAGMA busy_timeout=100")
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                await cursor.execute("BEGIN IMMEDIATE")
+            await cursor.execute("PRAGMA busy_timeout")
+            assert await cursor.fetchall() == [(100,)]
     finally:
-        holder.join()
         await connection.close()
