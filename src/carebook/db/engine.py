@@ -160,9 +160,9 @@ def create_database(settings: Settings) -> Database:
     if path is not None:
         read_engine = create_async_engine(settings.database_url, async_creator=inline_creator(path))
         _install_sqlite_hooks(read_engine.sync_engine, settings, read_only=True)
-        audit_engine = create_engine(
-            f"sqlite:///{path}", connect_args={"check_same_thread": False}
-        ).execution_options(**{WRITE_OPTION: True})
+        # Only a source of connections with the hooks' pragmas: SQLiteBatches begins its own
+        # transactions (BEGIN IMMEDIATE) on them.
+        audit_engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
         _install_sqlite_hooks(
             audit_engine,
             settings,
