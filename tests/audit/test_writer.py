@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from carebook.audit import bulk
-from carebook.audit.writer import INLINE_ROWS, AuditUnavailable, AuditWriter
+from carebook.audit.writer import INLINE_ROWS, WINDOW_TURNS, AuditUnavailable, AuditWriter
 from carebook.db.engine import Database
 from tests.audit.events import break_audit_storage, stored
 from tests.audit.test_append_only import ROW
@@ -28,11 +28,30 @@ async def test_events_submitted_together_share_one_transaction(database: Databas
 async def test_events_arriving_during_a_commit_go_in_the_next_batch(database: Database) -> None:
     writer = AuditWriter(database)
     first = writer.submit([ROW], wait=True)
-    await asyncio.sleep(0)  # the first batch has started
+    for _ in range(WINDOW_TURNS + 1):
+        await asyncio.sleep(0)  # the first batch has started
     later = [writer.submit([{**ROW, "record_id": i}], wait=True) for i in range(20)]
     await asyncio.gather(first, *later)  # type: ignore[arg-type]
     assert writer.batches == 2
     assert len(await stored(database)) == 21
+
+
+async def test_events_submitted_a_loop_turn_apart_share_one_transaction(
+    database: Database,
+) -> None:
+    """Two requests answered in consecutive turns: the batch waits a turn, so one commit."""
+    writer = AuditWriter(database)
+
+    async def request(record_id: int, turns: int) -> None:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        waiter = writer.submit([{**ROW, "record_id": record_id}], wait=True)
+        assert waiter is not None
+        await waiter
+
+    await asyncio.gather(request(1, 0), request(2, 1))
+    assert writer.batches == 1
+    assert sorted(e.record_id for e in await stored(database)) == [1, 2]
 
 
 async def test_without_waiting_close_still_stores_everything(database: Database) -> None:
