@@ -3,11 +3,13 @@
 Read sessions run on the loop thread and must never write (or wait for the write lock there);
 write sessions keep working from threads; a streamed result stays streamed; write sessions poll a
 busy lock instead of failing (or sleeping in SQLite's busy handler), and give up after their
-deadline. The trail's batches: tests/db/test_sqlite_batches.py.
+deadline; a process's own writers (and the trail's batches) take turns instead of polling each
+other. The trail's batches: tests/db/test_sqlite_batches.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -138,6 +140,80 @@ async def test_a_write_session_polls_a_busy_lock_then_commits(
     async with db.read_sessions() as session:
         count = await session.execute(text("SELECT count(*) FROM numbers WHERE n = 778"))
         assert count.scalar_one() == 1
+
+
+def _record_polling(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The sleeps of carebook.db.lock_wait between tries of a busy lock, from now on."""
+    sleeps: list[float] = []
+    real_sleep = time.sleep
+
+    def recording_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(lock_wait, "sleep", recording_sleep)
+    return sleeps
+
+
+async def test_a_process_writers_take_turns_without_polling(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create_table(db, 0)
+    sleeps = _record_polling(monkeypatch)
+
+    async def write(n: int) -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.02)  # the transaction holds the lock across loop turns
+
+    await asyncio.gather(*(write(n) for n in range(5)))
+    assert sleeps == []  # each one waited for its turn, none polled the lock
+    async with db.read_sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 5
+
+
+async def test_a_failed_begin_gives_its_turn_back(
+    db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create_table(db, 0)
+    monkeypatch.setattr("carebook.db.engine.BUSY_TIMEOUT_MS", 100)
+    short = create_database(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}"))
+    try:
+        async with write_lock_held(sqlite_path, 0.5):
+            with pytest.raises(OperationalError, match="locked"):
+                async with short.write_sessions() as session, session.begin():
+                    await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+        # Had the turn stayed with the failed writer, this one would wait for it in vain.
+        async with short.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (2)"))
+    finally:
+        await short.dispose()
+    async with db.read_sessions() as session:
+        rows = (await session.execute(text("SELECT n FROM numbers"))).scalars().all()
+    assert rows == [2]
+
+
+async def test_a_trail_batch_waits_for_the_process_writer_without_polling(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create_table(db, 0)
+    assert db.audit_batches is not None
+    sleeps = _record_polling(monkeypatch)
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+        batch = asyncio.ensure_future(
+            db.audit_batches.run(
+                lambda statements: statements.execute("INSERT INTO numbers (n) VALUES (2)"),
+                lock_wait_seconds=5,
+            )
+        )
+        await asyncio.sleep(0.05)
+        assert not batch.done()  # queued behind the open transaction
+    await asyncio.wait_for(batch, 2)
+    assert sleeps == []
+    async with db.read_sessions() as session:
+        rows = (await session.execute(text("SELECT n FROM numbers ORDER BY n"))).scalars().all()
+    assert rows == [1, 2]
 
 
 async def test_a_write_connection_gives_up_after_its_busy_timeout(sqlite_path: Path) -> None:

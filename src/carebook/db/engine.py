@@ -11,7 +11,9 @@ SQLite specifics live here and nowhere else:
 - on a SQLite file, connections come from ``carebook.db.sqlite_inline`` (one thread hand-off per
   statement instead of aiosqlite's four), and read sessions use a second engine whose
   connections run on the event loop's thread and are ``query_only``; writes stay on worker
-  threads, because waiting for the write lock must not block the loop.
+  threads, because waiting for the write lock must not block the loop;
+- a process's writers take turns in order on one ``WriteGate`` (carebook.db.write_gate) before
+  asking SQLite for the lock, so they never poll it against each other.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from carebook.config import Settings
 from carebook.db.sqlite_batches import SQLiteBatches
 from carebook.db.sqlite_inline import inline_creator, threaded_creator
+from carebook.db.write_gate import WriteGate
 from carebook.search import index as search_index
 
 WRITE_OPTION = "carebook_write"
@@ -153,8 +156,12 @@ def create_database(settings: Settings) -> Database:
     if not settings.is_sqlite:
         kwargs.update(pool_size=settings.database_pool_size)
     path = _sqlite_file(settings.database_url) if settings.is_sqlite else None
+    # The process's SQLite writers (write sessions and read-trail batches) queue on one gate.
+    gate = WriteGate()
     if path is not None:
-        kwargs.update(async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS))
+        kwargs.update(
+            async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS, gate=gate)
+        )
     engine = create_async_engine(settings.database_url, **kwargs)
     read_engine, audit_batches = engine, None
     if path is not None:
@@ -170,7 +177,9 @@ def create_database(settings: Settings) -> Database:
             busy_timeout_ms=0,  # SQLiteBatches polls the lock itself, off the loop
             synchronous=settings.audit_sqlite_synchronous,
         )
-        audit_batches = SQLiteBatches(audit_engine, synchronous=settings.audit_sqlite_synchronous)
+        audit_batches = SQLiteBatches(
+            audit_engine, synchronous=settings.audit_sqlite_synchronous, gate=gate
+        )
     postgres_audit_engine = None
     if settings.is_sqlite:
         _install_sqlite_hooks(engine.sync_engine, settings, read_only=False)

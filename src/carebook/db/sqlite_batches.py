@@ -20,7 +20,9 @@ loop's own thread:
   for readers or writers, and the write engine's connections keep checkpointing as usual.
 
 A threading lock guards the connection, so a batch still running on a thread (its caller
-cancelled) is never joined by another one on the loop.
+cancelled) is never joined by another one on the loop. Given the process's ``WriteGate``
+(carebook.db.write_gate), a batch first waits for its turn behind the process's write
+transactions (which hold SQLite's lock across event-loop turns) instead of polling them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any, cast
 from sqlalchemy.engine import Engine
 
 from carebook.db.lock_wait import is_locked, poll_while_locked
+from carebook.db.write_gate import WriteGate
 
 logger = logging.getLogger("carebook.db")
 
@@ -77,9 +80,15 @@ class SQLiteBatches:
     """A process's own SQLite write connection for short batches (one at a time)."""
 
     def __init__(
-        self, engine: Engine, *, synchronous: str, checkpoint_every: int = CHECKPOINT_EVERY
+        self,
+        engine: Engine,
+        *,
+        synchronous: str,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        gate: WriteGate | None = None,
     ) -> None:
         self.engine = engine  # busy timeout 0 and the pragmas, from its connect hooks
+        self._gate = gate or WriteGate()
         self.inline = synchronous.upper() in _NO_FSYNC_ON_COMMIT
         self._checkpoint_every = checkpoint_every
         self._proxy: Any = None  # the pool's connection, held until close()
@@ -95,8 +104,9 @@ class SQLiteBatches:
         ``small=False`` sends it to a thread whatever the lock: a long batch would hold the loop
         (the caller knows its size; a thousand trail rows take milliseconds).
         """
-        if not (self.inline and small and self._run_inline(work)):
-            await asyncio.to_thread(self._run_waiting, work, lock_wait_seconds)
+        async with self._gate.turn(lock_wait_seconds):
+            if not (self.inline and small and self._run_inline(work)):
+                await asyncio.to_thread(self._run_waiting, work, lock_wait_seconds)
         self._since_checkpoint += 1
         if self._since_checkpoint >= self._checkpoint_every and self._checkpoint is None:
             self._since_checkpoint = 0

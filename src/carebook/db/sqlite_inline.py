@@ -18,6 +18,8 @@ hand-off. Two ways to run a call:
   same call), for writes: ``BEGIN IMMEDIATE`` may wait up to the busy timeout for another
   writer, and that wait must not block the loop. It waits by polling the lock
   (carebook.db.lock_wait) rather than in SQLite's busy handler, whose sleeps grow to 100 ms.
+  Given a ``WriteGate`` (carebook.db.write_gate), a connection first waits for its process's
+  turn, on the loop, and holds it until its transaction ends: only other processes are polled.
 """
 
 from __future__ import annotations
@@ -27,9 +29,11 @@ import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from time import monotonic
 from typing import Any, TypeVar
 
 from carebook.db.lock_wait import poll_while_locked
+from carebook.db.write_gate import Turn, WriteGate
 
 T = TypeVar("T")
 
@@ -79,16 +83,24 @@ class SQLiteCursor:
     Inline: rows are fetched as asked, so a streamed result (``yield_per``) stays streamed.
     """
 
-    __slots__ = ("_busy_timeout_ms", "_cursor", "_eager", "_rows", "_runner")
+    __slots__ = ("_busy_timeout_ms", "_cursor", "_eager", "_owner", "_rows", "_runner")
 
     def __init__(
-        self, cursor: sqlite3.Cursor, runner: Runner, *, eager: bool, busy_timeout_ms: int = 0
+        self,
+        cursor: sqlite3.Cursor,
+        runner: Runner,
+        *,
+        eager: bool,
+        busy_timeout_ms: int = 0,
+        owner: SQLiteConnection | None = None,
     ) -> None:
         self._cursor = cursor
         self._runner = runner
         self._eager = eager
-        # Set on threaded connections: how long BEGIN IMMEDIATE polls a busy lock.
+        # Set on threaded connections: how long BEGIN IMMEDIATE waits for a busy lock.
         self._busy_timeout_ms = busy_timeout_ms
+        # The connection, whose turn at the process's write gate a BEGIN IMMEDIATE takes.
+        self._owner = owner
         self._rows: deque[Any] = deque()
 
     async def __aenter__(self) -> SQLiteCursor:
@@ -97,33 +109,52 @@ class SQLiteCursor:
     async def __aexit__(self, *_: object) -> None:
         self._runner.submit(self._cursor.close)
 
-    def _execute(self, sql: str, parameters: Sequence[Any]) -> None:
+    def _execute(self, sql: str, parameters: Sequence[Any], deadline: float | None = None) -> None:
         if sql == "BEGIN IMMEDIATE" and self._busy_timeout_ms:
-            self._begin_immediate()
+            self._begin_immediate(deadline)
             return
         self._cursor.execute(sql, parameters)
         if self._eager and self._cursor.description:
             self._rows = deque(self._cursor.fetchall())
 
-    def _begin_immediate(self) -> None:
-        """Take the write lock, polling it while another writer holds it (on this thread).
+    def _begin_immediate(self, deadline: float | None) -> None:
+        """Take the write lock, polling it while another writer holds it (on this thread), until
+        ``deadline`` (``time.monotonic``; None: the busy timeout from now).
 
         The connection's busy timeout is 0 for the polled statement only: other statements
         (a deferred transaction of a tool that upgrades to a write) keep SQLite's own wait.
         """
+        timeout = self._busy_timeout_ms / 1000
+        if deadline is not None:
+            timeout = max(0.0, deadline - monotonic())
         self._cursor.execute("PRAGMA busy_timeout=0")
         try:
             poll_while_locked(
                 lambda: self._cursor.execute("BEGIN IMMEDIATE"),
-                timeout=self._busy_timeout_ms / 1000,
+                timeout=timeout,
                 errors=sqlite3.OperationalError,
             )
         finally:
             self._cursor.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> SQLiteCursor:
+        if sql == "BEGIN IMMEDIATE" and self._owner is not None and self._busy_timeout_ms:
+            await self._begin_in_turn(self._owner)
+            return self
         await self._runner.run(lambda: self._execute(sql, parameters))
         return self
+
+    async def _begin_in_turn(self, owner: SQLiteConnection) -> None:
+        """BEGIN IMMEDIATE once the process's earlier writers are done; the turn is held until
+        the transaction ends (the connection's commit, rollback or close), or given up here if
+        the BEGIN fails. One budget, the busy timeout, covers both waits."""
+        deadline = monotonic() + self._busy_timeout_ms / 1000
+        await owner.take_turn(self._busy_timeout_ms / 1000)
+        try:
+            await self._runner.run(lambda: self._execute("BEGIN IMMEDIATE", (), deadline))
+        except BaseException:
+            owner.end_turn()
+            raise
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> SQLiteCursor:
         rows = list(parameters)
@@ -197,11 +228,14 @@ class SQLiteConnection:
         *,
         eager: bool,
         busy_timeout_ms: int = 0,
+        gate: WriteGate | None = None,
     ) -> None:
         self._conn = connection
         self._runner = runner
         self._eager = eager
         self._busy_timeout_ms = busy_timeout_ms
+        self._gate = gate
+        self._turn: Turn | None = None  # held from BEGIN IMMEDIATE to the transaction's end
         # SQLAlchemy's adapter tests this attribute to know the connection is open.
         self._connection: sqlite3.Connection | None = connection
         self._tx = _ImmediateQueue()
@@ -212,17 +246,35 @@ class SQLiteConnection:
             self._runner,
             eager=self._eager,
             busy_timeout_ms=self._busy_timeout_ms,
+            owner=self if self._gate is not None else None,
         )
+
+    async def take_turn(self, wait_seconds: float) -> None:
+        """Wait for the process's write gate (a no-op without one, or with a turn held)."""
+        if self._gate is not None and self._turn is None:
+            self._turn = await self._gate.enter(wait_seconds)
+
+    def end_turn(self) -> None:
+        """Let the process's next writer go."""
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            turn.end()
 
     @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
-        await self._runner.run(self._conn.commit)
+        try:
+            await self._runner.run(self._conn.commit)
+        finally:
+            self.end_turn()
 
     async def rollback(self) -> None:
-        await self._runner.run(self._conn.rollback)
+        try:
+            await self._runner.run(self._conn.rollback)
+        finally:
+            self.end_turn()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
@@ -230,8 +282,11 @@ class SQLiteConnection:
     async def close(self) -> None:
         if self._connection is not None:
             self._connection = None
-            await self._runner.run(self._conn.close)
-            self._runner.shutdown()
+            try:
+                await self._runner.run(self._conn.close)
+            finally:
+                self.end_turn()
+                self._runner.shutdown()
 
     def stop(self) -> None:
         """Close without waiting (SQLAlchemy's forced termination), after any running call."""
@@ -239,6 +294,7 @@ class SQLiteConnection:
             self._connection = None
             self._runner.submit(self._conn.close)
             self._runner.shutdown()
+        self.end_turn()
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -258,17 +314,19 @@ def inline_creator(path: str) -> Callable[[], Awaitable[SQLiteConnection]]:
 
 
 def threaded_creator(
-    path: str, *, busy_timeout_ms: int
+    path: str, *, busy_timeout_ms: int, gate: WriteGate | None = None
 ) -> Callable[[], Awaitable[SQLiteConnection]]:
     """An ``async_creator``: connections to ``path``, each running on a thread of its own.
 
     ``busy_timeout_ms`` must be the busy timeout the engine sets on them: their BEGIN IMMEDIATE
-    polls the lock that long, then restores it.
+    waits that long (for ``gate``, then polling the lock), then restores it.
     """
 
     async def create() -> SQLiteConnection:
         runner = _OwnThread()
         connection = await runner.run(lambda: _connect(path))
-        return SQLiteConnection(connection, runner, eager=True, busy_timeout_ms=busy_timeout_ms)
+        return SQLiteConnection(
+            connection, runner, eager=True, busy_timeout_ms=busy_timeout_ms, gate=gate
+        )
 
     return create
