@@ -24,6 +24,7 @@ from carebook.config import Settings
 from carebook.db import lock_wait
 from carebook.db.engine import BUSY_TIMEOUT_MS, Database, create_database
 from carebook.db.migrate import upgrade
+from carebook.db.sqlite_batches import Statements
 from carebook.db.sqlite_inline import threaded_creator
 
 
@@ -201,12 +202,11 @@ async def test_a_trail_batch_waits_for_the_process_writer_without_polling(
     sleeps = _record_polling(monkeypatch)
     async with db.write_sessions() as session, session.begin():
         await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
-        batch = asyncio.ensure_future(
-            db.audit_batches.run(
-                lambda statements: statements.execute("INSERT INTO numbers (n) VALUES (2)"),
-                lock_wait_seconds=5,
-            )
-        )
+
+        def insert(statements: Statements) -> None:
+            statements.execute("INSERT INTO numbers (n) VALUES (2)")
+
+        batch = asyncio.ensure_future(db.audit_batches.run(insert, lock_wait_seconds=5))
         await asyncio.sleep(0.05)
         assert not batch.done()  # queued behind the open transaction
     await asyncio.wait_for(batch, 2)
