@@ -12,6 +12,8 @@ SQLite specifics live here and nowhere else:
   statement instead of aiosqlite's four), and read sessions use a second engine whose
   connections run on the event loop's thread and are ``query_only``; writes stay on worker
   threads, because waiting for the write lock must not block the loop;
+- single-row look-ups of the hottest reads run on a connection the process holds
+  (carebook.db.sqlite_reads), without a session;
 - a process's writers take turns in order on one ``WriteGate`` (carebook.db.write_gate) before
   asking SQLite for the lock, so they never poll it against each other.
 """
@@ -37,6 +39,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from carebook.config import Settings
 from carebook.db.sqlite_batches import SQLiteBatches
 from carebook.db.sqlite_inline import inline_creator, threaded_creator
+from carebook.db.sqlite_reads import SQLiteRowReads
 from carebook.db.write_gate import WriteGate
 from carebook.search import index as search_index
 
@@ -62,6 +65,9 @@ class Database:
     # PostgreSQL only: the read audit trail's engine (one connection per process, the writer
     # runs one batch at a time), synchronous_commit from CAREBOOK_AUDIT_POSTGRES_SYNCHRONOUS_COMMIT.
     postgres_audit_engine: AsyncEngine | None = None
+    # SQLite file only: single-row reads on a connection the process holds
+    # (carebook.db.sqlite_reads), for the hottest look-ups.
+    row_reads: SQLiteRowReads | None = None
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -73,6 +79,9 @@ class Database:
             self.audit_batches.engine.dispose()
         if self.postgres_audit_engine is not None:
             await self.postgres_audit_engine.dispose()
+        if self.row_reads is not None:
+            self.row_reads.close()
+            self.row_reads.engine.dispose()
 
 
 # How long a SQLite writer waits for another one (the lock is held for a transaction's length).
@@ -163,10 +172,15 @@ def create_database(settings: Settings) -> Database:
             async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS, gate=gate)
         )
     engine = create_async_engine(settings.database_url, **kwargs)
-    read_engine, audit_batches = engine, None
+    read_engine, audit_batches, row_reads = engine, None, None
     if path is not None:
         read_engine = create_async_engine(settings.database_url, async_creator=inline_creator(path))
         _install_sqlite_hooks(read_engine.sync_engine, settings, read_only=True)
+        row_reads_engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False}
+        )
+        _install_sqlite_hooks(row_reads_engine, settings, read_only=True)
+        row_reads = SQLiteRowReads(row_reads_engine)
         # Only a source of connections with the hooks' pragmas: SQLiteBatches begins its own
         # transactions (BEGIN IMMEDIATE) on them.
         audit_engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False})
@@ -201,6 +215,7 @@ def create_database(settings: Settings) -> Database:
         read_engine=read_engine,
         audit_batches=audit_batches,
         postgres_audit_engine=postgres_audit_engine,
+        row_reads=row_reads,
     )
 
 

@@ -14,6 +14,7 @@ from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.user_notifications import service as notification_service
 from carebook.users import queries
+from carebook.users.models import User as UserRow
 from carebook.users.validation import parse_id
 
 
@@ -25,6 +26,14 @@ async def _clear_notifications(context: Context, actor: Actor, patient_id: int) 
             s, actor=actor, patient_id=patient_id
         ),
     )
+
+
+async def _read_user(context: Context, actor: Actor, user_id: int) -> tuple[UserRow | None, bool]:
+    """The visible user and whether the caller has unseen notifications about them."""
+    reads = context.database.row_reads
+    if reads is not None:  # a SQLite file: the process's held connection, no session
+        return queries.visible_user_and_unseen_now(reads, actor, user_id)
+    return await context.read(lambda s: queries.get_visible_user_and_unseen(s, actor, user_id))
 
 
 @strawberry.type
@@ -54,15 +63,11 @@ class UserQueries:
             user_id = actor.user_id
         if user_id is None:
             return None
-        row, unseen = await info.context.read(
-            lambda s: queries.get_visible_user_and_unseen(s, actor, user_id)
-        )
+        row, unseen = await _read_user(info.context, actor, user_id)
         if row is None:  # missing or not visible: recorded as refused, without another SELECT
             record_denied_read(info, user_id)
         if row is None and or_current_user:
-            row, unseen = await info.context.read(
-                lambda s: queries.get_visible_user_and_unseen(s, actor, actor.user_id)
-            )
+            row, unseen = await _read_user(info.context, actor, actor.user_id)
         clearing = clear_notifs is not False and actor.is_staff
         if row is not None and unseen and clearing and row.is_patient:
             await _clear_notifications(info.context, actor, row.id)
