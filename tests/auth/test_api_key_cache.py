@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
+import pytest
 from sqlalchemy import update
+from tests.support.api import Api
 from tests.support.world import World
 
+from carebook.app import create_app
 from carebook.auth.actor import Actor
 from carebook.auth.models import ApiKey
 from carebook.auth.service import actor_from_api_key, revoke_credential
+from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
+from carebook.graphql.context import Context
 from carebook.users.models import User
 
 
@@ -50,3 +58,24 @@ async def test_an_archive_in_this_process_is_seen_at_once(database: Database, wo
         assert user is not None
         user.active = False
     assert await _actor(database, key, 60) is None
+
+
+async def test_a_remembered_key_opens_no_session(
+    settings: Settings, database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[object] = []
+    real_read = Context.read
+
+    async def counting_read(self: Context, work: Any) -> Any:
+        reads.append(work)
+        return await real_read(self, work)
+
+    monkeypatch.setattr(Context, "read", counting_read)
+    app = create_app(settings.model_copy(update={"api_key_cache_seconds": 60}), database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
+        caller = Api(http).with_key(world.a.provider.api_key)
+        assert (await caller.data("{ __typename }"))["__typename"] == "Query"
+        first = len(reads)  # the look-up (none if an earlier test left the key remembered)
+        assert (await caller.data("{ __typename }"))["__typename"] == "Query"
+    assert first <= 1 and len(reads) == first  # the second request: no session at all

@@ -65,6 +65,17 @@ def _forget_api_key_actors(session: Session) -> None:
         _API_KEY_ACTORS.clear()
 
 
+def cached_api_key_actor(key: str) -> Actor | None:
+    """The actor remembered for this API key (see _API_KEY_ACTORS), if still fresh; else None.
+
+    Lets a caller skip opening a session when the look-up would not need one.
+    """
+    cached = _API_KEY_ACTORS.get(digest(key))
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    return None
+
+
 async def actor_from_api_key(
     session: AsyncSession, key: str, cache_seconds: float = 0.0
 ) -> Actor | None:
