@@ -115,10 +115,8 @@ async def test_a_memory_database_keeps_one_engine() -> None:
         await database.dispose()
 
 
-async def test_a_write_session_polls_a_busy_lock_then_commits(
-    db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    await _create_table(db, 0)
+def _record_polling(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The sleeps of carebook.db.lock_wait between tries of a busy lock, from now on."""
     sleeps: list[float] = []
     real_sleep = time.sleep
 
@@ -127,6 +125,14 @@ async def test_a_write_session_polls_a_busy_lock_then_commits(
         real_sleep(seconds)
 
     monkeypatch.setattr(lock_wait, "sleep", recording_sleep)
+    return sleeps
+
+
+async def test_a_write_session_polls_a_busy_lock_then_commits(
+    db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _create_table(db, 0)
+    sleeps = _record_polling(monkeypatch)
     async with (
         write_lock_held(sqlite_path, 0.3),
         db.write_sessions() as session,
@@ -141,19 +147,6 @@ async def test_a_write_session_polls_a_busy_lock_then_commits(
     async with db.read_sessions() as session:
         count = await session.execute(text("SELECT count(*) FROM numbers WHERE n = 778"))
         assert count.scalar_one() == 1
-
-
-def _record_polling(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The sleeps of carebook.db.lock_wait between tries of a busy lock, from now on."""
-    sleeps: list[float] = []
-    real_sleep = time.sleep
-
-    def recording_sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        real_sleep(seconds)
-
-    monkeypatch.setattr(lock_wait, "sleep", recording_sleep)
-    return sleeps
 
 
 async def test_a_process_writers_take_turns_without_polling(
