@@ -71,7 +71,7 @@ async def care_team(database: Database, patient_id: int) -> list[int]:
 @contextmanager
 def statements_sent(database: Database) -> Iterator[list[str]]:
     """Every SQL statement sent while the block runs: read and write sessions, audit batches,
-    SQLite's held single-row reads."""
+    the held single-row reads."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
@@ -83,8 +83,10 @@ def statements_sent(database: Database) -> Iterator[list[str]]:
     candidates = [database.engine, database.read_engine, database.postgres_audit_engine]
     for engine in [e.sync_engine for e in candidates if e is not None]:
         engines.setdefault(id(engine.pool), engine)
-    if database.row_reads is not None:  # SQLite's held single-row read connection
-        engines.setdefault(id(database.row_reads.engine.pool), database.row_reads.engine)
+    held = getattr(database.row_reads, "engine", None)  # the held single-row reads' engine
+    if held is not None:
+        held = getattr(held, "sync_engine", held)
+        engines.setdefault(id(held.pool), held)
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", record)
     # SQLite's read trail runs on its own connection, outside the engines' events.

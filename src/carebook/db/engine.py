@@ -13,7 +13,7 @@ SQLite specifics live here and nowhere else:
   connections run on the event loop's thread and are ``query_only``; writes stay on worker
   threads, because waiting for the write lock must not block the loop;
 - single-row look-ups of the hottest reads run on a connection the process holds
-  (carebook.db.sqlite_reads), without a session;
+  (carebook.db.row_reads, on PostgreSQL too), without a session;
 - a process's writers take turns in order on one ``WriteGate`` (carebook.db.write_gate) before
   asking SQLite for the lock, so they never poll it against each other.
 """
@@ -37,9 +37,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from carebook.config import Settings
+from carebook.db.row_reads import PostgresRowReads, RowReads, SQLiteRowReads
 from carebook.db.sqlite_batches import SQLiteBatches
 from carebook.db.sqlite_inline import inline_creator, threaded_creator
-from carebook.db.sqlite_reads import SQLiteRowReads
 from carebook.db.write_gate import WriteGate
 from carebook.search import index as search_index
 
@@ -65,9 +65,9 @@ class Database:
     # PostgreSQL only: the read audit trail's engine (one connection per process, the writer
     # runs one batch at a time), synchronous_commit from CAREBOOK_AUDIT_POSTGRES_SYNCHRONOUS_COMMIT.
     postgres_audit_engine: AsyncEngine | None = None
-    # SQLite file only: single-row reads on a connection the process holds
-    # (carebook.db.sqlite_reads), for the hottest look-ups.
-    row_reads: SQLiteRowReads | None = None
+    # Single-row reads on a connection the process holds (carebook.db.row_reads), for the
+    # hottest look-ups; None for an in-memory SQLite database.
+    row_reads: RowReads | None = None
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
@@ -80,8 +80,7 @@ class Database:
         if self.postgres_audit_engine is not None:
             await self.postgres_audit_engine.dispose()
         if self.row_reads is not None:
-            self.row_reads.close()
-            self.row_reads.engine.dispose()
+            await self.row_reads.close()
 
 
 # How long a SQLite writer waits for another one (the lock is held for a transaction's length).
@@ -172,7 +171,8 @@ def create_database(settings: Settings) -> Database:
             async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS, gate=gate)
         )
     engine = create_async_engine(settings.database_url, **kwargs)
-    read_engine, audit_batches, row_reads = engine, None, None
+    read_engine, audit_batches = engine, None
+    row_reads: RowReads | None = None
     if path is not None:
         read_engine = create_async_engine(settings.database_url, async_creator=inline_creator(path))
         _install_sqlite_hooks(read_engine.sync_engine, settings, read_only=True)
@@ -200,6 +200,7 @@ def create_database(settings: Settings) -> Database:
     else:
         _install_idle_ping(engine.sync_engine)
         postgres_audit_engine = _postgres_audit_engine(settings)
+        row_reads = PostgresRowReads(_postgres_row_reads_engine(settings))
         # Reads without BEGIN and ROLLBACK round trips. Under READ COMMITTED every statement
         # has its own snapshot anyway, so a read session loses nothing (and SQLite's read
         # engine, query_only, proves in the tests that no code writes through one). The pool is
@@ -236,6 +237,18 @@ def _postgres_audit_engine(settings: Settings) -> AsyncEngine:
     )
     _install_idle_ping(engine.sync_engine)
     return engine
+
+
+def _postgres_row_reads_engine(settings: Settings) -> AsyncEngine:
+    """The held single-row reads' engine (carebook.db.row_reads): one connection per process,
+    AUTOCOMMIT (no transaction left open between reads) and read-only, like SQLite's."""
+    return create_async_engine(
+        settings.database_url,
+        pool_size=1,
+        max_overflow=0,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+    )
 
 
 def _sqlite_file(database_url: str) -> str | None:

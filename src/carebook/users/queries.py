@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.scoping import visible_patients, visible_users
-from carebook.db.sqlite_reads import SQLiteRowReads, detached
+from carebook.db.row_reads import RowReads, detached
 from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
 from carebook.user_notifications.models import UserNotification
@@ -40,12 +40,12 @@ async def get_visible_user_and_unseen(
     return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
-def visible_user_and_unseen_now(
-    reads: SQLiteRowReads, actor: Actor, user_id: int
+async def held_visible_user_and_unseen(
+    reads: RowReads, actor: Actor, user_id: int
 ) -> tuple[User | None, bool]:
-    """:func:`get_visible_user_and_unseen` on the process's held SQLite read connection: the
-    same statement, without a session (carebook.db.sqlite_reads); the user comes detached."""
-    row = reads.first(_user_and_unseen_query(actor), {"target_user_id": user_id})
+    """:func:`get_visible_user_and_unseen` on the process's held read connection: the same
+    statement, without a session (carebook.db.row_reads); the user comes detached."""
+    row = await reads.first(_user_and_unseen_query(actor), {"target_user_id": user_id})
     if row is None:
         return None, False
     return detached(User, row), bool(row.unseen)

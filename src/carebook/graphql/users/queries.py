@@ -31,8 +31,9 @@ async def _clear_notifications(context: Context, actor: Actor, patient_id: int) 
 async def _read_user(context: Context, actor: Actor, user_id: int) -> tuple[UserRow | None, bool]:
     """The visible user and whether the caller has unseen notifications about them."""
     reads = context.database.row_reads
-    if reads is not None:  # a SQLite file: the process's held connection, no session
-        return queries.visible_user_and_unseen_now(reads, actor, user_id)
+    if reads is not None:  # the process's held connection, no session (carebook.db.row_reads)
+        return await queries.held_visible_user_and_unseen(reads, actor, user_id)
+    # SQLite in memory (one connection for everything): the request's read session.
     return await context.read(lambda s: queries.get_visible_user_and_unseen(s, actor, user_id))
 
 

@@ -1,8 +1,8 @@
-"""Single-row reads on SQLite's held connection (carebook.db.sqlite_reads).
+"""Single-row reads on the connection each process holds (carebook.db.row_reads).
 
-They must answer exactly what the ORM session answers (same visibility, same values and types),
-see every commit made before them, never write, recover from a failed statement, and be what
-``user(id)`` uses on a SQLite file.
+On both databases they must answer exactly what the ORM session answers (same visibility, same
+values and types), see every commit made before them, never write, recover from a failed
+statement, and be what ``user(id)`` uses.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect, text, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from tests.support.api import Api
 from tests.support.world import World
 
 from carebook.auth.actor import Actor
 from carebook.auth.service import actor_from_api_key
 from carebook.db.engine import Database
-from carebook.db.sqlite_reads import SQLiteRowReads
+from carebook.db.row_reads import RowReads
 from carebook.users import queries
 from carebook.users.models import User
 
@@ -30,12 +31,14 @@ async def _actor(database: Database, key: str) -> Actor:
     return actor
 
 
-def _reads(database: Database, backend: str) -> SQLiteRowReads:
-    if backend != "sqlite":
-        assert database.row_reads is None  # PostgreSQL reads through its sessions only
-        pytest.skip("held single-row reads exist on SQLite files only")
-    assert database.row_reads is not None
+def _reads(database: Database) -> RowReads:
+    assert database.row_reads is not None  # a file or a server: never the in-memory case here
     return database.row_reads
+
+
+def _sync_engine(reads: RowReads) -> Engine:
+    engine = getattr(reads, "engine")  # noqa: B009 - both implementations keep their engine
+    return getattr(engine, "sync_engine", engine)  # type: ignore[no-any-return]
 
 
 def _columns(user: User) -> dict[str, Any]:
@@ -43,16 +46,16 @@ def _columns(user: User) -> dict[str, Any]:
 
 
 async def test_the_held_read_answers_what_the_session_answers(
-    database: Database, backend: str, world: World
+    database: Database, world: World
 ) -> None:
-    reads = _reads(database, backend)
+    reads = _reads(database)
     actor = await _actor(database, world.a.provider.api_key)
     for user_id in (world.a.patient_id, world.a.provider.user_id, world.b.patient_id, 10**9):
         async with database.read_sessions() as session:
             expected, expected_unseen = await queries.get_visible_user_and_unseen(
                 session, actor, user_id
             )
-        got, unseen = queries.visible_user_and_unseen_now(reads, actor, user_id)
+        got, unseen = await queries.held_visible_user_and_unseen(reads, actor, user_id)
         assert unseen == expected_unseen
         if expected is None:  # another organization's patient, or nobody
             assert got is None
@@ -66,50 +69,47 @@ async def test_the_held_read_answers_what_the_session_answers(
         assert state.detached and state.identity == (user_id,)
 
 
-async def test_the_held_read_sees_each_commit_before_it(
-    database: Database, backend: str, world: World
-) -> None:
-    reads = _reads(database, backend)
+async def test_the_held_read_sees_each_commit_before_it(database: Database, world: World) -> None:
+    reads = _reads(database)
     actor = await _actor(database, world.a.provider.api_key)
-    before, _ = queries.visible_user_and_unseen_now(reads, actor, world.a.patient_id)
+    before, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
     assert before is not None
     async with database.write_sessions() as session, session.begin():
         await session.execute(
             update(User).where(User.id == world.a.patient_id).values(first_name="Renamed")
         )
-    after, _ = queries.visible_user_and_unseen_now(reads, actor, world.a.patient_id)
+    after, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
     assert after is not None and after.first_name == "Renamed" != before.first_name
 
 
 async def test_the_held_connection_cannot_write_and_survives_a_failed_statement(
-    database: Database, backend: str, world: World
+    database: Database, world: World
 ) -> None:
-    reads = _reads(database, backend)
-    with pytest.raises(OperationalError, match="readonly"):
-        reads.first(text("UPDATE users SET first_name = 'x'"), {})
-    with pytest.raises(OperationalError, match="no such table"):
-        reads.first(text("SELECT * FROM no_such_table"), {})
-    row = reads.first(
-        text("SELECT first_name FROM users WHERE id = :id"), {"id": world.a.patient_id}
-    )
+    reads = _reads(database)
+    with pytest.raises(DBAPIError, match=r"(?i)read.?only"):
+        await reads.first(text("UPDATE users SET first_name = 'x'"), {})
+    with pytest.raises(DBAPIError, match="no_such_table"):
+        await reads.first(text("SELECT * FROM no_such_table"), {})
+    query = text("SELECT first_name FROM users WHERE id = :id")
+    row = await reads.first(query, {"id": world.a.patient_id})
     assert row is not None and row.first_name != "x"
 
 
 async def test_user_by_id_reads_through_the_held_connection(
-    api: Api, database: Database, backend: str, world: World
+    api: Api, database: Database, world: World
 ) -> None:
-    reads = _reads(database, backend)
+    engine = _sync_engine(_reads(database))
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
 
-    event.listen(reads.engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", record)
     try:
         data = await api.with_key(world.a.provider.api_key).data(
             "query($id: ID) { user(id: $id) { id first_name } }", {"id": str(world.a.patient_id)}
         )
     finally:
-        event.remove(reads.engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", record)
     assert data["user"]["id"] == str(world.a.patient_id)
     assert len([s for s in seen if "FROM users" in s]) == 1
