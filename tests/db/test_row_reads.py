@@ -113,3 +113,18 @@ async def test_user_by_id_reads_through_the_held_connection(
         event.remove(engine, "before_cursor_execute", record)
     assert data["user"]["id"] == str(world.a.patient_id)
     assert len([s for s in seen if "FROM users" in s]) == 1
+
+
+async def test_a_lost_postgres_connection_is_replaced_without_failing_the_read(
+    database: Database, backend: str, world: World
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("a SQLite file has no server connection to lose")
+    reads = _reads(database)
+    pid_row = await reads.first(text("SELECT pg_backend_pid() AS pid"), {})
+    assert pid_row is not None
+    async with database.engine.connect() as admin:  # as a server restart would
+        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid_row.pid})
+    query = text("SELECT first_name, pg_backend_pid() AS pid FROM users WHERE id = :id")
+    row = await reads.first(query, {"id": world.a.patient_id})
+    assert row is not None and row.pid != pid_row.pid

@@ -20,7 +20,8 @@ checkpoints).
   operation per connection), each a primary-key look-up of well under a millisecond. ~250 us.
 
 A connection that fails (or whose request is cancelled mid-statement) is dropped; the next read
-opens a fresh one.
+opens a fresh one. On PostgreSQL a read that finds its connection lost (a server restart) is sent
+again once on a fresh connection, so a restart fails no request.
 """
 
 from __future__ import annotations
@@ -93,17 +94,27 @@ class PostgresRowReads:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
-            connection = self._connection
-            if connection is None:
-                connection = self._connection = await self.engine.connect()
             try:
-                return (await connection.execute(statement, parameters)).first()
-            except BaseException:
-                # A failed statement, or a request cancelled mid-statement: the connection's
-                # state is unknown, so it is not used again.
-                self._connection = None
-                await asyncio.shield(connection.invalidate())
-                raise
+                return await self._first(statement, parameters)
+            except DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+            # The connection was lost (a server restart, a terminated backend): a read can be
+            # sent again, once, on a fresh one; the pool's idle ping spares pooled ones the same.
+            return await self._first(statement, parameters)
+
+    async def _first(self, statement: Executable, parameters: Mapping[str, Any]) -> Row[Any] | None:
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = await self.engine.connect()
+        try:
+            return (await connection.execute(statement, parameters)).first()
+        except BaseException:
+            # A failed statement, or a request cancelled mid-statement: the connection's state is
+            # unknown, so it is not used again.
+            self._connection = None
+            await asyncio.shield(connection.invalidate())
+            raise
 
     async def close(self) -> None:
         """Close the connection and the engine."""
