@@ -33,7 +33,7 @@ async def _read_user(context: Context, actor: Actor, user_id: int) -> tuple[User
     reads = context.database.row_reads
     if reads is not None:  # the process's held connection, no session (carebook.db.row_reads)
         return await queries.held_visible_user_and_unseen(reads, actor, user_id)
-    # SQLite in memory (one connection for everything): the request's read session.
+    # SQLite in memory or by URI (one engine for everything): the request's read session.
     return await context.read(lambda s: queries.get_visible_user_and_unseen(s, actor, user_id))
 
 
