@@ -83,11 +83,9 @@ async def actor_from_api_key(
 
     With ``cache_seconds`` > 0 a found actor is remembered that long (see _API_KEY_ACTORS).
     """
+    if cache_seconds > 0 and (cached := cached_api_key_actor(key)) is not None:
+        return cached
     key_digest = digest(key)
-    if cache_seconds > 0:
-        cached = _API_KEY_ACTORS.get(key_digest)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
     query = (
         select(User, ApiKey.id)
         .join(ApiKey, ApiKey.user_id == User.id)

@@ -164,8 +164,8 @@ def create_database(settings: Settings) -> Database:
     if not settings.is_sqlite:
         kwargs.update(pool_size=settings.database_pool_size)
     path = _sqlite_file(settings.database_url) if settings.is_sqlite else None
-    # The process's SQLite writers (write sessions and read-trail batches) queue on one gate.
-    gate = WriteGate()
+    # A SQLite file's writers in this process (write sessions, read-trail batches) queue on it.
+    gate = WriteGate() if path is not None else None
     if path is not None:
         kwargs.update(
             async_creator=threaded_creator(path, busy_timeout_ms=BUSY_TIMEOUT_MS, gate=gate)
