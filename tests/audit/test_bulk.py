@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -62,13 +63,39 @@ async def test_read_batches_commit_with_their_own_durability(settings: Settings)
     try:
         if settings.is_sqlite:
             # A SQLite file has its own audit engine instead (test_sqlite_connections.py).
-            assert database.postgres_audit_engine is None
+            assert database.postgres_audit is None
             return
-        assert database.postgres_audit_engine is not None
-        async with database.postgres_audit_engine.connect() as connection:
-            audit = (await connection.execute(text("SHOW synchronous_commit"))).scalar_one()
+        assert database.postgres_audit is not None
+        driver = await database.postgres_audit.driver("SHOW synchronous_commit")
+        audit = await driver.fetchval("SHOW synchronous_commit")
         async with database.write_sessions() as session:
             write = (await session.execute(text("SHOW synchronous_commit"))).scalar_one()
     finally:
         await database.dispose()
     assert (audit, write) == ("off", "on")
+
+
+async def test_a_batch_after_a_server_restart_goes_on_a_fresh_connection(
+    database: Database,
+) -> None:
+    """PostgreSQL: the trail's held connection, closed by the server, is replaced before use."""
+    trail = database.postgres_audit
+    if trail is None:
+        pytest.skip("SQLite's trail connection is a file's, no server to lose")
+    writer = AuditWriter(database)
+    first = writer.submit([ROW], wait=True)
+    assert first is not None
+    await first
+    driver = await trail.driver("SELECT pg_backend_pid()")
+    pid = await driver.fetchval("SELECT pg_backend_pid()")
+    async with database.engine.connect() as admin:  # as a server restart would
+        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    for _ in range(500):  # the server closes the socket; asyncpg notices on its next read
+        if driver.is_closed():
+            break
+        await asyncio.sleep(0.01)
+    assert driver.is_closed()
+    second = writer.submit([{**ROW, "record_id": 8}], wait=True)
+    assert second is not None
+    await second  # no AuditUnavailable: the batch went on a fresh connection
+    assert [e.record_id for e in await stored(database)] == [ROW["record_id"], 8]

@@ -7,10 +7,11 @@ statement, and be what ``user(id)`` uses.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, text, update
+from sqlalchemy import bindparam, event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from tests.support.api import Api
@@ -19,6 +20,7 @@ from tests.support.world import World
 from carebook.auth.actor import Actor
 from carebook.auth.service import actor_from_api_key
 from carebook.db.engine import Database
+from carebook.db.prepared import Prepared
 from carebook.db.row_reads import RowReads
 from carebook.users import queries
 from carebook.users.models import User
@@ -95,24 +97,52 @@ async def test_the_held_connection_cannot_write_and_survives_a_failed_statement(
     assert row is not None and row.first_name != "x"
 
 
-async def test_user_by_id_reads_through_the_held_connection(
+async def test_user_by_id_reads_through_the_held_connection_straight_to_the_driver(
     api: Api, database: Database, world: World
 ) -> None:
-    engine = _sync_engine(_reads(database))
-    seen: list[str] = []
+    reads = _reads(database)
+    engine = _sync_engine(reads)
+    through_core: list[str] = []
+    straight: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
+        through_core.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
+    stop = reads.observe(straight.append)
     try:
         data = await api.with_key(world.a.provider.api_key).data(
             "query($id: ID) { user(id: $id) { id first_name } }", {"id": str(world.a.patient_id)}
         )
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        stop()
     assert data["user"]["id"] == str(world.a.patient_id)
-    assert len([s for s in seen if "FROM users" in s]) == 1
+    assert len([s for s in straight if "FROM users" in s]) == 1
+    assert not [s for s in through_core if "FROM users" in s]
+
+
+async def test_a_statement_the_driver_fails_is_answered_through_core_whole(
+    database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _reads(database)
+    actor = await _actor(database, world.a.provider.api_key)
+    expected, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    failures: list[str] = []
+    arguments = Prepared.arguments
+
+    def failing_once(self: Prepared, parameters: Any) -> list[Any]:
+        if not failures:
+            failures.append(self.sql)
+            raise sqlite3.OperationalError("disk I/O error")  # any driver error alike
+        return arguments(self, parameters)
+
+    monkeypatch.setattr(Prepared, "arguments", failing_once)
+    got, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    assert failures and got is not None and expected is not None
+    assert _columns(got) == _columns(expected)
+    again, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    assert again is not None and _columns(again) == _columns(expected)
 
 
 async def test_a_lost_postgres_connection_is_replaced_without_failing_the_read(
@@ -125,6 +155,15 @@ async def test_a_lost_postgres_connection_is_replaced_without_failing_the_read(
     assert pid_row is not None
     async with database.engine.connect() as admin:  # as a server restart would
         await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid_row.pid})
-    query = text("SELECT first_name, pg_backend_pid() AS pid FROM users WHERE id = :id")
-    row = await reads.first(query, {"id": world.a.patient_id})
-    assert row is not None and row.pid != pid_row.pid
+    for query in (
+        text("SELECT first_name, pg_backend_pid() AS pid FROM users WHERE id = :id"),
+        # A prepared statement (sent straight to the driver) is recovered alike.
+        select(User.first_name, func.pg_backend_pid().label("pid")).where(
+            User.id == bindparam("id")
+        ),
+    ):
+        row = await reads.first(query, {"id": world.a.patient_id})
+        assert row is not None and row.pid != pid_row.pid
+        async with database.engine.connect() as admin:
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
+        pid_row = row

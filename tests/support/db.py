@@ -80,8 +80,10 @@ def statements_sent(database: Database) -> Iterator[list[str]]:
     # One listener per pool: an engine made with execution_options (PostgreSQL's read engine)
     # shares its parent's pool and fires the parent's listeners too, so it is not added again.
     engines: dict[int, Engine] = {}
-    candidates = [database.engine, database.read_engine, database.postgres_audit_engine]
-    for engine in [e.sync_engine for e in candidates if e is not None]:
+    candidates = [database.engine, database.read_engine]
+    if database.postgres_audit is not None:
+        candidates.append(database.postgres_audit.engine)
+    for engine in [e.sync_engine for e in candidates]:
         engines.setdefault(id(engine.pool), engine)
     held = getattr(database.row_reads, "engine", None)  # the held single-row reads' engine
     if held is not None:
@@ -89,13 +91,14 @@ def statements_sent(database: Database) -> Iterator[list[str]]:
         engines.setdefault(id(held.pool), held)
     for engine in engines.values():
         event.listen(engine, "before_cursor_execute", record)
-    # SQLite's read trail runs on its own connection, outside the engines' events.
-    batches = database.audit_batches
-    stop = batches.observe(statements.append) if batches is not None else None
+    # Statements sent straight to a driver (the read trail, the held reads' prepared ones) pass
+    # no engine event: their owners tell them.
+    owners = [database.audit_batches, database.postgres_audit, database.row_reads]
+    stops = [owner.observe(statements.append) for owner in owners if owner is not None]
     try:
         yield statements
     finally:
         for engine in engines.values():
             event.remove(engine, "before_cursor_execute", record)
-        if stop is not None:
+        for stop in stops:
             stop()

@@ -5,11 +5,12 @@ executemany (PostgreSQL: BEGIN, an INSERT per row and COMMIT; SQLite: the statem
 processing per row). Here the SQL is built once from the table and the rows go to the driver
 as plain values:
 - PostgreSQL: ``INSERT ... SELECT * FROM unnest($1::type[], ...)``, one array per column: one
-  statement and one round trip for the whole batch, atomic on its own (AUTOCOMMIT);
+  statement and one round trip for the whole batch, atomic on its own (AUTOCOMMIT), sent
+  straight to asyncpg on the connection the process holds for the trail (carebook.db.held);
 - SQLite: one ``executemany`` of tuples on the trail's own connection (its transaction is the
   one ``carebook.db.sqlite_batches`` opens with BEGIN IMMEDIATE).
-PostgreSQL's goes through the engine's ``exec_driver_sql``, so connection events see it; SQLite's
-statements are told to the batches' observers.
+Neither goes through the engines' events: their statements are told to the held connections'
+observers.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from carebook.audit.models import AuditEvent
 from carebook.audit.service import EventRow
+from carebook.db.held import HeldConnection
 from carebook.db.sqlite_batches import Statements
 
 _TABLE = cast(Table, AuditEvent.__table__)
@@ -80,12 +81,10 @@ def sqlite_tuples(rows: Sequence[EventRow]) -> list[tuple[Any, ...]]:
     ]
 
 
-async def insert_postgres(engine: AsyncEngine, rows: Sequence[EventRow]) -> None:
+async def insert_postgres(trail: HeldConnection, rows: Sequence[EventRow]) -> None:
     """Insert ``rows`` with one statement, its own transaction (the engine autocommits)."""
-    if not rows:
-        return
-    async with engine.connect() as connection:
-        await connection.exec_driver_sql(postgres_statement(), postgres_arrays(rows))
+    if rows:
+        await trail.execute(postgres_statement(), *postgres_arrays(rows))
 
 
 def insert_sqlite(statements: Statements, rows: Sequence[EventRow]) -> None:

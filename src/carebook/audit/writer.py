@@ -100,8 +100,8 @@ class AuditWriter:
                 lock_wait_seconds=10.0,
                 small=len(rows) <= INLINE_ROWS,
             )
-        elif database.postgres_audit_engine is not None:
-            await bulk.insert_postgres(database.postgres_audit_engine, rows)
+        elif database.postgres_audit is not None:
+            await bulk.insert_postgres(database.postgres_audit, rows)
         else:  # SQLite in memory (tests): the session's ordinary path
             async with database.write_sessions() as session, session.begin():
                 await insert_events(session, rows)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from carebook.config import Settings
+from carebook.db.held import HeldConnection
 from carebook.db.row_reads import PostgresRowReads, RowReads, SQLiteRowReads
 from carebook.db.sqlite_batches import SQLiteBatches
 from carebook.db.sqlite_inline import inline_creator, threaded_creator
@@ -62,9 +63,9 @@ class Database:
     # a synchronous engine with busy timeout 0 and PRAGMA synchronous from
     # CAREBOOK_AUDIT_SQLITE_SYNCHRONOUS.
     audit_batches: SQLiteBatches | None = None
-    # PostgreSQL only: the read audit trail's engine (one connection per process, the writer
-    # runs one batch at a time), synchronous_commit from CAREBOOK_AUDIT_POSTGRES_SYNCHRONOUS_COMMIT.
-    postgres_audit_engine: AsyncEngine | None = None
+    # PostgreSQL only: the read audit trail's connection (carebook.db.held; the writer runs one
+    # batch at a time), synchronous_commit from CAREBOOK_AUDIT_POSTGRES_SYNCHRONOUS_COMMIT.
+    postgres_audit: HeldConnection | None = None
     # Single-row reads on a connection the process holds (carebook.db.row_reads), for the
     # hottest look-ups; None for an in-memory SQLite database.
     row_reads: RowReads | None = None
@@ -77,8 +78,8 @@ class Database:
         if self.audit_batches is not None:
             await self.audit_batches.close()
             self.audit_batches.engine.dispose()
-        if self.postgres_audit_engine is not None:
-            await self.postgres_audit_engine.dispose()
+        if self.postgres_audit is not None:
+            await self.postgres_audit.close()
         if self.row_reads is not None:
             await self.row_reads.close()
 
@@ -194,12 +195,12 @@ def create_database(settings: Settings) -> Database:
         audit_batches = SQLiteBatches(
             audit_engine, synchronous=settings.audit_sqlite_synchronous, gate=gate
         )
-    postgres_audit_engine = None
+    postgres_audit = None
     if settings.is_sqlite:
         _install_sqlite_hooks(engine.sync_engine, settings, read_only=False)
     else:
         _install_idle_ping(engine.sync_engine)
-        postgres_audit_engine = _postgres_audit_engine(settings)
+        postgres_audit = HeldConnection(_postgres_audit_engine(settings))
         row_reads = PostgresRowReads(_postgres_row_reads_engine(settings))
         # Reads without BEGIN and ROLLBACK round trips. Under READ COMMITTED every statement
         # has its own snapshot anyway, so a read session loses nothing (and SQLite's read
@@ -215,7 +216,7 @@ def create_database(settings: Settings) -> Database:
         write_sessions=async_sessionmaker(write_engine, expire_on_commit=False),
         read_engine=read_engine,
         audit_batches=audit_batches,
-        postgres_audit_engine=postgres_audit_engine,
+        postgres_audit=postgres_audit,
         row_reads=row_reads,
     )
 
@@ -223,20 +224,18 @@ def create_database(settings: Settings) -> Database:
 def _postgres_audit_engine(settings: Settings) -> AsyncEngine:
     """The read trail's engine: its connections commit with their own synchronous_commit.
 
-    Its own connections, so the setting never reaches a transaction that writes patient data.
-    AUTOCOMMIT: a batch is one INSERT (carebook.audit.bulk), atomic on its own, so no BEGIN and
-    COMMIT round trips.
+    Its own connection (held, carebook.db.held), so the setting never reaches a transaction that
+    writes patient data. AUTOCOMMIT: a batch is one INSERT (carebook.audit.bulk), atomic on its
+    own, so no BEGIN and COMMIT round trips.
     """
     server_settings = {"synchronous_commit": settings.audit_postgres_synchronous_commit}
-    engine = create_async_engine(
+    return create_async_engine(
         settings.database_url,
         pool_size=1,
-        max_overflow=2,
+        max_overflow=0,
         isolation_level="AUTOCOMMIT",
         connect_args={"server_settings": server_settings},
     )
-    _install_idle_ping(engine.sync_engine)
-    return engine
 
 
 def _postgres_row_reads_engine(settings: Settings) -> AsyncEngine:
