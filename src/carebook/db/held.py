@@ -20,8 +20,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-# Observers of the statements sent (tests count them, as engine events do elsewhere).
-Observer = Callable[[str], None]
+from carebook.db.observers import Observer, Observers
 
 
 class HeldConnection:
@@ -32,7 +31,7 @@ class HeldConnection:
         self._connection: AsyncConnection | None = None
         self._driver: Any = None  # the asyncpg connection under it
         self._lock: asyncio.Lock | None = None  # made in the loop that first uses it
-        self._observers: list[Observer] = []
+        self._observers = Observers()
 
     @property
     def lock(self) -> asyncio.Lock:
@@ -54,8 +53,7 @@ class HeldConnection:
     async def driver(self, sql: str) -> Any:
         """The asyncpg connection, for sending ``sql`` (told to the observers)."""
         await self.connection()
-        for observer in self._observers:
-            observer(sql)
+        self._observers.tell(sql)
         return self._driver
 
     async def execute(self, sql: str, *arguments: Any) -> None:
@@ -76,8 +74,7 @@ class HeldConnection:
 
     def observe(self, observer: Observer) -> Callable[[], None]:
         """Call ``observer`` with every statement sent straight to the driver from now on."""
-        self._observers.append(observer)
-        return lambda: self._observers.remove(observer)
+        return self._observers.observe(observer)
 
     async def close(self) -> None:
         """Close the connection and the engine."""

@@ -44,7 +44,8 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
 from carebook.db.base import Base
-from carebook.db.held import HeldConnection, Observer
+from carebook.db.held import HeldConnection
+from carebook.db.observers import Observer, Observers
 from carebook.db.prepared import HeldRow, PreparedCache
 
 E = TypeVar("E", bound=Base)
@@ -81,15 +82,14 @@ class SQLiteRowReads:
         self.engine = engine  # query_only and the read pragmas, from the engine's connect hooks
         self._connection: Connection | None = None
         self._prepared = PreparedCache(engine.dialect)
-        self._observers: list[Observer] = []
+        self._observers = Observers()
 
     async def first(self, statement: Executable, parameters: Mapping[str, Any]) -> HeldRow | None:
         """The statement's first row (or None), executed and fetched at once."""
         connection = self._connect()
         prepared = self._prepared.get(statement)
         if prepared is not None:
-            for observer in self._observers:
-                observer(prepared.sql)
+            self._observers.tell(prepared.sql)
             try:
                 driver = connection.connection.driver_connection
                 assert driver is not None
@@ -108,8 +108,7 @@ class SQLiteRowReads:
 
     def observe(self, observer: Observer) -> Callable[[], None]:
         """See :meth:`RowReads.observe`."""
-        self._observers.append(observer)
-        return lambda: self._observers.remove(observer)
+        return self._observers.observe(observer)
 
     async def close(self) -> None:
         """Give the connection back and close the engine's pool."""

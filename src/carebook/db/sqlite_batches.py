@@ -37,12 +37,10 @@ from typing import Any, cast
 from sqlalchemy.engine import Engine
 
 from carebook.db.lock_wait import is_locked, poll_while_locked
+from carebook.db.observers import Observer, Observers
 from carebook.db.write_gate import WriteGate
 
 logger = logging.getLogger("carebook.db")
-
-# Observers of the statements a batch sends (tests count them, as engine events do elsewhere).
-Observer = Callable[[str], None]
 
 # Batches between PASSIVE checkpoints: a batch of the read trail writes a handful of pages, so
 # this keeps the WAL near SQLite's own default threshold (1,000 pages).
@@ -54,23 +52,19 @@ _NO_FSYNC_ON_COMMIT = frozenset({"OFF", "NORMAL"})
 class Statements:
     """What a batch's work is given: the connection's execute and executemany, observed."""
 
-    def __init__(self, connection: sqlite3.Connection, observers: list[Observer]) -> None:
+    def __init__(self, connection: sqlite3.Connection, observers: Observers) -> None:
         self._connection = connection
         self._observers = observers
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run one statement."""
-        self._observe(sql)
+        self._observers.tell(sql)
         return self._connection.execute(sql, parameters)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement for each of ``rows``."""
-        self._observe(sql)
+        self._observers.tell(sql)
         self._connection.executemany(sql, rows)
-
-    def _observe(self, sql: str) -> None:
-        for observer in self._observers:
-            observer(sql)
 
 
 Work = Callable[[Statements], None]
@@ -93,7 +87,7 @@ class SQLiteBatches:
         self._checkpoint_every = checkpoint_every
         self._proxy: Any = None  # the pool's connection, held until close()
         self._guard = threading.Lock()
-        self._observers: list[Observer] = []
+        self._observers = Observers()  # of the statements a batch sends
         self._since_checkpoint = 0
         self._checkpoint: asyncio.Task[None] | None = None
         self.checkpoints = 0  # PASSIVE checkpoints run so far (tests read it)
@@ -114,8 +108,7 @@ class SQLiteBatches:
 
     def observe(self, observer: Observer) -> Callable[[], None]:
         """Call ``observer`` with every statement sent from now on; returns the way to stop."""
-        self._observers.append(observer)
-        return lambda: self._observers.remove(observer)
+        return self._observers.observe(observer)
 
     async def close(self) -> None:
         """Wait for a running checkpoint and give the connection back to the engine's pool."""
