@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from carebook.web.client_address import trusted_proxy_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./carebook.db"
 
@@ -73,6 +75,13 @@ class Settings(BaseSettings):
         1000, description="Most rows a should_paginate: false list returns before it is refused."
     )
     max_body_bytes: int = Field(1024 * 1024, description="Largest accepted request body, bytes.")
+    # uvicorn's default trusts X-Forwarded-For from 127.0.0.1: any local process, or a proxy
+    # that passes the header through, could then choose the address limits and audit see.
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated IPs/CIDR networks of reverse proxies whose "
+        "X-Forwarded-For gives the client address; empty (the default) trusts none.",
+    )
     sign_in_account_limit: int = Field(
         10, description="Failed signIn attempts per email per window (0 turns the limit off)."
     )
@@ -138,6 +147,11 @@ class Settings(BaseSettings):
     write_retry_base_seconds: float = Field(
         0.01, description="Backoff before the first write retry (doubles, with jitter)."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_are_addresses(cls, value: str) -> str:
+        return ",".join(trusted_proxy_list(value))
 
     @property
     def session_ttl(self) -> timedelta:

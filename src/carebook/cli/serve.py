@@ -10,6 +10,7 @@ import uvicorn
 from carebook.app import create_app
 from carebook.cli.common import load_settings
 from carebook.db.migrate import upgrade
+from carebook.web.client_address import uvicorn_proxy_options
 
 
 def serve(
@@ -24,6 +25,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if migrate:
         upgrade(settings.database_url)
+    # Every worker gets these options: forwarding headers only from the listed proxies.
+    proxies = uvicorn_proxy_options(settings.trusted_proxies)
     if workers > 1:
         # Each worker builds its own app (and engine) from the same environment.
         import os
@@ -36,6 +39,7 @@ def serve(
             port=port,
             workers=workers,
             access_log=False,
+            **proxies,
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False)
+    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, **proxies)

@@ -10,6 +10,7 @@ from typing import Any
 from carebook.audit.service import PATIENT, EventRow, Origin
 from carebook.audit.writer import AuditWriter
 from carebook.graphql.context import Context
+from carebook.web.client_address import client_address
 
 # Columns are this wide; a longer value would make the whole batch fail to insert.
 _MAX_TEXT = 64
@@ -34,13 +35,13 @@ class RequestAudit:
     @classmethod
     def for_request(cls, writer: AuditWriter, *, wait: bool, request: Any) -> RequestAudit:
         """The state of one HTTP request (a client's X-Request-ID is kept when sane)."""
-        client = getattr(request, "client", None)
+        address = client_address(request)
         given = request.headers.get("x-request-id", "") if request is not None else ""
         usable = 0 < len(given) <= _MAX_TEXT and given.isascii() and given.isprintable()
         return cls(
             writer=writer,
             wait=wait,
-            client_address=client.host[:_MAX_TEXT] if client is not None else None,
+            client_address=address[:_MAX_TEXT] if address is not None else None,
             request_id=given if usable else uuid.uuid4().hex,
         )
 

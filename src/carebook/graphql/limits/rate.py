@@ -11,16 +11,15 @@ from carebook.graphql.errors import RATE_LIMITED, CodedError
 from carebook.ratelimit import guard, policies
 from carebook.ratelimit.guard import Check
 from carebook.users.validation import email_key
+from carebook.web.client_address import client_address as web_client_address
 
 # One message for every limit: which one tripped says nothing about whether an email exists.
 TOO_MANY = "Too many attempts; try again in {seconds} seconds."
 
 
 def client_address(context: Context) -> str:
-    """The caller's address (uvicorn puts the proxy's X-Forwarded-For here when trusted)."""
-    request = context.request
-    client = request.client if request is not None else None
-    return client.host if client is not None else "unknown"
+    """The caller's address, as the audit trail records it (see carebook.web.client_address)."""
+    return web_client_address(context.request) or "unknown"
 
 
 async def before_sign_in(context: Context, email: str | None) -> Check | None:

@@ -1,0 +1,46 @@
+"""The caller's network address, and which reverse proxies may rewrite it.
+
+The address is the peer of the TCP connection, as the ASGI server reports it in
+``request.client``. Forwarding headers (``X-Forwarded-For``, ``X-Real-IP``, ``Forwarded``) are
+set by whoever sends the request, so they are believed only when the connection comes from a
+proxy the operator listed in ``CAREBOOK_TRUSTED_PROXIES``: ``carebook serve`` hands that list
+to uvicorn's proxy-headers middleware, which rewrites ``request.client`` before the app runs.
+Nothing else in Carebook reads those headers (``tests/security/test_trusted_proxies.py``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+
+def trusted_proxy_list(value: str) -> list[str]:
+    """The comma-separated IPs and CIDR networks of ``value``; ValueError names a bad entry.
+
+    ``*`` (uvicorn's "trust everyone") is refused: any client could then forge its address.
+    """
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise ValueError(f"not an IP address or network: {entry!r}") from error
+    return entries
+
+
+def uvicorn_proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn's options that trust exactly these proxies: none at all when the list is empty.
+
+    uvicorn's own default trusts X-Forwarded-For from 127.0.0.1 (or ``FORWARDED_ALLOW_IPS``),
+    so both options are always given explicitly.
+    """
+    proxies = trusted_proxy_list(trusted_proxies)
+    if not proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(proxies)}
+
+
+def client_address(request: Any) -> str | None:
+    """The address every rate limit and audit event uses for this request, if known."""
+    client = getattr(request, "client", None)
+    return str(client.host) if client is not None and client.host else None
