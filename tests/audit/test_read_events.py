@@ -110,3 +110,32 @@ async def test_no_wait_setting_still_stores_the_events(
         async with app.router.lifespan_context(app):
             pass  # shutdown flushes what is still queued
     assert brief(await stored(database)) == [("user", "read", world.a.patient_id, True)]
+
+
+async def test_a_patient_reached_many_times_in_one_request_is_one_event(
+    api: Api, world: World, database: Database
+) -> None:
+    # Each patient is listed, then reached again through each alias's group members.
+    group = await api.with_key(world.a.provider.api_key).data(
+        'mutation { createGroup(input: {name: "Dedupe"}) { user_group { id } } }'
+    )
+    group_id = group["createGroup"]["user_group"]["id"]
+    caller = api.with_key(world.a.provider.api_key)
+    for patient in (world.a.patient_id, world.a.other_patient_id):
+        await caller.data(
+            "mutation($id: ID, $g: String) { updateClient(input: {id: $id, user_group_id: $g}) "
+            "{ user { id } } }",
+            {"id": str(patient), "g": group_id},
+        )
+    before = len(await stored(database, operation="users"))
+    query = (
+        "query($g: String) { users(page_size: 10, group_id: $g) { id "
+        "user_group { users { id } } } again: users(group_id: $g) { id } }"
+    )
+    data = await caller.data(query, {"g": group_id})
+    assert len(data["users"]) == 2 and len(data["users"][0]["user_group"]["users"]) == 2
+    events = (await stored(database, operation="users"))[before:]
+    assert sorted(brief(events)) == sorted(
+        ("users", "read", patient, True)
+        for patient in (world.a.patient_id, world.a.other_patient_id)
+    )

@@ -89,13 +89,15 @@ def _record(info: Info[Context, None], targets: Sequence[Target], allowed: bool)
     audit = context.audit
     if audit is None or not targets:
         return
-    rows = event_rows(
-        origin_of(context, audit),
-        targets,
-        operation=_operation(info, audit),
-        action="read",
-        allowed=allowed,
-        occurred_at=datetime.now(UTC),
+    rows = audit.first_reads(
+        event_rows(
+            origin_of(context, audit),
+            targets,
+            operation=_operation(info, audit),
+            action="read",
+            allowed=allowed,
+            occurred_at=datetime.now(UTC),
+        )
     )
     audit.pending.extend(rows)
     if context.idempotency is not None:  # only an answer kept for replays needs the list

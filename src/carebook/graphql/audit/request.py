@@ -31,6 +31,10 @@ class RequestAudit:
     # (organization_id, record_id, operation): an Idempotency-Key replay of its answer hands
     # them out again, so the replay records them again (carebook.idempotency.answer).
     disclosed: dict[tuple[int, int, str], None] = field(default_factory=dict)
+    # Reads already recorded, as (organization_id, record_type, record_id, operation, allowed):
+    # a patient reached many times in one answer (each listed patient's user_group { users })
+    # is one event, so the trail grows with the records read, not with the answer's size.
+    reads_seen: set[tuple[int, str, int | None, str, bool]] = field(default_factory=set)
 
     @classmethod
     def for_request(cls, writer: AuditWriter, *, wait: bool, request: Any) -> RequestAudit:
@@ -50,6 +54,22 @@ class RequestAudit:
         for row in rows:
             if row["allowed"] and row["record_type"] == PATIENT and row["record_id"] is not None:
                 self.disclosed[(row["organization_id"], row["record_id"], row["operation"])] = None
+
+    def first_reads(self, rows: Iterable[EventRow]) -> list[EventRow]:
+        """The read events of ``rows`` not yet recorded by this request (one per record)."""
+        fresh: list[EventRow] = []
+        for row in rows:
+            key = (
+                row["organization_id"],
+                row["record_type"],
+                row["record_id"],
+                row["operation"],
+                row["allowed"],
+            )
+            if key not in self.reads_seen:
+                self.reads_seen.add(key)
+                fresh.append(row)
+        return fresh
 
     async def flush(self) -> None:
         """Hand the pending events to the writer; wait for their commit unless configured not to."""
