@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base, utcnow
 from carebook.db.types import UTCDateTime
 
@@ -19,7 +20,7 @@ class Conversation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(lengths.LABEL))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.db import lengths
 from carebook.errors import Invalid, NotFound
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
@@ -46,7 +47,7 @@ async def create_conversation(
     conversation = Conversation(
         organization_id=actor.organization_id,
         owner_id=actor.user_id,
-        name=v.clean_text("name", fields.get("name"), limit=200),
+        name=v.clean_text("name", fields.get("name"), limit=lengths.LABEL),
     )
     session.add(conversation)
     await session.flush()

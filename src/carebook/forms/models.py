@@ -7,6 +7,7 @@ import enum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base, Timestamped
 
 
@@ -27,6 +28,6 @@ class RequestedFormCompletion(Timestamped, Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The form template's id in the practice's form builder (not modelled by Carebook).
-    custom_module_form_id: Mapped[str] = mapped_column(String(100))
+    custom_module_form_id: Mapped[str] = mapped_column(String(lengths.FORM_ID))
     item_type: Mapped[str] = mapped_column(String(40), default="CustomModuleForm")
     status: Mapped[str] = mapped_column(String(40), default=FormRequestStatus.NOT_STARTED)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
+from carebook.db import lengths
 from carebook.errors import Invalid, NotFound
 from carebook.forms.models import RequestedFormCompletion
 from carebook.users import queries as user_queries
@@ -35,7 +36,7 @@ async def create_requests(
     """Ask one or more patients of the actor's organization to fill in a form."""
     require_staff(actor)
     raw_form = fields.get("custom_module_form_id") or fields.get("form")
-    form_id = v.clean_text("custom_module_form_id", raw_form, limit=100)
+    form_id = v.clean_text("custom_module_form_id", raw_form, limit=lengths.FORM_ID)
     if not form_id:
         raise Invalid.field("custom_module_form_id", "Form can't be blank")
     item_type = fields.get("item_type") or ITEM_TYPES[0]

@@ -12,6 +12,7 @@ from typing import Any
 
 import phonenumbers
 
+from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid
 from carebook.users.validation import clean_text
 
@@ -91,14 +92,9 @@ _US_ALIASES = {"usa", "u.s.", "u.s.a.", "united states", "united states of ameri
 _EXTRA_COUNTRIES = {"AQ", "BV", "GS", "HM", "PN", "TF", "UM"}
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 
+# State and zip are checked by clean_state and clean_zip (free text only outside the US).
 TEXT_LIMITS = {
-    "name": 200,
-    "line1": 200,
-    "line2": 200,
-    "city": 100,
-    "other_id": 50,
-    "other_id_qual": 50,
-    "place_of_service_id": 20,
+    field: limit for field, limit in lengths.LOCATION_TEXT.items() if field not in ("state", "zip")
 }
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "state", "zip")
 FIELDS = (*TEXT_LIMITS, "state", "zip", "country", "npi")
@@ -125,7 +121,7 @@ def clean_state(value: str | None, country: str) -> str | None:
     if not text:
         return None
     if country != DEFAULT_COUNTRY:
-        return clean_text("state", text, limit=100)
+        return clean_text("state", text, limit=lengths.LOCATION_TEXT["state"])
     code = text.upper() if text.upper() in US_STATES else _STATE_BY_NAME.get(text.casefold())
     if code is None:
         raise Invalid.field(
@@ -140,7 +136,7 @@ def clean_zip(value: str | None, country: str) -> str | None:
     if not text:
         return None
     if country != DEFAULT_COUNTRY:
-        return clean_text("zip", text, limit=20)
+        return clean_text("zip", text, limit=lengths.LOCATION_TEXT["zip"])
     match = _ZIP.match(text)
     if match is None:
         raise Invalid.field("zip", f"'{text[:40]}' is not a US ZIP code (12345 or 12345-6789)")

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import create_api_key
 from carebook.auth.tokens import new_invite_code
+from carebook.db import lengths
+from carebook.errors import Invalid
 from carebook.organizations.models import Organization
 from carebook.users.changes import ChangeContext, apply_changes
 from carebook.users.models import Role, User
@@ -38,6 +40,10 @@ async def get_or_create_organization(
         ).scalar_one_or_none()
         if found is not None:
             return found
+    if name and len(name) > lengths.LABEL:  # the command line's --organization
+        raise Invalid.field(
+            "organization", f"Organization is too long (at most {lengths.LABEL} characters)"
+        )
     organization = Organization(name=name or "New practice")
     session.add(organization)
     await session.flush()
@@ -58,7 +64,8 @@ async def create_staff_user(
     user = User(organization_id=organization.id, role=role.value, active=True)
     await apply_changes(ChangeContext(session, organization.id, passwords), user, fields)
     if not organization_name and organization_id is None:
-        organization.name = f"{user.first_name} {user.last_name}'s practice"
+        # Two names of up to 100 characters each and the suffix exceed the column: cut.
+        organization.name = f"{user.first_name} {user.last_name}'s practice"[: lengths.LABEL]
     user.invite_code = new_invite_code()
     session.add(user)
     await session.flush()

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base, Timestamped, utcnow
 from carebook.db.types import UTCDateTime
 
@@ -21,7 +22,7 @@ class AppointmentType(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(lengths.LABEL))
     length: Mapped[int] = mapped_column(Integer)  # minutes
     price_cents: Mapped[int] = mapped_column(Integer, default=0)
     clients_can_book: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -35,10 +36,12 @@ class Offering(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(lengths.LABEL))
     description: Mapped[str | None] = mapped_column(Text)
     price_cents: Mapped[int] = mapped_column(Integer, default=0)
-    billing_frequency: Mapped[str] = mapped_column(String(40), default="Once")
+    billing_frequency: Mapped[str] = mapped_column(
+        String(lengths.BILLING_FREQUENCY), default="Once"
+    )
 
 
 class Appointment(Timestamped, Base):
@@ -71,9 +74,9 @@ class Appointment(Timestamped, Base):
     end: Mapped[datetime] = mapped_column(UTCDateTime())
     # The IANA zone the appointment was booked in; times are returned with its offset.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    contact_type: Mapped[str | None] = mapped_column(String(50))
-    reason: Mapped[str | None] = mapped_column(String(500))
-    pm_status: Mapped[str | None] = mapped_column(String(40))
+    contact_type: Mapped[str | None] = mapped_column(String(lengths.CONTACT_TYPE))
+    reason: Mapped[str | None] = mapped_column(String(lengths.APPOINTMENT_REASON))
+    pm_status: Mapped[str | None] = mapped_column(String(lengths.PM_STATUS))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
+from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.scheduling import queries
@@ -51,7 +52,7 @@ async def create_appointment_type(
 ) -> AppointmentType:
     """A new appointment type of the actor's organization (Healthie's createAppointmentType)."""
     require_staff(actor)
-    name = v.clean_label(fields.get("name"), 200)
+    name = v.clean_label(fields.get("name"), lengths.LABEL)
     length = fields.get("length")
     if length is None or not 1 <= int(length) <= MAX_LENGTH_MINUTES:
         raise Invalid.field("length", "Length must be between 1 and 1440 minutes")
@@ -76,11 +77,13 @@ async def create_offering(
     row = Offering(
         organization_id=actor.organization_id,
         user_id=actor.user_id,
-        name=v.clean_label(fields.get("name"), 200),
-        description=v.clean_text("description", fields.get("description"), limit=5000),
+        name=v.clean_label(fields.get("name"), lengths.LABEL),
+        description=v.clean_text(
+            "description", fields.get("description"), limit=lengths.OFFERING_DESCRIPTION
+        ),
         price_cents=parse_price(fields.get("price"), "price"),
         billing_frequency=v.clean_text(
-            "billing_frequency", fields.get("billing_frequency"), limit=40
+            "billing_frequency", fields.get("billing_frequency"), limit=lengths.BILLING_FREQUENCY
         )
         or "Once",
     )
@@ -201,8 +204,10 @@ async def create_appointment(
         appointment_type=appointment_type,
         start=start,
         timezone=zone or "UTC",
-        contact_type=v.clean_text("contact_type", fields.get("contact_type"), limit=50),
-        reason=v.clean_text("notes", fields.get("notes"), limit=500),
+        contact_type=v.clean_text(
+            "contact_type", fields.get("contact_type"), limit=lengths.CONTACT_TYPE
+        ),
+        reason=v.clean_text("notes", fields.get("notes"), limit=lengths.APPOINTMENT_REASON),
     )
     return await book(session, booking)
 
@@ -225,7 +230,7 @@ async def update_appointment(
         raise NotFound.field("id", "Appointment not found")
     if fields.get("datetime") is not None:
         raise Invalid.field("datetime", "Rescheduling is not supported: cancel and book again")
-    status = v.clean_text("pm_status", fields.get("pm_status"), limit=40)
+    status = v.clean_text("pm_status", fields.get("pm_status"), limit=lengths.PM_STATUS)
     if status is None:
         return row
     cancel = status.lower() == CANCELLED.lower()

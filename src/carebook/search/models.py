@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base
 
 # Byte-wise ("C") ordering on PostgreSQL, as SQLite's default, so a prefix is one index range.
@@ -58,7 +59,9 @@ class SearchToken(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     # The same type (and so the same collation) as users.last_name: the orders must agree.
-    last_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    last_name: Mapped[str] = mapped_column(
+        String(lengths.PERSON_NAME), default="", server_default=""
+    )
     role: Mapped[str] = mapped_column(String(16), default="patient", server_default="patient")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Leading characters shared with the user's previous token in sorted order (0 for the first).

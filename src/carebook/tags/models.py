@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base, Timestamped, utcnow
 from carebook.db.types import UTCDateTime
 
@@ -24,9 +25,9 @@ class Tag(Timestamped, Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     # The provider/staff account that created (owns) the tag: Healthie's Tag.user.
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(lengths.TAG_NAME))
     # Case folding can lengthen a name (ß -> ss), so the key has room for that.
-    name_key: Mapped[str] = mapped_column(String(400))
+    name_key: Mapped[str] = mapped_column(String(lengths.TAG_NAME_KEY))
 
 
 class Tagging(Base):

@@ -15,6 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
+from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.tags import queries
 from carebook.tags.models import Tag, Tagging
@@ -27,7 +28,7 @@ T = TypeVar("T")
 TAG_NOT_FOUND = "Tag not found"
 USER_NOT_FOUND = "User not found"
 NAME_TAKEN = "Name has already been taken"
-MAX_TAG_NAME = 100
+MAX_TAG_NAME = lengths.TAG_NAME
 
 
 async def _tag(session: AsyncSession, actor: Actor, raw_id: Any, field: str = "id") -> Tag:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base, Timestamped
 
 
@@ -20,9 +21,9 @@ class OnboardingFlow(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(lengths.LABEL))
     # Case-folded name, for case-insensitive search and sorting.
-    name_key: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(lengths.LABEL_KEY))
 
 
 class UserGroup(Timestamped, Base):
@@ -33,8 +34,8 @@ class UserGroup(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(lengths.LABEL))
+    name_key: Mapped[str] = mapped_column(String(lengths.LABEL_KEY))
     invite_code: Mapped[str] = mapped_column(String(32), unique=True)
     onboarding_flow_id: Mapped[int | None] = mapped_column(
         ForeignKey("onboarding_flows.id", ondelete="SET NULL"), index=True

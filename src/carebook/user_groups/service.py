@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.tokens import new_invite_code
+from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.user_groups import queries
 from carebook.user_groups.models import OnboardingFlow, UserGroup
@@ -25,7 +26,7 @@ from carebook.users.models import User
 
 GROUP_NOT_FOUND = "User group not found"
 FLOW_NOT_FOUND = "Onboarding flow not found"
-MAX_NAME = 200
+MAX_NAME = lengths.LABEL
 # A fresh code collides with an existing one about once in 10^11 draws; retry a few times.
 INVITE_CODE_ATTEMPTS = 5
 

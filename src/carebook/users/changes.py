@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.users import queries
@@ -87,7 +88,7 @@ async def _metadata(ctx: ChangeContext, user: User, value: Any) -> None:
 
 
 async def _record_identifier(ctx: ChangeContext, user: User, value: Any) -> None:
-    text = v.clean_text("record_identifier", value, limit=100)
+    text = v.clean_text("record_identifier", value, limit=lengths.RECORD_IDENTIFIER)
     if text and await queries.record_identifier_taken(
         ctx.session, ctx.organization_id, text, user.id
     ):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from carebook.db import lengths
 from carebook.db.base import Base, Timestamped
 from carebook.db.types import UTCDateTime
 
@@ -61,22 +62,22 @@ class User(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
-    first_name: Mapped[str] = mapped_column(String(100), default="")
-    last_name: Mapped[str] = mapped_column(String(100), default="")
-    legal_name: Mapped[str | None] = mapped_column(String(200))
-    preferred_name: Mapped[str | None] = mapped_column(String(100))
-    pronouns: Mapped[str | None] = mapped_column(String(50))
+    first_name: Mapped[str] = mapped_column(String(lengths.PERSON_NAME), default="")
+    last_name: Mapped[str] = mapped_column(String(lengths.PERSON_NAME), default="")
+    legal_name: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
+    preferred_name: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
+    pronouns: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
     email: Mapped[str | None] = mapped_column(String(320))
     email_key: Mapped[str | None] = mapped_column(String(320), index=True)
     skipped_email: Mapped[bool] = mapped_column(Boolean, default=False)
     phone_number: Mapped[str | None] = mapped_column(String(32))
     dob: Mapped[date | None] = mapped_column(Date)
-    gender: Mapped[str | None] = mapped_column(String(50))
-    gender_identity: Mapped[str | None] = mapped_column(String(100))
-    sex: Mapped[str | None] = mapped_column(String(50))
+    gender: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
+    gender_identity: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
+    sex: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
     timezone: Mapped[str | None] = mapped_column(String(64))
-    record_identifier: Mapped[str | None] = mapped_column(String(100))
-    additional_record_identifier: Mapped[str | None] = mapped_column(String(100))
+    record_identifier: Mapped[str | None] = mapped_column(String(lengths.RECORD_IDENTIFIER))
+    additional_record_identifier: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
     npi: Mapped[str | None] = mapped_column(String(20))
     dietitian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     user_group_id: Mapped[int | None] = mapped_column(ForeignKey("user_groups.id"), index=True)
@@ -85,7 +86,7 @@ class User(Timestamped, Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     # Provider invite codes let patients sign up straight onto that provider's panel.
     invite_code: Mapped[str | None] = mapped_column(String(32), unique=True)
-    user_metadata: Mapped[str | None] = mapped_column("metadata", String(10000))
+    user_metadata: Mapped[str | None] = mapped_column("metadata", String(lengths.METADATA))
 
     @property
     def is_patient(self) -> bool:

@@ -13,11 +13,12 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from carebook.auth.password_strength import password_problem
+from carebook.db import lengths
 from carebook.errors import Invalid
 
-MAX_NAME = 100
+MAX_NAME = lengths.PERSON_NAME
 MAX_ID = 2**31 - 1
-MAX_TEXT = 200
+MAX_TEXT = lengths.USER_TEXT
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
@@ -127,8 +128,10 @@ def clean_metadata(value: str | None, field: str = "metadata") -> str | None:
         raise Invalid.field(field, "Metadata must be a JSON object") from None
     if not isinstance(parsed, dict):
         raise Invalid.field(field, "Metadata must be a JSON object")
-    if len(value) > 10_000:
-        raise Invalid.field(field, "Metadata is too large (at most 10,000 characters)")
+    if len(value) > lengths.METADATA:
+        raise Invalid.field(
+            field, f"Metadata is too large (at most {lengths.METADATA:,} characters)"
+        )
     return value
 
 
