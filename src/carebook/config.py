@@ -82,11 +82,23 @@ class Settings(BaseSettings):
         description="Comma-separated IPs/CIDR networks of reverse proxies whose "
         "X-Forwarded-For gives the client address; empty (the default) trusts none.",
     )
+    # A backoff, never a lock-out: it slows only addresses that failed for the email, so an
+    # owner signing in from elsewhere passes (docs/security.md, "Sign-in and sign-up protection").
     sign_in_account_limit: int = Field(
-        10, description="Failed signIn attempts per email per window (0 turns the limit off)."
+        10,
+        description="Failed signIn attempts per email, from every address, before an address "
+        "that failed for it must wait between attempts (0 turns the backoff off).",
     )
     sign_in_account_window_seconds: int = Field(
-        900, description="Window of the per-account signIn limit, seconds."
+        86400,
+        description="An email's failed signIn attempts are forgotten this long after the "
+        "last one, seconds.",
+    )
+    sign_in_backoff_base_seconds: int = Field(
+        1, description="First wait of the per-email signIn backoff; doubles with each failure."
+    )
+    sign_in_backoff_max_seconds: int = Field(
+        900, description="Longest wait of the per-email signIn backoff, seconds."
     )
     sign_in_address_limit: int = Field(
         60, description="signIn attempts per client address per window (0 turns it off)."

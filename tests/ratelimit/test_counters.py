@@ -8,6 +8,7 @@ from tests.support.world import World
 
 from carebook.db.engine import Database
 from carebook.ratelimit import guard
+from carebook.ratelimit.backoff import BACKOFF_ROW, Backoff
 from carebook.ratelimit.guard import Check
 from carebook.ratelimit.models import RateLimitCounter
 from carebook.ratelimit.service import Limit
@@ -30,7 +31,8 @@ async def test_counters_hold_no_email_and_no_address(
     email = "Patient.A@example.com"
     await client.post("/graphql", json={"query": SIGN_IN, "variables": {"email": email}})
     stored = await rows(database)
-    assert len(stored) == 2  # one per limit
+    # One per count: the address's window, the email's failures, the email's from this address.
+    assert len(stored) == 3
     text = repr(stored).lower()
     for plain in (email.lower(), "patient.a", "203.0.113.9"):
         assert plain not in text
@@ -68,3 +70,23 @@ async def test_a_limit_of_zero_is_off(database: Database, clock: Clock) -> None:
     for _ in range(3):
         assert await guard.attempt(database, secret="s", checks=[check]) is None
     assert await rows(database) == []
+
+
+async def test_forgotten_failures_are_deleted_with_ended_windows(
+    client_with: MakeClient, world: World, database: Database, clock: Clock
+) -> None:
+    client = await client_with(sign_in_account_limit=5, sign_in_account_window_seconds=600)
+    await client.post("/graphql", json={"query": SIGN_IN, "variables": {"email": "a@b.example"}})
+    assert {(index, hits) for _, index, hits, _ in await rows(database)} == {(BACKOFF_ROW, 1)}
+    clock.advance(599)
+    assert await guard.cleanup(database) == 0
+    clock.advance(1)
+    assert await guard.cleanup(database) == 2
+    assert await rows(database) == []
+
+
+def test_the_backoff_doubles_from_its_base_up_to_its_maximum() -> None:
+    policy = Backoff("b", free=3, base_seconds=2, max_seconds=60, forget_seconds=3600)
+    assert [policy.wait_after(n) for n in range(10)] == [0, 0, 0, 2, 4, 8, 16, 32, 60, 60]
+    assert policy.wait_after(10**9) == 60
+    assert not Backoff("off", free=0, base_seconds=1, max_seconds=1, forget_seconds=1).enabled

@@ -54,14 +54,6 @@ async def attempt(
     return max(refused, key=lambda v: v.retry_after) if refused else None
 
 
-async def forget(database: Database, *, secret: str, check: Check) -> None:
-    """Clear a check's counts (a successful sign-in ends its account's failed attempts)."""
-    if not check.limit.enabled:
-        return
-    async with database.write_sessions() as session, session.begin():
-        await service.clear(session, key=check.key(secret))
-
-
 async def cleanup(database: Database, *, now: int | None = None) -> int:
     """Delete ended windows; a failure is logged and ignored (the next cleanup retries)."""
     at = service.now_seconds() if now is None else now

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from carebook.config import Settings
+from carebook.ratelimit.backoff import Backoff
 from carebook.ratelimit.service import Limit
 
 
-def sign_in_account(settings: Settings) -> Limit:
-    """Sign-in attempts per email that did not succeed (unknown emails count the same)."""
-    return Limit(
-        "sign_in_account",
-        settings.sign_in_account_limit,
-        settings.sign_in_account_window_seconds,
+def sign_in_account(settings: Settings) -> Backoff:
+    """Failed sign-ins per email, from every address (unknown emails count the same).
+
+    A backoff, not a lock-out: it holds back only addresses that failed for the email
+    (carebook.ratelimit.sign_in_throttle).
+    """
+    return Backoff(
+        "sign_in_failures",
+        free=settings.sign_in_account_limit,
+        base_seconds=settings.sign_in_backoff_base_seconds,
+        max_seconds=settings.sign_in_backoff_max_seconds,
+        forget_seconds=settings.sign_in_account_window_seconds,
     )
 
 

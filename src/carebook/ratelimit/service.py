@@ -56,7 +56,12 @@ def key_digest(secret: str, limit: Limit, subject: str) -> str:
     Keyed with the server's secret: a plain hash of an email could be reversed by hashing a list
     of likely emails.
     """
-    message = f"{limit.name}\x00{subject}".encode()
+    return digest(secret, limit.name, subject)
+
+
+def digest(secret: str, name: str, subject: str) -> str:
+    """HMAC-SHA256 of a counter's name and its subject (see :func:`key_digest`)."""
+    message = f"{name}\x00{subject}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
@@ -72,11 +77,6 @@ async def hit(session: AsyncSession, *, limit: Limit, key: str, now: int) -> Ver
     result = await session.execute(_HIT, {"key": key, "window": window, "expires": expires})
     hits = int(result.scalar_one())
     return Verdict(allowed=hits <= limit.limit, retry_after=max(1, expires - now))
-
-
-async def clear(session: AsyncSession, *, key: str) -> None:
-    """Forget every window of ``key`` (after a successful sign-in)."""
-    await session.execute(delete(RateLimitCounter).where(RateLimitCounter.key_digest == key))
 
 
 async def delete_expired(session: AsyncSession, *, now: int) -> int:

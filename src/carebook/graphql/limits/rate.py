@@ -6,10 +6,14 @@ Over a limit, the mutation executes nothing: the answer is a RATE_LIMITED error 
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from carebook.graphql.context import Context
 from carebook.graphql.errors import RATE_LIMITED, CodedError
-from carebook.ratelimit import guard, policies
+from carebook.ratelimit import guard, policies, sign_in_throttle
 from carebook.ratelimit.guard import Check
+from carebook.ratelimit.service import Verdict
+from carebook.ratelimit.sign_in_throttle import SignInAttempt
 from carebook.users.validation import email_key
 from carebook.web.client_address import client_address as web_client_address
 
@@ -22,28 +26,38 @@ def client_address(context: Context) -> str:
     return web_client_address(context.request) or "unknown"
 
 
-async def before_sign_in(context: Context, email: str | None) -> Check | None:
-    """Count a sign-in attempt per address and per email; refuse when over a limit.
+async def before_sign_in(context: Context, email: str | None) -> SignInAttempt:
+    """Count a sign-in attempt; refuse it, checking no password, when it must wait.
 
-    The attempt is counted against the email before the password is checked (and forgotten
-    after a success), so parallel guesses cannot overtake the count. Emails are counted whether
-    or not an account has them, so a refusal says nothing about whether one exists. Returns the
-    per-account check, to be passed to :func:`after_sign_in`.
+    Per address (fixed windows) and per email with backoff for the addresses that failed for it
+    (carebook.ratelimit.sign_in_throttle). Emails are counted whether or not an account has
+    them, so a refusal says nothing about whether one exists. Returns the attempt, to be passed
+    to :func:`after_sign_in`.
     """
-    settings = context.settings
-    account = None
-    key = email_key(email)
-    if key:
-        account = Check(policies.sign_in_account(settings), key)
-    address = Check(policies.sign_in_address(settings), client_address(context))
-    await _attempt(context, [c for c in (account, address) if c is not None])
-    return account
+    attempt = SignInAttempt(email_key(email), client_address(context))
+    await context.end_read_transaction()  # the counters are written in their own transaction
+    refused = await sign_in_throttle.claim(
+        context.database,
+        secret=context.settings.secret_key,
+        address_limit=policies.sign_in_address(context.settings),
+        account=policies.sign_in_account(context.settings),
+        attempt=attempt,
+    )
+    if refused is not None:
+        _refuse(context, refused)
+    return attempt
 
 
-async def after_sign_in(context: Context, account: Check | None, *, succeeded: bool) -> None:
-    """A successful sign-in ends its account's count of failed attempts."""
-    if succeeded and account is not None:
-        await guard.forget(context.database, secret=context.settings.secret_key, check=account)
+async def after_sign_in(context: Context, attempt: SignInAttempt, *, succeeded: bool) -> None:
+    """A successful sign-in takes its address's failures off the email's count."""
+    if succeeded:
+        await sign_in_throttle.succeeded(
+            context.database,
+            secret=context.settings.secret_key,
+            address_limit=policies.sign_in_address(context.settings),
+            account=policies.sign_in_account(context.settings),
+            attempt=attempt,
+        )
 
 
 async def before_sign_up(context: Context) -> None:
@@ -57,8 +71,12 @@ async def _attempt(context: Context, checks: list[Check]) -> None:
     refused = await guard.attempt(
         context.database, secret=context.settings.secret_key, checks=checks
     )
-    if refused is None:
-        return
+    if refused is not None:
+        _refuse(context, refused)
+
+
+def _refuse(context: Context, refused: Verdict) -> NoReturn:
+    """Answer 429 with Retry-After: the same for every limit and every email."""
     if context.response is not None:
         context.response.status_code = 429
         context.response.headers["Retry-After"] = str(refused.retry_after)
