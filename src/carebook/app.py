@@ -41,6 +41,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
+from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.set_password import SetPasswordPage
 
@@ -96,6 +97,9 @@ class CarebookGraphQL(GraphQL[Context, None]):
             request, request_adapter, request_data, context, root_value, sub_response
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        return request_body.decode(data)
+
     @overload
     async def run(
         self, request: Request, context: Context = ..., root_value: None = ...
@@ -113,6 +117,8 @@ class CarebookGraphQL(GraphQL[Context, None]):
             response = await super().run(request, context, root_value)
         except idempotency.Answer as answer:
             return answer.response
+        except request_body.Refused as refused:
+            return refused.response
         if not isinstance(response, Response):
             return response
         # The answer is stored for replays before the client can see it.

@@ -29,7 +29,7 @@ from carebook.graphql.scheduling.mutations import SchedulingMutations
 from carebook.graphql.scheduling.queries import SchedulingQueries
 from carebook.graphql.tags.mutations import TagMutations
 from carebook.graphql.tags.queries import TagQueries
-from carebook.graphql.text_guard import RejectNulText
+from carebook.graphql.text_guard import RejectUnstorableText
 from carebook.graphql.user_groups.mutations import UserGroupMutations
 from carebook.graphql.user_groups.queries import UserGroupQueries
 from carebook.graphql.user_notifications.queries import NotificationQueries
@@ -80,7 +80,7 @@ def build_schema(
     extensions: list[Any] = [
         lambda: ErrorShaping(production=production),
         AllowUnusedVariables,
-        RejectNulText,
+        RejectUnstorableText,
         AuditFlush,
         *(limit_extensions(limits) if limits else []),
         # Strawberry keeps these caches at module level, so a fresh instance per request still
