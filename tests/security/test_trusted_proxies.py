@@ -29,7 +29,9 @@ from tests.test_serve_e2e import _cli, _env, _free_port, _wait_until_healthy
 SIGN_IN = """mutation($e: String, $p: String) {
   signIn(input: {email: $e, password: $p}) { user { id } token messages { message } } }"""
 PATIENT = "patient.a@example.com"
-LIMIT = 3  # signIn attempts per client address in the servers below
+SIGN_UP = """mutation($e: String) {
+  signUp(input: {email: $e, password: "x", role: "provider"}) { messages { message } } }"""
+LIMIT = 3  # signIn, and signUp, attempts per client address in the servers below
 
 
 @contextmanager
@@ -39,6 +41,7 @@ def serving(database_url: str, *, workers: int, **env: str) -> Iterator[str]:
     settings = {
         "CAREBOOK_SIGN_IN_ADDRESS_LIMIT": str(LIMIT),
         "CAREBOOK_SIGN_IN_ACCOUNT_LIMIT": "0",
+        "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": str(LIMIT),
         **env,
     }
     process = subprocess.Popen(
@@ -65,6 +68,16 @@ def sign_in(url: str, forwarded_for: str, email: str, password: str) -> httpx.Re
     )
 
 
+def sign_up(url: str, forwarded_for: str, email: str) -> int:
+    response = httpx.post(
+        f"{url}/graphql",
+        json={"query": SIGN_UP, "variables": {"e": email}},
+        headers={"X-Forwarded-For": forwarded_for},
+        timeout=30,
+    )
+    return response.status_code
+
+
 async def recorded_addresses(database: Database) -> list[str | None]:
     async with database.read_sessions() as session:
         query = select(AuditEvent.client_address).where(AuditEvent.operation == "signIn")
@@ -83,8 +96,12 @@ async def test_a_rotated_forwarded_for_is_ignored_by_default(
             sign_in(url, f"198.51.100.{i}", f"guess{i}@example.com", "x").status_code
             for i in range(2, 6)
         ]
-    # Every attempt came from 127.0.0.1, whatever the header said: the limit trips.
+        sign_ups = [
+            sign_up(url, f"198.51.100.{i}", f"new{i}@example.com") for i in range(LIMIT + 1)
+        ]
+    # Every attempt came from 127.0.0.1, whatever the header said: the limits trip.
     assert statuses == [200, 200, 429, 429]
+    assert sign_ups == [200] * LIMIT + [429]
     assert await recorded_addresses(database) == ["127.0.0.1"]
 
 
