@@ -92,6 +92,9 @@ def settings(database_url: str) -> Settings:
         sign_in_account_limit=100_000,
         sign_in_address_limit=100_000,
         sign_up_address_limit=100_000,
+        checkout_address_limit=100_000,
+        enrollment_email_limit=100_000,
+        enrollment_target_limit=100_000,
     )
 
 

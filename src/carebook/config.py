@@ -112,6 +112,28 @@ class Settings(BaseSettings):
     sign_up_address_window_seconds: int = Field(
         3600, description="Window of the per-address signUp limit, seconds."
     )
+    # Anonymous enrollment (signUp, completeCheckout) is a way to ask whether an email is a
+    # patient somewhere: limited per address, per email and per practice targeted (issue 22).
+    checkout_address_limit: int = Field(
+        20, description="Anonymous completeCheckout attempts per client address per window."
+    )
+    checkout_address_window_seconds: int = Field(
+        3600, description="Window of the per-address completeCheckout limit, seconds."
+    )
+    enrollment_email_limit: int = Field(
+        10, description="Anonymous signUp + completeCheckout attempts per email per window."
+    )
+    enrollment_email_window_seconds: int = Field(
+        3600, description="Window of the per-email enrollment limit, seconds."
+    )
+    enrollment_target_limit: int = Field(
+        200,
+        description="Anonymous signUp + completeCheckout attempts per provider id or invite "
+        "code per window.",
+    )
+    enrollment_target_window_seconds: int = Field(
+        3600, description="Window of the per-target enrollment limit, seconds."
+    )
     # --- durability ---
     # FULL: a committed transaction survives power loss and OS crashes, not only a killed
     # process (which WAL with NORMAL already survives); costs one more fsync per commit.

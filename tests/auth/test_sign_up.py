@@ -275,9 +275,10 @@ async def test_iana_timezone_and_phone_number_are_stored(
     assert row.phone_number == "+15554442244"
 
 
-async def test_email_of_a_patient_of_the_same_organization_is_refused(
+async def test_email_of_a_patient_of_the_same_organization_creates_nothing(
     api: Api, world: World, database: Database
 ) -> None:
+    # The answer does not say the email is taken (tests/auth/test_enrollment_oracle.py).
     variables = patient(dietitian_id=str(world.a.provider.user_id), email="PATIENT.a@Example.com")
     assert await refused(api, database, variables) == ["email"]
 
@@ -290,7 +291,7 @@ async def test_email_of_a_patient_of_another_organization_is_allowed(
     assert row.organization_id == world.b.provider.organization_id
 
 
-async def test_signing_up_twice_with_the_same_email_is_refused(
+async def test_signing_up_twice_with_the_same_email_creates_one_patient(
     api: Api, world: World, database: Database
 ) -> None:
     code = await group_invite_code(database, world.a.group_id)

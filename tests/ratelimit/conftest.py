@@ -16,7 +16,14 @@ from carebook.ratelimit import service
 
 MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 # Every limit off: each test turns on the ones it is about.
-OFF = {"sign_in_account_limit": 0, "sign_in_address_limit": 0, "sign_up_address_limit": 0}
+OFF = {
+    "sign_in_account_limit": 0,
+    "sign_in_address_limit": 0,
+    "sign_up_address_limit": 0,
+    "checkout_address_limit": 0,
+    "enrollment_email_limit": 0,
+    "enrollment_target_limit": 0,
+}
 
 
 class Clock:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 from tests.ratelimit.conftest import Clock, MakeClient
 from tests.support.world import World
 
 from carebook.db.engine import Database
-from carebook.ratelimit import guard
-from carebook.ratelimit.backoff import BACKOFF_ROW, Backoff
+from carebook.ratelimit import backoff, guard
+from carebook.ratelimit.backoff import BACKOFF_ROW, Backoff, Failures
 from carebook.ratelimit.guard import Check
 from carebook.ratelimit.models import RateLimitCounter
 from carebook.ratelimit.service import Limit
@@ -90,3 +92,34 @@ def test_the_backoff_doubles_from_its_base_up_to_its_maximum() -> None:
     assert [policy.wait_after(n) for n in range(10)] == [0, 0, 0, 2, 4, 8, 16, 32, 60, 60]
     assert policy.wait_after(10**9) == 60
     assert not Backoff("off", free=0, base_seconds=1, max_seconds=1, forget_seconds=1).enabled
+
+
+async def test_cleanup_never_waits_for_a_count_an_attempt_holds(
+    database: Database, clock: Clock, backend: str
+) -> None:
+    """An attempt locks its counts, forgotten ones too, while the cleanup deletes forgotten ones.
+
+    Waiting for a held row could deadlock on PostgreSQL (the cleanup holding another row the
+    attempt wants next), so the cleanup skips held rows there; on SQLite writers take turns.
+    """
+    policy = Backoff("b", free=5, base_seconds=1, max_seconds=1, forget_seconds=60)
+    async with database.write_sessions() as session, session.begin():
+        for key in ("held", "other"):
+            await backoff.hold(session, backoff=policy, key=key, now=clock.now)
+            await backoff.store(session, backoff=policy, key=key, failures=Failures(3, clock.now))
+    clock.advance(60)  # both forgotten
+    async with database.write_sessions() as session, session.begin():
+        held = await backoff.hold(session, backoff=policy, key="held", now=clock.now)
+        assert held == Failures(0, 0)
+        cleanup = asyncio.create_task(guard.cleanup(database))
+        if backend == "postgresql":
+            assert await asyncio.wait_for(cleanup, 30) == 1  # "other" only
+        else:
+            for _ in range(20):
+                await asyncio.sleep(0)
+            assert not cleanup.done()  # behind this transaction, on the write gate
+        renewed = Failures(1, clock.now)
+        await backoff.store(session, backoff=policy, key="held", failures=renewed)
+    if backend == "sqlite":
+        assert await cleanup == 1
+    assert [(key, hits) for key, _, hits, _ in await rows(database)] == [("held", 1)]

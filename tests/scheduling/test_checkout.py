@@ -13,6 +13,7 @@ from tests.support.world import World
 
 from carebook.db.engine import Database
 from carebook.scheduling.models import Appointment, BillingItem
+from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE
 from carebook.users.models import User
 
 
@@ -44,22 +45,18 @@ async def test_unauthenticated_checkout_creates_the_patient_and_the_booking(
     assert (patient_id, "welcome") in await outbox(database)
 
 
-async def test_an_existing_patient_email_asks_to_sign_in_and_writes_nothing(
+async def test_an_existing_patient_email_books_nothing_and_emails_the_patient(
     api: Api, world: World, database: Database
 ) -> None:
     type_id = await create_type(api.with_key(world.a.provider.api_key))
     users_before = await count(database, User)
     payload = await checkout(api, **_booking(world, type_id, email="PATIENT.a@example.com"))
     assert payload["appointment"] is None
-    assert payload["messages"] == [
-        {
-            "field": "email",
-            "message": "An account with this email already exists with this provider: "
-            "please sign in to book",
-        }
-    ]
+    # Not "an account exists": the patient is told by email (test_enrollment_oracle.py).
+    assert payload["messages"] == [{"field": "email", "message": CHECKOUT_EMAIL_UNUSABLE}]
     assert await count(database, User) == users_before
     assert await count(database, Appointment) == 0
+    assert (world.a.patient_id, "account_exists") in await outbox(database)
 
 
 async def test_the_same_email_in_another_organization_is_a_new_patient(

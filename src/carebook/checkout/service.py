@@ -1,8 +1,11 @@
 """Healthie's completeCheckout: a patient books an appointment and/or buys an offering.
 
-Called unauthenticated, the email decides: no patient of the provider's organization has it, so
-a patient is created (with a welcome email to set a password); one has it, so nothing is written
-and the caller is asked to sign in. Called by a signed-in patient, the booking is theirs.
+Called unauthenticated, everything but the email's owner is checked first (the patient's fields,
+the time and its availability, the card's presence), and only then the email decides: no
+patient of the provider's organization has it, so a patient is created (with a welcome email to
+set a password); one has it, so nothing is booked, the patient is told by email and the caller
+gets a message that does not say whether the email has an account (carebook.users.enrollment).
+Called by a signed-in patient, the booking is theirs.
 The card is charged last, just before the request's transaction commits: a failed charge rolls
 the booking back, and nothing is charged for a booking that failed.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,23 +23,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.checkout import payments
+from carebook.db import lengths
+from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
 from carebook.scheduling import queries as scheduling_queries
 from carebook.scheduling import service as scheduling
-from carebook.scheduling.models import Appointment, BillingItem, Offering
+from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling.times import parse_start
 from carebook.user_notifications.models import NotificationKind
 from carebook.user_notifications.service import notify_providers
+from carebook.users import enrollment
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
-from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.changes import ChangeContext
+from carebook.users.enrollment import AccountExists, Attempt
 from carebook.users.models import Role, User
-
-SIGN_IN_TO_BOOK = (
-    "An account with this email already exists with this provider: please sign in to book"
-)
 
 
 @dataclass
@@ -48,9 +52,14 @@ class CheckoutResult:
 
 
 async def complete_checkout(
-    session: AsyncSession, *, actor: Actor | None, passwords: Passwords, fields: Mapping[str, Any]
-) -> CheckoutResult:
-    """Book and/or buy; see the module docstring."""
+    session: AsyncSession,
+    *,
+    actor: Actor | None,
+    passwords: Passwords,
+    fields: Mapping[str, Any],
+    attempt: Attempt | None = None,
+) -> CheckoutResult | AccountExists:
+    """Book and/or buy; see the module docstring. ``attempt`` learns the target practice."""
     if actor is not None and not actor.is_patient:
         raise Invalid.field(None, "completeCheckout is for patients; use createAppointment")
     wants_booking = fields.get("appointment_type_id") not in (None, "")
@@ -60,6 +69,8 @@ async def complete_checkout(
     org_id = actor.organization_id if actor is not None else None
     provider = await scheduling.provider_in_org(session, org_id, fields.get("provider_id"))
     org_id = provider.organization_id
+    if attempt is not None:
+        attempt.organization_id = org_id
     # Lock before anything references the provider, so concurrent checkouts queue up here.
     await scheduling.lock_provider(session, provider.id)
     offering = await _offering(session, org_id, fields) if wants_offering else None
@@ -70,19 +81,26 @@ async def complete_checkout(
     )
     if booking_type is not None and actor is None and not booking_type.clients_can_book:
         raise Invalid.field("appointment_type_id", "This appointment type cannot be self-booked")
-    patient = await _patient(session, actor, passwords, provider, fields)
+    newcomer = await _newcomer(session, passwords, provider, fields) if actor is None else None
+    patient = newcomer.user if newcomer is not None else await _own(session, actor)
+    slot = await _slot(session, fields, patient, provider, booking_type)
+    _require_card(fields, _amount(booking_type, offering))
+    if newcomer is not None:
+        owner = await enrollment.patient_with_email(session, org_id, newcomer.email_key)
+        if owner is not None:
+            return await enrollment.tell_owner(session, org_id, owner)
+        await _add(session, newcomer)
     appointment = None
-    if booking_type is not None:
-        zone = scheduling.booking_zone(fields, patient.timezone, provider.timezone)
+    if booking_type is not None and slot is not None:
         booking = scheduling.Booking(
             organization_id=org_id,
             provider=provider,
             patient=patient,
             appointment_type=booking_type,
-            start=parse_start(fields.get("date"), zone, "date"),
-            timezone=zone or "UTC",
-            contact_type=v.clean_text("contact_type", fields.get("contact_type"), limit=50),
-            reason=v.clean_text("reason", fields.get("reason"), limit=500),
+            start=slot.start,
+            timezone=slot.timezone,
+            contact_type=slot.contact_type,
+            reason=slot.reason,
         )
         appointment = await scheduling.book(session, booking, field="date")
     item = await _pay(session, fields, patient, provider, appointment, booking_type, offering)
@@ -99,6 +117,45 @@ async def complete_checkout(
     return CheckoutResult(patient=patient, appointment=appointment, billing_item=item)
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """A checked booking time, before the patient it is for exists."""
+
+    start: datetime
+    timezone: str
+    contact_type: str | None
+    reason: str | None
+
+
+async def _slot(
+    session: AsyncSession,
+    fields: Mapping[str, Any],
+    patient: User,
+    provider: User,
+    booking_type: AppointmentType | None,
+) -> _Slot | None:
+    """The requested time, checked as scheduling.book will (future, provider free) -- before
+    the email is looked at, so that a busy slot answers the same for every email."""
+    if booking_type is None:
+        return None
+    zone = scheduling.booking_zone(fields, patient.timezone, provider.timezone)
+    start = parse_start(fields.get("date"), zone, "date")
+    slot = _Slot(
+        start=start,
+        timezone=zone or "UTC",
+        contact_type=v.clean_text(
+            "contact_type", fields.get("contact_type"), limit=lengths.CONTACT_TYPE
+        ),
+        reason=v.clean_text("reason", fields.get("reason"), limit=lengths.APPOINTMENT_REASON),
+    )
+    if start <= utcnow():
+        raise Invalid.field("date", "The appointment must start in the future")
+    end = start + timedelta(minutes=booking_type.length)
+    if await scheduling_queries.provider_busy(session, provider.id, start, end):
+        raise Invalid.field("date", scheduling.SLOT_TAKEN)
+    return slot
+
+
 async def _offering(session: AsyncSession, org_id: int, fields: Mapping[str, Any]) -> Offering:
     offering_id = v.parse_id(fields.get("offering_id"), "offering_id")
     row = (
@@ -111,35 +168,50 @@ async def _offering(session: AsyncSession, org_id: int, fields: Mapping[str, Any
     return row
 
 
-async def _patient(
-    session: AsyncSession,
-    actor: Actor | None,
-    passwords: Passwords,
-    provider: User,
-    fields: Mapping[str, Any],
-) -> User:
-    if actor is not None:
-        own = await user_queries.get_visible_user(session, actor, actor.user_id)
-        if own is None:
-            raise NotFound.field(None, "User not found")
-        return own
-    email = v.clean_email(fields.get("email"))
-    key = v.email_key(email)
-    assert key is not None
-    if await user_queries.patient_email_taken(session, provider.organization_id, key):
-        raise Invalid.field("email", SIGN_IN_TO_BOOK)
+@dataclass(frozen=True)
+class _Newcomer:
+    """An anonymous caller's patient, validated but not yet added (nor given its email)."""
+
+    user: User
+    email: str
+    email_key: str
+
+
+async def _own(session: AsyncSession, actor: Actor | None) -> User:
+    """A signed-in patient's own row."""
+    assert actor is not None
+    own = await user_queries.get_visible_user(session, actor, actor.user_id)
+    if own is None:
+        raise NotFound.field(None, "User not found")
+    return own
+
+
+async def _newcomer(
+    session: AsyncSession, passwords: Passwords, provider: User, fields: Mapping[str, Any]
+) -> _Newcomer:
+    """Validate the new patient's fields; whether the email is in use is checked later."""
     user = User(organization_id=provider.organization_id, role=Role.PATIENT.value, active=True)
     user.skipped_email = False
     data: dict[str, Any] = {
         "first_name": fields.get("first_name"),
         "last_name": fields.get("last_name"),
-        "email": email,
+        "email": fields.get("email"),
         "dietitian_id": str(provider.id),
     }
     for name in ("phone_number", "timezone", "legal_name"):
         if fields.get(name) not in (None, ""):
             data[name] = fields[name]
-    await apply_changes(ChangeContext(session, provider.organization_id, passwords), user, data)
+    ctx = ChangeContext(session, provider.organization_id, passwords)
+    email = await enrollment.validated_except_email_use(ctx, user, data)
+    key = v.email_key(email)
+    assert key is not None
+    return _Newcomer(user=user, email=email, email_key=key)
+
+
+async def _add(session: AsyncSession, newcomer: _Newcomer) -> None:
+    """Create the new patient, with the welcome email that lets them set a password."""
+    user = newcomer.user
+    user.email, user.email_key = newcomer.email, newcomer.email_key
     session.add(user)
     await session.flush()
     await queue_email(
@@ -148,7 +220,21 @@ async def _patient(
         recipient_user_id=user.id,
         kind=EmailKind.WELCOME,
     )
-    return user
+
+
+def _amount(booking_type: AppointmentType | None, offering: Offering | None) -> int:
+    """The price in cents: always the stored one (the input's price is ignored)."""
+    return (booking_type.price_cents if booking_type is not None else 0) + (
+        offering.price_cents if offering is not None else 0
+    )
+
+
+def _require_card(fields: Mapping[str, Any], amount: int) -> str:
+    """The card token, required when there is something to pay."""
+    token = str(fields.get("token") or "").strip()
+    if amount > 0 and not token:
+        raise Invalid.field("token", "A card is needed to pay for this checkout")
+    return token
 
 
 async def _pay(
@@ -157,13 +243,11 @@ async def _pay(
     patient: User,
     provider: User,
     appointment: Appointment | None,
-    booking_type: Any,
+    booking_type: AppointmentType | None,
     offering: Offering | None,
 ) -> BillingItem | None:
     """Record what was bought at its price, charging the card when there is something to pay."""
-    amount = (booking_type.price_cents if booking_type is not None else 0) + (
-        offering.price_cents if offering is not None else 0
-    )
+    amount = _amount(booking_type, offering)
     if amount == 0 and offering is None:
         return None
     item = BillingItem(
@@ -177,9 +261,7 @@ async def _pay(
         state="succeeded",
     )
     if amount > 0:
-        token = str(fields.get("token") or "").strip()
-        if not token:
-            raise Invalid.field("token", "A card is needed to pay for this checkout")
+        token = _require_card(fields, amount)
         key = str(fields.get("stripe_idempotency_key") or "") or uuid.uuid4().hex
         provider_impl = payments.current()
         try:

@@ -106,10 +106,11 @@ async def _compose(
     organization = await session.get(Organization, message.organization_id)
     if user is None or organization is None or not user.email:
         raise PermanentFailure("recipient has no email address")
-    if not user.active:
+    kind = EmailKind(message.kind)
+    # An archived patient is still told that their email was used (they may ask to return).
+    if not user.active and kind is not EmailKind.ACCOUNT_EXISTS:
         raise PermanentFailure("recipient is archived")
     params = json.loads(message.params or "{}")
-    kind = EmailKind(message.kind)
     request_id = ""
     if kind is EmailKind.FORM_REQUEST_REMINDER:
         request_key = int(params["requested_form_completion_id"])
@@ -120,7 +121,7 @@ async def _compose(
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
     token_row = None
-    if user.password_hash is None:
+    if user.password_hash is None and user.active:  # never a set-password link to the archived
         token_row = await ensure_signup_token(
             session, user=user, secret_key=settings.secret_key, ttl=settings.signup_token_ttl
         )

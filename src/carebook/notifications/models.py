@@ -28,6 +28,9 @@ class EmailKind(enum.StrEnum):
     WELCOME = "welcome"
     INTAKE_REMINDER = "intake_forms_reminder"
     FORM_REQUEST_REMINDER = "form_request_reminder"
+    # Someone gave this account's email to signUp or completeCheckout: the caller is not told
+    # that the account exists (being a patient is protected health information); its owner is.
+    ACCOUNT_EXISTS = "account_exists"
 
 
 class OutboxMessage(Base):

@@ -59,7 +59,8 @@ async def cleanup(database: Database, *, now: int | None = None) -> int:
     at = service.now_seconds() if now is None else now
     try:
         async with database.write_sessions() as session, session.begin():
-            return await service.delete_expired(session, now=at)
+            skip_locked = database.engine.dialect.name == "postgresql"
+            return await service.delete_expired(session, now=at, skip_locked=skip_locked)
     except SQLAlchemyError as error:  # a busy database must not fail the sign-in itself
         logger.warning("rate-limit cleanup skipped: %s", type(error).__name__)
         return 0

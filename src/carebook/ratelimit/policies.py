@@ -38,3 +38,30 @@ def sign_up_address(settings: Settings) -> Limit:
         settings.sign_up_address_limit,
         settings.sign_up_address_window_seconds,
     )
+
+
+def checkout_address(settings: Settings) -> Limit:
+    """Every anonymous completeCheckout attempt per client address."""
+    return Limit(
+        "checkout_address",
+        settings.checkout_address_limit,
+        settings.checkout_address_window_seconds,
+    )
+
+
+def enrollment_email(settings: Settings) -> Limit:
+    """Anonymous signUp and completeCheckout attempts per email, counted together."""
+    return Limit(
+        "enrollment_email",
+        settings.enrollment_email_limit,
+        settings.enrollment_email_window_seconds,
+    )
+
+
+def enrollment_target(settings: Settings) -> Limit:
+    """Anonymous signUp and completeCheckout attempts per provider id or invite code."""
+    return Limit(
+        "enrollment_target",
+        settings.enrollment_target_limit,
+        settings.enrollment_target_window_seconds,
+    )

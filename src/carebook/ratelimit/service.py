@@ -27,6 +27,12 @@ _HIT = text(
     "RETURNING hits"
 )
 
+_DELETE_EXPIRED_UNLOCKED = text(
+    "DELETE FROM rate_limit_counters WHERE (key_digest, window_index) IN ("
+    "SELECT key_digest, window_index FROM rate_limit_counters WHERE expires_at <= :now "
+    "FOR UPDATE SKIP LOCKED)"
+)
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -79,9 +85,15 @@ async def hit(session: AsyncSession, *, limit: Limit, key: str, now: int) -> Ver
     return Verdict(allowed=hits <= limit.limit, retry_after=max(1, expires - now))
 
 
-async def delete_expired(session: AsyncSession, *, now: int) -> int:
-    """Delete the rows of windows that have ended; returns how many."""
-    result = await session.execute(
-        delete(RateLimitCounter).where(RateLimitCounter.expires_at <= now)
-    )
+async def delete_expired(session: AsyncSession, *, now: int, skip_locked: bool = False) -> int:
+    """Delete the rows of windows that have ended; returns how many.
+
+    ``skip_locked`` (PostgreSQL) leaves the rows an attempt holds (carebook.ratelimit.backoff
+    locks forgotten counts too): waiting for one while holding others it wants could deadlock.
+    """
+    if skip_locked:
+        result = await session.execute(_DELETE_EXPIRED_UNLOCKED, {"now": now})
+    else:
+        statement = delete(RateLimitCounter).where(RateLimitCounter.expires_at <= now)
+        result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)

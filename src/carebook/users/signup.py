@@ -15,9 +15,10 @@ from carebook.auth.service import IssuedToken, issue_session_token
 from carebook.errors import Invalid
 from carebook.organizations.service import create_staff_user
 from carebook.user_groups.models import UserGroup
-from carebook.users import queries
+from carebook.users import enrollment, queries
 from carebook.users import validation as v
-from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.changes import ChangeContext
+from carebook.users.enrollment import AccountExists, Attempt
 from carebook.users.models import Role, User
 
 PATIENT_ROLES = ("patient", "client")
@@ -35,12 +36,24 @@ class Placement:
 
 
 async def sign_up(
-    session: AsyncSession, *, passwords: Passwords, fields: Mapping[str, Any], ttl: timedelta
-) -> IssuedToken:
-    """Create a patient (or a provider with a new organization) and sign them in."""
+    session: AsyncSession,
+    *,
+    passwords: Passwords,
+    fields: Mapping[str, Any],
+    ttl: timedelta,
+    attempt: Attempt | None = None,
+) -> IssuedToken | AccountExists:
+    """Create a patient (or a provider with a new organization) and sign them in.
+
+    A patient sign-up with an email a patient of the practice already has creates nothing and
+    tells that patient by email (carebook.users.enrollment); ``attempt`` learns the practice.
+    """
     role = str(fields.get("role") or "").strip().lower()
     if role in PATIENT_ROLES:
-        user = await _patient(session, passwords, fields)
+        created = await _patient(session, passwords, fields, attempt or Attempt())
+        if isinstance(created, AccountExists):
+            return created
+        user = created
     elif role in PROVIDER_ROLES:
         user = await _provider(session, passwords, fields)
     else:
@@ -57,11 +70,21 @@ def _profile(fields: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-async def _patient(session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any]) -> User:
+async def _patient(
+    session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any], attempt: Attempt
+) -> User | AccountExists:
     placement = await _placement(session, fields)
+    attempt.organization_id = placement.organization_id
     user = User(organization_id=placement.organization_id, role=Role.PATIENT.value, active=True)
     data = _profile(fields) | {"dietitian_id": str(placement.dietitian_id)}
-    await apply_changes(ChangeContext(session, placement.organization_id, passwords), user, data)
+    ctx = ChangeContext(session, placement.organization_id, passwords)
+    email = await enrollment.validated_except_email_use(ctx, user, data)
+    key = v.email_key(email)
+    assert key is not None
+    owner = await enrollment.patient_with_email(session, placement.organization_id, key)
+    if owner is not None:
+        return await enrollment.tell_owner(session, placement.organization_id, owner)
+    user.email, user.email_key = email, key
     user.user_group_id = placement.user_group_id
     session.add(user)
     await session.flush()

@@ -15,6 +15,7 @@ from carebook.graphql.audit.recording import patient_targets
 from carebook.graphql.audit.request import origin_of
 from carebook.graphql.common import Outcome, write
 from carebook.graphql.context import Context
+from carebook.users.enrollment import Attempt
 from carebook.users.models import User as UserRow
 from carebook.users.validation import parse_id
 
@@ -37,13 +38,16 @@ async def audited_write(
     targets: Callable[[T], Sequence[Target]] = _default_targets,
     before: Lookup | None = None,
     after: Callable[[AsyncSession, T], Awaitable[Sequence[Target]]] | None = None,
+    aimed_at: Attempt | None = None,
 ) -> Outcome[T]:
     """:func:`write` with its audit events in the same transaction.
 
     The patients are ``targets(value)``, plus those that ``before`` finds in the transaction
     before the work runs (a link the work removes) and those ``after`` finds once it ran (a
     link it adds). A write that is refused (messages) rolls back, events included; the attempt
-    is then recorded apart, with allowed=false, for the ``attempted`` record ids.
+    is then recorded apart, with allowed=false, for the ``attempted`` record ids. An anonymous
+    caller has no organization: its refused attempt is recorded for the one the work found it
+    ``aimed_at`` (none known: not recorded, as no organization may read it).
     """
     context = info.context
     audit = context.audit
@@ -74,18 +78,26 @@ async def audited_write(
         if context.idempotency is not None:  # only an answer kept for replays needs the list
             audit.note_disclosed(committed)
         return outcome
-    refused = [Target(record_id, None) for record_id in attempted]
-    audit.pending.extend(
+    organization_id = aimed_at.organization_id if aimed_at is not None else None
+    record_refused(info, [Target(record_id, organization_id) for record_id in attempted], action)
+    return outcome
+
+
+def record_refused(info: Info[Context, None], targets: Sequence[Target], action: str) -> None:
+    """Record attempts that changed nothing (allowed=false), after the request's answer."""
+    context = info.context
+    if context.audit is None:
+        return
+    context.audit.pending.extend(
         event_rows(
-            origin_of(context, audit),
-            refused,
-            operation=operation,
+            origin_of(context, context.audit),
+            targets,
+            operation=info.field_name,
             action=action,
             allowed=False,
             occurred_at=datetime.now(UTC),
         )
     )
-    return outcome
 
 
 def attempted_ids(values: Iterable[Any]) -> list[int | None]:

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from carebook.auth import service as auth_service
 from carebook.auth.service import IssuedToken
 from carebook.auth.sign_in import sign_in
+from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited, patient_targets
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.auth.inputs import (
@@ -21,6 +22,7 @@ from carebook.graphql.context import Context
 from carebook.graphql.limits import rate
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
+from carebook.users.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
 from carebook.users.signup import sign_up
 
 MESSAGES = "The list of errors occurred during the mutation."
@@ -80,16 +82,25 @@ class AuthMutations:
     async def signUp(
         self, info: Info[Context, None], input: SignUpInput | None = None
     ) -> SignUpPayload:
-        ctx = info.context
-        await rate.before_sign_up(ctx)
-        outcome = await audited_write(
+        ctx, data = info.context, provided(input)
+        await rate.before_sign_up(ctx, data)
+        attempt = Attempt()
+        written = await audited_write(
             info,
             lambda s: sign_up(
-                s, passwords=ctx.passwords, fields=provided(input), ttl=ctx.settings.session_ttl
+                s,
+                passwords=ctx.passwords,
+                fields=data,
+                ttl=ctx.settings.session_ttl,
+                attempt=attempt,
             ),
             action="create",
-            targets=lambda issued: patient_targets([issued.user]),
+            targets=lambda done: (
+                patient_targets([done.user]) if isinstance(done, IssuedToken) else []
+            ),
+            aimed_at=attempt,
         )
+        outcome = answered(info, written, SIGN_UP_EMAIL_UNUSABLE, action="create")
         issued = outcome.value
         return SignUpPayload(
             user=_user_of(issued), token=issued.token if issued else None, messages=outcome.messages

@@ -1,4 +1,4 @@
-"""Rate limits of signIn and signUp, as the GraphQL layer applies them.
+"""Rate limits of signIn, signUp and anonymous completeCheckout, as GraphQL applies them.
 
 Over a limit, the mutation executes nothing: the answer is a RATE_LIMITED error with
 ``extensions.retry_after`` (seconds), HTTP status 429 and a ``Retry-After`` header.
@@ -6,7 +6,8 @@ Over a limit, the mutation executes nothing: the answer is a RATE_LIMITED error 
 
 from __future__ import annotations
 
-from typing import NoReturn
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 from carebook.graphql.context import Context
 from carebook.graphql.errors import RATE_LIMITED, CodedError
@@ -60,10 +61,37 @@ async def after_sign_in(context: Context, attempt: SignInAttempt, *, succeeded: 
         )
 
 
-async def before_sign_up(context: Context) -> None:
-    """Count a sign-up attempt per client address; refuse when over the limit."""
+async def before_sign_up(context: Context, fields: Mapping[str, Any]) -> None:
+    """Count a sign-up attempt per client address, email and target; refuse when over a limit.
+
+    Counted from the input as given, before anything is looked up, so a refusal says nothing
+    about whether the email or the provider exists.
+    """
     address = Check(policies.sign_up_address(context.settings), client_address(context))
-    await _attempt(context, [address])
+    target = fields.get("invite_code") or fields.get("dietitian_id")
+    await _attempt(context, [address, *_enrollment_checks(context, fields.get("email"), target)])
+
+
+async def before_checkout(context: Context, fields: Mapping[str, Any]) -> None:
+    """Count an anonymous checkout per client address, email and provider (as for signUp)."""
+    if context.actor is not None:  # a signed-in patient books for themselves
+        return
+    address = Check(policies.checkout_address(context.settings), client_address(context))
+    checks = _enrollment_checks(context, fields.get("email"), fields.get("provider_id"))
+    await _attempt(context, [address, *checks])
+
+
+def _enrollment_checks(context: Context, email: Any, target: Any) -> list[Check]:
+    """The per-email and per-target checks of an anonymous enrollment, where given."""
+    checks = []
+    key = email_key(str(email)) if email else None
+    if key:
+        checks.append(Check(policies.enrollment_email(context.settings), key))
+    # A provider id and an invite code are counted alike; case and spaces do not make a new one.
+    subject = str(target).strip().lower() if target else ""
+    if subject:
+        checks.append(Check(policies.enrollment_target(context.settings), subject))
+    return checks
 
 
 async def _attempt(context: Context, checks: list[Check]) -> None:

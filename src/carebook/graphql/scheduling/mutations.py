@@ -10,10 +10,12 @@ from strawberry.types import Info
 
 from carebook.audit.service import Target
 from carebook.checkout import service as checkout
+from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import patient_targets
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.limits import rate
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated, IsStaff
 from carebook.graphql.scheduling.inputs import (
     CompleteCheckoutInput,
@@ -24,6 +26,7 @@ from carebook.graphql.scheduling.inputs import (
 )
 from carebook.graphql.scheduling.types import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling import service
+from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
 
 MESSAGES = "The list of errors occurred during the mutation."
 
@@ -168,14 +171,20 @@ class SchedulingMutations:
         # One payment key for every try: write() re-runs a transaction that lost a race, and
         # the re-run must not charge the card a second time.
         fields = {"stripe_idempotency_key": uuid.uuid4().hex, **provided(input)}
-        outcome = await audited_write(
+        await rate.before_checkout(ctx, fields)
+        attempt = Attempt()
+        written = await audited_write(
             info,
             lambda s: checkout.complete_checkout(
-                s, actor=ctx.actor, passwords=ctx.passwords, fields=fields
+                s, actor=ctx.actor, passwords=ctx.passwords, fields=fields, attempt=attempt
             ),
             action="update",
-            targets=lambda result: patient_targets([result.patient]),
+            targets=lambda done: (
+                patient_targets([done.patient]) if isinstance(done, checkout.CheckoutResult) else []
+            ),
+            aimed_at=attempt,
         )
+        outcome = answered(info, written, CHECKOUT_EMAIL_UNUSABLE, action="update")
         result = outcome.value
         if result is None:
             return CompleteCheckoutPayload(

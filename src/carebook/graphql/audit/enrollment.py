@@ -1,0 +1,31 @@
+"""The answer and audit event of an anonymous enrollment whose email already has an account."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from strawberry.types import Info
+
+from carebook.audit.service import Target
+from carebook.graphql.audit.writes import record_refused
+from carebook.graphql.common import FieldError, Outcome
+from carebook.graphql.context import Context
+from carebook.users.enrollment import AccountExists
+
+T = TypeVar("T")
+
+
+def answered(
+    info: Info[Context, None], outcome: Outcome[T | AccountExists], message: str, *, action: str
+) -> Outcome[T]:
+    """The outcome the caller sees: an existing account is one message on ``email``.
+
+    Its transaction committed (the owner's email is in the outbox). The attempt is recorded for
+    the practice it aimed at, allowed=false and without a record id: the same event as any other
+    refused anonymous attempt there, so the trail does not single out the account either.
+    """
+    value = outcome.value
+    if isinstance(value, AccountExists):
+        record_refused(info, [Target(None, value.organization_id)], action)
+        return Outcome(value=None, messages=[FieldError(field="email", message=message)])
+    return Outcome(value=value, messages=outcome.messages)
