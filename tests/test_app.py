@@ -31,7 +31,8 @@ async def test_malformed_documents_have_codes(api: Api, world: World) -> None:
 async def test_production_mode_hides_suggestions(
     settings: Settings, database: Database, world: World
 ) -> None:
-    app = create_app(settings.model_copy(update={"production": True}), database)
+    production = {"production": True, "secret_key": "a-test-secret-that-is-not-default"}
+    app = create_app(settings.model_copy(update=production), database)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as http:

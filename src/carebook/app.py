@@ -41,6 +41,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
+from carebook.startup import check_secret_key
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.set_password import SetPasswordPage
@@ -189,7 +190,11 @@ async def _stop(task: asyncio.Task[None] | None) -> None:
 
 
 def create_app(settings: Settings, database: Database | None = None) -> Starlette:
-    """Build the application. ``database`` may be passed in by tests to share an engine."""
+    """Build the application. ``database`` may be passed in by tests to share an engine.
+
+    Raises :class:`carebook.startup.UnsafeSettings` in production mode with the default secret.
+    """
+    check_secret_key(settings)
     db = database or create_database(settings)
     passwords = Passwords(settings)
     graphql_app = CarebookGraphQL(settings, db, passwords)

@@ -38,7 +38,9 @@ MISTAKES: dict[str, tuple[str, dict[str, Any], str]] = {
 
 async def messages(api_with: MakeApi, world: World, production: bool, case: str) -> list[str]:
     query, variables, _ = MISTAKES[case]
-    api = (await api_with(production=production)).with_key(world.a.provider.api_key)
+    # Production mode refuses the default secret key (tests/cli/test_secret_key.py).
+    app = await api_with(production=production, secret_key="a-test-secret-that-is-not-default")
+    api = app.with_key(world.a.provider.api_key)
     body = await api.post(query, variables)
     assert body["errors"], body
     assert all(e["extensions"]["code"] for e in body["errors"])
@@ -70,7 +72,8 @@ async def test_a_masked_internal_error_logs_its_request_id_and_no_values(
         raise RuntimeError(f"failed with parameters {args!r} {kwargs!r}")
 
     monkeypatch.setattr(listing, "list_patients", broken)
-    api = (await api_with(production=True)).with_key(world.a.provider.api_key)
+    app = await api_with(production=True, secret_key="a-test-secret-that-is-not-default")
+    api = app.with_key(world.a.provider.api_key)
     query = "query($k: String) { users(keywords: $k) { id first_name } }"
     with caplog.at_level(logging.DEBUG):
         body = await api.post(query, {"k": "Zebulon Quixote-Marchetti"})

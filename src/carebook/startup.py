@@ -1,0 +1,39 @@
+"""Checks of a server's settings before it serves anyone.
+
+The secret key signs the set-password links of invitations: with the default one, anyone who
+reads the signup token table (a leaked backup, say) can compute a working link and take over an
+invited patient's account. In production mode the server refuses to start with it; elsewhere
+(development, tests, the demo) it starts and says so in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from carebook.config import Settings
+
+logger = logging.getLogger("carebook")
+
+DEFAULT_SECRET_KEY = str(Settings.model_fields["secret_key"].default)
+PROBLEM = (
+    f"CAREBOOK_SECRET_KEY is the default ('{DEFAULT_SECRET_KEY}') or blank: anyone who knows it"
+    " can forge set-password links."
+)
+REMEDY = (
+    "Set CAREBOOK_SECRET_KEY to a long random value, e.g. the output of"
+    ' python -c "import secrets; print(secrets.token_urlsafe(32))", and keep it secret.'
+)
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings a production server must not start with."""
+
+
+def check_secret_key(settings: Settings) -> None:
+    """Raise :class:`UnsafeSettings` in production when the secret key is the default (or
+    blank); log a warning outside production."""
+    if settings.secret_key.strip() not in ("", DEFAULT_SECRET_KEY):
+        return
+    if settings.production:
+        raise UnsafeSettings(f"{PROBLEM} Refusing to start in production mode. {REMEDY}")
+    logger.warning("%s Fine for development; not for real patients. %s", PROBLEM, REMEDY)
