@@ -80,6 +80,24 @@ async def test_an_address_that_failed_waits_twice_as_long_after_each_failure(
         assert token(await sign_in(attacker, KNOWN, "wrong")) is None
 
 
+async def test_each_new_address_gets_one_guess_then_shares_the_accounts_wait(
+    client_with: MakeClient, world: World, clock: Clock
+) -> None:
+    first = await client_with(address=ATTACKER, **BACKOFF)
+    for _ in range(3):
+        await sign_in(first, KNOWN, "wrong")
+    others = [await client_with(address=f"10.0.1.{i}", **BACKOFF) for i in range(3)]
+    for client in others:  # an address that has not failed is not held back...
+        assert token(await sign_in(client, KNOWN, "wrong")) is None
+    # ...until it fails: 6 failures, so every address that failed waits 2 * 2 ** (6 - 3) s.
+    for client in [first, *others]:
+        assert_limited(await sign_in(client, KNOWN, "wrong"), retry_after=16)
+    clock.advance(16)
+    # One attempt per wait, whichever address sends it: the next waits twice as long.
+    assert token(await sign_in(others[0], KNOWN, "wrong")) is None
+    assert_limited(await sign_in(first, KNOWN, "wrong"), retry_after=32)
+
+
 async def test_a_refusal_does_not_tell_whether_the_password_was_right(
     client_with: MakeClient, world: World, database: Database, clock: Clock
 ) -> None:

@@ -126,14 +126,15 @@ async def _hold(
 ) -> _Held:
     """Count the address's attempt and lock the backoff rows, in key order."""
     address: Verdict | None = None
-    failures = {keys.account: Failures(0, 0), keys.pair: Failures(0, 0)}
-    present = sorted(k for k in (keys.address, keys.account, keys.pair) if k is not None)
-    for key in present:
+    account_failures = pair_failures = Failures(0, 0)
+    for key in sorted(k for k in (keys.address, keys.account, keys.pair) if k is not None):
         if key == keys.address:
             address = await service.hit(session, limit=address_limit, key=key, now=now)
+        elif key == keys.account:
+            account_failures = await backoff.hold(session, backoff=account, key=key, now=now)
         else:
-            failures[key] = await backoff.hold(session, backoff=account, key=key, now=now)
-    return _Held(address, failures[keys.account], failures[keys.pair])
+            pair_failures = await backoff.hold(session, backoff=account, key=key, now=now)
+    return _Held(address, account_failures, pair_failures)
 
 
 def _refusal(held: _Held, *, account: Backoff, now: int) -> Verdict | None:
