@@ -44,6 +44,7 @@ from carebook.notifications.worker import start_worker
 from carebook.startup import check_secret_key
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
+from carebook.web.no_store import NoStore
 from carebook.web.set_password import SetPasswordPage
 
 logger = logging.getLogger("carebook")
@@ -230,8 +231,12 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
                 methods=["GET", "POST"],
             ),
         ],
-        # Before routing, so an oversized body is refused before anything reads it.
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        # Before routing, so an oversized body is refused before anything reads it; outermost,
+        # every answer (patient data, set-password pages, errors) is marked no-store.
+        middleware=[
+            Middleware(NoStore),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
 

@@ -21,6 +21,7 @@ from carebook.graphql.extensions import (
 )
 from carebook.graphql.forms.mutations import FormMutations
 from carebook.graphql.forms.queries import FormQueries
+from carebook.graphql.introspection import AnonymousIntrospectionOff
 from carebook.graphql.limits.extension import QueryLimits, limit_extensions
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
@@ -81,6 +82,8 @@ def build_schema(
         lambda: ErrorShaping(production=production),
         AllowUnusedVariables,
         RejectUnstorableText,
+        # Production: introspection only for signed-in callers.
+        *([AnonymousIntrospectionOff] if production else []),
         AuditFlush,
         *(limit_extensions(limits) if limits else []),
         # Strawberry keeps these caches at module level, so a fresh instance per request still

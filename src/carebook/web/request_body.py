@@ -1,5 +1,13 @@
 """Reading a GraphQL request's JSON (a POST body, or GET's ``variables``) before anything uses it.
 
+JSON nested 100,000 deep made the decoder raise RecursionError, a bare 500; nesting a little
+less deep than the decoder's limit would do the same later, in whatever walks the value
+recursively (variable coercion, the Idempotency-Key digest). Bodies nested deeper than
+:data:`MAX_DEPTH` (far beyond any GraphQL request: variables of input objects holding lists are a
+handful of levels) and bodies that are not a JSON object (or a batch's array) are answered 400
+with a GraphQL-style error, code ``BAD_REQUEST``, where Strawberry answered plain text, or a 500
+for a body not in UTF-8 or a bare string, number or null.
+
 A lone UTF-16 surrogate (``"\\ud800"``: valid JSON, kept as is by Python) cannot be encoded as
 UTF-8. Anywhere in the request, in a variable, the operation name or the query, it broke whatever
 encoded the text first: the Idempotency-Key digest, password hashing, rate-limit keys, the
@@ -15,7 +23,10 @@ from typing import Any
 from starlette.responses import JSONResponse
 
 from carebook.graphql.errors import BAD_USER_INPUT
-from carebook.graphql.text_guard import in_value
+from carebook.graphql.text_guard import problem
+
+BAD_REQUEST = "BAD_REQUEST"
+MAX_DEPTH = 64
 
 
 class Refused(Exception):
@@ -33,10 +44,37 @@ def error_response(status: int, code: str, message: str, **extensions: Any) -> J
 
 
 def decode(data: str | bytes) -> object:
-    """The decoded JSON; raises :class:`Refused` for text that cannot be stored."""
-    value = json.loads(data)
-    problem = in_value(value)
-    if problem:
-        # 200, as for a NUL: the request is well-formed JSON, one of its values is refused.
-        raise Refused(error_response(200, BAD_USER_INPUT, problem))
+    """The decoded JSON; raises :class:`Refused` for a body that cannot be used."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise Refused(_too_deep()) from None
+    except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError)
+        raise Refused(error_response(400, BAD_REQUEST, "The request body is not JSON.")) from None
+    if not isinstance(value, dict | list):  # a bare string or number has no query to read
+        raise Refused(error_response(400, BAD_REQUEST, "The request body is not a JSON object."))
+    _inspect(value)
     return value
+
+
+def _too_deep() -> JSONResponse:
+    message = f"The request body is nested more than {MAX_DEPTH} levels deep."
+    return error_response(400, BAD_REQUEST, message, limit=MAX_DEPTH)
+
+
+def _inspect(value: object) -> None:
+    """Refuse nesting past MAX_DEPTH and text that cannot be stored, keys included."""
+    # A loop, not recursion: the check itself cannot exhaust the stack.
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            found = problem(item)
+            if found:
+                # 200, as for a NUL: the request is well-formed JSON, one of its values is not.
+                raise Refused(error_response(200, BAD_USER_INPUT, found))
+        elif isinstance(item, dict | list):
+            if depth == MAX_DEPTH:
+                raise Refused(_too_deep())
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
