@@ -144,8 +144,18 @@ def selection(type_: GraphQLOutputType, depth: int = 2) -> str:
     return "{ " + " ".join(parts) + " }"
 
 
-def call(operation: str, name: str, field: GraphQLField, ids: dict[Path, str], fill: bool) -> str:
-    """A document calling ``name`` with the given ids, required arguments and maybe filler."""
+def call(
+    operation: str,
+    name: str,
+    field: GraphQLField,
+    ids: dict[Path, str],
+    fill: bool,
+    select: str | None = None,
+) -> str:
+    """A document calling ``name`` with the given ids, required arguments and maybe filler.
+
+    The result's selection is ``select``, by default every scalar two levels down.
+    """
     arguments = []
     for arg_name, arg in field.args.items():
         need = is_required(arg.type, arg.default_value)
@@ -153,7 +163,8 @@ def call(operation: str, name: str, field: GraphQLField, ids: dict[Path, str], f
         if value is not None:
             arguments.append(f"{arg_name}: {value}")
     args = f"({', '.join(arguments)})" if arguments else ""
-    return f"{operation} {{ {name}{args} {selection(field.type)} }}"
+    chosen = selection(field.type) if select is None else select
+    return f"{operation} {{ {name}{args} {chosen} }}"
 
 
 def walked_fields() -> list[tuple[str, str, GraphQLField, list[Slot]]]:
@@ -257,9 +268,11 @@ async def build_b_records(api: Api, world: World, marker: str) -> None:
 Rows = dict[str, set[str]]
 
 
-def _b_owned(table: Table, row: dict[str, Any], owned: dict[str, set[Any]], b_org: int) -> bool:
-    if table.name == "organizations":
-        return bool(row["id"] == b_org)
+def _b_owned(
+    table: Table, row: dict[str, Any], owned: dict[str, set[Any]], root: tuple[str, int]
+) -> bool:
+    if table.name == root[0]:
+        return bool(row["id"] == root[1])
     for column in table.columns:
         for key in column.foreign_keys:
             if row[column.name] in owned.get(key.column.table.name, set()):
@@ -267,17 +280,21 @@ def _b_owned(table: Table, row: dict[str, Any], owned: dict[str, set[Any]], b_or
     return False
 
 
-async def b_rows(database: Database, b_org: int) -> tuple[Rows, dict[str, set[Any]]]:
+async def b_rows(
+    database: Database, b_org: int, root: tuple[str, int] | None = None
+) -> tuple[Rows, dict[str, set[Any]]]:
     """Every row belonging to organization B, table by table, and the ids of B's records.
 
     A row is B's when it is B's organization or refers (by a foreign key) to a row of B's.
+    With ``root`` (table, id), the rows of that record instead (a user's, in the patient walk).
     """
+    start = root if root is not None else ("organizations", b_org)
     owned: dict[str, set[Any]] = {}
     rows: Rows = {}
     async with database.write_sessions() as session:
         for table in Base.metadata.sorted_tables:
             result = await session.execute(select(table))
-            mine = [dict(r) for r in result.mappings() if _b_owned(table, dict(r), owned, b_org)]
+            mine = [dict(r) for r in result.mappings() if _b_owned(table, dict(r), owned, start)]
             rows[table.name] = {json.dumps(r, sort_keys=True, default=str) for r in mine}
             if "id" in table.columns:
                 owned[table.name] = {r["id"] for r in mine}

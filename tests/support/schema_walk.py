@@ -1,12 +1,14 @@
 """Walking the served schema: its root fields and the smallest valid documents calling them.
 
 Shared by the tests that cover every root field without naming any (tests/test_permissions.py,
-tests/security/test_isolation.py).
+tests/security/test_isolation.py), and by the walks of every nested path below them
+(tests/security/test_patient_paths.py, tests/audit/test_coverage.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import (
     GraphQLEnumType,
@@ -18,6 +20,7 @@ from graphql import (
     GraphQLObjectType,
     get_named_type,
     is_composite_type,
+    is_leaf_type,
 )
 from graphql.pyutils import Undefined
 from strawberry.types.field import StrawberryField
@@ -89,3 +92,54 @@ def document(operation: str, name: str, field: GraphQLField) -> str:
     arguments = f"({', '.join(required)})" if required else ""
     selection = " { __typename }" if is_composite_type(get_named_type(field.type)) else ""
     return f"{operation} {{ {name}{arguments}{selection} }}"
+
+
+# A path below a root field: the names of the object fields followed, in order.
+FieldPath = tuple[str, ...]
+
+
+def _object_fields(type_: Any) -> Iterator[tuple[str, GraphQLField]]:
+    """The fields of an object type that lead to objects and need no argument."""
+    named = get_named_type(type_)
+    if not isinstance(named, GraphQLObjectType):
+        return
+    for name, field in named.fields.items():
+        needs_argument = any(is_required(a.type, a.default_value) for a in field.args.values())
+        if isinstance(get_named_type(field.type), GraphQLObjectType) and not needs_argument:
+            yield name, field
+
+
+def object_paths(
+    type_: Any, depth: int, _edges: frozenset[tuple[str, str]] = frozenset()
+) -> Iterator[FieldPath]:
+    """Every path of object fields below ``type_``, ``depth`` fields deep at most, that cannot be
+    made longer; a path follows each (type, field) once, so cycles (User.dietitian) are walked
+    once around. A type without object fields gives the empty path."""
+    named = get_named_type(type_)
+    longer = False
+    if depth > 0:
+        for name, field in _object_fields(named):
+            edge = (named.name, name)
+            if edge in _edges:
+                continue
+            longer = True
+            for rest in object_paths(field.type, depth - 1, _edges | {edge}):
+                yield (name, *rest)
+    if not longer:
+        yield ()
+
+
+def path_selection(type_: Any, path: FieldPath) -> str:
+    """The selection of every scalar of each object along ``path`` (and ``path``'s next field)."""
+    named = get_named_type(type_)
+    if is_leaf_type(named):
+        return ""
+    assert isinstance(named, GraphQLObjectType), named
+    parts = ["__typename"]
+    for name, field in named.fields.items():
+        needs_argument = any(is_required(a.type, a.default_value) for a in field.args.values())
+        if is_leaf_type(get_named_type(field.type)) and not needs_argument:
+            parts.append(name)
+    if path:
+        parts.append(f"{path[0]} {path_selection(named.fields[path[0]].type, path[1:])}")
+    return "{ " + " ".join(parts) + " }"

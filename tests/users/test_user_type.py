@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 from strawberry.types.base import get_object_definition
 
+from carebook.auth.actor import Actor
 from carebook.graphql.users.types import User
 from carebook.users.models import Role
 from carebook.users.models import User as UserRow
@@ -24,6 +25,10 @@ PLAIN = {
     "dietitian_id",
     "created_at",
 }
+
+
+# A provider of the row's organization: the whole record is shown.
+STAFF = Actor(user_id=1, organization_id=1, role=Role.PROVIDER)
 
 
 def _row() -> UserRow:
@@ -57,7 +62,7 @@ def test_plain_fields_have_no_resolver() -> None:
 
 def test_plain_fields_read_the_row_when_asked() -> None:
     row = _row()
-    user = User(row=row)
+    user = User(row=row, viewer=STAFF)
     assert (user.id, user.first_name, user.dob, user.user_group_id) == (
         "42",
         "José",
@@ -74,3 +79,20 @@ def test_plain_fields_read_the_row_when_asked() -> None:
     # The row changed after the object was built (a mutation's payload): the field follows it.
     row.first_name = "Josefina"
     assert user.first_name == "Josefina"
+
+
+def test_another_patient_sees_only_the_name_and_a_provider_the_profile() -> None:
+    row = _row()
+    other_patient = Actor(user_id=43, organization_id=1, role=Role.PATIENT)
+    seen = User(row=row, viewer=other_patient)
+    assert (seen.id, seen.full_name, seen.active) == ("42", "José García", True)
+    assert (seen.email, seen.dob, seen.age, seen.user_group_id, seen.timezone) == (None,) * 5
+    assert seen.is_patient() is None
+    # The patient looking at their provider sees the professional profile, no contact details.
+    provider = _row()
+    provider.role, provider.timezone, provider.email = Role.PROVIDER, "Europe/Paris", "p@x.org"
+    profile = User(row=provider, viewer=other_patient)
+    assert (profile.timezone, profile.email, profile.is_patient()) == ("Europe/Paris", None, False)
+    # Themselves: everything.
+    own = User(row=row, viewer=Actor(user_id=42, organization_id=1, role=Role.PATIENT))
+    assert (own.email, own.dob) == ("jose@example.com", "2002-01-01")

@@ -6,6 +6,8 @@ authorization. Another organization's records answer exactly like missing ones.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 from sqlalchemy import Select, select
 
 from carebook.auth.actor import Actor
@@ -42,3 +44,41 @@ def visible_groups(actor: Actor) -> Select[UserGroup]:
         own = select(User.user_group_id).where(User.id == actor.user_id).scalar_subquery()
         return query.where(UserGroup.id == own)
     return query
+
+
+class Disclosure(IntEnum):
+    """How much of a user's record a viewer who reached it may read, least first.
+
+    Row visibility (above) decides which users a caller reaches; a patient also reaches people
+    through what is theirs: the members of their conversations, their providers, the owners of
+    their tags. What they may read of those people is decided here, once for every path.
+    """
+
+    # The display name (first, last, full name) and the id: what a patient sees of another
+    # patient they share a conversation with, and what an anonymous caller sees of anyone.
+    NAME = 1
+    # What a practice shows its patients of its providers and staff: the name, pronouns, time
+    # zone and that they are not a patient; never their contact details, addresses or tags.
+    PROFILE = 2
+    # The whole record: one's own, or any of the organization's users for its providers and staff.
+    RECORD = 3
+
+
+def disclosure(viewer: Actor | None, user: User) -> Disclosure:
+    """What ``viewer`` may read of ``user``, a user they reached through a visible record."""
+    if viewer is not None and viewer.user_id == user.id:
+        return Disclosure.RECORD
+    if viewer is None or viewer.organization_id != user.organization_id:
+        # Another organization's user is never reached; if it were, it shows no more than a name.
+        return Disclosure.NAME
+    if viewer.is_staff:
+        return Disclosure.RECORD
+    return Disclosure.NAME if user.is_patient else Disclosure.PROFILE
+
+
+def viewer_signing_in(user: User) -> Actor:
+    """The viewer of an answer that signs ``user`` in (signIn, signUp): the user themselves.
+
+    The request itself is anonymous; its answer is the caller's own record.
+    """
+    return Actor(user_id=user.id, organization_id=user.organization_id, role=Role(user.role))

@@ -14,9 +14,11 @@ from starlette.responses import Response
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.auth.scoping import viewer_signing_in
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.idempotency.keys import Claim
+from carebook.users.models import User
 
 if TYPE_CHECKING:
     from carebook.graphql.audit.request import RequestAudit
@@ -43,6 +45,9 @@ class Context:
     idempotency: Claim | None = None
     # The request's audit trail state (carebook.graphql.audit.request); set by the app.
     audit: RequestAudit | None = None
+    # The user a request signed in or created (signIn, signUp, completeCheckout): its answer
+    # is that user's own, read as them whoever called (see ``viewer``).
+    answering_for: Actor | None = None
     _read_session: AsyncSession | None = field(default=None, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
@@ -64,6 +69,18 @@ class Context:
     async def close(self) -> None:
         """Release the connection at the end of the request."""
         await self.end_read_transaction()
+
+    @property
+    def viewer(self) -> Actor | None:
+        """Who reads this request's answer: the user it signed in or created, else the caller.
+
+        What each user in the answer shows is decided for this viewer (auth/scoping.py).
+        """
+        return self.answering_for if self.answering_for is not None else self.actor
+
+    def answer_as(self, user: User) -> None:
+        """The request signed ``user`` in or created them: its answer is read as theirs."""
+        self.answering_for = viewer_signing_in(user)
 
     @cached_property
     def loaders(self) -> Any:

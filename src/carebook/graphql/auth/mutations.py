@@ -65,8 +65,12 @@ class RevokeTokenPayload:
     messages: list[FieldError | None] | None = strawberry.field(description=MESSAGES)
 
 
-def _user_of(issued: IssuedToken | None) -> User | None:
-    return User(row=issued.user) if issued is not None else None
+def _user_of(ctx: Context, issued: IssuedToken | None) -> User | None:
+    if issued is None:
+        return None
+    # The answer is the signed-in user's own record, whoever called (often nobody yet).
+    ctx.answer_as(issued.user)
+    return User(row=issued.user, viewer=ctx.viewer)
 
 
 @strawberry.type
@@ -103,7 +107,9 @@ class AuthMutations:
         outcome = answered(info, written, SIGN_UP_EMAIL_UNUSABLE, action="create")
         issued = outcome.value
         return SignUpPayload(
-            user=_user_of(issued), token=issued.token if issued else None, messages=outcome.messages
+            user=_user_of(ctx, issued),
+            token=issued.token if issued else None,
+            messages=outcome.messages,
         )
 
     @strawberry.mutation(
@@ -129,7 +135,7 @@ class AuthMutations:
         issued = signed_in.issued if signed_in else None
         api_key = signed_in.api_key if signed_in else None
         return SignInPayload(
-            user=_user_of(issued),
+            user=_user_of(ctx, issued),
             token=issued.token if issued else None,
             api_key=api_key,
             messages=outcome.messages,

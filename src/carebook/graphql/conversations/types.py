@@ -45,4 +45,4 @@ class Conversation:
         from carebook.graphql.users.types import User
 
         rows = await info.context.loaders.conversation_members.load(self.row.id)
-        return [User(row=row) for row in rows]
+        return [User(row=row, viewer=info.context.viewer) for row in rows]

@@ -64,4 +64,4 @@ class RequestedFormCompletion:
         from carebook.graphql.users.types import User
 
         row = await info.context.loaders.user.load(self.row.recipient_id)
-        return User(row=row) if row else None
+        return User(row=row, viewer=info.context.viewer) if row else None

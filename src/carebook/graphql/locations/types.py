@@ -107,4 +107,4 @@ class Location:
         from carebook.graphql.users.types import User
 
         row = await info.context.loaders.user.load(self.row.user_id)
-        return User(row=row) if row is not None else None
+        return User(row=row, viewer=info.context.viewer) if row is not None else None

@@ -190,6 +190,7 @@ class SchedulingMutations:
             return CompleteCheckoutPayload(
                 appointment=None, billingItem=None, patientEmail=None, messages=outcome.messages
             )
+        ctx.answer_as(result.patient)  # the patient booked: the caller or one just created
         return CompleteCheckoutPayload(
             appointment=Appointment(row=result.appointment) if result.appointment else None,
             billingItem=BillingItem(row=result.billing_item) if result.billing_item else None,

@@ -27,11 +27,11 @@ def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _user(row: UserRow) -> User:
+def _user(row: UserRow, info: Info[Context, None]) -> User:
     # Imported here: the User type itself refers to this module's types.
     from carebook.graphql.users.types import User
 
-    return User(row=row)
+    return User(row=row, viewer=info.context.viewer)
 
 
 def _iso(value: datetime) -> str:
@@ -175,13 +175,13 @@ class Appointment:
     @audited
     async def provider(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.provider_id)
-        return _user(row) if row else None
+        return _user(row, info) if row else None
 
     @strawberry.field(description="The patient.")
     @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.patient_id)
-        return _user(row) if row else None
+        return _user(row, info) if row else None
 
     @strawberry.field(description="When the appointment was created (ISO 8601).")
     def created_at(self) -> str:

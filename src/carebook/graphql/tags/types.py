@@ -21,11 +21,11 @@ LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 TAGGED_USERS_PAGE_SIZE = 10
 
 
-def _user(row: UserRow) -> User:
+def _user(row: UserRow, info: Info[Context, None]) -> User:
     # Imported here: the User type itself refers to this module's types.
     from carebook.graphql.users.types import User
 
-    return User(row=row)
+    return User(row=row, viewer=info.context.viewer)
 
 
 @strawberry.type(name="Tag", description="A custom tag that can be applied on a user.")
@@ -54,7 +54,7 @@ class Tag:
     @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.user_id)
-        return _user(row) if row is not None else None
+        return _user(row, info) if row is not None else None
 
     @strawberry.field(description="The full name of the user who created the tag.")
     async def added_by(self, info: Info[Context, None]) -> str | None:
@@ -87,7 +87,7 @@ class Tag:
         if should_paginate:
             start = max(offset or 0, 0)
             rows = rows[start : start + TAGGED_USERS_PAGE_SIZE]
-        return [_user(row) for row in rows]
+        return [_user(row, info) for row in rows]
 
     async def _counts(self, info: Info[Context, None], name: str) -> int | None:
         actor = info.context.actor

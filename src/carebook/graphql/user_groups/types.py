@@ -29,10 +29,10 @@ def _id(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _users(rows: list[UserRow]) -> list[User]:
+def _users(rows: list[UserRow], info: Info[Context, None]) -> list[User]:
     from carebook.graphql.users.types import User  # a cycle: User.user_group is a UserGroup
 
-    return [User(row=row) for row in rows]
+    return [User(row=row, viewer=info.context.viewer) for row in rows]
 
 
 def _active_filter(active_status: str | None) -> bool | None:
@@ -147,7 +147,7 @@ class UserGroup:
             rows = [row for row in rows if row.active == active]
         if should_sort is False:
             rows = sorted(rows, key=lambda row: row.id)
-        return _users(rows)
+        return _users(rows, info)
 
 
 @strawberry.type(

@@ -76,7 +76,7 @@ class Notification:
         from carebook.graphql.users.types import User
 
         row = await info.context.loaders.user.load(self.row.patient_id)
-        return User(row=row) if row else None
+        return User(row=row, viewer=info.context.viewer) if row else None
 
     @strawberry.field(description="The appointment it is about, if any.")
     async def appointment(self, info: Info[Context, None]) -> Appointment | None:

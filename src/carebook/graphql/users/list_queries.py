@@ -233,7 +233,10 @@ class UserListQueries:
         rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
         if unpaginated:
             check_cap(len(rows), info.context.settings, what="patients")
-        return [User(row=row, position=start + index) for index, row in enumerate(rows)]
+        return [
+            User(row=row, position=start + index, viewer=info.context.viewer)
+            for index, row in enumerate(rows)
+        ]
 
     @strawberry.field(
         description="Number of users: the count of what users lists for the same filters.",

@@ -100,7 +100,9 @@ class UserMutations:
             ),
             action="create",
         )
-        return CreateClientPayload(user=user_or_none(outcome.value), messages=outcome.messages)
+        return CreateClientPayload(
+            user=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
+        )
 
     @strawberry.mutation(
         description="Update Client. Email-trigger inputs take precedence over other changes.",
@@ -124,7 +126,9 @@ class UserMutations:
             action=_status_action(fields.get("active")),
             attempted=attempted_ids([fields.get("id")]),
         )
-        return UpdateClientPayload(user=user_or_none(outcome.value), messages=outcome.messages)
+        return UpdateClientPayload(
+            user=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
+        )
 
     @strawberry.mutation(
         description="Update the current user, or a patient that the current user has access to.",
@@ -145,7 +149,9 @@ class UserMutations:
                 [fields.get("id") or (actor.user_id if actor.is_patient else None)]
             ),
         )
-        return UpdateUserPayload(user=user_or_none(outcome.value), messages=outcome.messages)
+        return UpdateUserPayload(
+            user=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
+        )
 
     @strawberry.mutation(
         description="Update multiple clients at once: move them to a user group, or archive or "
@@ -175,5 +181,5 @@ class UserMutations:
         )
         users: list[User | None] | None = None
         if outcome.value is not None:
-            users = [User(row=row) for row in outcome.value]
+            users = [User(row=row, viewer=info.context.viewer) for row in outcome.value]
         return BulkUpdateClientsPayload(users=users, messages=outcome.messages)

@@ -72,11 +72,11 @@ class UserQueries:
         clearing = clear_notifs is not False and actor.is_staff
         if row is not None and unseen and clearing and row.is_patient:
             await _clear_notifications(info.context, actor, row.id)
-        return User(row=row) if row is not None else None
+        return User(row=row, viewer=info.context.viewer) if row is not None else None
 
     @strawberry.field(description="Fetch the current user.", permission_classes=[IsAuthenticated])
     @audited
     async def currentUser(self, info: Info[Context, None]) -> User | None:
         actor = require_actor(info)
         row = await info.context.read(lambda s: queries.get_visible_user(s, actor, actor.user_id))
-        return User(row=row) if row is not None else None
+        return User(row=row, viewer=info.context.viewer) if row is not None else None

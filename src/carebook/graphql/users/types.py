@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from carebook.auth.activation import link_for
+from carebook.auth.actor import Actor
+from carebook.auth.scoping import Disclosure, disclosure
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.locations.types import Location
@@ -37,15 +40,48 @@ def _full_name(row: UserRow) -> str:
     return f"{row.first_name} {row.last_name}".strip()
 
 
-def _plain(description: str, read: Callable[[UserRow], Any]) -> Any:
-    """A User field read from the row when it is serialized.
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _plain(
+    description: str, read: Callable[[UserRow], Any], shown: Disclosure = Disclosure.RECORD
+) -> Any:
+    """A User field read from the row when it is serialized; null below ``shown``.
 
     It has no resolver, so Strawberry reads it as a plain attribute (no Info object, no argument
     handling, no extension chain: about a tenth of the cost of a resolver field, for each field
     of each user of a page); the attribute is a property, so a user built but never serialized
-    costs nothing.
+    costs nothing. A field is part of the whole record unless it says otherwise, so a new field
+    is never shown to a patient looking at someone else by omission (see auth/scoping.py).
     """
-    return strawberry.field(description=description, default=property(lambda self: read(self.row)))
+    if shown is Disclosure.NAME:
+        getter = property(lambda self: read(self.row))
+    else:
+        getter = property(lambda self: read(self.row) if self.disclosure >= shown else None)
+    return strawberry.field(description=description, default=getter)
+
+
+def _record_only(
+    withheld: Any,
+) -> Callable[
+    [Callable[Concatenate[User, P], Awaitable[R]]], Callable[Concatenate[User, P], Awaitable[R]]
+]:
+    """A resolver of the whole record: ``withheld`` (null or an empty list) below it."""
+
+    def wrap(
+        resolver: Callable[Concatenate[User, P], Awaitable[R]],
+    ) -> Callable[Concatenate[User, P], Awaitable[R]]:
+        async def guarded(self: User, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if self.disclosure < Disclosure.RECORD:
+                return withheld  # type: ignore[no-any-return]
+            return await resolver(self, *args, **kwargs)
+
+        # Strawberry reads the resolver's signature (info, arguments) through __wrapped__.
+        functools.update_wrapper(guarded, resolver)
+        return guarded
+
+    return wrap
 
 
 @strawberry.type(name="User", description="A patient (client), provider or staff member.")
@@ -53,13 +89,17 @@ class User:
     """Healthie's User, with the fields that concern patient management (see docs/api.md)."""
 
     row: strawberry.Private[UserRow]
+    # What the caller may read of this user (auth/scoping.py decides).
+    disclosure: strawberry.Private[Disclosure]
     # Where the user stands in the list that returned it (None outside lists).
     position: strawberry.Private[int | None] = None
 
-    def __init__(self, row: UserRow, position: int | None = None) -> None:
-        # Written by hand so that the plain fields below stay properties over the row.
+    def __init__(self, row: UserRow, position: int | None = None, *, viewer: Actor | None) -> None:
+        # Written by hand so that the plain fields below stay properties over the row. The
+        # viewer is required: every place that hands out a user says who is looking.
         self.row = row
         self.position = position
+        self.disclosure = disclosure(viewer, row)
 
     @strawberry.field(description="This user's position in the list that returned it.")
     def cursor(self) -> Cursor:
@@ -68,16 +108,19 @@ class User:
     id: strawberry.ID = _plain(
         "The unique identifier of the user.",
         lambda row: strawberry.ID(str(row.id)),
+        Disclosure.NAME,
     )
 
     first_name: str | None = _plain(
         "First name.",
         lambda row: row.first_name,
+        Disclosure.NAME,
     )
 
     last_name: str | None = _plain(
         "Last name.",
         lambda row: row.last_name,
+        Disclosure.NAME,
     )
 
     legal_name: str | None = _plain(
@@ -90,9 +133,9 @@ class User:
         lambda row: row.preferred_name,
     )
 
-    full_name: str | None = _plain("First and last name.", _full_name)
+    full_name: str | None = _plain("First and last name.", _full_name, Disclosure.NAME)
 
-    name: str | None = _plain("Same as full_name.", _full_name)
+    name: str | None = _plain("Same as full_name.", _full_name, Disclosure.NAME)
 
     full_legal_name: str | None = _plain(
         "Legal name (or first name) and last name.",
@@ -102,6 +145,7 @@ class User:
     pronouns: str | None = _plain(
         "Pronouns.",
         lambda row: row.pronouns,
+        Disclosure.PROFILE,
     )
 
     email: str | None = _plain(
@@ -124,9 +168,7 @@ class User:
         lambda row: row.dob.isoformat() if row.dob else None,
     )
 
-    @strawberry.field(description="Age in whole years, from dob.")
-    def age(self) -> str | None:
-        return _age(self.row.dob)
+    age: str | None = _plain("Age in whole years, from dob.", lambda row: _age(row.dob))
 
     gender: str | None = _plain(
         "Gender, e.g. Male.",
@@ -146,11 +188,13 @@ class User:
     timezone: str | None = _plain(
         "IANA time zone name, e.g. America/New_York.",
         lambda row: row.timezone,
+        Disclosure.PROFILE,
     )
 
     active: bool = _plain(
         "False once the patient is archived.",
         lambda row: row.active,
+        Disclosure.NAME,
     )
 
     archived_at: str | None = _plain(
@@ -198,6 +242,7 @@ class User:
         "(for sending one's own welcome email). Only the organization's providers and staff "
         "can read it; null once the password is set or the link has expired or been used."
     )
+    @_record_only(None)
     async def set_password_link(self, info: Info[Context, None]) -> str | None:
         actor = info.context.actor
         if actor is None or not actor.is_staff or actor.organization_id != self.row.organization_id:
@@ -214,7 +259,8 @@ class User:
 
     @strawberry.field(description="True for patients (clients).")
     def is_patient(self, already_known_value: bool | None = None) -> bool | None:
-        return self.row.is_patient
+        # Another patient's role is withheld like the rest of their record.
+        return self.row.is_patient if self.disclosure >= Disclosure.PROFILE else None
 
     created_at: str | None = _plain(
         "When the user was created (ISO 8601).",
@@ -230,25 +276,29 @@ class User:
         description="Start of the patient's next upcoming, not cancelled appointment (ISO 8601 "
         "with the offset of the user's timezone, UTC when unset); null when there is none."
     )
+    @_record_only(None)
     async def next_appt_date(self, info: Info[Context, None]) -> str | None:
         start = await info.context.loaders.next_appt_date.load(self.row.id)
         return local_iso(start, self.row.timezone) if start is not None else None
 
     @strawberry.field(description="The patient's primary provider.")
     @audited
+    @_record_only(None)
     async def dietitian(self, info: Info[Context, None]) -> User | None:
         if self.row.dietitian_id is None:
             return None
         row = await info.context.loaders.user.load(self.row.dietitian_id)
-        return User(row=row) if row else None
+        return User(row=row, viewer=info.context.viewer) if row else None
 
     @strawberry.field(description="IDs of the further providers on the patient's care team.")
+    @_record_only([])
     async def other_provider_ids(self, info: Info[Context, None]) -> list[strawberry.ID | None]:
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         return [strawberry.ID(str(pid)) for pid in ids]
 
     @strawberry.field(description="The primary provider followed by the rest of the care team.")
     @audited
+    @_record_only([])
     async def providers(
         self, info: Info[Context, None], can_be_scheduled_with: bool | None = None
     ) -> list[User]:
@@ -256,9 +306,10 @@ class User:
         if self.row.dietitian_id is not None:
             ids = [self.row.dietitian_id, *ids]
         rows = await info.context.loaders.user.load_many(ids)
-        return [User(row=row) for row in rows if row is not None]
+        return [User(row=row, viewer=info.context.viewer) for row in rows if row is not None]
 
     @strawberry.field(description="The patient's user group.")
+    @_record_only(None)
     async def user_group(self, info: Info[Context, None]) -> UserGroup | None:
         if self.row.user_group_id is None:
             return None
@@ -266,26 +317,30 @@ class User:
         return UserGroup.from_row(row) if row else None
 
     @strawberry.field(description="The organization the user belongs to.")
+    @_record_only(None)
     async def organization(self, info: Info[Context, None]) -> Organization | None:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row) if row else None
 
     @strawberry.field(description="A collection of tags applied on the specific user, by name.")
+    @_record_only(None)
     async def active_tags(self, info: Info[Context, None]) -> list[Tag] | None:
         rows = await info.context.loaders.user_tags.load(self.row.id)
         return [Tag(row=row) for row in rows]
 
     @strawberry.field(description="All locations (addresses) of the user, oldest first.")
+    @_record_only(None)
     async def locations(self, info: Info[Context, None]) -> list[Location] | None:
         rows = await info.context.loaders.user_locations.load(self.row.id)
         return [Location(row=row, position=index) for index, row in enumerate(rows)]
 
     @strawberry.field(description="The address of this user: the first of their locations.")
+    @_record_only(None)
     async def location(self, info: Info[Context, None]) -> Location | None:
         rows = await info.context.loaders.user_locations.load(self.row.id)
         return Location(row=rows[0], position=0) if rows else None
 
 
-def user_or_none(row: UserRow | None) -> User | None:
-    """The GraphQL User of a row, or None (payloads and relationships share this)."""
-    return User(row=row) if row is not None else None
+def user_or_none(row: UserRow | None, viewer: Actor | None) -> User | None:
+    """The GraphQL User of a row seen by ``viewer``, or None (payloads and relationships)."""
+    return User(row=row, viewer=viewer) if row is not None else None
