@@ -1,10 +1,10 @@
-"""``carebook``: serve, db upgrade, provider create, demo, outbox."""
+"""``carebook``: serve, db upgrade, provider create, organization sign-up, demo, outbox."""
 
 from __future__ import annotations
 
 import typer
 
-from carebook.cli import audit, db, demo, outbox, provider, search, serve
+from carebook.cli import audit, db, demo, organization, outbox, provider, search, serve
 
 # Tracebacks never show local variables: they may hold secrets or patient data.
 app = typer.Typer(
@@ -14,6 +14,7 @@ app = typer.Typer(
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(provider.app, name="provider")
+app.add_typer(organization.app, name="organization")
 app.add_typer(search.app, name="search")
 app.command("demo")(demo.demo)
 app.add_typer(outbox.app, name="outbox")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String
+from sqlalchemy import Boolean, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook.db.base import Base, Timestamped
@@ -15,3 +15,6 @@ class Organization(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # Whether anyone may sign up as a patient by naming one of its providers (signUp's
+    # dietitian_id); when off, patients join only with an invite code (or are added by staff).
+    open_sign_up: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -98,3 +98,20 @@ async def create_provider(
     )
     api_key = await create_api_key(session, user=user)
     return NewProvider(user_id=user.id, organization_id=user.organization_id, api_key=api_key)
+
+
+async def set_open_sign_up(
+    session: AsyncSession, organization_id: int, open_sign_up: bool | None
+) -> bool:
+    """Turn open patient sign-up on or off (None: leave it); whether it is now on.
+
+    Off, ``signUp`` with only a ``dietitian_id`` answers exactly as for an unknown provider, and
+    patients join with an invite code or are added by staff (docs/api.md, "Open sign-up").
+    """
+    organization = await session.get(Organization, organization_id)
+    if organization is None:
+        raise Invalid.field("organization_id", "Organization not found")
+    if open_sign_up is not None:
+        organization.open_sign_up = open_sign_up
+        await session.flush()
+    return organization.open_sign_up

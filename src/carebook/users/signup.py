@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import IssuedToken, issue_session_token
 from carebook.errors import Invalid
+from carebook.organizations.models import Organization
 from carebook.organizations.service import create_staff_user
 from carebook.user_groups.models import UserGroup
 from carebook.users import enrollment, queries
@@ -24,6 +25,9 @@ from carebook.users.models import Role, User
 PATIENT_ROLES = ("patient", "client")
 PROVIDER_ROLES = ("provider", "dietitian")
 PROFILE_FIELDS = ("first_name", "last_name", "email", "password")
+# Unknown, inactive, non-staff and closed-practice providers get the same answer: an anonymous
+# caller cannot tell which of a practice's sequential ids exist (issue 22).
+PROVIDER_NOT_FOUND = "Provider not found"
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ async def _placement(session: AsyncSession, fields: Mapping[str, Any]) -> Placem
     group, inviter = await _by_invite_code(session, code) if code else (None, None)
     org_id = group.organization_id if group else inviter.organization_id if inviter else None
     provider = await _provider_for(session, dietitian_id, org_id)
+    if provider is not None and not code and not await _open_sign_up(session, provider):
+        raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
     provider = provider or inviter
     if provider is None:  # a group code alone: the group's organization's first provider
         assert org_id is not None
@@ -140,8 +146,14 @@ async def _provider_for(
         )
     ).scalar_one_or_none()
     if provider is None or (org_id is not None and provider.organization_id != org_id):
-        raise Invalid.field("dietitian_id", "Provider not found")
+        raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
     return provider
+
+
+async def _open_sign_up(session: AsyncSession, provider: User) -> bool:
+    """Whether the provider's practice lets patients sign up without an invite code."""
+    query = select(Organization.open_sign_up).where(Organization.id == provider.organization_id)
+    return bool((await session.execute(query)).scalar_one())
 
 
 async def _first_provider(session: AsyncSession, organization_id: int) -> User:

@@ -1,0 +1,121 @@
+"""A practice can close open patient sign-up: then only invite codes let a patient sign up.
+
+Closed, ``signUp(dietitian_id:)`` answers exactly as for an id that names no provider, so an
+anonymous caller cannot tell a closed practice's providers from unused ids (issue 22, item 11).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from sqlalchemy import update
+from tests.support.api import Api
+from tests.support.auth_helpers import count_rows, group_invite_code, user_invite_code
+from tests.support.world import World
+
+from carebook.db.engine import Database
+from carebook.organizations.models import Organization
+from carebook.users.models import User
+
+SIGN_UP = """mutation($email: String, $dietitian_id: String, $invite_code: String) {
+  signUp(input: {first_name: "Mei", last_name: "Chen", email: $email, password: "b@se3ball rocks",
+    role: "patient", dietitian_id: $dietitian_id, invite_code: $invite_code}) {
+    user { id } token messages { field message } } }"""
+
+
+async def _close(database: Database, organization_id: int) -> None:
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            update(Organization)
+            .where(Organization.id == organization_id)
+            .values(open_sign_up=False)
+        )
+
+
+async def _sign_up(api: Api, email: str, **variables: Any) -> dict[str, Any]:
+    response = await api.client.post(
+        "/graphql", json={"query": SIGN_UP, "variables": {"email": email, **variables}}
+    )
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_closed_practice_answers_like_an_unknown_provider(
+    api: Api, world: World, database: Database
+) -> None:
+    await _close(database, world.a.provider.organization_id)
+    users = await count_rows(database, User)
+    unknown = await _sign_up(api, "mei@example.com", dietitian_id="999999")
+    for provider_id in (world.a.provider.user_id, world.a.staff.user_id):
+        closed = await _sign_up(api, "mei@example.com", dietitian_id=str(provider_id))
+        assert closed == unknown
+    assert unknown["data"]["signUp"]["messages"] == [
+        {"field": "dietitian_id", "message": "Provider not found"}
+    ]
+    assert await count_rows(database, User) == users
+    # Another practice is still open.
+    other = await _sign_up(api, "mei@example.com", dietitian_id=str(world.b.provider.user_id))
+    assert other["data"]["signUp"]["user"]
+
+
+async def test_a_closed_practice_still_takes_invite_codes(
+    api: Api, world: World, database: Database
+) -> None:
+    await _close(database, world.a.provider.organization_id)
+    provider_code = await user_invite_code(database, world.a.provider.user_id)
+    group_code = await group_invite_code(database, world.a.group_id)
+    for n, variables in enumerate(
+        [
+            {"invite_code": provider_code},
+            {"invite_code": group_code},
+            {"invite_code": group_code, "dietitian_id": str(world.a.staff.user_id)},
+        ]
+    ):
+        payload = (await _sign_up(api, f"mei.{n}@example.com", **variables))["data"]["signUp"]
+        assert payload["user"] and payload["token"], payload
+
+
+def _cli(database_url: str, *args: str) -> str:
+    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "carebook.cli.main", "organization", "sign-up", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+async def test_the_command_line_shows_and_changes_the_setting(
+    api: Api, world: World, database: Database, database_url: str
+) -> None:
+    org = str(world.a.provider.organization_id)
+    assert _cli(database_url, org) == f"organization {org}: patient sign-up is open"
+    closed = _cli(database_url, org, "--invite-only")
+    assert closed == f"organization {org}: patient sign-up is invite-only"
+    refused = await _sign_up(api, "a@example.com", dietitian_id=str(world.a.provider.user_id))
+    assert refused["data"]["signUp"]["user"] is None
+    assert _cli(database_url, org, "--open").endswith("patient sign-up is open")
+    opened = await _sign_up(api, "a@example.com", dietitian_id=str(world.a.provider.user_id))
+    assert opened["data"]["signUp"]["user"]
+
+
+def test_an_unknown_organization_is_an_error(database_url: str, world: World) -> None:
+    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "carebook.cli.main", "organization", "sign-up", "999999"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "Organization not found" in done.stderr
