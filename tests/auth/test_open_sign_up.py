@@ -119,3 +119,40 @@ def test_an_unknown_organization_is_an_error(database_url: str, world: World) ->
     )
     assert done.returncode == 1
     assert "Organization not found" in done.stderr
+
+
+ANSWER = """mutation($email: String, $dietitian_id: String) {
+  signUp(input: {first_name: "Mei", last_name: "Chen", email: $email, password: "b@se3ball rocks",
+    role: "patient", dietitian_id: $dietitian_id}) {
+    token
+    user { id email first_name dietitian_id other_provider_ids
+           dietitian { id first_name last_name email } providers { id first_name email }
+           organization { id name } user_group { id name } }
+    messages { field message } } }"""
+LINKS = """{ currentUser { id email dietitian { first_name email } organization { name } } }"""
+
+
+async def test_the_sign_up_answer_shows_nothing_of_the_provider_or_practice(
+    api: Api, world: World
+) -> None:
+    provider = str(world.a.provider.user_id)
+    body = await api.post(ANSWER, {"email": "mei@example.com", "dietitian_id": provider})
+    payload = body["data"]["signUp"]
+    assert payload["messages"] in (None, [])
+    user = payload["user"]
+    # The new patient's own fields, as they typed them; no name, email or practice of anyone.
+    assert user["email"] == "mei@example.com" and user["first_name"] == "Mei"
+    assert user["dietitian"] is None and user["providers"] == []
+    assert user["organization"] is None and user["user_group"] is None
+    assert "Prov" not in str(body) and "provider.a@" not in str(body)
+    # Signed in with the token, they read their provider as any patient does: no contact details.
+    me = (await api.with_token(payload["token"]).data(LINKS))["currentUser"]
+    assert me["dietitian"] == {"first_name": "Prov", "email": None}
+    assert me["organization"]["name"]
+
+
+async def test_a_sign_in_answer_still_follows_links(api: Api, world: World) -> None:
+    document = """mutation { signIn(input: {email: "patient.a@example.com",
+      password: "b@se3ball rocks"}) { user { dietitian { first_name } } } }"""
+    user = (await api.data(document))["signIn"]["user"]
+    assert user == {"dietitian": {"first_name": "Prov"}}

@@ -17,6 +17,9 @@ class Actor:
     role: Role
     session_token_id: int | None = None
     api_key_id: int | None = None
+    # The reader of an anonymous patient sign-up's answer: the new patient, before they have
+    # used the token (auth/scoping.py, follows_links).
+    enrolling: bool = False
 
     @property
     def is_staff(self) -> bool:

@@ -76,9 +76,26 @@ def disclosure(viewer: Actor | None, user: User) -> Disclosure:
     return Disclosure.NAME if user.is_patient else Disclosure.PROFILE
 
 
-def viewer_signing_in(user: User) -> Actor:
+def viewer_signing_in(user: User, *, enrolling: bool = False) -> Actor:
     """The viewer of an answer that signs ``user`` in (signIn, signUp): the user themselves.
 
-    The request itself is anonymous; its answer is the caller's own record.
+    The request itself is anonymous; its answer is the caller's own record. ``enrolling``: the
+    answer of an anonymous patient sign-up (see :func:`follows_links`).
     """
-    return Actor(user_id=user.id, organization_id=user.organization_id, role=Role(user.role))
+    return Actor(
+        user_id=user.id,
+        organization_id=user.organization_id,
+        role=Role(user.role),
+        enrolling=enrolling,
+    )
+
+
+def follows_links(viewer: Actor | None) -> bool:
+    """Whether the answer may lead from a user to their links: providers, practice, group, ...
+
+    Not the answer of an anonymous patient sign-up. Anyone may sign up naming any provider's
+    sequential id (where the practice allows open sign-up), so that answer shows the new
+    patient's own fields and nothing of the provider or the practice the id named; signed in
+    with the token, the patient reads them as any patient does (issue 22, item 11).
+    """
+    return viewer is None or not viewer.enrolling

@@ -78,9 +78,12 @@ class Context:
         """
         return self.answering_for if self.answering_for is not None else self.actor
 
-    def answer_as(self, user: User) -> None:
-        """The request signed ``user`` in or created them: its answer is read as theirs."""
-        self.answering_for = viewer_signing_in(user)
+    def answer_as(self, user: User, *, enrolling: bool = False) -> None:
+        """The request signed ``user`` in or created them: its answer is read as theirs.
+
+        ``enrolling``: an anonymous patient sign-up (auth/scoping.py, follows_links).
+        """
+        self.answering_for = viewer_signing_in(user, enrolling=enrolling)
 
     @cached_property
     def loaders(self) -> Any:

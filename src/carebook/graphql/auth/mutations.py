@@ -65,11 +65,11 @@ class RevokeTokenPayload:
     messages: list[FieldError | None] | None = strawberry.field(description=MESSAGES)
 
 
-def _user_of(ctx: Context, issued: IssuedToken | None) -> User | None:
+def _user_of(ctx: Context, issued: IssuedToken | None, *, enrolling: bool = False) -> User | None:
     if issued is None:
         return None
     # The answer is the signed-in user's own record, whoever called (often nobody yet).
-    ctx.answer_as(issued.user)
+    ctx.answer_as(issued.user, enrolling=enrolling)
     return User(row=issued.user, viewer=ctx.viewer)
 
 
@@ -106,8 +106,11 @@ class AuthMutations:
         )
         outcome = answered(info, written, SIGN_UP_EMAIL_UNUSABLE, action="create")
         issued = outcome.value
+        # An anonymous patient sign-up's answer shows nothing of the provider or practice it
+        # named by id (auth/scoping.py, follows_links).
+        enrolling = ctx.actor is None and issued is not None and issued.user.is_patient
         return SignUpPayload(
-            user=_user_of(ctx, issued),
+            user=_user_of(ctx, issued, enrolling=enrolling),
             token=issued.token if issued else None,
             messages=outcome.messages,
         )

@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from carebook.auth.activation import link_for
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import Disclosure, disclosure
+from carebook.auth.scoping import Disclosure, disclosure, follows_links
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.locations.types import Location
@@ -67,13 +67,14 @@ def _record_only(
 ) -> Callable[
     [Callable[Concatenate[User, P], Awaitable[R]]], Callable[Concatenate[User, P], Awaitable[R]]
 ]:
-    """A resolver of the whole record: ``withheld`` (null or an empty list) below it."""
+    """A resolver of the whole record: ``withheld`` (null or an empty list) below it, and
+    where the answer may not follow links (an anonymous sign-up's, auth/scoping.py)."""
 
     def wrap(
         resolver: Callable[Concatenate[User, P], Awaitable[R]],
     ) -> Callable[Concatenate[User, P], Awaitable[R]]:
         async def guarded(self: User, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            if self.disclosure < Disclosure.RECORD:
+            if self.disclosure < Disclosure.RECORD or not self.links:
                 return withheld  # type: ignore[no-any-return]
             return await resolver(self, *args, **kwargs)
 
@@ -91,6 +92,8 @@ class User:
     row: strawberry.Private[UserRow]
     # What the caller may read of this user (auth/scoping.py decides).
     disclosure: strawberry.Private[Disclosure]
+    # Whether the reader may follow this user's links (providers, practice, group, ...).
+    links: strawberry.Private[bool]
     # Where the user stands in the list that returned it (None outside lists).
     position: strawberry.Private[int | None] = None
 
@@ -100,6 +103,7 @@ class User:
         self.row = row
         self.position = position
         self.disclosure = disclosure(viewer, row)
+        self.links = follows_links(viewer)
 
     @strawberry.field(description="This user's position in the list that returned it.")
     def cursor(self) -> Cursor:
