@@ -12,18 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
-from carebook.notifications.models import EmailKind
+from carebook.notifications.models import EmailKind, OutboxMessage
 from carebook.notifications.outbox import queue_email
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext, apply_changes
 from carebook.users.models import Role, User
 
+# An account's owner is told at most once in this long that their address was used.
+NOTICE_INTERVAL = timedelta(days=1)
 SIGN_UP_EMAIL_UNUSABLE = (
     "This email address cannot be used to sign up here. We have sent a message to it with "
     "what to do next"
@@ -86,11 +90,22 @@ async def patient_with_email(session: AsyncSession, organization_id: int, key: s
 
 
 async def tell_owner(session: AsyncSession, organization_id: int, owner_id: int) -> AccountExists:
-    """Queue the owner's email (sent only if the request's transaction commits)."""
-    await queue_email(
-        session,
-        organization_id=organization_id,
-        recipient_user_id=owner_id,
-        kind=EmailKind.ACCOUNT_EXISTS,
+    """Queue the owner's email (sent only if the request's transaction commits).
+
+    At most one a day per account: strangers sending its address again cannot fill its inbox
+    (the per-email rate limit alone would let 10 an hour through).
+    """
+    since = utcnow() - NOTICE_INTERVAL
+    recent = select(OutboxMessage.id).where(
+        OutboxMessage.recipient_user_id == owner_id,
+        OutboxMessage.kind == EmailKind.ACCOUNT_EXISTS.value,
+        OutboxMessage.created_at > since,
     )
+    if (await session.execute(recent.limit(1))).first() is None:
+        await queue_email(
+            session,
+            organization_id=organization_id,
+            recipient_user_id=owner_id,
+            kind=EmailKind.ACCOUNT_EXISTS,
+        )
     return AccountExists(organization_id)
