@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     unpaginated_list_max_rows: int = Field(
         1000, description="Most rows a should_paginate: false list returns before it is refused."
     )
+    nested_list_max_rows: int = Field(
+        100,
+        description="Most rows a list inside an object (a group's users, a tag's tagged_users "
+        "asked for whole, a patient's providers, ...) returns before it is refused.",
+    )
     max_body_bytes: int = Field(1024 * 1024, description="Largest accepted request body, bytes.")
     # uvicorn's default trusts X-Forwarded-For from 127.0.0.1: any local process, or a proxy
     # that passes the header through, could then choose the address limits and audit see.

@@ -117,12 +117,12 @@ async def test_too_many_tokens_run_nothing(
 async def test_a_costly_document_runs_nothing(
     api_with: MakeApi, world: World, database: Database
 ) -> None:
-    # payload 1 + user 1 + active_tags 10 (no page size: the assumed size) = 12
-    api = await provider(api_with, world, max_query_cost=11, query_cost_list_size=10)
+    # payload 1 + user 1 + active_tags 10 (not paginated: the nested cap) = 12
+    api = await provider(api_with, world, max_query_cost=11, nested_list_max_rows=10)
     error = await refused(api, database, create("user { id active_tags { id } }"), e="a@b.co")
     assert "about 12 objects; at most 11" in error["message"]
     assert error["extensions"]["actual"] == 12
-    api = await provider(api_with, world, max_query_cost=12, query_cost_list_size=10)
+    api = await provider(api_with, world, max_query_cost=12, nested_list_max_rows=10)
     assert await api.data(create("user { id active_tags { id } }"), {"e": "a@b.co"})
 
 
@@ -138,7 +138,7 @@ async def test_cost_uses_the_page_size_sent_in_variables(api_with: MakeApi, worl
 
 
 async def test_nested_lists_multiply(api_with: MakeApi, world: World) -> None:
-    api = await provider(api_with, world, max_query_cost=100, query_cost_list_size=10)
+    api = await provider(api_with, world, max_query_cost=100, nested_list_max_rows=10)
     # users 5 + 5 x active_tags 10 = 55: allowed; 5 + 5 x (10 + 10 x 10 ...) is not.
     assert await api.data("{ users(page_size: 5) { id active_tags { id } } }")
     deep = "{ users(page_size: 5) { providers { active_tags { id } } } }"
@@ -148,7 +148,7 @@ async def test_nested_lists_multiply(api_with: MakeApi, world: World) -> None:
 async def test_a_list_narrowed_to_ids_costs_at_most_that_many(
     api_with: MakeApi, world: World
 ) -> None:
-    api = await provider(api_with, world, max_query_cost=30, query_cost_list_size=10)
+    api = await provider(api_with, world, max_query_cost=30, nested_list_max_rows=10)
     wide = "{ users(page_size: 50) { id active_tags { id } } }"  # 50 + 50 x 10
     assert await api.error_codes(wide) == ["QUERY_TOO_COMPLEX"]
     assert await api.data(wide.replace("page_size: 50", 'page_size: 50, ids: ["1", "2"]'))  # 22

@@ -37,7 +37,8 @@ class Loaders:
         self.care_team_ids = DataLoader[int, list[int]](load_fn=self._care_team_ids)
         self.organization = DataLoader[int, Organization | None](load_fn=self._organizations)
         self.user_tags = DataLoader[int, list[Tag]](load_fn=self._user_tags)
-        self.tagged_users = DataLoader[int, list[User]](load_fn=self._tagged_users)
+        # (tag_id, start, stop): a window of the tag's users, cut in SQL.
+        self.tagged_users = DataLoader[tuple[int, int, int], list[User]](load_fn=self._tagged_users)
         self.tag_counts = DataLoader[int, tag_queries.TagCounts](load_fn=self._tag_counts)
         self.user_locations = DataLoader[int, list[Location]](load_fn=self._user_locations)
         self.group_users_count = DataLoader[int, int](load_fn=self._group_users_counts)
@@ -70,8 +71,14 @@ class Loaders:
     async def _user_tags(self, ids: Sequence[int]) -> list[list[Tag]]:
         return await self._context.read(lambda s: tag_queries.load_user_tags(s, ids))
 
-    async def _tagged_users(self, ids: Sequence[int]) -> list[list[User]]:
-        return await self._context.read(lambda s: tag_queries.load_tagged_users(s, ids))
+    async def _tagged_users(self, keys: Sequence[tuple[int, int, int]]) -> list[list[User]]:
+        actor = self._context.actor
+        if actor is None:
+            return [[] for _ in keys]
+        only = actor.user_id if actor.is_patient else None  # a patient sees only themselves
+        return await self._context.read(
+            lambda s: tag_queries.load_tagged_users(s, keys, only_user_id=only)
+        )
 
     async def _tag_counts(self, ids: Sequence[int]) -> list[tag_queries.TagCounts]:
         return await self._context.read(lambda s: tag_queries.load_tag_counts(s, ids))
@@ -93,7 +100,11 @@ class Loaders:
         actor = self._context.actor
         if actor is None:
             return [[] for _ in keys]
-        return await self._context.read(lambda s: group_queries.load_group_patients(s, actor, keys))
+        # One row over the cap: UserGroup.users refuses a group past it, reading no more.
+        per_key = self._context.settings.nested_list_max_rows + 1
+        return await self._context.read(
+            lambda s: group_queries.load_group_patients(s, actor, keys, per_key=per_key)
+        )
 
     async def _flows(self, ids: Sequence[int]) -> list[OnboardingFlow | None]:
         return await self._context.read(lambda s: group_queries.load_flows(s, ids))

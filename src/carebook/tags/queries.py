@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -177,18 +177,40 @@ async def load_user_tags(session: AsyncSession, user_ids: Sequence[int]) -> list
     return [by_user.get(user_id, []) for user_id in user_ids]
 
 
-async def load_tagged_users(session: AsyncSession, tag_ids: Sequence[int]) -> list[list[User]]:
-    """The users carrying each tag, by last and first name, in key order."""
-    rows = await session.execute(
-        select(Tagging.tag_id, User)
+async def load_tagged_users(
+    session: AsyncSession, keys: Sequence[tuple[int, int, int]], *, only_user_id: int | None
+) -> list[list[User]]:
+    """For each (tag_id, start, stop): the users carrying the tag ranked start+1 to stop by last
+    and first name, in key order; with ``only_user_id``, only that user.
+
+    The windows are cut in SQL (ROW_NUMBER per tag, one statement for every key), so a page of
+    a tag carried by thousands hydrates one page of rows.
+    """
+    order = (User.last_name, User.first_name, User.id)
+    rank = func.row_number().over(partition_by=Tagging.tag_id, order_by=order).label("rank")
+    ranked = (
+        select(Tagging.tag_id, Tagging.user_id, rank)
         .join(User, User.id == Tagging.user_id)
-        .where(Tagging.tag_id.in_(tag_ids))
-        .order_by(User.last_name, User.first_name, User.id)
+        .where(Tagging.tag_id.in_({tag_id for tag_id, _, _ in keys}))
     )
-    by_tag: dict[int, list[User]] = defaultdict(list)
-    for tag_id, user in rows:
-        by_tag[tag_id].append(user)
-    return [by_tag.get(tag_id, []) for tag_id in tag_ids]
+    if only_user_id is not None:
+        ranked = ranked.where(User.id == only_user_id)
+    window = ranked.subquery()
+    # Distinct (start, stop) windows (aliases, at most a few dozen), each over every tag.
+    spans = {(start, stop) for _, start, stop in keys}
+    rows = await session.execute(
+        select(window.c.tag_id, window.c.rank, User)
+        .join(User, User.id == window.c.user_id)
+        .where(or_(*(and_(window.c.rank > a, window.c.rank <= b) for a, b in spans)))
+        .order_by(window.c.tag_id, window.c.rank)
+    )
+    by_tag: dict[int, list[tuple[int, User]]] = defaultdict(list)
+    for tag_id, position, user in rows:
+        by_tag[tag_id].append((position, user))
+    return [
+        [user for position, user in by_tag.get(tag_id, []) if start < position <= stop]
+        for tag_id, start, stop in keys
+    ]
 
 
 async def load_tag_counts(session: AsyncSession, tag_ids: Sequence[int]) -> list[TagCounts]:
@@ -214,3 +236,28 @@ async def load_tag_counts(session: AsyncSession, tag_ids: Sequence[int]) -> list
         for tag_id, active, archived, members in rows
     }
     return [counts.get(tag_id, TagCounts()) for tag_id in tag_ids]
+
+
+async def lock_tag_patients(
+    session: AsyncSession, *, actor: Actor, tag_id: int
+) -> list[tuple[int, int]]:
+    """(id, organization_id) of the patients carrying a tag of the actor's organization.
+
+    The tag row is locked first (PostgreSQL): a tagging being added concurrently holds a
+    key-share lock on it, so this waits for that to commit and sees every carrier (the audit
+    trail of deleteTag and updateTag names each of them).
+    """
+    tag = (
+        select(Tag.id)
+        .join(User, User.id == Tag.user_id)
+        .where(Tag.id == tag_id, User.organization_id == actor.organization_id)
+    )
+    if (await session.execute(tag.with_for_update(of=Tag))).first() is None:
+        return []
+    query = (
+        select(User.id, User.organization_id)
+        .join(Tagging, Tagging.user_id == User.id)
+        .where(Tagging.tag_id == tag_id, User.role == Role.PATIENT)
+        .order_by(User.id)
+    )
+    return [(user_id, org_id) for user_id, org_id in (await session.execute(query)).all()]

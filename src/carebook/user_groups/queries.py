@@ -233,47 +233,46 @@ async def load_users_counts(
 
 
 async def load_group_patients(
-    session: AsyncSession, actor: Actor, keys: Sequence[tuple[int, int | None]]
+    session: AsyncSession, actor: Actor, keys: Sequence[tuple[int, int | None]], *, per_key: int
 ) -> list[list[User]]:
-    """For each (group_id, conversation_id or None): the group's patients that the actor may see
-    (active and archived), by last name; with a conversation, only those taking part in it."""
-    rows = await session.execute(
-        visible_patients(actor)
-        .where(User.user_group_id.in_({group_id for group_id, _ in keys}))
-        .order_by(User.last_name, User.first_name, User.id)
-    )
-    by_group: dict[int, list[User]] = defaultdict(list)
-    for user in rows.scalars():
-        assert user.user_group_id is not None
-        by_group[user.user_group_id].append(user)
-    members = await _conversation_members(
-        session, actor, {conversation for _, conversation in keys if conversation is not None}
-    )
-    return [
-        [
-            user
-            for user in by_group.get(group_id, [])
-            if conversation is None or (conversation, user.id) in members
-        ]
-        for group_id, conversation in keys
-    ]
+    """For each (group_id, conversation_id or None): the first ``per_key`` of the group's
+    patients that the actor may see (active and archived), by last name; with a conversation,
+    only those taking part in it.
 
-
-async def _conversation_members(
-    session: AsyncSession, actor: Actor, conversation_ids: set[int]
-) -> set[tuple[int, int]]:
-    """(conversation_id, user_id) of the members of these conversations of the organization."""
-    if not conversation_ids:
-        return set()
-    rows = await session.execute(
-        select(ConversationMembership.conversation_id, ConversationMembership.user_id)
-        .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
-        .where(
-            Conversation.id.in_(conversation_ids),
-            Conversation.organization_id == actor.organization_id,
+    The limit is applied in SQL (ROW_NUMBER per group): a group of thousands reads ``per_key``
+    rows, so a caller passing its cap plus one learns the group is over it at that cost.
+    """
+    by_conversation: dict[int | None, set[int]] = defaultdict(set)
+    for group_id, conversation in keys:
+        by_conversation[conversation].add(group_id)
+    found: dict[tuple[int, int | None], list[User]] = defaultdict(list)
+    order = (User.last_name, User.first_name, User.id)
+    for conversation, group_ids in by_conversation.items():
+        query = visible_patients(actor).where(User.user_group_id.in_(group_ids))
+        if conversation is not None:
+            query = query.where(_in_conversation(actor, conversation))
+        rank = func.row_number().over(partition_by=User.user_group_id, order_by=order)
+        window = query.with_only_columns(User.id, rank.label("rank")).subquery()
+        rows = await session.execute(
+            select(User)
+            .join(window, window.c.id == User.id)
+            .where(window.c.rank <= per_key)
+            .order_by(*order)
         )
+        for user in rows.scalars():
+            assert user.user_group_id is not None
+            found[(user.user_group_id, conversation)].append(user)
+    return [found.get(key, []) for key in keys]
+
+
+def _in_conversation(actor: Actor, conversation_id: int) -> ColumnElement[bool]:
+    """The patient takes part in this conversation of the actor's organization."""
+    return exists().where(
+        ConversationMembership.conversation_id == conversation_id,
+        ConversationMembership.user_id == User.id,
+        Conversation.id == ConversationMembership.conversation_id,
+        Conversation.organization_id == actor.organization_id,
     )
-    return {(conversation_id, user_id) for conversation_id, user_id in rows}
 
 
 async def load_provider_counts(session: AsyncSession, organization_ids: Sequence[int]) -> list[int]:

@@ -267,6 +267,18 @@ async def list_patients(session: AsyncSession, actor: Actor, args: ListArgs) -> 
     return list((await session.execute(query)).scalars())
 
 
+async def count_up_to(session: AsyncSession, actor: Actor, args: ListArgs, most: int) -> int:
+    """How many patients the arguments list (without pagination), counting no further than
+    ``most``: ids only, so a whole list over its cap is refused without reading its rows."""
+    planned = await _conditions(session, actor, args)
+    if planned is None:
+        return 0
+    conditions = planned.fallback if planned.fallback is not None else planned.conditions
+    ids = visible_patients(actor).where(*conditions).with_only_columns(User.id).limit(most)
+    counted = select(func.count()).select_from(ids.subquery())
+    return int((await session.execute(counted)).scalar_one())
+
+
 def _counted_offset(actor: Actor, args: ListArgs, planned: Planned) -> bool:
     """True when the page can be found from the block counters (``deep_pages.py``).
 

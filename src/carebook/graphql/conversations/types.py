@@ -10,6 +10,7 @@ from strawberry.types import Info
 from carebook.conversations.models import Conversation as ConversationRow
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
+from carebook.graphql.limits.rows import capped
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -41,6 +42,7 @@ class Conversation:
 
     @strawberry.field(description="Every member of the conversation, by id.")
     @audited
+    @capped("Conversation.users", "list members with users(conversation_id: ...) and page_size")
     async def users(self, info: Info[Context, None]) -> list[LazyUser]:
         from carebook.graphql.users.types import User
 

@@ -1,11 +1,14 @@
 """An estimate of how many objects a request returns, checked before it executes.
 
-Each field that returns objects costs as many objects as it returns: 1 for a single object, the
-page size for a list (``page_size`` as sent, else its default), the configured cap for a list
-asked for with ``should_paginate: false`` (or unpaginated by default), an assumed size for a
-list that takes no page size, and no more than the ids it is narrowed to (``id``, ``ids``).
-Nested lists multiply. The estimate needs the variables' values,
-so it runs per request, after validation.
+Each field that returns objects costs as many objects as it can return, by the bound each list
+has at run time (:mod:`.rows`): 1 for a single object; for a list, its page (``page_size`` as
+sent, else its default; a list paginated without a page size, like ``Tag.tagged_users``, the
+default page), the whole-list cap for a root list asked for with ``should_paginate: false`` (or
+unpaginated by default) and for a root list or a mutation payload's list without pagination,
+the nested cap for a list inside an object that is not paginated, and no more than the ids it
+is narrowed to (``id``, ``ids``). Introspection lists, bounded by the schema and not by data,
+are assumed to hold the default page. Nested lists multiply. The estimate needs the variables'
+values, so it runs per request, after validation.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 
 @dataclass(frozen=True)
 class ListSizes:
-    """What a list field is assumed to return when the document does not say."""
+    """What a list field can return when the document does not say."""
 
-    default: int
-    unpaginated: int
+    default: int  # a page without page_size; an introspection list
+    unpaginated: int  # a whole root list (CAREBOOK_UNPAGINATED_LIST_MAX_ROWS)
+    nested: int  # a whole list inside an object (CAREBOOK_NESTED_LIST_MAX_ROWS)
+    payload: int  # a mutation payload's list (CAREBOOK_BULK_UPDATE_MAX_IDS)
 
 
 def variables_with_defaults(
@@ -104,25 +109,39 @@ class CostMeter:
         if is_leaf_type(named):
             return 0
         many = isinstance(get_nullable_type(definition.type), GraphQLList)
-        count = self.list_size(node, definition) if many else 1
+        count = self.list_size(node, definition, parent) if many else 1
         return count + count * self.selections(node.selection_set, named)
 
-    def list_size(self, node: FieldNode, definition: GraphQLField) -> int:
-        size = self.page_size(node, definition)
+    def list_size(self, node: FieldNode, definition: GraphQLField, parent: Any) -> int:
+        size = self.page_size(node, definition, self.whole_list(parent))
         # A list narrowed to given ids (users(id:), tags(ids:)) holds at most that many.
         if self.argument(node, definition, "id") is not None:
             return 1
         ids = self.argument(node, definition, "ids")
         return min(size, max(len(ids), 1)) if isinstance(ids, list) else size
 
-    def page_size(self, node: FieldNode, definition: GraphQLField) -> int:
-        paginate = self.argument(node, definition, "should_paginate")
-        if "should_paginate" in definition.args and paginate is not True:
+    def whole_list(self, parent: Any) -> int:
+        """How many objects a list of ``parent``'s that is not paginated can hold."""
+        name = getattr(parent, "name", "")
+        if name.startswith("__"):
+            return self.sizes.default  # introspection: the schema's size, not the data's
+        if parent in (self.schema.query_type, self.schema.mutation_type):
             return self.sizes.unpaginated
+        if name.endswith("Payload"):
+            return self.sizes.payload
+        return self.sizes.nested
+
+    def page_size(self, node: FieldNode, definition: GraphQLField, whole: int) -> int:
+        args = definition.args
+        paginate = self.argument(node, definition, "should_paginate")
+        if "should_paginate" in args and paginate is not True:
+            return whole
         page_size = self.argument(node, definition, "page_size")
         if isinstance(page_size, int) and not isinstance(page_size, bool):
             return max(page_size, 1)
-        return self.sizes.default
+        if "page_size" in args or "should_paginate" in args:
+            return self.sizes.default
+        return whole
 
     def argument(self, node: FieldNode, definition: GraphQLField, name: str) -> Any:
         """The argument's value as sent (variables resolved), else its declared default."""

@@ -24,6 +24,8 @@ class QueryLimits:
     max_cost: int
     list_size: int
     unpaginated_rows: int
+    nested_rows: int
+    payload_rows: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueryLimits:
@@ -35,6 +37,8 @@ class QueryLimits:
             max_cost=settings.max_query_cost,
             list_size=settings.query_cost_list_size,
             unpaginated_rows=settings.unpaginated_list_max_rows,
+            nested_rows=settings.nested_list_max_rows,
+            payload_rows=settings.bulk_update_max_ids,
         )
 
 
@@ -86,7 +90,12 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], Any]]:
     classes, so a new class per request would never hit it.
     """
     rules = (shape_rule(max_depth=limits.max_depth, max_aliases=limits.max_aliases),)
-    sizes = ListSizes(default=limits.list_size, unpaginated=limits.unpaginated_rows)
+    sizes = ListSizes(
+        default=limits.list_size,
+        unpaginated=limits.unpaginated_rows,
+        nested=limits.nested_rows,
+        payload=limits.payload_rows,
+    )
     return [
         lambda: DocumentLimits(
             max_tokens=limits.max_tokens, rules=rules, max_cost=limits.max_cost, sizes=sizes

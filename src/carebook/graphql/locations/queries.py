@@ -11,6 +11,7 @@ from carebook.errors import Invalid
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
 from carebook.graphql.locations.types import Location
 from carebook.graphql.pagination import Cursor, after_offset
 from carebook.graphql.permissions import IsAuthenticated
@@ -98,7 +99,7 @@ class LocationQueries:
         actor = require_actor(info)
         if (offset or 0) < 0:
             raise CodedError("offset can't be negative", BAD_USER_INPUT)
-        limit = None
+        limit = unpaginated_fetch_limit(info.context.settings)  # a whole list: one past the cap
         if should_paginate:
             limit = 10 if page_size is None else page_size
             if not 1 <= limit <= MAX_PAGE_SIZE:
@@ -116,6 +117,8 @@ class LocationQueries:
                 limit=limit,
             )
         )
+        if not should_paginate:
+            check_cap(len(rows), info.context.settings, what="locations")
         return [Location(row=row, position=start + index) for index, row in enumerate(rows)]
 
     @strawberry.field(

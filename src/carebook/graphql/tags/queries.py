@@ -11,6 +11,7 @@ from carebook.errors import Invalid
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.limits.rows import check_rows
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.tags.inputs import TagOrderKeys
 from carebook.graphql.tags.types import Tag
@@ -95,5 +96,12 @@ class TagQueries:
                 applied_to_providers=bool(applied_to_providers),
                 order=order,
             )
+        )
+        # Healthie's tags takes no page size: the whole list is bounded like a whole page.
+        check_rows(
+            len(rows),
+            info.context.settings.unpaginated_list_max_rows,
+            field="tags",
+            instead="narrow it with ids or user_id",
         )
         return [Tag(row=row) for row in rows]

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
+from carebook.graphql.limits.rows import capped
 from carebook.tags.models import Tag as TagRow
 from carebook.users.models import User as UserRow
 
@@ -66,6 +67,7 @@ class Tag:
         "name. A patient sees only themselves."
     )
     @audited
+    @capped("Tag.tagged_users", "ask for pages (should_paginate: true with offset)")
     async def tagged_users(
         self,
         info: Info[Context, None],
@@ -80,13 +82,14 @@ class Tag:
             ),
         ] = False,
     ) -> list[LazyUser] | None:
-        rows = await info.context.loaders.tagged_users.load(self.row.id)
+        start, stop = 0, info.context.settings.nested_list_max_rows + 1  # +1: tells over the cap
+        if should_paginate:
+            start = max(offset or 0, 0)
+            stop = start + TAGGED_USERS_PAGE_SIZE
+        rows = await info.context.loaders.tagged_users.load((self.row.id, start, stop))
         actor = info.context.actor
         if actor is None or actor.is_patient:
             rows = [row for row in rows if actor is not None and row.id == actor.user_id]
-        if should_paginate:
-            start = max(offset or 0, 0)
-            rows = rows[start : start + TAGGED_USERS_PAGE_SIZE]
         return [_user(row, info) for row in rows]
 
     async def _counts(self, info: Info[Context, None], name: str) -> int | None:

@@ -15,6 +15,7 @@ from carebook.errors import Invalid
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.limits.rows import check_cap
 from carebook.graphql.pagination import Cursor, after_offset
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.user_groups.types import OnboardingFlow, UserGroup
@@ -175,6 +176,8 @@ class UserGroupQueries:
             page_size=page_size,
         )
         rows = await info.context.read(lambda s: queries.list_groups(s, actor, args))
+        if args.limit is None:  # the organization's groups: few, so counted once read
+            check_cap(len(rows), info.context.settings, what="groups")
         return [UserGroup.from_row(row, start + index) for index, row in enumerate(rows)]
 
     @strawberry.field(
@@ -264,6 +267,8 @@ class UserGroupQueries:
             page_size=page_size,
         )
         rows = await info.context.read(lambda s: queries.list_flows(s, actor.organization_id, args))
+        if args.limit is None:
+            check_cap(len(rows), info.context.settings, what="onboarding flows")
         return [OnboardingFlow.from_row(row, start + index) for index, row in enumerate(rows)]
 
     @strawberry.field(

@@ -11,6 +11,7 @@ from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.limits.rows import capped, check_nested
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.user_groups.models import UserGroup as UserGroupRow
@@ -33,6 +34,9 @@ def _users(rows: list[UserRow], info: Info[Context, None]) -> list[User]:
     from carebook.graphql.users.types import User  # a cycle: User.user_group is a UserGroup
 
     return [User(row=row, viewer=info.context.viewer) for row in rows]
+
+
+_LARGE = "list a large group with users(group_id: ...) and page_size"
 
 
 def _active_filter(active_status: str | None) -> bool | None:
@@ -111,13 +115,22 @@ class UserGroup:
         count: int = await info.context.loaders.group_users_count.load(self.row.id)
         return count
 
-    @strawberry.field(description="Ids of the patients in the group, active and archived.")
+    @strawberry.field(
+        description="Ids of the patients in the group, active and archived (at most "
+        "CAREBOOK_NESTED_LIST_MAX_ROWS, as UserGroup.users)."
+    )
+    @capped("UserGroup.user_ids", _LARGE)
     async def user_ids(self, info: Info[Context, None]) -> list[str | None] | None:
         rows = await info.context.loaders.group_patients.load((self.row.id, None))
         return [str(row.id) for row in rows]
 
-    @strawberry.field(description="All patients associated with this user group.")
+    @strawberry.field(
+        description="All patients associated with this user group (at most "
+        "CAREBOOK_NESTED_LIST_MAX_ROWS, 100: a larger group is refused; page through "
+        "users(group_id:) instead)."
+    )
     @audited
+    @capped("UserGroup.users", _LARGE)
     async def users(
         self,
         info: Info[Context, None],
@@ -143,6 +156,9 @@ class UserGroup:
         active = _active_filter(active_status)
         key = (self.row.id, _conversation_id(convo_id))
         rows: list[UserRow] = await info.context.loaders.group_patients.load(key)
+        # Before filtering: the loader reads one row past the cap, so a longer group is refused
+        # whatever the filter (a filtered list of a cut group would be silently short).
+        check_nested(len(rows), info.context.settings, field="UserGroup.users", instead=_LARGE)
         if active is not None:
             rows = [row for row in rows if row.active == active]
         if should_sort is False:
@@ -197,6 +213,7 @@ class OnboardingFlow:
         return count > 1
 
     @strawberry.field(description="The user groups this onboarding flow is associated with.")
+    @capped("OnboardingFlow.user_groups", "list groups with userGroups and page_size")
     async def user_groups(self, info: Info[Context, None]) -> list[UserGroup] | None:
         rows = await info.context.loaders.flow_groups.load(self.row.id)
         return [UserGroup.from_row(row) for row in rows]

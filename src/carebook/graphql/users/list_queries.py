@@ -230,9 +230,12 @@ class UserListQueries:
             limit=limit,
             whole_list_rows=unpaginated_fetch_limit(info.context.settings),
         )
-        rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
         if unpaginated:
-            check_cap(len(rows), info.context.settings, what="patients")
+            # Counted first (ids only, one past the cap): refusing reads no patient row.
+            most = unpaginated_fetch_limit(info.context.settings)
+            found = await info.context.read(lambda s: listing.count_up_to(s, actor, args, most))
+            check_cap(found, info.context.settings, what="patients")
+        rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
         return [
             User(row=row, position=start + index, viewer=info.context.viewer)
             for index, row in enumerate(rows)

@@ -15,6 +15,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.scoping import Disclosure, disclosure, follows_links
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
+from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
 from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
@@ -302,6 +303,7 @@ class User:
 
     @strawberry.field(description="The primary provider followed by the rest of the care team.")
     @audited
+    @capped("User.providers", "read the ids with other_provider_ids")
     @_record_only([])
     async def providers(
         self, info: Info[Context, None], can_be_scheduled_with: bool | None = None
@@ -327,12 +329,14 @@ class User:
         return Organization.from_row(row) if row else None
 
     @strawberry.field(description="A collection of tags applied on the specific user, by name.")
+    @capped("User.active_tags", "list them with tags(user_id: ...)")
     @_record_only(None)
     async def active_tags(self, info: Info[Context, None]) -> list[Tag] | None:
         rows = await info.context.loaders.user_tags.load(self.row.id)
         return [Tag(row=row) for row in rows]
 
     @strawberry.field(description="All locations (addresses) of the user, oldest first.")
+    @capped("User.locations", "list them with locations(user_id: ...) and page_size")
     @_record_only(None)
     async def locations(self, info: Info[Context, None]) -> list[Location] | None:
         rows = await info.context.loaders.user_locations.load(self.row.id)

@@ -1,0 +1,148 @@
+"""Every list is bounded where it runs, by the bound the cost estimate uses (issue 22, item 2).
+
+A list inside an object that is not paginated holds at most CAREBOOK_NESTED_LIST_MAX_ROWS items
+and is refused past it; Tag.tagged_users pages like Healthie's (should_paginate, offset).
+"""
+
+from __future__ import annotations
+
+from graphql import GraphQLList, GraphQLObjectType, get_named_type, get_nullable_type, is_leaf_type
+from strawberry.types.field import StrawberryField
+from tests.limits.conftest import MakeApi
+from tests.support.api import Api
+from tests.support.schema_walk import SCHEMA
+from tests.support.world import World
+
+from carebook.graphql.limits.rows import CAPPED
+
+PAGED = {"page_size", "should_paginate"}
+
+
+async def _group_of_both(api: Api, world: World) -> str:
+    """Organization A's two patients, moved into a new group; its id."""
+    created = await api.data(
+        'mutation { createGroup(input: {name: "Both"}) { user_group { id } } }'
+    )
+    group_id: str = created["createGroup"]["user_group"]["id"]
+    for patient in (world.a.patient_id, world.a.other_patient_id):
+        await api.data(
+            "mutation($id: ID, $g: String) { updateClient(input: {id: $id, user_group_id: $g}) "
+            "{ user { id } } }",
+            {"id": str(patient), "g": group_id},
+        )
+    return group_id
+
+
+async def _tag_on_both(api: Api, world: World) -> str:
+    """A tag applied to organization A's two patients; its id."""
+    query = (
+        'mutation($u: ID) { createTag(input: {name: "Both", taggable_user_id: $u}) { tag { id } } }'
+    )
+    tag_id: str = (await api.data(query, {"u": str(world.a.patient_id)}))["createTag"]["tag"]["id"]
+    await api.data(
+        "mutation($t: [ID], $u: ID) { bulkApply(input: {ids: $t, taggable_user_id: $u}) "
+        "{ tags { id } } }",
+        {"t": [tag_id], "u": str(world.a.other_patient_id)},
+    )
+    return tag_id
+
+
+async def test_a_group_over_the_nested_cap_is_refused_not_cut(
+    api_with: MakeApi, world: World
+) -> None:
+    api = (await api_with(nested_list_max_rows=1)).with_key(world.a.provider.api_key)
+    group_id = await _group_of_both(api, world)
+    body = await api.post("query($g: ID) { userGroup(id: $g) { users { id } } }", {"g": group_id})
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": 1}
+    assert "UserGroup.users returns at most 1" in error["message"]
+    assert "users(group_id" in error["message"]
+    assert body["data"] == {"userGroup": None}
+    api = (await api_with(nested_list_max_rows=2)).with_key(world.a.provider.api_key)
+    data = await api.data("query($g: ID) { userGroup(id: $g) { users { id } } }", {"g": group_id})
+    assert len(data["userGroup"]["users"]) == 2
+
+
+async def test_tagged_users_page_and_refuse_a_whole_list_over_the_cap(
+    api_with: MakeApi, world: World
+) -> None:
+    api = (await api_with(nested_list_max_rows=1)).with_key(world.a.provider.api_key)
+    tag_id = await _tag_on_both(api, world)
+    whole = "query($t: [ID]) { tags(ids: $t) { tagged_users { id } } }"
+    body = await api.post(whole, {"t": [tag_id]})
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    pages = (
+        "query($t: [ID]) { tags(ids: $t) { first: tagged_users(should_paginate: true) { id } "
+        "second: tagged_users(should_paginate: true, offset: 1) { id } } }"
+    )
+    [tag] = (await api.data(pages, {"t": [tag_id]}))["tags"]
+    assert {u["id"] for u in tag["first"] + tag["second"]} == {
+        str(world.a.patient_id),
+        str(world.a.other_patient_id),
+    }
+
+
+async def test_the_cost_of_a_nested_list_is_its_cap(api_with: MakeApi, world: World) -> None:
+    # users 10 + 10 x (user_group 1 + users 50) = 520
+    query = "{ users(page_size: 10) { user_group { users { id } } } }"
+    api = (await api_with(max_query_cost=519, nested_list_max_rows=50)).with_key(
+        world.a.provider.api_key
+    )
+    assert await api.error_codes(query) == ["QUERY_TOO_COMPLEX"]
+    api = (await api_with(max_query_cost=520, nested_list_max_rows=50)).with_key(
+        world.a.provider.api_key
+    )
+    assert await api.data(query)
+    # A page of tagged users costs its page (10), not the cap.
+    paged = '{ tags(ids: ["1"]) { tagged_users(should_paginate: true) { id } } }'
+    api = (await api_with(max_query_cost=11, nested_list_max_rows=50)).with_key(
+        world.a.provider.api_key
+    )
+    assert await api.data(paged) is not None
+
+
+def test_every_list_of_objects_is_paginated_or_capped() -> None:
+    """The schema walk: a new list field cannot forget its run-time bound."""
+    unbounded = []
+    schema = SCHEMA._schema
+    roots = (schema.query_type, schema.mutation_type)
+    for type_name, type_ in schema.type_map.items():
+        if not isinstance(type_, GraphQLObjectType) or type_name.startswith("__"):
+            continue
+        for name, field in type_.fields.items():
+            listed = isinstance(get_nullable_type(field.type), GraphQLList)
+            if not listed or is_leaf_type(get_named_type(field.type)):
+                continue
+            definition = (field.extensions or {}).get("strawberry-definition")
+            assert isinstance(definition, StrawberryField)
+            resolver = definition.base_resolver
+            marked = resolver is not None and getattr(resolver.wrapped_func, CAPPED, False)
+            # Root lists are paginated or capped by their own resolver (tests/limits);
+            # a payload's list holds what its mutation's input named (bounded there).
+            if marked or type_ in roots or type_name.endswith("Payload"):
+                continue
+            if PAGED & set(field.args) and name != "tagged_users":
+                continue
+            unbounded.append(f"{type_name}.{name}")
+    assert unbounded == []
+
+
+def test_the_walk_sees_the_nested_lists() -> None:
+    capped = set()
+    for type_name in ("UserGroup", "Tag", "User", "Conversation", "OnboardingFlow"):
+        type_ = SCHEMA._schema.type_map[type_name]
+        assert isinstance(type_, GraphQLObjectType)
+        for name, field in type_.fields.items():
+            definition = (field.extensions or {}).get("strawberry-definition")
+            resolver = getattr(definition, "base_resolver", None)
+            if resolver is not None and getattr(resolver.wrapped_func, CAPPED, False):
+                capped.add(f"{type_name}.{name}")
+    assert {
+        "UserGroup.users",
+        "Tag.tagged_users",
+        "User.providers",
+        "User.locations",
+        "User.active_tags",
+        "Conversation.users",
+        "OnboardingFlow.user_groups",
+    } <= capped
