@@ -79,6 +79,33 @@ async def test_a_closed_practice_still_takes_invite_codes(
         assert payload["user"] and payload["token"], payload
 
 
+WEAK = """mutation($dietitian_id: String, $password: String, $first_name: String) {
+  signUp(input: {first_name: $first_name, last_name: "Chen", email: "mei@example.com",
+    password: $password, role: "patient", dietitian_id: $dietitian_id}) {
+    user { id } token messages { field message } } }"""
+
+
+async def test_a_patients_own_mistakes_answer_the_same_for_every_provider_id(
+    api: Api, world: World, database: Database
+) -> None:
+    """Otherwise a weak password would sort ids into providers and free ids, signing up no one."""
+    await _close(database, world.b.provider.organization_id)
+    ids = [
+        world.a.provider.user_id,  # open practice
+        world.b.provider.user_id,  # invite-only practice
+        world.a.patient_id,  # not a provider
+        999999,  # no one
+    ]
+    for mistakes in ({"password": "password"}, {"first_name": "", "password": "b@se3ball rocks"}):
+        answers = [
+            await api.post(WEAK, {"dietitian_id": str(i), "first_name": "Mei", **mistakes})
+            for i in ids
+        ]
+        assert all(answer == answers[0] for answer in answers), answers
+        messages = answers[0]["data"]["signUp"]["messages"]
+        assert messages and all(m["field"] != "dietitian_id" for m in messages), messages
+
+
 def _cli(database_url: str, *args: str) -> str:
     env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url}
     done = subprocess.run(

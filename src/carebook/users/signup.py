@@ -77,7 +77,11 @@ def _profile(fields: Mapping[str, Any]) -> dict[str, Any]:
 async def _patient(
     session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any], attempt: Attempt
 ) -> User | AccountExists:
-    placement = await _placement(session, fields)
+    try:
+        placement = await _placement(session, fields)
+    except Invalid:
+        await _check_profile_alone(session, passwords, fields)
+        raise
     attempt.organization_id = placement.organization_id
     user = User(organization_id=placement.organization_id, role=Role.PATIENT.value, active=True)
     data = _profile(fields) | {"dietitian_id": str(placement.dietitian_id)}
@@ -93,6 +97,21 @@ async def _patient(
     session.add(user)
     await session.flush()
     return user
+
+
+async def _check_profile_alone(
+    session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any]
+) -> None:
+    """Report the patient's own fields' problems, for a sign-up whose provider is not found.
+
+    They come before "Provider not found": otherwise a weak password would answer "Provider
+    not found" for a free id and a password message for a provider's, and anyone could sort a
+    practice's sequential ids without signing up (issue 22, item 11). None of these fields'
+    rules looks at an organization, so none is given.
+    """
+    ctx = ChangeContext(session, organization_id=0, passwords=passwords)
+    user = User(organization_id=0, role=Role.PATIENT.value, active=True)
+    await enrollment.validated_except_email_use(ctx, user, _profile(fields))
 
 
 async def _placement(session: AsyncSession, fields: Mapping[str, Any]) -> Placement:
