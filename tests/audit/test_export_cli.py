@@ -56,3 +56,24 @@ def test_export_rejects_a_bad_time(database_url: str) -> None:
     done = _export(database_url, "--since", "last week")
     assert done.returncode != 0
     assert "ISO 8601" in done.stderr
+
+
+def test_the_export_api_and_docs_name_the_same_fields() -> None:
+    """docs/security.md's field list is the export's and the API's, in the same order."""
+    import re
+    from datetime import UTC, datetime
+
+    from carebook.audit.models import AuditEvent
+    from carebook.cli.audit import as_json
+    from tests.support.schema_walk import SCHEMA
+
+    docs = (Path(__file__).parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
+    line = docs.split("**Export and API fields.**", 1)[1].split("(`tests/", 1)[0]
+    documented = re.findall(r"`([a-z_]+)`", line)
+    row = AuditEvent(
+        id=1, occurred_at=datetime.now(UTC), organization_id=1, actor_user_id=2,
+        actor_role="provider", credential="api_key", operation="user", action="read",
+        record_type="User", record_id=3, allowed=True, client_address=None, request_id="r",
+    )  # fmt: skip
+    api_fields = list(SCHEMA._schema.type_map["AuditEvent"].fields)  # type: ignore[attr-defined]
+    assert documented == list(as_json(row)) == api_fields

@@ -1,8 +1,9 @@
 """Patients a write changes that its own result does not name, looked up in its transaction.
 
-``createConversation`` returns a conversation and ``deleteUserGroup`` a deleted group: the
-patients they change (new members; patients moved out of the group) are found with one SELECT
-inside the write's transaction, so the events commit or roll back with the change.
+``createConversation`` returns a conversation, ``deleteUserGroup`` a deleted group and
+``deleteTag``/``updateTag`` a tag: the patients they change (new members; patients moved out of
+the group; patients carrying the tag) are found with one SELECT inside the write's transaction,
+so the events commit or roll back with the change.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from carebook.auth.actor import Actor
 from carebook.conversations import queries as conversations
 from carebook.conversations.models import Conversation
 from carebook.errors import Invalid
+from carebook.tags import queries as tags
 from carebook.user_groups import queries as user_groups
 from carebook.users.validation import parse_id
 
@@ -42,5 +44,23 @@ def group_members(
         rows = await user_groups.lock_group_patients(session, actor=actor, group_id=group_id)
         # None: not the caller's group, which the write refuses.
         return [Target(user_id, organization_id) for user_id, organization_id in rows or []]
+
+    return lookup
+
+
+def tag_carriers(
+    actor: Actor, fields: Mapping[str, Any]
+) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
+    """The patients carrying the tag ``deleteTag`` removes or ``updateTag`` renames (before)."""
+
+    async def lookup(session: AsyncSession) -> list[Target]:
+        try:
+            tag_id = parse_id(fields.get("id"), "id")
+        except Invalid:
+            return []  # the write itself refuses the id, with the same message
+        if tag_id is None:
+            return []
+        rows = await tags.lock_tag_patients(session, actor=actor, tag_id=tag_id)
+        return [Target(user_id, organization_id) for user_id, organization_id in rows]
 
     return lookup

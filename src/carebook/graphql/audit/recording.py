@@ -1,9 +1,10 @@
 """Recording who read which patient record during one GraphQL request.
 
-Every field that can return a patient ``User`` is wrapped with :func:`audited` (a test walks
-the schema and fails on any that is not). Read events are collected on the request and handed
-to the process's AuditWriter when the operation ends (see :mod:`.extension`). Writes are
-recorded by :mod:`.writes`.
+Every field that can return a patient ``User``, or another record of patient data (a
+:class:`~.subjects.DisclosesUsers`: an address, an appointment, ...), is wrapped with
+:func:`audited` (a test walks the schema and fails on any that is not). Read events are
+collected on the request and handed to the process's AuditWriter when the operation ends (see
+:mod:`.extension`). Writes are recorded by :mod:`.writes`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from carebook.audit.service import Target, event_rows
 from carebook.graphql.audit.request import RequestAudit, origin_of
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
 
@@ -55,28 +57,47 @@ def _selected(selections: Iterable[Selection]) -> Iterator[str]:
             yield from _selected(selection.selections)
 
 
-def _user_rows(info: Info[Context, None], value: Any) -> Iterator[UserRow]:
-    """The user rows in a resolver's result: a User, a list of them, or a mutation payload.
-
-    A payload's users are returned only when the client selected them.
-    """
+def _is_record(value: Any) -> bool:
+    """A User, or an object of another patient-data type (it names its people; subjects.py)."""
     # Imported here: the User type's module uses this one for its own fields.
     from carebook.graphql.users.types import User
 
-    if isinstance(value, User):
-        yield value.row
+    return isinstance(value, User | DisclosesUsers)
+
+
+def _records(info: Info[Context, None], value: Any) -> Iterator[Any]:
+    """The records in a resolver's result: one, a list of them, or a mutation payload's.
+
+    A payload's records are returned only when the client selected them.
+    """
+    if _is_record(value):
+        yield value
     elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, User):
-                yield item.row
+        yield from (item for item in value if _is_record(item))
     elif hasattr(value, "__strawberry_definition__"):
         selected = set(_selected(info.selected_fields[0].selections))
         for definition in value.__strawberry_definition__.fields:
             if definition.name not in selected:
                 continue
             attribute = getattr(value, definition.python_name, None)
-            if isinstance(attribute, User | list):
-                yield from _user_rows(info, attribute)
+            if _is_record(attribute) or isinstance(attribute, list):
+                yield from _records(info, attribute)
+
+
+def _user_rows(info: Info[Context, None], value: Any) -> Iterator[UserRow]:
+    """The rows of the Users in a resolver's result (see _records)."""
+    for record in _records(info, value):
+        if not isinstance(record, DisclosesUsers):
+            yield record.row
+
+
+async def _people_of_records(info: Info[Context, None], value: Any) -> list[UserRow]:
+    """The people whose records (addresses, appointments, ...) a resolver's result holds."""
+    people: list[UserRow] = []
+    for record in _records(info, value):
+        if isinstance(record, DisclosesUsers):
+            people.extend(await record.disclosed_users(info))
+    return people
 
 
 def patient_targets(rows: Iterable[UserRow]) -> list[Target]:
@@ -118,16 +139,16 @@ def audited(resolver: Callable[P, R]) -> Callable[P, R]:
     if "info" not in inspect.signature(resolver).parameters:
         raise TypeError(f"{resolver.__qualname__} must take info to be audited")
 
-    def after(kwargs: dict[str, Any], value: Any) -> None:
+    def after(kwargs: dict[str, Any], value: Any, people: Sequence[UserRow] = ()) -> None:
         info = kwargs["info"]
-        _record(info, patient_targets(_user_rows(info, value)), allowed=True)
+        _record(info, patient_targets([*_user_rows(info, value), *people]), allowed=True)
 
     wrapper: Any
     if inspect.iscoroutinefunction(resolver):
 
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             value = await resolver(*args, **kwargs)
-            after(kwargs, value)
+            after(kwargs, value, await _people_of_records(kwargs["info"], value))
             return value
 
     else:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.auth import service as auth_service
 from carebook.auth.service import IssuedToken
-from carebook.auth.sign_in import sign_in
+from carebook.auth.sign_in import SignedIn, sign_in
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited, patient_targets
 from carebook.graphql.audit.writes import audited_write
@@ -127,12 +130,21 @@ class AuthMutations:
     ) -> SignInPayload:
         ctx, data = info.context, provided(input)
         account = await rate.before_sign_in(ctx, data.get("email"))
-        outcome = await write(
-            ctx,
-            lambda s: sign_in(
-                s, passwords=ctx.passwords, fields=data, ttl=ctx.settings.session_ttl
-            ),
-        )
+
+        def work(s: AsyncSession) -> Awaitable[SignedIn]:
+            return sign_in(s, passwords=ctx.passwords, fields=data, ttl=ctx.settings.session_ttl)
+
+        if data.get("reset_token"):
+            # Setting an invited user's password from their signup token changes their record
+            # (and activates it): an update, in the write's transaction, not an anonymous read.
+            outcome = await audited_write(
+                info,
+                work,
+                action="update",
+                targets=lambda signed: patient_targets([signed.issued.user]),
+            )
+        else:
+            outcome = await write(ctx, work)
         signed_in = outcome.value
         await rate.after_sign_in(ctx, account, succeeded=signed_in is not None)
         issued = signed_in.issued if signed_in else None

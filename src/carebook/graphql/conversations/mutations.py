@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from carebook.conversations import service
 from carebook.graphql.audit.affected import conversation_members
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
@@ -46,6 +47,7 @@ class ConversationMutations:
         description="Create a conversation owned by the caller with the added users as members.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def createConversation(
         self, info: Info[Context, None], input: CreateConversationInput | None = None
     ) -> CreateConversationPayload:

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from carebook.conversations import queries
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.conversations.types import Conversation
@@ -24,6 +25,7 @@ class ConversationQueries:
         description="Fetch a conversation by id; null when the caller may not see it.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def conversation(
         self,
         info: Info[Context, None],

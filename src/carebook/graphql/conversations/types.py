@@ -9,8 +9,10 @@ from strawberry.types import Info
 
 from carebook.conversations.models import Conversation as ConversationRow
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
+from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -19,10 +21,15 @@ LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 
 
 @strawberry.type(name="Conversation", description="A conversation between users.")
-class Conversation:
+class Conversation(DisclosesUsers):
     """Healthie's Conversation: its owner and members."""
 
     row: strawberry.Private[ConversationRow]
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """A conversation tells who takes part in it: its members' data."""
+        members: list[UserRow] = await info.context.loaders.conversation_members.load(self.row.id)
+        return members
 
     @strawberry.field(description="The unique identifier of the conversation.")
     def id(self) -> strawberry.ID:

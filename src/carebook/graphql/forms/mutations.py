@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from carebook.audit.service import Target
 from carebook.forms import service
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
@@ -38,6 +39,7 @@ class FormMutations:
         description="Ask one or more patients to fill in a form (a form completion request).",
         permission_classes=[IsStaff],
     )
+    @audited
     async def createRequestedFormCompletion(
         self, info: Info[Context, None], input: CreateRequestedFormInput | None = None
     ) -> CreateRequestedFormCompletionPayload:

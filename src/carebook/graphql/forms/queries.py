@@ -10,6 +10,7 @@ from strawberry.types import Info
 from carebook.auth import activation
 from carebook.errors import Invalid
 from carebook.forms import queries
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
@@ -34,6 +35,7 @@ class FormQueries:
         "and staff, a patient's own for a patient.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def requestedFormCompletions(
         self,
         info: Info[Context, None],

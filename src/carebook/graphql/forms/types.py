@@ -9,7 +9,9 @@ from strawberry.types import Info
 
 from carebook.forms.models import RequestedFormCompletion as RequestRow
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
+from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -19,10 +21,14 @@ if TYPE_CHECKING:
     name="RequestedFormCompletion",
     description="A form a provider asked a patient to fill in (a form completion request).",
 )
-class RequestedFormCompletion:
+class RequestedFormCompletion(DisclosesUsers):
     """Healthie's RequestedFormCompletion, minimal: who, which form, and its status."""
 
     row: strawberry.Private[RequestRow]
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """A form request is data of the patient asked to fill it in."""
+        return await users_by_id(info, [self.row.recipient_id])
 
     @strawberry.field(description="The unique identifier of the request.")
     def id(self) -> strawberry.ID:

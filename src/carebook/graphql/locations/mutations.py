@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
 from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
@@ -77,6 +78,7 @@ class LocationMutations:
         "default country) the state must be a state code and the zip a ZIP code.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def createLocation(
         self, info: Info[Context, None], input: CreateLocationParameters = None
     ) -> CreateLocationPayload:
@@ -94,6 +96,7 @@ class LocationMutations:
         description="Update a location; fields left out keep their value.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def updateLocation(
         self, info: Info[Context, None], input: UpdateLocationParameters = None
     ) -> UpdateLocationPayload:
@@ -107,6 +110,7 @@ class LocationMutations:
         return UpdateLocationPayload(location=_location(outcome.value), messages=outcome.messages)
 
     @strawberry.mutation(description="Destroy a Location.", permission_classes=[IsAuthenticated])
+    @audited
     async def deleteLocation(
         self, info: Info[Context, None], input: DeleteLocationParameters = None
     ) -> DeleteLocationPayload:

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
@@ -45,6 +46,7 @@ class LocationQueries:
         description="Fetch a location by id. A location the caller may not see answers null.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def location(
         self,
         info: Info[Context, None],
@@ -67,6 +69,7 @@ class LocationQueries:
         "(offset + page_size) and cursor (after) pagination work with should_paginate: true.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def locations(
         self,
         info: Info[Context, None],

@@ -8,10 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.locations.models import Location as LocationRow
 from carebook.locations.validation import DEFAULT_COUNTRY
+from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -30,12 +32,16 @@ def one_line(row: LocationRow) -> str:
 
 
 @strawberry.type(name="Location", description="A location: an address of a user.")
-class Location:
+class Location(DisclosesUsers):
     """Healthie's Location (without place_of_service, see docs/api.md)."""
 
     row: strawberry.Private[LocationRow]
     # Where the location stands in the list that returned it (None outside lists).
     position: strawberry.Private[int | None] = None
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """An address is its owner's data."""
+        return await users_by_id(info, [self.row.user_id])
 
     @strawberry.field(description="This location's position in the list that returned it.")
     def cursor(self) -> Cursor:

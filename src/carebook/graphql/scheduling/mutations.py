@@ -11,7 +11,7 @@ from strawberry.types import Info
 from carebook.audit.service import Target
 from carebook.checkout import service as checkout
 from carebook.graphql.audit.enrollment import answered
-from carebook.graphql.audit.recording import patient_targets
+from carebook.graphql.audit.recording import audited, patient_targets
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
@@ -124,6 +124,7 @@ class SchedulingMutations:
         description="Book a patient with a provider. The provider must be free then.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def createAppointment(
         self, info: Info[Context, None], input: CreateAppointmentInput | None = None
     ) -> CreateAppointmentPayload:
@@ -144,6 +145,7 @@ class SchedulingMutations:
         "may cancel their own appointments.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def updateAppointment(
         self, info: Info[Context, None], input: UpdateAppointmentInput | None = None
     ) -> UpdateAppointmentPayload:
@@ -164,6 +166,7 @@ class SchedulingMutations:
         "signed-in patient. Unauthenticated with a new email, it creates the patient.",
         permission_classes=[AllowAnyone],
     )
+    @audited
     async def completeCheckout(
         self, info: Info[Context, None], input: CompleteCheckoutInput | None = None
     ) -> CompleteCheckoutPayload:

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
@@ -109,6 +110,7 @@ class SchedulingQueries:
         description="Appointments the caller may see (a patient: their own), by start.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def appointments(
         self,
         info: Info[Context, None],
@@ -155,6 +157,7 @@ class SchedulingQueries:
         description="Fetch an appointment by id; null when the caller may not see it.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def appointment(
         self,
         info: Info[Context, None],

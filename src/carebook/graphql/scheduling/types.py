@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.scheduling.models import Appointment as AppointmentRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
@@ -112,10 +113,14 @@ class Offering:
 
 
 @strawberry.type(name="Appointment", description="An appointment of a patient with a provider.")
-class Appointment:
+class Appointment(DisclosesUsers):
     """Healthie's Appointment. Times are ISO 8601 with the offset of the booking's time zone."""
 
     row: strawberry.Private[AppointmentRow]
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """An appointment (its time, reason, provider) is its patient's data."""
+        return await users_by_id(info, [self.row.patient_id])
 
     def _local(self, value: datetime) -> str:
         return local_iso(value, self.row.timezone)
@@ -193,10 +198,14 @@ class Appointment:
 
 
 @strawberry.type(name="BillingItem", description="A payment: what was bought and its price.")
-class BillingItem:
+class BillingItem(DisclosesUsers):
     """Healthie's BillingItem, the fields a checkout records."""
 
     row: strawberry.Private[BillingItemRow]
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """A payment is data of the patient who made it (its recipient is a provider)."""
+        return await users_by_id(info, [self.row.sender_id, self.row.recipient_id])
 
     @strawberry.field(description="The unique identifier of the billing item.")
     def id(self) -> strawberry.ID:

@@ -7,8 +7,10 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.graphql.audit.affected import tag_carriers
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.tags.inputs import (
@@ -97,6 +99,7 @@ class TagMutations:
         "taggable_user_id when given. A name the caller already has is a message.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def createTag(
         self, info: Info[Context, None], input: CreateTagParameters = None
     ) -> CreateTagPayload:
@@ -114,15 +117,20 @@ class TagMutations:
         return CreateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
     @strawberry.mutation(description="Update a custom user tag.", permission_classes=[IsStaff])
+    @audited
     async def updateTag(
         self, info: Info[Context, None], input: UpdateTagParameters = None
     ) -> UpdateTagPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context,
+        outcome = await audited_write(
+            info,
             lambda s: service.update_tag(
                 s, actor=actor, tag_id=data.get("id"), name=data.get("name")
             ),
+            action="update",  # the label every carrier of the tag shows
+            attempted=(),  # a refused rename changed no one
+            targets=lambda _: [],
+            before=tag_carriers(actor, data),
         )
         return UpdateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -131,12 +139,18 @@ class TagMutations:
         "user is deleted.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def deleteTag(
         self, info: Info[Context, None], input: DeleteTagParameters = None
     ) -> DeleteTagPayload:
         actor, data = require_actor(info), provided(input)
-        outcome = await write(
-            info.context, lambda s: service.delete_tag(s, actor=actor, tag_id=data.get("id"))
+        outcome = await audited_write(
+            info,
+            lambda s: service.delete_tag(s, actor=actor, tag_id=data.get("id")),
+            action="update",  # the tag is removed from every carrier
+            attempted=(),  # a refused delete removed it from no one
+            targets=lambda _: [],
+            before=tag_carriers(actor, data),
         )
         return DeleteTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -145,6 +159,7 @@ class TagMutations:
         "carries changes nothing. All or nothing.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def bulkApply(
         self, info: Info[Context, None], input: BulkApplyParameters = None
     ) -> BulkApplyPayload:
@@ -173,6 +188,7 @@ class TagMutations:
         "carry changes nothing.",
         permission_classes=[IsStaff],
     )
+    @audited
     async def removeAppliedTag(
         self, info: Info[Context, None], input: RemoveAppliedTagParameters = None
     ) -> RemoveAppliedTagPayload:

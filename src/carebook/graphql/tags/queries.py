@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
@@ -48,6 +49,7 @@ class TagQueries:
         "to themselves.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def tags(
         self,
         info: Info[Context, None],
@@ -104,4 +106,6 @@ class TagQueries:
             field="tags",
             instead="narrow it with ids or user_id",
         )
-        return [Tag(row=row) for row in rows]
+        # Tags listed on one person are that person's data (a patient's own list is theirs).
+        applied_to = carrier_id if carrier_id is not None or not actor.is_patient else actor.user_id
+        return [Tag(row=row, applied_to=applied_to) for row in rows]

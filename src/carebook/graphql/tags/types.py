@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.tags.models import Tag as TagRow
@@ -30,10 +31,17 @@ def _user(row: UserRow, info: Info[Context, None]) -> User:
 
 
 @strawberry.type(name="Tag", description="A custom tag that can be applied on a user.")
-class Tag:
+class Tag(DisclosesUsers):
     """Healthie's Tag: owned by a provider/staff account, listed for the whole organization."""
 
     row: strawberry.Private[TagRow]
+    # The user this tag was listed as applied to (User.active_tags, tags(user_id:)): the tag is
+    # then that user's data. None for a tag listed for the organization.
+    applied_to: strawberry.Private[int | None] = None
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """A tag listed on someone is their data; the organization's list of tags is not."""
+        return await users_by_id(info, [self.applied_to])
 
     @strawberry.field(description="The unique identifier of the tag.")
     def id(self) -> strawberry.ID:

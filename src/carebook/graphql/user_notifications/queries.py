@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
@@ -26,6 +27,7 @@ class NotificationQueries:
         description="The caller's notifications with their seen state, newest first.",
         permission_classes=[IsAuthenticated],
     )
+    @audited
     async def notifications(
         self,
         info: Info[Context, None],

@@ -9,10 +9,12 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.graphql.scheduling.types import Appointment
 from carebook.user_notifications.models import NotificationKind
 from carebook.user_notifications.models import UserNotification as NotificationRow
+from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -35,10 +37,14 @@ class NotificationOrderKeys(Enum):
 
 
 @strawberry.type(name="Notification", description="Something a patient did, for their provider.")
-class Notification:
+class Notification(DisclosesUsers):
     """An in-app notification of the caller (see docs/api.md)."""
 
     row: strawberry.Private[NotificationRow]
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """A notification tells what a patient did: their data."""
+        return await users_by_id(info, [self.row.patient_id])
 
     @strawberry.field(description="The unique identifier of the notification.")
     def id(self) -> strawberry.ID:
@@ -79,6 +85,7 @@ class Notification:
         return User(row=row, viewer=info.context.viewer) if row else None
 
     @strawberry.field(description="The appointment it is about, if any.")
+    @audited
     async def appointment(self, info: Info[Context, None]) -> Appointment | None:
         if self.row.appointment_id is None:
             return None

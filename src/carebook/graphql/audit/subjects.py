@@ -1,0 +1,32 @@
+"""Patient data other than the User itself: the records that name the people they are about.
+
+A GraphQL type whose objects hold a person's data (an address, an appointment, a form request, a
+tag applied to someone, a conversation's membership, ...) derives from :class:`DisclosesUsers`
+and says whose data each object is. :func:`~carebook.graphql.audit.recording.audited` then records
+a read of each of those people who is a patient, exactly as for a User, and the coverage walk
+(tests/audit/test_coverage.py) requires every field returning such a type to be audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from strawberry.types import Info
+
+from carebook.graphql.context import Context
+from carebook.users.models import User as UserRow
+
+
+class DisclosesUsers:
+    """A record about people: reading it reads their data."""
+
+    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+        """The users this record is about (only patients among them are recorded)."""
+        raise NotImplementedError
+
+
+async def users_by_id(info: Info[Context, None], ids: Iterable[int | None]) -> list[UserRow]:
+    """The rows of ``ids`` through the request's loader (batched, and cached for the answer)."""
+    wanted = [i for i in ids if i is not None]
+    rows = await info.context.loaders.user.load_many(wanted)
+    return [row for row in rows if row is not None]

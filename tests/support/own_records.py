@@ -1,0 +1,208 @@
+"""Organization A's records for the walks over nested paths: the calling patient's own, another
+patient's and the staff's, each private field marked (tests/security/test_patient_paths.py,
+tests/audit/test_coverage.py).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import GraphQLField, get_named_type
+
+from tests.security.test_isolation import call, id_slots
+from tests.support.api import Api
+from tests.support.emails import REQUEST_FORM
+from tests.support.scheduling import CREATE_APPOINTMENT, create_type, future
+from tests.support.schema_walk import object_paths, path_selection, root_fields
+from tests.support.world import World
+
+# Root fields the walks leave out: they end the session they walk with.
+SIGNING_OUT = {"signOut", "revokeToken"}
+
+
+@dataclass
+class Cast:
+    """Organization A's records, as the walks need them."""
+
+    me: str  # the calling patient
+    other: str  # the patient in a conversation with them
+    staff: set[str]  # the provider and the staff member
+    own: dict[str, str]  # GraphQL type -> the id of one of the caller's records of that type
+    foreign: list[str]  # ids of the other patient's records and of the staff's
+    needles: list[str]  # strings of their private data, found in no answer to the caller
+
+
+async def _ok(api: Api, query: str, variables: dict[str, Any], root: str) -> dict[str, Any]:
+    payload: dict[str, Any] = (await api.data(query, variables))[root]
+    assert payload["messages"] == [], payload
+    return payload
+
+
+async def _location(api: Api, user_id: str, line1: str) -> str:
+    payload = await _ok(
+        api,
+        "mutation($i: createLocationInput) { createLocation(input: $i) {"
+        " location { id } messages { field message } } }",
+        {
+            "i": {
+                "name": line1,
+                "line1": line1,
+                "city": "Albany",
+                "state": "NY",
+                "zip": "12207",
+                "user_id": user_id,
+            }
+        },
+        "createLocation",
+    )
+    return str(payload["location"]["id"])
+
+
+async def _tag(api: Api, name: str, *user_ids: str) -> str:
+    payload = await _ok(
+        api,
+        "mutation($n: String, $u: ID) { createTag(input: {name: $n, taggable_user_id: $u}) {"
+        " tag { id } messages { field message } } }",
+        {"n": name, "u": user_ids[0]},
+        "createTag",
+    )
+    tag_id = str(payload["tag"]["id"])
+    for user_id in user_ids[1:]:
+        await _ok(
+            api,
+            "mutation($t: [ID], $u: ID) { bulkApply(input: {ids: $t, taggable_user_id: $u}) {"
+            " messages { field message } } }",
+            {"t": [tag_id], "u": user_id},
+            "bulkApply",
+        )
+    return tag_id
+
+
+async def _appointment(api: Api, patient: str, provider: str, type_id: str, days: int) -> str:
+    payload = await _ok(
+        api,
+        CREATE_APPOINTMENT,
+        {
+            "user_id": patient,
+            "providers": provider,
+            "type": type_id,
+            "datetime": future(days=days).isoformat(),
+            "timezone": "UTC",
+        },
+        "createAppointment",
+    )
+    return str(payload["appointment"]["id"])
+
+
+async def _form_request(api: Api, patient: str) -> str:
+    payload = await _ok(
+        api,
+        REQUEST_FORM,
+        {"input": {"recipient_id": patient, "custom_module_form_id": "12"}},
+        "createRequestedFormCompletion",
+    )
+    return str(payload["requestedFormCompletion"]["id"])
+
+
+async def build_cast(api: Api, world: World) -> Cast:
+    """The caller's records, the other patient's and the staff's, each private field marked."""
+    a = world.a
+    provider = api.with_key(a.provider.api_key)
+    marker = f"PRIV{uuid.uuid4().hex[:8]}"
+    me, other = str(a.patient_id), str(a.other_patient_id)
+    staff_ids = {str(a.provider.user_id), str(a.staff.user_id)}
+    for patient in (me, other):
+        await _ok(
+            provider,
+            "mutation($i: updateClientInput) { updateClient(input: $i) {"
+            " user { id } messages { field message } } }",
+            {
+                "i": {
+                    "id": patient,
+                    "user_group_id": str(a.group_id),
+                    "other_provider_ids": str(a.staff.user_id),
+                }
+            },
+            "updateClient",
+        )
+    await _ok(
+        provider,
+        "mutation($i: updateClientInput) { updateClient(input: $i) {"
+        " user { id } messages { field message } } }",
+        {
+            "i": {
+                "id": other,
+                "phone_number": "+15550001234",
+                "dob": "1961-02-03",
+                "record_identifier": f"{marker}rec",
+                "legal_name": f"{marker}legal",
+            }
+        },
+        "updateClient",
+    )
+    type_id = await create_type(provider, name="Walk consult", ccb=True)
+    conversation = await _ok(
+        provider,
+        'mutation($u: String) { createConversation(input: {simple_added_users: $u, name: "Walk"})'
+        " { conversation { id } messages { field message } } }",
+        {"u": f"{me},{other}"},
+        "createConversation",
+    )
+    own = {
+        "User": me,
+        "Conversation": str(conversation["conversation"]["id"]),
+        "Location": await _location(provider, me, "1 Own Street"),
+        "Tag": await _tag(provider, "Shared walk tag", me, other),
+        "Appointment": await _appointment(provider, me, str(a.provider.user_id), type_id, 4),
+        "RequestedFormCompletion": await _form_request(provider, me),
+        "UserGroup": str(a.group_id),
+    }
+    foreign = [
+        other,
+        *staff_ids,
+        await _location(provider, other, f"{marker}other street"),
+        await _location(provider, str(a.provider.user_id), f"{marker}staff street"),
+        await _tag(provider, f"{marker}other tag", other),
+        await _tag(provider, f"{marker}staff tag", str(a.provider.user_id), str(a.staff.user_id)),
+        await _appointment(provider, other, str(a.provider.user_id), type_id, 5),
+        await _form_request(provider, other),
+    ]
+    needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
+    return Cast(me, other, staff_ids, own, foreign, needles)
+
+
+# --- documents ----------------------------------------------------------------------------
+
+
+def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
+    """Each id slot of a root field given the caller's own record: the field's own type for
+    ``id``/``ids`` (the conversation of ``conversation(id:)``), the caller for any other."""
+    returned = re.sub(r"Payload$", "", get_named_type(field.type).name)
+    ids = {}
+    for slot in id_slots(field):
+        name = slot.path[-1]
+        if name in ("id", "ids") and returned in cast.own:
+            ids[slot.path] = cast.own[returned]
+        elif name in ("id", "ids", "user_id", "taggable_user_id", "recipient_id", "patient_id"):
+            ids[slot.path] = cast.me
+    return ids
+
+
+def nested_documents(
+    cast: Cast, depth: int, operations: set[str] | None = None
+) -> Iterator[tuple[str, str]]:
+    """(root field path, document) for every path below every root field, ``depth`` object
+    fields deep, with the caller's own ids (see _own_ids); signing out is left out."""
+    for operation, name, field in root_fields():
+        if name in SIGNING_OUT or operation == "subscription":
+            continue
+        if operations is not None and operation not in operations:
+            continue
+        ids = _own_ids(field, cast)
+        for path in object_paths(field.type, depth):
+            select = path_selection(field.type, path)
+            yield ".".join((name, *path)), call(operation, name, field, ids, False, select)
