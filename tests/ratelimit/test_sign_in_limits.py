@@ -80,7 +80,7 @@ async def test_an_address_that_failed_waits_twice_as_long_after_each_failure(
         assert token(await sign_in(attacker, KNOWN, "wrong")) is None
 
 
-async def test_each_new_address_gets_one_guess_then_shares_the_accounts_wait(
+async def test_each_new_address_gets_one_guess_then_waits_by_the_accounts_count(
     client_with: MakeClient, world: World, clock: Clock
 ) -> None:
     first = await client_with(address=ATTACKER, **BACKOFF)
@@ -93,9 +93,37 @@ async def test_each_new_address_gets_one_guess_then_shares_the_accounts_wait(
     for client in [first, *others]:
         assert_limited(await sign_in(client, KNOWN, "wrong"), retry_after=16)
     clock.advance(16)
-    # One attempt per wait, whichever address sends it: the next waits twice as long.
+    # The wait runs from each address's own last failure; its length doubles with the
+    # account's count, whichever address failed.
     assert token(await sign_in(others[0], KNOWN, "wrong")) is None
-    assert_limited(await sign_in(first, KNOWN, "wrong"), retry_after=32)
+    assert_limited(await sign_in(others[0], KNOWN, "wrong"), retry_after=32)
+    assert_limited(await sign_in(first, KNOWN, "wrong"), retry_after=32 - 16)
+
+
+async def test_a_stranger_cannot_push_back_the_wait_of_an_owner_who_mistyped(
+    client_with: MakeClient, world: World, clock: Clock
+) -> None:
+    # A day-long memory of failures, so the attacker's count never runs out.
+    config = {**BACKOFF, "sign_in_account_window_seconds": 86400}
+    owner = await client_with(address=OWNER, **config)
+    attacker = await client_with(address=ATTACKER, **config)
+    for _ in range(3):
+        assert token(await sign_in(attacker, KNOWN, "wrong")) is None
+    assert token(await sign_in(owner, KNOWN, "typo")) is None  # the owner mistypes once
+    typo_at = clock.now
+    # The attacker fails again as soon as each of its waits ends; the owner keeps trying the
+    # right password. The owner waits at most the longest wait (60 s) after their own typo.
+    for _ in range(100):
+        answered = await sign_in(owner, KNOWN, PATIENT_PASSWORD)
+        if answered.status_code != 429:
+            break
+        assert clock.now + int(answered.headers["retry-after"]) <= typo_at + 60
+        guess = await sign_in(attacker, KNOWN, "wrong")
+        if guess.status_code == 429:
+            clock.advance(int(guess.headers["retry-after"]))
+            assert token(await sign_in(attacker, KNOWN, "wrong")) is None
+    assert token(answered)
+    assert clock.now <= typo_at + 60
 
 
 async def test_a_refusal_does_not_tell_whether_the_password_was_right(

@@ -8,11 +8,13 @@ Three counts, in ``rate_limit_counters``, all keyed by HMACs:
 - the failures of that email from this address (the pair's count, same backoff settings).
 
 An attempt is refused when its address is over its limit, or when its address has failed for
-this email before (the pair's count is not zero) and the account's backoff has not run out:
-``wait_after(account count)`` seconds since the account's last failure. An address that has not
-failed for the email is never held back by the account's count, so an owner signing in from
-their own address passes whatever a stranger did elsewhere (OWASP's advice against lock-outs that
-anyone can trigger). A refused attempt checks no password and counts no failure.
+this email before (the pair's count is not zero) and its backoff has not run out:
+``wait_after(account count)`` seconds since this address's own last failure for the email (the
+pair's, not the account's, so no other address can move it). An address that has not failed for
+the email is never held back by the account's count, so an owner signing in from their own
+address passes whatever a stranger did elsewhere (OWASP's advice against lock-outs that anyone
+can trigger), and an owner who mistyped waits at most the longest wait after their own last
+mistake. A refused attempt checks no password and counts no failure.
 
 An allowed attempt is counted as a failure of both the account and the pair before the password
 is checked (so concurrent guesses cannot overtake the count), in one transaction that locks the
@@ -143,7 +145,9 @@ def _refusal(held: _Held, *, account: Backoff, now: int) -> Verdict | None:
     if held.address is not None and not held.address.allowed:
         waits.append(held.address.retry_after)
     if held.pair.count > 0:
-        due = held.account.last + account.wait_after(held.account.count)
+        # Timed from this address's own last failure, never the account's: otherwise a stranger
+        # failing as soon as each wait ends would push the owner's wait forward without end.
+        due = held.pair.last + account.wait_after(held.account.count)
         if due > now:
             waits.append(due - now)
     return Verdict(allowed=False, retry_after=max(waits)) if waits else None
