@@ -6,15 +6,19 @@ import asyncio
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from tests.ratelimit.conftest import Clock, MakeClient
 from tests.support.auth_helpers import count_rows
 from tests.support.world import PATIENT_PASSWORD, World
 
+from carebook.audit.models import AuditEvent
 from carebook.auth.models import SessionToken
 from carebook.db.engine import Database
 
 SIGN_IN = """mutation($email: String, $password: String) {
   signIn(input: {email: $email, password: $password}) { token messages { message } } }"""
+SIGN_IN_USER = """mutation($e: String, $p: String) {
+  signIn(input: {email: $e, password: $p}) { user { id } } }"""
 KNOWN = "patient.a@example.com"
 
 
@@ -228,3 +232,35 @@ async def test_the_owner_passes_during_a_concurrent_attack(
     *attempts, signed_in = await asyncio.gather(*guesses, sign_in(owner, KNOWN, PATIENT_PASSWORD))
     assert token(signed_in)
     assert sorted(r.status_code for r in attempts) == [200] * 3 + [429] * 9
+
+
+async def test_an_ipv6_client_is_counted_by_its_64_and_audited_in_full(
+    client_with: MakeClient, world: World, database: Database, clock: Clock
+) -> None:
+    # One subscriber holds a whole /64: its addresses share one count of attempts...
+    same_64 = [
+        await client_with(address=f"2001:db8:1:2::{i:x}", sign_in_address_limit=3)
+        for i in range(1, 5)
+    ]
+    statuses = [(await sign_in(client, KNOWN, "wrong")).status_code for client in same_64]
+    assert statuses == [200, 200, 200, 429]
+    # ...and another /64 has its own.
+    other = await client_with(address="2001:db8:1:3::1", sign_in_address_limit=3)
+    # Reading the user back is what the audit trail records, with the full address.
+    variables = {"e": KNOWN, "p": PATIENT_PASSWORD}
+    signed_in = await other.post("/graphql", json={"query": SIGN_IN_USER, "variables": variables})
+    assert signed_in.json()["data"]["signIn"]["user"]
+    async with database.read_sessions() as session:
+        recorded = select(AuditEvent.client_address).where(AuditEvent.operation == "signIn")
+        assert list((await session.execute(recorded)).scalars()) == ["2001:db8:1:3::1"]
+
+
+async def test_an_ipv6_64_shares_one_backoff_for_an_email(
+    client_with: MakeClient, world: World, clock: Clock
+) -> None:
+    first = await client_with(address="2001:db8:1:2::1", **BACKOFF)
+    for _ in range(3):
+        assert token(await sign_in(first, KNOWN, "wrong")) is None
+    # A fresh address of the same /64 is not a new address that gets a free guess.
+    fresh = await client_with(address="2001:db8:1:2::beef", **BACKOFF)
+    assert_limited(await sign_in(fresh, KNOWN, "wrong"), retry_after=2)

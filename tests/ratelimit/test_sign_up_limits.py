@@ -34,3 +34,12 @@ async def test_sign_ups_per_address_are_limited_and_recover(
     assert await count_rows(database, User) == users
     clock.advance(3600)
     assert (await sign_up(client, world, "mei.two@example.com")).json()["data"]["signUp"]["user"]
+
+
+async def test_the_addresses_of_one_ipv6_64_share_one_limit(
+    client_with: MakeClient, world: World, clock: Clock
+) -> None:
+    first = await client_with(address="2001:db8:5:6::1", sign_up_address_limit=1)
+    assert (await sign_up(first, world, "mei.one@example.com")).json()["data"]["signUp"]["user"]
+    rotated = await client_with(address="2001:db8:5:6:a:b:c:d", sign_up_address_limit=1)
+    assert (await sign_up(rotated, world, "mei.two@example.com")).status_code == 429

@@ -41,6 +41,28 @@ def uvicorn_proxy_options(trusted_proxies: str) -> dict[str, Any]:
 
 
 def client_address(request: Any) -> str | None:
-    """The address every rate limit and audit event uses for this request, if known."""
+    """The address the audit trail records for this request (in full), if known."""
     client = getattr(request, "client", None)
     return str(client.host) if client is not None and client.host else None
+
+
+# One IPv6 subscriber usually holds a whole /64 (SLAAC, privacy addresses): keying a limit on
+# the full address would give such a client 2**64 fresh counts.
+IPV6_LIMIT_PREFIX = 64
+
+
+def rate_limit_subject(address: str) -> str:
+    """What per-address limits count ``address`` as: an IPv4 address, or an IPv6 /64 network.
+
+    An IPv4-mapped IPv6 address (``::ffff:192.0.2.1``) counts as its IPv4 address; a value that
+    is not an IP address (``"unknown"``, a test client's name) is counted as it is.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_LIMIT_PREFIX), strict=False))
+    return str(ip)

@@ -17,14 +17,18 @@ from carebook.ratelimit.service import Verdict
 from carebook.ratelimit.sign_in_throttle import SignInAttempt
 from carebook.users.validation import email_key
 from carebook.web.client_address import client_address as web_client_address
+from carebook.web.client_address import rate_limit_subject
 
 # One message for every limit: which one tripped says nothing about whether an email exists.
 TOO_MANY = "Too many attempts; try again in {seconds} seconds."
 
 
 def client_address(context: Context) -> str:
-    """The caller's address, as the audit trail records it (see carebook.web.client_address)."""
-    return web_client_address(context.request) or "unknown"
+    """The caller's address as per-address limits count it: an IPv6 client by its /64.
+
+    The audit trail still records the full address (carebook.web.client_address).
+    """
+    return rate_limit_subject(web_client_address(context.request) or "unknown")
 
 
 async def before_sign_in(context: Context, email: str | None) -> SignInAttempt:
