@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -135,6 +136,18 @@ def test_the_setting_takes_addresses_and_networks_only() -> None:
     for bad in ("*", "proxy.internal", "10.0.0.300"):
         with pytest.raises(ValueError, match="not an IP address or network"):
             Settings(trusted_proxies=bad)
+
+
+def test_the_installable_uvicorn_takes_networks() -> None:
+    # uvicorn reads CIDR networks in forwarded_allow_ips from 0.31 on; before, it compares each
+    # entry with the peer's address as a string, and a listed network trusts nobody.
+    pyproject = tomllib.loads((Path(carebook.__file__).parents[2] / "pyproject.toml").read_text())
+    [floor] = [
+        dependency.split(">=")[1]
+        for dependency in pyproject["project"]["dependencies"]
+        if dependency.startswith("uvicorn")
+    ]
+    assert tuple(int(part) for part in floor.split(".")) >= (0, 31)
 
 
 def test_no_code_reads_a_forwarding_header_itself() -> None:
