@@ -37,8 +37,8 @@ class Loaders:
         self.care_team_ids = DataLoader[int, list[int]](load_fn=self._care_team_ids)
         self.organization = DataLoader[int, Organization | None](load_fn=self._organizations)
         self.user_tags = DataLoader[int, list[Tag]](load_fn=self._user_tags)
-        # (tag_id, start, stop): a window of the tag's users, cut in SQL.
-        self.tagged_users = DataLoader[tuple[int, int, int], list[User]](load_fn=self._tagged_users)
+        # A tag's users' ids in order: each page of tagged_users is sliced from it.
+        self.tagged_user_ids = DataLoader[int, list[int]](load_fn=self._tagged_user_ids)
         self.tag_counts = DataLoader[int, tag_queries.TagCounts](load_fn=self._tag_counts)
         self.user_locations = DataLoader[int, list[Location]](load_fn=self._user_locations)
         self.group_users_count = DataLoader[int, int](load_fn=self._group_users_counts)
@@ -71,13 +71,13 @@ class Loaders:
     async def _user_tags(self, ids: Sequence[int]) -> list[list[Tag]]:
         return await self._context.read(lambda s: tag_queries.load_user_tags(s, ids))
 
-    async def _tagged_users(self, keys: Sequence[tuple[int, int, int]]) -> list[list[User]]:
+    async def _tagged_user_ids(self, ids: Sequence[int]) -> list[list[int]]:
         actor = self._context.actor
         if actor is None:
-            return [[] for _ in keys]
+            return [[] for _ in ids]
         only = actor.user_id if actor.is_patient else None  # a patient sees only themselves
         return await self._context.read(
-            lambda s: tag_queries.load_tagged_users(s, keys, only_user_id=only)
+            lambda s: tag_queries.load_tagged_user_ids(s, ids, only_user_id=only)
         )
 
     async def _tag_counts(self, ids: Sequence[int]) -> list[tag_queries.TagCounts]:

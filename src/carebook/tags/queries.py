@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -177,40 +177,27 @@ async def load_user_tags(session: AsyncSession, user_ids: Sequence[int]) -> list
     return [by_user.get(user_id, []) for user_id in user_ids]
 
 
-async def load_tagged_users(
-    session: AsyncSession, keys: Sequence[tuple[int, int, int]], *, only_user_id: int | None
-) -> list[list[User]]:
-    """For each (tag_id, start, stop): the users carrying the tag ranked start+1 to stop by last
-    and first name, in key order; with ``only_user_id``, only that user.
+async def load_tagged_user_ids(
+    session: AsyncSession, tag_ids: Sequence[int], *, only_user_id: int | None
+) -> list[list[int]]:
+    """The ids of the users carrying each tag, by last and first name, in key order; with
+    ``only_user_id``, only that user.
 
-    The windows are cut in SQL (ROW_NUMBER per tag, one statement for every key), so a page of
-    a tag carried by thousands hydrates one page of rows.
+    Ids only: a page of a tag carried by thousands then loads its own rows alone (through the
+    user loader), and every page of one request reuses the one ordering.
     """
-    order = (User.last_name, User.first_name, User.id)
-    rank = func.row_number().over(partition_by=Tagging.tag_id, order_by=order).label("rank")
-    ranked = (
-        select(Tagging.tag_id, Tagging.user_id, rank)
+    query = (
+        select(Tagging.tag_id, User.id)
         .join(User, User.id == Tagging.user_id)
-        .where(Tagging.tag_id.in_({tag_id for tag_id, _, _ in keys}))
+        .where(Tagging.tag_id.in_(tag_ids))
+        .order_by(Tagging.tag_id, User.last_name, User.first_name, User.id)
     )
     if only_user_id is not None:
-        ranked = ranked.where(User.id == only_user_id)
-    window = ranked.subquery()
-    # Distinct (start, stop) windows (aliases, at most a few dozen), each over every tag.
-    spans = {(start, stop) for _, start, stop in keys}
-    rows = await session.execute(
-        select(window.c.tag_id, window.c.rank, User)
-        .join(User, User.id == window.c.user_id)
-        .where(or_(*(and_(window.c.rank > a, window.c.rank <= b) for a, b in spans)))
-        .order_by(window.c.tag_id, window.c.rank)
-    )
-    by_tag: dict[int, list[tuple[int, User]]] = defaultdict(list)
-    for tag_id, position, user in rows:
-        by_tag[tag_id].append((position, user))
-    return [
-        [user for position, user in by_tag.get(tag_id, []) if start < position <= stop]
-        for tag_id, start, stop in keys
-    ]
+        query = query.where(User.id == only_user_id)
+    by_tag: dict[int, list[int]] = defaultdict(list)
+    for tag_id, user_id in await session.execute(query):
+        by_tag[tag_id].append(user_id)
+    return [by_tag.get(tag_id, []) for tag_id in tag_ids]
 
 
 async def load_tag_counts(session: AsyncSession, tag_ids: Sequence[int]) -> list[TagCounts]:

@@ -90,11 +90,14 @@ class Tag(DisclosesUsers):
             ),
         ] = False,
     ) -> list[LazyUser] | None:
-        start, stop = 0, info.context.settings.nested_list_max_rows + 1  # +1: tells over the cap
+        ids = await info.context.loaders.tagged_user_ids.load(self.row.id)
         if should_paginate:
             start = max(offset or 0, 0)
-            stop = start + TAGGED_USERS_PAGE_SIZE
-        rows = await info.context.loaders.tagged_users.load((self.row.id, start, stop))
+            ids = ids[start : start + TAGGED_USERS_PAGE_SIZE]
+        else:  # one past the cap: @capped refuses it without loading the rest
+            ids = ids[: info.context.settings.nested_list_max_rows + 1]
+        found = await info.context.loaders.user.load_many(ids)
+        rows = [row for row in found if row is not None]
         actor = info.context.actor
         if actor is None or actor.is_patient:
             rows = [row for row in rows if actor is not None and row.id == actor.user_id]
