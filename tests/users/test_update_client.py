@@ -180,6 +180,8 @@ async def test_every_demographic_field_is_applied(
         ("record_identifier", "R-1", "R-1"),
         ("additional_record_identifier", "A-1", "A-1"),
         ("metadata", '{"a": [1, 2]}', '{"a": [1, 2]}'),
+        # 64 levels, the most allowed
+        ("metadata", '{"a": ' + "[" * 63 + "]" * 63 + "}", '{"a": ' + "[" * 63 + "]" * 63 + "}"),
     ],
 )
 async def test_one_field_changes_only_that_field(
@@ -521,6 +523,12 @@ async def test_is_intake_item_without_send_form_request_reminder_sends_nothing(
 
 Case = Callable[[World], dict[str, Any]]
 
+
+def nested_metadata(depth: int) -> str:
+    """A JSON object whose value nests arrays, ``depth`` levels in all."""
+    return '{"a": ' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+
 BAD_INPUTS: list[tuple[str, Case, str]] = [
     ("blank first_name", lambda w: {"first_name": "  "}, "first_name"),
     ("empty first_name", lambda w: {"first_name": ""}, "first_name"),
@@ -540,6 +548,10 @@ BAD_INPUTS: list[tuple[str, Case, str]] = [
     ("short password", lambda w: {"password": "Kx9#m"}, "password"),
     ("metadata not an object", lambda w: {"metadata": "[1, 2]"}, "metadata"),
     ("metadata not JSON", lambda w: {"metadata": "{oops"}, "metadata"),
+    # Past the decoder's recursion limit, within the length: was an internal error.
+    ("metadata nested 4,000 deep", lambda w: {"metadata": nested_metadata(4000)}, "metadata"),
+    ("metadata nested 65 deep", lambda w: {"metadata": nested_metadata(65)}, "metadata"),
+    ("metadata too long and deep", lambda w: {"metadata": "[" * 20_000}, "metadata"),
     ("dietitian of org B", lambda w: {"dietitian_id": str(w.b.provider.user_id)}, "dietitian_id"),
     ("dietitian a patient", lambda w: {"dietitian_id": str(w.a.other_patient_id)}, "dietitian_id"),
     ("dietitian malformed", lambda w: {"dietitian_id": "abc"}, "dietitian_id"),

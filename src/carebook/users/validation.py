@@ -122,17 +122,41 @@ def clean_metadata(value: str | None, field: str = "metadata") -> str | None:
     """Healthie's metadata: a JSON object serialized as a string."""
     if value is None or not value.strip():
         return None
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        raise Invalid.field(field, "Metadata must be a JSON object") from None
-    if not isinstance(parsed, dict):
-        raise Invalid.field(field, "Metadata must be a JSON object")
+    # The length first: the decoder's work (and its recursion) stays bounded by it.
     if len(value) > lengths.METADATA:
         raise Invalid.field(
             field, f"Metadata is too large (at most {lengths.METADATA:,} characters)"
         )
+    too_deep = f"Metadata is nested too deeply (at most {METADATA_MAX_DEPTH} levels)"
+    try:
+        parsed = json.loads(value)
+    except RecursionError:  # "[[[[..." a few thousand deep: the decoder's own stack runs out
+        raise Invalid.field(field, too_deep) from None
+    except ValueError:
+        raise Invalid.field(field, "Metadata must be a JSON object") from None
+    if not isinstance(parsed, dict):
+        raise Invalid.field(field, "Metadata must be a JSON object")
+    if _deeper_than(parsed, METADATA_MAX_DEPTH):
+        raise Invalid.field(field, too_deep)
     return value
+
+
+# As deep as a whole request may be (carebook.web.request_body.MAX_DEPTH): whatever later walks
+# stored metadata recursively cannot exhaust its stack either.
+METADATA_MAX_DEPTH = 64
+
+
+def _deeper_than(value: object, limit: int) -> bool:
+    """Whether ``value`` nests objects or arrays past ``limit`` levels (a loop, no recursion)."""
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def check_password(value: str | None, field: str = "password") -> str:
