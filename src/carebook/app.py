@@ -44,7 +44,7 @@ from carebook.notifications.worker import start_worker
 from carebook.startup import check_secret_key
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
-from carebook.web.no_store import NoStore
+from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import SetPasswordPage
 
 logger = logging.getLogger("carebook")
@@ -237,6 +237,8 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
             Middleware(NoStore),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
+        # Unhandled exceptions are answered outside the middleware above: no-store there too.
+        exception_handlers={Exception: internal_error},
         lifespan=lifespan,
     )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 
 from carebook.app import create_app
 from carebook.config import Settings
-from carebook.db.engine import Database
+from carebook.db.engine import Database, create_database
 from carebook.web.request_body import BAD_REQUEST, MAX_DEPTH
 from tests.support.world import World
 
@@ -130,6 +131,37 @@ async def test_an_oversized_body_is_marked_no_store(settings: Settings, database
         answer = await http.post("/graphql", json={"query": "{ __typename }" + " " * 200})
     assert answer.status_code == 413
     assert answer.headers.get_list("cache-control") == ["no-store"]
+
+
+async def test_an_unhandled_error_is_marked_no_store_and_tells_nothing(
+    settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    # A database that cannot be reached: looking the API key up raises, and nothing handles it.
+    unreachable = (
+        f"sqlite+aiosqlite:///{tmp_path}/missing/carebook.db"
+        if database_url.startswith("sqlite")
+        else "postgresql+asyncpg://postgres@127.0.0.1:1/carebook"
+    )
+    broken = settings.model_copy(update={"database_url": unreachable})
+    database = create_database(broken)
+    transport = httpx.ASGITransport(app=create_app(broken, database), raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            answer = await http.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={"Authorization": "Basic some-key", "AuthorizationSource": "API"},
+            )
+    finally:
+        await database.dispose()
+    assert answer.status_code == 500
+    assert answer.headers.get_list("cache-control") == ["no-store"]
+    assert answer.json() == {
+        "data": None,
+        "errors": [
+            {"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+        ],
+    }
 
 
 # --- (c) introspection in production ------------------------------------------------------------

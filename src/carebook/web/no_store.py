@@ -8,10 +8,28 @@ route cannot forget it.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _CACHE_CONTROL = b"cache-control"
 NO_STORE = b"no-store"
+INTERNAL_ERROR = "Internal server error"
+
+
+async def internal_error(_: Request, __: Exception) -> Response:
+    """The answer to an exception nothing else handled: no detail, and never stored.
+
+    Starlette answers these from its ServerErrorMiddleware, which sits outside every middleware
+    of the app (NoStore included), so this answer carries ``no-store`` itself. The exception is
+    still raised after it, for the server's log.
+    """
+    error = {"message": INTERNAL_ERROR, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+    return JSONResponse(
+        {"data": None, "errors": [error]},
+        status_code=500,
+        headers={"Cache-Control": NO_STORE.decode()},
+    )
 
 
 class NoStore:
