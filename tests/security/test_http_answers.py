@@ -80,6 +80,26 @@ async def test_a_body_that_is_not_a_json_object_is_a_coded_400(
     _bad_request(await _post_raw(client, body))
 
 
+async def test_a_gets_variables_may_be_null_and_its_refusals_name_the_parameter(
+    client: httpx.AsyncClient,
+) -> None:
+    query = "query($v: String) { __typename }"
+    for variables in ("null", "{}"):
+        served = await client.get("/graphql", params={"query": query, "variables": variables})
+        assert served.status_code == 200, served.text
+        assert served.json() == {"data": {"__typename": "Query"}}
+    too_deep = f"The query parameter `variables` is nested more than {MAX_DEPTH}"
+    for name, value, says in [
+        ("variables", "{not json", "The query parameter `variables` is not JSON."),
+        ("extensions", "{not json", "The query parameter `extensions` is not JSON."),
+        ("variables", "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), too_deep),
+        ("variables", "[" * 5_000 + "]" * 5_000, too_deep),  # past the decoder's own limit
+    ]:
+        refused = await client.get("/graphql", params={"query": query, name: value})
+        message = _bad_request(refused)["message"]
+        assert message.startswith(says) and "body" not in message
+
+
 # --- (b) no copy kept anywhere ------------------------------------------------------------------
 
 

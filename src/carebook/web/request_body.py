@@ -43,26 +43,40 @@ def error_response(status: int, code: str, message: str, **extensions: Any) -> J
     return JSONResponse({"data": None, "errors": [error]}, status_code=status)
 
 
-def decode(data: str | bytes) -> object:
-    """The decoded JSON; raises :class:`Refused` for a body that cannot be used."""
+BODY = "The request body"
+
+
+def decode(data: str | bytes, *, source: str = BODY) -> object:
+    """The decoded JSON; raises :class:`Refused` for a body that cannot be used.
+
+    ``source`` names what is decoded in the messages: the POST body must be a JSON object (or a
+    batch's array); a GET's ``variables`` or ``extensions`` (:func:`decode_parameter`) may be
+    anything JSON, such as ``null``, which Strawberry then judges.
+    """
     try:
         value = json.loads(data)
     except RecursionError:
-        raise Refused(_too_deep()) from None
+        raise Refused(_too_deep(source)) from None
     except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError)
-        raise Refused(error_response(400, BAD_REQUEST, "The request body is not JSON.")) from None
-    if not isinstance(value, dict | list):  # a bare string or number has no query to read
-        raise Refused(error_response(400, BAD_REQUEST, "The request body is not a JSON object."))
-    _inspect(value)
+        raise Refused(error_response(400, BAD_REQUEST, f"{source} is not JSON.")) from None
+    # A bare string or number has no query to read.
+    if source == BODY and not isinstance(value, dict | list):
+        raise Refused(error_response(400, BAD_REQUEST, f"{source} is not a JSON object."))
+    _inspect(value, source)
     return value
 
 
-def _too_deep() -> JSONResponse:
-    message = f"The request body is nested more than {MAX_DEPTH} levels deep."
+def decode_parameter(name: str, value: str) -> object:
+    """A GET's JSON query parameter (``variables``, ``extensions``), checked as a body is."""
+    return decode(value, source=f"The query parameter `{name}`")
+
+
+def _too_deep(source: str) -> JSONResponse:
+    message = f"{source} is nested more than {MAX_DEPTH} levels deep."
     return error_response(400, BAD_REQUEST, message, limit=MAX_DEPTH)
 
 
-def _inspect(value: object) -> None:
+def _inspect(value: object, source: str) -> None:
     """Refuse nesting past MAX_DEPTH and text that cannot be stored, keys included."""
     # A loop, not recursion: the check itself cannot exhaust the stack.
     pending: list[tuple[object, int]] = [(value, 0)]
@@ -75,6 +89,6 @@ def _inspect(value: object) -> None:
                 raise Refused(error_response(200, BAD_USER_INPUT, found))
         elif isinstance(item, dict | list):
             if depth == MAX_DEPTH:
-                raise Refused(_too_deep())
+                raise Refused(_too_deep(source))
             children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             pending.extend((child, depth + 1) for child in children)
