@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,3 +58,22 @@ async def test_deliver_sends_once_and_the_listing_shows_it_sent(
     assert listing.returncode == 0, listing.stderr
     assert "welcome" in listing.stdout and "sent" in listing.stdout
     assert "marie" not in listing.stdout.lower() and "curie" not in listing.stdout.lower()
+
+
+async def test_deliver_refuses_the_default_secret_in_production(
+    api: Api, world: World, database_url: str, mailbox: Mailbox
+) -> None:
+    # The secret signs the set-password links these emails carry.
+    await create_client(
+        api.with_key(world.a.provider.api_key), first_name="Ada", last_name="Byron",
+        email="ada@example.com",
+    )  # fmt: skip
+    production = {"CAREBOOK_PRODUCTION": "true", "CAREBOOK_SMTP_URL": mailbox.url}
+    refused = _run(database_url, "outbox", "deliver", **production, CAREBOOK_SECRET_KEY="change-me")
+    assert refused.returncode == 1
+    assert "CAREBOOK_SECRET_KEY is the default" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert mailbox.received == []
+    real = secrets.token_urlsafe(32)
+    done = _run(database_url, "outbox", "deliver", **production, CAREBOOK_SECRET_KEY=real)
+    assert "sent 1," in done.stdout, done.stderr

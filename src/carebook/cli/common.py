@@ -6,19 +6,32 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.config import Settings
 from carebook.db.engine import create_database
+from carebook.startup import UnsafeSettings, check_secret_key
 
 T = TypeVar("T")
 
 
 def load_settings(database_url: str | None = None) -> Settings:
-    """Settings from the environment, with a command-line database URL taking precedence."""
+    """Settings from the environment, with a command-line database URL taking precedence.
+
+    In production mode, a command exits (code 1) when the secret key is the default or blank:
+    commands sign set-password links (``outbox deliver``) and serve with it, and they would
+    work for anyone who knows the default (carebook.startup). Elsewhere the server warns.
+    """
     settings = Settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
+    if settings.production:
+        try:
+            check_secret_key(settings)
+        except UnsafeSettings as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=1) from None
     return settings
 
 

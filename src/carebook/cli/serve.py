@@ -10,7 +10,6 @@ import uvicorn
 from carebook.app import create_app
 from carebook.cli.common import load_settings
 from carebook.db.migrate import upgrade
-from carebook.startup import UnsafeSettings, check_secret_key
 from carebook.web.client_address import uvicorn_proxy_options
 
 
@@ -22,14 +21,10 @@ def serve(
     migrate: bool = typer.Option(True, help="Apply migrations before serving."),
 ) -> None:
     """Run the API server (migrating the database first)."""
+    # In production, a default secret key is refused here, before migrating (create_app warns
+    # outside production).
     settings = load_settings(database_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if settings.production:  # refused before migrating, so nothing changes (create_app warns)
-        try:
-            check_secret_key(settings)
-        except UnsafeSettings as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(code=1) from None
     if migrate:
         upgrade(settings.database_url)
     # Every worker gets these options: forwarding headers only from the listed proxies.
