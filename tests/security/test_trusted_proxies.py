@@ -136,6 +136,11 @@ def test_the_setting_takes_addresses_and_networks_only() -> None:
     for bad in ("*", "proxy.internal", "10.0.0.300"):
         with pytest.raises(ValueError, match="not an IP address or network"):
             Settings(trusted_proxies=bad)
+    # Networks of every address trust everyone, as "*" does.
+    for everyone in ("0.0.0.0/0", "::/0", "10.0.0.1, 1.2.3.4/0"):
+        with pytest.raises(ValueError, match="trusts every address"):
+            Settings(trusted_proxies=everyone)
+    assert Settings(trusted_proxies="0.0.0.0/1").trusted_proxies == "0.0.0.0/1"
 
 
 def test_the_installable_uvicorn_takes_networks() -> None:

@@ -17,14 +17,17 @@ from typing import Any
 def trusted_proxy_list(value: str) -> list[str]:
     """The comma-separated IPs and CIDR networks of ``value``; ValueError names a bad entry.
 
-    ``*`` (uvicorn's "trust everyone") is refused: any client could then forge its address.
+    ``*`` (uvicorn's "trust everyone") is refused: any client could then forge its address; so
+    are the networks of every address, ``0.0.0.0/0`` and ``::/0`` (any prefix of length 0).
     """
     entries = [entry.strip() for entry in value.split(",") if entry.strip()]
     for entry in entries:
         try:
-            ipaddress.ip_network(entry, strict=False)
+            network = ipaddress.ip_network(entry, strict=False)
         except ValueError as error:
             raise ValueError(f"not an IP address or network: {entry!r}") from error
+        if network.prefixlen == 0:
+            raise ValueError(f"trusts every address, as '*' would: {entry!r}")
     return entries
 
 
