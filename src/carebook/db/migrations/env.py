@@ -7,9 +7,12 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import String
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeEngine
 
 from carebook.db.models import Base
 from carebook.db.types import UTCDateTime
@@ -25,11 +28,36 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+def _compare_type(
+    migration: MigrationContext,
+    inspected_column: Any,
+    metadata_column: Any,
+    inspected_type: TypeEngine[Any],
+    metadata_type: TypeEngine[Any],
+) -> bool | None:
+    """Autogenerate's type comparison, blind to VARCHAR widths on SQLite only.
+
+    SQLite ignores a declared width (a VARCHAR is TEXT of any length), so migration 0015 widens
+    columns on PostgreSQL only and SQLite's schema keeps the old widths. None: the default
+    comparison (PostgreSQL compares widths in full).
+    """
+    if (
+        migration.dialect.name == "sqlite"
+        and isinstance(inspected_type, String)
+        and isinstance(metadata_type, String)
+        and inspected_type._type_affinity is metadata_type._type_affinity
+        and inspected_type.length != metadata_type.length
+    ):
+        return False
+    return None
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_item=_render_item,
+        compare_type=_compare_type,
         # SQLite cannot ALTER most things; batch mode rebuilds tables so the same migration runs.
         render_as_batch=connection.dialect.name == "sqlite",
     )
