@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -25,7 +26,7 @@ from carebook.startup import UnsafeSettings
 REAL_SECRET = secrets.token_urlsafe(32)
 
 
-def _settings(tmp_path: Path, **values: object) -> Settings:
+def _settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'secret.db'}", **values)
 
 

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from graphql import GraphQLInputObjectType, GraphQLScalarType, get_named_type
@@ -56,8 +56,8 @@ _USER_TEXT = {
         "record_identifier",
     )
 } | {"metadata": User.user_metadata}
-_PROFILE = ("first_name", "last_name", "legal_name", "preferred_name", "pronouns", "gender")
-_PROFILE += ("gender_identity", "sex")
+_PROFILE: tuple[str, ...] = ("first_name", "last_name", "legal_name", "preferred_name")
+_PROFILE += ("pronouns", "gender", "gender_identity", "sex")
 _LOCATION_TEXT = {name: getattr(Location, name) for name in lengths.LOCATION_TEXT}
 
 # (mutation, input field) -> the column the value is stored in.
@@ -474,7 +474,7 @@ async def test_the_longest_valid_value_is_stored_and_one_more_character_refused(
         assert not body.get("errors"), (input_name, body["errors"])
         payload = body["data"][mutation]
         assert payload["messages"] == [], (input_name, payload["messages"])
-        row_id = case.rows(payload[case.payload], column.class_)
+        row_id = case.rows(payload[case.payload], cast(type, column.class_))  # a model, no alias
         assert await _stored(database, column, row_id) == longest, input_name
 
         too_long = text_of(size + 1, column)
