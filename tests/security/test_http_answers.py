@@ -15,6 +15,7 @@ import pytest
 from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
+from carebook.web import request_body
 from carebook.web.request_body import BAD_REQUEST, MAX_DEPTH
 from tests.support.world import World
 
@@ -98,6 +99,51 @@ async def test_a_gets_variables_may_be_null_and_its_refusals_name_the_parameter(
         refused = await client.get("/graphql", params={"query": query, name: value})
         message = _bad_request(refused)["message"]
         assert message.startswith(says) and "body" not in message
+
+
+def _with_variable(text: str) -> str:
+    """A request whose variable ``v`` is ``text`` (JSON-escaped as given)."""
+    return '{"query": "query($v: String) { __typename }", "variables": {"v": "' + text + '"}}'
+
+
+def _with_operation_name(text: str) -> str:
+    """A request whose operation name is ``text``: only the body's own check sees it."""
+    return '{"query": "query Q { __typename }", "operationName": "' + text + '"}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _with_operation_name("Q\\u0000").encode(),  # an escaped NUL
+        _with_operation_name("Q\\ud800").encode(),  # an escaped lone surrogate
+        _with_operation_name("Q").encode().replace(b'"Q"}', b'"Q\xed\xa0\x80"}'),  # raw UTF-8
+        _with_operation_name("Q\\u0000").encode("utf-16-le"),  # other encodings: always walked
+        _with_operation_name("Q\ud800").encode("utf-16-le", "surrogatepass"),
+        _with_operation_name("Q\\u0000").encode("utf-32"),
+    ],
+    ids=[
+        "escaped NUL",
+        "escaped surrogate",
+        "raw surrogate",
+        "UTF-16 NUL",
+        "UTF-16 surrogate",
+        "UTF-32 NUL",
+    ],
+)
+async def test_the_bytes_fast_path_still_refuses_unstorable_text(
+    client: httpx.AsyncClient, body: bytes
+) -> None:
+    answer = await _post_raw(client, body)
+    assert answer.status_code == 200, answer.text
+    [error] = answer.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_brackets_in_strings_are_not_nesting(client: httpx.AsyncClient) -> None:
+    # More brackets than MAX_DEPTH, all in a string: the full walk runs, and finds nothing.
+    served = await _post_raw(client, _with_variable("[{" * MAX_DEPTH))
+    assert served.status_code == 200 and served.json() == {"data": {"__typename": "Query"}}
+    assert request_body._plainly_fine(b'{"query": "{ __typename }"}')
 
 
 # --- (b) no copy kept anywhere ------------------------------------------------------------------
