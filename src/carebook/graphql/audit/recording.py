@@ -21,7 +21,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from carebook.audit.service import Target, event_rows
 from carebook.graphql.audit.request import RequestAudit, origin_of
-from carebook.graphql.audit.subjects import DisclosesUsers
+from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
 
@@ -92,11 +92,28 @@ def _user_rows(info: Info[Context, None], value: Any) -> Iterator[UserRow]:
 
 
 async def _people_of_records(info: Info[Context, None], value: Any) -> list[UserRow]:
-    """The people whose records (addresses, appointments, ...) a resolver's result holds."""
+    """The people whose records (addresses, appointments, ...) a resolver's result holds.
+
+    Those already recorded for this operation are left out before anything is loaded: a
+    User's tags and addresses name that User, recorded just before (one load per resolver at
+    most, not one per record; the trail would drop their duplicate events anyway).
+    """
+    audit = info.context.audit
+    if audit is None:
+        return []
     people: list[UserRow] = []
+    ids: dict[int, None] = {}
     for record in _records(info, value):
         if isinstance(record, DisclosesUsers):
-            people.extend(await record.disclosed_users(info))
+            named = record.disclosed_user_ids()
+            if named is None:
+                people.extend(await record.disclosed_users(info))
+            else:
+                ids.update(dict.fromkeys(i for i in named if i is not None))
+    operation = _operation(info, audit)
+    fresh = [i for i in ids if not audit.read_recorded(info.context.actor, i, operation)]
+    if fresh:
+        people.extend(await users_by_id(info, fresh))
     return people
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from carebook.audit.service import PATIENT, EventRow, Origin
 from carebook.audit.writer import AuditWriter
+from carebook.auth.actor import Actor
 from carebook.graphql.context import Context
 from carebook.web.client_address import client_address
 
@@ -70,6 +71,17 @@ class RequestAudit:
                 self.reads_seen.add(key)
                 fresh.append(row)
         return fresh
+
+    def read_recorded(self, actor: Actor | None, user_id: int, operation: str) -> bool:
+        """Whether an allowed read of patient ``user_id`` is already recorded for ``operation``.
+
+        An anonymous caller's events belong to the record's organization, unknown before the
+        row is loaded: never known here.
+        """
+        if actor is None:
+            return False
+        key = (actor.organization_id, PATIENT, user_id, operation, True)
+        return key in self.reads_seen
 
     async def flush(self) -> None:
         """Hand the pending events to the writer; wait for their commit unless configured not to."""

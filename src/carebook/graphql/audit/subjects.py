@@ -9,7 +9,7 @@ a read of each of those people who is a patient, exactly as for a User, and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from strawberry.types import Info
 
@@ -18,11 +18,24 @@ from carebook.users.models import User as UserRow
 
 
 class DisclosesUsers:
-    """A record about people: reading it reads their data."""
+    """A record about people: reading it reads their data.
+
+    A record that holds its people's ids says so in :meth:`disclosed_user_ids`, without a
+    query: the trail then loads only those it has not recorded yet in the request (a User's
+    tags and addresses name that User, already recorded). Others override
+    :meth:`disclosed_users`.
+    """
+
+    def disclosed_user_ids(self) -> Sequence[int | None] | None:
+        """The ids of the users this record is about; None when only a query can tell."""
+        return None
 
     async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
         """The users this record is about (only patients among them are recorded)."""
-        raise NotImplementedError
+        ids = self.disclosed_user_ids()
+        if ids is None:
+            raise NotImplementedError
+        return await users_by_id(info, ids)
 
 
 async def users_by_id(info: Info[Context, None], ids: Iterable[int | None]) -> list[UserRow]:

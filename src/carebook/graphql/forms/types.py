@@ -9,9 +9,8 @@ from strawberry.types import Info
 
 from carebook.forms.models import RequestedFormCompletion as RequestRow
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
-from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -26,9 +25,9 @@ class RequestedFormCompletion(DisclosesUsers):
 
     row: strawberry.Private[RequestRow]
 
-    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+    def disclosed_user_ids(self) -> list[int | None]:
         """A form request is data of the patient asked to fill it in."""
-        return await users_by_id(info, [self.row.recipient_id])
+        return [self.row.recipient_id]
 
     @strawberry.field(description="The unique identifier of the request.")
     def id(self) -> strawberry.ID:

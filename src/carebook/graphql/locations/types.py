@@ -8,12 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.locations.models import Location as LocationRow
 from carebook.locations.validation import DEFAULT_COUNTRY
-from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -39,9 +38,9 @@ class Location(DisclosesUsers):
     # Where the location stands in the list that returned it (None outside lists).
     position: strawberry.Private[int | None] = None
 
-    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+    def disclosed_user_ids(self) -> list[int | None]:
         """An address is its owner's data."""
-        return await users_by_id(info, [self.row.user_id])
+        return [self.row.user_id]
 
     @strawberry.field(description="This location's position in the list that returned it.")
     def cursor(self) -> Cursor:

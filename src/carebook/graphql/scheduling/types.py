@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.scheduling.models import Appointment as AppointmentRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
@@ -118,9 +118,9 @@ class Appointment(DisclosesUsers):
 
     row: strawberry.Private[AppointmentRow]
 
-    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+    def disclosed_user_ids(self) -> list[int | None]:
         """An appointment (its time, reason, provider) is its patient's data."""
-        return await users_by_id(info, [self.row.patient_id])
+        return [self.row.patient_id]
 
     def _local(self, value: datetime) -> str:
         return local_iso(value, self.row.timezone)
@@ -203,9 +203,9 @@ class BillingItem(DisclosesUsers):
 
     row: strawberry.Private[BillingItemRow]
 
-    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+    def disclosed_user_ids(self) -> list[int | None]:
         """A payment is data of the patient who made it (its recipient is a provider)."""
-        return await users_by_id(info, [self.row.sender_id, self.row.recipient_id])
+        return [self.row.sender_id, self.row.recipient_id]
 
     @strawberry.field(description="The unique identifier of the billing item.")
     def id(self) -> strawberry.ID:

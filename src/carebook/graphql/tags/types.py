@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.tags.models import Tag as TagRow
@@ -39,9 +39,9 @@ class Tag(DisclosesUsers):
     # then that user's data. None for a tag listed for the organization.
     applied_to: strawberry.Private[int | None] = None
 
-    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+    def disclosed_user_ids(self) -> list[int | None]:
         """A tag listed on someone is their data; the organization's list of tags is not."""
-        return await users_by_id(info, [self.applied_to])
+        return [self.applied_to]
 
     @strawberry.field(description="The unique identifier of the tag.")
     def id(self) -> strawberry.ID:

@@ -9,12 +9,11 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
+from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.scheduling.types import Appointment
 from carebook.user_notifications.models import NotificationKind
 from carebook.user_notifications.models import UserNotification as NotificationRow
-from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -42,9 +41,9 @@ class Notification(DisclosesUsers):
 
     row: strawberry.Private[NotificationRow]
 
-    async def disclosed_users(self, info: Info[Context, None]) -> list[UserRow]:
+    def disclosed_user_ids(self) -> list[int | None]:
         """A notification tells what a patient did: their data."""
-        return await users_by_id(info, [self.row.patient_id])
+        return [self.row.patient_id]
 
     @strawberry.field(description="The unique identifier of the notification.")
     def id(self) -> strawberry.ID:
