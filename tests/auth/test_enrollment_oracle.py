@@ -24,6 +24,7 @@ from tests.support.seed_documents import BULK_UPDATE_CLIENTS, CREATE_CLIENT
 from tests.support.world import World
 
 from carebook.auth.models import SessionToken
+from carebook.checkout import payments
 from carebook.db.engine import Database
 from carebook.ratelimit import guard
 from carebook.scheduling.models import Appointment
@@ -184,6 +185,7 @@ async def test_checkout_answers_the_same_for_known_and_unknown_emails(
     type_id = await create_type(provider)
     closed_type = await create_type(provider, name="Staff only", ccb=False)
     offering = await create_offering(provider, price="120")
+    paid_type = await create_type(provider, name="Paid consult", pricing="80")
     taken = future(days=5).isoformat()
     first = await _checkout(api, world, type_id, date=taken)("first.booker@example.com")
     assert first.json()["data"]["completeCheckout"]["appointment"]
@@ -192,6 +194,8 @@ async def test_checkout_answers_the_same_for_known_and_unknown_emails(
         "busy": {"date": taken},
         "not_bookable": {"appointment_type_id": closed_type},
         "no_card": {"offering_id": offering},
+        # The card is checked before the email: a declined card is no membership oracle.
+        "declined": {"appointment_type_id": paid_type, "token": "tok_decline_x"},
     }
     for name, overrides in _combinations(faults):
         send = _checkout(api, world, type_id, **overrides)
@@ -249,6 +253,24 @@ async def test_a_valid_checkout_with_a_patients_email_tells_the_owner_and_books_
     assert [(e.organization_id, e.record_id) for e in events] == [
         (world.a.provider.organization_id, None)
     ] * 3
+
+
+async def test_a_paid_checkout_with_a_patients_email_releases_the_cards_hold(
+    api: Api, world: World, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    processor = payments.TestPaymentProvider()
+    monkeypatch.setattr(payments, "_provider", processor)
+    type_id = await create_type(api.with_key(world.a.provider.api_key), pricing="80")
+    payload = await _checkout(api, world, type_id, token="tok_visa")("patient.a@example.com")
+    assert payload.json()["data"]["completeCheckout"]["messages"] == [
+        {"field": "email", "message": CHECKOUT_EMAIL_UNUSABLE}
+    ]
+    assert processor.charges == {}
+    assert processor.released == {a.reference for a in processor.authorizations.values()}
+    assert len(processor.released) == 1
+    new = (await _checkout(api, world, type_id, token="tok_visa")(UNKNOWN)).json()["data"]
+    assert new["completeCheckout"]["billingItem"]["amount_paid"]
+    assert len(processor.charges) == 1 and len(processor.released) == 1
 
 
 async def test_refused_anonymous_attempts_are_recorded_for_the_practice_aimed_at(

@@ -1,13 +1,13 @@
 """Healthie's completeCheckout: a patient books an appointment and/or buys an offering.
 
 Called unauthenticated, everything but the email's owner is checked first (the patient's fields,
-the time and its availability, the card's presence), and only then the email decides: no
+the time and its availability, the card, which is authorized), and only then the email decides: no
 patient of the provider's organization has it, so a patient is created (with a welcome email to
 set a password); one has it, so nothing is booked, the patient is told by email and the caller
 gets a message that does not say whether the email has an account (carebook.users.enrollment).
 Called by a signed-in patient, the booking is theirs.
-The card is charged last, just before the request's transaction commits: a failed charge rolls
-the booking back, and nothing is charged for a booking that failed.
+The card's hold is captured last, just before the request's transaction commits, and released
+when the checkout creates nothing: nothing is charged for a booking that failed.
 """
 
 from __future__ import annotations
@@ -84,26 +84,21 @@ async def complete_checkout(
     newcomer = await _newcomer(session, passwords, provider, fields) if actor is None else None
     patient = newcomer.user if newcomer is not None else await _own(session, actor)
     slot = await _slot(session, fields, patient, provider, booking_type)
-    _require_card(fields, _amount(booking_type, offering))
-    if newcomer is not None:
-        owner = await enrollment.patient_with_email(session, org_id, newcomer.email_key)
-        if owner is not None:
-            return await enrollment.tell_owner(session, org_id, owner)
-        await _add(session, newcomer)
-    appointment = None
-    if booking_type is not None and slot is not None:
-        booking = scheduling.Booking(
-            organization_id=org_id,
-            provider=provider,
-            patient=patient,
-            appointment_type=booking_type,
-            start=slot.start,
-            timezone=slot.timezone,
-            contact_type=slot.contact_type,
-            reason=slot.reason,
-        )
-        appointment = await scheduling.book(session, booking, field="date")
-    item = await _pay(session, fields, patient, provider, appointment, booking_type, offering)
+    # The card is checked before the email is looked at: a declined card must answer the same
+    # whoever has the email (issue 22). Nothing can fail between the look-up and the capture.
+    hold = await _authorize(fields, _amount(booking_type, offering))
+    try:
+        if newcomer is not None:
+            owner = await enrollment.patient_with_email(session, org_id, newcomer.email_key)
+            if owner is not None:
+                await _release(hold)
+                return await enrollment.tell_owner(session, org_id, owner)
+            await _add(session, newcomer)
+        appointment = await _insert(session, provider, patient, booking_type, slot)
+        item = await _pay(session, hold, patient, provider, appointment, booking_type, offering)
+    except BaseException:
+        await _release(hold)
+        raise
     kind = (
         NotificationKind.APPOINTMENT_BOOKED if appointment else NotificationKind.OFFERING_PURCHASED
     )
@@ -134,8 +129,9 @@ async def _slot(
     provider: User,
     booking_type: AppointmentType | None,
 ) -> _Slot | None:
-    """The requested time, checked as scheduling.book will (future, provider free) -- before
-    the email is looked at, so that a busy slot answers the same for every email."""
+    """The requested time, checked as scheduling.book checks it (future, provider free), once
+    and before the email is looked at, so that a busy slot or a past time answers the same for
+    every email. The provider is locked, so the slot stays free until the insert."""
     if booking_type is None:
         return None
     zone = scheduling.booking_zone(fields, patient.timezone, provider.timezone)
@@ -154,6 +150,35 @@ async def _slot(
     if await scheduling_queries.provider_busy(session, provider.id, start, end):
         raise Invalid.field("date", scheduling.SLOT_TAKEN)
     return slot
+
+
+async def _insert(
+    session: AsyncSession,
+    provider: User,
+    patient: User,
+    booking_type: AppointmentType | None,
+    slot: _Slot | None,
+) -> Appointment | None:
+    """Book the slot _slot checked. Not scheduling.book: it would check the time again, after
+    the email was looked at, and a start that passed in between would then answer differently
+    for a new email than for a patient's (issue 22). The unique index on the provider's
+    not-cancelled starts still backs the lock up."""
+    if booking_type is None or slot is None:
+        return None
+    row = Appointment(
+        organization_id=provider.organization_id,
+        provider_id=provider.id,
+        patient_id=patient.id,
+        appointment_type_id=booking_type.id,
+        start=slot.start,
+        end=slot.start + timedelta(minutes=booking_type.length),
+        timezone=slot.timezone,
+        contact_type=slot.contact_type,
+        reason=slot.reason,
+    )
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def _offering(session: AsyncSession, org_id: int, fields: Mapping[str, Any]) -> Offering:
@@ -237,16 +262,35 @@ def _require_card(fields: Mapping[str, Any], amount: int) -> str:
     return token
 
 
+async def _authorize(fields: Mapping[str, Any], amount: int) -> payments.Authorization | None:
+    """Hold the price on the card (None: nothing to pay); a declined card is a token message."""
+    token = _require_card(fields, amount)
+    if amount == 0:
+        return None
+    key = str(fields.get("stripe_idempotency_key") or "") or uuid.uuid4().hex
+    try:
+        return await payments.current().authorize(
+            amount_cents=amount, currency="usd", token=token, idempotency_key=key
+        )
+    except payments.PaymentDeclined as declined:
+        raise Invalid.field("token", str(declined)) from None
+
+
+async def _release(hold: payments.Authorization | None) -> None:
+    if hold is not None:
+        await payments.current().release(hold)
+
+
 async def _pay(
     session: AsyncSession,
-    fields: Mapping[str, Any],
+    hold: payments.Authorization | None,
     patient: User,
     provider: User,
     appointment: Appointment | None,
     booking_type: AppointmentType | None,
     offering: Offering | None,
 ) -> BillingItem | None:
-    """Record what was bought at its price, charging the card when there is something to pay."""
+    """Record what was bought at its price, capturing the card's hold when there is one."""
     amount = _amount(booking_type, offering)
     if amount == 0 and offering is None:
         return None
@@ -260,14 +304,9 @@ async def _pay(
         currency="usd",
         state="succeeded",
     )
-    if amount > 0:
-        token = _require_card(fields, amount)
-        key = str(fields.get("stripe_idempotency_key") or "") or uuid.uuid4().hex
-        provider_impl = payments.current()
+    if hold is not None:
         try:
-            charge = await provider_impl.charge(
-                amount_cents=amount, currency="usd", token=token, idempotency_key=key
-            )
+            charge = await payments.current().capture(hold)
         except payments.PaymentDeclined as declined:
             raise Invalid.field("token", str(declined)) from None
         item.payment_provider, item.payment_reference = charge.provider, charge.reference
