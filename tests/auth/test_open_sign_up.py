@@ -12,12 +12,15 @@ import sys
 from typing import Any
 
 from sqlalchemy import update
+from tests.auth.test_enrollment_oracle import CHECKOUT_ALL, UNKNOWN, _answer, _checkout
 from tests.support.api import Api
 from tests.support.auth_helpers import count_rows, group_invite_code, user_invite_code
+from tests.support.scheduling import create_type, future
 from tests.support.world import World
 
 from carebook.db.engine import Database
 from carebook.organizations.models import Organization
+from carebook.scheduling.models import Appointment
 from carebook.users.models import User
 
 SIGN_UP = """mutation($email: String, $dietitian_id: String, $invite_code: String) {
@@ -183,3 +186,34 @@ async def test_a_sign_in_answer_still_follows_links(api: Api, world: World) -> N
       password: "b@se3ball rocks"}) { user { dietitian { first_name } } } }"""
     user = (await api.data(document))["signIn"]["user"]
     assert user == {"dietitian": {"first_name": "Prov"}}
+
+
+async def test_an_invite_only_practice_refuses_anonymous_checkout_like_an_unknown_provider(
+    api: Api, world: World, database: Database
+) -> None:
+    """Anonymous completeCheckout creates patients too: closed, it is refused for every email,
+    with the answer and the statements of a provider id that names no one."""
+    type_id = await create_type(api.with_key(world.a.provider.api_key))
+    await _close(database, world.a.provider.organization_id)
+    users = await count_rows(database, User)
+    unknown = _checkout(api, world, type_id, provider_id="999999")
+    expected = await _answer(database, unknown, UNKNOWN)
+    assert expected[1]["data"]["completeCheckout"]["messages"] == [
+        {"field": "provider_id", "message": "Provider not found"}
+    ]
+    for provider_id in (world.a.provider.user_id, world.a.staff.user_id):
+        closed = _checkout(api, world, type_id, provider_id=str(provider_id))
+        for email in (UNKNOWN, "patient.a@example.com"):
+            assert await _answer(database, closed, email) == expected, (provider_id, email)
+    assert await count_rows(database, User) == users
+    assert await count_rows(database, Appointment) == 0
+    # A signed-in patient of the practice still books: invite-only closes sign-up, not booking.
+    patient = await api.with_token(world.a.patient_token).data(
+        CHECKOUT_ALL.replace("$email: String, ", "").replace("email: $email, ", ""),
+        {
+            "appointment_type_id": type_id,
+            "provider_id": str(world.a.provider.user_id),
+            "date": future(days=4).isoformat(),
+        },
+    )
+    assert patient["completeCheckout"]["appointment"], patient
