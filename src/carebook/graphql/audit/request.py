@@ -72,6 +72,24 @@ class RequestAudit:
                 fresh.append(row)
         return fresh
 
+    def note_written(self, rows: Iterable[EventRow]) -> None:
+        """Count the patients of allowed write events as read by their operation.
+
+        A mutation's payload returns the patients it changed: the write's event (update,
+        create, ...) already records that access, so its read is not recorded again (signIn
+        with a reset token is an update of the patient, not also an anonymous read).
+        """
+        for row in rows:
+            if row["allowed"] and row["record_id"] is not None:
+                key = (
+                    row["organization_id"],
+                    row["record_type"],
+                    row["record_id"],
+                    row["operation"],
+                    True,
+                )
+                self.reads_seen.add(key)
+
     def read_recorded(self, actor: Actor | None, user_id: int, operation: str) -> bool:
         """Whether an allowed read of patient ``user_id`` is already recorded for ``operation``.
 

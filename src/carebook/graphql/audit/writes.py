@@ -75,6 +75,8 @@ async def audited_write(
     if audit is None:
         return outcome
     if not outcome.messages:
+        # The payload's read of these patients is this write's: one event, not two.
+        audit.note_written(committed)
         if context.idempotency is not None:  # only an answer kept for replays needs the list
             audit.note_disclosed(committed)
         return outcome
