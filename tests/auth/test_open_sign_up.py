@@ -217,3 +217,42 @@ async def test_an_invite_only_practice_refuses_anonymous_checkout_like_an_unknow
         },
     )
     assert patient["completeCheckout"]["appointment"], patient
+
+
+CHECKOUT_ANSWER = """mutation($type: String, $provider: String, $date: String) {
+  completeCheckout(input: {appointment_type_id: $type, provider_id: $provider, date: $date,
+    email: "jonas@example.com", first_name: "Jonas", last_name: "Salk"}) {
+    appointment { id provider { id first_name email }
+      user { id email first_name dietitian { first_name } providers { first_name }
+             organization { name } user_group { name } } }
+    patientEmail messages { field message } } }"""
+
+
+async def test_the_anonymous_checkout_answer_shows_nothing_of_the_provider_or_practice(
+    api: Api, world: World
+) -> None:
+    type_id = await create_type(api.with_key(world.a.provider.api_key))
+    variables = {
+        "type": type_id,
+        "provider": str(world.a.provider.user_id),
+        "date": future(days=4).isoformat(),
+    }
+    body = await api.post(CHECKOUT_ANSWER, variables)
+    payload = body["data"]["completeCheckout"]
+    assert payload["messages"] in (None, [])
+    appointment = payload["appointment"]
+    assert appointment["id"] and appointment["provider"] is None
+    user = appointment["user"]
+    assert user["email"] == "jonas@example.com" and user["first_name"] == "Jonas"
+    assert user["dietitian"] is None and user["providers"] == []
+    assert user["organization"] is None and user["user_group"] is None
+    assert "Prov" not in str(body) and "provider.a@" not in str(body)
+    # A signed-in patient's own checkout still names the provider they booked.
+    variables["date"] = future(days=5).isoformat()
+    signed_in = await api.with_token(world.a.patient_token).data(
+        CHECKOUT_ANSWER.replace('email: "jonas@example.com", first_name: "Jonas", ', "").replace(
+            'last_name: "Salk"', ""
+        ),
+        variables,
+    )
+    assert signed_in["completeCheckout"]["appointment"]["provider"]["first_name"] == "Prov"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.auth.scoping import follows_links
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
@@ -179,6 +180,8 @@ class Appointment(DisclosesUsers):
     @strawberry.field(description="The provider the appointment is with.")
     @audited
     async def provider(self, info: Info[Context, None]) -> LazyUser | None:
+        if not follows_links(info.context.viewer):
+            return None  # an anonymous checkout's answer names no provider (follows_links)
         row = await info.context.loaders.user.load(self.row.provider_id)
         return _user(row, info) if row else None
 
