@@ -80,3 +80,18 @@ async def test_anonymous_checkouts_are_limited_per_address_signed_in_ones_are_no
     assert _limited(refused) and refused.headers["retry-after"]
     client.headers["Authorization"] = f"Bearer {world.a.patient_token}"
     assert not _limited(await _post(client, CHECKOUT, email="", provider_id=provider))
+
+
+async def test_leading_zeros_do_not_make_a_new_target(
+    client_with: MakeClient, world: World
+) -> None:
+    """ "01" and "001" name provider 1 to the services, so they count as provider 1 here too."""
+    client = await client_with(enrollment_target_limit=2, enrollment_target_window_seconds=60)
+    provider = world.a.provider.user_id
+    assert not _limited(
+        await _post(client, SIGN_UP, email="z0@x.org", dietitian_id=f" {provider} ")
+    )
+    assert not _limited(await _post(client, CHECKOUT, email="z1@x.org", provider_id=f"0{provider}"))
+    for spelled in (str(provider), f"00{provider}", f"000{provider}"):
+        assert _limited(await _post(client, SIGN_UP, email="z2@x.org", dietitian_id=spelled))
+        assert _limited(await _post(client, CHECKOUT, email="z3@x.org", provider_id=spelled))

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from carebook.errors import Invalid
 from carebook.graphql.context import Context
 from carebook.graphql.errors import RATE_LIMITED, CodedError
 from carebook.ratelimit import guard, policies, sign_in_throttle
 from carebook.ratelimit.guard import Check
 from carebook.ratelimit.service import Verdict
 from carebook.ratelimit.sign_in_throttle import SignInAttempt
-from carebook.users.validation import email_key
+from carebook.users.validation import email_key, parse_id
 from carebook.web.client_address import client_address as web_client_address
 from carebook.web.client_address import rate_limit_subject
 
@@ -91,11 +92,25 @@ def _enrollment_checks(context: Context, email: Any, target: Any) -> list[Check]
     key = email_key(str(email)) if email else None
     if key:
         checks.append(Check(policies.enrollment_email(context.settings), key))
-    # A provider id and an invite code are counted alike; case and spaces do not make a new one.
-    subject = str(target).strip().lower() if target else ""
+    subject = _target_key(target)
     if subject:
         checks.append(Check(policies.enrollment_target(context.settings), subject))
     return checks
+
+
+def _target_key(target: Any) -> str:
+    """How a provider id or an invite code is counted: as the services will read it.
+
+    Case and spaces do not make a new one, nor do leading zeros: "01" and "001" are provider 1
+    to the services (parse_id), so they must be provider 1 here too, or each spelling would get
+    a fresh allowance (issue 22). What is not a valid id (an invite code) is counted as typed.
+    """
+    text = str(target).strip().lower() if target else ""
+    try:
+        number = parse_id(text, "id")
+    except Invalid:
+        return text
+    return str(number) if number is not None else text
 
 
 async def _attempt(context: Context, checks: list[Check]) -> None:
