@@ -35,9 +35,11 @@ from carebook.auth.service import (
 )
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
+from carebook.gc_pauses import freeze_startup_objects, start_full_collections
 from carebook.graphql.audit.request import RequestAudit
 from carebook.graphql.context import Context
 from carebook.graphql.limits.extension import QueryLimits
+from carebook.graphql.limits.fair_share import LoopShare
 from carebook.graphql.schema import build_schema
 from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
@@ -65,6 +67,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.database = database
         self.passwords = passwords
         self.audit_writer = AuditWriter(database)
+        self.loop_share = LoopShare()
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -79,6 +82,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
                 self.audit_writer, wait=self.settings.audit_wait_for_reads, request=request
             ),
         )
+        context.share_ticket = getattr(request.state, "carebook_share_ticket", None)
         # Remembered on the request so the route can release its session whatever happens
         # (GraphiQL pages and unreadable bodies never reach the operation's own cleanup).
         request.state.carebook_context = context
@@ -125,12 +129,17 @@ class CarebookGraphQL(GraphQL[Context, None]):
     async def run(
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
     ) -> Response | WebSocket:
+        # Light until its document's cost is known: costly documents wait for it.
+        ticket = self.loop_share.arrive()
+        request.state.carebook_share_ticket = ticket
         try:
             response = await super().run(request, context, root_value)
         except idempotency.Answer as answer:
             return answer.response
         except request_body.Refused as refused:
             return refused.response
+        finally:
+            ticket.leave()
         if not isinstance(response, Response):
             return response
         # The answer is stored for replays before the client can see it.
@@ -200,8 +209,13 @@ async def _stop(task: asyncio.Task[None] | None) -> None:
         await task
 
 
-def create_app(settings: Settings, database: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings, database: Database | None = None, *, serving: bool = False
+) -> Starlette:
     """Build the application. ``database`` may be passed in by tests to share an engine.
+
+    ``serving`` (``carebook serve``): once started, the collector stops scanning what startup
+    built (:mod:`carebook.gc_pauses`).
 
     Raises :class:`carebook.startup.UnsafeSettings` in production mode with the default secret.
     """
@@ -224,14 +238,19 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         # Emails are delivered after commit by this process's worker (when SMTP is set).
         worker = start_worker(db, settings)
         purger = start_purger(db, settings)  # expired Idempotency-Key records
+        collector = None
+        if serving:
+            freeze_startup_objects()
+            collector = start_full_collections()
         yield
+        await _stop(collector)
         await _stop(purger)
         await graphql_app.audit_writer.close()  # read events still queued are stored
         await _stop(worker)
         if database is None:
             await db.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", _ReleasingSessions(graphql_app), methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
@@ -251,8 +270,10 @@ def create_app(settings: Settings, database: Database | None = None) -> Starlett
         exception_handlers={Exception: internal_error},
         lifespan=lifespan,
     )
+    app.state.loop_share = graphql_app.loop_share  # tests hold a light request's place
+    return app
 
 
 def app_from_environment() -> Starlette:
     """Factory used by ``carebook serve --workers N``: settings from CAREBOOK_* variables."""
-    return create_app(Settings())
+    return create_app(Settings(), serving=True)

@@ -44,4 +44,6 @@ def serve(
             **proxies,
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, access_log=False, **proxies)
+    uvicorn.run(
+        create_app(settings, serving=True), host=host, port=port, access_log=False, **proxies
+    )

@@ -17,6 +17,7 @@ from carebook.auth.passwords import Passwords
 from carebook.auth.scoping import viewer_signing_in
 from carebook.config import Settings
 from carebook.db.engine import Database
+from carebook.graphql.limits.fair_share import Ticket
 from carebook.idempotency.keys import Claim
 from carebook.users.models import User
 
@@ -48,6 +49,8 @@ class Context:
     # The user a request signed in or created (signIn, signUp, completeCheckout): its answer
     # is that user's own, read as them whoever called (see ``viewer``).
     answering_for: Actor | None = None
+    # The request's place in the loop's fair share (carebook.graphql.limits.fair_share).
+    share_ticket: Ticket | None = None
     _read_session: AsyncSession | None = field(default=None, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)

@@ -11,6 +11,7 @@ from strawberry.extensions import MaxTokensLimiter
 
 from carebook.config import Settings
 from carebook.graphql.limits.cost import CostMeter, ListSizes, variables_with_defaults
+from carebook.graphql.limits.fair_share import HEAVY_COST, HeavyPacing, request_ticket
 from carebook.graphql.limits.shape import shape_rule, too_complex
 
 
@@ -80,6 +81,8 @@ class DocumentLimits(MaxTokensLimiter):
                 )
                 # A result set here makes Strawberry skip execution entirely.
                 context.result = ExecutionResult(data=None, errors=[error])
+            elif cost > HEAVY_COST and (ticket := request_ticket(context.context)) is not None:
+                ticket.become_heavy()  # it now gives the loop up to cheaper requests
         yield
 
 
@@ -99,5 +102,6 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], Any]]:
     return [
         lambda: DocumentLimits(
             max_tokens=limits.max_tokens, rules=rules, max_cost=limits.max_cost, sizes=sizes
-        )
+        ),
+        HeavyPacing,
     ]

@@ -1,0 +1,97 @@
+"""Costly documents give the event loop up to cheap ones (issue 22, item 2).
+
+The latency itself is measured by scripts/nested_list_load.py; these tests pin the mechanism:
+a heavy document's resolvers do not run while a light request is in flight, a light one is
+never held, and a heavy one is delayed, never starved nor changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+import httpx
+from tests.support.api import Api
+from tests.support.world import World
+
+from carebook.app import create_app
+from carebook.config import Settings
+from carebook.db.engine import Database
+from carebook.gc_pauses import THRESHOLDS
+from carebook.graphql.limits.fair_share import HOLD_SECONDS, LoopShare
+
+PAGE = "{ users(page_size: 100) { id first_name user_group { id } } }"  # heavy: 300 objects
+
+
+async def _turns(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
+async def test_a_heavy_turn_waits_until_no_light_request_is_in_flight() -> None:
+    share = LoopShare()
+    light = share.arrive()
+    heavy = share.arrive()
+    heavy.become_heavy()
+    turn = asyncio.ensure_future(share.turn())
+    await _turns(20)
+    assert not turn.done()
+    light.leave()
+    await asyncio.wait_for(turn, 5)
+    heavy.leave()
+    assert share.light == 0
+
+
+async def test_light_requests_cannot_starve_a_heavy_one() -> None:
+    share = LoopShare()
+    light = share.arrive()  # never leaves
+    heavy = share.arrive()
+    heavy.become_heavy()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(share.turn(), 5)
+    assert loop.time() - started >= HOLD_SECONDS * 0.9
+    light.leave()
+    heavy.leave()
+
+
+async def test_a_costly_document_runs_only_once_the_cheap_request_in_flight_is_answered(
+    settings: Settings, database: Database, world: World
+) -> None:
+    app = create_app(settings, database)
+    share: LoopShare = app.state.loop_share
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
+        api = Api(http).with_key(world.a.provider.api_key)
+        expected = await api.data(PAGE)  # alone: answered at once
+        light = share.arrive()  # a cheap request in flight
+        heavy = asyncio.ensure_future(api.data(PAGE))
+        for _ in range(500):  # until the page's resolvers wait for their turn
+            if share.waiting or heavy.done():
+                break
+            await asyncio.sleep(0.001)
+        assert not heavy.done()
+        assert share.waiting
+        # Another cheap request is not held.
+        patient = await asyncio.wait_for(
+            api.data(f'{{ user(id: "{world.a.patient_id}") {{ id }} }}'), 10
+        )
+        assert patient["user"]["id"] == str(world.a.patient_id)
+        assert not heavy.done()
+        light.leave()
+        assert await asyncio.wait_for(heavy, 10) == expected
+        assert share.light == 0
+
+
+async def test_serving_stops_scanning_startup_objects_and_times_full_collections(
+    settings: Settings, database: Database
+) -> None:
+    before = gc.get_threshold()
+    app = create_app(settings, database, serving=True)
+    try:
+        async with app.router.lifespan_context(app):
+            assert gc.get_freeze_count() > 0
+            assert gc.get_threshold() == THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
