@@ -12,9 +12,10 @@ import sys
 from typing import Any
 
 from sqlalchemy import update
-from tests.auth.test_enrollment_oracle import CHECKOUT_ALL, UNKNOWN, _answer, _checkout
+from tests.auth.test_enrollment_oracle import CHECKOUT_ALL, UNKNOWN, _answer, _checkout, _shape
 from tests.support.api import Api
 from tests.support.auth_helpers import count_rows, group_invite_code, user_invite_code
+from tests.support.db import statements_sent
 from tests.support.scheduling import create_type, future
 from tests.support.world import World
 
@@ -256,3 +257,20 @@ async def test_the_anonymous_checkout_answer_shows_nothing_of_the_provider_or_pr
         variables,
     )
     assert signed_in["completeCheckout"]["appointment"]["provider"]["first_name"] == "Prov"
+
+
+async def test_a_closed_practices_provider_and_an_unused_id_send_the_same_statements(
+    api: Api, world: World, database: Database
+) -> None:
+    """One statement more for a closed practice would tell its providers from unused ids."""
+    await _close(database, world.a.provider.organization_id)
+    await _sign_up(api, "warm@example.com", dietitian_id="999999")  # the first carries the audit
+
+    async def sent(dietitian_id: str) -> tuple[dict[str, Any], list[str]]:
+        with statements_sent(database) as statements:
+            body = await _sign_up(api, "mei@example.com", dietitian_id=dietitian_id)
+        return body, _shape(statements)
+
+    unused = await sent("999999")
+    assert await sent(str(world.a.provider.user_id)) == unused
+    assert await sent(str(world.a.staff.user_id)) == unused

@@ -123,9 +123,10 @@ async def _placement(session: AsyncSession, fields: Mapping[str, Any]) -> Placem
         raise Invalid.field("dietitian_id", "Give dietitian_id or invite_code")
     group, inviter = await _by_invite_code(session, code) if code else (None, None)
     org_id = group.organization_id if group else inviter.organization_id if inviter else None
-    provider = await _provider_for(session, dietitian_id, org_id)
-    if provider is not None and not code and not await _open_sign_up(session, provider):
+    named = await _provider_for(session, dietitian_id, org_id)
+    if named is not None and not code and not named.open_sign_up:
         raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
+    provider = named.user if named is not None else None
     provider = provider or inviter
     if provider is None:  # a group code alone: the group's organization's first provider
         assert org_id is not None
@@ -151,28 +152,33 @@ async def _by_invite_code(session: AsyncSession, code: str) -> tuple[UserGroup |
     return None, inviter
 
 
+@dataclass(frozen=True)
+class _Named:
+    """The provider dietitian_id names, and whether their practice takes open sign-up."""
+
+    user: User
+    open_sign_up: bool
+
+
 async def _provider_for(
     session: AsyncSession, dietitian_id: int | None, org_id: int | None
-) -> User | None:
-    """The provider named by dietitian_id, which must belong to the invite code's organization."""
+) -> _Named | None:
+    """The provider named by dietitian_id, which must belong to the invite code's organization.
+
+    The practice's open_sign_up comes in the same statement: a closed practice's provider and
+    an unused id then send the same SQL, and take as long (issue 22, item 11).
+    """
     if dietitian_id is None:
         return None
-    provider = (
-        await session.execute(
-            select(User).where(
-                User.id == dietitian_id, User.role.in_(queries.STAFF_ROLES), User.active
-            )
-        )
-    ).scalar_one_or_none()
-    if provider is None or (org_id is not None and provider.organization_id != org_id):
+    query = (
+        select(User, Organization.open_sign_up)
+        .join(Organization, Organization.id == User.organization_id)
+        .where(User.id == dietitian_id, User.role.in_(queries.STAFF_ROLES), User.active)
+    )
+    row = (await session.execute(query)).one_or_none()
+    if row is None or (org_id is not None and row[0].organization_id != org_id):
         raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
-    return provider
-
-
-async def _open_sign_up(session: AsyncSession, provider: User) -> bool:
-    """Whether the provider's practice lets patients sign up without an invite code."""
-    query = select(Organization.open_sign_up).where(Organization.id == provider.organization_id)
-    return bool((await session.execute(query)).scalar_one())
+    return _Named(user=row[0], open_sign_up=bool(row[1]))
 
 
 async def _first_provider(session: AsyncSession, organization_id: int) -> User:
