@@ -26,9 +26,9 @@ BARE = """mutation($ids: [ID!]) { bulkUpdateClients(input: {ids: $ids, active_st
 # Per request: the caller's API key, the patients of the bulk update, then ONE query for every
 # patient's tags and ONE for every patient's locations. On SQLite the write transaction also
 # sends its BEGIN IMMEDIATE as a statement (reads send no BEGIN on either database). The audit
-# trail adds a constant 3 (2 on PostgreSQL): the write's events in its transaction, and the batch
-# of read events (BEGIN IMMEDIATE + INSERT on SQLite).
-STATEMENTS = {"sqlite": 8, "postgresql": 6}
+# trail adds a constant 1: the write's events in its transaction (the payload's read of the
+# patients it changed is that event, so no batch of read events follows).
+STATEMENTS = {"sqlite": 6, "postgresql": 5}
 LOADER_STATEMENTS = {"sqlite": 2, "postgresql": 2}
 
 
