@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -177,27 +177,62 @@ async def load_user_tags(session: AsyncSession, user_ids: Sequence[int]) -> list
     return [by_user.get(user_id, []) for user_id in user_ids]
 
 
-async def load_tagged_user_ids(
-    session: AsyncSession, tag_ids: Sequence[int], *, only_user_id: int | None
-) -> list[list[int]]:
-    """The ids of the users carrying each tag, by last and first name, in key order; with
-    ``only_user_id``, only that user.
+# A tag and how many of its users, in name order, are wanted (a page's end, or the cap + 1).
+TagRows = tuple[int, int]
+# SQLite refuses a compound SELECT of more than 500 parts.
+_TAGS_PER_STATEMENT = 400
 
-    Ids only: a page of a tag carried by thousands then loads its own rows alone (through the
-    user loader), and every page of one request reuses the one ordering.
-    """
+
+def _first_of_tag(tag_id: int, rows: int, only_user_id: int | None) -> Select[int, int, str, str]:
+    """The first ``rows`` users of one tag, by name: a top-N, not a sort of all its taggings."""
     query = (
-        select(Tagging.tag_id, User.id)
+        select(
+            Tagging.tag_id.label("tag_id"),
+            User.id.label("user_id"),
+            User.last_name.label("last_name"),
+            User.first_name.label("first_name"),
+        )
         .join(User, User.id == Tagging.user_id)
-        .where(Tagging.tag_id.in_(tag_ids))
-        .order_by(Tagging.tag_id, User.last_name, User.first_name, User.id)
+        .where(Tagging.tag_id == tag_id)
+        .order_by(User.last_name, User.first_name, User.id)
+        .limit(rows)
     )
     if only_user_id is not None:
         query = query.where(User.id == only_user_id)
+    return query
+
+
+async def load_tagged_user_ids(
+    session: AsyncSession, tag_ids: Sequence[TagRows], *, only_user_id: int | None
+) -> list[list[int]]:
+    """The ids of the first users carrying each tag, by last and first name, in key order;
+    with ``only_user_id``, only that user.
+
+    Each key is (tag id, rows wanted): a tag's rows are read once, up to the most any key of
+    the batch wants (the largest page end, or one past the cap for a whole list), in one
+    statement for all the tags. Ids only: a page then loads its own rows alone (through the
+    user loader).
+    """
+    wanted: dict[int, int] = {}
+    for tag_id, rows in tag_ids:
+        wanted[tag_id] = max(wanted.get(tag_id, 0), max(rows, 0))
+    tags = list(wanted.items())
     by_tag: dict[int, list[int]] = defaultdict(list)
-    for tag_id, user_id in await session.execute(query):
-        by_tag[tag_id].append(user_id)
-    return [by_tag.get(tag_id, []) for tag_id in tag_ids]
+    for first in range(0, len(tags), _TAGS_PER_STATEMENT):
+        parts = [
+            select(*part.c).select_from(part)
+            for part in (
+                _first_of_tag(tag_id, rows, only_user_id).subquery()
+                for tag_id, rows in tags[first : first + _TAGS_PER_STATEMENT]
+            )
+        ]
+        both = union_all(*parts).subquery() if len(parts) > 1 else parts[0].subquery()
+        query = select(both.c.tag_id, both.c.user_id).order_by(
+            both.c.tag_id, both.c.last_name, both.c.first_name, both.c.user_id
+        )
+        for tag_id, user_id in await session.execute(query):
+            by_tag[tag_id].append(user_id)
+    return [by_tag.get(tag_id, [])[: max(rows, 0)] for tag_id, rows in tag_ids]
 
 
 async def load_tag_counts(session: AsyncSession, tag_ids: Sequence[int]) -> list[TagCounts]:

@@ -90,12 +90,16 @@ class Tag(DisclosesUsers):
             ),
         ] = False,
     ) -> list[LazyUser] | None:
-        ids = await info.context.loaders.tagged_user_ids.load(self.row.id)
-        if should_paginate:
-            start = max(offset or 0, 0)
-            ids = ids[start : start + TAGGED_USERS_PAGE_SIZE]
-        else:  # one past the cap: @capped refuses it without loading the rest
-            ids = ids[: info.context.settings.nested_list_max_rows + 1]
+        # Only the rows up to this page's end (or one past the cap: @capped refuses a longer
+        # list) are read, and only their ids.
+        start = max(offset or 0, 0) if should_paginate else 0
+        end = (
+            start + TAGGED_USERS_PAGE_SIZE
+            if should_paginate
+            else info.context.settings.nested_list_max_rows + 1
+        )
+        ids = await info.context.loaders.tagged_user_ids.load((self.row.id, end))
+        ids = ids[start:end]
         found = await info.context.loaders.user.load_many(ids)
         rows = [row for row in found if row is not None]
         actor = info.context.actor
