@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -25,9 +26,12 @@ from tests.support.world import World
 
 from carebook.auth.models import SessionToken
 from carebook.checkout import payments
+from carebook.checkout import service as checkout_service
 from carebook.db.engine import Database
 from carebook.ratelimit import guard
+from carebook.scheduling import service as scheduling_service
 from carebook.scheduling.models import Appointment
+from carebook.users import enrollment
 from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE, SIGN_UP_EMAIL_UNUSABLE
 from carebook.users.models import User
 
@@ -311,3 +315,27 @@ async def test_the_owner_is_told_at_most_once_a_day(
     assert notices == [world.a.patient_id]
     # Every attempt is still in the practice's trail.
     assert len(await stored(database, allowed=False)) == 3
+
+
+async def test_nothing_checked_after_the_email_look_up_can_fail_for_a_new_email(
+    api: Api, world: World, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slot is checked once, before the look-up. Re-checked after it, a start that passed
+    in between (or a slot taken then) would refuse a new email on `date` while a patient's
+    email is told "cannot be used": the time would sort emails (issue 22)."""
+    start = future(days=3)
+    look_up = enrollment.patient_with_email
+
+    async def then_the_start_passes(*args: Any) -> int | None:
+        found = await look_up(*args)
+        late = start + timedelta(minutes=1)
+        for module in (scheduling_service, checkout_service):
+            monkeypatch.setattr(module, "utcnow", lambda: late)
+        return found
+
+    monkeypatch.setattr(enrollment, "patient_with_email", then_the_start_passes)
+    type_id = await create_type(api.with_key(world.a.provider.api_key))
+    send = _checkout(api, world, type_id, date=start.isoformat())
+    answer = (await send(UNKNOWN)).json()["data"]["completeCheckout"]
+    assert answer["messages"] == [] and answer["appointment"], answer
+    assert await count(database, Appointment) == 1
