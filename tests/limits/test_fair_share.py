@@ -64,6 +64,7 @@ async def test_a_costly_document_runs_only_once_the_cheap_request_in_flight_is_a
     async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
         api = Api(http).with_key(world.a.provider.api_key)
         expected = await api.data(PAGE)  # alone: answered at once
+        share.hold_seconds = 60.0  # no forced opening while the test looks
         light = share.arrive()  # a cheap request in flight
         heavy = asyncio.ensure_future(api.data(PAGE))
         for _ in range(500):  # until the page's resolvers wait for their turn

@@ -58,6 +58,7 @@ class LoopShare:
     def __init__(self) -> None:
         self.light = 0
         self.in_flight = 0
+        self.hold_seconds, self.open_seconds = HOLD_SECONDS, OPEN_SECONDS
         self._concurrent_until = 0.0
         self._shut = False
         self._timer: asyncio.TimerHandle | None = None
@@ -84,7 +85,7 @@ class LoopShare:
     def _close(self) -> None:
         self._shut = True
         self._cancel_timer()
-        self._timer = asyncio.get_running_loop().call_later(HOLD_SECONDS, self._force_open)
+        self._timer = asyncio.get_running_loop().call_later(self.hold_seconds, self._force_open)
 
     def _open(self) -> None:
         self._shut = False
@@ -93,7 +94,7 @@ class LoopShare:
     def _force_open(self) -> None:
         # Light requests have held the gate for HOLD_SECONDS: heavy ones run for a while.
         self._open()
-        self._timer = asyncio.get_running_loop().call_later(OPEN_SECONDS, self._reclose)
+        self._timer = asyncio.get_running_loop().call_later(self.open_seconds, self._reclose)
 
     def _reclose(self) -> None:
         self._timer = None
