@@ -6,13 +6,16 @@ and is refused past it; Tag.tagged_users pages like Healthie's (should_paginate,
 
 from __future__ import annotations
 
-from graphql import GraphQLList, GraphQLObjectType, get_named_type, get_nullable_type, is_leaf_type
+from graphql import GraphQLList, GraphQLObjectType, get_nullable_type
 from strawberry.types.field import StrawberryField
 from tests.limits.conftest import MakeApi
 from tests.support.api import Api
 from tests.support.schema_walk import SCHEMA
 from tests.support.world import World
 
+from carebook import builders
+from carebook.auth.passwords import Passwords
+from carebook.db.engine import Database
 from carebook.graphql.limits.rows import CAPPED
 
 PAGED = {"page_size", "should_paginate"}
@@ -101,6 +104,37 @@ async def test_the_cost_of_a_nested_list_is_its_cap(api_with: MakeApi, world: Wo
     assert await api.data(paged) is not None
 
 
+async def test_a_care_team_over_the_nested_cap_is_refused_and_costed(
+    api_with: MakeApi, world: World, database: Database, passwords: Passwords
+) -> None:
+    api = (await api_with(nested_list_max_rows=1)).with_key(world.a.provider.api_key)
+    async with database.write_sessions() as session, session.begin():
+        colleague = await builders.provider(
+            session,
+            passwords,
+            email="colleague@example.com",
+            organization_id=world.a.provider.organization_id,
+        )
+    team = [str(colleague.user_id), str(world.a.staff.user_id)]  # the primary provider is apart
+    updated = await api.data(
+        "mutation($id: ID, $o: [String]) { updateClient(input: {id: $id, other_provider_ids: $o})"
+        " { messages { message } } }",
+        {"id": str(world.a.patient_id), "o": team},
+    )
+    assert updated["updateClient"]["messages"] == []
+    query = "query($id: ID) { user(id: $id) { other_provider_ids } }"
+    body = await api.post(query, {"id": str(world.a.patient_id)})
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": 1}
+    assert "User.other_provider_ids returns at most 1" in error["message"]
+    # Costed by its cap like a list of objects: users 10 x (1 + ids 50) = 510.
+    ids = "{ users(page_size: 10) { other_provider_ids } }"
+    tight = (await api_with(max_query_cost=509, nested_list_max_rows=50)).with_key(
+        world.a.provider.api_key
+    )
+    assert await tight.error_codes(ids) == ["QUERY_TOO_COMPLEX"]
+
+
 def test_every_list_of_objects_is_paginated_or_capped() -> None:
     """The schema walk: a new list field cannot forget its run-time bound."""
     unbounded = []
@@ -110,8 +144,8 @@ def test_every_list_of_objects_is_paginated_or_capped() -> None:
         if not isinstance(type_, GraphQLObjectType) or type_name.startswith("__"):
             continue
         for name, field in type_.fields.items():
-            listed = isinstance(get_nullable_type(field.type), GraphQLList)
-            if not listed or is_leaf_type(get_named_type(field.type)):
+            # Lists of scalars too (ids): each item is a row read.
+            if not isinstance(get_nullable_type(field.type), GraphQLList):
                 continue
             definition = (field.extensions or {}).get("strawberry-definition")
             assert isinstance(definition, StrawberryField)

@@ -115,7 +115,7 @@ async def examine(caller: Api, path: str, query: str, cast: Cast) -> list[str]:
 def settings(settings: Settings) -> Settings:
     """The test settings with a cost limit that lets every path run: the walk is about what a
     path shows, and a document refused for its estimated size would show nothing."""
-    return settings.model_copy(update={"max_query_cost": 10**12})
+    return settings.model_copy(update={"max_query_cost": 10**15})
 
 
 def test_the_walk_follows_the_nested_paths() -> None:

@@ -106,9 +106,10 @@ class CostMeter:
         if definition is None:
             return 0  # unknown fields are the validation rules' business
         named: GraphQLNamedType = get_named_type(definition.type)
-        if is_leaf_type(named):
-            return 0
         many = isinstance(get_nullable_type(definition.type), GraphQLList)
+        if is_leaf_type(named):
+            # A list of scalars (ids) costs its items, as a list of objects does: each is a row.
+            return self.list_size(node, definition, parent) if many else 0
         count = self.list_size(node, definition, parent) if many else 1
         return count + count * self.selections(node.selection_set, named)
 
