@@ -68,11 +68,21 @@ class Loaders:
     async def _organizations(self, ids: Sequence[int]) -> list[Organization | None]:
         return await self._context.read(lambda s: queries.load_organizations(s, ids))
 
+    def _nested_fetch_limit(self) -> int:
+        """One row past the nested-list cap: enough for @capped to refuse a longer list."""
+        return self._context.settings.nested_list_max_rows + 1
+
     async def _care_team_ids(self, ids: Sequence[int]) -> list[list[int]]:
-        return await self._context.read(lambda s: queries.load_care_team_ids(s, ids))
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: queries.load_care_team_ids(s, ids, per_key=per_key)
+        )
 
     async def _user_tags(self, ids: Sequence[int]) -> list[list[Tag]]:
-        return await self._context.read(lambda s: tag_queries.load_user_tags(s, ids))
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: tag_queries.load_user_tags(s, ids, per_key=per_key)
+        )
 
     async def _tagged_user_ids(self, ids: Sequence[tag_queries.TagRows]) -> list[list[int]]:
         actor = self._context.actor
@@ -87,7 +97,10 @@ class Loaders:
         return await self._context.read(lambda s: tag_queries.load_tag_counts(s, ids))
 
     async def _user_locations(self, ids: Sequence[int]) -> list[list[Location]]:
-        return await self._context.read(lambda s: location_queries.load_user_locations(s, ids))
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: location_queries.load_user_locations(s, ids, per_key=per_key)
+        )
 
     # Group members and a flow's groups are read through the caller's visibility scope: a
     # patient who reaches their own group sees only themselves in it and no other group, an

@@ -95,11 +95,19 @@ async def count_locations(
 
 
 async def load_user_locations(
-    session: AsyncSession, user_ids: Sequence[int]
+    session: AsyncSession, user_ids: Sequence[int], *, per_key: int
 ) -> list[list[Location]]:
-    """Each user's locations, oldest first, in key order. Callers pass visible user ids."""
+    """Each user's first ``per_key`` locations, oldest first, in key order. Callers pass
+    visible user ids. The limit is applied in SQL (ROW_NUMBER per user)."""
+    rank = func.row_number().over(partition_by=Location.user_id, order_by=Location.id)
+    window = (
+        select(Location.id, rank.label("rank")).where(Location.user_id.in_(user_ids)).subquery()
+    )
     rows = await session.execute(
-        select(Location).where(Location.user_id.in_(user_ids)).order_by(Location.id)
+        select(Location)
+        .join(window, window.c.id == Location.id)
+        .where(window.c.rank <= per_key)
+        .order_by(Location.id)
     )
     by_user: dict[int, list[Location]] = defaultdict(list)
     for location in rows.scalars():

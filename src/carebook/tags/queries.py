@@ -163,13 +163,27 @@ async def list_tags(
 # --- batch functions behind DataLoaders -------------------------------------------------------
 
 
-async def load_user_tags(session: AsyncSession, user_ids: Sequence[int]) -> list[list[Tag]]:
-    """The tags applied to each user, by name, in key order."""
-    rows = await session.execute(
-        select(Tagging.user_id, Tag)
+async def load_user_tags(
+    session: AsyncSession, user_ids: Sequence[int], *, per_key: int
+) -> list[list[Tag]]:
+    """The first ``per_key`` tags applied to each user, by name, in key order.
+
+    The limit is applied in SQL (ROW_NUMBER per user): a caller passing its cap plus one learns
+    a list is over it without reading the rest.
+    """
+    order = (Tag.name_key, Tag.id)
+    rank = func.row_number().over(partition_by=Tagging.user_id, order_by=order)
+    window = (
+        select(Tagging.user_id, Tagging.tag_id, rank.label("rank"))
         .join(Tag, Tag.id == Tagging.tag_id)
         .where(Tagging.user_id.in_(user_ids))
-        .order_by(Tag.name_key, Tag.id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(window.c.user_id, Tag)
+        .join(Tag, Tag.id == window.c.tag_id)
+        .where(window.c.rank <= per_key)
+        .order_by(*order)
     )
     by_user: dict[int, list[Tag]] = defaultdict(list)
     for user_id, tag in rows:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -181,12 +181,23 @@ async def load_organizations(
     return [by_id.get(org_id) for org_id in ids]
 
 
-async def load_care_team_ids(session: AsyncSession, patient_ids: Sequence[int]) -> list[list[int]]:
-    """The further providers of each patient (not the primary one), in key order."""
-    rows = await session.execute(
-        select(CareTeamMember.patient_id, CareTeamMember.provider_id)
+async def load_care_team_ids(
+    session: AsyncSession, patient_ids: Sequence[int], *, per_key: int
+) -> list[list[int]]:
+    """The first ``per_key`` further providers of each patient (not the primary one), in key
+    order. The limit is applied in SQL (ROW_NUMBER per patient)."""
+    rank = func.row_number().over(
+        partition_by=CareTeamMember.patient_id, order_by=CareTeamMember.provider_id
+    )
+    window = (
+        select(CareTeamMember.patient_id, CareTeamMember.provider_id, rank.label("rank"))
         .where(CareTeamMember.patient_id.in_(patient_ids))
-        .order_by(CareTeamMember.provider_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(window.c.patient_id, window.c.provider_id)
+        .where(window.c.rank <= per_key)
+        .order_by(window.c.provider_id)
     )
     by_patient: dict[int, list[int]] = defaultdict(list)
     for patient_id, provider_id in rows:
