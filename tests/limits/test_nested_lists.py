@@ -135,6 +135,30 @@ async def test_a_care_team_over_the_nested_cap_is_refused_and_costed(
     assert await tight.error_codes(ids) == ["QUERY_TOO_COMPLEX"]
 
 
+async def test_a_refused_providers_list_nulls_that_field_not_the_page(
+    api_with: MakeApi, world: World, database: Database, passwords: Passwords
+) -> None:
+    api = (await api_with(nested_list_max_rows=1)).with_key(world.a.provider.api_key)
+    async with database.write_sessions() as session, session.begin():
+        colleague = await builders.provider(
+            session,
+            passwords,
+            email="teammate@example.com",
+            organization_id=world.a.provider.organization_id,
+        )
+    updated = await api.data(
+        "mutation($id: ID, $o: [String]) { updateClient(input: {id: $id, other_provider_ids: $o})"
+        " { messages { message } } }",
+        {"id": str(world.a.patient_id), "o": [str(colleague.user_id)]},
+    )
+    assert updated["updateClient"]["messages"] == []
+    body = await api.post("{ users(page_size: 10) { id providers { id } } }")
+    assert [e["path"][-1] for e in body["errors"]] == ["providers"]
+    users = {u["id"]: u for u in body["data"]["users"]}  # the page is still answered
+    assert users[str(world.a.patient_id)]["providers"] is None
+    assert users[str(world.a.other_patient_id)]["providers"] is not None
+
+
 def test_every_list_of_objects_is_paginated_or_capped() -> None:
     """The schema walk: a new list field cannot forget its run-time bound."""
     unbounded = []

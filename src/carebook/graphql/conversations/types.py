@@ -50,7 +50,8 @@ class Conversation(DisclosesUsers):
     @strawberry.field(description="Every member of the conversation, by id.")
     @audited
     @capped("Conversation.users", "list members with users(conversation_id: ...) and page_size")
-    async def users(self, info: Info[Context, None]) -> list[LazyUser]:
+    async def users(self, info: Info[Context, None]) -> list[LazyUser] | None:
+        # Nullable (as Healthie's invitees): a refused list nulls this field, not its parents.
         from carebook.graphql.users.types import User
 
         rows = await info.context.loaders.conversation_members.load(self.row.id)

@@ -308,7 +308,7 @@ class User:
     @_record_only([])
     async def providers(
         self, info: Info[Context, None], can_be_scheduled_with: bool | None = None
-    ) -> list[User]:
+    ) -> list[User] | None:  # nullable as Healthie's: a refused list stays local to its user
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         if self.row.dietitian_id is not None:
             ids = [self.row.dietitian_id, *ids]
