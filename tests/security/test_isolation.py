@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -34,6 +35,7 @@ from graphql import (
 )
 from sqlalchemy import Table, select
 
+from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.db.models import Base
 from tests.support.api import Api
@@ -339,6 +341,13 @@ async def check(
     if leaked:
         problems.append(f"{who} leak {leaked}: {query} -> {text[:300]}")
     return problems
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A cost limit that lets every generated document run: lists of ids are costed too, and a
+    refused document would prove nothing either way."""
+    return settings.model_copy(update={"max_query_cost": 10**15})
 
 
 # --- the tests --------------------------------------------------------------------------------
