@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.test_serve_e2e import _free_port
 
 from carebook.app import create_app
 from carebook.config import Settings
@@ -66,12 +66,6 @@ def _serve(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _healthy(process: subprocess.Popen[bytes], port: int) -> bool:

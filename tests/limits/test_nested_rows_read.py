@@ -6,12 +6,10 @@ one row past it per user in SQL (as a group's patients are), so a refused list c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
-from sqlalchemy import event
 from tests.limits.conftest import MakeApi
+from tests.support.fetched_rows import fetched_rows
 from tests.support.world import World
 
 from carebook import builders
@@ -24,25 +22,14 @@ from carebook.users import service as users
 MANY = 4  # each list's length; the test's cap is 1
 
 
-@contextmanager
-def rows_from(database: Database, table: str) -> Iterator[list[int]]:
-    """How many rows each SELECT from ``table`` fetched (both async adapters buffer them)."""
-    fetched: list[int] = []
-
-    def after(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement:
-            fetched.append(len(cursor._rows))
-
-    engines = {
-        id(e.sync_engine.pool): e.sync_engine for e in (database.engine, database.read_engine)
-    }
-    for engine in engines.values():
-        event.listen(engine, "after_cursor_execute", after)
-    try:
-        yield fetched
-    finally:
-        for engine in engines.values():
-            event.remove(engine, "after_cursor_execute", after)
+def rows_from(database: Database, table: str) -> AbstractContextManager[list[int]]:
+    """How many rows each SELECT from ``table`` fetched."""
+    return fetched_rows(
+        database,
+        lambda statement: (
+            statement.lstrip().upper().startswith("SELECT") and f"FROM {table}" in statement
+        ),
+    )
 
 
 async def _long_lists(database: Database, passwords: Passwords, world: World) -> None:

@@ -6,12 +6,10 @@ end the request asks for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
-from sqlalchemy import event
 from tests.limits.conftest import MakeApi
+from tests.support.fetched_rows import fetched_rows
 from tests.support.groups import add_patients
 from tests.support.world import World
 
@@ -23,26 +21,11 @@ from carebook.tags import service as tags
 PATIENTS = 14  # past a page (10) and past the cap the test sets (3)
 
 
-@contextmanager
-def tagging_rows(database: Database) -> Iterator[list[int]]:
+def tagging_rows(database: Database) -> AbstractContextManager[list[int]]:
     """How many rows each statement reading taggings by name fetched from the database."""
-    fetched: list[int] = []
-
-    def after(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if "taggings" in statement and "last_name" in statement:
-            # Both async adapters buffer a SELECT's rows on execute.
-            fetched.append(len(cursor._rows))
-
-    engines = {
-        id(e.sync_engine.pool): e.sync_engine for e in (database.engine, database.read_engine)
-    }
-    for engine in engines.values():
-        event.listen(engine, "after_cursor_execute", after)
-    try:
-        yield fetched
-    finally:
-        for engine in engines.values():
-            event.remove(engine, "after_cursor_execute", after)
+    return fetched_rows(
+        database, lambda statement: "taggings" in statement and "last_name" in statement
+    )
 
 
 async def _two_tags_on_many(database: Database, passwords: Passwords, world: World) -> list[int]:

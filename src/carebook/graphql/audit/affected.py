@@ -29,38 +29,43 @@ async def conversation_members(session: AsyncSession, conversation: Conversation
     return [Target(user_id, organization_id) for user_id, organization_id in rows]
 
 
+def _patients_locked_by(
+    fields: Mapping[str, Any],
+    lock: Callable[[AsyncSession, int], Awaitable[Sequence[tuple[int, int]] | None]],
+) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
+    """A look-up of the patients that ``lock`` locks for the record named by ``fields['id']``."""
+
+    async def lookup(session: AsyncSession) -> list[Target]:
+        try:
+            record_id = parse_id(fields.get("id"), "id")
+        except Invalid:
+            return []  # the write itself refuses the id, with the same message
+        if record_id is None:
+            return []
+        # None: not the caller's record, which the write refuses.
+        rows = await lock(session, record_id)
+        return [Target(user_id, organization_id) for user_id, organization_id in rows or []]
+
+    return lookup
+
+
 def group_members(
     actor: Actor, fields: Mapping[str, Any]
 ) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
     """The patients of the group ``deleteUserGroup`` is asked to delete (before it moves them)."""
-
-    async def lookup(session: AsyncSession) -> list[Target]:
-        try:
-            group_id = parse_id(fields.get("id"), "id")
-        except Invalid:
-            return []  # the write itself refuses the id, with the same message
-        if group_id is None:
-            return []
-        rows = await user_groups.lock_group_patients(session, actor=actor, group_id=group_id)
-        # None: not the caller's group, which the write refuses.
-        return [Target(user_id, organization_id) for user_id, organization_id in rows or []]
-
-    return lookup
+    return _patients_locked_by(
+        fields,
+        lambda session, group_id: user_groups.lock_group_patients(
+            session, actor=actor, group_id=group_id
+        ),
+    )
 
 
 def tag_carriers(
     actor: Actor, fields: Mapping[str, Any]
 ) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
     """The patients carrying the tag ``deleteTag`` removes or ``updateTag`` renames (before)."""
-
-    async def lookup(session: AsyncSession) -> list[Target]:
-        try:
-            tag_id = parse_id(fields.get("id"), "id")
-        except Invalid:
-            return []  # the write itself refuses the id, with the same message
-        if tag_id is None:
-            return []
-        rows = await tags.lock_tag_patients(session, actor=actor, tag_id=tag_id)
-        return [Target(user_id, organization_id) for user_id, organization_id in rows]
-
-    return lookup
+    return _patients_locked_by(
+        fields,
+        lambda session, tag_id: tags.lock_tag_patients(session, actor=actor, tag_id=tag_id),
+    )
