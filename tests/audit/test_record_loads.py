@@ -15,6 +15,7 @@ from carebook import builders
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
 from carebook.locations import service as locations
+from carebook.locations.inputs import NewLocation
 from carebook.tags import service as tags
 from tests.support.api import Api
 from tests.support.world import World
@@ -38,7 +39,7 @@ async def _patients(database: Database, passwords: Passwords, world: World, how_
             )
             for line in ("1 Home St", "2 Work Ave"):
                 await locations.create_location(
-                    session, actor=actor, fields={"user_id": patient.id, "line1": line}
+                    session, actor=actor, fields=NewLocation(user_id=patient.id, line1=line)
                 )
 
 

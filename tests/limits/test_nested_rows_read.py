@@ -16,6 +16,7 @@ from carebook import builders
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
 from carebook.locations import service as locations
+from carebook.locations.inputs import NewLocation
 from carebook.tags import service as tags
 from carebook.users import service as users
 
@@ -46,7 +47,9 @@ async def _long_lists(database: Database, passwords: Passwords, world: World) ->
         )
         for index in range(MANY):
             await locations.create_location(
-                session, actor=actor, fields={"user_id": patient_id, "line1": f"{index} Main St"}
+                session,
+                actor=actor,
+                fields=NewLocation(user_id=patient_id, line1=f"{index} Main St"),
             )
     team = []
     async with database.write_sessions() as session, session.begin():

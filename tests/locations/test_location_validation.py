@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from carebook.errors import Invalid
+from carebook.locations.inputs import LocationFields
 from carebook.locations.validation import (
     US_STATES,
     clean_country,
@@ -71,6 +72,6 @@ def test_npi_check_digit() -> None:
 def test_changing_the_country_rechecks_stored_values() -> None:
     current = {"line1": "1 Main", "state": "Ontario", "zip": "K1A 0B1", "country": "CA"}
     with pytest.raises(Invalid) as caught:
-        clean_location(current, {"country": "US"})
+        clean_location(current, LocationFields(country="US"))
     assert [m.field for m in caught.value.messages] == ["state", "zip"]
-    assert clean_location(current, {"line2": "Unit 5"})["state"] == "Ontario"
+    assert clean_location(current, LocationFields(line2="Unit 5"))["state"] == "Ontario"

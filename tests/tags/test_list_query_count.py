@@ -15,6 +15,7 @@ from carebook import builders
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
 from carebook.locations import service as locations
+from carebook.locations.inputs import NewLocation
 from carebook.tags import service as tags
 
 LIST = """mutation($ids: [ID!]) { bulkUpdateClients(input: {ids: $ids, active_status: true}) {
@@ -49,7 +50,7 @@ async def _patients_with_tags_and_locations(
             )
             for line in ("1 Home St", "2 Work Ave"):
                 await locations.create_location(
-                    session, actor=actor, fields={"user_id": patient.id, "line1": line}
+                    session, actor=actor, fields=NewLocation(user_id=patient.id, line1=line)
                 )
             ids.append(str(patient.id))
     return ids

@@ -14,6 +14,7 @@ from carebook.auth.passwords import Passwords
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db.migrate import upgrade
 from carebook.locations import service as location_service
+from carebook.locations.inputs import NewLocation
 from carebook.organizations.service import NewProvider
 from carebook.tags import service as tag_service
 from carebook.users.models import Role
@@ -102,6 +103,12 @@ async def _decorate(
         await location_service.create_location(
             session,
             actor=actor,
-            fields={"user_id": patient_id, "name": "Home", "line1": f"{100 + index} Main St",
-                    "city": "Springfield", "state": "IL", "zip": "62701"},
-        )  # fmt: skip
+            fields=NewLocation(
+                user_id=patient_id,
+                name="Home",
+                line1=f"{100 + index} Main St",
+                city="Springfield",
+                state="IL",
+                zip="62701",
+            ),
+        )

@@ -20,6 +20,7 @@ from carebook.auth.actor import Actor
 from carebook.errors import FieldMessage, Invalid
 from carebook.graphql.context import Context
 from carebook.graphql.errors import UNAUTHENTICATED, CodedError
+from carebook.graphql.inputs import given
 from carebook.idempotency.http import refusal_message
 from carebook.idempotency.store import KeyTaken, claim_key
 
@@ -49,16 +50,15 @@ class FieldError:
 
 
 def provided(data: Any) -> dict[str, Any]:
-    """The fields of a Strawberry input that the client set to a non-null value.
+    """The fields of a Strawberry input that the client set to a non-null value, by name.
 
-    Healthie treats an explicit null like an absent field, and so does Carebook.
+    For the few callers that still take a mapping (sign-in, the rate limits); services take a
+    typed input built by :func:`carebook.graphql.inputs.typed`, which applies the same rule.
     """
     if data is None:
         return {}
     return {
-        f.name: value
-        for f in dataclasses.fields(data)
-        if (value := getattr(data, f.name)) is not None and value is not strawberry.UNSET
+        f.name: value for f in dataclasses.fields(data) if given(value := getattr(data, f.name))
     }
 
 

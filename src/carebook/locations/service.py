@@ -7,13 +7,13 @@ transaction), and raise :class:`carebook.errors.Invalid` for anything the caller
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.locations import queries
+from carebook.locations.inputs import LocationChanges, NewLocation
 from carebook.locations.models import Location
 from carebook.locations.validation import FIELDS, clean_location
 from carebook.users import queries as user_queries
@@ -29,7 +29,7 @@ def _may_manage(actor: Actor, owner: User) -> bool:
     return owner.id == actor.user_id or (actor.is_staff and owner.is_patient)
 
 
-async def _owner(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
+async def _owner(session: AsyncSession, actor: Actor, raw_id: str | int | None) -> User:
     """The user whose locations are changed: ``user_id``, or the caller when blank."""
     user_id = v.parse_id(raw_id, "user_id")
     if user_id is None:
@@ -40,7 +40,7 @@ async def _owner(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
     return owner
 
 
-async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> Location:
+async def _location(session: AsyncSession, actor: Actor, raw_id: str | int | None) -> Location:
     location_id = v.parse_id(raw_id, "id")
     if location_id is None:
         raise Invalid.field("id", "Id can't be blank")
@@ -58,15 +58,13 @@ def _set(location: Location, values: Mapping[str, str | None]) -> None:
         setattr(location, field, values[field])
 
 
-async def create_location(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
-) -> Location:
+async def create_location(session: AsyncSession, *, actor: Actor, fields: NewLocation) -> Location:
     """A new location of ``user_id`` (default: the caller); the country defaults to the US."""
     problems: list[FieldMessage] = []
     owner: User | None = None
     values: dict[str, str | None] | None = None
     try:
-        owner = await _owner(session, actor, fields.get("user_id"))
+        owner = await _owner(session, actor, fields.user_id)
     except Invalid as error:
         problems.extend(error.messages)
     try:
@@ -84,17 +82,19 @@ async def create_location(
 
 
 async def update_location(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: LocationChanges
 ) -> Location:
     """Change the given fields of a location; state and ZIP are checked against its country."""
-    location = await _location(session, actor, fields.get("id"))
+    location = await _location(session, actor, fields.id)
     current = {field: getattr(location, field) for field in FIELDS}
     _set(location, clean_location(current, fields))
     await session.flush()
     return location
 
 
-async def delete_location(session: AsyncSession, *, actor: Actor, location_id: Any) -> Location:
+async def delete_location(
+    session: AsyncSession, *, actor: Actor, location_id: str | int | None
+) -> Location:
     """Delete a location."""
     location = await _location(session, actor, location_id)
     await session.delete(location)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
 
 import phonenumbers
 
 from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid
+from carebook.locations.inputs import LocationFields
 from carebook.users.validation import clean_text
 
 DEFAULT_COUNTRY = "US"
@@ -169,12 +169,13 @@ def _npi_check_digit_ok(npi: str) -> bool:
 
 
 def clean_location(
-    current: Mapping[str, str | None], changes: Mapping[str, Any]
+    current: Mapping[str, str | None], changes: LocationFields
 ) -> dict[str, str | None]:
     """``current`` with ``changes`` applied, every rule checked; all problems raised together.
 
-    State and ZIP are checked against the resulting country, so changing only the country to the
-    US re-checks the stored state and ZIP.
+    A field of ``changes`` that is ``None`` was not given and keeps its current value. State and
+    ZIP are checked against the resulting country, so changing only the country to the US
+    re-checks the stored state and ZIP.
     """
     values: dict[str, str | None] = {field: current.get(field) for field in FIELDS}
     problems: list[FieldMessage] = []
@@ -186,18 +187,20 @@ def clean_location(
             problems.extend(error.messages)
 
     for field, limit in TEXT_LIMITS.items():
-        if field in changes:
-            attempt(field, partial(clean_text, field, changes[field], limit=limit))
-    if "npi" in changes:
-        attempt("npi", partial(clean_npi, changes["npi"]))
-    country_changed = "country" in changes
+        if (text := getattr(changes, field)) is not None:
+            attempt(field, partial(clean_text, field, text, limit=limit))
+    if changes.npi is not None:
+        attempt("npi", partial(clean_npi, changes.npi))
+    country_changed = changes.country is not None
     if country_changed or values["country"] is None:
-        attempt("country", partial(clean_country, changes.get("country")))
+        attempt("country", partial(clean_country, changes.country))
     country = values["country"] or DEFAULT_COUNTRY
-    if "state" in changes or country_changed:
-        attempt("state", partial(clean_state, changes.get("state", values["state"]), country))
-    if "zip" in changes or country_changed:
-        attempt("zip", partial(clean_zip, changes.get("zip", values["zip"]), country))
+    if changes.state is not None or country_changed:
+        state = values["state"] if changes.state is None else changes.state
+        attempt("state", partial(clean_state, state, country))
+    if changes.zip is not None or country_changed:
+        zip_code = values["zip"] if changes.zip is None else changes.zip
+        attempt("zip", partial(clean_zip, zip_code, country))
     if not problems and not any(values[field] for field in ADDRESS_FIELDS):
         problems.append(
             FieldMessage("line1", "A location needs an address (line1, city, state, zip) or a name")

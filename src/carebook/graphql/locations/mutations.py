@@ -9,8 +9,9 @@ from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
-from carebook.graphql.common import FieldError, provided, require_actor
+from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
+from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.locations.inputs import (
     CreateLocationInput,
     DeleteLocationInput,
@@ -19,6 +20,7 @@ from carebook.graphql.locations.inputs import (
 from carebook.graphql.locations.types import Location
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.locations import service
+from carebook.locations.inputs import LocationChanges, NewLocation
 from carebook.locations.models import Location as LocationRow
 
 MESSAGES = "The list of errors occurred during the mutation."
@@ -82,12 +84,12 @@ class LocationMutations:
     async def createLocation(
         self, info: Info[Context, None], input: CreateLocationParameters = None
     ) -> CreateLocationPayload:
-        actor, data = require_actor(info), provided(input)
+        actor, data = require_actor(info), typed(NewLocation, input)
         outcome = await audited_write(
             info,
             lambda s: service.create_location(s, actor=actor, fields=data),
             action="update",
-            attempted=attempted_ids([data.get("user_id")]),
+            attempted=attempted_ids([data.user_id]),
             targets=lambda row: named_users(info, [row.user_id]),
         )
         return CreateLocationPayload(location=_location(outcome.value), messages=outcome.messages)
@@ -100,7 +102,7 @@ class LocationMutations:
     async def updateLocation(
         self, info: Info[Context, None], input: UpdateLocationParameters = None
     ) -> UpdateLocationPayload:
-        actor, data = require_actor(info), provided(input)
+        actor, data = require_actor(info), typed(LocationChanges, input)
         outcome = await audited_write(
             info,
             lambda s: service.update_location(s, actor=actor, fields=data),
@@ -114,10 +116,10 @@ class LocationMutations:
     async def deleteLocation(
         self, info: Info[Context, None], input: DeleteLocationParameters = None
     ) -> DeleteLocationPayload:
-        actor, data = require_actor(info), provided(input)
+        actor, location_id = require_actor(info), value_of(input, "id")
         outcome = await audited_write(
             info,
-            lambda s: service.delete_location(s, actor=actor, location_id=data.get("id")),
+            lambda s: service.delete_location(s, actor=actor, location_id=location_id),
             action="update",
             targets=lambda row: named_users(info, [row.user_id]),
         )
