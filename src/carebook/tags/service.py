@@ -81,7 +81,11 @@ async def _collect(work: Awaitable[T], problems: list[FieldMessage]) -> T | None
 
 
 async def create_tag(
-    session: AsyncSession, *, actor: Actor, name: Any, taggable_user_id: Any = None
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    name: str | None,
+    taggable_user_id: str | int | None = None,
 ) -> Tag:
     """A tag owned by the actor, applied at once to ``taggable_user_id`` when given."""
     require_staff(actor)
@@ -105,7 +109,9 @@ async def create_tag(
     return tag
 
 
-async def update_tag(session: AsyncSession, *, actor: Actor, tag_id: Any, name: Any) -> Tag:
+async def update_tag(
+    session: AsyncSession, *, actor: Actor, tag_id: str | int | None, name: str | None
+) -> Tag:
     """Rename a tag of the organization; the name stays unique for the tag's owner."""
     require_staff(actor)
     tag = await _tag(session, actor, tag_id)
@@ -115,7 +121,7 @@ async def update_tag(session: AsyncSession, *, actor: Actor, tag_id: Any, name: 
     return tag
 
 
-async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: Any) -> Tag:
+async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: str | int | None) -> Tag:
     """Delete a tag and remove it from everyone who carries it; no user is deleted."""
     require_staff(actor)
     tag = await _tag(session, actor, tag_id)
@@ -127,7 +133,12 @@ async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: Any) -> Tag
 
 
 async def bulk_apply(
-    session: AsyncSession, *, actor: Actor, ids: Sequence[Any], taggable_user_id: Any, max_ids: int
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    ids: Sequence[str | int],
+    taggable_user_id: str | int | None,
+    max_ids: int,
 ) -> list[Tag]:
     """Apply existing tags of the organization to one user, all or nothing."""
     require_staff(actor)
@@ -150,7 +161,11 @@ async def bulk_apply(
 
 
 async def remove_applied_tag(
-    session: AsyncSession, *, actor: Actor, tag_id: Any, taggable_user_id: Any
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    tag_id: str | int | None,
+    taggable_user_id: str | int | None,
 ) -> Tag:
     """Take a tag off a user; removing a tag the user does not carry changes nothing."""
     require_staff(actor)

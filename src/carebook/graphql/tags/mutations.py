@@ -10,8 +10,9 @@ from strawberry.types import Info
 from carebook.graphql.audit.affected import tag_carriers
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
-from carebook.graphql.common import FieldError, provided, require_actor
+from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
+from carebook.graphql.inputs import value_of
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.tags.inputs import (
     BulkApplyInput,
@@ -103,12 +104,12 @@ class TagMutations:
     async def createTag(
         self, info: Info[Context, None], input: CreateTagParameters = None
     ) -> CreateTagPayload:
-        actor, data = require_actor(info), provided(input)
-        tagged = attempted_ids([data.get("taggable_user_id")])
+        actor, user_id = require_actor(info), value_of(input, "taggable_user_id")
+        tagged = attempted_ids([user_id])
         outcome = await audited_write(
             info,
             lambda s: service.create_tag(
-                s, actor=actor, name=data.get("name"), taggable_user_id=data.get("taggable_user_id")
+                s, actor=actor, name=value_of(input, "name"), taggable_user_id=user_id
             ),
             action="update",
             attempted=tagged,
@@ -121,16 +122,16 @@ class TagMutations:
     async def updateTag(
         self, info: Info[Context, None], input: UpdateTagParameters = None
     ) -> UpdateTagPayload:
-        actor, data = require_actor(info), provided(input)
+        actor, tag_id = require_actor(info), value_of(input, "id")
         outcome = await audited_write(
             info,
             lambda s: service.update_tag(
-                s, actor=actor, tag_id=data.get("id"), name=data.get("name")
+                s, actor=actor, tag_id=tag_id, name=value_of(input, "name")
             ),
             action="update",  # the label every carrier of the tag shows
             attempted=(),  # a refused rename changed no one
             targets=lambda _: [],
-            before=tag_carriers(actor, data),
+            before=tag_carriers(actor, {"id": tag_id}),
         )
         return UpdateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -143,14 +144,14 @@ class TagMutations:
     async def deleteTag(
         self, info: Info[Context, None], input: DeleteTagParameters = None
     ) -> DeleteTagPayload:
-        actor, data = require_actor(info), provided(input)
+        actor, tag_id = require_actor(info), value_of(input, "id")
         outcome = await audited_write(
             info,
-            lambda s: service.delete_tag(s, actor=actor, tag_id=data.get("id")),
+            lambda s: service.delete_tag(s, actor=actor, tag_id=tag_id),
             action="update",  # the tag is removed from every carrier
             attempted=(),  # a refused delete removed it from no one
             targets=lambda _: [],
-            before=tag_carriers(actor, data),
+            before=tag_carriers(actor, {"id": tag_id}),
         )
         return DeleteTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -163,15 +164,15 @@ class TagMutations:
     async def bulkApply(
         self, info: Info[Context, None], input: BulkApplyParameters = None
     ) -> BulkApplyPayload:
-        ctx, actor, data = info.context, require_actor(info), provided(input)
-        tagged = attempted_ids([data.get("taggable_user_id")])
+        ctx, actor, user_id = info.context, require_actor(info), value_of(input, "taggable_user_id")
+        tagged = attempted_ids([user_id])
         outcome = await audited_write(
             info,
             lambda s: service.bulk_apply(
                 s,
                 actor=actor,
-                ids=data.get("ids") or [],
-                taggable_user_id=data.get("taggable_user_id"),
+                ids=value_of(input, "ids") or [],
+                taggable_user_id=user_id,
                 max_ids=ctx.settings.bulk_update_max_ids,
             ),
             action="update",
@@ -192,12 +193,12 @@ class TagMutations:
     async def removeAppliedTag(
         self, info: Info[Context, None], input: RemoveAppliedTagParameters = None
     ) -> RemoveAppliedTagPayload:
-        actor, data = require_actor(info), provided(input)
-        tagged = attempted_ids([data.get("taggable_user_id")])
+        actor, user_id = require_actor(info), value_of(input, "taggable_user_id")
+        tagged = attempted_ids([user_id])
         outcome = await audited_write(
             info,
             lambda s: service.remove_applied_tag(
-                s, actor=actor, tag_id=data.get("id"), taggable_user_id=data.get("taggable_user_id")
+                s, actor=actor, tag_id=value_of(input, "id"), taggable_user_id=user_id
             ),
             action="update",
             attempted=tagged,
