@@ -8,7 +8,7 @@ exactly like a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import update
@@ -19,6 +19,7 @@ from carebook.auth.tokens import new_invite_code
 from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.user_groups import queries
+from carebook.user_groups.inputs import FlowChanges, GroupChanges, GroupDeletion, NewFlow, NewGroup
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
@@ -92,33 +93,29 @@ async def add_group(
     return group
 
 
-async def create_group(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
-) -> UserGroup:
+async def create_group(session: AsyncSession, *, actor: Actor, fields: NewGroup) -> UserGroup:
     """Healthie's ``createGroup``: a new group in the actor's organization."""
     require_staff(actor)
-    return await add_group(session, organization_id=actor.organization_id, name=fields.get("name"))
+    return await add_group(session, organization_id=actor.organization_id, name=fields.name)
 
 
-async def update_group(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
-) -> UserGroup:
+async def update_group(session: AsyncSession, *, actor: Actor, fields: GroupChanges) -> UserGroup:
     """Healthie's ``updateUserGroup``: rename, and/or set the group's onboarding flow."""
     require_staff(actor)
-    group = await _group(session, actor, fields.get("id"))
+    group = await _group(session, actor, fields.id)
     problems: list[FieldMessage] = []
     # No autoflush: the look-ups must not flush a half-changed row.
     with session.no_autoflush:
         try:
-            if "name" in fields:
-                clean = v.clean_label(fields["name"], MAX_NAME)
+            if fields.name is not None:
+                clean = v.clean_label(fields.name, MAX_NAME)
                 await _check_name_free(session, group.organization_id, clean, group.id)
                 group.name, group.name_key = clean, v.name_key(clean)
         except Invalid as error:
             problems.extend(error.messages)
         try:
-            if "onboarding_flow_id" in fields:
-                flow_id = await _flow_id(session, actor, fields["onboarding_flow_id"])
+            if fields.onboarding_flow_id is not None:
+                flow_id = await _flow_id(session, actor, fields.onboarding_flow_id)
                 group.onboarding_flow_id = flow_id
         except Invalid as error:
             problems.extend(error.messages)
@@ -128,20 +125,18 @@ async def update_group(
     return group
 
 
-async def delete_group(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
-) -> UserGroup:
+async def delete_group(session: AsyncSession, *, actor: Actor, fields: GroupDeletion) -> UserGroup:
     """Healthie's ``deleteUserGroup``.
 
     The group's patients (active and archived) move to ``group_to_receive_clients``, or to no
     group when it is blank. Returns the deleted row (detached), for the payload.
     """
     require_staff(actor)
-    group = await _group(session, actor, fields.get("id"))
+    group = await _group(session, actor, fields.id)
     receiver_id: int | None = None
-    if fields.get("group_to_receive_clients") not in (None, ""):
+    if fields.group_to_receive_clients not in (None, ""):
         receiver = await _group(
-            session, actor, fields["group_to_receive_clients"], "group_to_receive_clients"
+            session, actor, fields.group_to_receive_clients, "group_to_receive_clients"
         )
         if receiver.id == group.id:
             raise Invalid.field(
@@ -156,38 +151,36 @@ async def delete_group(
     return group
 
 
-async def create_flow(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
-) -> OnboardingFlow:
+async def create_flow(session: AsyncSession, *, actor: Actor, fields: NewFlow) -> OnboardingFlow:
     """Healthie's ``createOnboardingFlow``, optionally attaching it to groups."""
     require_staff(actor)
-    clean = v.clean_label(fields.get("name"), MAX_NAME)
+    clean = v.clean_label(fields.name, MAX_NAME)
     flow = OnboardingFlow(
         organization_id=actor.organization_id, name=clean, name_key=v.name_key(clean)
     )
     session.add(flow)
     await session.flush()
-    if "groups_to_use_onboarding_flow" in fields:
-        await _use_flow_in(session, actor, flow, fields["groups_to_use_onboarding_flow"])
+    if fields.groups_to_use_onboarding_flow is not None:
+        await _use_flow_in(session, actor, flow, fields.groups_to_use_onboarding_flow)
     return flow
 
 
 async def update_flow(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: FlowChanges
 ) -> OnboardingFlow:
     """Healthie's ``updateOnboardingFlow``: rename, and/or set the groups that use the flow."""
     require_staff(actor)
-    flow_id = v.parse_id(fields.get("id"), "id")
+    flow_id = v.parse_id(fields.id, "id")
     if flow_id is None:
         raise Invalid.field("id", "Id can't be blank")
     flow = await queries.get_flow_in_org(session, actor.organization_id, flow_id)
     if flow is None:
         raise NotFound.field("id", FLOW_NOT_FOUND)
-    if "name" in fields:
-        clean = v.clean_label(fields["name"], MAX_NAME)
+    if fields.name is not None:
+        clean = v.clean_label(fields.name, MAX_NAME)
         flow.name, flow.name_key = clean, v.name_key(clean)
-    if "groups_to_use_onboarding_flow" in fields:
-        await _use_flow_in(session, actor, flow, fields["groups_to_use_onboarding_flow"])
+    if fields.groups_to_use_onboarding_flow is not None:
+        await _use_flow_in(session, actor, flow, fields.groups_to_use_onboarding_flow)
     await session.flush()
     return flow
 

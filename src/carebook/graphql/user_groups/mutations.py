@@ -10,8 +10,9 @@ from strawberry.types import Info
 
 from carebook.graphql.audit.affected import group_members
 from carebook.graphql.audit.writes import audited_write
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.common import FieldError, require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.inputs import typed
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.user_groups.inputs import (
     CreateGroupInput,
@@ -22,6 +23,7 @@ from carebook.graphql.user_groups.inputs import (
 )
 from carebook.graphql.user_groups.types import OnboardingFlow, UserGroup
 from carebook.user_groups import service
+from carebook.user_groups.inputs import FlowChanges, GroupChanges, GroupDeletion, NewFlow, NewGroup
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.user_groups.models import UserGroup as UserGroupRow
 
@@ -107,7 +109,7 @@ class UserGroupMutations:
     ) -> CreateGroupPayload:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
-            ctx, lambda s: service.create_group(s, actor=actor, fields=provided(input))
+            ctx, lambda s: service.create_group(s, actor=actor, fields=typed(NewGroup, input))
         )
         return CreateGroupPayload(user_group=_group(outcome.value), messages=outcome.messages)
 
@@ -125,7 +127,7 @@ class UserGroupMutations:
     ) -> UpdateUserGroupPayload:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
-            ctx, lambda s: service.update_group(s, actor=actor, fields=provided(input))
+            ctx, lambda s: service.update_group(s, actor=actor, fields=typed(GroupChanges, input))
         )
         return UpdateUserGroupPayload(user_group=_group(outcome.value), messages=outcome.messages)
 
@@ -142,13 +144,13 @@ class UserGroupMutations:
             strawberry.argument(description="Parameters for deleteUserGroup."),
         ] = None,
     ) -> DeleteUserGroupPayload:
-        actor, fields = require_actor(info), provided(input)
+        actor, fields = require_actor(info), typed(GroupDeletion, input)
         outcome = await audited_write(
             info,
             lambda s: service.delete_group(s, actor=actor, fields=fields),
             action="update",  # the patients moved out of the group
             attempted=(),  # a refused delete moved nobody
-            before=group_members(actor, fields),
+            before=group_members(actor, {"id": fields.id}),
         )
         return DeleteUserGroupPayload(user_group=_group(outcome.value), messages=outcome.messages)
 
@@ -166,7 +168,7 @@ class UserGroupMutations:
     ) -> CreateOnboardingFlowPayload:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
-            ctx, lambda s: service.create_flow(s, actor=actor, fields=provided(input))
+            ctx, lambda s: service.create_flow(s, actor=actor, fields=typed(NewFlow, input))
         )
         return CreateOnboardingFlowPayload(
             onboardingFlow=_flow(outcome.value), messages=outcome.messages
@@ -186,7 +188,7 @@ class UserGroupMutations:
     ) -> UpdateOnboardingFlowPayload:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
-            ctx, lambda s: service.update_flow(s, actor=actor, fields=provided(input))
+            ctx, lambda s: service.update_flow(s, actor=actor, fields=typed(FlowChanges, input))
         )
         return UpdateOnboardingFlowPayload(
             onboardingFlow=_flow(outcome.value), messages=outcome.messages
