@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.errors import Invalid, NotFound
+from carebook.forms.inputs import FormRequest
 from carebook.forms.models import RequestedFormCompletion
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
@@ -17,13 +15,13 @@ from carebook.users import validation as v
 ITEM_TYPES = ("CustomModuleForm", "Questionnaire")
 
 
-def _recipient_ids(fields: Mapping[str, Any]) -> list[int]:
-    raw: list[Any] = []
-    if fields.get("recipient_id") not in (None, ""):
-        raw.append(fields["recipient_id"])
-    if fields.get("recipient_ids"):
-        raw.extend(str(fields["recipient_ids"]).split(","))
-    field = "recipient_ids" if fields.get("recipient_ids") else "recipient_id"
+def _recipient_ids(fields: FormRequest) -> list[int]:
+    raw: list[str | int] = []
+    if fields.recipient_id not in (None, ""):
+        raw.append(fields.recipient_id)
+    if fields.recipient_ids:
+        raw.extend(fields.recipient_ids.split(","))
+    field = "recipient_ids" if fields.recipient_ids else "recipient_id"
     ids = [pid for item in raw if (pid := v.parse_id(str(item).strip(), field)) is not None]
     if not ids:
         raise Invalid.field("recipient_id", "Recipient can't be blank")
@@ -31,15 +29,15 @@ def _recipient_ids(fields: Mapping[str, Any]) -> list[int]:
 
 
 async def create_requests(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: FormRequest
 ) -> list[RequestedFormCompletion]:
     """Ask one or more patients of the actor's organization to fill in a form."""
     require_staff(actor)
-    raw_form = fields.get("custom_module_form_id") or fields.get("form")
+    raw_form = fields.custom_module_form_id or fields.form
     form_id = v.clean_text("custom_module_form_id", raw_form, limit=lengths.FORM_ID)
     if not form_id:
         raise Invalid.field("custom_module_form_id", "Form can't be blank")
-    item_type = fields.get("item_type") or ITEM_TYPES[0]
+    item_type = fields.item_type or ITEM_TYPES[0]
     if item_type not in ITEM_TYPES:
         raise Invalid.field("item_type", f"Item type must be one of {', '.join(ITEM_TYPES)}")
     ids = _recipient_ids(fields)

@@ -7,12 +7,14 @@ from strawberry.types import Info
 
 from carebook.audit.service import Target
 from carebook.forms import service
+from carebook.forms.inputs import FormRequest
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
-from carebook.graphql.common import FieldError, provided, require_actor
+from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.forms.inputs import CreateRequestedFormInput
 from carebook.graphql.forms.types import RequestedFormCompletion
+from carebook.graphql.inputs import typed
 from carebook.graphql.permissions import IsStaff
 
 
@@ -46,7 +48,7 @@ class FormMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.create_requests(s, actor=actor, fields=provided(input)),
+            lambda s: service.create_requests(s, actor=actor, fields=typed(FormRequest, input)),
             action="update",
             targets=lambda rows: [Target(r.recipient_id, r.organization_id) for r in rows],
         )
