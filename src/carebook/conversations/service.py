@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.conversations.inputs import NewConversation
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db import lengths
 from carebook.errors import Invalid, NotFound
@@ -17,22 +15,22 @@ from carebook.users import validation as v
 MAX_PARTICIPANTS = 100
 
 
-def _participant_ids(value: Any) -> list[int]:
+def _participant_ids(value: str | None) -> list[int]:
     """``simple_added_users``: a comma-separated string of user ids (Healthie's format)."""
-    raw = value.split(",") if isinstance(value, str) else list(value or [])
+    raw = value.split(",") if value else []
     ids = [pid for item in raw if (pid := v.parse_id(item, "simple_added_users")) is not None]
     return list(dict.fromkeys(ids))
 
 
 async def create_conversation(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: NewConversation
 ) -> Conversation:
     """A conversation owned by the caller, with the caller and the added users as members.
 
     Staff may add anyone of the organization; a patient may add the organization's providers
     and staff (never another patient).
     """
-    ids = _participant_ids(fields.get("simple_added_users"))
+    ids = _participant_ids(fields.simple_added_users)
     if len(ids) > MAX_PARTICIPANTS:
         raise Invalid.field("simple_added_users", f"At most {MAX_PARTICIPANTS} participants")
     found = await user_queries.org_users_by_ids(session, actor.organization_id, ids)
@@ -47,7 +45,7 @@ async def create_conversation(
     conversation = Conversation(
         organization_id=actor.organization_id,
         owner_id=actor.user_id,
-        name=v.clean_text("name", fields.get("name"), limit=lengths.LABEL),
+        name=v.clean_text("name", fields.name, limit=lengths.LABEL),
     )
     session.add(conversation)
     await session.flush()

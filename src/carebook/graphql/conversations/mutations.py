@@ -6,13 +6,14 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations import service
+from carebook.conversations.inputs import NewConversation
 from carebook.graphql.audit.affected import conversation_members
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
-from carebook.graphql.common import FieldError, provided, require_actor
+from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.conversations.types import Conversation
-from carebook.graphql.inputs import opt
+from carebook.graphql.inputs import opt, typed
 from carebook.graphql.permissions import IsAuthenticated
 
 
@@ -52,12 +53,12 @@ class ConversationMutations:
         self, info: Info[Context, None], input: CreateConversationInput | None = None
     ) -> CreateConversationPayload:
         actor = require_actor(info)
-        fields = provided(input)
+        fields = typed(NewConversation, input)
         outcome = await audited_write(
             info,
             lambda s: service.create_conversation(s, actor=actor, fields=fields),
             action="update",  # a patient's conversation membership is part of their record
-            attempted=attempted_ids(str(fields.get("simple_added_users") or "").split(",")),
+            attempted=attempted_ids((fields.simple_added_users or "").split(",")),
             after=conversation_members,
         )
         row = outcome.value
