@@ -9,7 +9,6 @@ cancelled backs this up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -23,6 +22,12 @@ from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.scheduling import queries
+from carebook.scheduling.inputs import (
+    AppointmentChanges,
+    NewAppointment,
+    NewAppointmentType,
+    NewOffering,
+)
 from carebook.scheduling.models import CANCELLED, Appointment, AppointmentType, Offering
 from carebook.scheduling.times import parse_start
 from carebook.users import queries as user_queries
@@ -48,12 +53,12 @@ def parse_price(value: Any, field: str) -> int:
 
 
 async def create_appointment_type(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: NewAppointmentType
 ) -> AppointmentType:
     """A new appointment type of the actor's organization (Healthie's createAppointmentType)."""
     require_staff(actor)
-    name = v.clean_label(fields.get("name"), lengths.LABEL)
-    length = fields.get("length")
+    name = v.clean_label(fields.name, lengths.LABEL)
+    length = fields.length
     if length is None or not 1 <= int(length) <= MAX_LENGTH_MINUTES:
         raise Invalid.field("length", "Length must be between 1 and 1440 minutes")
     row = AppointmentType(
@@ -61,29 +66,27 @@ async def create_appointment_type(
         user_id=actor.user_id,
         name=name,
         length=int(length),
-        price_cents=parse_price(fields.get("pricing"), "pricing"),
-        clients_can_book=fields.get("clients_can_book", True) is not False,
+        price_cents=parse_price(fields.pricing, "pricing"),
+        clients_can_book=fields.clients_can_book is not False,
     )
     session.add(row)
     await session.flush()
     return row
 
 
-async def create_offering(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
-) -> Offering:
+async def create_offering(session: AsyncSession, *, actor: Actor, fields: NewOffering) -> Offering:
     """A new offering of the actor's organization (Healthie's createOffering)."""
     require_staff(actor)
     row = Offering(
         organization_id=actor.organization_id,
         user_id=actor.user_id,
-        name=v.clean_label(fields.get("name"), lengths.LABEL),
+        name=v.clean_label(fields.name, lengths.LABEL),
         description=v.clean_text(
-            "description", fields.get("description"), limit=lengths.OFFERING_DESCRIPTION
+            "description", fields.description, limit=lengths.OFFERING_DESCRIPTION
         ),
-        price_cents=parse_price(fields.get("price"), "price"),
+        price_cents=parse_price(fields.price, "price"),
         billing_frequency=v.clean_text(
-            "billing_frequency", fields.get("billing_frequency"), limit=lengths.BILLING_FREQUENCY
+            "billing_frequency", fields.billing_frequency, limit=lengths.BILLING_FREQUENCY
         )
         or "Once",
     )
@@ -170,18 +173,18 @@ async def book(session: AsyncSession, booking: Booking, *, field: str = "datetim
     return row
 
 
-def booking_zone(fields: Mapping[str, Any], *fallbacks: str | None) -> str | None:
+def booking_zone(timezone: str | None, *fallbacks: str | None) -> str | None:
     """The zone of a local time: the input's, else the first fallback set (None: none known)."""
-    zone = v.clean_timezone(fields.get("timezone")) if fields.get("timezone") else None
+    zone = v.clean_timezone(timezone) if timezone else None
     return zone or next((z for z in fallbacks if z), None)
 
 
 async def create_appointment(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: NewAppointment
 ) -> Appointment:
     """A provider/staff member books a patient (Healthie's createAppointment)."""
     require_staff(actor)
-    patient_id = v.parse_id(fields.get("user_id"), "user_id")
+    patient_id = v.parse_id(fields.user_id, "user_id")
     patient = (
         None
         if patient_id is None
@@ -190,13 +193,13 @@ async def create_appointment(
     if patient is None:
         raise NotFound.field("user_id", "User not found")
     provider = await provider_in_org(
-        session, actor.organization_id, fields.get("providers") or actor.user_id
+        session, actor.organization_id, fields.providers or actor.user_id
     )
     appointment_type = await appointment_type_in_org(
-        session, actor.organization_id, fields.get("appointment_type_id")
+        session, actor.organization_id, fields.appointment_type_id
     )
-    zone = booking_zone(fields, provider.timezone, patient.timezone)
-    start = parse_start(fields.get("datetime"), zone, "datetime")
+    zone = booking_zone(fields.timezone, provider.timezone, patient.timezone)
+    start = parse_start(fields.datetime, zone, "datetime")
     booking = Booking(
         organization_id=actor.organization_id,
         provider=provider,
@@ -204,23 +207,21 @@ async def create_appointment(
         appointment_type=appointment_type,
         start=start,
         timezone=zone or "UTC",
-        contact_type=v.clean_text(
-            "contact_type", fields.get("contact_type"), limit=lengths.CONTACT_TYPE
-        ),
-        reason=v.clean_text("notes", fields.get("notes"), limit=lengths.APPOINTMENT_REASON),
+        contact_type=v.clean_text("contact_type", fields.contact_type, limit=lengths.CONTACT_TYPE),
+        reason=v.clean_text("notes", fields.notes, limit=lengths.APPOINTMENT_REASON),
     )
     return await book(session, booking)
 
 
 async def update_appointment(
-    session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, fields: AppointmentChanges
 ) -> Appointment:
     """Cancel (``pm_status: "Cancelled"``) or set another status (Healthie's updateAppointment).
 
     A patient may only cancel their own appointments. Rescheduling is not supported yet: book
     a new appointment and cancel the old one.
     """
-    appointment_id = v.parse_id(fields.get("id"), "id")
+    appointment_id = v.parse_id(fields.id, "id")
     row = (
         None
         if appointment_id is None
@@ -228,9 +229,9 @@ async def update_appointment(
     )
     if row is None:
         raise NotFound.field("id", "Appointment not found")
-    if fields.get("datetime") is not None:
+    if fields.datetime is not None:
         raise Invalid.field("datetime", "Rescheduling is not supported: cancel and book again")
-    status = v.clean_text("pm_status", fields.get("pm_status"), limit=lengths.PM_STATUS)
+    status = v.clean_text("pm_status", fields.pm_status, limit=lengths.PM_STATUS)
     if status is None:
         return row
     cancel = status.lower() == CANCELLED.lower()
