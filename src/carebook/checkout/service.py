@@ -13,7 +13,6 @@ when the checkout creates nothing: nothing is charged for a booking that failed.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.checkout import payments
+from carebook.checkout.inputs import CheckoutRequest
 from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
@@ -58,31 +58,29 @@ async def complete_checkout(
     *,
     actor: Actor | None,
     passwords: Passwords,
-    fields: Mapping[str, Any],
+    fields: CheckoutRequest,
     attempt: Attempt | None = None,
 ) -> CheckoutResult | AccountExists:
     """Book and/or buy; see the module docstring. ``attempt`` learns the target practice."""
     if actor is not None and not actor.is_patient:
         raise Invalid.field(None, "completeCheckout is for patients; use createAppointment")
-    wants_booking = fields.get("appointment_type_id") not in (None, "")
-    wants_offering = fields.get("offering_id") not in (None, "")
+    wants_booking = fields.appointment_type_id not in (None, "")
+    wants_offering = fields.offering_id not in (None, "")
     if not wants_booking and not wants_offering:
         raise Invalid.field("appointment_type_id", "Give appointment_type_id or offering_id")
     provider = (
-        await _open_provider(session, fields.get("provider_id"))
+        await _open_provider(session, fields.provider_id)
         if actor is None
-        else await scheduling.provider_in_org(
-            session, actor.organization_id, fields.get("provider_id")
-        )
+        else await scheduling.provider_in_org(session, actor.organization_id, fields.provider_id)
     )
     org_id = provider.organization_id
     if attempt is not None:
         attempt.organization_id = org_id
     # Lock before anything references the provider, so concurrent checkouts queue up here.
     await scheduling.lock_provider(session, provider.id)
-    offering = await _offering(session, org_id, fields) if wants_offering else None
+    offering = await _offering(session, org_id, fields.offering_id) if wants_offering else None
     booking_type = (
-        await scheduling.appointment_type_in_org(session, org_id, fields["appointment_type_id"])
+        await scheduling.appointment_type_in_org(session, org_id, fields.appointment_type_id)
         if wants_booking
         else None
     )
@@ -129,7 +127,7 @@ class _Slot:
     reason: str | None
 
 
-async def _open_provider(session: AsyncSession, raw: Any) -> User:
+async def _open_provider(session: AsyncSession, raw: str | int | None) -> User:
     """An anonymous checkout's provider, whose practice must be open to sign-up.
 
     Anonymous checkout can create a patient, so an invite-only practice refuses it, for every
@@ -157,7 +155,7 @@ async def _open_provider(session: AsyncSession, raw: Any) -> User:
 
 async def _slot(
     session: AsyncSession,
-    fields: Mapping[str, Any],
+    fields: CheckoutRequest,
     patient: User,
     provider: User,
     booking_type: AppointmentType | None,
@@ -167,15 +165,13 @@ async def _slot(
     every email. The provider is locked, so the slot stays free until the insert."""
     if booking_type is None:
         return None
-    zone = scheduling.booking_zone(fields, patient.timezone, provider.timezone)
-    start = parse_start(fields.get("date"), zone, "date")
+    zone = scheduling.booking_zone(fields.timezone, patient.timezone, provider.timezone)
+    start = parse_start(fields.date, zone, "date")
     slot = _Slot(
         start=start,
         timezone=zone or "UTC",
-        contact_type=v.clean_text(
-            "contact_type", fields.get("contact_type"), limit=lengths.CONTACT_TYPE
-        ),
-        reason=v.clean_text("reason", fields.get("reason"), limit=lengths.APPOINTMENT_REASON),
+        contact_type=v.clean_text("contact_type", fields.contact_type, limit=lengths.CONTACT_TYPE),
+        reason=v.clean_text("reason", fields.reason, limit=lengths.APPOINTMENT_REASON),
     )
     if start <= utcnow():
         raise Invalid.field("date", "The appointment must start in the future")
@@ -214,8 +210,8 @@ async def _insert(
     return row
 
 
-async def _offering(session: AsyncSession, org_id: int, fields: Mapping[str, Any]) -> Offering:
-    offering_id = v.parse_id(fields.get("offering_id"), "offering_id")
+async def _offering(session: AsyncSession, org_id: int, raw: str | int | None) -> Offering:
+    offering_id = v.parse_id(raw, "offering_id")
     row = (
         None
         if offering_id is None
@@ -245,20 +241,23 @@ async def _own(session: AsyncSession, actor: Actor | None) -> User:
 
 
 async def _newcomer(
-    session: AsyncSession, passwords: Passwords, provider: User, fields: Mapping[str, Any]
+    session: AsyncSession, passwords: Passwords, provider: User, fields: CheckoutRequest
 ) -> _Newcomer:
     """Validate the new patient's fields; whether the email is in use is checked later."""
     user = User(organization_id=provider.organization_id, role=Role.PATIENT.value, active=True)
     user.skipped_email = False
     data: dict[str, Any] = {
-        "first_name": fields.get("first_name"),
-        "last_name": fields.get("last_name"),
-        "email": fields.get("email"),
+        "first_name": fields.first_name,
+        "last_name": fields.last_name,
+        "email": fields.email,
         "dietitian_id": str(provider.id),
     }
-    for name in ("phone_number", "timezone", "legal_name"):
-        if fields.get(name) not in (None, ""):
-            data[name] = fields[name]
+    optional = {
+        "phone_number": fields.phone_number,
+        "timezone": fields.timezone,
+        "legal_name": fields.legal_name,
+    }
+    data.update((name, value) for name, value in optional.items() if value not in (None, ""))
     ctx = ChangeContext(session, provider.organization_id, passwords)
     email = await enrollment.validated_except_email_use(ctx, user, data)
     key = v.email_key(email)
@@ -287,20 +286,20 @@ def _amount(booking_type: AppointmentType | None, offering: Offering | None) -> 
     )
 
 
-def _require_card(fields: Mapping[str, Any], amount: int) -> str:
+def _require_card(fields: CheckoutRequest, amount: int) -> str:
     """The card token, required when there is something to pay."""
-    token = str(fields.get("token") or "").strip()
+    token = (fields.token or "").strip()
     if amount > 0 and not token:
         raise Invalid.field("token", "A card is needed to pay for this checkout")
     return token
 
 
-async def _authorize(fields: Mapping[str, Any], amount: int) -> payments.Authorization | None:
+async def _authorize(fields: CheckoutRequest, amount: int) -> payments.Authorization | None:
     """Hold the price on the card (None: nothing to pay); a declined card is a token message."""
     token = _require_card(fields, amount)
     if amount == 0:
         return None
-    key = str(fields.get("stripe_idempotency_key") or "") or uuid.uuid4().hex
+    key = fields.stripe_idempotency_key or uuid.uuid4().hex
     try:
         return await payments.current().authorize(
             amount_cents=amount, currency="usd", token=token, idempotency_key=key

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from carebook.checkout.inputs import CheckoutRequest
 from carebook.errors import Invalid
 from carebook.graphql.context import Context
 from carebook.graphql.errors import RATE_LIMITED, CodedError
@@ -77,12 +78,12 @@ async def before_sign_up(context: Context, fields: Mapping[str, Any]) -> None:
     await _attempt(context, [address, *_enrollment_checks(context, fields.get("email"), target)])
 
 
-async def before_checkout(context: Context, fields: Mapping[str, Any]) -> None:
+async def before_checkout(context: Context, fields: CheckoutRequest) -> None:
     """Count an anonymous checkout per client address, email and provider (as for signUp)."""
     if context.actor is not None:  # a signed-in patient books for themselves
         return
     address = Check(policies.checkout_address(context.settings), client_address(context))
-    checks = _enrollment_checks(context, fields.get("email"), fields.get("provider_id"))
+    checks = _enrollment_checks(context, fields.email, fields.provider_id)
     await _attempt(context, [address, *checks])
 
 

@@ -10,11 +10,13 @@ from strawberry.types import Info
 
 from carebook.audit.service import Target
 from carebook.checkout import service as checkout
+from carebook.checkout.inputs import CheckoutRequest
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited, patient_targets
 from carebook.graphql.audit.writes import audited_write
-from carebook.graphql.common import FieldError, provided, require_actor, write
+from carebook.graphql.common import FieldError, require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.inputs import typed
 from carebook.graphql.limits import rate
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated, IsStaff
 from carebook.graphql.scheduling.inputs import (
@@ -26,6 +28,12 @@ from carebook.graphql.scheduling.inputs import (
 )
 from carebook.graphql.scheduling.types import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling import service
+from carebook.scheduling.inputs import (
+    AppointmentChanges,
+    NewAppointment,
+    NewAppointmentType,
+    NewOffering,
+)
 from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
 
 MESSAGES = "The list of errors occurred during the mutation."
@@ -98,7 +106,9 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await write(
             info.context,
-            lambda s: service.create_appointment_type(s, actor=actor, fields=provided(input)),
+            lambda s: service.create_appointment_type(
+                s, actor=actor, fields=typed(NewAppointmentType, input)
+            ),
         )
         row = outcome.value
         return CreateAppointmentTypePayload(
@@ -113,7 +123,8 @@ class SchedulingMutations:
     ) -> CreateOfferingPayload:
         actor = require_actor(info)
         outcome = await write(
-            info.context, lambda s: service.create_offering(s, actor=actor, fields=provided(input))
+            info.context,
+            lambda s: service.create_offering(s, actor=actor, fields=typed(NewOffering, input)),
         )
         row = outcome.value
         return CreateOfferingPayload(
@@ -131,7 +142,9 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.create_appointment(s, actor=actor, fields=provided(input)),
+            lambda s: service.create_appointment(
+                s, actor=actor, fields=typed(NewAppointment, input)
+            ),
             action="update",
             targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
@@ -152,7 +165,9 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.update_appointment(s, actor=actor, fields=provided(input)),
+            lambda s: service.update_appointment(
+                s, actor=actor, fields=typed(AppointmentChanges, input)
+            ),
             action="update",
             targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
@@ -173,7 +188,7 @@ class SchedulingMutations:
         ctx = info.context
         # One payment key for every try: write() re-runs a transaction that lost a race, and
         # the re-run must not charge the card a second time.
-        fields = {"stripe_idempotency_key": uuid.uuid4().hex, **provided(input)}
+        fields = typed(CheckoutRequest, input, stripe_idempotency_key=uuid.uuid4().hex)
         await rate.before_checkout(ctx, fields)
         attempt = Attempt()
         written = await audited_write(
