@@ -15,6 +15,7 @@ from carebook.organizations.service import NewProvider, create_provider
 from carebook.user_groups import service as group_service
 from carebook.user_groups.models import UserGroup
 from carebook.users import service
+from carebook.users.inputs import NewClient
 from carebook.users.models import Role, User
 
 FIRST_NAMES = ["Jonas", "José", "Amara", "Mei", "Olivia", "Liam", "Zoë", "Ravi", "Fatima", "Noah"]
@@ -79,4 +80,6 @@ async def patient(
     data.update(fields)
     if "email" not in data and not data.get("skipped_email"):
         data["email"] = f"{data['first_name']}.{data['last_name']}.{id(data)}@example.com".lower()
-    return await service.create_client(session, actor=actor, passwords=passwords, fields=data)
+    return await service.create_client(
+        session, actor=actor, passwords=passwords, fields=NewClient(**data)
+    )

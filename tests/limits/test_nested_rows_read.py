@@ -19,6 +19,7 @@ from carebook.locations import service as locations
 from carebook.locations.inputs import NewLocation
 from carebook.tags import service as tags
 from carebook.users import service as users
+from carebook.users.inputs import ClientChanges
 
 MANY = 4  # each list's length; the test's cap is 1
 
@@ -66,7 +67,7 @@ async def _long_lists(database: Database, passwords: Passwords, world: World) ->
             session,
             actor=actor,
             passwords=passwords,
-            fields={"id": patient_id, "other_provider_ids": team},
+            fields=ClientChanges(id=patient_id, other_provider_ids=team),
         )
 
 

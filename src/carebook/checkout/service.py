@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +40,7 @@ from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
+from carebook.users.inputs import Profile
 from carebook.users.models import Role, User
 
 
@@ -246,20 +246,19 @@ async def _newcomer(
     """Validate the new patient's fields; whether the email is in use is checked later."""
     user = User(organization_id=provider.organization_id, role=Role.PATIENT.value, active=True)
     user.skipped_email = False
-    data: dict[str, Any] = {
-        "first_name": fields.first_name,
-        "last_name": fields.last_name,
-        "email": fields.email,
-        "dietitian_id": str(provider.id),
-    }
-    optional = {
-        "phone_number": fields.phone_number,
-        "timezone": fields.timezone,
-        "legal_name": fields.legal_name,
-    }
-    data.update((name, value) for name, value in optional.items() if value not in (None, ""))
+    profile = Profile(
+        first_name=fields.first_name,
+        last_name=fields.last_name,
+        email=fields.email,
+        dietitian_id=str(provider.id),
+        # Blank optional fields are left out, as if not given.
+        phone_number=fields.phone_number or None,
+        timezone=fields.timezone or None,
+        legal_name=fields.legal_name or None,
+    )
     ctx = ChangeContext(session, provider.organization_id, passwords)
-    email = await enrollment.validated_except_email_use(ctx, user, data)
+    required = ("first_name", "last_name")  # blank is a message
+    email = await enrollment.validated_except_email_use(ctx, user, profile, required)
     key = v.email_key(email)
     assert key is not None
     return _Newcomer(user=user, email=email, email_key=key)

@@ -38,23 +38,21 @@ def typed(kind: type[T], data: object | None, **extra: Any) -> T:
 
     Each field of ``kind`` takes the value of the attribute of the same name of ``data`` when the
     client set it (see :func:`given`), and otherwise keeps its default, ``None``: an omitted
-    field and an explicit ``null`` become the same ``None``. ``data`` is ``None`` when the client
-    sent no input at all, and then every field is absent. ``extra`` gives fields that do not come
-    from the client (e.g. a key made by the resolver); a value the client set wins over them.
-    A field of ``kind`` that ``data`` lacks is a programming error, raised as AttributeError.
+    field and an explicit ``null`` become the same ``None``. A field that ``data``'s GraphQL type
+    does not have stays ``None`` too (updateUser's input has no ``dietitian_id``, for one), and so
+    does every field when the client sent no input at all (``data`` is ``None``). ``extra`` gives
+    fields that do not come from the client (e.g. a key made by the resolver); a value the client
+    set wins over them.
     """
     values = {name: value for name, value in extra.items() if value is not None}
-    if data is not None:
-        for field in dataclasses.fields(kind):  # type: ignore[arg-type]
-            if field.name in extra and not hasattr(data, field.name):
-                continue
-            if given(value := getattr(data, field.name)):
-                values[field.name] = value
+    for field in dataclasses.fields(kind):  # type: ignore[arg-type]
+        if given(value := getattr(data, field.name, None)):
+            values[field.name] = value
     return kind(**values)
 
 
 def value_of(data: object | None, name: str) -> Any:
     """One field of a Strawberry input, ``None`` when absent or null: :func:`typed`'s rule, for
     the services that take a single id rather than an input dataclass."""
-    value = getattr(data, name) if data is not None else None
+    value = getattr(data, name, None)
     return value if given(value) else None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +15,7 @@ from carebook.db import lengths
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
 from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.inputs import Profile
 from carebook.users.models import Role, User
 
 
@@ -54,15 +54,19 @@ async def create_staff_user(
     session: AsyncSession,
     *,
     passwords: Passwords,
-    fields: Mapping[str, Any],
+    fields: Profile,
+    required: Collection[str] = (),
     organization_name: str | None = None,
     organization_id: int | None = None,
     role: Role = Role.PROVIDER,
 ) -> User:
-    """A provider or staff member in a given or new organization, with an invite code."""
+    """A provider or staff member in a given or new organization, with an invite code.
+
+    ``required`` fields are checked even when not given, as in apply_changes.
+    """
     organization = await get_or_create_organization(session, organization_name, organization_id)
     user = User(organization_id=organization.id, role=role.value, active=True)
-    await apply_changes(ChangeContext(session, organization.id, passwords), user, fields)
+    await apply_changes(ChangeContext(session, organization.id, passwords), user, fields, required)
     if not organization_name and organization_id is None:
         # Two names of up to 100 characters each and the suffix exceed the column: cut.
         organization.name = f"{user.first_name} {user.last_name}'s practice"[: lengths.LABEL]
@@ -85,13 +89,11 @@ async def create_provider(
     role: Role = Role.PROVIDER,
 ) -> NewProvider:
     """A provider or staff member with an API key (``carebook provider create``)."""
-    fields: dict[str, str] = {"first_name": first_name, "last_name": last_name, "email": email}
-    if password is not None:
-        fields["password"] = password
+    profile = Profile(first_name=first_name, last_name=last_name, email=email, password=password)
     user = await create_staff_user(
         session,
         passwords=passwords,
-        fields=fields,
+        fields=profile,
         organization_name=organization_name,
         organization_id=organization_id,
         role=role,

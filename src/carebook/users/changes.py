@@ -1,4 +1,4 @@
-"""Applying a set of provided input fields to a user row, with every rule checked.
+"""Applying a user's given fields (a ``Profile``) to a user row, with every rule checked.
 
 Shared by createClient, updateClient, updateUser and signUp so a field has one rule everywhere.
 All problems are collected and raised together, before anything is flushed.
@@ -6,7 +6,7 @@ All problems are collected and raised together, before anything is flushed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.users import queries
 from carebook.users import validation as v
+from carebook.users.inputs import Profile
 from carebook.users.models import User
 
 TEXT_FIELDS = (
@@ -161,9 +162,13 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-async def apply_changes(ctx: ChangeContext, user: User, fields: Mapping[str, Any]) -> None:
-    """Validate and set every known field in ``fields``; raise all problems at once.
+async def apply_changes(
+    ctx: ChangeContext, user: User, changes: Profile, required: Collection[str] = ()
+) -> None:
+    """Validate and set every field given in ``changes``; raise all problems at once.
 
+    A field that is ``None`` was not given and is left alone, unless it is ``required`` by the
+    operation: then its rule runs on ``None`` and reports it blank (a new user's names, say).
     ``skipped_email`` is applied before ``email`` (the dict order above) because the email rule
     depends on it.
     """
@@ -171,10 +176,11 @@ async def apply_changes(ctx: ChangeContext, user: User, fields: Mapping[str, Any
     # No autoflush: the uniqueness look-ups must not flush a half-changed row.
     with ctx.session.no_autoflush:
         for name, handler in HANDLERS.items():
-            if name not in fields:
+            value = getattr(changes, name)
+            if value is None and name not in required:
                 continue
             try:
-                await handler(ctx, user, fields[name])
+                await handler(ctx, user, value)
             except Invalid as error:
                 problems.extend(error.messages)
     if problems:

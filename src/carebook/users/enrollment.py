@@ -10,10 +10,9 @@ message that says nothing the owner's email does not (docs/api.md, "Anonymous en
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +23,7 @@ from carebook.notifications.models import EmailKind, OutboxMessage
 from carebook.notifications.outbox import queue_email
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.inputs import Profile
 from carebook.users.models import Role, User
 
 # An account's owner is told at most once in this long that their address was used.
@@ -57,21 +57,22 @@ class AccountExists:
 
 
 async def validated_except_email_use(
-    ctx: ChangeContext, user: User, data: Mapping[str, Any]
+    ctx: ChangeContext, user: User, profile: Profile, required: Collection[str] = ()
 ) -> str:
-    """Apply every field of ``data`` but the email, and check the email's form; its new email.
+    """Apply every field of ``profile`` but the email, and check the email's form; its new email.
 
+    The email is always checked (blank is a message); ``required`` as for apply_changes.
     Whether a patient already uses the email is left to the caller: every other problem is
     reported first, together, so the answer never depends on the email's owner.
     """
     problems: list[FieldMessage] = []
     email = ""
     try:
-        email = v.clean_email(data.get("email"))
+        email = v.clean_email(profile.email)
     except Invalid as error:
         problems.extend(error.messages)
     try:
-        await apply_changes(ctx, user, {k: val for k, val in data.items() if k != "email"})
+        await apply_changes(ctx, user, replace(profile, email=None), set(required) - {"email"})
     except Invalid as error:
         problems.extend(error.messages)
     if problems:

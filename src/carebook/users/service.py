@@ -6,7 +6,8 @@ transaction), and raise :class:`carebook.errors.Invalid` for anything the caller
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete
@@ -25,6 +26,7 @@ from carebook.user_notifications.service import notify_providers
 from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext, apply_changes, set_active
+from carebook.users.inputs import ClientChanges, NewClient, Profile, ProviderIds, UserChanges
 from carebook.users.models import CareTeamMember, Role, User
 
 USER_NOT_FOUND = "User not found"
@@ -35,7 +37,7 @@ async def create_client(
     *,
     actor: Actor,
     passwords: Passwords,
-    fields: Mapping[str, Any],
+    fields: NewClient,
     invitations: Invitations | None = None,
 ) -> User:
     """Create a patient in the actor's organization (Healthie's ``createClient``).
@@ -44,24 +46,20 @@ async def create_client(
     set-password link of the welcome email), whether or not the welcome email is sent.
     """
     require_staff(actor)
-    data = dict(fields)
-    data.setdefault("dietitian_id", str(actor.user_id))
-    if data.get("dietitian_id") in (None, ""):
-        data["dietitian_id"] = str(actor.user_id)
-    data.setdefault("first_name", None)
-    data.setdefault("last_name", None)
-    if not data.get("skipped_email"):
-        data.setdefault("email", None)
+    if fields.dietitian_id in (None, ""):
+        fields = replace(fields, dietitian_id=str(actor.user_id))
+    # The names, and the email unless skipped, are checked even when not given (blank).
+    required = ("first_name", "last_name", *(() if fields.skipped_email else ("email",)))
     user = User(organization_id=actor.organization_id, role=Role.PATIENT.value, active=True)
     user.skipped_email = False
     ctx = ChangeContext(session, actor.organization_id, passwords, actor)
-    await apply_changes(ctx, user, data)
-    other_ids = await _check_other_providers(session, actor, data.get("other_provider_ids"))
+    await apply_changes(ctx, user, fields, required)
+    other_ids = await _check_other_providers(session, actor, fields.other_provider_ids)
     session.add(user)
     await session.flush()
     await _set_care_team(session, user, other_ids)
     await _invite(session, user, invitations)
-    if not data.get("dont_send_welcome"):
+    if not fields.dont_send_welcome:
         await queue_email(
             session,
             organization_id=user.organization_id,
@@ -80,7 +78,7 @@ async def _invite(session: AsyncSession, user: User, invitations: Invitations | 
 
 
 async def _check_other_providers(
-    session: AsyncSession, actor: Actor, value: Any
+    session: AsyncSession, actor: Actor, value: ProviderIds | None
 ) -> list[int] | None:
     """``other_provider_ids`` (a comma-separated string or a list) as ids of staff in the org."""
     if value is None:
@@ -106,7 +104,9 @@ async def _set_care_team(session: AsyncSession, user: User, provider_ids: list[i
     await session.flush()
 
 
-async def _load_patient_for_update(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
+async def _load_patient_for_update(
+    session: AsyncSession, actor: Actor, raw_id: str | int | None
+) -> User:
     user_id = v.parse_id(raw_id, "id")
     if user_id is None:
         raise Invalid.field("id", "Id can't be blank")
@@ -121,7 +121,7 @@ async def update_client(
     *,
     actor: Actor,
     passwords: Passwords,
-    fields: Mapping[str, Any],
+    fields: ClientChanges,
     invitations: Invitations | None = None,
 ) -> User:
     """Update a patient (Healthie's ``updateClient``).
@@ -130,17 +130,17 @@ async def update_client(
     changes are not applied, as Healthie documents.
     """
     require_staff(actor)
-    user = await _load_patient_for_update(session, actor, fields.get("id"))
+    user = await _load_patient_for_update(session, actor, fields.id)
     if await _send_requested_email(session, actor, user, fields, invitations):
         return user
-    data = dict(fields)
-    if data.get("for_changing_groups"):
-        data["user_group_id"] = ""
-    await apply_changes(ChangeContext(session, actor.organization_id, passwords, actor), user, data)
-    await _end_sessions_on_new_password(session, actor, user, data)
-    other_ids = await _check_other_providers(session, actor, data.get("other_provider_ids"))
+    if fields.for_changing_groups:
+        fields = replace(fields, user_group_id="")
+    ctx = ChangeContext(session, actor.organization_id, passwords, actor)
+    await apply_changes(ctx, user, fields)
+    await _end_sessions_on_new_password(session, actor, user, fields)
+    other_ids = await _check_other_providers(session, actor, fields.other_provider_ids)
     await session.flush()
-    if other_ids is None and "dietitian_id" in data:
+    if other_ids is None and fields.dietitian_id is not None:
         # A new primary provider is no longer one of the further providers.
         await session.execute(
             delete(CareTeamMember).where(
@@ -153,10 +153,10 @@ async def update_client(
 
 
 async def _end_sessions_on_new_password(
-    session: AsyncSession, actor: Actor, user: User, data: Mapping[str, Any]
+    session: AsyncSession, actor: Actor, user: User, changes: Profile
 ) -> None:
     """A new password signs the user out everywhere else (a stolen session dies with it)."""
-    if "password" in data:
+    if changes.password is not None:
         keep = actor.session_token_id if actor.user_id == user.id else None
         await revoke_other_sessions(session, user_id=user.id, keep_token_id=keep)
 
@@ -165,22 +165,22 @@ async def _send_requested_email(
     session: AsyncSession,
     actor: Actor,
     user: User,
-    fields: Mapping[str, Any],
+    fields: ClientChanges,
     invitations: Invitations | None,
 ) -> bool:
     """Queue the email an email-trigger input asks for; False when none was asked for."""
-    if fields.get("resend_welcome"):
+    if fields.resend_welcome:
         await _queue(session, user, EmailKind.WELCOME)
         await _invite(session, user, invitations)
         return True
-    if not fields.get("send_form_request_reminder"):
+    if not fields.send_form_request_reminder:
         return False
-    if fields.get("is_intake_item"):
+    if fields.is_intake_item:
         await _queue(session, user, EmailKind.INTAKE_REMINDER)
         return True
-    if fields.get("requested_form_completion_id") not in (None, ""):
+    if fields.requested_form_completion_id not in (None, ""):
         request = await form_queries.get_request_of_patient(
-            session, actor, user.id, fields["requested_form_completion_id"]
+            session, actor, user.id, fields.requested_form_completion_id
         )
         if request is None:
             raise NotFound.field(
@@ -214,19 +214,21 @@ async def _queue(
 
 
 async def update_user(
-    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: Mapping[str, Any]
+    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: UserChanges
 ) -> User:
     """A user updating themselves, or staff updating a patient (Healthie's ``updateUser``)."""
     user = await _target_of_update_user(session, actor, fields)
-    data = dict(fields)
-    if "password" in data:
-        _check_password_change(passwords, actor, user, data)
+    if fields.password is not None:
+        _check_password_change(passwords, actor, user, fields)
     if actor.is_patient:
         # A patient may not move themselves between providers, groups or statuses.
-        for field in ("dietitian_id", "user_group_id", "active", "record_identifier"):
-            data.pop(field, None)
-    await apply_changes(ChangeContext(session, user.organization_id, passwords, actor), user, data)
-    await _end_sessions_on_new_password(session, actor, user, data)
+        fields = replace(
+            fields, dietitian_id=None, user_group_id=None, active=None, record_identifier=None
+        )
+    await apply_changes(
+        ChangeContext(session, user.organization_id, passwords, actor), user, fields
+    )
+    await _end_sessions_on_new_password(session, actor, user, fields)
     changed = session.is_modified(user)
     await session.flush()
     if changed and actor.is_patient and user.id == actor.user_id:
@@ -236,28 +238,26 @@ async def update_user(
 
 
 def _check_password_change(
-    passwords: Passwords, actor: Actor, user: User, data: Mapping[str, Any]
+    passwords: Passwords, actor: Actor, user: User, changes: UserChanges
 ) -> None:
     """Changing one's own password needs the current one; a confirmation must match."""
-    confirmation = data.get("password_confirmation")
-    if confirmation is not None and confirmation != data["password"]:
+    confirmation = changes.password_confirmation
+    if confirmation is not None and confirmation != changes.password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
     own_password = user.id == actor.user_id and user.password_hash is not None
-    current = str(data.get("current_password") or "")
+    current = changes.current_password or ""
     if own_password and not passwords.verify(user.password_hash, current):
         raise Invalid.field("current_password", "Current password is incorrect")
 
 
-async def _target_of_update_user(
-    session: AsyncSession, actor: Actor, fields: Mapping[str, Any]
-) -> User:
-    user_id = v.parse_id(fields.get("id"), "id")  # a blank id means the caller, as in Healthie
+async def _target_of_update_user(session: AsyncSession, actor: Actor, fields: UserChanges) -> User:
+    user_id = v.parse_id(fields.id, "id")  # a blank id means the caller, as in Healthie
     if user_id is not None:
         found = await queries.get_visible_user(session, actor, user_id)
         if found is None or (found.id != actor.user_id and not found.is_patient):
             raise NotFound.field("id", USER_NOT_FOUND)
         return found
-    key = v.email_key(str(fields.get("current_email") or ""))
+    key = v.email_key(fields.current_email or "")
     if key:
         # Scoped like every read: a patient's current_email can only name themselves.
         patient = await queries.find_patient_by_email(session, actor, key)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,11 +18,13 @@ from carebook.users import enrollment, queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
+from carebook.users.inputs import Profile, SignUp
 from carebook.users.models import Role, User
 
 PATIENT_ROLES = ("patient", "client")
 PROVIDER_ROLES = ("provider", "dietitian")
-PROFILE_FIELDS = ("first_name", "last_name", "email", "password")
+# Checked even when not given (blank is a message).
+REQUIRED = frozenset({"first_name", "last_name", "email", "password"})
 # Unknown, inactive, non-staff and closed-practice providers get the same answer: an anonymous
 # caller cannot tell which of a practice's sequential ids exist (issue 22).
 PROVIDER_NOT_FOUND = "Provider not found"
@@ -43,7 +43,7 @@ async def sign_up(
     session: AsyncSession,
     *,
     passwords: Passwords,
-    fields: Mapping[str, Any],
+    fields: SignUp,
     ttl: timedelta,
     attempt: Attempt | None = None,
 ) -> IssuedToken | AccountExists:
@@ -52,7 +52,7 @@ async def sign_up(
     A patient sign-up with an email a patient of the practice already has creates nothing and
     tells that patient by email (carebook.users.enrollment); ``attempt`` learns the practice.
     """
-    role = str(fields.get("role") or "").strip().lower()
+    role = (fields.role or "").strip().lower()
     if role in PATIENT_ROLES:
         created = await _patient(session, passwords, fields, attempt or Attempt())
         if isinstance(created, AccountExists):
@@ -66,16 +66,21 @@ async def sign_up(
     return IssuedToken(user=user, token=token)
 
 
-def _profile(fields: Mapping[str, Any]) -> dict[str, Any]:
-    data = {key: fields.get(key) for key in PROFILE_FIELDS}
-    for key in ("phone_number", "timezone", "legal_name"):
-        if fields.get(key) is not None:
-            data[key] = fields[key]
-    return data
+def _profile(fields: SignUp, dietitian_id: int | None = None) -> Profile:
+    return Profile(
+        first_name=fields.first_name,
+        last_name=fields.last_name,
+        email=fields.email,
+        password=fields.password,
+        phone_number=fields.phone_number,
+        timezone=fields.timezone,
+        legal_name=fields.legal_name,
+        dietitian_id=None if dietitian_id is None else str(dietitian_id),
+    )
 
 
 async def _patient(
-    session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any], attempt: Attempt
+    session: AsyncSession, passwords: Passwords, fields: SignUp, attempt: Attempt
 ) -> User | AccountExists:
     try:
         placement = await _placement(session, fields)
@@ -84,9 +89,9 @@ async def _patient(
         raise
     attempt.organization_id = placement.organization_id
     user = User(organization_id=placement.organization_id, role=Role.PATIENT.value, active=True)
-    data = _profile(fields) | {"dietitian_id": str(placement.dietitian_id)}
+    profile = _profile(fields, placement.dietitian_id)
     ctx = ChangeContext(session, placement.organization_id, passwords)
-    email = await enrollment.validated_except_email_use(ctx, user, data)
+    email = await enrollment.validated_except_email_use(ctx, user, profile, REQUIRED)
     key = v.email_key(email)
     assert key is not None
     owner = await enrollment.patient_with_email(session, placement.organization_id, key)
@@ -99,9 +104,7 @@ async def _patient(
     return user
 
 
-async def _check_profile_alone(
-    session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any]
-) -> None:
+async def _check_profile_alone(session: AsyncSession, passwords: Passwords, fields: SignUp) -> None:
     """Report the patient's own fields' problems, for a sign-up whose provider is not found.
 
     They come before "Provider not found": otherwise a weak password would answer "Provider
@@ -111,14 +114,14 @@ async def _check_profile_alone(
     """
     ctx = ChangeContext(session, organization_id=0, passwords=passwords)
     user = User(organization_id=0, role=Role.PATIENT.value, active=True)
-    await enrollment.validated_except_email_use(ctx, user, _profile(fields))
+    await enrollment.validated_except_email_use(ctx, user, _profile(fields), REQUIRED)
 
 
-async def _placement(session: AsyncSession, fields: Mapping[str, Any]) -> Placement:
+async def _placement(session: AsyncSession, fields: SignUp) -> Placement:
     """Resolve dietitian_id and/or invite_code to an organization, provider and group."""
     # Codes are generated lower-case; people retype them in any case.
-    code = str(fields.get("invite_code") or "").strip().lower()
-    dietitian_id = v.parse_id(fields.get("dietitian_id"), "dietitian_id")
+    code = (fields.invite_code or "").strip().lower()
+    dietitian_id = v.parse_id(fields.dietitian_id, "dietitian_id")
     if not code and dietitian_id is None:
         raise Invalid.field("dietitian_id", "Give dietitian_id or invite_code")
     group, inviter = await _by_invite_code(session, code) if code else (None, None)
@@ -194,6 +197,8 @@ async def _first_provider(session: AsyncSession, organization_id: int) -> User:
     return provider
 
 
-async def _provider(session: AsyncSession, passwords: Passwords, fields: Mapping[str, Any]) -> User:
+async def _provider(session: AsyncSession, passwords: Passwords, fields: SignUp) -> User:
     """A provider sign-up opens a new organization with them as its first provider."""
-    return await create_staff_user(session, passwords=passwords, fields=_profile(fields))
+    return await create_staff_user(
+        session, passwords=passwords, fields=_profile(fields), required=REQUIRED
+    )

@@ -22,10 +22,12 @@ from carebook.graphql.auth.inputs import (
 )
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.inputs import typed
 from carebook.graphql.limits import rate
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
+from carebook.users.inputs import SignUp
 from carebook.users.signup import sign_up
 
 MESSAGES = "The list of errors occurred during the mutation."
@@ -89,7 +91,7 @@ class AuthMutations:
     async def signUp(
         self, info: Info[Context, None], input: SignUpInput | None = None
     ) -> SignUpPayload:
-        ctx, data = info.context, provided(input)
+        ctx, data = info.context, typed(SignUp, input)
         await rate.before_sign_up(ctx, data)
         attempt = Attempt()
         written = await audited_write(

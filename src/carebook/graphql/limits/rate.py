@@ -6,7 +6,6 @@ Over a limit, the mutation executes nothing: the answer is a RATE_LIMITED error 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, NoReturn
 
 from carebook.checkout.inputs import CheckoutRequest
@@ -17,6 +16,7 @@ from carebook.ratelimit import guard, policies, sign_in_throttle
 from carebook.ratelimit.guard import Check
 from carebook.ratelimit.service import Verdict
 from carebook.ratelimit.sign_in_throttle import SignInAttempt
+from carebook.users.inputs import SignUp
 from carebook.users.validation import email_key, parse_id
 from carebook.web.client_address import client_address as web_client_address
 from carebook.web.client_address import rate_limit_subject
@@ -67,15 +67,15 @@ async def after_sign_in(context: Context, attempt: SignInAttempt, *, succeeded: 
         )
 
 
-async def before_sign_up(context: Context, fields: Mapping[str, Any]) -> None:
+async def before_sign_up(context: Context, fields: SignUp) -> None:
     """Count a sign-up attempt per client address, email and target; refuse when over a limit.
 
     Counted from the input as given, before anything is looked up, so a refusal says nothing
     about whether the email or the provider exists.
     """
     address = Check(policies.sign_up_address(context.settings), client_address(context))
-    target = fields.get("invite_code") or fields.get("dietitian_id")
-    await _attempt(context, [address, *_enrollment_checks(context, fields.get("email"), target)])
+    target = fields.invite_code or fields.dietitian_id
+    await _attempt(context, [address, *_enrollment_checks(context, fields.email, target)])
 
 
 async def before_checkout(context: Context, fields: CheckoutRequest) -> None:

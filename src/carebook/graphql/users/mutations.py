@@ -8,8 +8,9 @@ from strawberry.types import Info
 from carebook.auth.activation import Invitations
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
-from carebook.graphql.common import FieldError, provided, require_actor
+from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
+from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.users.inputs import (
     BulkUpdateClientsInput,
@@ -19,6 +20,7 @@ from carebook.graphql.users.inputs import (
 )
 from carebook.graphql.users.types import User, user_or_none
 from carebook.users import service
+from carebook.users.inputs import ClientChanges, NewClient, UserChanges
 
 
 @strawberry.type(
@@ -95,7 +97,7 @@ class UserMutations:
                 s,
                 actor=actor,
                 passwords=ctx.passwords,
-                fields=provided(input),
+                fields=typed(NewClient, input),
                 invitations=Invitations.from_settings(ctx.settings),
             ),
             action="create",
@@ -113,7 +115,7 @@ class UserMutations:
         self, info: Info[Context, None], input: UpdateClientInput | None = None
     ) -> UpdateClientPayload:
         ctx, actor = info.context, require_actor(info)
-        fields = provided(input)
+        fields = typed(ClientChanges, input)
         outcome = await audited_write(
             info,
             lambda s: service.update_client(
@@ -123,8 +125,8 @@ class UserMutations:
                 fields=fields,
                 invitations=Invitations.from_settings(ctx.settings),
             ),
-            action=_status_action(fields.get("active")),
-            attempted=attempted_ids([fields.get("id")]),
+            action=_status_action(fields.active),
+            attempted=attempted_ids([fields.id]),
         )
         return UpdateClientPayload(
             user=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
@@ -139,15 +141,13 @@ class UserMutations:
         self, info: Info[Context, None], input: UpdateUserInput | None = None
     ) -> UpdateUserPayload:
         ctx, actor = info.context, require_actor(info)
-        fields = provided(input)
+        fields = typed(UserChanges, input)
         outcome = await audited_write(
             info,
             lambda s: service.update_user(s, actor=actor, passwords=ctx.passwords, fields=fields),
             action="update",
             # A blank id means the caller: a patient's own record, a provider's is none.
-            attempted=attempted_ids(
-                [fields.get("id") or (actor.user_id if actor.is_patient else None)]
-            ),
+            attempted=attempted_ids([fields.id or (actor.user_id if actor.is_patient else None)]),
         )
         return UpdateUserPayload(
             user=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
@@ -163,21 +163,20 @@ class UserMutations:
         self, info: Info[Context, None], input: BulkUpdateClientsInput | None = None
     ) -> BulkUpdateClientsPayload:
         ctx, actor = info.context, require_actor(info)
-        data = provided(input)
+        ids = value_of(input, "ids") or []
+        group_id, active = value_of(input, "user_group_id"), value_of(input, "active_status")
         outcome = await audited_write(
             info,
             lambda s: service.bulk_update_clients(
                 s,
                 actor=actor,
-                ids=data.get("ids") or [],
-                user_group_id=data.get("user_group_id"),
-                active_status=data.get("active_status"),
+                ids=ids,
+                user_group_id=group_id,
+                active_status=active,
                 max_ids=ctx.settings.bulk_update_max_ids,
             ),
-            action="update"
-            if data.get("user_group_id") is not None
-            else _status_action(data.get("active_status")),
-            attempted=attempted_ids((data.get("ids") or [])[: ctx.settings.bulk_update_max_ids]),
+            action="update" if group_id is not None else _status_action(active),
+            attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
         )
         users: list[User | None] | None = None
         if outcome.value is not None:
