@@ -8,8 +8,7 @@ so the events commit or roll back with the change.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,14 +29,14 @@ async def conversation_members(session: AsyncSession, conversation: Conversation
 
 
 def _patients_locked_by(
-    fields: Mapping[str, Any],
+    raw_id: str | int | None,
     lock: Callable[[AsyncSession, int], Awaitable[Sequence[tuple[int, int]] | None]],
 ) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
-    """A look-up of the patients that ``lock`` locks for the record named by ``fields['id']``."""
+    """A look-up of the patients that ``lock`` locks for the record the input's ``id`` names."""
 
     async def lookup(session: AsyncSession) -> list[Target]:
         try:
-            record_id = parse_id(fields.get("id"), "id")
+            record_id = parse_id(raw_id, "id")
         except Invalid:
             return []  # the write itself refuses the id, with the same message
         if record_id is None:
@@ -50,11 +49,11 @@ def _patients_locked_by(
 
 
 def group_members(
-    actor: Actor, fields: Mapping[str, Any]
+    actor: Actor, group_id: str | int | None
 ) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
     """The patients of the group ``deleteUserGroup`` is asked to delete (before it moves them)."""
     return _patients_locked_by(
-        fields,
+        group_id,
         lambda session, group_id: user_groups.lock_group_patients(
             session, actor=actor, group_id=group_id
         ),
@@ -62,10 +61,10 @@ def group_members(
 
 
 def tag_carriers(
-    actor: Actor, fields: Mapping[str, Any]
+    actor: Actor, tag_id: str | int | None
 ) -> Callable[[AsyncSession], Awaitable[Sequence[Target]]]:
     """The patients carrying the tag ``deleteTag`` removes or ``updateTag`` renames (before)."""
     return _patients_locked_by(
-        fields,
+        tag_id,
         lambda session, tag_id: tags.lock_tag_patients(session, actor=actor, tag_id=tag_id),
     )

@@ -131,7 +131,7 @@ class TagMutations:
             action="update",  # the label every carrier of the tag shows
             attempted=(),  # a refused rename changed no one
             targets=lambda _: [],
-            before=tag_carriers(actor, {"id": tag_id}),
+            before=tag_carriers(actor, tag_id),
         )
         return UpdateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -151,7 +151,7 @@ class TagMutations:
             action="update",  # the tag is removed from every carrier
             attempted=(),  # a refused delete removed it from no one
             targets=lambda _: [],
-            before=tag_carriers(actor, {"id": tag_id}),
+            before=tag_carriers(actor, tag_id),
         )
         return DeleteTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 

@@ -150,7 +150,7 @@ class UserGroupMutations:
             lambda s: service.delete_group(s, actor=actor, fields=fields),
             action="update",  # the patients moved out of the group
             attempted=(),  # a refused delete moved nobody
-            before=group_members(actor, {"id": fields.id}),
+            before=group_members(actor, fields.id),
         )
         return DeleteUserGroupPayload(user_group=_group(outcome.value), messages=outcome.messages)
 
