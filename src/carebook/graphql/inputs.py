@@ -7,10 +7,14 @@ Services take typed inputs, never a mapping of GraphQL names. The scheme, the sa
   value and the domain never imports Strawberry.
 - A field the caller did not give is ``None``. Healthie treats an explicit ``null`` in an input
   like an absent field (docs/api.md, "Field rules"), and so does Carebook: both arrive at the
-  service as ``None``, so a service tests ``value is not None`` where it used to test
-  ``name in fields``. No service input has a field whose ``None`` means "clear the value";
-  clearing uses a value (``""``, an empty list) as in Healthie.
-- :func:`typed` is the only place the rule is applied to a GraphQL input.
+  service as ``None``, and a service tests ``value is not None`` to know a field was given.
+  No service input has a field whose ``None`` means "clear the value"; clearing uses a value
+  (``""``, an empty list) as in Healthie.
+- A field an operation needs even when absent (a new patient's names) is named by the service
+  (``required`` of :func:`carebook.users.changes.apply_changes`), not by the input.
+- Single-id services (deletes, tag writes) take the id itself, read with :func:`value_of`.
+- :func:`given` is the one place the rule is written: :func:`typed`, :func:`value_of` and
+  ``carebook.graphql.common.provided`` (the mapping signIn still takes) all use it.
 """
 
 from __future__ import annotations
