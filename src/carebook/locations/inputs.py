@@ -1,4 +1,4 @@
-"""Typed inputs of the location services (the scheme: :mod:`carebook.graphql.inputs`).
+"""Typed inputs of the location services (scheme: carebook.graphql.inputs).
 
 ``None`` is a field the caller did not give; the address fields are raw text, checked by
 :func:`carebook.locations.validation.clean_location`.
