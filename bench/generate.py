@@ -40,6 +40,7 @@ from carebook.db.migrate import upgrade_async
 from carebook.organizations.service import create_provider, create_staff_user
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
 from carebook.users.counts import RECOUNT_ALL
+from carebook.users.inputs import Profile
 from carebook.users.models import Role, User
 
 BATCH = 20_000
@@ -533,11 +534,11 @@ async def _setup(options: Options, settings: Settings, rng: random.Random) -> tu
                 staff = await create_staff_user(
                     session,
                     passwords=passwords,
-                    fields={
-                        "first_name": first,
-                        "last_name": last,
-                        "email": f"bench.staff{index}@example.com",
-                    },
+                    fields=Profile(
+                        first_name=first,
+                        last_name=last,
+                        email=f"bench.staff{index}@example.com",
+                    ),
                     organization_id=created.organization_id,
                     role=role,
                 )
