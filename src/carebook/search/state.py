@@ -30,7 +30,7 @@ DEEP_PAGE_STATEMENTS_MAX = 8
 
 
 class Recent(Generic[K, V]):
-    """A mapping that keeps its ``most`` most recently stored entries."""
+    """A mapping that keeps its ``most`` most recently stored (or built, see ``built``) entries."""
 
     def __init__(self, most: int) -> None:
         self._most = most
@@ -52,11 +52,16 @@ class Recent(Generic[K, V]):
         self._entries.pop(key, None)
 
     def built(self, key: K, build: Callable[[], V]) -> V:
-        """The value of ``key``, built and stored on first use (for statements)."""
+        """The value of ``key``, built and stored on first use (for statements).
+
+        A use counts as recent, so the statements in use are the ones kept.
+        """
         value = self._entries.get(key)
         if value is None:
             value = build()
             self.put(key, value)
+        else:
+            self._entries.move_to_end(key)
         return value
 
     def __len__(self) -> int:
