@@ -37,6 +37,56 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+# The generated walks over the whole schema and the tests that start servers, longest first:
+# together about a third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out of a quick run
+# (CI runs them, at full strength), and run first, so that with pytest-xdist they start on
+# their own worker instead of ending the run alone. A name here that matches no test fails the
+# run, so a renamed test cannot silently drop out of the list.
+SLOW_TESTS = (
+    "tests/security/test_patient_paths.py::test_a_patient_reads_nothing_private_of_anyone_else",
+    "tests/security/test_isolation.py::test_no_caller_reads_or_writes_another_organizations_records",
+    "tests/security/test_fuzz.py::test_generated_documents_never_fault",
+    "tests/bench/test_spread.py::test_connections_are_spread_evenly_over_two_workers",
+    "tests/bench/test_probe.py::test_a_probe_measures_the_server",
+    "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
+    "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a generated walk or a server started (see SLOW_TESTS in tests/conftest.py)"
+    )
+    config.pluginmanager.register(_SlowFirst(), "carebook-slow-first")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m and -k choose: `-m "not slow"` needs the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests of SLOW_TESTS ``slow``; fails if one in a collected file is not there."""
+    found: set[str] = set()
+    for item in items:
+        name = item.nodeid.split("[", 1)[0]
+        if name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+            found.add(name)
+    files = {item.nodeid.split("::", 1)[0] for item in items}
+    missing = [name for name in SLOW_TESTS if name.split("::")[0] in files and name not in found]
+    if missing:
+        raise pytest.UsageError(f"SLOW_TESTS names tests that do not exist: {missing}")
+
+
+class _SlowFirst:
+    """Puts the slow tests first, longest first, after pytest grouped the tests by backend."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        def rank(item: pytest.Item) -> int:
+            name = item.nodeid.split("[", 1)[0]
+            return SLOW_TESTS.index(name) if name in SLOW_TESTS else len(SLOW_TESTS)
+
+        items.sort(key=rank)  # stable: the others keep pytest's order
+
+
 async def _postgres_admin(sql: str) -> None:
     import asyncpg
 
