@@ -38,10 +38,10 @@ POSTGRES_URL = os.environ.get(
 
 
 # The generated walks over the whole schema and the tests that start servers, longest first:
-# together about a third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out of a quick run
-# (CI runs them, at full strength), and run first, so that with pytest-xdist they start on
-# their own worker instead of ending the run alone. A name here that matches no test fails the
-# run, so a renamed test cannot silently drop out of the list.
+# together about a third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out
+# of a quick run (CI runs them, at full strength), and run first, so that with pytest-xdist they
+# start early on the workers instead of ending the run alone. A name here that matches no test
+# of a collected file fails the run, so a renamed test cannot silently drop out of the list.
 SLOW_TESTS = (
     "tests/security/test_patient_paths.py::test_a_patient_reads_nothing_private_of_anyone_else",
     "tests/security/test_isolation.py::test_no_caller_reads_or_writes_another_organizations_records",
@@ -55,7 +55,7 @@ SLOW_TESTS = (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "slow: a generated walk or a server started (see SLOW_TESTS in tests/conftest.py)"
+        "markers", "slow: a generated walk or a server started (SLOW_TESTS in tests/conftest.py)"
     )
     config.pluginmanager.register(_SlowFirst(), "carebook-slow-first")
 
