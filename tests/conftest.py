@@ -15,7 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.app import create_app
 from carebook.auth.passwords import Passwords
@@ -154,12 +155,38 @@ def passwords(settings: Settings) -> Passwords:
     return Passwords(settings)
 
 
+# Restarts the sequence behind each (table, column) given, as TRUNCATE ... RESTART IDENTITY does.
+_RESTART_SEQUENCES = text(
+    "SELECT setval(seq, 1, false) FROM ("
+    " SELECT pg_get_serial_sequence(t, c) AS seq"
+    " FROM unnest(CAST(:tables AS text[]), CAST(:columns AS text[])) AS u(t, c)"
+    ") AS s WHERE seq IS NOT NULL"
+)
+
+
+async def _empty_postgres(session: AsyncSession, tables: list[Table]) -> None:
+    """DELETE, dependents first, then the sequences restarted: what TRUNCATE ... RESTART IDENTITY
+    did, without its cost. TRUNCATE gives every table new files, 0.4-1 s a test for 26 tables
+    holding a few rows each; these deletes take milliseconds. The row triggers fire (users'
+    counters), on tables emptied after them. Only the append-only trail, whose trigger refuses
+    DELETE, is truncated (TRUNCATE fires no row trigger)."""
+    for table in tables:
+        if table.name == "audit_events":
+            await session.execute(text("TRUNCATE audit_events RESTART IDENTITY"))
+        else:
+            await session.execute(table.delete())
+    serials = [(t, t.autoincrement_column) for t in tables if t.autoincrement_column is not None]
+    await session.execute(
+        _RESTART_SEQUENCES,
+        {"tables": [t.name for t, _ in serials], "columns": [c.name for _, c in serials]},
+    )
+
+
 async def _empty_tables(database: Database) -> None:
     tables = data_tables()
     async with database.write_sessions() as session, session.begin():
         if database.engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await _empty_postgres(session, tables)
         else:
             for table in tables:
                 if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py
