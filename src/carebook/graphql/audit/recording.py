@@ -24,6 +24,7 @@ from carebook.graphql.audit.request import RequestAudit, origin_of
 from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
+from carebook.users.trail import patient_targets
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,11 +116,6 @@ async def _people_of_records(info: Info[Context, None], value: Any) -> list[User
     if fresh:
         people.extend(await users_by_id(info, fresh))
     return people
-
-
-def patient_targets(rows: Iterable[UserRow]) -> list[Target]:
-    """Only patients' records are audited (providers and staff are not patient data)."""
-    return [Target(row.id, row.organization_id) for row in rows if row.is_patient]
 
 
 def _record(info: Info[Context, None], targets: Sequence[Target], allowed: bool) -> None:
