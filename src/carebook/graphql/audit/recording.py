@@ -4,7 +4,8 @@ Every field that can return a patient ``User``, or another record of patient dat
 :class:`~.subjects.DisclosesUsers`: an address, an appointment, ...), is wrapped with
 :func:`audited` (a test walks the schema and fails on any that is not). Read events are
 collected on the request and handed to the process's AuditWriter when the operation ends (see
-:mod:`.extension`). Writes are recorded by :mod:`.writes`.
+:mod:`.extension`). Writes are recorded by the services that make them (carebook.audit.trail);
+:mod:`.writes` gives them the request's origin and records refused attempts.
 """
 
 from __future__ import annotations
