@@ -39,5 +39,5 @@ def recount(
     async def work(session: AsyncSession) -> None:
         await counters.recount(session)
 
-    in_transaction(load_settings(database_url), work)
+    in_transaction(load_settings(database_url), work, command="db recount")
     typer.echo("user counters rebuilt")
