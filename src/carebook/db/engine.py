@@ -18,12 +18,12 @@ SQLite's WAL, busy timeout and BEGIN IMMEDIATE for writes; PostgreSQL's idle pin
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.sql import Executable
 
 from carebook.config import Settings
@@ -35,6 +35,10 @@ from carebook.db.session import session_factory
 from carebook.db.write_gate import WriteGate
 
 S = TypeVar("S")
+# How a caller lends its session: runs the work given on it and returns the work's result.
+SessionRunner = Callable[
+    [Callable[[AsyncSession], Awaitable[HeldRow | None]]], Awaitable[HeldRow | None]
+]
 # Statements a Database keeps built (see Database.statement): one per caller, a few hundred.
 STATEMENT_CACHE_SIZE = 1024
 
@@ -58,15 +62,31 @@ class Database:
         self._statements: OrderedDict[Hashable, Any] = OrderedDict()
 
     async def read_row(
-        self, statement: Executable, parameters: Mapping[str, Any]
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any],
+        *,
+        within: SessionRunner | None = None,
     ) -> HeldRow | None:
-        """The first row of ``statement`` (or None), read outside any session: every call sees
-        each commit before it. Make the user with :func:`carebook.db.rows.detached`."""
+        """The first row of ``statement`` (or None), read without an ORM session of its own.
+        Make the entity with :func:`carebook.db.rows.detached`.
+
+        Fast: on the held read connection, seeing every commit before it. Plain: on the
+        session ``within`` runs work on (a request's read session, so a request never holds two
+        pooled connections: sixty of them waiting for a second one emptied the pool), else on a
+        connection of its own.
+        """
         if self.paths is not None:
             return await self.paths.read_row(statement, parameters)
-        async with self.read_engine.connect() as connection:
-            row = (await connection.execute(statement, parameters)).first()
-        return from_core(statement, row)
+
+        async def first(session: AsyncSession) -> HeldRow | None:
+            connection = await session.connection()
+            return from_core(statement, (await connection.execute(statement, parameters)).first())
+
+        if within is not None:
+            return await within(first)
+        async with self.read_sessions() as session:
+            return await first(session)
 
     async def trail_batch(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append ``rows`` (column name -> value, every column but the primary key) to

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.scoping import visible_patients, visible_users
-from carebook.db.engine import Database
+from carebook.db.engine import Database, SessionRunner
 from carebook.db.rows import detached
 from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
@@ -41,13 +41,13 @@ async def get_visible_user_and_unseen(
 
 
 async def read_visible_user_and_unseen(
-    database: Database, actor: Actor, user_id: int
+    database: Database, actor: Actor, user_id: int, *, within: SessionRunner | None = None
 ) -> tuple[User | None, bool]:
     """:func:`get_visible_user_and_unseen` as the database's single-row read: the same
-    statement (built once per actor and database), without a session; the user comes
-    detached."""
+    statement (built once per actor and database), without a session of its own (``within``:
+    the caller's, if the database needs one); the user comes detached."""
     query = database.statement((_USER_AND_UNSEEN, actor), lambda: user_and_unseen_query(actor))
-    row = await database.read_row(query, {"target_user_id": user_id})
+    row = await database.read_row(query, {"target_user_id": user_id}, within=within)
     if row is None:
         return None, False
     return detached(User, row), bool(row.unseen)

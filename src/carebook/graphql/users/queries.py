@@ -30,8 +30,10 @@ async def _clear_notifications(context: Context, actor: Actor, patient_id: int) 
 
 async def _read_user(context: Context, actor: Actor, user_id: int) -> tuple[UserRow | None, bool]:
     """The visible user and whether the caller has unseen notifications about them (the
-    database's single-row read: no session)."""
-    return await queries.read_visible_user_and_unseen(context.database, actor, user_id)
+    database's single-row read: no session, or the request's if the database needs one)."""
+    return await queries.read_visible_user_and_unseen(
+        context.database, actor, user_id, within=context.read
+    )
 
 
 @strawberry.type
