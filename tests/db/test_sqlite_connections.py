@@ -116,7 +116,7 @@ async def test_the_audit_engine_has_its_own_synchronous_setting(sqlite_path: Pat
 async def test_a_memory_database_keeps_one_engine() -> None:
     database = create_database(Settings(database_url="sqlite+aiosqlite:///:memory:"))
     try:
-        assert database.read_engine is database.engine
+        assert database.read_engine.sync_engine.pool is database.engine.sync_engine.pool
         assert database.paths is None
     finally:
         await database.dispose()

@@ -47,14 +47,18 @@ class Database:
     """A process's engines, sessions and fast paths to one database, behind four verbs.
 
     ``engine`` is the one for writes, migrations and tools; ``read_engine`` backs the read
-    sessions (the same engine, except on a SQLite file with the fast paths on). ``paths`` holds
+    sessions (the same engine's pool, except on a SQLite file with the fast paths on). ``paths`` holds
     the fast paths (None when they are off): only carebook.db and its tests look inside.
     """
 
     def __init__(self, engine: AsyncEngine, paths: FastPaths | None = None) -> None:
         self.engine = engine
         self.paths = paths
-        self.read_engine = paths.read_engine if paths is not None else engine
+        self.read_engine = (
+            paths.read_engine
+            if paths is not None
+            else engine.execution_options(**{hooks.READ_OPTION: True})
+        )
         self.read_sessions = session_factory(self.read_engine)
         self.write_sessions = session_factory(
             engine.execution_options(**{hooks.WRITE_OPTION: True})

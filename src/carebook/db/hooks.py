@@ -25,6 +25,10 @@ from carebook.config import Settings
 
 # The execution option of the write sessions' engine: their transactions BEGIN IMMEDIATE.
 WRITE_OPTION = "carebook_write"
+# The read sessions' option when they share the write engine's connections (fast paths off):
+# no BEGIN, so each SELECT sees the latest commit, as on the fast path's read engine and in
+# the sqlite3 driver's own default; a tool's session on the bare engine still gets BEGIN.
+READ_OPTION = "carebook_read"
 
 
 # How long a SQLite writer waits for another one (the lock is held for a transaction's length).
@@ -68,8 +72,10 @@ def install_sqlite_hooks(
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(READ_OPTION, False):
+            return  # each statement its own transaction, as the driver's own default does
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 # A pooled connection idle this long is pinged before use (see install_idle_ping).

@@ -48,19 +48,23 @@ R = TypeVar("R")
 def _plain(
     description: str, read: Callable[[UserRow], Any], shown: Disclosure = Disclosure.RECORD
 ) -> Any:
-    """A User field read from the row when it is serialized; null below ``shown``.
+    """A User field read from the row by an ordinary resolver; null below ``shown``.
 
-    It has no resolver, so Strawberry reads it as a plain attribute (no Info object, no argument
-    handling, no extension chain: about a tenth of the cost of a resolver field, for each field
-    of each user of a page); the attribute is a property, so a user built but never serialized
-    costs nothing. A field is part of the whole record unless it says otherwise, so a new field
-    is never shown to a patient looking at someone else by omission (see auth/scoping.py).
+    A field is part of the whole record unless it says otherwise, so a new field is never shown
+    to a patient looking at someone else by omission (see auth/scoping.py). The field's GraphQL
+    type is the class annotation's.
     """
     if shown is Disclosure.NAME:
-        getter = property(lambda self: read(self.row))
+
+        def resolve(root: User) -> Any:
+            return read(root.row)
+
     else:
-        getter = property(lambda self: read(self.row) if self.disclosure >= shown else None)
-    return strawberry.field(description=description, default=getter)
+
+        def resolve(root: User) -> Any:
+            return read(root.row) if root.disclosure >= shown else None
+
+    return strawberry.field(resolver=resolve, description=description)
 
 
 def _record_only(
@@ -99,8 +103,8 @@ class User:
     position: strawberry.Private[int | None] = None
 
     def __init__(self, row: UserRow, position: int | None = None, *, viewer: Actor | None) -> None:
-        # Written by hand so that the plain fields below stay properties over the row. The
-        # viewer is required: every place that hands out a user says who is looking.
+        # Written by hand: what the viewer may read is decided once, here. The viewer is
+        # required: every place that hands out a user says who is looking.
         self.row = row
         self.position = position
         self.disclosure = disclosure(viewer, row)
