@@ -48,23 +48,22 @@ R = TypeVar("R")
 def _plain(
     description: str, read: Callable[[UserRow], Any], shown: Disclosure = Disclosure.RECORD
 ) -> Any:
-    """A User field read from the row by an ordinary resolver; null below ``shown``.
+    """A User field read from the row when it is serialized; null below ``shown``.
 
-    A field is part of the whole record unless it says otherwise, so a new field is never shown
-    to a patient looking at someone else by omission (see auth/scoping.py). The field's GraphQL
-    type is the class annotation's.
+    It has no resolver, so Strawberry reads it as a plain attribute (no Info object, no argument
+    handling, no extension chain: about a tenth of the cost of a resolver field, for each field
+    of each user of a page); the attribute is a property, so a user built but never serialized
+    costs nothing. Kept (issue 23 tried ordinary resolvers): in-process A/B of the users first
+    page, 8 fields per user, 300 requests x 3 alternations: 5.39-5.56 ms of CPU per request with
+    these properties, 6.09-6.28 ms with resolvers. A field is part of the whole record unless it
+    says otherwise, so a new field is never shown to a patient looking at someone else by
+    omission (see auth/scoping.py).
     """
     if shown is Disclosure.NAME:
-
-        def resolve(root: User) -> Any:
-            return read(root.row)
-
+        getter = property(lambda self: read(self.row))
     else:
-
-        def resolve(root: User) -> Any:
-            return read(root.row) if root.disclosure >= shown else None
-
-    return strawberry.field(resolver=resolve, description=description)
+        getter = property(lambda self: read(self.row) if self.disclosure >= shown else None)
+    return strawberry.field(description=description, default=getter)
 
 
 def _record_only(
@@ -103,8 +102,8 @@ class User:
     position: strawberry.Private[int | None] = None
 
     def __init__(self, row: UserRow, position: int | None = None, *, viewer: Actor | None) -> None:
-        # Written by hand: what the viewer may read is decided once, here. The viewer is
-        # required: every place that hands out a user says who is looking.
+        # Written by hand so that the plain fields below stay properties over the row. The
+        # viewer is required: every place that hands out a user says who is looking.
         self.row = row
         self.position = position
         self.disclosure = disclosure(viewer, row)
