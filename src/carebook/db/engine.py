@@ -17,7 +17,6 @@ SQLite's WAL, busy timeout and BEGIN IMMEDIATE for writes; PostgreSQL's idle pin
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -47,8 +46,9 @@ class Database:
     """A process's engines, sessions and fast paths to one database, behind four verbs.
 
     ``engine`` is the one for writes, migrations and tools; ``read_engine`` backs the read
-    sessions (the same engine's pool, except on a SQLite file with the fast paths on). ``paths`` holds
-    the fast paths (None when they are off): only carebook.db and its tests look inside.
+    sessions (the same engine's pool, except on a SQLite file with the fast paths on).
+    ``paths`` holds the fast paths (None when they are off): only carebook.db and its tests look
+    inside.
     """
 
     def __init__(self, engine: AsyncEngine, paths: FastPaths | None = None) -> None:
@@ -63,7 +63,7 @@ class Database:
         self.write_sessions = session_factory(
             engine.execution_options(**{hooks.WRITE_OPTION: True})
         )
-        self._statements: OrderedDict[Hashable, Any] = OrderedDict()
+        self._statements: dict[Hashable, Any] = {}
 
     async def read_row(
         self,
@@ -107,16 +107,17 @@ class Database:
         """The statement cached under ``key``, built by ``build`` on first use.
 
         For hot statements built per caller (building one and deriving its cache key can cost a
-        tenth of a request); bounded, least recently used first out. Per Database, so two apps
-        in one process (the tests) never share one.
+        tenth of a request). Bounded, oldest first out; one look-up per hit (``user(id)`` pays
+        it on every request). Per Database, so two apps in one process never share one.
         """
         cache = self._statements
-        if key in cache:
-            cache.move_to_end(key)
+        try:
             return cache[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        if len(cache) >= STATEMENT_CACHE_SIZE:
+            del cache[next(iter(cache))]
         built = cache[key] = build()
-        if len(cache) > STATEMENT_CACHE_SIZE:
-            cache.popitem(last=False)
         return built
 
     def observe(self, observer: Observer) -> Callable[[], None]:
