@@ -1,7 +1,9 @@
-"""Imports every table so that metadata (Alembic, tests) sees the whole schema."""
+"""Imports every table so that metadata (Alembic, tests) sees the whole schema, and the ORM
+hooks that keep tables in step (the search index's, registered when its module is imported)."""
 
 from sqlalchemy import Table
 
+import carebook.search.index  # noqa: F401  (registers the token index's flush hook)
 from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
