@@ -8,11 +8,10 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from carebook.audit.service import Target
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
 from carebook.graphql.audit.enrollment import answered
-from carebook.graphql.audit.recording import audited, patient_targets
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, require_actor, write
 from carebook.graphql.context import Context
@@ -146,7 +145,6 @@ class SchedulingMutations:
                 s, actor=actor, fields=typed(NewAppointment, input)
             ),
             action="update",
-            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         row = outcome.value
         return CreateAppointmentPayload(
@@ -169,7 +167,6 @@ class SchedulingMutations:
                 s, actor=actor, fields=typed(AppointmentChanges, input)
             ),
             action="update",
-            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         row = outcome.value
         return UpdateAppointmentPayload(
@@ -197,9 +194,6 @@ class SchedulingMutations:
                 s, actor=ctx.actor, passwords=ctx.passwords, fields=fields, attempt=attempt
             ),
             action="update",
-            targets=lambda done: (
-                patient_targets([done.patient]) if isinstance(done, checkout.CheckoutResult) else []
-            ),
             aimed_at=attempt,
         )
         outcome = answered(info, written, CHECKOUT_EMAIL_UNUSABLE, action="update")

@@ -21,6 +21,7 @@ from carebook.graphql.users.inputs import (
 from carebook.graphql.users.types import User, user_or_none
 from carebook.users import service
 from carebook.users.inputs import ClientChanges, NewClient, UserChanges
+from carebook.users.trail import status_action
 
 
 @strawberry.type(
@@ -67,15 +68,6 @@ class BulkUpdateClientsPayload:
     messages: list[FieldError | None] | None = strawberry.field(
         description="The list of errors occurred during the mutation."
     )
-
-
-def _status_action(active: object) -> str:
-    """The audit action of a change that may set the active flag."""
-    if active is False:
-        return "archive"
-    if active is True:
-        return "reactivate"
-    return "update"
 
 
 @strawberry.type
@@ -125,7 +117,7 @@ class UserMutations:
                 fields=fields,
                 invitations=Invitations.from_settings(ctx.settings),
             ),
-            action=_status_action(fields.active),
+            action=status_action(fields.active),
             attempted=attempted_ids([fields.id]),
         )
         return UpdateClientPayload(
@@ -175,7 +167,7 @@ class UserMutations:
                 active_status=active,
                 max_ids=ctx.settings.bulk_update_max_ids,
             ),
-            action="update" if group_id is not None else _status_action(active),
+            action="update" if group_id is not None else status_action(active),
             attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
         )
         users: list[User | None] | None = None
