@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from carebook import builders
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.auth.service import issue_session_token
 from carebook.db.engine import Database
 from carebook.organizations.service import NewProvider
-from carebook.users.models import Role
 
 PATIENT_PASSWORD = "b@se3ball rocks"
 

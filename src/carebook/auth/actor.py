@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carebook.auth.roles import Role
 from carebook.errors import Invalid
-from carebook.users.models import Role
 
 
 @dataclass(frozen=True, slots=True)

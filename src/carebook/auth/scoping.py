@@ -11,8 +11,9 @@ from enum import IntEnum
 from sqlalchemy import Select, select
 
 from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.user_groups.models import UserGroup
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 
 def visible_users(actor: Actor) -> Select[User]:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.checkout import payments
 from carebook.db import lengths
 from carebook.db.base import utcnow
@@ -41,7 +42,7 @@ from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 
 @dataclass

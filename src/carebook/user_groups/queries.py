@@ -16,11 +16,12 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.auth.scoping import visible_groups, visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users.listing import MAX_PAGE_SIZE, ListArgumentError
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 # Healthie's UserGroupOrderKeys lower-cased, and the seed's other sort_by values mapped onto them.
 GROUP_SORTS = (

@@ -11,12 +11,13 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.auth.scoping import visible_patients, visible_users
 from carebook.db.row_reads import RowReads, detached
 from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
 from carebook.user_notifications.models import UserNotification
-from carebook.users.models import CareTeamMember, Role, User
+from carebook.users.models import CareTeamMember, User
 
 STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.auth.activation import Invitations, ensure_signup_token
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.auth.service import revoke_other_sessions
 from carebook.errors import Invalid, NotFound
 from carebook.forms import queries as form_queries
@@ -25,7 +26,7 @@ from carebook.user_notifications.service import notify_providers
 from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext, apply_changes, set_active
-from carebook.users.models import CareTeamMember, Role, User
+from carebook.users.models import CareTeamMember, User
 
 USER_NOT_FOUND = "User not found"
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.auth.service import IssuedToken, issue_session_token
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
@@ -20,7 +21,7 @@ from carebook.users import enrollment, queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 PATIENT_ROLES = ("patient", "client")
 PROVIDER_ROLES = ("provider", "dietitian")
