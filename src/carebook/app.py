@@ -26,13 +26,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET
 
 from carebook.audit.writer import AuditWriter
-from carebook.auth.activation import SET_PASSWORD_PATH
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import (
-    actor_from_api_key,
-    actor_from_session_token,
-    cached_api_key_actor,
-)
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.gc_pauses import freeze_startup_objects, start_full_collections
@@ -45,6 +39,12 @@ from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
 from carebook.startup import check_secret_key
+from carebook.users.activation import SET_PASSWORD_PATH
+from carebook.users.credentials import (
+    actor_from_api_key,
+    actor_from_session_token,
+    cached_api_key_actor,
+)
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error

@@ -8,9 +8,9 @@ from datetime import timedelta
 from carebook import builders
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
-from carebook.auth.service import issue_session_token
 from carebook.db.engine import Database
 from carebook.organizations.service import NewProvider
+from carebook.users.credentials import issue_session_token
 
 PATIENT_PASSWORD = "b@se3ball rocks"
 

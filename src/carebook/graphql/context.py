@@ -14,12 +14,12 @@ from starlette.responses import Response
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
-from carebook.auth.scoping import viewer_signing_in
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
 from carebook.idempotency.keys import Claim
 from carebook.users.models import User
+from carebook.users.scoping import viewer_signing_in
 
 if TYPE_CHECKING:
     from carebook.graphql.audit.request import RequestAudit
@@ -77,14 +77,14 @@ class Context:
     def viewer(self) -> Actor | None:
         """Who reads this request's answer: the user it signed in or created, else the caller.
 
-        What each user in the answer shows is decided for this viewer (auth/scoping.py).
+        What each user in the answer shows is decided for this viewer (users/scoping.py).
         """
         return self.answering_for if self.answering_for is not None else self.actor
 
     def answer_as(self, user: User, *, enrolling: bool = False) -> None:
         """The request signed ``user`` in or created them: its answer is read as theirs.
 
-        ``enrolling``: an anonymous patient sign-up (auth/scoping.py, follows_links).
+        ``enrolling``: an anonymous patient sign-up (users/scoping.py, follows_links).
         """
         self.answering_for = viewer_signing_in(user, enrolling=enrolling)
 

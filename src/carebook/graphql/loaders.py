@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
-from carebook.auth import activation
 from carebook.auth.models import SignupToken
 from carebook.conversations import queries as conversation_queries
 from carebook.locations import queries as location_queries
@@ -20,7 +19,7 @@ from carebook.tags import queries as tag_queries
 from carebook.tags.models import Tag
 from carebook.user_groups import queries as group_queries
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users import queries
+from carebook.users import activation, queries
 from carebook.users.models import User
 
 if TYPE_CHECKING:

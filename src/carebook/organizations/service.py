@@ -11,12 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
-from carebook.auth.service import create_api_key
 from carebook.auth.tokens import new_invite_code
 from carebook.db import lengths
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
 from carebook.users.changes import ChangeContext, apply_changes
+from carebook.users.credentials import create_api_key
 from carebook.users.models import User
 
 

@@ -1,7 +1,7 @@
 """Reads of user groups and onboarding flows, and the batch functions behind their DataLoaders.
 
 Groups and flows are read inside the actor's organization; the patients of a group are read
-through the actor's visibility scope (``auth/scoping.py``), so a patient who reaches their own
+through the actor's visibility scope (``users/scoping.py``), so a patient who reaches their own
 group sees only themselves in it.
 """
 
@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
-from carebook.auth.scoping import visible_groups, visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users.listing import MAX_PAGE_SIZE, ListArgumentError
 from carebook.users.models import User
+from carebook.users.scoping import visible_groups_where, visible_patients
 
 # Healthie's UserGroupOrderKeys lower-cased, and the seed's other sort_by values mapped onto them.
 GROUP_SORTS = (
@@ -97,6 +97,13 @@ def _users_count() -> ColumnElement[int]:
         .where(User.user_group_id == UserGroup.id, User.role == Role.PATIENT, User.active)
         .correlate(UserGroup)
         .scalar_subquery()
+    )
+
+
+def visible_groups(actor: Actor) -> Select[UserGroup]:
+    """A SELECT of the user groups ``actor`` may read (the rule: users.scoping)."""
+    return select(UserGroup).where(
+        visible_groups_where(actor, UserGroup.id, UserGroup.organization_id)
     )
 
 

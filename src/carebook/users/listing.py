@@ -1,7 +1,7 @@
 """The patient list (Healthie's ``users`` / ``usersCount``): filters, keyword search, sorting.
 
 Both queries build their SQL here from one :class:`ListArgs`, so the count always agrees with the
-list. Rows start from the actor's visibility scope (``auth/scoping.py``).
+list. Rows start from the actor's visibility scope (``users/scoping.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import sees_every_patient, visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import utcnow
 from carebook.scheduling.queries import next_appt_start
@@ -38,6 +37,7 @@ from carebook.user_groups.models import UserGroup
 from carebook.users.counts import UserCount
 from carebook.users.deep_pages import COUNTED_OFFSET, page_ids_statement, page_parameters
 from carebook.users.models import CareTeamMember, User
+from carebook.users.scoping import sees_every_patient, visible_patients
 
 ACTIVE_STATUSES = ("active", "archived")
 # How far down the sort order a page of common keywords is looked for before falling back.

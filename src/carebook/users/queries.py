@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
-from carebook.auth.scoping import visible_patients, visible_users
 from carebook.db.row_reads import RowReads, detached
 from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
 from carebook.user_notifications.models import UserNotification
 from carebook.users.models import CareTeamMember, User
+from carebook.users.scoping import visible_patients, visible_users
 
 STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
 

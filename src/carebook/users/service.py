@@ -12,11 +12,9 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.activation import Invitations, ensure_signup_token
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
-from carebook.auth.service import revoke_other_sessions
 from carebook.errors import Invalid, NotFound
 from carebook.forms import queries as form_queries
 from carebook.notifications.models import EmailKind
@@ -25,7 +23,9 @@ from carebook.user_notifications.models import NotificationKind
 from carebook.user_notifications.service import notify_providers
 from carebook.users import queries
 from carebook.users import validation as v
+from carebook.users.activation import Invitations, ensure_signup_token
 from carebook.users.changes import ChangeContext, apply_changes, set_active
+from carebook.users.credentials import revoke_other_sessions
 from carebook.users.models import CareTeamMember, User
 
 USER_NOT_FOUND = "User not found"

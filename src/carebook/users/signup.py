@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
-from carebook.auth.service import IssuedToken, issue_session_token
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
 from carebook.organizations.service import create_staff_user
@@ -20,6 +19,7 @@ from carebook.user_groups.models import UserGroup
 from carebook.users import enrollment, queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
+from carebook.users.credentials import IssuedToken, issue_session_token
 from carebook.users.enrollment import AccountExists, Attempt
 from carebook.users.models import User
 

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from carebook.auth import activation
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
+from carebook.users import activation
 
 MAX_FORM_BYTES = 8192
 _HEADERS = {

@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.models import SignupToken
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import IssuedToken, issue_session_token, revoke_other_sessions
 from carebook.auth.tokens import digest
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.errors import Invalid
 from carebook.users import validation as v
+from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
 from carebook.users.models import User
 
 SET_PASSWORD_PATH = "/set_password"  # noqa: S105
