@@ -33,12 +33,12 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench import names
+from carebook.accounts.staff import create_provider, create_staff_user
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
-from carebook.organizations.service import create_provider, create_staff_user
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
 from carebook.users.counts import RECOUNT_ALL
 from carebook.users.models import User

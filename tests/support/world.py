@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from carebook import builders
+from carebook.accounts.staff import NewProvider
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
 from carebook.db.engine import Database
-from carebook.organizations.service import NewProvider
 from carebook.users.credentials import issue_session_token
 
 PATIENT_PASSWORD = "b@se3ball rocks"

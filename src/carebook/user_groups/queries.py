@@ -336,3 +336,20 @@ async def lock_group_patients(
         .order_by(User.id)
     )
     return [(user_id, org_id) for user_id, org_id in (await session.execute(query)).all()]
+
+
+async def get_group_in_org(
+    session: AsyncSession, organization_id: int, group_id: int
+) -> UserGroup | None:
+    """A user group of the organization, or None."""
+    query = select(UserGroup).where(
+        UserGroup.id == group_id, UserGroup.organization_id == organization_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def load_groups(session: AsyncSession, ids: Sequence[int]) -> list[UserGroup | None]:
+    """User groups by id in key order."""
+    rows = await session.execute(select(UserGroup).where(UserGroup.id.in_(ids)))
+    by_id = {group.id: group for group in rows.scalars()}
+    return [by_id.get(group_id) for group_id in ids]

@@ -9,13 +9,13 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from carebook.accounts.enrollment import Attempt
 from carebook.audit.service import EventRow, Target, event_rows, insert_events
 from carebook.errors import Invalid
 from carebook.graphql.audit.recording import patient_targets
 from carebook.graphql.audit.request import origin_of
 from carebook.graphql.common import Outcome, write
 from carebook.graphql.context import Context
-from carebook.users.enrollment import Attempt
 from carebook.users.models import User as UserRow
 from carebook.users.validation import parse_id
 

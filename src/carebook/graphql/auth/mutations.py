@@ -8,7 +8,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
 from carebook.accounts.sign_in import SignedIn, sign_in
+from carebook.accounts.signup import sign_up
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited, patient_targets
 from carebook.graphql.audit.writes import audited_write
@@ -25,8 +27,6 @@ from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users import credentials
 from carebook.users.credentials import IssuedToken
-from carebook.users.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
-from carebook.users.signup import sign_up
 
 MESSAGES = "The list of errors occurred during the mutation."
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from carebook.accounts import service
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import FieldError, provided, require_actor
@@ -17,7 +18,6 @@ from carebook.graphql.users.inputs import (
     UpdateUserInput,
 )
 from carebook.graphql.users.types import User, user_or_none
-from carebook.users import service
 from carebook.users.activation import Invitations
 
 
