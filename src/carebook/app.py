@@ -35,7 +35,6 @@ from carebook.graphql.context import Context
 from carebook.graphql.limits.extension import QueryLimits
 from carebook.graphql.limits.fair_share import LoopShare
 from carebook.graphql.schema import build_schema
-from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
 from carebook.startup import check_secret_key
@@ -45,7 +44,7 @@ from carebook.users.credentials import (
     actor_from_session_token,
     cached_api_key_actor,
 )
-from carebook.web import request_body
+from carebook.web import idempotency, request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import SetPasswordPage

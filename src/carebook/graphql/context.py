@@ -42,7 +42,7 @@ class Context:
     # Run inside every write transaction just before it commits (the audit trail and the
     # Idempotency-Key record go in the same transaction as the change they describe).
     before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
-    # The Idempotency-Key of a mutation request (carebook.idempotency.http), claimed by write().
+    # The Idempotency-Key of a mutation request (carebook.web.idempotency), claimed by write().
     idempotency: Claim | None = None
     # The request's audit trail state (carebook.graphql.audit.request); set by the app.
     audit: RequestAudit | None = None

@@ -1,4 +1,8 @@
-"""Imports every table so that metadata (Alembic, tests) sees the whole schema."""
+"""Imports every table so that metadata (Alembic, tests) sees the whole schema.
+
+Above every package that defines tables (the domains and search), so that db/ imports none:
+the registry of the schema is the one module that knows them all.
+"""
 
 from sqlalchemy import Table
 
