@@ -6,33 +6,15 @@ environment at import time, so tests can run several differently configured apps
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from carebook.client_address import trusted_proxy_list
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./carebook.db"
-
-
-def trusted_proxy_list(value: str) -> list[str]:
-    """The comma-separated IPs and CIDR networks of ``value`` (``CAREBOOK_TRUSTED_PROXIES``);
-    ValueError names a bad entry. Here, not in the web layer, because the setting is checked
-    when Settings are built (carebook.web.client_address applies it).
-
-    ``*`` (uvicorn's "trust everyone") is refused: any client could then forge its address; so
-    are the networks of every address, ``0.0.0.0/0`` and ``::/0`` (any prefix of length 0).
-    """
-    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-    for entry in entries:
-        try:
-            network = ipaddress.ip_network(entry, strict=False)
-        except ValueError as error:
-            raise ValueError(f"not an IP address or network: {entry!r}") from error
-        if network.prefixlen == 0:
-            raise ValueError(f"trusts every address, as '*' would: {entry!r}")
-    return entries
 
 
 class Settings(BaseSettings):

@@ -10,8 +10,8 @@ from typing import Any
 from carebook.audit.service import PATIENT, EventRow, Origin
 from carebook.audit.writer import AuditWriter
 from carebook.auth.actor import Actor
+from carebook.client_address import client_address
 from carebook.graphql.context import Context
-from carebook.web.client_address import client_address
 
 # Columns are this wide; a longer value would make the whole batch fail to insert.
 _MAX_TEXT = 64

@@ -13,7 +13,23 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from carebook.config import trusted_proxy_list
+
+def trusted_proxy_list(value: str) -> list[str]:
+    """The comma-separated IPs and CIDR networks of ``value`` (``CAREBOOK_TRUSTED_PROXIES``);
+    ValueError names a bad entry.
+
+    ``*`` (uvicorn's "trust everyone") is refused: any client could then forge its address; so
+    are the networks of every address, ``0.0.0.0/0`` and ``::/0`` (any prefix of length 0).
+    """
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError as error:
+            raise ValueError(f"not an IP address or network: {entry!r}") from error
+        if network.prefixlen == 0:
+            raise ValueError(f"trusts every address, as '*' would: {entry!r}")
+    return entries
 
 
 def uvicorn_proxy_options(trusted_proxies: str) -> dict[str, Any]:
