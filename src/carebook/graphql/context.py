@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
+from carebook.graphql.loaders import Loaders
 from carebook.idempotency.keys import Claim
 from carebook.users.models import User
 from carebook.users.scoping import viewer_signing_in
@@ -89,8 +90,6 @@ class Context:
         self.answering_for = viewer_signing_in(user, enrolling=enrolling)
 
     @cached_property
-    def loaders(self) -> Any:
-        """The request's DataLoaders, built on first use (import here avoids a cycle)."""
-        from carebook.graphql.loaders import Loaders
-
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, built on first use."""
         return Loaders(self)

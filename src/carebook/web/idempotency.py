@@ -14,7 +14,6 @@ without the header, pass through untouched.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
@@ -24,6 +23,7 @@ from strawberry.http import GraphQLRequestData
 from carebook.db.base import utcnow
 from carebook.graphql.audit.extension import UNAVAILABLE
 from carebook.graphql.audit.replay import record_replay
+from carebook.graphql.context import Context
 from carebook.graphql.errors import INTERNAL
 from carebook.idempotency import answer
 from carebook.idempotency.answer import Disclosed
@@ -38,9 +38,6 @@ from carebook.idempotency.keys import (
 )
 from carebook.idempotency.models import IdempotencyKey
 from carebook.idempotency.store import IN_USE, REFUSALS, find, refusal_of, store_answer
-
-if TYPE_CHECKING:
-    from carebook.graphql.context import Context
 
 logger = logging.getLogger("carebook.idempotency")
 
