@@ -39,8 +39,8 @@ from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
+from carebook.search.counters import RECOUNT_ALL
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
-from carebook.users.counts import RECOUNT_ALL
 from carebook.users.models import User
 
 BATCH = 20_000

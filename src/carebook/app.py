@@ -37,6 +37,7 @@ from carebook.graphql.limits.fair_share import LoopShare
 from carebook.graphql.schema import build_schema
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
+from carebook.search import SearchState
 from carebook.startup import check_secret_key
 from carebook.users.activation import SET_PASSWORD_PATH
 from carebook.users.credentials import (
@@ -67,6 +68,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.passwords = passwords
         self.audit_writer = AuditWriter(database)
         self.loop_share = LoopShare()
+        self.search = SearchState()
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -77,6 +79,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             database=self.database,
             passwords=self.passwords,
+            search=self.search,
             audit=RequestAudit.for_request(
                 self.audit_writer, wait=self.settings.audit_wait_for_reads, request=request
             ),

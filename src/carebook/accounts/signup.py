@@ -23,6 +23,7 @@ from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.credentials import IssuedToken, issue_session_token
 from carebook.users.models import User
+from carebook.users.trail import record_patients
 
 PATIENT_ROLES = ("patient", "client")
 PROVIDER_ROLES = ("provider", "dietitian")
@@ -65,6 +66,7 @@ async def sign_up(
     else:
         raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")
     token = await issue_session_token(session, user=user, ttl=ttl)
+    await record_patients(session, [user], action="create")
     return IssuedToken(user=user, token=token)
 
 

@@ -43,6 +43,7 @@ from carebook.user_notifications.models import NotificationKind
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.models import User
+from carebook.users.trail import record_patients
 
 
 @dataclass
@@ -117,6 +118,7 @@ async def complete_checkout(
         appointment_id=appointment.id if appointment else None,
         provider_ids=[provider.id, *([patient.dietitian_id] if patient.dietitian_id else [])],
     )
+    await record_patients(session, [patient], action="update")
     return CheckoutResult(patient=patient, appointment=appointment, billing_item=item)
 
 

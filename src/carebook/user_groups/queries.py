@@ -19,7 +19,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users.listing import MAX_PAGE_SIZE, ListArgumentError
+from carebook.users.list_limits import MAX_PAGE_SIZE, ListArgumentError
 from carebook.users.models import User
 from carebook.users.scoping import visible_groups_where, visible_patients
 

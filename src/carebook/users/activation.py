@@ -27,6 +27,7 @@ from carebook.errors import Invalid
 from carebook.users import validation as v
 from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
 from carebook.users.models import User
+from carebook.users.trail import record_patients
 
 SET_PASSWORD_PATH = "/set_password"  # noqa: S105
 # Messages, not secrets.
@@ -152,7 +153,11 @@ async def activate(
     password_confirmation: str | None = None,
     ttl: timedelta,
 ) -> IssuedToken:
-    """Set the invited user's password from their token and sign them in."""
+    """Set the invited user's password from their token and sign them in.
+
+    It changes their record (and activates the account): an ``update`` of them is recorded in
+    the same transaction, whichever entry point calls (signIn's reset_token, the set-password page).
+    """
     signup, user = await check_token(session, token)
     if password_confirmation is not None and password_confirmation != password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
@@ -174,4 +179,6 @@ async def activate(
     )
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
-    return IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
+    issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
+    await record_patients(session, [user], action="update")
+    return issued

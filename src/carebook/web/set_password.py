@@ -14,13 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from carebook.audit.trail import open_trail, request_origin
 from carebook.auth.passwords import Passwords
+from carebook.client_address import client_address
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
 from carebook.users import activation
 
 MAX_FORM_BYTES = 8192
+# The audit trail's operation for the page's write (GraphQL's are root field names).
+OPERATION = "web:set_password"
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the URL holds the token
@@ -99,6 +103,10 @@ class SetPasswordPage:
         token = form.get("token", "")
 
         async def work(session: AsyncSession) -> None:
+            # The page is its own entry point: its write is audited under this operation name.
+            given_id = request.headers.get("x-request-id", "")
+            origin = request_origin(None, client_address(request), given_id)
+            open_trail(session, origin, OPERATION)
             await activation.activate(
                 session,
                 passwords=self.passwords,

@@ -12,7 +12,7 @@ from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
 from carebook.accounts.sign_in import SignedIn, sign_in
 from carebook.accounts.signup import sign_up
 from carebook.graphql.audit.enrollment import answered
-from carebook.graphql.audit.recording import audited, patient_targets
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.auth.inputs import (
     RevokeTokenInput,
@@ -102,9 +102,6 @@ class AuthMutations:
                 attempt=attempt,
             ),
             action="create",
-            targets=lambda done: (
-                patient_targets([done.user]) if isinstance(done, IssuedToken) else []
-            ),
             aimed_at=attempt,
         )
         outcome = answered(info, written, SIGN_UP_EMAIL_UNUSABLE, action="create")
@@ -141,7 +138,6 @@ class AuthMutations:
                 info,
                 work,
                 action="update",
-                targets=lambda signed: patient_targets([signed.issued.user]),
             )
         else:
             outcome = await write(ctx, work)
