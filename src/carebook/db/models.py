@@ -15,11 +15,11 @@ from carebook.notifications.models import OutboxMessage
 from carebook.organizations.models import Organization
 from carebook.ratelimit.models import RateLimitCounter
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
+from carebook.search.counters import ListBlock, ListBlockStart, UserCount
 from carebook.search.models import SearchToken
 from carebook.tags.models import Tag, Tagging
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.user_notifications.models import UserNotification
-from carebook.users.counts import ListBlock, ListBlockStart, UserCount
 from carebook.users.models import CareTeamMember, User
 
 
