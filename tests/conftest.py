@@ -2,6 +2,9 @@
 
 ``CAREBOOK_TEST_DATABASES`` (default ``sqlite,postgresql``) picks the backends;
 ``CAREBOOK_TEST_POSTGRES_URL`` points at a server where a throwaway database is created.
+``CAREBOOK_TEST_FAST_PATHS=off`` runs every test with the database's fast paths off (plain
+SQLAlchemy on one engine, carebook.db.engine), except tests of a fast path itself, which turn
+them on for their own databases.
 A backend that is asked for but unreachable fails the run: it is never skipped silently.
 """
 
@@ -33,6 +36,9 @@ BACKENDS = [
     for b in os.environ.get("CAREBOOK_TEST_DATABASES", "sqlite,postgresql").split(",")
     if b.strip()
 ]
+FAST_PATHS = os.environ.get("CAREBOOK_TEST_FAST_PATHS", "on").lower() not in {"off", "false", "0"}
+if not FAST_PATHS:  # every Settings() of the run, servers started by the tests included
+    os.environ["CAREBOOK_FAST_PATHS"] = "off"
 POSTGRES_URL = os.environ.get(
     "CAREBOOK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -132,6 +138,7 @@ def settings(database_url: str) -> Settings:
     """Settings for tests: the test database and cheap password hashing."""
     return Settings(
         database_url=database_url,
+        fast_paths=FAST_PATHS,
         argon2_time_cost=1,
         argon2_memory_cost_kib=1024,
         bulk_update_max_ids=50,

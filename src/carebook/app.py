@@ -44,6 +44,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
+from carebook.search import SearchState
 from carebook.startup import check_secret_key
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
@@ -68,6 +69,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.passwords = passwords
         self.audit_writer = AuditWriter(database)
         self.loop_share = LoopShare()
+        self.search = SearchState()
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -78,6 +80,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             database=self.database,
             passwords=self.passwords,
+            search=self.search,
             audit=RequestAudit.for_request(
                 self.audit_writer, wait=self.settings.audit_wait_for_reads, request=request
             ),

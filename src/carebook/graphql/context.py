@@ -19,6 +19,7 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
 from carebook.idempotency.keys import Claim
+from carebook.search import SearchState
 from carebook.users.models import User
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class Context:
     settings: Settings
     database: Database
     passwords: Passwords
+    # The patient list's caches: the app's one (carebook.search.state), shared by its requests.
+    search: SearchState
     actor: Actor | None = None
     # Set when credentials were sent but are invalid, expired or revoked.
     credentials_rejected: bool = False

@@ -19,6 +19,7 @@ from carebook.locations.validation import FIELDS, clean_location
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.models import User
+from carebook.users.trail import record_patients
 
 LOCATION_NOT_FOUND = "Location not found"
 USER_NOT_FOUND = "User not found"
@@ -40,7 +41,8 @@ async def _owner(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
     return owner
 
 
-async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> Location:
+async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> tuple[Location, User]:
+    """The location and its owner (a patient's address is part of their record)."""
     location_id = v.parse_id(raw_id, "id")
     if location_id is None:
         raise Invalid.field("id", "Id can't be blank")
@@ -50,7 +52,7 @@ async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> Locatio
     owner = await user_queries.get_visible_user(session, actor, location.user_id)
     if owner is None or not _may_manage(actor, owner):
         raise NotFound.field("id", LOCATION_NOT_FOUND)
-    return location
+    return location, owner
 
 
 def _set(location: Location, values: Mapping[str, str | None]) -> None:
@@ -80,6 +82,7 @@ async def create_location(
     _set(location, values)
     session.add(location)
     await session.flush()
+    await record_patients(session, [owner], action="update")
     return location
 
 
@@ -87,16 +90,18 @@ async def update_location(
     session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
 ) -> Location:
     """Change the given fields of a location; state and ZIP are checked against its country."""
-    location = await _location(session, actor, fields.get("id"))
+    location, owner = await _location(session, actor, fields.get("id"))
     current = {field: getattr(location, field) for field in FIELDS}
     _set(location, clean_location(current, fields))
     await session.flush()
+    await record_patients(session, [owner], action="update")
     return location
 
 
 async def delete_location(session: AsyncSession, *, actor: Actor, location_id: Any) -> Location:
     """Delete a location."""
-    location = await _location(session, actor, location_id)
+    location, owner = await _location(session, actor, location_id)
     await session.delete(location)
     await session.flush()
+    await record_patients(session, [owner], action="update")
     return location

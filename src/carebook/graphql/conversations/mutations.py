@@ -6,7 +6,6 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations import service
-from carebook.graphql.audit.affected import conversation_members
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import FieldError, provided, require_actor
@@ -58,7 +57,6 @@ class ConversationMutations:
             lambda s: service.create_conversation(s, actor=actor, fields=fields),
             action="update",  # a patient's conversation membership is part of their record
             attempted=attempted_ids(str(fields.get("simple_added_users") or "").split(",")),
-            after=conversation_members,
         )
         row = outcome.value
         return CreateConversationPayload(

@@ -8,10 +8,9 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from carebook.audit.service import Target
 from carebook.checkout import service as checkout
 from carebook.graphql.audit.enrollment import answered
-from carebook.graphql.audit.recording import audited, patient_targets
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
@@ -133,7 +132,6 @@ class SchedulingMutations:
             info,
             lambda s: service.create_appointment(s, actor=actor, fields=provided(input)),
             action="update",
-            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         row = outcome.value
         return CreateAppointmentPayload(
@@ -154,7 +152,6 @@ class SchedulingMutations:
             info,
             lambda s: service.update_appointment(s, actor=actor, fields=provided(input)),
             action="update",
-            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         row = outcome.value
         return UpdateAppointmentPayload(
@@ -182,9 +179,6 @@ class SchedulingMutations:
                 s, actor=ctx.actor, passwords=ctx.passwords, fields=fields, attempt=attempt
             ),
             action="update",
-            targets=lambda done: (
-                patient_targets([done.patient]) if isinstance(done, checkout.CheckoutResult) else []
-            ),
             aimed_at=attempt,
         )
         outcome = answered(info, written, CHECKOUT_EMAIL_UNUSABLE, action="update")

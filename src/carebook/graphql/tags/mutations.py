@@ -7,9 +7,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.graphql.audit.affected import tag_carriers
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
+from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import FieldError, provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsStaff
@@ -112,7 +111,6 @@ class TagMutations:
             ),
             action="update",
             attempted=tagged,
-            targets=lambda _: named_users(info, tagged),
         )
         return CreateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -129,8 +127,6 @@ class TagMutations:
             ),
             action="update",  # the label every carrier of the tag shows
             attempted=(),  # a refused rename changed no one
-            targets=lambda _: [],
-            before=tag_carriers(actor, data),
         )
         return UpdateTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -149,8 +145,6 @@ class TagMutations:
             lambda s: service.delete_tag(s, actor=actor, tag_id=data.get("id")),
             action="update",  # the tag is removed from every carrier
             attempted=(),  # a refused delete removed it from no one
-            targets=lambda _: [],
-            before=tag_carriers(actor, data),
         )
         return DeleteTagPayload(tag=_tag(outcome.value), messages=outcome.messages)
 
@@ -176,7 +170,6 @@ class TagMutations:
             ),
             action="update",
             attempted=tagged,
-            targets=lambda _: named_users(info, tagged),
         )
         tags: list[Tag | None] | None = None
         if outcome.value is not None:
@@ -201,6 +194,5 @@ class TagMutations:
             ),
             action="update",
             attempted=tagged,
-            targets=lambda _: named_users(info, tagged),
         )
         return RemoveAppliedTagPayload(tag=_tag(outcome.value), messages=outcome.messages)

@@ -8,7 +8,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.graphql.audit.affected import group_members
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import FieldError, provided, require_actor, write
 from carebook.graphql.context import Context
@@ -148,7 +147,6 @@ class UserGroupMutations:
             lambda s: service.delete_group(s, actor=actor, fields=fields),
             action="update",  # the patients moved out of the group
             attempted=(),  # a refused delete moved nobody
-            before=group_members(actor, fields),
         )
         return DeleteUserGroupPayload(user_group=_group(outcome.value), messages=outcome.messages)
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook import search
 from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
@@ -17,7 +18,6 @@ from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
 from carebook.graphql.pagination import Cursor, after_offset
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.users.types import User
-from carebook.users import listing
 from carebook.users.validation import parse_id
 
 
@@ -124,9 +124,9 @@ def _args(
     offset: int = 0,
     limit: int | None = None,
     whole_list_rows: int | None = None,
-) -> listing.ListArgs:
+) -> search.ListArgs:
     try:
-        return listing.ListArgs(
+        return search.ListArgs(
             keywords=keywords,
             active_status=active_status or None,
             group_id=_id(group_id, "group_id"),
@@ -143,7 +143,7 @@ def _args(
             limit=limit,
             whole_list_rows=whole_list_rows,
         )
-    except listing.ListArgumentError as error:
+    except search.ListArgumentError as error:
         raise CodedError(str(error), BAD_USER_INPUT) from None
 
 
@@ -207,7 +207,7 @@ class UserListQueries:
             ),
         ] = "last_name_desc",
     ) -> list[User]:
-        actor = require_actor(info)
+        actor, state = require_actor(info), info.context.search
         start = after_offset(after) + (offset or 0)
         unpaginated = should_paginate is False
         limit = None if unpaginated else (page_size or 10)
@@ -233,9 +233,11 @@ class UserListQueries:
         if unpaginated:
             # Counted first (ids only, one past the cap): refusing reads no patient row.
             most = unpaginated_fetch_limit(info.context.settings)
-            found = await info.context.read(lambda s: listing.count_up_to(s, actor, args, most))
+            found = await info.context.read(
+                lambda s: search.count(s, actor, args, state, most=most)
+            )
             check_cap(found, info.context.settings, what="patients")
-        rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
+        rows = await info.context.read(lambda s: search.page(s, actor, args, state))
         return [
             User(row=row, position=start + index, viewer=info.context.viewer)
             for index, row in enumerate(rows)
@@ -271,4 +273,5 @@ class UserListQueries:
             has_cc_on_file=has_cc_on_file,
             tag_ids=tag_ids,
         )
-        return await info.context.read(lambda s: listing.count_patients(s, actor, args))
+        state = info.context.search
+        return await info.context.read(lambda s: search.count(s, actor, args, state))
