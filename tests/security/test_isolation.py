@@ -19,6 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy import Table, select
+
+from carebook.config import Settings
+from carebook.db.engine import Database
+from carebook.tables import Base
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -33,11 +38,6 @@ from graphql import (
     parse,
     validate,
 )
-from sqlalchemy import Table, select
-
-from carebook.config import Settings
-from carebook.db.engine import Database
-from carebook.db.models import Base
 from tests.support.api import Api
 from tests.support.emails import REQUEST_FORM
 from tests.support.scheduling import CREATE_APPOINTMENT, create_offering, create_type, future

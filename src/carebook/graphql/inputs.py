@@ -11,7 +11,7 @@ Services take typed inputs, never a mapping of GraphQL names. The scheme, the sa
   No service input has a field whose ``None`` means "clear the value"; clearing uses a value
   (``""``, an empty list) as in Healthie.
 - A field an operation needs even when absent (a new patient's names) is named by the service
-  (``required`` of :func:`carebook.users.changes.apply_changes`), not by the input.
+  (``required`` of :func:`carebook.accounts.changes.apply_changes`), not by the input.
 - Single-id services (deletes, tag writes) take the id itself, read with :func:`value_of`.
 - :func:`given` is the one place the rule is written: :func:`typed`, :func:`value_of` and
   ``carebook.graphql.common.provided`` (the mapping signIn still takes) all use it.

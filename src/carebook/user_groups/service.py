@@ -21,7 +21,6 @@ from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.user_groups import queries
 from carebook.user_groups.inputs import FlowChanges, GroupChanges, GroupDeletion, NewFlow, NewGroup
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.models import User
 from carebook.users.trail import record_ids
@@ -37,7 +36,7 @@ async def _group(session: AsyncSession, actor: Actor, raw_id: Any, field: str = 
     group_id = v.parse_id(raw_id, field)
     if group_id is None:
         raise Invalid.field(field, "Id can't be blank")
-    group = await user_queries.get_group_in_org(session, actor.organization_id, group_id)
+    group = await queries.get_group_in_org(session, actor.organization_id, group_id)
     if group is None:
         raise NotFound.field(field, GROUP_NOT_FOUND)
     return group

@@ -1,7 +1,7 @@
 """Typed inputs of the user services (scheme: carebook.graphql.inputs).
 
 ``None`` is a field the caller did not give. :class:`Profile` holds the fields that
-:func:`carebook.users.changes.apply_changes` checks and sets, one rule per field for every write
+:func:`carebook.accounts.changes.apply_changes` checks and sets, one rule per field for every write
 path (createClient, updateClient, updateUser, signUp, checkout, the command line); each
 operation's input adds its own fields to it. Values are raw (ids as ``str`` from GraphQL or
 ``int`` from code, dates and JSON as text) and checked by the rules.

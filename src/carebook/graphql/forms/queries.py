@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.auth import activation
 from carebook.errors import Invalid
 from carebook.forms import queries
 from carebook.graphql.audit.recording import audited
@@ -16,6 +15,7 @@ from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.forms.types import RequestedFormCompletion
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
+from carebook.users import activation
 from carebook.users.validation import parse_id
 
 

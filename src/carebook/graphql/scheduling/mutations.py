@@ -8,6 +8,7 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
+from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
 from carebook.graphql.audit.enrollment import answered
@@ -33,7 +34,6 @@ from carebook.scheduling.inputs import (
     NewAppointmentType,
     NewOffering,
 )
-from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
 
 MESSAGES = "The list of errors occurred during the mutation."
 
