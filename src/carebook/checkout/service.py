@@ -58,10 +58,15 @@ async def complete_checkout(
     *,
     actor: Actor | None,
     passwords: Passwords,
+    processor: payments.PaymentProvider | None,
     fields: Mapping[str, Any],
     attempt: Attempt | None = None,
 ) -> CheckoutResult | AccountExists:
-    """Book and/or buy; see the module docstring. ``attempt`` learns the target practice."""
+    """Book and/or buy; see the module docstring. ``attempt`` learns the target practice.
+
+    ``processor`` charges the card (the app's, from settings); None refuses a checkout with a
+    price.
+    """
     if actor is not None and not actor.is_patient:
         raise Invalid.field(None, "completeCheckout is for patients; use createAppointment")
     wants_booking = fields.get("appointment_type_id") not in (None, "")
@@ -93,7 +98,7 @@ async def complete_checkout(
     slot = await _slot(session, fields, patient, provider, booking_type)
     # The card is checked before the email is looked at: a declined card must answer the same
     # whoever has the email (issue 22). Nothing can fail between the look-up and the capture.
-    hold = await _authorize(fields, _amount(booking_type, offering))
+    hold = await _authorize(processor, fields, _amount(booking_type, offering))
     try:
         if newcomer is not None:
             owner = await enrollment.patient_with_email(session, org_id, newcomer.email_key)
@@ -295,28 +300,41 @@ def _require_card(fields: Mapping[str, Any], amount: int) -> str:
     return token
 
 
-async def _authorize(fields: Mapping[str, Any], amount: int) -> payments.Authorization | None:
+@dataclass(frozen=True)
+class _Hold:
+    """An amount held on the card, and the processor holding it."""
+
+    processor: payments.PaymentProvider
+    authorization: payments.Authorization
+
+
+async def _authorize(
+    processor: payments.PaymentProvider | None, fields: Mapping[str, Any], amount: int
+) -> _Hold | None:
     """Hold the price on the card (None: nothing to pay); a declined card is a token message."""
+    if amount > 0 and processor is None:
+        raise Invalid.field(None, payments.NOT_CONFIGURED)
     token = _require_card(fields, amount)
-    if amount == 0:
+    if amount == 0 or processor is None:
         return None
     key = str(fields.get("stripe_idempotency_key") or "") or uuid.uuid4().hex
     try:
-        return await payments.current().authorize(
+        held = await processor.authorize(
             amount_cents=amount, currency="usd", token=token, idempotency_key=key
         )
     except payments.PaymentDeclined as declined:
         raise Invalid.field("token", str(declined)) from None
+    return _Hold(processor, held)
 
 
-async def _release(hold: payments.Authorization | None) -> None:
+async def _release(hold: _Hold | None) -> None:
     if hold is not None:
-        await payments.current().release(hold)
+        await hold.processor.release(hold.authorization)
 
 
 async def _pay(
     session: AsyncSession,
-    hold: payments.Authorization | None,
+    hold: _Hold | None,
     patient: User,
     provider: User,
     appointment: Appointment | None,
@@ -339,7 +357,7 @@ async def _pay(
     )
     if hold is not None:
         try:
-            charge = await payments.current().capture(hold)
+            charge = await hold.processor.capture(hold.authorization)
         except payments.PaymentDeclined as declined:
             raise Invalid.field("token", str(declined)) from None
         item.payment_provider, item.payment_reference = charge.provider, charge.reference

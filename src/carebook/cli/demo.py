@@ -12,6 +12,7 @@ from carebook import builders
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import in_transaction, load_settings
+from carebook.config import TEST_PAYMENT_PROVIDER
 from carebook.db.migrate import upgrade
 from carebook.locations import service as location_service
 from carebook.organizations.service import NewProvider
@@ -38,6 +39,12 @@ def demo(
     console.print(f"Demo practice ready (organization {created.organization_id}).")
     console.print(f"Provider sign-in: demo.provider@example.com / {DEMO_PASSWORD}")
     console.print(f"API key: [bold]{created.api_key}[/]")
+    # The demo is one of the two places the card-accepting test provider belongs (tests are the
+    # other); a real server names its processor, and without one refuses paid checkouts.
+    console.print(
+        f"Paid checkouts: serve with CAREBOOK_PAYMENT_PROVIDER={TEST_PAYMENT_PROVIDER} "
+        "(accepts any card token but tok_decline...; never for real patients)."
+    )
 
 
 def _ascii(text: str) -> str:

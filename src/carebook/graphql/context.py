@@ -15,6 +15,7 @@ from starlette.responses import Response
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.auth.scoping import viewer_signing_in
+from carebook.checkout.payments import PaymentProvider
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
@@ -36,6 +37,8 @@ class Context:
     settings: Settings
     database: Database
     passwords: Passwords
+    # The app's payment provider (CAREBOOK_PAYMENT_PROVIDER); None: paid checkouts are refused.
+    payments: PaymentProvider | None = None
     actor: Actor | None = None
     # Set when credentials were sent but are invalid, expired or revoked.
     credentials_rejected: bool = False

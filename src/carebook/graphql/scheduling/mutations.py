@@ -179,7 +179,12 @@ class SchedulingMutations:
         written = await audited_write(
             info,
             lambda s: checkout.complete_checkout(
-                s, actor=ctx.actor, passwords=ctx.passwords, fields=fields, attempt=attempt
+                s,
+                actor=ctx.actor,
+                passwords=ctx.passwords,
+                processor=ctx.payments,
+                fields=fields,
+                attempt=attempt,
             ),
             action="update",
             targets=lambda done: (
