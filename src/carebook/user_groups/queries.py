@@ -19,7 +19,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.scoping import visible_groups, visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users.listing import MAX_PAGE_SIZE, ListArgumentError
+from carebook.users.listing import ListArgumentError
 from carebook.users.models import Role, User
 
 # Healthie's UserGroupOrderKeys lower-cased, and the seed's other sort_by values mapped onto them.
@@ -47,18 +47,14 @@ FLOW_SORT_ALIASES = {
 
 @dataclass(frozen=True)
 class ListArgs:
-    """The arguments of a group or flow list after parsing (``sort`` is already canonical)."""
+    """The arguments of a group or flow list after parsing: ``sort`` is already canonical, and
+    ``offset`` / ``limit`` (None: the whole list) checked by the GraphQL layer's pagination."""
 
     keywords: str | None = None
     sort: str = "name_asc"
     offset: int = 0
     limit: int | None = None
 
-    def __post_init__(self) -> None:
-        if self.offset < 0:
-            raise ListArgumentError("offset can't be negative")
-        if self.limit is not None and not 1 <= self.limit <= MAX_PAGE_SIZE:
-            raise ListArgumentError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
 
 
 def canonical_sort(value: str, sorts: Sequence[str], aliases: Mapping[str, str]) -> str:

@@ -14,6 +14,7 @@ from carebook.graphql.audit.types import AuditEvent
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import IsStaff
 from carebook.users.validation import parse_id
 
@@ -96,14 +97,12 @@ class AuditQueries:
         ] = 50,
     ) -> list[AuditEvent]:
         wanted = _filter(info, patient_id, actor_id, since, until)
-        start = offset or 0
-        size = 50 if page_size is None else page_size
-        if start < 0 or not 1 <= size <= MAX_PAGE_SIZE:
-            raise CodedError(
-                f"offset must be >= 0 and page_size between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT
-            )
+        page = page_of(
+            offset=offset, page_size=page_size, default_size=50, max_size=MAX_PAGE_SIZE
+        )
+        limit = page.limit(info.context.settings)
         rows = await info.context.read(
-            lambda s: queries.list_events(s, wanted, offset=start, limit=size)
+            lambda s: queries.list_events(s, wanted, offset=page.offset, limit=limit)
         )
         return [AuditEvent(row=row) for row in rows]
 

@@ -15,6 +15,7 @@ from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.forms.types import RequestedFormCompletion
+from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.users.validation import parse_id
 
@@ -60,6 +61,7 @@ class FormQueries:
     ) -> list[RequestedFormCompletion]:
         actor = require_actor(info)
         recipient = _user_id(user_id)
+        page = page_of(offset=offset, page_size=page_size)
         rows = await info.context.read(
             lambda s: queries.list_requests(
                 s,
@@ -67,8 +69,8 @@ class FormQueries:
                 user_id=recipient,
                 status=status,
                 keywords=keywords,
-                offset=offset or 0,
-                page_size=page_size or 10,
+                offset=page.offset,
+                limit=page.limit(info.context.settings),
             )
         )
         return [RequestedFormCompletion(row=row) for row in rows]

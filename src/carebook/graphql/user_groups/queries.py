@@ -15,8 +15,7 @@ from carebook.errors import Invalid
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
-from carebook.graphql.limits.rows import check_cap
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.pagination import Cursor, Page, page_of
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.user_groups.types import OnboardingFlow, UserGroup
 from carebook.user_groups import queries
@@ -59,9 +58,7 @@ def _list_args(
     sort_by: str | None,
     sorts: Sequence[str],
     aliases: Mapping[str, str],
-    start: int,
-    paginate: bool,
-    page_size: int | None,
+    page: Page,
 ) -> queries.ListArgs:
     """The list's arguments. order_by wins over sort_by, as in the project's other lists."""
     sort = str(order_by.value) if order_by is not None else (sort_by or "").strip() or "name"
@@ -69,8 +66,8 @@ def _list_args(
         return queries.ListArgs(
             keywords=keywords,
             sort=queries.canonical_sort(sort, sorts, aliases),
-            offset=start,
-            limit=(10 if page_size is None else page_size) if paginate else None,
+            offset=page.offset,
+            limit=page.size,
         )
     except ListArgumentError as error:
         raise CodedError(str(error), BAD_USER_INPUT) from None
@@ -164,21 +161,19 @@ class UserGroupQueries:
         ] = None,
     ) -> list[UserGroup] | None:
         actor = require_actor(info)
-        start = after_offset(after) + (offset or 0)
+        page = page_of(offset=offset, page_size=page_size, paginate=should_paginate, after=after)
         args = _list_args(
             keywords=keywords,
             order_by=order_by,
             sort_by=sort_by,
             sorts=queries.GROUP_SORTS,
             aliases=queries.GROUP_SORT_ALIASES,
-            start=start,
-            paginate=bool(should_paginate),
-            page_size=page_size,
+            page=page,
         )
         rows = await info.context.read(lambda s: queries.list_groups(s, actor, args))
-        if args.limit is None:  # the organization's groups: few, so counted once read
-            check_cap(len(rows), info.context.settings, what="groups")
-        return [UserGroup.from_row(row, start + index) for index, row in enumerate(rows)]
+        # A whole list is read whole: an organization's groups are few, so counted once read.
+        page.check_whole(len(rows), info.context.settings, what="groups")
+        return [UserGroup.from_row(row, position) for position, row in page.positioned(rows)]
 
     @strawberry.field(
         description="Number of user groups matching keywords.", permission_classes=[IsStaff]
@@ -255,21 +250,20 @@ class UserGroupQueries:
         ] = None,
     ) -> list[OnboardingFlow] | None:
         actor = require_actor(info)
-        start = after_offset(after) + (offset or 0)
+        page = page_of(
+            offset=offset, page_size=page_size, paginate=should_paginate is not False, after=after
+        )
         args = _list_args(
             keywords=keywords,
             order_by=order_by,
             sort_by=sort_by,
             sorts=queries.FLOW_SORTS,
             aliases=queries.FLOW_SORT_ALIASES,
-            start=start,
-            paginate=should_paginate is not False,
-            page_size=page_size,
+            page=page,
         )
         rows = await info.context.read(lambda s: queries.list_flows(s, actor.organization_id, args))
-        if args.limit is None:
-            check_cap(len(rows), info.context.settings, what="onboarding flows")
-        return [OnboardingFlow.from_row(row, start + index) for index, row in enumerate(rows)]
+        page.check_whole(len(rows), info.context.settings, what="onboarding flows")
+        return [OnboardingFlow.from_row(row, position) for position, row in page.positioned(rows)]
 
     @strawberry.field(
         description="Number of onboarding flows matching keywords.", permission_classes=[IsStaff]

@@ -12,7 +12,7 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.user_notifications.types import Notification, NotificationOrderKeys
 from carebook.user_notifications import queries
@@ -56,10 +56,7 @@ class NotificationQueries:
         ] = None,
     ) -> list[Notification]:
         actor = require_actor(info)
-        size = page_size or 10
-        start = after_offset(after) + (offset or 0)
-        if not 1 <= size <= 100 or start < 0:
-            raise CodedError("page_size must be 1 to 100 and offset >= 0", BAD_USER_INPUT)
+        page = page_of(offset=offset, page_size=page_size, after=after)
         try:
             party = parse_id(other_party_id, "other_party_id")
         except Invalid:
@@ -74,8 +71,8 @@ class NotificationQueries:
                 other_party_id=party,
                 types=kinds or None,
                 descending=order_by != NotificationOrderKeys.CREATED_AT_ASC,
-                offset=start,
-                limit=size,
+                offset=page.offset,
+                limit=page.limit(info.context.settings),
             )
         )
         return [Notification(row=row) for row in rows]

@@ -14,7 +14,7 @@ from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.users.types import User
 from carebook.users import listing
@@ -208,9 +208,9 @@ class UserListQueries:
         ] = "last_name_desc",
     ) -> list[User]:
         actor = require_actor(info)
-        start = after_offset(after) + (offset or 0)
-        unpaginated = should_paginate is False
-        limit = None if unpaginated else (page_size or 10)
+        page = page_of(
+            offset=offset, page_size=page_size, paginate=should_paginate is not False, after=after
+        )
         # `id` narrows to one patient; _args parses the ids (once).
         wanted: list[strawberry.ID | None] | None = [id] if id is not None else ids
         args = _args(
@@ -226,19 +226,19 @@ class UserListQueries:
             has_cc_on_file=has_cc_on_file,
             tag_ids=tag_ids or None,
             sort=order_by.value if order_by else (sort_by or "last_name_desc").strip().lower(),
-            offset=start,
-            limit=limit,
+            offset=page.offset,
+            limit=page.size,
             whole_list_rows=unpaginated_fetch_limit(info.context.settings),
         )
-        if unpaginated:
+        if page.size is None:
             # Counted first (ids only, one past the cap): refusing reads no patient row.
             most = unpaginated_fetch_limit(info.context.settings)
             found = await info.context.read(lambda s: listing.count_up_to(s, actor, args, most))
             check_cap(found, info.context.settings, what="patients")
         rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
         return [
-            User(row=row, position=start + index, viewer=info.context.viewer)
-            for index, row in enumerate(rows)
+            User(row=row, position=position, viewer=info.context.viewer)
+            for position, row in page.positioned(rows)
         ]
 
     @strawberry.field(
