@@ -56,7 +56,6 @@ class ListArgs:
     limit: int | None = None
 
 
-
 def canonical_sort(value: str, sorts: Sequence[str], aliases: Mapping[str, str]) -> str:
     """A sort_by / order_by value as one of ``sorts``; unknown values are an error."""
     text = value.strip().lower()

@@ -8,23 +8,14 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.auth import activation
-from carebook.errors import Invalid
 from carebook.forms import queries
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.forms.types import RequestedFormCompletion
+from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
-from carebook.users.validation import parse_id
-
-
-def _user_id(value: strawberry.ID | None) -> int | None:
-    try:
-        return parse_id(value, "user_id")
-    except Invalid:
-        raise CodedError("user_id is not a valid id", BAD_USER_INPUT) from None
 
 
 @strawberry.type
@@ -60,7 +51,7 @@ class FormQueries:
         ] = 10,
     ) -> list[RequestedFormCompletion]:
         actor = require_actor(info)
-        recipient = _user_id(user_id)
+        recipient = id_argument(user_id, "user_id")
         page = page_of(offset=offset, page_size=page_size)
         rows = await info.context.read(
             lambda s: queries.list_requests(

@@ -7,26 +7,18 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.lookup import id_argument, visible_row
 from carebook.graphql.pagination import Page, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.scheduling.inputs import AppointmentOrderKeys
 from carebook.graphql.scheduling.types import Appointment, AppointmentType, Offering
 from carebook.scheduling import queries
-from carebook.users.validation import parse_id
 
 FILTERS = ("upcoming", "past", "all")
-
-
-def _id(value: str | None, name: str) -> int | None:
-    try:
-        return parse_id(value, name)
-    except Invalid:
-        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
 
 
 def _page(
@@ -125,7 +117,10 @@ class SchedulingQueries:
         if which not in FILTERS:
             raise CodedError("filter must be upcoming, past or all", BAD_USER_INPUT)
         page, window = _page(info, offset, page_size, should_paginate)
-        patient_id, provider = _id(user_id, "user_id"), _id(provider_id, "provider_id")
+        patient_id, provider = (
+            id_argument(user_id, "user_id"),
+            id_argument(provider_id, "provider_id"),
+        )
         rows = await info.context.read(
             lambda s: queries.list_appointments(
                 s,
@@ -150,14 +145,5 @@ class SchedulingQueries:
         info: Info[Context, None],
         id: Annotated[strawberry.ID | None, strawberry.argument(description="The ID.")] = None,
     ) -> Appointment | None:
-        actor = require_actor(info)
-        try:
-            appointment_id = parse_id(id, "id")
-        except Invalid:
-            return None
-        if appointment_id is None:
-            return None
-        row = await info.context.read(
-            lambda s: queries.get_visible_appointment(s, actor, appointment_id)
-        )
+        row = await visible_row(info, id, queries.get_visible_appointment)
         return Appointment(row=row) if row else None

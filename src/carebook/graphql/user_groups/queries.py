@@ -11,17 +11,16 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.auth.actor import Actor
-from carebook.errors import Invalid
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.lookup import id_or_none, visible_row
 from carebook.graphql.pagination import Cursor, Page, page_of
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.user_groups.types import OnboardingFlow, UserGroup
 from carebook.user_groups import queries
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.users.listing import ListArgumentError
-from carebook.users.validation import parse_id
 
 
 @strawberry.enum(name="UserGroupOrderKeys", description="UserGroup sorting enum.")
@@ -73,14 +72,6 @@ def _list_args(
         raise CodedError(str(error), BAD_USER_INPUT) from None
 
 
-def _id_or_none(value: strawberry.ID | None, field: str) -> int | None:
-    """An id argument; a malformed one answers like a missing record (null)."""
-    try:
-        return parse_id(value, field)
-    except Invalid:
-        return None
-
-
 async def _flow_for(
     info: Info[Context, None], actor: Actor, flow_id: int | None, user_id: int | None
 ) -> OnboardingFlowRow | None:
@@ -121,11 +112,7 @@ class UserGroupQueries:
             strawberry.ID | None, strawberry.argument(description="Required. The group's ID.")
         ] = None,
     ) -> UserGroup | None:
-        actor = require_actor(info)
-        group_id = _id_or_none(id, "id")
-        if group_id is None:
-            return None
-        row = await info.context.read(lambda s: queries.get_visible_group(s, actor, group_id))
+        row = await visible_row(info, id, queries.get_visible_group)
         return UserGroup.from_row(row) if row is not None else None
 
     @strawberry.field(
@@ -216,7 +203,7 @@ class UserGroupQueries:
         ] = None,
     ) -> OnboardingFlow | None:
         actor = require_actor(info)
-        flow_id, patient_id = _id_or_none(id, "id"), _id_or_none(user_id, "user_id")
+        flow_id, patient_id = id_or_none(id), id_or_none(user_id, "user_id")
         if id is not None and flow_id is None:
             return None  # a malformed id answers like a missing flow
         row = await _flow_for(info, actor, flow_id, patient_id)

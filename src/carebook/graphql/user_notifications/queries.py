@@ -7,16 +7,14 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.user_notifications.types import Notification, NotificationOrderKeys
 from carebook.user_notifications import queries
-from carebook.users.validation import parse_id
 
 
 @strawberry.type
@@ -57,10 +55,7 @@ class NotificationQueries:
     ) -> list[Notification]:
         actor = require_actor(info)
         page = page_of(offset=offset, page_size=page_size, after=after)
-        try:
-            party = parse_id(other_party_id, "other_party_id")
-        except Invalid:
-            raise CodedError("other_party_id is not a valid id", BAD_USER_INPUT) from None
+        party = id_argument(other_party_id, "other_party_id")
         seen = seen_status if seen_status is not None else read_status
         kinds = [t for t in types or [] if t]
         rows = await info.context.read(

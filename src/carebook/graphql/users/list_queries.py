@@ -8,17 +8,16 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
+from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.users.types import User
 from carebook.users import listing
-from carebook.users.validation import parse_id
 
 
 @strawberry.enum(name="UserOrderKeys", description="Sort orders of the patient list.")
@@ -94,17 +93,10 @@ TagIds = Annotated[
 ]
 
 
-def _id(value: str | None, name: str) -> int | None:
-    try:
-        return parse_id(value, name)
-    except Invalid:
-        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
-
-
 def _ids(values: list[strawberry.ID | None] | None, name: str) -> list[int] | None:
     if values is None:
         return None
-    return [i for v in values if (i := _id(v, name)) is not None]
+    return [i for v in values if (i := id_argument(v, name)) is not None]
 
 
 def _args(
@@ -129,10 +121,10 @@ def _args(
         return listing.ListArgs(
             keywords=keywords,
             active_status=active_status or None,
-            group_id=_id(group_id, "group_id"),
-            provider_id=_id(provider_id, "provider_id"),
+            group_id=id_argument(group_id, "group_id"),
+            provider_id=id_argument(provider_id, "provider_id"),
             limited_to_provider=bool(limited_to_provider),
-            conversation_id=_id(conversation_id, "conversation_id"),
+            conversation_id=id_argument(conversation_id, "conversation_id"),
             expect_conversation_id=bool(expect_conversation_id),
             show_all_by_default=show_all_by_default is not False,
             ids=_ids(ids, "ids"),
