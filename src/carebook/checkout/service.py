@@ -41,6 +41,7 @@ from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
+from carebook.users.lookup import found
 from carebook.users.models import Role, User
 
 
@@ -220,15 +221,13 @@ async def _insert(
 
 
 async def _offering(session: AsyncSession, org_id: int, fields: Mapping[str, Any]) -> Offering:
-    offering_id = v.parse_id(fields.get("offering_id"), "offering_id")
-    row = (
-        None
-        if offering_id is None
-        else await scheduling_queries.get_offering(session, org_id, offering_id)
+    return await found(
+        fields.get("offering_id"),
+        lambda offering_id: scheduling_queries.get_offering(session, org_id, offering_id),
+        field="offering_id",
+        missing="Offering not found",
+        blank=None,
     )
-    if row is None:
-        raise NotFound.field("offering_id", "Offering not found")
-    return row
 
 
 @dataclass(frozen=True)
