@@ -52,7 +52,9 @@ class _NamedValue(Generic[T]):
         super().__init_subclass__(**kwargs)
         if not field:  # the generic bases themselves
             return
-        (of,) = typing.get_args(getattr(cls, "__orig_bases__")[0])  # noqa: B009 - set by Generic
+        # The object's type: the T of the Payload[T] (or MessagesFirst[T]) it derives from.
+        bases = cls.__dict__["__orig_bases__"]
+        of = next(typing.get_args(base)[0] for base in bases if typing.get_args(base))
         # Redeclared here, the field keeps the base's place in the field order.
         cls.__annotations__ = {"value": of | None, **inspect.get_annotations(cls)}
         setattr(cls, "value", strawberry.field(name=field, description=about, default=None))  # noqa: B010
