@@ -46,7 +46,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
-from carebook.startup import check_secret_key
+from carebook.startup import check_payment_provider, check_secret_key
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
@@ -237,6 +237,7 @@ def create_app(
     Raises :class:`carebook.startup.UnsafeSettings` in production mode with the default secret.
     """
     check_secret_key(settings)
+    check_payment_provider(settings)
     db = database or create_database(settings)
     passwords = Passwords(settings)
     processor = payments if payments is not None else payment_provider_from(settings)

@@ -6,7 +6,9 @@ checkout with a clear message, never charge through it.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +23,7 @@ from carebook.checkout.payments import NOT_CONFIGURED, TestPaymentProvider, from
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.scheduling.models import BillingItem
+from carebook.startup import UnsafeSettings
 from carebook.users.models import User
 
 ENV = "CAREBOOK_PAYMENT_PROVIDER"
@@ -94,3 +97,11 @@ def test_a_malformed_provider_name_is_refused(name: str, monkeypatch: pytest.Mon
     monkeypatch.setenv(ENV, name)
     with pytest.raises(ValidationError, match=r"package\.module:factory"):
         Settings()
+
+
+def test_production_refuses_the_test_provider(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pay.db'}"
+    real = {"database_url": url, "production": True, "secret_key": secrets.token_urlsafe(32)}
+    with pytest.raises(UnsafeSettings, match="accepts any card"):
+        create_app(Settings(**real, payment_provider="test"))
+    create_app(Settings(**real))  # no provider: starts, and refuses paid checkouts
