@@ -38,8 +38,8 @@ from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
 from carebook.organizations.service import create_provider, create_staff_user
+from carebook.search.counters import RECOUNT_ALL
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
-from carebook.users.counts import RECOUNT_ALL
 from carebook.users.models import Role, User
 
 BATCH = 20_000

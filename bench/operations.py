@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench import names
 from bench.generate import Generated, _ascii
+from carebook import search
 from carebook.auth.actor import Actor
 from carebook.auth.service import actor_from_api_key
 from carebook.config import Settings
 from carebook.db.engine import create_database
-from carebook.users import listing, queries
+from carebook.users import queries
 from carebook.users.models import Role
 
 USER_FIELDS = "id first_name last_name email phone_number dob active user_group_id"
@@ -71,17 +72,21 @@ class Operation:
         return True
 
 
+# The list's caches for the direct calls below, as the application keeps one per app.
+_SEARCH_STATE = search.SearchState()
+
+
 def _list_query(keywords: str | None = None, offset: int = 0) -> Callable[..., Any]:
     def run(session: AsyncSession, actor: Actor, _: dict[str, Any]) -> Any:
-        args = listing.ListArgs(keywords=keywords, offset=offset, limit=10)
-        return listing.list_patients(session, actor, args)
+        args = search.ListArgs(keywords=keywords, offset=offset, limit=10)
+        return search.page(session, actor, args, _SEARCH_STATE)
 
     return run
 
 
 def _count_query(keywords: str | None = None) -> Callable[..., Any]:
     def run(session: AsyncSession, actor: Actor, _: dict[str, Any]) -> Any:
-        return listing.count_patients(session, actor, listing.ListArgs(keywords=keywords))
+        return search.count(session, actor, search.ListArgs(keywords=keywords), _SEARCH_STATE)
 
     return run
 

@@ -2,6 +2,9 @@
 
 ``CAREBOOK_TEST_DATABASES`` (default ``sqlite,postgresql``) picks the backends;
 ``CAREBOOK_TEST_POSTGRES_URL`` points at a server where a throwaway database is created.
+``CAREBOOK_TEST_FAST_PATHS=off`` runs every test with the database's fast paths off (plain
+SQLAlchemy on one engine, carebook.db.engine), except tests of a fast path itself, which turn
+them on for their own databases.
 A backend that is asked for but unreachable fails the run: it is never skipped silently.
 """
 
@@ -15,7 +18,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.app import create_app
 from carebook.auth.passwords import Passwords
@@ -33,9 +37,62 @@ BACKENDS = [
     for b in os.environ.get("CAREBOOK_TEST_DATABASES", "sqlite,postgresql").split(",")
     if b.strip()
 ]
+FAST_PATHS = os.environ.get("CAREBOOK_TEST_FAST_PATHS", "on").lower() not in {"off", "false", "0"}
+if not FAST_PATHS:  # every Settings() of the run, servers started by the tests included
+    os.environ["CAREBOOK_FAST_PATHS"] = "off"
 POSTGRES_URL = os.environ.get(
     "CAREBOOK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+
+
+# The generated walks over the whole schema and the tests that start servers, longest first:
+# together about a third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out
+# of a quick run (CI runs them, at full strength), and run first, so that with pytest-xdist they
+# start early on the workers instead of ending the run alone. A name here that matches no test
+# of a collected file fails the run, so a renamed test cannot silently drop out of the list.
+SLOW_TESTS = (
+    "tests/security/test_patient_paths.py::test_a_patient_reads_nothing_private_of_anyone_else",
+    "tests/security/test_isolation.py::test_no_caller_reads_or_writes_another_organizations_records",
+    "tests/security/test_fuzz.py::test_generated_documents_never_fault",
+    "tests/bench/test_spread.py::test_connections_are_spread_evenly_over_two_workers",
+    "tests/bench/test_probe.py::test_a_probe_measures_the_server",
+    "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
+    "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a generated walk or a server started (SLOW_TESTS in tests/conftest.py)"
+    )
+    config.pluginmanager.register(_SlowFirst(), "carebook-slow-first")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m and -k choose: `-m "not slow"` needs the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the tests of SLOW_TESTS ``slow``; fails if one in a collected file is not there."""
+    found: set[str] = set()
+    for item in items:
+        name = item.nodeid.split("[", 1)[0]
+        if name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+            found.add(name)
+    files = {item.nodeid.split("::", 1)[0] for item in items}
+    missing = [name for name in SLOW_TESTS if name.split("::")[0] in files and name not in found]
+    if missing:
+        raise pytest.UsageError(f"SLOW_TESTS names tests that do not exist: {missing}")
+
+
+class _SlowFirst:
+    """Puts the slow tests first, longest first, after pytest grouped the tests by backend."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        def rank(item: pytest.Item) -> int:
+            name = item.nodeid.split("[", 1)[0]
+            return SLOW_TESTS.index(name) if name in SLOW_TESTS else len(SLOW_TESTS)
+
+        items.sort(key=rank)  # stable: the others keep pytest's order
 
 
 async def _postgres_admin(sql: str) -> None:
@@ -82,6 +139,7 @@ def settings(database_url: str) -> Settings:
     """Settings for tests: the test database and cheap password hashing."""
     return Settings(
         database_url=database_url,
+        fast_paths=FAST_PATHS,
         argon2_time_cost=1,
         argon2_memory_cost_kib=1024,
         bulk_update_max_ids=50,
@@ -113,12 +171,38 @@ def passwords(settings: Settings) -> Passwords:
     return Passwords(settings)
 
 
+# Restarts the sequence behind each (table, column) given, as TRUNCATE ... RESTART IDENTITY does.
+_RESTART_SEQUENCES = text(
+    "SELECT setval(seq, 1, false) FROM ("
+    " SELECT pg_get_serial_sequence(t, c) AS seq"
+    " FROM unnest(CAST(:tables AS text[]), CAST(:columns AS text[])) AS u(t, c)"
+    ") AS s WHERE seq IS NOT NULL"
+)
+
+
+async def _empty_postgres(session: AsyncSession, tables: list[Table]) -> None:
+    """DELETE, dependents first, then the sequences restarted: what TRUNCATE ... RESTART IDENTITY
+    did, without its cost. TRUNCATE gives every table new files, 0.4-1 s a test for 26 tables
+    holding a few rows each; these deletes take milliseconds. The row triggers fire (users'
+    counters), on tables emptied after them. Only the append-only trail, whose trigger refuses
+    DELETE, is truncated (TRUNCATE fires no row trigger)."""
+    for table in tables:
+        if table.name == "audit_events":
+            await session.execute(text("TRUNCATE audit_events RESTART IDENTITY"))
+        else:
+            await session.execute(table.delete())
+    serials = [(t, t.autoincrement_column) for t in tables if t.autoincrement_column is not None]
+    await session.execute(
+        _RESTART_SEQUENCES,
+        {"tables": [t.name for t, _ in serials], "columns": [c.name for _, c in serials]},
+    )
+
+
 async def _empty_tables(database: Database) -> None:
     tables = data_tables()
     async with database.write_sessions() as session, session.begin():
         if database.engine.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await _empty_postgres(session, tables)
         else:
             for table in tables:
                 if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py

@@ -46,6 +46,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
+from carebook.search import SearchState
 from carebook.startup import check_payment_provider, check_secret_key
 from carebook.web import request_body
 from carebook.web.body_limit import BodySizeLimit
@@ -77,6 +78,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.payments = payments
         self.audit_writer = AuditWriter(database)
         self.loop_share = LoopShare()
+        self.search = SearchState()
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -88,6 +90,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
             database=self.database,
             passwords=self.passwords,
             payments=self.payments,
+            search=self.search,
             audit=RequestAudit.for_request(
                 self.audit_writer, wait=self.settings.audit_wait_for_reads, request=request
             ),

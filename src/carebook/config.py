@@ -175,6 +175,14 @@ class Settings(BaseSettings):
         "of the last moments, at most 3 x wal_writer_delay) or on (durable on power loss).",
     )
     # --- performance ---
+    # Off, every database verb runs through plain SQLAlchemy sessions of one engine (see
+    # carebook.db.engine): for telling a fast path's bug from the application's, and for CI.
+    fast_paths: bool = Field(
+        True,
+        description="Use the measured fast paths to the database (held connections, prepared "
+        "single-row reads, the read trail's own connection, SQLite's loop-thread reads); "
+        "off/false/0 runs everything through plain SQLAlchemy on one engine.",
+    )
     api_key_cache_seconds: float = Field(
         2.0,
         description="How long each server process remembers the user of an API key, seconds "

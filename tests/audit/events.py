@@ -28,14 +28,9 @@ def brief(events: list[AuditEvent]) -> list[tuple[Any, ...]]:
 
 
 def break_audit_storage(monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
-    """Make every read-event batch fail with ``error`` (each path: session, PostgreSQL, SQLite)."""
+    """Make every read-event batch fail with ``error``, whatever the database's path."""
 
     async def broken(*_: object) -> None:
         raise error
 
-    def broken_sync(*_: object) -> None:
-        raise error
-
-    monkeypatch.setattr("carebook.audit.writer.insert_events", broken)
-    monkeypatch.setattr("carebook.audit.bulk.insert_postgres", broken)
-    monkeypatch.setattr("carebook.audit.bulk.insert_sqlite", broken_sync)
+    monkeypatch.setattr(Database, "trail_batch", broken)

@@ -82,7 +82,7 @@ async def test_write_events_roll_back_with_the_write(
 
             raise Invalid.field(None, "simulated failure after the audit insert")
 
-    monkeypatch.setattr("carebook.graphql.audit.writes.insert_events", insert_then_fail)
+    monkeypatch.setattr("carebook.audit.trail.insert_events", insert_then_fail)
     data = await api.with_key(world.a.provider.api_key).data(
         UPDATE_CLIENT, {"id": str(world.a.patient_id), "first_name": "Changed"}
     )

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from typing import Any
 
 import pytest
 
-from carebook.audit import bulk
-from carebook.audit.writer import INLINE_ROWS, WINDOW_TURNS, AuditUnavailable, AuditWriter
+from carebook.audit.writer import WINDOW_TURNS, AuditUnavailable, AuditWriter
 from carebook.db.engine import Database
 from tests.audit.events import break_audit_storage, stored
 from tests.audit.test_append_only import ROW
@@ -96,25 +93,3 @@ async def test_many_concurrent_readers_do_not_starve_the_writer(
 
     await asyncio.wait_for(asyncio.gather(*[read() for _ in range(60)]), timeout=25)
     assert len(await stored(database, record_id=world.a.patient_id)) == 60
-
-
-async def test_sqlite_writes_small_batches_on_the_loop_and_large_ones_on_a_thread(
-    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL's batches are one awaited statement, never on a thread")
-    threads: list[int] = []
-    original = bulk.insert_sqlite
-
-    def recording(statements: Any, rows: Any) -> None:
-        threads.append(threading.get_ident())
-        original(statements, rows)
-
-    monkeypatch.setattr(bulk, "insert_sqlite", recording)
-    writer = AuditWriter(database)
-    for size in (1, INLINE_ROWS, INLINE_ROWS + 1):
-        waiter = writer.submit([{**ROW, "record_id": i} for i in range(size)], wait=True)
-        await waiter  # type: ignore[misc]
-    loop = threading.get_ident()
-    assert [thread == loop for thread in threads] == [True, True, False]
-    assert len(await stored(database)) == 1 + INLINE_ROWS + INLINE_ROWS + 1

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database
+from carebook.search.counters import ListBlock, UserCount
 from carebook.search.models import SearchToken
-from carebook.users.counts import ListBlock, UserCount
 from carebook.users.models import User
 
 

@@ -17,6 +17,7 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.common import CONFLICT, write
 from carebook.graphql.context import Context
+from carebook.search import SearchState
 
 
 def _unique_violation() -> IntegrityError:
@@ -26,7 +27,12 @@ def _unique_violation() -> IntegrityError:
 
 def _context(settings: Settings, database: Database, passwords: Passwords) -> Context:
     return Context(
-        request=None, response=None, settings=settings, database=database, passwords=passwords
+        request=None,
+        response=None,
+        settings=settings,
+        database=database,
+        passwords=passwords,
+        search=SearchState(),
     )
 
 

@@ -1,4 +1,4 @@
-"""PostgreSQL pool connections are pinged before use only after sitting idle (db/engine.py).
+"""PostgreSQL pool connections are pinged before use only after sitting idle (db/hooks.py).
 
 A server restart kills every pooled connection; a connection that sat idle is checked and
 replaced before a request uses it. One in steady use is not pinged (that ping costs three round
@@ -45,7 +45,7 @@ async def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(
         pytest.skip("SQLite has no server connection to lose")
     await _warm_pool(database)
     assert await _kill_other_backends(database) >= 1
-    monkeypatch.setattr("carebook.db.engine.PING_AFTER_IDLE_SECONDS", 0.0)  # everything is idle
+    monkeypatch.setattr("carebook.db.hooks.PING_AFTER_IDLE_SECONDS", 0.0)  # everything is idle
     first = await _backend_pid(database)
     second = await _backend_pid(database)
     assert first > 0 and second > 0  # both reads answered: the dead connections were replaced
@@ -58,7 +58,7 @@ async def test_a_connection_in_steady_use_is_not_pinged(
         pytest.skip("SQLite has no server connection to lose")
     await _warm_pool(database)
     assert await _kill_other_backends(database) >= 1
-    monkeypatch.setattr("carebook.db.engine.PING_AFTER_IDLE_SECONDS", 3600.0)  # never idle
+    monkeypatch.setattr("carebook.db.hooks.PING_AFTER_IDLE_SECONDS", 3600.0)  # never idle
     with pytest.raises(DBAPIError):
         await _backend_pid(database)  # not pinged, so the dead connection is used and fails
     assert await _backend_pid(database) > 0  # the pool was renewed for the next request

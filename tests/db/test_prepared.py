@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import bindparam, select, text
 from tests.support.world import World
 
+from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.db.prepared import Prepared, PreparedCache
 from carebook.users.models import User
@@ -12,6 +14,13 @@ from carebook.users.models import User
 
 def _dialect(database: Database):  # type: ignore[no-untyped-def]
     return database.engine.sync_engine.dialect
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test database's settings with the fast paths on: they are what is tested here,
+    whatever CAREBOOK_TEST_FAST_PATHS says."""
+    return settings.model_copy(update={"fast_paths": True})
 
 
 def test_only_selects_whose_sql_is_final_are_prepared(database: Database) -> None:
@@ -39,12 +48,13 @@ def test_the_cache_prepares_a_statement_once_and_tells_statements_apart(
 async def test_a_statement_that_cannot_be_prepared_is_read_through_core(
     database: Database, world: World
 ) -> None:
-    assert database.row_reads is not None
+    assert database.paths is not None
+    reads = database.paths.row_reads
     statement = select(User.id, User.first_name).where(User.id.in_([world.a.patient_id]))
     sent: list[str] = []
-    stop = database.row_reads.observe(sent.append)
+    stop = reads.observe(sent.append)
     try:
-        row = await database.row_reads.first(statement, {})
+        row = await reads.first(statement, {})
     finally:
         stop()
     assert row is not None and row.id == world.a.patient_id and row.first_name

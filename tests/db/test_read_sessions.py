@@ -1,4 +1,7 @@
-"""Read sessions autocommit: no BEGIN / ROLLBACK around a request's reads, on either database."""
+"""Read sessions autocommit: no BEGIN / ROLLBACK around a request's reads, on either database.
+
+A fast path (carebook.db.paths): with CAREBOOK_FAST_PATHS off, read sessions are plain ones.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,15 @@ import pytest
 from sqlalchemy import text
 from tests.support.db import statements_sent
 
+from carebook.config import Settings
 from carebook.db.engine import Database
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test database's settings with the fast paths on: they are what is tested here,
+    whatever CAREBOOK_TEST_FAST_PATHS says."""
+    return settings.model_copy(update={"fast_paths": True})
 
 
 async def test_each_read_statement_is_its_own_transaction(database: Database, backend: str) -> None:

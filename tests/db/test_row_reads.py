@@ -19,11 +19,19 @@ from tests.support.world import World
 
 from carebook.auth.actor import Actor
 from carebook.auth.service import actor_from_api_key
+from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.db.prepared import Prepared
 from carebook.db.row_reads import RowReads
 from carebook.users import queries
 from carebook.users.models import User
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test database's settings with the fast paths on: they are what is tested here,
+    whatever CAREBOOK_TEST_FAST_PATHS says."""
+    return settings.model_copy(update={"fast_paths": True})
 
 
 async def _actor(database: Database, key: str) -> Actor:
@@ -34,8 +42,8 @@ async def _actor(database: Database, key: str) -> Actor:
 
 
 def _reads(database: Database) -> RowReads:
-    assert database.row_reads is not None  # a file or a server: never the in-memory case here
-    return database.row_reads
+    assert database.paths is not None  # a file or a server: never the in-memory case here
+    return database.paths.row_reads
 
 
 def _sync_engine(reads: RowReads) -> Engine:
@@ -50,14 +58,14 @@ def _columns(user: User) -> dict[str, Any]:
 async def test_the_held_read_answers_what_the_session_answers(
     database: Database, world: World
 ) -> None:
-    reads = _reads(database)
+    _reads(database)  # the held path exists (a file or a server)
     actor = await _actor(database, world.a.provider.api_key)
     for user_id in (world.a.patient_id, world.a.provider.user_id, world.b.patient_id, 10**9):
         async with database.read_sessions() as session:
             expected, expected_unseen = await queries.get_visible_user_and_unseen(
                 session, actor, user_id
             )
-        got, unseen = await queries.held_visible_user_and_unseen(reads, actor, user_id)
+        got, unseen = await queries.read_visible_user_and_unseen(database, actor, user_id)
         assert unseen == expected_unseen
         if expected is None:  # another organization's patient, or nobody
             assert got is None
@@ -72,15 +80,15 @@ async def test_the_held_read_answers_what_the_session_answers(
 
 
 async def test_the_held_read_sees_each_commit_before_it(database: Database, world: World) -> None:
-    reads = _reads(database)
+    _reads(database)  # the held path exists (a file or a server)
     actor = await _actor(database, world.a.provider.api_key)
-    before, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    before, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
     assert before is not None
     async with database.write_sessions() as session, session.begin():
         await session.execute(
             update(User).where(User.id == world.a.patient_id).values(first_name="Renamed")
         )
-    after, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    after, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
     assert after is not None and after.first_name == "Renamed" != before.first_name
 
 
@@ -125,9 +133,9 @@ async def test_user_by_id_reads_through_the_held_connection_straight_to_the_driv
 async def test_a_statement_the_driver_fails_is_answered_through_core_whole(
     database: Database, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reads = _reads(database)
+    _reads(database)  # the held path exists (a file or a server)
     actor = await _actor(database, world.a.provider.api_key)
-    expected, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    expected, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
     failures: list[str] = []
     arguments = Prepared.arguments
 
@@ -138,10 +146,10 @@ async def test_a_statement_the_driver_fails_is_answered_through_core_whole(
         return arguments(self, parameters)
 
     monkeypatch.setattr(Prepared, "arguments", failing_once)
-    got, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    got, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
     assert failures and got is not None and expected is not None
     assert _columns(got) == _columns(expected)
-    again, _ = await queries.held_visible_user_and_unseen(reads, actor, world.a.patient_id)
+    again, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
     assert again is not None and _columns(again) == _columns(expected)
 
 

@@ -22,7 +22,8 @@ from tests.support.sqlite_locks import write_lock_held
 
 from carebook.config import Settings
 from carebook.db import lock_wait
-from carebook.db.engine import BUSY_TIMEOUT_MS, Database, create_database
+from carebook.db.engine import Database, create_database
+from carebook.db.hooks import BUSY_TIMEOUT_MS
 from carebook.db.migrate import upgrade
 from carebook.db.sqlite_batches import Statements
 from carebook.db.sqlite_inline import threaded_creator
@@ -35,9 +36,14 @@ def sqlite_path(tmp_path: Path) -> Path:
     return path
 
 
+def _fast(path: Path) -> Settings:
+    """A SQLite file's settings with the fast paths on (whatever CAREBOOK_FAST_PATHS says)."""
+    return Settings(database_url=f"sqlite+aiosqlite:///{path}", fast_paths=True)
+
+
 @pytest.fixture
 async def db(sqlite_path: Path) -> AsyncIterator[Database]:
-    database = create_database(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}"))
+    database = create_database(_fast(sqlite_path))
     yield database
     await database.dispose()
 
@@ -91,13 +97,14 @@ async def test_the_audit_engine_has_its_own_synchronous_setting(sqlite_path: Pat
     database = create_database(
         Settings(
             database_url=f"sqlite+aiosqlite:///{sqlite_path}",
+            fast_paths=True,
             sqlite_synchronous="FULL",
             audit_sqlite_synchronous="NORMAL",
         )
     )
     try:
-        assert database.audit_batches is not None
-        with database.audit_batches.engine.connect() as connection:
+        assert database.paths is not None and database.paths.sqlite_trail is not None
+        with database.paths.sqlite_trail.engine.connect() as connection:
             audit_level = connection.exec_driver_sql("PRAGMA synchronous").scalar_one()
         async with database.write_sessions() as session:
             write_level = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
@@ -109,8 +116,8 @@ async def test_the_audit_engine_has_its_own_synchronous_setting(sqlite_path: Pat
 async def test_a_memory_database_keeps_one_engine() -> None:
     database = create_database(Settings(database_url="sqlite+aiosqlite:///:memory:"))
     try:
-        assert database.read_engine is database.engine
-        assert database.audit_batches is None
+        assert database.read_engine.sync_engine.pool is database.engine.sync_engine.pool
+        assert database.paths is None
     finally:
         await database.dispose()
 
@@ -170,8 +177,8 @@ async def test_a_failed_begin_gives_its_turn_back(
     db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _create_table(db, 0)
-    monkeypatch.setattr("carebook.db.engine.BUSY_TIMEOUT_MS", 100)
-    short = create_database(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}"))
+    monkeypatch.setattr("carebook.db.hooks.BUSY_TIMEOUT_MS", 100)
+    short = create_database(_fast(sqlite_path))
     try:
         async with write_lock_held(sqlite_path, 0.5):
             with pytest.raises(OperationalError, match="locked"):
@@ -191,7 +198,8 @@ async def test_a_trail_batch_waits_for_the_process_writer_without_polling(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _create_table(db, 0)
-    assert db.audit_batches is not None
+    assert db.paths is not None and db.paths.sqlite_trail is not None
+    trail = db.paths.sqlite_trail
     sleeps = _record_polling(monkeypatch)
     async with db.write_sessions() as session, session.begin():
         await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
@@ -199,7 +207,7 @@ async def test_a_trail_batch_waits_for_the_process_writer_without_polling(
         def insert(statements: Statements) -> None:
             statements.execute("INSERT INTO numbers (n) VALUES (2)")
 
-        batch = asyncio.ensure_future(db.audit_batches.run(insert, lock_wait_seconds=5))
+        batch = asyncio.ensure_future(trail.run(insert, lock_wait_seconds=5))
         await asyncio.sleep(0.05)
         assert not batch.done()  # queued behind the open transaction
     await asyncio.wait_for(batch, 2)

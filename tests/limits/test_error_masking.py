@@ -10,7 +10,7 @@ import pytest
 from tests.limits.conftest import MakeApi
 from tests.support.world import World
 
-from carebook.users import listing
+from carebook import search
 
 # (document, variables, a schema name the hint would reveal)
 MISTAKES: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -73,7 +73,7 @@ async def test_a_masked_internal_error_logs_its_request_id_and_no_values(
         # Like a database error quoting its parameters: patient data in the exception text.
         raise RuntimeError(f"failed with parameters {args!r} {kwargs!r}")
 
-    monkeypatch.setattr(listing, "list_patients", broken)
+    monkeypatch.setattr(search, "page", broken)
     app = await api_with(
         production=True, secret_key="a-test-secret-that-is-not-default", payment_provider=None
     )
@@ -98,7 +98,7 @@ async def test_errors_of_one_request_share_its_request_id(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(listing, "count_patients", broken)
+    monkeypatch.setattr(search, "count", broken)
     api = (await api_with()).with_key(world.a.provider.api_key)
     body = await api.post("{ a: usersCount b: usersCount }")
     ids = {e["extensions"]["request_id"] for e in body["errors"]}

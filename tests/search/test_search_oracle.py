@@ -8,23 +8,20 @@ equal carebook.search.text.matches applied to every patient, on SQLite and Postg
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import date
 from typing import Any
-from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.search_paths import forced
 
-from carebook import builders
+from carebook import builders, search
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
-from carebook.search import query as search_query
+from carebook.search import ListArgs, SearchState
 from carebook.search.index import searchable
 from carebook.search.text import matches, parse_keywords
-from carebook.users import listing
-from carebook.users.listing import ListArgs, count_patients, list_patients
 
 NAMES = ["Jonas", "José", "Jo", "Joanna", "Zoë", "Ana", "Anaïs", "O'Brien", "Mary Ann", "Lee"]
 SURNAMES = ["Salk", "García", "Garcia", "Doe", "Müller", "Muller", "Smith-Jones", "Ng", "Van Dyke"]
@@ -90,22 +87,23 @@ async def _check(
                 r.id for r in rows if matches(r.id, searchable(r), parse_keywords(keywords))
             }
             # Search by an existing id as well, as a term of its own.
+            state = SearchState()
             args = ListArgs(keywords=keywords, limit=None)
-            found = await list_patients(session, actor, args)
+            found = await search.page(session, actor, args, state)
             assert {u.id for u in found} == expected, keywords
-            assert await count_patients(session, actor, args) == len(expected)
+            assert await search.count(session, actor, args, state) == len(expected)
             id_args = ListArgs(keywords=f"{rows[0].id} {keywords}", limit=None)
-            by_id = {u.id for u in await list_patients(session, actor, id_args)}
+            by_id = {u.id for u in await search.page(session, actor, id_args, state)}
             both = {
                 r.id for r in rows if matches(r.id, searchable(r), parse_keywords(id_args.keywords))
             }
             assert by_id == both
-            await _check_pages(session, actor, rows, keywords)
+            await _check_pages(session, state, actor, rows, keywords)
     finally:
         await db.dispose()
 
 
-# Search paths of a page (see carebook.users.listing): the default, sampled ranges with several
+# Search paths of a page (see carebook.search.pages): the default, sampled ranges with several
 # small rounds of candidates, the walk of the sort order, and the rarest term driving a sort.
 PATHS: list[dict[str, Any]] = [
     {},
@@ -115,7 +113,9 @@ PATHS: list[dict[str, Any]] = [
 ]
 
 
-async def _check_pages(session: Any, actor: Any, rows: list[Any], keywords: str) -> None:
+async def _check_pages(
+    session: Any, state: SearchState, actor: Any, rows: list[Any], keywords: str
+) -> None:
     """Pages in last-name order equal the brute-force order's slices, on every path."""
     terms = parse_keywords(keywords)
     found = [r for r in rows if matches(r.id, searchable(r), terms)]
@@ -124,13 +124,10 @@ async def _check_pages(session: Any, actor: Any, rows: list[Any], keywords: str)
         expected = [r.id for r in sorted(found, key=lambda r: (r.last_name, r.id))]
         expected = expected[::-1] if descending else expected
         for values in PATHS:
-            with contextlib.ExitStack() as stack:
-                for name, value in values.items():
-                    module = listing if hasattr(listing, name) else search_query
-                    stack.enter_context(patch.object(module, name, value))
+            with forced(state, values):
                 for offset in (0, 2):
                     args = ListArgs(keywords=keywords, sort=sort, offset=offset, limit=3)
-                    page = [u.id for u in await list_patients(session, actor, args)]
+                    page = [u.id for u in await search.page(session, actor, args, state)]
                     assert page == expected[offset : offset + 3], (keywords, sort, values)
 
 

@@ -6,30 +6,20 @@ patients (sampled ranges, several rounds of candidates) are forced by lowering t
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
-from unittest.mock import patch
 
 import pytest
+from tests.support.search_paths import StaleBounds, forced
 
-from carebook import builders
+from carebook import builders, search
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
-from carebook.search import query as search_query
+from carebook.search import ListArgs, SearchState
 from carebook.search.index import searchable
 from carebook.search.text import matches, parse_keywords
-from carebook.users import listing
-from carebook.users.listing import ListArgs, count_patients, list_patients
 
 LAST_NAMES = ["García", "Garcia-Lopez", "Zed", "Able", "García", "Mora"]
 FIRST_NAMES = ["Maria", "Garcilaso", "Ann", "Maria"]
-
-
-class _StaleBounds(dict[tuple[object, ...], Any]):
-    """Remembered bounds that no longer hold: before every key of the range, in its order."""
-
-    def get(self, hint: tuple[object, ...], default: Any = None) -> Any:
-        return ("\U0010ffff", 2**31 - 1) if hint[2] else ("", 0)
 
 
 def _answer(value: bool) -> Any:
@@ -56,7 +46,7 @@ PATHS: list[dict[str, Any]] = [
         "SAMPLE_SIZE_FACTOR": 1,
         "CANDIDATE_FACTOR": 0.25,
         "MIN_CANDIDATES": 1,
-        "_BOUNDS": _StaleBounds(),
+        "bounds": StaleBounds(),
     },
     # One small round: the general path takes over.
     {"CANDIDATE_ROUNDS": 1, "CANDIDATE_FACTOR": 0.1, "MIN_CANDIDATES": 1},
@@ -96,19 +86,17 @@ async def _check_paths(
     session: Any, actor: Any, keywords: str, status: str | None, found: list[Any]
 ) -> None:
     """Every path's pages, and the count, equal the brute-force ones."""
+    state = SearchState()  # one for every path: a path may reuse what an earlier one found
     for sort in ("last_name_desc", "last_name_asc"):
         expected = [r.id for r in sorted(found, key=lambda r: (r.last_name, r.id))]
         expected = expected[::-1] if sort.endswith("desc") else expected
         for values in PATHS:
-            with contextlib.ExitStack() as stack:
-                for name, value in values.items():
-                    module = listing if hasattr(listing, name) else search_query
-                    stack.enter_context(patch.object(module, name, value))
+            with forced(state, values):
                 for offset in (0, 1, 4, 9):
                     args = ListArgs(
                         keywords=keywords, active_status=status, sort=sort, offset=offset, limit=3
                     )
-                    page = [u.id for u in await list_patients(session, actor, args)]
+                    page = [u.id for u in await search.page(session, actor, args, state)]
                     assert page == expected[offset : offset + 3], (sort, values, offset, status)
     args = ListArgs(keywords=keywords, active_status=status)
-    assert await count_patients(session, actor, args) == len(found)
+    assert await search.count(session, actor, args, state) == len(found)

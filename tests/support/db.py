@@ -7,8 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, func, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, inspect, select
 
 from carebook.db.engine import Database
 from carebook.notifications.models import OutboxMessage
@@ -70,35 +69,11 @@ async def care_team(database: Database, patient_id: int) -> list[int]:
 
 @contextmanager
 def statements_sent(database: Database) -> Iterator[list[str]]:
-    """Every SQL statement sent while the block runs: read and write sessions, audit batches,
-    the held single-row reads."""
+    """Every SQL statement sent while the block runs, whatever the path: read and write
+    sessions, trail batches, single-row reads (carebook.db.engine.Database.observe)."""
     statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    # One listener per pool: an engine made with execution_options (PostgreSQL's read engine)
-    # shares its parent's pool and fires the parent's listeners too, so it is not added again.
-    engines: dict[int, Engine] = {}
-    candidates = [database.engine, database.read_engine]
-    if database.postgres_audit is not None:
-        candidates.append(database.postgres_audit.engine)
-    for engine in [e.sync_engine for e in candidates]:
-        engines.setdefault(id(engine.pool), engine)
-    held = getattr(database.row_reads, "engine", None)  # the held single-row reads' engine
-    if held is not None:
-        held = getattr(held, "sync_engine", held)
-        engines.setdefault(id(held.pool), held)
-    for engine in engines.values():
-        event.listen(engine, "before_cursor_execute", record)
-    # Statements sent straight to a driver (the read trail, the held reads' prepared ones) pass
-    # no engine event: their owners tell them.
-    owners = [database.audit_batches, database.postgres_audit, database.row_reads]
-    stops = [owner.observe(statements.append) for owner in owners if owner is not None]
+    stop = database.observe(statements.append)
     try:
         yield statements
     finally:
-        for engine in engines.values():
-            event.remove(engine, "before_cursor_execute", record)
-        for stop in stops:
-            stop()
+        stop()

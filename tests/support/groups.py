@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from carebook import builders
+from carebook.audit.trail import load_without_trail
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
 from carebook.user_groups.models import UserGroup
@@ -64,6 +65,7 @@ async def add_patients(
         fields["user_group_id"] = str(group_id)
     ids = []
     async with database.write_sessions() as session, session.begin():
+        load_without_trail(session)  # fixture data: no one's activity
         for index in range(count):
             patient = await builders.patient(
                 session,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from carebook import builders
+from carebook.audit.trail import load_without_trail
 from carebook.auth.passwords import Passwords
 from carebook.auth.service import issue_session_token
 from carebook.db.engine import Database
@@ -37,6 +38,7 @@ class World:
 
 async def _org(database: Database, passwords: Passwords, tag: str) -> Org:
     async with database.write_sessions() as session, session.begin():
+        load_without_trail(session)  # fixture data: no one's activity
         provider = await builders.provider(
             session,
             passwords,

@@ -280,19 +280,18 @@ async def test_both_search_plans_return_the_same_pages(
 ) -> None:
     from unittest.mock import patch
 
-    from carebook.search import query as search_query
+    from carebook.search import pages as page_paths
+    from carebook.search import terms
 
     await _patients(database, passwords, world, ["Ames", "Ames", "Bell", "Ames", "Zola", "Ames"])
     provider = api.with_key(world.a.provider.api_key)
-    from carebook.users import listing
-
     pages = []
     # Driving, probing within the walk window, and probing that falls back to driving.
-    plans = ((search_query.DRIVING_LIMIT, 2000), (0, 2000), (0, 1))
+    plans = ((terms.DRIVING_LIMIT, 2000), (0, 2000), (0, 1))
     for limit, budget in plans:
         with (
-            patch.object(search_query, "DRIVING_LIMIT", limit),
-            patch.object(listing, "WALK_BUDGET", budget),
+            patch.object(terms, "DRIVING_LIMIT", limit),
+            patch.object(page_paths, "WALK_BUDGET", budget),
         ):
             for order in ("last_name_desc", "email_asc", "group_name_desc", "provider_name_asc"):
                 data = await provider.data(

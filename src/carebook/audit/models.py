@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, String, event
-from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, ORMExecuteState, mapped_column
 
 from carebook.db.base import Base
+from carebook.db.session import CarebookSession
 from carebook.db.types import UTCDateTime
 
 # 64-bit ids on PostgreSQL (an audit table outgrows 2**31 rows); SQLite's rowid is 64-bit anyway.
@@ -65,7 +66,7 @@ def _refuse_change(_mapper: Mapper[Any], _connection: Any, _target: AuditEvent) 
     raise AppendOnlyError("audit events are append-only")
 
 
-@event.listens_for(Session, "do_orm_execute")
+@event.listens_for(CarebookSession, "do_orm_execute")
 def _refuse_bulk_change(state: ORMExecuteState) -> None:
     # update(AuditEvent) / delete(AuditEvent) statements never reach the mapper events above.
     if not (state.is_update or state.is_delete):

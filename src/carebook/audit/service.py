@@ -28,6 +28,10 @@ class Origin:
     actor: Actor | None
     client_address: str | None
     request_id: str
+    # How the entry point was reached when the actor brings no credential of its own: "cli"
+    # for a command, "system" for a write transaction opened without an origin
+    # (carebook.audit.trail); None for HTTP requests.
+    channel: str | None = None
 
     def columns(self, record_organization_id: int | None) -> EventRow | None:
         """The actor's columns; None when no organization can own the event.
@@ -41,6 +45,7 @@ class Origin:
                 return None
             return {
                 **_ANONYMOUS,
+                "credential": self.channel,
                 "organization_id": record_organization_id,
                 "client_address": self.client_address,
                 "request_id": self.request_id,
@@ -49,7 +54,7 @@ class Origin:
             "organization_id": actor.organization_id,
             "actor_user_id": actor.user_id,
             "actor_role": actor.role.value,
-            "credential": credential_of(actor),
+            "credential": credential_of(actor) or self.channel,
             "client_address": self.client_address,
             "request_id": self.request_id,
         }

@@ -4,7 +4,8 @@ Reads must not become one write transaction each. Requests hand their events to 
 writer; when no batch is being written, a batch starts one event-loop turn later with everything
 pending (no timer delay); while it commits, newer events accumulate and go in the next batch. A
 request may await the commit of its own events (the default), so no response leaves before its
-trail is stored.
+trail is stored. How a batch is stored is the Database's business (``trail_batch``: one
+statement on the trail's own connection, or a plain write session with the fast paths off).
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import cast
 
-from carebook.audit import bulk
-from carebook.audit.service import EventRow, insert_events
+from sqlalchemy import Table
+
+from carebook.audit.models import AuditEvent
+from carebook.audit.service import EventRow
 from carebook.db.engine import Database
 
 logger = logging.getLogger("carebook.audit")
-
-# The largest SQLite batch written on the event loop's thread (about a millisecond of inserts
-# into the trail's table and its three indexes); larger ones go to a worker thread.
-INLINE_ROWS = 50
+_TABLE = cast(Table, AuditEvent.__table__)
 
 # Loop turns a new batch waits before taking what is pending. A SQLite batch on the loop commits
 # within the turn it starts in, so without a wait two requests answered in consecutive turns
@@ -91,17 +92,4 @@ class AuditWriter:
                 waiter.set_result(None)
 
     async def _insert(self, rows: list[EventRow]) -> None:
-        database = self._database
-        if database.audit_batches is not None:
-            # SQLite file: the process's own connection, on the loop when the lock is free
-            # (carebook.db.sqlite_batches).
-            await database.audit_batches.run(
-                lambda statements: bulk.insert_sqlite(statements, rows),
-                lock_wait_seconds=10.0,
-                small=len(rows) <= INLINE_ROWS,
-            )
-        elif database.postgres_audit is not None:
-            await bulk.insert_postgres(database.postgres_audit, rows)
-        else:  # SQLite in memory (tests): the session's ordinary path
-            async with database.write_sessions() as session, session.begin():
-                await insert_events(session, rows)
+        await self._database.trail_batch(_TABLE, rows)

@@ -16,6 +16,7 @@ from carebook.auth.models import ApiKey, SessionToken
 from carebook.auth.passwords import Passwords
 from carebook.auth.tokens import digest, new_secret
 from carebook.db.base import utcnow
+from carebook.db.session import CarebookSession
 from carebook.errors import Invalid
 from carebook.users.models import Role, User
 from carebook.users.validation import email_key
@@ -52,14 +53,14 @@ _API_KEY_CACHE_MAX = 10_000
 _FORGET = "carebook_forget_api_key_actors"
 
 
-@event.listens_for(Session, "after_flush")
+@event.listens_for(CarebookSession, "after_flush")
 def _note_credential_changes(session: Session, _context: Any) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
     if any(isinstance(obj, User | ApiKey) for obj in changed):
         session.info[_FORGET] = True
 
 
-@event.listens_for(Session, "after_commit")
+@event.listens_for(CarebookSession, "after_commit")
 def _forget_api_key_actors(session: Session) -> None:
     if session.info.pop(_FORGET, False):
         _API_KEY_ACTORS.clear()

@@ -43,6 +43,7 @@ from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
 from carebook.users.lookup import found
 from carebook.users.models import Role, User
+from carebook.users.trail import record_patients
 
 
 @dataclass
@@ -122,6 +123,7 @@ async def complete_checkout(
         appointment_id=appointment.id if appointment else None,
         provider_ids=[provider.id, *([patient.dietitian_id] if patient.dietitian_id else [])],
     )
+    await record_patients(session, [patient], action="update")
     return CheckoutResult(patient=patient, appointment=appointment, billing_item=item)
 
 

@@ -9,6 +9,7 @@ from typing import TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.audit.trail import CLI, command_origin, open_trail
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.startup import UnsafeSettings, check_payment_provider, check_secret_key
@@ -37,13 +38,20 @@ def load_settings(database_url: str | None = None) -> Settings:
     return settings
 
 
-def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one committed write transaction and return its result."""
+def in_transaction(
+    settings: Settings, work: Callable[[AsyncSession], Awaitable[T]], *, command: str
+) -> T:
+    """Run ``work`` in one committed write transaction and return its result.
+
+    ``command`` names the command in the audit trail: the events of patient records it writes
+    are recorded under the operation ``cli:<command>``, credential ``cli`` and no address.
+    """
 
     async def run() -> T:
         database = create_database(settings)
         try:
             async with database.write_sessions() as session, session.begin():
+                open_trail(session, command_origin(), f"{CLI}:{command}")
                 return await work(session)
         finally:
             await database.dispose()

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db.migrate import upgrade as run_upgrade
-from carebook.users import counts
+from carebook.search import counters
 
 app = typer.Typer(help="Database maintenance.")
 
@@ -37,7 +37,7 @@ def recount(
     """
 
     async def work(session: AsyncSession) -> None:
-        await counts.recount(session)
+        await counters.recount(session)
 
-    in_transaction(load_settings(database_url), work)
+    in_transaction(load_settings(database_url), work, command="db recount")
     typer.echo("user counters rebuilt")

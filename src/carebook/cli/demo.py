@@ -9,6 +9,7 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook import builders
+from carebook.audit.trail import act_as
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import in_transaction, load_settings
@@ -34,7 +35,7 @@ def demo(
     async def work(session: AsyncSession) -> NewProvider:
         return await _fill(session, passwords, patients)
 
-    created = in_transaction(settings, work)
+    created = in_transaction(settings, work, command="demo")
     console = Console()
     console.print(f"Demo practice ready (organization {created.organization_id}).")
     console.print(f"Provider sign-in: demo.provider@example.com / {DEMO_PASSWORD}")
@@ -71,6 +72,8 @@ async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewP
         last_name="Lee",
     )
     actor = builders.actor_of(lead)
+    # The demo's patients are written by its provider: the trail names them as the actor.
+    act_as(session, actor)
     groups = [
         await builders.group(session, organization_id=lead.organization_id, name=name)
         for name in ("Discovery Patients", "Weight Management", "Diabetes Program")

@@ -35,7 +35,7 @@ def sign_up(
         return await set_open_sign_up(session, organization_id, open_sign_up)
 
     try:
-        is_open = in_transaction(load_settings(database_url), work)
+        is_open = in_transaction(load_settings(database_url), work, command="organization sign-up")
     except Invalid as error:
         for message in error.messages:
             typer.echo(f"error: {message.message}", err=True)

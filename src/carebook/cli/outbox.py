@@ -39,7 +39,7 @@ def outbox(
             query = query.where(OutboxMessage.status == status)
         return list((await session.execute(query)).scalars())
 
-    rows = in_transaction(load_settings(database_url), work)
+    rows = in_transaction(load_settings(database_url), work, command="outbox")
     table = Table("id", "kind", "recipient user", "status", "attempts", "created", "last error")
     for row in rows:
         table.add_row(

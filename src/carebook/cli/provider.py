@@ -49,7 +49,7 @@ def create(
         )
 
     try:
-        created = in_transaction(settings, work)
+        created = in_transaction(settings, work, command="provider create")
     except Invalid as error:
         for message in error.messages:
             typer.echo(f"error: {message.field or 'input'}: {message.message}", err=True)

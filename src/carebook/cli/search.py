@@ -27,5 +27,5 @@ def reindex(
         connection = await session.connection()
         return await connection.run_sync(reindex_users, organization_id)
 
-    count = in_transaction(load_settings(database_url), work)
+    count = in_transaction(load_settings(database_url), work, command="search reindex")
     typer.echo(f"reindexed {count} users")

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.conversations import queries
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db import lengths
 from carebook.errors import Invalid
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import all_found
+from carebook.users.trail import record_ids
 
 MAX_PARTICIPANTS = 100
 
@@ -55,4 +57,7 @@ async def create_conversation(
         ConversationMembership(conversation_id=conversation.id, user_id=uid) for uid in members
     )
     await session.flush()
+    # Who takes part is patient data: each patient member (the caller included) is updated.
+    patients = await queries.patient_members(session, conversation.id)
+    await record_ids(session, patients, action="update")
     return conversation

@@ -1,7 +1,9 @@
-"""Imports every table so that metadata (Alembic, tests) sees the whole schema."""
+"""Imports every table so that metadata (Alembic, tests) sees the whole schema, and the ORM
+hooks that keep tables in step (the search index's, registered when its module is imported)."""
 
 from sqlalchemy import Table
 
+import carebook.search.index  # noqa: F401  (registers the token index's flush hook)
 from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
@@ -13,11 +15,11 @@ from carebook.notifications.models import OutboxMessage
 from carebook.organizations.models import Organization
 from carebook.ratelimit.models import RateLimitCounter
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
+from carebook.search.counters import ListBlock, ListBlockStart, UserCount
 from carebook.search.models import SearchToken
 from carebook.tags.models import Tag, Tagging
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.user_notifications.models import UserNotification
-from carebook.users.counts import ListBlock, ListBlockStart, UserCount
 from carebook.users.models import CareTeamMember, User
 
 

@@ -23,29 +23,9 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import SelectBase
 
+from carebook.db.rows import HeldRow
+
 Processor = Callable[[Any], Any] | None
-
-
-class HeldRow:
-    """One row: its values by the statement's selected column or by the column's key."""
-
-    __slots__ = ("_index", "_values")
-
-    def __init__(self, values: Sequence[Any], index: Mapping[Any, int]) -> None:
-        self._values = values
-        self._index = index
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._values[self._index[key]]
-
-    def __contains__(self, key: Any) -> bool:
-        return key in self._index
-
-    def __getattr__(self, key: str) -> Any:
-        try:
-            return self._values[self._index[key]]
-        except KeyError:
-            raise AttributeError(key) from None
 
 
 class Prepared:

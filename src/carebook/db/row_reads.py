@@ -6,9 +6,9 @@ hop, the ORM's loading of the row) cost ~400 us of CPU on SQLite and ~520 us on 
 against ~20 us for the SQL itself on SQLite. Here the same statement (built by the same code, so
 visibility is unchanged) is compiled once (carebook.db.prepared) and sent straight to the driver
 on a connection the process keeps open, each column converted as Core converts it;
-:func:`detached` turns the row into the entity a closed session would have left. Statements
-that cannot be prepared (text, or SQL completed at execution) go through Core on the same
-connection.
+:func:`carebook.db.rows.detached` turns the row into the entity a closed session would have
+left. Statements that cannot be prepared (text, or SQL completed at execution) go through Core
+on the same connection.
 
 Both connections only read and take no transaction: every statement is its own snapshot and sees
 every commit before it, and nothing is held open between reads (no snapshot kept from vacuum or
@@ -34,25 +34,24 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
-from sqlalchemy import Row
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql import Executable
 
-from carebook.db.base import Base
 from carebook.db.held import HeldConnection
 from carebook.db.observers import Observer, Observers
-from carebook.db.prepared import HeldRow, PreparedCache
-
-E = TypeVar("E", bound=Base)
+from carebook.db.prepared import PreparedCache
+from carebook.db.rows import HeldRow, from_core
 
 
 class RowReads(Protocol):
     """A process's held connection for single-row look-ups."""
+
+    # The engine the held connection comes from (its statements fire its events).
+    engine: Any
 
     async def first(self, statement: Executable, parameters: Mapping[str, Any]) -> HeldRow | None:
         """The statement's first row, or None."""
@@ -63,16 +62,6 @@ class RowReads(Protocol):
 
     async def close(self) -> None:
         """Give the connection back (shutdown)."""
-
-
-def _from_core(statement: Executable, row: Row[Any] | None) -> HeldRow | None:
-    """A row that came through Core, by its keys and (as a prepared one) by selected column."""
-    if row is None:
-        return None
-    index: dict[Any, int] = {key: position for position, key in enumerate(row._fields)}
-    for position, column in enumerate(getattr(statement, "selected_columns", ())):
-        index[column] = position
-    return HeldRow(tuple(row), index)
 
 
 class SQLiteRowReads:
@@ -101,7 +90,7 @@ class SQLiteRowReads:
                 self._drop()
                 connection = self._connect()
         try:
-            return _from_core(statement, connection.execute(statement, parameters).first())
+            return from_core(statement, connection.execute(statement, parameters).first())
         except DBAPIError:
             self._drop()
             raise
@@ -167,7 +156,7 @@ class PostgresRowReads:
             # unknown, so it is not used again.
             await self._held.drop()
             raise
-        return _from_core(statement, row)
+        return from_core(statement, row)
 
     def observe(self, observer: Observer) -> Callable[[], None]:
         """See :meth:`RowReads.observe`."""
@@ -176,22 +165,3 @@ class PostgresRowReads:
     async def close(self) -> None:
         """Close the connection and the engine."""
         await self._held.close()
-
-
-def detached(entity: type[E], row: HeldRow) -> E:
-    """``entity`` with the column values ``row`` holds, as a closed session leaves it.
-
-    The instance is detached (it has its identity, no session): reading its attributes works as
-    on one loaded by a session that has since closed; adding it to a session would update that
-    row, never insert another. Columns the row lacks are expired (reading one raises, as for a
-    detached instance loaded without them).
-    """
-    mapper = entity.__mapper__
-    instance: E = mapper.class_manager.new_instance()
-    values = instance.__dict__
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        if column in row:
-            values[prop.key] = row[column]
-    make_transient_to_detached(instance)
-    return instance

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.audit.service import Target
+from carebook.audit.trail import record_write
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.errors import Invalid
@@ -58,4 +60,7 @@ async def create_requests(
     ]
     session.add_all(rows)
     await session.flush()
+    # A form requested of a patient is part of their record.
+    targets = [Target(row.recipient_id, row.organization_id) for row in rows]
+    await record_write(session, targets, action="update")
     return rows

@@ -20,6 +20,7 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
 from carebook.idempotency.keys import Claim
+from carebook.search import SearchState
 from carebook.users.models import User
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ class Context:
     settings: Settings
     database: Database
     passwords: Passwords
+    # The patient list's caches: the app's one (carebook.search.state), shared by its requests.
+    search: SearchState
     # The app's payment provider (CAREBOOK_PAYMENT_PROVIDER); None: paid checkouts are refused.
     payments: PaymentProvider | None = None
     actor: Actor | None = None

@@ -20,6 +20,7 @@ from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import found
 from carebook.users.models import User
+from carebook.users.trail import record_patients
 
 LOCATION_NOT_FOUND = "Location not found"
 USER_NOT_FOUND = "User not found"
@@ -41,7 +42,8 @@ async def _owner(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
     return owner
 
 
-async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> Location:
+async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> tuple[Location, User]:
+    """The location and its owner (a patient's address is part of their record)."""
     location = await found(
         raw_id,
         lambda location_id: queries.get_visible_location(session, actor, location_id),
@@ -51,7 +53,7 @@ async def _location(session: AsyncSession, actor: Actor, raw_id: Any) -> Locatio
     owner = await user_queries.get_visible_user(session, actor, location.user_id)
     if owner is None or not _may_manage(actor, owner):
         raise NotFound.field("id", LOCATION_NOT_FOUND)
-    return location
+    return location, owner
 
 
 def _set(location: Location, values: Mapping[str, str | None]) -> None:
@@ -81,6 +83,7 @@ async def create_location(
     _set(location, values)
     session.add(location)
     await session.flush()
+    await record_patients(session, [owner], action="update")
     return location
 
 
@@ -88,16 +91,18 @@ async def update_location(
     session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
 ) -> Location:
     """Change the given fields of a location; state and ZIP are checked against its country."""
-    location = await _location(session, actor, fields.get("id"))
+    location, owner = await _location(session, actor, fields.get("id"))
     current = {field: getattr(location, field) for field in FIELDS}
     _set(location, clean_location(current, fields))
     await session.flush()
+    await record_patients(session, [owner], action="update")
     return location
 
 
 async def delete_location(session: AsyncSession, *, actor: Actor, location_id: Any) -> Location:
     """Delete a location."""
-    location = await _location(session, actor, location_id)
+    location, owner = await _location(session, actor, location_id)
     await session.delete(location)
     await session.flush()
+    await record_patients(session, [owner], action="update")
     return location

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.audit.service import Target
+from carebook.audit.trail import record_write
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.db.base import utcnow
@@ -179,6 +181,11 @@ def booking_zone(fields: Mapping[str, Any], *fallbacks: str | None) -> str | Non
     return zone or next((z for z in fallbacks if z), None)
 
 
+async def _record(session: AsyncSession, row: Appointment) -> None:
+    """A patient's appointments are part of their record: a write of one is an update."""
+    await record_write(session, [Target(row.patient_id, row.organization_id)], action="update")
+
+
 async def create_appointment(
     session: AsyncSession, *, actor: Actor, fields: Mapping[str, Any]
 ) -> Appointment:
@@ -211,7 +218,9 @@ async def create_appointment(
         ),
         reason=v.clean_text("notes", fields.get("notes"), limit=lengths.APPOINTMENT_REASON),
     )
-    return await book(session, booking)
+    row = await book(session, booking)
+    await _record(session, row)
+    return row
 
 
 async def update_appointment(
@@ -234,6 +243,7 @@ async def update_appointment(
     if fields.get("datetime") is not None:
         raise Invalid.field("datetime", "Rescheduling is not supported: cancel and book again")
     status = v.clean_text("pm_status", fields.get("pm_status"), limit=lengths.PM_STATUS)
+    await _record(session, row)  # in the same transaction: a refusal below rolls it back
     if status is None:
         return row
     cancel = status.lower() == CANCELLED.lower()

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from carebook.db.session import CarebookSession
 from carebook.search.models import SearchToken
 from carebook.search.text import Searchable, shared_prefixes, tokens_of
 from carebook.users.models import User
@@ -85,12 +86,8 @@ def _after_flush(session: Session, _context: Any) -> None:
         )
 
 
-def install(session_class: type[Session]) -> None:
-    """Register the hook on the session class the application's sessions use."""
-    from sqlalchemy import event
-
-    if not event.contains(session_class, "after_flush", _after_flush):
-        event.listen(session_class, "after_flush", _after_flush)
+# Every Carebook session follows the hook (carebook.db.session), from this module's import on.
+event.listen(CarebookSession, "after_flush", _after_flush)
 
 
 def reindex_users(connection: Connection, organization_id: int | None = None) -> int:

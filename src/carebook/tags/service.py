@@ -23,6 +23,7 @@ from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import all_found, found
 from carebook.users.models import User
+from carebook.users.trail import record_ids, record_patients
 
 T = TypeVar("T")
 
@@ -59,6 +60,22 @@ async def _apply(session: AsyncSession, user: User, tags: Sequence[Tag]) -> None
         Tagging(tag_id=tag.id, user_id=user.id) for tag in tags if tag.id not in present
     )
     await session.flush()
+
+
+async def _lock_carriers(session: AsyncSession, actor: Actor, raw_id: Any) -> list[tuple[int, int]]:
+    """(id, organization_id) of the patients carrying the tag, its row locked first.
+
+    Locked before the change, so a patient tagged concurrently is either changed and recorded
+    or refused (carebook.tags.queries.lock_tag_patients). A malformed or foreign id finds
+    nobody; :func:`_tag` then refuses it with its own message.
+    """
+    try:
+        tag_id = v.parse_id(raw_id, "id")
+    except Invalid:
+        return []
+    if tag_id is None:
+        return []
+    return await queries.lock_tag_patients(session, actor=actor, tag_id=tag_id)
 
 
 async def _unique_name(
@@ -102,27 +119,35 @@ async def create_tag(
     await session.flush()
     if user is not None:
         await _apply(session, user, [tag])
+        await record_patients(session, [user], action="update")
     return tag
 
 
 async def update_tag(session: AsyncSession, *, actor: Actor, tag_id: Any, name: Any) -> Tag:
-    """Rename a tag of the organization; the name stays unique for the tag's owner."""
+    """Rename a tag of the organization; the name stays unique for the tag's owner.
+
+    Every patient carrying it shows the new label: each is recorded as updated.
+    """
     require_staff(actor)
+    carriers = await _lock_carriers(session, actor, tag_id)
     tag = await _tag(session, actor, tag_id)
     clean = await _unique_name(session, tag.user_id, name, exclude_id=tag.id)
     tag.name, tag.name_key = clean, v.name_key(clean)
     await session.flush()
+    await record_ids(session, carriers, action="update")
     return tag
 
 
 async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: Any) -> Tag:
     """Delete a tag and remove it from everyone who carries it; no user is deleted."""
     require_staff(actor)
+    carriers = await _lock_carriers(session, actor, tag_id)
     tag = await _tag(session, actor, tag_id)
     # The foreign key cascades too; deleting explicitly keeps this independent of the pragma.
     await session.execute(delete(Tagging).where(Tagging.tag_id == tag.id))
     await session.delete(tag)
     await session.flush()
+    await record_ids(session, carriers, action="update")
     return tag
 
 
@@ -144,6 +169,7 @@ async def bulk_apply(
     all_found(tag_ids, in_org, field="ids", label="Tags")
     tags = [in_org[tag_id] for tag_id in tag_ids]
     await _apply(session, user, tags)
+    await record_patients(session, [user], action="update")
     return tags
 
 
@@ -158,4 +184,5 @@ async def remove_applied_tag(
         delete(Tagging).where(Tagging.tag_id == tag.id, Tagging.user_id == user.id)
     )
     await session.flush()
+    await record_patients(session, [user], action="update")
     return tag

@@ -19,7 +19,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.scoping import visible_groups, visible_patients
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users.listing import ListArgumentError
+from carebook.users.list_limits import ListArgumentError
 from carebook.users.models import Role, User
 
 # Healthie's UserGroupOrderKeys lower-cased, and the seed's other sort_by values mapped onto them.

@@ -24,6 +24,7 @@ from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import all_found, found
 from carebook.users.models import User
+from carebook.users.trail import record_ids
 
 GROUP_NOT_FOUND = "User group not found"
 FLOW_NOT_FOUND = "Onboarding flow not found"
@@ -137,6 +138,7 @@ async def delete_group(
     group when it is blank. Returns the deleted row (detached), for the payload.
     """
     require_staff(actor)
+    moved = await _lock_members(session, actor, fields.get("id"))
     group = await _group(session, actor, fields.get("id"))
     receiver_id: int | None = None
     if fields.get("group_to_receive_clients") not in (None, ""):
@@ -153,7 +155,24 @@ async def delete_group(
     )
     await session.delete(group)
     await session.flush()
+    await record_ids(session, moved, action="update")  # the patients moved out of the group
     return group
+
+
+async def _lock_members(session: AsyncSession, actor: Actor, raw_id: Any) -> list[tuple[int, int]]:
+    """(id, organization_id) of the group's patients, archived ones too, its row locked first.
+
+    Locked before the move, so a patient added concurrently is either moved and recorded or
+    refused (carebook.user_groups.queries.lock_group_patients). A malformed or foreign id finds
+    nobody; :func:`_group` then refuses it with its own message.
+    """
+    try:
+        group_id = v.parse_id(raw_id, "id")
+    except Invalid:
+        return []
+    if group_id is None:
+        return []
+    return await queries.lock_group_patients(session, actor=actor, group_id=group_id) or []
 
 
 async def create_flow(

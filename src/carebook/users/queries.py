@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
@@ -12,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.scoping import visible_patients, visible_users
-from carebook.db.row_reads import RowReads, detached
+from carebook.db.engine import Database, SessionRunner
+from carebook.db.rows import detached
 from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
 from carebook.user_notifications.models import UserNotification
@@ -35,26 +35,32 @@ async def get_visible_user_and_unseen(
     One statement instead of two: ``user(id)`` is the hottest read, and its ``clear_notifs``
     check would otherwise cost a second round trip on every call.
     """
-    query = _user_and_unseen_query(actor)
+    query = user_and_unseen_query(actor)
     row = (await session.execute(query, {"target_user_id": user_id})).first()
     return (row[0], bool(row[1])) if row is not None else (None, False)
 
 
-async def held_visible_user_and_unseen(
-    reads: RowReads, actor: Actor, user_id: int
+async def read_visible_user_and_unseen(
+    database: Database, actor: Actor, user_id: int, *, within: SessionRunner | None = None
 ) -> tuple[User | None, bool]:
-    """:func:`get_visible_user_and_unseen` on the process's held read connection: the same
-    statement, without a session (carebook.db.row_reads); the user comes detached."""
-    row = await reads.first(_user_and_unseen_query(actor), {"target_user_id": user_id})
+    """:func:`get_visible_user_and_unseen` as the database's single-row read: the same
+    statement (built once per actor and database), without a session of its own (``within``:
+    the caller's, if the database needs one); the user comes detached."""
+    query = database.statement((_USER_AND_UNSEEN, actor), lambda: user_and_unseen_query(actor))
+    row = await database.read_row(query, {"target_user_id": user_id}, within=within)
     if row is None:
         return None, False
     return detached(User, row), bool(row.unseen)
 
 
-@lru_cache(maxsize=1024)
-def _user_and_unseen_query(actor: Actor) -> Select[Any]:
-    """The statement for one actor, built once: building it and deriving its cache key took
-    about a tenth of a ``user(id)`` request's CPU. Only the target id varies (a bound value)."""
+# The key of user_and_unseen_query's statements in a Database's cache.
+_USER_AND_UNSEEN = "users.user_and_unseen"
+
+
+def user_and_unseen_query(actor: Actor) -> Select[Any]:
+    """The statement for one actor: only the target id varies (a bound value), so callers on the
+    hot path build it once (building it and deriving its cache key took about a tenth of a
+    ``user(id)`` request's CPU)."""
     unseen = (
         select(UserNotification.id)
         .where(

@@ -27,6 +27,7 @@ from carebook.users import validation as v
 from carebook.users.changes import ChangeContext, apply_changes, set_active
 from carebook.users.lookup import all_found, found
 from carebook.users.models import CareTeamMember, Role, User
+from carebook.users.trail import record_patients, status_action
 
 USER_NOT_FOUND = "User not found"
 
@@ -69,6 +70,7 @@ async def create_client(
             recipient_user_id=user.id,
             kind=EmailKind.WELCOME,
         )
+    await record_patients(session, [user], action="create")
     return user
 
 
@@ -129,6 +131,7 @@ async def update_client(
     """
     require_staff(actor)
     user = await _load_patient_for_update(session, actor, fields.get("id"))
+    await record_patients(session, [user], action=status_action(fields.get("active")))
     if await _send_requested_email(session, actor, user, fields, invitations):
         return user
     data = dict(fields)
@@ -230,6 +233,7 @@ async def update_user(
     if changed and actor.is_patient and user.id == actor.user_id:
         # A patient changing their own profile tells their providers (in-app notification).
         await notify_providers(session, patient=user, kind=NotificationKind.PROFILE_UPDATED)
+    await record_patients(session, [user], action="update")
     return user
 
 
@@ -289,7 +293,10 @@ async def bulk_update_clients(
         else:
             user.user_group_id = values["user_group_id"]
     await session.flush()
-    return [patients[pid] for pid in patient_ids]
+    changed = [patients[pid] for pid in patient_ids]
+    action = "update" if "user_group_id" in values else status_action(values["active"])
+    await record_patients(session, changed, action=action)
+    return changed
 
 
 def _parse_bulk_ids(ids: Sequence[Any], max_ids: int) -> list[int]:

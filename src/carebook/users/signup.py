@@ -21,6 +21,7 @@ from carebook.users import validation as v
 from carebook.users.changes import ChangeContext
 from carebook.users.enrollment import AccountExists, Attempt
 from carebook.users.models import Role, User
+from carebook.users.trail import record_patients
 
 PATIENT_ROLES = ("patient", "client")
 PROVIDER_ROLES = ("provider", "dietitian")
@@ -63,6 +64,7 @@ async def sign_up(
     else:
         raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")
     token = await issue_session_token(session, user=user, ttl=ttl)
+    await record_patients(session, [user], action="create")
     return IssuedToken(user=user, token=token)
 
 

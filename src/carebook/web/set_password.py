@@ -14,13 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from carebook.auth import activation
+from carebook.audit.trail import open_trail, request_origin
+from carebook.auth.activation import check_token
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
+from carebook.users import activation
+from carebook.web.client_address import client_address
 
 MAX_FORM_BYTES = 8192
+# The audit trail's operation for the page's write (GraphQL's are root field names).
+OPERATION = "web:set_password"
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the URL holds the token
@@ -86,7 +91,7 @@ class SetPasswordPage:
         token = request.query_params.get("token", "")
         async with self.database.read_sessions() as session:
             try:
-                await activation.check_token(session, token)
+                await check_token(session, token)
             except Invalid as error:
                 return _page("Set your password", _error(error.messages[0].message), 400)
         return _page("Set your password", _form(token))
@@ -99,6 +104,10 @@ class SetPasswordPage:
         token = form.get("token", "")
 
         async def work(session: AsyncSession) -> None:
+            # The page is its own entry point: its write is audited under this operation name.
+            given_id = request.headers.get("x-request-id", "")
+            origin = request_origin(None, client_address(request), given_id)
+            open_trail(session, origin, OPERATION)
             await activation.activate(
                 session,
                 passwords=self.passwords,

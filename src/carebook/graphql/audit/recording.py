@@ -4,7 +4,8 @@ Every field that can return a patient ``User``, or another record of patient dat
 :class:`~.subjects.DisclosesUsers`: an address, an appointment, ...), is wrapped with
 :func:`audited` (a test walks the schema and fails on any that is not). Read events are
 collected on the request and handed to the process's AuditWriter when the operation ends (see
-:mod:`.extension`). Writes are recorded by :mod:`.writes`.
+:mod:`.extension`). Writes are recorded by the services that make them (carebook.audit.trail);
+:mod:`.writes` gives them the request's origin and records refused attempts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from carebook.graphql.audit.request import RequestAudit, origin_of
 from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
+from carebook.users.trail import patient_targets
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -115,11 +117,6 @@ async def _people_of_records(info: Info[Context, None], value: Any) -> list[User
     if fresh:
         people.extend(await users_by_id(info, fresh))
     return people
-
-
-def patient_targets(rows: Iterable[UserRow]) -> list[Target]:
-    """Only patients' records are audited (providers and staff are not patient data)."""
-    return [Target(row.id, row.organization_id) for row in rows if row.is_patient]
 
 
 def _record(info: Info[Context, None], targets: Sequence[Target], allowed: bool) -> None:

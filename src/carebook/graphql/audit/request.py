@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from carebook.audit.service import PATIENT, EventRow, Origin
+from carebook.audit.trail import request_origin
 from carebook.audit.writer import AuditWriter
 from carebook.auth.actor import Actor
 from carebook.graphql.context import Context
 from carebook.web.client_address import client_address
-
-# Columns are this wide; a longer value would make the whole batch fail to insert.
-_MAX_TEXT = 64
 
 
 @dataclass(slots=True)
@@ -40,14 +37,13 @@ class RequestAudit:
     @classmethod
     def for_request(cls, writer: AuditWriter, *, wait: bool, request: Any) -> RequestAudit:
         """The state of one HTTP request (a client's X-Request-ID is kept when sane)."""
-        address = client_address(request)
         given = request.headers.get("x-request-id", "") if request is not None else ""
-        usable = 0 < len(given) <= _MAX_TEXT and given.isascii() and given.isprintable()
+        origin = request_origin(None, client_address(request), given)
         return cls(
             writer=writer,
             wait=wait,
-            client_address=address[:_MAX_TEXT] if address is not None else None,
-            request_id=given if usable else uuid.uuid4().hex,
+            client_address=origin.client_address,
+            request_id=origin.request_id,
         )
 
     def note_disclosed(self, rows: Iterable[EventRow]) -> None:

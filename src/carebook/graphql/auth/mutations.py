@@ -10,9 +10,9 @@ from strawberry.types import Info
 
 from carebook.auth import service as auth_service
 from carebook.auth.service import IssuedToken
-from carebook.auth.sign_in import SignedIn, sign_in
+from carebook.auth.sign_in import SignedIn
 from carebook.graphql.audit.enrollment import answered
-from carebook.graphql.audit.recording import audited, patient_targets
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.auth.inputs import (
     RevokeTokenInput,
@@ -26,6 +26,7 @@ from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, MessagesOnly, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
+from carebook.users.activation import sign_in
 from carebook.users.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
 from carebook.users.signup import sign_up
 
@@ -97,9 +98,6 @@ class AuthMutations:
                 attempt=attempt,
             ),
             action="create",
-            targets=lambda done: (
-                patient_targets([done.user]) if isinstance(done, IssuedToken) else []
-            ),
             aimed_at=attempt,
         )
         outcome = answered(info, written, SIGN_UP_EMAIL_UNUSABLE, action="create")
@@ -136,7 +134,6 @@ class AuthMutations:
                 info,
                 work,
                 action="update",
-                targets=lambda signed: patient_targets([signed.issued.user]),
             )
         else:
             outcome = await write(ctx, work)

@@ -6,7 +6,6 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations import service
-from carebook.graphql.audit.affected import conversation_members
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import provided, require_actor
@@ -54,6 +53,5 @@ class ConversationMutations:
             lambda s: service.create_conversation(s, actor=actor, fields=fields),
             action="update",  # a patient's conversation membership is part of their record
             attempted=attempted_ids(str(fields.get("simple_added_users") or "").split(",")),
-            after=conversation_members,
         )
         return CreateConversationPayload.answer(outcome, lambda row: Conversation(row=row))

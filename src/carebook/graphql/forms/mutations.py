@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from carebook.audit.service import Target
 from carebook.forms import service
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
@@ -41,7 +40,6 @@ class FormMutations:
             info,
             lambda s: service.create_requests(s, actor=actor, fields=provided(input)),
             action="update",
-            targets=lambda rows: [Target(r.recipient_id, r.organization_id) for r in rows],
         )
         rows = outcome.value or []
         return CreateRequestedFormCompletionPayload(

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
+from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.locations.inputs import (
@@ -67,7 +67,6 @@ class LocationMutations:
             lambda s: service.create_location(s, actor=actor, fields=data),
             action="update",
             attempted=attempted_ids([data.get("user_id")]),
-            targets=lambda row: named_users(info, [row.user_id]),
         )
         return CreateLocationPayload.answer(outcome, lambda row: Location(row=row))
 
@@ -84,7 +83,6 @@ class LocationMutations:
             info,
             lambda s: service.update_location(s, actor=actor, fields=data),
             action="update",
-            targets=lambda row: named_users(info, [row.user_id]),
         )
         return UpdateLocationPayload.answer(outcome, lambda row: Location(row=row))
 
@@ -98,6 +96,5 @@ class LocationMutations:
             info,
             lambda s: service.delete_location(s, actor=actor, location_id=data.get("id")),
             action="update",
-            targets=lambda row: named_users(info, [row.user_id]),
         )
         return DeleteLocationPayload.answer(outcome, lambda row: Location(row=row))

@@ -8,10 +8,9 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from carebook.audit.service import Target
 from carebook.checkout import service as checkout
 from carebook.graphql.audit.enrollment import answered
-from carebook.graphql.audit.recording import audited, patient_targets
+from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import provided, require_actor, write
 from carebook.graphql.context import Context
@@ -105,7 +104,6 @@ class SchedulingMutations:
             info,
             lambda s: service.create_appointment(s, actor=actor, fields=provided(input)),
             action="update",
-            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         return CreateAppointmentPayload.answer(outcome, lambda row: Appointment(row=row))
 
@@ -123,7 +121,6 @@ class SchedulingMutations:
             info,
             lambda s: service.update_appointment(s, actor=actor, fields=provided(input)),
             action="update",
-            targets=lambda row: [Target(row.patient_id, row.organization_id)],
         )
         return UpdateAppointmentPayload.answer(outcome, lambda row: Appointment(row=row))
 
@@ -153,9 +150,6 @@ class SchedulingMutations:
                 attempt=attempt,
             ),
             action="update",
-            targets=lambda done: (
-                patient_targets([done.patient]) if isinstance(done, checkout.CheckoutResult) else []
-            ),
             aimed_at=attempt,
         )
         outcome = answered(info, written, CHECKOUT_EMAIL_UNUSABLE, action="update")

@@ -7,9 +7,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.graphql.audit.affected import tag_carriers
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.audit.writes import attempted_ids, audited_write, named_users
+from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import provided, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.payloads import Payload, payload
@@ -89,7 +88,6 @@ class TagMutations:
             ),
             action="update",
             attempted=tagged,
-            targets=lambda _: named_users(info, tagged),
         )
         return CreateTagPayload.answer(outcome, lambda row: Tag(row=row))
 
@@ -106,8 +104,6 @@ class TagMutations:
             ),
             action="update",  # the label every carrier of the tag shows
             attempted=(),  # a refused rename changed no one
-            targets=lambda _: [],
-            before=tag_carriers(actor, data),
         )
         return UpdateTagPayload.answer(outcome, lambda row: Tag(row=row))
 
@@ -126,8 +122,6 @@ class TagMutations:
             lambda s: service.delete_tag(s, actor=actor, tag_id=data.get("id")),
             action="update",  # the tag is removed from every carrier
             attempted=(),  # a refused delete removed it from no one
-            targets=lambda _: [],
-            before=tag_carriers(actor, data),
         )
         return DeleteTagPayload.answer(outcome, lambda row: Tag(row=row))
 
@@ -153,7 +147,6 @@ class TagMutations:
             ),
             action="update",
             attempted=tagged,
-            targets=lambda _: named_users(info, tagged),
         )
         tags: list[Tag | None] | None = None
         if outcome.value is not None:
@@ -178,6 +171,5 @@ class TagMutations:
             ),
             action="update",
             attempted=tagged,
-            targets=lambda _: named_users(info, tagged),
         )
         return RemoveAppliedTagPayload.answer(outcome, lambda row: Tag(row=row))

@@ -8,7 +8,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.graphql.audit.affected import group_members
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import provided, require_actor, write
 from carebook.graphql.context import Context
@@ -116,7 +115,6 @@ class UserGroupMutations:
             lambda s: service.delete_group(s, actor=actor, fields=fields),
             action="update",  # the patients moved out of the group
             attempted=(),  # a refused delete moved nobody
-            before=group_members(actor, fields),
         )
         return DeleteUserGroupPayload.answer(outcome, UserGroup.from_row)
 

@@ -20,7 +20,7 @@ from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.user_groups.types import OnboardingFlow, UserGroup
 from carebook.user_groups import queries
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
-from carebook.users.listing import ListArgumentError
+from carebook.users.list_limits import ListArgumentError
 
 
 @strawberry.enum(name="UserGroupOrderKeys", description="UserGroup sorting enum.")

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook import search
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
@@ -17,7 +18,6 @@ from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.users.types import User
-from carebook.users import listing
 
 
 @strawberry.enum(name="UserOrderKeys", description="Sort orders of the patient list.")
@@ -116,9 +116,9 @@ def _args(
     offset: int = 0,
     limit: int | None = None,
     whole_list_rows: int | None = None,
-) -> listing.ListArgs:
+) -> search.ListArgs:
     try:
-        return listing.ListArgs(
+        return search.ListArgs(
             keywords=keywords,
             active_status=active_status or None,
             group_id=id_argument(group_id, "group_id"),
@@ -135,7 +135,7 @@ def _args(
             limit=limit,
             whole_list_rows=whole_list_rows,
         )
-    except listing.ListArgumentError as error:
+    except search.ListArgumentError as error:
         raise CodedError(str(error), BAD_USER_INPUT) from None
 
 
@@ -199,7 +199,7 @@ class UserListQueries:
             ),
         ] = "last_name_desc",
     ) -> list[User]:
-        actor = require_actor(info)
+        actor, state = require_actor(info), info.context.search
         page = page_of(
             offset=offset, page_size=page_size, paginate=should_paginate is not False, after=after
         )
@@ -225,9 +225,11 @@ class UserListQueries:
         if page.size is None:
             # Counted first (ids only, one past the cap): refusing reads no patient row.
             most = unpaginated_fetch_limit(info.context.settings)
-            found = await info.context.read(lambda s: listing.count_up_to(s, actor, args, most))
+            found = await info.context.read(
+                lambda s: search.count(s, actor, args, state, most=most)
+            )
             check_cap(found, info.context.settings, what="patients")
-        rows = await info.context.read(lambda s: listing.list_patients(s, actor, args))
+        rows = await info.context.read(lambda s: search.page(s, actor, args, state))
         return [
             User(row=row, position=position, viewer=info.context.viewer)
             for position, row in page.positioned(rows)
@@ -263,4 +265,5 @@ class UserListQueries:
             has_cc_on_file=has_cc_on_file,
             tag_ids=tag_ids,
         )
-        return await info.context.read(lambda s: listing.count_patients(s, actor, args))
+        state = info.context.search
+        return await info.context.read(lambda s: search.count(s, actor, args, state))

@@ -20,6 +20,7 @@ from carebook.graphql.users.inputs import (
 )
 from carebook.graphql.users.types import User, user_or_none
 from carebook.users import service
+from carebook.users.trail import status_action
 
 
 @payload("createClient")
@@ -42,15 +43,6 @@ class BulkUpdateClientsPayload(
     Payload[list[User | None]], field="users", about="The updated patients."
 ):
     """The updated patients, or why none changed."""
-
-
-def _status_action(active: object) -> str:
-    """The audit action of a change that may set the active flag."""
-    if active is False:
-        return "archive"
-    if active is True:
-        return "reactivate"
-    return "update"
 
 
 @strawberry.type
@@ -100,7 +92,7 @@ class UserMutations:
                 fields=fields,
                 invitations=Invitations.from_settings(ctx.settings),
             ),
-            action=_status_action(fields.get("active")),
+            action=status_action(fields.get("active")),
             attempted=attempted_ids([fields.get("id")]),
         )
         return UpdateClientPayload(
@@ -153,7 +145,7 @@ class UserMutations:
             ),
             action="update"
             if data.get("user_group_id") is not None
-            else _status_action(data.get("active_status")),
+            else status_action(data.get("active_status")),
             attempted=attempted_ids((data.get("ids") or [])[: ctx.settings.bulk_update_max_ids]),
         )
         users: list[User | None] | None = None

@@ -29,12 +29,11 @@ async def _clear_notifications(context: Context, actor: Actor, patient_id: int) 
 
 
 async def _read_user(context: Context, actor: Actor, user_id: int) -> tuple[UserRow | None, bool]:
-    """The visible user and whether the caller has unseen notifications about them."""
-    reads = context.database.row_reads
-    if reads is not None:  # the process's held connection, no session (carebook.db.row_reads)
-        return await queries.held_visible_user_and_unseen(reads, actor, user_id)
-    # SQLite in memory or by URI (one engine for everything): the request's read session.
-    return await context.read(lambda s: queries.get_visible_user_and_unseen(s, actor, user_id))
+    """The visible user and whether the caller has unseen notifications about them (the
+    database's single-row read: no session, or the request's if the database needs one)."""
+    return await queries.read_visible_user_and_unseen(
+        context.database, actor, user_id, within=context.read
+    )
 
 
 @strawberry.type

@@ -5,7 +5,7 @@ offset 100,000). The list is cut into blocks at fixed starts ('', 'A', 'Aa' ... 
 a block holds the last names at or after its start and before the next one, in the database's
 collation, and ``list_blocks`` counts each organization's users per block. A deep page adds up
 at most ~1,800 block totals to find the block holding N, seeks its start and skips only within
-it (``users/deep_pages.py``). Like ``user_counts`` (migration 0010), database triggers keep the
+it (``search/deep_pages.py``). Like ``user_counts`` (migration 0010), database triggers keep the
 totals exact in the transaction of every insert, delete and change of ``organization_id``,
 ``role``, ``last_name`` or ``active``, whatever the write path.
 

@@ -17,14 +17,13 @@ sees every patient of the organization; anything else keeps the sort index's ``O
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import CTE, ColumnElement, Integer, Select, bindparam, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from carebook.auth.actor import Actor
-from carebook.users.counts import ListBlock
+from carebook.search.counters import ListBlock
 from carebook.users.models import Role, User
 
 # Below this offset the sort index's own OFFSET is as cheap as adding up the blocks.
@@ -42,8 +41,9 @@ def _not_negative(value: ColumnElement[int]) -> ColumnElement[int]:
     return case((value < 0, 0), else_=value)
 
 
-# The statement is built once per shape: building it cost more CPU than running it (py-spy:
-# 19 % of a deep page request's samples against 16 % for executing it). Values are bound.
+# Values are bound: the statement is built once per shape (SearchState.deep_page_statements), as
+# building it cost more CPU than running it (py-spy: 19 % of a deep page request's samples
+# against 16 % for executing it).
 _ORGANIZATION = bindparam("page_organization_id", type_=Integer)
 _OFFSET = bindparam("page_offset", type_=Integer)
 _LIMIT = bindparam("page_limit", type_=Integer)
@@ -98,7 +98,6 @@ def _boundary(span: CTE, active: bool | None) -> CTE:
     )
 
 
-@lru_cache(maxsize=8)
 def page_ids_statement(active: bool | None, descending: bool) -> Select[int]:
     """One statement: the ids of a page (in ascending last-name order), values bound.
 

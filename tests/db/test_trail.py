@@ -1,20 +1,27 @@
-"""Read-event batches as one statement (carebook.audit.bulk), on each database's own path."""
+"""Read-event batches as one statement (carebook.db.trail), on each database's own path.
+
+About the fast paths themselves: the module's databases are built with them on, whatever
+CAREBOOK_TEST_FAST_PATHS says (the plain path is the rest of the suite's, with it off).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import text
-
-from carebook.audit import bulk
-from carebook.audit.writer import AuditUnavailable, AuditWriter
-from carebook.config import Settings
-from carebook.db.engine import Database, create_database
 from tests.audit.events import stored
 from tests.audit.test_append_only import ROW
 from tests.support.db import statements_sent
+
+from carebook.audit.models import AuditEvent
+from carebook.audit.writer import AuditUnavailable, AuditWriter
+from carebook.config import Settings
+from carebook.db import paths, trail
+from carebook.db.engine import Database, create_database
 
 # Every nullable column empty, and a time given in another zone (stored as the same instant).
 ANONYMOUS = {
@@ -29,8 +36,18 @@ ANONYMOUS = {
 }
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The test database's settings with the fast paths on (they are what is tested here)."""
+    return settings.model_copy(update={"fast_paths": True})
+
+
+# Every column of the trail but the id, which the database assigns.
+COLUMNS = tuple(c.name for c in AuditEvent.__table__.columns if not c.primary_key)
+
+
 def _as_stored(row: dict[str, object]) -> dict[str, object]:
-    return {name: row[name] for name in bulk.COLUMNS}
+    return {name: row[name] for name in COLUMNS}
 
 
 async def test_a_batch_is_stored_exactly_as_submitted(database: Database) -> None:
@@ -42,7 +59,7 @@ async def test_a_batch_is_stored_exactly_as_submitted(database: Database) -> Non
         await waiter
     # One INSERT for the whole batch, whatever its size, seen by the engines' events.
     assert sum("INSERT INTO audit_events" in s for s in statements) == 1
-    found = [{name: getattr(e, name) for name in bulk.COLUMNS} for e in await stored(database)]
+    found = [{name: getattr(e, name) for name in COLUMNS} for e in await stored(database)]
     assert found == [_as_stored(row) for row in rows]
     assert found[1]["occurred_at"] == datetime(2026, 5, 6, 7, 8, 7, 654321, tzinfo=UTC)
 
@@ -63,10 +80,10 @@ async def test_read_batches_commit_with_their_own_durability(settings: Settings)
     try:
         if settings.is_sqlite:
             # A SQLite file has its own audit engine instead (test_sqlite_connections.py).
-            assert database.postgres_audit is None
+            assert database.paths.postgres_trail is None
             return
-        assert database.postgres_audit is not None
-        driver = await database.postgres_audit.driver("SHOW synchronous_commit")
+        assert database.paths.postgres_trail is not None
+        driver = await database.paths.postgres_trail.driver("SHOW synchronous_commit")
         audit = await driver.fetchval("SHOW synchronous_commit")
         async with database.write_sessions() as session:
             write = (await session.execute(text("SHOW synchronous_commit"))).scalar_one()
@@ -79,7 +96,7 @@ async def test_a_batch_after_a_server_restart_goes_on_a_fresh_connection(
     database: Database,
 ) -> None:
     """PostgreSQL: the trail's held connection, closed by the server, is replaced before use."""
-    trail = database.postgres_audit
+    trail = database.paths.postgres_trail
     if trail is None:
         pytest.skip("SQLite's trail connection is a file's, no server to lose")
     writer = AuditWriter(database)
@@ -99,3 +116,25 @@ async def test_a_batch_after_a_server_restart_goes_on_a_fresh_connection(
     assert second is not None
     await second  # no AuditUnavailable: the batch went on a fresh connection
     assert [e.record_id for e in await stored(database)] == [ROW["record_id"], 8]
+
+
+async def test_sqlite_writes_small_batches_on_the_loop_and_large_ones_on_a_thread(
+    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's batches are one awaited statement, never on a thread")
+    threads: list[int] = []
+    original = trail.insert_sqlite
+
+    def recording(statements: Any, statement: Any, rows: Any) -> None:
+        threads.append(threading.get_ident())
+        original(statements, statement, rows)
+
+    monkeypatch.setattr(paths, "insert_sqlite", recording)
+    writer = AuditWriter(database)
+    for size in (1, paths.INLINE_ROWS, paths.INLINE_ROWS + 1):
+        waiter = writer.submit([{**ROW, "record_id": i} for i in range(size)], wait=True)
+        await waiter  # type: ignore[misc]
+    loop = threading.get_ident()
+    assert [thread == loop for thread in threads] == [True, True, False]
+    assert len(await stored(database)) == 1 + paths.INLINE_ROWS + paths.INLINE_ROWS + 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook import builders
+from carebook import builders, search
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
-from carebook.users.counts import UserCount
-from carebook.users.listing import ListArgs, count_patients
+from carebook.search import ListArgs, SearchState
+from carebook.search.counters import UserCount
 from carebook.users.models import User
 
 
@@ -51,6 +51,7 @@ async def test_counters_follow_inserts_archives_moves_and_deletes(
         await session.execute(delete(User).where(User.id == patients[3].id))
         await session.execute(text("UPDATE users SET first_name = 'x'"))  # no counted column
         await _assert_counters_match(session)
-        assert await count_patients(session, actor, ListArgs()) == 3
-        assert await count_patients(session, actor, ListArgs(active_status="archived")) == 2
-        assert await count_patients(session, actor, ListArgs(active_status="active")) == 1
+        state = SearchState()
+        assert await search.count(session, actor, ListArgs(), state) == 3
+        assert await search.count(session, actor, ListArgs(active_status="archived"), state) == 2
+        assert await search.count(session, actor, ListArgs(active_status="active"), state) == 1

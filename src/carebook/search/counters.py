@@ -68,7 +68,7 @@ class ListBlock(Base):
     """How many users of ``organization_id`` with this ``role`` are in the block at ``start``.
 
     A block holds the users whose last name is at or after ``start`` and before the next start.
-    A deep page in last-name order (``users/deep_pages.py``) adds up the blocks' totals in order
+    A deep page in last-name order (``search/deep_pages.py``) adds up the blocks' totals in order
     to find the block holding offset N and skips only within it, instead of walking N entries
     of the sort index. The triggers of migration 0014 keep them exact in the transaction of
     every write, like :class:`UserCount`.

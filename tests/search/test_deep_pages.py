@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.support.db import statements_sent
 
-from carebook import builders
+from carebook import builders, search
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
-from carebook.users import deep_pages, listing
-from carebook.users.counts import BLOCK_OF_USER, ListBlock
-from carebook.users.listing import ListArgs, list_patients
+from carebook.search import ListArgs, SearchState, pages
+from carebook.search.counters import BLOCK_OF_USER, ListBlock
 from carebook.users.models import User
 
 # Repeated names, block starts themselves ("Ba", "B"), names before the first letter block and
@@ -125,36 +123,33 @@ async def test_every_offset_agrees_with_the_sort_index(
     status: str | None,
 ) -> None:
     actor = await _patients(database, passwords)
-    calls: list[Any] = []
-    statement = deep_pages.page_ids_statement
-
-    def counted(*args: Any) -> Any:
-        calls.append(args)
-        return statement(*args)
-
-    monkeypatch.setattr(listing, "COUNTED_OFFSET", 1)
-    monkeypatch.setattr(listing, "page_ids_statement", counted)
+    monkeypatch.setattr(pages, "COUNTED_OFFSET", 1)
     active = None if status is None else status == "active"
+    state, asked = SearchState(), 0
     async with database.read_sessions() as session:
         expected = await _plain_order(session, actor, sort, active)
-        for offset in range(1, len(expected) + 2):
-            for limit in (1, 3, 10):
-                args = ListArgs(sort=sort, active_status=status, offset=offset, limit=limit)
-                page = await list_patients(session, actor, args)
-                assert [user.id for user in page] == expected[offset : offset + limit]
-    assert len(calls) == 3 * len(expected) + 3  # every page above came from the counters
+        with statements_sent(database) as statements:
+            for offset in range(1, len(expected) + 2):
+                for limit in (1, 3, 10):
+                    args = ListArgs(sort=sort, active_status=status, offset=offset, limit=limit)
+                    page = await search.page(session, actor, args, state)
+                    assert [user.id for user in page] == expected[offset : offset + limit]
+                    asked += 1
+    # Every page above came from the counters: one statement each, reading the blocks.
+    assert sum("list_blocks" in statement for statement in statements) == asked
 
 
 async def test_filters_keywords_and_other_sorts_keep_the_sort_index(
     database: Database, passwords: Passwords, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     actor = await _patients(database, passwords)
-    monkeypatch.setattr(listing, "COUNTED_OFFSET", 1)
-    monkeypatch.setattr(listing, "page_ids_statement", None)  # would fail if called
+    monkeypatch.setattr(pages, "COUNTED_OFFSET", 1)
     async with database.read_sessions() as session:
-        for args in (
-            ListArgs(offset=2, keywords="baker"),
-            ListArgs(offset=2, sort="first_name_asc"),
-            ListArgs(offset=2, ids=[1, 2, 3]),
-        ):
-            await list_patients(session, actor, args)
+        with statements_sent(database) as statements:
+            for args in (
+                ListArgs(offset=2, keywords="baker"),
+                ListArgs(offset=2, sort="first_name_asc"),
+                ListArgs(offset=2, ids=[1, 2, 3]),
+            ):
+                await search.page(session, actor, args, SearchState())
+    assert statements and not any("list_blocks" in statement for statement in statements)
