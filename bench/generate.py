@@ -33,14 +33,15 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench import names
+from carebook.accounts.staff import create_provider, create_staff_user
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
-from carebook.organizations.service import create_provider, create_staff_user
 from carebook.search.counters import RECOUNT_ALL
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 BATCH = 20_000
 EPOCH = datetime(2018, 1, 1, tzinfo=UTC)  # created_at of the first patient; fixed for determinism

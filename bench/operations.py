@@ -19,11 +19,11 @@ from bench import names
 from bench.generate import Generated, _ascii
 from carebook import search
 from carebook.auth.actor import Actor
-from carebook.auth.service import actor_from_api_key
+from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.users import queries
-from carebook.users.models import Role
+from carebook.users.credentials import actor_from_api_key
 
 USER_FIELDS = "id first_name last_name email phone_number dob active user_group_id"
 USER_DOC = f"query($id: ID) {{ user(id: $id) {{ {USER_FIELDS} }} }}"

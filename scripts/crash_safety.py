@@ -44,13 +44,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.models import SignupToken
+from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.notifications.models import EmailKind, OutboxMessage
 from carebook.search.index import searchable
 from carebook.search.models import SearchToken
 from carebook.search.text import tokens_of
-from carebook.users.models import CareTeamMember, Role, User
+from carebook.users.models import CareTeamMember, User
 
 POSTGRES_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 CREATE = """mutation($input: createClientInput) {

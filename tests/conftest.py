@@ -27,7 +27,7 @@ from carebook.checkout.payments import TestPaymentProvider
 from carebook.config import TEST_PAYMENT_PROVIDER, Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
-from carebook.db.models import data_tables
+from carebook.tables import data_tables
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
 from tests.support.world import World, build_world

@@ -26,13 +26,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET
 
 from carebook.audit.writer import AuditWriter
-from carebook.auth.activation import SET_PASSWORD_PATH
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import (
-    actor_from_api_key,
-    actor_from_session_token,
-    cached_api_key_actor,
-)
 from carebook.checkout.payments import PaymentProvider
 from carebook.checkout.payments import from_settings as payment_provider_from
 from carebook.config import Settings
@@ -43,12 +37,17 @@ from carebook.graphql.context import Context
 from carebook.graphql.limits.extension import QueryLimits
 from carebook.graphql.limits.fair_share import LoopShare
 from carebook.graphql.schema import build_schema
-from carebook.idempotency import http as idempotency
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
 from carebook.search import SearchState
 from carebook.startup import check_payment_provider, check_secret_key
-from carebook.web import request_body
+from carebook.users.activation import SET_PASSWORD_PATH
+from carebook.users.credentials import (
+    actor_from_api_key,
+    actor_from_session_token,
+    cached_api_key_actor,
+)
+from carebook.web import idempotency, request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import SetPasswordPage

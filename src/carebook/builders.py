@@ -9,13 +9,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.accounts import service
+from carebook.accounts.staff import NewProvider, create_provider
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
-from carebook.organizations.service import NewProvider, create_provider
+from carebook.auth.roles import Role
 from carebook.user_groups import service as group_service
 from carebook.user_groups.models import UserGroup
-from carebook.users import service
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 FIRST_NAMES = ["Jonas", "José", "Amara", "Mei", "Olivia", "Liam", "Zoë", "Ravi", "Fatima", "Noah"]
 LAST_NAMES = [

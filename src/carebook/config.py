@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carebook.web.client_address import trusted_proxy_list
+from carebook.client_address import trusted_proxy_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./carebook.db"
 # The payment provider that accepts any card (carebook.checkout.payments): named, never a default.

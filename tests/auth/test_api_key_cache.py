@@ -13,11 +13,11 @@ from tests.support.world import World
 from carebook.app import create_app
 from carebook.auth.actor import Actor
 from carebook.auth.models import ApiKey
-from carebook.auth.service import actor_from_api_key, revoke_credential
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.graphql.context import Context
+from carebook.users.credentials import actor_from_api_key, revoke_credential
 from carebook.users.models import User
 
 

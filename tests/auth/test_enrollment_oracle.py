@@ -24,6 +24,8 @@ from tests.support.scheduling import create_offering, create_type, future
 from tests.support.seed_documents import BULK_UPDATE_CLIENTS, CREATE_CLIENT
 from tests.support.world import World
 
+from carebook.accounts import enrollment
+from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, SIGN_UP_EMAIL_UNUSABLE
 from carebook.auth.models import SessionToken
 from carebook.checkout import service as checkout_service
 from carebook.checkout.payments import TestPaymentProvider
@@ -31,8 +33,6 @@ from carebook.db.engine import Database
 from carebook.ratelimit import guard
 from carebook.scheduling import service as scheduling_service
 from carebook.scheduling.models import Appointment
-from carebook.users import enrollment
-from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE, SIGN_UP_EMAIL_UNUSABLE
 from carebook.users.models import User
 
 SIGN_UP = """mutation($first_name: String, $last_name: String, $email: String, $password: String,

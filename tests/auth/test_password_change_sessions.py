@@ -7,8 +7,8 @@ from datetime import timedelta
 from tests.support.api import Api
 from tests.support.world import PATIENT_PASSWORD, World
 
-from carebook.auth.service import issue_session_token
 from carebook.db.engine import Database
+from carebook.users.credentials import issue_session_token
 from carebook.users.models import User
 
 ME = "{ currentUser { id } }"

@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
-from carebook.db.models import data_tables
 from carebook.search.index import searchable
 from carebook.search.models import SearchToken
 from carebook.search.text import tokens_of
+from carebook.tables import data_tables
 from carebook.users.models import User
 
 PATIENTS = 200

@@ -21,12 +21,12 @@ from tests.support.world import World
 
 from carebook.audit import models as audit_models
 from carebook.audit.models import AuditEvent
-from carebook.auth import service as auth_service
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.rows import detached
 from carebook.db.session import CarebookSession
 from carebook.search import index as search_index
+from carebook.users import credentials
 from carebook.users.models import User
 
 TRAIL = cast(Table, AuditEvent.__table__)
@@ -115,8 +115,8 @@ async def test_a_naive_time_fails_a_trail_batch_on_both_paths(door: Database) ->
 
 def test_hooks_hang_on_carebooks_session_class_not_on_sqlalchemys() -> None:
     hooks = [
-        ("after_flush", auth_service._note_credential_changes),
-        ("after_commit", auth_service._forget_api_key_actors),
+        ("after_flush", credentials._note_credential_changes),
+        ("after_commit", credentials._forget_api_key_actors),
         ("do_orm_execute", audit_models._refuse_bulk_change),
         ("after_flush", search_index._after_flush),
     ]
@@ -129,7 +129,7 @@ def test_importing_the_models_registers_the_search_index_hook() -> None:
     """The search index follows flushes as soon as the models are imported (the Database
     imports no domain package, so it cannot install the hook itself)."""
     check = (
-        "import carebook.db.models\n"
+        "import carebook.tables\n"
         "from sqlalchemy import event\n"
         "from carebook.db.session import CarebookSession\n"
         "from carebook.search.index import _after_flush\n"

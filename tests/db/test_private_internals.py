@@ -50,9 +50,9 @@ async def test_the_async_adapters_cursors_buffer_rows_in_rows(database: Database
     def after(_conn: Any, cursor: Any, *_: Any) -> None:
         seen.append(cursor._rows)
 
-    engines = {
-        id(e.sync_engine.pool): e.sync_engine for e in (database.engine, database.read_engine)
-    }
+    engines: dict[int, Any] = {}
+    for each in (database.engine, database.read_engine):  # a view shares its parent's pool
+        engines.setdefault(id(each.sync_engine.pool), each.sync_engine)
     for engine in engines.values():
         event.listen(engine, "after_cursor_execute", after)
     try:

@@ -18,12 +18,12 @@ from tests.support.api import Api
 from tests.support.world import World
 
 from carebook.auth.actor import Actor
-from carebook.auth.service import actor_from_api_key
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.db.prepared import Prepared
 from carebook.db.row_reads import RowReads
 from carebook.users import queries
+from carebook.users.credentials import actor_from_api_key
 from carebook.users.models import User
 
 

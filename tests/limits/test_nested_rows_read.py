@@ -13,11 +13,11 @@ from tests.support.fetched_rows import fetched_rows
 from tests.support.world import World
 
 from carebook import builders
+from carebook.accounts import service as accounts
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
 from carebook.locations import service as locations
 from carebook.tags import service as tags
-from carebook.users import service as users
 
 MANY = 4  # each list's length; the test's cap is 1
 
@@ -59,7 +59,7 @@ async def _long_lists(database: Database, passwords: Passwords, world: World) ->
             )
             team.append(str(colleague.user_id))
     async with database.write_sessions() as session, session.begin():
-        await users.update_client(
+        await accounts.update_client(
             session,
             actor=actor,
             passwords=passwords,

@@ -11,9 +11,9 @@ from tests.support.db import count, outbox
 from tests.support.scheduling import checkout, create_offering, create_type, future
 from tests.support.world import World
 
+from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE
 from carebook.db.engine import Database
 from carebook.scheduling.models import Appointment, BillingItem
-from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE
 from carebook.users.models import User
 
 

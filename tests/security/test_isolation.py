@@ -37,7 +37,7 @@ from sqlalchemy import Table, select
 
 from carebook.config import Settings
 from carebook.db.engine import Database
-from carebook.db.models import Base
+from carebook.tables import Base
 from tests.support.api import Api
 from tests.support.emails import REQUEST_FORM
 from tests.support.scheduling import CREATE_APPOINTMENT, create_offering, create_type, future

@@ -12,7 +12,7 @@ another patient, their care team, their appointments, tags, addresses and form r
 
 No answer may carry the other patient's private data (email, phone, date of birth, record id,
 address, tags) or the addresses, tags or contact details of the staff; every User in an answer
-that is not the caller shows only what auth/scoping.py discloses to them (a name; a provider's
+that is not the caller shows only what users/scoping.py discloses to them (a name; a provider's
 professional profile); no answer is an internal error or a refused document; no row of the other
 patient changes; the patient stays signed in.
 """
@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from carebook.auth.scoping import Disclosure
 from carebook.config import Settings
 from carebook.db.engine import Database
+from carebook.users.scoping import Disclosure
 from tests.security.test_isolation import attempts, b_rows, check
 from tests.support.api import Api
 from tests.support.own_records import SIGNING_OUT, Cast, build_cast, nested_documents

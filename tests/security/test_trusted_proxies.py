@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 import carebook
 from carebook.audit.models import AuditEvent
+from carebook.client_address import uvicorn_proxy_options
 from carebook.config import Settings
 from carebook.db.engine import Database
-from carebook.web.client_address import uvicorn_proxy_options
 from tests.support.world import PATIENT_PASSWORD, World
 from tests.test_serve_e2e import _cli, _env, _free_port, _wait_until_healthy
 
@@ -156,7 +156,7 @@ def test_the_installable_uvicorn_takes_networks() -> None:
 
 
 def test_no_code_reads_a_forwarding_header_itself() -> None:
-    # The address comes from request.client only (carebook.web.client_address); a header
+    # The address comes from request.client only (carebook.client_address); a header
     # name in the code would be a second, forgeable source of it.
     header = re.compile(r"""["'](x-forwarded-for|x-real-ip|forwarded|x-forwarded-host)["']""", re.I)
     root = Path(carebook.__file__).parent

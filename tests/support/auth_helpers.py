@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select, update
 
 from carebook import builders
+from carebook.accounts.staff import NewProvider
 from carebook.auth.models import SessionToken
 from carebook.auth.passwords import Passwords
 from carebook.auth.tokens import digest
 from carebook.db.base import Base, utcnow
 from carebook.db.engine import Database
-from carebook.organizations.service import NewProvider
 from carebook.user_groups.models import UserGroup
 from carebook.users.models import User
 from tests.support.api import Api

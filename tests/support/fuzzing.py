@@ -27,9 +27,9 @@ from sqlalchemy import update
 from carebook.app import create_app
 from carebook.auth.models import ApiKey
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import issue_session_token
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
+from carebook.users.credentials import issue_session_token
 from carebook.users.models import User
 from tests.support.schema_walk import SCHEMA
 from tests.support.world import World, build_world

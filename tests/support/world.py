@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from carebook import builders
+from carebook.accounts.staff import NewProvider
 from carebook.audit.trail import load_without_trail
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import issue_session_token
+from carebook.auth.roles import Role
 from carebook.db.engine import Database
-from carebook.organizations.service import NewProvider
-from carebook.users.models import Role
+from carebook.users.credentials import issue_session_token
 
 PATIENT_PASSWORD = "b@se3ball rocks"
 

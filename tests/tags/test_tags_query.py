@@ -10,10 +10,10 @@ from tests.support.seed_tag_location_documents import APPLY_TAGS, CREATE_TAG, TA
 from tests.support.world import World
 
 from carebook import builders
-from carebook.auth.scoping import visible_patients
 from carebook.db.engine import Database
 from carebook.tags.queries import tagged_with_any
 from carebook.users.models import User
+from carebook.users.scoping import visible_patients
 
 LIST = """query($order_by: TagOrderKeys, $sort_by: String, $ids: [ID], $user_id: String,
   $applied_to_providers: Boolean) {

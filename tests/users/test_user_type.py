@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 from strawberry.types.base import get_object_definition
 
 from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.graphql.users.types import User
-from carebook.users.models import Role
 from carebook.users.models import User as UserRow
 
 # Fields that are plain reads of the row: they must stay resolver-free (Strawberry's fast path),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from carebook.auth.roles import Role
 from carebook.errors import Invalid
-from carebook.users.models import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Actor:
     session_token_id: int | None = None
     api_key_id: int | None = None
     # The reader of an anonymous patient sign-up's answer: the new patient, before they have
-    # used the token (auth/scoping.py, follows_links).
+    # used the token (users/scoping.py, follows_links).
     enrolling: bool = False
 
     @property

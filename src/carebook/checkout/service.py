@@ -4,7 +4,7 @@ Called unauthenticated, everything but the email's owner is checked first (the p
 the time and its availability, the card, which is authorized), and only then the email decides: no
 patient of the provider's organization has it, so a patient is created (with a welcome email to
 set a password); one has it, so nothing is booked, the patient is told by email and the caller
-gets a message that does not say whether the email has an account (carebook.users.enrollment).
+gets a message that does not say whether the email has an account (carebook.accounts.enrollment).
 Called by a signed-in patient, the booking is theirs.
 The card's hold is captured last, just before the request's transaction commits, and released
 when the checkout creates nothing: nothing is charged for a booking that failed.
@@ -21,8 +21,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.accounts import enrollment
+from carebook.accounts.care_team import notify_providers
+from carebook.accounts.changes import ChangeContext
+from carebook.accounts.enrollment import AccountExists, Attempt
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.checkout import payments
 from carebook.db import lengths
 from carebook.db.base import utcnow
@@ -35,14 +40,10 @@ from carebook.scheduling import service as scheduling
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling.times import parse_start
 from carebook.user_notifications.models import NotificationKind
-from carebook.user_notifications.service import notify_providers
-from carebook.users import enrollment
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
-from carebook.users.changes import ChangeContext
-from carebook.users.enrollment import AccountExists, Attempt
 from carebook.users.lookup import found
-from carebook.users.models import Role, User
+from carebook.users.models import User
 from carebook.users.trail import record_patients
 
 

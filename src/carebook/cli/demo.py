@@ -9,16 +9,16 @@ from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook import builders
+from carebook.accounts.staff import NewProvider
 from carebook.audit.trail import act_as
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.cli.common import in_transaction, load_settings
 from carebook.config import TEST_PAYMENT_PROVIDER
 from carebook.db.migrate import upgrade
 from carebook.locations import service as location_service
-from carebook.organizations.service import NewProvider
 from carebook.tags import service as tag_service
-from carebook.users.models import Role
 
 DEMO_PASSWORD = "demo clinic rocks 2026"  # noqa: S105 - printed on purpose
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from carebook.cli import audit, db, demo, organization, outbox, provider, search, serve
+from carebook.graphql.schema import build_schema
 
 # Tracebacks never show local variables: they may hold secrets or patient data.
 app = typer.Typer(
@@ -24,8 +25,6 @@ app.add_typer(audit.app, name="audit")
 @app.command("schema")
 def schema() -> None:
     """Print the GraphQL schema (SDL); the committed schema.graphql is this output."""
-    from carebook.graphql.schema import build_schema
-
     typer.echo(build_schema().as_str())
 
 

@@ -8,10 +8,10 @@ import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.accounts.staff import NewProvider, create_provider
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import in_transaction, load_settings
 from carebook.errors import Invalid
-from carebook.organizations.service import NewProvider, create_provider
 
 app = typer.Typer(help="Providers and their API keys.")
 

@@ -9,8 +9,8 @@ import uvicorn
 
 from carebook.app import create_app
 from carebook.cli.common import load_settings
+from carebook.client_address import uvicorn_proxy_options
 from carebook.db.migrate import upgrade
-from carebook.web.client_address import uvicorn_proxy_options
 
 
 def serve(

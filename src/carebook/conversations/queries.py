@@ -9,8 +9,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.conversations.models import Conversation, ConversationMembership
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 
 async def get_visible_conversation(

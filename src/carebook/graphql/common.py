@@ -20,8 +20,7 @@ from carebook.auth.actor import Actor
 from carebook.errors import FieldMessage, Invalid
 from carebook.graphql.context import Context
 from carebook.graphql.errors import UNAUTHENTICATED, CodedError
-from carebook.idempotency.http import refusal_message
-from carebook.idempotency.store import KeyTaken, claim_key
+from carebook.idempotency.store import KeyTaken, claim_key, refusal_message
 
 T = TypeVar("T")
 logger = logging.getLogger("carebook.graphql")

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -14,14 +14,15 @@ from starlette.responses import Response
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
-from carebook.auth.scoping import viewer_signing_in
 from carebook.checkout.payments import PaymentProvider
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
+from carebook.graphql.loaders import Loaders
 from carebook.idempotency.keys import Claim
 from carebook.search import SearchState
 from carebook.users.models import User
+from carebook.users.scoping import viewer_signing_in
 
 if TYPE_CHECKING:
     from carebook.graphql.audit.request import RequestAudit
@@ -48,7 +49,7 @@ class Context:
     # Run inside every write transaction just before it commits (the audit trail and the
     # Idempotency-Key record go in the same transaction as the change they describe).
     before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
-    # The Idempotency-Key of a mutation request (carebook.idempotency.http), claimed by write().
+    # The Idempotency-Key of a mutation request (carebook.web.idempotency), claimed by write().
     idempotency: Claim | None = None
     # The request's audit trail state (carebook.graphql.audit.request); set by the app.
     audit: RequestAudit | None = None
@@ -83,20 +84,18 @@ class Context:
     def viewer(self) -> Actor | None:
         """Who reads this request's answer: the user it signed in or created, else the caller.
 
-        What each user in the answer shows is decided for this viewer (auth/scoping.py).
+        What each user in the answer shows is decided for this viewer (users/scoping.py).
         """
         return self.answering_for if self.answering_for is not None else self.actor
 
     def answer_as(self, user: User, *, enrolling: bool = False) -> None:
         """The request signed ``user`` in or created them: its answer is read as theirs.
 
-        ``enrolling``: an anonymous patient sign-up (auth/scoping.py, follows_links).
+        ``enrolling``: an anonymous patient sign-up (users/scoping.py, follows_links).
         """
         self.answering_for = viewer_signing_in(user, enrolling=enrolling)
 
     @cached_property
-    def loaders(self) -> Any:
-        """The request's DataLoaders, built on first use (import here avoids a cycle)."""
-        from carebook.graphql.loaders import Loaders
-
+    def loaders(self) -> Loaders:
+        """The request's DataLoaders, built on first use."""
         return Loaders(self)

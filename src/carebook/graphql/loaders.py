@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from strawberry.dataloader import DataLoader
 
-from carebook.auth import activation
 from carebook.auth.models import SignupToken
 from carebook.conversations import queries as conversation_queries
 from carebook.locations import queries as location_queries
 from carebook.locations.models import Location
+from carebook.organizations import queries as organization_queries
 from carebook.organizations.models import Organization
 from carebook.scheduling import queries as scheduling_queries
 from carebook.scheduling.models import Appointment, AppointmentType, Offering
@@ -20,7 +20,7 @@ from carebook.tags import queries as tag_queries
 from carebook.tags.models import Tag
 from carebook.user_groups import queries as group_queries
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users import queries
+from carebook.users import activation, queries
 from carebook.users.models import User
 
 if TYPE_CHECKING:
@@ -63,10 +63,10 @@ class Loaders:
         return await self._context.read(lambda s: queries.load_users(s, ids))
 
     async def _groups(self, ids: Sequence[int]) -> list[UserGroup | None]:
-        return await self._context.read(lambda s: queries.load_groups(s, ids))
+        return await self._context.read(lambda s: group_queries.load_groups(s, ids))
 
     async def _organizations(self, ids: Sequence[int]) -> list[Organization | None]:
-        return await self._context.read(lambda s: queries.load_organizations(s, ids))
+        return await self._context.read(lambda s: organization_queries.load_organizations(s, ids))
 
     def _nested_fetch_limit(self) -> int:
         """One row past the nested-list cap: enough for @capped to refuse a longer list."""

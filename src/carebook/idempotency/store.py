@@ -15,11 +15,31 @@ from carebook.idempotency.models import IdempotencyKey
 
 IN_USE = "IDEMPOTENCY_KEY_IN_USE"
 REUSED = "IDEMPOTENCY_KEY_REUSED"
+# The HTTP status and the message of each refusal: the web middleware answers with them, and a
+# write refused mid-request raises the same message as a GraphQL error (graphql.common).
+REFUSALS = {
+    IN_USE: (
+        409,
+        "A request with this Idempotency-Key has not finished, or its server stopped before "
+        "storing its answer; nothing was done now. Try again later with the same key.",
+    ),
+    REUSED: (
+        422,
+        "This Idempotency-Key was already used for a different request; nothing was done. "
+        "Use a new key for a new request.",
+    ),
+}
 PURGE_BATCH = 1000
 
 
 class KeyTaken(Exception):
     """The key is already recorded; ``claim.refused`` says why the request may not run."""
+
+
+def refusal_message(code: str) -> str:
+    """The refusal's text, for the GraphQL error a write raises before the middleware replaces
+    it with its HTTP answer (carebook.web.idempotency)."""
+    return REFUSALS[code][1]
 
 
 async def find(session: AsyncSession, claim: Claim, now: datetime) -> IdempotencyKey | None:

@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import visible_users
 from carebook.locations.models import Location
 from carebook.users.models import User
+from carebook.users.scoping import visible_users
 
 SEARCHED = (
     Location.name,

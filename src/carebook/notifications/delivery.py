@@ -23,7 +23,6 @@ import aiosmtplib
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.activation import ensure_signup_token, link_for
 from carebook.auth.models import SignupToken
 from carebook.config import Settings
 from carebook.db.base import utcnow
@@ -34,6 +33,7 @@ from carebook.notifications import smtp
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
 from carebook.notifications.templates import render
 from carebook.organizations.models import Organization
+from carebook.users.activation import ensure_signup_token, link_for
 from carebook.users.models import User
 
 logger = logging.getLogger("carebook.email")

@@ -1,31 +1,16 @@
-"""Creating organizations and their providers (command line, demo, tests)."""
+"""Creating organizations and changing their settings.
+
+An organization's first provider is created by the accounts flow (carebook.accounts.staff).
+"""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.passwords import Passwords
-from carebook.auth.service import create_api_key
-from carebook.auth.tokens import new_invite_code
 from carebook.db import lengths
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
-from carebook.users.changes import ChangeContext, apply_changes
-from carebook.users.models import Role, User
-
-
-@dataclass(frozen=True)
-class NewProvider:
-    """What ``carebook provider create`` prints."""
-
-    user_id: int
-    organization_id: int
-    api_key: str
 
 
 async def get_or_create_organization(
@@ -48,56 +33,6 @@ async def get_or_create_organization(
     session.add(organization)
     await session.flush()
     return organization
-
-
-async def create_staff_user(
-    session: AsyncSession,
-    *,
-    passwords: Passwords,
-    fields: Mapping[str, Any],
-    organization_name: str | None = None,
-    organization_id: int | None = None,
-    role: Role = Role.PROVIDER,
-) -> User:
-    """A provider or staff member in a given or new organization, with an invite code."""
-    organization = await get_or_create_organization(session, organization_name, organization_id)
-    user = User(organization_id=organization.id, role=role.value, active=True)
-    await apply_changes(ChangeContext(session, organization.id, passwords), user, fields)
-    if not organization_name and organization_id is None:
-        # Two names of up to 100 characters each and the suffix exceed the column: cut.
-        organization.name = f"{user.first_name} {user.last_name}'s practice"[: lengths.LABEL]
-    user.invite_code = new_invite_code()
-    session.add(user)
-    await session.flush()
-    return user
-
-
-async def create_provider(
-    session: AsyncSession,
-    *,
-    passwords: Passwords,
-    email: str,
-    first_name: str,
-    last_name: str,
-    organization_name: str | None = None,
-    organization_id: int | None = None,
-    password: str | None = None,
-    role: Role = Role.PROVIDER,
-) -> NewProvider:
-    """A provider or staff member with an API key (``carebook provider create``)."""
-    fields: dict[str, str] = {"first_name": first_name, "last_name": last_name, "email": email}
-    if password is not None:
-        fields["password"] = password
-    user = await create_staff_user(
-        session,
-        passwords=passwords,
-        fields=fields,
-        organization_name=organization_name,
-        organization_id=organization_id,
-        role=role,
-    )
-    api_key = await create_api_key(session, user=user)
-    return NewProvider(user_id=user.id, organization_id=user.organization_id, api_key=api_key)
 
 
 async def set_open_sign_up(

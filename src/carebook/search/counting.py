@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import visible_patients
 from carebook.search.arguments import ListArgs, active, only_active_status
 from carebook.search.counters import UserCount
 from carebook.search.planner import plan
@@ -20,6 +19,7 @@ from carebook.search.state import SearchState
 from carebook.search.terms import count_matches, plain
 from carebook.search.text import parse_keywords
 from carebook.users.models import User
+from carebook.users.scoping import visible_patients
 
 
 async def count_patients(

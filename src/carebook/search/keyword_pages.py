@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import sees_every_patient, visible_patients
 from carebook.search.arguments import ListArgs, active
 from carebook.search.last_name_order import Ordered, in_last_name_order
 from carebook.search.planner import Planned
@@ -20,6 +19,7 @@ from carebook.search.state import SearchState, SortKey
 from carebook.search.terms import REFINED_LIMIT, estimate, holders, plain, refined_rarest
 from carebook.search.text import Term
 from carebook.users.models import User
+from carebook.users.scoping import sees_every_patient, visible_patients
 
 # Candidates of a keyword read in last-name order per round (times the page's end), and rounds.
 CANDIDATE_FACTOR = 4

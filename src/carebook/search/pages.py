@@ -3,7 +3,7 @@
 In order: a keyword page in last-name order from the token index (``keyword_pages``); common
 keywords looked for near the top of the sort order; a deep page in last-name order from the
 block counters (``deep_pages``); else the sort index, with the offset skipped on ids alone from
-``DEFERRED_OFFSET`` on. Rows start from the actor's visibility scope (``auth/scoping.py``).
+``DEFERRED_OFFSET`` on. Rows start from the actor's visibility scope (``users/scoping.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import sees_every_patient, visible_patients
 from carebook.search.arguments import LAST_NAME_SORTS, ListArgs, active, only_active_status
 from carebook.search.deep_pages import COUNTED_OFFSET, page_ids_statement, page_parameters
 from carebook.search.keyword_pages import page_in_token_order
@@ -20,6 +19,7 @@ from carebook.search.ordering import sorted_by
 from carebook.search.planner import Planned, plan
 from carebook.search.state import SearchState
 from carebook.users.models import User
+from carebook.users.scoping import sees_every_patient, visible_patients
 
 # How far down the sort order a page of common keywords is looked for before falling back.
 WALK_BUDGET = 2000

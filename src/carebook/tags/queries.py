@@ -12,9 +12,10 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_al
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import visible_users
+from carebook.auth.roles import Role
 from carebook.tags.models import Tag, Tagging
-from carebook.users.models import Role, User
+from carebook.users.models import User
+from carebook.users.scoping import visible_users
 
 STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
 

@@ -1,7 +1,7 @@
 """Reads of user groups and onboarding flows, and the batch functions behind their DataLoaders.
 
 Groups and flows are read inside the actor's organization; the patients of a group are read
-through the actor's visibility scope (``auth/scoping.py``), so a patient who reaches their own
+through the actor's visibility scope (``users/scoping.py``), so a patient who reaches their own
 group sees only themselves in it.
 """
 
@@ -16,11 +16,12 @@ from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import visible_groups, visible_patients
+from carebook.auth.roles import Role
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users.list_limits import ListArgumentError
-from carebook.users.models import Role, User
+from carebook.users.models import User
+from carebook.users.scoping import visible_groups_where, visible_patients
 
 # Healthie's UserGroupOrderKeys lower-cased, and the seed's other sort_by values mapped onto them.
 GROUP_SORTS = (
@@ -91,6 +92,13 @@ def _users_count() -> ColumnElement[int]:
         .where(User.user_group_id == UserGroup.id, User.role == Role.PATIENT, User.active)
         .correlate(UserGroup)
         .scalar_subquery()
+    )
+
+
+def visible_groups(actor: Actor) -> Select[UserGroup]:
+    """A SELECT of the user groups ``actor`` may read (the rule: users.scoping)."""
+    return select(UserGroup).where(
+        visible_groups_where(actor, UserGroup.id, UserGroup.organization_id)
     )
 
 
@@ -323,3 +331,20 @@ async def lock_group_patients(
         .order_by(User.id)
     )
     return [(user_id, org_id) for user_id, org_id in (await session.execute(query)).all()]
+
+
+async def get_group_in_org(
+    session: AsyncSession, organization_id: int, group_id: int
+) -> UserGroup | None:
+    """A user group of the organization, or None."""
+    query = select(UserGroup).where(
+        UserGroup.id == group_id, UserGroup.organization_id == organization_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def load_groups(session: AsyncSession, ids: Sequence[int]) -> list[UserGroup | None]:
+    """User groups by id in key order."""
+    rows = await session.execute(select(UserGroup).where(UserGroup.id.in_(ids)))
+    by_id = {group.id: group for group in rows.scalars()}
+    return [by_id.get(group_id) for group_id in ids]

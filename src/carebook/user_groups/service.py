@@ -20,7 +20,6 @@ from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.user_groups import queries
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import all_found, found
 from carebook.users.models import User
@@ -36,7 +35,7 @@ INVITE_CODE_ATTEMPTS = 5
 async def _group(session: AsyncSession, actor: Actor, raw_id: Any, field: str = "id") -> UserGroup:
     return await found(
         raw_id,
-        lambda group_id: user_queries.get_group_in_org(session, actor.organization_id, group_id),
+        lambda group_id: queries.get_group_in_org(session, actor.organization_id, group_id),
         field=field,
         missing=GROUP_NOT_FOUND,
     )

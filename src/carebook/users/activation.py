@@ -1,29 +1,147 @@
-"""Account activation and sign-in as entry points call them: with their audit events.
+"""Account activation: an invited patient sets their password from a signup token.
 
-Setting an invited patient's password from their signup token changes their record (and
-activates the account): an ``update`` of them, recorded in the same transaction, whether it
-comes from GraphQL's ``signIn(reset_token:)`` or from the set-password page. A plain sign-in
-changes no record and records nothing here.
-
-These wrap carebook.auth.activation and carebook.auth.sign_in, which may not import the audit
-trail (auth sits below the domain packages); when activation moves out of auth, the recording
-moves into it.
+A signup token is random (a 256-bit nonce, keyed with the secret key), stored only as a digest,
+expires after ``CAREBOOK_SIGNUP_TOKEN_TTL_HOURS`` and works once. The link in the welcome email
+and in ``User.set_password_link`` carries it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from urllib.parse import quote
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth import activation
-from carebook.auth import sign_in as signing_in
+from carebook.auth.models import SignupToken
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import IssuedToken
-from carebook.auth.sign_in import SignedIn
+from carebook.auth.tokens import digest
+from carebook.config import Settings
+from carebook.db.base import utcnow
+from carebook.errors import Invalid
+from carebook.users import validation as v
+from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
+from carebook.users.models import User
 from carebook.users.trail import record_patients
+
+SET_PASSWORD_PATH = "/set_password"  # noqa: S105
+# Messages, not secrets.
+TOKEN_UNKNOWN = "This link is not valid. Ask your provider to send you a new invitation."  # noqa: S105
+TOKEN_USED = "This link has already been used. Sign in with your password."  # noqa: S105
+TOKEN_EXPIRED = "This link has expired. Ask your provider to send you a new invitation."  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Invitations:
+    """What issuing a signup token needs from the settings."""
+
+    secret_key: str
+    ttl: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Invitations:
+        """The invitation policy of a configured server."""
+        return cls(secret_key=settings.secret_key, ttl=settings.signup_token_ttl)
+
+
+def token_of(secret_key: str, nonce: str) -> str:
+    """The link's token for a stored nonce."""
+    mac = hmac.new(secret_key.encode(), f"signup:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def link_for(*, public_base_url: str, secret_key: str, row: SignupToken) -> str | None:
+    """The set-password link of a signup token; None when it was issued under another secret
+    key (the emailed link still works, but this server cannot show it again)."""
+    token = token_of(secret_key, row.nonce)
+    if not hmac.compare_digest(digest(token), row.token_digest):
+        return None
+    return f"{public_base_url.rstrip('/')}{SET_PASSWORD_PATH}?token={quote(token)}"
+
+
+def is_usable(row: SignupToken) -> bool:
+    """Unused and unexpired."""
+    return row.used_at is None and row.expires_at > utcnow()
+
+
+async def ensure_signup_token(
+    session: AsyncSession, *, user: User, secret_key: str, ttl: timedelta
+) -> SignupToken:
+    """The user's usable signup token, or a new one when there is none."""
+    query = (
+        select(SignupToken)
+        .where(
+            SignupToken.user_id == user.id,
+            SignupToken.used_at.is_(None),
+            SignupToken.expires_at > utcnow(),
+        )
+        .order_by(SignupToken.id.desc())
+        .limit(1)
+    )
+    existing = (await session.execute(query)).scalar_one_or_none()
+    if existing is not None and existing.token_digest == digest(
+        token_of(secret_key, existing.nonce)
+    ):
+        return existing
+    nonce = secrets.token_urlsafe(32)
+    row = SignupToken(
+        user_id=user.id,
+        nonce=nonce,
+        token_digest=digest(token_of(secret_key, nonce)),
+        expires_at=utcnow() + ttl,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def load_usable_tokens(
+    session: AsyncSession, user_ids: list[int] | tuple[int, ...]
+) -> list[SignupToken | None]:
+    """Each user's newest usable signup token (the batch behind a DataLoader)."""
+    query = select(SignupToken).where(
+        SignupToken.user_id.in_(user_ids),
+        SignupToken.used_at.is_(None),
+        SignupToken.expires_at > utcnow(),
+    )
+    newest: dict[int, SignupToken] = {}
+    for row in (await session.execute(query)).scalars():
+        if row.user_id not in newest or row.id > newest[row.user_id].id:
+            newest[row.user_id] = row
+    return [newest.get(uid) for uid in user_ids]
+
+
+async def check_token(session: AsyncSession, token: str | None) -> tuple[SignupToken, User]:
+    if not token:
+        raise Invalid.field("reset_token", TOKEN_UNKNOWN)
+    query = (
+        select(SignupToken, User)
+        .join(User, User.id == SignupToken.user_id)
+        .where(SignupToken.token_digest == digest(token))
+    )
+    row = (await session.execute(query)).first()
+    if row is None or not row[1].active:
+        raise Invalid.field("reset_token", TOKEN_UNKNOWN)
+    signup, user = row
+    if signup.used_at is not None:
+        raise Invalid.field("reset_token", TOKEN_USED)
+    if signup.expires_at <= utcnow():
+        raise Invalid.field("reset_token", TOKEN_EXPIRED)
+    return signup, user
+
+
+async def validate_signup_token(session: AsyncSession, token: str | None) -> bool:
+    """True when the token can still set a password (Healthie's ``validateSignupToken``)."""
+    try:
+        await check_token(session, token)
+    except Invalid:
+        return False
+    return True
 
 
 async def activate(
@@ -35,24 +153,32 @@ async def activate(
     password_confirmation: str | None = None,
     ttl: timedelta,
 ) -> IssuedToken:
-    """Set the invited user's password from their token, sign them in, record the update."""
-    issued = await activation.activate(
-        session,
-        passwords=passwords,
-        token=token,
-        password=password,
-        password_confirmation=password_confirmation,
-        ttl=ttl,
+    """Set the invited user's password from their token and sign them in.
+
+    It changes their record (and activates the account): an ``update`` of them is recorded in
+    the same transaction, whichever entry point calls (signIn's reset_token, the set-password page).
+    """
+    signup, user = await check_token(session, token)
+    if password_confirmation is not None and password_confirmation != password:
+        raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
+    user.password_hash = passwords.hash(v.check_password(password))
+    # Single use even under concurrency: only one transaction can flip used_at from NULL.
+    now = utcnow()
+    claimed = await session.execute(
+        update(SignupToken)
+        .where(SignupToken.id == signup.id, SignupToken.used_at.is_(None))
+        .values(used_at=now)
     )
-    await record_patients(session, [issued.user], action="update")
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Invalid.field("reset_token", TOKEN_USED)
+    # Every other outstanding link of the user dies with this one.
+    await session.execute(
+        update(SignupToken)
+        .where(SignupToken.user_id == user.id, SignupToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    await revoke_other_sessions(session, user_id=user.id)
+    await session.flush()
+    issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
+    await record_patients(session, [user], action="update")
     return issued
-
-
-async def sign_in(
-    session: AsyncSession, *, passwords: Passwords, fields: Mapping[str, Any], ttl: timedelta
-) -> SignedIn:
-    """Healthie's ``signIn``; its ``reset_token`` form is an activation, recorded as one."""
-    signed = await signing_in.sign_in(session, passwords=passwords, fields=fields, ttl=ttl)
-    if fields.get("reset_token"):
-        await record_patients(session, [signed.issued.user], action="update")
-    return signed

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Re-exported: Role lives in the auth core (the Actor needs it, and auth imports no domain).
+from carebook.auth.roles import Role as Role
 from carebook.db import lengths
 from carebook.db.base import Base, Timestamped
 from carebook.db.types import UTCDateTime
-
-
-class Role(enum.StrEnum):
-    """What a user is to their organization."""
-
-    PROVIDER = "provider"
-    STAFF = "staff"
-    PATIENT = "patient"
 
 
 class User(Timestamped, Base):

@@ -10,13 +10,12 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import visible_patients, visible_users
+from carebook.auth.roles import Role
 from carebook.db.engine import Database, SessionRunner
 from carebook.db.rows import detached
-from carebook.organizations.models import Organization
-from carebook.user_groups.models import UserGroup
 from carebook.user_notifications.models import UserNotification
-from carebook.users.models import CareTeamMember, Role, User
+from carebook.users.models import CareTeamMember, User
+from carebook.users.scoping import visible_patients, visible_users
 
 STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
 
@@ -117,16 +116,6 @@ async def staff_ids_in_org(
     return set((await session.execute(query)).scalars())
 
 
-async def get_group_in_org(
-    session: AsyncSession, organization_id: int, group_id: int
-) -> UserGroup | None:
-    """A user group of the organization, or None."""
-    query = select(UserGroup).where(
-        UserGroup.id == group_id, UserGroup.organization_id == organization_id
-    )
-    return (await session.execute(query)).scalar_one_or_none()
-
-
 async def patient_email_taken(
     session: AsyncSession, organization_id: int, key: str, exclude_id: int | None = None
 ) -> bool:
@@ -169,22 +158,6 @@ async def load_users(session: AsyncSession, ids: Sequence[int]) -> list[User | N
     rows = await session.execute(select(User).where(User.id.in_(ids)))
     by_id = {user.id: user for user in rows.scalars()}
     return [by_id.get(user_id) for user_id in ids]
-
-
-async def load_groups(session: AsyncSession, ids: Sequence[int]) -> list[UserGroup | None]:
-    """User groups by id in key order."""
-    rows = await session.execute(select(UserGroup).where(UserGroup.id.in_(ids)))
-    by_id = {group.id: group for group in rows.scalars()}
-    return [by_id.get(group_id) for group_id in ids]
-
-
-async def load_organizations(
-    session: AsyncSession, ids: Sequence[int]
-) -> list[Organization | None]:
-    """Organizations by id in key order."""
-    rows = await session.execute(select(Organization).where(Organization.id.in_(ids)))
-    by_id = {org.id: org for org in rows.scalars()}
-    return [by_id.get(org_id) for org_id in ids]
 
 
 async def load_care_team_ids(

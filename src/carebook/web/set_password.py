@@ -15,13 +15,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from carebook.audit.trail import open_trail, request_origin
-from carebook.auth.activation import check_token
 from carebook.auth.passwords import Passwords
+from carebook.client_address import client_address
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
 from carebook.users import activation
-from carebook.web.client_address import client_address
 
 MAX_FORM_BYTES = 8192
 # The audit trail's operation for the page's write (GraphQL's are root field names).
@@ -91,7 +90,7 @@ class SetPasswordPage:
         token = request.query_params.get("token", "")
         async with self.database.read_sessions() as session:
             try:
-                await check_token(session, token)
+                await activation.check_token(session, token)
             except Invalid as error:
                 return _page("Set your password", _error(error.messages[0].message), 400)
         return _page("Set your password", _form(token))

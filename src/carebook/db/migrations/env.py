@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeEngine
 
-from carebook.db.models import Base
 from carebook.db.types import UTCDateTime
+from carebook.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

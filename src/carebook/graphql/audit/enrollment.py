@@ -6,11 +6,11 @@ from typing import TypeVar
 
 from strawberry.types import Info
 
+from carebook.accounts.enrollment import AccountExists
 from carebook.audit.service import Target
 from carebook.graphql.audit.writes import record_refused
 from carebook.graphql.common import FieldError, Outcome
 from carebook.graphql.context import Context
-from carebook.users.enrollment import AccountExists
 
 T = TypeVar("T")
 

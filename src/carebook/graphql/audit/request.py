@@ -10,8 +10,8 @@ from carebook.audit.service import PATIENT, EventRow, Origin
 from carebook.audit.trail import request_origin
 from carebook.audit.writer import AuditWriter
 from carebook.auth.actor import Actor
+from carebook.client_address import client_address
 from carebook.graphql.context import Context
-from carebook.web.client_address import client_address
 
 
 @dataclass(slots=True)

@@ -14,13 +14,13 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from carebook.accounts.enrollment import Attempt
 from carebook.audit.service import EventRow, Origin, Target, event_rows
 from carebook.audit.trail import open_trail, request_origin
 from carebook.errors import Invalid
 from carebook.graphql.audit.request import origin_of
 from carebook.graphql.common import Outcome, write
 from carebook.graphql.context import Context
-from carebook.users.enrollment import Attempt
 from carebook.users.validation import parse_id
 
 T = TypeVar("T")

@@ -8,9 +8,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from carebook.auth import service as auth_service
-from carebook.auth.service import IssuedToken
-from carebook.auth.sign_in import SignedIn
+from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
+from carebook.accounts.sign_in import SignedIn, sign_in
+from carebook.accounts.signup import sign_up
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
@@ -26,9 +26,8 @@ from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, MessagesOnly, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
-from carebook.users.activation import sign_in
-from carebook.users.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
-from carebook.users.signup import sign_up
+from carebook.users import credentials
+from carebook.users.credentials import IssuedToken
 
 
 @payload("signUp")
@@ -103,7 +102,7 @@ class AuthMutations:
         outcome = answered(info, written, SIGN_UP_EMAIL_UNUSABLE, action="create")
         issued = outcome.value
         # An anonymous patient sign-up's answer shows nothing of the provider or practice it
-        # named by id (auth/scoping.py, follows_links).
+        # named by id (users/scoping.py, follows_links).
         enrolling = ctx.actor is None and issued is not None and issued.user.is_patient
         return SignUpPayload(
             user=_user_of(ctx, issued, enrolling=enrolling),
@@ -156,7 +155,7 @@ class AuthMutations:
         self, info: Info[Context, None], input: SignOutInput | None = None
     ) -> SignOutPayload:
         actor = require_actor(info)
-        outcome = await write(info.context, lambda s: auth_service.sign_out(s, actor=actor))
+        outcome = await write(info.context, lambda s: credentials.sign_out(s, actor=actor))
         return SignOutPayload(messages=outcome.messages)
 
     @strawberry.mutation(
@@ -167,7 +166,5 @@ class AuthMutations:
         self, info: Info[Context, None], input: RevokeTokenInput | None = None
     ) -> RevokeTokenPayload:
         actor = require_actor(info)
-        outcome = await write(
-            info.context, lambda s: auth_service.revoke_credential(s, actor=actor)
-        )
+        outcome = await write(info.context, lambda s: credentials.revoke_credential(s, actor=actor))
         return RevokeTokenPayload(messages=outcome.messages)

@@ -52,6 +52,7 @@ class Conversation(DisclosesUsers):
     @capped("Conversation.users", "list members with users(conversation_id: ...) and page_size")
     async def users(self, info: Info[Context, None]) -> list[LazyUser] | None:
         # Nullable (as Healthie's invitees): a refused list nulls this field, not its parents.
+        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
         from carebook.graphql.users.types import User
 
         rows = await info.context.loaders.conversation_members.load(self.row.id)

@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.auth import activation
 from carebook.forms import queries
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
@@ -16,6 +15,7 @@ from carebook.graphql.forms.types import RequestedFormCompletion
 from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
+from carebook.users import activation
 
 
 @strawberry.type

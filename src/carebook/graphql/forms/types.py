@@ -66,6 +66,7 @@ class RequestedFormCompletion(DisclosesUsers):
     async def recipient(
         self, info: Info[Context, None]
     ) -> Annotated[User, strawberry.lazy("carebook.graphql.users.types")] | None:
+        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
         from carebook.graphql.users.types import User
 
         row = await info.context.loaders.user.load(self.row.recipient_id)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
+from carebook.client_address import client_address as web_client_address
+from carebook.client_address import rate_limit_subject
 from carebook.errors import Invalid
 from carebook.graphql.context import Context
 from carebook.graphql.errors import RATE_LIMITED, CodedError
@@ -17,8 +19,6 @@ from carebook.ratelimit.guard import Check
 from carebook.ratelimit.service import Verdict
 from carebook.ratelimit.sign_in_throttle import SignInAttempt
 from carebook.users.validation import email_key, parse_id
-from carebook.web.client_address import client_address as web_client_address
-from carebook.web.client_address import rate_limit_subject
 
 # One message for every limit: which one tripped says nothing about whether an email exists.
 TOO_MANY = "Too many attempts; try again in {seconds} seconds."
@@ -27,7 +27,7 @@ TOO_MANY = "Too many attempts; try again in {seconds} seconds."
 def client_address(context: Context) -> str:
     """The caller's address as per-address limits count it: an IPv6 client by its /64.
 
-    The audit trail still records the full address (carebook.web.client_address).
+    The audit trail still records the full address (carebook.client_address).
     """
     return rate_limit_subject(web_client_address(context.request) or "unknown")
 

@@ -109,6 +109,7 @@ class Location(DisclosesUsers):
     @strawberry.field(description="Owner of this location.")
     @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
+        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
         from carebook.graphql.users.types import User
 
         row = await info.context.loaders.user.load(self.row.user_id)

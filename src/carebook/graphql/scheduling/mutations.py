@@ -8,6 +8,7 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
+from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
 from carebook.checkout import service as checkout
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
@@ -26,7 +27,6 @@ from carebook.graphql.scheduling.inputs import (
 )
 from carebook.graphql.scheduling.types import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling import service
-from carebook.users.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
 
 
 @payload("createAppointmentType")

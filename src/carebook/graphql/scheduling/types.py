@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.auth.scoping import follows_links
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
@@ -18,6 +17,7 @@ from carebook.scheduling.models import BillingItem as BillingItemRow
 from carebook.scheduling.models import Offering as OfferingRow
 from carebook.scheduling.times import local_iso
 from carebook.users.models import User as UserRow
+from carebook.users.scoping import follows_links
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User

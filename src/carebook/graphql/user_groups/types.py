@@ -30,7 +30,8 @@ def _id(value: int | None) -> str | None:
 
 
 def _users(rows: list[UserRow], info: Info[Context, None]) -> list[User]:
-    from carebook.graphql.users.types import User  # a cycle: User.user_group is a UserGroup
+    # Imported here: graphql/users/types.py imports this module (User.user_group is a UserGroup).
+    from carebook.graphql.users.types import User
 
     return [User(row=row, viewer=info.context.viewer) for row in rows]
 

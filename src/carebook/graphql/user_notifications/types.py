@@ -78,6 +78,7 @@ class Notification(DisclosesUsers):
     @strawberry.field(description="The patient it is about.")
     @audited
     async def other_party(self, info: Info[Context, None]) -> LazyUser | None:
+        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
         from carebook.graphql.users.types import User
 
         row = await info.context.loaders.user.load(self.row.patient_id)

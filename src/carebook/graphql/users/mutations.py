@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from carebook.auth.activation import Invitations
+from carebook.accounts import service
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import provided, require_actor
@@ -19,7 +19,7 @@ from carebook.graphql.users.inputs import (
     UpdateUserInput,
 )
 from carebook.graphql.users.types import User, user_or_none
-from carebook.users import service
+from carebook.users.activation import Invitations
 from carebook.users.trail import status_action
 
 

@@ -10,9 +10,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from carebook.auth.activation import link_for
 from carebook.auth.actor import Actor
-from carebook.auth.scoping import Disclosure, disclosure, follows_links
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
@@ -22,7 +20,9 @@ from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
 from carebook.scheduling.times import local_iso
+from carebook.users.activation import link_for
 from carebook.users.models import User as UserRow
+from carebook.users.scoping import Disclosure, disclosure, follows_links
 
 
 def _age(dob: date | None) -> str | None:
@@ -57,7 +57,7 @@ def _plain(
     page, 8 fields per user, 300 requests x 3 alternations: 5.39-5.56 ms of CPU per request with
     these properties, 6.09-6.28 ms with resolvers. A field is part of the whole record unless it
     says otherwise, so a new field is never shown to a patient looking at someone else by
-    omission (see auth/scoping.py).
+    omission (see users/scoping.py).
     """
     if shown is Disclosure.NAME:
         getter = property(lambda self: read(self.row))
@@ -72,7 +72,7 @@ def _record_only(
     [Callable[Concatenate[User, P], Awaitable[R]]], Callable[Concatenate[User, P], Awaitable[R]]
 ]:
     """A resolver of the whole record: ``withheld`` (null or an empty list) below it, and
-    where the answer may not follow links (an anonymous sign-up's, auth/scoping.py)."""
+    where the answer may not follow links (an anonymous sign-up's, users/scoping.py)."""
 
     def wrap(
         resolver: Callable[Concatenate[User, P], Awaitable[R]],
@@ -94,7 +94,7 @@ class User:
     """Healthie's User, with the fields that concern patient management (see docs/api.md)."""
 
     row: strawberry.Private[UserRow]
-    # What the caller may read of this user (auth/scoping.py decides).
+    # What the caller may read of this user (users/scoping.py decides).
     disclosure: strawberry.Private[Disclosure]
     # Whether the reader may follow this user's links (providers, practice, group, ...).
     links: strawberry.Private[bool]

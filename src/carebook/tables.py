@@ -1,5 +1,9 @@
 """Imports every table so that metadata (Alembic, tests) sees the whole schema, and the ORM
-hooks that keep tables in step (the search index's, registered when its module is imported)."""
+hooks that keep tables in step (the search index's, registered when its module is imported).
+
+Above every package that defines tables (the domains and search), so that db/ imports none:
+the registry of the schema is the one module that knows them all.
+"""
 
 from sqlalchemy import Table
 

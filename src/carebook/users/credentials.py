@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from carebook.auth.actor import Actor
 from carebook.auth.models import ApiKey, SessionToken
 from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
 from carebook.auth.tokens import digest, new_secret
 from carebook.db.base import utcnow
 from carebook.db.session import CarebookSession
 from carebook.errors import Invalid
-from carebook.users.models import Role, User
+from carebook.users.models import User
 from carebook.users.validation import email_key
 
 SIGN_IN_FAILED = "Invalid email or password"

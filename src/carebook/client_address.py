@@ -15,7 +15,8 @@ from typing import Any
 
 
 def trusted_proxy_list(value: str) -> list[str]:
-    """The comma-separated IPs and CIDR networks of ``value``; ValueError names a bad entry.
+    """The comma-separated IPs and CIDR networks of ``value`` (``CAREBOOK_TRUSTED_PROXIES``);
+    ValueError names a bad entry.
 
     ``*`` (uvicorn's "trust everyone") is refused: any client could then forge its address; so
     are the networks of every address, ``0.0.0.0/0`` and ``::/0`` (any prefix of length 0).

@@ -17,6 +17,7 @@ from carebook.auth.passwords import Passwords
 from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
+from carebook.user_groups import queries as group_queries
 from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.models import User
@@ -111,7 +112,7 @@ async def _user_group(ctx: ChangeContext, user: User, value: Any) -> None:
     if group_id is None:  # "" removes the patient from their group, as in Healthie
         user.user_group_id = None
         return
-    if await queries.get_group_in_org(ctx.session, ctx.organization_id, group_id) is None:
+    if await group_queries.get_group_in_org(ctx.session, ctx.organization_id, group_id) is None:
         raise Invalid.field("user_group_id", "User group not found")
     user.user_group_id = group_id
 

@@ -12,21 +12,23 @@ from typing import Any
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.activation import Invitations, ensure_signup_token
+from carebook.accounts.care_team import notify_providers
+from carebook.accounts.changes import ChangeContext, apply_changes, set_active
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import revoke_other_sessions
+from carebook.auth.roles import Role
 from carebook.errors import Invalid, NotFound
 from carebook.forms import queries as form_queries
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
+from carebook.user_groups import queries as group_queries
 from carebook.user_notifications.models import NotificationKind
-from carebook.user_notifications.service import notify_providers
 from carebook.users import queries
 from carebook.users import validation as v
-from carebook.users.changes import ChangeContext, apply_changes, set_active
+from carebook.users.activation import Invitations, ensure_signup_token
+from carebook.users.credentials import revoke_other_sessions
 from carebook.users.lookup import all_found, found
-from carebook.users.models import CareTeamMember, Role, User
+from carebook.users.models import CareTeamMember, User
 from carebook.users.trail import record_patients, status_action
 
 USER_NOT_FOUND = "User not found"
@@ -318,7 +320,7 @@ async def _bulk_values(
     if user_group_id is not None:
         group_id = v.parse_id(user_group_id, "user_group_id")
         if group_id is not None and (
-            await queries.get_group_in_org(session, actor.organization_id, group_id) is None
+            await group_queries.get_group_in_org(session, actor.organization_id, group_id) is None
         ):
             raise Invalid.field("user_group_id", "User group not found")
         return {"user_group_id": group_id}

@@ -1,18 +1,21 @@
-"""Row-level visibility: the one place that decides which users an actor may see.
+"""Row-level visibility: the one place that decides which users (and user groups) an actor may see.
 
 Every query of user rows goes through :func:`visible_users`, so no resolver or service can forget
 authorization. Another organization's records answer exactly like missing ones.
+
+It lives in ``users`` (not in the auth core) because its rules are statements on the user table;
+the group rule takes the group table's columns from its caller (user_groups sits above users).
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, select
 
 from carebook.auth.actor import Actor
-from carebook.user_groups.models import UserGroup
-from carebook.users.models import Role, User
+from carebook.auth.roles import Role
+from carebook.users.models import User
 
 
 def visible_users(actor: Actor) -> Select[User]:
@@ -37,13 +40,21 @@ def sees_every_patient(actor: Actor) -> bool:
     return not actor.is_patient
 
 
-def visible_groups(actor: Actor) -> Select[UserGroup]:
-    """A SELECT of the user groups ``actor`` may read: a patient's own group, or the org's."""
-    query = select(UserGroup).where(UserGroup.organization_id == actor.organization_id)
+def visible_groups_where(
+    actor: Actor,
+    group_id: SQLColumnExpression[int],
+    group_organization_id: SQLColumnExpression[int],
+) -> ColumnElement[bool]:
+    """The condition on a user group's id and organization columns for the groups ``actor``
+    may read: a patient's own group, or any of the organization's.
+
+    user_groups.queries builds its SELECTs on it (``visible_groups``).
+    """
+    same_organization = group_organization_id == actor.organization_id
     if actor.is_patient:
         own = select(User.user_group_id).where(User.id == actor.user_id).scalar_subquery()
-        return query.where(UserGroup.id == own)
-    return query
+        return and_(same_organization, group_id == own)
+    return same_organization
 
 
 class Disclosure(IntEnum):

@@ -1,5 +1,8 @@
 """Idempotency-Key on POST /graphql: decide before a mutation runs, store its answer after.
 
+The HTTP side of carebook.idempotency (which keeps the keys, the store and the purger): it sits
+in the web layer because it answers HTTP requests and records replays in the GraphQL audit.
+
 ``prepare`` runs once the caller is known and the body parsed: a mutation whose key already has
 an answer gets it back (``Idempotent-Replayed: true``, audited as a read of the patients the
 first answer disclosed, see carebook.idempotency.answer) and nothing executes. Otherwise the
@@ -11,7 +14,6 @@ without the header, pass through untouched.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
@@ -21,6 +23,7 @@ from strawberry.http import GraphQLRequestData
 from carebook.db.base import utcnow
 from carebook.graphql.audit.extension import UNAVAILABLE
 from carebook.graphql.audit.replay import record_replay
+from carebook.graphql.context import Context
 from carebook.graphql.errors import INTERNAL
 from carebook.idempotency import answer
 from carebook.idempotency.answer import Disclosed
@@ -34,28 +37,13 @@ from carebook.idempotency.keys import (
     validated,
 )
 from carebook.idempotency.models import IdempotencyKey
-from carebook.idempotency.store import IN_USE, REUSED, find, refusal_of, store_answer
-
-if TYPE_CHECKING:
-    from carebook.graphql.context import Context
+from carebook.idempotency.store import IN_USE, REFUSALS, find, refusal_of, store_answer
 
 logger = logging.getLogger("carebook.idempotency")
 
 INVALID = "IDEMPOTENCY_KEY_INVALID"
 # Parsing here only tells a mutation from a query; the abuse limits judge the document itself.
 _PARSE_MAX_TOKENS = 50_000
-_REFUSALS = {
-    IN_USE: (
-        409,
-        "A request with this Idempotency-Key has not finished, or its server stopped before "
-        "storing its answer; nothing was done now. Try again later with the same key.",
-    ),
-    REUSED: (
-        422,
-        "This Idempotency-Key was already used for a different request; nothing was done. "
-        "Use a new key for a new request.",
-    ),
-}
 
 
 class Answer(Exception):
@@ -74,13 +62,8 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
 
 def refusal_response(code: str) -> JSONResponse:
     """409 for a key in use, 422 for a key reused with another request."""
-    status, message = _REFUSALS[code]
+    status, message = REFUSALS[code]
     return error_response(status, code, message)
-
-
-def refusal_message(code: str) -> str:
-    """The refusal's text, for the GraphQL error a write raises before ``finish`` replaces it."""
-    return _REFUSALS[code][1]
 
 
 def _is_mutation(data: GraphQLRequestData) -> bool:

@@ -10,17 +10,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.accounts import enrollment
+from carebook.accounts.changes import ChangeContext
+from carebook.accounts.enrollment import AccountExists, Attempt
+from carebook.accounts.staff import create_staff_user
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import IssuedToken, issue_session_token
+from carebook.auth.roles import Role
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
-from carebook.organizations.service import create_staff_user
 from carebook.user_groups.models import UserGroup
-from carebook.users import enrollment, queries
+from carebook.users import queries
 from carebook.users import validation as v
-from carebook.users.changes import ChangeContext
-from carebook.users.enrollment import AccountExists, Attempt
-from carebook.users.models import Role, User
+from carebook.users.credentials import IssuedToken, issue_session_token
+from carebook.users.models import User
 from carebook.users.trail import record_patients
 
 PATIENT_ROLES = ("patient", "client")
@@ -51,7 +53,7 @@ async def sign_up(
     """Create a patient (or a provider with a new organization) and sign them in.
 
     A patient sign-up with an email a patient of the practice already has creates nothing and
-    tells that patient by email (carebook.users.enrollment); ``attempt`` learns the practice.
+    tells that patient by email (carebook.accounts.enrollment); ``attempt`` learns the practice.
     """
     role = str(fields.get("role") or "").strip().lower()
     if role in PATIENT_ROLES:

@@ -9,10 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth import activation
-from carebook.auth import service as auth_service
 from carebook.auth.passwords import Passwords
-from carebook.auth.service import IssuedToken
+from carebook.users import activation, credentials
+from carebook.users.credentials import IssuedToken
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ async def sign_in(
             ttl=ttl,
         )
         return SignedIn(activated)
-    issued = await auth_service.sign_in(
+    issued = await credentials.sign_in(
         session,
         passwords=passwords,
         email=fields.get("email"),
@@ -47,5 +46,5 @@ async def sign_in(
         ttl=ttl,
     )
     if fields.get("generate_api_token") and not issued.user.is_patient:
-        return SignedIn(issued, await auth_service.create_api_key(session, user=issued.user))
+        return SignedIn(issued, await credentials.create_api_key(session, user=issued.user))
     return SignedIn(issued)

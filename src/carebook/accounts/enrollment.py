@@ -18,13 +18,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.accounts.changes import ChangeContext, apply_changes
+from carebook.auth.roles import Role
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.notifications.models import EmailKind, OutboxMessage
 from carebook.notifications.outbox import queue_email
 from carebook.users import validation as v
-from carebook.users.changes import ChangeContext, apply_changes
-from carebook.users.models import Role, User
+from carebook.users.models import User
 
 # An account's owner is told at most once in this long that their address was used.
 NOTICE_INTERVAL = timedelta(days=1)
