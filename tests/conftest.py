@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.app import create_app
 from carebook.auth.passwords import Passwords
-from carebook.config import Settings
+from carebook.checkout.payments import TestPaymentProvider
+from carebook.config import TEST_PAYMENT_PROVIDER, Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
 from carebook.tables import data_tables
@@ -142,6 +143,8 @@ def settings(database_url: str) -> Settings:
         argon2_time_cost=1,
         argon2_memory_cost_kib=1024,
         bulk_update_max_ids=50,
+        # Paid checkouts are charged by the provider that accepts any card but tok_decline...
+        payment_provider=TEST_PAYMENT_PROVIDER,
         # Every request looks its API key up, so statement counts and revocations are exact
         # (tests/auth/test_api_key_cache.py tests the cache itself).
         api_key_cache_seconds=0,
@@ -154,6 +157,12 @@ def settings(database_url: str) -> Settings:
         enrollment_email_limit=100_000,
         enrollment_target_limit=100_000,
     )
+
+
+@pytest.fixture
+def payment_provider() -> TestPaymentProvider:
+    """The payment provider of the ``client`` app, whose charges a test can look at."""
+    return TestPaymentProvider()
 
 
 @pytest.fixture
@@ -212,9 +221,11 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
-async def client(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    settings: Settings, database: Database, payment_provider: TestPaymentProvider
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the real ASGI app."""
-    app = create_app(settings, database)
+    app = create_app(settings, database, payments=payment_provider)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
         yield http

@@ -31,7 +31,12 @@ async def test_malformed_documents_have_codes(api: Api, world: World) -> None:
 async def test_production_mode_hides_suggestions(
     settings: Settings, database: Database, world: World
 ) -> None:
-    production = {"production": True, "secret_key": "a-test-secret-that-is-not-default"}
+    # Production refuses the test payment provider (carebook.startup): none is named here.
+    production = {
+        "production": True,
+        "secret_key": "a-test-secret-that-is-not-default",
+        "payment_provider": None,
+    }
     app = create_app(settings.model_copy(update=production), database)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

@@ -27,6 +27,8 @@ from strawberry.types.unset import UNSET
 
 from carebook.audit.writer import AuditWriter
 from carebook.auth.passwords import Passwords
+from carebook.checkout.payments import PaymentProvider
+from carebook.checkout.payments import from_settings as payment_provider_from
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.gc_pauses import freeze_startup_objects, start_full_collections
@@ -38,7 +40,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
 from carebook.search import SearchState
-from carebook.startup import check_secret_key
+from carebook.startup import check_payment_provider, check_secret_key
 from carebook.users.activation import SET_PASSWORD_PATH
 from carebook.users.credentials import (
     actor_from_api_key,
@@ -56,7 +58,13 @@ logger = logging.getLogger("carebook")
 class CarebookGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with Carebook's context: who is calling."""
 
-    def __init__(self, settings: Settings, database: Database, passwords: Passwords) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        passwords: Passwords,
+        payments: PaymentProvider | None,
+    ) -> None:
         super().__init__(
             build_schema(
                 production=settings.production, limits=QueryLimits.from_settings(settings)
@@ -66,6 +74,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.database = database
         self.passwords = passwords
+        self.payments = payments
         self.audit_writer = AuditWriter(database)
         self.loop_share = LoopShare()
         self.search = SearchState()
@@ -79,6 +88,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             database=self.database,
             passwords=self.passwords,
+            payments=self.payments,
             search=self.search,
             audit=RequestAudit.for_request(
                 self.audit_writer, wait=self.settings.audit_wait_for_reads, request=request
@@ -212,9 +222,16 @@ async def _stop(task: asyncio.Task[None] | None) -> None:
 
 
 def create_app(
-    settings: Settings, database: Database | None = None, *, serving: bool = False
+    settings: Settings,
+    database: Database | None = None,
+    *,
+    serving: bool = False,
+    payments: PaymentProvider | None = None,
 ) -> Starlette:
     """Build the application. ``database`` may be passed in by tests to share an engine.
+
+    ``payments``: the provider that charges cards; by default the one the settings name
+    (``CAREBOOK_PAYMENT_PROVIDER``, none when unset). Tests pass one to look at its charges.
 
     ``serving`` (``carebook serve``): once started, the collector stops scanning what startup
     built (:mod:`carebook.gc_pauses`).
@@ -222,9 +239,11 @@ def create_app(
     Raises :class:`carebook.startup.UnsafeSettings` in production mode with the default secret.
     """
     check_secret_key(settings)
+    check_payment_provider(settings)
     db = database or create_database(settings)
     passwords = Passwords(settings)
-    graphql_app = CarebookGraphQL(settings, db, passwords)
+    processor = payments if payments is not None else payment_provider_from(settings)
+    graphql_app = CarebookGraphQL(settings, db, passwords, processor)
 
     async def healthz(_: Request) -> Response:
         try:

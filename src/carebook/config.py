@@ -6,6 +6,7 @@ environment at import time, so tests can run several differently configured apps
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Literal
 
@@ -15,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from carebook.client_address import trusted_proxy_list
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./carebook.db"
+# The payment provider that accepts any card (carebook.checkout.payments): named, never a default.
+TEST_PAYMENT_PROVIDER = "test"
+_PROVIDER_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
 class Settings(BaseSettings):
@@ -46,6 +50,12 @@ class Settings(BaseSettings):
     bulk_update_max_ids: int = Field(1000, description="Maximum ids in one bulkUpdateClients call.")
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
+    payment_provider: str | None = Field(
+        None,
+        description="Who charges completeCheckout's cards: package.module:factory (called with "
+        "these settings, returns a carebook.checkout.payments.PaymentProvider), or 'test' (accepts "
+        "any card; tests and demos only). Unset: a checkout with a price is refused.",
+    )
     # Argon2id cost parameters: OWASP's recommended minimum by default; tests lower them.
     argon2_time_cost: int = Field(2, description="Argon2id iterations.")
     argon2_memory_cost_kib: int = Field(19 * 1024, description="Argon2id memory, KiB.")
@@ -199,6 +209,16 @@ class Settings(BaseSettings):
     @classmethod
     def _trusted_proxies_are_addresses(cls, value: str) -> str:
         return ",".join(trusted_proxy_list(value))
+
+    @field_validator("payment_provider")
+    @classmethod
+    def _payment_provider_is_named(cls, value: str | None) -> str | None:
+        name = (value or "").strip()
+        if not name:
+            return None
+        if name != TEST_PAYMENT_PROVIDER and not _PROVIDER_PATH.fullmatch(name):
+            raise ValueError(f"give '{TEST_PAYMENT_PROVIDER}' or package.module:factory")
+        return name
 
     @property
     def session_ttl(self) -> timedelta:

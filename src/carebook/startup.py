@@ -4,13 +4,16 @@ The secret key signs the set-password links of invitations: with the default one
 reads the signup token table (a leaked backup, say) can compute a working link and take over an
 invited patient's account. In production mode the server refuses to start with it; elsewhere
 (development, tests, the demo) it starts and says so in the log.
+
+Likewise the test payment provider accepts any card: a production server named with it would
+hand out paid bookings for free, so it refuses to start.
 """
 
 from __future__ import annotations
 
 import logging
 
-from carebook.config import Settings
+from carebook.config import TEST_PAYMENT_PROVIDER, Settings
 
 logger = logging.getLogger("carebook")
 
@@ -37,3 +40,13 @@ def check_secret_key(settings: Settings) -> None:
     if settings.production:
         raise UnsafeSettings(f"{PROBLEM} Refusing to start in production mode. {REMEDY}")
     logger.warning("%s Fine for development; not for real patients. %s", PROBLEM, REMEDY)
+
+
+def check_payment_provider(settings: Settings) -> None:
+    """Raise :class:`UnsafeSettings` in production when the payment provider is the test one."""
+    if settings.production and settings.payment_provider == TEST_PAYMENT_PROVIDER:
+        raise UnsafeSettings(
+            f"CAREBOOK_PAYMENT_PROVIDER={TEST_PAYMENT_PROVIDER} accepts any card: refusing to "
+            "start in production mode. Name your processor's factory (package.module:factory, "
+            "see docs/api.md), or leave it unset to refuse paid checkouts."
+        )

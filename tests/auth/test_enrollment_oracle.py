@@ -27,8 +27,8 @@ from tests.support.world import World
 from carebook.accounts import enrollment
 from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, SIGN_UP_EMAIL_UNUSABLE
 from carebook.auth.models import SessionToken
-from carebook.checkout import payments
 from carebook.checkout import service as checkout_service
+from carebook.checkout.payments import TestPaymentProvider
 from carebook.db.engine import Database
 from carebook.ratelimit import guard
 from carebook.scheduling import service as scheduling_service
@@ -260,10 +260,9 @@ async def test_a_valid_checkout_with_a_patients_email_tells_the_owner_and_books_
 
 
 async def test_a_paid_checkout_with_a_patients_email_releases_the_cards_hold(
-    api: Api, world: World, database: Database, monkeypatch: pytest.MonkeyPatch
+    api: Api, world: World, database: Database, payment_provider: TestPaymentProvider
 ) -> None:
-    processor = payments.TestPaymentProvider()
-    monkeypatch.setattr(payments, "_provider", processor)
+    processor = payment_provider
     type_id = await create_type(api.with_key(world.a.provider.api_key), pricing="80")
     payload = await _checkout(api, world, type_id, token="tok_visa")("patient.a@example.com")
     assert payload.json()["data"]["completeCheckout"]["messages"] == [

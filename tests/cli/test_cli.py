@@ -48,6 +48,7 @@ async def test_demo_prints_a_working_api_key(
     out = _run(database_url, "demo", "--patients", "12")
     key = re.search(r"API key: (\S+)", out)
     assert key, out
+    assert "CAREBOOK_PAYMENT_PROVIDER=test" in out  # how to try paid checkouts with the demo
     app = create_app(settings, database)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"

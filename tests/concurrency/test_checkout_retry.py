@@ -11,17 +11,20 @@ from tests.support.db import count
 from tests.support.scheduling import checkout, create_offering
 from tests.support.world import World
 
-from carebook.checkout import payments
 from carebook.checkout import service as checkout_service
+from carebook.checkout.payments import TestPaymentProvider
 from carebook.db.engine import Database
 from carebook.scheduling.models import BillingItem
 
 
 async def test_the_re_run_after_the_charge_reuses_the_payment_key(
-    api: Api, world: World, database: Database, monkeypatch: pytest.MonkeyPatch
+    api: Api,
+    world: World,
+    database: Database,
+    payment_provider: TestPaymentProvider,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    provider = payments.TestPaymentProvider()
-    monkeypatch.setattr(payments, "_provider", provider)
+    provider = payment_provider
     notify = checkout_service.notify_providers
     calls: list[int] = []
 

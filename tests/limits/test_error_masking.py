@@ -39,7 +39,9 @@ MISTAKES: dict[str, tuple[str, dict[str, Any], str]] = {
 async def messages(api_with: MakeApi, world: World, production: bool, case: str) -> list[str]:
     query, variables, _ = MISTAKES[case]
     # Production mode refuses the default secret key (tests/cli/test_secret_key.py).
-    app = await api_with(production=production, secret_key="a-test-secret-that-is-not-default")
+    app = await api_with(
+        production=production, secret_key="a-test-secret-that-is-not-default", payment_provider=None
+    )
     api = app.with_key(world.a.provider.api_key)
     body = await api.post(query, variables)
     assert body["errors"], body
@@ -72,7 +74,9 @@ async def test_a_masked_internal_error_logs_its_request_id_and_no_values(
         raise RuntimeError(f"failed with parameters {args!r} {kwargs!r}")
 
     monkeypatch.setattr(search, "page", broken)
-    app = await api_with(production=True, secret_key="a-test-secret-that-is-not-default")
+    app = await api_with(
+        production=True, secret_key="a-test-secret-that-is-not-default", payment_provider=None
+    )
     api = app.with_key(world.a.provider.api_key)
     query = "query($k: String) { users(keywords: $k) { id first_name } }"
     with caplog.at_level(logging.DEBUG):

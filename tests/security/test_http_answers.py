@@ -236,7 +236,12 @@ async def test_an_unhandled_error_is_marked_no_store_and_tells_nothing(
 @pytest.fixture
 async def production(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app in production mode (with a secret key of its own)."""
-    values = {"production": True, "secret_key": "a-test-secret-that-is-not-default"}
+    # Production refuses the test payment provider (carebook.startup): none is named here.
+    values = {
+        "production": True,
+        "secret_key": "a-test-secret-that-is-not-default",
+        "payment_provider": None,
+    }
     app = create_app(settings.model_copy(update=values), database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:

@@ -29,6 +29,7 @@ from carebook.users import validation as v
 from carebook.users.activation import Invitations, ensure_signup_token
 from carebook.users.credentials import revoke_other_sessions
 from carebook.users.inputs import ClientChanges, NewClient, Profile, ProviderIds, UserChanges
+from carebook.users.lookup import all_found, found
 from carebook.users.models import CareTeamMember, User
 from carebook.users.trail import record_patients, status_action
 
@@ -89,10 +90,8 @@ async def _check_other_providers(
         return None
     raw = value.split(",") if isinstance(value, str) else list(value)
     ids = [pid for item in raw if (pid := v.parse_id(item, "other_provider_ids")) is not None]
-    found = await queries.staff_ids_in_org(session, actor.organization_id, ids)
-    missing = [str(pid) for pid in ids if pid not in found]
-    if missing:
-        raise Invalid.field("other_provider_ids", f"Providers not found: {', '.join(missing)}")
+    staff = await queries.staff_ids_in_org(session, actor.organization_id, ids)
+    all_found(ids, staff, field="other_provider_ids", label="Providers")
     return sorted(set(ids))
 
 
@@ -111,13 +110,12 @@ async def _set_care_team(session: AsyncSession, user: User, provider_ids: list[i
 async def _load_patient_for_update(
     session: AsyncSession, actor: Actor, raw_id: str | int | None
 ) -> User:
-    user_id = v.parse_id(raw_id, "id")
-    if user_id is None:
-        raise Invalid.field("id", "Id can't be blank")
-    user = await queries.get_visible_patient(session, actor, user_id)
-    if user is None:
-        raise NotFound.field("id", USER_NOT_FOUND)
-    return user
+    return await found(
+        raw_id,
+        lambda user_id: queries.get_visible_patient(session, actor, user_id),
+        field="id",
+        missing=USER_NOT_FOUND,
+    )
 
 
 async def update_client(
@@ -259,10 +257,10 @@ def _check_password_change(
 async def _target_of_update_user(session: AsyncSession, actor: Actor, fields: UserChanges) -> User:
     user_id = v.parse_id(fields.id, "id")  # a blank id means the caller, as in Healthie
     if user_id is not None:
-        found = await queries.get_visible_user(session, actor, user_id)
-        if found is None or (found.id != actor.user_id and not found.is_patient):
+        target = await queries.get_visible_user(session, actor, user_id)
+        if target is None or (target.id != actor.user_id and not target.is_patient):
             raise NotFound.field("id", USER_NOT_FOUND)
-        return found
+        return target
     key = v.email_key(fields.current_email or "")
     if key:
         # Scoped like every read: a patient's current_email can only name themselves.
@@ -288,18 +286,16 @@ async def bulk_update_clients(
     """Move patients to a group, or change their active status, all or nothing."""
     require_staff(actor)
     patient_ids = _parse_bulk_ids(ids, max_ids)
-    found = await queries.visible_patients_by_ids(session, actor, patient_ids)
-    missing = [str(pid) for pid in patient_ids if pid not in found]
-    if missing:
-        raise NotFound.field("ids", f"Users not found: {', '.join(missing)}")
+    patients = await queries.visible_patients_by_ids(session, actor, patient_ids)
+    all_found(patient_ids, patients, field="ids", label="Users")
     values = await _bulk_values(session, actor, user_group_id, active_status)
-    for user in found.values():
+    for user in patients.values():
         if "active" in values:
             set_active(user, values["active"])
         else:
             user.user_group_id = values["user_group_id"]
     await session.flush()
-    changed = [found[pid] for pid in patient_ids]
+    changed = [patients[pid] for pid in patient_ids]
     action = "update" if "user_group_id" in values else status_action(values["active"])
     await record_patients(session, changed, action=action)
     return changed

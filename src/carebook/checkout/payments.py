@@ -1,7 +1,10 @@
-"""The payment-provider interface, and the test provider Carebook ships with.
+"""The payment-provider interface, the test provider Carebook ships with, and the choice of one.
 
-A real processor (Stripe, Adyen, ...) plugs in by implementing :class:`PaymentProvider` and
-being installed with :func:`install` when the application starts (see docs/api.md). Carebook
+A real processor (Stripe, Adyen, ...) plugs in by implementing :class:`PaymentProvider` and being
+named by ``CAREBOOK_PAYMENT_PROVIDER`` (``package.module:factory``, see docs/api.md); the app
+builds it once with :func:`from_settings` and hands it to each request. With none configured, a
+checkout with something to pay is refused (:data:`NOT_CONFIGURED`): the test provider, which
+accepts any card, is used only where it is asked for by name (the tests, a demo). Carebook
 never sees card numbers: the client tokenizes the card with the processor's own JS SDK and sends
 ``token``; ``stripe_idempotency_key`` (or the checkout's own key) is passed through so a retried
 request is charged once.
@@ -13,9 +16,17 @@ only when the checkout goes through, and released when it does not.
 
 from __future__ import annotations
 
+import importlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
+
+from carebook.config import TEST_PAYMENT_PROVIDER, Settings
+
+NOT_CONFIGURED = (
+    "This practice can't take payments: no payment provider is configured on this server"
+)
 
 
 class PaymentDeclined(Exception):
@@ -66,6 +77,7 @@ class PaymentProvider(Protocol):
 class TestPaymentProvider:
     """Accepts any token except those starting with ``tok_decline``. No network."""
 
+    __test__ = False  # a name pytest would otherwise try to collect as a test class
     name = "test"
 
     def __init__(self) -> None:
@@ -94,15 +106,20 @@ class TestPaymentProvider:
         self.released.add(authorization.reference)
 
 
-_provider: PaymentProvider = TestPaymentProvider()
+def from_settings(settings: Settings) -> PaymentProvider | None:
+    """The provider ``CAREBOOK_PAYMENT_PROVIDER`` names; None when it names none.
 
-
-def install(provider: PaymentProvider) -> None:
-    """Use ``provider`` for every checkout of this process."""
-    global _provider
-    _provider = provider
-
-
-def current() -> PaymentProvider:
-    """The installed payment provider."""
-    return _provider
+    ``test`` is :class:`TestPaymentProvider`; ``package.module:factory`` is whatever
+    ``factory(settings)`` returns (imported here, once, when the app is built, so a typo stops
+    the server at start-up rather than at the first paid checkout).
+    """
+    name = settings.payment_provider
+    if name is None:
+        return None
+    if name == TEST_PAYMENT_PROVIDER:
+        return TestPaymentProvider()
+    module, _, attribute = name.partition(":")
+    factory = cast(
+        Callable[[Settings], PaymentProvider], getattr(importlib.import_module(module), attribute)
+    )
+    return factory(settings)

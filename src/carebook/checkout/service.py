@@ -42,6 +42,7 @@ from carebook.user_notifications.models import NotificationKind
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.inputs import Profile
+from carebook.users.lookup import found
 from carebook.users.models import User
 from carebook.users.trail import record_patients
 
@@ -60,10 +61,15 @@ async def complete_checkout(
     *,
     actor: Actor | None,
     passwords: Passwords,
+    processor: payments.PaymentProvider | None,
     fields: CheckoutRequest,
     attempt: Attempt | None = None,
 ) -> CheckoutResult | AccountExists:
-    """Book and/or buy; see the module docstring. ``attempt`` learns the target practice."""
+    """Book and/or buy; see the module docstring. ``attempt`` learns the target practice.
+
+    ``processor`` charges the card (the app's, from settings); None refuses a checkout with a
+    price.
+    """
     if actor is not None and not actor.is_patient:
         raise Invalid.field(None, "completeCheckout is for patients; use createAppointment")
     wants_booking = fields.appointment_type_id not in (None, "")
@@ -93,7 +99,7 @@ async def complete_checkout(
     slot = await _slot(session, fields, patient, provider, booking_type)
     # The card is checked before the email is looked at: a declined card must answer the same
     # whoever has the email (issue 22). Nothing can fail between the look-up and the capture.
-    hold = await _authorize(fields, _amount(booking_type, offering))
+    hold = await _authorize(processor, fields, _amount(booking_type, offering))
     try:
         if newcomer is not None:
             owner = await enrollment.patient_with_email(session, org_id, newcomer.email_key)
@@ -214,15 +220,13 @@ async def _insert(
 
 
 async def _offering(session: AsyncSession, org_id: int, raw: str | int | None) -> Offering:
-    offering_id = v.parse_id(raw, "offering_id")
-    row = (
-        None
-        if offering_id is None
-        else await scheduling_queries.get_offering(session, org_id, offering_id)
+    return await found(
+        raw,
+        lambda offering_id: scheduling_queries.get_offering(session, org_id, offering_id),
+        field="offering_id",
+        missing="Offering not found",
+        blank=None,
     )
-    if row is None:
-        raise NotFound.field("offering_id", "Offering not found")
-    return row
 
 
 @dataclass(frozen=True)
@@ -296,28 +300,41 @@ def _require_card(fields: CheckoutRequest, amount: int) -> str:
     return token
 
 
-async def _authorize(fields: CheckoutRequest, amount: int) -> payments.Authorization | None:
+@dataclass(frozen=True)
+class _Hold:
+    """An amount held on the card, and the processor holding it."""
+
+    processor: payments.PaymentProvider
+    authorization: payments.Authorization
+
+
+async def _authorize(
+    processor: payments.PaymentProvider | None, fields: CheckoutRequest, amount: int
+) -> _Hold | None:
     """Hold the price on the card (None: nothing to pay); a declined card is a token message."""
+    if amount > 0 and processor is None:
+        raise Invalid.field(None, payments.NOT_CONFIGURED)
     token = _require_card(fields, amount)
-    if amount == 0:
+    if amount == 0 or processor is None:
         return None
     key = fields.stripe_idempotency_key or uuid.uuid4().hex
     try:
-        return await payments.current().authorize(
+        held = await processor.authorize(
             amount_cents=amount, currency="usd", token=token, idempotency_key=key
         )
     except payments.PaymentDeclined as declined:
         raise Invalid.field("token", str(declined)) from None
+    return _Hold(processor, held)
 
 
-async def _release(hold: payments.Authorization | None) -> None:
+async def _release(hold: _Hold | None) -> None:
     if hold is not None:
-        await payments.current().release(hold)
+        await hold.processor.release(hold.authorization)
 
 
 async def _pay(
     session: AsyncSession,
-    hold: payments.Authorization | None,
+    hold: _Hold | None,
     patient: User,
     provider: User,
     appointment: Appointment | None,
@@ -340,7 +357,7 @@ async def _pay(
     )
     if hold is not None:
         try:
-            charge = await payments.current().capture(hold)
+            charge = await hold.processor.capture(hold.authorization)
         except payments.PaymentDeclined as declined:
             raise Invalid.field("token", str(declined)) from None
         item.payment_provider, item.payment_reference = charge.provider, charge.reference

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.audit.trail import CLI, command_origin, open_trail
 from carebook.config import Settings
 from carebook.db.engine import create_database
-from carebook.startup import UnsafeSettings, check_secret_key
+from carebook.startup import UnsafeSettings, check_payment_provider, check_secret_key
 
 T = TypeVar("T")
 
@@ -22,7 +22,8 @@ def load_settings(database_url: str | None = None) -> Settings:
 
     In production mode, a command exits (code 1) when the secret key is the default or blank:
     commands sign set-password links (``outbox deliver``) and serve with it, and they would
-    work for anyone who knows the default (carebook.startup). Elsewhere the server warns.
+    work for anyone who knows the default (carebook.startup); likewise with the test payment
+    provider, which accepts any card. Elsewhere the server warns about the key.
     """
     settings = Settings()
     if database_url:
@@ -30,6 +31,7 @@ def load_settings(database_url: str | None = None) -> Settings:
     if settings.production:
         try:
             check_secret_key(settings)
+            check_payment_provider(settings)
         except UnsafeSettings as error:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(code=1) from None

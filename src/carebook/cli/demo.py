@@ -15,6 +15,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
 from carebook.cli.common import in_transaction, load_settings
+from carebook.config import TEST_PAYMENT_PROVIDER
 from carebook.db.migrate import upgrade
 from carebook.locations import service as location_service
 from carebook.locations.inputs import NewLocation
@@ -40,6 +41,12 @@ def demo(
     console.print(f"Demo practice ready (organization {created.organization_id}).")
     console.print(f"Provider sign-in: demo.provider@example.com / {DEMO_PASSWORD}")
     console.print(f"API key: [bold]{created.api_key}[/]")
+    # The demo is one of the two places the card-accepting test provider belongs (tests are the
+    # other); a real server names its processor, and without one refuses paid checkouts.
+    console.print(
+        f"Paid checkouts: serve with CAREBOOK_PAYMENT_PROVIDER={TEST_PAYMENT_PROVIDER} "
+        "(accepts any card token but tok_decline...; never for real patients)."
+    )
 
 
 def _ascii(text: str) -> str:

@@ -9,9 +9,10 @@ from carebook.conversations import queries
 from carebook.conversations.inputs import NewConversation
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db import lengths
-from carebook.errors import Invalid, NotFound
+from carebook.errors import Invalid
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.lookup import all_found
 from carebook.users.trail import record_ids
 
 MAX_PARTICIPANTS = 100
@@ -41,9 +42,7 @@ async def create_conversation(
         for uid, user in found.items()
         if not actor.is_patient or not user.is_patient or uid == actor.user_id
     }
-    missing = [str(uid) for uid in ids if uid not in allowed]
-    if missing:
-        raise NotFound.field("simple_added_users", f"Users not found: {', '.join(missing)}")
+    all_found(ids, allowed, field="simple_added_users", label="Users")
     conversation = Conversation(
         organization_id=actor.organization_id,
         owner_id=actor.user_id,

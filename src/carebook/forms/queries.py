@@ -11,8 +11,6 @@ from carebook.auth.actor import Actor
 from carebook.forms.models import RequestedFormCompletion
 from carebook.users import validation as v
 
-MAX_PAGE = 100
-
 
 def visible_requests(actor: Actor) -> Select[RequestedFormCompletion]:
     """The form requests ``actor`` may read: the organization's, or a patient's own."""
@@ -46,9 +44,12 @@ async def list_requests(
     status: str | None,
     keywords: str | None,
     offset: int,
-    page_size: int,
+    limit: int,
 ) -> list[RequestedFormCompletion]:
-    """Visible form requests, newest first, filtered as ``requestedFormCompletions`` asks."""
+    """Visible form requests, newest first, filtered as ``requestedFormCompletions`` asks.
+
+    ``offset`` and ``limit`` come checked from the GraphQL layer (graphql/pagination.py).
+    """
     query = visible_requests(actor)
     if user_id is not None:
         query = query.where(RequestedFormCompletion.recipient_id == user_id)
@@ -56,8 +57,7 @@ async def list_requests(
         query = query.where(RequestedFormCompletion.status == status)
     if keywords:
         query = query.where(RequestedFormCompletion.custom_module_form_id == keywords.strip())
-    query = query.order_by(RequestedFormCompletion.id.desc()).offset(max(offset, 0))
-    query = query.limit(min(max(page_size, 1), MAX_PAGE))
+    query = query.order_by(RequestedFormCompletion.id.desc()).offset(offset).limit(limit)
     return list((await session.execute(query)).scalars())
 
 

@@ -8,11 +8,12 @@ from carebook.audit.service import Target
 from carebook.audit.trail import record_write
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
-from carebook.errors import Invalid, NotFound
+from carebook.errors import Invalid
 from carebook.forms.inputs import FormRequest
 from carebook.forms.models import RequestedFormCompletion
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.lookup import all_found
 
 ITEM_TYPES = ("CustomModuleForm", "Questionnaire")
 
@@ -43,10 +44,8 @@ async def create_requests(
     if item_type not in ITEM_TYPES:
         raise Invalid.field("item_type", f"Item type must be one of {', '.join(ITEM_TYPES)}")
     ids = _recipient_ids(fields)
-    found = await user_queries.visible_patients_by_ids(session, actor, ids)
-    missing = [str(pid) for pid in ids if pid not in found]
-    if missing:
-        raise NotFound.field("recipient_id", f"Users not found: {', '.join(missing)}")
+    patients = await user_queries.visible_patients_by_ids(session, actor, ids)
+    all_found(ids, patients, field="recipient_id", label="Users")
     rows = [
         RequestedFormCompletion(
             organization_id=actor.organization_id,

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
+from carebook.checkout.payments import PaymentProvider
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.limits.fair_share import Ticket
@@ -40,6 +41,8 @@ class Context:
     passwords: Passwords
     # The patient list's caches: the app's one (carebook.search.state), shared by its requests.
     search: SearchState
+    # The app's payment provider (CAREBOOK_PAYMENT_PROVIDER); None: paid checkouts are refused.
+    payments: PaymentProvider | None = None
     actor: Actor | None = None
     # Set when credentials were sent but are invalid, expired or revoked.
     credentials_rejected: bool = False

@@ -18,6 +18,7 @@ from carebook.locations.models import Location
 from carebook.locations.validation import FIELDS, clean_location
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.lookup import found
 from carebook.users.models import User
 from carebook.users.trail import record_patients
 
@@ -45,12 +46,12 @@ async def _location(
     session: AsyncSession, actor: Actor, raw_id: str | int | None
 ) -> tuple[Location, User]:
     """The location and its owner (a patient's address is part of their record)."""
-    location_id = v.parse_id(raw_id, "id")
-    if location_id is None:
-        raise Invalid.field("id", "Id can't be blank")
-    location = await queries.get_visible_location(session, actor, location_id)
-    if location is None:
-        raise NotFound.field("id", LOCATION_NOT_FOUND)
+    location = await found(
+        raw_id,
+        lambda location_id: queries.get_visible_location(session, actor, location_id),
+        field="id",
+        missing=LOCATION_NOT_FOUND,
+    )
     owner = await user_queries.get_visible_user(session, actor, location.user_id)
     if owner is None or not _may_manage(actor, owner):
         raise NotFound.field("id", LOCATION_NOT_FOUND)

@@ -34,6 +34,7 @@ from carebook.scheduling.models import CANCELLED, Appointment, AppointmentType, 
 from carebook.scheduling.times import parse_start
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.lookup import found
 from carebook.users.models import User
 
 SLOT_TAKEN = "This time is no longer available with this provider; please pick another time"
@@ -131,11 +132,13 @@ async def appointment_type_in_org(
     session: AsyncSession, organization_id: int, raw: Any
 ) -> AppointmentType:
     """The appointment type named by ``appointment_type_id`` in the organization."""
-    type_id = v.parse_id(raw, "appointment_type_id")
-    row = None if type_id is None else await queries.get_type(session, organization_id, type_id)
-    if row is None:
-        raise NotFound.field("appointment_type_id", "Appointment type not found")
-    return row
+    return await found(
+        raw,
+        lambda type_id: queries.get_type(session, organization_id, type_id),
+        field="appointment_type_id",
+        missing="Appointment type not found",
+        blank=None,
+    )
 
 
 async def lock_provider(session: AsyncSession, provider_id: int) -> None:
@@ -191,14 +194,13 @@ async def create_appointment(
 ) -> Appointment:
     """A provider/staff member books a patient (Healthie's createAppointment)."""
     require_staff(actor)
-    patient_id = v.parse_id(fields.user_id, "user_id")
-    patient = (
-        None
-        if patient_id is None
-        else await user_queries.get_visible_patient(session, actor, patient_id)
+    patient = await found(
+        fields.user_id,
+        lambda patient_id: user_queries.get_visible_patient(session, actor, patient_id),
+        field="user_id",
+        missing="User not found",
+        blank=None,
     )
-    if patient is None:
-        raise NotFound.field("user_id", "User not found")
     provider = await provider_in_org(
         session, actor.organization_id, fields.providers or actor.user_id
     )
@@ -230,14 +232,15 @@ async def update_appointment(
     A patient may only cancel their own appointments. Rescheduling is not supported yet: book
     a new appointment and cancel the old one.
     """
-    appointment_id = v.parse_id(fields.id, "id")
-    row = (
-        None
-        if appointment_id is None
-        else await queries.get_visible_appointment(session, actor, appointment_id, for_update=True)
+    row = await found(
+        fields.id,
+        lambda appointment_id: queries.get_visible_appointment(
+            session, actor, appointment_id, for_update=True
+        ),
+        field="id",
+        missing="Appointment not found",
+        blank=None,
     )
-    if row is None:
-        raise NotFound.field("id", "Appointment not found")
     if fields.datetime is not None:
         raise Invalid.field("datetime", "Rescheduling is not supported: cancel and book again")
     status = v.clean_text("pm_status", fields.pm_status, limit=lengths.PM_STATUS)

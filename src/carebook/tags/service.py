@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
-from carebook.errors import FieldMessage, Invalid, NotFound
+from carebook.errors import FieldMessage, Invalid
 from carebook.tags import queries
 from carebook.tags.models import Tag, Tagging
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.lookup import all_found, found
 from carebook.users.models import User
 from carebook.users.trail import record_ids, record_patients
 
@@ -33,24 +34,23 @@ MAX_TAG_NAME = lengths.TAG_NAME
 
 
 async def _tag(session: AsyncSession, actor: Actor, raw_id: Any, field: str = "id") -> Tag:
-    tag_id = v.parse_id(raw_id, field)
-    if tag_id is None:
-        raise Invalid.field(field, "Id can't be blank")
-    tag = await queries.get_tag_in_org(session, actor.organization_id, tag_id)
-    if tag is None:
-        raise NotFound.field(field, TAG_NOT_FOUND)
-    return tag
+    return await found(
+        raw_id,
+        lambda tag_id: queries.get_tag_in_org(session, actor.organization_id, tag_id),
+        field=field,
+        missing=TAG_NOT_FOUND,
+    )
 
 
 async def _taggable_user(session: AsyncSession, actor: Actor, raw_id: Any) -> User:
     """A user the actor may see: a patient of the organization, or one of its members."""
-    user_id = v.parse_id(raw_id, "taggable_user_id")
-    if user_id is None:
-        raise Invalid.field("taggable_user_id", "Taggable user can't be blank")
-    user = await user_queries.get_visible_user(session, actor, user_id)
-    if user is None:
-        raise NotFound.field("taggable_user_id", USER_NOT_FOUND)
-    return user
+    return await found(
+        raw_id,
+        lambda user_id: user_queries.get_visible_user(session, actor, user_id),
+        field="taggable_user_id",
+        missing=USER_NOT_FOUND,
+        blank="Taggable user can't be blank",
+    )
 
 
 async def _apply(session: AsyncSession, user: User, tags: Sequence[Tag]) -> None:
@@ -176,11 +176,9 @@ async def bulk_apply(
     if not tag_ids:
         raise Invalid.field("ids", "Ids can't be blank")
     user = await _taggable_user(session, actor, taggable_user_id)
-    found = await queries.tags_in_org_by_ids(session, actor.organization_id, tag_ids)
-    missing = [str(tag_id) for tag_id in tag_ids if tag_id not in found]
-    if missing:
-        raise NotFound.field("ids", f"Tags not found: {', '.join(missing)}")
-    tags = [found[tag_id] for tag_id in tag_ids]
+    in_org = await queries.tags_in_org_by_ids(session, actor.organization_id, tag_ids)
+    all_found(tag_ids, in_org, field="ids", label="Tags")
+    tags = [in_org[tag_id] for tag_id in tag_ids]
     await _apply(session, user, tags)
     await record_patients(session, [user], action="update")
     return tags

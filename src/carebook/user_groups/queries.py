@@ -19,7 +19,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.user_groups.models import OnboardingFlow, UserGroup
-from carebook.users.list_limits import MAX_PAGE_SIZE, ListArgumentError
+from carebook.users.list_limits import ListArgumentError
 from carebook.users.models import User
 from carebook.users.scoping import visible_groups_where, visible_patients
 
@@ -48,18 +48,13 @@ FLOW_SORT_ALIASES = {
 
 @dataclass(frozen=True)
 class ListArgs:
-    """The arguments of a group or flow list after parsing (``sort`` is already canonical)."""
+    """The arguments of a group or flow list after parsing: ``sort`` is already canonical, and
+    ``offset`` / ``limit`` (None: the whole list) checked by the GraphQL layer's pagination."""
 
     keywords: str | None = None
     sort: str = "name_asc"
     offset: int = 0
     limit: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.offset < 0:
-            raise ListArgumentError("offset can't be negative")
-        if self.limit is not None and not 1 <= self.limit <= MAX_PAGE_SIZE:
-            raise ListArgumentError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
 
 
 def canonical_sort(value: str, sorts: Sequence[str], aliases: Mapping[str, str]) -> str:

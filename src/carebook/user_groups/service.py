@@ -22,6 +22,7 @@ from carebook.user_groups import queries
 from carebook.user_groups.inputs import FlowChanges, GroupChanges, GroupDeletion, NewFlow, NewGroup
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users import validation as v
+from carebook.users.lookup import all_found, found
 from carebook.users.models import User
 from carebook.users.trail import record_ids
 
@@ -33,13 +34,12 @@ INVITE_CODE_ATTEMPTS = 5
 
 
 async def _group(session: AsyncSession, actor: Actor, raw_id: Any, field: str = "id") -> UserGroup:
-    group_id = v.parse_id(raw_id, field)
-    if group_id is None:
-        raise Invalid.field(field, "Id can't be blank")
-    group = await queries.get_group_in_org(session, actor.organization_id, group_id)
-    if group is None:
-        raise NotFound.field(field, GROUP_NOT_FOUND)
-    return group
+    return await found(
+        raw_id,
+        lambda group_id: queries.get_group_in_org(session, actor.organization_id, group_id),
+        field=field,
+        missing=GROUP_NOT_FOUND,
+    )
 
 
 async def _flow_id(session: AsyncSession, actor: Actor, raw_id: Any) -> int | None:
@@ -190,12 +190,12 @@ async def update_flow(
 ) -> OnboardingFlow:
     """Healthie's ``updateOnboardingFlow``: rename, and/or set the groups that use the flow."""
     require_staff(actor)
-    flow_id = v.parse_id(fields.id, "id")
-    if flow_id is None:
-        raise Invalid.field("id", "Id can't be blank")
-    flow = await queries.get_flow_in_org(session, actor.organization_id, flow_id)
-    if flow is None:
-        raise NotFound.field("id", FLOW_NOT_FOUND)
+    flow = await found(
+        fields.id,
+        lambda flow_id: queries.get_flow_in_org(session, actor.organization_id, flow_id),
+        field="id",
+        missing=FLOW_NOT_FOUND,
+    )
     if fields.name is not None:
         clean = v.clean_label(fields.name, MAX_NAME)
         flow.name, flow.name_key = clean, v.name_key(clean)
@@ -217,12 +217,8 @@ async def _use_flow_in(
 ) -> None:
     """Make exactly these groups use the flow; groups that used it and are not listed stop."""
     ids = _group_ids(value)
-    found = await queries.group_ids_in_org(session, actor.organization_id, ids)
-    missing = [str(gid) for gid in ids if gid not in found]
-    if missing:
-        raise NotFound.field(
-            "groups_to_use_onboarding_flow", f"User groups not found: {', '.join(missing)}"
-        )
+    in_org = await queries.group_ids_in_org(session, actor.organization_id, ids)
+    all_found(ids, in_org, field="groups_to_use_onboarding_flow", label="User groups")
     await session.execute(
         update(UserGroup)
         .where(UserGroup.onboarding_flow_id == flow.id, UserGroup.id.not_in(ids))

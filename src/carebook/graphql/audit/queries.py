@@ -9,13 +9,13 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.audit import queries
-from carebook.errors import Invalid
 from carebook.graphql.audit.types import AuditEvent
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.lookup import id_argument
+from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import IsStaff
-from carebook.users.validation import parse_id
 
 MAX_PAGE_SIZE = 500
 
@@ -47,13 +47,6 @@ def _time(value: str | None, name: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _id(value: strawberry.ID | None, name: str) -> int | None:
-    try:
-        return parse_id(value, name)
-    except Invalid:
-        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
-
-
 def _filter(
     info: Info[Context, None],
     patient_id: strawberry.ID | None,
@@ -64,8 +57,8 @@ def _filter(
     # Always the caller's own organization: another organization's ids simply match nothing.
     return queries.EventFilter(
         organization_id=require_actor(info).organization_id,
-        patient_id=_id(patient_id, "patient_id"),
-        actor_id=_id(actor_id, "actor_id"),
+        patient_id=id_argument(patient_id, "patient_id"),
+        actor_id=id_argument(actor_id, "actor_id"),
         since=_time(since, "since"),
         until=_time(until, "until"),
     )
@@ -96,14 +89,10 @@ class AuditQueries:
         ] = 50,
     ) -> list[AuditEvent]:
         wanted = _filter(info, patient_id, actor_id, since, until)
-        start = offset or 0
-        size = 50 if page_size is None else page_size
-        if start < 0 or not 1 <= size <= MAX_PAGE_SIZE:
-            raise CodedError(
-                f"offset must be >= 0 and page_size between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT
-            )
+        page = page_of(offset=offset, page_size=page_size, default_size=50, max_size=MAX_PAGE_SIZE)
+        limit = page.limit(info.context.settings)
         rows = await info.context.read(
-            lambda s: queries.list_events(s, wanted, offset=start, limit=size)
+            lambda s: queries.list_events(s, wanted, offset=page.offset, limit=limit)
         )
         return [AuditEvent(row=row) for row in rows]
 

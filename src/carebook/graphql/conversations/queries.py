@@ -8,13 +8,11 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations import queries
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
-from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.conversations.types import Conversation
+from carebook.graphql.lookup import visible_row
 from carebook.graphql.permissions import IsAuthenticated
-from carebook.users.validation import parse_id
 
 
 @strawberry.type
@@ -31,14 +29,5 @@ class ConversationQueries:
         info: Info[Context, None],
         id: Annotated[strawberry.ID | None, strawberry.argument(description="The ID.")] = None,
     ) -> Conversation | None:
-        actor = require_actor(info)
-        try:
-            conversation_id = parse_id(id, "id")
-        except Invalid:
-            return None
-        if conversation_id is None:
-            return None
-        row = await info.context.read(
-            lambda s: queries.get_visible_conversation(s, actor, conversation_id)
-        )
+        row = await visible_row(info, id, queries.get_visible_conversation)
         return Conversation(row=row) if row else None

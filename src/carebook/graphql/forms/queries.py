@@ -7,23 +7,15 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.forms import queries
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.forms.types import RequestedFormCompletion
+from carebook.graphql.lookup import id_argument
+from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.users import activation
-from carebook.users.validation import parse_id
-
-
-def _user_id(value: strawberry.ID | None) -> int | None:
-    try:
-        return parse_id(value, "user_id")
-    except Invalid:
-        raise CodedError("user_id is not a valid id", BAD_USER_INPUT) from None
 
 
 @strawberry.type
@@ -59,7 +51,8 @@ class FormQueries:
         ] = 10,
     ) -> list[RequestedFormCompletion]:
         actor = require_actor(info)
-        recipient = _user_id(user_id)
+        recipient = id_argument(user_id, "user_id")
+        page = page_of(offset=offset, page_size=page_size)
         rows = await info.context.read(
             lambda s: queries.list_requests(
                 s,
@@ -67,8 +60,8 @@ class FormQueries:
                 user_id=recipient,
                 status=status,
                 keywords=keywords,
-                offset=offset or 0,
-                page_size=page_size or 10,
+                offset=page.offset,
+                limit=page.limit(info.context.settings),
             )
         )
         return [RequestedFormCompletion(row=row) for row in rows]

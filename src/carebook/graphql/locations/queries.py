@@ -7,19 +7,14 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.errors import BAD_USER_INPUT, CodedError
-from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
 from carebook.graphql.locations.types import Location
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.lookup import id_argument, visible_row
+from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.locations import queries
-from carebook.users.validation import parse_id
-
-MAX_PAGE_SIZE = 100
 
 HAS_NAME = "When true, only locations with a name."
 KEYWORDS = "Search terms separated by spaces; each must appear in the name or the address."
@@ -31,10 +26,7 @@ SERVICE_FACILITIES = (
 
 def _owner_id(value: str | None, actor_id: int) -> int:
     """The user whose locations are read: ``user_id`` or the caller."""
-    try:
-        user_id = parse_id(value, "user_id")
-    except Invalid:
-        raise CodedError("user_id is not a valid id", BAD_USER_INPUT) from None
+    user_id = id_argument(value, "user_id")
     return actor_id if user_id is None else user_id
 
 
@@ -54,14 +46,7 @@ class LocationQueries:
             strawberry.ID | None, strawberry.argument(description="The ID of the location.")
         ] = None,
     ) -> Location | None:
-        actor = require_actor(info)
-        try:
-            location_id = parse_id(id, "id")
-        except Invalid:  # a malformed id answers like a missing location
-            return None
-        if location_id is None:
-            return None
-        row = await info.context.read(lambda s: queries.get_visible_location(s, actor, location_id))
+        row = await visible_row(info, id, queries.get_visible_location)
         return Location(row=row) if row is not None else None
 
     @strawberry.field(
@@ -100,14 +85,7 @@ class LocationQueries:
         ] = False,
     ) -> list[Location] | None:
         actor = require_actor(info)
-        if (offset or 0) < 0:
-            raise CodedError("offset can't be negative", BAD_USER_INPUT)
-        limit = unpaginated_fetch_limit(info.context.settings)  # a whole list: one past the cap
-        if should_paginate:
-            limit = 10 if page_size is None else page_size
-            if not 1 <= limit <= MAX_PAGE_SIZE:
-                raise CodedError(f"page_size must be between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT)
-        start = after_offset(after) + (offset or 0)
+        page = page_of(offset=offset, page_size=page_size, paginate=should_paginate, after=after)
         owner_id = _owner_id(user_id, actor.user_id)
         rows = await info.context.read(
             lambda s: queries.list_locations(
@@ -116,13 +94,12 @@ class LocationQueries:
                 user_id=owner_id,
                 keywords=keywords,
                 has_name=bool(has_name),
-                offset=start,
-                limit=limit,
+                offset=page.offset,
+                limit=page.limit(info.context.settings),
             )
         )
-        if not should_paginate:
-            check_cap(len(rows), info.context.settings, what="locations")
-        return [Location(row=row, position=start + index) for index, row in enumerate(rows)]
+        page.check_whole(len(rows), info.context.settings, what="locations")
+        return [Location(row=row, position=position) for position, row in page.positioned(rows)]
 
     @strawberry.field(
         description="A count of available locations for the current user.",

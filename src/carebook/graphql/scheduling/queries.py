@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sized
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
-from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
+from carebook.graphql.lookup import id_argument, visible_row
+from carebook.graphql.pagination import Page, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.scheduling.inputs import AppointmentOrderKeys
 from carebook.graphql.scheduling.types import Appointment, AppointmentType, Offering
 from carebook.scheduling import queries
-from carebook.users.validation import parse_id
 
 FILTERS = ("upcoming", "past", "all")
-MAX_PAGE_SIZE = 100
-
-
-def _id(value: str | None, name: str) -> int | None:
-    try:
-        return parse_id(value, name)
-    except Invalid:
-        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
 
 
 def _page(
@@ -36,21 +26,10 @@ def _page(
     offset: int | None,
     page_size: int | None,
     should_paginate: bool | None,
-) -> queries.Page:
-    """The page asked for; a whole list reads one row past the cap (see :func:`_whole`)."""
-    if (offset or 0) < 0:
-        raise CodedError("offset can't be negative", BAD_USER_INPUT)
-    size = page_size or 10
-    if should_paginate and not 1 <= size <= MAX_PAGE_SIZE:
-        raise CodedError(f"page_size must be between 1 and {MAX_PAGE_SIZE}", BAD_USER_INPUT)
-    whole = unpaginated_fetch_limit(info.context.settings)
-    return queries.Page(offset=offset or 0, limit=size if should_paginate else whole)
-
-
-def _whole(info: Info[Context, None], rows: Sized, paginated: bool | None, what: str) -> None:
-    """Refuse a whole list (should_paginate: false) over CAREBOOK_UNPAGINATED_LIST_MAX_ROWS."""
-    if not paginated:
-        check_cap(len(rows), info.context.settings, what=what)
+) -> tuple[Page, queries.Page]:
+    """The page asked for, and the rows to read for it (a whole list: one past the cap)."""
+    page = page_of(offset=offset, page_size=page_size, paginate=should_paginate)
+    return page, queries.Page(offset=page.offset, limit=page.limit(info.context.settings))
 
 
 Offset = Annotated[int | None, strawberry.argument(description="How many to skip.")]
@@ -80,13 +59,13 @@ class SchedulingQueries:
         should_paginate: ShouldPaginate = False,
     ) -> list[AppointmentType]:
         actor = require_actor(info)
-        page = _page(info, offset, page_size, should_paginate)
+        page, window = _page(info, offset, page_size, should_paginate)
         rows = await info.context.read(
             lambda s: queries.list_appointment_types(
-                s, actor, clients_can_book=clients_can_book, page=page
+                s, actor, clients_can_book=clients_can_book, page=window
             )
         )
-        _whole(info, rows, should_paginate, "appointment types")
+        page.check_whole(len(rows), info.context.settings, what="appointment types")
         return [AppointmentType(row=row) for row in rows]
 
     @strawberry.field(
@@ -101,9 +80,9 @@ class SchedulingQueries:
         should_paginate: ShouldPaginate = False,
     ) -> list[Offering]:
         actor = require_actor(info)
-        page = _page(info, offset, page_size, should_paginate)
-        rows = await info.context.read(lambda s: queries.list_offerings(s, actor, page=page))
-        _whole(info, rows, should_paginate, "offerings")
+        page, window = _page(info, offset, page_size, should_paginate)
+        rows = await info.context.read(lambda s: queries.list_offerings(s, actor, page=window))
+        page.check_whole(len(rows), info.context.settings, what="offerings")
         return [Offering(row=row) for row in rows]
 
     @strawberry.field(
@@ -137,8 +116,11 @@ class SchedulingQueries:
         which = (filter or "upcoming").strip().lower()
         if which not in FILTERS:
             raise CodedError("filter must be upcoming, past or all", BAD_USER_INPUT)
-        page = _page(info, offset, page_size, should_paginate)
-        patient_id, provider = _id(user_id, "user_id"), _id(provider_id, "provider_id")
+        page, window = _page(info, offset, page_size, should_paginate)
+        patient_id, provider = (
+            id_argument(user_id, "user_id"),
+            id_argument(provider_id, "provider_id"),
+        )
         rows = await info.context.read(
             lambda s: queries.list_appointments(
                 s,
@@ -147,10 +129,10 @@ class SchedulingQueries:
                 provider_id=provider,
                 filter=which,
                 descending=order_by == AppointmentOrderKeys.DATE_DESC,
-                page=page,
+                page=window,
             )
         )
-        _whole(info, rows, should_paginate, "appointments")
+        page.check_whole(len(rows), info.context.settings, what="appointments")
         return [Appointment(row=row) for row in rows]
 
     @strawberry.field(
@@ -163,14 +145,5 @@ class SchedulingQueries:
         info: Info[Context, None],
         id: Annotated[strawberry.ID | None, strawberry.argument(description="The ID.")] = None,
     ) -> Appointment | None:
-        actor = require_actor(info)
-        try:
-            appointment_id = parse_id(id, "id")
-        except Invalid:
-            return None
-        if appointment_id is None:
-            return None
-        row = await info.context.read(
-            lambda s: queries.get_visible_appointment(s, actor, appointment_id)
-        )
+        row = await visible_row(info, id, queries.get_visible_appointment)
         return Appointment(row=row) if row else None

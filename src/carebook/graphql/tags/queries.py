@@ -7,24 +7,16 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.limits.rows import check_rows
+from carebook.graphql.lookup import id_argument
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.tags.inputs import TagOrderKeys
 from carebook.graphql.tags.types import Tag
 from carebook.tags import queries
-from carebook.users.validation import parse_id
-
-
-def _id(value: str | None, name: str) -> int | None:
-    try:
-        return parse_id(value, name)
-    except Invalid:
-        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
 
 
 def _order(order_by: TagOrderKeys | None, sort_by: str | None) -> queries.TagOrder:
@@ -86,9 +78,9 @@ class TagQueries:
         order = _order(order_by, sort_by)
         tag_ids = None
         if ids is not None:
-            parsed = (_id(value, "ids") for value in ids)
+            parsed = (id_argument(value, "ids") for value in ids)
             tag_ids = [tag_id for tag_id in parsed if tag_id is not None]
-        carrier_id = _id(user_id, "user_id")
+        carrier_id = id_argument(user_id, "user_id")
         rows = await info.context.read(
             lambda s: queries.list_tags(
                 s,

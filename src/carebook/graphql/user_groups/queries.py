@@ -11,18 +11,16 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.auth.actor import Actor
-from carebook.errors import Invalid
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
-from carebook.graphql.limits.rows import check_cap
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.lookup import id_or_none, visible_row
+from carebook.graphql.pagination import Cursor, Page, page_of
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.user_groups.types import OnboardingFlow, UserGroup
 from carebook.user_groups import queries
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.users.list_limits import ListArgumentError
-from carebook.users.validation import parse_id
 
 
 @strawberry.enum(name="UserGroupOrderKeys", description="UserGroup sorting enum.")
@@ -59,9 +57,7 @@ def _list_args(
     sort_by: str | None,
     sorts: Sequence[str],
     aliases: Mapping[str, str],
-    start: int,
-    paginate: bool,
-    page_size: int | None,
+    page: Page,
 ) -> queries.ListArgs:
     """The list's arguments. order_by wins over sort_by, as in the project's other lists."""
     sort = str(order_by.value) if order_by is not None else (sort_by or "").strip() or "name"
@@ -69,19 +65,11 @@ def _list_args(
         return queries.ListArgs(
             keywords=keywords,
             sort=queries.canonical_sort(sort, sorts, aliases),
-            offset=start,
-            limit=(10 if page_size is None else page_size) if paginate else None,
+            offset=page.offset,
+            limit=page.size,
         )
     except ListArgumentError as error:
         raise CodedError(str(error), BAD_USER_INPUT) from None
-
-
-def _id_or_none(value: strawberry.ID | None, field: str) -> int | None:
-    """An id argument; a malformed one answers like a missing record (null)."""
-    try:
-        return parse_id(value, field)
-    except Invalid:
-        return None
 
 
 async def _flow_for(
@@ -124,11 +112,7 @@ class UserGroupQueries:
             strawberry.ID | None, strawberry.argument(description="Required. The group's ID.")
         ] = None,
     ) -> UserGroup | None:
-        actor = require_actor(info)
-        group_id = _id_or_none(id, "id")
-        if group_id is None:
-            return None
-        row = await info.context.read(lambda s: queries.get_visible_group(s, actor, group_id))
+        row = await visible_row(info, id, queries.get_visible_group)
         return UserGroup.from_row(row) if row is not None else None
 
     @strawberry.field(
@@ -164,21 +148,19 @@ class UserGroupQueries:
         ] = None,
     ) -> list[UserGroup] | None:
         actor = require_actor(info)
-        start = after_offset(after) + (offset or 0)
+        page = page_of(offset=offset, page_size=page_size, paginate=should_paginate, after=after)
         args = _list_args(
             keywords=keywords,
             order_by=order_by,
             sort_by=sort_by,
             sorts=queries.GROUP_SORTS,
             aliases=queries.GROUP_SORT_ALIASES,
-            start=start,
-            paginate=bool(should_paginate),
-            page_size=page_size,
+            page=page,
         )
         rows = await info.context.read(lambda s: queries.list_groups(s, actor, args))
-        if args.limit is None:  # the organization's groups: few, so counted once read
-            check_cap(len(rows), info.context.settings, what="groups")
-        return [UserGroup.from_row(row, start + index) for index, row in enumerate(rows)]
+        # A whole list is read whole: an organization's groups are few, so counted once read.
+        page.check_whole(len(rows), info.context.settings, what="groups")
+        return [UserGroup.from_row(row, position) for position, row in page.positioned(rows)]
 
     @strawberry.field(
         description="Number of user groups matching keywords.", permission_classes=[IsStaff]
@@ -221,7 +203,7 @@ class UserGroupQueries:
         ] = None,
     ) -> OnboardingFlow | None:
         actor = require_actor(info)
-        flow_id, patient_id = _id_or_none(id, "id"), _id_or_none(user_id, "user_id")
+        flow_id, patient_id = id_or_none(id), id_or_none(user_id, "user_id")
         if id is not None and flow_id is None:
             return None  # a malformed id answers like a missing flow
         row = await _flow_for(info, actor, flow_id, patient_id)
@@ -255,21 +237,20 @@ class UserGroupQueries:
         ] = None,
     ) -> list[OnboardingFlow] | None:
         actor = require_actor(info)
-        start = after_offset(after) + (offset or 0)
+        page = page_of(
+            offset=offset, page_size=page_size, paginate=should_paginate is not False, after=after
+        )
         args = _list_args(
             keywords=keywords,
             order_by=order_by,
             sort_by=sort_by,
             sorts=queries.FLOW_SORTS,
             aliases=queries.FLOW_SORT_ALIASES,
-            start=start,
-            paginate=should_paginate is not False,
-            page_size=page_size,
+            page=page,
         )
         rows = await info.context.read(lambda s: queries.list_flows(s, actor.organization_id, args))
-        if args.limit is None:
-            check_cap(len(rows), info.context.settings, what="onboarding flows")
-        return [OnboardingFlow.from_row(row, start + index) for index, row in enumerate(rows)]
+        page.check_whole(len(rows), info.context.settings, what="onboarding flows")
+        return [OnboardingFlow.from_row(row, position) for position, row in page.positioned(rows)]
 
     @strawberry.field(
         description="Number of onboarding flows matching keywords.", permission_classes=[IsStaff]

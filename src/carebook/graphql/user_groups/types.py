@@ -7,16 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.limits.rows import capped, check_nested
+from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.user_groups.models import UserGroup as UserGroupRow
 from carebook.users.models import User as UserRow
-from carebook.users.validation import parse_id
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
@@ -47,13 +46,6 @@ def _active_filter(active_status: str | None) -> bool | None:
     if text not in ACTIVE_STATUSES:
         raise CodedError("active_status must be 'active' or 'inactive'", BAD_USER_INPUT)
     return ACTIVE_STATUSES[text]
-
-
-def _conversation_id(convo_id: strawberry.ID | None) -> int | None:
-    try:
-        return parse_id(convo_id, "convo_id")
-    except Invalid:
-        raise CodedError("convo_id is not a valid id", BAD_USER_INPUT) from None
 
 
 @strawberry.type(name="UserGroup", description="A user group, returns basic info about the group.")
@@ -155,7 +147,7 @@ class UserGroup:
         ] = True,
     ) -> list[LazyUser]:
         active = _active_filter(active_status)
-        key = (self.row.id, _conversation_id(convo_id))
+        key = (self.row.id, id_argument(convo_id, "convo_id"))
         rows: list[UserRow] = await info.context.loaders.group_patients.load(key)
         # Before filtering: the loader reads one row past the cap, so a longer group is refused
         # whatever the filter (a filtered list of a cut group would be silently short).

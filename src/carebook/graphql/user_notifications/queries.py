@@ -7,16 +7,14 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.errors import BAD_USER_INPUT, CodedError
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.lookup import id_argument
+from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.user_notifications.types import Notification, NotificationOrderKeys
 from carebook.user_notifications import queries
-from carebook.users.validation import parse_id
 
 
 @strawberry.type
@@ -56,14 +54,8 @@ class NotificationQueries:
         ] = None,
     ) -> list[Notification]:
         actor = require_actor(info)
-        size = page_size or 10
-        start = after_offset(after) + (offset or 0)
-        if not 1 <= size <= 100 or start < 0:
-            raise CodedError("page_size must be 1 to 100 and offset >= 0", BAD_USER_INPUT)
-        try:
-            party = parse_id(other_party_id, "other_party_id")
-        except Invalid:
-            raise CodedError("other_party_id is not a valid id", BAD_USER_INPUT) from None
+        page = page_of(offset=offset, page_size=page_size, after=after)
+        party = id_argument(other_party_id, "other_party_id")
         seen = seen_status if seen_status is not None else read_status
         kinds = [t for t in types or [] if t]
         rows = await info.context.read(
@@ -74,8 +66,8 @@ class NotificationQueries:
                 other_party_id=party,
                 types=kinds or None,
                 descending=order_by != NotificationOrderKeys.CREATED_AT_ASC,
-                offset=start,
-                limit=size,
+                offset=page.offset,
+                limit=page.limit(info.context.settings),
             )
         )
         return [Notification(row=row) for row in rows]

@@ -9,16 +9,15 @@ import strawberry
 from strawberry.types import Info
 
 from carebook import search
-from carebook.errors import Invalid
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
-from carebook.graphql.pagination import Cursor, after_offset
+from carebook.graphql.lookup import id_argument
+from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.users.types import User
-from carebook.users.validation import parse_id
 
 
 @strawberry.enum(name="UserOrderKeys", description="Sort orders of the patient list.")
@@ -94,17 +93,10 @@ TagIds = Annotated[
 ]
 
 
-def _id(value: str | None, name: str) -> int | None:
-    try:
-        return parse_id(value, name)
-    except Invalid:
-        raise CodedError(f"{name} is not a valid id", BAD_USER_INPUT) from None
-
-
 def _ids(values: list[strawberry.ID | None] | None, name: str) -> list[int] | None:
     if values is None:
         return None
-    return [i for v in values if (i := _id(v, name)) is not None]
+    return [i for v in values if (i := id_argument(v, name)) is not None]
 
 
 def _args(
@@ -129,10 +121,10 @@ def _args(
         return search.ListArgs(
             keywords=keywords,
             active_status=active_status or None,
-            group_id=_id(group_id, "group_id"),
-            provider_id=_id(provider_id, "provider_id"),
+            group_id=id_argument(group_id, "group_id"),
+            provider_id=id_argument(provider_id, "provider_id"),
             limited_to_provider=bool(limited_to_provider),
-            conversation_id=_id(conversation_id, "conversation_id"),
+            conversation_id=id_argument(conversation_id, "conversation_id"),
             expect_conversation_id=bool(expect_conversation_id),
             show_all_by_default=show_all_by_default is not False,
             ids=_ids(ids, "ids"),
@@ -208,9 +200,9 @@ class UserListQueries:
         ] = "last_name_desc",
     ) -> list[User]:
         actor, state = require_actor(info), info.context.search
-        start = after_offset(after) + (offset or 0)
-        unpaginated = should_paginate is False
-        limit = None if unpaginated else (page_size or 10)
+        page = page_of(
+            offset=offset, page_size=page_size, paginate=should_paginate is not False, after=after
+        )
         # `id` narrows to one patient; _args parses the ids (once).
         wanted: list[strawberry.ID | None] | None = [id] if id is not None else ids
         args = _args(
@@ -226,11 +218,11 @@ class UserListQueries:
             has_cc_on_file=has_cc_on_file,
             tag_ids=tag_ids or None,
             sort=order_by.value if order_by else (sort_by or "last_name_desc").strip().lower(),
-            offset=start,
-            limit=limit,
+            offset=page.offset,
+            limit=page.size,
             whole_list_rows=unpaginated_fetch_limit(info.context.settings),
         )
-        if unpaginated:
+        if page.size is None:
             # Counted first (ids only, one past the cap): refusing reads no patient row.
             most = unpaginated_fetch_limit(info.context.settings)
             found = await info.context.read(
@@ -239,8 +231,8 @@ class UserListQueries:
             check_cap(found, info.context.settings, what="patients")
         rows = await info.context.read(lambda s: search.page(s, actor, args, state))
         return [
-            User(row=row, position=start + index, viewer=info.context.viewer)
-            for index, row in enumerate(rows)
+            User(row=row, position=position, viewer=info.context.viewer)
+            for position, row in page.positioned(rows)
         ]
 
     @strawberry.field(

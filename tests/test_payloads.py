@@ -1,0 +1,37 @@
+"""Mutation payloads are declared once each on shared bases (carebook/graphql/payloads.py).
+
+The schema snapshot (tests/test_schema_snapshot.py) holds their names, fields, order and
+descriptions; these tests hold the bases' behaviour.
+"""
+
+from __future__ import annotations
+
+from carebook.graphql.common import FieldError, Outcome
+from carebook.graphql.payloads import MESSAGES, Payload
+from carebook.graphql.schema import build_schema
+from carebook.graphql.tags.mutations import CreateTagPayload
+from carebook.graphql.user_groups.mutations import CreateGroupPayload
+
+
+def test_answer_wraps_the_written_row_or_carries_the_messages() -> None:
+    wrote = CreateGroupPayload.answer(Outcome(value=3), lambda row: f"group {row}")
+    assert (wrote.value, wrote.messages) == ("group 3", [])
+    problem = [FieldError(field="name", message="Name can't be blank")]
+    refused = CreateTagPayload.answer(Outcome(messages=list(problem)), lambda row: row)
+    assert (refused.value, refused.messages) == (None, problem)
+
+
+def test_each_payload_names_its_object_and_keeps_healthies_field_order() -> None:
+    types = build_schema()._schema.type_map
+    assert list(types["createTagPayload"].fields) == ["tag", "messages"]
+    assert list(types["createGroupPayload"].fields) == ["messages", "user_group"]
+
+
+def test_every_payload_has_the_same_messages_field() -> None:
+    types = build_schema()._schema.type_map
+    payloads = [gql for name, gql in types.items() if name.endswith("Payload")]
+    assert len(payloads) == 28
+    for gql in payloads:
+        messages = gql.fields["messages"]
+        assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)
+    assert issubclass(CreateTagPayload, Payload)
