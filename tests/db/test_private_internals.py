@@ -10,6 +10,7 @@ import inspect
 from typing import Any
 
 import aiosqlite
+from graphql import GraphQLSchema
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.postgresql import asyncpg as sqlalchemy_asyncpg
 from sqlalchemy.dialects.sqlite import aiosqlite as sqlalchemy_aiosqlite
@@ -20,7 +21,6 @@ from sqlalchemy.types import TypeEngine
 from carebook.db.engine import Database
 from carebook.graphql.schema import build_schema
 from carebook.users.models import User
-from graphql import GraphQLSchema
 
 SCHEMA = build_schema()
 

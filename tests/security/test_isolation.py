@@ -19,11 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
-
-from carebook.config import Settings
-from carebook.db.engine import Database
-from carebook.tables import Base
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -38,6 +33,11 @@ from graphql import (
     parse,
     validate,
 )
+from sqlalchemy import Table, select
+
+from carebook.config import Settings
+from carebook.db.engine import Database
+from carebook.tables import Base
 from tests.support.api import Api
 from tests.support.emails import REQUEST_FORM
 from tests.support.scheduling import CREATE_APPOINTMENT, create_offering, create_type, future

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from strawberry.http import GraphQLRequestData
@@ -37,7 +38,6 @@ from carebook.idempotency.keys import (
 )
 from carebook.idempotency.models import IdempotencyKey
 from carebook.idempotency.store import IN_USE, REFUSALS, find, refusal_of, store_answer
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
 
 logger = logging.getLogger("carebook.idempotency")
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
+from graphql import FieldNode
 from strawberry.types import Info
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -25,7 +26,6 @@ from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
 from carebook.users.trail import patient_targets
-from graphql import FieldNode
 
 P = ParamSpec("P")
 R = TypeVar("R")
