@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-
 # How long a holder waits for its release signal at most: a liveness bound only (the test that
 # gives the signal fails on its own assertions if the signal never comes).
 RELEASE_DEADLINE = 120.0
