@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +19,7 @@ from carebook.auth.password_strength import TOO_WEAK_MESSAGE
 from carebook.db.engine import Database
 from tests.support.emails import NEW_PASSWORD
 from tests.support.mailbox import Mailbox, free_port, run_mailbox
+from tests.support.serving import wait_until_healthy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -81,17 +81,7 @@ def server(database_url: str, database: Database, mailbox: Mailbox) -> Iterator[
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "carebook serve did not start"
-            time.sleep(0.2)
+        wait_until_healthy(url, process)
         yield url
     finally:
         process.terminate()

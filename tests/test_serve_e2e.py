@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from carebook.db.engine import Database
 from tests.support import seed_documents as seed
+from tests.support.serving import wait_until_healthy
 
 SIGN_IN = """mutation($e: String, $p: String) {
   signIn(input: {email: $e, password: $p}) { token messages { message } } }"""
@@ -55,24 +55,11 @@ def server(database_url: str, database: Database) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process)
+        wait_until_healthy(url, process)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=20)
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read().decode() if process.stderr else "exited")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError("carebook serve did not become healthy in 30 s")
 
 
 def _provider(database_url: str) -> dict[str, Any]:

@@ -11,12 +11,12 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.support.serving import STARTUP_DEADLINE, wait_until_healthy
 from tests.test_serve_e2e import _free_port
 
 from carebook.app import create_app
@@ -68,23 +68,12 @@ def _serve(tmp_path: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
     )
 
 
-def _healthy(process: subprocess.Popen[bytes], port: int) -> bool:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return True
-        except httpx.TransportError:
-            time.sleep(0.2)
-    return False
-
-
 def _run_until_healthy(tmp_path: Path, **env: str) -> str:
     """Start ``carebook serve``, wait until it answers, stop it; what it logged."""
     port = _free_port()
     process = _serve(tmp_path, port, **env)
     try:
-        assert _healthy(process, port), "carebook serve did not start"
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=20)
@@ -94,7 +83,7 @@ def _run_until_healthy(tmp_path: Path, **env: str) -> str:
 def test_serve_refuses_the_default_secret_in_production(tmp_path: Path) -> None:
     process = _serve(tmp_path, _free_port(), CAREBOOK_PRODUCTION="true")
     try:
-        _, stderr = process.communicate(timeout=60)
+        _, stderr = process.communicate(timeout=STARTUP_DEADLINE)
     finally:
         process.kill()  # a server that started anyway must not outlive the test
     assert process.returncode == 1

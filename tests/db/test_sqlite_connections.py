@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
-from tests.support.sqlite_locks import write_lock_held
+from tests.support.sqlite_locks import write_lock_held, write_lock_held_until
 
 from carebook.config import Settings
 from carebook.db import lock_wait
@@ -70,14 +71,18 @@ async def test_reads_and_writes_use_separate_engines_and_writes_are_seen(db: Dat
         assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 4
 
 
-async def test_a_read_session_cannot_write(db: Database) -> None:
+async def test_a_read_session_cannot_write(db: Database, sqlite_path: Path) -> None:
     await _create_table(db, 1)
-    started = time.monotonic()
-    async with db.read_sessions() as session:
-        with pytest.raises(OperationalError, match="readonly"):
-            await session.execute(text("INSERT INTO numbers (n) VALUES (99)"))
-    # Refused at once: it never waited for the write lock on the loop thread.
-    assert time.monotonic() - started < 1
+    refused = threading.Event()
+    # Refused while another writer holds the lock: it never waited for the write lock on the
+    # loop thread (a wait would have ended in "database is locked", not "readonly").
+    async with write_lock_held_until(sqlite_path, refused):
+        try:
+            async with db.read_sessions() as session:
+                with pytest.raises(OperationalError, match="readonly"):
+                    await session.execute(text("INSERT INTO numbers (n) VALUES (99)"))
+        finally:
+            refused.set()
     async with db.read_sessions() as session:
         assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 1
 
@@ -122,34 +127,45 @@ async def test_a_memory_database_keeps_one_engine() -> None:
         await database.dispose()
 
 
-def _record_polling(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The sleeps of carebook.db.lock_wait between tries of a busy lock, from now on."""
+def _record_polling(
+    monkeypatch: pytest.MonkeyPatch, polled: threading.Event | None = None, times: int = 0
+) -> list[float]:
+    """The sleeps of carebook.db.lock_wait between tries of a busy lock, from now on; sets
+    ``polled`` once there have been ``times`` of them."""
     sleeps: list[float] = []
     real_sleep = time.sleep
 
     def recording_sleep(seconds: float) -> None:
         sleeps.append(seconds)
+        if polled is not None and len(sleeps) >= times:
+            polled.set()
         real_sleep(seconds)
 
     monkeypatch.setattr(lock_wait, "sleep", recording_sleep)
     return sleeps
 
 
+# Tries of the busy lock before its holder lets go: proof of polling whatever the machine's speed.
+POLLS = 20
+
+
 async def test_a_write_session_polls_a_busy_lock_then_commits(
     db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _create_table(db, 0)
-    sleeps = _record_polling(monkeypatch)
+    polled = threading.Event()
+    sleeps = _record_polling(monkeypatch, polled, POLLS)
     async with (
-        write_lock_held(sqlite_path, 0.3),
+        write_lock_held_until(sqlite_path, polled),
         db.write_sessions() as session,
         session.begin(),
     ):
         await session.execute(text("INSERT INTO numbers (n) VALUES (778)"))
         # The connection's own busy timeout is back once the lock is taken.
         assert (await session.execute(text("PRAGMA busy_timeout"))).scalar_one() == BUSY_TIMEOUT_MS
-    # It waited by polling in short steps, not in SQLite's busy handler (sleeps up to 100 ms).
-    assert sum(sleeps) >= 0.2
+    # It waited by polling in short steps, not in SQLite's busy handler (sleeps up to 100 ms):
+    # the holder let go only once the writer had tried the lock POLLS times.
+    assert polled.is_set() and len(sleeps) >= POLLS
     assert max(sleeps) <= lock_wait.MAX_DELAY
     async with db.read_sessions() as session:
         count = await session.execute(text("SELECT count(*) FROM numbers WHERE n = 778"))

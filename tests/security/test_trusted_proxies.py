@@ -24,8 +24,9 @@ from carebook.audit.models import AuditEvent
 from carebook.client_address import uvicorn_proxy_options
 from carebook.config import Settings
 from carebook.db.engine import Database
+from tests.support.serving import wait_until_healthy
 from tests.support.world import PATIENT_PASSWORD, World
-from tests.test_serve_e2e import _cli, _env, _free_port, _wait_until_healthy
+from tests.test_serve_e2e import _cli, _env, _free_port
 
 SIGN_IN = """mutation($e: String, $p: String) {
   signIn(input: {email: $e, password: $p}) { user { id } token messages { message } } }"""
@@ -53,7 +54,7 @@ def serving(database_url: str, *, workers: int, **env: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process)
+        wait_until_healthy(url, process)
         yield url
     finally:
         process.terminate()
