@@ -285,7 +285,9 @@ async def bulk_update_clients(
 ) -> list[User]:
     """Move patients to a group, or change their active status, all or nothing."""
     require_staff(actor)
-    patient_ids = _parse_bulk_ids(ids, max_ids)
+    patient_ids = v.parse_ids(
+        ids, most=max_ids, too_many=f"At most {max_ids} ids can be updated at once"
+    )
     patients = await queries.visible_patients_by_ids(session, actor, patient_ids)
     all_found(patient_ids, patients, field="ids", label="Users")
     values = await _bulk_values(session, actor, user_group_id, active_status)
@@ -299,18 +301,6 @@ async def bulk_update_clients(
     action = "update" if "user_group_id" in values else status_action(values["active"])
     await record_patients(session, changed, action=action)
     return changed
-
-
-def _parse_bulk_ids(ids: Sequence[Any], max_ids: int) -> list[int]:
-    if not ids:
-        raise Invalid.field("ids", "Ids can't be blank")
-    if len(ids) > max_ids:
-        raise Invalid.field("ids", f"At most {max_ids} ids can be updated at once")
-    parsed = [v.parse_id(raw, "ids") for raw in ids]
-    unique = list(dict.fromkeys(pid for pid in parsed if pid is not None))
-    if not unique:
-        raise Invalid.field("ids", "Ids can't be blank")
-    return unique
 
 
 async def _bulk_values(

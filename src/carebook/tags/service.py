@@ -167,14 +167,9 @@ async def bulk_apply(
 ) -> list[Tag]:
     """Apply existing tags of the organization to one user, all or nothing."""
     require_staff(actor)
-    if not ids:
-        raise Invalid.field("ids", "Ids can't be blank")
-    if len(ids) > max_ids:
-        raise Invalid.field("ids", f"At most {max_ids} tags can be applied at once")
-    parsed = [v.parse_id(raw, "ids") for raw in ids]
-    tag_ids = list(dict.fromkeys(tag_id for tag_id in parsed if tag_id is not None))
-    if not tag_ids:
-        raise Invalid.field("ids", "Ids can't be blank")
+    tag_ids = v.parse_ids(
+        ids, most=max_ids, too_many=f"At most {max_ids} tags can be applied at once"
+    )
     user = await _taggable_user(session, actor, taggable_user_id)
     in_org = await queries.tags_in_org_by_ids(session, actor.organization_id, tag_ids)
     all_found(tag_ids, in_org, field="ids", label="Tags")

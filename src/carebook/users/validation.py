@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
 from typing import Any
@@ -179,6 +180,22 @@ def parse_id(value: str | int | None, field: str) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
         raise Invalid.field(field, f"'{text[:40]}' is not a valid id")
     return int(text)
+
+
+def parse_ids(ids: Sequence[str | int | None], *, most: int, too_many: str) -> list[int]:
+    """A list of ID arguments (``ids``) as distinct integers in the order given.
+
+    Empty (or only blanks) is "Ids can't be blank"; over ``most`` entries is ``too_many``.
+    """
+    if not ids:
+        raise Invalid.field("ids", "Ids can't be blank")
+    if len(ids) > most:
+        raise Invalid.field("ids", too_many)
+    parsed = [parse_id(raw, "ids") for raw in ids]
+    unique = list(dict.fromkeys(pid for pid in parsed if pid is not None))
+    if not unique:
+        raise Invalid.field("ids", "Ids can't be blank")
+    return unique
 
 
 def name_key(name: str) -> str:
