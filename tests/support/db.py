@@ -8,10 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import undefer_group
 
 from carebook.db.engine import Database
 from carebook.notifications.models import OutboxMessage
-from carebook.users.models import CareTeamMember, User
+from carebook.users.models import PROFILE_GROUP, CareTeamMember, User
 
 
 async def count(database: Database, model: Any) -> int:
@@ -23,13 +24,14 @@ async def count(database: Database, model: Any) -> int:
 async def user_row(database: Database, user_id: int) -> User:
     """The user row as committed (a fresh session, so nothing cached)."""
     async with database.read_sessions() as session:
-        return await session.get_one(User, user_id)
+        # With the deferred patient-record columns, so they can be read after the session.
+        return await session.get_one(User, user_id, options=[undefer_group(PROFILE_GROUP)])
 
 
 async def user_snapshot(database: Database, user_id: int) -> dict[str, Any]:
     """Every column of a user plus their care team: equal snapshots mean nothing changed."""
     async with database.read_sessions() as session:
-        row = await session.get_one(User, user_id)
+        row = await session.get_one(User, user_id, options=[undefer_group(PROFILE_GROUP)])
         values: dict[str, Any] = {
             attr.key: getattr(row, attr.key) for attr in inspect(User).column_attrs
         }

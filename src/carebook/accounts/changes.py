@@ -18,7 +18,7 @@ from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.user_groups import queries as group_queries
-from carebook.users import queries
+from carebook.users import demographics, queries
 from carebook.users import validation as v
 from carebook.users.inputs import Profile
 from carebook.users.models import User
@@ -31,6 +31,7 @@ TEXT_FIELDS = (
     "gender",
     "gender_identity",
     "sex",
+    "sexual_orientation_other",
 )
 NAME_FIELDS = ("first_name", "last_name")
 
@@ -75,6 +76,44 @@ async def _email(ctx: ChangeContext, user: User, value: Any) -> None:
 
 async def _phone(ctx: ChangeContext, user: User, value: Any) -> None:
     user.phone_number = v.clean_phone(value)
+
+
+async def _additional_phone(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.additional_phone_number = v.clean_phone(value, "additional_phone_number")
+
+
+async def _quick_notes(ctx: ChangeContext, user: User, value: Any) -> None:
+    # Notes keep their lines and spacing (integrations append to them); only the length is
+    # bounded, and blank clears them.
+    text = value if isinstance(value, str) and value.strip() else None
+    if text is not None and len(text) > lengths.QUICK_NOTES:
+        raise Invalid.field(
+            "quick_notes", f"Quick notes are too long (at most {lengths.QUICK_NOTES:,} characters)"
+        )
+    user.quick_notes = text
+
+
+async def _height(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.height = v.clean_measure("height", value, unit="inches", most=120)
+
+
+async def _weight(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.weight = v.clean_measure("weight", value, unit="pounds", most=1500)
+
+
+async def _human_id(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.human_id = v.clean_text("human_id", value, limit=lengths.EXTERNAL_ID)
+
+
+async def _language(ctx: ChangeContext, user: User, value: Any) -> None:
+    user.preferred_language_code = demographics.clean_language(value)
+
+
+def _coded(field: str, system: Callable[[], demographics.CodeSystem]) -> Handler:
+    async def handler(ctx: ChangeContext, user: User, value: Any) -> None:
+        setattr(user, field, demographics.clean_code(system(), field, value))
+
+    return handler
 
 
 async def _dob(ctx: ChangeContext, user: User, value: Any) -> None:
@@ -160,6 +199,20 @@ HANDLERS: dict[str, Handler] = {
     "user_group_id": _user_group,
     "active": _active,
     "password": _password,
+    "quick_notes": _quick_notes,
+    "additional_phone_number": _additional_phone,
+    "height": _height,
+    "weight": _weight,
+    "human_id": _human_id,
+    "preferred_language_code": _language,
+    "primary_race_code": _coded("primary_race_code", demographics.race),
+    "secondary_race_code": _coded("secondary_race_code", demographics.race),
+    "primary_ethnicity_code": _coded("primary_ethnicity_code", demographics.ethnicity),
+    "secondary_ethnicity_code": _coded("secondary_ethnicity_code", demographics.ethnicity),
+    "sexual_orientation_code": _coded(
+        "sexual_orientation_code", lambda: demographics.SEXUAL_ORIENTATION
+    ),
+    "gender_identity_code": _coded("gender_identity_code", lambda: demographics.GENDER_IDENTITY),
 }
 
 

@@ -6,11 +6,10 @@ transaction), and raise :class:`carebook.errors.Invalid` for anything the caller
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts.care_team import notify_providers
@@ -28,7 +27,14 @@ from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.activation import Invitations, ensure_signup_token
 from carebook.users.credentials import revoke_other_sessions
-from carebook.users.inputs import ClientChanges, NewClient, Profile, ProviderIds, UserChanges
+from carebook.users.inputs import (
+    BulkClientChanges,
+    ClientChanges,
+    NewClient,
+    Profile,
+    ProviderIds,
+    UserChanges,
+)
 from carebook.users.lookup import all_found, found
 from carebook.users.models import CareTeamMember, User
 from carebook.users.trail import record_patients, status_action
@@ -86,13 +92,7 @@ async def _check_other_providers(
     session: AsyncSession, actor: Actor, value: ProviderIds | None
 ) -> list[int] | None:
     """``other_provider_ids`` (a comma-separated string or a list) as ids of staff in the org."""
-    if value is None:
-        return None
-    raw = value.split(",") if isinstance(value, str) else list(value)
-    ids = [pid for item in raw if (pid := v.parse_id(item, "other_provider_ids")) is not None]
-    staff = await queries.staff_ids_in_org(session, actor.organization_id, ids)
-    all_found(ids, staff, field="other_provider_ids", label="Providers")
-    return sorted(set(ids))
+    return await _check_providers(session, actor, value, "other_provider_ids")
 
 
 async def _set_care_team(session: AsyncSession, user: User, provider_ids: list[int] | None) -> None:
@@ -118,6 +118,18 @@ async def _load_patient_for_update(
     )
 
 
+async def _client_to_update(session: AsyncSession, actor: Actor, fields: ClientChanges) -> User:
+    """``id``, else the practice's patient whose email is ``current_email`` (Healthie's
+    look-up by email); neither is "User not found" on ``id``."""
+    key = v.email_key(fields.current_email or "")
+    if v.parse_id(fields.id, "id") is None and key:
+        patient = await queries.find_patient_by_email(session, actor, key)
+        if patient is None:
+            raise NotFound.field("current_email", USER_NOT_FOUND)
+        return patient
+    return await _load_patient_for_update(session, actor, fields.id)
+
+
 async def update_client(
     session: AsyncSession,
     *,
@@ -132,7 +144,7 @@ async def update_client(
     changes are not applied, as Healthie documents.
     """
     require_staff(actor)
-    user = await _load_patient_for_update(session, actor, fields.id)
+    user = await _client_to_update(session, actor, fields)
     await record_patients(session, [user], action=status_action(fields.active))
     if await _send_requested_email(session, actor, user, fields, invitations):
         return user
@@ -275,45 +287,93 @@ async def _target_of_update_user(session: AsyncSession, actor: Actor, fields: Us
 
 
 async def bulk_update_clients(
-    session: AsyncSession,
-    *,
-    actor: Actor,
-    ids: Sequence[Any],
-    user_group_id: Any,
-    active_status: bool | None,
-    max_ids: int,
+    session: AsyncSession, *, actor: Actor, fields: BulkClientChanges, max_ids: int
 ) -> list[User]:
-    """Move patients to a group, or change their active status, all or nothing."""
+    """Move patients to a group, change their active status, and add providers to or remove
+    them from their care teams; all or nothing."""
     require_staff(actor)
     patient_ids = v.parse_ids(
-        ids, most=max_ids, too_many=f"At most {max_ids} ids can be updated at once"
+        fields.ids or [], most=max_ids, too_many=f"At most {max_ids} ids can be updated at once"
     )
     patients = await queries.visible_patients_by_ids(session, actor, patient_ids)
     all_found(patient_ids, patients, field="ids", label="Users")
-    values = await _bulk_values(session, actor, user_group_id, active_status)
+    added = await _check_other_providers(session, actor, fields.other_provider_ids)
+    removed = await _check_providers(
+        session, actor, fields.provider_ids_to_remove, "provider_ids_to_remove"
+    )
+    care_team = added is not None or removed is not None
+    values = await _bulk_values(session, actor, fields, care_team=care_team)
     for user in patients.values():
         if "active" in values:
             set_active(user, values["active"])
-        else:
+        elif "user_group_id" in values:
             user.user_group_id = values["user_group_id"]
     await session.flush()
     changed = [patients[pid] for pid in patient_ids]
-    action = "update" if "user_group_id" in values else status_action(values["active"])
+    await _change_care_teams(session, changed, added or [], removed or [])
+    action = status_action(values["active"]) if "active" in values else "update"
     await record_patients(session, changed, action=action)
     return changed
 
 
+async def _check_providers(
+    session: AsyncSession, actor: Actor, value: ProviderIds | None, field: str
+) -> list[int] | None:
+    """A list (or comma-separated string) of ids of the organization's providers and staff."""
+    if value is None:
+        return None
+    raw = value.split(",") if isinstance(value, str) else list(value)
+    ids = [pid for item in raw if (pid := v.parse_id(item, field)) is not None]
+    staff = await queries.staff_ids_in_org(session, actor.organization_id, ids)
+    all_found(ids, staff, field=field, label="Providers")
+    return sorted(set(ids))
+
+
+async def _change_care_teams(
+    session: AsyncSession, patients: list[User], added: list[int], removed: list[int]
+) -> None:
+    """Add ``added`` to each patient's further providers (not their primary one, not twice),
+    then take ``removed`` off: a provider in both ends up removed."""
+    if not patients or not (added or removed):
+        return
+    patient_ids = [patient.id for patient in patients]
+    team = await session.execute(
+        select(CareTeamMember.patient_id, CareTeamMember.provider_id).where(
+            CareTeamMember.patient_id.in_(patient_ids)
+        )
+    )
+    present = {(patient_id, provider_id) for patient_id, provider_id in team}
+    keep = [pid for pid in added if pid not in removed]
+    session.add_all(
+        CareTeamMember(patient_id=patient.id, provider_id=pid)
+        for patient in patients
+        for pid in keep
+        if pid != patient.dietitian_id and (patient.id, pid) not in present
+    )
+    if removed:
+        await session.execute(
+            delete(CareTeamMember).where(
+                CareTeamMember.patient_id.in_(patient_ids),
+                CareTeamMember.provider_id.in_(removed),
+            )
+        )
+    await session.flush()
+
+
 async def _bulk_values(
-    session: AsyncSession, actor: Actor, user_group_id: Any, active_status: bool | None
+    session: AsyncSession, actor: Actor, fields: BulkClientChanges, *, care_team: bool
 ) -> dict[str, Any]:
-    """The one column a bulk update changes; user_group_id wins over active_status."""
-    if user_group_id is not None:
-        group_id = v.parse_id(user_group_id, "user_group_id")
+    """The one column a bulk update changes; user_group_id wins over active_status. Neither is
+    needed when the care teams change."""
+    if fields.user_group_id is not None:
+        group_id = v.parse_id(fields.user_group_id, "user_group_id")
         if group_id is not None and (
             await group_queries.get_group_in_org(session, actor.organization_id, group_id) is None
         ):
             raise Invalid.field("user_group_id", "User group not found")
         return {"user_group_id": group_id}
-    if active_status is None:
-        raise Invalid.field("active_status", "Give user_group_id or active_status")
-    return {"active": active_status}
+    if fields.active_status is not None:
+        return {"active": fields.active_status}
+    if care_team:
+        return {}
+    raise Invalid.field("active_status", "Give user_group_id or active_status")

@@ -27,6 +27,10 @@ PERSON_NAME = 100  # first_name, last_name
 USER_TEXT = 200  # legal_name, preferred_name, pronouns, gender, gender_identity, sex, ...
 RECORD_IDENTIFIER = 100
 METADATA = 10_000
+QUICK_NOTES = 10_000  # the staff's notes on a patient (updateClient quick_notes)
+EXTERNAL_ID = 100  # human_id: another system's id of the person
+DEMOGRAPHIC_CODE = 20  # CDC race/ethnicity, SNOMED CT, HL7 null flavours, "en-US"
+PHONE = 32  # phone_number, additional_phone_number (E.164: at most 16)
 
 # Names of groups, onboarding flows, appointment types, offerings, conversations, organizations
 LABEL = 200

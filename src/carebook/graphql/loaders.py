@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
@@ -35,6 +35,8 @@ class Loaders:
         self.user = DataLoader[int, User | None](load_fn=self._users)
         self.group = DataLoader[int, UserGroup | None](load_fn=self._groups)
         self.care_team_ids = DataLoader[int, list[int]](load_fn=self._care_team_ids)
+        # The deferred patient-record columns (users/models.py), by user id.
+        self.profile = DataLoader[int, dict[str, Any]](load_fn=self._profiles)
         self.organization = DataLoader[int, Organization | None](load_fn=self._organizations)
         self.user_tags = DataLoader[int, list[Tag]](load_fn=self._user_tags)
         # A tag's users' ids in order: each page of tagged_users is sliced from it.
@@ -61,6 +63,9 @@ class Loaders:
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))
+
+    async def _profiles(self, ids: Sequence[int]) -> list[dict[str, Any]]:
+        return await self._context.read(lambda s: queries.load_profiles(s, ids))
 
     async def _groups(self, ids: Sequence[int]) -> list[UserGroup | None]:
         return await self._context.read(lambda s: group_queries.load_groups(s, ids))

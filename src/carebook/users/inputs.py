@@ -41,6 +41,21 @@ class Profile:
     user_group_id: str | int | None = None
     active: bool | None = None
     password: str | None = None
+    # The rest of the record (migration 0018); the codes are checked against their code
+    # systems (users/demographics). secondary_ethnicity_code is an Int in updateUserInput.
+    quick_notes: str | None = None
+    additional_phone_number: str | None = None
+    height: str | None = None
+    weight: str | None = None
+    human_id: str | None = None
+    preferred_language_code: str | None = None
+    primary_race_code: str | None = None
+    secondary_race_code: str | None = None
+    primary_ethnicity_code: str | None = None
+    secondary_ethnicity_code: str | int | None = None
+    sexual_orientation_code: str | None = None
+    sexual_orientation_other: str | None = None
+    gender_identity_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,9 +68,11 @@ class NewClient(Profile):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientChanges(Profile):
-    """``updateClient``: changes to the patient ``id``, or one of its email triggers."""
+    """``updateClient``: changes to the patient ``id`` (or ``current_email``), or one of its
+    email triggers."""
 
     id: str | int | None = None
+    current_email: str | None = None
     other_provider_ids: ProviderIds | None = None
     for_changing_groups: bool | None = None
     resend_welcome: bool | None = None
@@ -72,6 +89,21 @@ class UserChanges(Profile):
     current_email: str | None = None
     current_password: str | None = None
     password_confirmation: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkClientChanges:
+    """``bulkUpdateClients``: one change to every patient of ``ids``, all or nothing.
+
+    ``user_group_id`` wins over ``active_status``; the care-team changes
+    (``other_provider_ids`` added, ``provider_ids_to_remove`` removed) go with either or alone.
+    """
+
+    ids: Sequence[str | int | None] | None = None
+    user_group_id: str | int | None = None
+    active_status: bool | None = None
+    other_provider_ids: ProviderIds | None = None
+    provider_ids_to_remove: Sequence[str | int | None] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Re-exported: Role lives in the auth core (the Actor needs it, and auth imports no domain).
@@ -12,6 +13,14 @@ from carebook.auth.roles import Role as Role
 from carebook.db import lengths
 from carebook.db.base import Base, Timestamped
 from carebook.db.types import UTCDateTime
+
+# The deferred group of the patient record's further fields (see User below).
+PROFILE_GROUP = "profile"
+
+
+def _profile(type_: Any) -> Any:
+    """A nullable column of the deferred profile group."""
+    return mapped_column(type_, deferred=True, deferred_group=PROFILE_GROUP)
 
 
 class User(Timestamped, Base):
@@ -80,6 +89,24 @@ class User(Timestamped, Base):
     # Provider invite codes let patients sign up straight onto that provider's panel.
     invite_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     user_metadata: Mapped[str | None] = mapped_column("metadata", String(lengths.METADATA))
+
+    # The rest of the patient record (migration 0018). Deferred: the patient list and user(id)
+    # read rows without them, and GraphQL reads them through one batched DataLoader only when a
+    # document selects one (graphql/users/profile.py), so a page of users costs the same as
+    # before. Heights are in inches and weights in pounds, as Healthie's charts keep them.
+    quick_notes: Mapped[str | None] = _profile(String(lengths.QUICK_NOTES))
+    additional_phone_number: Mapped[str | None] = _profile(String(lengths.PHONE))
+    height: Mapped[float | None] = _profile(Float())
+    weight: Mapped[float | None] = _profile(Float())
+    human_id: Mapped[str | None] = _profile(String(lengths.EXTERNAL_ID))
+    preferred_language_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
+    primary_race_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
+    secondary_race_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
+    primary_ethnicity_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
+    secondary_ethnicity_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
+    sexual_orientation_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
+    sexual_orientation_other: Mapped[str | None] = _profile(String(lengths.USER_TEXT))
+    gender_identity_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
 
     @property
     def is_patient(self) -> bool:

@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer_group
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.db.engine import Database, SessionRunner
 from carebook.db.rows import detached
 from carebook.user_notifications.models import UserNotification
-from carebook.users.models import CareTeamMember, User
+from carebook.users.models import PROFILE_GROUP, CareTeamMember, User
 from carebook.users.scoping import visible_patients, visible_users
 
 STAFF_ROLES = (Role.PROVIDER.value, Role.STAFF.value)
@@ -71,6 +72,10 @@ def user_and_unseen_query(actor: Actor) -> Select[Any]:
     )
     return (
         visible_users(actor)
+        # One row: its patient-record columns cost nothing here and spare the record's
+        # DataLoader a statement. Undeferred, the SQL also has every column of
+        # selected_columns, as the single-row read's prepared statements expect.
+        .options(undefer_group(PROFILE_GROUP))
         .add_columns(unseen.label("unseen"))
         .where(User.id == bindparam("target_user_id"))
     )
@@ -158,6 +163,23 @@ async def load_users(session: AsyncSession, ids: Sequence[int]) -> list[User | N
     rows = await session.execute(select(User).where(User.id.in_(ids)))
     by_id = {user.id: user for user in rows.scalars()}
     return [by_id.get(user_id) for user_id in ids]
+
+
+# The deferred columns of the patient record (users/models.py), read together on demand.
+PROFILE_COLUMNS = tuple(
+    prop.columns[0] for prop in User.__mapper__.column_attrs if prop.group == PROFILE_GROUP
+)
+PROFILE_FIELDS = tuple(
+    prop.key for prop in User.__mapper__.column_attrs if prop.group == PROFILE_GROUP
+)
+
+
+async def load_profiles(session: AsyncSession, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The patient-record fields of each user (attribute name -> value), in key order; {} for
+    an id that names nobody. Callers pass only ids reached through visible records."""
+    rows = await session.execute(select(User.id, *PROFILE_COLUMNS).where(User.id.in_(ids)))
+    by_id = {row[0]: dict(zip(PROFILE_FIELDS, row[1:], strict=True)) for row in rows}
+    return [by_id.get(user_id, {}) for user_id in ids]
 
 
 async def load_care_team_ids(

@@ -73,16 +73,19 @@ class Disclosure(IntEnum):
     PROFILE = 2
     # The whole record: one's own, or any of the organization's users for its providers and staff.
     RECORD = 3
+    # The practice's own notes on a person (``quick_notes``): its providers and staff only, never
+    # the person themselves, as Healthie shows quick notes in the provider's view alone.
+    STAFF = 4
 
 
 def disclosure(viewer: Actor | None, user: User) -> Disclosure:
     """What ``viewer`` may read of ``user``, a user they reached through a visible record."""
-    if viewer is not None and viewer.user_id == user.id:
-        return Disclosure.RECORD
     if viewer is None or viewer.organization_id != user.organization_id:
         # Another organization's user is never reached; if it were, it shows no more than a name.
         return Disclosure.NAME
     if viewer.is_staff:
+        return Disclosure.STAFF
+    if viewer.user_id == user.id:
         return Disclosure.RECORD
     return Disclosure.NAME if user.is_patient else Disclosure.PROFILE
 

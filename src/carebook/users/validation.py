@@ -76,6 +76,24 @@ def clean_phone(value: str | None, field: str = "phone_number") -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def clean_measure(field: str, value: str | None, *, unit: str, most: float) -> float | None:
+    """A body measure (``height`` in inches, ``weight`` in pounds) from a decimal number;
+    blank clears it."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = float("nan")
+    # Also refuses nan and inf, which float() accepts.
+    if not 0 < number <= most:
+        raise Invalid.field(
+            field, f"{_label(field)} must be a number of {unit} between 0 and {most:g}"
+        )
+    return number
+
+
 def clean_dob(value: str | None, field: str = "dob") -> date | None:
     """A date of birth from ``YYYY-MM-DD`` (or ``MM/DD/YYYY``), not in the future."""
     text = (value or "").strip()

@@ -7,6 +7,13 @@ import strawberry
 from carebook.graphql.inputs import opt
 
 MAX_BULK_IDS_DOC = "At most 1,000 ids (configurable with CAREBOOK_BULK_UPDATE_MAX_IDS)."
+# The code systems (docs/api.md, "The patient record"); "" clears a code.
+LANGUAGE_DOC = "ISO 639 language code, e.g. en, spa or en-US."
+RACE_DOC = "CDC Race & Ethnicity race code, e.g. 2106-3 (White); ASKU when declined."
+ETHNICITY_DOC = "CDC Race & Ethnicity ethnicity code, e.g. 2186-5; ASKU when declined."
+ORIENTATION_DOC = "SNOMED CT code (e.g. 20430005), or OTH, UNK, ASKU."
+GENDER_IDENTITY_DOC = "SNOMED CT code (e.g. 446141000124107), or OTH, UNK, ASKU."
+ORIENTATION_OTHER_DOC = "The sexual orientation in the patient's words, with OTH."
 
 
 @strawberry.input(name="createClientInput", description="Parameters for createClient.")
@@ -75,6 +82,19 @@ class UpdateClientInput:
     requested_form_completion_id: str | None = opt(
         "With send_form_request_reminder: reminder of this form request."
     )
+    current_email: str | None = opt("Email of the patient to update, used when id is not given.")
+    additional_phone_number: str | None = opt("A second phone number; stored in E.164 form.")
+    height: str | None = opt("Height in inches, e.g. 68.5.")
+    weight: str | None = opt("Weight in pounds, e.g. 150 (a Carebook addition on this input).")
+    quick_notes: str | None = opt("Notes on the patient for the practice's staff only.")
+    preferred_language_code: str | None = opt(LANGUAGE_DOC)
+    primary_race_code: str | None = opt(RACE_DOC)
+    secondary_race_code: str | None = opt(RACE_DOC)
+    primary_ethnicity_code: str | None = opt(ETHNICITY_DOC)
+    secondary_ethnicity_code: str | None = opt(ETHNICITY_DOC)
+    sexual_orientation_code: str | None = opt(ORIENTATION_DOC)
+    sexual_orientation_other: str | None = opt(ORIENTATION_OTHER_DOC)
+    gender_identity_code: str | None = opt(GENDER_IDENTITY_DOC)
 
 
 @strawberry.input(name="updateUserInput", description="Parameters for updateUser.")
@@ -99,6 +119,17 @@ class UpdateUserInput:
     skipped_email: bool | None = opt("When true, the user may have no email.")
     password: str | None = opt("A new password (at least 8 characters, strong enough).")
     password_confirmation: str | None = opt("When given, must equal password.")
+    human_id: strawberry.ID | None = opt("The person's id in another system (Healthie: Human API).")
+    preferred_language_code: str | None = opt(LANGUAGE_DOC)
+    primary_race_code: str | None = opt(RACE_DOC)
+    secondary_race_code: str | None = opt(RACE_DOC)
+    primary_ethnicity_code: str | None = opt(ETHNICITY_DOC)
+    secondary_ethnicity_code: int | None = opt(
+        "CDC ethnicity code without its hyphen (Healthie types it Int), e.g. 21865 for 2186-5."
+    )
+    sexual_orientation_code: str | None = opt(ORIENTATION_DOC)
+    sexual_orientation_other: str | None = opt(ORIENTATION_OTHER_DOC)
+    gender_identity_code: str | None = opt(GENDER_IDENTITY_DOC)
 
 
 @strawberry.input(name="bulkUpdateClientsInput", description="Parameters for bulkUpdateClients.")
@@ -110,5 +141,11 @@ class BulkUpdateClientsInput:
         'Move every patient to this group ("" removes them from their group).'
     )
     active_status: bool | None = opt(
-        "Required without user_group_id; ignored when user_group_id is given."
+        "Required without user_group_id or a care-team change; ignored with user_group_id."
+    )
+    other_provider_ids: str | None = opt(
+        "Comma-separated ids of providers/staff to add to every patient's care team."
+    )
+    provider_ids_to_remove: list[strawberry.ID | None] | None = opt(
+        "List of provider IDs to remove from the patients' care team"
     )

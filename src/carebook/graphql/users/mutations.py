@@ -10,7 +10,7 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.inputs import typed, value_of
+from carebook.graphql.inputs import typed
 from carebook.graphql.payloads import Payload, payload
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.users.inputs import (
@@ -21,7 +21,7 @@ from carebook.graphql.users.inputs import (
 )
 from carebook.graphql.users.types import User, user_or_none
 from carebook.users.activation import Invitations
-from carebook.users.inputs import ClientChanges, NewClient, UserChanges
+from carebook.users.inputs import BulkClientChanges, ClientChanges, NewClient, UserChanges
 from carebook.users.trail import status_action
 
 
@@ -45,6 +45,13 @@ class BulkUpdateClientsPayload(
     Payload[list[User | None]], field="users", about="The updated patients."
 ):
     """The updated patients, or why none changed."""
+
+
+def _bulk_action(fields: BulkClientChanges) -> str:
+    """The audit action of a bulk update: archiving and reactivating are their own."""
+    if fields.user_group_id is not None or fields.active_status is None:
+        return "update"
+    return status_action(fields.active_status)
 
 
 @strawberry.type
@@ -123,8 +130,9 @@ class UserMutations:
         )
 
     @strawberry.mutation(
-        description="Update multiple clients at once: move them to a user group, or archive or "
-        "reactivate them. All or nothing; at most CAREBOOK_BULK_UPDATE_MAX_IDS ids (1,000).",
+        description="Update multiple clients at once: move them to a user group, archive or "
+        "reactivate them, add providers to or remove them from their care teams. All or "
+        "nothing; at most CAREBOOK_BULK_UPDATE_MAX_IDS ids (1,000).",
         permission_classes=[IsStaff],
     )
     @audited
@@ -132,19 +140,14 @@ class UserMutations:
         self, info: Info[Context, None], input: BulkUpdateClientsInput | None = None
     ) -> BulkUpdateClientsPayload:
         ctx, actor = info.context, require_actor(info)
-        ids = value_of(input, "ids") or []
-        group_id, active = value_of(input, "user_group_id"), value_of(input, "active_status")
+        fields = typed(BulkClientChanges, input)
+        ids = list(fields.ids or [])
         outcome = await audited_write(
             info,
             lambda s: service.bulk_update_clients(
-                s,
-                actor=actor,
-                ids=ids,
-                user_group_id=group_id,
-                active_status=active,
-                max_ids=ctx.settings.bulk_update_max_ids,
+                s, actor=actor, fields=fields, max_ids=ctx.settings.bulk_update_max_ids
             ),
-            action="update" if group_id is not None else status_action(active),
+            action=_bulk_action(fields),
             attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
         )
         users: list[User | None] | None = None

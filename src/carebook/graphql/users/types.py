@@ -20,8 +20,10 @@ from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
 from carebook.scheduling.times import local_iso
+from carebook.users import demographics
 from carebook.users.activation import link_for
 from carebook.users.models import User as UserRow
+from carebook.users.queries import PROFILE_FIELDS
 from carebook.users.scoping import Disclosure, disclosure, follows_links
 
 
@@ -64,6 +66,36 @@ def _plain(
     else:
         getter = property(lambda self: read(self.row) if self.disclosure >= shown else None)
     return strawberry.field(description=description, default=getter)
+
+
+Record = dict[str, Any]
+
+
+def _from_record(
+    description: str, read: Callable[[Record], str | None], shown: Disclosure = Disclosure.RECORD
+) -> Any:
+    """A text field of the patient record's deferred columns (users/models.py): read through
+    the one batched DataLoader of those columns, so a document that selects none of them (the
+    users list as integrations page it) reads nothing more; null below ``shown``."""
+
+    async def resolve(self: User, info: Info[Context, None]) -> str | None:
+        if self.disclosure < shown:
+            return None
+        return read(await self._record(info))
+
+    return strawberry.field(resolver=resolve, description=description)
+
+
+def _coded(
+    field: str, system: Callable[[], demographics.CodeSystem]
+) -> Callable[[Record], str | None]:
+    """The name of the code stored in ``field`` (primary_race for primary_race_code, ...)."""
+    return lambda record: system().name(record.get(field))
+
+
+def _weight(record: Record) -> str | None:
+    weight = record.get("weight")
+    return None if weight is None else f"{weight:g}"
 
 
 def _record_only(
@@ -240,6 +272,117 @@ class User:
         lambda row: row.invite_code,
     )
 
+    first_name_last_initial: str | None = _plain(
+        "The first name and last initial of the user, e.g. Jane D.",
+        lambda row: (
+            f"{row.first_name} {row.last_name[:1]}.".strip() if row.last_name else row.first_name
+        ),
+        Disclosure.NAME,
+    )
+
+    doc_share_id: str | None = _plain(
+        "An ID used for document, course, and conversation sharing: in Carebook the user's id, "
+        "as createConversation's simple_added_users takes it.",
+        lambda row: str(row.id),
+    )
+
+    quick_notes: str | None = _from_record(
+        "Quick notes on the patient, for the practice's providers and staff only (null for "
+        "the patient themselves).",
+        lambda record: record.get("quick_notes"),
+        Disclosure.STAFF,
+    )
+
+    additional_phone_number: str | None = _from_record(
+        "Additional phone number, in E.164 form.",
+        lambda record: record.get("additional_phone_number"),
+    )
+
+    @strawberry.field(description="Height of the user, in inches.")
+    async def height(self, info: Info[Context, None]) -> float | None:
+        if self.disclosure < Disclosure.RECORD:
+            return None
+        height = (await self._record(info)).get("height")
+        return None if height is None else float(height)
+
+    weight: str | None = _from_record("The last weight of the user, in pounds.", _weight)
+
+    @strawberry.field(description="The person's id in another system (Healthie: Human API).")
+    async def human_id(self, info: Info[Context, None]) -> strawberry.ID | None:
+        if self.disclosure < Disclosure.RECORD:
+            return None
+        human_id = (await self._record(info)).get("human_id")
+        return None if human_id is None else strawberry.ID(human_id)
+
+    preferred_language: str | None = _from_record(
+        "Preferred language, from preferred_language_code (e.g. English).",
+        lambda record: demographics.language_name(record.get("preferred_language_code")),
+    )
+
+    preferred_language_code: str | None = _from_record(
+        "Preferred language as an ISO 639 code (e.g. en, or en-US with a region).",
+        lambda record: record.get("preferred_language_code"),
+    )
+
+    primary_race: str | None = _from_record(
+        "Primary race, from primary_race_code.", _coded("primary_race_code", demographics.race)
+    )
+
+    primary_race_code: str | None = _from_record(
+        "Primary race as a CDC Race & Ethnicity code (e.g. 2106-3).",
+        lambda record: record.get("primary_race_code"),
+    )
+
+    secondary_race: str | None = _from_record(
+        "Secondary race, from secondary_race_code.",
+        _coded("secondary_race_code", demographics.race),
+    )
+
+    secondary_race_code: str | None = _from_record(
+        "Secondary race as a CDC Race & Ethnicity code.",
+        lambda record: record.get("secondary_race_code"),
+    )
+
+    primary_ethnicity: str | None = _from_record(
+        "Primary ethnicity, from primary_ethnicity_code.",
+        _coded("primary_ethnicity_code", demographics.ethnicity),
+    )
+
+    primary_ethnicity_code: str | None = _from_record(
+        "Primary ethnicity as a CDC Race & Ethnicity code (e.g. 2186-5).",
+        lambda record: record.get("primary_ethnicity_code"),
+    )
+
+    secondary_ethnicity: str | None = _from_record(
+        "Secondary ethnicity, from secondary_ethnicity_code.",
+        _coded("secondary_ethnicity_code", demographics.ethnicity),
+    )
+
+    secondary_ethnicity_code: str | None = _from_record(
+        "Secondary ethnicity as a CDC Race & Ethnicity code.",
+        lambda record: record.get("secondary_ethnicity_code"),
+    )
+
+    sexual_orientation: str | None = _from_record(
+        "Sexual orientation, from sexual_orientation_code.",
+        _coded("sexual_orientation_code", lambda: demographics.SEXUAL_ORIENTATION),
+    )
+
+    sexual_orientation_code: str | None = _from_record(
+        "Sexual orientation as a SNOMED CT code, or OTH, UNK, ASKU.",
+        lambda record: record.get("sexual_orientation_code"),
+    )
+
+    sexual_orientation_other: str | None = _from_record(
+        "The sexual orientation in the patient's words (with code OTH).",
+        lambda record: record.get("sexual_orientation_other"),
+    )
+
+    gender_identity_code: str | None = _from_record(
+        "Gender identity as a SNOMED CT code, or OTH, UNK, ASKU.",
+        lambda record: record.get("gender_identity_code"),
+    )
+
     has_created_password: bool | None = _plain(
         "True once the user has a password to sign in with.",
         lambda row: row.password_hash is not None,
@@ -326,6 +469,14 @@ class User:
         row = await info.context.loaders.group.load(self.row.user_group_id)
         return UserGroup.from_row(row) if row else None
 
+    @strawberry.field(description="The name of the patient's user group.")
+    @_record_only(None)
+    async def group_name(self, info: Info[Context, None]) -> str | None:
+        if self.row.user_group_id is None:
+            return None
+        row = await info.context.loaders.group.load(self.row.user_group_id)
+        return row.name if row else None
+
     @strawberry.field(description="The organization the user belongs to.")
     @_record_only(None)
     async def organization(self, info: Info[Context, None]) -> Organization | None:
@@ -357,6 +508,14 @@ class User:
         rows = await info.context.loaders.user_locations.load(self.row.id)
         self._known_to_loader(info)
         return Location(row=rows[0], position=0) if rows else None
+
+    async def _record(self, info: Info[Context, None]) -> Record:
+        """The patient-record columns: from the row when it was read with them (``user(id)``),
+        else from their DataLoader."""
+        loaded = self.row.__dict__
+        if all(name in loaded for name in PROFILE_FIELDS):
+            return {name: loaded[name] for name in PROFILE_FIELDS}
+        return await info.context.loaders.profile.load(self.row.id)
 
     def _known_to_loader(self, info: Info[Context, None]) -> None:
         """The audit trail names the owner of the tags and addresses returned (their row is in
