@@ -89,6 +89,10 @@ STORED: dict[tuple[str, str], Column] = {
     ("createAppointment", "notes"): Appointment.reason,
     ("updateAppointment", "pm_status"): Appointment.pm_status,
     ("createConversation", "name"): Conversation.name,
+    ("updateClient", "quick_notes"): User.quick_notes,
+    ("updateClient", "sexual_orientation_other"): User.sexual_orientation_other,
+    ("updateUser", "sexual_orientation_other"): User.sexual_orientation_other,
+    ("updateUser", "human_id"): User.human_id,
 }
 
 _ID = "an id: digits, at most 10 (validation.parse_id)"
@@ -198,6 +202,26 @@ OTHER: dict[tuple[str, str], str] = {
     ("completeCheckout", "location"): "ignored",
     ("createConversation", "simple_added_users"): _IDS,
     ("createConversation", "owner_id"): _ID,
+    **{
+        (mutation, name): "a code of its code system (users/demographics), at most 20 characters"
+        for mutation in ("updateClient", "updateUser")
+        for name in (
+            "preferred_language_code",
+            "primary_race_code",
+            "secondary_race_code",
+            "primary_ethnicity_code",
+            "secondary_ethnicity_code",
+            "sexual_orientation_code",
+            "gender_identity_code",
+        )
+        if (mutation, name) != ("updateUser", "secondary_ethnicity_code")  # an Int there
+    },
+    ("updateClient", "additional_phone_number"): _PERSON["phone_number"],
+    ("updateClient", "height"): "a number of inches",
+    ("updateClient", "weight"): "a number of pounds",
+    ("updateClient", "current_email"): _CHECKED,
+    ("bulkUpdateClients", "other_provider_ids"): _IDS,
+    ("bulkUpdateClients", "provider_ids_to_remove"): _IDS,
 }
 
 

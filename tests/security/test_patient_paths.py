@@ -36,12 +36,22 @@ DEPTH = 4
 # What each disclosure shows of a user (every other field is null or empty). The walk checks the
 # server against this table, written out here so that a change to scoping.py must change it too.
 SHOWN = {
-    Disclosure.NAME: {"id", "cursor", "first_name", "last_name", "full_name", "name", "active"},
+    Disclosure.NAME: {
+        "id",
+        "cursor",
+        "first_name",
+        "last_name",
+        "first_name_last_initial",
+        "full_name",
+        "name",
+        "active",
+    },
     Disclosure.PROFILE: {
         "id",
         "cursor",
         "first_name",
         "last_name",
+        "first_name_last_initial",
         "full_name",
         "name",
         "active",
