@@ -220,6 +220,19 @@ OTHER: dict[tuple[str, str], str] = {
     ("updateClient", "height"): "a number of inches",
     ("updateClient", "weight"): "a number of pounds",
     ("updateClient", "current_email"): _CHECKED,
+    **{
+        (mutation, f"{path}.{name}"): (
+            _ID
+            if name == "id"
+            else "a location field: createLocation's rule and column (tested with it)"
+        )
+        for mutation, paths in (
+            ("updateClient", ("locations", "location")),
+            ("updateUser", ("locations",)),
+        )
+        for path in paths
+        for name in ("id", "name", "line1", "line2", "city", "state", "zip", "country")
+    },
     ("bulkUpdateClients", "other_provider_ids"): _IDS,
     ("bulkUpdateClients", "provider_ids_to_remove"): _IDS,
 }

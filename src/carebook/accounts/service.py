@@ -6,12 +6,14 @@ transaction), and raise :class:`carebook.errors.Invalid` for anything the caller
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.accounts.addresses import apply_locations
 from carebook.accounts.care_team import notify_providers
 from carebook.accounts.changes import ChangeContext, apply_changes, set_active
 from carebook.auth.actor import Actor, require_staff
@@ -19,6 +21,7 @@ from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
 from carebook.errors import Invalid, NotFound
 from carebook.forms import queries as form_queries
+from carebook.locations.inputs import ClientLocation
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
 from carebook.user_groups import queries as group_queries
@@ -137,8 +140,9 @@ async def update_client(
     passwords: Passwords,
     fields: ClientChanges,
     invitations: Invitations | None = None,
+    locations: Sequence[ClientLocation] | None = None,
 ) -> User:
-    """Update a patient (Healthie's ``updateClient``).
+    """Update a patient (Healthie's ``updateClient``), their addresses included.
 
     Email-trigger inputs take precedence: when one is given the email is queued and the other
     changes are not applied, as Healthie documents.
@@ -164,6 +168,7 @@ async def update_client(
             )
         )
     await _set_care_team(session, user, other_ids)
+    await apply_locations(session, actor, user, locations)
     return user
 
 
@@ -229,9 +234,15 @@ async def _queue(
 
 
 async def update_user(
-    session: AsyncSession, *, actor: Actor, passwords: Passwords, fields: UserChanges
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    passwords: Passwords,
+    fields: UserChanges,
+    locations: Sequence[ClientLocation] | None = None,
 ) -> User:
-    """A user updating themselves, or staff updating a patient (Healthie's ``updateUser``)."""
+    """A user updating themselves, or staff updating a patient (Healthie's ``updateUser``),
+    their addresses included."""
     user = await _target_of_update_user(session, actor, fields)
     if fields.password is not None:
         _check_password_change(passwords, actor, user, fields)
@@ -244,8 +255,9 @@ async def update_user(
         ChangeContext(session, user.organization_id, passwords, actor), user, fields
     )
     await _end_sessions_on_new_password(session, actor, user, fields)
-    changed = session.is_modified(user)
+    changed = session.is_modified(user) or bool(locations)
     await session.flush()
+    await apply_locations(session, actor, user, locations)
     if changed and actor.is_patient and user.id == actor.user_id:
         # A patient changing their own profile tells their providers (in-app notification).
         await notify_providers(session, patient=user, kind=NotificationKind.PROFILE_UPDATED)

@@ -38,3 +38,13 @@ class LocationChanges(LocationFields):
     """Changes to the location ``id``."""
 
     id: str | int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClientLocation(LocationFields):
+    """One entry of Healthie's ``locations`` list of updateClient / updateUser: without ``id`` a
+    new location of the user, with ``id`` changes to that location of theirs, with ``destroy``
+    (Healthie's ``_destroy``) its deletion."""
+
+    id: str | int | None = None
+    destroy: bool | None = None

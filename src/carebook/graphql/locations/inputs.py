@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from carebook.graphql.inputs import opt
+from carebook.graphql.inputs import opt, typed
+from carebook.locations.inputs import ClientLocation
 
 STATE = "The state: in the US a two-letter code (e.g. NY); a full state name is converted."
 ZIP = "The zip code: in the US 12345 or 12345-6789."
@@ -61,3 +62,40 @@ class DeleteLocationInput:
     """The location to delete."""
 
     id: strawberry.ID | None = opt("Required. The ID of the location.")
+
+
+@strawberry.input(
+    name="ClientLocationInput",
+    description="A location in updateClient's and updateUser's locations: new without id, "
+    "changed with id, deleted with _destroy.",
+)
+class ClientLocationInput:
+    """One of a user's locations, written with the rest of their record."""
+
+    destroy: bool | None = strawberry.field(
+        name="_destroy",
+        description="If true, the location will be deleted",
+        default=strawberry.UNSET,
+    )
+    city: str | None = opt("The city")
+    country: str | None = opt("The country code")
+    id: strawberry.ID | None = opt("The ID of the location")
+    line1: str | None = opt("The first line of the address")
+    line2: str | None = opt("The second line of the address")
+    name: str | None = opt("The graphql_name of the location")
+    state: str | None = opt("The state")
+    zip: str | None = opt("The zip code")
+
+
+def client_locations(*given: object) -> list[ClientLocation] | None:
+    """The service's entries of ``locations`` lists and single ``location`` inputs (each may
+    be absent): None when none was sent."""
+    entries: list[ClientLocation] = []
+    sent = False
+    for value in given:
+        if value is None or value is strawberry.UNSET:
+            continue
+        sent = True
+        items = value if isinstance(value, list) else [value]
+        entries.extend(typed(ClientLocation, item) for item in items if item is not None)
+    return entries if sent else None

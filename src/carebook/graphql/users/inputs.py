@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from carebook.graphql.inputs import opt
+from carebook.graphql.locations.inputs import ClientLocationInput
 
 MAX_BULK_IDS_DOC = "At most 1,000 ids (configurable with CAREBOOK_BULK_UPDATE_MAX_IDS)."
 # The code systems (docs/api.md, "The patient record"); "" clears a code.
@@ -13,6 +14,8 @@ RACE_DOC = "CDC Race & Ethnicity race code, e.g. 2106-3 (White); ASKU when decli
 ETHNICITY_DOC = "CDC Race & Ethnicity ethnicity code, e.g. 2186-5; ASKU when declined."
 ORIENTATION_DOC = "SNOMED CT code (e.g. 20430005), or OTH, UNK, ASKU."
 GENDER_IDENTITY_DOC = "SNOMED CT code (e.g. 446141000124107), or OTH, UNK, ASKU."
+LOCATIONS_DOC = "The user's locations to add (no id), change (id) or delete (id and _destroy)."
+LOCATION_DOC = "One more location, as an entry of locations."
 ORIENTATION_OTHER_DOC = "The sexual orientation in the patient's words, with OTH."
 
 
@@ -95,6 +98,8 @@ class UpdateClientInput:
     sexual_orientation_code: str | None = opt(ORIENTATION_DOC)
     sexual_orientation_other: str | None = opt(ORIENTATION_OTHER_DOC)
     gender_identity_code: str | None = opt(GENDER_IDENTITY_DOC)
+    location: ClientLocationInput | None = opt(LOCATION_DOC)
+    locations: list[ClientLocationInput | None] | None = opt(LOCATIONS_DOC)
 
 
 @strawberry.input(name="updateUserInput", description="Parameters for updateUser.")
@@ -130,6 +135,7 @@ class UpdateUserInput:
     sexual_orientation_code: str | None = opt(ORIENTATION_DOC)
     sexual_orientation_other: str | None = opt(ORIENTATION_OTHER_DOC)
     gender_identity_code: str | None = opt(GENDER_IDENTITY_DOC)
+    locations: list[ClientLocationInput | None] | None = opt(LOCATIONS_DOC)
 
 
 @strawberry.input(name="bulkUpdateClientsInput", description="Parameters for bulkUpdateClients.")

@@ -10,7 +10,8 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.inputs import typed
+from carebook.graphql.inputs import typed, value_of
+from carebook.graphql.locations.inputs import client_locations
 from carebook.graphql.payloads import Payload, payload
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
 from carebook.graphql.users.inputs import (
@@ -100,6 +101,9 @@ class UserMutations:
                 passwords=ctx.passwords,
                 fields=fields,
                 invitations=Invitations.from_settings(ctx.settings),
+                locations=client_locations(
+                    value_of(input, "locations"), value_of(input, "location")
+                ),
             ),
             action=status_action(fields.active),
             attempted=attempted_ids([fields.id]),
@@ -120,7 +124,13 @@ class UserMutations:
         fields = typed(UserChanges, input)
         outcome = await audited_write(
             info,
-            lambda s: service.update_user(s, actor=actor, passwords=ctx.passwords, fields=fields),
+            lambda s: service.update_user(
+                s,
+                actor=actor,
+                passwords=ctx.passwords,
+                fields=fields,
+                locations=client_locations(value_of(input, "locations")),
+            ),
             action="update",
             # A blank id means the caller: a patient's own record, a provider's is none.
             attempted=attempted_ids([fields.id or (actor.user_id if actor.is_patient else None)]),
