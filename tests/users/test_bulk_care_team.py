@@ -96,7 +96,7 @@ async def test_unknown_or_foreign_providers_change_nothing(
 ) -> None:
     before = await users_snapshot(database, [world.a.patient_id, world.a.other_patient_id])
     foreign = world.b.provider.user_id
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"other_provider_ids": f"{world.a.staff.user_id},{foreign}"}, "other_provider_ids"),
         ({"other_provider_ids": str(world.a.patient_id)}, "other_provider_ids"),  # a patient
         ({"provider_ids_to_remove": [str(foreign)]}, "provider_ids_to_remove"),

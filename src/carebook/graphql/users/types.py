@@ -516,7 +516,8 @@ class User(IsUser):
         loaded = self.row.__dict__
         if all(name in loaded for name in PROFILE_FIELDS):
             return {name: loaded[name] for name in PROFILE_FIELDS}
-        return await info.context.loaders.profile.load(self.row.id)
+        record: Record = await info.context.loaders.profile.load(self.row.id)
+        return record
 
     def _known_to_loader(self, info: Info[Context, None]) -> None:
         """The audit trail names the owner of the tags and addresses returned (their row is in

@@ -113,7 +113,7 @@ def clean_code(system: CodeSystem, field: str, value: str | int | None) -> str |
         digits = str(value)
         text = f"{digits[:-1]}-{digits[-1]}" if _CDC_DIGITS.match(digits) else digits
     else:
-        text = (value or "").strip()
+        text = value.strip() if isinstance(value, str) else ""
     if not text:
         return None
     code = text.upper() if text.upper() in (DECLINED, UNKNOWN, OTHER) else text
@@ -141,7 +141,7 @@ def clean_language(value: str | None, field: str = "preferred_language_code") ->
     return f"{code}-{region.upper()}" if region else str(code)
 
 
-def _language(code: str) -> pycountry.db.Record | None:
+def _language(code: str) -> pycountry.db.Data | None:
     code = code.lower()
     if len(code) == 2:
         return pycountry.languages.get(alpha_2=code)

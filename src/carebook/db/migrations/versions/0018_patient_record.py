@@ -13,6 +13,8 @@ Revises: 0016_open_sign_up
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -22,7 +24,7 @@ branch_labels = None
 depends_on = None
 
 # Migrations never import application code: the widths repeat carebook/db/lengths.py.
-COLUMNS: tuple[tuple[str, sa.types.TypeEngine[object]], ...] = (
+COLUMNS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     ("quick_notes", sa.String(10_000)),
     ("additional_phone_number", sa.String(32)),
     ("height", sa.Float()),
