@@ -310,7 +310,8 @@ async def test_update_client_finds_the_patient_by_current_email(
 # --- the derived fields --------------------------------------------------------------------
 
 DERIVED = """query($id: ID) { user(id: $id) {
-  first_name_last_initial full_legal_name doc_share_id group_name } }"""
+  first_name_last_initial full_legal_name full_legal_name_with_preferred doc_share_id
+  group_name } }"""
 
 
 async def test_the_derived_fields(api: Api, world: World) -> None:
@@ -326,6 +327,7 @@ async def test_the_derived_fields(api: Api, world: World) -> None:
     assert (await provider.data(DERIVED, {"id": patient_id}))["user"] == {
         "first_name_last_initial": "Pat I.",
         "full_legal_name": "Patricia IentA",
+        "full_legal_name_with_preferred": "Patricia (Pat) IentA",
         "doc_share_id": patient_id,
         "group_name": "Group a",
     }

@@ -44,6 +44,12 @@ def _full_name(row: UserRow) -> str:
     return f"{row.first_name} {row.last_name}".strip()
 
 
+def _legal_with_preferred(row: UserRow) -> str:
+    legal = row.legal_name or row.first_name
+    goes_by = f" ({row.first_name})" if row.legal_name and row.first_name != row.legal_name else ""
+    return f"{legal}{goes_by} {row.last_name}".strip()
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -181,6 +187,12 @@ class User(IsUser):
     full_legal_name: str | None = _plain(
         "Legal name (or first name) and last name.",
         lambda row: f"{row.legal_name or row.first_name} {row.last_name}".strip(),
+    )
+
+    full_legal_name_with_preferred: str | None = _plain(
+        "The legal name with the name the user goes by (first_name) in parentheses when it "
+        "differs, e.g. 'Jonathan (Jon) Jones'.",
+        _legal_with_preferred,
     )
 
     pronouns: str | None = _plain(
