@@ -1,4 +1,4 @@
-"""schema.graphql against Healthie's schema: every shared thing is typed exactly as Healthie types it.
+"""schema.graphql against Healthie's: every shared thing is typed exactly as Healthie types it.
 
 The reference is docs/reference/healthie-excerpt.graphql, written by scripts/healthie_excerpt from
 Healthie's full public schema: every type Carebook shares, with the members both have. A client
@@ -59,7 +59,7 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "BillingItem.appointment_id": "the appointment completeCheckout paid for",
     "Conversation.owner_id": "who opened the conversation (Healthie: owner { id })",
     "Conversation.users": "the members, readable with their visibility rules",
-    "Notification.notification_type": "what happened (booked, cancelled), for the notification list",
+    "Notification.notification_type": "what happened (booked, cancelled), for the list",
     "Notification.text": "the notification's line of text, as Healthie's app shows it",
     "Notification.seen_at": "when the caller saw it (user(clear_notifs: true) marks it)",
     "Notification.appointment": "the appointment the notification is about",
