@@ -70,13 +70,37 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
 # Shared things whose type string differs from Healthie's, each with why. Keep it short.
 ALLOWED_DIFFERENCES: dict[str, str] = {}
 
+ISSUE_29 = "appointments as integrations use them are issue 29's (Carebook's default for now)"
+NO_FILTER = "no filter either way: Carebook reads null and [] alike"
+
+# Shared arguments and input fields whose default differs from Healthie's, each with why.
+DEFAULT_DIFFERENCES: dict[str, str] = {
+    "Query.users(order_by)": "null, so that sort_by (the seed's, default last_name_desc) applies",
+    "Query.users(tag_ids)": NO_FILTER,
+    "Query.usersCount(tag_ids)": NO_FILTER,
+    "Query.tags(order_by)": "null, so that sort_by applies; neither given sorts NAME_ASC",
+    "Query.userGroups(order_by)": "null, so that sort_by (the seed's, default name) applies",
+    "Query.onboardingFlows(order_by)": "null, so that sort_by applies; neither sorts by name",
+    "Query.appointmentTypes(page_size)": ISSUE_29,
+    "Query.appointmentTypes(should_paginate)": ISSUE_29,
+    "Query.offerings(page_size)": ISSUE_29,
+    "Query.offerings(should_paginate)": ISSUE_29,
+    "Query.appointments(filter)": ISSUE_29,
+    "Query.appointments(order_by)": ISSUE_29,
+    "Query.appointments(page_size)": ISSUE_29,
+    "createRequestedFormInput.skip_notification_email": "null reads as false, Healthie's default",
+}
+
 
 @dataclass(frozen=True)
 class Member:
-    """A field, argument, input field or enum value: its type string ('' for enum values)."""
+    """A field, argument, input field or enum value: its type string ('' for enum values), its
+    default (``null`` when none is written) and its deprecation."""
 
     type: str
     required_by_healthie: bool = False
+    default: str = "null"
+    deprecated: str | None = None
 
 
 def _members(document: DocumentNode) -> dict[str, Member]:
@@ -98,12 +122,18 @@ def _members(document: DocumentNode) -> dict[str, Member]:
 
 
 def _member(node: FieldDefinitionNode | InputValueDefinitionNode) -> Member:
+    default = getattr(node, "default_value", None)
     required = (
         isinstance(node, InputValueDefinitionNode)
         and isinstance(node.type, NonNullTypeNode)
-        and node.default_value is None
+        and default is None
     )
-    return Member(print_ast(node.type), required)
+    deprecated = next(
+        (print_ast(d) for d in node.directives or () if d.name.value == "deprecated"), None
+    )
+    return Member(
+        print_ast(node.type), required, print_ast(default) if default else "null", deprecated
+    )
 
 
 def _ours() -> dict[str, Member]:
@@ -140,6 +170,20 @@ def test_every_shared_thing_is_typed_as_healthie_types_it() -> None:
     assert list(_differences(ours, healthie)) == []
 
 
+def test_shared_arguments_default_and_deprecate_as_healthie_does() -> None:
+    # A client that leaves an argument out gets Healthie's behaviour; a deprecation tells its
+    # developer the same thing Healthie's schema tells them.
+    ours, healthie = _ours(), _healthies()
+    shared = [(c, m, healthie[c]) for c, m in ours.items() if c in healthie]
+    defaults = [
+        f"{c}: Carebook = {m.default}, Healthie = {h.default}"
+        for c, m, h in shared
+        if m.default != h.default and c not in DEFAULT_DIFFERENCES
+    ]
+    assert defaults == []
+    assert [c for c, m, h in shared if m.deprecated != h.deprecated] == []
+
+
 def test_what_healthie_requires_or_relay_echoes_carebook_has() -> None:
     """The excerpt keeps clientMutationId and Healthie's required arguments even where Carebook
     lacks them (a client selects the one and always sends the others); anything else in it that
@@ -174,4 +218,9 @@ def test_every_listed_exception_is_still_needed() -> None:
         c
         for c in ALLOWED_DIFFERENCES
         if c not in ours or c not in healthie or ours[c].type == healthie[c].type
+    ] == []
+    assert [
+        c
+        for c in DEFAULT_DIFFERENCES
+        if c not in ours or c not in healthie or ours[c].default == healthie[c].default
     ] == []
