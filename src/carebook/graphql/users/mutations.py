@@ -66,7 +66,7 @@ class UserMutations:
     @audited
     async def createClient(
         self, info: Info[Context, None], input: CreateClientInput | None = None
-    ) -> CreateClientPayload:
+    ) -> CreateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
         outcome = await audited_write(
             info,
@@ -90,7 +90,7 @@ class UserMutations:
     @audited
     async def updateClient(
         self, info: Info[Context, None], input: UpdateClientInput | None = None
-    ) -> UpdateClientPayload:
+    ) -> UpdateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(ClientChanges, input)
         outcome = await audited_write(
@@ -119,7 +119,7 @@ class UserMutations:
     @audited
     async def updateUser(
         self, info: Info[Context, None], input: UpdateUserInput | None = None
-    ) -> UpdateUserPayload:
+    ) -> UpdateUserPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(UserChanges, input)
         outcome = await audited_write(
@@ -148,7 +148,7 @@ class UserMutations:
     @audited
     async def bulkUpdateClients(
         self, info: Info[Context, None], input: BulkUpdateClientsInput | None = None
-    ) -> BulkUpdateClientsPayload:
+    ) -> BulkUpdateClientsPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(BulkClientChanges, input)
         ids = list(fields.ids or [])
