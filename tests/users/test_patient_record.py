@@ -328,7 +328,7 @@ async def test_the_derived_fields(api: Api, world: World) -> None:
         "first_name_last_initial": "Pat I.",
         "full_legal_name": "Patricia IentA",
         "full_legal_name_with_preferred": "Patricia (Pat) IentA",
-        "doc_share_id": patient_id,
+        "doc_share_id": f"user-{patient_id}",
         "group_name": "Group a",
     }
     await _update_client(api, world.a.provider.api_key, id=patient_id, user_group_id="")
@@ -355,3 +355,15 @@ async def test_the_users_page_reads_the_record_only_when_selected(
     # One batched statement for the whole page, not one per user.
     assert len([s for s in with_record if "quick_notes" in s]) == 1
     assert len(with_record) == len(plain) + 1
+
+
+async def test_doc_share_id_is_what_a_conversation_is_shared_with(api: Api, world: World) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    share = (await provider.data(DERIVED, {"id": str(world.a.patient_id)}))["user"]
+    data = await provider.data(
+        """mutation($users: String) { createConversation(input: {simple_added_users: $users}) {
+          conversation { users { id } } messages { field message } } }""",
+        {"users": share["doc_share_id"]},
+    )
+    conversation = data["createConversation"]["conversation"]
+    assert str(world.a.patient_id) in [u["id"] for u in conversation["users"]]

@@ -294,9 +294,9 @@ class User(IsUser):
     )
 
     doc_share_id: str | None = _plain(
-        "An ID used for document, course, and conversation sharing: in Carebook the user's id, "
-        "as createConversation's simple_added_users takes it.",
-        lambda row: str(row.id),
+        "An ID used for document, course, and conversation sharing: user-<id>, as "
+        "createConversation's simple_added_users takes it.",
+        lambda row: f"user-{row.id}",
     )
 
     quick_notes: str | None = _from_record(
