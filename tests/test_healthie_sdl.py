@@ -55,6 +55,8 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "createClientInput.sex": "sets User.sex (Healthie sets it only with updateClient)",
     "createClientInput.gender_identity": "sets User.gender_identity at creation, as updateClient",
     "createClientInput.pronouns": "sets User.pronouns at creation, as updateClient",
+    "updateClientInput.weight": "sets User.weight: Healthie's comes from metric entries, which "
+    "Carebook does not have (docs/api.md, The patient record)",
     "Appointment.timezone": "the IANA zone the appointment's times are written in",
     "BillingItem.appointment_id": "the appointment completeCheckout paid for",
     "Conversation.owner_id": "who opened the conversation (Healthie: owner { id })",
