@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Float
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -33,3 +34,22 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Measure(TypeDecorator[float]):
+    """A double-precision number (a height, a weight) read back as a float on both databases.
+
+    Both drivers already hand back a Python float; the result processor is written out because
+    the single-row read's prepared statements (db/prepared.py) ask for one without the column's
+    type OID, and asyncpg's own Float processor refuses to be built without it.
+    """
+
+    impl = Float
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
+        return _to_float
+
+
+def _to_float(value: Any) -> float | None:
+    return None if value is None else float(value)

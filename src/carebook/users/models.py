@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Re-exported: Role lives in the auth core (the Actor needs it, and auth imports no domain).
 from carebook.auth.roles import Role as Role
 from carebook.db import lengths
 from carebook.db.base import Base, Timestamped
-from carebook.db.types import UTCDateTime
+from carebook.db.types import Measure, UTCDateTime
 
 # The deferred group of the patient record's further fields (see User below).
 PROFILE_GROUP = "profile"
@@ -96,8 +96,8 @@ class User(Timestamped, Base):
     # before. Heights are in inches and weights in pounds, as Healthie's charts keep them.
     quick_notes: Mapped[str | None] = _profile(String(lengths.QUICK_NOTES))
     additional_phone_number: Mapped[str | None] = _profile(String(lengths.PHONE))
-    height: Mapped[float | None] = _profile(Float())
-    weight: Mapped[float | None] = _profile(Float())
+    height: Mapped[float | None] = _profile(Measure())
+    weight: Mapped[float | None] = _profile(Measure())
     human_id: Mapped[str | None] = _profile(String(lengths.EXTERNAL_ID))
     preferred_language_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
     primary_race_code: Mapped[str | None] = _profile(String(lengths.DEMOGRAPHIC_CODE))
