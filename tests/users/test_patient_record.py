@@ -130,6 +130,13 @@ async def test_fields_not_sent_are_kept(api: Api, world: World) -> None:
     assert _record(payload["user"]) == {**READ_BACK, "height": 70.0}
 
 
+async def test_measures_read_back_as_entered(api: Api, world: World) -> None:
+    payload = await _update_client(
+        api, world.a.provider.api_key, id=str(world.a.patient_id), height="71", weight="1499.75"
+    )
+    assert (payload["user"]["height"], payload["user"]["weight"]) == (71.0, "1499.75")
+
+
 async def test_codes_are_matched_as_their_code_systems_write_them(api: Api, world: World) -> None:
     payload = await _update_client(
         api,

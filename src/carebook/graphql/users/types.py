@@ -102,7 +102,8 @@ def _coded(
 
 def _weight(record: Record) -> str | None:
     weight = record.get("weight")
-    return None if weight is None else f"{weight:g}"
+    # As entered, without a trailing ".0": 150, 150.25.
+    return None if weight is None else f"{weight:f}".rstrip("0").rstrip(".")
 
 
 def _record_only(
