@@ -85,7 +85,9 @@ async def test_deleting_an_empty_or_foreign_group_records_nothing(
     staff = api.with_key(world.a.staff.api_key)
     empty = await create_group(staff, "Empty")
     before = len(await stored(database))
-    assert (await staff.data(DELETE_USER_GROUP, {"id": empty}))["deleteUserGroup"]["messages"] is None
+    assert (await staff.data(DELETE_USER_GROUP, {"id": empty}))["deleteUserGroup"][
+        "messages"
+    ] is None
     foreign = (await staff.data(DELETE_USER_GROUP, {"id": str(world.b.group_id)}))[
         "deleteUserGroup"
     ]

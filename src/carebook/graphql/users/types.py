@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import strawberry
@@ -19,7 +19,7 @@ from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
-from carebook.scheduling.times import local_iso
+from carebook.times import render_or_none
 from carebook.users.activation import link_for
 from carebook.users.models import User as UserRow
 from carebook.users.scoping import Disclosure, disclosure, follows_links
@@ -66,6 +66,22 @@ def _plain(
     return strawberry.field(description=description, default=getter)
 
 
+def _time(
+    description: str,
+    read: Callable[[UserRow], datetime | None],
+    shown: Disclosure = Disclosure.RECORD,
+) -> Any:
+    """A date-time User field, written as Healthie writes it in the viewer's zone (times.py).
+
+    A plain field like :func:`_plain`'s: the zone was resolved once with the request's viewer
+    and handed to each User, so a page of users looks nothing up per row.
+    """
+    getter = property(
+        lambda self: render_or_none(read(self.row), self.zone) if self.disclosure >= shown else None
+    )
+    return strawberry.field(description=description, default=getter)
+
+
 def _record_only(
     withheld: Any,
 ) -> Callable[
@@ -100,6 +116,8 @@ class User:
     links: strawberry.Private[bool]
     # Where the user stands in the list that returned it (None outside lists).
     position: strawberry.Private[int | None] = None
+    # The time zone the reader's date-times are written in (carebook/times.py).
+    zone: strawberry.Private[tzinfo] = UTC
 
     def __init__(self, row: UserRow, position: int | None = None, *, viewer: Actor | None) -> None:
         # Written by hand so that the plain fields below stay properties over the row. The
@@ -108,6 +126,7 @@ class User:
         self.position = position
         self.disclosure = disclosure(viewer, row)
         self.links = follows_links(viewer)
+        self.zone = viewer.zone if viewer is not None else UTC
 
     @strawberry.field(description="This user's position in the list that returned it.")
     def cursor(self) -> Cursor:
@@ -205,9 +224,9 @@ class User:
         Disclosure.NAME,
     )
 
-    archived_at: str | None = _plain(
-        "When the patient was archived (ISO 8601), if archived.",
-        lambda row: row.archived_at.isoformat() if row.archived_at else None,
+    archived_at: str | None = _time(
+        "When the patient was archived, if archived (2023-06-05 14:10:00 +0200).",
+        lambda row: row.archived_at,
     )
 
     record_identifier: str | None = _plain(
@@ -270,24 +289,24 @@ class User:
         # Another patient's role is withheld like the rest of their record.
         return self.row.is_patient if self.disclosure >= Disclosure.PROFILE else None
 
-    created_at: str | None = _plain(
-        "When the user was created (ISO 8601).",
-        lambda row: row.created_at.isoformat(),
+    created_at: str | None = _time(
+        "When the user was created (2023-06-05 14:10:00 +0200).",
+        lambda row: row.created_at,
     )
 
-    updated_at: str | None = _plain(
-        "When the user was last changed (ISO 8601).",
-        lambda row: row.updated_at.isoformat(),
+    updated_at: str | None = _time(
+        "When the user was last changed (2023-06-05 14:10:00 +0200).",
+        lambda row: row.updated_at,
     )
 
     @strawberry.field(
-        description="Start of the patient's next upcoming, not cancelled appointment (ISO 8601 "
-        "with the offset of the user's timezone, UTC when unset); null when there is none."
+        description="Start of the patient's next upcoming, not cancelled appointment "
+        "(2023-06-05 14:10:00 +0200); null when there is none."
     )
     @_record_only(None)
     async def next_appt_date(self, info: Info[Context, None]) -> str | None:
         start = await info.context.loaders.next_appt_date.load(self.row.id)
-        return local_iso(start, self.row.timezone) if start is not None else None
+        return render_or_none(start, self.zone)
 
     @strawberry.field(description="The patient's primary provider.")
     @audited
