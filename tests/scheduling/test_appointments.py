@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -26,14 +27,17 @@ LIST = """query($sort: String) { users(sort_by: $sort, should_paginate: false) {
   id next_appt_date } }"""
 
 
-async def _book(api: Api, world: World, type_id: str, start: str, tz: str | None = None) -> dict:
+async def _book(
+    api: Api, world: World, type_id: str, start: str, tz: str | None = None
+) -> dict[str, Any]:
     variables = {
         "user_id": str(world.a.patient_id),
         "type": type_id,
         "datetime": start,
         "timezone": tz,
     }
-    return (await api.data(CREATE_APPOINTMENT, variables))["createAppointment"]
+    payload: dict[str, Any] = (await api.data(CREATE_APPOINTMENT, variables))["createAppointment"]
+    return payload
 
 
 async def test_types_and_offerings_are_created_and_listed_per_organization(
