@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from carebook.auth.actor import Actor
 from carebook.auth.models import SignupToken
 from carebook.conversations import queries as conversation_queries
 from carebook.forms import queries as form_queries
@@ -192,11 +194,14 @@ class Loaders:
             return [[] for _ in keys]
         answers = []
         for args in keys:  # one key per request in practice: the field's arguments
-            groups = await self._context.read(
-                lambda s, args=args: group_queries.list_groups(s, viewer, args)
-            )
-            answers.append(groups)
+            answers.append(await self._context.read(self._groups_reader(viewer, args)))
         return answers
+
+    @staticmethod
+    def _groups_reader(
+        viewer: Actor, args: group_queries.ListArgs
+    ) -> Callable[[AsyncSession], Awaitable[list[UserGroup]]]:
+        return lambda s: group_queries.list_groups(s, viewer, args)
 
     async def _signup_tokens(self, user_ids: Sequence[int]) -> list[SignupToken | None]:
         return await self._context.read(lambda s: activation.load_usable_tokens(s, list(user_ids)))
