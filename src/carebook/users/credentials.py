@@ -21,6 +21,7 @@ from carebook.db.session import CarebookSession
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
 from carebook.times import zone_of
+from carebook.users.activity import record_sign_in
 from carebook.users.models import User
 from carebook.users.validation import email_key
 
@@ -173,6 +174,7 @@ async def sign_in(
     for user in candidates:
         if passwords.verify(user.password_hash, password or ""):
             token = await issue_session_token(session, user=user, ttl=ttl)
+            await record_sign_in(session, user)
             return IssuedToken(user=user, token=token)
     raise Invalid.field(None, SIGN_IN_FAILED)
 
