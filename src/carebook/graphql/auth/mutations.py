@@ -40,6 +40,11 @@ class SignUpPayload(Relay):
     token: str | None = strawberry.field(
         description="Session token: Authorization: Bearer <token>."
     )
+    nextRequiredStep: str | None = strawberry.field(
+        default=None,
+        description="What the new user has to do next: 'onboarding' when their group has an "
+        "onboarding flow to go through, else null.",
+    )
     messages: Messages = messages_field()
 
 
@@ -65,12 +70,26 @@ class RevokeTokenPayload(MessagesOnly):
     """Whether the credential was revoked."""
 
 
-def _user_of(ctx: Context, issued: IssuedToken | None, *, enrolling: bool = False) -> User | None:
+async def _user_of(
+    ctx: Context, issued: IssuedToken | None, *, enrolling: bool = False
+) -> User | None:
     if issued is None:
         return None
     # The answer is the signed-in user's own record, whoever called (often nobody yet).
-    ctx.answer_as(issued.user, enrolling=enrolling)
+    await ctx.answer_as(issued.user, enrolling=enrolling)
     return User(row=issued.user, viewer=ctx.viewer)
+
+
+# signUp's nextRequiredStep when the new patient's group has an onboarding flow.
+ONBOARDING_STEP = "onboarding"
+
+
+async def _next_step(ctx: Context, issued: IssuedToken | None) -> str | None:
+    """The onboarding flow of the new patient's group, if any, is their next step."""
+    if issued is None or issued.user.user_group_id is None:
+        return None
+    group = await ctx.loaders.group.load(issued.user.user_group_id)
+    return ONBOARDING_STEP if group is not None and group.onboarding_flow_id else None
 
 
 @strawberry.type
@@ -107,8 +126,9 @@ class AuthMutations:
         # named by id (users/scoping.py, follows_links).
         enrolling = ctx.actor is None and issued is not None and issued.user.is_patient
         return SignUpPayload(
-            user=_user_of(ctx, issued, enrolling=enrolling),
+            user=await _user_of(ctx, issued, enrolling=enrolling),
             token=issued.token if issued else None,
+            nextRequiredStep=await _next_step(ctx, issued),
             messages=outcome.messages,
         )
 
@@ -143,7 +163,7 @@ class AuthMutations:
         issued = signed_in.issued if signed_in else None
         api_key = signed_in.api_key if signed_in else None
         return SignInPayload(
-            user=_user_of(ctx, issued),
+            user=await _user_of(ctx, issued),
             token=issued.token if issued else None,
             api_key=api_key,
             messages=outcome.messages,
