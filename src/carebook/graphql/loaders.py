@@ -12,6 +12,8 @@ from carebook.auth.models import SignupToken
 from carebook.conversations import queries as conversation_queries
 from carebook.locations import queries as location_queries
 from carebook.locations.models import Location
+from carebook.notifications import settings as notification_settings
+from carebook.notifications.models import NotificationSetting
 from carebook.organizations import queries as organization_queries
 from carebook.organizations.models import Organization
 from carebook.scheduling import queries as scheduling_queries
@@ -58,6 +60,14 @@ class Loaders:
         self.offering = DataLoader[int, Offering | None](load_fn=self._offerings)
         self.appointment = DataLoader[int, Appointment | None](load_fn=self._appointments)
         self.conversation_members = DataLoader[int, list[User]](load_fn=self._convo_members)
+        self.notification_setting = DataLoader[int, NotificationSetting | None](
+            load_fn=self._notification_settings
+        )
+
+    async def _notification_settings(
+        self, user_ids: Sequence[int]
+    ) -> list[NotificationSetting | None]:
+        return await self._context.read(lambda s: notification_settings.load_settings(s, user_ids))
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))

@@ -15,6 +15,7 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
+from carebook.graphql.notifications.types import NotificationSetting
 from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.tags.types import Tag
@@ -357,6 +358,16 @@ class User:
         rows = await info.context.loaders.user_locations.load(self.row.id)
         self._known_to_loader(info)
         return Location(row=rows[0], position=0) if rows else None
+
+    @strawberry.field(
+        description="The user's email preferences (Notification Settings); only the user and "
+        "the organization's providers and staff read them."
+    )
+    @audited
+    @_record_only(None)
+    async def notification_setting(self, info: Info[Context, None]) -> NotificationSetting | None:
+        row = await info.context.loaders.notification_setting.load(self.row.id)
+        return NotificationSetting(owner_id=self.row.id, row=row)
 
     def _known_to_loader(self, info: Info[Context, None]) -> None:
         """The audit trail names the owner of the tags and addresses returned (their row is in
