@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from sqlalchemy import and_, or_, select, update
@@ -33,6 +34,7 @@ from carebook.notifications import smtp
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
 from carebook.notifications.templates import render
 from carebook.organizations.models import Organization
+from carebook.scheduling.models import Appointment
 from carebook.users.activation import ensure_signup_token, link_for
 from carebook.users.models import User
 
@@ -120,6 +122,7 @@ async def _compose(
         if request.status == FormRequestStatus.COMPLETED:
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
+    when = await _appointment_time(session, kind, params, user.id)
     token_row = None
     if user.password_hash is None and user.active:  # never a set-password link to the archived
         token_row = await ensure_signup_token(
@@ -133,6 +136,7 @@ async def _compose(
         link=link,
         link_label=label,
         request_id=request_id,
+        when=when,
     )
     email = EmailMessage()
     sender_name, sender_address = parseaddr(settings.email_from)
@@ -144,6 +148,27 @@ async def _compose(
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return email
+
+
+async def _appointment_time(
+    session: AsyncSession, kind: EmailKind, params: dict[str, object], user_id: int
+) -> str:
+    """The start of the appointment an appointment email is about, in its booking's zone."""
+    if kind not in (EmailKind.APPOINTMENT_BOOKED, EmailKind.APPOINTMENT_CANCELLED):
+        return ""
+    appointment = await session.get(Appointment, int(str(params["appointment_id"])))
+    if appointment is None or appointment.patient_id != user_id:
+        raise PermanentFailure("appointment not found")
+    try:
+        zone = ZoneInfo(appointment.timezone or "UTC")
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    start = appointment.start.astimezone(zone)
+    hour = start.hour % 12 or 12
+    return (
+        f"{start:%A, %B} {start.day}, {start.year} at {hour}:{start:%M} "
+        f"{'AM' if start.hour < 12 else 'PM'} ({start.tzname()})"
+    )
 
 
 def _classify(error: Exception) -> tuple[bool, str]:
