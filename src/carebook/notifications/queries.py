@@ -48,7 +48,7 @@ def _kinds(kind: str) -> list[str]:
     return grouped or [kind]
 
 
-def _records(actor: Actor, wanted: RecordFilter) -> Select[tuple[OutboxMessage]]:
+def _records(actor: Actor, wanted: RecordFilter) -> Select[OutboxMessage]:
     query = select(OutboxMessage).where(
         OutboxMessage.organization_id == actor.organization_id, _recipients(actor, wanted)
     )
