@@ -20,20 +20,20 @@ from carebook.graphql.auth.inputs import (
     SignOutInput,
     SignUpInput,
 )
-from carebook.graphql.common import provided, require_actor, write
+from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed
 from carebook.graphql.limits import rate
-from carebook.graphql.payloads import Messages, MessagesOnly, messages_field, payload
+from carebook.graphql.payloads import Messages, MessagesOnly, Relay, echo, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users import credentials
 from carebook.users.credentials import IssuedToken
-from carebook.users.inputs import SignUp
+from carebook.users.inputs import SignIn, SignUp
 
 
 @payload("signUp")
-class SignUpPayload:
+class SignUpPayload(Relay):
     """The new user, signed in."""
 
     user: User | None = strawberry.field(description="The created user.")
@@ -44,7 +44,7 @@ class SignUpPayload:
 
 
 @payload("signIn")
-class SignInPayload:
+class SignInPayload(Relay):
     """The signed-in user and their token."""
 
     user: User | None = strawberry.field(description="User info.")
@@ -85,7 +85,7 @@ class AuthMutations:
     @audited
     async def signUp(
         self, info: Info[Context, None], input: SignUpInput | None = None
-    ) -> SignUpPayload:
+    ) -> SignUpPayload | None:
         ctx, data = info.context, typed(SignUp, input)
         await rate.before_sign_up(ctx, data)
         attempt = Attempt()
@@ -121,14 +121,14 @@ class AuthMutations:
     @audited
     async def signIn(
         self, info: Info[Context, None], input: SignInInput | None = None
-    ) -> SignInPayload:
-        ctx, data = info.context, provided(input)
-        account = await rate.before_sign_in(ctx, data.get("email"))
+    ) -> SignInPayload | None:
+        ctx, data = info.context, typed(SignIn, input)
+        account = await rate.before_sign_in(ctx, data.email)
 
         def work(s: AsyncSession) -> Awaitable[SignedIn]:
             return sign_in(s, passwords=ctx.passwords, fields=data, ttl=ctx.settings.session_ttl)
 
-        if data.get("reset_token"):
+        if data.reset_token:
             # Setting an invited user's password from their signup token changes their record
             # (and activates it): an update, in the write's transaction, not an anonymous read.
             outcome = await audited_write(
@@ -155,10 +155,10 @@ class AuthMutations:
     )
     async def signOut(
         self, info: Info[Context, None], input: SignOutInput | None = None
-    ) -> SignOutPayload:
+    ) -> SignOutPayload | None:
         actor = require_actor(info)
         outcome = await write(info.context, lambda s: credentials.sign_out(s, actor=actor))
-        return SignOutPayload(messages=outcome.messages)
+        return SignOutPayload(messages=outcome.messages, clientMutationId=echo(input))
 
     @strawberry.mutation(
         description="Revoke the token or API key this request was made with.",
@@ -166,7 +166,7 @@ class AuthMutations:
     )
     async def revokeToken(
         self, info: Info[Context, None], input: RevokeTokenInput | None = None
-    ) -> RevokeTokenPayload:
+    ) -> RevokeTokenPayload | None:
         actor = require_actor(info)
         outcome = await write(info.context, lambda s: credentials.revoke_credential(s, actor=actor))
-        return RevokeTokenPayload(messages=outcome.messages)
+        return RevokeTokenPayload(messages=outcome.messages, clientMutationId=echo(input))

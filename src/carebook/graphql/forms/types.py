@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,9 +9,7 @@ from carebook.forms.models import RequestedFormCompletion as RequestRow
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
-
-if TYPE_CHECKING:
-    from carebook.graphql.users.types import User
+from carebook.graphql.users.ref import LazyUser, user_object
 
 
 @strawberry.type(
@@ -38,20 +34,20 @@ class RequestedFormCompletion(DisclosesUsers):
         return self.row.status
 
     @strawberry.field(description="ID of the requested form template.")
-    def custom_module_form_id(self) -> strawberry.ID | None:
-        return strawberry.ID(self.row.custom_module_form_id)
+    def custom_module_form_id(self) -> str | None:  # Healthie types these ids String
+        return self.row.custom_module_form_id
 
     @strawberry.field(description="What is requested: 'CustomModuleForm' or 'Questionnaire'.")
-    def item_type(self) -> str | None:
+    def item_type(self) -> str:
         return self.row.item_type
 
     @strawberry.field(description="ID of the patient asked to fill in the form.")
-    def recipient_id(self) -> strawberry.ID | None:
-        return strawberry.ID(str(self.row.recipient_id))
+    def recipient_id(self) -> str | None:
+        return str(self.row.recipient_id)
 
     @strawberry.field(description="ID of the provider or staff member who asked.")
-    def sender_id(self) -> strawberry.ID | None:
-        return None if self.row.sender_id is None else strawberry.ID(str(self.row.sender_id))
+    def sender_id(self) -> str | None:
+        return None if self.row.sender_id is None else str(self.row.sender_id)
 
     @strawberry.field(description="When the request was made (ISO 8601).")
     def created_at(self) -> str | None:
@@ -63,11 +59,6 @@ class RequestedFormCompletion(DisclosesUsers):
 
     @strawberry.field(description="The patient asked to fill in the form.")
     @audited
-    async def recipient(
-        self, info: Info[Context, None]
-    ) -> Annotated[User, strawberry.lazy("carebook.graphql.users.types")] | None:
-        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
-        from carebook.graphql.users.types import User
-
+    async def recipient(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.recipient_id)
-        return User(row=row, viewer=info.context.viewer) if row else None
+        return user_object(row, info.context.viewer) if row else None

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
 from carebook.notifications.models import NotificationSetting as SettingRow
 from carebook.notifications.queries import representation
-
-if TYPE_CHECKING:
-    from carebook.graphql.users.types import User
-
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 
 
 @strawberry.type(
@@ -71,11 +65,8 @@ class NotificationSetting(DisclosesUsers):
     @strawberry.field(description="The owner of the setting.")
     @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
-        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
-        from carebook.graphql.users.types import User
-
         row = await info.context.loaders.user.load(self.owner_id)
-        return User(row=row, viewer=info.context.viewer) if row else None
+        return user_object(row, info.context.viewer) if row else None
 
 
 DESCRIPTIONS = {

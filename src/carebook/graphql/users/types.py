@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from carebook.auth.actor import Actor
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import IsUser
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
@@ -91,7 +92,7 @@ def _record_only(
 
 
 @strawberry.type(name="User", description="A patient (client), provider or staff member.")
-class User:
+class User(IsUser):
     """Healthie's User, with the fields that concern patient management (see docs/api.md)."""
 
     row: strawberry.Private[UserRow]
@@ -302,7 +303,9 @@ class User:
     @strawberry.field(description="IDs of the further providers on the patient's care team.")
     @capped("User.other_provider_ids", "shorten the care team (updateClient other_provider_ids)")
     @_record_only([])
-    async def other_provider_ids(self, info: Info[Context, None]) -> list[strawberry.ID | None]:
+    async def other_provider_ids(
+        self, info: Info[Context, None]
+    ) -> list[strawberry.ID | None] | None:
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         return [strawberry.ID(str(pid)) for pid in ids]
 
