@@ -40,6 +40,11 @@ class SignUpPayload(Relay):
     token: str | None = strawberry.field(
         description="Session token: Authorization: Bearer <token>."
     )
+    nextRequiredStep: str | None = strawberry.field(
+        default=None,
+        description="What the new user has to do next: 'onboarding' when their group has an "
+        "onboarding flow to go through, else null.",
+    )
     messages: Messages = messages_field()
 
 
@@ -71,6 +76,18 @@ def _user_of(ctx: Context, issued: IssuedToken | None, *, enrolling: bool = Fals
     # The answer is the signed-in user's own record, whoever called (often nobody yet).
     ctx.answer_as(issued.user, enrolling=enrolling)
     return User(row=issued.user, viewer=ctx.viewer)
+
+
+# signUp's nextRequiredStep when the new patient's group has an onboarding flow.
+ONBOARDING_STEP = "onboarding"
+
+
+async def _next_step(ctx: Context, issued: IssuedToken | None) -> str | None:
+    """The onboarding flow of the new patient's group, if any, is their next step."""
+    if issued is None or issued.user.user_group_id is None:
+        return None
+    group = await ctx.loaders.group.load(issued.user.user_group_id)
+    return ONBOARDING_STEP if group is not None and group.onboarding_flow_id else None
 
 
 @strawberry.type
@@ -109,6 +126,7 @@ class AuthMutations:
         return SignUpPayload(
             user=_user_of(ctx, issued, enrolling=enrolling),
             token=issued.token if issued else None,
+            nextRequiredStep=await _next_step(ctx, issued),
             messages=outcome.messages,
         )
 

@@ -5,7 +5,7 @@ so existing users keep today's emails and nothing is back-filled; a row is writt
 first ``updateNotificationSetting``. Its key is the user's id (one setting per user).
 
 Revision ID: 0020_notification_settings
-Revises: 0016_open_sign_up
+Revises: 0019_user_activity
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_notification_settings"
-down_revision = "0016_open_sign_up"
+down_revision = "0019_user_activity"
 branch_labels = None
 depends_on = None
 
