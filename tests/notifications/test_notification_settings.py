@@ -14,6 +14,8 @@ from tests.support.mailbox import Mailbox, run_mailbox
 from tests.support.notification_documents import (
     SETTING_BY_ID,
     USER_SETTING,
+    records,
+    records_count,
     update_setting,
 )
 from tests.support.world import World
@@ -191,3 +193,22 @@ async def test_updating_a_setting_needs_a_signed_in_caller(api: Api) -> None:
         "{ messages { message } } }"
     )
     assert codes == ["UNAUTHENTICATED"]
+
+
+async def test_an_email_queued_before_it_was_turned_off_is_skipped_not_sent(
+    api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    queued = await _remind(api, world, is_intake_item=True)
+    assert not queued["messages"]
+    patient = api.with_token(world.a.patient_token)
+    await update_setting(patient, send_form_request_emails=False)
+
+    report = await deliver(database, smtp_settings)
+
+    assert (report.sent, report.skipped, report.failed) == (0, 1, 0)
+    assert mailbox.received == []
+    [row] = await outbox_rows(database)
+    assert (row.status, row.last_error) == ("skipped", None)
+    [record] = await records(patient)
+    assert record["delivery_status"] == "skipped"
+    assert await records_count(patient, status="skipped") == 1

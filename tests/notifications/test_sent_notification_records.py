@@ -191,7 +191,7 @@ async def test_another_practice_s_patient_has_no_records_for_you(
 async def test_bad_arguments_are_clear_errors(api: Api, world: World) -> None:
     staff = api.with_key(world.a.staff.api_key)
     for arguments, message in (
-        ({"status": "delivered"}, "status must be one of: pending, sent, failed"),
+        ({"status": "delivered"}, "status must be one of: pending, sent, failed, skipped"),
         (
             {"start_date": "last tuesday"},
             "start_date is not a date (yyyy-MM-dd) or a date and time",

@@ -7,6 +7,8 @@
   happened between the server's acceptance and the "sent" mark is recognisable downstream.
 - Temporary failures (4xx replies, connection problems) back off exponentially; a 5xx reply, or
   ``email_max_attempts`` attempts, ends in ``failed``, listed by ``carebook outbox``.
+- A message the recipient turned off after it was queued (notification settings) ends in
+  ``skipped``, unsent.
 - Logs name message ids, kinds and SMTP codes only: no names, addresses or bodies.
 """
 
@@ -32,6 +34,7 @@ from carebook.forms import queries as form_queries
 from carebook.forms.models import FormRequestStatus
 from carebook.notifications import smtp
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
+from carebook.notifications.outbox import wants
 from carebook.notifications.templates import render
 from carebook.organizations.models import Organization
 from carebook.scheduling.models import Appointment
@@ -48,10 +51,15 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0
 
 
 class PermanentFailure(Exception):
     """The message can never be delivered (no address, 5xx reply, request gone)."""
+
+
+class TurnedOff(Exception):
+    """The recipient turned this kind of email off after it was queued: it is not sent."""
 
 
 def _due(now: datetime) -> object:
@@ -214,8 +222,14 @@ async def deliver_one(
         async with database.write_sessions() as session, session.begin():
             message = await session.get_one(OutboxMessage, message_id)
             attempts, kind = message.attempts, message.kind
+            if not await wants(session, message.recipient_user_id, EmailKind(kind)):
+                raise TurnedOff
             email = await _compose(session, settings, message)
         await smtp.send(config, email, seconds=settings.smtp_timeout_seconds)
+    except TurnedOff:
+        await _finish(database, message_id, status=OutboxStatus.SKIPPED)
+        logger.info("email %s (%s) not sent: turned off by the recipient", message_id, kind)
+        return OutboxStatus.SKIPPED
     except PermanentFailure as error:
         return await _failed(database, message_id, str(error))
     except Exception as error:  # SMTP, network, or a fault while rendering: retry, bounded
@@ -261,4 +275,6 @@ async def deliver_pending(
             report.retried += 1
         elif status is OutboxStatus.FAILED:
             report.failed += 1
+        elif status is OutboxStatus.SKIPPED:
+            report.skipped += 1
     return report

@@ -20,6 +20,8 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Not sent: the recipient turned this kind of email off after it was queued.
+    SKIPPED = "skipped"
 
 
 class EmailKind(enum.StrEnum):

@@ -56,7 +56,9 @@ StartDate = Annotated[
 ]
 Status = Annotated[
     str | None,
-    strawberry.argument(description="Only records of this delivery_status: pending, sent, failed."),
+    strawberry.argument(
+        description="Only records of this delivery_status: pending, sent, failed, skipped."
+    ),
 ]
 Type = Annotated[
     str | None,
@@ -93,7 +95,7 @@ def _statuses(status: str | None) -> tuple[str, ...] | None:
         return None
     statuses = tuple(raw for raw, shown in DELIVERY_STATUS.items() if shown == wanted)
     if not statuses:
-        raise CodedError("status must be one of: pending, sent, failed", BAD_USER_INPUT)
+        raise CodedError("status must be one of: pending, sent, failed, skipped", BAD_USER_INPUT)
     return statuses
 
 

@@ -84,6 +84,7 @@ DELIVERY_STATUS = {
     OutboxStatus.SENDING.value: "pending",
     OutboxStatus.SENT.value: "sent",
     OutboxStatus.FAILED.value: "failed",
+    OutboxStatus.SKIPPED.value: "skipped",
 }
 
 
@@ -111,7 +112,8 @@ class SentNotificationRecord(DisclosesUsers):
 
     @strawberry.field(
         description="'pending' (queued or being sent), 'sent' (accepted by the mail server) or "
-        "'failed' (given up: refused, no address, or too many attempts)."
+        "'failed' (given up: refused, no address, or too many attempts) or 'skipped' (turned off "
+        "by the recipient after it was queued)."
     )
     def delivery_status(self) -> str:
         return DELIVERY_STATUS.get(self.row.status, self.row.status)
