@@ -24,7 +24,7 @@ from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed
 from carebook.graphql.limits import rate
-from carebook.graphql.payloads import Messages, MessagesOnly, messages_field, payload
+from carebook.graphql.payloads import Messages, MessagesOnly, Relay, echo, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users import credentials
@@ -33,7 +33,7 @@ from carebook.users.inputs import SignIn, SignUp
 
 
 @payload("signUp")
-class SignUpPayload:
+class SignUpPayload(Relay):
     """The new user, signed in."""
 
     user: User | None = strawberry.field(description="The created user.")
@@ -49,7 +49,7 @@ class SignUpPayload:
 
 
 @payload("signIn")
-class SignInPayload:
+class SignInPayload(Relay):
     """The signed-in user and their token."""
 
     user: User | None = strawberry.field(description="User info.")
@@ -102,7 +102,7 @@ class AuthMutations:
     @audited
     async def signUp(
         self, info: Info[Context, None], input: SignUpInput | None = None
-    ) -> SignUpPayload:
+    ) -> SignUpPayload | None:
         ctx, data = info.context, typed(SignUp, input)
         await rate.before_sign_up(ctx, data)
         attempt = Attempt()
@@ -139,7 +139,7 @@ class AuthMutations:
     @audited
     async def signIn(
         self, info: Info[Context, None], input: SignInInput | None = None
-    ) -> SignInPayload:
+    ) -> SignInPayload | None:
         ctx, data = info.context, typed(SignIn, input)
         account = await rate.before_sign_in(ctx, data.email)
 
@@ -173,10 +173,10 @@ class AuthMutations:
     )
     async def signOut(
         self, info: Info[Context, None], input: SignOutInput | None = None
-    ) -> SignOutPayload:
+    ) -> SignOutPayload | None:
         actor = require_actor(info)
         outcome = await write(info.context, lambda s: credentials.sign_out(s, actor=actor))
-        return SignOutPayload(messages=outcome.messages)
+        return SignOutPayload(messages=outcome.messages, clientMutationId=echo(input))
 
     @strawberry.mutation(
         description="Revoke the token or API key this request was made with.",
@@ -184,7 +184,7 @@ class AuthMutations:
     )
     async def revokeToken(
         self, info: Info[Context, None], input: RevokeTokenInput | None = None
-    ) -> RevokeTokenPayload:
+    ) -> RevokeTokenPayload | None:
         actor = require_actor(info)
         outcome = await write(info.context, lambda s: credentials.revoke_credential(s, actor=actor))
-        return RevokeTokenPayload(messages=outcome.messages)
+        return RevokeTokenPayload(messages=outcome.messages, clientMutationId=echo(input))

@@ -419,7 +419,9 @@ class User(IsUser):
     @strawberry.field(description="IDs of the further providers on the patient's care team.")
     @capped("User.other_provider_ids", "shorten the care team (updateClient other_provider_ids)")
     @_record_only([])
-    async def other_provider_ids(self, info: Info[Context, None]) -> list[strawberry.ID | None]:
+    async def other_provider_ids(
+        self, info: Info[Context, None]
+    ) -> list[strawberry.ID | None] | None:
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         return [strawberry.ID(str(pid)) for pid in ids]
 
