@@ -5,7 +5,7 @@ Healthie writes date-times in the reader's time zone, else their organization's,
 answers for a user without one (UTC). A plain nullable ADD COLUMN: in place on both databases.
 
 Revision ID: 0017_organization_timezone
-Revises: 0019_user_activity
+Revises: 0016_open_sign_up
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_organization_timezone"
-down_revision = "0019_user_activity"
+down_revision = "0016_open_sign_up"
 branch_labels = None
 depends_on = None
 
