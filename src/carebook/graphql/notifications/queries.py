@@ -9,7 +9,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from carebook.errors import Invalid
+from carebook import times
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
@@ -24,7 +24,6 @@ from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.notifications import queries, settings
 from carebook.notifications.inputs import RecordFilter
-from carebook.scheduling.times import parse_start
 
 EndDate = Annotated[
     str | None,
@@ -79,11 +78,13 @@ def _moment(value: str | None, name: str, *, end: bool) -> datetime | None:
         day = date.fromisoformat(text)
     except ValueError:
         try:
-            instant = parse_start(text, "UTC", name)
-        except Invalid:
+            parsed = times.parse(text)
+        except ValueError:
             raise CodedError(
                 f"{name} is not a date (yyyy-MM-dd) or a date and time", BAD_USER_INPUT
             ) from None
+        instant = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+        instant = instant.astimezone(UTC)
         return instant + timedelta(microseconds=1) if end else instant
     start = datetime.combine(day, time(), tzinfo=UTC)
     return start + timedelta(days=1) if end else start
