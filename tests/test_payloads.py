@@ -15,7 +15,7 @@ from carebook.graphql.user_groups.mutations import CreateGroupPayload
 
 def test_answer_wraps_the_written_row_or_carries_the_messages() -> None:
     wrote = CreateGroupPayload.answer(Outcome(value=3), lambda row: f"group {row}")
-    assert (wrote.value, wrote.messages) == ("group 3", [])
+    assert (wrote.value, wrote.messages) == ("group 3", None)
     problem = [FieldError(field="name", message="Name can't be blank")]
     refused = CreateTagPayload.answer(Outcome(messages=list(problem)), lambda row: row)
     assert (refused.value, refused.messages) == (None, problem)

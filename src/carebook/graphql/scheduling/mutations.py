@@ -176,7 +176,7 @@ class SchedulingMutations:
             )
         # The patient booked: the caller, or one just created. Created, the answer shows only
         # what they typed, as signUp's does: anyone may name any provider's sequential id.
-        ctx.answer_as(result.patient, enrolling=ctx.actor is None)
+        await ctx.answer_as(result.patient, enrolling=ctx.actor is None)
         return CompleteCheckoutPayload(
             appointment=Appointment(row=result.appointment) if result.appointment else None,
             billingItem=BillingItem(row=result.billing_item) if result.billing_item else None,
