@@ -5,7 +5,7 @@ so existing users keep today's emails and nothing is back-filled; a row is writt
 first ``updateNotificationSetting``. Its key is the user's id (one setting per user).
 
 Revision ID: 0020_notification_settings
-Revises: 0017_organization_timezone, 0019_user_activity
+Revises: 0019_user_activity
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_notification_settings"
-# Also the merge point of the two lines main has at 0016 (organization time zones, user
-# activity), which were written side by side: one head again.
-down_revision = ("0017_organization_timezone", "0019_user_activity")
+down_revision = "0019_user_activity"
 branch_labels = None
 depends_on = None
 
