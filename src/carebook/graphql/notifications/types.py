@@ -12,7 +12,7 @@ from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
 from carebook.notifications.models import NotificationSetting as SettingRow
 from carebook.notifications.queries import representation
-from carebook.times import render
+from carebook.times import render, render_or_none
 
 
 @strawberry.type(
@@ -63,7 +63,7 @@ class NotificationSetting(DisclosesUsers):
         description="When the setting was last changed (2023-06-05 14:10:00 +0200); null if never."
     )
     def updated_at(self, info: Info[Context, None]) -> str | None:
-        return render(self.row.updated_at, info.context.zone) if self.row is not None else None
+        return render_or_none(self.row.updated_at if self.row else None, info.context.zone)
 
     @strawberry.field(description="The owner of the setting.")
     @audited
