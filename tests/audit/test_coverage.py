@@ -219,6 +219,8 @@ WRITES = {
             "completeCheckout",
             "createConversation",
             "deleteUserGroup",
+            "updateNotificationSetting",
+            "sendWelcomeEmail",  # an email about the patient's account, queued for them
         )
     },
 }
@@ -373,6 +375,8 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             me,
         ),
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
+        ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
+        ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),
     ]
 
 

@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,6 +122,18 @@ def test_parse_leaves_a_time_without_offset_to_the_caller() -> None:
 def test_parse_refuses_garbage_with_a_message(text: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"is not a date and time ({times.EXAMPLES})")):
         times.parse(text)
+
+
+def test_graphql_writes_date_times_only_through_the_one_serializer() -> None:
+    """A per-type copy (``.isoformat()``, ``strftime``) would write ISO 8601 again, in no zone."""
+    graphql = Path(times.__file__).parent / "graphql"
+    copies = [
+        f"{path.relative_to(graphql)}:{number}"
+        for path in sorted(graphql.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.isoformat\(|strftime\(|local_iso", line) and "row.dob" not in line
+    ]
+    assert copies == []
 
 
 # On the wire.

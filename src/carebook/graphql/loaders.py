@@ -16,6 +16,8 @@ from carebook.forms import queries as form_queries
 from carebook.forms.queries import FormCounts
 from carebook.locations import queries as location_queries
 from carebook.locations.models import Location
+from carebook.notifications import settings as notification_settings
+from carebook.notifications.models import NotificationSetting
 from carebook.organizations import queries as organization_queries
 from carebook.organizations.models import Organization
 from carebook.scheduling import queries as scheduling_queries
@@ -70,11 +72,22 @@ class Loaders:
         self.last_conversation_id = DataLoader[int, int | None](load_fn=self._last_convos)
         self.unseen_convo_count = DataLoader[int, int](load_fn=self._unseen_convos)
         self.upcoming_appointments = DataLoader[int, list[Appointment]](load_fn=self._upcoming)
+        self.upcoming_appointments_with = DataLoader[int, list[Appointment]](
+            load_fn=self._upcoming_with
+        )
         # A staff member's User.user_groups: their organization's groups, as the reader sees
         # them; keyed by the field's arguments (the same for every user of a page).
         self.organization_groups = DataLoader[group_queries.ListArgs, list[UserGroup]](
             load_fn=self._organization_groups
         )
+        self.notification_setting = DataLoader[int, NotificationSetting | None](
+            load_fn=self._notification_settings
+        )
+
+    async def _notification_settings(
+        self, user_ids: Sequence[int]
+    ) -> list[NotificationSetting | None]:
+        return await self._context.read(lambda s: notification_settings.load_settings(s, user_ids))
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))
@@ -189,6 +202,15 @@ class Loaders:
         per_key = self._nested_fetch_limit()
         return await self._context.read(
             lambda s: scheduling_queries.load_upcoming_appointments(s, ids, per_key=per_key)
+        )
+
+    async def _upcoming_with(self, ids: Sequence[int]) -> list[list[Appointment]]:
+        """A provider's or staff member's upcoming appointments (they are the provider)."""
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: scheduling_queries.load_upcoming_appointments(
+                s, ids, per_key=per_key, as_provider=True
+            )
         )
 
     async def _organization_groups(

@@ -25,6 +25,8 @@ from carebook.graphql.introspection import AnonymousIntrospectionOff
 from carebook.graphql.limits.extension import QueryLimits, limit_extensions
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
+from carebook.graphql.notifications.mutations import EmailNotificationMutations
+from carebook.graphql.notifications.queries import EmailNotificationQueries
 from carebook.graphql.pagination import CURSOR_SCALAR, Cursor
 from carebook.graphql.scheduling.mutations import SchedulingMutations
 from carebook.graphql.scheduling.queries import SchedulingQueries
@@ -50,6 +52,7 @@ class Query(
     SchedulingQueries,
     ConversationQueries,
     NotificationQueries,
+    EmailNotificationQueries,
     AuditQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
@@ -65,6 +68,7 @@ class Mutation(
     FormMutations,
     SchedulingMutations,
     ConversationMutations,
+    EmailNotificationMutations,
 ):  # likewise
     """Root mutation fields."""
 

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
+from carebook.checkout import appointment_emails
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
 from carebook.graphql.audit.enrollment import answered
@@ -113,7 +114,7 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.create_appointment(
+            lambda s: appointment_emails.create_appointment(
                 s, actor=actor, fields=typed(NewAppointment, input)
             ),
             action="update",
@@ -132,7 +133,7 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.update_appointment(
+            lambda s: appointment_emails.update_appointment(
                 s, actor=actor, fields=typed(AppointmentChanges, input)
             ),
             action="update",

@@ -17,6 +17,7 @@ from carebook.graphql.audit.subjects import IsUser
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
+from carebook.graphql.notifications.types import NotificationSetting
 from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.scheduling.types import Appointment
@@ -496,14 +497,19 @@ class User(IsUser):
         start = await info.context.loaders.next_appt_date.load(self.row.id)
         return render_or_none(start, self.zone)
 
-    @strawberry.field(description="All active upcoming appointments of the user, soonest first.")
+    @strawberry.field(
+        description="All active upcoming appointments of the user, soonest first: a patient's "
+        "own, a provider's or staff member's with them."
+    )
     @audited
     @capped("User.upcoming_appointments", 'list them with appointments(filter: "upcoming")')
     @_record_only(None)
     async def upcoming_appointments(self, info: Info[Context, None]) -> list[Appointment] | None:
-        if not self.row.is_patient:
-            return []
-        rows = await info.context.loaders.upcoming_appointments.load(self.row.id)
+        loaders = info.context.loaders
+        if self.row.is_patient:
+            rows = await loaders.upcoming_appointments.load(self.row.id)
+        else:
+            rows = await loaders.upcoming_appointments_with.load(self.row.id)
         return [Appointment(row=row) for row in rows]
 
     @strawberry.field(description="The number of forms that have been requested of the user.")
@@ -649,6 +655,16 @@ class User(IsUser):
         rows = await info.context.loaders.user_locations.load(self.row.id)
         self._known_to_loader(info)
         return Location(row=rows[0], position=0) if rows else None
+
+    @strawberry.field(
+        description="The user's email preferences (Notification Settings); only the user and "
+        "the organization's providers and staff read them."
+    )
+    @audited
+    @_record_only(None)
+    async def notification_setting(self, info: Info[Context, None]) -> NotificationSetting | None:
+        row = await info.context.loaders.notification_setting.load(self.row.id)
+        return NotificationSetting(owner_id=self.row.id, row=row)
 
     async def _record(self, info: Info[Context, None]) -> Record:
         """The patient-record columns: from the row when it was read with them (``user(id)``),
