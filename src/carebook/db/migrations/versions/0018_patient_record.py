@@ -8,7 +8,7 @@ nullable columns of ``users``. Plain ADD COLUMNs without a default: in place on 
 triggers of migrations 0010 and 0014).
 
 Revision ID: 0018_patient_record
-Revises: 0019_user_activity
+Revises: 0020_notification_settings
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_patient_record"
-down_revision = "0019_user_activity"
+down_revision = "0020_notification_settings"
 branch_labels = None
 depends_on = None
 
