@@ -235,6 +235,8 @@ OTHER: dict[tuple[str, str], str] = {
     },
     ("bulkUpdateClients", "other_provider_ids"): _IDS,
     ("bulkUpdateClients", "provider_ids_to_remove"): _IDS,
+    ("updateNotificationSetting", "id"): _ID,
+    ("sendWelcomeEmail", "user_id"): _ID,
 }
 
 
