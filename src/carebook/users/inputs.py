@@ -41,7 +41,7 @@ class Profile:
     user_group_id: str | int | None = None
     active: bool | None = None
     password: str | None = None
-    # The rest of the record (migration 0018); the codes are checked against their code
+    # The rest of the record (migration 0021); the codes are checked against their code
     # systems (users/demographics). secondary_ethnicity_code is an Int in updateUserInput.
     quick_notes: str | None = None
     additional_phone_number: str | None = None

@@ -97,7 +97,7 @@ class User(Timestamped, Base):
     # Last use through any credential, API keys included, throttled.
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    # The rest of the patient record (migration 0018). Deferred: the patient list and user(id)
+    # The rest of the patient record (migration 0021). Deferred: the patient list and user(id)
     # read rows without them, and GraphQL reads them through one batched DataLoader only when a
     # document selects one (graphql/users/profile.py), so a page of users costs the same as
     # before. Heights are in inches and weights in pounds, as Healthie's charts keep them.

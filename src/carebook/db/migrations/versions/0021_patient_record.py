@@ -7,7 +7,7 @@ nullable columns of ``users``. Plain ADD COLUMNs without a default: in place on 
 (no table rewrite on PostgreSQL, and no rebuild on SQLite, whose batch mode would drop the
 triggers of migrations 0010 and 0014).
 
-Revision ID: 0018_patient_record
+Revision ID: 0021_patient_record
 Revises: 0020_notification_settings
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_patient_record"
+revision = "0021_patient_record"
 down_revision = "0020_notification_settings"
 branch_labels = None
 depends_on = None
