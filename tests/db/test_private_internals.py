@@ -85,6 +85,18 @@ def test_a_compiled_select_keeps_what_prepared_statements_read() -> None:
         implementation.result_processor(dialect, None)
 
 
+def test_a_compiled_select_lists_the_columns_its_sql_returns() -> None:
+    """src/carebook/db/rows.py (``result_columns``) reads SQLCompiler's ``_result_columns``:
+    one entry per column of the SQL, its ``objects`` holding the column. An entity's deferred
+    columns are left out there, though ``selected_columns`` names them."""
+    statement = select(User).where(User.id == bindparam("id"))
+    compiled = statement.compile(dialect=sqlalchemy_aiosqlite.dialect())  # type: ignore[no-untyped-call]
+    assert isinstance(compiled, SQLCompiler)
+    returned = [entry.objects[0] for entry in compiled._result_columns]
+    assert User.__table__.c.id in returned and User.__table__.c.quick_notes not in returned
+    assert len(returned) < len(statement.selected_columns)
+
+
 def test_a_mapper_still_makes_instances_without_init() -> None:
     """src/carebook/db/rows.py (``detached``) makes an entity through
     ``mapper.class_manager.new_instance()``."""

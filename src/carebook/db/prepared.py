@@ -23,7 +23,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.selectable import SelectBase
 
-from carebook.db.rows import HeldRow
+from carebook.db.rows import HeldRow, result_columns
 
 Processor = Callable[[Any], Any] | None
 
@@ -61,7 +61,10 @@ class Prepared:
             and not compiled.literal_execute_params
             and not compiled.post_compile_params
         )
-        return cls(compiled, list(statement.selected_columns), dialect) if final else None
+        if not final:
+            return None
+        columns = result_columns(compiled)
+        return cls(compiled, columns, dialect) if columns is not None else None
 
     def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
         """The driver's positional arguments: the statement's own values and ``parameters``."""

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import ColumnElement, Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from carebook.db.base import Base
 
@@ -42,13 +43,34 @@ class HeldRow:
 
 
 def from_core(statement: Executable, row: Row[Any] | None) -> HeldRow | None:
-    """A row that came through Core, by its keys and (as a prepared one) by selected column."""
+    """A row that came through Core, by its keys and (as a prepared one) by selected column.
+
+    A selected column is found by its key, not its position: an entity's deferred columns are
+    among ``selected_columns`` but not in the row, so positions after them would be wrong.
+    """
     if row is None:
         return None
     index: dict[Any, int] = {key: position for position, key in enumerate(row._fields)}
-    for position, column in enumerate(getattr(statement, "selected_columns", ())):
-        index[column] = position
+    for column in getattr(statement, "selected_columns", ()):
+        position = index.get(column.key)
+        if position is not None:
+            index[column] = position
     return HeldRow(tuple(row), index)
+
+
+def result_columns(compiled: SQLCompiler) -> list[ColumnElement[Any]] | None:
+    """The columns a compiled SELECT returns, in order; None when one is not a column.
+
+    Read from the compiled statement, not from ``selected_columns``: an entity's deferred
+    columns are selected in name but left out of the SQL, and the rows follow the SQL.
+    """
+    columns = []
+    for entry in compiled._result_columns:
+        column = next((o for o in entry.objects if isinstance(o, ColumnElement)), None)
+        if column is None:
+            return None
+        columns.append(column)
+    return columns
 
 
 def detached(entity: type[E], row: HeldRow) -> E:
