@@ -22,6 +22,7 @@ from carebook.graphql.extensions import (
 from carebook.graphql.forms.mutations import FormMutations
 from carebook.graphql.forms.queries import FormQueries
 from carebook.graphql.introspection import AnonymousIntrospectionOff
+from carebook.graphql.iso_scalar import ISO8601_SCALAR, ISO8601DateTime
 from carebook.graphql.limits.extension import QueryLimits, limit_extensions
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
@@ -96,7 +97,7 @@ def build_schema(
         mutation=Mutation,
         config=StrawberryConfig(
             auto_camel_case=False,
-            scalar_map={Cursor: CURSOR_SCALAR},
+            scalar_map={Cursor: CURSOR_SCALAR, ISO8601DateTime: ISO8601_SCALAR},
             # ErrorShaping strips every kind of hint; this stops field hints at the source.
             disable_field_suggestions=production,
         ),

@@ -1,0 +1,45 @@
+"""Healthie's ``ISO8601DateTime`` scalar, as an argument type: a date-time in ISO 8601.
+
+Kept a plain ``NewType`` of ``str`` (registered in the schema's ``scalar_map``, as ``Cursor`` is),
+so a resolver parses it with :func:`parse_iso_datetime` and a bad value is a clear
+BAD_USER_INPUT error naming the argument.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import NewType
+
+import strawberry
+
+from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+
+ISO8601DateTime = NewType("ISO8601DateTime", str)
+
+ISO8601_SCALAR = strawberry.scalar(
+    name="ISO8601DateTime",
+    description="An ISO 8601-encoded datetime",
+    serialize=str,
+    parse_value=str,
+)
+
+# Healthie writes its String date-times so ("2023-06-05 14:10:00 +0200"); accepted here too.
+_HEALTHIE_FORM = "%Y-%m-%d %H:%M:%S %z"
+
+
+def parse_iso_datetime(value: str | None, name: str) -> datetime | None:
+    """The aware date-time an argument names (UTC when it gives no offset); None when absent."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = datetime.strptime(text, _HEALTHIE_FORM)
+        except ValueError:
+            raise CodedError(
+                f"{name} is not an ISO 8601 date-time (e.g. 2024-05-01T09:30:00Z)",
+                BAD_USER_INPUT,
+            ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
