@@ -7,7 +7,7 @@ filters on. Existing taggings are copied in, with their creation time and no kno
 
 ``password_reset_tokens`` holds the links of ``resetPassword``: a nonce and the token's digest.
 
-Revision ID: 0021_applied_tags_password_resets
+Revision ID: 0021_applied_tags_resets
 Revises: 0016_open_sign_up
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_applied_tags_password_resets"
+revision = "0021_applied_tags_resets"
 down_revision = "0016_open_sign_up"
 branch_labels = None
 depends_on = None
