@@ -187,6 +187,8 @@ async def test_every_path_to_a_patients_records_records_the_read(
 NOT_PATIENT_WRITES = {
     "signOut": "ends the caller's own session",
     "revokeToken": "revokes the caller's own credential",
+    "resetPassword": "emails a reset link; the password changes (an audited update) only when "
+    "the link is used, by signIn's reset_token or the reset page",
     "createGroup": "a new, empty group",
     "updateUserGroup": "a group's name and flow, no member",
     "createOnboardingFlow": "a flow and the groups it serves, no patient",

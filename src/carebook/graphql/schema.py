@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from carebook.graphql.audit.extension import AuditFlush
 from carebook.graphql.audit.queries import AuditQueries
 from carebook.graphql.auth.mutations import AuthMutations
+from carebook.graphql.auth.queries import AuthQueries
 from carebook.graphql.conversations.mutations import ConversationMutations
 from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.errors import ErrorShaping
@@ -52,6 +53,7 @@ class Query(
     ConversationQueries,
     NotificationQueries,
     AuditQueries,
+    AuthQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 

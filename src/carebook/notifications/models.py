@@ -31,6 +31,8 @@ class EmailKind(enum.StrEnum):
     # Someone gave this account's email to signUp or completeCheckout: the caller is not told
     # that the account exists (being a patient is protected health information); its owner is.
     ACCOUNT_EXISTS = "account_exists"
+    # resetPassword: a link to choose a new password (params: password_reset_id).
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a template name, not a secret)
 
 
 class OutboxMessage(Base):

@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
+from carebook.accounts.password_reset import ResetPolicy, request_reset
 from carebook.accounts.sign_in import SignedIn, sign_in
 from carebook.accounts.signup import sign_up
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.auth.inputs import (
+    ResetPasswordInput,
     RevokeTokenInput,
     SignInInput,
     SignOutInput,
@@ -63,6 +65,11 @@ class SignOutPayload(MessagesOnly):
 @payload("revokeToken")
 class RevokeTokenPayload(MessagesOnly):
     """Whether the credential was revoked."""
+
+
+@payload("resetPassword")
+class ResetPasswordPayload(MessagesOnly):
+    """Nothing but messages: the answer never tells whether the address has an account."""
 
 
 def _user_of(ctx: Context, issued: IssuedToken | None, *, enrolling: bool = False) -> User | None:
@@ -148,6 +155,21 @@ class AuthMutations:
             api_key=api_key,
             messages=outcome.messages,
         )
+
+    @strawberry.mutation(
+        description="send the human a password reset email: every active account of the "
+        "address gets a single-use link. The answer is the same whether or not the address "
+        "has an account.",
+        permission_classes=[AllowAnyone],
+    )
+    async def resetPassword(
+        self, info: Info[Context, None], input: ResetPasswordInput | None = None
+    ) -> ResetPasswordPayload | None:
+        ctx, email = info.context, provided(input).get("email")
+        await rate.before_reset_password(ctx, email)
+        policy = ResetPolicy.from_settings(ctx.settings)
+        outcome = await write(ctx, lambda s: request_reset(s, email=email, policy=policy))
+        return ResetPasswordPayload(messages=outcome.messages)
 
     @strawberry.mutation(
         description="End the current session: its token stops working (a Carebook addition).",
