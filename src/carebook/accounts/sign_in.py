@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.passwords import Passwords
 from carebook.users import activation, credentials, password_reset
 from carebook.users.credentials import IssuedToken
+from carebook.users.inputs import SignIn
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class SignedIn:
 
 
 async def sign_in(
-    session: AsyncSession, *, passwords: Passwords, fields: Mapping[str, Any], ttl: timedelta
+    session: AsyncSession, *, passwords: Passwords, fields: SignIn, ttl: timedelta
 ) -> SignedIn:
     """Reset or activate with ``reset_token`` + ``password``, or check ``email`` + ``password``.
 
@@ -32,31 +31,31 @@ async def sign_in(
 
     ``generate_api_token`` also issues an API key, for providers and staff only.
     """
-    if fields.get("reset_token") and await password_reset.find(session, fields["reset_token"]):
+    if fields.reset_token and await password_reset.find(session, fields.reset_token):
         reset = await password_reset.reset(
             session,
             passwords=passwords,
-            token=fields["reset_token"],
-            password=fields.get("password"),
+            token=fields.reset_token,
+            password=fields.password,
             ttl=ttl,
         )
         return SignedIn(reset)
-    if fields.get("reset_token"):
+    if fields.reset_token:
         activated = await activation.activate(
             session,
             passwords=passwords,
-            token=fields["reset_token"],
-            password=fields.get("password"),
+            token=fields.reset_token,
+            password=fields.password,
             ttl=ttl,
         )
         return SignedIn(activated)
     issued = await credentials.sign_in(
         session,
         passwords=passwords,
-        email=fields.get("email"),
-        password=fields.get("password"),
+        email=fields.email,
+        password=fields.password,
         ttl=ttl,
     )
-    if fields.get("generate_api_token") and not issued.user.is_patient:
+    if fields.generate_api_token and not issued.user.is_patient:
         return SignedIn(issued, await credentials.create_api_key(session, user=issued.user))
     return SignedIn(issued)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.audit.models import AuditEvent
 from carebook.audit.queries import EventFilter, stream_events
@@ -67,8 +66,8 @@ async def _export(settings: Settings, wanted: EventFilter, out: TextIO) -> int:
     count = 0
     try:
         # A streamed result lives in a server-side cursor, which PostgreSQL keeps only inside
-        # a transaction; read sessions autocommit there, so this one is opened explicitly.
-        async with AsyncSession(database.engine) as session, session.begin():
+        # a transaction: the door's stream sessions open one.
+        async with database.stream_sessions() as session, session.begin():
             async for row in stream_events(session, wanted):
                 out.write(json.dumps(as_json(row), separators=(",", ":")) + "\n")
                 count += 1

@@ -1,13 +1,14 @@
 """The one door to the database: :class:`Database` and the verbs every caller uses.
 
-Callers never choose a connection path; they call one of four verbs and the Database runs it on
+Callers never choose a connection path; they call one of five verbs and the Database runs it on
 the fastest path it has (carebook.db.paths lists them, docs/performance.md says what each
 bought):
 
 - ``read_sessions()`` / ``write_sessions()``: ORM sessions (``CarebookSession``, where the ORM
   hooks hang) for reads and for write transactions;
 - ``read_row(statement, parameters)``: the first row of a single-row hot read, without a session;
-- ``trail_batch(table, rows)``: a batch of the read audit trail, appended as one statement.
+- ``trail_batch(table, rows)``: a batch of the read audit trail, appended as one statement;
+- ``stream_sessions()``: sessions for long streamed reads (exports), in one transaction.
 
 ``CAREBOOK_FAST_PATHS`` (default on) switches the paths: off, every verb runs through plain
 SQLAlchemy sessions of one ``AsyncEngine`` (aiosqlite or asyncpg, its own pool), which is also
@@ -43,7 +44,7 @@ STATEMENT_CACHE_SIZE = 1024
 
 
 class Database:
-    """A process's engines, sessions and fast paths to one database, behind four verbs.
+    """A process's engines, sessions and fast paths to one database, behind five verbs.
 
     ``engine`` is the one for writes, migrations and tools; ``read_engine`` backs the read
     sessions (the same engine's pool, except on a SQLite file with the fast paths on).
@@ -63,6 +64,10 @@ class Database:
         self.write_sessions = session_factory(
             engine.execution_options(**{hooks.WRITE_OPTION: True})
         )
+        # Long reads that stream (exports): one ordinary transaction on the write engine's pool,
+        # which PostgreSQL needs for a server-side cursor (read sessions autocommit there) and
+        # which on SQLite is a deferred one, so writers go on while it reads.
+        self.stream_sessions = session_factory(engine)
         self._statements: dict[Hashable, Any] = {}
 
     async def read_row(

@@ -88,3 +88,13 @@ class SignUp:
     phone_number: str | None = None
     timezone: str | None = None
     legal_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SignIn:
+    """``signIn``: email + password, or an invited user's signup token + their new password."""
+
+    email: str | None = None
+    password: str | None = None
+    reset_token: str | None = None
+    generate_api_token: bool | None = None

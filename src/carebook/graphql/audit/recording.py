@@ -22,7 +22,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from carebook.audit.service import Target, event_rows
 from carebook.graphql.audit.request import RequestAudit, origin_of
-from carebook.graphql.audit.subjects import DisclosesUsers, users_by_id
+from carebook.graphql.audit.subjects import DisclosesUsers, IsUser, users_by_id
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
 from carebook.users.trail import patient_targets
@@ -61,10 +61,7 @@ def _selected(selections: Iterable[Selection]) -> Iterator[str]:
 
 def _is_record(value: Any) -> bool:
     """A User, or an object of another patient-data type (it names its people; subjects.py)."""
-    # Imported here: the User type's module uses this one for its own fields.
-    from carebook.graphql.users.types import User
-
-    return isinstance(value, User | DisclosesUsers)
+    return isinstance(value, IsUser | DisclosesUsers)
 
 
 def _records(info: Info[Context, None], value: Any) -> Iterator[Any]:

@@ -10,11 +10,23 @@ a read of each of those people who is a patient, exactly as for a User, and the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from strawberry.types import Info
 
 from carebook.graphql.context import Context
 from carebook.users.models import User as UserRow
+
+
+class IsUser:
+    """The GraphQL User type's base: a record that is one person (``row``).
+
+    It lives here, not with the User type, so the audit trail can recognise a User without
+    importing the User type's module (that module uses the trail for its own fields).
+    """
+
+    if TYPE_CHECKING:  # declared for the type checker only: Strawberry must not see a field
+        row: UserRow
 
 
 class DisclosesUsers:

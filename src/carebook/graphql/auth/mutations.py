@@ -22,7 +22,7 @@ from carebook.graphql.auth.inputs import (
     SignOutInput,
     SignUpInput,
 )
-from carebook.graphql.common import provided, require_actor, write
+from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed
 from carebook.graphql.limits import rate
@@ -31,7 +31,7 @@ from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users import credentials
 from carebook.users.credentials import IssuedToken
-from carebook.users.inputs import SignUp
+from carebook.users.inputs import SignIn, SignUp
 
 
 @payload("signUp")
@@ -129,13 +129,13 @@ class AuthMutations:
     async def signIn(
         self, info: Info[Context, None], input: SignInInput | None = None
     ) -> SignInPayload:
-        ctx, data = info.context, provided(input)
-        account = await rate.before_sign_in(ctx, data.get("email"))
+        ctx, data = info.context, typed(SignIn, input)
+        account = await rate.before_sign_in(ctx, data.email)
 
         def work(s: AsyncSession) -> Awaitable[SignedIn]:
             return sign_in(s, passwords=ctx.passwords, fields=data, ttl=ctx.settings.session_ttl)
 
-        if data.get("reset_token"):
+        if data.reset_token:
             # Setting an invited user's password from their signup token changes their record
             # (and activates it): an update, in the write's transaction, not an anonymous read.
             outcome = await audited_write(

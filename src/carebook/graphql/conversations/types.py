@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 from strawberry.types import Info
 
@@ -12,12 +10,8 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.users.models import User as UserRow
-
-if TYPE_CHECKING:
-    from carebook.graphql.users.types import User
-
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 
 
 @strawberry.type(name="Conversation", description="A conversation between users.")
@@ -52,8 +46,5 @@ class Conversation(DisclosesUsers):
     @capped("Conversation.users", "list members with users(conversation_id: ...) and page_size")
     async def users(self, info: Info[Context, None]) -> list[LazyUser] | None:
         # Nullable (as Healthie's invitees): a refused list nulls this field, not its parents.
-        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
-        from carebook.graphql.users.types import User
-
         rows = await info.context.loaders.conversation_members.load(self.row.id)
-        return [User(row=row, viewer=info.context.viewer) for row in rows]
+        return [user_object(row, info.context.viewer) for row in rows]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,9 +9,7 @@ from carebook.forms.models import RequestedFormCompletion as RequestRow
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
-
-if TYPE_CHECKING:
-    from carebook.graphql.users.types import User
+from carebook.graphql.users.ref import LazyUser, user_object
 
 
 @strawberry.type(
@@ -63,11 +59,6 @@ class RequestedFormCompletion(DisclosesUsers):
 
     @strawberry.field(description="The patient asked to fill in the form.")
     @audited
-    async def recipient(
-        self, info: Info[Context, None]
-    ) -> Annotated[User, strawberry.lazy("carebook.graphql.users.types")] | None:
-        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
-        from carebook.graphql.users.types import User
-
+    async def recipient(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.recipient_id)
-        return User(row=row, viewer=info.context.viewer) if row else None
+        return user_object(row, info.context.viewer) if row else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,14 +9,11 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.pagination import Cursor, encode_cursor
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.locations.models import Location as LocationRow
 from carebook.locations.validation import DEFAULT_COUNTRY
 
-if TYPE_CHECKING:
-    from carebook.graphql.users.types import User
-
 # User and Location refer to each other (User.locations, Location.user): resolved lazily.
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 
 
 def one_line(row: LocationRow) -> str:
@@ -109,8 +104,5 @@ class Location(DisclosesUsers):
     @strawberry.field(description="Owner of this location.")
     @audited
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
-        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
-        from carebook.graphql.users.types import User
-
         row = await info.context.loaders.user.load(self.row.user_id)
-        return User(row=row, viewer=info.context.viewer) if row is not None else None
+        return user_object(row, info.context.viewer) if row is not None else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
 import strawberry
 from strawberry.types import Info
@@ -11,6 +11,7 @@ from strawberry.types import Info
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.scheduling.models import Appointment as AppointmentRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
 from carebook.scheduling.models import BillingItem as BillingItemRow
@@ -22,18 +23,13 @@ from carebook.users.scoping import follows_links
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
 
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
-
 
 def _money(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _user(row: UserRow, info: Info[Context, None]) -> User:
-    # Imported here: the User type itself refers to this module's types.
-    from carebook.graphql.users.types import User
-
-    return User(row=row, viewer=info.context.viewer)
+    return user_object(row, info.context.viewer)
 
 
 def _iso(value: datetime) -> str:

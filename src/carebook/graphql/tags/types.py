@@ -11,24 +11,20 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.tags.models import AppliedTag as AppliedTagRow
 from carebook.tags.models import Tag as TagRow
 from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
-
 # User and Tag refer to each other (User.active_tags, Tag.tagged_users): resolved lazily.
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 
 TAGGED_USERS_PAGE_SIZE = 10
 
 
 def _user(row: UserRow, info: Info[Context, None]) -> User:
-    # Imported here: the User type itself refers to this module's types.
-    from carebook.graphql.users.types import User
-
-    return User(row=row, viewer=info.context.viewer)
+    return user_object(row, info.context.viewer)
 
 
 @strawberry.type(name="Tag", description="A custom tag that can be applied on a user.")

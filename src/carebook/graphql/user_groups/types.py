@@ -13,14 +13,13 @@ from carebook.graphql.errors import BAD_USER_INPUT, CodedError
 from carebook.graphql.limits.rows import capped, check_nested
 from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, encode_cursor
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.user_groups.models import UserGroup as UserGroupRow
 from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
     from carebook.graphql.users.types import User
-
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 # UserGroup.users(active_status:): Healthie's "active"/"inactive", and the users list's "archived".
 ACTIVE_STATUSES = {"active": True, "inactive": False, "archived": False}
 
@@ -30,10 +29,7 @@ def _id(value: int | None) -> str | None:
 
 
 def _users(rows: list[UserRow], info: Info[Context, None]) -> list[User]:
-    # Imported here: graphql/users/types.py imports this module (User.user_group is a UserGroup).
-    from carebook.graphql.users.types import User
-
-    return [User(row=row, viewer=info.context.viewer) for row in rows]
+    return [user_object(row, info.context.viewer) for row in rows]
 
 
 _LARGE = "list a large group with users(group_id: ...) and page_size"

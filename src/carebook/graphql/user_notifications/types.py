@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -12,13 +11,9 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.scheduling.types import Appointment
+from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.user_notifications.models import NotificationKind
 from carebook.user_notifications.models import UserNotification as NotificationRow
-
-if TYPE_CHECKING:
-    from carebook.graphql.users.types import User
-
-LazyUser = Annotated["User", strawberry.lazy("carebook.graphql.users.types")]
 
 TEXTS = {
     NotificationKind.PROFILE_UPDATED.value: "updated their profile",
@@ -78,11 +73,8 @@ class Notification(DisclosesUsers):
     @strawberry.field(description="The patient it is about.")
     @audited
     async def other_party(self, info: Info[Context, None]) -> LazyUser | None:
-        # Imported here: graphql/users/types.py imports this module (the API's types form a cycle).
-        from carebook.graphql.users.types import User
-
         row = await info.context.loaders.user.load(self.row.patient_id)
-        return User(row=row, viewer=info.context.viewer) if row else None
+        return user_object(row, info.context.viewer) if row else None
 
     @strawberry.field(description="The appointment it is about, if any.")
     @audited

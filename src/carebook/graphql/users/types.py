@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from carebook.auth.actor import Actor
 from carebook.graphql.audit.recording import audited
+from carebook.graphql.audit.subjects import IsUser
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
@@ -90,7 +91,7 @@ def _record_only(
 
 
 @strawberry.type(name="User", description="A patient (client), provider or staff member.")
-class User:
+class User(IsUser):
     """Healthie's User, with the fields that concern patient management (see docs/api.md)."""
 
     row: strawberry.Private[UserRow]
