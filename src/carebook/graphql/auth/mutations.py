@@ -24,7 +24,7 @@ from carebook.graphql.auth.inputs import (
 )
 from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
-from carebook.graphql.inputs import typed
+from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, MessagesOnly, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
@@ -165,7 +165,7 @@ class AuthMutations:
     async def resetPassword(
         self, info: Info[Context, None], input: ResetPasswordInput | None = None
     ) -> ResetPasswordPayload | None:
-        ctx, email = info.context, provided(input).get("email")
+        ctx, email = info.context, value_of(input, "email")
         await rate.before_reset_password(ctx, email)
         policy = ResetPolicy.from_settings(ctx.settings)
         outcome = await write(ctx, lambda s: request_reset(s, email=email, policy=policy))
