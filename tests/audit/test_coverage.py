@@ -205,6 +205,7 @@ WRITES = {
         for name in (
             "updateClient",
             "updateUser",
+            "updateUserEmail",
             "bulkUpdateClients",
             "signIn",  # with reset_token: sets an invited patient's password
             "createTag",
@@ -297,6 +298,16 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         ),
         ("updateClient", provider, {"id": cast.me, "pronouns": "they"}, me),
         ("updateUser", patient, {"id": cast.me, "pronouns": "she"}, me),
+        (
+            "updateUserEmail",
+            provider,
+            {
+                "user_id": cast.me,
+                "current_email": "patient.a@example.com",
+                "new_email": "walk.moved@example.com",
+            },
+            me,
+        ),
         (
             "bulkUpdateClients",
             provider,

@@ -36,6 +36,7 @@ from carebook.graphql.text_guard import RejectUnstorableText
 from carebook.graphql.user_groups.mutations import UserGroupMutations
 from carebook.graphql.user_groups.queries import UserGroupQueries
 from carebook.graphql.user_notifications.queries import NotificationQueries
+from carebook.graphql.users.email_mutations import UserEmailMutations
 from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
@@ -61,6 +62,7 @@ class Query(
 @strawberry.type(description="The root of every write.")
 class Mutation(
     UserMutations,
+    UserEmailMutations,
     AuthMutations,
     TagMutations,
     LocationMutations,
