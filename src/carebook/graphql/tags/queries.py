@@ -210,7 +210,7 @@ class TagQueries:
             tag_id=id_argument(tag_id, "tag_id"),
             updated_after=parse_iso_datetime(updated_after, "updated_after"),
             updated_before=parse_iso_datetime(updated_before, "updated_before"),
-            order=queries.AppliedTagOrder((order_by or AppliedTagOrderKeys.UNSORTED).value),
+            order=queries.AppliedTagOrder[(order_by or AppliedTagOrderKeys.UNSORTED).name],
         )
         cap = settings.unpaginated_list_max_rows
         rows = await info.context.read(
