@@ -23,8 +23,12 @@ def test_answer_wraps_the_written_row_or_carries_the_messages() -> None:
 
 def test_each_payload_names_its_object_and_keeps_healthies_field_order() -> None:
     types = build_schema()._schema.type_map
-    assert list(types["createTagPayload"].fields) == ["tag", "messages"]
-    assert list(types["createGroupPayload"].fields) == ["messages", "user_group"]
+    assert list(types["createTagPayload"].fields) == ["clientMutationId", "tag", "messages"]
+    assert list(types["createGroupPayload"].fields) == [
+        "clientMutationId",
+        "messages",
+        "user_group",
+    ]
 
 
 def test_every_payload_has_the_same_messages_field() -> None:

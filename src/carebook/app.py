@@ -11,12 +11,13 @@ from typing import Any, overload
 
 from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
@@ -26,6 +27,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET
 
 from carebook.audit.writer import AuditWriter
+from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.checkout.payments import PaymentProvider
 from carebook.checkout.payments import from_settings as payment_provider_from
@@ -42,6 +44,7 @@ from carebook.notifications.worker import start_worker
 from carebook.search import SearchState
 from carebook.startup import check_payment_provider, check_secret_key
 from carebook.users.activation import SET_PASSWORD_PATH
+from carebook.users.activity import ActivityThrottle, record_activity
 from carebook.users.credentials import (
     actor_from_api_key,
     actor_from_session_token,
@@ -79,6 +82,7 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.audit_writer = AuditWriter(database)
         self.loop_share = LoopShare()
         self.search = SearchState()
+        self.activity = ActivityThrottle(settings.activity_window_seconds)
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -196,21 +200,43 @@ async def _authenticate(context: Context, request: Request) -> None:
 
 
 class _ReleasingSessions:
-    """Runs the GraphQL app, then returns its request's connection to the pool.
+    """Runs the GraphQL app, then returns its request's connection to the pool and notes the
+    caller's activity (after the answer was sent, so no caller waits for that write).
 
     A class, not a function: Starlette treats plain functions as request handlers.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: CarebookGraphQL) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        context = None
         try:
             await self.app(scope, receive, send)
         finally:
             context = scope.get("state", {}).get("carebook_context")
             if isinstance(context, Context):
                 await context.close()
+        if isinstance(context, Context) and context.actor is not None:
+            await _note_activity(self.app.activity, context.database, context.actor)
+
+
+async def _note_activity(throttle: ActivityThrottle, database: Database, actor: Actor) -> None:
+    """Write the actor's last activity when the throttle says it is due (users/activity.py)."""
+    if not throttle.due(actor):
+        return
+    try:
+        async with database.write_sessions() as session, session.begin():
+            await record_activity(
+                session,
+                user_id=actor.user_id,
+                own_session=actor.session_token_id is not None,
+                window=throttle.window,
+            )
+    except (SQLAlchemyError, OSError) as error:
+        # Bookkeeping only: the answer is already sent. The next request tries again.
+        throttle.failed(actor)
+        logger.warning("could not record a user's activity: %s", type(error).__name__)
 
 
 async def _stop(task: asyncio.Task[None] | None) -> None:

@@ -205,6 +205,11 @@ class Settings(BaseSettings):
         "(0 turns it off). A key revoked, or its user archived, through another process keeps "
         "working here for at most this long; a write in the same process forgets at once.",
     )
+    activity_window_seconds: float = Field(
+        300.0,
+        description="How stale User.last_active / last_activity may get, seconds: each server "
+        "process writes a user's activity at most once per window (0 writes on every request).",
+    )
     # --- idempotency ---
     idempotency_ttl_hours: float = Field(
         24.0, description="How long a mutation's answer is replayed for its Idempotency-Key, hours."

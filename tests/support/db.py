@@ -26,12 +26,20 @@ async def user_row(database: Database, user_id: int) -> User:
         return await session.get_one(User, user_id)
 
 
+# Bookkeeping of when a user signed in and used the account (carebook.users.activity): moved by
+# the requests themselves, never a change of the record.
+ACTIVITY_COLUMNS = frozenset({"last_sign_in_at", "last_active_at", "last_activity_at"})
+
+
 async def user_snapshot(database: Database, user_id: int) -> dict[str, Any]:
-    """Every column of a user plus their care team: equal snapshots mean nothing changed."""
+    """Every column of a user (but the activity bookkeeping) plus their care team: equal
+    snapshots mean nothing changed."""
     async with database.read_sessions() as session:
         row = await session.get_one(User, user_id)
         values: dict[str, Any] = {
-            attr.key: getattr(row, attr.key) for attr in inspect(User).column_attrs
+            attr.key: getattr(row, attr.key)
+            for attr in inspect(User).column_attrs
+            if attr.key not in ACTIVITY_COLUMNS
         }
         team = await session.execute(
             select(CareTeamMember.provider_id)

@@ -19,6 +19,7 @@ from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
 from carebook.users import queries
 from carebook.users import validation as v
+from carebook.users.activity import record_sign_in
 from carebook.users.credentials import IssuedToken, issue_session_token
 from carebook.users.inputs import Profile, SignUp
 from carebook.users.models import User
@@ -66,6 +67,7 @@ async def sign_up(
     else:
         raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")
     token = await issue_session_token(session, user=user, ttl=ttl)
+    await record_sign_in(session, user)  # signing up signs the new user in
     await record_patients(session, [user], action="create")
     return IssuedToken(user=user, token=token)
 

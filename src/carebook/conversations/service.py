@@ -19,10 +19,8 @@ MAX_PARTICIPANTS = 100
 
 
 def _participant_ids(value: str | None) -> list[int]:
-    """``simple_added_users``: a comma-separated string of user ids (Healthie's format)."""
-    raw = value.split(",") if value else []
-    ids = [pid for item in raw if (pid := v.parse_id(item, "simple_added_users")) is not None]
-    return list(dict.fromkeys(ids))
+    """``simple_added_users``: Healthie's comma-separated ids, ``"user-12,13"``."""
+    return v.parse_id_list(value, "simple_added_users")["user"]
 
 
 async def create_conversation(

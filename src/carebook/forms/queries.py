@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.forms.models import RequestedFormCompletion
+from carebook.forms.models import FormRequestStatus, RequestedFormCompletion
 from carebook.users import validation as v
 
 
@@ -64,3 +66,40 @@ async def list_requests(
 async def get_request(session: AsyncSession, request_id: int) -> RequestedFormCompletion | None:
     """A form request by id, unscoped: for the delivery worker, which acts for no one."""
     return await session.get(RequestedFormCompletion, request_id)
+
+
+@dataclass(frozen=True)
+class FormCounts:
+    """How many forms were requested of a patient, and how many of them are completed."""
+
+    requested: int = 0
+    completed: int = 0
+
+    @property
+    def open(self) -> int:
+        """Requests the patient has still to complete."""
+        return self.requested - self.completed
+
+    @property
+    def all_completed(self) -> bool:
+        """At least one form was requested, and every request is completed."""
+        return self.requested > 0 and self.open == 0
+
+
+async def load_form_counts(session: AsyncSession, user_ids: Sequence[int]) -> list[FormCounts]:
+    """Each user's :class:`FormCounts`, in key order, in one grouped query.
+
+    Keys are visible users: their requests belong to their organization.
+    """
+    completed = case((RequestedFormCompletion.status == FormRequestStatus.COMPLETED, 1), else_=0)
+    rows = await session.execute(
+        select(
+            RequestedFormCompletion.recipient_id,
+            func.count(RequestedFormCompletion.id),
+            func.sum(completed),
+        )
+        .where(RequestedFormCompletion.recipient_id.in_(user_ids))
+        .group_by(RequestedFormCompletion.recipient_id)
+    )
+    by_user = {uid: FormCounts(int(total), int(done or 0)) for uid, total, done in rows}
+    return [by_user.get(uid, FormCounts()) for uid in user_ids]

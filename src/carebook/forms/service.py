@@ -18,14 +18,14 @@ from carebook.users.lookup import all_found
 ITEM_TYPES = ("CustomModuleForm", "Questionnaire")
 
 
-def _recipient_ids(fields: FormRequest) -> list[int]:
-    raw: list[str | int] = []
-    if fields.recipient_id not in (None, ""):
-        raw.append(fields.recipient_id)
-    if fields.recipient_ids:
-        raw.extend(fields.recipient_ids.split(","))
-    field = "recipient_ids" if fields.recipient_ids else "recipient_id"
-    ids = [pid for item in raw if (pid := v.parse_id(str(item).strip(), field)) is not None]
+async def _recipient_ids(session: AsyncSession, actor: Actor, fields: FormRequest) -> list[int]:
+    """``recipient_id`` and ``recipient_ids`` (Healthie's "1,2,group-3": a group names its
+    active patients, as Healthie sends the form to everyone in it)."""
+    first = v.parse_id(fields.recipient_id, "recipient_id")
+    listed = v.parse_id_list(fields.recipient_ids, "recipient_ids", kinds=("user", "group"))
+    ids = ([] if first is None else [first]) + listed["user"]
+    if listed["group"]:
+        ids += await user_queries.visible_patient_ids_in_groups(session, actor, listed["group"])
     if not ids:
         raise Invalid.field("recipient_id", "Recipient can't be blank")
     return list(dict.fromkeys(ids))
@@ -43,7 +43,7 @@ async def create_requests(
     item_type = fields.item_type or ITEM_TYPES[0]
     if item_type not in ITEM_TYPES:
         raise Invalid.field("item_type", f"Item type must be one of {', '.join(ITEM_TYPES)}")
-    ids = _recipient_ids(fields)
+    ids = await _recipient_ids(session, actor, fields)
     patients = await user_queries.visible_patients_by_ids(session, actor, ids)
     all_found(ids, patients, field="recipient_id", label="Users")
     rows = [

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from carebook.auth.actor import Actor
 from carebook.auth.models import SignupToken
 from carebook.conversations import queries as conversation_queries
+from carebook.forms import queries as form_queries
+from carebook.forms.queries import FormCounts
 from carebook.locations import queries as location_queries
 from carebook.locations.models import Location
 from carebook.organizations import queries as organization_queries
@@ -58,6 +62,17 @@ class Loaders:
         self.offering = DataLoader[int, Offering | None](load_fn=self._offerings)
         self.appointment = DataLoader[int, Appointment | None](load_fn=self._appointments)
         self.conversation_members = DataLoader[int, list[User]](load_fn=self._convo_members)
+        # The patient record's derived fields (User.has_forms_to_complete, ...): keys are users
+        # whose whole record the reader may see.
+        self.form_counts = DataLoader[int, FormCounts](load_fn=self._form_counts)
+        self.last_conversation_id = DataLoader[int, int | None](load_fn=self._last_convos)
+        self.unseen_convo_count = DataLoader[int, int](load_fn=self._unseen_convos)
+        self.upcoming_appointments = DataLoader[int, list[Appointment]](load_fn=self._upcoming)
+        # A staff member's User.user_groups: their organization's groups, as the reader sees
+        # them; keyed by the field's arguments (the same for every user of a page).
+        self.organization_groups = DataLoader[group_queries.ListArgs, list[UserGroup]](
+            load_fn=self._organization_groups
+        )
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))
@@ -153,6 +168,40 @@ class Loaders:
 
     async def _convo_members(self, ids: Sequence[int]) -> list[list[User]]:
         return await self._context.read(lambda s: conversation_queries.load_members(s, ids))
+
+    async def _form_counts(self, ids: Sequence[int]) -> list[FormCounts]:
+        return await self._context.read(lambda s: form_queries.load_form_counts(s, ids))
+
+    async def _last_convos(self, ids: Sequence[int]) -> list[int | None]:
+        return await self._context.read(
+            lambda s: conversation_queries.load_last_conversation_ids(s, ids)
+        )
+
+    async def _unseen_convos(self, ids: Sequence[int]) -> list[int]:
+        return await self._context.read(lambda s: conversation_queries.load_unseen_counts(s, ids))
+
+    async def _upcoming(self, ids: Sequence[int]) -> list[list[Appointment]]:
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: scheduling_queries.load_upcoming_appointments(s, ids, per_key=per_key)
+        )
+
+    async def _organization_groups(
+        self, keys: Sequence[group_queries.ListArgs]
+    ) -> list[list[UserGroup]]:
+        viewer = self._context.viewer
+        if viewer is None or not viewer.is_staff:
+            return [[] for _ in keys]
+        answers = []
+        for args in keys:  # one key per request in practice: the field's arguments
+            answers.append(await self._context.read(self._groups_reader(viewer, args)))
+        return answers
+
+    @staticmethod
+    def _groups_reader(
+        viewer: Actor, args: group_queries.ListArgs
+    ) -> Callable[[AsyncSession], Awaitable[list[UserGroup]]]:
+        return lambda s: group_queries.list_groups(s, viewer, args)
 
     async def _signup_tokens(self, user_ids: Sequence[int]) -> list[SignupToken | None]:
         return await self._context.read(lambda s: activation.load_usable_tokens(s, list(user_ids)))

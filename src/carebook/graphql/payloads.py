@@ -9,6 +9,10 @@ anything). :class:`Payload` holds both; a payload type names its object field an
 
 Healthie lists ``messages`` first in a few payloads (groups and onboarding flows):
 :class:`MessagesFirst` keeps that order, since the schema's field order is part of the API.
+
+Every payload starts with Relay's ``clientMutationId`` (:class:`Relay`), as every payload of
+Healthie's does: a client that selects it must not fail validation. It is null unless the input
+carried one (only ``revokeTokenInput`` does in Healthie's schema), which :func:`echo` returns.
 """
 
 from __future__ import annotations
@@ -28,6 +32,12 @@ R = TypeVar("R")
 C = TypeVar("C", bound=type)
 MESSAGES = "The list of errors occurred during the mutation."
 Messages = list[FieldError | None] | None
+
+
+def echo(parameters: object) -> str | None:
+    """The ``clientMutationId`` a mutation's input carried, to hand back in its payload."""
+    value = getattr(parameters, "clientMutationId", None)
+    return value if isinstance(value, str) else None
 
 
 def messages_field() -> Any:
@@ -67,7 +77,18 @@ class _NamedValue(Generic[T]):
 
 
 @strawberry.type
-class Payload(_NamedValue[T]):
+class Relay:
+    """The field every payload has first: the input's ``clientMutationId``, echoed back."""
+
+    clientMutationId: str | None = strawberry.field(
+        description="Relay's mutation id, echoed from the input where the input has one.",
+        deprecation_reason="DO NOT USE",
+        default=None,
+    )
+
+
+@strawberry.type
+class Payload(Relay, _NamedValue[T]):
     """The object a mutation wrote (named per payload), then the messages."""
 
     value: T | None = None
@@ -75,7 +96,7 @@ class Payload(_NamedValue[T]):
 
 
 @strawberry.type
-class MessagesFirst(_NamedValue[T]):
+class MessagesFirst(Relay, _NamedValue[T]):
     """The messages, then the object a mutation wrote (named per payload)."""
 
     messages: Messages = messages_field()
@@ -83,7 +104,7 @@ class MessagesFirst(_NamedValue[T]):
 
 
 @strawberry.type
-class MessagesOnly:
+class MessagesOnly(Relay):
     """A payload whose mutation returns nothing but its messages."""
 
     messages: Messages = messages_field()

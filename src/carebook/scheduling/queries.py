@@ -163,6 +163,36 @@ async def load_next_appt_dates(
     return [by_patient.get(pid) for pid in patient_ids]
 
 
+async def load_upcoming_appointments(
+    session: AsyncSession, patient_ids: Sequence[int], *, per_key: int
+) -> list[list[Appointment]]:
+    """Each patient's first ``per_key`` upcoming, not cancelled appointments, soonest first.
+
+    The limit is applied in SQL (ROW_NUMBER per patient), as for a user's tags.
+    """
+    order = (Appointment.start, Appointment.id)
+    rank = func.row_number().over(partition_by=Appointment.patient_id, order_by=order)
+    window = (
+        select(Appointment.id, rank.label("rank"))
+        .where(
+            Appointment.patient_id.in_(patient_ids),
+            Appointment.cancelled_at.is_(None),
+            Appointment.start > utcnow(),
+        )
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Appointment)
+        .join(window, window.c.id == Appointment.id)
+        .where(window.c.rank <= per_key)
+        .order_by(*order)
+    )
+    by_patient: dict[int, list[Appointment]] = {}
+    for appointment in rows.scalars():
+        by_patient.setdefault(appointment.patient_id, []).append(appointment)
+    return [by_patient.get(pid, []) for pid in patient_ids]
+
+
 async def load_types(session: AsyncSession, ids: Sequence[int]) -> list[AppointmentType | None]:
     """Appointment types by id in key order."""
     rows = await session.execute(select(AppointmentType).where(AppointmentType.id.in_(ids)))

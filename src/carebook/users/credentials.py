@@ -19,6 +19,7 @@ from carebook.auth.tokens import digest, new_secret
 from carebook.db.base import utcnow
 from carebook.db.session import CarebookSession
 from carebook.errors import Invalid
+from carebook.users.activity import record_sign_in
 from carebook.users.models import User
 from carebook.users.validation import email_key
 
@@ -163,6 +164,7 @@ async def sign_in(
     for user in candidates:
         if passwords.verify(user.password_hash, password or ""):
             token = await issue_session_token(session, user=user, ttl=ttl)
+            await record_sign_in(session, user)
             return IssuedToken(user=user, token=token)
     raise Invalid.field(None, SIGN_IN_FAILED)
 

@@ -80,6 +80,13 @@ class User(Timestamped, Base):
     # Provider invite codes let patients sign up straight onto that provider's panel.
     invite_code: Mapped[str | None] = mapped_column(String(32), unique=True)
     user_metadata: Mapped[str | None] = mapped_column("metadata", String(lengths.METADATA))
+    # Activity bookkeeping (users/activity.py). Written without touching updated_at: signing in
+    # or using the account is not a change of the record.
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Last use through the user's own sessions (web or mobile: signIn tokens), throttled.
+    last_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Last use through any credential, API keys included, throttled.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_patient(self) -> bool:

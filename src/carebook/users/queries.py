@@ -90,6 +90,19 @@ async def visible_patients_by_ids(
     return {user.id: user for user in result.scalars()}
 
 
+async def visible_patient_ids_in_groups(
+    session: AsyncSession, actor: Actor, group_ids: Sequence[int]
+) -> list[int]:
+    """The ids of the active patients ``actor`` sees in these user groups, by id."""
+    query = (
+        visible_patients(actor)
+        .where(User.user_group_id.in_(group_ids), User.active.is_(True))
+        .with_only_columns(User.id)
+        .order_by(User.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
 async def find_patient_by_email(session: AsyncSession, actor: Actor, email_key: str) -> User | None:
     """The visible patient with this (lower-cased) email."""
     query = visible_patients(actor).where(User.email_key == email_key)

@@ -198,6 +198,34 @@ def parse_ids(ids: Sequence[str | int | None], *, most: int, too_many: str) -> l
     return unique
 
 
+def parse_id_list(
+    value: str | None, field: str, *, kinds: Sequence[str] = ("user",)
+) -> dict[str, list[int]]:
+    """A comma-separated list of ids, as Healthie writes its ``String`` id lists.
+
+    ``"1,2"``, ``"user-1, user-2"`` and, where ``kinds`` allows, ``"group-3"`` or ``"tag-4"``
+    (Healthie's ``recipient_ids`` and ``simple_added_users`` take such lists). A bare number is
+    of the first kind. Returns the distinct ids of each kind in the order given (every kind of
+    ``kinds`` is a key); an entry of another kind, or not an id, is a message on ``field``.
+    """
+    found: dict[str, list[int]] = {kind: [] for kind in kinds}
+    for item in (value or "").split(","):
+        text = item.strip()
+        if not text:
+            continue
+        prefix, dash, number = text.rpartition("-")
+        kind = prefix.strip().lower() if dash else kinds[0]  # "-5" has an empty kind: refused
+        if kind not in found:
+            accepted = " or ".join(f"'{k}-1'" for k in kinds)
+            raise Invalid.field(field, f"'{text[:40]}' is not accepted here (use 1 or {accepted})")
+        row_id = parse_id(number, field)
+        if row_id is None:
+            raise Invalid.field(field, f"'{text[:40]}' is not a valid id")
+        if row_id not in found[kind]:
+            found[kind].append(row_id)
+    return found
+
+
 def name_key(name: str) -> str:
     """How names of tags, groups and flows are compared: case-folded, inner spaces collapsed."""
     return " ".join(name.split()).casefold()

@@ -26,7 +26,7 @@ from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
-from carebook.graphql.payloads import Messages, MessagesOnly, messages_field, payload
+from carebook.graphql.payloads import Messages, MessagesOnly, Relay, echo, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
 from carebook.graphql.users.types import User
 from carebook.users import credentials
@@ -35,18 +35,23 @@ from carebook.users.inputs import SignIn, SignUp
 
 
 @payload("signUp")
-class SignUpPayload:
+class SignUpPayload(Relay):
     """The new user, signed in."""
 
     user: User | None = strawberry.field(description="The created user.")
     token: str | None = strawberry.field(
         description="Session token: Authorization: Bearer <token>."
     )
+    nextRequiredStep: str | None = strawberry.field(
+        default=None,
+        description="What the new user has to do next: 'onboarding' when their group has an "
+        "onboarding flow to go through, else null.",
+    )
     messages: Messages = messages_field()
 
 
 @payload("signIn")
-class SignInPayload:
+class SignInPayload(Relay):
     """The signed-in user and their token."""
 
     user: User | None = strawberry.field(description="User info.")
@@ -80,6 +85,18 @@ def _user_of(ctx: Context, issued: IssuedToken | None, *, enrolling: bool = Fals
     return User(row=issued.user, viewer=ctx.viewer)
 
 
+# signUp's nextRequiredStep when the new patient's group has an onboarding flow.
+ONBOARDING_STEP = "onboarding"
+
+
+async def _next_step(ctx: Context, issued: IssuedToken | None) -> str | None:
+    """The onboarding flow of the new patient's group, if any, is their next step."""
+    if issued is None or issued.user.user_group_id is None:
+        return None
+    group = await ctx.loaders.group.load(issued.user.user_group_id)
+    return ONBOARDING_STEP if group is not None and group.onboarding_flow_id else None
+
+
 @strawberry.type
 class AuthMutations:
     """Root mutation fields of authentication."""
@@ -92,7 +109,7 @@ class AuthMutations:
     @audited
     async def signUp(
         self, info: Info[Context, None], input: SignUpInput | None = None
-    ) -> SignUpPayload:
+    ) -> SignUpPayload | None:
         ctx, data = info.context, typed(SignUp, input)
         await rate.before_sign_up(ctx, data)
         attempt = Attempt()
@@ -116,6 +133,7 @@ class AuthMutations:
         return SignUpPayload(
             user=_user_of(ctx, issued, enrolling=enrolling),
             token=issued.token if issued else None,
+            nextRequiredStep=await _next_step(ctx, issued),
             messages=outcome.messages,
         )
 
@@ -128,7 +146,7 @@ class AuthMutations:
     @audited
     async def signIn(
         self, info: Info[Context, None], input: SignInInput | None = None
-    ) -> SignInPayload:
+    ) -> SignInPayload | None:
         ctx, data = info.context, typed(SignIn, input)
         account = await rate.before_sign_in(ctx, data.email)
 
@@ -177,10 +195,10 @@ class AuthMutations:
     )
     async def signOut(
         self, info: Info[Context, None], input: SignOutInput | None = None
-    ) -> SignOutPayload:
+    ) -> SignOutPayload | None:
         actor = require_actor(info)
         outcome = await write(info.context, lambda s: credentials.sign_out(s, actor=actor))
-        return SignOutPayload(messages=outcome.messages)
+        return SignOutPayload(messages=outcome.messages, clientMutationId=echo(input))
 
     @strawberry.mutation(
         description="Revoke the token or API key this request was made with.",
@@ -188,7 +206,7 @@ class AuthMutations:
     )
     async def revokeToken(
         self, info: Info[Context, None], input: RevokeTokenInput | None = None
-    ) -> RevokeTokenPayload:
+    ) -> RevokeTokenPayload | None:
         actor = require_actor(info)
         outcome = await write(info.context, lambda s: credentials.revoke_credential(s, actor=actor))
-        return RevokeTokenPayload(messages=outcome.messages)
+        return RevokeTokenPayload(messages=outcome.messages, clientMutationId=echo(input))

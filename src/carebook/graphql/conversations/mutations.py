@@ -46,7 +46,7 @@ class ConversationMutations:
     @audited
     async def createConversation(
         self, info: Info[Context, None], input: CreateConversationInput | None = None
-    ) -> CreateConversationPayload:
+    ) -> CreateConversationPayload | None:
         actor = require_actor(info)
         fields = typed(NewConversation, input)
         outcome = await audited_write(

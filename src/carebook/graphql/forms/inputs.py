@@ -15,7 +15,8 @@ class CreateRequestedFormInput:
 
     recipient_id: strawberry.ID | None = opt("ID of the patient asked to fill in the form.")
     recipient_ids: str | None = opt(
-        "Comma-separated IDs of patients (user group IDs are not supported by Carebook)."
+        "Comma-separated IDs of patients and user groups: '1,2,group-3' (a group: its active "
+        "patients)."
     )
     custom_module_form_id: strawberry.ID | None = opt("ID of the form template.")
     form: str | None = opt("ID of the form template (the older name of custom_module_form_id).")

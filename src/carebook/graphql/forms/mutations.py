@@ -18,7 +18,8 @@ from carebook.graphql.payloads import Payload, payload
 from carebook.graphql.permissions import IsStaff
 
 
-@payload("createRequestedFormCompletion")
+# Healthie names this payload after its input (createRequestedForm), not after the mutation.
+@payload("createRequestedForm")
 class CreateRequestedFormCompletionPayload(
     Payload[RequestedFormCompletion], field="requestedFormCompletion", about="The created request."
 ):
@@ -36,7 +37,7 @@ class FormMutations:
     @audited
     async def createRequestedFormCompletion(
         self, info: Info[Context, None], input: CreateRequestedFormInput | None = None
-    ) -> CreateRequestedFormCompletionPayload:
+    ) -> CreateRequestedFormCompletionPayload | None:
         actor = require_actor(info)
         outcome = await audited_write(
             info,

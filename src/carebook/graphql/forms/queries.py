@@ -49,7 +49,7 @@ class FormQueries:
         page_size: Annotated[
             int | None, strawberry.argument(description="At most this many (1..100).")
         ] = 10,
-    ) -> list[RequestedFormCompletion]:
+    ) -> list[RequestedFormCompletion] | None:
         actor = require_actor(info)
         recipient = id_argument(user_id, "user_id")
         page = page_of(offset=offset, page_size=page_size)

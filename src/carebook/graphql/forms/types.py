@@ -34,20 +34,20 @@ class RequestedFormCompletion(DisclosesUsers):
         return self.row.status
 
     @strawberry.field(description="ID of the requested form template.")
-    def custom_module_form_id(self) -> strawberry.ID | None:
-        return strawberry.ID(self.row.custom_module_form_id)
+    def custom_module_form_id(self) -> str | None:  # Healthie types these ids String
+        return self.row.custom_module_form_id
 
     @strawberry.field(description="What is requested: 'CustomModuleForm' or 'Questionnaire'.")
-    def item_type(self) -> str | None:
+    def item_type(self) -> str:
         return self.row.item_type
 
     @strawberry.field(description="ID of the patient asked to fill in the form.")
-    def recipient_id(self) -> strawberry.ID | None:
-        return strawberry.ID(str(self.row.recipient_id))
+    def recipient_id(self) -> str | None:
+        return str(self.row.recipient_id)
 
     @strawberry.field(description="ID of the provider or staff member who asked.")
-    def sender_id(self) -> strawberry.ID | None:
-        return None if self.row.sender_id is None else strawberry.ID(str(self.row.sender_id))
+    def sender_id(self) -> str | None:
+        return None if self.row.sender_id is None else str(self.row.sender_id)
 
     @strawberry.field(description="When the request was made (ISO 8601).")
     def created_at(self) -> str | None:

@@ -62,7 +62,7 @@ class LocationMutations:
     @audited
     async def createLocation(
         self, info: Info[Context, None], input: CreateLocationParameters = None
-    ) -> CreateLocationPayload:
+    ) -> CreateLocationPayload | None:
         actor, data = require_actor(info), typed(NewLocation, input)
         outcome = await audited_write(
             info,
@@ -79,7 +79,7 @@ class LocationMutations:
     @audited
     async def updateLocation(
         self, info: Info[Context, None], input: UpdateLocationParameters = None
-    ) -> UpdateLocationPayload:
+    ) -> UpdateLocationPayload | None:
         actor, data = require_actor(info), typed(LocationChanges, input)
         outcome = await audited_write(
             info,
@@ -92,7 +92,7 @@ class LocationMutations:
     @audited
     async def deleteLocation(
         self, info: Info[Context, None], input: DeleteLocationParameters = None
-    ) -> DeleteLocationPayload:
+    ) -> DeleteLocationPayload | None:
         actor, location_id = require_actor(info), value_of(input, "id")
         outcome = await audited_write(
             info,

@@ -18,7 +18,7 @@ from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed
 from carebook.graphql.limits import rate
-from carebook.graphql.payloads import Messages, Payload, messages_field, payload
+from carebook.graphql.payloads import Messages, Payload, Relay, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated, IsStaff
 from carebook.graphql.scheduling.inputs import (
     CompleteCheckoutInput,
@@ -60,7 +60,7 @@ class UpdateAppointmentPayload(Payload[Appointment], field="appointment", about=
 
 
 @payload("completeCheckout")
-class CompleteCheckoutPayload:
+class CompleteCheckoutPayload(Relay):
     """What the checkout booked and bought, or why nothing was."""
 
     appointment: Appointment | None = strawberry.field(description="The booked appointment.")
@@ -79,7 +79,7 @@ class SchedulingMutations:
     )
     async def createAppointmentType(
         self, info: Info[Context, None], input: CreateAppointmentTypeInput | None = None
-    ) -> CreateAppointmentTypePayload:
+    ) -> CreateAppointmentTypePayload | None:
         actor = require_actor(info)
         outcome = await write(
             info.context,
@@ -94,7 +94,7 @@ class SchedulingMutations:
     )
     async def createOffering(
         self, info: Info[Context, None], input: CreateOfferingInput | None = None
-    ) -> CreateOfferingPayload:
+    ) -> CreateOfferingPayload | None:
         actor = require_actor(info)
         outcome = await write(
             info.context,
@@ -109,7 +109,7 @@ class SchedulingMutations:
     @audited
     async def createAppointment(
         self, info: Info[Context, None], input: CreateAppointmentInput | None = None
-    ) -> CreateAppointmentPayload:
+    ) -> CreateAppointmentPayload | None:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
@@ -128,7 +128,7 @@ class SchedulingMutations:
     @audited
     async def updateAppointment(
         self, info: Info[Context, None], input: UpdateAppointmentInput | None = None
-    ) -> UpdateAppointmentPayload:
+    ) -> UpdateAppointmentPayload | None:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
@@ -147,7 +147,7 @@ class SchedulingMutations:
     @audited
     async def completeCheckout(
         self, info: Info[Context, None], input: CompleteCheckoutInput | None = None
-    ) -> CompleteCheckoutPayload:
+    ) -> CompleteCheckoutPayload | None:
         ctx = info.context
         # One payment key for every try: write() re-runs a transaction that lost a race, and
         # the re-run must not charge the card a second time.

@@ -57,7 +57,7 @@ class SchedulingQueries:
         offset: Offset = 0,
         page_size: PageSize = 10,
         should_paginate: ShouldPaginate = False,
-    ) -> list[AppointmentType]:
+    ) -> list[AppointmentType] | None:
         actor = require_actor(info)
         page, window = _page(info, offset, page_size, should_paginate)
         rows = await info.context.read(
@@ -78,7 +78,7 @@ class SchedulingQueries:
         offset: Offset = 0,
         page_size: PageSize = 10,
         should_paginate: ShouldPaginate = False,
-    ) -> list[Offering]:
+    ) -> list[Offering] | None:
         actor = require_actor(info)
         page, window = _page(info, offset, page_size, should_paginate)
         rows = await info.context.read(lambda s: queries.list_offerings(s, actor, page=window))
@@ -97,7 +97,8 @@ class SchedulingQueries:
             strawberry.ID | None, strawberry.argument(description="Only this patient's.")
         ] = None,
         provider_id: Annotated[
-            str | None, strawberry.argument(description="Only appointments with this provider.")
+            strawberry.ID | None,
+            strawberry.argument(description="Only appointments with this provider."),
         ] = None,
         filter: Annotated[
             str | None,
@@ -111,7 +112,7 @@ class SchedulingQueries:
         offset: Offset = 0,
         page_size: PageSize = 10,
         should_paginate: ShouldPaginate = False,
-    ) -> list[Appointment]:
+    ) -> list[Appointment] | None:
         actor = require_actor(info)
         which = (filter or "upcoming").strip().lower()
         if which not in FILTERS:

@@ -165,8 +165,8 @@ class Appointment(DisclosesUsers):
         return self.row.reason
 
     @strawberry.field(description="The ID of the appointment type.")
-    def appointment_type_id(self) -> strawberry.ID | None:
-        return strawberry.ID(str(self.row.appointment_type_id))
+    def appointment_type_id(self) -> int | None:  # Healthie types it Int, not ID
+        return self.row.appointment_type_id
 
     @strawberry.field(description="The appointment type.")
     async def appointment_type(self, info: Info[Context, None]) -> AppointmentType | None:

@@ -79,7 +79,7 @@ class TagMutations:
     @audited
     async def createTag(
         self, info: Info[Context, None], input: CreateTagParameters = None
-    ) -> CreateTagPayload:
+    ) -> CreateTagPayload | None:
         actor, user_id = require_actor(info), value_of(input, "taggable_user_id")
         tagged = attempted_ids([user_id])
         outcome = await audited_write(
@@ -96,7 +96,7 @@ class TagMutations:
     @audited
     async def updateTag(
         self, info: Info[Context, None], input: UpdateTagParameters = None
-    ) -> UpdateTagPayload:
+    ) -> UpdateTagPayload | None:
         actor, tag_id = require_actor(info), value_of(input, "id")
         outcome = await audited_write(
             info,
@@ -116,7 +116,7 @@ class TagMutations:
     @audited
     async def deleteTag(
         self, info: Info[Context, None], input: DeleteTagParameters = None
-    ) -> DeleteTagPayload:
+    ) -> DeleteTagPayload | None:
         actor, tag_id = require_actor(info), value_of(input, "id")
         outcome = await audited_write(
             info,
@@ -134,7 +134,7 @@ class TagMutations:
     @audited
     async def bulkApply(
         self, info: Info[Context, None], input: BulkApplyParameters = None
-    ) -> BulkApplyPayload:
+    ) -> BulkApplyPayload | None:
         ctx, actor, user_id = info.context, require_actor(info), value_of(input, "taggable_user_id")
         tagged = attempted_ids([user_id])
         outcome = await audited_write(
@@ -162,7 +162,7 @@ class TagMutations:
     @audited
     async def removeAppliedTag(
         self, info: Info[Context, None], input: RemoveAppliedTagParameters = None
-    ) -> RemoveAppliedTagPayload:
+    ) -> RemoveAppliedTagPayload | None:
         actor, user_id = require_actor(info), value_of(input, "taggable_user_id")
         tagged = attempted_ids([user_id])
         outcome = await audited_write(

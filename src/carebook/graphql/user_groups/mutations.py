@@ -73,7 +73,7 @@ class UserGroupMutations:
         input: Annotated[
             CreateGroupInput | None, strawberry.argument(description="Parameters for createGroup.")
         ] = None,
-    ) -> CreateGroupPayload:
+    ) -> CreateGroupPayload | None:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
             ctx, lambda s: service.create_group(s, actor=actor, fields=typed(NewGroup, input))
@@ -91,7 +91,7 @@ class UserGroupMutations:
             UpdateUserGroupInput | None,
             strawberry.argument(description="Parameters for updateUserGroup."),
         ] = None,
-    ) -> UpdateUserGroupPayload:
+    ) -> UpdateUserGroupPayload | None:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
             ctx, lambda s: service.update_group(s, actor=actor, fields=typed(GroupChanges, input))
@@ -110,7 +110,7 @@ class UserGroupMutations:
             DeleteUserGroupInput | None,
             strawberry.argument(description="Parameters for deleteUserGroup."),
         ] = None,
-    ) -> DeleteUserGroupPayload:
+    ) -> DeleteUserGroupPayload | None:
         actor, fields = require_actor(info), typed(GroupDeletion, input)
         outcome = await audited_write(
             info,
@@ -131,7 +131,7 @@ class UserGroupMutations:
             CreateOnboardingFlowInput | None,
             strawberry.argument(description="Parameters for createOnboardingFlow."),
         ] = None,
-    ) -> CreateOnboardingFlowPayload:
+    ) -> CreateOnboardingFlowPayload | None:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
             ctx, lambda s: service.create_flow(s, actor=actor, fields=typed(NewFlow, input))
@@ -149,7 +149,7 @@ class UserGroupMutations:
             UpdateOnboardingFlowInput | None,
             strawberry.argument(description="Parameters for updateOnboardingFlow."),
         ] = None,
-    ) -> UpdateOnboardingFlowPayload:
+    ) -> UpdateOnboardingFlowPayload | None:
         ctx, actor = info.context, require_actor(info)
         outcome = await write(
             ctx, lambda s: service.update_flow(s, actor=actor, fields=typed(FlowChanges, input))

@@ -52,7 +52,7 @@ class NotificationQueries:
             list[str | None] | None,
             strawberry.argument(description="Only these notification_type values."),
         ] = None,
-    ) -> list[Notification]:
+    ) -> list[Notification] | None:
         actor = require_actor(info)
         page = page_of(offset=offset, page_size=page_size, after=after)
         party = id_argument(other_party_id, "other_party_id")

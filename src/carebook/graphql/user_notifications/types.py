@@ -67,8 +67,8 @@ class Notification(DisclosesUsers):
         return self.row.created_at.isoformat()
 
     @strawberry.field(description="The ID of the patient it is about.")
-    def other_party_id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.patient_id))
+    def other_party_id(self) -> str | None:  # Healthie types it String
+        return str(self.row.patient_id)
 
     @strawberry.field(description="The patient it is about.")
     @audited

@@ -198,7 +198,7 @@ class UserListQueries:
                 "as in Healthie's older documents."
             ),
         ] = "last_name_desc",
-    ) -> list[User]:
+    ) -> list[User] | None:
         actor, state = require_actor(info), info.context.search
         page = page_of(
             offset=offset, page_size=page_size, paginate=should_paginate is not False, after=after

@@ -58,7 +58,7 @@ class UserMutations:
     @audited
     async def createClient(
         self, info: Info[Context, None], input: CreateClientInput | None = None
-    ) -> CreateClientPayload:
+    ) -> CreateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
         outcome = await audited_write(
             info,
@@ -82,7 +82,7 @@ class UserMutations:
     @audited
     async def updateClient(
         self, info: Info[Context, None], input: UpdateClientInput | None = None
-    ) -> UpdateClientPayload:
+    ) -> UpdateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(ClientChanges, input)
         outcome = await audited_write(
@@ -108,7 +108,7 @@ class UserMutations:
     @audited
     async def updateUser(
         self, info: Info[Context, None], input: UpdateUserInput | None = None
-    ) -> UpdateUserPayload:
+    ) -> UpdateUserPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(UserChanges, input)
         outcome = await audited_write(
@@ -130,7 +130,7 @@ class UserMutations:
     @audited
     async def bulkUpdateClients(
         self, info: Info[Context, None], input: BulkUpdateClientsInput | None = None
-    ) -> BulkUpdateClientsPayload:
+    ) -> BulkUpdateClientsPayload | None:
         ctx, actor = info.context, require_actor(info)
         ids = value_of(input, "ids") or []
         group_id, active = value_of(input, "user_group_id"), value_of(input, "active_status")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from carebook.auth.actor import Actor
+from carebook.forms.queries import FormCounts
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import IsUser
 from carebook.graphql.context import Context
@@ -18,9 +19,12 @@ from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
 from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
+from carebook.graphql.scheduling.types import Appointment
 from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
 from carebook.scheduling.times import local_iso
+from carebook.user_groups.models import UserGroup as UserGroupRow
+from carebook.user_groups.queries import ListArgs
 from carebook.users.activation import link_for
 from carebook.users.models import User as UserRow
 from carebook.users.scoping import Disclosure, disclosure, follows_links
@@ -32,6 +36,10 @@ def _age(dob: date | None) -> str | None:
     today = date.today()
     years = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
     return str(years)
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _id(value: int | None) -> str | None:
@@ -246,6 +254,33 @@ class User(IsUser):
         lambda row: row.password_hash is not None,
     )
 
+    last_sign_in_at: str | None = _plain(
+        "When the user last signed in (signIn, signUp, or setting an invitation's password).",
+        lambda row: _time(row.last_sign_in_at),
+    )
+
+    last_active: str | None = _plain(
+        "When the user last used their own session (web or mobile); updated at most once per "
+        "CAREBOOK_ACTIVITY_WINDOW_SECONDS.",
+        lambda row: _time(row.last_active_at),
+    )
+
+    last_activity: str | None = _plain(
+        "When the user last used the account with any credential, API keys included; updated "
+        "at most once per CAREBOOK_ACTIVITY_WINDOW_SECONDS.",
+        lambda row: _time(row.last_activity_at),
+    )
+
+    accessed_account: bool | None = _plain(
+        "True once the user has signed in or used the account themselves.",
+        lambda row: row.last_sign_in_at is not None or row.last_activity_at is not None,
+    )
+
+    requires_reactivation: bool | None = _plain(
+        "True while the user is archived: they cannot sign in until reactivated.",
+        lambda row: not row.active,
+    )
+
     @strawberry.field(
         description="The link of the invitation where the patient sets their password "
         "(for sending one's own welcome email). Only the organization's providers and staff "
@@ -290,6 +325,83 @@ class User(IsUser):
         start = await info.context.loaders.next_appt_date.load(self.row.id)
         return local_iso(start, self.row.timezone) if start is not None else None
 
+    @strawberry.field(description="All active upcoming appointments of the user, soonest first.")
+    @audited
+    @capped("User.upcoming_appointments", 'list them with appointments(filter: "upcoming")')
+    @_record_only(None)
+    async def upcoming_appointments(self, info: Info[Context, None]) -> list[Appointment] | None:
+        if not self.row.is_patient:
+            return []
+        rows = await info.context.loaders.upcoming_appointments.load(self.row.id)
+        return [Appointment(row=row) for row in rows]
+
+    @strawberry.field(description="The number of forms that have been requested of the user.")
+    @_record_only(None)
+    async def requested_form_count(self, info: Info[Context, None]) -> int | None:
+        return (await self._form_counts(info)).requested
+
+    @strawberry.field(
+        description="True when every form requested of the user is completed (at least one)."
+    )
+    @_record_only(None)
+    async def has_completed_intake_forms(self, info: Info[Context, None]) -> bool | None:
+        return (await self._form_counts(info)).all_completed
+
+    @strawberry.field(
+        description="True when the user's group has an onboarding flow and their intake forms "
+        "are not all completed (see has_completed_intake_forms)."
+    )
+    @_record_only(None)
+    async def any_incomplete_onboarding_steps(self, info: Info[Context, None]) -> bool | None:
+        return await self._onboarding_incomplete(info)
+
+    @strawberry.field(
+        description="True if the patient has not finished form requests or incomplete "
+        "onboarding steps."
+    )
+    @_record_only(None)
+    async def has_forms_to_complete(self, info: Info[Context, None]) -> bool | None:
+        if (await self._form_counts(info)).open > 0:
+            return True
+        return await self._onboarding_incomplete(info)
+
+    @strawberry.field(description="ID of the newest conversation the user takes part in.")
+    @_record_only(None)
+    async def last_conversation_id(self, info: Info[Context, None]) -> str | None:
+        return _id(await info.context.loaders.last_conversation_id.load(self.row.id))
+
+    @strawberry.field(
+        description="The number of the user's conversations they cannot have seen: started by "
+        "someone else after their last activity (no read receipts yet)."
+    )
+    @_record_only(None)
+    async def unread_convo_count(self, info: Info[Context, None]) -> int | None:
+        return await info.context.loaders.unseen_convo_count.load(self.row.id)
+
+    @strawberry.field(
+        description="The user groups of this user: a patient's own group; for a provider or "
+        "staff member, the groups of their organization, by name."
+    )
+    @_record_only([])
+    async def user_groups(
+        self,
+        info: Info[Context, None],
+        check_group_level_actions: bool | None = None,
+        course_id: strawberry.ID | None = None,
+        keywords: str | None = None,
+        offset: int | None = 0,
+        should_paginate: bool | None = False,
+    ) -> list[UserGroup]:
+        start = max(offset or 0, 0)
+        if self.row.is_patient:
+            group = await self._group(info)
+            groups = [group] if group is not None and _matches(group.name, keywords) else []
+            return [UserGroup.from_row(row) for row in groups[start:]]
+        limit = GROUPS_PAGE_SIZE if should_paginate else info.context.settings.nested_list_max_rows
+        args = ListArgs(keywords=keywords, offset=start, limit=limit)
+        rows = await info.context.loaders.organization_groups.load(args)
+        return [UserGroup.from_row(row) for row in rows]
+
     @strawberry.field(description="The patient's primary provider.")
     @audited
     @_record_only(None)
@@ -302,7 +414,9 @@ class User(IsUser):
     @strawberry.field(description="IDs of the further providers on the patient's care team.")
     @capped("User.other_provider_ids", "shorten the care team (updateClient other_provider_ids)")
     @_record_only([])
-    async def other_provider_ids(self, info: Info[Context, None]) -> list[strawberry.ID | None]:
+    async def other_provider_ids(
+        self, info: Info[Context, None]
+    ) -> list[strawberry.ID | None] | None:
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         return [strawberry.ID(str(pid)) for pid in ids]
 
@@ -359,10 +473,41 @@ class User(IsUser):
         self._known_to_loader(info)
         return Location(row=rows[0], position=0) if rows else None
 
+    async def _form_counts(self, info: Info[Context, None]) -> FormCounts:
+        """The forms requested of this user (none for providers and staff: no query)."""
+        if not self.row.is_patient:
+            return FormCounts()
+        return await info.context.loaders.form_counts.load(self.row.id)
+
+    async def _group(self, info: Info[Context, None]) -> UserGroupRow | None:
+        if self.row.user_group_id is None:
+            return None
+        return await info.context.loaders.group.load(self.row.user_group_id)
+
+    async def _onboarding_incomplete(self, info: Info[Context, None]) -> bool:
+        """In a group with an onboarding flow, and the intake forms not all completed.
+
+        Carebook's flows hold no items yet: the forms requested of the patient are the steps.
+        """
+        group = await self._group(info)
+        if group is None or group.onboarding_flow_id is None:
+            return False
+        return not (await self._form_counts(info)).all_completed
+
     def _known_to_loader(self, info: Info[Context, None]) -> None:
         """The audit trail names the owner of the tags and addresses returned (their row is in
         hand): the user loader gets it, so recording them reads nothing more."""
         info.context.loaders.user.prime(self.row.id, self.row)
+
+
+# Healthie's page size of a user's groups with should_paginate.
+GROUPS_PAGE_SIZE = 10
+
+
+def _matches(name: str, keywords: str | None) -> bool:
+    """Every word of ``keywords`` appears in ``name``, regardless of case (as userGroups)."""
+    folded = name.casefold()
+    return all(word in folded for word in (keywords or "").casefold().split())
 
 
 def user_or_none(row: UserRow | None, viewer: Actor | None) -> User | None:
