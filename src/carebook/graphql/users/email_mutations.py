@@ -12,7 +12,7 @@ from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed
-from carebook.graphql.payloads import Messages, messages_field, payload
+from carebook.graphql.payloads import Messages, Relay, messages_field, payload
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.users.inputs import EmailChange
 
@@ -35,7 +35,7 @@ class UpdateUserEmailInput:
 
 
 @payload("UpdateUserEmail")
-class UpdateUserEmailPayload:
+class UpdateUserEmailPayload(Relay):
     """A success string, or why nothing changed."""
 
     messages: Messages = messages_field()
