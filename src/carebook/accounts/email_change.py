@@ -3,23 +3,19 @@
 The caller names the user and the address it has now: a wrong current address is refused, so a
 stale client or a mistyped id cannot move someone else's sign-in. The new address follows the
 email rule of every write path (accounts/changes.py: valid, unique among the practice's patients,
-or across all practices for providers and staff). Links already emailed to the old address
-(password resets, invitations) stop working: they may have reached the wrong person, which is
-often why the address is being changed.
+or across all practices for providers and staff); that rule also ends the links already
+emailed to the old address (password resets, invitations), on every write path.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts.changes import ChangeContext, apply_changes
 from carebook.auth.actor import Actor
-from carebook.auth.models import PasswordResetToken, SignupToken
 from carebook.auth.passwords import Passwords
-from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.users import queries
 from carebook.users import validation as v
@@ -49,16 +45,6 @@ def _check_current(user: User, current_email: str | None) -> None:
         raise Invalid.field("current_email", CURRENT_EMAIL_WRONG)
 
 
-async def _expire_links(session: AsyncSession, user_id: int) -> None:
-    now = utcnow()
-    for model in (PasswordResetToken, SignupToken):
-        await session.execute(
-            update(model)
-            .where(model.user_id == user_id, model.used_at.is_(None))
-            .values(used_at=now)
-        )
-
-
 async def update_user_email(
     session: AsyncSession, *, actor: Actor, passwords: Passwords, change: EmailChange
 ) -> User:
@@ -74,7 +60,6 @@ async def update_user_email(
         await apply_changes(ctx, user, replace(Profile(), email=change.new_email))
     except Invalid as error:  # the email rule speaks of "email"; this input calls it new_email
         raise Invalid(*(FieldMessage("new_email", m.message) for m in error.messages)) from None
-    await session.flush()
-    await _expire_links(session, user.id)
+    await session.flush()  # the email rule also ended the links sent to the old address
     await record_patients(session, [user], action="update")
     return user

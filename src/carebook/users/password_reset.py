@@ -117,6 +117,18 @@ async def validate(session: AsyncSession, token: str | None) -> bool:
     return True
 
 
+async def use_up_links(session: AsyncSession, user_id: int) -> None:
+    """End every outstanding reset and invitation link of a user (used when one of them sets
+    the password, and when the address they were sent to changes)."""
+    now = utcnow()
+    for model in (PasswordResetToken, SignupToken):
+        await session.execute(
+            update(model)
+            .where(model.user_id == user_id, model.used_at.is_(None))
+            .values(used_at=now)
+        )
+
+
 async def reset(
     session: AsyncSession,
     *,
@@ -145,12 +157,7 @@ async def reset(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Invalid.field("reset_token", RESET_USED)
-    for model in (PasswordResetToken, SignupToken):
-        await session.execute(
-            update(model)
-            .where(model.user_id == user.id, model.used_at.is_(None))
-            .values(used_at=now)
-        )
+    await use_up_links(session, user.id)
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
     issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
