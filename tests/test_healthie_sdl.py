@@ -33,6 +33,8 @@ REGENERATE = "scripts/healthie_excerpt <Healthie's schema.graphql>"
 SEED_SORT = "the seed's sort argument (`sort_by: String`), kept beside `order_by` (CONTRACT 1a)"
 PREFERRED = "the name a patient goes by; Healthie has no such field (docs/api.md, User fields)"
 
+FORM_EMAILS = "form reminders honour a preference; Healthie has none for them (docs/api.md)"
+
 # Things of Carebook's that Healthie's schema does not have, each with why it is there.
 # Coordinates: Type, Type.field, Type.field(argument), Enum.VALUE.
 CAREBOOK_ADDITIONS: dict[str, str] = {
@@ -65,6 +67,8 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "Notification.appointment": "the appointment the notification is about",
     "RequestedFormCompletion.created_at": "when the request was made",
     "RequestedFormCompletion.updated_at": "when the request last changed (completed)",
+    "NotificationSetting.send_form_request_emails": FORM_EMAILS,
+    "updateNotificationSettingInput.send_form_request_emails": FORM_EMAILS,
 }
 
 # Shared things whose type string differs from Healthie's, each with why. Keep it short.

@@ -15,7 +15,7 @@ from carebook.graphql.user_groups.mutations import CreateGroupPayload
 
 def test_answer_wraps_the_written_row_or_carries_the_messages() -> None:
     wrote = CreateGroupPayload.answer(Outcome(value=3), lambda row: f"group {row}")
-    assert (wrote.value, wrote.messages) == ("group 3", [])
+    assert (wrote.value, wrote.messages) == ("group 3", None)
     problem = [FieldError(field="name", message="Name can't be blank")]
     refused = CreateTagPayload.answer(Outcome(messages=list(problem)), lambda row: row)
     assert (refused.value, refused.messages) == (None, problem)
@@ -34,7 +34,7 @@ def test_each_payload_names_its_object_and_keeps_healthies_field_order() -> None
 def test_every_payload_has_the_same_messages_field() -> None:
     types = build_schema()._schema.type_map
     payloads = [gql for name, gql in types.items() if name.endswith("Payload")]
-    assert len(payloads) == 28
+    assert len(payloads) == 30
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

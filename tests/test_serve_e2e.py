@@ -112,7 +112,7 @@ def test_seed_documents_work_against_carebook_serve(database_url: str, server: s
             "dont_send_welcome": True,
         },
     )["createClient"]
-    assert created["messages"] == []
+    assert created["messages"] is None
     patient_id = created["user"]["id"]
 
     user = _call(server, key, seed.GET_USER, {"id": patient_id})["user"]
@@ -137,13 +137,13 @@ def test_seed_documents_work_against_carebook_serve(database_url: str, server: s
             "legal_name": "Jonas Edward",
         },
     )["updateClient"]
-    assert updated["messages"] == []
+    assert updated["messages"] is None
     assert updated["user"]["legal_name"] == "Jonas Edward"
 
     bulk = _call(
         server, key, seed.BULK_UPDATE_CLIENTS, {"ids": [patient_id], "active_status": False}
     )
-    assert bulk["bulkUpdateClients"] == {"users": [{"id": patient_id}], "messages": []}
+    assert bulk["bulkUpdateClients"] == {"users": [{"id": patient_id}], "messages": None}
 
     signed_up = _call(
         server,
@@ -159,7 +159,7 @@ def test_seed_documents_work_against_carebook_serve(database_url: str, server: s
             "timezone": "Europe/London",
         },
     )["signUp"]
-    assert signed_up["messages"] == []
+    assert signed_up["messages"] is None
 
     token = _call(
         server,
@@ -170,4 +170,4 @@ def test_seed_documents_work_against_carebook_serve(database_url: str, server: s
     own = _call(
         server, {"Authorization": f"Bearer {token}"}, seed.UPDATE_USER, {"first_name": "Augusta"}
     )
-    assert own["updateUser"] == {"user": {"id": signed_up["user"]["id"]}, "messages": []}
+    assert own["updateUser"] == {"user": {"id": signed_up["user"]["id"]}, "messages": None}

@@ -15,7 +15,7 @@ from carebook.db.base import REFERENCE_DATA, Base
 from carebook.forms.models import RequestedFormCompletion
 from carebook.idempotency.models import IdempotencyKey
 from carebook.locations.models import Location
-from carebook.notifications.models import OutboxMessage
+from carebook.notifications.models import NotificationSetting, OutboxMessage
 from carebook.organizations.models import Organization
 from carebook.ratelimit.models import RateLimitCounter
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
@@ -51,6 +51,7 @@ __all__ = [
     "ListBlock",
     "ListBlockStart",
     "Location",
+    "NotificationSetting",
     "Offering",
     "OnboardingFlow",
     "Organization",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.graphql.context import Context
+from carebook.organizations.service import set_timezone
 from carebook.users.credentials import actor_from_api_key, revoke_credential
 from carebook.users.models import User
 
@@ -79,3 +82,16 @@ async def test_a_remembered_key_opens_no_session(
         first = len(reads)  # the look-up (none if an earlier test left the key remembered)
         assert (await caller.data("{ __typename }"))["__typename"] == "Query"
     assert first <= 1 and len(reads) == first  # the second request: no session at all
+
+
+async def test_a_new_organization_zone_in_this_process_is_seen_at_once(
+    database: Database, world: World
+) -> None:
+    key = world.a.provider.api_key
+    actor = await _actor(database, key, 60)
+    assert actor is not None and actor.zone is UTC
+    # The actor carries the zone date-times are written in (carebook/times.py).
+    async with database.write_sessions() as session, session.begin():
+        await set_timezone(session, actor.organization_id, "Europe/Oslo")
+    renewed = await _actor(database, key, 60)
+    assert renewed is not None and renewed.zone == ZoneInfo("Europe/Oslo")

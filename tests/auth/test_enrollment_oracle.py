@@ -103,7 +103,7 @@ async def _known_emails(api: Api, world: World) -> list[str]:
     )
     archived_id = archived["createClient"]["user"]["id"]
     await provider.data(BULK_UPDATE_CLIENTS, {"ids": [archived_id], "active_status": False})
-    assert invited["createClient"]["messages"] in ([], None)
+    assert invited["createClient"]["messages"] is None
     return ["patient.a@example.com", "INVITED@example.com", "archived@example.com"]
 
 
@@ -344,5 +344,5 @@ async def test_nothing_checked_after_the_email_look_up_can_fail_for_a_new_email(
     type_id = await create_type(api.with_key(world.a.provider.api_key))
     send = _checkout(api, world, type_id, date=start.isoformat())
     answer = (await send(UNKNOWN)).json()["data"]["completeCheckout"]
-    assert answer["messages"] == [] and answer["appointment"], answer
+    assert answer["messages"] is None and answer["appointment"], answer
     assert await count(database, Appointment) == 1

@@ -31,7 +31,7 @@ async def test_changing_own_password_ends_other_sessions_only(
     other = await _second_session(database, world.a.patient_id)
     me = api.with_token(world.a.patient_token)
     data = await me.data(CHANGE_OWN, {"p": NEW_PASSWORD, "c": PATIENT_PASSWORD})
-    assert data["updateUser"]["messages"] == []
+    assert data["updateUser"]["messages"] is None
     assert (await me.data(ME))["currentUser"]["id"] == str(world.a.patient_id)
     assert await api.with_token(other).error_codes(ME) == ["UNAUTHENTICATED"]
 
@@ -41,7 +41,7 @@ async def test_provider_setting_a_password_ends_the_patients_sessions(
 ) -> None:
     provider = api.with_key(world.a.provider.api_key)
     data = await provider.data(SET_BY_PROVIDER, {"id": str(world.a.patient_id), "p": NEW_PASSWORD})
-    assert data["updateClient"]["messages"] == []
+    assert data["updateClient"]["messages"] is None
     assert await api.with_token(world.a.patient_token).error_codes(ME) == ["UNAUTHENTICATED"]
 
 

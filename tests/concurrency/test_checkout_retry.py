@@ -46,7 +46,7 @@ async def test_the_re_run_after_the_charge_reuses_the_payment_key(
         last_name="Once",
         token="tok_visa",
     )
-    assert paid["messages"] == []
+    assert paid["messages"] is None
     assert len(calls) == 2  # the write ran twice
     assert len(provider.charges) == 1  # the processor saw one idempotency key: one charge
     assert await count(database, BillingItem) == 1

@@ -36,7 +36,7 @@ async def _all(api: Api, query: str, inputs: list[dict[str, Any]]) -> list[dict[
 
 
 def _messages(payloads: list[dict[str, Any]]) -> list[str]:
-    return [m["message"] for p in payloads for m in p["messages"]]
+    return [m["message"] for p in payloads for m in p["messages"] or []]
 
 
 async def test_concurrent_clients_all_get_unique_record_identifiers(

@@ -41,7 +41,7 @@ async def _create(api: Api, **fields: Any) -> dict[str, Any]:
 
 async def _location_id(api: Api, **fields: Any) -> str:
     payload = await _create(api, **{"line1": "1 Main Street", "state": "NY", **fields})
-    assert payload["messages"] == [], payload
+    assert payload["messages"] is None, payload
     location_id: str = payload["location"]["id"]
     return location_id
 
@@ -59,7 +59,7 @@ async def test_seed_document_creates_a_patients_location(
         CREATE_LOCATION, {"user_id": str(world.a.patient_id), **SEED_VARIABLES}
     )
     payload = data["createLocation"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["location"] == {
         "id": payload["location"]["id"],
         "name": "Home",
@@ -90,7 +90,7 @@ async def test_every_healthie_field_is_stored(api: Api, world: World) -> None:
         other_id_qual="G2",
         place_of_service_id="11",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["location"] == {
         "id": payload["location"]["id"],
         "name": "Clinic",
@@ -123,7 +123,7 @@ async def test_us_states_territories_and_state_names(api: Api, world: World) -> 
         (" district of columbia ", "DC"),
     ]:
         payload = await _create(provider, line1="1 Main St", state=given)
-        assert payload["messages"] == [], given
+        assert payload["messages"] is None, given
         assert payload["location"]["state"] == stored
 
 
@@ -177,7 +177,7 @@ async def test_an_empty_location_is_a_message(api: Api, world: World) -> None:
             }
         ]
     # A name alone is enough (Healthie's schema requires no field).
-    assert (await _create(provider, name="Telehealth only"))["messages"] == []
+    assert (await _create(provider, name="Telehealth only"))["messages"] is None
 
 
 async def test_outside_the_us_state_and_postal_code_are_free_text(api: Api, world: World) -> None:
@@ -185,7 +185,7 @@ async def test_outside_the_us_state_and_postal_code_are_free_text(api: Api, worl
     payload = await _create(
         provider, line1="24 Sussex Dr", city="Ottawa", state="Ontario", zip="K1M 1M4", country="ca"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     location = payload["location"]
     assert (location["state"], location["zip"], location["country"]) == ("Ontario", "K1M 1M4", "CA")
     assert location["to_oneline"] == "24 Sussex Dr, Ottawa, Ontario K1M 1M4, CA"
@@ -196,10 +196,10 @@ async def test_outside_the_us_state_and_postal_code_are_free_text(api: Api, worl
 async def test_a_patient_manages_their_own_locations(api: Api, world: World) -> None:
     patient = api.with_token(world.a.patient_token)
     payload = await _create(patient, line1="9 Oak Ave", city="Austin", state="TX", zip="78701")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["location"]["user_id"] == str(world.a.patient_id)
     own = await _create(patient, user_id=str(world.a.patient_id), name="Work", line1="1 Plaza")
-    assert own["messages"] == []
+    assert own["messages"] is None
     for other in (world.a.other_patient_id, world.a.provider.user_id, world.b.patient_id):
         payload = await _create(patient, user_id=str(other), line1="1 Main St")
         assert payload == {
@@ -208,9 +208,9 @@ async def test_a_patient_manages_their_own_locations(api: Api, world: World) -> 
         }
     location_id = payload_id = own["location"]["id"]
     data = await patient.data(UPDATE, {"input": {"id": location_id, "line2": "Floor 3"}})
-    assert data["updateLocation"]["messages"] == []
+    assert data["updateLocation"]["messages"] is None
     data = await patient.data(DELETE, {"id": payload_id})
-    assert data["deleteLocation"]["messages"] == []
+    assert data["deleteLocation"]["messages"] is None
 
 
 async def test_staff_manage_patients_and_their_own_but_not_colleagues_locations(
@@ -248,7 +248,7 @@ async def test_update_changes_only_the_given_fields(
             "country": "US",
             "npi": None,
         },
-        "messages": [],
+        "messages": None,
     }
 
 
@@ -267,7 +267,7 @@ async def test_update_checks_state_and_zip_against_the_resulting_country(
     data = await provider.data(
         UPDATE, {"input": {"id": location_id, "country": "US", "state": "NY", "zip": "10001"}}
     )
-    assert data["updateLocation"]["messages"] == []
+    assert data["updateLocation"]["messages"] is None
     data = await provider.data(UPDATE, {"input": {"id": location_id, "zip": "1000"}})
     assert data["updateLocation"]["messages"][0]["field"] == "zip"
     row = await _row(database, location_id)
@@ -304,7 +304,7 @@ async def test_delete_removes_the_location(api: Api, world: World, database: Dat
     data = await provider.data(DELETE, {"id": location_id})
     assert data["deleteLocation"] == {
         "location": {"id": location_id, "line1": "1 Main Street"},
-        "messages": [],
+        "messages": None,
     }
     assert await _row(database, location_id) is None
     assert await _row(database, kept) is not None

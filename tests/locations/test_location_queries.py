@@ -25,7 +25,7 @@ async def _create(api: Api, user_id: int | None, line1: str, **fields: Any) -> s
     if user_id is not None:
         variables["user_id"] = str(user_id)
     data = await api.data(CREATE_LOCATION, variables)
-    assert data["createLocation"]["messages"] == [], data
+    assert data["createLocation"]["messages"] is None, data
     location_id: str = data["createLocation"]["location"]["id"]
     return location_id
 

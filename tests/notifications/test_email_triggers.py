@@ -64,7 +64,7 @@ async def test_resend_welcome_delivers_and_leaves_demographics_unchanged(
         first_name="Changed",
         phone_number="+15554442244",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await user_snapshot(database, world.a.other_patient_id) == before
     assert (await deliver(database, smtp_settings)).sent == 1
     [mail] = mailbox.received
@@ -96,7 +96,7 @@ async def test_intake_reminder_delivers_and_leaves_demographics_unchanged(
         is_intake_item=True,
         last_name="Changed",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["last_name"] == "IentA"
     assert await user_snapshot(database, world.a.patient_id) == before
     await deliver(database, smtp_settings)
@@ -112,7 +112,7 @@ async def test_form_request_reminder_names_the_request_and_changes_nothing_else(
     created = await _request_form(
         api, key, recipient_id=str(world.a.patient_id), custom_module_form_id="12"
     )
-    assert created["messages"] == []
+    assert created["messages"] is None
     request = created["requestedFormCompletion"]
     assert request["status"] == "Not Started"
     assert request["custom_module_form_id"] == "12"
@@ -130,7 +130,7 @@ async def test_form_request_reminder_names_the_request_and_changes_nothing_else(
         first_name="Changed",
     )
 
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await user_snapshot(database, world.a.patient_id) == before
     [row] = await outbox_rows(database)
     assert row.kind == "form_request_reminder"
@@ -193,7 +193,7 @@ async def test_listing_requests_is_scoped(api: Api, world: World) -> None:
     key = world.a.provider.api_key
     both = f"{world.a.patient_id},{world.a.other_patient_id}"
     created = await _request_form(api, key, recipient_ids=both, form="5")
-    assert created["messages"] == []
+    assert created["messages"] is None
     await _request_form(
         api, world.b.provider.api_key, recipient_id=str(world.b.patient_id), form="5"
     )

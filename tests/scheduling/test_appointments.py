@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from tests.support.api import Api
@@ -16,6 +18,7 @@ from tests.support.scheduling import (
 )
 from tests.support.world import World
 
+from carebook import times
 from carebook.db.engine import Database
 from carebook.scheduling.models import Appointment
 
@@ -24,14 +27,17 @@ LIST = """query($sort: String) { users(sort_by: $sort, should_paginate: false) {
   id next_appt_date } }"""
 
 
-async def _book(api: Api, world: World, type_id: str, start: str, tz: str | None = None) -> dict:
+async def _book(
+    api: Api, world: World, type_id: str, start: str, tz: str | None = None
+) -> dict[str, Any]:
     variables = {
         "user_id": str(world.a.patient_id),
         "type": type_id,
         "datetime": start,
         "timezone": tz,
     }
-    return (await api.data(CREATE_APPOINTMENT, variables))["createAppointment"]
+    payload: dict[str, Any] = (await api.data(CREATE_APPOINTMENT, variables))["createAppointment"]
+    return payload
 
 
 async def test_types_and_offerings_are_created_and_listed_per_organization(
@@ -63,11 +69,14 @@ async def test_booking_with_a_timezone_stores_utc_and_answers_with_the_offset(
     a = api.with_key(world.a.provider.api_key)
     type_id = await create_type(a)
     day = (datetime.now(UTC) + timedelta(days=40)).date()
-    # January or July alike: America/New_York is -05:00 or -04:00; the offset comes back.
+    # January or July alike: America/New_York is -05:00 or -04:00. The answer is written in the
+    # reader's zone (here none: UTC), Healthie's form (tests/graphql/test_wire_times.py).
     payload = await _book(a, world, type_id, f"{day}T10:00:00", "America/New_York")
-    assert payload["messages"] == []
-    start = datetime.fromisoformat(payload["appointment"]["start"])
-    assert start.hour == 10 and start.utcoffset() in (timedelta(hours=-5), timedelta(hours=-4))
+    assert payload["messages"] is None
+    start = times.parse(payload["appointment"]["start"])
+    assert start.utcoffset() == timedelta(0)
+    local = start.astimezone(ZoneInfo("America/New_York"))
+    assert local.hour == 10 and local.utcoffset() in (timedelta(hours=-5), timedelta(hours=-4))
     assert payload["appointment"]["length"] == 60
     async with database.read_sessions() as session:
         row = await session.get_one(Appointment, int(payload["appointment"]["id"]))
@@ -79,7 +88,7 @@ async def test_offsets_and_missing_zones(api: Api, world: World) -> None:
     type_id = await create_type(a)
     when = future(days=5)
     offset_form = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S +0000")  # Healthie's format
-    assert (await _book(a, world, type_id, offset_form))["messages"] == []
+    assert (await _book(a, world, type_id, offset_form))["messages"] is None
     naive = (when + timedelta(hours=2)).replace(tzinfo=None).isoformat()
     # World providers and patients have no timezone: a naive time needs one.
     assert (await _book(a, world, type_id, naive))["messages"] == [
@@ -93,12 +102,12 @@ async def test_provider_is_never_double_booked(api: Api, world: World) -> None:
     a = api.with_key(world.a.provider.api_key)
     type_id = await create_type(a, length=60)
     start = future(days=2)
-    assert (await _book(a, world, type_id, start.isoformat()))["messages"] == []
+    assert (await _book(a, world, type_id, start.isoformat()))["messages"] is None
     overlapping = (start + timedelta(minutes=30)).isoformat()
     messages = (await _book(a, world, type_id, overlapping))["messages"]
     assert messages[0]["field"] == "datetime"
     after = (start + timedelta(minutes=60)).isoformat()
-    assert (await _book(a, world, type_id, after))["messages"] == []
+    assert (await _book(a, world, type_id, after))["messages"] is None
 
 
 async def test_next_appt_date_follows_booking_cancelling_and_time(
@@ -111,11 +120,11 @@ async def test_next_appt_date_follows_booking_cancelling_and_time(
     later = (await _book(a, world, type_id, future(days=9).isoformat()))["appointment"]
     sooner = (await _book(a, world, type_id, future(days=4).isoformat()))["appointment"]
     got = (await a.data(NEXT_APPT, {"id": pid}))["user"]["next_appt_date"]
-    assert datetime.fromisoformat(got) == datetime.fromisoformat(sooner["start"])
+    assert times.parse(got) == times.parse(sooner["start"])
     cancelled = (await a.data(CANCEL, {"id": sooner["id"]}))["updateAppointment"]
     assert cancelled["appointment"]["pm_status"] == "Cancelled"
     got = (await a.data(NEXT_APPT, {"id": pid}))["user"]["next_appt_date"]
-    assert datetime.fromisoformat(got) == datetime.fromisoformat(later["start"])
+    assert times.parse(got) == times.parse(later["start"])
     # Time passes: move the remaining appointment into the past.
     async with database.write_sessions() as session, session.begin():
         await session.execute(
@@ -138,7 +147,7 @@ async def test_next_appt_date_sorts_the_list_with_nulls_last(api: Api, world: Wo
         "type": type_id,
         "datetime": future(days=2).isoformat(),
     }
-    assert (await a.data(CREATE_APPOINTMENT, other))["createAppointment"]["messages"] == []
+    assert (await a.data(CREATE_APPOINTMENT, other))["createAppointment"]["messages"] is None
     asc = [u["id"] for u in (await a.data(LIST, {"sort": "next_appt_date_asc"}))["users"]]
     desc = [u["id"] for u in (await a.data(LIST, {"sort": "next_appt_date_desc"}))["users"]]
     assert asc == [str(world.a.other_patient_id), str(world.a.patient_id)]

@@ -35,7 +35,7 @@ async def test_unauthenticated_checkout_creates_the_patient_and_the_booking(
     type_id = await create_type(api.with_key(world.a.provider.api_key))
     users_before = await count(database, User)
     payload = await checkout(api, **_booking(world, type_id))
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["patientEmail"] == "jonas.new@example.com"
     assert payload["appointment"]["user"]["email"] == "jonas.new@example.com"
     # Anonymous: the answer names no provider (tests/auth/test_open_sign_up.py).
@@ -65,14 +65,14 @@ async def test_the_same_email_in_another_organization_is_a_new_patient(
 ) -> None:
     type_id = await create_type(api.with_key(world.a.provider.api_key))
     payload = await checkout(api, **_booking(world, type_id, email="patient.b@example.com"))
-    assert payload["messages"] == []
+    assert payload["messages"] is None
 
 
 async def test_a_signed_in_patient_books_for_themselves(api: Api, world: World) -> None:
     type_id = await create_type(api.with_key(world.a.provider.api_key))
     patient = api.with_token(world.a.patient_token)
     payload = await checkout(patient, **_booking(world, type_id, email=None))
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["appointment"]["user"]["id"] == str(world.a.patient_id)
     other_org = {"provider_id": str(world.b.provider.user_id)}
     refused = await checkout(patient, **_booking(world, type_id, email=None, **other_org))
@@ -98,7 +98,7 @@ async def test_buying_an_offering_charges_the_card_and_records_the_price(
     assert await count(database, BillingItem) == 0
     assert await count(database, User) == users_before  # nothing of the failed checkouts was kept
     paid = await checkout(api, **base, token="tok_visa")
-    assert paid["messages"] == []
+    assert paid["messages"] is None
     assert paid["billingItem"]["amount_paid"] == "300.00"
     assert paid["billingItem"]["state"] == "succeeded"
     assert paid["billingItem"]["offering"]["id"] == offering_id

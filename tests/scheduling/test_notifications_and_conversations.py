@@ -26,7 +26,7 @@ async def test_a_patient_changing_their_profile_notifies_their_provider(
 ) -> None:
     assert PATIENT_PASSWORD
     patient = api.with_token(world.a.patient_token)
-    assert (await patient.data(UPDATE_SELF))["updateUser"]["messages"] == []
+    assert (await patient.data(UPDATE_SELF))["updateUser"]["messages"] is None
     provider = api.with_key(world.a.provider.api_key)
     notes = (await provider.data(NOTIFICATIONS))["notifications"]
     assert [(n["notification_type"], n["seen"], n["other_party_id"]) for n in notes] == [
@@ -77,7 +77,7 @@ async def test_conversations_list_their_patients(
     payload = (await provider.data(CREATE_CONVERSATION, {"users": members, "name": "Care"}))[
         "createConversation"
     ]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     ids = {u["id"] for u in payload["conversation"]["users"]}
     assert ids == {
         str(world.a.provider.user_id),
@@ -104,4 +104,4 @@ async def test_a_patient_may_not_add_another_patient(api: Api, world: World) -> 
     ok = (await patient.data(CREATE_CONVERSATION, {"users": str(world.a.provider.user_id)}))[
         "createConversation"
     ]
-    assert ok["messages"] == []
+    assert ok["messages"] is None

@@ -68,7 +68,7 @@ async def test_without_a_provider_a_paid_checkout_is_refused_and_a_free_one_goes
     assert await count(database, BillingItem) == 0
     assert await count(database, User) == users_before
     free = await checkout(unconfigured, **_buyer(world, free_id, "free@example.com"))
-    assert free["messages"] == []
+    assert free["messages"] is None
     assert free["billingItem"]["amount_paid"] == "0.00"
 
 

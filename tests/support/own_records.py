@@ -38,7 +38,7 @@ class Cast:
 
 async def _ok(api: Api, query: str, variables: dict[str, Any], root: str) -> dict[str, Any]:
     payload: dict[str, Any] = (await api.data(query, variables))[root]
-    assert payload["messages"] == [], payload
+    assert payload["messages"] is None, payload
     return payload
 
 

@@ -18,7 +18,7 @@ USER_TAGS = "query($id: ID) { user(id: $id) { active_tags { id name } } }"
 
 async def _tag(api: Api, name: str) -> str:
     data = await api.data(CREATE_TAG, {"name": name})
-    assert data["createTag"]["messages"] == []
+    assert data["createTag"]["messages"] is None
     tag_id: str = data["createTag"]["tag"]["id"]
     return tag_id
 
@@ -50,7 +50,7 @@ async def test_seed_document_applies_several_tags_to_a_patient(api: Api, world: 
             {"id": ids[1], "name": "Athlete"},
             {"id": ids[2], "name": "VIP"},
         ],
-        "messages": [],
+        "messages": None,
     }
     assert await _active_tags(provider, world.a.patient_id) == ["Athlete", "Diabetes", "VIP"]
     assert await _active_tags(provider, world.a.other_patient_id) == []
@@ -59,7 +59,7 @@ async def test_seed_document_applies_several_tags_to_a_patient(api: Api, world: 
 async def test_a_patient_can_carry_many_tags(api: Api, world: World) -> None:
     provider = api.with_key(world.a.provider.api_key)
     ids = [await _tag(provider, f"Tag {index:02d}") for index in range(25)]
-    assert (await _apply(provider, ids, world.a.patient_id))["messages"] == []
+    assert (await _apply(provider, ids, world.a.patient_id))["messages"] is None
     assert len(await _active_tags(provider, world.a.patient_id)) == 25
 
 
@@ -68,11 +68,11 @@ async def test_applying_a_tag_twice_is_harmless(api: Api, world: World, database
     tag_id = await _tag(provider, "VIP")
     for ids in ([tag_id], [tag_id, tag_id], [tag_id]):
         payload = await _apply(provider, ids, world.a.patient_id)
-        assert payload == {"tags": [{"id": tag_id, "name": "VIP"}], "messages": []}
+        assert payload == {"tags": [{"id": tag_id, "name": "VIP"}], "messages": None}
     data = await provider.data(
         CREATE_TAG, {"name": "Other", "taggable_user_id": str(world.a.patient_id)}
     )
-    assert data["createTag"]["messages"] == []
+    assert data["createTag"]["messages"] is None
     assert await _active_tags(provider, world.a.patient_id) == ["Other", "VIP"]
     assert await count(database, Tagging) == 2
 
@@ -131,14 +131,14 @@ async def test_seed_document_removes_an_applied_tag(
     data = await provider.data(
         REMOVE_APPLIED_TAG, {"id": vip, "taggable_user_id": str(world.a.patient_id)}
     )
-    assert data["removeAppliedTag"] == {"tag": {"id": vip, "name": "VIP"}, "messages": []}
+    assert data["removeAppliedTag"] == {"tag": {"id": vip, "name": "VIP"}, "messages": None}
     assert await _active_tags(provider, world.a.patient_id) == ["Other"]
     assert await _active_tags(provider, world.a.other_patient_id) == ["VIP"]
     # Removing a tag the patient no longer carries changes nothing and is not an error.
     data = await api.with_key(world.a.staff.api_key).data(
         REMOVE_APPLIED_TAG, {"id": vip, "taggable_user_id": str(world.a.patient_id)}
     )
-    assert data["removeAppliedTag"] == {"tag": {"id": vip, "name": "VIP"}, "messages": []}
+    assert data["removeAppliedTag"] == {"tag": {"id": vip, "name": "VIP"}, "messages": None}
     assert await _taggings(database) == {
         (int(other), world.a.patient_id),
         (int(vip), world.a.other_patient_id),

@@ -74,7 +74,7 @@ async def test_listing_patients_with_tags_and_locations_takes_a_constant_number_
         with statements_sent(database) as statements:
             data = await provider.data(LIST, {"ids": ids[:size]})
         payload = data["bulkUpdateClients"]
-        assert payload["messages"] == []
+        assert payload["messages"] is None
         assert len(payload["users"]) == size
         for user in payload["users"]:
             assert [tag["name"] for tag in user["active_tags"]] == ["Diet", "VIP"]

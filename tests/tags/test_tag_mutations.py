@@ -27,7 +27,7 @@ async def _create(api: Api, name: str, taggable_user_id: int | None = None) -> d
 
 async def _tag_id(api: Api, name: str, taggable_user_id: int | None = None) -> str:
     payload = await _create(api, name, taggable_user_id)
-    assert payload["messages"] == [], payload
+    assert payload["messages"] is None, payload
     tag_id: str = payload["tag"]["id"]
     return tag_id
 
@@ -35,7 +35,7 @@ async def _tag_id(api: Api, name: str, taggable_user_id: int | None = None) -> s
 async def test_seed_document_creates_a_tag_and_applies_it(api: Api, world: World) -> None:
     provider = api.with_key(world.a.provider.api_key)
     payload = await _create(provider, "Tag A", world.a.patient_id)
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["tag"]["name"] == "Tag A"
     assert payload["tag"]["tagged_users"] == [{"id": str(world.a.patient_id)}]
     data = await provider.data(USER_TAGS, {"id": str(world.a.patient_id)})
@@ -44,7 +44,7 @@ async def test_seed_document_creates_a_tag_and_applies_it(api: Api, world: World
 
 async def test_a_tag_can_be_created_without_applying_it(api: Api, world: World) -> None:
     payload = await _create(api.with_key(world.a.staff.api_key), "  Needs follow-up  ")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["tag"]["name"] == "Needs follow-up"
     assert payload["tag"]["tagged_users"] == []
 
@@ -124,10 +124,10 @@ async def test_seed_document_renames_a_tag(api: Api, world: World, database: Dat
     provider = api.with_key(world.a.provider.api_key)
     tag_id = await _tag_id(provider, "Tag A", world.a.patient_id)
     data = await provider.data(UPDATE_TAG, {"id": tag_id, "name": "Tag B"})
-    assert data["updateTag"] == {"tag": {"id": tag_id, "name": "Tag B"}, "messages": []}
+    assert data["updateTag"] == {"tag": {"id": tag_id, "name": "Tag B"}, "messages": None}
     # Staff of the same organization may rename it too; the tag keeps its owner.
     data = await api.with_key(world.a.staff.api_key).data(UPDATE_TAG, {"id": tag_id, "name": "C"})
-    assert data["updateTag"]["messages"] == []
+    assert data["updateTag"]["messages"] is None
     async with database.read_sessions() as session:
         row = await session.get_one(Tag, int(tag_id))
     assert (row.name, row.name_key, row.user_id) == ("C", "c", world.a.provider.user_id)
@@ -145,7 +145,7 @@ async def test_rename_keeps_names_unique_for_the_owner(api: Api, world: World) -
     }
     # Changing only the case of its own name is allowed.
     data = await provider.data(UPDATE_TAG, {"id": first, "name": "FIRST"})
-    assert data["updateTag"] == {"tag": {"id": first, "name": "FIRST"}, "messages": []}
+    assert data["updateTag"] == {"tag": {"id": first, "name": "FIRST"}, "messages": None}
 
 
 async def test_update_needs_an_id_and_a_name(api: Api, world: World) -> None:
@@ -175,7 +175,7 @@ async def test_seed_document_deletes_a_tag_from_everyone_and_deletes_no_user(
     )
     users_before = await count(database, User)
     data = await provider.data(DELETE_TAG, {"id": tag_id})
-    assert data["deleteTag"] == {"tag": {"id": tag_id, "name": "Tag A"}, "messages": []}
+    assert data["deleteTag"] == {"tag": {"id": tag_id, "name": "Tag A"}, "messages": None}
     assert await count(database, User) == users_before
     async with database.read_sessions() as session:
         taggings = (await session.execute(select(Tagging.tag_id, Tagging.user_id))).all()

@@ -30,12 +30,12 @@ ARCHIVE = """mutation($id: ID) { updateClient(input: {id: $id, active: false}) {
 
 async def _tag(api: Api, name: str, *user_ids: int) -> str:
     data = await api.data(CREATE_TAG, {"name": name})
-    assert data["createTag"]["messages"] == []
+    assert data["createTag"]["messages"] is None
     tag_id: str = data["createTag"]["tag"]["id"]
     if user_ids:
         for user_id in user_ids:
             data = await api.data(APPLY_TAGS, {"ids": [tag_id], "taggable_user_id": str(user_id)})
-            assert data["bulkApply"]["messages"] == []
+            assert data["bulkApply"]["messages"] is None
     return tag_id
 
 

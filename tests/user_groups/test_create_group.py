@@ -17,7 +17,7 @@ async def test_seed_document_creates_a_group_in_the_callers_organization(
     staff = api.with_key(world.a.staff.api_key)
     variables = {"name": " Discovery   Patients "}
     payload = (await staff.data(CREATE_GROUP, variables))["createGroup"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user_group"]["name"] == "Discovery Patients"
     row = next(g for g in await group_rows(database) if str(g.id) == payload["user_group"]["id"])
     assert row.organization_id == world.a.provider.organization_id

@@ -28,7 +28,7 @@ async def test_delete_without_receiving_group_leaves_patients_in_no_group(
         database, passwords, world.a, 1, group_id=doomed, tag="gone", active=False
     )
     payload = (await provider.data(DELETE_USER_GROUP, {"id": doomed}))["deleteUserGroup"]
-    assert payload == {"user_group": {"id": doomed}, "messages": []}
+    assert payload == {"user_group": {"id": doomed}, "messages": None}
     assert [await group_of(database, pid) for pid in active + archived] == [None, None, None]
     assert (await provider.data(GROUP, {"id": doomed}))["userGroup"] is None
     assert doomed not in [str(g.id) for g in await group_rows(database)]
@@ -42,7 +42,7 @@ async def test_blank_receiving_group_means_no_group(
     [patient] = await add_patients(database, passwords, world.a, 1, group_id=doomed)
     variables = {"id": doomed, "group_to_receive_clients": ""}
     payload = (await provider.data(DELETE_USER_GROUP, variables))["deleteUserGroup"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await group_of(database, patient) is None
 
 
@@ -60,7 +60,7 @@ async def test_delete_with_receiving_group_moves_every_patient_there(
     assert await users_count(provider, receiver) == 2
     variables = {"id": doomed, "group_to_receive_clients": receiver}
     payload = (await provider.data(DELETE_USER_GROUP, variables))["deleteUserGroup"]
-    assert payload == {"user_group": {"id": doomed}, "messages": []}
+    assert payload == {"user_group": {"id": doomed}, "messages": None}
     assert {await group_of(database, pid) for pid in moved + archived} == {world.a.group_id}
     assert await users_count(provider, receiver) == 5  # archived patients are not counted
 
@@ -118,7 +118,7 @@ async def test_a_deleted_groups_name_is_free_again(api: Api, world: World) -> No
     provider = api.with_key(world.a.provider.api_key)
     await provider.data(DELETE_USER_GROUP, {"id": str(world.a.group_id)})
     payload = (await provider.data(CREATE_GROUP, {"name": "Group a"}))["createGroup"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
 
 
 async def test_deleting_a_group_keeps_other_groups_counts(

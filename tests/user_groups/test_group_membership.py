@@ -34,7 +34,7 @@ async def test_update_client_moves_a_patient_and_both_counts_follow(
     [patient] = await add_patients(database, passwords, world.a, 1, group_id=first)
     assert (await users_count(provider, first), await users_count(provider, second)) == (1, 0)
     payload = await _update(provider, patient, user_group_id=second)
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     # A patient is in at most one group: joining the second one left the first.
     assert await group_of(database, patient) == int(second)
     assert (await users_count(provider, first), await users_count(provider, second)) == (0, 1)
@@ -46,7 +46,7 @@ async def test_blank_user_group_id_removes_the_patient_from_their_group(
     provider = api.with_key(world.a.provider.api_key)
     [patient] = await add_patients(database, passwords, world.a, 1, group_id=world.a.group_id)
     payload = await _update(provider, patient, user_group_id="")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await group_of(database, patient) is None
     assert await users_count(provider, world.a.group_id) == 0
 
@@ -57,7 +57,7 @@ async def test_for_changing_groups_removes_the_patient_from_their_group(
     provider = api.with_key(world.a.provider.api_key)
     [patient] = await add_patients(database, passwords, world.a, 1, group_id=world.a.group_id)
     payload = await _update(provider, patient, for_changing_groups=True)
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await group_of(database, patient) is None
     assert await users_count(provider, world.a.group_id) == 0
 
@@ -94,7 +94,7 @@ async def test_bulk_update_moves_patients_and_counts_follow(
         "active_status": False,  # ignored: user_group_id wins
     }
     payload = (await provider.data(BULK_GROUP, variables))["bulkUpdateClients"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert {u["user_group_id"] for u in payload["users"]} == {target}
     assert await users_count(provider, target) == 3
     assert await users_count(provider, world.a.group_id) == 1
@@ -107,7 +107,7 @@ async def test_bulk_update_with_blank_group_removes_patients_from_their_groups(
     patients = await add_patients(database, passwords, world.a, 2, group_id=world.a.group_id)
     variables = {"ids": [str(pid) for pid in patients], "user_group_id": ""}
     payload = (await provider.data(BULK_GROUP, variables))["bulkUpdateClients"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert [await group_of(database, pid) for pid in patients] == [None, None]
     assert await users_count(provider, world.a.group_id) == 0
 
@@ -139,7 +139,7 @@ async def test_create_client_puts_the_patient_in_the_group(
         "dont_send_welcome": True,
     }
     payload = (await provider.data(CREATE_CLIENT, variables))["createClient"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await group_of(database, int(payload["user"]["id"])) == world.a.group_id
     assert await users_count(provider, world.a.group_id) == 1
 

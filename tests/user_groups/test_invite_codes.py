@@ -40,7 +40,7 @@ async def test_a_new_groups_code_puts_the_patient_in_that_group_and_organization
     group_id = await create_group(staff, "Discovery Patients")
     code = await _invite_code(staff, group_id)
     payload = (await api.data(SIGN_UP_WITH_TOKEN, _patient(invite_code=code)))["signUp"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     row = await user_row(database, int(payload["user"]["id"]))
     assert row.user_group_id == int(group_id)
     assert row.organization_id == world.b.provider.organization_id
@@ -58,7 +58,7 @@ async def test_code_with_dietitian_id_assigns_that_provider(
     code = await _invite_code(staff, group_id)
     variables = _patient(invite_code=code, dietitian_id=str(world.a.staff.user_id))
     payload = (await api.data(SIGN_UP, variables))["signUp"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     row = await user_row(database, int(payload["user"]["id"]))
     assert (row.user_group_id, row.dietitian_id) == (int(group_id), world.a.staff.user_id)
 

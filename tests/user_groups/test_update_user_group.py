@@ -17,7 +17,7 @@ NOT_FOUND = [{"field": "id", "message": "User group not found"}]
 
 async def _flow(api: Api, name: str) -> str:
     payload = (await api.data(CREATE_FLOW, {"name": name}))["createOnboardingFlow"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     flow_id: str = payload["onboardingFlow"]["id"]
     return flow_id
 
@@ -31,7 +31,7 @@ async def test_seed_document_renames_and_sets_the_onboarding_flow(api: Api, worl
             UPDATE_USER_GROUP, {"id": group_id, "name": "Renamed", "onboarding_flow_id": flow_id}
         )
     )["updateUserGroup"]
-    assert payload == {"user_group": {"id": group_id, "name": "Renamed"}, "messages": []}
+    assert payload == {"user_group": {"id": group_id, "name": "Renamed"}, "messages": None}
     group = (await provider.data(GROUP, {"id": group_id}))["userGroup"]
     assert group["name"] == "Renamed"
     assert group["onboarding_flow_id"] == flow_id
@@ -73,7 +73,7 @@ async def test_a_group_may_change_the_case_of_its_own_name(api: Api, world: Worl
     provider = api.with_key(world.a.provider.api_key)
     variables = {"id": str(world.a.group_id), "name": "GROUP A"}
     payload = (await provider.data(UPDATE_USER_GROUP, variables))["updateUserGroup"]
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user_group"]["name"] == "GROUP A"
 
 

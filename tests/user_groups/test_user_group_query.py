@@ -113,7 +113,7 @@ async def test_patient_reads_their_own_group_and_sees_only_themselves_in_it(
         UPDATE_CLIENT_GROUP,
         {"id": str(world.a.patient_id), "user_group_id": str(world.a.group_id)},
     )
-    assert moved["updateClient"]["messages"] == []
+    assert moved["updateClient"]["messages"] is None
     patient = api.with_token(world.a.patient_token)
     me = (await patient.data(OWN_GROUP))["currentUser"]
     assert me["user_group_id"] == str(world.a.group_id)

@@ -3,7 +3,7 @@ written by signing in and (throttled) by authenticated requests, read as the rec
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ from tests.support.emails import SIGN_IN
 from tests.support.groups import UPDATE_CLIENT_GROUP
 from tests.support.world import PATIENT_PASSWORD, World
 
+from carebook import times
 from carebook.app import create_app
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
@@ -42,13 +43,8 @@ async def _sign_in(api: Api, email: str, password: str) -> str:
     return token
 
 
-def _when(text: str | None) -> datetime:
-    assert text is not None
-    return datetime.fromisoformat(text)
-
-
 async def test_signing_in_moves_last_sign_in_at_and_the_record_stays_unchanged(
-    api: Api, world: World
+    api: Api, world: World, database: Database
 ) -> None:
     before = await _record(api, world, world.a.patient_id)
     # The world's token was issued without a sign-in: nothing says the patient came yet.
@@ -64,9 +60,14 @@ async def test_signing_in_moves_last_sign_in_at_and_the_record_stays_unchanged(
     # Signing in is not a change of the record.
     assert first["updated_at"] == before["updated_at"]
 
+    stored_first = (await get_row(database, User, world.a.patient_id)).last_sign_in_at
     await _sign_in(api, "patient.a@example.com", PATIENT_PASSWORD)
     second = await _record(api, world, world.a.patient_id)
-    assert _when(second["last_sign_in_at"]) > _when(first["last_sign_in_at"])
+    # The wire has whole seconds (Healthie's form): the stored values tell the two apart.
+    stored_second = (await get_row(database, User, world.a.patient_id)).last_sign_in_at
+    assert stored_first is not None and stored_second is not None
+    assert stored_second > stored_first
+    assert second["last_sign_in_at"] == times.render(stored_second, UTC)
 
     # Someone who never signed in keeps nothing of it.
     other = await _record(api, world, world.a.other_patient_id)
@@ -100,7 +101,7 @@ async def test_requests_in_the_window_write_the_activity_once(
     assert not [s for s in second_request if s.startswith("UPDATE")]
     assert len(second_request) < len(first_request)
     record = await _record(api, world, world.a.patient_id)
-    assert _when(record["last_active"]) == stored.last_active_at
+    assert record["last_active"] == times.render(stored.last_active_at, UTC)
     assert record["accessed_account"] is True
     assert record["last_sign_in_at"] is None  # used a token, never signed in here
 

@@ -44,7 +44,7 @@ async def test_seed_document_archives_the_patients(
     data = await api.with_key(world.a.provider.api_key).data(
         BULK_UPDATE_CLIENTS, {"ids": ids, "active_status": False}
     )
-    assert data["bulkUpdateClients"] == {"users": [{"id": i} for i in ids], "messages": []}
+    assert data["bulkUpdateClients"] == {"users": [{"id": i} for i in ids], "messages": None}
     for patient_id in _a_ids(world):
         row = await user_row(database, patient_id)
         assert row.active is False
@@ -59,7 +59,7 @@ async def test_seed_document_reactivates_the_patients(
     ids = [str(i) for i in _a_ids(world)]
     await provider.data(BULK_UPDATE_CLIENTS, {"ids": ids, "active_status": False})
     data = await provider.data(BULK_UPDATE_CLIENTS, {"ids": ids, "active_status": True})
-    assert data["bulkUpdateClients"]["messages"] == []
+    assert data["bulkUpdateClients"]["messages"] is None
     for patient_id in _a_ids(world):
         row = await user_row(database, patient_id)
         assert (row.active, row.archived_at) == (True, None)
@@ -93,7 +93,7 @@ async def test_repeated_ids_are_updated_once(api: Api, world: World) -> None:
     payload = await _bulk(
         api, world.a.provider.api_key, ids=[patient, patient, patient], active_status=False
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert [u["id"] for u in payload["users"]] == [patient]
 
 
@@ -101,7 +101,7 @@ async def test_staff_member_may_bulk_update(api: Api, world: World, database: Da
     payload = await _bulk(
         api, world.a.staff.api_key, ids=[str(world.a.patient_id)], active_status=False
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert (await user_row(database, world.a.patient_id)).active is False
 
 
@@ -112,7 +112,7 @@ async def test_user_group_id_moves_the_patients(api: Api, world: World, database
     second = await _group(database, world.a.provider.organization_id, "Second")
     key, ids = world.a.provider.api_key, [str(i) for i in _a_ids(world)]
     payload = await _bulk(api, key, ids=ids, user_group_id=str(world.a.group_id))
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert [u["user_group_id"] for u in payload["users"]] == [str(world.a.group_id)] * 2
     payload = await _bulk(api, key, ids=ids, user_group_id=str(second))
     assert [u["user_group_id"] for u in payload["users"]] == [str(second)] * 2
@@ -126,7 +126,7 @@ async def test_empty_user_group_id_removes_the_patients_from_their_group(
     key, ids = world.a.provider.api_key, [str(i) for i in _a_ids(world)]
     await _bulk(api, key, ids=ids, user_group_id=str(world.a.group_id))
     payload = await _bulk(api, key, ids=ids, user_group_id="")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert [u["user_group_id"] for u in payload["users"]] == [None, None]
     for patient_id in _a_ids(world):
         assert (await user_row(database, patient_id)).user_group_id is None
@@ -139,7 +139,7 @@ async def test_user_group_id_wins_and_active_status_is_ignored(
     payload = await _bulk(
         api, key, ids=ids, user_group_id=str(world.a.group_id), active_status=False
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     for patient_id in _a_ids(world):
         row = await user_row(database, patient_id)
         assert (row.user_group_id, row.active, row.archived_at) == (world.a.group_id, True, None)
@@ -286,7 +286,7 @@ async def test_more_ids_than_the_maximum_changes_nothing(
     payload = await _bulk(
         api, world.a.provider.api_key, ids=[str(i) for i in ids[:50]], active_status=False
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert len(payload["users"]) == 50
     assert (await user_row(database, ids[50])).active is True
 

@@ -76,7 +76,7 @@ async def test_seed_document_updates_names_and_email(
             "legal_name": "Jonathan",
             "email": "Jonas.Salk@example.com",
         },
-        "messages": [],
+        "messages": None,
     }
     row = await user_row(database, world.a.patient_id)
     assert (row.first_name, row.last_name, row.legal_name) == ("Jonas", "Salk", "Jonathan")
@@ -90,7 +90,7 @@ async def test_seed_document_with_only_id_changes_nothing(
     data = await api.with_key(world.a.provider.api_key).data(
         UPDATE_CLIENT, {"id": str(world.a.patient_id)}
     )
-    assert data["updateClient"]["messages"] == []
+    assert data["updateClient"]["messages"] is None
     assert data["updateClient"]["user"]["first_name"] == "Pat"
     after = await user_snapshot(database, world.a.patient_id)
     assert {k: v for k, v in after.items() if k != "updated_at"} == {
@@ -127,7 +127,7 @@ async def test_every_demographic_field_is_applied(
         user_group_id=str(world.a.group_id),
         other_provider_ids=[str(world.a.provider.user_id)],
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"] == {
         "id": str(world.a.patient_id),
         "first_name": "Amara",
@@ -191,7 +191,7 @@ async def test_one_field_changes_only_that_field(
     payload = await _update(
         api, world.a.provider.api_key, id=str(world.a.patient_id), **{field: value}
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"][field] == stored
     after = await user_snapshot(database, world.a.patient_id)
     changed = {k for k in after if after[k] != before[k]}
@@ -214,9 +214,9 @@ async def test_blank_optional_fields_are_cleared(api: Api, world: World) -> None
         "record_identifier": "R-2",
         "metadata": "{}",
     }
-    assert (await _update(api, key, id=patient, **filled))["messages"] == []
+    assert (await _update(api, key, id=patient, **filled))["messages"] is None
     payload = await _update(api, key, id=patient, **{name: "" for name in filled})
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert {name: payload["user"][name] for name in filled} == dict.fromkeys(filled)
 
 
@@ -224,7 +224,7 @@ async def test_explicit_null_leaves_a_field_alone(api: Api, world: World) -> Non
     payload = await _update(
         api, world.a.provider.api_key, id=str(world.a.patient_id), first_name=None, last_name="New"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert (payload["user"]["first_name"], payload["user"]["last_name"]) == ("Pat", "New")
 
 
@@ -232,7 +232,7 @@ async def test_email_may_keep_its_own_address_in_another_case(api: Api, world: W
     payload = await _update(
         api, world.a.provider.api_key, id=str(world.a.patient_id), email="PATIENT.A@example.com"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["email"] == "PATIENT.A@example.com"
 
 
@@ -240,7 +240,7 @@ async def test_email_of_a_patient_of_another_organization_is_free(api: Api, worl
     payload = await _update(
         api, world.a.provider.api_key, id=str(world.a.patient_id), email="other.b@example.com"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["email"] == "other.b@example.com"
 
 
@@ -259,7 +259,7 @@ async def test_other_provider_ids_replace_the_care_team(
     )
     assert payload["user"]["other_provider_ids"] == [str(world.a.staff.user_id)]
     payload = await _update(api, key, id=patient, other_provider_ids=[])
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["other_provider_ids"] == []
     assert await care_team(database, world.a.patient_id) == []
 
@@ -270,7 +270,7 @@ async def test_a_new_primary_provider_leaves_the_further_providers(
     key, patient = world.a.provider.api_key, str(world.a.patient_id)
     await _update(api, key, id=patient, other_provider_ids=[str(world.a.staff.user_id)])
     payload = await _update(api, key, id=patient, dietitian_id=str(world.a.staff.user_id))
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["dietitian_id"] == str(world.a.staff.user_id)
     assert str(world.a.staff.user_id) not in payload["user"]["other_provider_ids"]
     provider_ids = [p["id"] for p in payload["user"]["providers"]]
@@ -282,9 +282,9 @@ async def test_password_set_by_provider_is_the_one_to_sign_in_with(api: Api, wor
     payload = await _update(
         api, world.a.provider.api_key, id=str(world.a.patient_id), password="f0bar plus baz"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     new = await api.data(SIGN_IN, {"email": "patient.a@example.com", "password": "f0bar plus baz"})
-    assert new["signIn"]["messages"] == []
+    assert new["signIn"]["messages"] is None
     assert new["signIn"]["token"]
     old = await api.data(SIGN_IN, {"email": "patient.a@example.com", "password": PATIENT_PASSWORD})
     assert old["signIn"]["token"] is None
@@ -299,7 +299,7 @@ async def test_active_false_archives_and_keeps_the_data(
 ) -> None:
     before = await user_snapshot(database, world.a.patient_id)
     payload = await _update(api, world.a.provider.api_key, id=str(world.a.patient_id), active=False)
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["active"] is False
     assert payload["user"]["archived_at"]
     after = await user_snapshot(database, world.a.patient_id)
@@ -333,7 +333,7 @@ async def test_archiving_again_keeps_the_first_archived_at(
     first = (await user_row(database, world.a.patient_id)).archived_at
     assert first is not None
     payload = await _update(api, key, id=patient, active=False, pronouns="they/them")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert (await user_row(database, world.a.patient_id)).archived_at == first
 
 
@@ -341,7 +341,7 @@ async def test_active_true_reactivates(api: Api, world: World, database: Databas
     key, patient = world.a.provider.api_key, str(world.a.patient_id)
     await _update(api, key, id=patient, active=False)
     payload = await _update(api, key, id=patient, active=True)
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert (payload["user"]["active"], payload["user"]["archived_at"]) == (True, None)
     row = await user_row(database, world.a.patient_id)
     assert (row.active, row.archived_at) == (True, None)
@@ -370,7 +370,7 @@ async def test_empty_user_group_id_removes_the_group(
     await _update(api, key, id=patient, user_group_id=str(world.a.group_id))
     assert (await user_row(database, world.a.patient_id)).user_group_id == world.a.group_id
     payload = await _update(api, key, id=patient, user_group_id="")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["user_group_id"] is None
     assert (await user_row(database, world.a.patient_id)).user_group_id is None
 
@@ -381,7 +381,7 @@ async def test_for_changing_groups_removes_the_group(
     key, patient = world.a.provider.api_key, str(world.a.patient_id)
     await _update(api, key, id=patient, user_group_id=str(world.a.group_id))
     payload = await _update(api, key, id=patient, for_changing_groups=True)
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["user_group_id"] is None
     assert (await user_row(database, world.a.patient_id)).user_group_id is None
 
@@ -407,7 +407,7 @@ async def test_resend_welcome_queues_the_invite_and_ignores_other_changes(
         resend_welcome=True,
         first_name="Renamed",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["first_name"] == "Pat"
     assert await outbox(database) == [(world.a.patient_id, "welcome")]
     assert await user_snapshot(database, world.a.patient_id) == before
@@ -451,7 +451,7 @@ async def test_intake_reminder_is_queued_and_demographics_unchanged(
         phone_number="555-444-2244",
         active=False,
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await outbox(database) == [(world.a.patient_id, "intake_forms_reminder")]
     assert await user_snapshot(database, world.a.patient_id) == before
 
@@ -467,7 +467,7 @@ async def test_resend_welcome_wins_over_the_form_reminder(
         send_form_request_reminder=True,
         is_intake_item=True,
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await outbox(database) == [(world.a.patient_id, "welcome")]
 
 
@@ -608,7 +608,7 @@ async def test_duplicate_record_identifier_writes_nothing(
 ) -> None:
     key = world.a.provider.api_key
     taken = await _update(api, key, id=str(world.a.other_patient_id), record_identifier="MRN-7")
-    assert taken["messages"] == []
+    assert taken["messages"] is None
     before = await user_snapshot(database, world.a.patient_id)
     payload = await _update(
         api, key, id=str(world.a.patient_id), record_identifier="MRN-7", first_name="Renamed"
@@ -622,11 +622,11 @@ async def test_record_identifier_of_another_organization_is_free(api: Api, world
     b = await _update(
         api, world.b.provider.api_key, id=str(world.b.patient_id), record_identifier="MRN-8"
     )
-    assert b["messages"] == []
+    assert b["messages"] is None
     a = await _update(
         api, world.a.provider.api_key, id=str(world.a.patient_id), record_identifier="MRN-8"
     )
-    assert a["messages"] == []
+    assert a["messages"] is None
 
 
 async def test_several_problems_are_reported_together(
@@ -703,7 +703,7 @@ async def test_staff_member_updates_their_organizations_patients(
     payload = await _update(
         api, world.a.staff.api_key, id=str(world.a.other_patient_id), first_name="Staffed"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert (await user_row(database, world.a.other_patient_id)).first_name == "Staffed"
 
 

@@ -45,7 +45,7 @@ async def test_seed_document_updates_the_signed_in_patient(
         UPDATE_USER,
         {"first_name": "Jonas", "legal_name": "Jonathan", "last_name": "Salk"},
     )
-    assert data["updateUser"] == {"user": {"id": str(world.a.patient_id)}, "messages": []}
+    assert data["updateUser"] == {"user": {"id": str(world.a.patient_id)}, "messages": None}
     row = await user_row(database, world.a.patient_id)
     assert (row.first_name, row.legal_name, row.last_name) == ("Jonas", "Jonathan", "Salk")
 
@@ -66,7 +66,7 @@ async def test_patient_updates_every_own_field(api: Api, world: World) -> None:
         sex="Female",
         timezone="America/Chicago",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"] == {
         "id": str(world.a.patient_id),
         "first_name": "Amara",
@@ -88,14 +88,14 @@ async def test_patient_may_name_themselves_by_id(api: Api, world: World) -> None
     payload = await _update(
         api.with_token(world.a.patient_token), id=str(world.a.patient_id), pronouns="they/them"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["pronouns"] == "they/them"
 
 
 @pytest.mark.parametrize("blank", ["", "  "])
 async def test_blank_id_means_the_caller(api: Api, world: World, blank: str) -> None:
     payload = await _update(api.with_token(world.a.patient_token), id=blank, pronouns="they/them")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["id"] == str(world.a.patient_id)
 
 
@@ -103,7 +103,7 @@ async def test_patient_after_email_change_signs_in_with_the_new_email(
     api: Api, world: World
 ) -> None:
     payload = await _update(api.with_token(world.a.patient_token), email="New.Me@Example.com")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await _signs_in(api, "new.me@example.com", PATIENT_PASSWORD)
     assert not await _signs_in(api, "patient.a@example.com", PATIENT_PASSWORD)
 
@@ -178,7 +178,7 @@ async def test_patient_may_name_themselves_by_current_email(api: Api, world: Wor
         current_email="Patient.A@example.com",
         pronouns="they/them",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["id"] == str(world.a.patient_id)
 
 
@@ -253,7 +253,7 @@ async def test_password_change_then_sign_in_with_the_new_one(api: Api, world: Wo
         password=NEW_PASSWORD,
         password_confirmation=NEW_PASSWORD,
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await _signs_in(api, "patient.a@example.com", NEW_PASSWORD)
     assert not await _signs_in(api, "patient.a@example.com", PATIENT_PASSWORD)
 
@@ -264,7 +264,7 @@ async def test_password_change_without_confirmation(api: Api, world: World) -> N
         current_password=PATIENT_PASSWORD,
         password=NEW_PASSWORD,
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await _signs_in(api, "patient.a@example.com", NEW_PASSWORD)
 
 
@@ -277,7 +277,7 @@ async def test_provider_updates_their_patient_by_id(
     data = await api.with_key(world.a.provider.api_key).data(
         UPDATE_USER, {"id": str(world.a.patient_id), "first_name": "ByProvider"}
     )
-    assert data["updateUser"] == {"user": {"id": str(world.a.patient_id)}, "messages": []}
+    assert data["updateUser"] == {"user": {"id": str(world.a.patient_id)}, "messages": None}
     assert (await user_row(database, world.a.patient_id)).first_name == "ByProvider"
 
 
@@ -290,7 +290,7 @@ async def test_provider_updates_their_patient_by_current_email(
         first_name="ByEmail",
         email="other.renamed@example.com",
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["id"] == str(world.a.other_patient_id)
     row = await user_row(database, world.a.other_patient_id)
     assert (row.first_name, row.email) == ("ByEmail", "other.renamed@example.com")
@@ -302,7 +302,7 @@ async def test_staff_member_updates_a_patient(api: Api, world: World, database: 
     payload = await _update(
         api.with_key(world.a.staff.api_key), id=str(world.a.patient_id), pronouns="he/him"
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert (await user_row(database, world.a.patient_id)).pronouns == "he/him"
 
 
@@ -310,7 +310,7 @@ async def test_provider_sets_a_patients_password_without_theirs(api: Api, world:
     payload = await _update(
         api.with_key(world.a.provider.api_key), id=str(world.a.patient_id), password=NEW_PASSWORD
     )
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert await _signs_in(api, "patient.a@example.com", NEW_PASSWORD)
 
 
@@ -354,7 +354,7 @@ async def test_provider_without_id_updates_themselves(
     api: Api, world: World, database: Database
 ) -> None:
     payload = await _update(api.with_key(world.a.provider.api_key), first_name="Dr. Prov")
-    assert payload["messages"] == []
+    assert payload["messages"] is None
     assert payload["user"]["id"] == str(world.a.provider.user_id)
     assert (await user_row(database, world.a.provider.user_id)).first_name == "Dr. Prov"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from strawberry.types.base import get_object_definition
 
@@ -75,7 +76,12 @@ def test_plain_fields_read_the_row_when_asked() -> None:
         None,
     )
     assert user.has_created_password is False
-    assert user.created_at == "2026-01-02T03:04:05+00:00"
+    assert user.created_at == "2026-01-02 03:04:05 +0000"
+    # Written in the viewer's zone (carebook/times.py), resolved once with the viewer.
+    in_paris = Actor(
+        user_id=1, organization_id=1, role=Role.PROVIDER, zone=ZoneInfo("Europe/Paris")
+    )
+    assert User(row=row, viewer=in_paris).created_at == "2026-01-02 04:04:05 +0100"
     # The row changed after the object was built (a mutation's payload): the field follows it.
     row.first_name = "Josefina"
     assert user.first_name == "Josefina"

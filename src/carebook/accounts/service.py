@@ -155,6 +155,33 @@ async def update_client(
     return user
 
 
+async def send_welcome_email(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    user_id: str | int | None,
+    invitations: Invitations | None = None,
+) -> User:
+    """Queue a patient's welcome email again (Healthie's ``sendWelcomeEmail``).
+
+    The same as ``updateClient(resend_welcome: true)``: a patient without a password gets a
+    fresh set-password link when theirs is used up or expired.
+    """
+    require_staff(actor)
+    user = await found(
+        user_id,
+        lambda key: queries.get_visible_patient(session, actor, key),
+        field="user_id",
+        missing=USER_NOT_FOUND,
+    )
+    if not user.active:
+        raise Invalid.field("user_id", "This client is archived: reactivate them first")
+    await _queue(session, user, EmailKind.WELCOME)
+    await _invite(session, user, invitations)
+    await record_patients(session, [user], action="update")
+    return user
+
+
 async def _end_sessions_on_new_password(
     session: AsyncSession, actor: Actor, user: User, changes: Profile
 ) -> None:
@@ -207,13 +234,19 @@ async def _queue(
 ) -> None:
     if not user.email:
         raise Invalid.field("email", "This client has no email address to send to")
-    await queue_email(
+    queued = await queue_email(
         session,
         organization_id=user.organization_id,
         recipient_user_id=user.id,
         kind=kind,
         params=params,
     )
+    if queued is None:
+        # Asked for explicitly: say why nothing will arrive rather than pretend it was sent.
+        raise Invalid.field(
+            "send_form_request_reminder",
+            "This client has turned off form request emails in their notification settings",
+        )
 
 
 async def update_user(

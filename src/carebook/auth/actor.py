@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from carebook.auth.roles import Role
 from carebook.errors import Invalid
@@ -20,6 +21,9 @@ class Actor:
     # The reader of an anonymous patient sign-up's answer: the new patient, before they have
     # used the token (users/scoping.py, follows_links).
     enrolling: bool = False
+    # The time zone the caller reads date-times in (carebook/times.py): their own, else their
+    # organization's, else UTC; resolved with the credential, once per request.
+    zone: tzinfo = UTC
 
     @property
     def is_staff(self) -> bool:

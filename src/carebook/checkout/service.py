@@ -26,7 +26,7 @@ from carebook.accounts.enrollment import AccountExists, Attempt
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
-from carebook.checkout import payments
+from carebook.checkout import appointment_emails, payments
 from carebook.checkout.inputs import CheckoutRequest
 from carebook.db import lengths
 from carebook.db.base import utcnow
@@ -122,6 +122,8 @@ async def complete_checkout(
         appointment_id=appointment.id if appointment else None,
         provider_ids=[provider.id, *([patient.dietitian_id] if patient.dietitian_id else [])],
     )
+    if appointment is not None:
+        await appointment_emails.tell_patient(session, appointment, EmailKind.APPOINTMENT_BOOKED)
     await record_patients(session, [patient], action="update")
     return CheckoutResult(patient=patient, appointment=appointment, billing_item=item)
 

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import typer
 
+from carebook import times
 from carebook.audit.models import AuditEvent
 from carebook.audit.queries import EventFilter, stream_events
 from carebook.cli.common import load_settings
@@ -30,11 +31,9 @@ def _time(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not an ISO 8601 date or time", param_hint=name
-        ) from None
+        parsed = times.parse(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=name) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

@@ -73,4 +73,7 @@ def deliver(
             await database.dispose()
 
     report = asyncio.run(run())
-    typer.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
+    typer.echo(
+        f"sent {report.sent}, to retry {report.retried}, failed {report.failed}, "
+        f"skipped {report.skipped}"
+    )

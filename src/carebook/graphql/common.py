@@ -79,7 +79,12 @@ class Outcome(Generic[T]):
     """A mutation's result: a value, or the messages explaining why nothing changed."""
 
     value: T | None = None
-    messages: list[FieldError | None] = dataclasses.field(default_factory=list)
+    # None when there is nothing to say: Healthie answers ``messages: null`` on success, not [].
+    messages: list[FieldError | None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.messages:
+            self.messages = None
 
 
 async def write(context: Context, work: Callable[[AsyncSession], Awaitable[T]]) -> Outcome[T]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
@@ -88,12 +89,24 @@ class Context:
         """
         return self.answering_for if self.answering_for is not None else self.actor
 
-    def answer_as(self, user: User, *, enrolling: bool = False) -> None:
+    async def answer_as(self, user: User, *, enrolling: bool = False) -> None:
         """The request signed ``user`` in or created them: its answer is read as theirs.
 
-        ``enrolling``: an anonymous patient sign-up (users/scoping.py, follows_links).
+        ``enrolling``: an anonymous patient sign-up (users/scoping.py, follows_links). Their
+        date-times are written in their zone, else their organization's (carebook/times.py).
         """
-        self.answering_for = viewer_signing_in(user, enrolling=enrolling)
+        organization = await self.loaders.organization.load(user.organization_id)
+        self.answering_for = viewer_signing_in(
+            user,
+            enrolling=enrolling,
+            organization_zone=organization.timezone if organization is not None else None,
+        )
+
+    @property
+    def zone(self) -> tzinfo:
+        """The time zone this request's answer writes date-times in (the viewer's)."""
+        viewer = self.viewer
+        return viewer.zone if viewer is not None else UTC
 
     @cached_property
     def loaders(self) -> Loaders:

@@ -13,6 +13,7 @@ from typing import NewType
 import strawberry
 
 from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.times import parse
 
 ISO8601DateTime = NewType("ISO8601DateTime", str)
 
@@ -23,23 +24,13 @@ ISO8601_SCALAR = strawberry.scalar(
     parse_value=str,
 )
 
-# Healthie writes its String date-times so ("2023-06-05 14:10:00 +0200"); accepted here too.
-_HEALTHIE_FORM = "%Y-%m-%d %H:%M:%S %z"
-
 
 def parse_iso_datetime(value: str | None, name: str) -> datetime | None:
     """The aware date-time an argument names (UTC when it gives no offset); None when absent."""
     if value is None or not str(value).strip():
         return None
-    text = str(value).strip()
     try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = datetime.strptime(text, _HEALTHIE_FORM)
-        except ValueError:
-            raise CodedError(
-                f"{name} is not an ISO 8601 date-time (e.g. 2024-05-01T09:30:00Z)",
-                BAD_USER_INPUT,
-            ) from None
+        parsed = parse(str(value))  # the one parser: ISO 8601, and Healthie's own form too
+    except ValueError as error:
+        raise CodedError(f"{name}: {error}", BAD_USER_INPUT) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -16,6 +16,8 @@ from carebook.forms import queries as form_queries
 from carebook.forms.queries import FormCounts
 from carebook.locations import queries as location_queries
 from carebook.locations.models import Location
+from carebook.notifications import settings as notification_settings
+from carebook.notifications.models import NotificationSetting
 from carebook.organizations import queries as organization_queries
 from carebook.organizations.models import Organization
 from carebook.scheduling import queries as scheduling_queries
@@ -73,6 +75,14 @@ class Loaders:
         self.organization_groups = DataLoader[group_queries.ListArgs, list[UserGroup]](
             load_fn=self._organization_groups
         )
+        self.notification_setting = DataLoader[int, NotificationSetting | None](
+            load_fn=self._notification_settings
+        )
+
+    async def _notification_settings(
+        self, user_ids: Sequence[int]
+    ) -> list[NotificationSetting | None]:
+        return await self._context.read(lambda s: notification_settings.load_settings(s, user_ids))
 
     async def _users(self, ids: Sequence[int]) -> list[User | None]:
         return await self._context.read(lambda s: queries.load_users(s, ids))

@@ -27,6 +27,8 @@ from carebook.graphql.iso_scalar import ISO8601_SCALAR, ISO8601DateTime
 from carebook.graphql.limits.extension import QueryLimits, limit_extensions
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
+from carebook.graphql.notifications.mutations import EmailNotificationMutations
+from carebook.graphql.notifications.queries import EmailNotificationQueries
 from carebook.graphql.pagination import CURSOR_SCALAR, Cursor
 from carebook.graphql.scheduling.mutations import SchedulingMutations
 from carebook.graphql.scheduling.queries import SchedulingQueries
@@ -53,6 +55,7 @@ class Query(
     SchedulingQueries,
     ConversationQueries,
     NotificationQueries,
+    EmailNotificationQueries,
     AuditQueries,
     AuthQueries,
 ):  # each domain adds its root-field class to the bases
@@ -70,6 +73,7 @@ class Mutation(
     FormMutations,
     SchedulingMutations,
     ConversationMutations,
+    EmailNotificationMutations,
 ):  # likewise
     """Root mutation fields."""
 

@@ -7,6 +7,8 @@
   happened between the server's acceptance and the "sent" mark is recognisable downstream.
 - Temporary failures (4xx replies, connection problems) back off exponentially; a 5xx reply, or
   ``email_max_attempts`` attempts, ends in ``failed``, listed by ``carebook outbox``.
+- A message the recipient turned off after it was queued (notification settings) ends in
+  ``skipped``, unsent.
 - Logs name message ids, kinds and SMTP codes only: no names, addresses or bodies.
 """
 
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formataddr, parseaddr
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from sqlalchemy import and_, or_, select, update
@@ -31,8 +34,10 @@ from carebook.forms import queries as form_queries
 from carebook.forms.models import FormRequestStatus
 from carebook.notifications import smtp
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
+from carebook.notifications.outbox import wants
 from carebook.notifications.templates import render
 from carebook.organizations.models import Organization
+from carebook.scheduling.models import Appointment
 from carebook.users import password_reset
 from carebook.users.activation import ensure_signup_token, link_for
 from carebook.users.models import User
@@ -47,10 +52,15 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    skipped: int = 0
 
 
 class PermanentFailure(Exception):
     """The message can never be delivered (no address, 5xx reply, request gone)."""
+
+
+class TurnedOff(Exception):
+    """The recipient turned this kind of email off after it was queued: it is not sent."""
 
 
 def _due(now: datetime) -> object:
@@ -136,6 +146,7 @@ async def _compose(
         if request.status == FormRequestStatus.COMPLETED:
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
+    when = await _appointment_time(session, kind, params, user.id)
     if kind is EmailKind.PASSWORD_RESET:
         link, label = await _reset_link(session, settings, user, params)
     else:
@@ -152,6 +163,7 @@ async def _compose(
         link=link,
         link_label=label,
         request_id=request_id,
+        when=when,
     )
     email = EmailMessage()
     sender_name, sender_address = parseaddr(settings.email_from)
@@ -163,6 +175,27 @@ async def _compose(
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return email
+
+
+async def _appointment_time(
+    session: AsyncSession, kind: EmailKind, params: dict[str, object], user_id: int
+) -> str:
+    """The start of the appointment an appointment email is about, in its booking's zone."""
+    if kind not in (EmailKind.APPOINTMENT_BOOKED, EmailKind.APPOINTMENT_CANCELLED):
+        return ""
+    appointment = await session.get(Appointment, int(str(params["appointment_id"])))
+    if appointment is None or appointment.patient_id != user_id:
+        raise PermanentFailure("appointment not found")
+    try:
+        zone = ZoneInfo(appointment.timezone or "UTC")
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    start = appointment.start.astimezone(zone)
+    hour = start.hour % 12 or 12
+    return (
+        f"{start:%A, %B} {start.day}, {start.year} at {hour}:{start:%M} "
+        f"{'AM' if start.hour < 12 else 'PM'} ({start.tzname()})"
+    )
 
 
 def _classify(error: Exception) -> tuple[bool, str]:
@@ -208,8 +241,14 @@ async def deliver_one(
         async with database.write_sessions() as session, session.begin():
             message = await session.get_one(OutboxMessage, message_id)
             attempts, kind = message.attempts, message.kind
+            if not await wants(session, message.recipient_user_id, EmailKind(kind)):
+                raise TurnedOff
             email = await _compose(session, settings, message)
         await smtp.send(config, email, seconds=settings.smtp_timeout_seconds)
+    except TurnedOff:
+        await _finish(database, message_id, status=OutboxStatus.SKIPPED)
+        logger.info("email %s (%s) not sent: turned off by the recipient", message_id, kind)
+        return OutboxStatus.SKIPPED
     except PermanentFailure as error:
         return await _failed(database, message_id, str(error))
     except Exception as error:  # SMTP, network, or a fault while rendering: retry, bounded
@@ -255,4 +294,6 @@ async def deliver_pending(
             report.retried += 1
         elif status is OutboxStatus.FAILED:
             report.failed += 1
+        elif status is OutboxStatus.SKIPPED:
+            report.skipped += 1
     return report

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from carebook.db.base import Base, utcnow
+from carebook.db.base import Base, Timestamped, utcnow
 from carebook.db.types import UTCDateTime
 
 
@@ -20,6 +20,8 @@ class OutboxStatus(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    # Not sent: the recipient turned this kind of email off after it was queued.
+    SKIPPED = "skipped"
 
 
 class EmailKind(enum.StrEnum):
@@ -31,6 +33,9 @@ class EmailKind(enum.StrEnum):
     # Someone gave this account's email to signUp or completeCheckout: the caller is not told
     # that the account exists (being a patient is protected health information); its owner is.
     ACCOUNT_EXISTS = "account_exists"
+    # To the patient, when an appointment with them is booked or cancelled.
+    APPOINTMENT_BOOKED = "appointment_booked"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
     # resetPassword: a link to choose a new password (params: password_reset_id).
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a template name, not a secret)
 
@@ -54,3 +59,27 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class NotificationSetting(Timestamped, Base):
+    """A user's email preferences (Healthie's ``NotificationSetting``), one row per user.
+
+    Only the preferences Carebook acts on are stored (docs/api.md, "Notification settings").
+    A user without a row has every preference on; the row is written on the first change, so
+    creating users (and the users list) costs nothing more.
+    """
+
+    __tablename__ = "notification_settings"
+
+    # One setting per user: its id is the user's, so Healthie's ``id`` names either.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    send_message_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    send_email_on_appointment_book: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    send_email_on_appointment_cancel: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )
+    send_form_request_emails: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )

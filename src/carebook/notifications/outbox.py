@@ -1,5 +1,8 @@
 """Queueing emails in the outbox, inside the caller's transaction.
 
+An email that the recipient's notification settings turn off is not queued at all (see
+:mod:`carebook.notifications.preferences`), so it is neither sent nor listed as sent.
+
 Only references are stored (recipient id, template kind, record ids): the message is rendered at
 delivery time, so patient details never sit in a queue table or a log line.
 """
@@ -11,7 +14,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.notifications.models import EmailKind, OutboxMessage
+from carebook.notifications.models import EmailKind, NotificationSetting, OutboxMessage
+from carebook.notifications.preferences import GOVERNED_BY
 
 logger = logging.getLogger("carebook.email")
 
@@ -23,8 +27,14 @@ async def queue_email(
     recipient_user_id: int,
     kind: EmailKind,
     params: dict[str, int | str] | None = None,
-) -> OutboxMessage:
-    """Add one email to the outbox; it is sent only if the transaction commits."""
+) -> OutboxMessage | None:
+    """Add one email to the outbox; it is sent only if the transaction commits.
+
+    None when the recipient turned this kind of email off.
+    """
+    if not await wants(session, recipient_user_id, kind):
+        logger.info("email (%s) for user %s not queued: turned off", kind.value, recipient_user_id)
+        return None
     message = OutboxMessage(
         organization_id=organization_id,
         recipient_user_id=recipient_user_id,
@@ -36,3 +46,12 @@ async def queue_email(
     # Ids and kind only; delivered (or kept, without SMTP) once the transaction commits.
     logger.info("email %s (%s) queued for user %s", message.id, kind.value, recipient_user_id)
     return message
+
+
+async def wants(session: AsyncSession, user_id: int, kind: EmailKind) -> bool:
+    """Whether ``user_id``'s notification settings let an email of ``kind`` be sent to them."""
+    preference = GOVERNED_BY.get(kind)
+    if preference is None:
+        return True
+    setting = await session.get(NotificationSetting, user_id)
+    return setting is None or bool(getattr(setting, preference))

@@ -99,6 +99,32 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
             "If you cannot sign in, please contact $practice.</p>\n<p>$practice</p>"
         ),
     ),
+    EmailKind.APPOINTMENT_BOOKED: _Templates(
+        Template("Your appointment with $practice is booked"),
+        Template(
+            "Hello $first_name,\n\n"
+            "Your appointment with $practice is booked for $when.\n$action_text\n\n"
+            "See you then,\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>Your appointment with $practice is booked for <strong>$when</strong>.</p>\n"
+            "$action_html\n<p>See you then,<br>$practice</p>"
+        ),
+    ),
+    EmailKind.APPOINTMENT_CANCELLED: _Templates(
+        Template("Your appointment with $practice is cancelled"),
+        Template(
+            "Hello $first_name,\n\n"
+            "Your appointment with $practice on $when is cancelled. To book another time, "
+            "visit your client portal.\n$action_text\n\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>Your appointment with $practice on <strong>$when</strong> is cancelled. To book "
+            "another time, visit your client portal.</p>\n$action_html\n<p>$practice</p>"
+        ),
+    ),
     EmailKind.PASSWORD_RESET: _Templates(
         Template("Reset your password for $practice"),
         Template(
@@ -129,6 +155,7 @@ def render(
     link: str,
     link_label: str,
     request_id: str = "",
+    when: str = "",
 ) -> Rendered:
     """The subject, text and HTML of one email."""
     templates = _TEMPLATES[kind]
@@ -136,6 +163,7 @@ def render(
         "practice": practice,
         "first_name": first_name,
         "request_id": request_id,
+        "when": when,
         "action_text": f"{link_label}: {link}",
     }
     html_values = {key: html.escape(value) for key, value in text_values.items()}

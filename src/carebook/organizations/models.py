@@ -18,3 +18,6 @@ class Organization(Timestamped, Base):
     # Whether anyone may sign up as a patient by naming one of its providers (signUp's
     # dietitian_id); when off, patients join only with an invite code (or are added by staff).
     open_sign_up: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The IANA time zone its people read date-times in when they have none of their own
+    # (carebook/times.py); null: UTC. Set with ``carebook organization timezone``.
+    timezone: Mapped[str | None] = mapped_column(String(64))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.db import lengths
 from carebook.errors import Invalid
 from carebook.organizations.models import Organization
+from carebook.times import is_zone
 
 
 async def get_or_create_organization(
@@ -50,3 +51,25 @@ async def set_open_sign_up(
         organization.open_sign_up = open_sign_up
         await session.flush()
     return organization.open_sign_up
+
+
+async def set_timezone(
+    session: AsyncSession, organization_id: int, timezone: str | None
+) -> str | None:
+    """Set the organization's time zone (None: leave it, "": clear it); the zone it now has.
+
+    Its people without a zone of their own read date-times in it (carebook/times.py). Healthie
+    offers no API field for it, so the command line sets it.
+    """
+    organization = await session.get(Organization, organization_id)
+    if organization is None:
+        raise Invalid.field("organization_id", "Organization not found")
+    if timezone is not None:
+        name = timezone.strip()
+        if name and not is_zone(name):
+            raise Invalid.field(
+                "timezone", f"'{name[:64]}' is not a known time zone (e.g. America/New_York)"
+            )
+        organization.timezone = name or None
+        await session.flush()
+    return organization.timezone

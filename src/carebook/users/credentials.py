@@ -19,6 +19,8 @@ from carebook.auth.tokens import digest, new_secret
 from carebook.db.base import utcnow
 from carebook.db.session import CarebookSession
 from carebook.errors import Invalid
+from carebook.organizations.models import Organization
+from carebook.times import zone_of
 from carebook.users.activity import record_sign_in
 from carebook.users.models import User
 from carebook.users.validation import email_key
@@ -35,7 +37,11 @@ class IssuedToken:
 
 
 def _actor_for(
-    user: User, *, session_token_id: int | None = None, api_key_id: int | None = None
+    user: User,
+    organization_zone: str | None,
+    *,
+    session_token_id: int | None = None,
+    api_key_id: int | None = None,
 ) -> Actor:
     return Actor(
         user_id=user.id,
@@ -43,13 +49,15 @@ def _actor_for(
         role=Role(user.role),
         session_token_id=session_token_id,
         api_key_id=api_key_id,
+        zone=zone_of(user.timezone, organization_zone),
     )
 
 
 # API key digest -> (expiry on the monotonic clock, actor), per process. Only found actors are
 # kept, and only for ``api_key_cache_seconds``: a key revoked (or its user archived) by another
 # process keeps working here until its entry expires. A commit of this process that changed a
-# user or an API key empties the cache, so here a revocation or an archive takes effect at once.
+# user, an API key or an organization empties the cache, so here a revocation, an archive or a
+# new time zone (the actor carries it) takes effect at once.
 _API_KEY_ACTORS: dict[str, tuple[float, Actor]] = {}
 _API_KEY_CACHE_MAX = 10_000
 _FORGET = "carebook_forget_api_key_actors"
@@ -58,7 +66,7 @@ _FORGET = "carebook_forget_api_key_actors"
 @event.listens_for(CarebookSession, "after_flush")
 def _note_credential_changes(session: Session, _context: Any) -> None:
     changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, User | ApiKey) for obj in changed):
+    if any(isinstance(obj, User | ApiKey | Organization) for obj in changed):
         session.info[_FORGET] = True
 
 
@@ -90,14 +98,15 @@ async def actor_from_api_key(
         return cached
     key_digest = digest(key)
     query = (
-        select(User, ApiKey.id)
+        select(User, ApiKey.id, Organization.timezone)
         .join(ApiKey, ApiKey.user_id == User.id)
+        .join(Organization, Organization.id == User.organization_id)
         .where(ApiKey.key_digest == key_digest, ApiKey.revoked_at.is_(None), User.active)
     )
     row = (await session.execute(query)).first()
     if row is None or row[0].is_patient:
         return None
-    actor = _actor_for(row[0], api_key_id=row[1])
+    actor = _actor_for(row[0], row[2], api_key_id=row[1])
     if cache_seconds > 0:
         if len(_API_KEY_ACTORS) >= _API_KEY_CACHE_MAX:
             _API_KEY_ACTORS.clear()
@@ -108,8 +117,9 @@ async def actor_from_api_key(
 async def actor_from_session_token(session: AsyncSession, token: str) -> Actor | None:
     """The user of an unexpired, unrevoked session token, or None."""
     query = (
-        select(User, SessionToken.id)
+        select(User, SessionToken.id, Organization.timezone)
         .join(SessionToken, SessionToken.user_id == User.id)
+        .join(Organization, Organization.id == User.organization_id)
         .where(
             SessionToken.token_digest == digest(token),
             SessionToken.revoked_at.is_(None),
@@ -118,7 +128,7 @@ async def actor_from_session_token(session: AsyncSession, token: str) -> Actor |
         )
     )
     row = (await session.execute(query)).first()
-    return _actor_for(row[0], session_token_id=row[1]) if row is not None else None
+    return _actor_for(row[0], row[2], session_token_id=row[1]) if row is not None else None
 
 
 async def create_api_key(session: AsyncSession, *, user: User) -> str:

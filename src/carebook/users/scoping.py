@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, select
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
+from carebook.times import zone_of
 from carebook.users.models import User
 
 
@@ -87,17 +88,21 @@ def disclosure(viewer: Actor | None, user: User) -> Disclosure:
     return Disclosure.NAME if user.is_patient else Disclosure.PROFILE
 
 
-def viewer_signing_in(user: User, *, enrolling: bool = False) -> Actor:
+def viewer_signing_in(
+    user: User, *, enrolling: bool = False, organization_zone: str | None = None
+) -> Actor:
     """The viewer of an answer that signs ``user`` in (signIn, signUp): the user themselves.
 
     The request itself is anonymous; its answer is the caller's own record. ``enrolling``: the
-    answer of an anonymous patient sign-up (see :func:`follows_links`).
+    answer of an anonymous patient sign-up (see :func:`follows_links`). It reads date-times in
+    the user's zone, else ``organization_zone`` (their organization's), else UTC.
     """
     return Actor(
         user_id=user.id,
         organization_id=user.organization_id,
         role=Role(user.role),
         enrolling=enrolling,
+        zone=zone_of(user.timezone, organization_zone),
     )
 
 

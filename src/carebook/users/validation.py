@@ -6,9 +6,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import date
-from functools import cache
 from typing import Any
-from zoneinfo import available_timezones
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -16,6 +14,7 @@ from email_validator import EmailNotValidError, validate_email
 from carebook.auth.password_strength import password_problem
 from carebook.db import lengths
 from carebook.errors import Invalid
+from carebook.times import is_zone
 
 MAX_NAME = lengths.PERSON_NAME
 MAX_ID = 2**31 - 1
@@ -102,17 +101,12 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-@cache
-def _timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
 def clean_timezone(value: str | None, field: str = "timezone") -> str | None:
     """An IANA time zone name such as ``America/New_York``."""
     text = (value or "").strip()
     if not text:
         return None
-    if text not in _timezones():
+    if not is_zone(text):
         raise Invalid.field(
             field, f"'{text[:64]}' is not a known time zone (e.g. America/New_York)"
         )

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook import times
 from carebook.audit import queries
 from carebook.graphql.audit.types import AuditEvent
 from carebook.graphql.common import require_actor
@@ -28,12 +29,16 @@ ActorId = Annotated[
 Since = Annotated[
     str | None,
     strawberry.argument(
-        description="Only events at or after this time (ISO 8601; UTC if no offset)."
+        description="Only events at or after this time (2023-06-05 14:10:00 +0200 or ISO 8601; "
+        "UTC if no offset)."
     ),
 ]
 Until = Annotated[
     str | None,
-    strawberry.argument(description="Only events before this time (ISO 8601; UTC if no offset)."),
+    strawberry.argument(
+        description="Only events before this time (2023-06-05 14:10:00 +0200 or ISO 8601; UTC "
+        "if no offset)."
+    ),
 ]
 
 
@@ -41,9 +46,9 @@ def _time(value: str | None, name: str) -> datetime | None:
     if value is None or not value.strip():
         return None
     try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise CodedError(f"{name} is not an ISO 8601 date or time", BAD_USER_INPUT) from None
+        parsed = times.parse(value)
+    except ValueError as error:
+        raise CodedError(f"{name}: {error}", BAD_USER_INPUT) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 

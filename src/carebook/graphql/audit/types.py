@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types import Info
 
 from carebook.audit.models import AuditEvent as AuditEventRow
+from carebook.graphql.context import Context
+from carebook.times import render
 
 
 def _id(value: int | None) -> strawberry.ID | None:
@@ -25,9 +28,9 @@ class AuditEvent:
     def id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
 
-    @strawberry.field(description="When it happened (ISO 8601, UTC).")
-    def occurred_at(self) -> str:
-        return self.row.occurred_at.isoformat()
+    @strawberry.field(description="When it happened (2023-06-05 14:10:00 +0200).")
+    def occurred_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.occurred_at, info.context.zone)
 
     @strawberry.field(description="The organization of the caller.")
     def organization_id(self) -> strawberry.ID:

@@ -77,11 +77,13 @@ class ResetPasswordPayload(MessagesOnly):
     """Nothing but messages: the answer never tells whether the address has an account."""
 
 
-def _user_of(ctx: Context, issued: IssuedToken | None, *, enrolling: bool = False) -> User | None:
+async def _user_of(
+    ctx: Context, issued: IssuedToken | None, *, enrolling: bool = False
+) -> User | None:
     if issued is None:
         return None
     # The answer is the signed-in user's own record, whoever called (often nobody yet).
-    ctx.answer_as(issued.user, enrolling=enrolling)
+    await ctx.answer_as(issued.user, enrolling=enrolling)
     return User(row=issued.user, viewer=ctx.viewer)
 
 
@@ -131,7 +133,7 @@ class AuthMutations:
         # named by id (users/scoping.py, follows_links).
         enrolling = ctx.actor is None and issued is not None and issued.user.is_patient
         return SignUpPayload(
-            user=_user_of(ctx, issued, enrolling=enrolling),
+            user=await _user_of(ctx, issued, enrolling=enrolling),
             token=issued.token if issued else None,
             nextRequiredStep=await _next_step(ctx, issued),
             messages=outcome.messages,
@@ -168,7 +170,7 @@ class AuthMutations:
         issued = signed_in.issued if signed_in else None
         api_key = signed_in.api_key if signed_in else None
         return SignInPayload(
-            user=_user_of(ctx, issued),
+            user=await _user_of(ctx, issued),
             token=issued.token if issued else None,
             api_key=api_key,
             messages=outcome.messages,

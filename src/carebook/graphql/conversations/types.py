@@ -11,6 +11,7 @@ from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.users.ref import LazyUser, user_object
+from carebook.times import render
 from carebook.users.models import User as UserRow
 
 
@@ -37,9 +38,9 @@ class Conversation(DisclosesUsers):
     def owner_id(self) -> strawberry.ID | None:
         return None if self.row.owner_id is None else strawberry.ID(str(self.row.owner_id))
 
-    @strawberry.field(description="When the conversation was created (ISO 8601).")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(description="When the conversation was created (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
     @strawberry.field(description="Every member of the conversation, by id.")
     @audited

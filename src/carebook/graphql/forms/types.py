@@ -10,6 +10,7 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.users.ref import LazyUser, user_object
+from carebook.times import render
 
 
 @strawberry.type(
@@ -49,13 +50,13 @@ class RequestedFormCompletion(DisclosesUsers):
     def sender_id(self) -> str | None:
         return None if self.row.sender_id is None else str(self.row.sender_id)
 
-    @strawberry.field(description="When the request was made (ISO 8601).")
-    def created_at(self) -> str | None:
-        return self.row.created_at.isoformat()
+    @strawberry.field(description="When the request was made (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str | None:
+        return render(self.row.created_at, info.context.zone)
 
-    @strawberry.field(description="When the request was last changed (ISO 8601).")
-    def updated_at(self) -> str | None:
-        return self.row.updated_at.isoformat()
+    @strawberry.field(description="When the request was last changed (2023-06-05 14:10:00 +0200).")
+    def updated_at(self, info: Info[Context, None]) -> str | None:
+        return render(self.row.updated_at, info.context.zone)
 
     @strawberry.field(description="The patient asked to fill in the form.")
     @audited

@@ -52,7 +52,8 @@ class CreateAppointmentInput:
     providers: str | None = opt("The ID of the provider (default: the caller).")
     appointment_type_id: str | None = opt("The ID of the appointment type. Required.")
     datetime: str | None = opt(
-        "The start: ISO 8601 with an offset, or a local time together with timezone. Required."
+        "The start: 2023-06-05 14:10:00 +0200 or ISO 8601 with an offset, or a local time "
+        "together with timezone. Required."
     )
     timezone: str | None = opt("IANA time zone of a datetime without offset.")
     contact_type: str | None = opt("How the appointment is held, e.g. Video Call.")
@@ -85,7 +86,8 @@ class CompleteCheckoutInput:
     contact_type: str | None = opt("How the appointment is held, e.g. Video Call.")
     coupon_code: str | None = opt("Accepted; coupons are not supported.")
     date: str | None = opt(
-        "The start: ISO 8601 with an offset, or a local time together with timezone."
+        "The start: 2023-06-05 14:10:00 +0200 or ISO 8601 with an offset, or a local time "
+        "together with timezone."
     )
     email: str | None = opt("The patient's email (unauthenticated checkout).")
     first_name: str | None = opt("The patient's first name (unauthenticated checkout).")

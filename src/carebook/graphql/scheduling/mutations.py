@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
+from carebook.checkout import appointment_emails
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
 from carebook.graphql.audit.enrollment import answered
@@ -113,7 +114,7 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.create_appointment(
+            lambda s: appointment_emails.create_appointment(
                 s, actor=actor, fields=typed(NewAppointment, input)
             ),
             action="update",
@@ -132,7 +133,7 @@ class SchedulingMutations:
         actor = require_actor(info)
         outcome = await audited_write(
             info,
-            lambda s: service.update_appointment(
+            lambda s: appointment_emails.update_appointment(
                 s, actor=actor, fields=typed(AppointmentChanges, input)
             ),
             action="update",
@@ -175,7 +176,7 @@ class SchedulingMutations:
             )
         # The patient booked: the caller, or one just created. Created, the answer shows only
         # what they typed, as signUp's does: anyone may name any provider's sequential id.
-        ctx.answer_as(result.patient, enrolling=ctx.actor is None)
+        await ctx.answer_as(result.patient, enrolling=ctx.actor is None)
         return CompleteCheckoutPayload(
             appointment=Appointment(row=result.appointment) if result.appointment else None,
             billingItem=BillingItem(row=result.billing_item) if result.billing_item else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import strawberry
@@ -16,7 +15,7 @@ from carebook.scheduling.models import Appointment as AppointmentRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
 from carebook.scheduling.models import BillingItem as BillingItemRow
 from carebook.scheduling.models import Offering as OfferingRow
-from carebook.scheduling.times import local_iso
+from carebook.times import render
 from carebook.users.models import User as UserRow
 from carebook.users.scoping import follows_links
 
@@ -30,10 +29,6 @@ def _money(cents: int) -> str:
 
 def _user(row: UserRow, info: Info[Context, None]) -> User:
     return user_object(row, info.context.viewer)
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 @strawberry.type(
@@ -69,13 +64,17 @@ class AppointmentType:
     def user_id(self) -> int | None:
         return self.row.user_id
 
-    @strawberry.field(description="The date the Appointment Type was created (ISO 8601).")
-    def created_at(self) -> str:
-        return _iso(self.row.created_at)
+    @strawberry.field(
+        description="The date the Appointment Type was created (2023-06-05 14:10:00 +0200)."
+    )
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
-    @strawberry.field(description="The date the Appointment Type was updated (ISO 8601).")
-    def updated_at(self) -> str:
-        return _iso(self.row.updated_at)
+    @strawberry.field(
+        description="The date the Appointment Type was updated (2023-06-05 14:10:00 +0200)."
+    )
+    def updated_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.updated_at, info.context.zone)
 
 
 @strawberry.type(name="Offering", description="A package or service that a client can buy.")
@@ -104,14 +103,14 @@ class Offering:
     def billing_frequency(self) -> str | None:
         return self.row.billing_frequency
 
-    @strawberry.field(description="When the offering was created (ISO 8601).")
-    def created_at(self) -> str:
-        return _iso(self.row.created_at)
+    @strawberry.field(description="When the offering was created (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
 
 @strawberry.type(name="Appointment", description="An appointment of a patient with a provider.")
 class Appointment(DisclosesUsers):
-    """Healthie's Appointment. Times are ISO 8601 with the offset of the booking's time zone."""
+    """Healthie's Appointment. Times are written in the reader's time zone (carebook/times.py)."""
 
     row: strawberry.Private[AppointmentRow]
 
@@ -119,24 +118,21 @@ class Appointment(DisclosesUsers):
         """An appointment (its time, reason, provider) is its patient's data."""
         return [self.row.patient_id]
 
-    def _local(self, value: datetime) -> str:
-        return local_iso(value, self.row.timezone)
-
     @strawberry.field(description="The unique identifier of the appointment.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
 
-    @strawberry.field(description="The start of the appointment (ISO 8601 with offset).")
-    def date(self) -> str | None:
-        return self._local(self.row.start)
+    @strawberry.field(description="The start of the appointment (2023-06-05 14:10:00 +0200).")
+    def date(self, info: Info[Context, None]) -> str | None:
+        return render(self.row.start, info.context.zone)
 
-    @strawberry.field(description="The start of the appointment (ISO 8601 with offset).")
-    def start(self) -> str | None:
-        return self._local(self.row.start)
+    @strawberry.field(description="The start of the appointment (2023-06-05 14:10:00 +0200).")
+    def start(self, info: Info[Context, None]) -> str | None:
+        return render(self.row.start, info.context.zone)
 
-    @strawberry.field(description="The end of the appointment (ISO 8601 with offset).")
-    def end(self) -> str | None:
-        return self._local(self.row.end)
+    @strawberry.field(description="The end of the appointment (2023-06-05 14:10:00 +0200).")
+    def end(self, info: Info[Context, None]) -> str | None:
+        return render(self.row.end, info.context.zone)
 
     @strawberry.field(description="The length of the appointment (in minutes).")
     def length(self) -> int | None:
@@ -146,11 +142,12 @@ class Appointment(DisclosesUsers):
     def timezone(self) -> str | None:
         return self.row.timezone
 
-    @strawberry.field(description="The abbreviation of that time zone at the start, e.g. EST.")
-    def timezone_abbr(self) -> str | None:
-        from zoneinfo import ZoneInfo
-
-        return self.row.start.astimezone(ZoneInfo(self.row.timezone)).tzname()
+    @strawberry.field(
+        description="The abbreviation of the time zone date is written in, at the start, e.g. EST."
+    )
+    def timezone_abbr(self, info: Info[Context, None]) -> str | None:
+        # The reader's zone, as date's offset: the two always agree.
+        return self.row.start.astimezone(info.context.zone).tzname()
 
     @strawberry.field(description="The status of the appointment, e.g. Cancelled.")
     def pm_status(self) -> str | None:
@@ -187,13 +184,15 @@ class Appointment(DisclosesUsers):
         row = await info.context.loaders.user.load(self.row.patient_id)
         return _user(row, info) if row else None
 
-    @strawberry.field(description="When the appointment was created (ISO 8601).")
-    def created_at(self) -> str:
-        return _iso(self.row.created_at)
+    @strawberry.field(description="When the appointment was created (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
-    @strawberry.field(description="When the appointment was last changed (ISO 8601).")
-    def updated_at(self) -> str | None:
-        return _iso(self.row.updated_at)
+    @strawberry.field(
+        description="When the appointment was last changed (2023-06-05 14:10:00 +0200)."
+    )
+    def updated_at(self, info: Info[Context, None]) -> str | None:
+        return render(self.row.updated_at, info.context.zone)
 
 
 @strawberry.type(name="BillingItem", description="A payment: what was bought and its price.")
@@ -235,6 +234,6 @@ class BillingItem(DisclosesUsers):
             None if self.row.appointment_id is None else strawberry.ID(str(self.row.appointment_id))
         )
 
-    @strawberry.field(description="When the payment was made (ISO 8601).")
-    def created_at(self) -> str:
-        return _iso(self.row.created_at)
+    @strawberry.field(description="When the payment was made (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)

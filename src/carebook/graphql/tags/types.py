@@ -14,6 +14,7 @@ from carebook.graphql.limits.rows import capped
 from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.tags.models import AppliedTag as AppliedTagRow
 from carebook.tags.models import Tag as TagRow
+from carebook.times import render
 from carebook.users.models import User as UserRow
 
 if TYPE_CHECKING:
@@ -48,13 +49,13 @@ class Tag(DisclosesUsers):
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field(description="The time when the tag was created (ISO 8601).")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(description="The time when the tag was created (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
-    @strawberry.field(description="The last time the tag was updated (ISO 8601).")
-    def updated_at(self) -> str:
-        return self.row.updated_at.isoformat()
+    @strawberry.field(description="The last time the tag was updated (2023-06-05 14:10:00 +0200).")
+    def updated_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.updated_at, info.context.zone)
 
     @strawberry.field(description="The provider/staff account that created (owns) the tag.")
     @audited
@@ -147,15 +148,16 @@ class AppliedTag(DisclosesUsers):
     def id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
 
-    @strawberry.field(description="The time the tag was applied")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(description="The time the tag was applied (2023-06-05 14:10:00 +0200)")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
     @strawberry.field(
-        description="The time the applied tag was last updated (its removal, once removed)"
+        description="The time the applied tag was last updated, its removal once removed "
+        "(2023-06-05 14:10:00 +0200)"
     )
-    def updated_at(self) -> str:
-        return self.row.updated_at.isoformat()
+    def updated_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.updated_at, info.context.zone)
 
     @strawberry.field(description="The unique identifier of the tag (null once it was deleted)")
     def tag_id(self) -> str | None:

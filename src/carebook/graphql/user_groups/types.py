@@ -14,6 +14,7 @@ from carebook.graphql.limits.rows import capped, check_nested
 from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.users.ref import LazyUser, user_object
+from carebook.times import render
 from carebook.user_groups.models import OnboardingFlow as OnboardingFlowRow
 from carebook.user_groups.models import UserGroup as UserGroupRow
 from carebook.users.models import User as UserRow
@@ -71,9 +72,11 @@ class UserGroup:
     def invite_code(self) -> str | None:
         return self.row.invite_code
 
-    @strawberry.field(description="The date the user group was created (ISO 8601).")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(
+        description="The date the user group was created (2023-06-05 14:10:00 +0200)."
+    )
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
     @strawberry.field(description="Pagination cursor: pass it as `after` to continue after it.")
     def cursor(self) -> Cursor:
@@ -179,9 +182,11 @@ class OnboardingFlow:
     def name(self) -> str | None:
         return self.row.name
 
-    @strawberry.field(description="The date this onboarding flow was created (ISO 8601).")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(
+        description="The date this onboarding flow was created (2023-06-05 14:10:00 +0200)."
+    )
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
     @strawberry.field(description="Pagination cursor: pass it as `after` to continue after it.")
     def cursor(self) -> Cursor:

@@ -12,6 +12,7 @@ from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.scheduling.types import Appointment
 from carebook.graphql.users.ref import LazyUser, user_object
+from carebook.times import render, render_or_none
 from carebook.user_notifications.models import NotificationKind
 from carebook.user_notifications.models import UserNotification as NotificationRow
 
@@ -58,13 +59,13 @@ class Notification(DisclosesUsers):
     def seen(self) -> bool:
         return self.row.seen_at is not None
 
-    @strawberry.field(description="When it was seen (ISO 8601), if seen.")
-    def seen_at(self) -> str | None:
-        return self.row.seen_at.isoformat() if self.row.seen_at else None
+    @strawberry.field(description="When it was seen, if seen (2023-06-05 14:10:00 +0200).")
+    def seen_at(self, info: Info[Context, None]) -> str | None:
+        return render_or_none(self.row.seen_at, info.context.zone)
 
-    @strawberry.field(description="When it happened (ISO 8601).")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(description="When it happened (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
     @strawberry.field(description="The ID of the patient it is about.")
     def other_party_id(self) -> str | None:  # Healthie types it String

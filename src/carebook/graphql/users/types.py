@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import strawberry
@@ -17,12 +17,13 @@ from carebook.graphql.audit.subjects import IsUser
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.locations.types import Location
+from carebook.graphql.notifications.types import NotificationSetting
 from carebook.graphql.organizations.types import Organization
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.scheduling.types import Appointment
 from carebook.graphql.tags.types import Tag
 from carebook.graphql.user_groups.types import UserGroup
-from carebook.scheduling.times import local_iso
+from carebook.times import render_or_none
 from carebook.user_groups.models import UserGroup as UserGroupRow
 from carebook.user_groups.queries import ListArgs
 from carebook.users.activation import link_for
@@ -36,10 +37,6 @@ def _age(dob: date | None) -> str | None:
     today = date.today()
     years = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
     return str(years)
-
-
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def _id(value: int | None) -> str | None:
@@ -72,6 +69,22 @@ def _plain(
         getter = property(lambda self: read(self.row))
     else:
         getter = property(lambda self: read(self.row) if self.disclosure >= shown else None)
+    return strawberry.field(description=description, default=getter)
+
+
+def _time(
+    description: str,
+    read: Callable[[UserRow], datetime | None],
+    shown: Disclosure = Disclosure.RECORD,
+) -> Any:
+    """A date-time User field, written as Healthie writes it in the viewer's zone (times.py).
+
+    A plain field like :func:`_plain`'s: the zone was resolved once with the request's viewer
+    and handed to each User, so a page of users looks nothing up per row.
+    """
+    getter = property(
+        lambda self: render_or_none(read(self.row), self.zone) if self.disclosure >= shown else None
+    )
     return strawberry.field(description=description, default=getter)
 
 
@@ -109,6 +122,8 @@ class User(IsUser):
     links: strawberry.Private[bool]
     # Where the user stands in the list that returned it (None outside lists).
     position: strawberry.Private[int | None] = None
+    # The time zone the reader's date-times are written in (carebook/times.py).
+    zone: strawberry.Private[tzinfo] = UTC
 
     def __init__(self, row: UserRow, position: int | None = None, *, viewer: Actor | None) -> None:
         # Written by hand so that the plain fields below stay properties over the row. The
@@ -117,6 +132,7 @@ class User(IsUser):
         self.position = position
         self.disclosure = disclosure(viewer, row)
         self.links = follows_links(viewer)
+        self.zone = viewer.zone if viewer is not None else UTC
 
     @strawberry.field(description="This user's position in the list that returned it.")
     def cursor(self) -> Cursor:
@@ -214,9 +230,9 @@ class User(IsUser):
         Disclosure.NAME,
     )
 
-    archived_at: str | None = _plain(
-        "When the patient was archived (ISO 8601), if archived.",
-        lambda row: row.archived_at.isoformat() if row.archived_at else None,
+    archived_at: str | None = _time(
+        "When the patient was archived, if archived (2023-06-05 14:10:00 +0200).",
+        lambda row: row.archived_at,
     )
 
     record_identifier: str | None = _plain(
@@ -254,21 +270,21 @@ class User(IsUser):
         lambda row: row.password_hash is not None,
     )
 
-    last_sign_in_at: str | None = _plain(
+    last_sign_in_at: str | None = _time(
         "When the user last signed in (signIn, signUp, or setting an invitation's password).",
-        lambda row: _time(row.last_sign_in_at),
+        lambda row: row.last_sign_in_at,
     )
 
-    last_active: str | None = _plain(
+    last_active: str | None = _time(
         "When the user last used their own session (web or mobile); updated at most once per "
         "CAREBOOK_ACTIVITY_WINDOW_SECONDS.",
-        lambda row: _time(row.last_active_at),
+        lambda row: row.last_active_at,
     )
 
-    last_activity: str | None = _plain(
+    last_activity: str | None = _time(
         "When the user last used the account with any credential, API keys included; updated "
         "at most once per CAREBOOK_ACTIVITY_WINDOW_SECONDS.",
-        lambda row: _time(row.last_activity_at),
+        lambda row: row.last_activity_at,
     )
 
     accessed_account: bool | None = _plain(
@@ -306,24 +322,24 @@ class User(IsUser):
         # Another patient's role is withheld like the rest of their record.
         return self.row.is_patient if self.disclosure >= Disclosure.PROFILE else None
 
-    created_at: str | None = _plain(
-        "When the user was created (ISO 8601).",
-        lambda row: row.created_at.isoformat(),
+    created_at: str | None = _time(
+        "When the user was created (2023-06-05 14:10:00 +0200).",
+        lambda row: row.created_at,
     )
 
-    updated_at: str | None = _plain(
-        "When the user was last changed (ISO 8601).",
-        lambda row: row.updated_at.isoformat(),
+    updated_at: str | None = _time(
+        "When the user was last changed (2023-06-05 14:10:00 +0200).",
+        lambda row: row.updated_at,
     )
 
     @strawberry.field(
-        description="Start of the patient's next upcoming, not cancelled appointment (ISO 8601 "
-        "with the offset of the user's timezone, UTC when unset); null when there is none."
+        description="Start of the patient's next upcoming, not cancelled appointment "
+        "(2023-06-05 14:10:00 +0200); null when there is none."
     )
     @_record_only(None)
     async def next_appt_date(self, info: Info[Context, None]) -> str | None:
         start = await info.context.loaders.next_appt_date.load(self.row.id)
-        return local_iso(start, self.row.timezone) if start is not None else None
+        return render_or_none(start, self.zone)
 
     @strawberry.field(description="All active upcoming appointments of the user, soonest first.")
     @audited
@@ -472,6 +488,16 @@ class User(IsUser):
         rows = await info.context.loaders.user_locations.load(self.row.id)
         self._known_to_loader(info)
         return Location(row=rows[0], position=0) if rows else None
+
+    @strawberry.field(
+        description="The user's email preferences (Notification Settings); only the user and "
+        "the organization's providers and staff read them."
+    )
+    @audited
+    @_record_only(None)
+    async def notification_setting(self, info: Info[Context, None]) -> NotificationSetting | None:
+        row = await info.context.loaders.notification_setting.load(self.row.id)
+        return NotificationSetting(owner_id=self.row.id, row=row)
 
     async def _form_counts(self, info: Info[Context, None]) -> FormCounts:
         """The forms requested of this user (none for providers and staff: no query)."""

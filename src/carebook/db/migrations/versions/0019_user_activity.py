@@ -5,7 +5,7 @@ Nullable columns without a default: added in place on PostgreSQL and SQLite, no 
 Existing users have never been seen signing in, so they start empty.
 
 Revision ID: 0019_user_activity
-Revises: 0016_open_sign_up
+Revises: 0017_organization_timezone
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_user_activity"
-down_revision = "0016_open_sign_up"
+down_revision = "0017_organization_timezone"
 branch_labels = None
 depends_on = None
 

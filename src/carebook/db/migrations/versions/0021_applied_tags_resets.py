@@ -8,7 +8,7 @@ filters on. Existing taggings are copied in, with their creation time and no kno
 ``password_reset_tokens`` holds the links of ``resetPassword``: a nonce and the token's digest.
 
 Revision ID: 0021_applied_tags_resets
-Revises: 0019_user_activity
+Revises: 0020_notification_settings
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_applied_tags_resets"
-down_revision = "0019_user_activity"
+down_revision = "0020_notification_settings"
 branch_labels = None
 depends_on = None
 

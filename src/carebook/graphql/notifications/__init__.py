@@ -1,0 +1,1 @@
+"""Email notifications: settings, sent notification records, the welcome email."""
