@@ -4,6 +4,7 @@ webhook's applied-tag id, remove, read the removed one with include_deleted)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -73,7 +74,8 @@ async def test_an_applied_tag_is_read_back_by_its_own_id(
     assert record["id"] == listed["id"]
     assert record["tag_id"] == vip
     assert record["user_id"] == str(world.a.patient_id)  # what the webhook handler reads
-    assert record["created_at"] and record["updated_at"]
+    for stamp in (record["created_at"], record["updated_at"]):  # Healthie's String date-time
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}", stamp), stamp
     # Who applied it is kept with the record.
     async with database.read_sessions() as session:
         row = await session.get(AppliedTag, int(listed["id"]))
