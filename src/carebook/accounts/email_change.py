@@ -9,8 +9,6 @@ emailed to the old address (password resets, invitations), on every write path.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts.changes import ChangeContext, apply_changes
@@ -57,7 +55,7 @@ async def update_user_email(
         return user  # nothing to change
     ctx = ChangeContext(session, user.organization_id, passwords, actor)
     try:
-        await apply_changes(ctx, user, replace(Profile(), email=change.new_email))
+        await apply_changes(ctx, user, Profile(email=change.new_email))
     except Invalid as error:  # the email rule speaks of "email"; this input calls it new_email
         raise Invalid(*(FieldMessage("new_email", m.message) for m in error.messages)) from None
     await session.flush()  # the email rule also ended the links sent to the old address
