@@ -198,6 +198,8 @@ OTHER: dict[tuple[str, str], str] = {
     ("completeCheckout", "location"): "ignored",
     ("createConversation", "simple_added_users"): _IDS,
     ("createConversation", "owner_id"): _ID,
+    ("updateNotificationSetting", "id"): _ID,
+    ("sendWelcomeEmail", "user_id"): _ID,
 }
 
 

@@ -10,7 +10,8 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,6 +122,18 @@ def test_parse_leaves_a_time_without_offset_to_the_caller() -> None:
 def test_parse_refuses_garbage_with_a_message(text: str) -> None:
     with pytest.raises(ValueError, match=re.escape(f"is not a date and time ({times.EXAMPLES})")):
         times.parse(text)
+
+
+def test_graphql_writes_date_times_only_through_the_one_serializer() -> None:
+    """A per-type copy (``.isoformat()``, ``strftime``) would write ISO 8601 again, in no zone."""
+    graphql = Path(times.__file__).parent / "graphql"
+    copies = [
+        f"{path.relative_to(graphql)}:{number}"
+        for path in sorted(graphql.rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.isoformat\(|strftime\(|local_iso", line) and "row.dob" not in line
+    ]
+    assert copies == []
 
 
 # On the wire.
@@ -236,11 +249,20 @@ async def test_a_garbage_date_time_is_a_message_and_books_nothing(
         assert (await session.execute(select(Appointment.id))).first() is None
 
 
-async def test_audit_filters_take_both_forms_and_refuse_garbage(api: Api, world: World) -> None:
+async def test_audit_filters_take_both_forms_read_a_bare_time_in_the_readers_zone(
+    api: Api, world: World, database: Database
+) -> None:
     provider = api.with_key(world.a.provider.api_key)
+    await provider.data(USER, {"id": str(world.a.patient_id)})  # one read event
     query = "query($since: String) { auditEventsCount(since: $since) }"
     for since in ("2000-01-01 00:00:00 +0000", "2000-01-01T00:00:00Z"):
-        assert (await provider.data(query, {"since": since}))["auditEventsCount"] >= 0
+        assert (await provider.data(query, {"since": since}))["auditEventsCount"] == 1
+    # A minute from now on UTC's wall clock, without an offset: in UTC it is still to come,
+    # in Kiritimati (UTC+14) it was fourteen hours ago.
+    bare = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
+    assert (await provider.data(query, {"since": bare}))["auditEventsCount"] == 0
+    await _set_user_zone(database, world.a.provider.user_id, "Pacific/Kiritimati")
+    assert (await provider.data(query, {"since": bare}))["auditEventsCount"] == 1
     body = await provider.post(query, {"since": "yesterday"})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert body["errors"][0]["message"].startswith("since: 'yesterday' is not a date and time")

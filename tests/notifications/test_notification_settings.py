@@ -3,6 +3,7 @@ end to end (a real SMTP server), and kept to their owner and the owner's practic
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,7 +93,7 @@ async def test_a_patient_turns_form_request_emails_off_and_gets_none_until_back_
     setting = payload["notificationSetting"]
     assert setting["id"] == str(world.a.patient_id)
     assert _preferences(setting) == {**ALL_ON, "send_form_request_emails": False}
-    assert setting["updated_at"] is not None
+    assert re.match(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}$", setting["updated_at"])
 
     created = (
         await api.with_key(world.a.provider.api_key).data(

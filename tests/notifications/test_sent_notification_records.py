@@ -4,8 +4,9 @@ another patient's or another practice's records."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from tests.support.world import World
 from carebook.config import Settings
 from carebook.db.engine import Database
 
+HEALTHIE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}$")
 FIELDS = {
     "id",
     "category",
@@ -73,6 +75,7 @@ async def test_records_list_what_was_sent_newest_first_without_any_text(
     assert welcome["representation_type"] is None
     assert welcome["delivery_status"] == "sent"
     assert {row["category"] for row in rows} == {"email"}
+    assert all(HEALTHIE_TIME.match(row["created_at"]) for row in rows), rows
     assert {row["user_id"] for row in rows} == {str(world.a.patient_id)}
     assert int(reminder["id"]) > int(welcome["id"])
     # No part of the email itself: not its subject, not its greeting, not its link.
@@ -89,7 +92,10 @@ async def test_filters_by_status_type_and_dates(
     await _sent_and_pending(api, world, database, smtp_settings)
     staff = api.with_key(world.a.provider.api_key)
     patient = {"patient_id": str(world.a.patient_id)}
-    today = datetime.now(UTC).date()
+    both = ["intake_forms_reminder", "welcome"]
+    reminder, welcome = await records(staff, **patient)
+    # Days as the reader sees them: the dates the records are written with.
+    first, last = (date.fromisoformat(row["created_at"][:10]) for row in (welcome, reminder))
     cases: list[tuple[dict[str, Any], list[str]]] = [
         ({"status": "sent"}, ["welcome"]),
         ({"status": "pending"}, ["intake_forms_reminder"]),
@@ -97,14 +103,15 @@ async def test_filters_by_status_type_and_dates(
         ({"type": "forms"}, ["intake_forms_reminder"]),
         ({"type": "welcome"}, ["welcome"]),
         ({"type": "appointments"}, []),
-        ({"start_date": today.isoformat()}, ["intake_forms_reminder", "welcome"]),
-        ({"end_date": today.isoformat()}, ["intake_forms_reminder", "welcome"]),
-        ({"start_date": (today + timedelta(days=1)).isoformat()}, []),
-        ({"end_date": (today - timedelta(days=1)).isoformat()}, []),
+        ({"start_date": first.isoformat()}, both),
+        ({"end_date": last.isoformat()}, both),
+        ({"start_date": (last + timedelta(days=1)).isoformat()}, []),
+        ({"end_date": (first - timedelta(days=1)).isoformat()}, []),
+        ({"start_date": welcome["created_at"]}, both),  # Healthie's form, as the answer writes it
         (
-            {"start_date": f"{today.isoformat()} 00:00:00 +0000"},
-            ["intake_forms_reminder", "welcome"],
-        ),
+            {"end_date": f"{(first - timedelta(days=1)).isoformat()}T23:59:59"},
+            [],
+        ),  # the reader's zone
     ]
     for arguments, kinds in cases:
         rows = await records(staff, **patient, **arguments)
@@ -194,7 +201,8 @@ async def test_bad_arguments_are_clear_errors(api: Api, world: World) -> None:
         ({"status": "delivered"}, "status must be one of: pending, sent, failed, skipped"),
         (
             {"start_date": "last tuesday"},
-            "start_date is not a date (yyyy-MM-dd) or a date and time",
+            "start_date is not a date (yyyy-MM-dd) or a date and time (e.g. 2023-06-05 14:10:00 "
+            "+0200 or 2023-06-05T14:10:00+02:00)",
         ),
         ({"patient_id": "abc"}, "patient_id is not a valid id"),
         ({"offset": -1}, "offset can't be negative"),

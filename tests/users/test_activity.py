@@ -165,3 +165,18 @@ async def test_others_activity_is_withheld_as_the_rest_of_their_record(
         ACTIVITY, {"id": str(world.a.patient_id)}
     )
     assert other["user"] is None
+
+
+async def test_the_patient_list_shows_the_activity_of_each_patient(api: Api, world: World) -> None:
+    await _sign_in(api, "patient.a@example.com", PATIENT_PASSWORD)
+    query = "{ users(should_paginate: false) { id last_sign_in_at accessed_account last_active } }"
+    users = (await api.with_key(world.a.staff.api_key).data(query))["users"]
+    by_id = {u["id"]: u for u in users}
+    assert by_id[str(world.a.patient_id)]["accessed_account"] is True
+    assert by_id[str(world.a.patient_id)]["last_sign_in_at"] is not None
+    assert by_id[str(world.a.other_patient_id)] == {
+        "id": str(world.a.other_patient_id),
+        "last_sign_in_at": None,
+        "accessed_account": False,
+        "last_active": None,
+    }

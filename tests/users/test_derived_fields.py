@@ -206,6 +206,11 @@ async def test_upcoming_appointments_leave_out_cancelled_ones(api: Api, world: W
     assert [a["id"] for a in upcoming["upcoming_appointments"]] == [booked[0]]
     other = (await provider.data(UPCOMING, {"id": str(world.a.other_patient_id)}))["user"]
     assert other["upcoming_appointments"] == []
+    # A provider's are the ones with them; their colleague has none.
+    mine = (await provider.data(UPCOMING, {"id": str(world.a.provider.user_id)}))["user"]
+    assert [a["id"] for a in mine["upcoming_appointments"]] == [booked[0]]
+    staff = (await provider.data(UPCOMING, {"id": str(world.a.staff.user_id)}))["user"]
+    assert staff["upcoming_appointments"] == []
     # The patient reads their own.
     mine = await api.with_token(world.a.patient_token).data(UPCOMING, {"id": None})
     assert mine["user"] is None  # no id: no user (or_current_user is false)

@@ -70,6 +70,9 @@ class Loaders:
         self.last_conversation_id = DataLoader[int, int | None](load_fn=self._last_convos)
         self.unseen_convo_count = DataLoader[int, int](load_fn=self._unseen_convos)
         self.upcoming_appointments = DataLoader[int, list[Appointment]](load_fn=self._upcoming)
+        self.upcoming_appointments_with = DataLoader[int, list[Appointment]](
+            load_fn=self._upcoming_with
+        )
         # A staff member's User.user_groups: their organization's groups, as the reader sees
         # them; keyed by the field's arguments (the same for every user of a page).
         self.organization_groups = DataLoader[group_queries.ListArgs, list[UserGroup]](
@@ -194,6 +197,15 @@ class Loaders:
         per_key = self._nested_fetch_limit()
         return await self._context.read(
             lambda s: scheduling_queries.load_upcoming_appointments(s, ids, per_key=per_key)
+        )
+
+    async def _upcoming_with(self, ids: Sequence[int]) -> list[list[Appointment]]:
+        """A provider's or staff member's upcoming appointments (they are the provider)."""
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: scheduling_queries.load_upcoming_appointments(
+                s, ids, per_key=per_key, as_provider=True
+            )
         )
 
     async def _organization_groups(

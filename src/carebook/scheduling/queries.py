@@ -164,20 +164,20 @@ async def load_next_appt_dates(
 
 
 async def load_upcoming_appointments(
-    session: AsyncSession, patient_ids: Sequence[int], *, per_key: int
+    session: AsyncSession, user_ids: Sequence[int], *, per_key: int, as_provider: bool = False
 ) -> list[list[Appointment]]:
-    """Each patient's first ``per_key`` upcoming, not cancelled appointments, soonest first.
+    """Each user's first ``per_key`` upcoming, not cancelled appointments, soonest first: as
+    the patient, or (``as_provider``) as the provider they are with.
 
-    The limit is applied in SQL (ROW_NUMBER per patient), as for a user's tags.
+    The limit is applied in SQL (ROW_NUMBER per user), as for a user's tags.
     """
+    owner = Appointment.provider_id if as_provider else Appointment.patient_id
     order = (Appointment.start, Appointment.id)
-    rank = func.row_number().over(partition_by=Appointment.patient_id, order_by=order)
+    rank = func.row_number().over(partition_by=owner, order_by=order)
     window = (
         select(Appointment.id, rank.label("rank"))
         .where(
-            Appointment.patient_id.in_(patient_ids),
-            Appointment.cancelled_at.is_(None),
-            Appointment.start > utcnow(),
+            owner.in_(user_ids), Appointment.cancelled_at.is_(None), Appointment.start > utcnow()
         )
         .subquery()
     )
@@ -187,10 +187,11 @@ async def load_upcoming_appointments(
         .where(window.c.rank <= per_key)
         .order_by(*order)
     )
-    by_patient: dict[int, list[Appointment]] = {}
+    by_user: dict[int, list[Appointment]] = {}
     for appointment in rows.scalars():
-        by_patient.setdefault(appointment.patient_id, []).append(appointment)
-    return [by_patient.get(pid, []) for pid in patient_ids]
+        key = appointment.provider_id if as_provider else appointment.patient_id
+        by_user.setdefault(key, []).append(appointment)
+    return [by_user.get(user_id, []) for user_id in user_ids]
 
 
 async def load_types(session: AsyncSession, ids: Sequence[int]) -> list[AppointmentType | None]:

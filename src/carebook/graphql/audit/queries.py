@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated
 
 import strawberry
@@ -30,26 +30,27 @@ Since = Annotated[
     str | None,
     strawberry.argument(
         description="Only events at or after this time (2023-06-05 14:10:00 +0200 or ISO 8601; "
-        "UTC if no offset)."
+        "without an offset, in the reader's time zone)."
     ),
 ]
 Until = Annotated[
     str | None,
     strawberry.argument(
-        description="Only events before this time (2023-06-05 14:10:00 +0200 or ISO 8601; UTC "
-        "if no offset)."
+        description="Only events before this time (2023-06-05 14:10:00 +0200 or ISO 8601; "
+        "without an offset, in the reader's time zone)."
     ),
 ]
 
 
-def _time(value: str | None, name: str) -> datetime | None:
+def _time(value: str | None, name: str, zone: tzinfo) -> datetime | None:
     if value is None or not value.strip():
         return None
     try:
         parsed = times.parse(value)
     except ValueError as error:
         raise CodedError(f"{name}: {error}", BAD_USER_INPUT) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    # Without an offset, the reader's wall clock: the zone the answer's times are written in.
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def _filter(
@@ -64,8 +65,8 @@ def _filter(
         organization_id=require_actor(info).organization_id,
         patient_id=id_argument(patient_id, "patient_id"),
         actor_id=id_argument(actor_id, "actor_id"),
-        since=_time(since, "since"),
-        until=_time(until, "until"),
+        since=_time(since, "since", info.context.zone),
+        until=_time(until, "until", info.context.zone),
     )
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from carebook.errors import Invalid
+from carebook import times
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
@@ -24,12 +24,12 @@ from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.notifications import queries, settings
 from carebook.notifications.inputs import RecordFilter
-from carebook.scheduling.times import parse_start
 
 EndDate = Annotated[
     str | None,
     strawberry.argument(
-        description="Only records created up to this date (the whole day) or time."
+        description="Only records created up to this date (the whole day) or time; in the "
+        "reader's time zone unless it has an offset."
     ),
 ]
 OrgLevel = Annotated[
@@ -69,9 +69,9 @@ Type = Annotated[
 ]
 
 
-def _moment(value: str | None, name: str, *, end: bool) -> datetime | None:
-    """A date (its whole day, UTC) or a date-time (ISO 8601 or Healthie's form; UTC if no
-    offset); for ``end`` the exclusive bound after it."""
+def _moment(value: str | None, name: str, zone: tzinfo, *, end: bool) -> datetime | None:
+    """A date (its whole day) or a date-time (Healthie's form or ISO 8601), in the reader's
+    zone when it has no offset; for ``end`` the exclusive bound just after it."""
     text = (value or "").strip()
     if not text:
         return None
@@ -79,14 +79,16 @@ def _moment(value: str | None, name: str, *, end: bool) -> datetime | None:
         day = date.fromisoformat(text)
     except ValueError:
         try:
-            instant = parse_start(text, "UTC", name)
-        except Invalid:
+            instant = times.parse(text)
+        except ValueError:
             raise CodedError(
-                f"{name} is not a date (yyyy-MM-dd) or a date and time", BAD_USER_INPUT
+                f"{name} is not a date (yyyy-MM-dd) or a date and time ({times.EXAMPLES})",
+                BAD_USER_INPUT,
             ) from None
+        instant = instant if instant.tzinfo else instant.replace(tzinfo=zone)
         return instant + timedelta(microseconds=1) if end else instant
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    return start + timedelta(days=1) if end else start
+    start = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=zone)
+    return start.astimezone(UTC)
 
 
 def _statuses(status: str | None) -> tuple[str, ...] | None:
@@ -100,6 +102,7 @@ def _statuses(status: str | None) -> tuple[str, ...] | None:
 
 
 def _filter(
+    info: Info[Context, None],
     patient_id: strawberry.ID | None,
     provider_id: strawberry.ID | None,
     org_level: bool | None,
@@ -114,8 +117,9 @@ def _filter(
         org_level=bool(org_level),
         statuses=_statuses(status),
         kind=(type or "").strip() or None,
-        since=_moment(start_date, "start_date", end=False),
-        until=_moment(end_date, "end_date", end=True),
+        # Dates and times without an offset are the reader's, as the answer's times are.
+        since=_moment(start_date, "start_date", info.context.zone, end=False),
+        until=_moment(end_date, "end_date", info.context.zone, end=True),
     )
 
 
@@ -148,7 +152,16 @@ class EmailNotificationQueries:
         type: Type = None,
     ) -> list[SentNotificationRecord] | None:
         actor = require_actor(info)
-        wanted = _filter(patient_id, provider_id, org_level, start_date, end_date, status, type)
+        wanted = _filter(
+            info,
+            patient_id,
+            provider_id,
+            org_level,
+            start_date,
+            end_date,
+            status,
+            type,
+        )
         page = page_of(offset=offset, page_size=None, paginate=should_paginate)
         limit = page.limit(info.context.settings)
         rows = await info.context.read(
@@ -173,7 +186,16 @@ class EmailNotificationQueries:
         type: Type = None,
     ) -> int | None:
         actor = require_actor(info)
-        wanted = _filter(patient_id, provider_id, org_level, start_date, end_date, status, type)
+        wanted = _filter(
+            info,
+            patient_id,
+            provider_id,
+            org_level,
+            start_date,
+            end_date,
+            status,
+            type,
+        )
         return await info.context.read(lambda s: queries.count_records(s, actor, wanted))
 
     @strawberry.field(

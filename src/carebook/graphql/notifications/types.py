@@ -12,6 +12,7 @@ from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.notifications.models import EmailKind, OutboxMessage, OutboxStatus
 from carebook.notifications.models import NotificationSetting as SettingRow
 from carebook.notifications.queries import representation
+from carebook.times import render, render_or_none
 
 
 @strawberry.type(
@@ -58,9 +59,11 @@ class NotificationSetting(DisclosesUsers):
     def send_message_emails(self) -> bool | None:
         return self._preference("send_message_emails")
 
-    @strawberry.field(description="When the setting was last changed; null if never.")
-    def updated_at(self) -> str | None:
-        return self.row.updated_at.isoformat() if self.row is not None else None
+    @strawberry.field(
+        description="When the setting was last changed (2023-06-05 14:10:00 +0200); null if never."
+    )
+    def updated_at(self, info: Info[Context, None]) -> str | None:
+        return render_or_none(self.row.updated_at if self.row else None, info.context.zone)
 
     @strawberry.field(description="The owner of the setting.")
     @audited
@@ -106,9 +109,9 @@ class SentNotificationRecord(DisclosesUsers):
     def category(self) -> str:
         return "email"
 
-    @strawberry.field(description="When it was queued.")
-    def created_at(self) -> str:
-        return self.row.created_at.isoformat()
+    @strawberry.field(description="When it was queued (2023-06-05 14:10:00 +0200).")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
 
     @strawberry.field(
         description="'pending' (queued or being sent), 'sent' (accepted by the mail server) or "

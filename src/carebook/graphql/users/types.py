@@ -341,14 +341,19 @@ class User(IsUser):
         start = await info.context.loaders.next_appt_date.load(self.row.id)
         return render_or_none(start, self.zone)
 
-    @strawberry.field(description="All active upcoming appointments of the user, soonest first.")
+    @strawberry.field(
+        description="All active upcoming appointments of the user, soonest first: a patient's "
+        "own, a provider's or staff member's with them."
+    )
     @audited
     @capped("User.upcoming_appointments", 'list them with appointments(filter: "upcoming")')
     @_record_only(None)
     async def upcoming_appointments(self, info: Info[Context, None]) -> list[Appointment] | None:
-        if not self.row.is_patient:
-            return []
-        rows = await info.context.loaders.upcoming_appointments.load(self.row.id)
+        loaders = info.context.loaders
+        if self.row.is_patient:
+            rows = await loaders.upcoming_appointments.load(self.row.id)
+        else:
+            rows = await loaders.upcoming_appointments_with.load(self.row.id)
         return [Appointment(row=row) for row in rows]
 
     @strawberry.field(description="The number of forms that have been requested of the user.")
