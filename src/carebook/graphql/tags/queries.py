@@ -208,8 +208,8 @@ class TagQueries:
         filters = queries.AppliedTagFilter(
             user_id=id_argument(id, "id"),
             tag_id=id_argument(tag_id, "tag_id"),
-            updated_after=parse_iso_datetime(updated_after, "updated_after"),
-            updated_before=parse_iso_datetime(updated_before, "updated_before"),
+            updated_after=parse_iso_datetime(updated_after, "updated_after", info.context.zone),
+            updated_before=parse_iso_datetime(updated_before, "updated_before", info.context.zone),
             order=queries.AppliedTagOrder[(order_by or AppliedTagOrderKeys.UNSORTED).name],
         )
         cap = settings.unpaginated_list_max_rows
