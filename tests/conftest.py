@@ -156,6 +156,8 @@ def settings(database_url: str) -> Settings:
         checkout_address_limit=100_000,
         enrollment_email_limit=100_000,
         enrollment_target_limit=100_000,
+        reset_password_address_limit=100_000,
+        reset_password_email_limit=100_000,
     )
 
 

@@ -1,6 +1,7 @@
 """The whole invitation path in a real browser: ``carebook serve`` with its delivery worker
 sends the welcome email to a real SMTP server; Chromium opens the emailed link, the patient sets
-a password (a weak one first), and signs in with it."""
+a password (a weak one first), and signs in with it. Likewise the forgotten password: the patient
+asks for a reset, opens the emailed link, chooses a new password, and the other sessions end."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from carebook.auth.password_strength import TOO_WEAK_MESSAGE
 from carebook.db.engine import Database
@@ -41,6 +42,14 @@ SIGN_IN_SCRIPT = """async ([email, password]) => {
       variables: {e: email, p: password}})});
   return (await response.json()).data.signIn;
 }"""
+RESET_SCRIPT = """async (email) => {
+  const response = await fetch('/graphql', {method: 'POST',
+    headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({query: 'mutation($e: String) { resetPassword(input: {email: $e}) '
+      + '{ messages { message } } }', variables: {e: email}})});
+  return await response.json();
+}"""
+ME = "query { currentUser { id } }"
 
 
 def _cli(*args: str) -> list[str]:
@@ -145,3 +154,56 @@ def test_invited_patient_sets_a_password_in_the_browser_and_signs_in(
 
     page.goto(link)  # the link worked once
     assert "already been used" in page.inner_text("[role=alert]")
+
+
+def _reset_in_browser(page: Page, server: str, email: str, mailbox: Mailbox, count: int) -> str:
+    """Ask for a reset from a page of the server, as a client application would; the link."""
+    page.goto(f"{server}/healthz")
+    answer = page.evaluate(RESET_SCRIPT, email)
+    assert "errors" not in answer and not answer["data"]["resetPassword"]["messages"], answer
+    mail = mailbox.wait_for(count)[count - 1]
+    assert mail.rcpt_tos == [email]
+    assert "Reset your password" in mail.subject
+    link = mail.link()
+    assert link.startswith(f"{server}/reset_password?token=")
+    return link
+
+
+def _choose_password(page: Page, link: str, password: str) -> None:
+    page.goto(link)
+    page.fill("#password", password)
+    page.fill("#password_confirmation", password)
+    page.click("#submit")
+
+
+def test_a_patient_resets_a_forgotten_password_in_the_browser(
+    database_url: str, server: str, mailbox: Mailbox, browser: Browser
+) -> None:
+    key = _api_key(database_url)
+    headers = {"Authorization": f"Basic {key}", "AuthorizationSource": "API"}
+    body = {"query": CREATE_CLIENT.replace("email: $e}", "email: $e, dont_send_welcome: true}"),
+            "variables": {"e": "rosalind@example.com"}}  # fmt: skip
+    created = httpx.post(f"{server}/graphql", json=body, headers=headers, timeout=10).json()
+    assert not created["data"]["createClient"]["messages"], created
+
+    page = browser.new_page()
+    link = _reset_in_browser(page, server, "rosalind@example.com", mailbox, 1)
+    _choose_password(page, link, "password1")
+    assert page.inner_text("[role=alert]") == TOO_WEAK_MESSAGE  # the password rule, shown
+    _choose_password(page, link, NEW_PASSWORD)
+    page.wait_for_selector("text=Your password is changed")
+    page.goto(f"{server}/healthz")
+    signed_in = page.evaluate(SIGN_IN_SCRIPT, ["rosalind@example.com", NEW_PASSWORD])
+    assert not signed_in["messages"] and signed_in["token"]
+    page.goto(link)  # the link worked once
+    assert "already been used" in page.inner_text("[role=alert]")
+
+    # A second reset ends the session signed in above.
+    bearer = {"Authorization": f"Bearer {signed_in['token']}"}
+    me = httpx.post(f"{server}/graphql", json={"query": ME}, headers=bearer, timeout=10).json()
+    assert me["data"]["currentUser"]["id"] == created["data"]["createClient"]["user"]["id"]
+    second = _reset_in_browser(page, server, "rosalind@example.com", mailbox, 2)
+    _choose_password(page, second, "another-Kettle-47x")
+    page.wait_for_selector("text=Your password is changed")
+    me = httpx.post(f"{server}/graphql", json={"query": ME}, headers=bearer, timeout=10).json()
+    assert me["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

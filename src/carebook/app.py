@@ -50,10 +50,11 @@ from carebook.users.credentials import (
     actor_from_session_token,
     cached_api_key_actor,
 )
+from carebook.users.password_reset import RESET_PASSWORD_PATH
 from carebook.web import idempotency, request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
-from carebook.web.set_password import SetPasswordPage
+from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
 
 logger = logging.getLogger("carebook")
 
@@ -304,6 +305,11 @@ def create_app(
             Route(
                 SET_PASSWORD_PATH,
                 SetPasswordPage(settings, db, passwords).handle,
+                methods=["GET", "POST"],
+            ),
+            Route(
+                RESET_PASSWORD_PATH,
+                ResetPasswordPage(settings, db, passwords).handle,
                 methods=["GET", "POST"],
             ),
         ],

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     signup_token_ttl_hours: int = Field(
         24 * 14, description="Lifetime of an invitation's set-password link, in hours."
     )
+    password_reset_ttl_minutes: int = Field(
+        60, description="Lifetime of a resetPassword link, in minutes."
+    )
     email_max_attempts: int = Field(6, description="Delivery attempts before an email fails.")
     email_retry_base_seconds: float = Field(
         30.0, description="First retry delay of a temporary SMTP failure; doubles each attempt."
@@ -126,6 +129,19 @@ class Settings(BaseSettings):
     )
     sign_up_address_window_seconds: int = Field(
         3600, description="Window of the per-address signUp limit, seconds."
+    )
+    # resetPassword sends email to whatever address it is given: limited per address and email.
+    reset_password_address_limit: int = Field(
+        20, description="resetPassword requests per client address per window (0 turns it off)."
+    )
+    reset_password_address_window_seconds: int = Field(
+        3600, description="Window of the per-address resetPassword limit, seconds."
+    )
+    reset_password_email_limit: int = Field(
+        5, description="resetPassword requests per email per window (0 turns it off)."
+    )
+    reset_password_email_window_seconds: int = Field(
+        3600, description="Window of the per-email resetPassword limit, seconds."
     )
     # Anonymous enrollment (signUp, completeCheckout) is a way to ask whether an email is a
     # patient somewhere: limited per address, per email and per practice targeted (issue 22).
@@ -234,6 +250,11 @@ class Settings(BaseSettings):
     def signup_token_ttl(self) -> timedelta:
         """How long an invitation's set-password link stays valid."""
         return timedelta(hours=self.signup_token_ttl_hours)
+
+    @property
+    def password_reset_ttl(self) -> timedelta:
+        """How long a resetPassword link stays valid."""
+        return timedelta(minutes=self.password_reset_ttl_minutes)
 
     @property
     def is_sqlite(self) -> bool:

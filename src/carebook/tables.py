@@ -9,7 +9,7 @@ from sqlalchemy import Table
 
 import carebook.search.index  # noqa: F401  (registers the token index's flush hook)
 from carebook.audit.models import AuditEvent
-from carebook.auth.models import ApiKey, SessionToken, SignupToken
+from carebook.auth.models import ApiKey, PasswordResetToken, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import REFERENCE_DATA, Base
 from carebook.forms.models import RequestedFormCompletion
@@ -21,7 +21,7 @@ from carebook.ratelimit.models import RateLimitCounter
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
 from carebook.search.counters import ListBlock, ListBlockStart, UserCount
 from carebook.search.models import SearchToken
-from carebook.tags.models import Tag, Tagging
+from carebook.tags.models import AppliedTag, Tag, Tagging
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.user_notifications.models import UserNotification
 from carebook.users.models import CareTeamMember, User
@@ -38,6 +38,7 @@ def data_tables() -> list[Table]:
 
 __all__ = [
     "ApiKey",
+    "AppliedTag",
     "Appointment",
     "AppointmentType",
     "AuditEvent",
@@ -55,6 +56,7 @@ __all__ = [
     "OnboardingFlow",
     "Organization",
     "OutboxMessage",
+    "PasswordResetToken",
     "RateLimitCounter",
     "RequestedFormCompletion",
     "SearchToken",

@@ -187,6 +187,8 @@ async def test_every_path_to_a_patients_records_records_the_read(
 NOT_PATIENT_WRITES = {
     "signOut": "ends the caller's own session",
     "revokeToken": "revokes the caller's own credential",
+    "resetPassword": "emails a reset link; the password changes (an audited update) only when "
+    "the link is used, by signIn's reset_token or the reset page",
     "createGroup": "a new, empty group",
     "updateUserGroup": "a group's name and flow, no member",
     "createOnboardingFlow": "a flow and the groups it serves, no patient",
@@ -203,6 +205,7 @@ WRITES = {
         for name in (
             "updateClient",
             "updateUser",
+            "updateUserEmail",
             "bulkUpdateClients",
             "signIn",  # with reset_token: sets an invited patient's password
             "createTag",
@@ -297,6 +300,16 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         ),
         ("updateClient", provider, {"id": cast.me, "pronouns": "they"}, me),
         ("updateUser", patient, {"id": cast.me, "pronouns": "she"}, me),
+        (
+            "updateUserEmail",
+            provider,
+            {
+                "user_id": cast.me,
+                "current_email": "patient.a@example.com",
+                "new_email": "walk.moved@example.com",
+            },
+            me,
+        ),
         (
             "bulkUpdateClients",
             provider,

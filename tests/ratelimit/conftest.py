@@ -23,6 +23,8 @@ OFF = {
     "checkout_address_limit": 0,
     "enrollment_email_limit": 0,
     "enrollment_target_limit": 0,
+    "reset_password_address_limit": 0,
+    "reset_password_email_limit": 0,
 }
 
 

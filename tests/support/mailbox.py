@@ -16,7 +16,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-LINK = re.compile(r"https?://\S+/set_password\?token=[\w%-]+")
+LINK = re.compile(r"https?://\S+/(?:set|reset)_password\?token=[\w%-]+")
 
 
 def free_port() -> int:
@@ -45,7 +45,7 @@ class Received:
         return str(body.get_content())
 
     def link(self) -> str:
-        """The set-password link of the plain-text part."""
+        """The set-password (or reset-password) link of the plain-text part."""
         found = LINK.search(self.part("plain"))
         assert found, "no set-password link in the email"
         return found.group(0)

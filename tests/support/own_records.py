@@ -42,6 +42,15 @@ async def _ok(api: Api, query: str, variables: dict[str, Any], root: str) -> dic
     return payload
 
 
+async def _applied_tag(api: Api, tag_id: str, user_id: str) -> str:
+    """The id of the application of ``tag_id`` to ``user_id``."""
+    data = await api.data(
+        "query($u: ID, $t: ID) { appliedTags(id: $u, tag_id: $t) { id } }",
+        {"u": user_id, "t": tag_id},
+    )
+    return str(data["appliedTags"][0]["id"])
+
+
 async def _location(api: Api, user_id: str, line1: str) -> str:
     payload = await _ok(
         api,
@@ -152,11 +161,13 @@ async def build_cast(api: Api, world: World) -> Cast:
         {"u": f"{me},{other}"},
         "createConversation",
     )
+    shared_tag = await _tag(provider, "Shared walk tag", me, other)
     own = {
         "User": me,
         "Conversation": str(conversation["conversation"]["id"]),
         "Location": await _location(provider, me, "1 Own Street"),
-        "Tag": await _tag(provider, "Shared walk tag", me, other),
+        "Tag": shared_tag,
+        "AppliedTag": await _applied_tag(provider, shared_tag, me),
         "Appointment": await _appointment(provider, me, str(a.provider.user_id), type_id, 4),
         "RequestedFormCompletion": await _form_request(provider, me),
         "UserGroup": str(a.group_id),

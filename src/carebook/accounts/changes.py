@@ -18,7 +18,7 @@ from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.user_groups import queries as group_queries
-from carebook.users import demographics, queries
+from carebook.users import demographics, password_reset, queries
 from carebook.users import validation as v
 from carebook.users.inputs import Profile
 from carebook.users.models import User
@@ -71,6 +71,9 @@ async def _email(ctx: ChangeContext, user: User, value: Any) -> None:
     )
     if taken:
         raise Invalid.field("email", "Email has already been taken")
+    if user.id is not None and user.email_key not in (None, key):
+        # Reset and invitation links went to the old address, perhaps the wrong person's.
+        await password_reset.use_up_links(ctx.session, user.id)
     user.email, user.email_key = email, key
 
 

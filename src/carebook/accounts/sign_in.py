@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.passwords import Passwords
-from carebook.users import activation, credentials
+from carebook.users import activation, credentials, password_reset
 from carebook.users.credentials import IssuedToken
 from carebook.users.inputs import SignIn
 
@@ -24,10 +24,22 @@ class SignedIn:
 async def sign_in(
     session: AsyncSession, *, passwords: Passwords, fields: SignIn, ttl: timedelta
 ) -> SignedIn:
-    """Activate with ``reset_token`` + ``password``, or check ``email`` + ``password``.
+    """Reset or activate with ``reset_token`` + ``password``, or check ``email`` + ``password``.
+
+    A ``reset_token`` is a password-reset link's token (resetPassword) or an invitation's signup
+    token; an unknown one answers as an invitation's does.
 
     ``generate_api_token`` also issues an API key, for providers and staff only.
     """
+    if fields.reset_token and await password_reset.find(session, fields.reset_token):
+        reset = await password_reset.reset(
+            session,
+            passwords=passwords,
+            token=fields.reset_token,
+            password=fields.password,
+            ttl=ttl,
+        )
+        return SignedIn(reset)
     if fields.reset_token:
         activated = await activation.activate(
             session,

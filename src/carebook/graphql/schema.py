@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 from carebook.graphql.audit.extension import AuditFlush
 from carebook.graphql.audit.queries import AuditQueries
 from carebook.graphql.auth.mutations import AuthMutations
+from carebook.graphql.auth.queries import AuthQueries
 from carebook.graphql.conversations.mutations import ConversationMutations
 from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.errors import ErrorShaping
@@ -22,6 +23,7 @@ from carebook.graphql.extensions import (
 from carebook.graphql.forms.mutations import FormMutations
 from carebook.graphql.forms.queries import FormQueries
 from carebook.graphql.introspection import AnonymousIntrospectionOff
+from carebook.graphql.iso_scalar import ISO8601_SCALAR, ISO8601DateTime
 from carebook.graphql.limits.extension import QueryLimits, limit_extensions
 from carebook.graphql.locations.mutations import LocationMutations
 from carebook.graphql.locations.queries import LocationQueries
@@ -36,6 +38,7 @@ from carebook.graphql.text_guard import RejectUnstorableText
 from carebook.graphql.user_groups.mutations import UserGroupMutations
 from carebook.graphql.user_groups.queries import UserGroupQueries
 from carebook.graphql.user_notifications.queries import NotificationQueries
+from carebook.graphql.users.email_mutations import UserEmailMutations
 from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
@@ -54,6 +57,7 @@ class Query(
     NotificationQueries,
     EmailNotificationQueries,
     AuditQueries,
+    AuthQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -61,6 +65,7 @@ class Query(
 @strawberry.type(description="The root of every write.")
 class Mutation(
     UserMutations,
+    UserEmailMutations,
     AuthMutations,
     TagMutations,
     LocationMutations,
@@ -100,7 +105,7 @@ def build_schema(
         mutation=Mutation,
         config=StrawberryConfig(
             auto_camel_case=False,
-            scalar_map={Cursor: CURSOR_SCALAR},
+            scalar_map={Cursor: CURSOR_SCALAR, ISO8601DateTime: ISO8601_SCALAR},
             # ErrorShaping strips every kind of hint; this stops field hints at the source.
             disable_field_suggestions=production,
         ),

@@ -26,7 +26,7 @@ import aiosmtplib
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.models import SignupToken
+from carebook.auth.models import PasswordResetToken, SignupToken
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
@@ -38,6 +38,7 @@ from carebook.notifications.outbox import wants
 from carebook.notifications.templates import render
 from carebook.organizations.models import Organization
 from carebook.scheduling.models import Appointment
+from carebook.users import password_reset
 from carebook.users.activation import ensure_signup_token, link_for
 from carebook.users.models import User
 
@@ -108,6 +109,21 @@ def _link(settings: Settings, token_row: SignupToken | None) -> tuple[str, str]:
     return settings.public_base_url, "Open your client portal"
 
 
+async def _reset_link(
+    session: AsyncSession, settings: Settings, user: User, params: dict[str, object]
+) -> tuple[str, str]:
+    """The link of a password-reset email; a used or expired one is never sent."""
+    row = await session.get(PasswordResetToken, int(str(params["password_reset_id"])))
+    if row is None or row.user_id != user.id or not password_reset.is_usable(row):
+        raise PermanentFailure("reset link used or expired")
+    link = password_reset.link_for(
+        public_base_url=settings.public_base_url, secret_key=settings.secret_key, row=row
+    )
+    if link is None:
+        raise PermanentFailure("reset link issued under another secret key")
+    return link, "Choose a new password"
+
+
 async def _compose(
     session: AsyncSession, settings: Settings, message: OutboxMessage
 ) -> EmailMessage:
@@ -131,12 +147,15 @@ async def _compose(
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
     when = await _appointment_time(session, kind, params, user.id)
-    token_row = None
-    if user.password_hash is None and user.active:  # never a set-password link to the archived
-        token_row = await ensure_signup_token(
-            session, user=user, secret_key=settings.secret_key, ttl=settings.signup_token_ttl
-        )
-    link, label = _link(settings, token_row)
+    if kind is EmailKind.PASSWORD_RESET:
+        link, label = await _reset_link(session, settings, user, params)
+    else:
+        token_row = None
+        if user.password_hash is None and user.active:  # never a set-password link to archived
+            token_row = await ensure_signup_token(
+                session, user=user, secret_key=settings.secret_key, ttl=settings.signup_token_ttl
+            )
+        link, label = _link(settings, token_row)
     rendered = render(
         kind,
         practice=organization.name,

@@ -36,6 +36,8 @@ class EmailKind(enum.StrEnum):
     # To the patient, when an appointment with them is booked or cancelled.
     APPOINTMENT_BOOKED = "appointment_booked"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
+    # resetPassword: a link to choose a new password (params: password_reset_id).
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a template name, not a secret)
 
 
 class OutboxMessage(Base):

@@ -1,7 +1,8 @@
 """Which notification preference governs which email: the one table of it.
 
-Emails about the account itself (the welcome/invitation, "someone used your email") are not
-governed by a preference: they are how a person gets into, or learns about, their account.
+Emails about the account itself (the welcome/invitation, "someone used your email", a password
+reset link) are not governed by a preference: they are how a person gets into, or learns about,
+their account.
 """
 
 from __future__ import annotations

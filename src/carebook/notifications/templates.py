@@ -125,6 +125,25 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
             "another time, visit your client portal.</p>\n$action_html\n<p>$practice</p>"
         ),
     ),
+    EmailKind.PASSWORD_RESET: _Templates(
+        Template("Reset your password for $practice"),
+        Template(
+            "Hello $first_name,\n\n"
+            "Someone, perhaps you, asked to reset the password of your account with "
+            "$practice.\n$action_text\n\n"
+            "The link works once and for a limited time; using it signs you out everywhere "
+            "else. If you did not ask for it, ignore this email: your password has not "
+            "changed.\n\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>Someone, perhaps you, asked to reset the password of your account with "
+            "$practice.</p>\n$action_html\n"
+            "<p>The link works once and for a limited time; using it signs you out everywhere "
+            "else. If you did not ask for it, ignore this email: your password has not "
+            "changed.</p>\n<p>$practice</p>"
+        ),
+    ),
 }
 
 

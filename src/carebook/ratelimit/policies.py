@@ -65,3 +65,21 @@ def enrollment_target(settings: Settings) -> Limit:
         settings.enrollment_target_limit,
         settings.enrollment_target_window_seconds,
     )
+
+
+def reset_password_address(settings: Settings) -> Limit:
+    """resetPassword requests per client address."""
+    return Limit(
+        "reset_password_address",
+        settings.reset_password_address_limit,
+        settings.reset_password_address_window_seconds,
+    )
+
+
+def reset_password_email(settings: Settings) -> Limit:
+    """resetPassword requests per email (known or not), from every address."""
+    return Limit(
+        "reset_password_email",
+        settings.reset_password_email_limit,
+        settings.reset_password_email_window_seconds,
+    )

@@ -6,6 +6,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
-from carebook.tags.models import Tag, Tagging
+from carebook.tags.models import AppliedTag, Tag, Tagging
 from carebook.users.models import User
 from carebook.users.scoping import visible_users
 
@@ -135,16 +136,10 @@ def _order_by(order: TagOrder) -> list[ColumnElement[Any]]:
     return [keys[order], Tag.name_key.asc(), Tag.id.asc()]
 
 
-async def list_tags(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    ids: Sequence[int] | None = None,
-    user_id: int | None = None,
-    applied_to_providers: bool = False,
-    order: TagOrder = TagOrder.NAME_ASC,
-) -> list[Tag]:
-    """The tags ``actor`` may see, filtered and sorted as Healthie's ``tags`` query does."""
+def _filtered_tags(
+    actor: Actor, ids: Sequence[int] | None, user_id: int | None, applied_to_providers: bool
+) -> Select[Tag]:
+    """The tags ``actor`` may see, narrowed as ``tags`` and ``tagsCount`` narrow them."""
     query = visible_tags(actor)
     if ids is not None:
         query = query.where(Tag.id.in_(ids))
@@ -158,7 +153,111 @@ async def list_tags(
             .where(User.role.in_(STAFF_ROLES))
         )
         query = query.where(Tag.id.in_(on_staff))
+    return query
+
+
+async def list_tags(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ids: Sequence[int] | None = None,
+    user_id: int | None = None,
+    applied_to_providers: bool = False,
+    order: TagOrder = TagOrder.NAME_ASC,
+) -> list[Tag]:
+    """The tags ``actor`` may see, filtered and sorted as Healthie's ``tags`` query does."""
+    query = _filtered_tags(actor, ids, user_id, applied_to_providers)
     return list((await session.execute(query.order_by(*_order_by(order)))).scalars())
+
+
+async def count_tags(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    ids: Sequence[int] | None = None,
+    user_id: int | None = None,
+    applied_to_providers: bool = False,
+) -> int:
+    """How many tags :func:`list_tags` lists for the same arguments (Healthie's ``tagsCount``)."""
+    query = _filtered_tags(actor, ids, user_id, applied_to_providers)
+    counted = select(func.count()).select_from(query.with_only_columns(Tag.id).subquery())
+    return int((await session.execute(counted)).scalar_one())
+
+
+# --- applied tags (Healthie's AppliedTag) -----------------------------------------------------
+
+
+class AppliedTagOrder(enum.StrEnum):
+    """Sort orders of ``appliedTags`` (Healthie's AppliedTagOrderKeys, lower-cased)."""
+
+    CREATED_AT_ASC = "created_at_asc"
+    CREATED_AT_DESC = "created_at_desc"
+    UPDATED_AT_ASC = "updated_at_asc"
+    UPDATED_AT_DESC = "updated_at_desc"
+    UNSORTED = "unsorted"
+
+
+@dataclass(frozen=True)
+class AppliedTagFilter:
+    """The arguments of ``appliedTags``: whose, which tag, updated when, in which order."""
+
+    user_id: int | None = None
+    tag_id: int | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    order: AppliedTagOrder = AppliedTagOrder.UNSORTED
+
+
+def _visible_applied_tags(actor: Actor) -> Select[AppliedTag, Tag | None]:
+    """Applied tags on users the actor may see, each with its tag (None once deleted).
+
+    A patient sees only the tags applied to themselves (users/scoping.py decides who is seen).
+    """
+    seen = visible_users(actor).with_only_columns(User.id)
+    return (
+        select(AppliedTag, Tag)
+        .outerjoin(Tag, Tag.id == AppliedTag.tag_id)
+        .where(AppliedTag.user_id.in_(seen))
+    )
+
+
+async def get_visible_applied_tag(
+    session: AsyncSession, actor: Actor, applied_tag_id: int, *, include_deleted: bool = False
+) -> tuple[AppliedTag, Tag | None] | None:
+    """One applied tag the actor may see (a removed one only with ``include_deleted``)."""
+    query = _visible_applied_tags(actor).where(AppliedTag.id == applied_tag_id)
+    if not include_deleted:
+        query = query.where(AppliedTag.deleted_at.is_(None))
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+_APPLIED_ORDER: dict[AppliedTagOrder, tuple[Any, ...]] = {
+    AppliedTagOrder.CREATED_AT_ASC: (AppliedTag.created_at.asc(), AppliedTag.id.asc()),
+    AppliedTagOrder.CREATED_AT_DESC: (AppliedTag.created_at.desc(), AppliedTag.id.desc()),
+    AppliedTagOrder.UPDATED_AT_ASC: (AppliedTag.updated_at.asc(), AppliedTag.id.asc()),
+    AppliedTagOrder.UPDATED_AT_DESC: (AppliedTag.updated_at.desc(), AppliedTag.id.desc()),
+    # "Unsorted" still answers in one stable order (by id), so a repeated call agrees with itself.
+    AppliedTagOrder.UNSORTED: (AppliedTag.id.asc(),),
+}
+
+
+async def list_applied_tags(
+    session: AsyncSession, actor: Actor, filters: AppliedTagFilter, *, limit: int
+) -> list[tuple[AppliedTag, Tag | None]]:
+    """The tags currently applied to users the actor may see, filtered; at most ``limit`` rows
+    (a caller passing its cap plus one learns the list is over it)."""
+    query = _visible_applied_tags(actor).where(AppliedTag.deleted_at.is_(None))
+    if filters.user_id is not None:
+        query = query.where(AppliedTag.user_id == filters.user_id)
+    if filters.tag_id is not None:
+        query = query.where(AppliedTag.tag_id == filters.tag_id)
+    if filters.updated_after is not None:
+        query = query.where(AppliedTag.updated_at > filters.updated_after)
+    if filters.updated_before is not None:
+        query = query.where(AppliedTag.updated_at < filters.updated_before)
+    query = query.order_by(*_APPLIED_ORDER[filters.order]).limit(limit)
+    return [(applied, tag) for applied, tag in (await session.execute(query)).all()]
 
 
 # --- batch functions behind DataLoaders -------------------------------------------------------

@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
+from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.tags import queries
-from carebook.tags.models import Tag, Tagging
+from carebook.tags.models import AppliedTag, Tag, Tagging
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import all_found, found
@@ -53,13 +54,32 @@ async def _taggable_user(session: AsyncSession, actor: Actor, raw_id: Any) -> Us
     )
 
 
-async def _apply(session: AsyncSession, user: User, tags: Sequence[Tag]) -> None:
-    """Apply the tags not yet applied; applying a tag twice changes nothing."""
+async def _apply(session: AsyncSession, actor: Actor, user: User, tags: Sequence[Tag]) -> None:
+    """Apply the tags not yet applied; applying a tag twice changes nothing.
+
+    Each new application gets its record (``applied_tags``: id, time, who) next to the live
+    tagging that the patient list filters on.
+    """
     present = await queries.applied_tag_ids(session, user.id, [tag.id for tag in tags])
+    new = [tag for tag in tags if tag.id not in present]
+    session.add_all(Tagging(tag_id=tag.id, user_id=user.id) for tag in new)
     session.add_all(
-        Tagging(tag_id=tag.id, user_id=user.id) for tag in tags if tag.id not in present
+        AppliedTag(tag_id=tag.id, user_id=user.id, applied_by_id=actor.user_id) for tag in new
     )
     await session.flush()
+
+
+async def _unapply(session: AsyncSession, *, tag_id: int, user_id: int | None = None) -> None:
+    """Take a tag off one user (or, without ``user_id``, off everyone): the live tagging goes,
+    its record stays, marked removed (``appliedTag(include_deleted: true)`` still reads it)."""
+    now = utcnow()
+    taggings = delete(Tagging).where(Tagging.tag_id == tag_id)
+    records = update(AppliedTag).where(AppliedTag.tag_id == tag_id, AppliedTag.deleted_at.is_(None))
+    if user_id is not None:
+        taggings = taggings.where(Tagging.user_id == user_id)
+        records = records.where(AppliedTag.user_id == user_id)
+    await session.execute(taggings)
+    await session.execute(records.values(deleted_at=now, updated_at=now))
 
 
 async def _lock_carriers(session: AsyncSession, actor: Actor, raw_id: Any) -> list[tuple[int, int]]:
@@ -122,7 +142,7 @@ async def create_tag(
     session.add(tag)
     await session.flush()
     if user is not None:
-        await _apply(session, user, [tag])
+        await _apply(session, actor, user, [tag])
         await record_patients(session, [user], action="update")
     return tag
 
@@ -149,8 +169,11 @@ async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: str | int |
     require_staff(actor)
     carriers = await _lock_carriers(session, actor, tag_id)
     tag = await _tag(session, actor, tag_id)
-    # The foreign key cascades too; deleting explicitly keeps this independent of the pragma.
-    await session.execute(delete(Tagging).where(Tagging.tag_id == tag.id))
+    # The foreign keys cascade too; doing it here keeps this independent of the pragma. The
+    # records of its applications stay, removed and no longer naming the tag (SQLite may give
+    # its id to a new tag).
+    await _unapply(session, tag_id=tag.id)
+    await session.execute(update(AppliedTag).where(AppliedTag.tag_id == tag.id).values(tag_id=None))
     await session.delete(tag)
     await session.flush()
     await record_ids(session, carriers, action="update")
@@ -174,7 +197,7 @@ async def bulk_apply(
     in_org = await queries.tags_in_org_by_ids(session, actor.organization_id, tag_ids)
     all_found(tag_ids, in_org, field="ids", label="Tags")
     tags = [in_org[tag_id] for tag_id in tag_ids]
-    await _apply(session, user, tags)
+    await _apply(session, actor, user, tags)
     await record_patients(session, [user], action="update")
     return tags
 
@@ -190,9 +213,7 @@ async def remove_applied_tag(
     require_staff(actor)
     tag = await _tag(session, actor, tag_id)
     user = await _taggable_user(session, actor, taggable_user_id)
-    await session.execute(
-        delete(Tagging).where(Tagging.tag_id == tag.id, Tagging.user_id == user.id)
-    )
+    await _unapply(session, tag_id=tag.id, user_id=user.id)
     await session.flush()
     await record_patients(session, [user], action="update")
     return tag

@@ -130,3 +130,12 @@ class SignIn:
     password: str | None = None
     reset_token: str | None = None
     generate_api_token: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmailChange:
+    """``updateUserEmail``: whose email, the address it has now (a check), and the new one."""
+
+    user_id: str | None = None
+    current_email: str | None = None
+    new_email: str | None = None

@@ -1,6 +1,7 @@
-"""``/set_password?token=...``: where an invited patient types their new password.
+"""``/set_password?token=...``: where an invited patient types their new password; and
+``/reset_password?token=...``, the same page for a password-reset link (:class:`ResetPasswordPage`).
 
-A plain HTML form (no script needed); the POST goes through the same activation service as
+A plain HTML form (no script needed); the POST goes through the same service as
 ``signIn(input: {reset_token, password})``. The token in the form doubles as the CSRF guard.
 """
 
@@ -20,11 +21,10 @@ from carebook.client_address import client_address
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
-from carebook.users import activation
+from carebook.users import activation, password_reset
+from carebook.users.credentials import IssuedToken
 
 MAX_FORM_BYTES = 8192
-# The audit trail's operation for the page's write (GraphQL's are root field names).
-OPERATION = "web:set_password"
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the URL holds the token
@@ -47,7 +47,7 @@ $body
 )
 
 _FORM = Template(
-    """$message<form method="post" action="set_password">
+    """$message<form method="post" action="$action">
 <input type="hidden" name="token" value="$token">
 <label for="password">New password</label>
 <input id="password" name="password" type="password" autocomplete="new-password"
@@ -55,7 +55,7 @@ _FORM = Template(
 <label for="password_confirmation">Confirm the new password</label>
 <input id="password_confirmation" name="password_confirmation" type="password"
  autocomplete="new-password" required>
-<button type="submit" id="submit">Set password</button>
+<button type="submit" id="submit">$button</button>
 </form>
 <p>At least 8 characters, and not easy to guess.</p>
 """
@@ -72,17 +72,48 @@ def _error(text: str) -> str:
     return f'<p class="error" role="alert">{html.escape(text)}</p>\n'
 
 
-def _form(token: str, message: str = "") -> str:
-    return _FORM.substitute(token=html.escape(token, quote=True), message=message)
-
-
 class SetPasswordPage:
-    """GET shows the form (or why the link no longer works); POST sets the password."""
+    """GET shows the form (or why the link no longer works); POST sets the password.
+
+    The class attributes and the two service hooks say which link it serves; subclasses serve
+    other links with the same page.
+    """
+
+    TITLE = "Set your password"
+    ACTION = "set_password"
+    BUTTON = "Set password"
+    DONE_TITLE = "Your password is set"
+    DONE_TEXT = "Your account is active. You can now sign in with your email and your new password."
+    # The audit trail's operation for the page's write (GraphQL's are root field names).
+    OPERATION = "web:set_password"
 
     def __init__(self, settings: Settings, database: Database, passwords: Passwords) -> None:
         self.settings = settings
         self.database = database
         self.passwords = passwords
+
+    async def check(self, session: AsyncSession, token: str) -> None:
+        """Raise Invalid (on reset_token) when the link no longer works."""
+        await activation.check_token(session, token)
+
+    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> IssuedToken:
+        """Set the password from the link (the same service as signIn's reset_token)."""
+        return await activation.activate(
+            session,
+            passwords=self.passwords,
+            token=token,
+            password=form.get("password"),
+            password_confirmation=form.get("password_confirmation", ""),
+            ttl=self.settings.session_ttl,
+        )
+
+    def _form(self, token: str, message: str = "") -> str:
+        return _FORM.substitute(
+            token=html.escape(token, quote=True),
+            message=message,
+            action=self.ACTION,
+            button=html.escape(self.BUTTON),
+        )
 
     async def handle(self, request: Request) -> Response:
         if request.method == "POST":
@@ -90,15 +121,15 @@ class SetPasswordPage:
         token = request.query_params.get("token", "")
         async with self.database.read_sessions() as session:
             try:
-                await activation.check_token(session, token)
+                await self.check(session, token)
             except Invalid as error:
-                return _page("Set your password", _error(error.messages[0].message), 400)
-        return _page("Set your password", _form(token))
+                return _page(self.TITLE, _error(error.messages[0].message), 400)
+        return _page(self.TITLE, self._form(token))
 
     async def _post(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
-            return _page("Set your password", _error("The form is too large."), 413)
+            return _page(self.TITLE, _error("The form is too large."), 413)
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         token = form.get("token", "")
 
@@ -106,15 +137,8 @@ class SetPasswordPage:
             # The page is its own entry point: its write is audited under this operation name.
             given_id = request.headers.get("x-request-id", "")
             origin = request_origin(None, client_address(request), given_id)
-            open_trail(session, origin, OPERATION)
-            await activation.activate(
-                session,
-                passwords=self.passwords,
-                token=token,
-                password=form.get("password"),
-                password_confirmation=form.get("password_confirmation", ""),
-                ttl=self.settings.session_ttl,
-            )
+            open_trail(session, origin, self.OPERATION)
+            await self.apply(session, token, form)
 
         try:
             async with self.database.write_sessions() as session, session.begin():
@@ -122,10 +146,40 @@ class SetPasswordPage:
         except Invalid as error:
             messages = "".join(_error(m.message) for m in error.messages)
             if any(m.field == "reset_token" for m in error.messages):
-                return _page("Set your password", messages, 400)
-            return _page("Set your password", _form(token, messages), 400)
+                return _page(self.TITLE, messages, 400)
+            return _page(self.TITLE, self._form(token, messages), 400)
         return _page(
-            "Your password is set",
-            '<p class="ok" role="status">Your account is active. You can now sign in with your '
-            "email and your new password.</p>",
+            self.DONE_TITLE, f'<p class="ok" role="status">{html.escape(self.DONE_TEXT)}</p>'
+        )
+
+
+class ResetPasswordPage(SetPasswordPage):
+    """``/reset_password?token=``: choose a new password from a resetPassword email's link.
+
+    Using it ends every other session of the account (users/password_reset.py).
+    """
+
+    TITLE = "Choose a new password"
+    ACTION = "reset_password"
+    BUTTON = "Save the new password"
+    DONE_TITLE = "Your password is changed"
+    DONE_TEXT = (
+        "You can now sign in with your email and your new password. Every other session of "
+        "your account has been signed out."
+    )
+    OPERATION = "web:reset_password"
+
+    async def check(self, session: AsyncSession, token: str) -> None:
+        """Raise Invalid (on reset_token) when the reset link no longer works."""
+        await password_reset.check_token(session, token)
+
+    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> IssuedToken:
+        """Reset the password (the same service as signIn's reset_token)."""
+        return await password_reset.reset(
+            session,
+            passwords=self.passwords,
+            token=token,
+            password=form.get("password"),
+            password_confirmation=form.get("password_confirmation", ""),
+            ttl=self.settings.session_ttl,
         )

@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
+from carebook.accounts.password_reset import ResetPolicy, request_reset
 from carebook.accounts.sign_in import SignedIn, sign_in
 from carebook.accounts.signup import sign_up
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.auth.inputs import (
+    ResetPasswordInput,
     RevokeTokenInput,
     SignInInput,
     SignOutInput,
@@ -22,7 +24,7 @@ from carebook.graphql.auth.inputs import (
 )
 from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
-from carebook.graphql.inputs import typed
+from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, MessagesOnly, Relay, echo, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
@@ -68,6 +70,11 @@ class SignOutPayload(MessagesOnly):
 @payload("revokeToken")
 class RevokeTokenPayload(MessagesOnly):
     """Whether the credential was revoked."""
+
+
+@payload("resetPassword")
+class ResetPasswordPayload(MessagesOnly):
+    """Nothing but messages: the answer never tells whether the address has an account."""
 
 
 async def _user_of(
@@ -168,6 +175,21 @@ class AuthMutations:
             api_key=api_key,
             messages=outcome.messages,
         )
+
+    @strawberry.mutation(
+        description="send the human a password reset email: every active account of the "
+        "address gets a single-use link. The answer is the same whether or not the address "
+        "has an account.",
+        permission_classes=[AllowAnyone],
+    )
+    async def resetPassword(
+        self, info: Info[Context, None], input: ResetPasswordInput | None = None
+    ) -> ResetPasswordPayload | None:
+        ctx, email = info.context, value_of(input, "email")
+        await rate.before_reset_password(ctx, email)
+        policy = ResetPolicy.from_settings(ctx.settings)
+        outcome = await write(ctx, lambda s: request_reset(s, email=email, policy=policy))
+        return ResetPasswordPayload(messages=outcome.messages)
 
     @strawberry.mutation(
         description="End the current session: its token stops working (a Carebook addition).",

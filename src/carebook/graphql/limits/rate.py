@@ -87,6 +87,16 @@ async def before_checkout(context: Context, fields: CheckoutRequest) -> None:
     await _attempt(context, [address, *checks])
 
 
+async def before_reset_password(context: Context, email: str | None) -> None:
+    """Count a resetPassword request per client address and per email, as given (an unknown
+    email counts the same, so a refusal says nothing about an account)."""
+    checks = [Check(policies.reset_password_address(context.settings), client_address(context))]
+    key = email_key(email) if email else None
+    if key:
+        checks.append(Check(policies.reset_password_email(context.settings), key))
+    await _attempt(context, checks)
+
+
 def _enrollment_checks(context: Context, email: Any, target: Any) -> list[Check]:
     """The per-email and per-target checks of an anonymous enrollment, where given."""
     checks = []

@@ -79,3 +79,24 @@ class RemoveAppliedTagInput:
 
     id: strawberry.ID | None = opt("Required. The Tag ID.")
     taggable_user_id: strawberry.ID | None = opt("The ID of the user to remove a tag from.")
+
+
+@strawberry.enum(name="AppliedTagOrderKeys", description="AppliedTag sorting enum")
+class AppliedTagOrderKeys(Enum):
+    """Healthie's AppliedTagOrderKeys."""
+
+    CREATED_AT_ASC = strawberry.enum_value(
+        "created_at_asc", description="Sort by created at in ascending order"
+    )
+    CREATED_AT_DESC = strawberry.enum_value(
+        "created_at_desc", description="Sort by created at in descending order"
+    )
+    UPDATED_AT_ASC = strawberry.enum_value(
+        "updated_at_asc", description="Sort by updated at in ascending order"
+    )
+    UPDATED_AT_DESC = strawberry.enum_value(
+        "updated_at_desc", description="Sort by updated at in descending order"
+    )
+    UNSORTED = strawberry.enum_value(
+        "unsorted", description="Do not sort records (Carebook answers in id order)"
+    )

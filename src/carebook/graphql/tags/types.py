@@ -12,6 +12,7 @@ from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.users.ref import LazyUser, user_object
+from carebook.tags.models import AppliedTag as AppliedTagRow
 from carebook.tags.models import Tag as TagRow
 from carebook.times import render
 from carebook.users.models import User as UserRow
@@ -129,3 +130,50 @@ class Tag(DisclosesUsers):
     )
     async def org_members_count(self, info: Info[Context, None]) -> int | None:
         return await self._counts(info, "org_members")
+
+
+@strawberry.type(name="AppliedTag", description="A tag applied to a user")
+class AppliedTag(DisclosesUsers):
+    """Healthie's AppliedTag: one application of a tag to a user, kept after its removal."""
+
+    row: strawberry.Private[AppliedTagRow]
+    # The tag, read with the record (None once the tag was deleted).
+    tag_row: strawberry.Private[TagRow | None]
+
+    def disclosed_user_ids(self) -> list[int | None]:
+        """Which tags someone carries is their data."""
+        return [self.row.user_id]
+
+    @strawberry.field(description="The unique identifier of the applied tag")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The time the tag was applied (2023-06-05 14:10:00 +0200)")
+    def created_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.created_at, info.context.zone)
+
+    @strawberry.field(
+        description="The time the applied tag was last updated, its removal once removed "
+        "(2023-06-05 14:10:00 +0200)"
+    )
+    def updated_at(self, info: Info[Context, None]) -> str:
+        return render(self.row.updated_at, info.context.zone)
+
+    @strawberry.field(description="The unique identifier of the tag (null once it was deleted)")
+    def tag_id(self) -> str | None:
+        return str(self.row.tag_id) if self.row.tag_id is not None else None
+
+    @strawberry.field(description="The tag applied (null once it was deleted)")
+    @audited
+    async def tag(self, info: Info[Context, None]) -> Tag | None:
+        return Tag(row=self.tag_row, applied_to=self.row.user_id) if self.tag_row else None
+
+    @strawberry.field(description="The ID of the tagged user")
+    def user_id(self) -> str | None:
+        return str(self.row.user_id)
+
+    @strawberry.field(description="The tagged user")
+    @audited
+    async def user(self, info: Info[Context, None]) -> LazyUser | None:
+        row = await info.context.loaders.user.load(self.row.user_id)
+        return _user(row, info) if row is not None else None
