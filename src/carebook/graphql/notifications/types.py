@@ -79,6 +79,7 @@ DESCRIPTIONS = {
     EmailKind.ACCOUNT_EXISTS.value: "Notice that this email address was used to sign up or book",
     EmailKind.APPOINTMENT_BOOKED.value: "Appointment booked",
     EmailKind.APPOINTMENT_CANCELLED.value: "Appointment cancelled",
+    EmailKind.PASSWORD_RESET.value: "Link to choose a new password",
 }
 
 # Outbox statuses as delivery statuses: a message being sent is still pending.
@@ -131,7 +132,7 @@ class SentNotificationRecord(DisclosesUsers):
 
     @strawberry.field(
         description="The kind of email: welcome, intake_forms_reminder, form_request_reminder, "
-        "account_exists, appointment_booked, appointment_cancelled."
+        "account_exists, appointment_booked, appointment_cancelled, password_reset."
     )
     def notification_type(self) -> str | None:
         return self.row.kind
