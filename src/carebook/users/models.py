@@ -19,8 +19,14 @@ PROFILE_GROUP = "profile"
 
 
 def _profile(type_: Any) -> Any:
-    """A nullable column of the deferred profile group."""
-    return mapped_column(type_, deferred=True, deferred_group=PROFILE_GROUP)
+    """A nullable column of the deferred profile group.
+
+    Reading one that was not loaded raises instead of loading it behind the caller's back (an
+    implicit query, which async code cannot run): load the group with ``undefer_group``.
+    """
+    return mapped_column(
+        type_, deferred=True, deferred_group=PROFILE_GROUP, deferred_raiseload=True
+    )
 
 
 class User(Timestamped, Base):
