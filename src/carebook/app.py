@@ -217,8 +217,20 @@ class _ReleasingSessions:
             context = scope.get("state", {}).get("carebook_context")
             if isinstance(context, Context):
                 await context.close()
+        if isinstance(context, Context):
+            await _after_answer(context)
         if isinstance(context, Context) and context.actor is not None:
             await _note_activity(self.app.activity, context.database, context.actor)
+
+
+async def _after_answer(context: Context) -> None:
+    """The request's work deferred until its answer was sent (Context.after_answer)."""
+    for work in context.after_answer:
+        try:
+            await work()
+        except (SQLAlchemyError, OSError) as error:
+            # The answer is gone; the caller can ask again. Never the request's data in the log.
+            logger.warning("work after an answer failed: %s", type(error).__name__)
 
 
 async def _note_activity(throttle: ActivityThrottle, database: Database, actor: Actor) -> None:

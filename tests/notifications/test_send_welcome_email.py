@@ -83,7 +83,7 @@ async def test_out_of_reach_unknown_archived_or_without_email_is_a_message(
     ]
     without = await _send(provider, no_email)
     assert without["messages"] == [
-        {"field": "email", "message": "This client has no email address to send to"}
+        {"field": "user_id", "message": "This client has no email address to send to"}
     ]
     assert len(await outbox_rows(database)) == queued_before
 

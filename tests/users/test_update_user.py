@@ -59,6 +59,7 @@ async def test_patient_updates_every_own_field(api: Api, world: World) -> None:
         preferred_name="Ama",
         pronouns="she/her",
         email="amara@example.com",
+        current_password=PATIENT_PASSWORD,
         phone_number="555-444-2244",
         dob="1990-04-05",
         gender="Female",
@@ -102,10 +103,30 @@ async def test_blank_id_means_the_caller(api: Api, world: World, blank: str) -> 
 async def test_patient_after_email_change_signs_in_with_the_new_email(
     api: Api, world: World
 ) -> None:
-    payload = await _update(api.with_token(world.a.patient_token), email="New.Me@Example.com")
+    payload = await _update(
+        api.with_token(world.a.patient_token),
+        email="New.Me@Example.com",
+        current_password=PATIENT_PASSWORD,
+    )
     assert payload["messages"] is None
     assert await _signs_in(api, "new.me@example.com", PATIENT_PASSWORD)
     assert not await _signs_in(api, "patient.a@example.com", PATIENT_PASSWORD)
+
+
+async def test_changing_ones_own_email_needs_the_current_password(
+    api: Api, world: World, database: Database
+) -> None:
+    # A stolen session alone must not move the sign-in address (and then reset the password).
+    before = await user_snapshot(database, world.a.patient_id)
+    patient = api.with_token(world.a.patient_token)
+    for wrong in ({}, {"current_password": "not it at all"}):
+        payload = await _update(patient, email="thief@example.com", **wrong)
+        assert payload["user"] is None
+        assert [m["field"] for m in payload["messages"]] == ["current_password"]
+    assert await user_snapshot(database, world.a.patient_id) == before
+    # The same address, spelt differently, is no change and needs no password.
+    same = await _update(patient, email="Patient.A@example.com", first_name="Pat")
+    assert same["messages"] is None
 
 
 async def test_patient_bad_input_gets_messages_and_writes_nothing(
@@ -116,6 +137,7 @@ async def test_patient_bad_input_gets_messages_and_writes_nothing(
         api.with_token(world.a.patient_token),
         first_name=" ",
         email="OTHER.a@example.com",
+        current_password=PATIENT_PASSWORD,
         phone_number="12",
         dob="2999-01-01",
         timezone="Atlantis/Capital",

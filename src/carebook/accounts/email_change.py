@@ -23,6 +23,7 @@ from carebook.users.trail import record_patients
 
 USER_NOT_FOUND = "User not found"
 CURRENT_EMAIL_WRONG = "Current email does not match the user's email"
+OWN_EMAIL = "Change your own email with updateUser and your current_password"
 
 
 async def _target(session: AsyncSession, actor: Actor, raw_id: str | None) -> User:
@@ -48,6 +49,10 @@ async def update_user_email(
 ) -> User:
     """Set ``change.new_email`` on the user after checking ``change.current_email``."""
     user = await _target(session, actor, change.user_id)
+    if user.id == actor.user_id and user.password_hash is not None:
+        # This input has no password: a stolen session must not move the sign-in address
+        # (and then reset the password). One's own address changes through updateUser.
+        raise Invalid.field("user_id", OWN_EMAIL)
     _check_current(user, change.current_email)
     if not (change.new_email or "").strip():
         raise Invalid.field("new_email", "New email can't be blank")

@@ -34,12 +34,22 @@ class ResetPolicy:
         return cls(secret_key=settings.secret_key, ttl=settings.password_reset_ttl)
 
 
-async def request_reset(session: AsyncSession, *, email: str | None, policy: ResetPolicy) -> None:
-    """Queue a reset email to every active account of ``email`` (none: nothing happens)."""
+def address_to_reset(email: str | None) -> str:
+    """The address a reset was asked for, cleaned; a message when it is blank or malformed
+    (which depends on the text alone, never on whether an account has it)."""
     if not (email or "").strip():
         raise Invalid.field("email", "Email can't be blank")
-    clean = v.clean_email(email)
-    for user in await password_reset.accounts_with_email(session, clean):
+    return v.clean_email(email)
+
+
+async def request_reset(session: AsyncSession, *, email: str, policy: ResetPolicy) -> None:
+    """Queue a reset email to every active account of the clean address ``email`` (none:
+    nothing happens).
+
+    Run after the answer was sent (graphql/auth/mutations.py): a known address does more work
+    than an unknown one (a link and an email written), and the answer's timing must not show it.
+    """
+    for user in await password_reset.accounts_with_email(session, email):
         row = await password_reset.issue(
             session, user=user, secret_key=policy.secret_key, ttl=policy.ttl
         )

@@ -19,14 +19,14 @@ from carebook.accounts.changes import ChangeContext, apply_changes, set_active
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
-from carebook.errors import Invalid, NotFound
+from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.forms import queries as form_queries
 from carebook.locations.inputs import ClientLocation
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
 from carebook.user_groups import queries as group_queries
 from carebook.user_notifications.models import NotificationKind
-from carebook.users import queries
+from carebook.users import password_reset, queries
 from carebook.users import validation as v
 from carebook.users.activation import Invitations, ensure_signup_token
 from carebook.users.credentials import revoke_other_sessions
@@ -193,7 +193,10 @@ async def send_welcome_email(
     )
     if not user.active:
         raise Invalid.field("user_id", "This client is archived: reactivate them first")
-    await _queue(session, user, EmailKind.WELCOME)
+    try:
+        await _queue(session, user, EmailKind.WELCOME)
+    except Invalid as problem:  # _queue speaks of "email"; this input has only user_id
+        raise Invalid(*(FieldMessage("user_id", m.message) for m in problem.messages)) from None
     await _invite(session, user, invitations)
     await record_patients(session, [user], action="update")
     return user
@@ -202,10 +205,12 @@ async def send_welcome_email(
 async def _end_sessions_on_new_password(
     session: AsyncSession, actor: Actor, user: User, changes: Profile
 ) -> None:
-    """A new password signs the user out everywhere else (a stolen session dies with it)."""
+    """A new password signs the user out everywhere else (a stolen session dies with it), and
+    ends their outstanding reset and invitation links (one may have been sent to an attacker)."""
     if changes.password is not None:
         keep = actor.session_token_id if actor.user_id == user.id else None
         await revoke_other_sessions(session, user_id=user.id, keep_token_id=keep)
+        await password_reset.use_up_links(session, user.id)
 
 
 async def _send_requested_email(
@@ -279,10 +284,19 @@ async def update_user(
     user = await _target_of_update_user(session, actor, fields)
     if fields.password is not None:
         _check_password_change(passwords, actor, user, fields)
+    if _changes_email(user, fields.email):
+        _check_current_password(passwords, actor, user, fields.current_password)
     if actor.is_patient:
-        # A patient may not move themselves between providers, groups or statuses.
+        # A patient may not move themselves between providers, groups or statuses, nor write
+        # what only the practice keeps (its notes, the id another system knows them by).
         fields = replace(
-            fields, dietitian_id=None, user_group_id=None, active=None, record_identifier=None
+            fields,
+            dietitian_id=None,
+            user_group_id=None,
+            active=None,
+            record_identifier=None,
+            quick_notes=None,
+            human_id=None,
         )
     await apply_changes(
         ChangeContext(session, user.organization_id, passwords, actor), user, fields
@@ -305,9 +319,21 @@ def _check_password_change(
     confirmation = changes.password_confirmation
     if confirmation is not None and confirmation != changes.password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
+    _check_current_password(passwords, actor, user, changes.current_password)
+
+
+def _changes_email(user: User, email: str | None) -> bool:
+    """Whether ``email`` (as given) would move the address the user signs in with."""
+    return email is not None and v.email_key(email) != user.email_key
+
+
+def _check_current_password(
+    passwords: Passwords, actor: Actor, user: User, current_password: str | None
+) -> None:
+    """One's own password or sign-in address changes only with the current password: a stolen
+    session must not be enough to take the account over (change the address, then reset)."""
     own_password = user.id == actor.user_id and user.password_hash is not None
-    current = changes.current_password or ""
-    if own_password and not passwords.verify(user.password_hash, current):
+    if own_password and not passwords.verify(user.password_hash, current_password or ""):
         raise Invalid.field("current_password", "Current password is incorrect")
 
 

@@ -50,6 +50,9 @@ class Context:
     # Run inside every write transaction just before it commits (the audit trail and the
     # Idempotency-Key record go in the same transaction as the change they describe).
     before_commit: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
+    # Run after the answer was sent (carebook.app), for work whose duration the answer must
+    # not show (resetPassword: a known address does more than an unknown one).
+    after_answer: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # The Idempotency-Key of a mutation request (carebook.web.idempotency), claimed by write().
     idempotency: Claim | None = None
     # The request's audit trail state (carebook.graphql.audit.request); set by the app.

@@ -28,6 +28,7 @@ from carebook.users import validation as v
 from carebook.users.activity import record_sign_in
 from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
 from carebook.users.models import User
+from carebook.users.password_reset import use_up_links
 from carebook.users.trail import record_patients
 
 SET_PASSWORD_PATH = "/set_password"  # noqa: S105
@@ -172,12 +173,8 @@ async def activate(
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise Invalid.field("reset_token", TOKEN_USED)
-    # Every other outstanding link of the user dies with this one.
-    await session.execute(
-        update(SignupToken)
-        .where(SignupToken.user_id == user.id, SignupToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    # Every other outstanding link of the user (invitations and resets) dies with this one.
+    await use_up_links(session, user.id)
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
     issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))

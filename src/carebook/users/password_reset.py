@@ -25,6 +25,7 @@ from carebook.auth.tokens import digest
 from carebook.db.base import utcnow
 from carebook.errors import Invalid
 from carebook.users import validation as v
+from carebook.users.activity import record_sign_in
 from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
 from carebook.users.models import User
 from carebook.users.trail import record_patients
@@ -161,5 +162,6 @@ async def reset(
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
     issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
+    await record_sign_in(session, user)
     await record_patients(session, [user], action="update")
     return issued

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
-from carebook.accounts.password_reset import ResetPolicy, request_reset
+from carebook.accounts.password_reset import ResetPolicy, address_to_reset, request_reset
 from carebook.accounts.sign_in import SignedIn, sign_in
 from carebook.accounts.signup import sign_up
+from carebook.errors import Invalid
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
@@ -22,7 +23,7 @@ from carebook.graphql.auth.inputs import (
     SignOutInput,
     SignUpInput,
 )
-from carebook.graphql.common import require_actor, write
+from carebook.graphql.common import FieldError, require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
@@ -187,9 +188,19 @@ class AuthMutations:
     ) -> ResetPasswordPayload | None:
         ctx, email = info.context, value_of(input, "email")
         await rate.before_reset_password(ctx, email)
+        try:
+            address = address_to_reset(email)
+        except Invalid as problem:
+            return ResetPasswordPayload(messages=FieldError.from_messages(problem.messages))
         policy = ResetPolicy.from_settings(ctx.settings)
-        outcome = await write(ctx, lambda s: request_reset(s, email=email, policy=policy))
-        return ResetPasswordPayload(messages=outcome.messages)
+
+        async def reset() -> None:
+            async with ctx.database.write_sessions() as session, session.begin():
+                await request_reset(session, email=address, policy=policy)
+
+        # After the answer: its timing must not tell a known address from an unknown one.
+        ctx.after_answer.append(reset)
+        return ResetPasswordPayload(messages=None)
 
     @strawberry.mutation(
         description="End the current session: its token stops working (a Carebook addition).",
