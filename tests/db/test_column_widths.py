@@ -236,6 +236,14 @@ OTHER: dict[tuple[str, str], str] = {
     ("bulkUpdateClients", "other_provider_ids"): _IDS,
     ("bulkUpdateClients", "provider_ids_to_remove"): _IDS,
     ("updateNotificationSetting", "id"): _ID,
+    ("resetPassword", "email"): _CHECKED,
+    ("resetPassword", "namespace"): "ignored",
+    ("updateUserEmail", "user_id"): _ID,
+    ("updateUserEmail", "current_email"): _CHECKED,
+    (
+        "updateUserEmail",
+        "new_email",
+    ): "the email rule of every write path (updateUser's email case)",
     ("sendWelcomeEmail", "user_id"): _ID,
 }
 
