@@ -72,7 +72,8 @@ def parse(text: str) -> datetime:
     value = text.strip()
     match = _HEALTHIE.match(value)
     if match:
-        value = f"{match[1]}T{match[2]}{match[3]}:{match[4]}"
+        clock = match[2] if match[2][1] != ":" else f"0{match[2]}"  # "9:00" is 09:00
+        value = f"{match[1]}T{clock}{match[3]}:{match[4]}"
     try:
         return datetime.fromisoformat(value)
     except ValueError:

@@ -108,6 +108,7 @@ def test_zone_of_takes_the_first_known_zone_else_utc() -> None:
         "2023-06-05T12:10:00Z",
         "2023-06-05T14:10:00.000+0200",
         " 2023-06-05 08:10:00 -0400 ",
+        "2023-06-05 8:10:00 -0400",  # a one-digit hour, as some clients write it
     ],
 )
 def test_parse_reads_healthies_form_and_iso_8601(text: str) -> None:
