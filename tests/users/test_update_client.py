@@ -723,3 +723,27 @@ async def test_anonymous_is_unauthenticated(api: Api, world: World, database: Da
         "UNAUTHENTICATED"
     ]
     assert await user_snapshot(database, world.a.patient_id) == before
+
+
+async def test_id_and_a_current_email_of_someone_else_change_no_one(
+    api: Api, world: World, database: Database
+) -> None:
+    before = await user_snapshot(database, world.a.patient_id)
+    payload = await _update(
+        api,
+        world.a.provider.api_key,
+        id=str(world.a.patient_id),
+        current_email="other.a@example.com",  # the practice's other patient
+        first_name="Mixed",
+    )
+    assert payload["user"] is None
+    assert [m["field"] for m in payload["messages"]] == ["current_email"]
+    assert await user_snapshot(database, world.a.patient_id) == before
+    both = await _update(
+        api,
+        world.a.provider.api_key,
+        id=str(world.a.patient_id),
+        current_email="Patient.A@example.com",
+        first_name="Same",
+    )
+    assert both["messages"] is None and both["user"]["first_name"] == "Same"

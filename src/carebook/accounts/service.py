@@ -42,6 +42,7 @@ from carebook.users.lookup import all_found, found
 from carebook.users.models import CareTeamMember, User
 from carebook.users.trail import record_patients, status_action
 
+CURRENT_EMAIL_ELSEWHERE = "current_email is not the email of the client named by id"
 USER_NOT_FOUND = "User not found"
 
 
@@ -123,14 +124,18 @@ async def _load_patient_for_update(
 
 async def _client_to_update(session: AsyncSession, actor: Actor, fields: ClientChanges) -> User:
     """``id``, else the practice's patient whose email is ``current_email`` (Healthie's
-    look-up by email); neither is "User not found" on ``id``."""
+    look-up by email); neither is "User not found" on ``id``. Both must name the same patient:
+    a client that sends both and means two people changes no one."""
     key = v.email_key(fields.current_email or "")
     if v.parse_id(fields.id, "id") is None and key:
         patient = await queries.find_patient_by_email(session, actor, key)
         if patient is None:
             raise NotFound.field("current_email", USER_NOT_FOUND)
         return patient
-    return await _load_patient_for_update(session, actor, fields.id)
+    patient = await _load_patient_for_update(session, actor, fields.id)
+    if key and patient.email_key != key:
+        raise Invalid.field("current_email", CURRENT_EMAIL_ELSEWHERE)
+    return patient
 
 
 async def update_client(
