@@ -282,3 +282,34 @@ async def test_the_answer_is_sent_before_a_known_address_gets_its_link(
     await app(scope, receive, send)
     assert tokens_when_answered == [0]
     assert await _tokens(database) == 1
+
+
+CHANGE_PASSWORD = """mutation($input: updateUserInput) {
+  updateUser(input: $input) { user { id } messages { field message } } }"""
+LAST_SIGN_IN = "query($id: ID) { user(id: $id) { last_sign_in_at accessed_account } }"
+
+
+async def test_a_new_password_set_otherwise_ends_outstanding_reset_links(
+    api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    # A link mailed earlier (perhaps to an attacker who had the inbox) dies when the owner
+    # changes their password themselves.
+    token = await _emailed_token(api, database, smtp_settings, mailbox)
+    patient = api.with_token(world.a.patient_token)
+    change = {"password": NEW_PASSWORD, "current_password": PATIENT_PASSWORD}
+    changed = (await patient.data(CHANGE_PASSWORD, {"input": change}))["updateUser"]
+    assert changed["messages"] is None
+    assert (await api.data(VALIDATE, {"t": token}))["validateResetPasswordToken"] is False
+
+
+async def test_a_reset_is_a_sign_in(
+    api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    variables = {"id": str(world.a.patient_id)}
+    assert (await staff.data(LAST_SIGN_IN, variables))["user"]["last_sign_in_at"] is None
+    token = await _emailed_token(api, database, smtp_settings, mailbox)
+    signed_in = await api.data(SIGN_IN_WITH_TOKEN, {"t": token, "p": NEW_PASSWORD})
+    assert signed_in["signIn"]["token"]
+    seen = (await staff.data(LAST_SIGN_IN, variables))["user"]
+    assert seen["last_sign_in_at"] is not None and seen["accessed_account"] is True
