@@ -204,3 +204,18 @@ def test_the_walk_sees_the_nested_lists() -> None:
         "Conversation.users",
         "OnboardingFlow.user_groups",
     } <= capped
+
+
+async def test_a_staff_members_groups_over_the_nested_cap_are_refused_not_cut(
+    api_with: MakeApi, world: World
+) -> None:
+    # The world's organization A has one group; a second makes two, over a cap of one.
+    api = (await api_with(nested_list_max_rows=1)).with_key(world.a.provider.api_key)
+    await api.data('mutation { createGroup(input: {name: "Second"}) { user_group { id } } }')
+    body = await api.post("{ currentUser { user_groups { id } } }")
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "limit": 1}
+    assert "User.user_groups returns at most 1" in error["message"]
+    # Pages are bounded by their page size, not by the cap.
+    paged = await api.data("{ currentUser { user_groups(should_paginate: true) { id } } }")
+    assert len(paged["currentUser"]["user_groups"]) == 2

@@ -560,6 +560,7 @@ class User(IsUser):
         "staff member, the groups of their organization, by name."
     )
     @_record_only([])
+    @capped("User.user_groups", "list them with userGroups and page_size")
     async def user_groups(
         self,
         info: Info[Context, None],
@@ -574,7 +575,9 @@ class User(IsUser):
             group = await self._group(info)
             groups = [group] if group is not None and _matches(group.name, keywords) else []
             return [UserGroup.from_row(row) for row in groups[start:]]
-        limit = GROUPS_PAGE_SIZE if should_paginate else info.context.settings.nested_list_max_rows
+        # Unpaginated: one over the cap, so that @capped can tell a list that is too long.
+        cap = info.context.settings.nested_list_max_rows + 1
+        limit = GROUPS_PAGE_SIZE if should_paginate else cap
         args = ListArgs(keywords=keywords, offset=start, limit=limit)
         rows = await info.context.loaders.organization_groups.load(args)
         return [UserGroup.from_row(row) for row in rows]
