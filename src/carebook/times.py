@@ -78,3 +78,10 @@ def parse(text: str) -> datetime:
         return datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"'{text.strip()[:40]}' is not a date and time ({EXAMPLES})") from None
+
+
+def parse_in(text: str, zone: tzinfo) -> datetime:
+    """:func:`parse`, in UTC; a value without an offset is a wall-clock time in ``zone`` (the
+    reader's: the zone the answer's times are written in, as every date-time filter reads it)."""
+    parsed = parse(text)
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)).astimezone(UTC)

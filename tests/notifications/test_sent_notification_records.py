@@ -108,6 +108,8 @@ async def test_filters_by_status_type_and_dates(
         ({"start_date": (last + timedelta(days=1)).isoformat()}, []),
         ({"end_date": (first - timedelta(days=1)).isoformat()}, []),
         ({"start_date": welcome["created_at"]}, both),  # Healthie's form, as the answer writes it
+        # An end as the answer writes it (whole seconds) includes that second.
+        ({"end_date": welcome["created_at"], "status": "sent"}, ["welcome"]),
         (
             {"end_date": f"{(first - timedelta(days=1)).isoformat()}T23:59:59"},
             [],

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
 from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from carebook import times
 from carebook.audit import queries
 from carebook.graphql.audit.types import AuditEvent
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.errors import BAD_USER_INPUT, CodedError
+from carebook.graphql.iso_scalar import parse_iso_datetime
 from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import page_of
 from carebook.graphql.permissions import IsStaff
@@ -42,17 +40,6 @@ Until = Annotated[
 ]
 
 
-def _time(value: str | None, name: str, zone: tzinfo) -> datetime | None:
-    if value is None or not value.strip():
-        return None
-    try:
-        parsed = times.parse(value)
-    except ValueError as error:
-        raise CodedError(f"{name}: {error}", BAD_USER_INPUT) from None
-    # Without an offset, the reader's wall clock: the zone the answer's times are written in.
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
-
-
 def _filter(
     info: Info[Context, None],
     patient_id: strawberry.ID | None,
@@ -65,8 +52,8 @@ def _filter(
         organization_id=require_actor(info).organization_id,
         patient_id=id_argument(patient_id, "patient_id"),
         actor_id=id_argument(actor_id, "actor_id"),
-        since=_time(since, "since", info.context.zone),
-        until=_time(until, "until", info.context.zone),
+        since=parse_iso_datetime(since, "since", info.context.zone),
+        until=parse_iso_datetime(until, "until", info.context.zone),
     )
 
 

@@ -79,14 +79,17 @@ def _moment(value: str | None, name: str, zone: tzinfo, *, end: bool) -> datetim
         day = date.fromisoformat(text)
     except ValueError:
         try:
-            instant = times.parse(text)
+            instant = times.parse_in(text, zone)
         except ValueError:
             raise CodedError(
                 f"{name} is not a date (yyyy-MM-dd) or a date and time ({times.EXAMPLES})",
                 BAD_USER_INPUT,
             ) from None
-        instant = instant if instant.tzinfo else instant.replace(tzinfo=zone)
-        return instant + timedelta(microseconds=1) if end else instant
+        if not end:
+            return instant
+        # A time in whole seconds, as answers write them, covers its whole second.
+        whole = instant.microsecond == 0
+        return instant + (timedelta(seconds=1) if whole else timedelta(microseconds=1))
     start = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=zone)
     return start.astimezone(UTC)
 
