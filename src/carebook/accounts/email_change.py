@@ -19,6 +19,7 @@ from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.inputs import EmailChange, Profile
 from carebook.users.models import User
+from carebook.users.scoping import may_manage
 from carebook.users.trail import record_patients
 
 USER_NOT_FOUND = "User not found"
@@ -32,7 +33,7 @@ async def _target(session: AsyncSession, actor: Actor, raw_id: str | None) -> Us
     if user_id is None:
         raise Invalid.field("user_id", "User can't be blank")
     user = await queries.get_visible_user(session, actor, user_id)
-    if user is None or (user.id != actor.user_id and not user.is_patient):
+    if user is None or not may_manage(actor, user):
         raise NotFound.field("user_id", USER_NOT_FOUND)
     return user
 

@@ -40,6 +40,7 @@ from carebook.users.inputs import (
 )
 from carebook.users.lookup import all_found, found
 from carebook.users.models import CareTeamMember, User
+from carebook.users.scoping import may_manage
 from carebook.users.trail import record_patients, status_action
 
 CURRENT_EMAIL_ELSEWHERE = "current_email is not the email of the client named by id"
@@ -346,7 +347,7 @@ async def _target_of_update_user(session: AsyncSession, actor: Actor, fields: Us
     user_id = v.parse_id(fields.id, "id")  # a blank id means the caller, as in Healthie
     if user_id is not None:
         target = await queries.get_visible_user(session, actor, user_id)
-        if target is None or (target.id != actor.user_id and not target.is_patient):
+        if target is None or not may_manage(actor, target):
             raise NotFound.field("id", USER_NOT_FOUND)
         return target
     key = v.email_key(fields.current_email or "")

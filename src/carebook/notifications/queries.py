@@ -7,39 +7,25 @@ staff their organization's patients' and their own (users/scoping.py decides who
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
-from carebook.auth.roles import Role
 from carebook.notifications.inputs import RecordFilter
 from carebook.notifications.models import EmailKind, OutboxMessage
 from carebook.notifications.preferences import REPRESENTATION
-from carebook.users.models import CareTeamMember, User
-from carebook.users.scoping import visible_users
+from carebook.users.scoping import recipients_where
 
 
 def _recipients(actor: Actor, wanted: RecordFilter) -> ColumnElement[bool]:
     """The condition on the recipient that the filter and the caller's view allow."""
-    recipient = OutboxMessage.recipient_user_id
-    if actor.is_patient:
-        # A patient's records are their own; naming anyone else (or a provider) matches nothing.
-        named_other = wanted.provider_id is not None or wanted.org_level
-        named_other |= wanted.patient_id not in (None, actor.user_id)
-        return false() if named_other else recipient == actor.user_id
-    patients = visible_users(actor).where(User.role == Role.PATIENT)
-    if wanted.provider_id is not None or wanted.org_level:
-        if not wanted.org_level:
-            care_team = select(CareTeamMember.patient_id).where(
-                CareTeamMember.provider_id == wanted.provider_id
-            )
-            patients = patients.where(
-                or_(User.dietitian_id == wanted.provider_id, User.id.in_(care_team))
-            )
-        return recipient.in_(patients.with_only_columns(User.id))
-    if wanted.patient_id is None or wanted.patient_id == actor.user_id:
-        return recipient == actor.user_id
-    return recipient.in_(patients.where(User.id == wanted.patient_id).with_only_columns(User.id))
+    return recipients_where(
+        actor,
+        OutboxMessage.recipient_user_id,
+        patient_id=wanted.patient_id,
+        provider_id=wanted.provider_id,
+        org_level=bool(wanted.org_level),
+    )
 
 
 def _kinds(kind: str) -> list[str]:

@@ -20,6 +20,7 @@ from carebook.notifications.preferences import PREFERENCES
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.models import User
+from carebook.users.scoping import may_manage
 from carebook.users.trail import record_patients
 
 SETTING_NOT_FOUND = "Notification setting not found"
@@ -46,7 +47,7 @@ async def setting_owner(
     target = await user_queries.get_visible_user(
         session, actor, actor.user_id if user_id is None else user_id
     )
-    if target is None or (target.id != actor.user_id and not target.is_patient):
+    if target is None or not may_manage(actor, target):
         return None
     return target
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, false, or_, select
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.times import zone_of
-from carebook.users.models import User
+from carebook.users.models import CareTeamMember, User
 
 
 def visible_users(actor: Actor) -> Select[User]:
@@ -30,6 +30,45 @@ def visible_users(actor: Actor) -> Select[User]:
 def visible_patients(actor: Actor) -> Select[User]:
     """A SELECT of the patients ``actor`` may read."""
     return visible_users(actor).where(User.role == Role.PATIENT)
+
+
+def may_manage(actor: Actor, target: User) -> bool:
+    """Whether ``actor`` may change ``target``'s account and settings (email, notification
+    settings, updateUser): themself, or, for providers and staff, a patient they see.
+
+    ``target`` must come from :func:`visible_users`: this rule narrows what an actor sees, so a
+    colleague's account stays their own.
+    """
+    return target.id == actor.user_id or (target.is_patient and not actor.is_patient)
+
+
+def recipients_where(
+    actor: Actor,
+    recipient: SQLColumnExpression[int | None],
+    *,
+    patient_id: int | None,
+    provider_id: int | None,
+    org_level: bool,
+) -> ColumnElement[bool]:
+    """The condition on a ``recipient`` user id column (an outbox row's) for what ``actor`` may
+    read of messages sent to people: a patient their own only (naming anyone else matches
+    nothing); providers and staff their own, one patient they see, a provider's patients
+    (primary or care team), or with ``org_level`` every patient of the organization."""
+    if actor.is_patient:
+        named_other = provider_id is not None or org_level
+        named_other |= patient_id not in (None, actor.user_id)
+        return false() if named_other else recipient == actor.user_id
+    patients = visible_patients(actor)
+    if provider_id is not None or org_level:
+        if not org_level:
+            care_team = select(CareTeamMember.patient_id).where(
+                CareTeamMember.provider_id == provider_id
+            )
+            patients = patients.where(or_(User.dietitian_id == provider_id, User.id.in_(care_team)))
+        return recipient.in_(patients.with_only_columns(User.id))
+    if patient_id is None or patient_id == actor.user_id:
+        return recipient == actor.user_id
+    return recipient.in_(patients.where(User.id == patient_id).with_only_columns(User.id))
 
 
 def sees_every_patient(actor: Actor) -> bool:
