@@ -54,7 +54,11 @@ class AppliedTag(Base):
     """
 
     __tablename__ = "applied_tags"
-    __table_args__ = (Index("ix_applied_tags_user_id_tag_id", "user_id", "tag_id"),)
+    __table_args__ = (
+        Index("ix_applied_tags_user_id_tag_id", "user_id", "tag_id"),
+        # Integrations poll appliedTags(updated_after:): the newest rows without a scan.
+        Index("ix_applied_tags_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null once the tag itself is deleted: SQLite may give a deleted tag's id to a new tag, so

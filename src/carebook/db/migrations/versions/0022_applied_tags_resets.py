@@ -48,6 +48,8 @@ def upgrade() -> None:
     with op.batch_alter_table("applied_tags", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_applied_tags_tag_id"), ["tag_id"], unique=False)
         batch_op.create_index("ix_applied_tags_user_id_tag_id", ["user_id", "tag_id"], unique=False)
+        # Integrations poll appliedTags(updated_after:): the newest rows, found without a scan.
+        batch_op.create_index("ix_applied_tags_updated_at", ["updated_at"], unique=False)
     # Every live tagging gets its record; the order gives older applications smaller ids.
     op.execute(
         "INSERT INTO applied_tags (tag_id, user_id, created_at, updated_at) "
@@ -82,6 +84,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_password_reset_tokens_user_id"))
     op.drop_table("password_reset_tokens")
     with op.batch_alter_table("applied_tags", schema=None) as batch_op:
+        batch_op.drop_index("ix_applied_tags_updated_at")
         batch_op.drop_index("ix_applied_tags_user_id_tag_id")
         batch_op.drop_index(batch_op.f("ix_applied_tags_tag_id"))
     op.drop_table("applied_tags")
