@@ -203,3 +203,7 @@ async def test_tags_count_counts_what_tags_lists(api: Api, world: World) -> None
 
     patient = api.with_token(world.a.patient_token)
     assert (await patient.data(TAGS_COUNT))["tagsCount"] == 2  # the tags on themselves
+    # Which of their tags a staff member also carries (VIP) is not the patient's to learn.
+    on_staff = {"applied_to_providers": True}
+    assert (await patient.data(TAGS_COUNT, on_staff))["tagsCount"] == 0
+    assert (await patient.data(TAGS, on_staff))["tags"] == []

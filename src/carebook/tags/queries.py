@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -146,6 +146,9 @@ def _filtered_tags(
     if user_id is not None:
         carriers = visible_users(actor).where(User.id == user_id).with_only_columns(User.id)
         query = query.where(Tag.id.in_(select(Tagging.tag_id).where(Tagging.user_id.in_(carriers))))
+    if applied_to_providers and actor.is_patient:
+        # Which of a patient's tags a provider also carries is not the patient's to learn.
+        return query.where(false())
     if applied_to_providers:
         on_staff = (
             select(Tagging.tag_id)
