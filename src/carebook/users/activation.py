@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.models import SignupToken
@@ -24,12 +24,9 @@ from carebook.auth.tokens import digest
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.errors import Invalid
-from carebook.users import validation as v
-from carebook.users.activity import record_sign_in
-from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
+from carebook.users.credentials import IssuedToken
 from carebook.users.models import User
-from carebook.users.password_reset import use_up_links
-from carebook.users.trail import record_patients
+from carebook.users.password_reset import set_password_from_link
 
 SET_PASSWORD_PATH = "/set_password"  # noqa: S105
 # Messages, not secrets.
@@ -161,23 +158,12 @@ async def activate(
     the same transaction, whichever entry point calls (signIn's reset_token, the set-password page).
     """
     signup, user = await check_token(session, token)
-    if password_confirmation is not None and password_confirmation != password:
-        raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
-    user.password_hash = passwords.hash(v.check_password(password))
-    # Single use even under concurrency: only one transaction can flip used_at from NULL.
-    now = utcnow()
-    claimed = await session.execute(
-        update(SignupToken)
-        .where(SignupToken.id == signup.id, SignupToken.used_at.is_(None))
-        .values(used_at=now)
+    return await set_password_from_link(
+        session,
+        passwords=passwords,
+        link=(SignupToken, signup.id, TOKEN_USED),
+        user=user,
+        password=password,
+        password_confirmation=password_confirmation,
+        ttl=ttl,
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Invalid.field("reset_token", TOKEN_USED)
-    # Every other outstanding link of the user (invitations and resets) dies with this one.
-    await use_up_links(session, user.id)
-    await revoke_other_sessions(session, user_id=user.id)
-    await session.flush()
-    issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
-    await record_sign_in(session, user)
-    await record_patients(session, [user], action="update")
-    return issued

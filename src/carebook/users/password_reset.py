@@ -146,18 +146,44 @@ async def reset(
     a message and leaves the token usable.
     """
     row, user = await check_token(session, token)
+    return await set_password_from_link(
+        session,
+        passwords=passwords,
+        link=(PasswordResetToken, row.id, RESET_USED),
+        user=user,
+        password=password,
+        password_confirmation=password_confirmation,
+        ttl=ttl,
+    )
+
+
+async def set_password_from_link(
+    session: AsyncSession,
+    *,
+    passwords: Passwords,
+    link: tuple[type[PasswordResetToken] | type[SignupToken], int, str],
+    user: User,
+    password: str | None,
+    password_confirmation: str | None,
+    ttl: timedelta,
+) -> IssuedToken:
+    """Set ``user``'s password from an emailed link (``link``: its table, its row's id, and the
+    message when it was used meanwhile) and sign them in with a new session.
+
+    The link is used up (once, even under concurrency), so are the user's other links, and every
+    other session ends; the sign-in and the update of the record are recorded. A weak password
+    is a message and leaves the link usable. Invitations (activation.py) and resets share it.
+    """
+    model, link_id, used_message = link
     if password_confirmation is not None and password_confirmation != password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
     user.password_hash = passwords.hash(v.check_password(password))
-    now = utcnow()
     # Single use even under concurrency: only one transaction can flip used_at from NULL.
     claimed = await session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now)
+        update(model).where(model.id == link_id, model.used_at.is_(None)).values(used_at=utcnow())
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise Invalid.field("reset_token", RESET_USED)
+        raise Invalid.field("reset_token", used_message)
     await use_up_links(session, user.id)
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
