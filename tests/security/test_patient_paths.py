@@ -29,7 +29,14 @@ from carebook.db.engine import Database
 from carebook.users.scoping import Disclosure
 from tests.security.test_isolation import attempts, b_rows, check
 from tests.support.api import Api
-from tests.support.own_records import SIGNING_OUT, Cast, build_cast, nested_documents
+from tests.support.own_records import (
+    SIGNING_OUT,
+    Cast,
+    Walk,
+    build_cast,
+    nested_documents,
+    root_walks,
+)
 from tests.support.world import World
 
 DEPTH = 4
@@ -102,9 +109,14 @@ def overexposed(data: Any, cast: Cast) -> list[str]:
 
 async def examine(caller: Api, path: str, query: str, cast: Cast) -> list[str]:
     """What is wrong with one answer to the patient."""
+    return (await _examine(caller, path, query, cast))[0]
+
+
+async def _examine(caller: Api, path: str, query: str, cast: Cast) -> tuple[list[str], bool]:
+    """examine()'s problems, and whether the answer was a clean one (200, no error at all)."""
     response = await caller.client.post("/graphql", json={"query": query}, headers=caller.headers)
     if response.status_code != 200:
-        return [f"{path} {response.status_code}: {response.text[:200]}"]
+        return [f"{path} {response.status_code}: {response.text[:200]}"], False
     body = response.json()
     codes = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
     # Refused documents would prove nothing: the walk must stay inside the limits.
@@ -115,7 +127,36 @@ async def examine(caller: Api, path: str, query: str, cast: Cast) -> list[str]:
     leaked += overexposed(body.get("data"), cast)
     if leaked:
         problems.append(f"{path} leaks {leaked}: {query} -> {response.text[:400]}")
-    return problems
+    return problems, _whole(body, path.split(".")[0])
+
+
+def _whole(body: dict[str, Any], root: str) -> bool:
+    """Whether an answer is whole: no error at all, or the root field refused as a whole (its
+    permission, which no selection below it changes) and nothing of it shown."""
+    errors = body.get("errors") or []
+    if not errors:
+        return True
+    at_root = all(e.get("path") == [root] for e in errors)
+    return at_root and (body.get("data") or {}).get(root) is None
+
+
+async def walk(caller: Api, root: Walk, cast: Cast) -> tuple[list[str], int]:
+    """The problems of every path below one root field, and the documents it took.
+
+    The paths go out together as one document first: an answer without any error holds each
+    path's answer, so it shows whatever they would. An answer with an error (one path refused
+    may null its neighbours) or a problem is not trusted that far, unless the root field itself
+    was refused: then every path goes alone,
+    as the walk did before, and reports its own problems."""
+    problems, whole = await _examine(caller, root.root, root.document, cast)
+    if whole and not problems:
+        # A refused root is refused whatever is selected below it: one path alone shows it.
+        path, query = root.paths[0]
+        return await examine(caller, path, query, cast), 2
+    problems = []
+    for path, query in root.paths:
+        problems += await examine(caller, path, query, cast)
+    return problems, 1 + len(root.paths)
 
 
 # --- the tests ----------------------------------------------------------------------------
@@ -123,9 +164,10 @@ async def examine(caller: Api, path: str, query: str, cast: Cast) -> list[str]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """The test settings with a cost limit that lets every path run: the walk is about what a
-    path shows, and a document refused for its estimated size would show nothing."""
-    return settings.model_copy(update={"max_query_cost": 10**15})
+    """The test settings with cost and size limits that let every path run, one by one or all
+    of a root's at once: the walk is about what a path shows, and a document refused for its
+    estimated size would show nothing."""
+    return settings.model_copy(update={"max_query_cost": 10**15, "max_query_tokens": 10**6})
 
 
 def test_the_walk_follows_the_nested_paths() -> None:
@@ -157,20 +199,26 @@ async def test_a_patient_reads_nothing_private_of_anyone_else(
     # what a User shows are overexposed(); their other records must not appear at all.
     records = {table: ids for table, ids in owned.items() if table != "users"}
 
-    # The control: the provider, walking the same documents, reads the private fields, or
+    # The control: the provider, sending the same documents, reads the private fields, or
     # the documents and the checks would prove nothing.
     provider = api.with_key(world.a.provider.api_key)
+
     caught = set()
-    for path, query in nested_documents(cast, DEPTH):
-        if query.startswith("query") and await examine(provider, path, query, cast):
-            caught.add(path.split(".")[0])
+    for root in root_walks(cast, DEPTH):
+        if root.document.startswith("query") and await examine(
+            provider, root.root, root.document, cast
+        ):
+            caught.add(root.root)
     assert {"user", "currentUser", "conversation", "appointment", "location", "tags"} <= caught
 
     problems: list[str] = []
     count = 0
-    for path, query in nested_documents(cast, DEPTH):
-        count += 1
-        problems += await examine(patient, path, query, cast)
+    for root in root_walks(cast, DEPTH):
+        found, sent = await walk(patient, root, cast)
+        problems += found
+        count += sent
+        if sent > 2:
+            print(root.root, sent)
     for name, query in attempts(cast.foreign):
         if name in SIGNING_OUT:
             continue

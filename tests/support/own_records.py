@@ -17,7 +17,13 @@ from tests.security.test_isolation import call, id_slots
 from tests.support.api import Api
 from tests.support.emails import REQUEST_FORM
 from tests.support.scheduling import CREATE_APPOINTMENT, create_type, future
-from tests.support.schema_walk import object_paths, path_selection, root_fields
+from tests.support.schema_walk import (
+    FieldPath,
+    object_paths,
+    path_selection,
+    paths_selection,
+    root_fields,
+)
 from tests.support.world import World
 
 # Root fields the walks leave out: they end the session they walk with.
@@ -203,17 +209,49 @@ def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
     return ids
 
 
+def _walked_roots(
+    operations: set[str] | None,
+) -> Iterator[tuple[str, str, GraphQLField]]:
+    for operation, name, field in root_fields():
+        if name in SIGNING_OUT or operation == "subscription":
+            continue
+        if operations is None or operation in operations:
+            yield operation, name, field
+
+
 def nested_documents(
     cast: Cast, depth: int, operations: set[str] | None = None
 ) -> Iterator[tuple[str, str]]:
     """(root field path, document) for every path below every root field, ``depth`` object
     fields deep, with the caller's own ids (see _own_ids); signing out is left out."""
-    for operation, name, field in root_fields():
-        if name in SIGNING_OUT or operation == "subscription":
-            continue
-        if operations is not None and operation not in operations:
-            continue
+    for operation, name, field in _walked_roots(operations):
         ids = _own_ids(field, cast)
         for path in object_paths(field.type, depth):
             select = path_selection(field.type, path)
             yield ".".join((name, *path)), call(operation, name, field, ids, False, select)
+
+
+@dataclass
+class Walk:
+    """Every path below one root field, as one document and one document a path."""
+
+    root: str
+    document: str  # every path at once (paths_selection)
+    paths: list[tuple[str, str]]  # (root field path, document), as nested_documents gives
+
+
+def root_walks(cast: Cast, depth: int) -> Iterator[Walk]:
+    """nested_documents() grouped by root field, with the one document holding them all: a
+    walk can send that, and the paths one by one only where its answer needs a closer look."""
+    for operation, name, field in _walked_roots(None):
+        ids = _own_ids(field, cast)
+        paths: list[FieldPath] = list(object_paths(field.type, depth))
+        whole = call(operation, name, field, ids, False, paths_selection(field.type, paths))
+        single = [
+            (
+                ".".join((name, *p)),
+                call(operation, name, field, ids, False, path_selection(field.type, p)),
+            )
+            for p in paths
+        ]
+        yield Walk(name, whole, single)

@@ -131,6 +131,13 @@ def object_paths(
 
 def path_selection(type_: Any, path: FieldPath) -> str:
     """The selection of every scalar of each object along ``path`` (and ``path``'s next field)."""
+    return paths_selection(type_, [path])
+
+
+def paths_selection(type_: Any, paths: list[FieldPath]) -> str:
+    """One selection holding every path of ``paths``: the union of their path_selection()s, so
+    that an answer to it without errors holds the answer to each of them (GraphQL merges the
+    fields of one name)."""
     named = get_named_type(type_)
     if is_leaf_type(named):
         return ""
@@ -140,6 +147,10 @@ def path_selection(type_: Any, path: FieldPath) -> str:
         needs_argument = any(is_required(a.type, a.default_value) for a in field.args.values())
         if is_leaf_type(get_named_type(field.type)) and not needs_argument:
             parts.append(name)
-    if path:
-        parts.append(f"{path[0]} {path_selection(named.fields[path[0]].type, path[1:])}")
+    below: dict[str, list[FieldPath]] = {}
+    for path in paths:
+        if path:
+            below.setdefault(path[0], []).append(path[1:])
+    for name, rests in below.items():
+        parts.append(f"{name} {paths_selection(named.fields[name].type, rests)}")
     return "{ " + " ".join(parts) + " }"
