@@ -12,6 +12,7 @@ from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, PasswordResetToken, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import REFERENCE_DATA, Base
+from carebook.events.models import Event, SentWebhook, Webhook, WebhookDelivery, WebhookSubscription
 from carebook.forms.models import RequestedFormCompletion
 from carebook.idempotency.models import IdempotencyKey
 from carebook.locations.models import Location
@@ -47,6 +48,7 @@ __all__ = [
     "CareTeamMember",
     "Conversation",
     "ConversationMembership",
+    "Event",
     "IdempotencyKey",
     "ListBlock",
     "ListBlockStart",
@@ -60,6 +62,7 @@ __all__ = [
     "RateLimitCounter",
     "RequestedFormCompletion",
     "SearchToken",
+    "SentWebhook",
     "SessionToken",
     "SignupToken",
     "Tag",
@@ -68,5 +71,8 @@ __all__ = [
     "UserCount",
     "UserGroup",
     "UserNotification",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "data_tables",
 ]

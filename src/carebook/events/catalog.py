@@ -1,0 +1,41 @@
+"""The event types Carebook emits, named as Healthie's webhook event reference names them.
+
+Each has the GraphQL type its ``resource_id`` names (``resource_id_type`` on the wire). The
+mutations that fire each are listed in docs/webhooks.md; ``webhookEventTypes`` lists these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One kind of event: its wire name and the GraphQL type of its resource."""
+
+    name: str
+    resource_type: str
+
+
+_ALL = [
+    EventType("patient.created", "User"),
+    EventType("patient.updated", "User"),
+    EventType("applied_tag.created", "AppliedTag"),
+    EventType("applied_tag.deleted", "AppliedTag"),
+    EventType("appointment.created", "Appointment"),
+    EventType("appointment.updated", "Appointment"),
+    EventType("appointment.deleted", "Appointment"),
+    EventType("conversation_membership.created", "ConversationMembership"),
+    EventType("conversation_membership.deleted", "ConversationMembership"),
+    EventType("message.created", "Note"),
+    EventType("message.deleted", "Note"),
+    EventType("requested_form_completion.created", "RequestedFormCompletion"),
+    EventType("requested_form_completion.updated", "RequestedFormCompletion"),
+    EventType("location.created", "Location"),
+    EventType("location.updated", "Location"),
+    EventType("location.deleted", "Location"),
+    EventType("user_group_membership.created", "User"),
+    EventType("user_group_membership.deleted", "User"),
+]
+
+EVENT_TYPES: dict[str, EventType] = {event.name: event for event in _ALL}
