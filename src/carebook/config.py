@@ -63,6 +63,45 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, description="Argon2id iterations.")
     argon2_memory_cost_kib: int = Field(19 * 1024, description="Argon2id memory, KiB.")
     argon2_parallelism: int = Field(1, description="Argon2id lanes.")
+    # --- webhooks and the change feed (issue 25, docs/webhooks.md) ---
+    webhook_allow_private_urls: bool = Field(
+        False,
+        description="Accept http:// webhook URLs and hosts that resolve to loopback, private, "
+        "link-local or reserved addresses (tests and closed networks only: it allows SSRF).",
+    )
+    webhook_poll_seconds: float = Field(
+        1.0, description="How often each server's webhook delivery worker looks for due events."
+    )
+    webhook_connect_timeout_seconds: float = Field(
+        5.0, description="Connect timeout of one webhook POST."
+    )
+    webhook_timeout_seconds: float = Field(
+        15.0, description="Total timeout of one webhook POST (connect, send, response)."
+    )
+    webhook_retry_base_seconds: float = Field(
+        30.0,
+        description="First retry delay of a failed webhook POST; doubles each attempt, with "
+        "jitter, up to webhook_retry_max_seconds.",
+    )
+    webhook_retry_max_seconds: float = Field(
+        3600.0, description="Longest delay between two retries of one webhook POST."
+    )
+    webhook_retry_period_hours: float = Field(
+        72.0,
+        description="How long a failing webhook is retried before it is disabled (Healthie: "
+        "3 days).",
+    )
+    webhook_warn_after_hours: float = Field(
+        24.0,
+        description="After how long of failures the organization's providers are emailed "
+        "(Healthie: about a day).",
+    )
+    sent_webhook_retention_days: int = Field(
+        180, description="How long the sentWebhooks log is kept (Healthie: 180 days)."
+    )
+    event_retention_days: int = Field(
+        90, description="How long events stay in the change feed (carebook events)."
+    )
     # --- audit trail ---
     audit_wait_for_reads: bool = Field(
         True,

@@ -1,0 +1,72 @@
+"""Which webhook URLs Carebook sends to: the SSRF guard.
+
+A webhook URL is chosen by a customer and fetched by the server, so it could aim the server at
+its own network (a metadata endpoint, an admin port on loopback). By default a URL must be
+https, carry no user info, and its host must resolve only to public addresses; the check runs
+when a webhook is saved and again before every send (DNS can change in between), and the
+address checked is the one connected to (no second lookup by the HTTP client). Redirects are
+never followed. ``CAREBOOK_WEBHOOK_ALLOW_PRIVATE_URLS`` lifts the address and scheme rules, for
+tests and closed networks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+MAX_URL_LENGTH = 2048
+
+
+class UnsafeUrl(ValueError):
+    """The URL may not be sent to; the message is safe to show to the webhook's owner."""
+
+
+def shape_problem(url: str, *, allow_private: bool) -> str | None:
+    """What is wrong with the URL's form (no DNS), or None."""
+    if not url or len(url) > MAX_URL_LENGTH:
+        return f"must be a URL of at most {MAX_URL_LENGTH} characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL"
+    schemes = {"https", "http"} if allow_private else {"https"}
+    if parts.scheme not in schemes:
+        return "must be an https URL"
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        return "must name a host, without a user name or password"
+    if port == 0 or any(c in url for c in " \t\r\n"):
+        return "is not a valid URL"
+    return None
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is a public unicast one (no loopback, private, link-local,
+    multicast, reserved or unspecified address, IPv4-mapped ones included)."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+async def resolve(url: str, *, allow_private: bool) -> list[str]:
+    """The addresses the URL's host resolves to, all of them allowed; or :class:`UnsafeUrl`."""
+    problem = shape_problem(url, allow_private=allow_private)
+    if problem is not None:
+        raise UnsafeUrl(problem)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise UnsafeUrl("host could not be resolved") from error
+    addresses = sorted({str(info[4][0]) for info in infos})
+    if not addresses:
+        raise UnsafeUrl("host could not be resolved")
+    if not allow_private and not all(is_public(address) for address in addresses):
+        raise UnsafeUrl("must resolve to public addresses only")
+    return addresses
