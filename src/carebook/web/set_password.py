@@ -17,10 +17,13 @@ from starlette.responses import HTMLResponse, Response
 
 from carebook.audit.trail import open_trail, request_origin
 from carebook.auth.passwords import Passwords
-from carebook.client_address import client_address
+from carebook.client_address import client_address, rate_limit_subject
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
+from carebook.ratelimit import guard, policies
+from carebook.ratelimit.guard import Check
+from carebook.ratelimit.service import Limit
 from carebook.users import activation, password_reset
 from carebook.users.credentials import IssuedToken
 
@@ -72,6 +75,10 @@ def _error(text: str) -> str:
     return f'<p class="error" role="alert">{html.escape(text)}</p>\n'
 
 
+# Plain, like every limit's GraphQL message: nothing about the link or the account.
+TOO_MANY = "Too many attempts from your network; try again in {seconds} seconds."
+
+
 class SetPasswordPage:
     """GET shows the form (or why the link no longer works); POST sets the password.
 
@@ -115,7 +122,28 @@ class SetPasswordPage:
             button=html.escape(self.BUTTON),
         )
 
+    def check_limits(self) -> list[Limit]:
+        """Limits counted per client address each time the page is loaded or submitted (none
+        yet for the invitation page)."""
+        return []
+
+    async def _refusal(self, request: Request) -> Response | None:
+        """A 429 page when the client address is over a limit of :meth:`check_limits`."""
+        subject = rate_limit_subject(client_address(request) or "unknown")
+        checks = [Check(limit, subject) for limit in self.check_limits()]
+        refused = await guard.attempt(self.database, secret=self.settings.secret_key, checks=checks)
+        if refused is None:
+            return None
+        seconds = refused.retry_after
+        response = _page(self.TITLE, _error(TOO_MANY.format(seconds=seconds)), 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
     async def handle(self, request: Request) -> Response:
+        # Both a load and a submission tell whether a token works: each counts as one check.
+        refused = await self._refusal(request)
+        if refused is not None:
+            return refused
         if request.method == "POST":
             return await self._post(request)
         token = request.query_params.get("token", "")
@@ -168,6 +196,10 @@ class ResetPasswordPage(SetPasswordPage):
         "your account has been signed out."
     )
     OPERATION = "web:reset_password"
+
+    def check_limits(self) -> list[Limit]:
+        """The page checks a reset token: limited as validateResetPasswordToken is."""
+        return [policies.reset_token_check_address(self.settings)]
 
     async def check(self, session: AsyncSession, token: str) -> None:
         """Raise Invalid (on reset_token) when the reset link no longer works."""
