@@ -11,6 +11,7 @@ from carebook.auth.passwords import Passwords
 from carebook.users import activation, credentials, password_reset
 from carebook.users.credentials import IssuedToken
 from carebook.users.inputs import SignIn
+from carebook.users.models import User
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,11 @@ async def sign_in(
 
     ``generate_api_token`` also issues an API key, for providers and staff only.
     """
-    if fields.reset_token and await password_reset.find(session, fields.reset_token):
-        reset = await password_reset.reset(
-            session,
-            passwords=passwords,
-            token=fields.reset_token,
-            password=fields.password,
-            ttl=ttl,
-        )
-        return SignedIn(reset)
     if fields.reset_token:
-        activated = await activation.activate(
-            session,
-            passwords=passwords,
-            token=fields.reset_token,
-            password=fields.password,
-            ttl=ttl,
-        )
-        return SignedIn(activated)
+        user = await _set_password_from_link(session, passwords=passwords, fields=fields)
+        # Setting the password ended every session; this is the one the answer carries.
+        token = await credentials.issue_session_token(session, user=user, ttl=ttl)
+        return SignedIn(IssuedToken(user=user, token=token))
     issued = await credentials.sign_in(
         session,
         passwords=passwords,
@@ -59,3 +47,17 @@ async def sign_in(
     if fields.generate_api_token and not issued.user.is_patient:
         return SignedIn(issued, await credentials.create_api_key(session, user=issued.user))
     return SignedIn(issued)
+
+
+async def _set_password_from_link(
+    session: AsyncSession, *, passwords: Passwords, fields: SignIn
+) -> User:
+    """A password-reset link's token, or else an invitation's (whose message an unknown token
+    gets)."""
+    if await password_reset.find(session, fields.reset_token):
+        return await password_reset.reset(
+            session, passwords=passwords, token=fields.reset_token, password=fields.password
+        )
+    return await activation.activate(
+        session, passwords=passwords, token=fields.reset_token, password=fields.password
+    )

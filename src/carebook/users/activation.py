@@ -24,7 +24,6 @@ from carebook.auth.tokens import digest
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.errors import Invalid
-from carebook.users.credentials import IssuedToken
 from carebook.users.models import User
 from carebook.users.password_reset import set_password_from_link
 
@@ -150,9 +149,9 @@ async def activate(
     token: str | None,
     password: str | None,
     password_confirmation: str | None = None,
-    ttl: timedelta,
-) -> IssuedToken:
-    """Set the invited user's password from their token and sign them in.
+) -> User:
+    """Set the invited user's password from their token; the user, for a caller that signs
+    them in.
 
     It changes their record (and activates the account): an ``update`` of them is recorded in
     the same transaction, whichever entry point calls (signIn's reset_token, the set-password page).
@@ -165,5 +164,4 @@ async def activate(
         user=user,
         password=password,
         password_confirmation=password_confirmation,
-        ttl=ttl,
     )

@@ -26,7 +26,7 @@ from carebook.db.base import utcnow
 from carebook.errors import Invalid
 from carebook.users import validation as v
 from carebook.users.activity import record_sign_in
-from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
+from carebook.users.credentials import revoke_other_sessions
 from carebook.users.models import User
 from carebook.users.trail import record_patients
 
@@ -137,13 +137,12 @@ async def reset(
     token: str | None,
     password: str | None,
     password_confirmation: str | None = None,
-    ttl: timedelta,
-) -> IssuedToken:
-    """Set a new password from a reset token and sign the user in with a new session.
+) -> User:
+    """Set a new password from a reset token; the user, for a caller that signs them in.
 
-    Every other session of the user ends (whoever held a stolen session or the old password is
-    out), and every other reset or invitation link of theirs stops working. A weak password is
-    a message and leaves the token usable.
+    Every session of the user ends (whoever held a stolen session or the old password is out),
+    and every other reset or invitation link of theirs stops working. A weak password is a
+    message and leaves the token usable.
     """
     row, user = await check_token(session, token)
     return await set_password_from_link(
@@ -153,7 +152,6 @@ async def reset(
         user=user,
         password=password,
         password_confirmation=password_confirmation,
-        ttl=ttl,
     )
 
 
@@ -165,14 +163,15 @@ async def set_password_from_link(
     user: User,
     password: str | None,
     password_confirmation: str | None,
-    ttl: timedelta,
-) -> IssuedToken:
+) -> User:
     """Set ``user``'s password from an emailed link (``link``: its table, its row's id, and the
-    message when it was used meanwhile) and sign them in with a new session.
+    message when it was used meanwhile).
 
     The link is used up (once, even under concurrency), so are the user's other links, and every
-    other session ends; the sign-in and the update of the record are recorded. A weak password
-    is a message and leaves the link usable. Invitations (activation.py) and resets share it.
+    session of the user ends; the visit (``last_sign_in_at``: they proved they hold the link) and
+    the update of the record are recorded. No session is issued here: a page that sets a
+    password only sets it, and signIn issues its own (accounts/sign_in.py). A weak password is a
+    message and leaves the link usable. Invitations (activation.py) and resets share it.
     """
     model, link_id, used_message = link
     if password_confirmation is not None and password_confirmation != password:
@@ -187,7 +186,6 @@ async def set_password_from_link(
     await use_up_links(session, user.id)
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
-    issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
     await record_sign_in(session, user)
     await record_patients(session, [user], action="update")
-    return issued
+    return user

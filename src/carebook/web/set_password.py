@@ -25,7 +25,6 @@ from carebook.ratelimit import guard, policies
 from carebook.ratelimit.guard import Check
 from carebook.ratelimit.service import Limit
 from carebook.users import activation, password_reset
-from carebook.users.credentials import IssuedToken
 
 MAX_FORM_BYTES = 8192
 _HEADERS = {
@@ -103,15 +102,15 @@ class SetPasswordPage:
         """Raise Invalid (on reset_token) when the link no longer works."""
         await activation.check_token(session, token)
 
-    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> IssuedToken:
-        """Set the password from the link (the same service as signIn's reset_token)."""
-        return await activation.activate(
+    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> None:
+        """Set the password from the link (the same service as signIn's reset_token). No
+        session is issued: the page signs no one in, the user signs in with the new password."""
+        await activation.activate(
             session,
             passwords=self.passwords,
             token=token,
             password=form.get("password"),
             password_confirmation=form.get("password_confirmation", ""),
-            ttl=self.settings.session_ttl,
         )
 
     def _form(self, token: str, message: str = "") -> str:
@@ -205,13 +204,12 @@ class ResetPasswordPage(SetPasswordPage):
         """Raise Invalid (on reset_token) when the reset link no longer works."""
         await password_reset.check_token(session, token)
 
-    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> IssuedToken:
-        """Reset the password (the same service as signIn's reset_token)."""
-        return await password_reset.reset(
+    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> None:
+        """Reset the password (the same service as signIn's reset_token); no session issued."""
+        await password_reset.reset(
             session,
             passwords=self.passwords,
             token=token,
             password=form.get("password"),
             password_confirmation=form.get("password_confirmation", ""),
-            ttl=self.settings.session_ttl,
         )
