@@ -289,9 +289,9 @@ async def update_user(
     their addresses included."""
     user = await _target_of_update_user(session, actor, fields)
     if fields.password is not None:
-        _check_password_change(passwords, actor, user, fields)
+        await _check_password_change(passwords, actor, user, fields)
     if _changes_email(user, fields.email):
-        _check_current_password(passwords, actor, user, fields.current_password)
+        await _check_current_password(passwords, actor, user, fields.current_password)
     if actor.is_patient:
         # A patient may not move themselves between providers, groups or statuses, nor write
         # what only the practice keeps (its notes, the id another system knows them by).
@@ -318,14 +318,14 @@ async def update_user(
     return user
 
 
-def _check_password_change(
+async def _check_password_change(
     passwords: Passwords, actor: Actor, user: User, changes: UserChanges
 ) -> None:
     """Changing one's own password needs the current one; a confirmation must match."""
     confirmation = changes.password_confirmation
     if confirmation is not None and confirmation != changes.password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
-    _check_current_password(passwords, actor, user, changes.current_password)
+    await _check_current_password(passwords, actor, user, changes.current_password)
 
 
 def _changes_email(user: User, email: str | None) -> bool:
@@ -333,13 +333,13 @@ def _changes_email(user: User, email: str | None) -> bool:
     return email is not None and v.email_key(email) != user.email_key
 
 
-def _check_current_password(
+async def _check_current_password(
     passwords: Passwords, actor: Actor, user: User, current_password: str | None
 ) -> None:
     """One's own password or sign-in address changes only with the current password: a stolen
     session must not be enough to take the account over (change the address, then reset)."""
     own_password = user.id == actor.user_id and user.password_hash is not None
-    if own_password and not passwords.verify(user.password_hash, current_password or ""):
+    if own_password and not await passwords.verify(user.password_hash, current_password or ""):
         raise Invalid.field("current_password", "Current password is incorrect")
 
 

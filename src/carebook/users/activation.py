@@ -25,6 +25,7 @@ from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.errors import Invalid
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed
 from carebook.users.password_reset import set_password_from_link
 
 SET_PASSWORD_PATH = "/set_password"  # noqa: S105
@@ -149,6 +150,7 @@ async def activate(
     token: str | None,
     password: str | None,
     password_confirmation: str | None = None,
+    prehashed: Prehashed | None = None,
 ) -> User:
     """Set the invited user's password from their token; the user, for a caller that signs
     them in.
@@ -164,4 +166,5 @@ async def activate(
         user=user,
         password=password,
         password_confirmation=password_confirmation,
+        prehashed=prehashed,
     )

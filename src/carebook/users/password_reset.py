@@ -28,6 +28,7 @@ from carebook.users import validation as v
 from carebook.users.activity import record_sign_in
 from carebook.users.credentials import revoke_other_sessions
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed, password_hash_of
 from carebook.users.trail import record_patients
 
 RESET_PASSWORD_PATH = "/reset_password"  # noqa: S105
@@ -137,6 +138,7 @@ async def reset(
     token: str | None,
     password: str | None,
     password_confirmation: str | None = None,
+    prehashed: Prehashed | None = None,
 ) -> User:
     """Set a new password from a reset token; the user, for a caller that signs them in.
 
@@ -152,6 +154,7 @@ async def reset(
         user=user,
         password=password,
         password_confirmation=password_confirmation,
+        prehashed=prehashed,
     )
 
 
@@ -163,6 +166,7 @@ async def set_password_from_link(
     user: User,
     password: str | None,
     password_confirmation: str | None,
+    prehashed: Prehashed | None = None,
 ) -> User:
     """Set ``user``'s password from an emailed link (``link``: its table, its row's id, and the
     message when it was used meanwhile).
@@ -172,11 +176,12 @@ async def set_password_from_link(
     the update of the record are recorded. No session is issued here: a page that sets a
     password only sets it, and signIn issues its own (accounts/sign_in.py). A weak password is a
     message and leaves the link usable. Invitations (activation.py) and resets share it.
+    ``prehashed``: the password's hash made before the transaction (users/new_password.py).
     """
     model, link_id, used_message = link
     if password_confirmation is not None and password_confirmation != password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
-    user.password_hash = passwords.hash(v.check_password(password))
+    user.password_hash = await password_hash_of(passwords, password, prehashed)
     # Single use even under concurrency: only one transaction can flip used_at from NULL.
     claimed = await session.execute(
         update(model).where(model.id == link_id, model.used_at.is_(None)).values(used_at=utcnow())

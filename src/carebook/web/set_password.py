@@ -8,6 +8,7 @@ A plain HTML form (no script needed); the POST goes through the same service as
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from string import Template
 from urllib.parse import parse_qs
 
@@ -25,6 +26,7 @@ from carebook.ratelimit import guard, policies
 from carebook.ratelimit.guard import Check
 from carebook.ratelimit.service import Limit
 from carebook.users import activation, password_reset
+from carebook.users.new_password import Prehashed, prehash
 
 MAX_FORM_BYTES = 8192
 _HEADERS = {
@@ -78,6 +80,14 @@ def _error(text: str) -> str:
 TOO_MANY = "Too many attempts from your network; try again in {seconds} seconds."
 
 
+@dataclass(frozen=True)
+class Form:
+    """A submitted form's fields, and its new password's hash if made ahead."""
+
+    fields: dict[str, str]
+    prehashed: Prehashed | None
+
+
 class SetPasswordPage:
     """GET shows the form (or why the link no longer works); POST sets the password.
 
@@ -102,16 +112,30 @@ class SetPasswordPage:
         """Raise Invalid (on reset_token) when the link no longer works."""
         await activation.check_token(session, token)
 
-    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> None:
+    async def apply(self, session: AsyncSession, token: str, form: Form) -> None:
         """Set the password from the link (the same service as signIn's reset_token). No
         session is issued: the page signs no one in, the user signs in with the new password."""
         await activation.activate(
             session,
             passwords=self.passwords,
             token=token,
-            password=form.get("password"),
-            password_confirmation=form.get("password_confirmation", ""),
+            password=form.fields.get("password"),
+            password_confirmation=form.fields.get("password_confirmation", ""),
+            prehashed=form.prehashed,
         )
+
+    async def _prehash(self, token: str, fields: dict[str, str]) -> Prehashed | None:
+        """The new password's hash, made before the write transaction (which must not hold the
+        write lock for argon2); none for a link that no longer works or a mismatched
+        confirmation: their message needs no hash."""
+        if fields.get("password_confirmation", "") != fields.get("password"):
+            return None
+        async with self.database.read_sessions() as session:
+            try:
+                await self.check(session, token)
+            except Invalid:
+                return None
+        return await prehash(self.passwords, fields.get("password"))
 
     def _form(self, token: str, message: str = "") -> str:
         return _FORM.substitute(
@@ -157,8 +181,9 @@ class SetPasswordPage:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
             return _page(self.TITLE, _error("The form is too large."), 413)
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        token = form.get("token", "")
+        fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        token = fields.get("token", "")
+        form = Form(fields, await self._prehash(token, fields))
 
         async def work(session: AsyncSession) -> None:
             # The page is its own entry point: its write is audited under this operation name.
@@ -204,12 +229,13 @@ class ResetPasswordPage(SetPasswordPage):
         """Raise Invalid (on reset_token) when the reset link no longer works."""
         await password_reset.check_token(session, token)
 
-    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> None:
+    async def apply(self, session: AsyncSession, token: str, form: Form) -> None:
         """Reset the password (the same service as signIn's reset_token); no session issued."""
         await password_reset.reset(
             session,
             passwords=self.passwords,
             token=token,
-            password=form.get("password"),
-            password_confirmation=form.get("password_confirmation", ""),
+            password=form.fields.get("password"),
+            password_confirmation=form.fields.get("password_confirmation", ""),
+            prehashed=form.prehashed,
         )
