@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.accounts.addresses import apply_locations
 from carebook.accounts.care_team import notify_providers
 from carebook.accounts.changes import ChangeContext, apply_changes, set_active
+from carebook.accounts.enrollment import AccountExists
+from carebook.accounts.own_email import other_patients_address, refuse_quietly
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
@@ -284,9 +286,10 @@ async def update_user(
     passwords: Passwords,
     fields: UserChanges,
     locations: Sequence[ClientLocation] | None = None,
-) -> User:
+) -> User | AccountExists:
     """A user updating themselves, or staff updating a patient (Healthie's ``updateUser``),
-    their addresses included."""
+    their addresses included. A patient moving their own address to another patient's changes
+    nothing and gets AccountExists (carebook.accounts.own_email)."""
     user = await _target_of_update_user(session, actor, fields)
     if fields.password is not None:
         await _check_password_change(passwords, actor, user, fields)
@@ -304,9 +307,11 @@ async def update_user(
             quick_notes=None,
             human_id=None,
         )
-    await apply_changes(
-        ChangeContext(session, user.organization_id, passwords, actor), user, fields
-    )
+    ctx = ChangeContext(session, user.organization_id, passwords, actor)
+    owner_id = await other_patients_address(session, actor, user, fields.email)
+    if owner_id is not None:
+        return await refuse_quietly(ctx, user, fields, locations, owner_id)
+    await apply_changes(ctx, user, fields)
     await _end_sessions_on_new_password(session, actor, user, fields)
     changed = session.is_modified(user) or bool(locations)
     await session.flush()
