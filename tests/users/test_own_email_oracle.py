@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.api import Api
-from tests.support.db import outbox, user_snapshot
+from tests.support.db import count, outbox, user_snapshot
 from tests.support.world import PATIENT_PASSWORD, World
 
 from carebook.accounts.own_email import OWN_EMAIL_UNUSABLE
 from carebook.db.engine import Database
+from carebook.locations.models import Location
 
 UPDATE = """mutation($input: updateUserInput) { updateUser(input: $input) {
   user { id email first_name } messages { field message } } }"""
 OTHERS = "other.a@example.com"  # world.a.other_patient_id's address
 UNUSABLE = [{"field": "email", "message": OWN_EMAIL_UNUSABLE}]
+HOME = {"name": "Home", "line1": "1 Main St", "city": "Albany", "state": "NY", "zip": "12207"}
 
 
 async def _update(api: Api, **fields: Any) -> dict[str, Any]:
@@ -32,12 +34,18 @@ async def test_another_patients_address_changes_nothing_and_tells_its_owner(
 ) -> None:
     patient = api.with_token(world.a.patient_token)
     before = await user_snapshot(database, world.a.patient_id)
+    locations = await count(database, Location)
     for spelling in ("Other.A@Example.com", OTHERS):
         payload = await _update(
-            patient, email=spelling, first_name="Changed", current_password=PATIENT_PASSWORD
+            patient,
+            email=spelling,
+            first_name="Changed",
+            locations=[HOME],
+            current_password=PATIENT_PASSWORD,
         )
         assert payload == {"user": None, "messages": UNUSABLE}
     assert await user_snapshot(database, world.a.patient_id) == before
+    assert await count(database, Location) == locations
     # Told once: a second try the same day queues no second email.
     assert [(r, k) for r, k in await outbox(database) if k == "account_exists"] == [
         (world.a.other_patient_id, "account_exists")

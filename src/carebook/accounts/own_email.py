@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.accounts.addresses import apply_locations
 from carebook.accounts.changes import ChangeContext, apply_changes
 from carebook.accounts.enrollment import AccountExists, patient_with_email, tell_owner
+from carebook.audit.trail import trail_of
 from carebook.auth.actor import Actor
 from carebook.errors import Invalid
 from carebook.locations.inputs import ClientLocation
@@ -64,6 +65,8 @@ async def refuse_quietly(
     """
     assert ctx.actor is not None
     session, organization_id = ctx.session, user.organization_id
+    trail = trail_of(session)
+    recorded = len(trail.rows)
     savepoint = await session.begin_nested()
     try:
         await apply_changes(ctx, user, replace(fields, email=None))
@@ -71,4 +74,5 @@ async def refuse_quietly(
         await apply_locations(session, ctx.actor, user, locations)
     finally:
         await savepoint.rollback()  # which expires ``user``: read nothing of it after
+        del trail.rows[recorded:]  # the audit events written meanwhile went with it
     return await tell_owner(session, organization_id, owner_id)
