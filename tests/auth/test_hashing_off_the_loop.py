@@ -1,4 +1,5 @@
-"""argon2 runs on a worker thread and outside any write transaction (issue 28's item).
+"""argon2 runs on a worker thread and outside any write transaction (issue 28's item): signIn,
+signUp and the set-password page.
 
 argon2's own computation is held on its thread until the test lets it go: meanwhile other
 requests, a write among them, must complete. Were the hash on the event loop, nothing else
@@ -14,11 +15,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from tests.support.api import Api
 from tests.support.auth_helpers import CURRENT_USER, group_invite_code, set_password
-from tests.support.emails import SIGN_IN
+from tests.support.emails import NEW_PASSWORD, SIGN_IN, create_client, token_of
 from tests.support.seed_documents import SIGN_UP
 from tests.support.world import PATIENT_PASSWORD, World
 
@@ -103,6 +105,22 @@ async def test_other_requests_complete_while_a_sign_up_hashes_its_password(
     signed_up = (await sign_up)["signUp"]
     assert signed_up["messages"] is None and signed_up["user"]["id"]
     assert held.released_by_test == [True]
+
+
+async def test_other_requests_complete_while_the_set_password_page_hashes(
+    api: Api, world: World, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    invited = await create_client(staff, first_name="Ada", last_name="L", email="ada@example.com")
+    token = token_of(invited["user"]["set_password_link"])
+    held = HeldArgon2(monkeypatch, "hash")
+    form = {"token": token, "password": NEW_PASSWORD, "password_confirmation": NEW_PASSWORD}
+    page = asyncio.create_task(client.post("/set_password", data=form))
+    await _others_get_through(api, world, held, page)
+    assert (await page).status_code == 200
+    assert held.released_by_test == [True]
+    signed_in = await api.data(SIGN_IN, {"e": "ada@example.com", "p": NEW_PASSWORD})
+    assert signed_in["signIn"]["token"]
 
 
 async def test_concurrent_sign_ins_at_the_production_cost_all_succeed(
