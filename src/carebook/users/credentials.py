@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -157,7 +157,7 @@ class Verified:
     matched, so that the write can see it is still theirs."""
 
     user_id: int
-    password_hash: str
+    password_hash: str = field(repr=False)
 
 
 async def password_candidates(

@@ -10,7 +10,7 @@ the write's other messages; a password that breaks it is never hashed ahead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from carebook.auth.passwords import Passwords
@@ -20,10 +20,11 @@ from carebook.users import validation as v
 
 @dataclass(frozen=True)
 class Prehashed:
-    """A password that passes the rule, and its hash."""
+    """A password that passes the rule, and its hash (neither shown by ``repr``: a logged
+    object must not carry them)."""
 
-    password: str
-    password_hash: str
+    password: str = field(repr=False)
+    password_hash: str = field(repr=False)
 
 
 async def prehash(passwords: Passwords, password: Any) -> Prehashed | None:

@@ -8,7 +8,7 @@ A plain HTML form (no script needed); the POST goes through the same service as
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from string import Template
 from urllib.parse import parse_qs
 
@@ -82,9 +82,10 @@ TOO_MANY = "Too many attempts from your network; try again in {seconds} seconds.
 
 @dataclass(frozen=True)
 class Form:
-    """A submitted form's fields, and its new password's hash if made ahead."""
+    """A submitted form's fields, and its new password's hash if made ahead (the fields hold
+    the password: never in ``repr``)."""
 
-    fields: dict[str, str]
+    fields: dict[str, str] = field(repr=False)
     prehashed: Prehashed | None
 
 
