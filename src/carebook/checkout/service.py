@@ -41,6 +41,7 @@ from carebook.scheduling.times import parse_start
 from carebook.user_notifications.models import NotificationKind
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.events import emit_patient_created
 from carebook.users.inputs import Profile
 from carebook.users.lookup import found
 from carebook.users.models import User
@@ -279,6 +280,7 @@ async def _add(session: AsyncSession, newcomer: _Newcomer) -> None:
     user.email, user.email_key = newcomer.email, newcomer.email_key
     session.add(user)
     await session.flush()
+    emit_patient_created(session, user)
     await queue_email(
         session,
         organization_id=user.organization_id,

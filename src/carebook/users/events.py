@@ -1,0 +1,92 @@
+"""The webhook events of patients: ``patient.created`` and ``patient.updated``.
+
+A patient's event names the patient (``User``) and carries the patient's organization, whoever
+wrote it. ``changed_fields`` are the names of the User fields of the API (Healthie's), never
+values: a column whose API name differs is renamed here, an internal column is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.events.changes import changed_attributes
+from carebook.events.emit import emit
+from carebook.users.models import User
+
+PATIENT_CREATED = "patient.created"
+PATIENT_UPDATED = "patient.updated"
+
+# Column attribute -> the User field of the API that shows it. Left out on purpose: email_key
+# (email's lookup form), archived_at (follows active), password_hash (a secret: a new password
+# is not a change a receiver can read back), activity times (use, not change), invite_code and
+# npi (providers' only).
+_WIRE_NAMES = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "legal_name": "legal_name",
+    "preferred_name": "preferred_name",
+    "pronouns": "pronouns",
+    "email": "email",
+    "skipped_email": "skipped_email",
+    "phone_number": "phone_number",
+    "dob": "dob",
+    "gender": "gender",
+    "gender_identity": "gender_identity",
+    "sex": "sex",
+    "timezone": "timezone",
+    "record_identifier": "record_identifier",
+    "additional_record_identifier": "additional_record_identifier",
+    "dietitian_id": "dietitian_id",
+    "user_group_id": "user_group_id",
+    "active": "active",
+    "user_metadata": "metadata",
+    "quick_notes": "quick_notes",
+    "additional_phone_number": "additional_phone_number",
+    "height": "height",
+    "weight": "weight",
+    "human_id": "human_id",
+    "preferred_language_code": "preferred_language_code",
+    "primary_race_code": "primary_race_code",
+    "secondary_race_code": "secondary_race_code",
+    "primary_ethnicity_code": "primary_ethnicity_code",
+    "secondary_ethnicity_code": "secondary_ethnicity_code",
+    "sexual_orientation_code": "sexual_orientation_code",
+    "sexual_orientation_other": "sexual_orientation_other",
+    "gender_identity_code": "gender_identity_code",
+}
+
+# The User field that lists a patient's further providers (the care team).
+CARE_TEAM_FIELD = "other_provider_ids"
+
+
+def patient_changes(user: User) -> list[str]:
+    """The API names of the fields of ``user`` set to a new value and not flushed yet."""
+    return changed_attributes(user, _WIRE_NAMES)
+
+
+def emit_patient_created(session: AsyncSession, user: User) -> None:
+    """``patient.created`` for a patient that has its id (flushed)."""
+    emit(
+        session,
+        organization_id=user.organization_id,
+        event_type=PATIENT_CREATED,
+        resource_id=user.id,
+    )
+
+
+def emit_patient_updated(session: AsyncSession, user: User, changed: Iterable[str]) -> None:
+    """``patient.updated`` listing ``changed``; nothing when nothing changed (a write that
+    leaves the record as it was tells receivers nothing new) or when ``user`` is not a
+    patient (providers and staff have no event)."""
+    fields = sorted(set(changed))
+    if not fields or not user.is_patient:
+        return
+    emit(
+        session,
+        organization_id=user.organization_id,
+        event_type=PATIENT_UPDATED,
+        resource_id=user.id,
+        changed_fields=fields,
+    )

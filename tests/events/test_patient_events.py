@@ -1,0 +1,283 @@
+"""patient.created and patient.updated: fired by the mutations that create and change patients,
+in the write's transaction, with the changed fields' names and the patient's organization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.api import Api
+from tests.support.events import Seen, events_after, last_event_id
+from tests.support.seed_documents import CREATE_CLIENT, SIGN_UP
+from tests.support.world import World
+
+from carebook.db.engine import Database
+
+UPDATE_CLIENT = """mutation($input: updateClientInput) { updateClient(input: $input) {
+  user { id } messages { field message } } }"""
+
+UPDATE_USER = """mutation($input: updateUserInput) { updateUser(input: $input) {
+  user { id } messages { field message } } }"""
+
+BULK = """mutation($input: bulkUpdateClientsInput) { bulkUpdateClients(input: $input) {
+  users { id } messages { field message } } }"""
+
+UPDATE_EMAIL = """mutation($input: UpdateUserEmailInput!) { updateUserEmail(input: $input) {
+  success_string messages { field message } } }"""
+
+
+def _updated(patient_id: int, organization_id: int, *fields: str) -> Seen:
+    return Seen("patient.updated", "User", patient_id, sorted(fields), organization_id, {})
+
+
+async def _call(api: Api, document: str, payload: str, **input_: Any) -> dict[str, Any]:
+    result: dict[str, Any] = (await api.data(document, {"input": input_}))[payload]
+    return result
+
+
+async def test_create_client_fires_patient_created_in_the_patients_organization(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    data = await api.with_key(world.b.provider.api_key).data(
+        CREATE_CLIENT, {"first_name": "Ada", "last_name": "Byron", "email": "ada@example.com"}
+    )
+    patient_id = int(data["createClient"]["user"]["id"])
+    assert await events_after(database, start) == [
+        Seen("patient.created", "User", patient_id, [], world.b.provider.organization_id, {})
+    ]
+
+
+async def test_a_refused_create_client_fires_nothing(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    data = await api.with_key(world.a.provider.api_key).data(
+        CREATE_CLIENT, {"first_name": "", "last_name": "Byron", "email": "ada@example.com"}
+    )
+    assert data["createClient"]["messages"]
+    assert await events_after(database, start) == []
+
+
+async def test_sign_up_fires_patient_created(api: Api, world: World, database: Database) -> None:
+    start = await last_event_id(database)
+    data = await api.data(
+        SIGN_UP,
+        {
+            "first_name": "Sam",
+            "last_name": "Signup",
+            "email": "sam.signup@example.com",
+            "password": "a long enough passphrase 42",
+            "role": "patient",
+            "dietitian_id": str(world.a.provider.user_id),
+        },
+    )
+    user = data["signUp"]["user"]
+    assert user is not None, data
+    events = await events_after(database, start)
+    assert [(e.event_type, e.resource_id) for e in events] == [("patient.created", int(user["id"]))]
+    assert events[0].organization_id == world.a.provider.organization_id
+
+
+async def test_update_client_lists_every_field_it_changed(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    payload = await _call(
+        api.with_key(world.a.provider.api_key),
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        first_name="Jonas",
+        dob="1950-02-03",
+        phone_number="555-444-2244",
+        user_group_id=str(world.a.group_id),
+        metadata='{"mrn": "1"}',
+    )
+    assert payload["messages"] is None
+    assert await events_after(database, start) == [
+        _updated(
+            world.a.patient_id,
+            world.a.provider.organization_id,
+            "first_name",
+            "dob",
+            "phone_number",
+            "user_group_id",
+            "metadata",
+        )
+    ]
+
+
+async def test_an_update_that_changes_nothing_fires_nothing(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    payload = await _call(
+        api.with_key(world.a.provider.api_key),
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        first_name="Pat",  # the name the patient already has
+    )
+    assert payload["messages"] is None
+    assert await events_after(database, start) == []
+
+
+async def test_a_refused_update_fires_nothing(api: Api, world: World, database: Database) -> None:
+    start = await last_event_id(database)
+    payload = await _call(
+        api.with_key(world.a.provider.api_key),
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        first_name="Jonas",
+        dob="not a date",
+    )
+    assert payload["messages"]
+    assert await events_after(database, start) == []
+
+
+async def test_archiving_and_reactivating_list_active(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    start = await last_event_id(database)
+    for active in (False, True):
+        await _call(
+            provider, UPDATE_CLIENT, "updateClient", id=str(world.a.patient_id), active=active
+        )
+    organization_id = world.a.provider.organization_id
+    assert await events_after(database, start) == [
+        _updated(world.a.patient_id, organization_id, "active"),
+        _updated(world.a.patient_id, organization_id, "active"),
+    ]
+
+
+async def test_care_team_and_primary_provider_changes_are_named(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    start = await last_event_id(database)
+    await _call(
+        provider,
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        other_provider_ids=[str(world.a.staff.user_id)],
+    )
+    # The same team again changes nothing.
+    await _call(
+        provider,
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        other_provider_ids=[str(world.a.staff.user_id)],
+    )
+    await _call(
+        provider,
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        dietitian_id=str(world.a.staff.user_id),
+    )
+    organization_id = world.a.provider.organization_id
+    assert await events_after(database, start) == [
+        _updated(world.a.patient_id, organization_id, "other_provider_ids"),
+        _updated(world.a.patient_id, organization_id, "dietitian_id"),
+    ]
+
+
+async def test_update_user_by_the_patient_themself(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    payload = await _call(
+        api.with_token(world.a.patient_token),
+        UPDATE_USER,
+        "updateUser",
+        first_name="Patty",
+        last_name="Changed",
+    )
+    assert payload["messages"] is None
+    assert await events_after(database, start) == [
+        _updated(world.a.patient_id, world.a.provider.organization_id, "first_name", "last_name")
+    ]
+
+
+async def test_a_provider_updating_themself_fires_nothing(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    payload = await _call(
+        api.with_key(world.a.provider.api_key), UPDATE_USER, "updateUser", first_name="Doc"
+    )
+    assert payload["messages"] is None
+    assert await events_after(database, start) == []
+
+
+async def test_update_user_email_names_email(api: Api, world: World, database: Database) -> None:
+    start = await last_event_id(database)
+    payload = await _call(
+        api.with_key(world.a.provider.api_key),
+        UPDATE_EMAIL,
+        "updateUserEmail",
+        user_id=str(world.a.other_patient_id),
+        current_email="other.a@example.com",
+        new_email="moved.a@example.com",
+    )
+    assert payload["messages"] is None
+    assert await events_after(database, start) == [
+        _updated(world.a.other_patient_id, world.a.provider.organization_id, "email")
+    ]
+
+
+async def test_bulk_update_fires_one_event_per_changed_patient(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    ids = [world.a.patient_id, world.a.other_patient_id]
+    # The first patient is in the group already: only the second one changes.
+    await _call(
+        provider,
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        user_group_id=str(world.a.group_id),
+    )
+    start = await last_event_id(database)
+    payload = await _call(
+        provider,
+        BULK,
+        "bulkUpdateClients",
+        ids=[str(i) for i in ids],
+        user_group_id=str(world.a.group_id),
+    )
+    assert payload["messages"] is None
+    await _call(provider, BULK, "bulkUpdateClients", ids=[str(i) for i in ids], active_status=False)
+    await _call(
+        provider,
+        BULK,
+        "bulkUpdateClients",
+        ids=[str(world.a.other_patient_id)],
+        other_provider_ids=str(world.a.staff.user_id),
+    )
+    organization_id = world.a.provider.organization_id
+    assert await events_after(database, start) == [
+        _updated(world.a.other_patient_id, organization_id, "user_group_id"),
+        _updated(world.a.patient_id, organization_id, "active"),
+        _updated(world.a.other_patient_id, organization_id, "active"),
+        _updated(world.a.other_patient_id, organization_id, "other_provider_ids"),
+    ]
+
+
+async def test_organization_b_writes_give_b(api: Api, world: World, database: Database) -> None:
+    start = await last_event_id(database)
+    await _call(
+        api.with_key(world.b.staff.api_key),
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.b.patient_id),
+        last_name="Bee",
+    )
+    assert await events_after(database, start) == [
+        _updated(world.b.patient_id, world.b.provider.organization_id, "last_name")
+    ]
