@@ -36,6 +36,7 @@ from carebook.notifications.outbox import queue_email
 from carebook.organizations.models import Organization
 from carebook.scheduling import queries as scheduling_queries
 from carebook.scheduling import service as scheduling
+from carebook.scheduling.events import emit_appointment_created
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling.times import parse_start
 from carebook.user_notifications.models import NotificationKind
@@ -219,6 +220,7 @@ async def _insert(
     )
     session.add(row)
     await session.flush()
+    emit_appointment_created(session, row)
     return row
 
 

@@ -90,3 +90,19 @@ def emit_patient_updated(session: AsyncSession, user: User, changed: Iterable[st
         resource_id=user.id,
         changed_fields=fields,
     )
+
+
+def emit_patients_moved(
+    session: AsyncSession, patients: Iterable[tuple[int, int]], changed: Iterable[str]
+) -> None:
+    """``patient.updated`` for each (id, organization_id) a bulk statement changed without
+    loading the rows (a deleted group's patients moving out of it)."""
+    fields = sorted(set(changed))
+    for patient_id, organization_id in patients:
+        emit(
+            session,
+            organization_id=organization_id,
+            event_type=PATIENT_UPDATED,
+            resource_id=patient_id,
+            changed_fields=fields,
+        )
