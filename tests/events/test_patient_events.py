@@ -3,14 +3,18 @@ in the write's transaction, with the changed fields' names and the patient's org
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from sqlalchemy import select
 from tests.support.api import Api
 from tests.support.events import Seen, events_after, last_event_id
 from tests.support.seed_documents import CREATE_CLIENT, SIGN_UP
 from tests.support.world import World
 
 from carebook.db.engine import Database
+from carebook.events.models import Event
+from carebook.events.payload import body_bytes
 
 UPDATE_CLIENT = """mutation($input: updateClientInput) { updateClient(input: $input) {
   user { id } messages { field message } } }"""
@@ -281,3 +285,60 @@ async def test_organization_b_writes_give_b(api: Api, world: World, database: Da
     assert await events_after(database, start) == [
         _updated(world.b.patient_id, world.b.provider.organization_id, "last_name")
     ]
+
+
+async def test_sign_up_with_a_patients_email_creates_and_fires_nothing(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    data = await api.data(
+        SIGN_UP,
+        {
+            "first_name": "Second",
+            "last_name": "Try",
+            "email": "patient.a@example.com",  # world.a.patient's
+            "password": "a long enough passphrase 42",
+            "role": "patient",
+            "dietitian_id": str(world.a.provider.user_id),
+        },
+    )
+    assert data["signUp"]["user"] is None
+    assert await events_after(database, start) == []
+
+
+async def test_a_provider_signing_up_is_no_patient_event(api: Api, database: Database) -> None:
+    start = await last_event_id(database)
+    data = await api.data(
+        SIGN_UP,
+        {
+            "first_name": "New",
+            "last_name": "Practice",
+            "email": "new.practice@example.com",
+            "password": "a long enough passphrase 42",
+            "role": "provider",
+        },
+    )
+    assert data["signUp"]["user"] is not None, data
+    assert await events_after(database, start) == []
+
+
+async def test_the_webhook_body_of_an_update_is_the_thin_payload(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    await _call(
+        api.with_key(world.a.provider.api_key),
+        UPDATE_CLIENT,
+        "updateClient",
+        id=str(world.a.patient_id),
+        first_name="Jonas",
+        dob="1950-02-03",
+    )
+    async with database.read_sessions() as session:
+        event = (await session.execute(select(Event).where(Event.id > start))).scalar_one()
+    assert json.loads(body_bytes(event)) == {
+        "resource_id": world.a.patient_id,
+        "resource_id_type": "User",
+        "event_type": "patient.updated",
+        "changed_fields": ["dob", "first_name"],
+    }
