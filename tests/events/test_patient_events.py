@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from tests.support.api import Api
+from tests.support.db import statements_sent
 from tests.support.events import Seen, events_after, last_event_id
 from tests.support.seed_documents import CREATE_CLIENT, SIGN_UP
 from tests.support.world import World
@@ -342,3 +343,24 @@ async def test_the_webhook_body_of_an_update_is_the_thin_payload(
         "event_type": "patient.updated",
         "changed_fields": ["dob", "first_name"],
     }
+
+
+async def test_emitting_costs_an_update_one_insert_and_no_query(
+    api: Api, world: World, database: Database
+) -> None:
+    """changed_fields come from what the service holds: the only statement about events is
+    the INSERT at commit (a bulk update of several patients sends one, too)."""
+    provider = api.with_key(world.a.provider.api_key)
+    with statements_sent(database) as sent:
+        await _call(
+            provider, UPDATE_CLIENT, "updateClient", id=str(world.a.patient_id), last_name="New"
+        )
+        await _call(
+            provider,
+            BULK,
+            "bulkUpdateClients",
+            ids=[str(world.a.patient_id), str(world.a.other_patient_id)],
+            active_status=False,
+        )
+    about_events = [s.split()[0].upper() for s in sent if " events" in s.lower()]
+    assert about_events == ["INSERT", "INSERT"]

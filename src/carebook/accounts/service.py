@@ -31,10 +31,12 @@ from carebook.users import validation as v
 from carebook.users.activation import Invitations, ensure_signup_token
 from carebook.users.credentials import revoke_other_sessions
 from carebook.users.events import (
-    CARE_TEAM_FIELD,
     emit_patient_created,
     emit_patient_updated,
+    emit_patients_updated,
     patient_changes,
+    patient_updated,
+    team_field,
 )
 from carebook.users.inputs import (
     BulkClientChanges,
@@ -189,8 +191,7 @@ async def update_client(
                 CareTeamMember.provider_id == user.dietitian_id,
             )
         )
-    if await _set_care_team(session, user, other_ids):
-        changed.append(CARE_TEAM_FIELD)
+    changed += team_field(await _set_care_team(session, user, other_ids))
     await apply_locations(session, actor, user, locations)
     emit_patient_updated(session, user, changed)
     return user
@@ -412,9 +413,13 @@ async def bulk_update_clients(
     new_teams = await _change_care_teams(session, changed, added or [], removed or [])
     action = status_action(values["active"]) if "active" in values else "update"
     await record_patients(session, changed, action=action)
-    for user in changed:
-        team = [CARE_TEAM_FIELD] if user.id in new_teams else []
-        emit_patient_updated(session, user, [*field_changes[user.id], *team])
+    await emit_patients_updated(
+        session,
+        (
+            patient_updated(user, [*field_changes[user.id], *team_field(user.id in new_teams)])
+            for user in changed
+        ),
+    )
     return changed
 
 

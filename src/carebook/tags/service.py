@@ -18,7 +18,7 @@ from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
-from carebook.events.emit import emit
+from carebook.events.emit import Change, emit_all
 from carebook.tags import queries
 from carebook.tags.models import AppliedTag, Tag, Tagging
 from carebook.users import queries as user_queries
@@ -71,16 +71,16 @@ async def _apply(session: AsyncSession, actor: Actor, user: User, tags: Sequence
     ]
     session.add_all(records)
     await session.flush()
-    for record in records:  # an application already there is not a new one: no event
-        _emit_applied(session, APPLIED_TAG_CREATED, user.organization_id, record.id)
+    # An application already there is not a new one: no event.
+    await _emit_applied(session, APPLIED_TAG_CREATED, user.organization_id, [r.id for r in records])
 
 
-def _emit_applied(
-    session: AsyncSession, event_type: str, organization_id: int, record_id: int
+async def _emit_applied(
+    session: AsyncSession, event_type: str, organization_id: int, record_ids: list[int]
 ) -> None:
-    """An ``applied_tag.*`` event: the application's record (``AppliedTag``) in the tagged
-    user's organization (a tag and the users it is applied to share one)."""
-    emit(session, organization_id=organization_id, event_type=event_type, resource_id=record_id)
+    """The ``applied_tag.*`` events of these applications' records (``AppliedTag``), in the
+    tagged users' organization (a tag and the users it is applied to share one), one INSERT."""
+    await emit_all(session, [Change(organization_id, event_type, rid) for rid in record_ids])
 
 
 async def _unapply(
@@ -99,8 +99,7 @@ async def _unapply(
     removed = await session.execute(
         records.values(deleted_at=now, updated_at=now).returning(AppliedTag.id)
     )
-    for record_id in sorted(removed.scalars()):
-        _emit_applied(session, APPLIED_TAG_DELETED, organization_id, record_id)
+    await _emit_applied(session, APPLIED_TAG_DELETED, organization_id, sorted(removed.scalars()))
 
 
 async def _lock_carriers(session: AsyncSession, actor: Actor, raw_id: Any) -> list[tuple[int, int]]:

@@ -151,7 +151,7 @@ async def delete_group(session: AsyncSession, *, actor: Actor, fields: GroupDele
     await session.delete(group)
     await session.flush()
     await record_ids(session, moved, action="update")  # the patients moved out of the group
-    emit_patients_moved(session, moved, ["user_group_id"])
+    await emit_patients_moved(session, moved, ["user_group_id"])
     return group
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.events.changes import changed_attributes
-from carebook.events.emit import emit
+from carebook.events.emit import Change, emit, emit_all
 from carebook.users.models import User
 
 PATIENT_CREATED = "patient.created"
@@ -61,6 +61,11 @@ _WIRE_NAMES = {
 CARE_TEAM_FIELD = "other_provider_ids"
 
 
+def team_field(changed: bool) -> list[str]:
+    """``[CARE_TEAM_FIELD]`` when the care team changed, else nothing."""
+    return [CARE_TEAM_FIELD] if changed else []
+
+
 def patient_changes(user: User) -> list[str]:
     """The API names of the fields of ``user`` set to a new value and not flushed yet."""
     return changed_attributes(user, _WIRE_NAMES)
@@ -92,17 +97,27 @@ def emit_patient_updated(session: AsyncSession, user: User, changed: Iterable[st
     )
 
 
-def emit_patients_moved(
+def patient_updated(user: User, changed: Iterable[str]) -> Change | None:
+    """The ``patient.updated`` of a bulk write, for :func:`emit_all`; None as
+    :func:`emit_patient_updated` emits nothing."""
+    fields = sorted(set(changed))
+    if not fields or not user.is_patient:
+        return None
+    return Change(user.organization_id, PATIENT_UPDATED, user.id, fields)
+
+
+async def emit_patients_updated(session: AsyncSession, changes: Iterable[Change | None]) -> None:
+    """The ``patient.updated`` events of a bulk write, in one INSERT."""
+    await emit_all(session, [change for change in changes if change is not None])
+
+
+async def emit_patients_moved(
     session: AsyncSession, patients: Iterable[tuple[int, int]], changed: Iterable[str]
 ) -> None:
     """``patient.updated`` for each (id, organization_id) a bulk statement changed without
     loading the rows (a deleted group's patients moving out of it)."""
     fields = sorted(set(changed))
-    for patient_id, organization_id in patients:
-        emit(
-            session,
-            organization_id=organization_id,
-            event_type=PATIENT_UPDATED,
-            resource_id=patient_id,
-            changed_fields=fields,
-        )
+    await emit_all(
+        session,
+        [Change(org_id, PATIENT_UPDATED, pid, fields) for pid, org_id in patients],
+    )
