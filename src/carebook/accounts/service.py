@@ -126,7 +126,7 @@ async def _set_care_team(
         await session.execute(delete(CareTeamMember).where(CareTeamMember.patient_id == user.id))
     session.add_all(CareTeamMember(patient_id=user.id, provider_id=pid) for pid in sorted(wanted))
     await session.flush()
-    return bool(wanted) or not new
+    return True
 
 
 async def _load_patient_for_update(

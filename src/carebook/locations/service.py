@@ -30,7 +30,7 @@ LOCATION_CREATED = "location.created"
 LOCATION_UPDATED = "location.updated"
 LOCATION_DELETED = "location.deleted"
 # The address columns are the Location fields of the API, name for name.
-_WIRE_NAMES = {field: field for field in FIELDS}
+WIRE_NAMES = {field: field for field in FIELDS}
 
 
 def _may_manage(actor: Actor, owner: User) -> bool:
@@ -115,7 +115,7 @@ async def update_location(
     location, owner = await _location(session, actor, fields.id)
     current = {field: getattr(location, field) for field in FIELDS}
     _set(location, clean_location(current, fields))
-    changed = changed_attributes(location, _WIRE_NAMES)
+    changed = changed_attributes(location, WIRE_NAMES)
     if changed:  # an update that leaves the address as it was tells receivers nothing
         _emit(session, location, LOCATION_UPDATED, changed)
     await session.flush()

@@ -17,12 +17,12 @@ APPOINTMENT_CREATED = "appointment.created"
 APPOINTMENT_UPDATED = "appointment.updated"
 
 # Column attribute -> the Appointment field of the API. cancelled_at follows pm_status.
-_WIRE_NAMES = {"pm_status": "pm_status"}
+WIRE_NAMES = {"pm_status": "pm_status"}
 
 
 def appointment_changes(row: Appointment) -> list[str]:
     """The API names of the fields of ``row`` set to a new value and not flushed yet."""
-    return changed_attributes(row, _WIRE_NAMES)
+    return changed_attributes(row, WIRE_NAMES)
 
 
 def emit_appointment_created(session: AsyncSession, row: Appointment) -> None:

@@ -22,7 +22,7 @@ PATIENT_UPDATED = "patient.updated"
 # (email's lookup form), archived_at (follows active), password_hash (a secret: a new password
 # is not a change a receiver can read back), activity times (use, not change), invite_code and
 # npi (providers' only).
-_WIRE_NAMES = {
+WIRE_NAMES = {
     "first_name": "first_name",
     "last_name": "last_name",
     "legal_name": "legal_name",
@@ -68,7 +68,7 @@ def team_field(changed: bool) -> list[str]:
 
 def patient_changes(user: User) -> list[str]:
     """The API names of the fields of ``user`` set to a new value and not flushed yet."""
-    return changed_attributes(user, _WIRE_NAMES)
+    return changed_attributes(user, WIRE_NAMES)
 
 
 def emit_patient_created(session: AsyncSession, user: User) -> None:
