@@ -364,3 +364,25 @@ async def test_emitting_costs_an_update_one_insert_and_no_query(
         )
     about_events = [s.split()[0].upper() for s in sent if " events" in s.lower()]
     assert about_events == ["INSERT", "INSERT"]
+
+
+async def test_a_retried_request_with_its_idempotency_key_fires_once(
+    api: Api, world: World, database: Database
+) -> None:
+    """A retry is answered from the first response: the patient, and its event, exist once."""
+    headers = {
+        **api.with_key(world.a.provider.api_key).headers,
+        "Idempotency-Key": "create-ada-once",
+    }
+    body = {
+        "query": CREATE_CLIENT,
+        "variables": {"first_name": "Ada", "last_name": "Once", "email": "ada.once@example.com"},
+    }
+    start = await last_event_id(database)
+    answers = [
+        (await api.client.post("/graphql", json=body, headers=headers)).json() for _ in range(2)
+    ]
+    assert answers[0] == answers[1]
+    patient_id = int(answers[0]["data"]["createClient"]["user"]["id"])
+    events = await events_after(database, start)
+    assert [(e.event_type, e.resource_id) for e in events] == [("patient.created", patient_id)]

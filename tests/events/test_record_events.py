@@ -271,3 +271,21 @@ async def test_deleting_a_group_moves_its_patients_out(
         _event("patient.updated", "User", world.a.patient_id, org, "user_group_id"),
         _event("patient.updated", "User", world.a.other_patient_id, org, "user_group_id"),
     ]
+
+
+async def test_a_signed_in_patients_checkout_fires_only_the_appointment(
+    api: Api, world: World, database: Database
+) -> None:
+    type_id = await create_type(api.with_key(world.a.provider.api_key))
+    start = await last_event_id(database)
+    payload = await checkout(
+        api.with_token(world.a.patient_token),
+        appointment_type_id=type_id,
+        provider_id=str(world.a.provider.user_id),
+        date=future(days=5).isoformat(),
+    )
+    assert payload["messages"] is None, payload
+    events = await events_after(database, start)
+    assert [(e.event_type, e.resource_id) for e in events] == [
+        ("appointment.created", int(payload["appointment"]["id"]))
+    ]
