@@ -15,6 +15,7 @@ from tests.support.world import PATIENT_PASSWORD, World
 
 from carebook.accounts.own_email import OWN_EMAIL_UNUSABLE
 from carebook.db.engine import Database
+from carebook.events.models import Event
 from carebook.locations.models import Location
 
 UPDATE = """mutation($input: updateUserInput) { updateUser(input: $input) {
@@ -34,7 +35,7 @@ async def test_another_patients_address_changes_nothing_and_tells_its_owner(
 ) -> None:
     patient = api.with_token(world.a.patient_token)
     before = await user_snapshot(database, world.a.patient_id)
-    locations = await count(database, Location)
+    locations, events = await count(database, Location), await count(database, Event)
     for spelling in ("Other.A@Example.com", OTHERS):
         payload = await _update(
             patient,
@@ -46,6 +47,7 @@ async def test_another_patients_address_changes_nothing_and_tells_its_owner(
         assert payload == {"user": None, "messages": UNUSABLE}
     assert await user_snapshot(database, world.a.patient_id) == before
     assert await count(database, Location) == locations
+    assert await count(database, Event) == events  # no patient.updated for a change not made
     # Told once: a second try the same day queues no second email.
     assert [(r, k) for r, k in await outbox(database) if k == "account_exists"] == [
         (world.a.other_patient_id, "account_exists")
