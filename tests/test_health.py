@@ -23,9 +23,10 @@ from alembic import command
 from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import create_database
-from carebook.db.health import BEHIND, READ_ONLY
+from carebook.db.health import BEHIND, READ_ONLY, UNREACHABLE
 from carebook.db.migrate import alembic_config, upgrade_async
 from tests.support.migration import empty_url
+from tests.support.unreachable import unreachable_url
 
 __all__ = ["empty_url"]  # the fixture, used by name
 
@@ -144,3 +145,14 @@ async def test_a_database_never_migrated_is_not_ready(empty_url: str, settings: 
     async with _http(own) as http:
         answer = await http.get("/readyz")
     assert answer.status_code == 503 and answer.json()["reason"] == BEHIND
+
+
+async def test_an_unreachable_database_is_not_ready_but_the_process_is_live(
+    database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    own = settings.model_copy(update={"database_url": unreachable_url(database_url, tmp_path)})
+    async with _http(own) as http:
+        live = await http.get("/livez")
+        ready = await http.get("/readyz")
+    assert live.status_code == 200
+    assert ready.status_code == 503 and ready.json()["reason"] == UNREACHABLE

@@ -7,16 +7,20 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from carebook import search
-from carebook.db.engine import Database
+from carebook.app import create_app
+from carebook.config import Settings
+from carebook.db.engine import Database, create_database
 from carebook.logs import ACCESS_LOGGER, JsonFormatter
 from carebook.web.access_log import INVALID_NAME, operation_name
 from tests.audit.events import stored
+from tests.support.unreachable import unreachable_url
 from tests.support.world import World
 
 FIND = """# find a patient by email
@@ -105,7 +109,7 @@ async def test_get_query_strings_and_unknown_paths_stay_out_of_the_log(
 
 
 async def test_refusals_before_graphql_are_logged_with_their_id(
-    client: httpx.AsyncClient, settings: Any, log_lines: io.StringIO
+    client: httpx.AsyncClient, settings: Settings, log_lines: io.StringIO
 ) -> None:
     too_big = b"x" * (settings.max_body_bytes + 1)
     answer = await client.post(
@@ -135,3 +139,25 @@ async def test_an_internal_errors_request_id_is_the_requests(
     answer = await client.post("/graphql", json={"query": "{ usersCount }"}, headers=headers)
     [error] = answer.json()["errors"]
     assert error["extensions"]["request_id"] == answer.headers["x-request-id"]
+
+
+async def test_an_unhandled_error_is_logged_and_answered_with_its_id(
+    settings: Settings, database_url: str, tmp_path: Path, log_lines: io.StringIO
+) -> None:
+    # Starlette answers it outside every middleware: the 500 carries the id all the same.
+    broken = settings.model_copy(update={"database_url": unreachable_url(database_url, tmp_path)})
+    database = create_database(broken)
+    app = create_app(broken, database)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            answer = await http.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={"Authorization": "Basic some-key", "AuthorizationSource": "API"},
+            )
+    finally:
+        await database.dispose()
+    assert answer.status_code == 500
+    [line] = _access_lines(log_lines)
+    assert (line["status"], line["request_id"]) == (500, answer.headers["x-request-id"])
