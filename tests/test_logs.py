@@ -17,7 +17,7 @@ from carebook import search
 from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
-from carebook.logs import ACCESS_LOGGER, JsonFormatter
+from carebook.logs import ACCESS_LOGGER, PINNED_LEVELS, JsonFormatter
 from carebook.web.access_log import INVALID_NAME, operation_name
 from tests.audit.events import stored
 from tests.support.unreachable import unreachable_url
@@ -35,16 +35,18 @@ def log_lines() -> Iterator[io.StringIO]:
     handler.setFormatter(JsonFormatter())
     # The test's own HTTP client logs the URLs it calls: not the server's log.
     handler.addFilter(lambda record: not record.name.startswith(("httpx", "httpcore")))
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
+    # The levels of CAREBOOK_LOG_LEVEL=DEBUG (carebook.logs.logging_config), the most telling.
+    levels = {"": "DEBUG", ACCESS_LOGGER: "INFO", **PINNED_LEVELS}
+    old = {name: logging.getLogger(name).level for name in levels}
+    logging.getLogger().addHandler(handler)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
     try:
         yield stream
     finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
+        logging.getLogger().removeHandler(handler)
+        for name, level in old.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _access_lines(stream: io.StringIO) -> list[dict[str, Any]]:

@@ -18,6 +18,11 @@ LogFormat = Literal["text", "json"]
 ACCESS_LOGGER = "carebook.access"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
+# Libraries that quote SQL parameters (patient data) in their DEBUG or INFO lines: kept at
+# WARNING whatever CAREBOOK_LOG_LEVEL says (aiosqlite logs every statement with its parameters
+# at DEBUG; SQLAlchemy's engine logger does at INFO when echo is on).
+PINNED_LEVELS = {"aiosqlite": "WARNING", "sqlalchemy.engine": "WARNING"}
+
 # Attributes every LogRecord has: the rest were given with ``extra=`` and are the record's fields.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -73,6 +78,7 @@ def logging_config(log_format: LogFormat, level: str) -> dict[str, Any]:
             "uvicorn.error": {"handlers": [], "level": level, "propagate": True},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
             ACCESS_LOGGER: {"level": "INFO"},
+            **{name: {"level": pinned} for name, pinned in PINNED_LEVELS.items()},
         },
         "root": {"handlers": ["stderr"], "level": level},
     }
