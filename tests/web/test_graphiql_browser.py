@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
-
-from carebook.db.engine import Database
 from tests.support.mailbox import free_port
 from tests.support.serving import wait_until_healthy
 from tests.support.world import World
+
+from carebook.db.engine import Database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
