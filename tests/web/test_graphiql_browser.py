@@ -16,6 +16,7 @@ from tests.support.serving import wait_until_healthy
 from tests.support.world import World
 
 from carebook.db.engine import Database
+from carebook.graphql.permissions import REJECTED, SIGN_IN
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -107,6 +108,11 @@ def test_graphiql_loads_and_runs_a_query_with_no_network_but_the_server(
     prefilled = headers.inner_text()
     assert '"Authorization": "Basic <your API key>"' in prefilled
     assert '"AuthorizationSource": "API"' in prefilled
+
+    # The untouched placeholder is not sent: the caller is anonymous, not a rejected key.
+    page.click(".graphiql-execute-button")
+    expect(page.locator(".graphiql-response")).to_contain_text(SIGN_IN, timeout=WAIT_MS)
+    assert REJECTED not in page.locator(".graphiql-response").inner_text()
 
     key = world.a.provider.api_key
     _replace_text(

@@ -14,9 +14,8 @@
   );
 
   var DEFAULT_QUERY = [
-    "# Carebook's GraphQL API (the same schema as Healthie's, letter for letter).",
-    "#",
-    "# Put your API key in the Headers tab below (both headers are needed), then run:",
+    "# Carebook's GraphQL API: Healthie's schema.",
+    "# Paste your API key into the Headers tab below, then run:",
     "",
     "query {",
     "  currentUser {",
