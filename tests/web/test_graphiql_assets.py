@@ -87,6 +87,17 @@ def test_committed_files_are_the_ones_the_script_recorded() -> None:
         assert (ASSETS_DIRECTORY / name).with_name("LICENSE").is_file(), name
 
 
+async def test_a_revalidated_file_stays_cacheable(client: httpx.AsyncClient) -> None:
+    address = f"{ASSETS_PATH}/react-18.2.0/react.production.min.js"
+    first = await client.get(address)
+    again = await client.get(address, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "public, max-age=31536000, immutable"
+    licence = await client.get(f"{ASSETS_PATH}/react-18.2.0/LICENSE")
+    assert licence.status_code == 200 and "MIT License" in licence.text
+    assert licence.headers["content-type"].startswith("text/plain")
+
+
 async def test_a_missing_file_is_not_cached(client: httpx.AsyncClient) -> None:
     missing = await client.get(f"{ASSETS_PATH}/graphiql-3.8.3/nope.js")
     assert missing.status_code == 404

@@ -15,9 +15,10 @@ import os
 from html import escape
 from pathlib import Path
 
-from starlette.responses import HTMLResponse, Response
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import PathLike, StaticFiles
+from starlette.staticfiles import NotModifiedResponse, PathLike, StaticFiles
 from starlette.types import Scope
 
 ASSETS_PATH = "/graphiql/assets"
@@ -33,6 +34,7 @@ _SCRIPTS = (
 # Vendored files change only with their folder's version; ours is addressed by its digest.
 # Either way an address never names two contents, so browsers may keep a copy for good.
 IMMUTABLE = "public, max-age=31536000, immutable"
+_MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json"}
 # React sets inline styles and GraphiQL's CSS carries its fonts as data: URLs; scripts and
 # requests go to this server only.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -101,7 +103,8 @@ def page_response() -> Response:
 
 
 class GraphiQLAssets(StaticFiles):
-    """The files under static/graphiql/, marked immutable (see IMMUTABLE)."""
+    """The files under static/graphiql/, marked immutable (see IMMUTABLE), with their types
+    named here rather than guessed from the machine's MIME table."""
 
     def __init__(self) -> None:
         super().__init__(directory=ASSETS_DIRECTORY)
@@ -113,9 +116,16 @@ class GraphiQLAssets(StaticFiles):
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["Cache-Control"] = IMMUTABLE
-        response.headers["X-Content-Type-Options"] = "nosniff"
+        response = FileResponse(
+            full_path,
+            status_code=status_code,
+            stat_result=stat_result,
+            media_type=_MEDIA_TYPES.get(Path(full_path).suffix, "text/plain"),
+            # On a 304 too (a revalidation), or it would be marked no-store from then on.
+            headers={"Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"},
+        )
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
+            return NotModifiedResponse(response.headers)
         return response
 
 
