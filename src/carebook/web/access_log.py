@@ -5,7 +5,8 @@ sane, carebook.audit.trail.request_id), keeps it in the scope's state where the 
 reads it, and answers it in ``X-Request-Id``. With the access log on, it writes one line per
 request once the answer is sent: id, method, path, GraphQL operation name, status, duration.
 Never the query string (a GET's document and variables), the body, a header value other than
-the id, or a path Carebook does not serve.
+the id, or a path Carebook does not serve (a path under a prefix it serves files from is
+logged as the prefix and ``*``).
 """
 
 from __future__ import annotations
@@ -42,10 +43,18 @@ access_logger = logging.getLogger(ACCESS_LOGGER)
 class AccessLog:
     """Request id, ``X-Request-Id`` answer header and (when ``log``) one access line."""
 
-    def __init__(self, app: ASGIApp, *, log: bool, paths: frozenset[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        log: bool,
+        paths: frozenset[str],
+        prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.log = log
         self.paths = paths
+        self.prefixes = prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -68,8 +77,15 @@ class AccessLog:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.log:
-                path = scope["path"] if scope["path"] in self.paths else OTHER_PATH
+                path = self._logged_path(scope["path"])
                 _write_line(scope, rid, path, status, time.perf_counter() - started)
+
+    def _logged_path(self, path: str) -> str:
+        """A route's path as it is; under a served prefix, the prefix and ``*``; else OTHER_PATH."""
+        if path in self.paths:
+            return path
+        prefix = next((p for p in self.prefixes if path.startswith(p)), None)
+        return f"{prefix}*" if prefix is not None else OTHER_PATH
 
 
 def _write_line(scope: Scope, rid: str, path: str, status: int, seconds: float) -> None:
