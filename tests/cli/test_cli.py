@@ -61,6 +61,31 @@ async def test_demo_prints_a_working_api_key(
     assert response.json() == {"data": {"usersCount": 12}}
 
 
+async def test_a_second_demo_run_reports_the_first_and_adds_nothing(
+    database_url: str, database: Database, settings: Settings
+) -> None:
+    _run(database_url, "demo", "--patients", "3")
+    again = _run(database_url, "demo", "--patients", "3")
+    assert "already exists" in again, again
+    key = re.search(r"API key: (\S+)", _run(database_url, "demo"))
+    assert key
+    async with database.read_sessions() as session:
+        names = (await session.execute(select(User.first_name, User.last_name))).all()
+    # Its own provider name: the README's example provider (Dana Reyes) stays free.
+    assert ("Dana", "Reyes") not in names
+    assert len(names) == 5  # two staff and three patients, once
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ usersCount }"},
+            headers={"Authorization": f"Basic {key.group(1)}", "AuthorizationSource": "API"},
+        )
+    assert response.json() == {"data": {"usersCount": 3}}  # the new key works
+
+
 async def test_outbox_lists_queued_welcome_emails_without_patient_details(
     database_url: str, database: Database, settings: Settings
 ) -> None:
