@@ -89,6 +89,7 @@ async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewP
         passwords,
         email=DEMO_EMAIL,
         organization=DEMO_PRACTICE,
+        new_organization=True,
         first_name="Robin",
         last_name="Okafor",
         password=DEMO_PASSWORD,
