@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db.engine import create_database
 from carebook.notifications.delivery import DeliveryReport, deliver_pending
-from carebook.notifications.models import OutboxMessage
+from carebook.notifications.models import OutboxMessage, OutboxStatus
 
 app = typer.Typer(
     help="List outbox messages (ids and kinds only), or deliver them once.",
@@ -25,7 +25,8 @@ app = typer.Typer(
 @app.callback()
 def outbox(
     ctx: typer.Context,
-    status: str | None = typer.Option(None, help="Only messages in this status."),
+    # An Enum: a misspelt status is refused with the valid ones, not answered with no rows.
+    status: OutboxStatus | None = typer.Option(None, help="Only messages in this status."),
     limit: int = typer.Option(50, help="At most this many, newest first."),
     database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
 ) -> None:
@@ -36,7 +37,7 @@ def outbox(
     async def work(session: AsyncSession) -> list[OutboxMessage]:
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if status:
-            query = query.where(OutboxMessage.status == status)
+            query = query.where(OutboxMessage.status == status.value)
         return list((await session.execute(query)).scalars())
 
     rows = in_transaction(load_settings(database_url), work, command="outbox")
