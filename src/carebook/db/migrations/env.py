@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from alembic import context
@@ -52,7 +53,9 @@ def _compare_type(
     return None
 
 
-def _note_applied(*, step: MigrationInfo, **_: Any) -> None:
+def _note_applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
     """Collect the applied revisions for the caller (``carebook db upgrade`` names them)."""
     applied = config.attributes.get("applied")
     if applied is not None and step.is_upgrade:
