@@ -1,4 +1,4 @@
-"""``carebook outbox``: statuses checked; ``outbox show`` renders a queued email."""
+"""``carebook outbox --status``: a misspelt status is refused, not answered with no rows."""
 
 from __future__ import annotations
 
