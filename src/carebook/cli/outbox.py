@@ -1,8 +1,9 @@
-"""``carebook outbox``: the emails waiting in (or delivered from) the outbox; ``deliver``."""
+"""``carebook outbox``: the listing, ``show`` (one email rendered) and ``deliver`` (one pass)."""
 
 from __future__ import annotations
 
 import asyncio
+from email.message import EmailMessage
 
 import typer
 from rich.console import Console
@@ -12,11 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db.engine import create_database
-from carebook.notifications.delivery import DeliveryReport, deliver_pending
+from carebook.notifications.delivery import (
+    DeliveryReport,
+    PermanentFailure,
+    deliver_pending,
+    preview,
+)
 from carebook.notifications.models import OutboxMessage, OutboxStatus
 
 app = typer.Typer(
-    help="List outbox messages (ids and kinds only), or deliver them once.",
+    help="List outbox messages (ids and kinds only), show one, or deliver them once.",
     invoke_without_command=True,
     pretty_exceptions_show_locals=False,
 )
@@ -53,6 +59,36 @@ def outbox(
             row.last_error or "",
         )
     Console(width=160).print(table)
+
+
+@app.command("show")
+def show(
+    message_id: int = typer.Argument(..., help="The message's id (from the listing)."),
+    database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
+) -> None:
+    """Print one message as it would be sent (headers and text), without an SMTP server.
+
+    It shows the recipient's address and the email's text: this is the operator's own
+    server, and the output goes to their terminal only (nothing is logged).
+    """
+    settings = load_settings(database_url)
+
+    async def work(session: AsyncSession) -> tuple[OutboxMessage | None, EmailMessage]:
+        email = await preview(session, settings, message_id)
+        return await session.get(OutboxMessage, message_id), email
+
+    try:
+        row, email = in_transaction(settings, work, command="outbox show")
+    except PermanentFailure as error:
+        typer.echo(f"error: message {message_id} cannot be shown: {error}", err=True)
+        raise typer.Exit(1) from None
+    if row is not None:
+        typer.echo(f"Outbox message {row.id}: {row.kind}, {row.status}")
+    for header in ("Date", "From", "To", "Subject", "Message-ID"):
+        typer.echo(f"{header}: {email[header]}")
+    body = email.get_body(preferencelist=("plain",))
+    typer.echo("")
+    typer.echo(body.get_content() if body is not None else "")
 
 
 @app.command("deliver")

@@ -185,6 +185,19 @@ async def _compose(
     return email
 
 
+async def preview(session: AsyncSession, settings: Settings, message_id: int) -> EmailMessage:
+    """The email an outbox message would be sent as now (``carebook outbox show``).
+
+    Rendered from the current records, as delivery would; like delivery it may issue the
+    recipient's set-password token, so the link shown is the one the email will carry.
+    Raises PermanentFailure when there is no such message or it could not be sent.
+    """
+    message = await session.get(OutboxMessage, message_id)
+    if message is None:
+        raise PermanentFailure(f"no outbox message {message_id}")
+    return await _compose(session, settings, message)
+
+
 async def _appointment_time(
     session: AsyncSession, kind: EmailKind, params: dict[str, object], user_id: int
 ) -> str:
