@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
 
 import pytest
+from sqlalchemy import select
 from tests.support.api import Api
 from tests.support.emails import create_client, outbox_rows
 from tests.support.mailbox import LINK, Mailbox, run_mailbox
 from tests.support.world import World
 
+from carebook.audit.models import AuditEvent
 from carebook.db.engine import Database
 
 
@@ -100,6 +102,11 @@ async def test_show_prints_a_queued_email_without_smtp_and_leaves_it_queued(
     shown_link = LINK.search(out)
     assert shown_link, out
     assert [r.status for r in await outbox_rows(database) if r.id == row.id] == ["pending"]
+    async with database.read_sessions() as session:
+        query = select(AuditEvent.action, AuditEvent.record_id).where(
+            AuditEvent.operation == "cli:outbox show"
+        )
+        assert (await session.execute(query)).all() == [("read", row.recipient_user_id)]
 
     done = _run(database_url, "outbox", "deliver", CAREBOOK_SMTP_URL=mailbox.url)
     assert "sent 1," in done.stdout, done.stderr

@@ -11,6 +11,8 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.audit.service import Target
+from carebook.audit.trail import record_write
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db.engine import create_database
 from carebook.notifications.delivery import (
@@ -20,6 +22,7 @@ from carebook.notifications.delivery import (
     preview,
 )
 from carebook.notifications.models import OutboxMessage, OutboxStatus
+from carebook.users.models import User
 
 app = typer.Typer(
     help="List outbox messages (ids and kinds only), show one, or deliver them once.",
@@ -75,7 +78,13 @@ def show(
 
     async def work(session: AsyncSession) -> tuple[OutboxMessage | None, EmailMessage]:
         email = await preview(session, settings, message_id)
-        return await session.get(OutboxMessage, message_id), email
+        row = await session.get(OutboxMessage, message_id)
+        recipient = await session.get(User, row.recipient_user_id) if row else None
+        if recipient is not None and recipient.is_patient:
+            # A patient's name and address are shown: a read of their record, in the trail.
+            target = Target(recipient.id, recipient.organization_id)
+            await record_write(session, [target], action="read")
+        return row, email
 
     try:
         row, email = in_transaction(settings, work, command="outbox show")
