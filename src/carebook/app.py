@@ -1,4 +1,5 @@
-"""The ASGI application: POST /graphql, GraphiQL on GET /graphql, GET /healthz."""
+"""The ASGI application: POST /graphql, GraphiQL on GET /graphql (its files under
+/graphiql/assets/), GET /healthz."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ from carebook.users.credentials import (
     cached_api_key_actor,
 )
 from carebook.users.password_reset import RESET_PASSWORD_PATH
-from carebook.web import idempotency, request_body
+from carebook.web import graphiql, idempotency, request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
@@ -83,6 +84,10 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.loop_share = LoopShare()
         self.search = SearchState()
         self.activity = ActivityThrottle(settings.activity_window_seconds)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Carebook's page: its files come from this server, not from a CDN (web/graphiql.py).
+        return graphiql.page_response()
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -324,11 +329,14 @@ def create_app(
                 ResetPasswordPage(settings, db, passwords).handle,
                 methods=["GET", "POST"],
             ),
+            # GraphiQL's files, only where its page is served.
+            *graphiql.asset_routes(enabled=graphql_app.graphql_ide is not None),
         ],
         # Before routing, so an oversized body is refused before anything reads it; outermost,
-        # every answer (patient data, set-password pages, errors) is marked no-store.
+        # every answer (patient data, set-password pages, errors) is marked no-store; GraphiQL's
+        # public files alone keep their own caching.
         middleware=[
-            Middleware(NoStore),
+            Middleware(NoStore, cacheable_prefix=f"{graphiql.ASSETS_PATH}/"),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         # Unhandled exceptions are answered outside the middleware above: no-store there too.
