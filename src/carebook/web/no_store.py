@@ -16,24 +16,27 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carebook.audit.trail import REQUEST_ID_STATE
+
 _CACHE_CONTROL = b"cache-control"
 NO_STORE = b"no-store"
 INTERNAL_ERROR = "Internal server error"
 
 
-async def internal_error(_: Request, __: Exception) -> Response:
+async def internal_error(request: Request, __: Exception) -> Response:
     """The answer to an exception nothing else handled: no detail, and never stored.
 
     Starlette answers these from its ServerErrorMiddleware, which sits outside every middleware
-    of the app (NoStore included), so this answer carries ``no-store`` itself. The exception is
-    still raised after it, for the server's log.
+    of the app (NoStore and the access log included), so this answer carries ``no-store`` and
+    the request's ``X-Request-Id`` itself. The exception is still raised after it, for the
+    server's log.
     """
     error = {"message": INTERNAL_ERROR, "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
-    return JSONResponse(
-        {"data": None, "errors": [error]},
-        status_code=500,
-        headers={"Cache-Control": NO_STORE.decode()},
-    )
+    headers = {"Cache-Control": NO_STORE.decode()}
+    request_id = request.scope.get("state", {}).get(REQUEST_ID_STATE)
+    if request_id:
+        headers["X-Request-Id"] = request_id
+    return JSONResponse({"data": None, "errors": [error]}, status_code=500, headers=headers)
 
 
 class NoStore:
