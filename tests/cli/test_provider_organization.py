@@ -47,7 +47,7 @@ async def test_creating_needs_the_flag_and_a_name_not_taken(
 ) -> None:
     code, _, err = _create(database_url, "a@example.com", "--organization", "Hillside Care")
     assert code == 1 and "No organization is named 'Hillside Care'" in err
-    assert "did you mean" not in err
+    assert "did you mean" not in err and "add --create-organization" in err
     assert await _organizations(database) == 0
     code, _, err = _create(
         database_url, "a@example.com", "--organization", "Hillside Care", "--create-organization"
@@ -66,7 +66,17 @@ async def test_without_a_name_the_provider_gets_a_practice_of_their_own(
     database_url: str, database: Database
 ) -> None:
     # The README's first command: no --organization, a new practice named after the provider.
+    ids = []
     for email in ("a@example.com", "b@example.com"):
-        code, _, err = _create(database_url, email)
+        code, out, err = _create(database_url, email)
         assert code == 0, err
+        ids.append(json.loads(out)["organization_id"])
+    assert await _organizations(database) == 2
+    # Both are "Ada Byron's practice": the name alone is refused, naming the ids to choose from.
+    code, _, err = _create(database_url, "c@example.com", "--organization", "Ada Byron's practice")
+    assert code == 1
+    assert f"Several organizations are named 'Ada Byron's practice' (ids {', '.join(ids)})" in err
+    code, out, err = _create(database_url, "c@example.com", "--organization-id", ids[1])
+    assert code == 0, err
+    assert json.loads(out)["organization_id"] == ids[1]
     assert await _organizations(database) == 2

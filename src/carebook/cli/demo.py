@@ -18,6 +18,7 @@ from carebook.auth.roles import Role
 from carebook.cli.common import in_transaction, load_settings
 from carebook.config import TEST_PAYMENT_PROVIDER
 from carebook.db.migrate import upgrade
+from carebook.errors import Invalid
 from carebook.locations import service as location_service
 from carebook.locations.inputs import NewLocation
 from carebook.tags import service as tag_service
@@ -48,7 +49,12 @@ def demo(
             return existing, False
         return await _fill(session, passwords, patients), True
 
-    created, new = in_transaction(settings, work, command="demo")
+    try:
+        created, new = in_transaction(settings, work, command="demo")
+    except Invalid as error:  # e.g. a practice of the demo's name that is not the demo's
+        for message in error.messages:
+            typer.echo(f"error: {message.message}", err=True)
+        raise typer.Exit(code=1) from None
     console = Console()
     if new:
         console.print(f"Demo practice ready (organization {created.organization_id}).")

@@ -70,6 +70,8 @@ def create(
     except Invalid as error:
         for message in error.messages:
             typer.echo(f"error: {message.field or 'input'}: {message.message}", err=True)
+            if message.message.startswith("No organization is named"):
+                typer.echo("(to create it, add --create-organization)", err=True)
         raise typer.Exit(code=1) from None
     result = {
         "id": str(created.user_id),
