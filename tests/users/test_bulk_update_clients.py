@@ -162,6 +162,10 @@ async def test_an_ignored_active_status_is_told_in_a_warning_not_a_failure(
     for alone in ({"user_group_id": ""}, {"active_status": True}):
         body = await provider.post(FULL, {"input": {"ids": ids, **alone}})
         assert "extensions" not in body, body
+    # A refused update (an unknown group) answers its messages only: nothing was done.
+    refused = {**both, "user_group_id": "999999"}
+    body = await provider.post(FULL, {"input": refused})
+    assert body["data"]["bulkUpdateClients"]["messages"] and "extensions" not in body
 
 
 async def test_empty_user_group_id_also_wins_over_active_status(
