@@ -167,7 +167,8 @@ class UserMutations:
             action=_bulk_action(fields),
             attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
         )
-        if fields.active_status_ignored and outcome.value is not None:  # refused: messages say
+        # Only on an update that was made: a refused one answers its messages alone.
+        if fields.active_status_ignored and outcome.value is not None:
             warn(
                 info,
                 code=ACTIVE_STATUS_IGNORED,
