@@ -4,13 +4,13 @@ schema."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 
 import httpx
 from sqlalchemy import func, select
+from tests.cli.run import carebook
 
 from carebook.app import create_app
 from carebook.config import Settings
@@ -21,16 +21,7 @@ from carebook.users.models import User
 
 
 def _run(database_url: str, *args: str) -> str:
-    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url, "CAREBOOK_ARGON2_TIME_COST": "1",
-           "CAREBOOK_ARGON2_MEMORY_COST_KIB": "1024"}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "carebook.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = carebook(database_url, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
