@@ -65,6 +65,21 @@ class Settings(BaseSettings):
         description="One line per HTTP request: request id, method, path, GraphQL operation "
         "name, status, duration (never variables, documents or patient data).",
     )
+    # --- metrics and tracing (carebook.web.metrics, carebook.web.tracing; docs/production.md) ---
+    metrics: bool = Field(
+        False,
+        description="Serve Prometheus metrics on GET /metrics (needs metrics_token); off, "
+        "/metrics answers 404.",
+    )
+    metrics_token: str = Field(
+        "",
+        description="Bearer token a scraper sends to GET /metrics (Authorization: Bearer ...); "
+        "required when metrics are on.",
+    )
+    otel: bool = Field(
+        False,
+        description="Trace requests and SQL with OpenTelemetry (needs the carebook[otel] extra).",
+    )
     payment_provider: str | None = Field(
         None,
         description="Who charges completeCheckout's cards: package.module:factory (called with "

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.config
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
 
 import typer
 import uvicorn
@@ -35,19 +41,9 @@ def serve(
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
     if workers > 1:
         # Each worker builds its own app (and engine) from the same environment.
-        import os
-
         os.environ["CAREBOOK_DATABASE_URL"] = settings.database_url
-        uvicorn.run(
-            "carebook.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,  # replaced by Carebook's (carebook.web.access_log)
-            log_config=log_config,
-            **proxies,
-        )
+        with _shared_metrics(enabled=settings.metrics):
+            _run_workers(host, port, workers, log_config, proxies)
         return
     uvicorn.run(
         create_app(settings, serving=True),
@@ -57,3 +53,44 @@ def serve(
         log_config=log_config,
         **proxies,
     )
+
+
+def _run_workers(
+    host: str, port: int, workers: int, log_config: dict[str, Any], proxies: dict[str, Any]
+) -> None:
+    uvicorn.run(
+        "carebook.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # replaced by Carebook's (carebook.web.access_log)
+        log_config=log_config,
+        **proxies,
+    )
+
+
+@contextlib.contextmanager
+def _shared_metrics(*, enabled: bool) -> Iterator[None]:
+    """With metrics on, the workers keep their values in files of one directory, which any
+    worker's /metrics sums (prometheus-client's multiprocess mode, read when a worker imports
+    it). The directory is emptied first: files of a previous run would be counted again.
+    One given in PROMETHEUS_MULTIPROC_DIR is used (emptied of its .db files); otherwise a fresh
+    temporary one, removed when the server stops."""
+    if not enabled:
+        yield
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        yield
+        return
+    made = tempfile.mkdtemp(prefix="carebook-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    try:
+        yield
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
