@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tests.support.world import World
 
 from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.startup import UnsafeSettings
-from tests.support.world import World
 
 TOKEN = "scrape-token-for-tests-0123456789"
 SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
