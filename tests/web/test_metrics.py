@@ -115,7 +115,7 @@ async def test_no_client_text_in_the_labels(settings: Settings, database: Databa
     documents = [
         (SIGN_IN, "SignMeIn"),
         # The operation's name, aliases and literal arguments are the client's text too.
-        (f'query {email.split("@")[0].replace(".", "_")} {{ x: signIn }}', None),
+        (f"query {email.split('@')[0].replace('.', '_')} {{ x: signIn }}", None),
         ('mutation { signIn(input: {email: "' + email + '", password: "p"}) { token } }', None),
     ]
     async with _http(_on(settings), database) as http:
