@@ -61,6 +61,7 @@ from carebook.web.metrics.pool import count_pools
 from carebook.web.metrics.recorder import GraphQLMetrics
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
+from carebook.web.tracing import trace
 
 logger = logging.getLogger("carebook")
 # The paths the access log names as they are (any other is logged as "(other)").
@@ -329,11 +330,15 @@ def create_app(
     *,
     serving: bool = False,
     payments: PaymentProvider | None = None,
+    tracer_provider: Any = None,
 ) -> Starlette:
     """Build the application. ``database`` may be passed in by tests to share an engine.
 
     ``payments``: the provider that charges cards; by default the one the settings name
     (``CAREBOOK_PAYMENT_PROVIDER``, none when unset). Tests pass one to look at its charges.
+
+    ``tracer_provider``: where spans go when ``CAREBOOK_OTEL`` is on (tests pass one with an
+    in-memory exporter); by default OpenTelemetry's global one (carebook.web.otel).
 
     ``serving`` (``carebook serve``): once started, the collector stops scanning what startup
     built (:mod:`carebook.gc_pauses`).
@@ -407,6 +412,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.loop_share = graphql_app.loop_share  # tests hold a light request's place
+    if settings.otel:
+        trace(app, db, paths=ROUTE_PATHS, tracer_provider=tracer_provider)
     return app
 
 
