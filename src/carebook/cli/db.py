@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.cli.common import in_transaction, load_settings
 from carebook.db import backup as backups
+from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade as run_upgrade
 from carebook.search import counters
 
@@ -24,8 +25,12 @@ def main() -> None:
 def upgrade(
     database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
 ) -> None:
-    """Apply the Alembic migrations up to the newest one."""
-    run_upgrade(load_settings(database_url).database_url)
+    """Apply the Alembic migrations up to the newest one (creating a missing PostgreSQL
+    database first)."""
+    url = load_settings(database_url).database_url
+    if ensure_database(url):
+        typer.echo("created the database")
+    run_upgrade(url)
     typer.echo("database is up to date")
 
 

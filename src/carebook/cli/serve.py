@@ -11,6 +11,7 @@ import uvicorn
 from carebook.app import create_app
 from carebook.cli.common import load_settings
 from carebook.client_address import uvicorn_proxy_options
+from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
 
@@ -30,6 +31,7 @@ def serve(
     log_config = logging_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(log_config)
     if migrate:
+        ensure_database(settings.database_url)
         upgrade(settings.database_url)
     # Every worker gets these options: forwarding headers only from the listed proxies.
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
