@@ -15,6 +15,12 @@ from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
 
+# How long uvicorn's supervisor waits for a new worker to answer its health check before it
+# kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
+# about 0.9 s on an idle 2-core machine but 5.3 s on a loaded one, which cost a worker at start
+# (docs/production.md, "Workers"). A hung worker is still replaced, only later.
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -46,6 +52,7 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
             access_log=False,  # replaced by Carebook's (carebook.web.access_log)
             log_config=log_config,
             **proxies,
