@@ -39,9 +39,7 @@ def _log_of_two_ready_workers(log: Path, process: subprocess.Popen[bytes]) -> st
     raise AssertionError(f"two workers never became ready:\n{log.read_text()}")
 
 
-def test_two_slow_workers_both_start(
-    database_url: str, database: Database, tmp_path: Path
-) -> None:
+def test_two_slow_workers_both_start(database_url: str, database: Database, tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text(SLOW_WORKERS)
     port = free_port()
     log = tmp_path / "serve.log"

@@ -8,16 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.support.api import Api
+from tests.support.auth_helpers import count_rows
+from tests.support.seed_documents import SIGN_UP
+from tests.support.world import World
 
 from carebook.accounts.signup import PROVIDER_SIGN_UP_OFF
 from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.organizations.models import Organization
-from tests.support.api import Api
-from tests.support.auth_helpers import count_rows
-from tests.support.seed_documents import SIGN_UP
-from tests.support.world import World
 
 MakeApi = Callable[..., Awaitable[Api]]
 

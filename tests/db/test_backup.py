@@ -14,12 +14,12 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-
-from carebook.config import Settings
-from carebook.db import backup as backups
 from tests.support.api import Api
 from tests.support.world import World
 from tests.support.write_load import LAST_NAME, WriteLoad, assert_prefix
+
+from carebook.config import Settings
+from carebook.db import backup as backups
 
 LOAD_NAMES = "SELECT first_name FROM users WHERE last_name = 'Loadwriter'"
 PG_TOOLS = ("pg_dump", "pg_restore", "createdb", "dropdb")
@@ -44,6 +44,14 @@ def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=120,
     )
+
+
+def _restore_and_check(file: Path, restored: Path, k: int) -> None:
+    url = f"sqlite+aiosqlite:///{restored}"
+    done = _cli(url, "restore", str(file))
+    assert done.returncode == 0, done.stderr
+    assert _cli(url, "upgrade").returncode == 0
+    assert sorted(_sqlite_load_names(restored)) == sorted(f"Load {n}" for n in range(k))
 
 
 async def _copy_under_load(api: Api, world: World, copy: object) -> tuple[int, int]:
@@ -71,23 +79,20 @@ async def test_sqlite_backup_under_load_restores_a_consistent_prefix(
     before, after = await _copy_under_load(
         api, world, lambda: backups.backup(settings.database_url, file)
     )
-    k = assert_prefix(_sqlite_load_names(file), at_least=before, at_most=after)
-    assert not list(tmp_path.glob(".*partial"))
+    names = await asyncio.to_thread(_sqlite_load_names, file)
+    k = assert_prefix(names, at_least=before, at_most=after)
+    assert not await asyncio.to_thread(lambda: list(tmp_path.glob(".*partial")))
 
     # The command restores into a new database file, which then serves the same patients.
     restored = tmp_path / "restored.db"
-    restored_url = f"sqlite+aiosqlite:///{restored}"
-    done = _cli(restored_url, "restore", str(file))
-    assert done.returncode == 0, done.stderr
-    assert _cli(restored_url, "upgrade").returncode == 0
-    assert sorted(_sqlite_load_names(restored)) == sorted(f"Load {n}" for n in range(k))
+    await asyncio.to_thread(_restore_and_check, file, restored, k)
 
     # A database a server has open (this test's app holds its connections) is not overwritten.
-    refused = _cli(settings.database_url, "restore", str(file))
+    refused = await asyncio.to_thread(_cli, settings.database_url, "restore", str(file))
     assert refused.returncode == 1
     assert "in use" in refused.stderr
     # Nor is an existing backup file.
-    again = _cli(settings.database_url, "backup", str(file))
+    again = await asyncio.to_thread(_cli, settings.database_url, "backup", str(file))
     assert again.returncode == 1 and "exists" in again.stderr
 
 
@@ -110,6 +115,16 @@ def _libpq(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://")
 
 
+def _create_and_restore(server: str, name: str, dump: Path) -> None:
+    """The documented restore: an empty database, then pg_restore into it."""
+    subprocess.run(["createdb", f"--maintenance-db={server}/postgres", name], check=True)
+    subprocess.run(
+        ["pg_restore", "--exit-on-error", "--no-owner", f"--dbname={server}/{name}", str(dump)],
+        check=True,
+        timeout=300,
+    )
+
+
 async def test_pg_dump_under_load_restores_a_consistent_prefix(
     backend: str, api: Api, world: World, settings: Settings, tmp_path: Path
 ) -> None:
@@ -126,13 +141,8 @@ async def test_pg_dump_under_load_restores_a_consistent_prefix(
     server, _, _ = source.rpartition("/")
     name = f"carebook_restore_{uuid.uuid4().hex[:10]}"
     target = f"{server}/{name}"
-    subprocess.run(["createdb", f"--maintenance-db={server}/postgres", name], check=True)
+    await asyncio.to_thread(_create_and_restore, server, name, dump)
     try:
-        subprocess.run(
-            ["pg_restore", "--exit-on-error", "--no-owner", f"--dbname={target}", str(dump)],
-            check=True,
-            timeout=300,
-        )
         connection = await asyncpg.connect(target)
         try:
             names = [row[0] for row in await connection.fetch(LOAD_NAMES)]
@@ -141,6 +151,8 @@ async def test_pg_dump_under_load_restores_a_consistent_prefix(
         assert_prefix(names, at_least=before, at_most=after)
         assert LAST_NAME in LOAD_NAMES
     finally:
-        subprocess.run(
-            ["dropdb", "--force", f"--maintenance-db={server}/postgres", name], check=True
+        await asyncio.to_thread(
+            subprocess.run,
+            ["dropdb", "--force", f"--maintenance-db={server}/postgres", name],
+            check=True,
         )

@@ -9,43 +9,65 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import asyncpg
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 logger = logging.getLogger("carebook")
 # The database every PostgreSQL server has, to connect to when the target does not exist yet.
 MAINTENANCE_DATABASE = "postgres"
-
-
-def _dsn(url: URL, database: str) -> str:
-    return url.set(drivername="postgresql", database=database).render_as_string(
-        hide_password=False
-    )
+# PostgreSQL's SQLSTATEs: invalid_catalog_name (no such database), duplicate_database.
+MISSING = "3D000"
+DUPLICATE = "42P04"
 
 
 def create_statement(name: str) -> str:
-    """CREATE DATABASE with the name always quoted: any character, quotes included, is safe."""
-    return f"CREATE DATABASE {postgresql.dialect().identifier_preparer.quote_identifier(name)}"
+    """CREATE DATABASE with the name always quoted: any character, quotes included, is safe.
+
+    PostgreSQL's rule for a quoted identifier: double quotes around it, inner ones doubled.
+    """
+    quoted = name.replace('"', '""')
+    return f'CREATE DATABASE "{quoted}"'
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return str(state) if state else None
+
+
+async def _exists(url: URL) -> bool:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect():
+            return True
+    except DBAPIError as error:
+        if _sqlstate(error) == MISSING:
+            return False
+        raise
+    finally:
+        await engine.dispose()
+
+
+async def _create(url: URL) -> bool:
+    maintenance = url.set(database=MAINTENANCE_DATABASE)
+    # CREATE DATABASE cannot run inside a transaction.
+    engine = create_async_engine(maintenance, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(create_statement(url.database or "")))
+        return True
+    except DBAPIError as error:
+        if _sqlstate(error) == DUPLICATE:
+            return False  # another process created it meanwhile
+        raise
+    finally:
+        await engine.dispose()
 
 
 async def _ensure(url: URL) -> bool:
-    name = url.database or ""
-    try:
-        connection = await asyncpg.connect(_dsn(url, name))
-    except asyncpg.InvalidCatalogNameError:
-        pass  # missing: created below
-    else:
-        await connection.close()
-        return False
-    admin = await asyncpg.connect(_dsn(url, MAINTENANCE_DATABASE))
-    try:
-        await admin.execute(create_statement(name))
-    except asyncpg.DuplicateDatabaseError:
-        return False  # another process created it meanwhile
-    finally:
-        await admin.close()
-    return True
+    return False if await _exists(url) else await _create(url)
 
 
 def ensure_database(database_url: str) -> bool:
