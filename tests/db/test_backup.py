@@ -96,6 +96,16 @@ async def test_sqlite_backup_under_load_restores_a_consistent_prefix(
     assert again.returncode == 1 and "exists" in again.stderr
 
 
+def test_restore_refuses_a_file_that_is_no_database(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not a database, but long enough to have a header of sorts " * 20)
+    target = tmp_path / "target.db"
+    done = _cli(f"sqlite+aiosqlite:///{target}", "restore", str(bogus))
+    assert done.returncode == 1
+    assert "not a database" in done.stderr and "Traceback" not in done.stderr
+    assert not target.exists() or target.stat().st_size == 0
+
+
 def test_backup_refuses_postgresql_and_points_at_pg_dump(tmp_path: Path) -> None:
     with pytest.raises(backups.BackupError, match="pg_dump"):
         backups.backup("postgresql+asyncpg://postgres@127.0.0.1/x", tmp_path / "b")

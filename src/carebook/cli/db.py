@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import typer
@@ -62,7 +63,9 @@ def backup(
     """
     try:
         backups.backup(load_settings(database_url).database_url, file)
-    except backups.BackupError as error:
+    # sqlite3's own errors (a folder that does not exist, a file that is no database) name the
+    # problem, never the data: shown as they are, without a traceback.
+    except (backups.BackupError, sqlite3.Error) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"backed up to {file}")
@@ -81,7 +84,7 @@ def restore(
     """
     try:
         backups.restore(file, load_settings(database_url).database_url)
-    except backups.BackupError as error:
+    except (backups.BackupError, sqlite3.Error) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None
     typer.echo(f"restored {file}")
