@@ -26,13 +26,17 @@ def main() -> None:
 def upgrade(
     database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
 ) -> None:
-    """Apply the Alembic migrations up to the newest one (creating a missing PostgreSQL
-    database first)."""
+    """Apply the Alembic migrations up to the newest one, and name the ones applied (creating
+    a missing PostgreSQL database first)."""
     url = load_settings(database_url).database_url
     if ensure_database(url):
         typer.echo("created the database")
-    run_upgrade(url)
-    typer.echo("database is up to date")
+    applied = run_upgrade(url)
+    if not applied:
+        typer.echo("database is up to date: no migration to apply")
+        return
+    plural = "" if len(applied) == 1 else "s"
+    typer.echo(f"applied {len(applied)} migration{plural}: {', '.join(applied)}")
 
 
 @app.command()
