@@ -15,6 +15,7 @@ from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -405,6 +406,7 @@ def create_app(
                 prefixes=(f"{graphiql.ASSETS_PATH}/",),
             ),
             Middleware(NoStore, cacheable_prefix=f"{graphiql.ASSETS_PATH}/"),
+            *_cors(settings),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         # Unhandled exceptions are answered outside the middleware above: no-store there too.
@@ -426,6 +428,37 @@ def _metrics_routes(settings: Settings, db: Database, view: CarebookGraphQL) -> 
         token=settings.metrics_token, database=db, audit_writer=view.audit_writer
     )
     return [Route(METRICS_PATH, endpoint.handle, methods=["GET"])]
+
+
+# The headers a Healthie client sends (API keys: Authorization + AuthorizationSource).
+CORS_HEADERS = [
+    "Authorization",
+    "AuthorizationSource",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Cross-origin access for the configured origins only; none by default.
+
+    Inside NoStore (preflight answers are no-store too) and outside the body limit, so a refusal
+    still carries the headers a browser needs to show it to the page.
+    """
+    origins = settings.cors_origin_list
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=["X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
+    ]
 
 
 def app_from_environment() -> Starlette:

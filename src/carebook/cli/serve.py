@@ -17,8 +17,15 @@ import uvicorn
 from carebook.app import create_app
 from carebook.cli.common import load_settings
 from carebook.client_address import uvicorn_proxy_options
+from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
+
+# How long uvicorn's supervisor waits for a new worker to answer its health check before it
+# kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
+# about 0.9 s on an idle 2-core machine but 5.3 s on a loaded one, which cost a worker at start
+# (docs/production.md, "Workers"). A hung worker is still replaced, only later.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve(
@@ -36,6 +43,7 @@ def serve(
     log_config = logging_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(log_config)
     if migrate:
+        ensure_database(settings.database_url)
         upgrade(settings.database_url)
     # Every worker gets these options: forwarding headers only from the listed proxies.
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
@@ -64,6 +72,7 @@ def _run_workers(
         host=host,
         port=port,
         workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         access_log=False,  # replaced by Carebook's (carebook.web.access_log)
         log_config=log_config,
         **proxies,
