@@ -91,3 +91,17 @@ def test_metrics_are_summed_over_the_workers(two_workers: tuple[str, Path]) -> N
     # Whichever worker answers the scrape, it reports every worker's requests.
     for _ in range(6):
         assert _counted(url) == sent
+
+
+def test_serve_refuses_metrics_without_a_token(database_url: str) -> None:
+    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url, "CAREBOOK_METRICS": "true"}
+    env.pop("CAREBOOK_METRICS_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "carebook.cli.main", "serve", "--port", "9", "--workers", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "CAREBOOK_METRICS_TOKEN" in done.stderr

@@ -20,6 +20,7 @@ from carebook.client_address import uvicorn_proxy_options
 from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
+from carebook.startup import UnsafeSettings, check_metrics_token
 
 # How long uvicorn's supervisor waits for a new worker to answer its health check before it
 # kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
@@ -39,6 +40,12 @@ def serve(
     # In production, a default secret key is refused here, before migrating (create_app warns
     # outside production).
     settings = load_settings(database_url)
+    # Here, not only in each worker's create_app: a worker that refuses is started again.
+    try:
+        check_metrics_token(settings)
+    except UnsafeSettings as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
     # One format for Carebook's lines and uvicorn's, in this process and in every worker.
     log_config = logging_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(log_config)
