@@ -77,7 +77,7 @@ ROUTE_PATHS = frozenset(
         RESET_PASSWORD_PATH,
     }
 )
-# Where the view keeps a request's arrival time and operation label for the metrics.
+# Where the view keeps a request's arrival time, for the latency metric.
 _STARTED_STATE = "carebook_metrics_started"
 
 
