@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
 from tests.support.world import World
 
 from carebook.app import create_app
@@ -139,3 +140,17 @@ async def test_gauges_are_listed(settings: Settings, database: Database) -> None
     for status in ("pending", "sending", "failed"):
         assert _value(samples, "carebook_email_outbox_messages", status=status) >= 0
         assert ("carebook_webhook_deliveries", (("status", status),)) in samples
+
+
+async def test_pool_gauge_follows_checked_out_connections(
+    settings: Settings, database: Database
+) -> None:
+    key = ("carebook_db_pool_checked_out", (("pool", "write"),))
+    async with _http(_on(settings), database) as http:
+        _, before = await _scrape(http)
+        async with database.engine.connect() as held:
+            await held.execute(text("SELECT 1"))
+            _, during = await _scrape(http)
+        _, after = await _scrape(http)
+    assert during[key] == before[key] + 1
+    assert after[key] == before[key]
