@@ -55,6 +55,7 @@ from carebook.web import idempotency, request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
+from carebook.webhooks.retention import start_event_purger
 
 logger = logging.getLogger("carebook")
 
@@ -298,6 +299,7 @@ def create_app(
         # Emails are delivered after commit by this process's worker (when SMTP is set).
         worker = start_worker(db, settings)
         purger = start_purger(db, settings)  # expired Idempotency-Key records
+        event_purger = start_event_purger(db, settings)  # events past their retention
         collector = None
         if serving:
             freeze_startup_objects()
@@ -305,6 +307,7 @@ def create_app(
         yield
         await _stop(collector)
         await _stop(purger)
+        await _stop(event_purger)
         await graphql_app.audit_writer.close()  # read events still queued are stored
         await _stop(worker)
         if database is None:

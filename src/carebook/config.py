@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     event_retention_days: int = Field(
         90, description="How long events stay in the change feed (carebook events)."
     )
+    event_purge_seconds: float = Field(
+        3600.0,
+        description="How often each server deletes events past event_retention_days (0: never).",
+    )
     # --- audit trail ---
     audit_wait_for_reads: bool = Field(
         True,

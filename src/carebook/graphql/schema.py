@@ -12,6 +12,8 @@ from carebook.graphql.audit.extension import AuditFlush
 from carebook.graphql.audit.queries import AuditQueries
 from carebook.graphql.auth.mutations import AuthMutations
 from carebook.graphql.auth.queries import AuthQueries
+from carebook.graphql.change_feed.mutations import ChangeFeedMutations
+from carebook.graphql.change_feed.queries import ChangeFeedQueries
 from carebook.graphql.conversations.mutations import ConversationMutations
 from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.errors import ErrorShaping
@@ -58,6 +60,7 @@ class Query(
     EmailNotificationQueries,
     AuditQueries,
     AuthQueries,
+    ChangeFeedQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -74,6 +77,7 @@ class Mutation(
     SchedulingMutations,
     ConversationMutations,
     EmailNotificationMutations,
+    ChangeFeedMutations,
 ):  # likewise
     """Root mutation fields."""
 
