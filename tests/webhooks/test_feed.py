@@ -9,7 +9,8 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 from tests.support.api import Api
 from tests.support.world import World
 from tests.webhooks.feed_support import (
@@ -22,7 +23,9 @@ from tests.webhooks.feed_support import (
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
+from carebook.events.emit import emit
 from carebook.events.models import DeliveryStatus, Event, WebhookDelivery
+from carebook.webhooks.feed import SETTLE_SECONDS, FeedFilter, list_events
 from carebook.webhooks.retention import purge_events
 
 FEED = (
@@ -260,3 +263,55 @@ async def test_the_purge_command_runs_it_once(
     async with database.read_sessions() as session:
         left = set((await session.execute(select(Event.id))).scalars())
     assert kept in left and gone not in left
+
+
+async def _page(database: Database, organization_id: int, after: int) -> list[int]:
+    async with database.read_sessions() as session:
+        wanted = FeedFilter(organization_id=organization_id, after=after)
+        return [event.id for event in await list_events(session, wanted, limit=100)]
+
+
+async def test_the_feed_stops_before_a_young_gap_and_passes_an_old_one(
+    world: World, database: Database
+) -> None:
+    org = world.a.provider.organization_id
+    start = await last_event_id(database)
+    first = await add_event(database, org, "patient.updated", 1)
+    # first + 1 is missing: maybe a transaction still committing (PostgreSQL hands ids out at
+    # insert time), so the feed waits for it rather than let a reader's cursor pass it.
+    async with database.write_sessions() as session, session.begin():
+        session.add(
+            Event(
+                id=first + 2,
+                organization_id=org,
+                event_type="patient.updated",
+                resource_type="User",
+                resource_id=2,
+            )
+        )
+    assert await _page(database, org, start) == [first]
+    # Long enough ago, the gap is a rolled-back write: the feed goes on.
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            update(Event)
+            .where(Event.id == first + 2)
+            .values(created_at=utcnow() - timedelta(seconds=SETTLE_SECONDS + 1))
+        )
+    assert await _page(database, org, start) == [first, first + 2]
+    assert await _page(database, org, first + 1) == [first + 2]  # a cursor in the gap is fine
+
+
+async def test_an_event_committed_after_a_later_one_is_not_skipped(
+    world: World, database: Database, backend: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite's writers take turns: ids commit in order")
+    org = world.a.provider.organization_id
+    start = await last_event_id(database)
+    async with database.write_sessions() as slow, slow.begin():
+        early = emit(slow, organization_id=org, event_type="patient.updated", resource_id=1)
+        await slow.flush()  # holds start + 1, not committed yet
+        late = await add_event(database, org, "patient.updated", 2)  # start + 2, committed
+        assert (early.id, late) == (start + 1, start + 2)
+        assert await _page(database, org, start) == []
+    assert await _page(database, org, start) == [start + 1, start + 2]
