@@ -47,7 +47,7 @@ class ChangeEvent:
         fields: list[str] = json.loads(self.row.changed_fields or "[]")
         return fields
 
-    @strawberry.field(description="When the change was committed (2023-06-05 14:10:00 +0200).")
+    @strawberry.field(description="When the change was written (2023-06-05 14:10:00 +0200).")
     def created_at(self, info: Info[Context, None]) -> str:
         return render(self.row.created_at, info.context.zone)
 
