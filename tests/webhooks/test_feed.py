@@ -3,6 +3,7 @@ cursor; redeliverWebhookEvent queues an event again; the purge drops only old, s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from tests.webhooks.feed_support import (
     last_event_id,
 )
 
+from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
@@ -315,3 +317,23 @@ async def test_an_event_committed_after_a_later_one_is_not_skipped(
         assert (early.id, late) == (start + 1, start + 2)
         assert await _page(database, org, start) == []
     assert await _page(database, org, start) == [start + 1, start + 2]
+
+
+async def test_each_server_purges_old_events_while_it_runs(
+    world: World, database: Database, settings: Settings
+) -> None:
+    org = world.a.provider.organization_id
+    old = utcnow() - timedelta(days=settings.event_retention_days + 1)
+    gone = await add_event(database, org, "patient.updated", 1, created_at=old, dispatched=True)
+    app = create_app(settings, database)
+
+    async def purged() -> bool:
+        async with database.read_sessions() as session:
+            return (await session.get(Event, gone)) is None
+
+    async with app.router.lifespan_context(app):  # the server's background tasks run
+        for _ in range(500):  # bounded poll: the first pass runs as the server starts
+            if await purged():
+                break
+            await asyncio.sleep(0.01)
+    assert await purged()
