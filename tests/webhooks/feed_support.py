@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carebook.db.engine import Database
 from carebook.events.emit import emit
-from carebook.events.models import Event, Webhook, WebhookDelivery, WebhookSubscription
+from carebook.events.models import Webhook, WebhookDelivery, WebhookSubscription
 from carebook.webhooks.secrets import new_secret, seal
-
-
-async def last_event_id(database: Database) -> int:
-    """The newest event's id (0 with none): the world's own events come before a test's."""
-    async with database.read_sessions() as session:
-        return int((await session.execute(select(func.max(Event.id)))).scalar() or 0)
 
 
 async def add_event(

@@ -13,13 +13,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 from tests.support.api import Api
+from tests.support.events import last_event_id
+from tests.support.seed_documents import UPDATE_CLIENT
 from tests.support.world import World
-from tests.webhooks.feed_support import (
-    add_event,
-    add_webhook,
-    deliveries,
-    last_event_id,
-)
+from tests.webhooks.feed_support import add_event, add_webhook, deliveries
 
 from carebook.app import create_app
 from carebook.config import Settings
@@ -86,6 +83,19 @@ async def test_the_feed_lists_the_organizations_events_after_a_cursor_in_order(
     # Staff members read it too; organization B's provider sees only B's event.
     assert _ids(await _feed(api.with_key(world.a.staff.api_key), after=str(start))) == [a1, a2, a3]
     assert _ids(await _feed(api.with_key(world.b.provider.api_key), after=str(start))) == [b1]
+
+
+async def test_an_update_through_the_api_is_in_the_feed(
+    api: Api, world: World, database: Database
+) -> None:
+    start = await last_event_id(database)
+    provider = api.with_key(world.a.provider.api_key)
+    variables = {"id": str(world.a.patient_id), "last_name": "Renamed"}
+    await provider.data(UPDATE_CLIENT, variables)
+    [event] = await _feed(provider, after=str(start))
+    assert (event["event_type"], event["resource_id"]) == ("patient.updated", variables["id"])
+    assert "last_name" in event["changed_fields"]
+    assert json.loads(str(event["payload"]))["changed_fields"] == event["changed_fields"]
 
 
 async def test_the_feed_is_for_providers_and_staff_with_bounded_pages(
