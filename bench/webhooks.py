@@ -233,7 +233,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         deliveries_per_second=round(received / span, 1),
         events_per_second=round(len(ids) / span, 1),
         seconds_after_last_update=round(max(last_at - load_end, 0.0), 1),
-        command="python -m bench.webhooks " + " ".join(sys.argv[1:]),
+        command=args.command,
     )
 
 
@@ -292,6 +292,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.updates = args.updates or (300 if args.quick else 10_000)
     args.patients = args.patients or (200 if args.quick else 2_000)
+    args.command = "python -m bench.webhooks " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
     return args
 
 
