@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
-import sys
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
+from tests.cli.run import carebook
 from tests.support.api import Api
 from tests.support.events import last_event_id
 from tests.support.seed_documents import UPDATE_CLIENT
@@ -111,11 +110,7 @@ async def test_the_feed_is_for_providers_and_staff_with_bounded_pages(
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "carebook.cli.main", "events", *args],
-        env=env, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+    return carebook(database_url, "events", *args)
 
 
 async def test_the_cli_prints_the_feed_as_json_lines(
