@@ -55,6 +55,7 @@ from carebook.web import idempotency, request_body
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
+from carebook.webhooks.worker import start_worker as start_webhook_worker
 
 logger = logging.getLogger("carebook")
 
@@ -298,12 +299,15 @@ def create_app(
         # Emails are delivered after commit by this process's worker (when SMTP is set).
         worker = start_worker(db, settings)
         purger = start_purger(db, settings)  # expired Idempotency-Key records
+        # Events committed by any server are sent by every server's worker (claims share them).
+        webhooks = start_webhook_worker(db, settings)
         collector = None
         if serving:
             freeze_startup_objects()
             collector = start_full_collections()
         yield
         await _stop(collector)
+        await _stop(webhooks)
         await _stop(purger)
         await graphql_app.audit_writer.close()  # read events still queued are stored
         await _stop(worker)

@@ -147,7 +147,9 @@ async def _compose(
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
     when = await _appointment_time(session, kind, params, user.id)
-    if kind is EmailKind.PASSWORD_RESET:
+    if kind in _WEBHOOK_KINDS:  # to a provider about their organization's webhook
+        link, label = settings.public_base_url, "Open Carebook"
+    elif kind is EmailKind.PASSWORD_RESET:
         link, label = await _reset_link(session, settings, user, params)
     else:
         token_row = None
@@ -164,6 +166,7 @@ async def _compose(
         link_label=label,
         request_id=request_id,
         when=when,
+        webhook=_webhook_values(kind, params),
     )
     email = EmailMessage()
     sender_name, sender_address = parseaddr(settings.email_from)
@@ -175,6 +178,20 @@ async def _compose(
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return email
+
+
+_WEBHOOK_KINDS = (EmailKind.WEBHOOK_FAILING, EmailKind.WEBHOOK_DISABLED)
+
+
+def _webhook_values(kind: EmailKind, params: dict[str, object]) -> dict[str, str] | None:
+    """The webhook's id, URL host and hours of failure: the only facts its emails give."""
+    if kind not in _WEBHOOK_KINDS:
+        return None
+    return {
+        "webhook_id": str(params["webhook_id"]),
+        "webhook_host": str(params["url_host"]),
+        "hours": str(params["hours"]),
+    }
 
 
 async def _appointment_time(
