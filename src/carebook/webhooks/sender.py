@@ -59,7 +59,18 @@ async def post(url: str, *, body: bytes, headers: Mapping[str, str], settings: S
         addresses = await resolve(url, allow_private=settings.webhook_allow_private_urls)
     except UnsafeUrl:
         return Outcome(None, "unsafe_url")
-    target, host_header, extensions = _pinned(url, addresses[0])
+    outcome = Outcome(None, "no_address")
+    for address in addresses:  # every one was checked; the next is tried if one is unreachable
+        outcome = await _post_to(url, address, body=body, headers=headers, settings=settings)
+        if outcome.error != "ConnectError":
+            break
+    return outcome
+
+
+async def _post_to(
+    url: str, address: str, *, body: bytes, headers: Mapping[str, str], settings: Settings
+) -> Outcome:
+    target, host_header, extensions = _pinned(url, address)
     timeout = httpx.Timeout(
         settings.webhook_timeout_seconds, connect=settings.webhook_connect_timeout_seconds
     )
