@@ -42,6 +42,7 @@ from carebook.graphql.users.email_mutations import UserEmailMutations
 from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
+from carebook.graphql.webhooks.test_send import WebhookTestMutations
 
 
 @strawberry.type(description="The root of every read.")
@@ -74,6 +75,7 @@ class Mutation(
     SchedulingMutations,
     ConversationMutations,
     EmailNotificationMutations,
+    WebhookTestMutations,
 ):  # likewise
     """Root mutation fields."""
 
