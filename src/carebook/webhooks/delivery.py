@@ -126,8 +126,9 @@ async def _load(
 
 
 def lease_for(settings: Settings) -> timedelta:
-    """How long a claim holds a delivery: well past the POST's own timeout."""
-    return timedelta(seconds=settings.webhook_timeout_seconds * 2 + 60)
+    """How long a claim holds a delivery: twice the POST's whole timeout (which bounds it), and
+    some seconds to record the outcome; a crashed worker's deliveries wait no longer than this."""
+    return timedelta(seconds=settings.webhook_timeout_seconds * 2 + 10)
 
 
 async def deliver_one(database: Database, settings: Settings, delivery_id: int) -> str | None:
