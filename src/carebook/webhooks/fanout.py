@@ -1,9 +1,12 @@
 """Fan-out: each committed event becomes one delivery per webhook of its organization that wants it.
 
 One write transaction claims a batch of undispatched events, inserts their deliveries and marks
-them dispatched, so an event is fanned out exactly once however many servers run the worker:
-on PostgreSQL the events are locked ``FOR UPDATE SKIP LOCKED`` (a second server takes the next
-ones instead of waiting), on SQLite the write transaction is exclusive (``BEGIN IMMEDIATE``).
+them dispatched, so an event is fanned out exactly once however many servers run the worker.
+Fan-outs also run one at a time, so deliveries are numbered in the order of their events (the
+per-resource order of delivery compares those numbers): on SQLite the write transaction is
+exclusive (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped advisory lock admits one
+server's fan-out (the others skip theirs this pass rather than wait), and the events are locked
+``FOR UPDATE SKIP LOCKED`` as well.
 A webhook created after an event is dispatched does not receive it (as in Healthie).
 """
 
@@ -11,13 +14,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.db.engine import Database
 from carebook.events.models import Event, Webhook, WebhookDelivery, WebhookSubscription
 
 FAN_OUT_BATCH = 200
+# The advisory lock's key: any constant that no other lock of Carebook's uses ("cbhk").
+_FAN_OUT_LOCK = 0x6362686B
 
 
 async def _subscribers(
@@ -48,8 +53,13 @@ async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> int:
         if (await session.execute(waiting)).first() is None:
             return 0
     async with database.write_sessions() as session, session.begin():
+        postgresql = database.engine.dialect.name == "postgresql"
+        if postgresql and not await session.scalar(
+            select(func.pg_try_advisory_xact_lock(_FAN_OUT_LOCK))
+        ):
+            return 0  # another server is fanning out; the events are its
         query = select(Event).where(Event.dispatched.is_(False)).order_by(Event.id).limit(limit)
-        if database.engine.dialect.name == "postgresql":
+        if postgresql:
             query = query.with_for_update(skip_locked=True)
         events = list((await session.execute(query)).scalars())
         if not events:
