@@ -14,6 +14,7 @@ for one host name must not carry another's request to the same address).
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,22 +54,41 @@ def _pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str
     return original.copy_with(host=address), {"Host": authority}, extensions
 
 
-async def post(url: str, *, body: bytes, headers: Mapping[str, str], settings: Settings) -> Outcome:
-    """POST ``body`` to ``url``; never raises for network or receiver trouble."""
+async def post(
+    url: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    settings: Settings,
+    tls: ssl.SSLContext | None = None,
+) -> Outcome:
+    """POST ``body`` to ``url``; never raises for network or receiver trouble.
+
+    ``tls``: the certificates to trust; by default httpx's (the public CAs). Tests pass one that
+    trusts their own receiver's certificate.
+    """
     try:
         addresses = await resolve(url, allow_private=settings.webhook_allow_private_urls)
     except UnsafeUrl:
         return Outcome(None, "unsafe_url")
     outcome = Outcome(None, "no_address")
     for address in addresses:  # every one was checked; the next is tried if one is unreachable
-        outcome = await _post_to(url, address, body=body, headers=headers, settings=settings)
+        outcome = await _post_to(
+            url, address, body=body, headers=headers, settings=settings, tls=tls
+        )
         if outcome.error != "ConnectError":
             break
     return outcome
 
 
 async def _post_to(
-    url: str, address: str, *, body: bytes, headers: Mapping[str, str], settings: Settings
+    url: str,
+    address: str,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    settings: Settings,
+    tls: ssl.SSLContext | None,
 ) -> Outcome:
     target, host_header, extensions = _pinned(url, address)
     timeout = httpx.Timeout(
@@ -78,7 +98,9 @@ async def _post_to(
         # The client's own timeouts are per step; this bounds the whole exchange.
         async with (
             asyncio.timeout(settings.webhook_timeout_seconds),
-            httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client,
+            httpx.AsyncClient(
+                timeout=timeout, follow_redirects=False, trust_env=False, verify=tls or True
+            ) as client,
             client.stream(
                 "POST",
                 target,
