@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,9 +20,10 @@ from carebook.events.models import (
     WebhookSubscription,
 )
 from carebook.notifications.models import EmailKind, OutboxMessage
-from carebook.notifications.templates import render
 from carebook.webhooks.delivery import run_pass
 from carebook.webhooks.worker import purge_sent_webhooks
+from tests.support.emails import deliver, with_smtp
+from tests.support.mailbox import Mailbox, run_mailbox
 from tests.support.webhook_receiver import Receiver, receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook, deliveries
@@ -116,17 +118,27 @@ async def test_after_the_retry_period_the_webhook_is_disabled(
     assert kinds == [EmailKind.WEBHOOK_DISABLED]
 
 
-def test_the_warning_email_names_the_webhook_and_its_host_only() -> None:
-    rendered = render(
-        EmailKind.WEBHOOK_FAILING,
-        practice="Sunny Clinic",
-        first_name="Prov",
-        link="https://carebook.example",
-        link_label="Open Carebook",
-        webhook={"webhook_id": "12", "webhook_host": "hooks.example.com", "hours": "25"},
-    )
-    assert "#12" in rendered.text and "hooks.example.com" in rendered.text
-    assert "hooks.example.com" in rendered.html and "25 hours" in rendered.subject + rendered.text
+async def test_the_warning_email_names_the_webhook_and_its_host_only(
+    database: Database, hook_settings: Settings, world: World, mailbox: Mailbox
+) -> None:
+    async with receiving() as receiver:
+        webhook_id = await _failing_hook(database, hook_settings, world, receiver)
+        await _failing_since(database, hook_settings.webhook_warn_after_hours + 1)
+        await run_pass(database, hook_settings)
+    report = await deliver(database, with_smtp(hook_settings, mailbox.url))
+    assert report.sent == 1
+    (mail,) = mailbox.received
+    assert mail.rcpt_tos == ["provider.a@example.com"]
+    assert mail.subject.startswith("A webhook of ") and mail.subject.endswith(" is failing")
+    for part in (mail.part("plain"), mail.part("html")):
+        assert f"#{webhook_id}" in part and "localhost" in part and "/hook" not in part
+        assert "about 25 hours" in part
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server for this test."""
+    yield from run_mailbox()
 
 
 async def test_sent_webhooks_past_retention_are_purged(
