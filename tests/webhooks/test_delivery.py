@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 from datetime import timedelta
@@ -17,6 +18,7 @@ from carebook.db.engine import Database
 from carebook.events.models import DeliveryStatus, Event, SentWebhook, WebhookDelivery
 from carebook.events.payload import body_bytes
 from carebook.webhooks.delivery import deliver_due, run_pass
+from carebook.webhooks.worker import start_worker
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook, deliveries, verify
@@ -266,3 +268,43 @@ async def test_a_lapsed_lease_is_sent_again(
     assert first.headers["x-carebook-event-id"] == again.headers["x-carebook-event-id"]
     (delivery,) = await deliveries(database)
     assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 2
+
+
+async def test_the_worker_delivers_on_its_own_and_an_unsendable_event_fails_alone(
+    database: Database, hook_settings: Settings, world: World
+) -> None:
+    org = world.a.provider.organization_id
+    fast = hook_settings.model_copy(update={"webhook_poll_seconds": 0.05})
+    async with receiving() as receiver:
+        await add_webhook(database, fast, organization_id=org, url=receiver.url())
+        # An event whose payload cannot be built (a damaged row): it fails, the others go on.
+        async with database.write_sessions() as session, session.begin():
+            session.add(
+                Event(
+                    organization_id=org,
+                    event_type="patient.created",
+                    resource_type="User",
+                    resource_id=1,
+                    changed_fields="not json",
+                    dispatched=False,
+                )
+            )
+        await add_event(database, organization_id=org, resource_id=2)
+        worker = start_worker(database, fast)
+        try:
+            for _ in range(200):  # bounded: about 10 s, until both deliveries are settled
+                settled = {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}
+                found = await deliveries(database)
+                if len(found) == 2 and {d.status for d in found} <= settled:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+    assert [json.loads(r.body)["resource_id"] for r in receiver.requests] == [2]
+    statuses = [(d.resource_key, d.status, d.last_error) for d in await deliveries(database)]
+    assert statuses == [
+        ("User:1", DeliveryStatus.FAILED, "JSONDecodeError"),
+        ("User:2", DeliveryStatus.DELIVERED, None),
+    ]

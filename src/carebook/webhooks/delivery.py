@@ -136,7 +136,11 @@ async def deliver_one(database: Database, settings: Settings, delivery_id: int) 
     attempt = await claim(database, delivery_id, lease_for(settings))
     if attempt is None:
         return None
-    prepared = await _load(database, settings, delivery_id, attempt)
+    try:
+        prepared = await _load(database, settings, delivery_id, attempt)
+    except (ValueError, TypeError) as error:  # a payload that cannot be built never will be
+        await _give_up(database, delivery_id, type(error).__name__)
+        return DeliveryStatus.FAILED
     if prepared is None:  # disabled or deleted since the event was fanned out
         await _give_up(database, delivery_id, "webhook_disabled")
         return DeliveryStatus.FAILED
@@ -196,7 +200,13 @@ async def deliver_due(
         elif status == DeliveryStatus.FAILED:
             report.failed += 1
 
-    await asyncio.gather(*(one(delivery_id) for delivery_id in await due_ids(database, limit)))
+    ids = await due_ids(database, limit)
+    outcomes = await asyncio.gather(*(one(i) for i in ids), return_exceptions=True)
+    for delivery_id, outcome in zip(ids, outcomes, strict=True):
+        if isinstance(outcome, Exception):  # one delivery's fault (a database error) ends
+            # only its own attempt; its lease lapses and it is tried again. The type only:
+            # messages of database errors can quote parameters.
+            logger.error("webhook delivery %s failed: %s", delivery_id, type(outcome).__name__)
     return report
 
 
