@@ -161,3 +161,19 @@ async def test_sent_webhooks_past_retention_are_purged(
     async with database.read_sessions() as session:
         left = list((await session.execute(select(SentWebhook.resource_id))).scalars())
     assert left == [2]
+
+
+async def test_a_webhook_turned_off_meanwhile_gets_nothing_more(
+    database: Database, hook_settings: Settings, world: World
+) -> None:
+    async with receiving() as receiver:
+        webhook_id = await _failing_hook(database, hook_settings, world, receiver)
+        async with database.write_sessions() as session, session.begin():
+            await session.execute(
+                update(Webhook).where(Webhook.id == webhook_id).values(is_enabled=False)
+            )
+        await _failing_since(database, 1)
+        await run_pass(database, hook_settings)
+    assert len(receiver.requests) == 1
+    (delivery,) = await deliveries(database)
+    assert (delivery.status, delivery.last_error) == (DeliveryStatus.FAILED, "webhook_disabled")
