@@ -61,6 +61,7 @@ def prepare(
             secret=secret,
             key_id=key_id(webhook.id),
             created=int(time.time()),
+            scheme=settings.webhook_signature,
         )
         headers["User-Agent"] = USER_AGENT
         headers[EVENT_ID_HEADER] = event_key or str(event.id)
