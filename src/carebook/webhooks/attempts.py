@@ -12,8 +12,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.config import Settings
@@ -87,18 +88,62 @@ async def _succeeded(
     delivery.delivered_at = now
     delivery.first_failed_at = None
     delivery.last_error = None
-    webhook.warned_at = None
+    # Conditional: a success does not lock the webhook's row unless there is a warning to clear.
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook.id, Webhook.warned_at.is_not(None))
+        .values(warned_at=None)
+        .execution_options(synchronize_session=False)
+    )
     await _subscriptions(session, prepared, first_failed_at=None, retry_count=0)
     return DeliveryStatus.DELIVERED
 
 
-async def _disable(session: AsyncSession, webhook: Webhook, settings: Settings) -> None:
-    webhook.is_enabled = False
-    webhook.disabled_at = utcnow()
+async def _first_to_set(
+    session: AsyncSession, webhook_id: int, condition: Any, **values: Any
+) -> bool:
+    """Set ``values`` on the webhook if ``condition`` still holds; whether this did it.
+
+    Several deliveries of one webhook are recorded concurrently (servers, or the sends of one
+    pass): the one whose UPDATE matches sends the email, the others see the condition gone (on
+    PostgreSQL they wait for its row lock, then re-check), so providers get one email.
+    """
+    result = await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id, condition)
+        .values(**values)
+        .returning(Webhook.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+def _other_open(session: AsyncSession, webhook_id: int, delivery_id: int) -> Any:
+    """The webhook's other open deliveries; on PostgreSQL those another worker is recording
+    are skipped (waiting for them while holding the webhook's row could deadlock): they find
+    the webhook disabled at their next claim."""
+    query = select(WebhookDelivery.id).where(
+        WebhookDelivery.webhook_id == webhook_id,
+        WebhookDelivery.status.in_(_OPEN),
+        WebhookDelivery.id != delivery_id,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+async def _disable(
+    session: AsyncSession, webhook: Webhook, delivery_id: int, settings: Settings
+) -> None:
+    if not await _first_to_set(
+        session, webhook.id, Webhook.is_enabled.is_(True), is_enabled=False, disabled_at=utcnow()
+    ):
+        return  # already disabled, by a concurrent failure or its owner
     await session.execute(
         update(WebhookDelivery)
-        .where(WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status.in_(_OPEN))
+        .where(WebhookDelivery.id.in_(_other_open(session, webhook.id, delivery_id)))
         .values(status=DeliveryStatus.FAILED, lease_until=None, last_error="webhook_disabled")
+        .execution_options(synchronize_session=False)
     )
     await email_providers(
         session,
@@ -132,11 +177,11 @@ async def _failed(
     failing_for = now - first
     if failing_for >= timedelta(hours=settings.webhook_retry_period_hours):
         delivery.status = DeliveryStatus.FAILED
-        await session.flush()
-        await _disable(session, webhook, settings)
+        await _disable(session, webhook, delivery.id, settings)
         return DeliveryStatus.FAILED
-    if failing_for >= timedelta(hours=settings.webhook_warn_after_hours) and not webhook.warned_at:
-        webhook.warned_at = now
+    if failing_for >= timedelta(hours=settings.webhook_warn_after_hours) and await _first_to_set(
+        session, webhook.id, Webhook.warned_at.is_(None), warned_at=now
+    ):
         await email_providers(
             session, webhook, kind=EmailKind.WEBHOOK_FAILING, hours=failing_for / timedelta(hours=1)
         )
