@@ -20,6 +20,8 @@ from carebook.events.payload import body_bytes
 from carebook.webhooks.delivery import deliver_due, run_pass
 from carebook.webhooks.fanout import fan_out
 from carebook.webhooks.worker import start_worker
+from tests.support.api import Api
+from tests.support.emails import create_client
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook, deliveries, verify
@@ -311,3 +313,28 @@ async def test_the_worker_delivers_on_its_own_and_an_unsendable_event_fails_alon
         ("User:1", DeliveryStatus.FAILED, "JSONDecodeError"),
         ("User:2", DeliveryStatus.DELIVERED, None),
     ]
+
+
+async def test_a_mutations_event_reaches_the_receiver(
+    api: Api, database: Database, hook_settings: Settings, world: World
+) -> None:
+    org = world.a.provider.organization_id
+    async with receiving() as receiver:
+        _, secret = await add_webhook(
+            database, hook_settings, organization_id=org, url=receiver.url()
+        )
+        provider = api.with_key(world.a.provider.api_key)
+        created = await create_client(
+            provider, first_name="Ada", last_name="Hook", email="ada.hook@example.com"
+        )
+        refused = await create_client(provider, first_name="Bo", last_name="Hook", email="")
+        await run_pass(database, hook_settings)
+    assert created["messages"] is None and refused["messages"]  # the refusal emits nothing
+    (request,) = receiver.requests
+    assert json.loads(request.body) == {
+        "resource_id": int(created["user"]["id"]),
+        "resource_id_type": "User",
+        "event_type": "patient.created",
+        "changed_fields": [],
+    }
+    verify(request, port=receiver.port, secret=secret)
