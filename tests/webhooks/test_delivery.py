@@ -338,3 +338,18 @@ async def test_a_mutations_event_reaches_the_receiver(
         "changed_fields": [],
     }
     verify(request, port=receiver.port, secret=secret)
+
+
+async def test_a_path_with_non_ascii_characters_is_signed_as_sent(
+    database: Database, hook_settings: Settings, world: World
+) -> None:
+    org = world.a.provider.organization_id
+    async with receiving() as receiver:
+        _, secret = await add_webhook(
+            database, hook_settings, organization_id=org, url=receiver.url("/hööks/in?für=ä")
+        )
+        await add_event(database, organization_id=org)
+        await run_pass(database, hook_settings)
+    (request,) = receiver.requests
+    assert request.target == "/h%C3%B6%C3%B6ks/in?f%C3%BCr=%C3%A4"
+    verify(request, port=receiver.port, secret=secret)

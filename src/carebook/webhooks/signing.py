@@ -20,7 +20,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from urllib.parse import urlsplit
+
+import httpx
 
 LABEL = "sig1"
 ALGORITHM = "hmac-sha256"
@@ -96,12 +97,15 @@ def signed_headers(
     scheme: str = RFC9421,
 ) -> dict[str, str]:
     """The content and signature headers of one request (``created``: Unix seconds)."""
-    parts = urlsplit(url)
-    path = parts.path or "/"
+    # The path and query as the HTTP client writes them on the request line (percent-encoded),
+    # which is what the receiver sees and checks.
+    target = httpx.URL(url)
+    path = target.raw_path.split(b"?", 1)[0].decode("ascii") or "/"
+    query = target.query.decode("ascii")
     params = _signature_params(created=created, key_id=key_id)
     if scheme == HEALTHIE:
-        headers = _healthie(method, path, parts.query, body, secret)
+        headers = _healthie(method, path, query, body, secret)
     else:
-        headers = _rfc9421(method, path, parts.query, body, secret, params)
+        headers = _rfc9421(method, path, query, body, secret, params)
     headers["Signature-Input"] = f"{LABEL}={params}"
     return headers
