@@ -29,13 +29,14 @@ from carebook.events.models import DeliveryStatus, Event, Webhook, WebhookDelive
 from carebook.events.payload import body_bytes
 from carebook.webhooks import sender
 from carebook.webhooks.attempts import Attempt, record_attempt
-from carebook.webhooks.fanout import fan_out
+from carebook.webhooks.fanout import FAN_OUT_BATCH, fan_out
 from carebook.webhooks.requests import Prepared, prepare
 
 logger = logging.getLogger("carebook.webhooks")
 
 DELIVERY_BATCH = 50
 CONCURRENT_SENDS = 4
+FAN_OUT_BATCHES = 10
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
@@ -212,7 +213,12 @@ async def deliver_due(
 
 async def run_pass(database: Database, settings: Settings) -> PassReport:
     """One worker pass: fan new events out, then deliver what is due."""
-    fanned_out = await fan_out(database)
+    fanned_out = 0
+    for _ in range(FAN_OUT_BATCHES):  # catch up after a burst of writes, within bounds
+        batch = await fan_out(database)
+        fanned_out += batch.deliveries
+        if batch.events < FAN_OUT_BATCH:
+            break
     report = await deliver_due(database, settings)
     report.fanned_out = fanned_out
     return report

@@ -13,6 +13,7 @@ A webhook created after an event is dispatched does not receive it (as in Health
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.db.engine import Database
 from carebook.events.models import Event, Webhook, WebhookDelivery, WebhookSubscription
 
-FAN_OUT_BATCH = 200
+FAN_OUT_BATCH = 500
 # The advisory lock's key: any constant that no other lock of Carebook's uses ("cbhk").
 _FAN_OUT_LOCK = 0x6362686B
 
@@ -45,25 +46,33 @@ async def _subscribers(
     return found
 
 
-async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> int:
-    """Dispatch up to ``limit`` events, oldest first; the number of deliveries created."""
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """What one fan-out did: events dispatched, deliveries created."""
+
+    events: int = 0
+    deliveries: int = 0
+
+
+async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> FanOut:
+    """Dispatch up to ``limit`` events, oldest first."""
     # A read first: an idle server's pass must not take SQLite's write lock every second.
     async with database.read_sessions() as session:
         waiting = select(Event.id).where(Event.dispatched.is_(False)).limit(1)
         if (await session.execute(waiting)).first() is None:
-            return 0
+            return FanOut()
     async with database.write_sessions() as session, session.begin():
         postgresql = database.engine.dialect.name == "postgresql"
         if postgresql and not await session.scalar(
             select(func.pg_try_advisory_xact_lock(_FAN_OUT_LOCK))
         ):
-            return 0  # another server is fanning out; the events are its
+            return FanOut()  # another server is fanning out; the events are its
         query = select(Event).where(Event.dispatched.is_(False)).order_by(Event.id).limit(limit)
         if postgresql:
             query = query.with_for_update(skip_locked=True)
         events = list((await session.execute(query)).scalars())
         if not events:
-            return 0
+            return FanOut()
         subscribers = await _subscribers(session, {event.organization_id for event in events})
         deliveries = [
             WebhookDelivery(
@@ -83,4 +92,4 @@ async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> int:
             .values(dispatched=True)
             .execution_options(synchronize_session=False)
         )
-        return len(deliveries)
+        return FanOut(len(events), len(deliveries))
