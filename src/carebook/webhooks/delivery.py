@@ -112,15 +112,15 @@ async def _load(
     async with database.read_sessions() as session:
         row = (
             await session.execute(
-                select(WebhookDelivery, Event, Webhook)
-                .join(Event, Event.id == WebhookDelivery.event_id)
+                select(Event, Webhook)
+                .join(WebhookDelivery, WebhookDelivery.event_id == Event.id)
                 .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
                 .where(WebhookDelivery.id == delivery_id)
             )
         ).one_or_none()
     if row is None:
         return None
-    _, event, webhook = row
+    event, webhook = row
     if not webhook.is_enabled:
         return None
     return prepare(settings, webhook, event=event, body=body_bytes(event), attempt=attempt)
