@@ -164,7 +164,7 @@ def run(arguments: argparse.Namespace) -> int:
             "CAREBOOK_WEBHOOK_TIMEOUT_SECONDS": "2",
         }
         carebook(env, "db", "upgrade")
-        owner = provider(env, "hooks.crash@example.com")
+        owner = provider(env, "hooks.crash@example.com", create=True)
         asyncio.run(add_webhook(database_url, int(owner["organization_id"]), url))
         port, log = free_port(), Path(logs) / "serve.log"
         server = start_server(env, port, arguments.workers, log)
