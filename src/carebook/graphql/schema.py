@@ -45,6 +45,7 @@ from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
 from carebook.graphql.warnings import WarningsExtension
+from carebook.graphql.webhooks.test_send import WebhookTestMutations
 
 
 @strawberry.type(description="The root of every read.")
@@ -79,6 +80,7 @@ class Mutation(
     ConversationMutations,
     EmailNotificationMutations,
     ChangeFeedMutations,
+    WebhookTestMutations,
 ):  # likewise
     """Root mutation fields."""
 
