@@ -1,9 +1,13 @@
-"""``python -m bench.webhooks``: its receiver counts every POST by webhook and event id."""
+"""``python -m bench.webhooks``: its receiver counts every POST by webhook and event id, and a
+small run against a real ``carebook serve`` delivers every event to every webhook once."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
-from bench.webhooks import EVENT_ID_HEADER, Counts, start_receiver
+from bench.generate import Options, generate
+from bench.webhooks import EVENT_ID_HEADER, Counts, measure, parse, report, start_receiver
 
 
 def test_the_receiver_counts_posts_by_webhook_and_event() -> None:
@@ -22,3 +26,15 @@ def test_the_receiver_counts_posts_by_webhook_and_event() -> None:
     posts, last_at = counts.snapshot()
     assert posts == {("/hook/1", "7"): 2, ("/hook/2", "7"): 1}  # a duplicate shows as 2
     assert last_at > 0
+
+
+async def test_a_small_run_delivers_every_event_to_every_webhook_once(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'webhooks.db'}"
+    world = await generate(Options(url, 40, 3), log=lambda _: None)
+    result = await measure(
+        parse(["--updates", "15", "--concurrency", "2", "--wait", "120"]), url, world
+    )
+    assert result.baseline["errors"] == 0 and result.with_webhooks["errors"] == 0
+    assert result.events > 0 and result.expected_deliveries == 3 * result.events
+    assert (result.missing, result.duplicates) == (0, 0)
+    assert "missing 0, duplicates 0" in report(result)

@@ -10,12 +10,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
-from tests.cli.run import carebook
-from tests.support.api import Api
-from tests.support.events import last_event_id
-from tests.support.seed_documents import UPDATE_CLIENT
-from tests.support.world import World
-from tests.webhooks.feed_support import add_event, add_webhook, deliveries
 
 from carebook.app import create_app
 from carebook.config import Settings
@@ -25,6 +19,12 @@ from carebook.events.emit import emit
 from carebook.events.models import DeliveryStatus, Event, WebhookDelivery
 from carebook.webhooks.feed import SETTLE_SECONDS, FeedFilter, list_events
 from carebook.webhooks.retention import purge_events
+from tests.cli.run import carebook
+from tests.support.api import Api
+from tests.support.events import last_event_id
+from tests.support.seed_documents import UPDATE_CLIENT
+from tests.support.world import World
+from tests.webhooks.feed_support import add_event, add_webhook, deliveries
 
 FEED = (
     "query($after: ID, $page_size: Int, $event_type: String) { changeEvents(after: $after, "
