@@ -213,8 +213,9 @@ def carebook(env: dict[str, str], *args: str) -> str:
     return subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
 
 
-def provider(env: dict[str, str], email: str) -> dict[str, str]:
-    """``carebook provider create --json`` in the shared organization."""
+def provider(env: dict[str, str], email: str, *, create: bool = False) -> dict[str, str]:
+    """``carebook provider create --json`` in the shared organization (``create``: the first
+    provider, who creates it; ``--organization`` alone joins an existing one)."""
     out = carebook(
         env,
         "provider",
@@ -227,6 +228,7 @@ def provider(env: dict[str, str], email: str) -> dict[str, str]:
         "Test",
         "--organization",
         "Crash Clinic",
+        *(["--create-organization"] if create else []),
         "--json",
     )
     result: dict[str, str] = json.loads(out)
@@ -421,7 +423,7 @@ def run(arguments: argparse.Namespace) -> int:
     ):
         env = server_env(database_url, arguments.sqlite_synchronous)
         carebook(env, "db", "upgrade")
-        main = provider(env, "crash.main@example.com")
+        main = provider(env, "crash.main@example.com", create=True)
         other = provider(env, "crash.other@example.com")
         port, log = free_port(), Path(logs) / "serve.log"
         server = start_server(env, port, arguments.workers, log)

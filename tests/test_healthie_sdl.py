@@ -37,6 +37,10 @@ FORM_EMAILS = "form reminders honour a preference; Healthie has none for them (d
 
 # Things of Carebook's that Healthie's schema does not have, each with why it is there.
 # Coordinates: Type, Type.field, Type.field(argument), Enum.VALUE.
+CHANGE_FEED = (
+    "the change feed: replays the organization's webhook events after a cursor (docs/webhooks.md)"
+)
+REDELIVER = "sends a past event to the webhooks again (docs/webhooks.md, The change feed)"
 CAREBOOK_ADDITIONS: dict[str, str] = {
     "AuditEvent": "who read or changed which patient record (audit trail, a Carebook addition)",
     "Query.auditEvents": "the audit trail, read by providers and staff (docs/api.md)",
@@ -71,6 +75,11 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "RequestedFormCompletion.updated_at": "when the request last changed (completed)",
     "NotificationSetting.send_form_request_emails": FORM_EMAILS,
     "updateNotificationSettingInput.send_form_request_emails": FORM_EMAILS,
+    "ChangeEvent": CHANGE_FEED,
+    "Query.changeEvents": CHANGE_FEED,
+    "Mutation.redeliverWebhookEvent": REDELIVER,
+    "redeliverWebhookEventInput": REDELIVER,
+    "redeliverWebhookEventPayload": REDELIVER,
 }
 
 # Shared things whose type string differs from Healthie's, each with why. Keep it short.

@@ -63,6 +63,8 @@ from carebook.web.metrics.recorder import GraphQLMetrics
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
 from carebook.web.tracing import trace
+from carebook.webhooks.retention import start_event_purger
+from carebook.webhooks.worker import start_worker as start_webhook_worker
 
 logger = logging.getLogger("carebook")
 # The paths the access log names as they are (any other is logged as "(other)").
@@ -361,13 +363,18 @@ def create_app(
         # Emails are delivered after commit by this process's worker (when SMTP is set).
         worker = start_worker(db, settings)
         purger = start_purger(db, settings)  # expired Idempotency-Key records
+        event_purger = start_event_purger(db, settings)  # events past their retention
+        # Events committed by any server are sent by every server's worker (claims share them).
+        webhooks = start_webhook_worker(db, settings)
         collector = None
         if serving:
             freeze_startup_objects()
             collector = start_full_collections()
         yield
         await _stop(collector)
+        await _stop(webhooks)
         await _stop(purger)
+        await _stop(event_purger)
         await graphql_app.audit_writer.close()  # read events still queued are stored
         await _stop(worker)
         if database is None:

@@ -115,6 +115,12 @@ class Settings(BaseSettings):
         description="Accept http:// webhook URLs and hosts that resolve to loopback, private, "
         "link-local or reserved addresses (tests and closed networks only: it allows SSRF).",
     )
+    webhook_signature: Literal["rfc9421", "healthie"] = Field(
+        "rfc9421",
+        description="How webhook POSTs are signed: 'rfc9421' (HTTP Message Signatures, "
+        "HMAC-SHA256, base64), or 'healthie' (the string and hex HMAC of Healthie's own "
+        "verification sample, for receivers written against Healthie; docs/webhooks.md).",
+    )
     webhook_poll_seconds: float = Field(
         1.0, description="How often each server's webhook delivery worker looks for due events."
     )
@@ -147,6 +153,10 @@ class Settings(BaseSettings):
     )
     event_retention_days: int = Field(
         90, description="How long events stay in the change feed (carebook events)."
+    )
+    event_purge_seconds: float = Field(
+        3600.0,
+        description="How often each server deletes events past event_retention_days (0: never).",
     )
     # --- audit trail ---
     audit_wait_for_reads: bool = Field(

@@ -195,6 +195,7 @@ NOT_PATIENT_WRITES = {
     "updateOnboardingFlow": "a flow and the groups it serves, no patient",
     "createAppointmentType": "a kind of appointment of the practice",
     "createOffering": "a package the practice sells",
+    "sendTestWebhook": "a sample event about the caller to the organization's webhook",
 }
 # Every other mutation changes a patient's data: the action its events carry.
 WRITES = {

@@ -245,6 +245,7 @@ OTHER: dict[tuple[str, str], str] = {
         "new_email",
     ): "the email rule of every write path (updateUser's email case)",
     ("sendWelcomeEmail", "user_id"): _ID,
+    ("sendTestWebhook", "id"): _ID,
 }
 
 

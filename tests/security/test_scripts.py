@@ -20,6 +20,7 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
     [
         ("fuzz.py", ["--examples", "--minutes", "--database"]),
         ("crash_safety.py", ["--database", "--duration", "--workers", "--sqlite-synchronous"]),
+        ("crash_safety_webhooks.py", ["--database", "--duration", "--receiver-delay", "--wait"]),
     ],
 )
 def test_script_help_lists_its_options(script: str, options: list[str]) -> None:

@@ -1,4 +1,4 @@
-"""``carebook``: serve, db upgrade, provider create, organization sign-up, demo, outbox."""
+"""``carebook``: serve, db upgrade, provider create, organization sign-up, demo, outbox, events."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from importlib.metadata import version as package_version
 
 import typer
 
-from carebook.cli import audit, db, demo, organization, outbox, provider, search, serve
+from carebook.cli import (
+    audit,
+    db,
+    demo,
+    events,
+    organization,
+    outbox,
+    provider,
+    search,
+    serve,
+)
 from carebook.graphql.schema import build_schema
 
 # Tracebacks never show local variables: they may hold secrets or patient data.
@@ -48,6 +58,7 @@ app.add_typer(search.app, name="search")
 app.command("demo")(demo.demo)
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(audit.app, name="audit")
+app.add_typer(events.app, name="events")
 
 
 @app.command("schema")

@@ -12,6 +12,8 @@ from carebook.graphql.audit.extension import AuditFlush
 from carebook.graphql.audit.queries import AuditQueries
 from carebook.graphql.auth.mutations import AuthMutations
 from carebook.graphql.auth.queries import AuthQueries
+from carebook.graphql.change_feed.mutations import ChangeFeedMutations
+from carebook.graphql.change_feed.queries import ChangeFeedQueries
 from carebook.graphql.conversations.mutations import ConversationMutations
 from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.errors import ErrorShaping
@@ -43,6 +45,7 @@ from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
 from carebook.graphql.warnings import WarningsExtension
+from carebook.graphql.webhooks.test_send import WebhookTestMutations
 
 
 @strawberry.type(description="The root of every read.")
@@ -59,6 +62,7 @@ class Query(
     EmailNotificationQueries,
     AuditQueries,
     AuthQueries,
+    ChangeFeedQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -75,6 +79,8 @@ class Mutation(
     SchedulingMutations,
     ConversationMutations,
     EmailNotificationMutations,
+    ChangeFeedMutations,
+    WebhookTestMutations,
 ):  # likewise
     """Root mutation fields."""
 

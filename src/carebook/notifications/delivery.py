@@ -154,7 +154,9 @@ async def _compose(
         request_id = str(request.id)
     when = await _appointment_time(session, kind, params, user.id)
     action: tuple[str, str] | None
-    if kind is EmailKind.PASSWORD_RESET:
+    if kind in _WEBHOOK_KINDS:  # to a provider about their organization's webhook: no link
+        action = None
+    elif kind is EmailKind.PASSWORD_RESET:
         action = await _reset_link(session, settings, user, params)
     else:
         token_row = None
@@ -170,6 +172,7 @@ async def _compose(
         action=action,
         request_id=request_id,
         when=when,
+        webhook=_webhook_values(kind, params),
     )
     email = EmailMessage()
     sender_name, sender_address = parseaddr(settings.email_from)
@@ -183,6 +186,20 @@ async def _compose(
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return email
+
+
+_WEBHOOK_KINDS = (EmailKind.WEBHOOK_FAILING, EmailKind.WEBHOOK_DISABLED)
+
+
+def _webhook_values(kind: EmailKind, params: dict[str, object]) -> dict[str, str] | None:
+    """The webhook's id, URL host and hours of failure: the only facts its emails give."""
+    if kind not in _WEBHOOK_KINDS:
+        return None
+    return {
+        "webhook_id": str(params["webhook_id"]),
+        "webhook_host": str(params["url_host"]),
+        "hours": str(params["hours"]),
+    }
 
 
 async def preview(session: AsyncSession, settings: Settings, message_id: int) -> EmailMessage:

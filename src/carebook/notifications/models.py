@@ -38,6 +38,10 @@ class EmailKind(enum.StrEnum):
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     # resetPassword: a link to choose a new password (params: password_reset_id).
     PASSWORD_RESET = "password_reset"  # noqa: S105  (a template name, not a secret)
+    # To an organization's providers: one of its webhooks has failed for about a day, then has
+    # been disabled (params: webhook_id, url_host; never an event's content).
+    WEBHOOK_FAILING = "webhook_failing"
+    WEBHOOK_DISABLED = "webhook_disabled"
 
 
 class OutboxMessage(Base):

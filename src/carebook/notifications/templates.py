@@ -147,6 +147,39 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
             "changed.</p>\n<p>$practice</p>"
         ),
     ),
+    EmailKind.WEBHOOK_FAILING: _Templates(
+        Template("A webhook of $practice is failing"),
+        Template(
+            "Hello $first_name,\n\n"
+            "Carebook has not been able to deliver events to webhook #$webhook_id "
+            "($webhook_host) for about $hours hours. It keeps retrying; if the failures go on, "
+            "the webhook will be disabled. Please check the receiving service.\n"
+            "$action_text\n\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>Carebook has not been able to deliver events to webhook #$webhook_id "
+            "(<strong>$webhook_host</strong>) for about $hours hours. It keeps retrying; if "
+            "the failures go on, the webhook will be disabled. Please check the receiving "
+            "service.</p>\n$action_html\n<p>$practice</p>"
+        ),
+    ),
+    EmailKind.WEBHOOK_DISABLED: _Templates(
+        Template("A webhook of $practice has been disabled"),
+        Template(
+            "Hello $first_name,\n\n"
+            "Webhook #$webhook_id ($webhook_host) has failed for $hours hours and has been "
+            "disabled: no more events are sent to it. Fix the receiving service, then enable "
+            "the webhook again (updateWebhook).\n$action_text\n\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>Webhook #$webhook_id (<strong>$webhook_host</strong>) has failed for $hours "
+            "hours and has been disabled: no more events are sent to it. Fix the receiving "
+            "service, then enable the webhook again (updateWebhook).</p>\n$action_html\n"
+            "<p>$practice</p>"
+        ),
+    ),
 }
 
 
@@ -158,14 +191,19 @@ def render(
     action: tuple[str, str] | None,
     request_id: str = "",
     when: str = "",
+    webhook: dict[str, str] | None = None,
 ) -> Rendered:
-    """The subject, text and HTML of one email; ``action`` is its (link, label), if any."""
+    """The subject, text and HTML of one email; ``action`` is its (link, label), if any.
+
+    ``webhook``: ``webhook_id``, ``webhook_host`` and ``hours`` of the webhook emails.
+    """
     templates = _TEMPLATES[kind]
     text_values = {
         "practice": practice,
         "first_name": first_name,
         "request_id": request_id,
         "when": when,
+        **(webhook or {}),
         "action_text": f"{action[1]}: {action[0]}" if action else "",
     }
     html_values = {key: html.escape(value) for key, value in text_values.items()}

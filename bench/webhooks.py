@@ -1,0 +1,324 @@
+"""Webhook delivery under load: updateClient calls, each event sent to 3 webhooks, all counted.
+
+    python -m bench.webhooks                      # 10,000 updateClient calls, SQLite
+    python -m bench.webhooks --quick              # 300 calls, a smoke run
+    python -m bench.webhooks --database postgresql --updates 10000
+
+It generates a small organization of its own (a database of its own: it never touches the
+``python -m bench`` data), starts ``carebook serve`` with private webhook URLs allowed, and a
+receiver in this process (a threaded HTTP server on 127.0.0.1) that counts every POST by webhook
+and event id (the ``X-Carebook-Event-Id`` header). Then:
+
+1. updateClient with no webhook (the baseline latency: events are still written, none sent);
+2. three webhooks of the organization subscribing to ``patient.updated``, all pointing at the
+   receiver; the same number of updateClient calls again;
+3. it waits (bounded) until every ``patient.updated`` event of phase 2 reached each of the 3
+   webhooks, and reports deliveries per second, missing deliveries (must be 0) and duplicates
+   (must be 0: no faults are injected), with updateClient's latency in both phases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bench.client import Stats, run_driver, run_load
+from bench.generate import Generated, Options, generate
+from bench.names import LAST_NAMES
+from bench.operations import Operation, write_operations
+from bench.run import RESULTS, carebook_command, free_port, graphql_caller, log, server
+from carebook.config import Settings
+from carebook.db.engine import Database, create_database
+from carebook.events.models import Event, Webhook
+from carebook.webhooks.secrets import new_secret, seal
+
+EVENT_TYPE = "patient.updated"
+WEBHOOKS = 3
+EVENT_ID_HEADER = "X-Carebook-Event-Id"
+POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench_webhooks"
+
+
+@dataclass
+class Counts:
+    """What the receiver got: POSTs per (webhook path, event id), and when the last came."""
+
+    posts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    last_at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, path: str, event_id: str) -> None:
+        with self.lock:
+            self.posts[(path, event_id)] += 1
+            self.last_at = time.perf_counter()
+
+    def snapshot(self) -> tuple[Counter[tuple[str, str]], float]:
+        with self.lock:
+            return Counter(self.posts), self.last_at
+
+
+def start_receiver(counts: Counts) -> ThreadingHTTPServer:
+    """The receiver: answers 200 to every POST after reading its body, counting it."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver offers
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            counts.add(self.path, self.headers.get(EVENT_ID_HEADER, ""))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Silent: a line per POST would cost more than the POST."""
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    receiver.daemon_threads = True
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    return receiver
+
+
+async def add_webhooks(database: Database, settings: Settings, org: int, port: int) -> list[str]:
+    """Three webhooks of the organization pointing at the receiver; their URL paths."""
+    paths = []
+    async with database.write_sessions() as session, session.begin():
+        for number in range(1, WEBHOOKS + 1):
+            path = f"/hook/{number}"
+            webhook = Webhook(
+                organization_id=org,
+                url=f"http://127.0.0.1:{port}{path}",
+                event_type=EVENT_TYPE,
+                secret_sealed="",
+            )
+            session.add(webhook)
+            await session.flush()
+            webhook.secret_sealed = seal(
+                new_secret(), secret_key=settings.secret_key, webhook_id=webhook.id
+            )
+            paths.append(path)
+    return paths
+
+
+async def scalar(database: Database, query: Any) -> int:
+    """One number read from the database."""
+    async with database.read_sessions() as session:
+        return int((await session.execute(query)).scalar() or 0)
+
+
+async def wait_until(check: Any, *, seconds: float, what: str) -> bool:
+    """Poll ``check()`` (async) every 0.2 s until true or ``seconds`` pass; False on timeout."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.2)
+    log(f"gave up waiting for {what} after {seconds:.0f} s")
+    return False
+
+
+@dataclass
+class Result:
+    """The figures of one run."""
+
+    database: str
+    updates: int
+    baseline: dict[str, Any]
+    with_webhooks: dict[str, Any]
+    events: int
+    expected_deliveries: int
+    received: int
+    missing: int
+    duplicates: int
+    deliveries_per_second: float
+    events_per_second: float
+    seconds_after_last_update: float
+    command: str
+
+
+def update_client(world: Generated, phase: int) -> Operation:
+    """updateClient as the full benchmark sends it, with values of this phase's own: phase 2
+    repeating phase 1's values would change nothing, and an unchanged patient emits no event."""
+    base = next(op for op in write_operations(world, "", 1) if op.name == "updateClient")
+    span = world.last_patient_id - world.first_patient_id + 1
+    area = ("1305", "1212")[phase - 1]
+
+    def make(i: int) -> dict[str, Any]:
+        patient = world.first_patient_id + (i * 7919) % span
+        return {
+            "input": {
+                "id": str(patient),
+                "last_name": LAST_NAMES[(i + phase) % len(LAST_NAMES)],
+                "phone_number": f"+{area}555{i % 10000:04d}",
+            }
+        }
+
+    return replace(base, make=make)
+
+
+async def _updates(port: int, world: Generated, count: int, concurrency: int, phase: int) -> Stats:
+    operation = update_client(world, phase)
+    caller = graphql_caller(port, world, operation)
+    tag = ("baseline", "webhooks")[phase - 1]
+    stats = await run_load(
+        "updateClient", tag, caller, concurrency=concurrency, duration=3600,
+        max_requests=count, warmup=0,
+    )  # fmt: skip
+    await caller.close()
+    return stats
+
+
+async def measure(args: argparse.Namespace, url: str, world: Generated) -> Result:
+    """Both phases against one ``carebook serve``; the receiver's counts at the end."""
+    settings = Settings(database_url=url)
+    database = create_database(settings)
+    counts = Counts()
+    receiver = start_receiver(counts)
+    port = free_port()
+    env = {
+        "CAREBOOK_DATABASE_URL": url,
+        "CAREBOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+        "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
+    }
+    undispatched = select(func.count()).select_from(Event).where(Event.dispatched.is_(False))
+    try:
+        with server(carebook_command(url, args.workers, port), env, port, "webhooks-serve"):
+            baseline = await _updates(port, world, args.updates, args.concurrency, 1)
+            log(_line(baseline))
+            # Phase 1's events must be fanned out (to no one) before the webhooks exist.
+            await wait_until(
+                lambda: _zero(database, undispatched), seconds=300, what="phase 1's fan-out"
+            )
+            start = await scalar(database, select(func.max(Event.id)))
+            receiver_port = int(receiver.server_address[1])
+            paths = await add_webhooks(database, settings, world.organization_id, receiver_port)
+            began = time.perf_counter()
+            loaded = await _updates(port, world, args.updates, args.concurrency, 2)
+            log(_line(loaded))
+            load_end = time.perf_counter()
+            ids = await _event_ids(database, world.organization_id, start)
+            expected = {(path, str(event_id)) for path in paths for event_id in ids}
+            log(f"{len(ids)} events, waiting for {len(expected)} deliveries")
+
+            async def all_in() -> bool:
+                posts, _ = counts.snapshot()
+                return expected <= set(posts)
+
+            await wait_until(all_in, seconds=args.wait, what="every delivery")
+            posts, last_at = counts.snapshot()
+    finally:
+        receiver.shutdown()
+        await database.dispose()
+    received = sum(posts[pair] for pair in expected)
+    span = max(last_at - began, 1e-9)
+    return Result(
+        database=args.database,
+        updates=args.updates,
+        baseline=baseline.summary(),
+        with_webhooks=loaded.summary(),
+        events=len(ids),
+        expected_deliveries=len(expected),
+        received=received,
+        missing=len(expected - set(posts)),
+        duplicates=sum(n - 1 for n in posts.values() if n > 1),
+        deliveries_per_second=round(received / span, 1),
+        events_per_second=round(len(ids) / span, 1),
+        seconds_after_last_update=round(max(last_at - load_end, 0.0), 1),
+        command=args.command,
+    )
+
+
+async def _zero(database: Database, query: Any) -> bool:
+    return await scalar(database, query) == 0
+
+
+async def _event_ids(database: Database, org: int, after: int) -> list[int]:
+    async with database.read_sessions() as session:
+        query = select(Event.id).where(
+            Event.organization_id == org, Event.id > after, Event.event_type == EVENT_TYPE
+        )
+        return list((await session.execute(query)).scalars())
+
+
+def _line(stats: Stats) -> str:
+    return (
+        f"updateClient ({stats.layer}): {stats.requests} calls, {stats.rps:.1f}/s, median "
+        f"{stats.median_ms:.2f} ms, p99 {stats.p99_ms:.2f} ms, errors {stats.errors}"
+        + (f" ({stats.first_error[:200]})" if stats.first_error else "")
+    )
+
+
+def report(result: Result) -> str:
+    """The figures as the lines docs/webhooks.md quotes."""
+    base, hooks = result.baseline, result.with_webhooks
+    return "\n".join(
+        [
+            f"`{result.command}` ({result.database})",
+            f"- updateClient without webhooks: {base['requests']} calls, {base['rps']:.1f}/s, "
+            f"median {base['median_ms']:.2f} ms, p99 {base['p99_ms']:.2f} ms, errors "
+            f"{base['errors']}",
+            f"- updateClient with {WEBHOOKS} webhooks: {hooks['requests']} calls, "
+            f"{hooks['rps']:.1f}/s, median {hooks['median_ms']:.2f} ms, p99 "
+            f"{hooks['p99_ms']:.2f} ms, errors {hooks['errors']}",
+            f"- {result.events} patient.updated events x {WEBHOOKS} webhooks = "
+            f"{result.expected_deliveries} deliveries: received {result.received}, missing "
+            f"{result.missing}, duplicates {result.duplicates}",
+            f"- {result.deliveries_per_second} deliveries/s ({result.events_per_second} events/s "
+            f"to all {WEBHOOKS} webhooks), from the first update to the last delivery; the "
+            f"last arrived {result.seconds_after_last_update} s after the last update",
+        ]
+    )
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """Options of ``python -m bench.webhooks``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__)
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--quick", action="store_true", help="300 calls, 200 patients.")
+    parser.add_argument("--updates", type=int, help="updateClient calls per phase (10,000).")
+    parser.add_argument("--patients", type=int, help="Patients to generate (2,000).")
+    parser.add_argument("--workers", type=int, default=1, help="carebook serve --workers.")
+    parser.add_argument("--concurrency", type=int, default=8, help="Requests in flight.")
+    parser.add_argument("--wait", type=float, default=600, help="Longest wait for deliveries.")
+    args = parser.parse_args(argv)
+    args.updates = args.updates or (300 if args.quick else 10_000)
+    args.patients = args.patients or (200 if args.quick else 2_000)
+    args.command = "python -m bench.webhooks " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    return args
+
+
+def main(argv: list[str] | None = None) -> Result:
+    """``python -m bench.webhooks``: prints the report, writes the JSON to bench/results/."""
+    args = parse(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    url = (
+        f"sqlite+aiosqlite:///{RESULTS / 'webhooks.db'}"
+        if args.database == "sqlite"
+        else POSTGRES_URL
+    )
+
+    async def run() -> Result:
+        log(f"generating {args.patients:,} patients on {args.database}")
+        world = await generate(Options(url, args.patients, 1), log=lambda _: None)
+        return await measure(args, url, world)
+
+    result = run_driver(run())
+    out = RESULTS / f"webhooks-{args.database}{'-quick' if args.quick else ''}.json"
+    out.write_text(json.dumps(asdict(result), indent=2))
+    print(report(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The change feed (changeEvents) and redeliverWebhookEvent: Carebook additions."""

@@ -1,0 +1,1 @@
+"""Webhooks: managing them and sending a test event."""

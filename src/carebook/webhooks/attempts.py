@@ -1,0 +1,215 @@
+"""Recording one attempt: its ``sent_webhooks`` row, then the delivery's and webhook's state.
+
+A 2xx delivers and clears the webhook's failure state. A failure without ``should_retry`` ends
+the delivery. Otherwise the delivery is tried again after an exponential, jittered delay; after
+``webhook_warn_after_hours`` of failures the organization's providers are emailed once, and
+after ``webhook_retry_period_hours`` the delivery fails, the webhook is disabled (its other
+open deliveries fail with it) and the providers are told.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.config import Settings
+from carebook.db.base import utcnow
+from carebook.db.engine import Database
+from carebook.events.models import (
+    DeliveryStatus,
+    SentWebhook,
+    Webhook,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from carebook.notifications.models import EmailKind
+from carebook.webhooks.alerts import email_providers
+from carebook.webhooks.requests import Prepared
+from carebook.webhooks.sender import Outcome
+
+_OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One claimed attempt of a delivery and what came of it."""
+
+    delivery_id: int
+    number: int
+    prepared: Prepared
+    outcome: Outcome
+
+
+def retry_delay(settings: Settings, attempts: int) -> timedelta:
+    """Base doubling per attempt, capped, times a random factor in [0.5, 1): retries of many
+    deliveries that failed together spread out instead of arriving together."""
+    ceiling = min(
+        settings.webhook_retry_max_seconds,
+        settings.webhook_retry_base_seconds * 2 ** max(attempts - 1, 0),
+    )
+    return timedelta(seconds=ceiling * (0.5 + random.random() / 2))  # noqa: S311 (not secret)
+
+
+def log_row(prepared: Prepared, outcome: Outcome) -> SentWebhook:
+    """The attempt's ``sent_webhooks`` row (Healthie's SentWebhook): no body, no response."""
+    return SentWebhook(
+        organization_id=prepared.organization_id,
+        webhook_id=prepared.webhook_id,
+        event_id=prepared.event_id,
+        event_type=prepared.event_type,
+        resource_id=prepared.resource_id,
+        resource_id_type=prepared.resource_id_type,
+        url=prepared.url,
+        http_response_status=None if outcome.status is None else str(outcome.status),
+    )
+
+
+async def _subscriptions(session: AsyncSession, prepared: Prepared, **values: object) -> None:
+    await session.execute(
+        update(WebhookSubscription)
+        .where(
+            WebhookSubscription.webhook_id == prepared.webhook_id,
+            WebhookSubscription.event_type == prepared.event_type,
+        )
+        .values(**values)
+    )
+
+
+async def _succeeded(
+    session: AsyncSession, delivery: WebhookDelivery, webhook: Webhook, prepared: Prepared
+) -> str:
+    now = utcnow()
+    delivery.status = DeliveryStatus.DELIVERED
+    delivery.delivered_at = now
+    delivery.first_failed_at = None
+    delivery.last_error = None
+    # Conditional: a success does not lock the webhook's row unless there is a warning to clear.
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook.id, Webhook.warned_at.is_not(None))
+        .values(warned_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    await _subscriptions(session, prepared, first_failed_at=None, retry_count=0)
+    return DeliveryStatus.DELIVERED
+
+
+async def _first_to_set(
+    session: AsyncSession, webhook_id: int, condition: Any, **values: Any
+) -> bool:
+    """Set ``values`` on the webhook if ``condition`` still holds; whether this did it.
+
+    Several deliveries of one webhook are recorded concurrently (servers, or the sends of one
+    pass): the one whose UPDATE matches sends the email, the others see the condition gone (on
+    PostgreSQL they wait for its row lock, then re-check), so providers get one email.
+    """
+    result = await session.execute(
+        update(Webhook)
+        .where(Webhook.id == webhook_id, condition)
+        .values(**values)
+        .returning(Webhook.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+def _other_open(session: AsyncSession, webhook_id: int, delivery_id: int) -> Any:
+    """The webhook's other open deliveries; on PostgreSQL those another worker is recording
+    are skipped (waiting for them while holding the webhook's row could deadlock): they find
+    the webhook disabled at their next claim."""
+    query = select(WebhookDelivery.id).where(
+        WebhookDelivery.webhook_id == webhook_id,
+        WebhookDelivery.status.in_(_OPEN),
+        WebhookDelivery.id != delivery_id,
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return query
+
+
+async def _disable(
+    session: AsyncSession, webhook: Webhook, delivery_id: int, settings: Settings
+) -> None:
+    if not await _first_to_set(
+        session, webhook.id, Webhook.is_enabled.is_(True), is_enabled=False, disabled_at=utcnow()
+    ):
+        return  # already disabled, by a concurrent failure or its owner
+    await session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(_other_open(session, webhook.id, delivery_id)))
+        .values(status=DeliveryStatus.FAILED, lease_until=None, last_error="webhook_disabled")
+        .execution_options(synchronize_session=False)
+    )
+    await email_providers(
+        session,
+        webhook,
+        kind=EmailKind.WEBHOOK_DISABLED,
+        hours=settings.webhook_retry_period_hours,
+    )
+
+
+async def _failed(
+    session: AsyncSession,
+    settings: Settings,
+    delivery: WebhookDelivery,
+    webhook: Webhook,
+    attempt: Attempt,
+) -> str:
+    now = utcnow()
+    first: datetime = delivery.first_failed_at or now
+    delivery.first_failed_at = first
+    delivery.last_error = attempt.outcome.description[:200]
+    await _subscriptions(
+        session,
+        attempt.prepared,
+        first_failed_at=first,
+        last_failed_at=now,
+        retry_count=WebhookSubscription.retry_count + 1,
+    )
+    if not attempt.prepared.should_retry:
+        delivery.status = DeliveryStatus.FAILED
+        return DeliveryStatus.FAILED
+    failing_for = now - first
+    if failing_for >= timedelta(hours=settings.webhook_retry_period_hours):
+        delivery.status = DeliveryStatus.FAILED
+        await _disable(session, webhook, delivery.id, settings)
+        return DeliveryStatus.FAILED
+    if failing_for >= timedelta(hours=settings.webhook_warn_after_hours) and await _first_to_set(
+        session, webhook.id, Webhook.warned_at.is_(None), warned_at=now
+    ):
+        await email_providers(
+            session, webhook, kind=EmailKind.WEBHOOK_FAILING, hours=failing_for / timedelta(hours=1)
+        )
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = now + retry_delay(settings, attempt.number)
+    return DeliveryStatus.PENDING
+
+
+async def record_attempt(database: Database, settings: Settings, attempt: Attempt) -> str:
+    """Log the attempt and move the delivery on; its new status.
+
+    When the claim was lost meanwhile (the lease lapsed and another worker took the delivery),
+    only the log row is written: the newer attempt owns the delivery's state.
+    """
+    async with database.write_sessions() as session, session.begin():
+        delivery = await session.get(WebhookDelivery, attempt.delivery_id)
+        webhook = await session.get(Webhook, attempt.prepared.webhook_id)
+        row = log_row(attempt.prepared, attempt.outcome)
+        row.webhook_id = None if webhook is None else webhook.id  # deleted while sending
+        session.add(row)
+        if (
+            delivery is None
+            or webhook is None
+            or delivery.status != DeliveryStatus.SENDING
+            or delivery.attempts != attempt.number
+        ):
+            return DeliveryStatus.SENDING
+        delivery.lease_until = None
+        if attempt.outcome.delivered:
+            return await _succeeded(session, delivery, webhook, attempt.prepared)
+        return await _failed(session, settings, delivery, webhook, attempt)

@@ -1,0 +1,95 @@
+"""Fan-out: each committed event becomes one delivery per webhook of its organization that wants it.
+
+One write transaction claims a batch of undispatched events, inserts their deliveries and marks
+them dispatched, so an event is fanned out exactly once however many servers run the worker.
+Fan-outs also run one at a time, so deliveries are numbered in the order of their events (the
+per-resource order of delivery compares those numbers): on SQLite the write transaction is
+exclusive (``BEGIN IMMEDIATE``); on PostgreSQL a transaction-scoped advisory lock admits one
+server's fan-out (the others skip theirs this pass rather than wait), and the events are locked
+``FOR UPDATE SKIP LOCKED`` as well.
+A webhook created after an event is dispatched does not receive it (as in Healthie).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.db.engine import Database
+from carebook.events.models import Event, Webhook, WebhookDelivery, WebhookSubscription
+
+FAN_OUT_BATCH = 500
+# The advisory lock's key: any constant that no other lock of Carebook's uses ("cbhk").
+_FAN_OUT_LOCK = 0x6362686B
+
+
+async def _subscribers(
+    session: AsyncSession, organization_ids: set[int]
+) -> dict[tuple[int, str], set[int]]:
+    """(organization id, event type) -> the ids of the enabled webhooks that receive it."""
+    webhooks = select(Webhook.id, Webhook.organization_id, Webhook.event_type).where(
+        Webhook.organization_id.in_(organization_ids), Webhook.is_enabled.is_(True)
+    )
+    subscriptions = (
+        select(Webhook.id, Webhook.organization_id, WebhookSubscription.event_type)
+        .join(WebhookSubscription, WebhookSubscription.webhook_id == Webhook.id)
+        .where(Webhook.organization_id.in_(organization_ids), Webhook.is_enabled.is_(True))
+    )
+    found: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for query in (webhooks, subscriptions):
+        for webhook_id, organization_id, event_type in await session.execute(query):
+            if event_type:
+                found[(organization_id, event_type)].add(webhook_id)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class FanOut:
+    """What one fan-out did: events dispatched, deliveries created."""
+
+    events: int = 0
+    deliveries: int = 0
+
+
+async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> FanOut:
+    """Dispatch up to ``limit`` events, oldest first."""
+    # A read first: an idle server's pass must not take SQLite's write lock every second.
+    async with database.read_sessions() as session:
+        waiting = select(Event.id).where(Event.dispatched.is_(False)).limit(1)
+        if (await session.execute(waiting)).first() is None:
+            return FanOut()
+    async with database.write_sessions() as session, session.begin():
+        postgresql = database.engine.dialect.name == "postgresql"
+        if postgresql and not await session.scalar(
+            select(func.pg_try_advisory_xact_lock(_FAN_OUT_LOCK))
+        ):
+            return FanOut()  # another server is fanning out; the events are its
+        query = select(Event).where(Event.dispatched.is_(False)).order_by(Event.id).limit(limit)
+        if postgresql:
+            query = query.with_for_update(skip_locked=True)
+        events = list((await session.execute(query)).scalars())
+        if not events:
+            return FanOut()
+        subscribers = await _subscribers(session, {event.organization_id for event in events})
+        deliveries = [
+            WebhookDelivery(
+                organization_id=event.organization_id,
+                webhook_id=webhook_id,
+                event_id=event.id,
+                resource_key=f"{event.resource_type}:{event.resource_id}",
+                next_attempt_at=event.created_at,
+            )
+            for event in events
+            for webhook_id in sorted(subscribers.get((event.organization_id, event.event_type), ()))
+        ]
+        session.add_all(deliveries)
+        await session.execute(
+            update(Event)
+            .where(Event.id.in_([event.id for event in events]))
+            .values(dispatched=True)
+            .execution_options(synchronize_session=False)
+        )
+        return FanOut(len(events), len(deliveries))

@@ -1,0 +1,64 @@
+"""The webhook worker: an asyncio task of every ``carebook serve`` process.
+
+Each pass fans new events out and sends the due deliveries; servers share the work through the
+database (claims), so any number of them may run. Once a day or so it also drops the
+``sent_webhooks`` log older than ``sent_webhook_retention_days``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import delete
+
+from carebook.config import Settings
+from carebook.db.base import utcnow
+from carebook.db.engine import Database
+from carebook.events.models import SentWebhook
+from carebook.webhooks.delivery import run_pass
+
+logger = logging.getLogger("carebook.webhooks")
+
+PURGE_EVERY_SECONDS = 24 * 3600.0
+
+
+async def purge_sent_webhooks(database: Database, settings: Settings) -> int:
+    """Delete the attempts logged before the retention period; how many."""
+    cutoff = utcnow() - timedelta(days=settings.sent_webhook_retention_days)
+    async with database.write_sessions() as session, session.begin():
+        result = await session.execute(delete(SentWebhook).where(SentWebhook.created_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _purge_if_due(database: Database, settings: Settings, last: float | None) -> float | None:
+    now = time.monotonic()
+    if last is not None and now - last < PURGE_EVERY_SECONDS:
+        return last
+    removed = await purge_sent_webhooks(database, settings)
+    if removed:
+        logger.info("%s sent_webhooks rows past retention deleted", removed)
+    return now
+
+
+async def run_worker(database: Database, settings: Settings) -> None:
+    """A pass every ``webhook_poll_seconds`` until cancelled."""
+    logger.info("webhook delivery worker started")
+    purged_at: float | None = None
+    while True:
+        try:
+            await run_pass(database, settings)
+            purged_at = await _purge_if_due(database, settings, purged_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bad pass must not end delivery for good
+            # The type only: messages of database errors can quote parameters.
+            logger.error("webhook delivery pass failed: %s", type(error).__name__)
+        await asyncio.sleep(settings.webhook_poll_seconds)
+
+
+def start_worker(database: Database, settings: Settings) -> asyncio.Task[None]:
+    """Start this process's webhook worker."""
+    return asyncio.create_task(run_worker(database, settings), name="carebook-webhook-worker")

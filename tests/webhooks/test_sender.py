@@ -1,0 +1,89 @@
+"""The sender connects to the address it checked, and still speaks TLS to the URL's host name."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from carebook.config import Settings
+from carebook.webhooks import sender
+from tests.support.webhook_receiver import receiving
+
+HEADERS = {"Content-Type": "application/json"}
+
+
+def _certificate(directory: Path, host: str) -> tuple[ssl.SSLContext, ssl.SSLContext, list[str]]:
+    """(server context, client context trusting it, the server names clients asked for)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_path, key_path)
+    asked: list[str] = []
+    server.sni_callback = lambda _socket, name, _context: asked.append(str(name)) and None
+    client = ssl.create_default_context(cafile=str(cert_path))
+    return server, client, asked
+
+
+async def test_https_to_the_checked_address_verifies_the_hosts_certificate(
+    settings: Settings, tmp_path: Path
+) -> None:
+    private = settings.model_copy(update={"webhook_allow_private_urls": True})
+    server_tls, client_tls, asked = _certificate(tmp_path, "localhost")
+    async with receiving(server_tls) as receiver:
+        url = f"https://localhost:{receiver.port}/hook"
+        outcome = await sender.post(
+            url, body=b"{}", headers=HEADERS, settings=private, tls=client_tls
+        )
+    assert outcome.delivered
+    assert asked == ["localhost"]  # SNI names the host, though the connection went to an IP
+    assert receiver.requests[0].headers["host"] == f"localhost:{receiver.port}"
+
+
+async def test_a_certificate_for_another_host_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    private = settings.model_copy(update={"webhook_allow_private_urls": True})
+    server_tls, client_tls, _ = _certificate(tmp_path, "other.example")
+    async with receiving(server_tls) as receiver:
+        url = f"https://localhost:{receiver.port}/hook"
+        outcome = await sender.post(
+            url, body=b"{}", headers=HEADERS, settings=private, tls=client_tls
+        )
+    assert not outcome.delivered and outcome.status is None
+    assert receiver.requests == []
+
+
+async def test_a_url_the_guard_refuses_opens_no_connection(settings: Settings) -> None:
+    async with receiving() as receiver:
+        for url in (receiver.url(), f"https://127.0.0.1:{receiver.port}/hook"):
+            outcome = await sender.post(url, body=b"{}", headers=HEADERS, settings=settings)
+            assert outcome.error == "unsafe_url"
+    assert receiver.connections == 0
