@@ -42,6 +42,8 @@ from carebook.graphql.users.email_mutations import UserEmailMutations
 from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
+from carebook.graphql.webhooks.mutations import WebhookMutations
+from carebook.graphql.webhooks.queries import WebhookQueries
 
 
 @strawberry.type(description="The root of every read.")
@@ -58,6 +60,7 @@ class Query(
     EmailNotificationQueries,
     AuditQueries,
     AuthQueries,
+    WebhookQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -74,6 +77,7 @@ class Mutation(
     SchedulingMutations,
     ConversationMutations,
     EmailNotificationMutations,
+    WebhookMutations,
 ):  # likewise
     """Root mutation fields."""
 
