@@ -13,7 +13,7 @@ nothing to the audit trail (docs/webhooks.md, Managing webhooks).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -72,6 +72,15 @@ async def _collect(work: Awaitable[T], problems: list[FieldMessage]) -> T | None
         return None
 
 
+def _collect_now(work: Callable[[], T], problems: list[FieldMessage]) -> T | None:
+    """:func:`_collect` of a check that needs no waiting."""
+    try:
+        return work()
+    except Invalid as error:
+        problems.extend(error.messages)
+        return None
+
+
 async def _checked_url(url: str, rules: WebhookRules) -> str:
     """The URL, stripped, if webhooks may be sent to it."""
     clean = url.strip()
@@ -122,16 +131,15 @@ async def _check(fields: WebhookFields, rules: WebhookRules) -> _Checked:
     url = event_type = entries = None
     if fields.url is not None:
         url = await _collect(_checked_url(fields.url, rules), problems)
-    try:
-        # "" clears the webhook's own event type (its subscriptions stay).
-        if fields.event_type is not None:
-            event_type = (
-                _event_type(fields.event_type, "event_type") if fields.event_type.strip() else ""
-            )
-        if fields.webhook_events is not None:
-            entries = _entries(fields.webhook_events)
-    except Invalid as error:
-        problems.extend(error.messages)
+    # "" clears the webhook's own event type (its subscriptions stay).
+    if fields.event_type is not None and fields.event_type.strip():
+        event_type = _collect_now(
+            lambda: _event_type(fields.event_type or "", "event_type"), problems
+        )
+    elif fields.event_type is not None:
+        event_type = ""
+    if fields.webhook_events is not None:
+        entries = _collect_now(lambda: _entries(fields.webhook_events or ()), problems)
     if problems:
         raise Invalid(*problems)
     return _Checked(url, event_type, entries)
