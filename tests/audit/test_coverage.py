@@ -195,6 +195,10 @@ NOT_PATIENT_WRITES = {
     "updateOnboardingFlow": "a flow and the groups it serves, no patient",
     "createAppointmentType": "a kind of appointment of the practice",
     "createOffering": "a package the practice sells",
+    "createWebhook": "a URL of the organization's; events carry ids only (docs/webhooks.md)",
+    "updateWebhook": "a URL of the organization's and the event types it receives",
+    "deleteWebhook": "a URL of the organization's; its log keeps ids only",
+    "expireWebhookSignature": "a webhook's signing secret",
 }
 # Every other mutation changes a patient's data: the action its events carry.
 WRITES = {

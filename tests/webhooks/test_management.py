@@ -513,3 +513,18 @@ async def test_sent_webhooks_are_listed_newest_first_paged_and_searched(
     assert patients["sentWebhooksCount"] == 2
     other = await api.with_key(world.b.staff.api_key).data(SENT)
     assert [s["url"] for s in other["sentWebhooks"]] == ["https://b-org.example"]
+
+
+async def test_the_longest_url_the_guard_accepts_is_stored_whole(
+    private_ok: Api, world: World, database: Database
+) -> None:
+    # The column is 2048 wide: PostgreSQL would refuse one character more with an error.
+    provider = private_ok.with_key(world.a.provider.api_key)
+    longest = HOOK + "?" + "x" * (2048 - len(HOOK) - 1)
+    webhook = await _created(provider, url=longest)
+    row = await _row(database, webhook["id"])
+    assert row is not None and row.url == longest
+    refused = await _create(provider, url=longest + "x", event_type="patient.created")
+    assert refused["messages"] == [
+        {"field": "url", "message": "Url must be a URL of at most 2048 characters"}
+    ]

@@ -14,6 +14,7 @@ from carebook.events.models import Webhook as WebhookRow
 from carebook.events.models import WebhookSubscription
 from carebook.graphql.context import Context
 from carebook.graphql.iso_scalar import ISO8601DateTime
+from carebook.graphql.limits.rows import capped
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.times import render, render_iso, render_iso_or_none
 from carebook.webhooks.service import ManagedWebhook
@@ -79,7 +80,9 @@ class Webhook:
         return _iso(render_iso_or_none(self.row.warned_at, info.context.zone))
 
     @strawberry.field(description="The events that the webhook is subscribed to")
-    def webhook_events(self) -> list[WebhookEvent] | None:
+    # At most one per event type of the catalog, so far below the cap: the cap keeps the rule.
+    @capped("Webhook.webhook_events", "a webhook has at most one per event type")
+    async def webhook_events(self, info: Info[Context, None]) -> list[WebhookEvent] | None:
         return [WebhookEvent(row=row, parent=self) for row in self.subscriptions]
 
 
