@@ -26,6 +26,7 @@ from carebook.events.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from carebook.users.models import User
 from carebook.webhooks.secrets import open_sealed
 
 HOOK = "http://127.0.0.1:9/hook"
@@ -528,3 +529,28 @@ async def test_the_longest_url_the_guard_accepts_is_stored_whole(
     assert refused["messages"] == [
         {"field": "url", "message": "Url must be a URL of at most 2048 characters"}
     ]
+
+
+async def test_times_are_written_in_the_readers_zone(
+    api_with: MakeApi, world: World, database: Database
+) -> None:
+    # ISO8601DateTime fields in ISO 8601, SentWebhook.created_at (a String) in Healthie's form.
+    # A winter date (Berlin is +0100), kept listed by a retention period longer than its age.
+    app = await api_with(webhook_allow_private_urls=True, sent_webhook_retention_days=36500)
+    provider = app.with_key(world.a.provider.api_key)
+    webhook = await _created(provider)
+    when = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    async with database.write_sessions() as session, session.begin():
+        row = await session.get_one(Webhook, int(webhook["id"]))
+        row.warned_at = when
+        reader = await session.get_one(User, world.a.provider.user_id)
+        reader.timezone = "Europe/Berlin"
+    await _log(
+        database,
+        world.a.provider.organization_id,
+        {"event_type": "patient.created", "url": HOOK, "created_at": when},
+    )
+    shown = (await provider.data(ONE, {"id": webhook["id"]}))["webhook"]
+    assert shown["warned_at"] == "2026-01-15T13:00:00+01:00"
+    sent = (await provider.data(SENT))["sentWebhooks"]
+    assert [s["created_at"] for s in sent] == ["2026-01-15 13:00:00 +0100"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,16 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from carebook.auth.actor import Actor
 from carebook.events.models import SentWebhook, Webhook, WebhookSubscription
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRecord:
+    """A webhook with its subscriptions, and the signing secret when the write that returns it
+    made one (shown once; None on every read)."""
+
+    row: Webhook
+    subscriptions: list[WebhookSubscription] = field(default_factory=list)
+    secret: str | None = None
 
 
 class ListOrder(enum.StrEnum):
@@ -80,6 +91,16 @@ async def subscriptions_of(
     return found
 
 
+async def load_webhook(
+    session: AsyncSession, actor: Actor, webhook_id: int
+) -> WebhookRecord | None:
+    """The webhook and its subscriptions, if the actor may manage it."""
+    row = await get_webhook(session, actor, webhook_id)
+    if row is None:
+        return None
+    return WebhookRecord(row, (await subscriptions_of(session, [row.id])).get(row.id, []))
+
+
 def _webhooks(actor: Actor, keywords: str | None) -> Select[Any]:
     """The actor's webhooks whose URL or event types contain every keyword."""
     query = select(Webhook).where(_in_org(actor, Webhook.organization_id))
@@ -106,10 +127,12 @@ async def list_webhooks(
     order: ListOrder,
     offset: int,
     limit: int,
-) -> list[Webhook]:
-    """A page of the actor's webhooks."""
+) -> list[WebhookRecord]:
+    """A page of the actor's webhooks, with their subscriptions."""
     query = _ordered(_webhooks(actor, keywords), Webhook, order).offset(offset).limit(limit)
-    return list((await session.execute(query)).scalars())
+    rows = list((await session.execute(query)).scalars())
+    found = await subscriptions_of(session, [row.id for row in rows])
+    return [WebhookRecord(row, found.get(row.id, [])) for row in rows]
 
 
 async def count_webhooks(session: AsyncSession, actor: Actor, *, keywords: str | None) -> int:

@@ -14,7 +14,7 @@ nothing to the audit trail (docs/webhooks.md, Managing webhooks).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from carebook.webhooks.inputs import (
     WebhookFields,
     WebhookRules,
 )
+from carebook.webhooks.queries import WebhookRecord
 from carebook.webhooks.secrets import new_secret, seal
 
 T = TypeVar("T")
@@ -42,16 +43,6 @@ EVENT_NOT_FOUND = "Webhook event not found"
 URL_BLANK = "Url can't be blank"
 NO_EVENTS = "Choose at least one event type, in event_type or webhook_events"
 EVENTS_FIELD = "webhook_events"
-
-
-@dataclass(frozen=True, slots=True)
-class ManagedWebhook:
-    """A webhook as a mutation answers it: the row, its subscriptions, and the signing secret
-    when this write made one (shown once; None otherwise)."""
-
-    row: Webhook
-    subscriptions: list[WebhookSubscription] = field(default_factory=list)
-    secret: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +158,7 @@ def _issue_secret(webhook: Webhook, rules: WebhookRules) -> str:
 
 async def create_webhook(
     session: AsyncSession, *, actor: Actor, fields: NewWebhook, rules: WebhookRules
-) -> ManagedWebhook:
+) -> WebhookRecord:
     """A webhook of the caller's organization, enabled unless is_enabled is false, receiving
     its event_type and the types of its webhook_events; with a new signing secret."""
     require_staff(actor)
@@ -199,7 +190,7 @@ async def create_webhook(
     added = [WebhookSubscription(webhook_id=webhook.id, event_type=kind) for _, kind in entries]
     session.add_all(added)
     await session.flush()
-    return ManagedWebhook(webhook, added, secret)
+    return WebhookRecord(webhook, added, secret)
 
 
 async def _replace_subscriptions(
@@ -229,7 +220,7 @@ async def _replace_subscriptions(
 
 async def update_webhook(
     session: AsyncSession, *, actor: Actor, fields: WebhookChanges, rules: WebhookRules
-) -> ManagedWebhook:
+) -> WebhookRecord:
     """Change the given fields; webhook_events, when given, is the whole new list. Enabling a
     disabled webhook clears when it was disabled and warned."""
     require_staff(actor)
@@ -254,12 +245,12 @@ async def update_webhook(
     else:
         subscriptions = await _subscriptions(session, webhook)
     await session.flush()
-    return ManagedWebhook(webhook, subscriptions)
+    return WebhookRecord(webhook, subscriptions)
 
 
 async def delete_webhook(
     session: AsyncSession, *, actor: Actor, webhook_id: str | int | None
-) -> ManagedWebhook:
+) -> WebhookRecord:
     """Delete a webhook: its subscriptions and pending deliveries go with it, its log of sent
     webhooks stays (without the webhook's id)."""
     require_staff(actor)
@@ -267,16 +258,16 @@ async def delete_webhook(
     subscriptions = await _subscriptions(session, webhook)
     await session.delete(webhook)
     await session.flush()
-    return ManagedWebhook(webhook, subscriptions)
+    return WebhookRecord(webhook, subscriptions)
 
 
 async def expire_signature(
     session: AsyncSession, *, actor: Actor, webhook_id: str | int | None, rules: WebhookRules
-) -> ManagedWebhook:
+) -> WebhookRecord:
     """Replace the webhook's signing secret with a new one (shown once); the old one no longer
     signs anything from this moment."""
     require_staff(actor)
     webhook = await _webhook(session, actor, webhook_id)
     secret = _issue_secret(webhook, rules)
     await session.flush()
-    return ManagedWebhook(webhook, await _subscriptions(session, webhook), secret)
+    return WebhookRecord(webhook, await _subscriptions(session, webhook), secret)

@@ -7,14 +7,13 @@ from datetime import timedelta
 from typing import Annotated
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.db.base import utcnow
 from carebook.events.catalog import EVENT_TYPES
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.lookup import id_or_none
+from carebook.graphql.lookup import visible_row
 from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsStaff
 from carebook.graphql.webhooks.inputs import SentWebhookOrderKeys, WebhookOrderKeys
@@ -55,18 +54,8 @@ class WebhookQueries:
             strawberry.ID | None, strawberry.argument(description="The ID of the webhook.")
         ] = None,
     ) -> Webhook | None:
-        actor, webhook_id = require_actor(info), id_or_none(id)
-        if webhook_id is None:
-            return None
-
-        async def load(session: AsyncSession) -> Webhook | None:
-            row = await queries.get_webhook(session, actor, webhook_id)
-            if row is None:
-                return None
-            found = await queries.subscriptions_of(session, [row.id])
-            return Webhook(row=row, subscriptions=found.get(row.id, []))
-
-        return await info.context.read(load)
+        record = await visible_row(info, id, queries.load_webhook)
+        return Webhook.of(record) if record is not None else None
 
     @strawberry.field(
         description="Fetch paginated Webhooks collection, newest first unless order_by.",
@@ -88,24 +77,17 @@ class WebhookQueries:
             offset=offset, page_size=page_size, after=after, default_size=DEFAULT_PAGE_SIZE
         )
         order = ListOrder(order_by.value) if order_by else ListOrder.CREATED_AT_DESC
-        limit = page.limit(info.context.settings)
-
-        async def load(session: AsyncSession) -> list[Webhook]:
-            rows = await queries.list_webhooks(
-                session,
+        records = await info.context.read(
+            lambda s: queries.list_webhooks(
+                s,
                 actor,
                 keywords=keywords,
                 order=order,
                 offset=page.offset,
-                limit=limit,
+                limit=page.limit(info.context.settings),
             )
-            found = await queries.subscriptions_of(session, [r.id for r in rows])
-            return [
-                Webhook(row=row, subscriptions=found.get(row.id, []), position=position)
-                for position, row in page.positioned(rows)
-            ]
-
-        return await info.context.read(load)
+        )
+        return [Webhook.of(record, position) for position, record in page.positioned(records)]
 
     @strawberry.field(description="Number of Webhooks", permission_classes=[IsStaff])
     async def webhooksCount(

@@ -17,7 +17,7 @@ from carebook.graphql.iso_scalar import ISO8601DateTime
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.times import render, render_iso, render_iso_or_none
-from carebook.webhooks.service import ManagedWebhook
+from carebook.webhooks.queries import WebhookRecord
 
 
 def _iso(value: str | None) -> ISO8601DateTime | None:
@@ -36,9 +36,14 @@ class Webhook:
     position: strawberry.Private[int | None] = None
 
     @classmethod
-    def of(cls, managed: ManagedWebhook) -> Webhook:
-        """The webhook a mutation wrote."""
-        return cls(row=managed.row, subscriptions=managed.subscriptions, secret=managed.secret)
+    def of(cls, record: WebhookRecord, position: int | None = None) -> Webhook:
+        """The webhook of a read or a write (a write's may carry the new secret)."""
+        return cls(
+            row=record.row,
+            subscriptions=record.subscriptions,
+            secret=record.secret,
+            position=position,
+        )
 
     @strawberry.field(description="Pagination cursor")
     def cursor(self) -> Cursor:
