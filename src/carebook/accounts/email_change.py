@@ -17,6 +17,7 @@ from carebook.auth.passwords import Passwords
 from carebook.errors import FieldMessage, Invalid, NotFound
 from carebook.users import queries
 from carebook.users import validation as v
+from carebook.users.events import emit_patient_updated, patient_changes
 from carebook.users.inputs import EmailChange, Profile
 from carebook.users.models import User
 from carebook.users.scoping import may_manage
@@ -64,6 +65,7 @@ async def update_user_email(
         await apply_changes(ctx, user, Profile(email=change.new_email))
     except Invalid as error:  # the email rule speaks of "email"; this input calls it new_email
         raise Invalid(*(FieldMessage("new_email", m.message) for m in error.messages)) from None
+    emit_patient_updated(session, user, patient_changes(user))
     await session.flush()  # the email rule also ended the links sent to the old address
     await record_patients(session, [user], action="update")
     return user

@@ -30,6 +30,14 @@ from carebook.users import password_reset, queries
 from carebook.users import validation as v
 from carebook.users.activation import Invitations, ensure_signup_token
 from carebook.users.credentials import revoke_other_sessions
+from carebook.users.events import (
+    emit_patient_created,
+    emit_patient_updated,
+    emit_patients_updated,
+    patient_changes,
+    patient_updated,
+    team_field,
+)
 from carebook.users.inputs import (
     BulkClientChanges,
     ClientChanges,
@@ -72,7 +80,8 @@ async def create_client(
     other_ids = await _check_other_providers(session, actor, fields.other_provider_ids)
     session.add(user)
     await session.flush()
-    await _set_care_team(session, user, other_ids)
+    emit_patient_created(session, user)
+    await _set_care_team(session, user, other_ids, new=True)
     await _invite(session, user, invitations)
     if not fields.dont_send_welcome:
         await queue_email(
@@ -100,16 +109,24 @@ async def _check_other_providers(
     return await _check_providers(session, actor, value, "other_provider_ids")
 
 
-async def _set_care_team(session: AsyncSession, user: User, provider_ids: list[int] | None) -> None:
+async def _set_care_team(
+    session: AsyncSession, user: User, provider_ids: list[int] | None, *, new: bool = False
+) -> bool:
+    """Make ``provider_ids`` (but the primary provider) the further providers; whether the
+    team changed (``patient.updated`` names it only then). A ``new`` patient has none yet."""
     if provider_ids is None:
-        return
-    await session.execute(delete(CareTeamMember).where(CareTeamMember.patient_id == user.id))
-    session.add_all(
-        CareTeamMember(patient_id=user.id, provider_id=pid)
-        for pid in provider_ids
-        if pid != user.dietitian_id
-    )
+        return False
+    wanted = {pid for pid in provider_ids if pid != user.dietitian_id}
+    if not new:
+        present = await session.execute(
+            select(CareTeamMember.provider_id).where(CareTeamMember.patient_id == user.id)
+        )
+        if set(present.scalars()) == wanted:
+            return False
+        await session.execute(delete(CareTeamMember).where(CareTeamMember.patient_id == user.id))
+    session.add_all(CareTeamMember(patient_id=user.id, provider_id=pid) for pid in sorted(wanted))
     await session.flush()
+    return True
 
 
 async def _load_patient_for_update(
@@ -162,6 +179,7 @@ async def update_client(
         fields = replace(fields, user_group_id="")
     ctx = ChangeContext(session, actor.organization_id, passwords, actor)
     await apply_changes(ctx, user, fields)
+    changed = patient_changes(user)  # before anything flushes the new values
     await _end_sessions_on_new_password(session, actor, user, fields)
     other_ids = await _check_other_providers(session, actor, fields.other_provider_ids)
     await session.flush()
@@ -173,8 +191,9 @@ async def update_client(
                 CareTeamMember.provider_id == user.dietitian_id,
             )
         )
-    await _set_care_team(session, user, other_ids)
+    changed += team_field(await _set_care_team(session, user, other_ids))
     await apply_locations(session, actor, user, locations)
+    emit_patient_updated(session, user, changed)
     return user
 
 
@@ -307,6 +326,7 @@ async def update_user(
     await apply_changes(
         ChangeContext(session, user.organization_id, passwords, actor), user, fields
     )
+    fields_changed = patient_changes(user)  # before anything flushes the new values
     await _end_sessions_on_new_password(session, actor, user, fields)
     changed = session.is_modified(user) or bool(locations)
     await session.flush()
@@ -315,6 +335,7 @@ async def update_user(
         # A patient changing their own profile tells their providers (in-app notification).
         await notify_providers(session, patient=user, kind=NotificationKind.PROFILE_UPDATED)
     await record_patients(session, [user], action="update")
+    emit_patient_updated(session, user, fields_changed)
     return user
 
 
@@ -385,11 +406,20 @@ async def bulk_update_clients(
             set_active(user, values["active"])
         elif "user_group_id" in values:
             user.user_group_id = values["user_group_id"]
+    # One patient.updated per patient that changed, its fields read before the flush.
+    field_changes = {pid: patient_changes(user) for pid, user in patients.items()}
     await session.flush()
     changed = [patients[pid] for pid in patient_ids]
-    await _change_care_teams(session, changed, added or [], removed or [])
+    new_teams = await _change_care_teams(session, changed, added or [], removed or [])
     action = status_action(values["active"]) if "active" in values else "update"
     await record_patients(session, changed, action=action)
+    await emit_patients_updated(
+        session,
+        (
+            patient_updated(user, [*field_changes[user.id], *team_field(user.id in new_teams)])
+            for user in changed
+        ),
+    )
     return changed
 
 
@@ -408,11 +438,12 @@ async def _check_providers(
 
 async def _change_care_teams(
     session: AsyncSession, patients: list[User], added: list[int], removed: list[int]
-) -> None:
+) -> set[int]:
     """Add ``added`` to each patient's further providers (not their primary one, not twice),
-    then take ``removed`` off: a provider in both ends up removed."""
+    then take ``removed`` off: a provider in both ends up removed. The ids of the patients
+    whose team changed."""
     if not patients or not (added or removed):
-        return
+        return set()
     patient_ids = [patient.id for patient in patients]
     team = await session.execute(
         select(CareTeamMember.patient_id, CareTeamMember.provider_id).where(
@@ -421,12 +452,13 @@ async def _change_care_teams(
     )
     present = {(patient_id, provider_id) for patient_id, provider_id in team}
     keep = [pid for pid in added if pid not in removed]
-    session.add_all(
+    new_members = [
         CareTeamMember(patient_id=patient.id, provider_id=pid)
         for patient in patients
         for pid in keep
         if pid != patient.dietitian_id and (patient.id, pid) not in present
-    )
+    ]
+    session.add_all(new_members)
     if removed:
         await session.execute(
             delete(CareTeamMember).where(
@@ -435,6 +467,8 @@ async def _change_care_teams(
             )
         )
     await session.flush()
+    gone = {patient_id for patient_id, provider_id in present if provider_id in removed}
+    return gone | {member.patient_id for member in new_members}
 
 
 async def _bulk_values(

@@ -21,6 +21,7 @@ from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.activity import record_sign_in
 from carebook.users.credentials import IssuedToken, issue_session_token
+from carebook.users.events import emit_patient_created
 from carebook.users.inputs import Profile, SignUp
 from carebook.users.models import User
 from carebook.users.trail import record_patients
@@ -107,6 +108,7 @@ async def _patient(
     user.user_group_id = placement.user_group_id
     session.add(user)
     await session.flush()
+    emit_patient_created(session, user)
     return user
 
 

@@ -36,11 +36,13 @@ from carebook.notifications.outbox import queue_email
 from carebook.organizations.models import Organization
 from carebook.scheduling import queries as scheduling_queries
 from carebook.scheduling import service as scheduling
+from carebook.scheduling.events import emit_appointment_created
 from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
 from carebook.scheduling.times import parse_start
 from carebook.user_notifications.models import NotificationKind
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
+from carebook.users.events import emit_patient_created
 from carebook.users.inputs import Profile
 from carebook.users.lookup import found
 from carebook.users.models import User
@@ -218,6 +220,7 @@ async def _insert(
     )
     session.add(row)
     await session.flush()
+    emit_appointment_created(session, row)
     return row
 
 
@@ -279,6 +282,7 @@ async def _add(session: AsyncSession, newcomer: _Newcomer) -> None:
     user.email, user.email_key = newcomer.email, newcomer.email_key
     session.add(user)
     await session.flush()
+    emit_patient_created(session, user)
     await queue_email(
         session,
         organization_id=user.organization_id,

@@ -48,6 +48,9 @@ async def create_conversation(
     )
     session.add(conversation)
     await session.flush()
+    # No conversation_membership.created yet: a membership has no id of its own (its key is
+    # conversation and user) nor a GraphQL type to query back. Issue 29 gives it both, then
+    # emits here, one event per membership (events/catalog.py says what to add).
     members = dict.fromkeys([actor.user_id, *ids])
     session.add_all(
         ConversationMembership(conversation_id=conversation.id, user_id=uid) for uid in members

@@ -2,6 +2,10 @@
 
 Each has the GraphQL type its ``resource_id`` names (``resource_id_type`` on the wire). The
 mutations that fire each are listed in docs/webhooks.md; ``webhookEventTypes`` lists these.
+Only the events of things Carebook has: Healthie's appointment.deleted (appointments are
+cancelled, never deleted), requested_form_completion.updated (nothing changes a request's
+status yet) and group moves (Healthie reports them as patient.updated with ``user_group_id``)
+have no entry.
 """
 
 from __future__ import annotations
@@ -24,18 +28,14 @@ _ALL = [
     EventType("applied_tag.deleted", "AppliedTag"),
     EventType("appointment.created", "Appointment"),
     EventType("appointment.updated", "Appointment"),
-    EventType("appointment.deleted", "Appointment"),
-    EventType("conversation_membership.created", "ConversationMembership"),
-    EventType("conversation_membership.deleted", "ConversationMembership"),
-    EventType("message.created", "Note"),
-    EventType("message.deleted", "Note"),
     EventType("requested_form_completion.created", "RequestedFormCompletion"),
-    EventType("requested_form_completion.updated", "RequestedFormCompletion"),
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
     EventType("location.deleted", "Location"),
-    EventType("user_group_membership.created", "User"),
-    EventType("user_group_membership.deleted", "User"),
+    # Issue 29 (messaging) adds message.created / message.deleted ("Note") and
+    # conversation_membership.created / .deleted here, with their emit() calls in
+    # carebook/conversations/service.py: today memberships have no id of their own and no
+    # GraphQL type a receiver could query back, and there are no messages.
 ]
 
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in _ALL}

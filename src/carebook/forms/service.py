@@ -9,6 +9,7 @@ from carebook.audit.trail import record_write
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.errors import Invalid
+from carebook.events.emit import Change, emit_all
 from carebook.forms.inputs import FormRequest
 from carebook.forms.models import RequestedFormCompletion
 from carebook.users import queries as user_queries
@@ -16,6 +17,7 @@ from carebook.users import validation as v
 from carebook.users.lookup import all_found
 
 ITEM_TYPES = ("CustomModuleForm", "Questionnaire")
+REQUESTED_FORM_COMPLETION_CREATED = "requested_form_completion.created"
 
 
 async def _recipient_ids(session: AsyncSession, actor: Actor, fields: FormRequest) -> list[int]:
@@ -58,6 +60,11 @@ async def create_requests(
     ]
     session.add_all(rows)
     await session.flush()
+    # One request, and one event, per patient asked (a whole group at once: one INSERT).
+    await emit_all(
+        session,
+        [Change(row.organization_id, REQUESTED_FORM_COMPLETION_CREATED, row.id) for row in rows],
+    )
     # A form requested of a patient is part of their record.
     targets = [Target(row.recipient_id, row.organization_id) for row in rows]
     await record_write(session, targets, action="update")

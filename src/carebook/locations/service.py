@@ -6,12 +6,14 @@ transaction), and raise :class:`carebook.errors.Invalid` for anything the caller
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.errors import FieldMessage, Invalid, NotFound
+from carebook.events.changes import changed_attributes
+from carebook.events.emit import emit
 from carebook.locations import queries
 from carebook.locations.inputs import LocationChanges, NewLocation
 from carebook.locations.models import Location
@@ -24,6 +26,11 @@ from carebook.users.trail import record_patients
 
 LOCATION_NOT_FOUND = "Location not found"
 USER_NOT_FOUND = "User not found"
+LOCATION_CREATED = "location.created"
+LOCATION_UPDATED = "location.updated"
+LOCATION_DELETED = "location.deleted"
+# The address columns are the Location fields of the API, name for name.
+WIRE_NAMES = {field: field for field in FIELDS}
 
 
 def _may_manage(actor: Actor, owner: User) -> bool:
@@ -58,6 +65,19 @@ async def _location(
     return location, owner
 
 
+def _emit(
+    session: AsyncSession, location: Location, event_type: str, changed: Sequence[str] = ()
+) -> None:
+    """A ``location.*`` event in the organization of the location (its owner's)."""
+    emit(
+        session,
+        organization_id=location.organization_id,
+        event_type=event_type,
+        resource_id=location.id,
+        changed_fields=changed,
+    )
+
+
 def _set(location: Location, values: Mapping[str, str | None]) -> None:
     for field in FIELDS:
         setattr(location, field, values[field])
@@ -83,6 +103,7 @@ async def create_location(session: AsyncSession, *, actor: Actor, fields: NewLoc
     _set(location, values)
     session.add(location)
     await session.flush()
+    _emit(session, location, LOCATION_CREATED)
     await record_patients(session, [owner], action="update")
     return location
 
@@ -94,6 +115,9 @@ async def update_location(
     location, owner = await _location(session, actor, fields.id)
     current = {field: getattr(location, field) for field in FIELDS}
     _set(location, clean_location(current, fields))
+    changed = changed_attributes(location, WIRE_NAMES)
+    if changed:  # an update that leaves the address as it was tells receivers nothing
+        _emit(session, location, LOCATION_UPDATED, changed)
     await session.flush()
     await record_patients(session, [owner], action="update")
     return location
@@ -104,6 +128,7 @@ async def delete_location(
 ) -> Location:
     """Delete a location."""
     location, owner = await _location(session, actor, location_id)
+    _emit(session, location, LOCATION_DELETED)
     await session.delete(location)
     await session.flush()
     await record_patients(session, [owner], action="update")

@@ -24,6 +24,11 @@ from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.scheduling import queries
+from carebook.scheduling.events import (
+    appointment_changes,
+    emit_appointment_created,
+    emit_appointment_updated,
+)
 from carebook.scheduling.inputs import (
     AppointmentChanges,
     NewAppointment,
@@ -175,6 +180,7 @@ async def book(session: AsyncSession, booking: Booking, *, field: str = "datetim
     )
     session.add(row)
     await session.flush()
+    emit_appointment_created(session, row)
     return row
 
 
@@ -255,5 +261,6 @@ async def update_appointment(
     row.pm_status = CANCELLED if cancel else status
     if cancel and row.cancelled_at is None:
         row.cancelled_at = utcnow()
+    emit_appointment_updated(session, row, appointment_changes(row))
     await session.flush()
     return row

@@ -18,6 +18,7 @@ from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
+from carebook.events.emit import Change, emit_all
 from carebook.tags import queries
 from carebook.tags.models import AppliedTag, Tag, Tagging
 from carebook.users import queries as user_queries
@@ -32,6 +33,8 @@ TAG_NOT_FOUND = "Tag not found"
 USER_NOT_FOUND = "User not found"
 NAME_TAKEN = "Name has already been taken"
 MAX_TAG_NAME = lengths.TAG_NAME
+APPLIED_TAG_CREATED = "applied_tag.created"
+APPLIED_TAG_DELETED = "applied_tag.deleted"
 
 
 async def _tag(session: AsyncSession, actor: Actor, raw_id: Any, field: str = "id") -> Tag:
@@ -63,15 +66,29 @@ async def _apply(session: AsyncSession, actor: Actor, user: User, tags: Sequence
     present = await queries.applied_tag_ids(session, user.id, [tag.id for tag in tags])
     new = [tag for tag in tags if tag.id not in present]
     session.add_all(Tagging(tag_id=tag.id, user_id=user.id) for tag in new)
-    session.add_all(
+    records = [
         AppliedTag(tag_id=tag.id, user_id=user.id, applied_by_id=actor.user_id) for tag in new
-    )
+    ]
+    session.add_all(records)
     await session.flush()
+    # An application already there is not a new one: no event.
+    await _emit_applied(session, APPLIED_TAG_CREATED, user.organization_id, [r.id for r in records])
 
 
-async def _unapply(session: AsyncSession, *, tag_id: int, user_id: int | None = None) -> None:
+async def _emit_applied(
+    session: AsyncSession, event_type: str, organization_id: int, record_ids: list[int]
+) -> None:
+    """The ``applied_tag.*`` events of these applications' records (``AppliedTag``), in the
+    tagged users' organization (a tag and the users it is applied to share one), one INSERT."""
+    await emit_all(session, [Change(organization_id, event_type, rid) for rid in record_ids])
+
+
+async def _unapply(
+    session: AsyncSession, *, organization_id: int, tag_id: int, user_id: int | None = None
+) -> None:
     """Take a tag off one user (or, without ``user_id``, off everyone): the live tagging goes,
-    its record stays, marked removed (``appliedTag(include_deleted: true)`` still reads it)."""
+    its record stays, marked removed (``appliedTag(include_deleted: true)`` still reads it).
+    Each record removed is an ``applied_tag.deleted``, its id read by the UPDATE itself."""
     now = utcnow()
     taggings = delete(Tagging).where(Tagging.tag_id == tag_id)
     records = update(AppliedTag).where(AppliedTag.tag_id == tag_id, AppliedTag.deleted_at.is_(None))
@@ -79,7 +96,10 @@ async def _unapply(session: AsyncSession, *, tag_id: int, user_id: int | None = 
         taggings = taggings.where(Tagging.user_id == user_id)
         records = records.where(AppliedTag.user_id == user_id)
     await session.execute(taggings)
-    await session.execute(records.values(deleted_at=now, updated_at=now))
+    removed = await session.execute(
+        records.values(deleted_at=now, updated_at=now).returning(AppliedTag.id)
+    )
+    await _emit_applied(session, APPLIED_TAG_DELETED, organization_id, sorted(removed.scalars()))
 
 
 async def _lock_carriers(session: AsyncSession, actor: Actor, raw_id: Any) -> list[tuple[int, int]]:
@@ -172,7 +192,7 @@ async def delete_tag(session: AsyncSession, *, actor: Actor, tag_id: str | int |
     # The foreign keys cascade too; doing it here keeps this independent of the pragma. The
     # records of its applications stay, removed and no longer naming the tag (SQLite may give
     # its id to a new tag).
-    await _unapply(session, tag_id=tag.id)
+    await _unapply(session, organization_id=tag.organization_id, tag_id=tag.id)
     await session.execute(update(AppliedTag).where(AppliedTag.tag_id == tag.id).values(tag_id=None))
     await session.delete(tag)
     await session.flush()
@@ -213,7 +233,7 @@ async def remove_applied_tag(
     require_staff(actor)
     tag = await _tag(session, actor, tag_id)
     user = await _taggable_user(session, actor, taggable_user_id)
-    await _unapply(session, tag_id=tag.id, user_id=user.id)
+    await _unapply(session, organization_id=user.organization_id, tag_id=tag.id, user_id=user.id)
     await session.flush()
     await record_patients(session, [user], action="update")
     return tag

@@ -22,6 +22,7 @@ from carebook.user_groups import queries
 from carebook.user_groups.inputs import FlowChanges, GroupChanges, GroupDeletion, NewFlow, NewGroup
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.users import validation as v
+from carebook.users.events import emit_patients_moved
 from carebook.users.lookup import all_found, found
 from carebook.users.models import User
 from carebook.users.trail import record_ids
@@ -150,6 +151,7 @@ async def delete_group(session: AsyncSession, *, actor: Actor, fields: GroupDele
     await session.delete(group)
     await session.flush()
     await record_ids(session, moved, action="update")  # the patients moved out of the group
+    await emit_patients_moved(session, moved, ["user_group_id"])
     return group
 
 
