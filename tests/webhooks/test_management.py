@@ -140,7 +140,7 @@ async def test_update_changes_given_fields_and_replaces_the_event_list(
         "should_retry": False,
         "webhook_events": [
             {"id": kept, "event_type": "location.updated"},
-            {"event_type": "message.created"},
+            {"event_type": "appointment.updated"},
         ],
     }
     answer = (await provider.data(UPDATE, {"input": changes}))["updateWebhook"]
@@ -151,7 +151,7 @@ async def test_update_changes_given_fields_and_replaces_the_event_list(
     assert updated["event_type"] == "patient.created"  # not given: kept
     assert [(e["id"] == kept, e["event_type"]) for e in updated["webhook_events"]] == [
         (True, "location.updated"),
-        (False, "message.created"),
+        (False, "appointment.updated"),
     ]
     rows = await _subscriptions(database, webhook["id"])
     assert int(kept) in {row_id for row_id, _ in rows}
