@@ -6,16 +6,16 @@ and with it off to see the SSRF guard refuse.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
-from tests.support.api import Api
-from tests.support.db import count
-from tests.support.world import World
-from tests.webhooks.conftest import MakeApi
 
+from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.events.catalog import EVENT_TYPES
@@ -28,6 +28,9 @@ from carebook.events.models import (
 )
 from carebook.users.models import User
 from carebook.webhooks.secrets import open_sealed
+from tests.support.api import Api
+from tests.support.db import count
+from tests.support.world import World
 
 HOOK = "http://127.0.0.1:9/hook"
 FIELDS = """id url event_type is_enabled should_retry signature_secret warned_at cursor
@@ -54,6 +57,24 @@ SENT = """query($keywords: String, $order_by: SentWebhookOrderKeys, $page_size: 
     id created_at cursor event_type http_response_status resource_id resource_id_type url
     webhook_id }
   sentWebhooksCount(keywords: $keywords) }"""
+
+
+MakeApi = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def api_with(settings: Settings, database: Database) -> AsyncIterator[MakeApi]:
+    """``await api_with(webhook_allow_private_urls=True)``: an anonymous Api of an app with
+    those settings (as tests/limits builds them), sharing the test database."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def make(**overrides: Any) -> Api:
+            app = create_app(settings.model_copy(update=overrides), database)
+            transport = httpx.ASGITransport(app=app)
+            client = httpx.AsyncClient(transport=transport, base_url="http://carebook.test")
+            return Api(await stack.enter_async_context(client))
+
+        yield make
 
 
 @pytest.fixture

@@ -1,1 +1,1 @@
-"""GraphQL layer of webhooks: managing them and reading the log of sent webhooks."""
+"""Webhooks: managing them and sending a test event."""
