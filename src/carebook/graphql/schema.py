@@ -52,6 +52,7 @@ class Query(
     UserListQueries,
     TagQueries,
     LocationQueries,
+    WebhookQueries,
     UserGroupQueries,
     FormQueries,
     SchedulingQueries,
@@ -60,7 +61,6 @@ class Query(
     EmailNotificationQueries,
     AuditQueries,
     AuthQueries,
-    WebhookQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -72,12 +72,12 @@ class Mutation(
     AuthMutations,
     TagMutations,
     LocationMutations,
+    WebhookMutations,
     UserGroupMutations,
     FormMutations,
     SchedulingMutations,
     ConversationMutations,
     EmailNotificationMutations,
-    WebhookMutations,
 ):  # likewise
     """Root mutation fields."""
 
