@@ -68,10 +68,19 @@ LOCATION_COLUMNS = (
     "updated_at",
 )
 TAGGING_COLUMNS = ("tag_id", "user_id", "created_at")
+# Each tagging's application record (appliedTag(s), tags' history), as the services write it.
+APPLIED_TAG_COLUMNS = ("tag_id", "user_id", "created_at", "updated_at")
 TOKEN_COLUMNS = ("organization_id", "token", "user_id", "last_name", "role", "active", "shared")
 CARE_TEAM_COLUMNS = ("patient_id", "provider_id")
 # Tables loaded in bulk, whose indexes are dropped during the load (parents before children).
-BULK_TABLES = ("users", "care_team_members", "search_tokens", "taggings", "locations")
+BULK_TABLES = (
+    "users",
+    "care_team_members",
+    "search_tokens",
+    "taggings",
+    "applied_tags",
+    "locations",
+)
 
 
 @dataclass(frozen=True)
@@ -628,7 +637,9 @@ async def generate(options: Options, *, log: Any = print) -> Generated:
         if is_sqlite(options.database_url)
         else PostgresSink(options.database_url)
     )
-    counts = dict.fromkeys(("users", "search_tokens", "taggings", "locations", "care_team"), 0)
+    counts = dict.fromkeys(
+        ("users", "search_tokens", "taggings", "applied_tags", "locations", "care_team"), 0
+    )
     mark = time.perf_counter()
     await sink.begin(options.drop_indexes)
     build = 0.0
@@ -640,11 +651,14 @@ async def generate(options: Options, *, log: Any = print) -> Generated:
         await sink.load("care_team_members", CARE_TEAM_COLUMNS, chunk.care_team)
         await sink.load("search_tokens", TOKEN_COLUMNS, chunk.tokens)
         await sink.load("taggings", TAGGING_COLUMNS, chunk.taggings)
+        applied = [(tag, user, at, at) for tag, user, at in chunk.taggings]
+        await sink.load("applied_tags", APPLIED_TAG_COLUMNS, applied)
         await sink.load("locations", LOCATION_COLUMNS, chunk.locations)
         for key, rows in (
             ("users", chunk.users),
             ("search_tokens", chunk.tokens),
             ("taggings", chunk.taggings),
+            ("applied_tags", chunk.taggings),
             ("locations", chunk.locations),
             ("care_team", chunk.care_team),
         ):

@@ -158,6 +158,7 @@ def settings(database_url: str) -> Settings:
         enrollment_target_limit=100_000,
         reset_password_address_limit=100_000,
         reset_password_email_limit=100_000,
+        reset_token_check_address_limit=100_000,
     )
 
 

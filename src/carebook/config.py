@@ -182,6 +182,16 @@ class Settings(BaseSettings):
     reset_password_email_window_seconds: int = Field(
         3600, description="Window of the per-email resetPassword limit, seconds."
     )
+    # A reset link's token is 256 random bits: no one guesses one, but each check is a database
+    # read that anyone may ask for, so a client address gets a bounded number (issue 24).
+    reset_token_check_address_limit: int = Field(
+        30,
+        description="validateResetPasswordToken queries and /reset_password page loads per "
+        "client address per window (0 turns it off).",
+    )
+    reset_token_check_address_window_seconds: int = Field(
+        3600, description="Window of the per-address reset-token check limit, seconds."
+    )
     # Anonymous enrollment (signUp, completeCheckout) is a way to ask whether an email is a
     # patient somewhere: limited per address, per email and per practice targeted (issue 22).
     checkout_address_limit: int = Field(

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from carebook import builders
 from carebook.audit.models import AuditEvent
+from carebook.auth.models import SessionToken
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
 from carebook.users.models import User
@@ -32,6 +33,12 @@ async def _invited(api: Api, world: World, email: str) -> tuple[int, str]:
     )
     assert payload["messages"] is None, payload
     return int(payload["user"]["id"]), token_of(payload["user"]["set_password_link"])
+
+
+async def _sessions_of(database: Database, user_id: int) -> int:
+    async with database.read_sessions() as session:
+        query = select(SessionToken.id).where(SessionToken.user_id == user_id)
+        return len(list((await session.execute(query)).scalars()))
 
 
 def _columns(event: AuditEvent) -> dict[str, object]:
@@ -59,6 +66,9 @@ async def test_the_set_password_page_records_its_update_like_sign_in_does(
     assert done.status_code == 200, done.text
     signed = await api.data(SIGN_IN_WITH_TOKEN, {"t": api_token, "p": NEW_PASSWORD})
     assert signed["signIn"]["messages"] is None
+    # The page sets the password and signs no one in; signIn issues the session it answers.
+    assert await _sessions_of(database, page_user) == 0
+    assert await _sessions_of(database, api_user) == 1
 
     [by_page] = await stored(database, operation="web:set_password")
     assert brief([by_page]) == [("web:set_password", "update", page_user, True)]

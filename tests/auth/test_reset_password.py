@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import select, update
 from tests.audit.events import brief, stored
 from tests.support.api import Api
+from tests.support.auth_helpers import count_rows
 from tests.support.emails import NEW_PASSWORD, SIGN_IN, deliver, outbox_rows, with_smtp
 from tests.support.mailbox import Mailbox, run_mailbox
 from tests.support.world import PATIENT_PASSWORD, World
 
 from carebook.app import create_app
-from carebook.auth.models import PasswordResetToken, SignupToken
+from carebook.auth.models import PasswordResetToken, SessionToken, SignupToken
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
@@ -234,8 +235,11 @@ async def test_the_web_page_resets_the_password(
     mismatch = await client.post("/reset_password", data=form)
     assert mismatch.status_code == 400 and "doesn&#x27;t match" in mismatch.text
     form["password_confirmation"] = NEW_PASSWORD
+    sessions_before = await count_rows(database, SessionToken)
     done = await client.post("/reset_password", data=form)
     assert done.status_code == 200 and "Your password is changed" in done.text
+    # The page ends sessions and starts none: the patient signs in with the new password.
+    assert await count_rows(database, SessionToken) == sessions_before
     [event] = await stored(database, operation="web:reset_password")
     assert brief([event]) == [("web:reset_password", "update", world.a.patient_id, True)]
     assert (await _sign_in(api, NEW_PASSWORD))["token"]

@@ -14,6 +14,7 @@ from carebook.search.index import searchable
 from carebook.search.models import SearchToken
 from carebook.search.text import tokens_of
 from carebook.tables import data_tables
+from carebook.tags.models import AppliedTag, Tagging
 from carebook.users.models import User
 
 PATIENTS = 200
@@ -59,6 +60,14 @@ async def _check_tokens(database: Database) -> None:
             assert user.created_at.tzinfo is not None
 
 
+async def _check_applications(database: Database) -> None:
+    """Every tagging has its application record, as the services write them (appliedTags)."""
+    async with database.read_sessions() as session:
+        taggings = set((await session.execute(select(Tagging.tag_id, Tagging.user_id))).all())
+        applied = (await session.execute(select(AppliedTag.tag_id, AppliedTag.user_id))).all()
+    assert taggings and sorted(taggings) == sorted(applied)
+
+
 async def test_generator_fills_one_organization_deterministically(database_url: str) -> None:
     database = create_database(Settings(database_url=database_url))
     try:
@@ -70,6 +79,7 @@ async def test_generator_fills_one_organization_deterministically(database_url: 
         assert all(row[4] is None or row[4].startswith("+") for row in rows)  # E.164
         assert any(not row[0].isascii() or not row[1].isascii() for row in rows)  # accents
         await _check_tokens(database)
+        await _check_applications(database)
         await _empty(database)
 
         again, same = await _generate_and_read(database, database_url, seed=7)

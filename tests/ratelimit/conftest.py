@@ -25,6 +25,7 @@ OFF = {
     "enrollment_target_limit": 0,
     "reset_password_address_limit": 0,
     "reset_password_email_limit": 0,
+    "reset_token_check_address_limit": 0,
 }
 
 

@@ -82,7 +82,9 @@ async def set_password(
     """Give a user a password to sign in with (world's providers have none)."""
     async with database.write_sessions() as session, session.begin():
         await session.execute(
-            update(User).where(User.id == user_id).values(password_hash=passwords.hash(password))
+            update(User)
+            .where(User.id == user_id)
+            .values(password_hash=await passwords.hash(password))
         )
 
 

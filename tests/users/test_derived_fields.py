@@ -17,8 +17,10 @@ from tests.support.seed_documents import SIGN_UP
 from tests.support.world import World
 
 from carebook.app import create_app
+from carebook.audit.trail import load_without_trail
 from carebook.auth.passwords import Passwords
 from carebook.config import Settings
+from carebook.conversations.models import ConversationMembership
 from carebook.db.engine import Database
 from carebook.forms.models import FormRequestStatus, RequestedFormCompletion
 
@@ -174,8 +176,9 @@ async def test_conversations_give_the_last_id_and_the_unseen_count(
         assert staff_view["user"]["last_conversation_id"] is None
 
 
-async def _conversation(provider: Api, world: World) -> str:
-    payload = (await provider.data(CREATE_CONVERSATION, {"users": str(world.a.patient_id)}))[
+async def _conversation(provider: Api, world: World, org: Any = None) -> str:
+    patient_id = (org or world.a).patient_id
+    payload = (await provider.data(CREATE_CONVERSATION, {"users": str(patient_id)}))[
         "createConversation"
     ]
     assert not payload["messages"], payload
@@ -297,3 +300,17 @@ async def test_sign_up_names_the_onboarding_flow_as_the_next_step(
 
     refused = (await api.data(SIGN_UP_STEP, {**variables, "email": "not an email"}))["signUp"]
     assert refused["messages"] and refused["nextRequiredStep"] is None
+
+
+async def test_a_conversation_of_another_organization_never_counts(
+    api: Api, database: Database, world: World
+) -> None:
+    """A membership no service makes (a patient of A in a conversation of B, written by hand)
+    shows in neither derived field: both read only conversations of the user's organization."""
+    theirs = await _conversation(api.with_key(world.b.provider.api_key), world, world.b)
+    async with database.write_sessions() as session, session.begin():
+        load_without_trail(session)
+        session.add(ConversationMembership(conversation_id=int(theirs), user_id=world.a.patient_id))
+    patient = api.with_token(world.a.patient_token)
+    me = (await patient.data(CONVERSATIONS))["currentUser"]
+    assert (me["last_conversation_id"], me["unread_convo_count"]) == (None, 0)

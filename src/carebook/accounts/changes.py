@@ -22,6 +22,7 @@ from carebook.users import demographics, password_reset, queries
 from carebook.users import validation as v
 from carebook.users.inputs import Profile
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed, password_hash_of
 
 TEXT_FIELDS = (
     "additional_record_identifier",
@@ -44,6 +45,8 @@ class ChangeContext:
     organization_id: int
     passwords: Passwords
     actor: Actor | None = None
+    # The given password's hash, made before the write transaction (users/new_password.py).
+    prehashed: Prehashed | None = None
 
 
 Handler = Callable[[ChangeContext, User, Any], Awaitable[None]]
@@ -174,7 +177,7 @@ def set_active(user: User, active: bool) -> None:
 
 
 async def _password(ctx: ChangeContext, user: User, value: Any) -> None:
-    user.password_hash = ctx.passwords.hash(v.check_password(value))
+    user.password_hash = await password_hash_of(ctx.passwords, value, ctx.prehashed)
 
 
 async def _skipped_email(ctx: ChangeContext, user: User, value: Any) -> None:

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.accounts.addresses import apply_locations
 from carebook.accounts.care_team import notify_providers
 from carebook.accounts.changes import ChangeContext, apply_changes, set_active
+from carebook.accounts.enrollment import AccountExists
+from carebook.accounts.own_email import other_patients_address, refuse_quietly
 from carebook.auth.actor import Actor, require_staff
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
@@ -303,14 +305,15 @@ async def update_user(
     passwords: Passwords,
     fields: UserChanges,
     locations: Sequence[ClientLocation] | None = None,
-) -> User:
+) -> User | AccountExists:
     """A user updating themselves, or staff updating a patient (Healthie's ``updateUser``),
-    their addresses included."""
+    their addresses included. A patient moving their own address to another patient's changes
+    nothing and gets AccountExists (carebook.accounts.own_email)."""
     user = await _target_of_update_user(session, actor, fields)
     if fields.password is not None:
-        _check_password_change(passwords, actor, user, fields)
+        await _check_password_change(passwords, actor, user, fields)
     if _changes_email(user, fields.email):
-        _check_current_password(passwords, actor, user, fields.current_password)
+        await _check_current_password(passwords, actor, user, fields.current_password)
     if actor.is_patient:
         # A patient may not move themselves between providers, groups or statuses, nor write
         # what only the practice keeps (its notes, the id another system knows them by).
@@ -323,9 +326,11 @@ async def update_user(
             quick_notes=None,
             human_id=None,
         )
-    await apply_changes(
-        ChangeContext(session, user.organization_id, passwords, actor), user, fields
-    )
+    ctx = ChangeContext(session, user.organization_id, passwords, actor)
+    owner_id = await other_patients_address(session, actor, user, fields.email)
+    if owner_id is not None:
+        return await refuse_quietly(ctx, user, fields, locations, owner_id)
+    await apply_changes(ctx, user, fields)
     fields_changed = patient_changes(user)  # before anything flushes the new values
     await _end_sessions_on_new_password(session, actor, user, fields)
     changed = session.is_modified(user) or bool(locations)
@@ -339,14 +344,14 @@ async def update_user(
     return user
 
 
-def _check_password_change(
+async def _check_password_change(
     passwords: Passwords, actor: Actor, user: User, changes: UserChanges
 ) -> None:
     """Changing one's own password needs the current one; a confirmation must match."""
     confirmation = changes.password_confirmation
     if confirmation is not None and confirmation != changes.password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
-    _check_current_password(passwords, actor, user, changes.current_password)
+    await _check_current_password(passwords, actor, user, changes.current_password)
 
 
 def _changes_email(user: User, email: str | None) -> bool:
@@ -354,13 +359,13 @@ def _changes_email(user: User, email: str | None) -> bool:
     return email is not None and v.email_key(email) != user.email_key
 
 
-def _check_current_password(
+async def _check_current_password(
     passwords: Passwords, actor: Actor, user: User, current_password: str | None
 ) -> None:
     """One's own password or sign-in address changes only with the current password: a stolen
     session must not be enough to take the account over (change the address, then reset)."""
     own_password = user.id == actor.user_id and user.password_hash is not None
-    if own_password and not passwords.verify(user.password_hash, current_password or ""):
+    if own_password and not await passwords.verify(user.password_hash, current_password or ""):
         raise Invalid.field("current_password", "Current password is incorrect")
 
 

@@ -24,6 +24,7 @@ from carebook.users.credentials import IssuedToken, issue_session_token
 from carebook.users.events import emit_patient_created
 from carebook.users.inputs import Profile, SignUp
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed
 from carebook.users.trail import record_patients
 
 PATIENT_ROLES = ("patient", "client")
@@ -33,6 +34,9 @@ REQUIRED = frozenset({"first_name", "last_name", "email", "password"})
 # Unknown, inactive, non-staff and closed-practice providers get the same answer: an anonymous
 # caller cannot tell which of a practice's sequential ids exist (issue 22).
 PROVIDER_NOT_FOUND = "Provider not found"
+
+# The hasher, and the given password's hash made ahead if it was.
+Hashing = tuple[Passwords, Prehashed | None]
 
 
 @dataclass(frozen=True)
@@ -51,20 +55,22 @@ async def sign_up(
     fields: SignUp,
     ttl: timedelta,
     attempt: Attempt | None = None,
+    prehashed: Prehashed | None = None,
 ) -> IssuedToken | AccountExists:
     """Create a patient (or a provider with a new organization) and sign them in.
 
     A patient sign-up with an email a patient of the practice already has creates nothing and
     tells that patient by email (carebook.accounts.enrollment); ``attempt`` learns the practice.
+    ``prehashed``: the password's hash, made before the write transaction (users/new_password.py).
     """
     role = (fields.role or "").strip().lower()
     if role in PATIENT_ROLES:
-        created = await _patient(session, passwords, fields, attempt or Attempt())
+        created = await _patient(session, (passwords, prehashed), fields, attempt or Attempt())
         if isinstance(created, AccountExists):
             return created
         user = created
     elif role in PROVIDER_ROLES:
-        user = await _provider(session, passwords, fields)
+        user = await _provider(session, (passwords, prehashed), fields)
     else:
         raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")
     token = await issue_session_token(session, user=user, ttl=ttl)
@@ -87,17 +93,17 @@ def _profile(fields: SignUp, dietitian_id: int | None = None) -> Profile:
 
 
 async def _patient(
-    session: AsyncSession, passwords: Passwords, fields: SignUp, attempt: Attempt
+    session: AsyncSession, hashing: Hashing, fields: SignUp, attempt: Attempt
 ) -> User | AccountExists:
     try:
         placement = await _placement(session, fields)
     except Invalid:
-        await _check_profile_alone(session, passwords, fields)
+        await _check_profile_alone(session, hashing, fields)
         raise
     attempt.organization_id = placement.organization_id
     user = User(organization_id=placement.organization_id, role=Role.PATIENT.value, active=True)
     profile = _profile(fields, placement.dietitian_id)
-    ctx = ChangeContext(session, placement.organization_id, passwords)
+    ctx = ChangeContext(session, placement.organization_id, hashing[0], prehashed=hashing[1])
     email = await enrollment.validated_except_email_use(ctx, user, profile, REQUIRED)
     key = v.email_key(email)
     assert key is not None
@@ -112,7 +118,7 @@ async def _patient(
     return user
 
 
-async def _check_profile_alone(session: AsyncSession, passwords: Passwords, fields: SignUp) -> None:
+async def _check_profile_alone(session: AsyncSession, hashing: Hashing, fields: SignUp) -> None:
     """Report the patient's own fields' problems, for a sign-up whose provider is not found.
 
     They come before "Provider not found": otherwise a weak password would answer "Provider
@@ -120,7 +126,7 @@ async def _check_profile_alone(session: AsyncSession, passwords: Passwords, fiel
     practice's sequential ids without signing up (issue 22, item 11). None of these fields'
     rules looks at an organization, so none is given.
     """
-    ctx = ChangeContext(session, organization_id=0, passwords=passwords)
+    ctx = ChangeContext(session, organization_id=0, passwords=hashing[0], prehashed=hashing[1])
     user = User(organization_id=0, role=Role.PATIENT.value, active=True)
     await enrollment.validated_except_email_use(ctx, user, _profile(fields), REQUIRED)
 
@@ -205,8 +211,13 @@ async def _first_provider(session: AsyncSession, organization_id: int) -> User:
     return provider
 
 
-async def _provider(session: AsyncSession, passwords: Passwords, fields: SignUp) -> User:
+async def _provider(session: AsyncSession, hashing: Hashing, fields: SignUp) -> User:
     """A provider sign-up opens a new organization with them as its first provider."""
+    passwords, prehashed = hashing
     return await create_staff_user(
-        session, passwords=passwords, fields=_profile(fields), required=REQUIRED
+        session,
+        passwords=passwords,
+        fields=_profile(fields),
+        required=REQUIRED,
+        prehashed=prehashed,
     )

@@ -20,6 +20,7 @@ from carebook.organizations.service import get_or_create_organization
 from carebook.users.credentials import create_api_key
 from carebook.users.inputs import Profile
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,17 @@ async def create_staff_user(
     organization_name: str | None = None,
     organization_id: int | None = None,
     role: Role = Role.PROVIDER,
+    prehashed: Prehashed | None = None,
 ) -> User:
     """A provider or staff member in a given or new organization, with an invite code.
 
-    ``required`` fields are checked even when not given, as in apply_changes.
+    ``required`` fields are checked even when not given, as in apply_changes. ``prehashed``:
+    the password's hash made before the write transaction (users/new_password.py).
     """
     organization = await get_or_create_organization(session, organization_name, organization_id)
     user = User(organization_id=organization.id, role=role.value, active=True)
-    await apply_changes(ChangeContext(session, organization.id, passwords), user, fields, required)
+    ctx = ChangeContext(session, organization.id, passwords, prehashed=prehashed)
+    await apply_changes(ctx, user, fields, required)
     if not organization_name and organization_id is None:
         # Two names of up to 100 characters each and the suffix exceed the column: cut.
         organization.name = f"{user.first_name} {user.last_name}'s practice"[: lengths.LABEL]

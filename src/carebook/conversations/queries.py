@@ -63,10 +63,19 @@ async def patient_members(session: AsyncSession, conversation_id: int) -> list[t
 async def load_last_conversation_ids(
     session: AsyncSession, user_ids: Sequence[int]
 ) -> list[int | None]:
-    """The newest conversation each user takes part in (ids grow with creation), in key order."""
+    """The newest conversation each user takes part in (ids grow with creation), in key order.
+
+    Only conversations of the user's own organization count (as in load_unseen_counts): the
+    services never make a membership across organizations, and a reader must not learn of one
+    that a bug or a hand-made row did."""
     rows = await session.execute(
         select(ConversationMembership.user_id, func.max(ConversationMembership.conversation_id))
-        .where(ConversationMembership.user_id.in_(user_ids))
+        .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
+        .join(User, User.id == ConversationMembership.user_id)
+        .where(
+            ConversationMembership.user_id.in_(user_ids),
+            Conversation.organization_id == User.organization_id,
+        )
         .group_by(ConversationMembership.user_id)
     )
     by_user: dict[int, int] = {user_id: convo_id for user_id, convo_id in rows}
@@ -90,7 +99,12 @@ async def load_unseen_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
         select(ConversationMembership.user_id, func.count())
         .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
         .join(User, User.id == ConversationMembership.user_id)
-        .where(ConversationMembership.user_id.in_(user_ids), started_by_other, after_activity)
+        .where(
+            ConversationMembership.user_id.in_(user_ids),
+            Conversation.organization_id == User.organization_id,
+            started_by_other,
+            after_activity,
+        )
         .group_by(ConversationMembership.user_id)
     )
     by_user: dict[int, int] = {user_id: count for user_id, count in rows}

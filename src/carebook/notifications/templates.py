@@ -85,16 +85,18 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
         Template(
             "Hello $first_name,\n\n"
             "Someone, perhaps you, just tried to sign up or book with $practice using this "
-            "email address. You already have an account there, so nothing new was created: "
-            "please sign in to book or to see your records.\n$action_text\n\n"
+            "email address, or to move another account there to it. You already have an "
+            "account there, so nothing was created or changed: please sign in to book or to "
+            "see your records.\n$action_text\n\n"
             "If this was not you, you can ignore this email: your account has not changed. "
             "If you cannot sign in, please contact $practice.\n\n$practice\n"
         ),
         Template(
             "<p>Hello $first_name,</p>\n"
             "<p>Someone, perhaps you, just tried to sign up or book with $practice using this "
-            "email address. You already have an account there, so nothing new was created: "
-            "please sign in to book or to see your records.</p>\n$action_html\n"
+            "email address, or to move another account there to it. You already have an "
+            "account there, so nothing was created or changed: please sign in to book or to "
+            "see your records.</p>\n$action_html\n"
             "<p>If this was not you, you can ignore this email: your account has not changed. "
             "If you cannot sign in, please contact $practice.</p>\n<p>$practice</p>"
         ),

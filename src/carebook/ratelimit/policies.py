@@ -1,4 +1,4 @@
-"""Which limits protect signing in and signing up, from the settings."""
+"""Which limits protect signing in, signing up and password resets, from the settings."""
 
 from __future__ import annotations
 
@@ -82,4 +82,13 @@ def reset_password_email(settings: Settings) -> Limit:
         "reset_password_email",
         settings.reset_password_email_limit,
         settings.reset_password_email_window_seconds,
+    )
+
+
+def reset_token_check_address(settings: Settings) -> Limit:
+    """Checks of a reset link's token (validateResetPasswordToken, the page) per address."""
+    return Limit(
+        "reset_token_check_address",
+        settings.reset_token_check_address_limit,
+        settings.reset_token_check_address_window_seconds,
     )

@@ -148,8 +148,11 @@ def _refusal(held: _Held, *, account: Backoff, now: int) -> Verdict | None:
         # Timed from this address's own last failure, never the account's: otherwise a stranger
         # failing as soon as each wait ends would push the owner's wait forward without end.
         due = held.pair.last + account.wait_after(held.account.count)
-        if due > now:
-            waits.append(due - now)
+        # A concurrent attempt that read the clock a second later may have counted its failure
+        # first: that failure is not in the future, and a wait of 0 never refuses.
+        current = max(now, held.pair.last)
+        if due > current:
+            waits.append(due - current)
     return Verdict(allowed=False, retry_after=max(waits)) if waits else None
 
 

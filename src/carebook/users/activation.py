@@ -24,8 +24,8 @@ from carebook.auth.tokens import digest
 from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.errors import Invalid
-from carebook.users.credentials import IssuedToken
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed
 from carebook.users.password_reset import set_password_from_link
 
 SET_PASSWORD_PATH = "/set_password"  # noqa: S105
@@ -150,9 +150,10 @@ async def activate(
     token: str | None,
     password: str | None,
     password_confirmation: str | None = None,
-    ttl: timedelta,
-) -> IssuedToken:
-    """Set the invited user's password from their token and sign them in.
+    prehashed: Prehashed | None = None,
+) -> User:
+    """Set the invited user's password from their token; the user, for a caller that signs
+    them in.
 
     It changes their record (and activates the account): an ``update`` of them is recorded in
     the same transaction, whichever entry point calls (signIn's reset_token, the set-password page).
@@ -165,5 +166,5 @@ async def activate(
         user=user,
         password=password,
         password_confirmation=password_confirmation,
-        ttl=ttl,
+        prehashed=prehashed,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -151,32 +151,65 @@ async def issue_session_token(session: AsyncSession, *, user: User, ttl: timedel
     return token
 
 
-async def sign_in(
-    session: AsyncSession,
-    *,
-    passwords: Passwords,
-    email: str | None,
-    password: str | None,
-    ttl: timedelta,
-) -> IssuedToken:
-    """Check an email and password and issue a session token.
+@dataclass(frozen=True)
+class Verified:
+    """A user whose password matched, checked before the write transaction; the hash it
+    matched, so that the write can see it is still theirs."""
 
-    The answer is the same whether the email is unknown or the password is wrong, and a password
-    hash is verified either way, so neither the message nor the timing tells them apart.
-    """
+    user_id: int
+    password_hash: str = field(repr=False)
+
+
+async def password_candidates(
+    session: AsyncSession, email: str | None
+) -> list[tuple[int, str | None]]:
+    """The active accounts an email signs in to, oldest first: id and password hash (None for
+    an account whose password was never set; it still costs a verification)."""
     key = email_key(email)
-    candidates = []
-    if key:
-        query = select(User).where(User.email_key == key, User.active).order_by(User.id).limit(5)
-        candidates = list((await session.execute(query)).scalars())
+    if not key:
+        return []
+    query = (
+        select(User.id, User.password_hash)
+        .where(User.email_key == key, User.active)
+        .order_by(User.id)
+        .limit(5)
+    )
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def first_match(
+    passwords: Passwords, candidates: list[tuple[int, str | None]], password: str | None
+) -> Verified | None:
+    """The first candidate ``password`` matches, or None.
+
+    A hash is verified even when there is no candidate, so the time taken does not tell an
+    unknown email from a wrong password.
+    """
     if not candidates:
-        passwords.verify(None, password or "")
-    for user in candidates:
-        if passwords.verify(user.password_hash, password or ""):
-            token = await issue_session_token(session, user=user, ttl=ttl)
-            await record_sign_in(session, user)
-            return IssuedToken(user=user, token=token)
-    raise Invalid.field(None, SIGN_IN_FAILED)
+        await passwords.verify(None, password or "")
+    for user_id, password_hash in candidates:
+        if await passwords.verify(password_hash, password or "") and password_hash is not None:
+            return Verified(user_id, password_hash)
+    return None
+
+
+async def start_session(
+    session: AsyncSession, *, verified: Verified | None, ttl: timedelta
+) -> IssuedToken:
+    """Issue a session token (expiring after ``ttl``) to the user whose password matched.
+
+    The same message whether the email is unknown or the password wrong. The password was
+    checked before this transaction (argon2 must not hold the write lock): an account archived
+    or given a new password since then gets that message too.
+    """
+    user = await session.get(User, verified.user_id) if verified is not None else None
+    if user is None or verified is None or not user.active:
+        raise Invalid.field(None, SIGN_IN_FAILED)
+    if user.password_hash != verified.password_hash:
+        raise Invalid.field(None, SIGN_IN_FAILED)
+    token = await issue_session_token(session, user=user, ttl=ttl)
+    await record_sign_in(session, user)
+    return IssuedToken(user=user, token=token)
 
 
 async def sign_out(session: AsyncSession, *, actor: Actor) -> None:

@@ -26,8 +26,9 @@ from carebook.db.base import utcnow
 from carebook.errors import Invalid
 from carebook.users import validation as v
 from carebook.users.activity import record_sign_in
-from carebook.users.credentials import IssuedToken, issue_session_token, revoke_other_sessions
+from carebook.users.credentials import revoke_other_sessions
 from carebook.users.models import User
+from carebook.users.new_password import Prehashed, password_hash_of
 from carebook.users.trail import record_patients
 
 RESET_PASSWORD_PATH = "/reset_password"  # noqa: S105
@@ -137,13 +138,13 @@ async def reset(
     token: str | None,
     password: str | None,
     password_confirmation: str | None = None,
-    ttl: timedelta,
-) -> IssuedToken:
-    """Set a new password from a reset token and sign the user in with a new session.
+    prehashed: Prehashed | None = None,
+) -> User:
+    """Set a new password from a reset token; the user, for a caller that signs them in.
 
-    Every other session of the user ends (whoever held a stolen session or the old password is
-    out), and every other reset or invitation link of theirs stops working. A weak password is
-    a message and leaves the token usable.
+    Every session of the user ends (whoever held a stolen session or the old password is out),
+    and every other reset or invitation link of theirs stops working. A weak password is a
+    message and leaves the token usable.
     """
     row, user = await check_token(session, token)
     return await set_password_from_link(
@@ -153,7 +154,7 @@ async def reset(
         user=user,
         password=password,
         password_confirmation=password_confirmation,
-        ttl=ttl,
+        prehashed=prehashed,
     )
 
 
@@ -165,19 +166,22 @@ async def set_password_from_link(
     user: User,
     password: str | None,
     password_confirmation: str | None,
-    ttl: timedelta,
-) -> IssuedToken:
+    prehashed: Prehashed | None = None,
+) -> User:
     """Set ``user``'s password from an emailed link (``link``: its table, its row's id, and the
-    message when it was used meanwhile) and sign them in with a new session.
+    message when it was used meanwhile).
 
     The link is used up (once, even under concurrency), so are the user's other links, and every
-    other session ends; the sign-in and the update of the record are recorded. A weak password
-    is a message and leaves the link usable. Invitations (activation.py) and resets share it.
+    session of the user ends; the visit (``last_sign_in_at``: they proved they hold the link) and
+    the update of the record are recorded. No session is issued here: a page that sets a
+    password only sets it, and signIn issues its own (accounts/sign_in.py). A weak password is a
+    message and leaves the link usable. Invitations (activation.py) and resets share it.
+    ``prehashed``: the password's hash made before the transaction (users/new_password.py).
     """
     model, link_id, used_message = link
     if password_confirmation is not None and password_confirmation != password:
         raise Invalid.field("password_confirmation", "Password confirmation doesn't match")
-    user.password_hash = passwords.hash(v.check_password(password))
+    user.password_hash = await password_hash_of(passwords, password, prehashed)
     # Single use even under concurrency: only one transaction can flip used_at from NULL.
     claimed = await session.execute(
         update(model).where(model.id == link_id, model.used_at.is_(None)).values(used_at=utcnow())
@@ -187,7 +191,6 @@ async def set_password_from_link(
     await use_up_links(session, user.id)
     await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
-    issued = IssuedToken(user=user, token=await issue_session_token(session, user=user, ttl=ttl))
     await record_sign_in(session, user)
     await record_patients(session, [user], action="update")
-    return issued
+    return user

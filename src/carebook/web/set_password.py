@@ -8,6 +8,7 @@ A plain HTML form (no script needed); the POST goes through the same service as
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass, field
 from string import Template
 from urllib.parse import parse_qs
 
@@ -17,12 +18,15 @@ from starlette.responses import HTMLResponse, Response
 
 from carebook.audit.trail import open_trail, request_origin
 from carebook.auth.passwords import Passwords
-from carebook.client_address import client_address
+from carebook.client_address import client_address, rate_limit_subject
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.errors import Invalid
+from carebook.ratelimit import guard, policies
+from carebook.ratelimit.guard import Check
+from carebook.ratelimit.service import Limit
 from carebook.users import activation, password_reset
-from carebook.users.credentials import IssuedToken
+from carebook.users.new_password import Prehashed, prehash
 
 MAX_FORM_BYTES = 8192
 _HEADERS = {
@@ -72,6 +76,19 @@ def _error(text: str) -> str:
     return f'<p class="error" role="alert">{html.escape(text)}</p>\n'
 
 
+# Plain, like every limit's GraphQL message: nothing about the link or the account.
+TOO_MANY = "Too many attempts from your network; try again in {seconds} seconds."
+
+
+@dataclass(frozen=True)
+class Form:
+    """A submitted form's fields, and its new password's hash if made ahead (the fields hold
+    the password: never in ``repr``)."""
+
+    fields: dict[str, str] = field(repr=False)
+    prehashed: Prehashed | None
+
+
 class SetPasswordPage:
     """GET shows the form (or why the link no longer works); POST sets the password.
 
@@ -96,16 +113,30 @@ class SetPasswordPage:
         """Raise Invalid (on reset_token) when the link no longer works."""
         await activation.check_token(session, token)
 
-    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> IssuedToken:
-        """Set the password from the link (the same service as signIn's reset_token)."""
-        return await activation.activate(
+    async def apply(self, session: AsyncSession, token: str, form: Form) -> None:
+        """Set the password from the link (the same service as signIn's reset_token). No
+        session is issued: the page signs no one in, the user signs in with the new password."""
+        await activation.activate(
             session,
             passwords=self.passwords,
             token=token,
-            password=form.get("password"),
-            password_confirmation=form.get("password_confirmation", ""),
-            ttl=self.settings.session_ttl,
+            password=form.fields.get("password"),
+            password_confirmation=form.fields.get("password_confirmation", ""),
+            prehashed=form.prehashed,
         )
+
+    async def _prehash(self, token: str, fields: dict[str, str]) -> Prehashed | None:
+        """The new password's hash, made before the write transaction (which must not hold the
+        write lock for argon2); none for a link that no longer works or a mismatched
+        confirmation: their message needs no hash."""
+        if fields.get("password_confirmation", "") != fields.get("password"):
+            return None
+        async with self.database.read_sessions() as session:
+            try:
+                await self.check(session, token)
+            except Invalid:
+                return None
+        return await prehash(self.passwords, fields.get("password"))
 
     def _form(self, token: str, message: str = "") -> str:
         return _FORM.substitute(
@@ -115,7 +146,28 @@ class SetPasswordPage:
             button=html.escape(self.BUTTON),
         )
 
+    def check_limits(self) -> list[Limit]:
+        """Limits counted per client address each time the page is loaded or submitted (none
+        yet for the invitation page)."""
+        return []
+
+    async def _refusal(self, request: Request) -> Response | None:
+        """A 429 page when the client address is over a limit of :meth:`check_limits`."""
+        subject = rate_limit_subject(client_address(request) or "unknown")
+        checks = [Check(limit, subject) for limit in self.check_limits()]
+        refused = await guard.attempt(self.database, secret=self.settings.secret_key, checks=checks)
+        if refused is None:
+            return None
+        seconds = refused.retry_after
+        response = _page(self.TITLE, _error(TOO_MANY.format(seconds=seconds)), 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+
     async def handle(self, request: Request) -> Response:
+        # Both a load and a submission tell whether a token works: each counts as one check.
+        refused = await self._refusal(request)
+        if refused is not None:
+            return refused
         if request.method == "POST":
             return await self._post(request)
         token = request.query_params.get("token", "")
@@ -130,8 +182,9 @@ class SetPasswordPage:
         body = await request.body()
         if len(body) > MAX_FORM_BYTES:
             return _page(self.TITLE, _error("The form is too large."), 413)
-        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-        token = form.get("token", "")
+        fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        token = fields.get("token", "")
+        form = Form(fields, await self._prehash(token, fields))
 
         async def work(session: AsyncSession) -> None:
             # The page is its own entry point: its write is audited under this operation name.
@@ -169,17 +222,21 @@ class ResetPasswordPage(SetPasswordPage):
     )
     OPERATION = "web:reset_password"
 
+    def check_limits(self) -> list[Limit]:
+        """The page checks a reset token: limited as validateResetPasswordToken is."""
+        return [policies.reset_token_check_address(self.settings)]
+
     async def check(self, session: AsyncSession, token: str) -> None:
         """Raise Invalid (on reset_token) when the reset link no longer works."""
         await password_reset.check_token(session, token)
 
-    async def apply(self, session: AsyncSession, token: str, form: dict[str, str]) -> IssuedToken:
-        """Reset the password (the same service as signIn's reset_token)."""
-        return await password_reset.reset(
+    async def apply(self, session: AsyncSession, token: str, form: Form) -> None:
+        """Reset the password (the same service as signIn's reset_token); no session issued."""
+        await password_reset.reset(
             session,
             passwords=self.passwords,
             token=token,
-            password=form.get("password"),
-            password_confirmation=form.get("password_confirmation", ""),
-            ttl=self.settings.session_ttl,
+            password=form.fields.get("password"),
+            password_confirmation=form.fields.get("password_confirmation", ""),
+            prehashed=form.prehashed,
         )

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from carebook.accounts.enrollment import SIGN_UP_EMAIL_UNUSABLE, Attempt
 from carebook.accounts.password_reset import ResetPolicy, address_to_reset, request_reset
-from carebook.accounts.sign_in import SignedIn, sign_in
+from carebook.accounts.sign_in import SignedIn, prepare, sign_in
 from carebook.accounts.signup import sign_up
 from carebook.errors import Invalid
 from carebook.graphql.audit.enrollment import answered
@@ -33,6 +33,7 @@ from carebook.graphql.users.types import User
 from carebook.users import credentials
 from carebook.users.credentials import IssuedToken
 from carebook.users.inputs import SignIn, SignUp
+from carebook.users.new_password import prehash
 
 
 @payload("signUp")
@@ -115,6 +116,8 @@ class AuthMutations:
     ) -> SignUpPayload | None:
         ctx, data = info.context, typed(SignUp, input)
         await rate.before_sign_up(ctx, data)
+        # Hashed before the write transaction, which must not hold the write lock meanwhile.
+        prehashed = await prehash(ctx.passwords, data.password)
         attempt = Attempt()
         written = await audited_write(
             info,
@@ -124,6 +127,7 @@ class AuthMutations:
                 fields=data,
                 ttl=ctx.settings.session_ttl,
                 attempt=attempt,
+                prehashed=prehashed,
             ),
             action="create",
             aimed_at=attempt,
@@ -152,9 +156,17 @@ class AuthMutations:
     ) -> SignInPayload | None:
         ctx, data = info.context, typed(SignIn, input)
         account = await rate.before_sign_in(ctx, data.email)
+        # argon2 runs before the write transaction (accounts/sign_in.py).
+        prepared = await prepare(ctx.database, passwords=ctx.passwords, fields=data)
 
         def work(s: AsyncSession) -> Awaitable[SignedIn]:
-            return sign_in(s, passwords=ctx.passwords, fields=data, ttl=ctx.settings.session_ttl)
+            return sign_in(
+                s,
+                passwords=ctx.passwords,
+                fields=data,
+                ttl=ctx.settings.session_ttl,
+                prepared=prepared,
+            )
 
         if data.reset_token:
             # Setting an invited user's password from their signup token changes their record

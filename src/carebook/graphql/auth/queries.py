@@ -8,6 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.graphql.context import Context
+from carebook.graphql.limits import rate
 from carebook.graphql.permissions import AllowAnyone
 from carebook.users import password_reset
 
@@ -28,4 +29,5 @@ class AuthQueries:
             str | None, strawberry.argument(description="The token of the reset link.")
         ] = None,
     ) -> bool | None:
+        await rate.before_reset_token_check(info.context)
         return await info.context.read(lambda s: password_reset.validate(s, token))

@@ -1,6 +1,7 @@
-"""Rate limits of signIn, signUp and anonymous completeCheckout, as GraphQL applies them.
+"""Rate limits of signIn, signUp, anonymous completeCheckout, resetPassword and
+validateResetPasswordToken, as GraphQL applies them.
 
-Over a limit, the mutation executes nothing: the answer is a RATE_LIMITED error with
+Over a limit, the field executes nothing: the answer is a RATE_LIMITED error with
 ``extensions.retry_after`` (seconds), HTTP status 429 and a ``Retry-After`` header.
 """
 
@@ -95,6 +96,13 @@ async def before_reset_password(context: Context, email: str | None) -> None:
     if key:
         checks.append(Check(policies.reset_password_email(context.settings), key))
     await _attempt(context, checks)
+
+
+async def before_reset_token_check(context: Context) -> None:
+    """Count a validateResetPasswordToken query per client address (the /reset_password page
+    counts its loads under the same limit, carebook.web.set_password)."""
+    limit = policies.reset_token_check_address(context.settings)
+    await _attempt(context, [Check(limit, client_address(context))])
 
 
 def _enrollment_checks(context: Context, email: Any, target: Any) -> list[Check]:

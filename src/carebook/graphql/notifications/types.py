@@ -76,7 +76,9 @@ DESCRIPTIONS = {
     EmailKind.WELCOME.value: "Invitation to the client portal",
     EmailKind.INTAKE_REMINDER.value: "Reminder to complete the intake forms",
     EmailKind.FORM_REQUEST_REMINDER.value: "Reminder to complete a requested form",
-    EmailKind.ACCOUNT_EXISTS.value: "Notice that this email address was used to sign up or book",
+    EmailKind.ACCOUNT_EXISTS.value: (
+        "Notice that this email address was used to sign up, book or change an account's email"
+    ),
     EmailKind.APPOINTMENT_BOOKED.value: "Appointment booked",
     EmailKind.APPOINTMENT_CANCELLED.value: "Appointment cancelled",
     EmailKind.PASSWORD_RESET.value: "Link to choose a new password",

@@ -6,6 +6,8 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.accounts import service
+from carebook.accounts.own_email import OWN_EMAIL_UNUSABLE
+from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import require_actor
@@ -122,7 +124,7 @@ class UserMutations:
     ) -> UpdateUserPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(UserChanges, input)
-        outcome = await audited_write(
+        written = await audited_write(
             info,
             lambda s: service.update_user(
                 s,
@@ -134,6 +136,10 @@ class UserMutations:
             action="update",
             # A blank id means the caller: a patient's own record, a provider's is none.
             attempted=attempted_ids([fields.id or (actor.user_id if actor.is_patient else None)]),
+        )
+        # A patient's own address that another patient has: one message, owner told by email.
+        outcome = answered(
+            info, written, OWN_EMAIL_UNUSABLE, action="update", record_id=actor.user_id
         )
         return UpdateUserPayload(
             value=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
