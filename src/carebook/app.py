@@ -1,4 +1,5 @@
-"""The ASGI application: POST /graphql, GraphiQL on GET /graphql, GET /healthz."""
+"""The ASGI application: POST /graphql, GraphiQL on GET /graphql (its files under
+/graphiql/assets/), GET /livez, /readyz, /healthz."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Any, overload
 
 from cross_web import AsyncHTTPRequestAdapter
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -51,12 +51,18 @@ from carebook.users.credentials import (
     cached_api_key_actor,
 )
 from carebook.users.password_reset import RESET_PASSWORD_PATH
-from carebook.web import idempotency, request_body
+from carebook.web import graphiql, idempotency, request_body
+from carebook.web.access_log import AccessLog, note_operation
 from carebook.web.body_limit import BodySizeLimit
+from carebook.web.health import Health, live
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
 
 logger = logging.getLogger("carebook")
+# The paths the access log names as they are (any other is logged as "(other)").
+ROUTE_PATHS = frozenset(
+    {"/graphql", "/livez", "/readyz", "/healthz", SET_PASSWORD_PATH, RESET_PASSWORD_PATH}
+)
 
 
 class CarebookGraphQL(GraphQL[Context, None]):
@@ -83,6 +89,10 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.loop_share = LoopShare()
         self.search = SearchState()
         self.activity = ActivityThrottle(settings.activity_window_seconds)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Carebook's page: its files come from this server, not from a CDN (web/graphiql.py).
+        return graphiql.page_response()
 
     async def get_context(
         self, request: Request | Any, response: Response | TemporalResponse | Any
@@ -115,6 +125,10 @@ class CarebookGraphQL(GraphQL[Context, None]):
         root_value: None,
         sub_response: Response,
     ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        # The access log names the operation (never its variables or document).
+        first = request_data[0] if isinstance(request_data, list) and request_data else request_data
+        if isinstance(first, GraphQLRequestData):
+            note_operation(request.scope, first.operation_name, first.query)
         # A mutation's Idempotency-Key is checked once the caller is known (may answer at once).
         await idempotency.prepare(context, request, request_data)
         return await super().execute_operation(
@@ -284,14 +298,7 @@ def create_app(
     processor = payments if payments is not None else payment_provider_from(settings)
     graphql_app = CarebookGraphQL(settings, db, passwords, processor)
 
-    async def healthz(_: Request) -> Response:
-        try:
-            async with db.read_sessions() as session:
-                await session.execute(text("SELECT 1"))
-        except Exception:  # the check's whole point is to turn any failure into a 503
-            logger.exception("health check failed")
-            return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+    health = Health(db)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -313,7 +320,10 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", _ReleasingSessions(graphql_app), methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            # /healthz is /readyz under its older name (servers and tests wait on it).
+            Route("/livez", live, methods=["GET"]),
+            Route("/readyz", health.ready, methods=["GET"]),
+            Route("/healthz", health.ready, methods=["GET"]),
             Route(
                 SET_PASSWORD_PATH,
                 SetPasswordPage(settings, db, passwords).handle,
@@ -324,11 +334,21 @@ def create_app(
                 ResetPasswordPage(settings, db, passwords).handle,
                 methods=["GET", "POST"],
             ),
+            # GraphiQL's files, only where its page is served.
+            *graphiql.asset_routes(enabled=graphql_app.graphql_ide is not None),
         ],
         # Before routing, so an oversized body is refused before anything reads it; outermost,
-        # every answer (patient data, set-password pages, errors) is marked no-store.
+        # every answer (patient data, set-password pages, errors) is marked no-store; GraphiQL's
+        # public files alone keep their own caching.
         middleware=[
-            Middleware(NoStore),
+            # Outermost: every answer, refusals included, carries its id and is logged.
+            Middleware(
+                AccessLog,
+                log=settings.access_log,
+                paths=ROUTE_PATHS,
+                prefixes=(f"{graphiql.ASSETS_PATH}/",),
+            ),
+            Middleware(NoStore, cacheable_prefix=f"{graphiql.ASSETS_PATH}/"),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         # Unhandled exceptions are answered outside the middleware above: no-store there too.

@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     bulk_update_max_ids: int = Field(1000, description="Maximum ids in one bulkUpdateClients call.")
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
+    # --- logs (carebook.logs; docs/production.md, "Health and logs") ---
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Format of the server's log lines (Carebook's and uvicorn's)."
+    )
+    log_level: str = Field(
+        "INFO", description="Level of the server's log (DEBUG, INFO, WARNING, ERROR)."
+    )
+    access_log: bool = Field(
+        True,
+        description="One line per HTTP request: request id, method, path, GraphQL operation "
+        "name, status, duration (never variables, documents or patient data).",
+    )
     payment_provider: str | None = Field(
         None,
         description="Who charges completeCheckout's cards: package.module:factory (called with "
@@ -274,6 +286,14 @@ class Settings(BaseSettings):
     write_retry_base_seconds: float = Field(
         0.01, description="Backoff before the first write retry (doubles, with jitter)."
     )
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_is_known(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("give DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,9 @@ SYSTEM = "system"
 CLI = "cli"
 # The request_id and client_address columns are this wide; a longer value fails the insert.
 MAX_TEXT = 64
+# Where an HTTP request's id is kept in its ASGI scope's state (carebook.web.access_log sets it
+# before anything else runs; request_origin's callers read it from there).
+REQUEST_ID_STATE = "carebook_request_id"
 
 
 @dataclass(slots=True)
@@ -97,13 +101,28 @@ async def record_write(session: AsyncSession, targets: Sequence[Target], *, acti
     trail.rows.extend(rows)
 
 
-def request_origin(actor: Actor | None, address: str | None, given_id: str) -> Origin:
-    """The origin of an HTTP request: its client's X-Request-ID is kept when sane."""
+def request_id(given_id: str) -> str:
+    """An HTTP request's id: its client's X-Request-ID when sane, else a fresh one."""
     usable = 0 < len(given_id) <= MAX_TEXT and given_id.isascii() and given_id.isprintable()
+    return given_id if usable else uuid.uuid4().hex
+
+
+def given_request_id(scope: Mapping[str, Any], headers: Mapping[str, str]) -> str:
+    """The id an HTTP request's middleware settled on, else its client's X-Request-ID."""
+    state = scope.get("state") or {}
+    return str(state.get(REQUEST_ID_STATE) or headers.get("x-request-id", ""))
+
+
+def request_origin(actor: Actor | None, address: str | None, given_id: str) -> Origin:
+    """The origin of an HTTP request: its client's X-Request-ID is kept when sane.
+
+    ``given_id`` is the id the request's middleware settled on (REQUEST_ID_STATE) when there is
+    one, so the trail, the access log and the X-Request-Id answer header name the same id.
+    """
     return Origin(
         actor=actor,
         client_address=address[:MAX_TEXT] if address is not None else None,
-        request_id=given_id if usable else uuid.uuid4().hex,
+        request_id=request_id(given_id),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 
 import typer
 import uvicorn
@@ -11,6 +12,7 @@ from carebook.app import create_app
 from carebook.cli.common import load_settings
 from carebook.client_address import uvicorn_proxy_options
 from carebook.db.migrate import upgrade
+from carebook.logs import logging_config
 
 
 def serve(
@@ -24,7 +26,9 @@ def serve(
     # In production, a default secret key is refused here, before migrating (create_app warns
     # outside production).
     settings = load_settings(database_url)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One format for Carebook's lines and uvicorn's, in this process and in every worker.
+    log_config = logging_config(settings.log_format, settings.log_level)
+    logging.config.dictConfig(log_config)
     if migrate:
         upgrade(settings.database_url)
     # Every worker gets these options: forwarding headers only from the listed proxies.
@@ -40,10 +44,16 @@ def serve(
             host=host,
             port=port,
             workers=workers,
-            access_log=False,
+            access_log=False,  # replaced by Carebook's (carebook.web.access_log)
+            log_config=log_config,
             **proxies,
         )
         return
     uvicorn.run(
-        create_app(settings, serving=True), host=host, port=port, access_log=False, **proxies
+        create_app(settings, serving=True),
+        host=host,
+        port=port,
+        access_log=False,
+        log_config=log_config,
+        **proxies,
     )

@@ -51,9 +51,12 @@ class ErrorShaping(SchemaExtension):
 
     @property
     def request_id(self) -> str:
-        """One id per request (the extension is built per request), made on first use."""
+        """The HTTP request's id (the one its access log, X-Request-Id and audit trail carry;
+        one made on first use when executed without a request)."""
         if self._request_id is None:
-            self._request_id = uuid.uuid4().hex
+            audit = getattr(self.execution_context.context, "audit", None)
+            given = getattr(audit, "request_id", None)
+            self._request_id = given if isinstance(given, str) and given else uuid.uuid4().hex
         return self._request_id
 
     def on_operation(self) -> Iterator[None]:

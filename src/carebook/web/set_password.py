@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from carebook.audit.trail import open_trail, request_origin
+from carebook.audit.trail import given_request_id, open_trail, request_origin
 from carebook.auth.passwords import Passwords
 from carebook.client_address import client_address, rate_limit_subject
 from carebook.config import Settings
@@ -188,7 +188,7 @@ class SetPasswordPage:
 
         async def work(session: AsyncSession) -> None:
             # The page is its own entry point: its write is audited under this operation name.
-            given_id = request.headers.get("x-request-id", "")
+            given_id = given_request_id(request.scope, request.headers)
             origin = request_origin(None, client_address(request), given_id)
             open_trail(session, origin, self.OPERATION)
             await self.apply(session, token, form)

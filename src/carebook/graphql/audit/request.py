@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from carebook.audit.service import PATIENT, EventRow, Origin
-from carebook.audit.trail import request_origin
+from carebook.audit.trail import given_request_id, request_origin
 from carebook.audit.writer import AuditWriter
 from carebook.auth.actor import Actor
 from carebook.client_address import client_address
@@ -37,7 +37,7 @@ class RequestAudit:
     @classmethod
     def for_request(cls, writer: AuditWriter, *, wait: bool, request: Any) -> RequestAudit:
         """The state of one HTTP request (a client's X-Request-ID is kept when sane)."""
-        given = request.headers.get("x-request-id", "") if request is not None else ""
+        given = given_request_id(request.scope, request.headers) if request is not None else ""
         origin = request_origin(None, client_address(request), given)
         return cls(
             writer=writer,
