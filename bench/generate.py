@@ -530,6 +530,7 @@ async def _setup(options: Options, settings: Settings, rng: random.Random) -> tu
                 first_name="Dana",
                 last_name="Reyes",
                 organization_name="Bench Clinic",
+                new_organization=True,
             )
             provider_ids = [created.user_id]
             for index, (first, last) in enumerate(

@@ -111,7 +111,8 @@ def browser() -> Iterator[Browser]:
 def _api_key(database_url: str) -> str:
     out = subprocess.run(
         _cli("provider", "create", "--email", "dr.browser@example.com", "--first-name", "Bea",
-             "--last-name", "Rowser", "--organization", "Sunrise Nutrition", "--json"),
+             "--last-name", "Rowser", "--organization", "Sunrise Nutrition",
+             "--create-organization", "--json"),
         env=_env(database_url), capture_output=True, text=True, check=True,
     )  # fmt: skip
     created: dict[str, Any] = json.loads(out.stdout)

@@ -40,6 +40,7 @@ async def provider(
     email: str,
     organization: str | None = None,
     organization_id: int | None = None,
+    new_organization: bool = False,
     role: Role = Role.PROVIDER,
     first_name: str = "Pat",
     last_name: str = "Provider",
@@ -54,6 +55,7 @@ async def provider(
         last_name=last_name,
         organization_name=organization,
         organization_id=organization_id,
+        new_organization=new_organization,
         password=password,
         role=role,
     )

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     email_from: str = Field("Carebook <no-reply@carebook.local>", description="Sender of emails.")
     secret_key: str = Field("change-me", description="Secret used to derive signed values.")
     public_base_url: str = Field("http://127.0.0.1:8000", description="Base of emailed links.")
+    portal_url: str | None = Field(
+        None,
+        description="Where patients use the practice's own client portal (an app built on this "
+        "API); emails link to it. Unset: emails link only to Carebook's own pages.",
+    )
     session_ttl_hours: int = Field(24 * 14, description="Lifetime of a signIn token, in hours.")
     signup_token_ttl_hours: int = Field(
         24 * 14, description="Lifetime of an invitation's set-password link, in hours."

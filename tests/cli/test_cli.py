@@ -4,13 +4,13 @@ schema."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
 
 import httpx
 from sqlalchemy import func, select
+from tests.cli.run import carebook
 
 from carebook.app import create_app
 from carebook.config import Settings
@@ -21,16 +21,7 @@ from carebook.users.models import User
 
 
 def _run(database_url: str, *args: str) -> str:
-    env = {**os.environ, "CAREBOOK_DATABASE_URL": database_url, "CAREBOOK_ARGON2_TIME_COST": "1",
-           "CAREBOOK_ARGON2_MEMORY_COST_KIB": "1024"}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "carebook.cli.main", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    done = carebook(database_url, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -59,6 +50,31 @@ async def test_demo_prints_a_working_api_key(
             headers={"Authorization": f"Basic {key.group(1)}", "AuthorizationSource": "API"},
         )
     assert response.json() == {"data": {"usersCount": 12}}
+
+
+async def test_a_second_demo_run_reports_the_first_and_adds_nothing(
+    database_url: str, database: Database, settings: Settings
+) -> None:
+    _run(database_url, "demo", "--patients", "3")
+    again = _run(database_url, "demo", "--patients", "3")
+    assert "already exists" in again, again
+    key = re.search(r"API key: (\S+)", _run(database_url, "demo"))
+    assert key
+    async with database.read_sessions() as session:
+        names = (await session.execute(select(User.first_name, User.last_name))).all()
+    # Its own provider name: the README's example provider (Dana Reyes) stays free.
+    assert ("Dana", "Reyes") not in names
+    assert len(names) == 5  # two staff and three patients, once
+    app = create_app(settings, database)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as http:
+        response = await http.post(
+            "/graphql",
+            json={"query": "{ usersCount }"},
+            headers={"Authorization": f"Basic {key.group(1)}", "AuthorizationSource": "API"},
+        )
+    assert response.json() == {"data": {"usersCount": 3}}  # the new key works
 
 
 async def test_outbox_lists_queued_welcome_emails_without_patient_details(

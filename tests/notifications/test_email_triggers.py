@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -74,14 +76,40 @@ async def test_resend_welcome_delivers_and_leaves_demographics_unchanged(
     assert "/set_password?token=" in mail.link()  # no password yet: a fresh invitation link
 
 
-async def test_resend_welcome_to_a_patient_with_a_password_links_the_portal(
+async def test_a_welcome_to_a_patient_with_a_password_links_no_portal_by_default(
     api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
 ) -> None:
+    # Carebook serves no portal: its base URL is an API, so no link rather than a dead end.
     await _update(api, world.a.provider.api_key, id=str(world.a.patient_id), resend_welcome=True)
     await deliver(database, smtp_settings)
     [mail] = mailbox.received
-    assert "set_password" not in mail.part("plain")
-    assert "Open your client portal: http://127.0.0.1:8000" in mail.part("plain")
+    for part in (mail.part("plain"), mail.part("html")):
+        assert "set_password" not in part
+        assert "portal" not in part and "http" not in part.replace("<!doctype html>", "")
+        assert "\n\n\n" not in part  # the missing link leaves no hole
+    assert "has added you as a client" in mail.part("plain")
+
+
+async def test_a_welcome_links_the_configured_portal(
+    api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    portal = "https://portal.example.org/sign-in"
+    await _update(api, world.a.provider.api_key, id=str(world.a.patient_id), resend_welcome=True)
+    await deliver(database, smtp_settings.model_copy(update={"portal_url": portal}))
+    [mail] = mailbox.received
+    assert f"Open your client portal: {portal}" in mail.part("plain")
+    assert f'href="{portal}"' in mail.part("html")
+
+
+async def test_every_email_carries_a_date(
+    api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    await _update(api, world.a.provider.api_key, id=str(world.a.patient_id), resend_welcome=True)
+    await deliver(database, smtp_settings)
+    [mail] = mailbox.received
+    date = parsedate_to_datetime(str(mail.message["Date"]))
+    assert before <= date <= datetime.now(UTC)
 
 
 async def test_intake_reminder_delivers_and_leaves_demographics_unchanged(

@@ -145,6 +145,29 @@ async def test_user_group_id_wins_and_active_status_is_ignored(
         assert (row.user_group_id, row.active, row.archived_at) == (world.a.group_id, True, None)
 
 
+async def test_an_ignored_active_status_is_told_in_a_warning_not_a_failure(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    ids = [str(i) for i in _a_ids(world)]
+    both = {"ids": ids, "user_group_id": str(world.a.group_id), "active_status": False}
+    body = await provider.post(FULL, {"input": both})
+    assert "errors" not in body and body["data"]["bulkUpdateClients"]["messages"] is None
+    [warning] = body["extensions"]["warnings"]
+    assert warning["code"] == "ACTIVE_STATUS_IGNORED"
+    assert warning["path"] == ["bulkUpdateClients"]
+    assert "active_status" in warning["message"] and "user_group_id" in warning["message"]
+    assert (await user_row(database, world.a.patient_id)).active is True
+    # One change alone warns of nothing, and a later request carries no earlier warning.
+    for alone in ({"user_group_id": ""}, {"active_status": True}):
+        body = await provider.post(FULL, {"input": {"ids": ids, **alone}})
+        assert "extensions" not in body, body
+    # A refused update (an unknown group) answers its messages only: nothing was done.
+    refused = {**both, "user_group_id": "999999"}
+    body = await provider.post(FULL, {"input": refused})
+    assert body["data"]["bulkUpdateClients"]["messages"] and "extensions" not in body
+
+
 async def test_empty_user_group_id_also_wins_over_active_status(
     api: Api, world: World, database: Database
 ) -> None:

@@ -40,6 +40,7 @@ async def create_staff_user(
     required: Collection[str] = (),
     organization_name: str | None = None,
     organization_id: int | None = None,
+    new_organization: bool = False,
     role: Role = Role.PROVIDER,
     prehashed: Prehashed | None = None,
 ) -> User:
@@ -47,8 +48,11 @@ async def create_staff_user(
 
     ``required`` fields are checked even when not given, as in apply_changes. ``prehashed``:
     the password's hash made before the write transaction (users/new_password.py).
+    ``organization_name`` joins that organization, or names a new one with ``new_organization``.
     """
-    organization = await get_or_create_organization(session, organization_name, organization_id)
+    organization = await get_or_create_organization(
+        session, organization_name, organization_id, create=new_organization
+    )
     user = User(organization_id=organization.id, role=role.value, active=True)
     ctx = ChangeContext(session, organization.id, passwords, prehashed=prehashed)
     await apply_changes(ctx, user, fields, required)
@@ -70,6 +74,7 @@ async def create_provider(
     last_name: str,
     organization_name: str | None = None,
     organization_id: int | None = None,
+    new_organization: bool = False,
     password: str | None = None,
     role: Role = Role.PROVIDER,
 ) -> NewProvider:
@@ -81,6 +86,7 @@ async def create_provider(
         fields=profile,
         organization_name=organization_name,
         organization_id=organization_id,
+        new_organization=new_organization,
         role=role,
     )
     api_key = await create_api_key(session, user=user)

@@ -21,9 +21,13 @@ def main() -> None:
 def upgrade(
     database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
 ) -> None:
-    """Apply the Alembic migrations up to the newest one."""
-    run_upgrade(load_settings(database_url).database_url)
-    typer.echo("database is up to date")
+    """Apply the Alembic migrations up to the newest one, and name the ones applied."""
+    applied = run_upgrade(load_settings(database_url).database_url)
+    if not applied:
+        typer.echo("database is up to date: no migration to apply")
+        return
+    plural = "" if len(applied) == 1 else "s"
+    typer.echo(f"applied {len(applied)} migration{plural}: {', '.join(applied)}")
 
 
 @app.command()

@@ -6,6 +6,7 @@ import unicodedata
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook import builders
@@ -17,11 +18,20 @@ from carebook.auth.roles import Role
 from carebook.cli.common import in_transaction, load_settings
 from carebook.config import TEST_PAYMENT_PROVIDER
 from carebook.db.migrate import upgrade
+from carebook.errors import Invalid
 from carebook.locations import service as location_service
 from carebook.locations.inputs import NewLocation
 from carebook.tags import service as tag_service
+from carebook.users.credentials import create_api_key
+from carebook.users.models import User
+from carebook.users.queries import STAFF_ROLES
+from carebook.users.validation import email_key
 
 DEMO_PASSWORD = "demo clinic rocks 2026"  # noqa: S105 - printed on purpose
+# The demo's own names: the README's example provider (Dana Reyes) must stay
+# free for a reader who runs the demo first and the README's commands next.
+DEMO_EMAIL = "demo.provider@example.com"
+DEMO_PRACTICE = "Carebook Demo Clinic"
 
 
 def demo(
@@ -33,13 +43,28 @@ def demo(
     upgrade(settings.database_url)
     passwords = Passwords(settings)
 
-    async def work(session: AsyncSession) -> NewProvider:
-        return await _fill(session, passwords, patients)
+    async def work(session: AsyncSession) -> tuple[NewProvider, bool]:
+        existing = await _existing_demo(session)
+        if existing is not None:
+            return existing, False
+        return await _fill(session, passwords, patients), True
 
-    created = in_transaction(settings, work, command="demo")
+    try:
+        created, new = in_transaction(settings, work, command="demo")
+    except Invalid as error:  # e.g. a practice of the demo's name that is not the demo's
+        for message in error.messages:
+            typer.echo(f"error: {message.message}", err=True)
+        raise typer.Exit(code=1) from None
     console = Console()
-    console.print(f"Demo practice ready (organization {created.organization_id}).")
-    console.print(f"Provider sign-in: demo.provider@example.com / {DEMO_PASSWORD}")
+    if new:
+        console.print(f"Demo practice ready (organization {created.organization_id}).")
+    else:
+        # A second run changes nothing but a fresh key: the first one was shown once.
+        console.print(
+            f"Demo practice already exists (organization {created.organization_id}); "
+            "nothing was added. A new API key for its provider:"
+        )
+    console.print(f"Provider sign-in: {DEMO_EMAIL} / {DEMO_PASSWORD}")
     console.print(f"API key: [bold]{created.api_key}[/]")
     # The demo is one of the two places the card-accepting test provider belongs (tests are the
     # other); a real server names its processor, and without one refuses paid checkouts.
@@ -47,6 +72,16 @@ def demo(
         f"Paid checkouts: serve with CAREBOOK_PAYMENT_PROVIDER={TEST_PAYMENT_PROVIDER} "
         "(accepts any card token but tok_decline...; never for real patients)."
     )
+
+
+async def _existing_demo(session: AsyncSession) -> NewProvider | None:
+    """The demo provider of an earlier run, with a new API key; None on a first run."""
+    query = select(User).where(User.role.in_(STAFF_ROLES), User.email_key == email_key(DEMO_EMAIL))
+    lead = (await session.execute(query)).scalar_one_or_none()
+    if lead is None:
+        return None
+    api_key = await create_api_key(session, user=lead)
+    return NewProvider(user_id=lead.id, organization_id=lead.organization_id, api_key=api_key)
 
 
 def _ascii(text: str) -> str:
@@ -58,9 +93,11 @@ async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewP
     lead = await builders.provider(
         session,
         passwords,
-        email="demo.provider@example.com",
-        first_name="Dana",
-        last_name="Reyes",
+        email=DEMO_EMAIL,
+        organization=DEMO_PRACTICE,
+        new_organization=True,
+        first_name="Robin",
+        last_name="Okafor",
         password=DEMO_PASSWORD,
     )
     await builders.provider(
@@ -69,8 +106,8 @@ async def _fill(session: AsyncSession, passwords: Passwords, count: int) -> NewP
         email=f"demo.staff.{lead.organization_id}@example.com",
         organization_id=lead.organization_id,
         role=Role.STAFF,
-        first_name="Sam",
-        last_name="Lee",
+        first_name="Theo",
+        last_name="Lindqvist",
     )
     actor = builders.actor_of(lead)
     # The demo's patients are written by its provider: the trail names them as the actor.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
+
 import typer
 
 from carebook.cli import audit, db, demo, organization, outbox, provider, search, serve
@@ -12,6 +15,31 @@ app = typer.Typer(
     help="Carebook: patient management with a Healthie-compatible GraphQL API.",
     pretty_exceptions_show_locals=False,
 )
+
+
+def _print_version(given: bool) -> None:
+    if not given:
+        return
+    try:
+        typer.echo(f"carebook {package_version('carebook')}")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        typer.echo("carebook (not installed: version unknown)")
+    raise typer.Exit
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version (from the installed package's metadata) and exit.",
+    ),
+) -> None:
+    """Carebook: patient management with a Healthie-compatible GraphQL API."""
+
+
 app.command("serve")(serve.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(provider.app, name="provider")

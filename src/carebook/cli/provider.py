@@ -27,13 +27,28 @@ def create(
     first_name: str = typer.Option(..., help="First name."),
     last_name: str = typer.Option(..., help="Last name."),
     organization: str | None = typer.Option(
-        None, help="Name of an existing organization to join; a new one is created otherwise."
+        None,
+        help="Name of an existing organization to join (an unknown name is an error listing "
+        "close matches); with --create-organization, the name of a new one. Without it, a new "
+        "organization named after the provider.",
+    ),
+    create_organization: bool = typer.Option(
+        False, "--create-organization", help="Create the organization named by --organization."
+    ),
+    organization_id: int | None = typer.Option(
+        None, help="Id of an existing organization to join (when several share a name)."
     ),
     password: str | None = typer.Option(None, help="A password to sign in with (optional)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     database_url: str | None = typer.Option(None, help="Overrides CAREBOOK_DATABASE_URL."),
 ) -> None:
     """Create a provider (and their organization) and print a new API key."""
+    if create_organization and not organization:
+        typer.echo("error: --create-organization needs --organization NAME", err=True)
+        raise typer.Exit(code=2)
+    if organization_id is not None and organization:
+        typer.echo("error: give --organization or --organization-id, not both", err=True)
+        raise typer.Exit(code=2)
     settings = load_settings(database_url)
     passwords = Passwords(settings)
 
@@ -45,6 +60,8 @@ def create(
             first_name=first_name,
             last_name=last_name,
             organization_name=organization,
+            organization_id=organization_id,
+            new_organization=create_organization,
             password=password,
         )
 
@@ -53,6 +70,8 @@ def create(
     except Invalid as error:
         for message in error.messages:
             typer.echo(f"error: {message.field or 'input'}: {message.message}", err=True)
+            if message.message.startswith("No organization is named"):
+                typer.echo("(to create it, add --create-organization)", err=True)
         raise typer.Exit(code=1) from None
     result = {
         "id": str(created.user_id),

@@ -16,11 +16,18 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "heads") -> None:
-    """Migrate the database to ``revision`` (blocking; call from sync code)."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "heads") -> list[str]:
+    """Migrate the database to ``revision`` (blocking; call from sync code).
+
+    Returns the revisions applied, in order (env.py notes each one): empty when it was current.
+    """
+    config = alembic_config(database_url)
+    applied: list[str] = []
+    config.attributes["applied"] = applied
+    command.upgrade(config, revision)
+    return applied
 
 
-async def upgrade_async(database_url: str, revision: str = "heads") -> None:
+async def upgrade_async(database_url: str, revision: str = "heads") -> list[str]:
     """Migrate from async code: Alembic's async env runs its own loop, so use a thread."""
-    await asyncio.to_thread(upgrade, database_url, revision)
+    return await asyncio.to_thread(upgrade, database_url, revision)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -62,6 +62,8 @@ class Context:
     answering_for: Actor | None = None
     # The request's place in the loop's fair share (carebook.graphql.limits.fair_share).
     share_ticket: Ticket | None = None
+    # Non-blocking notes to the caller, sent in extensions.warnings (graphql/warnings.py).
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     _read_session: AsyncSession | None = field(default=None, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)

@@ -42,6 +42,7 @@ from carebook.graphql.users.email_mutations import UserEmailMutations
 from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
+from carebook.graphql.warnings import WarningsExtension
 from carebook.graphql.webhooks.mutations import WebhookMutations
 from carebook.graphql.webhooks.queries import WebhookQueries
 
@@ -98,6 +99,7 @@ def build_schema(
         # Production: introspection only for signed-in callers.
         *([AnonymousIntrospectionOff] if production else []),
         AuditFlush,
+        WarningsExtension,
         *(limit_extensions(limits) if limits else []),
         # Strawberry keeps these caches at module level, so a fresh instance per request still
         # reuses every earlier parse and validation.

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
@@ -97,7 +97,11 @@ async def claim(database: Database, message_id: int, lease: timedelta) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _link(settings: Settings, token_row: SignupToken | None) -> tuple[str, str]:
+def _link(settings: Settings, token_row: SignupToken | None) -> tuple[str, str] | None:
+    """The email's one link: set a password, else the portal if one is configured, else none.
+
+    Carebook serves no portal of its own: a link to its base URL would open a JSON API.
+    """
     if token_row is not None:
         link = link_for(
             public_base_url=settings.public_base_url,
@@ -106,7 +110,9 @@ def _link(settings: Settings, token_row: SignupToken | None) -> tuple[str, str]:
         )
         if link is not None:
             return link, "Set your password"
-    return settings.public_base_url, "Open your client portal"
+    if settings.portal_url:
+        return settings.portal_url, "Open your client portal"
+    return None
 
 
 async def _reset_link(
@@ -147,21 +153,21 @@ async def _compose(
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
     when = await _appointment_time(session, kind, params, user.id)
+    action: tuple[str, str] | None
     if kind is EmailKind.PASSWORD_RESET:
-        link, label = await _reset_link(session, settings, user, params)
+        action = await _reset_link(session, settings, user, params)
     else:
         token_row = None
         if user.password_hash is None and user.active:  # never a set-password link to archived
             token_row = await ensure_signup_token(
                 session, user=user, secret_key=settings.secret_key, ttl=settings.signup_token_ttl
             )
-        link, label = _link(settings, token_row)
+        action = _link(settings, token_row)
     rendered = render(
         kind,
         practice=organization.name,
         first_name=user.first_name or "",
-        link=link,
-        link_label=label,
+        action=action,
         request_id=request_id,
         when=when,
     )
@@ -172,9 +178,24 @@ async def _compose(
     email["Subject"] = rendered.subject
     domain = sender_address.rpartition("@")[2] or "carebook.local"
     email["Message-ID"] = f"<outbox-{message.id}@{domain}>"
+    # RFC 5322 requires it; without it some servers add their own and spam filters score it.
+    email["Date"] = formatdate(usegmt=True)
     email.set_content(rendered.text)
     email.add_alternative(rendered.html, subtype="html")
     return email
+
+
+async def preview(session: AsyncSession, settings: Settings, message_id: int) -> EmailMessage:
+    """The email an outbox message would be sent as now (``carebook outbox show``).
+
+    Rendered from the current records, as delivery would; like delivery it may issue the
+    recipient's set-password token, so the link shown is the one the email will carry.
+    Raises PermanentFailure when there is no such message or it could not be sent.
+    """
+    message = await session.get(OutboxMessage, message_id)
+    if message is None:
+        raise PermanentFailure(f"no outbox message {message_id}")
+    return await _compose(session, settings, message)
 
 
 async def _appointment_time(

@@ -6,6 +6,7 @@ Values are HTML-escaped for the HTML part; subjects and texts name the practice.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from string import Template
 
@@ -43,13 +44,13 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
         Template("Welcome to $practice"),
         Template(
             "Hello $first_name,\n\n"
-            "$practice has invited you to your client portal.\n"
+            "$practice has added you as a client.\n"
             "$action_text\n\n"
             "See you soon,\n$practice\n"
         ),
         Template(
             "<p>Hello $first_name,</p>\n"
-            "<p>$practice has invited you to your client portal.</p>\n"
+            "<p>$practice has added you as a client.</p>\n"
             "$action_html\n"
             "<p>See you soon,<br>$practice</p>"
         ),
@@ -119,12 +120,12 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
         Template(
             "Hello $first_name,\n\n"
             "Your appointment with $practice on $when is cancelled. To book another time, "
-            "visit your client portal.\n$action_text\n\n$practice\n"
+            "please contact $practice.\n$action_text\n\n$practice\n"
         ),
         Template(
             "<p>Hello $first_name,</p>\n"
             "<p>Your appointment with $practice on <strong>$when</strong> is cancelled. To book "
-            "another time, visit your client portal.</p>\n$action_html\n<p>$practice</p>"
+            "another time, please contact $practice.</p>\n$action_html\n<p>$practice</p>"
         ),
     ),
     EmailKind.PASSWORD_RESET: _Templates(
@@ -154,28 +155,31 @@ def render(
     *,
     practice: str,
     first_name: str,
-    link: str,
-    link_label: str,
+    action: tuple[str, str] | None,
     request_id: str = "",
     when: str = "",
 ) -> Rendered:
-    """The subject, text and HTML of one email."""
+    """The subject, text and HTML of one email; ``action`` is its (link, label), if any."""
     templates = _TEMPLATES[kind]
     text_values = {
         "practice": practice,
         "first_name": first_name,
         "request_id": request_id,
         "when": when,
-        "action_text": f"{link_label}: {link}",
+        "action_text": f"{action[1]}: {action[0]}" if action else "",
     }
     html_values = {key: html.escape(value) for key, value in text_values.items()}
     html_values["action_html"] = (
-        f'<p><a href="{html.escape(link)}" style="font-weight: bold">'
-        f"{html.escape(link_label)}</a></p>"
+        f'<p><a href="{html.escape(action[0])}" style="font-weight: bold">'
+        f"{html.escape(action[1])}</a></p>"
+        if action
+        else ""
     )
     body = templates.html.substitute(html_values)
+    # Without a link its line stays empty: fold the blank lines it leaves into one.
+    text = re.sub(r"\n{3,}", "\n\n", templates.text.substitute(text_values))
     return Rendered(
         subject=templates.subject.substitute(text_values),
-        text=templates.text.substitute(text_values),
+        text=text,
         html=_LAYOUT.substitute(practice=html_values["practice"], body=body),
     )

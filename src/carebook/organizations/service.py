@@ -5,6 +5,8 @@ An organization's first provider is created by the accounts flow (carebook.accou
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,25 +17,56 @@ from carebook.times import is_zone
 
 
 async def get_or_create_organization(
-    session: AsyncSession, name: str | None, organization_id: int | None = None
+    session: AsyncSession,
+    name: str | None,
+    organization_id: int | None = None,
+    *,
+    create: bool = False,
 ) -> Organization:
-    """The organization with that id or name, or a new one (named later when unnamed)."""
+    """The organization with that id or name, or a new one (named later when unnamed).
+
+    A name joins the one organization of that name unless ``create`` asks for a new one: a
+    misspelt name is an error listing the close matches, never a new practice by accident.
+    """
     if organization_id is not None:
-        return await session.get_one(Organization, organization_id)
-    if name:
-        found = (
-            await session.execute(select(Organization).where(Organization.name == name).limit(1))
-        ).scalar_one_or_none()
-        if found is not None:
-            return found
+        found = await session.get(Organization, organization_id)
+        if found is None:
+            raise Invalid.field("organization_id", "Organization not found")
+        return found
     if name and len(name) > lengths.LABEL:  # the command line's --organization
         raise Invalid.field(
             "organization", f"Organization is too long (at most {lengths.LABEL} characters)"
         )
+    if name and not create:
+        return await _named(session, name)
+    if name and await _ids_named(session, name):
+        raise Invalid.field("organization", f"An organization named '{name}' already exists")
     organization = Organization(name=name or "New practice")
     session.add(organization)
     await session.flush()
     return organization
+
+
+async def _ids_named(session: AsyncSession, name: str) -> list[int]:
+    query = select(Organization.id).where(Organization.name == name).order_by(Organization.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def _named(session: AsyncSession, name: str) -> Organization:
+    """The one organization called ``name``; Invalid naming close matches or the ids."""
+    ids = await _ids_named(session, name)
+    if len(ids) == 1:
+        return await session.get_one(Organization, ids[0])
+    if ids:
+        listed = ", ".join(str(i) for i in ids)
+        raise Invalid.field(
+            "organization", f"Several organizations are named '{name}' (ids {listed})"
+        )
+    names = list((await session.execute(select(Organization.name).distinct())).scalars())
+    by_lower = {known.lower(): known for known in names}
+    close = get_close_matches(name.lower(), list(by_lower), n=5, cutoff=0.6)
+    hint = ": did you mean " + ", ".join(f"'{by_lower[c]}'" for c in close) if close else ""
+    raise Invalid.field("organization", f"No organization is named '{name}'{hint}")
 
 
 async def set_open_sign_up(

@@ -105,6 +105,11 @@ class BulkClientChanges:
     other_provider_ids: ProviderIds | None = None
     provider_ids_to_remove: Sequence[str | int | None] | None = None
 
+    @property
+    def active_status_ignored(self) -> bool:
+        """Both were given: Healthie then ignores active_status, and so do we."""
+        return self.user_group_id is not None and self.active_status is not None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SignUp:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from alembic.runtime.migration import MigrationContext
+from alembic.runtime.migration import MigrationContext, MigrationInfo
 from sqlalchemy import String
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -52,6 +53,15 @@ def _compare_type(
     return None
 
 
+def _note_applied(
+    ctx: MigrationContext, step: MigrationInfo, heads: Collection[Any], run_args: Mapping[str, Any]
+) -> None:
+    """Collect the applied revisions for the caller (``carebook db upgrade`` names them)."""
+    applied = config.attributes.get("applied")
+    if applied is not None and step.is_upgrade:
+        applied.extend(step.up_revision_ids)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -60,6 +70,7 @@ def _run(connection: Connection) -> None:
         compare_type=_compare_type,
         # SQLite cannot ALTER most things; batch mode rebuilds tables so the same migration runs.
         render_as_batch=connection.dialect.name == "sqlite",
+        on_version_apply=_note_applied,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -73,7 +73,7 @@ class NotificationSetting(DisclosesUsers):
 
 
 DESCRIPTIONS = {
-    EmailKind.WELCOME.value: "Invitation to the client portal",
+    EmailKind.WELCOME.value: "Welcome, with a link to set a password",
     EmailKind.INTAKE_REMINDER.value: "Reminder to complete the intake forms",
     EmailKind.FORM_REQUEST_REMINDER.value: "Reminder to complete a requested form",
     EmailKind.ACCOUNT_EXISTS.value: (

@@ -23,6 +23,7 @@ from carebook.graphql.users.inputs import (
     UpdateUserInput,
 )
 from carebook.graphql.users.types import User, user_or_none
+from carebook.graphql.warnings import ACTIVE_STATUS_IGNORED, warn
 from carebook.users.activation import Invitations
 from carebook.users.inputs import BulkClientChanges, ClientChanges, NewClient, UserChanges
 from carebook.users.trail import status_action
@@ -166,6 +167,14 @@ class UserMutations:
             action=_bulk_action(fields),
             attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
         )
+        # Only on an update that was made: a refused one answers its messages alone.
+        if fields.active_status_ignored and outcome.value is not None:
+            warn(
+                info,
+                code=ACTIVE_STATUS_IGNORED,
+                message="active_status was ignored: with user_group_id, bulkUpdateClients "
+                "only moves the patients (one change at a time, as in Healthie)",
+            )
         users: list[User | None] | None = None
         if outcome.value is not None:
             users = [User(row=row, viewer=info.context.viewer) for row in outcome.value]
