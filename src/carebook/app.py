@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, overload
@@ -14,6 +15,7 @@ from cross_web import AsyncHTTPRequestAdapter
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -42,7 +44,7 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
 from carebook.search import SearchState
-from carebook.startup import check_payment_provider, check_secret_key
+from carebook.startup import check_metrics_token, check_payment_provider, check_secret_key
 from carebook.users.activation import SET_PASSWORD_PATH
 from carebook.users.activity import ActivityThrottle, record_activity
 from carebook.users.credentials import (
@@ -55,14 +57,28 @@ from carebook.web import graphiql, idempotency, request_body
 from carebook.web.access_log import AccessLog, note_operation
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.health import Health, live
+from carebook.web.metrics.endpoint import METRICS_PATH, MetricsEndpoint
+from carebook.web.metrics.pool import count_pools
+from carebook.web.metrics.recorder import GraphQLMetrics
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
+from carebook.web.tracing import trace
 
 logger = logging.getLogger("carebook")
 # The paths the access log names as they are (any other is logged as "(other)").
 ROUTE_PATHS = frozenset(
-    {"/graphql", "/livez", "/readyz", "/healthz", SET_PASSWORD_PATH, RESET_PASSWORD_PATH}
+    {
+        "/graphql",
+        "/livez",
+        "/readyz",
+        "/healthz",
+        METRICS_PATH,
+        SET_PASSWORD_PATH,
+        RESET_PASSWORD_PATH,
+    }
 )
+# Where the view keeps a request's arrival time, for the latency metric.
+_STARTED_STATE = "carebook_metrics_started"
 
 
 class CarebookGraphQL(GraphQL[Context, None]):
@@ -89,6 +105,11 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.loop_share = LoopShare()
         self.search = SearchState()
         self.activity = ActivityThrottle(settings.activity_window_seconds)
+        self.metrics = (
+            GraphQLMetrics(_root_field_names(self.schema), self.audit_writer)
+            if settings.metrics
+            else None
+        )
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Carebook's page: its files come from this server, not from a CDN (web/graphiql.py).
@@ -131,9 +152,26 @@ class CarebookGraphQL(GraphQL[Context, None]):
             note_operation(request.scope, first.operation_name, first.query)
         # A mutation's Idempotency-Key is checked once the caller is known (may answer at once).
         await idempotency.prepare(context, request, request_data)
-        return await super().execute_operation(
+        result = await super().execute_operation(
             request, request_adapter, request_data, context, root_value, sub_response
         )
+        if self.metrics is not None and isinstance(first, GraphQLRequestData):
+            self._record(request, first, result)
+        return result
+
+    def _record(
+        self,
+        request: Request,
+        data: GraphQLRequestData,
+        result: ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult,
+    ) -> None:
+        """Count the request in the metrics (a batch by its first operation)."""
+        first = result[0] if isinstance(result, list) and result else result
+        started = getattr(request.state, _STARTED_STATE, None)
+        if self.metrics is None or not isinstance(first, ExecutionResult) or started is None:
+            return
+        operation = self.metrics.operation(data.query, data.operation_name)
+        self.metrics.record(operation, first, time.perf_counter() - started)
 
     def decode_json(self, data: str | bytes) -> object:
         return request_body.decode(data)
@@ -163,6 +201,8 @@ class CarebookGraphQL(GraphQL[Context, None]):
         # Light until its document's cost is known: costly documents wait for it.
         ticket = self.loop_share.arrive()
         request.state.carebook_share_ticket = ticket
+        if self.metrics is not None:
+            setattr(request.state, _STARTED_STATE, time.perf_counter())
         try:
             response = await super().run(request, context, root_value)
         except idempotency.Answer as answer:
@@ -175,6 +215,17 @@ class CarebookGraphQL(GraphQL[Context, None]):
             return response
         # The answer is stored for replays before the client can see it.
         return await idempotency.finish(getattr(request.state, "carebook_context", None), response)
+
+
+def _root_field_names(schema: Any) -> frozenset[str]:
+    """The names a request's operation label may take: Query's and Mutation's fields and the
+    introspection fields."""
+    graphql_schema = schema._schema
+    names = {"__schema", "__type", "__typename"}
+    for root in (graphql_schema.query_type, graphql_schema.mutation_type):
+        if root is not None:
+            names.update(root.fields)
+    return frozenset(names)
 
 
 def _credentials(request: Request) -> tuple[str, str] | None:
@@ -280,11 +331,15 @@ def create_app(
     *,
     serving: bool = False,
     payments: PaymentProvider | None = None,
+    tracer_provider: Any = None,
 ) -> Starlette:
     """Build the application. ``database`` may be passed in by tests to share an engine.
 
     ``payments``: the provider that charges cards; by default the one the settings name
     (``CAREBOOK_PAYMENT_PROVIDER``, none when unset). Tests pass one to look at its charges.
+
+    ``tracer_provider``: where spans go when ``CAREBOOK_OTEL`` is on (tests pass one with an
+    in-memory exporter); by default OpenTelemetry's global one (carebook.web.otel).
 
     ``serving`` (``carebook serve``): once started, the collector stops scanning what startup
     built (:mod:`carebook.gc_pauses`).
@@ -293,6 +348,7 @@ def create_app(
     """
     check_secret_key(settings)
     check_payment_provider(settings)
+    check_metrics_token(settings)
     db = database or create_database(settings)
     passwords = Passwords(settings)
     processor = payments if payments is not None else payment_provider_from(settings)
@@ -336,6 +392,7 @@ def create_app(
             ),
             # GraphiQL's files, only where its page is served.
             *graphiql.asset_routes(enabled=graphql_app.graphql_ide is not None),
+            *_metrics_routes(settings, db, graphql_app),
         ],
         # Before routing, so an oversized body is refused before anything reads it; outermost,
         # every answer (patient data, set-password pages, errors) is marked no-store; GraphiQL's
@@ -349,6 +406,7 @@ def create_app(
                 prefixes=(f"{graphiql.ASSETS_PATH}/",),
             ),
             Middleware(NoStore, cacheable_prefix=f"{graphiql.ASSETS_PATH}/"),
+            *_cors(settings),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         # Unhandled exceptions are answered outside the middleware above: no-store there too.
@@ -356,7 +414,51 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.loop_share = graphql_app.loop_share  # tests hold a light request's place
+    if settings.otel:
+        trace(app, db, paths=ROUTE_PATHS, tracer_provider=tracer_provider)
     return app
+
+
+def _metrics_routes(settings: Settings, db: Database, view: CarebookGraphQL) -> list[Route]:
+    """GET /metrics when metrics are on (else the path is unknown: 404)."""
+    if not settings.metrics:
+        return []
+    count_pools(db)
+    endpoint = MetricsEndpoint(
+        token=settings.metrics_token, database=db, audit_writer=view.audit_writer
+    )
+    return [Route(METRICS_PATH, endpoint.handle, methods=["GET"])]
+
+
+# The headers a Healthie client sends (API keys: Authorization + AuthorizationSource).
+CORS_HEADERS = [
+    "Authorization",
+    "AuthorizationSource",
+    "Content-Type",
+    "Idempotency-Key",
+    "X-Request-ID",
+]
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """Cross-origin access for the configured origins only; none by default.
+
+    Inside NoStore (preflight answers are no-store too) and outside the body limit, so a refusal
+    still carries the headers a browser needs to show it to the page.
+    """
+    origins = settings.cors_origin_list
+    if not origins:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_HEADERS,
+            expose_headers=["X-Request-Id", "Retry-After"],
+            max_age=600,
+        )
+    ]
 
 
 def app_from_environment() -> Starlette:

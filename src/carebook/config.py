@@ -18,6 +18,7 @@ from carebook.client_address import trusted_proxy_list
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./carebook.db"
 # The payment provider that accepts any card (carebook.checkout.payments): named, never a default.
 TEST_PAYMENT_PROVIDER = "test"
+_ORIGIN = re.compile(r"https?://[^/\s,]+")
 _PROVIDER_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 
 
@@ -58,6 +59,19 @@ class Settings(BaseSettings):
     bulk_update_max_ids: int = Field(1000, description="Maximum ids in one bulkUpdateClients call.")
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
+    # --- safety switches (docs/production.md, "Safety switches") ---
+    # Unset: follows production mode. Anyone who can reach the server could otherwise open a
+    # practice on it; an operator's server usually hosts only the practices it creates.
+    provider_sign_up: bool | None = Field(
+        None,
+        description="signUp with role 'provider' opens a new practice: on by default, off by "
+        "default when CAREBOOK_PRODUCTION is on (practices then come from the CLI).",
+    )
+    cors_origins: str = Field(
+        "",
+        description="Comma-separated origins (scheme://host[:port]) whose browser pages may "
+        "call the API; empty (the default) allows none, '*' any.",
+    )
     # --- logs (carebook.logs; docs/production.md, "Health and logs") ---
     log_format: Literal["text", "json"] = Field(
         "text", description="Format of the server's log lines (Carebook's and uvicorn's)."
@@ -69,6 +83,21 @@ class Settings(BaseSettings):
         True,
         description="One line per HTTP request: request id, method, path, GraphQL operation "
         "name, status, duration (never variables, documents or patient data).",
+    )
+    # --- metrics and tracing (carebook.web.metrics, carebook.web.tracing; docs/production.md) ---
+    metrics: bool = Field(
+        False,
+        description="Serve Prometheus metrics on GET /metrics (needs metrics_token); off, "
+        "/metrics answers 404.",
+    )
+    metrics_token: str = Field(
+        "",
+        description="Bearer token a scraper sends to GET /metrics (Authorization: Bearer ...); "
+        "required when metrics are on.",
+    )
+    otel: bool = Field(
+        False,
+        description="Trace requests and SQL with OpenTelemetry (needs the carebook[otel] extra).",
     )
     payment_provider: str | None = Field(
         None,
@@ -305,6 +334,15 @@ class Settings(BaseSettings):
     def _trusted_proxies_are_addresses(cls, value: str) -> str:
         return ",".join(trusted_proxy_list(value))
 
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins_are_origins(cls, value: str) -> str:
+        origins = [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return ",".join(origins)
+
     @field_validator("payment_provider")
     @classmethod
     def _payment_provider_is_named(cls, value: str | None) -> str | None:
@@ -329,6 +367,19 @@ class Settings(BaseSettings):
     def password_reset_ttl(self) -> timedelta:
         """How long a resetPassword link stays valid."""
         return timedelta(minutes=self.password_reset_ttl_minutes)
+
+    @property
+    def provider_sign_up_enabled(self) -> bool:
+        """Whether signUp may open a new practice (CAREBOOK_PROVIDER_SIGN_UP, else not
+        production)."""
+        if self.provider_sign_up is None:
+            return not self.production
+        return self.provider_sign_up
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """The origins browsers may call the API from (none by default)."""
+        return [origin for origin in self.cors_origins.split(",") if origin]
 
     @property
     def is_sqlite(self) -> bool:

@@ -50,3 +50,13 @@ def check_payment_provider(settings: Settings) -> None:
             "start in production mode. Name your processor's factory (package.module:factory, "
             "see docs/api.md), or leave it unset to refuse paid checkouts."
         )
+
+
+def check_metrics_token(settings: Settings) -> None:
+    """Raise :class:`UnsafeSettings` when metrics are on without a token: /metrics is never
+    open to anyone who can reach the port (it names operations, error codes and queue depths)."""
+    if settings.metrics and not settings.metrics_token.strip():
+        raise UnsafeSettings(
+            "CAREBOOK_METRICS is on but CAREBOOK_METRICS_TOKEN is empty: set a long random "
+            "token (the scraper sends it as Authorization: Bearer ...), or turn metrics off."
+        )

@@ -34,6 +34,9 @@ REQUIRED = frozenset({"first_name", "last_name", "email", "password"})
 # Unknown, inactive, non-staff and closed-practice providers get the same answer: an anonymous
 # caller cannot tell which of a practice's sequential ids exist (issue 22).
 PROVIDER_NOT_FOUND = "Provider not found"
+PROVIDER_SIGN_UP_OFF = (
+    "Providers cannot sign up on this server: ask its operator to create your practice"
+)
 
 # The hasher, and the given password's hash made ahead if it was.
 Hashing = tuple[Passwords, Prehashed | None]
@@ -56,12 +59,14 @@ async def sign_up(
     ttl: timedelta,
     attempt: Attempt | None = None,
     prehashed: Prehashed | None = None,
+    providers_may_sign_up: bool = True,
 ) -> IssuedToken | AccountExists:
     """Create a patient (or a provider with a new organization) and sign them in.
 
     A patient sign-up with an email a patient of the practice already has creates nothing and
     tells that patient by email (carebook.accounts.enrollment); ``attempt`` learns the practice.
     ``prehashed``: the password's hash, made before the write transaction (users/new_password.py).
+    ``providers_may_sign_up``: False refuses role 'provider' (CAREBOOK_PROVIDER_SIGN_UP).
     """
     role = (fields.role or "").strip().lower()
     if role in PATIENT_ROLES:
@@ -70,6 +75,8 @@ async def sign_up(
             return created
         user = created
     elif role in PROVIDER_ROLES:
+        if not providers_may_sign_up:
+            raise Invalid.field("role", PROVIDER_SIGN_UP_OFF)
         user = await _provider(session, (passwords, prehashed), fields)
     else:
         raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")

@@ -46,6 +46,11 @@ class AuditWriter:
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # how many transactions were written (tests and benchmarks read it)
 
+    @property
+    def queued(self) -> int:
+        """Events waiting for the next batch (the metrics' audit queue depth)."""
+        return len(self._pending)
+
     def submit(self, rows: Sequence[EventRow], *, wait: bool) -> asyncio.Future[None] | None:
         """Queue ``rows``; with ``wait``, a future done when they are committed."""
         if not rows:

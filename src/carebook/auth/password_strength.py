@@ -19,6 +19,7 @@ Two deliberate departures from the gem that do not change any verdict:
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -94,18 +95,20 @@ def _gem_run_literal(run: str) -> str:
     return run.replace("-", "\\-", 1)
 
 
-def _build_keyboard_pattern() -> re.Pattern[str]:
-    """One ordered, case-sensitive alternation of every run, like the gem's ``Regexp.union``."""
+@functools.cache
+def _keyboard_run() -> re.Pattern[str]:
+    """One ordered, case-sensitive alternation of every run, like the gem's ``Regexp.union``.
+
+    Compiled once, on the first password checked: it depends on no password, so it is not a
+    password cache. Not at import: compiling took 45-100 ms of every worker's start
+    (docs/production.md, "Workers").
+    """
     literals = (
         _gem_run_literal(run)
         for sequence in _KEYBOARD_SEQUENCES
         for run in _keyboard_runs(sequence)
     )
     return re.compile("|".join(re.escape(literal) for literal in literals))
-
-
-# Compiled once at import: it depends on no password, so it is not a password cache.
-_KEYBOARD_RUN = _build_keyboard_pattern()
 
 
 def _scored_part(password: str) -> str:
@@ -211,7 +214,7 @@ def _mask_keyboard_runs(password: str) -> str:
     seventh). Case-sensitive: upper-case runs are left alone.
     Spec note: the spec's "longer runs tried before shorter" holds only within one sequence.
     """
-    return _KEYBOARD_RUN.sub("*", password)
+    return _keyboard_run().sub("*", password)
 
 
 def _keyboard_adjusted(

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.config
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from typing import Any
 
 import typer
 import uvicorn
@@ -11,8 +17,16 @@ import uvicorn
 from carebook.app import create_app
 from carebook.cli.common import load_settings
 from carebook.client_address import uvicorn_proxy_options
+from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
+from carebook.startup import UnsafeSettings, check_metrics_token
+
+# How long uvicorn's supervisor waits for a new worker to answer its health check before it
+# kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
+# about 0.9 s on an idle 2-core machine but 5.3 s on a loaded one, which cost a worker at start
+# (docs/production.md, "Workers"). A hung worker is still replaced, only later.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve(
@@ -26,28 +40,25 @@ def serve(
     # In production, a default secret key is refused here, before migrating (create_app warns
     # outside production).
     settings = load_settings(database_url)
+    # Here, not only in each worker's create_app: a worker that refuses is started again.
+    try:
+        check_metrics_token(settings)
+    except UnsafeSettings as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
     # One format for Carebook's lines and uvicorn's, in this process and in every worker.
     log_config = logging_config(settings.log_format, settings.log_level)
     logging.config.dictConfig(log_config)
     if migrate:
+        ensure_database(settings.database_url)
         upgrade(settings.database_url)
     # Every worker gets these options: forwarding headers only from the listed proxies.
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
     if workers > 1:
         # Each worker builds its own app (and engine) from the same environment.
-        import os
-
         os.environ["CAREBOOK_DATABASE_URL"] = settings.database_url
-        uvicorn.run(
-            "carebook.app:app_from_environment",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            access_log=False,  # replaced by Carebook's (carebook.web.access_log)
-            log_config=log_config,
-            **proxies,
-        )
+        with _shared_metrics(enabled=settings.metrics):
+            _run_workers(host, port, workers, log_config, proxies)
         return
     uvicorn.run(
         create_app(settings, serving=True),
@@ -57,3 +68,45 @@ def serve(
         log_config=log_config,
         **proxies,
     )
+
+
+def _run_workers(
+    host: str, port: int, workers: int, log_config: dict[str, Any], proxies: dict[str, Any]
+) -> None:
+    uvicorn.run(
+        "carebook.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        access_log=False,  # replaced by Carebook's (carebook.web.access_log)
+        log_config=log_config,
+        **proxies,
+    )
+
+
+@contextlib.contextmanager
+def _shared_metrics(*, enabled: bool) -> Iterator[None]:
+    """With metrics on, the workers keep their values in files of one directory, which any
+    worker's /metrics sums (prometheus-client's multiprocess mode, read when a worker imports
+    it). The directory is emptied first: files of a previous run would be counted again.
+    One given in PROMETHEUS_MULTIPROC_DIR is used (emptied of its .db files); otherwise a fresh
+    temporary one, removed when the server stops."""
+    if not enabled:
+        yield
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for name in os.listdir(given):
+            if name.endswith(".db"):
+                os.remove(os.path.join(given, name))
+        yield
+        return
+    made = tempfile.mkdtemp(prefix="carebook-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    try:
+        yield
+    finally:
+        shutil.rmtree(made, ignore_errors=True)

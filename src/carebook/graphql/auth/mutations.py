@@ -128,6 +128,7 @@ class AuthMutations:
                 ttl=ctx.settings.session_ttl,
                 attempt=attempt,
                 prehashed=prehashed,
+                providers_may_sign_up=ctx.settings.provider_sign_up_enabled,
             ),
             action="create",
             aimed_at=attempt,
