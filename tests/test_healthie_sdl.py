@@ -45,6 +45,8 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "AuditEvent": "who read or changed which patient record (audit trail, a Carebook addition)",
     "Query.auditEvents": "the audit trail, read by providers and staff (docs/api.md)",
     "Query.auditEventsCount": "the audit trail's count, as usersCount is the patient list's",
+    "Query.webhook": "one webhook by id, as location(id) reads one location; Healthie lists "
+    "webhooks only (docs/webhooks.md, Managing webhooks)",
     "Mutation.signOut": "ends only the session of the request (revokeToken ends any credential)",
     "signOutInput": "signOut's input (Carebook addition)",
     "signOutPayload": "signOut's payload (Carebook addition)",

@@ -63,6 +63,19 @@ def render_or_none(value: datetime | None, zone: tzinfo) -> str | None:
     return None if value is None else render(value, zone)
 
 
+def render_iso(value: datetime, zone: tzinfo) -> str:
+    """``value`` in ``zone`` in ISO 8601 (``2023-06-05T14:10:00+02:00``), whole seconds: the
+    form of the fields Healthie types ``ISO8601DateTime`` (a naive value is UTC)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone).isoformat("T", "seconds")
+
+
+def render_iso_or_none(value: datetime | None, zone: tzinfo) -> str | None:
+    """:func:`render_iso`, or None for no value."""
+    return None if value is None else render_iso(value, zone)
+
+
 def parse(text: str) -> datetime:
     """A date-time written in Healthie's form or in ISO 8601 (``Z`` included).
 

@@ -189,6 +189,10 @@ NOT_PATIENT_WRITES = {
     "revokeToken": "revokes the caller's own credential",
     "resetPassword": "emails a reset link; the password changes (an audited update) only when "
     "the link is used, by signIn's reset_token or the reset page",
+    "createWebhook": "a URL of the organization's; events carry ids only (docs/webhooks.md)",
+    "updateWebhook": "a URL of the organization's and the event types it receives",
+    "deleteWebhook": "a URL of the organization's; its log keeps ids only",
+    "expireWebhookSignature": "a webhook's signing secret",
     "createGroup": "a new, empty group",
     "updateUserGroup": "a group's name and flow, no member",
     "createOnboardingFlow": "a flow and the groups it serves, no patient",

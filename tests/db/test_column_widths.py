@@ -100,6 +100,10 @@ _IDS = "ids, each parsed as an id"
 _EMAIL = "an email address: the validator allows 254 characters, the column 320"
 _CHOICE = "one of a few fixed values"
 _CHECKED = "compared with what is stored, never stored"
+_EVENT_TYPE = "a name of the event catalog (events/catalog.py), at most 64 = the column"
+# Stored, but only once the SSRF guard resolved its host, which a walk without network cannot:
+# tests/webhooks/test_management.py stores the longest (2048, the column) on both databases.
+_WEBHOOK_URL = "a URL the SSRF guard accepts (webhooks/urls.py): at most 2048 = the column"
 _PASSWORD = "stored as an Argon2 hash of fixed width"
 # (mutation, input field) -> why it is not a free-text value stored as given.
 _PERSON = {
@@ -154,6 +158,17 @@ OTHER: dict[tuple[str, str], str] = {
     ("bulkApply", "taggable_user_id"): _ID,
     ("removeAppliedTag", "id"): _ID,
     ("removeAppliedTag", "taggable_user_id"): _ID,
+    ("createWebhook", "url"): _WEBHOOK_URL,
+    ("createWebhook", "event_type"): _EVENT_TYPE,
+    ("createWebhook", "webhook_events.id"): _ID,
+    ("createWebhook", "webhook_events.event_type"): _EVENT_TYPE,
+    ("updateWebhook", "id"): _ID,
+    ("updateWebhook", "url"): _WEBHOOK_URL,
+    ("updateWebhook", "event_type"): _EVENT_TYPE,
+    ("updateWebhook", "webhook_events.id"): _ID,
+    ("updateWebhook", "webhook_events.event_type"): _EVENT_TYPE,
+    ("deleteWebhook", "id"): _ID,
+    ("expireWebhookSignature", "id"): _ID,
     ("createLocation", "user_id"): _ID,
     ("createLocation", "country"): "a two-letter country code",
     ("createLocation", "npi"): "ten digits",
@@ -246,6 +261,8 @@ OTHER: dict[tuple[str, str], str] = {
     ): "the email rule of every write path (updateUser's email case)",
     ("sendWelcomeEmail", "user_id"): _ID,
     ("sendTestWebhook", "id"): _ID,
+    ("redeliverWebhookEvent", "event_id"): _ID,
+    ("redeliverWebhookEvent", "webhook_id"): _ID,
 }
 
 

@@ -37,6 +37,7 @@ from sqlalchemy import Table, select
 
 from carebook.config import Settings
 from carebook.db.engine import Database
+from carebook.events.models import SentWebhook, Webhook, WebhookSubscription
 from carebook.tables import Base
 from tests.support.api import Api
 from tests.support.emails import REQUEST_FORM
@@ -265,6 +266,30 @@ async def build_b_records(api: Api, world: World, marker: str) -> None:
     )
 
 
+async def build_b_webhook(database: Database, world: World, marker: str) -> None:
+    """B's webhook, a subscription of it and a logged send, written directly: the walk's app
+    refuses the private URL a test could register, and only delivery logs sends."""
+    b_org = world.b.provider.organization_id
+    url = f"https://{marker.lower()}.example/hook"
+    async with database.write_sessions() as session, session.begin():
+        webhook = Webhook(organization_id=b_org, url=url, event_type="patient.created")
+        webhook.secret_sealed = f"sealed {marker}"
+        session.add(webhook)
+        await session.flush()
+        session.add(WebhookSubscription(webhook_id=webhook.id, event_type="patient.updated"))
+        session.add(
+            SentWebhook(
+                organization_id=b_org,
+                webhook_id=webhook.id,
+                event_type="patient.created",
+                resource_id=world.b.patient_id,
+                resource_id_type="User",
+                url=url,
+                http_response_status="200",
+            )
+        )
+
+
 # --- B's rows ---------------------------------------------------------------------------------
 
 Rows = dict[str, set[str]]
@@ -368,6 +393,7 @@ async def test_no_caller_reads_or_writes_another_organizations_records(
 ) -> None:
     marker = f"LEAKB-{uuid.uuid4().hex[:10]}"
     await build_b_records(api, world, marker)
+    await build_b_webhook(database, world, marker)
     b_org = world.b.provider.organization_id
     before, owned = await b_rows(database, b_org)
     b_ids = sorted(
@@ -386,6 +412,7 @@ async def test_no_caller_reads_or_writes_another_organizations_records(
         if await check(b_provider, "B", query, needles, owned):
             caught.add(name)
     assert {"user", "users", "location", "appointment", "conversation", "userGroup"} <= caught
+    assert "webhook" in caught
 
     callers = {
         "anonymous": api,

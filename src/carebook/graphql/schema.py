@@ -45,6 +45,8 @@ from carebook.graphql.users.list_queries import UserListQueries
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
 from carebook.graphql.warnings import WarningsExtension
+from carebook.graphql.webhooks.mutations import WebhookMutations
+from carebook.graphql.webhooks.queries import WebhookQueries
 from carebook.graphql.webhooks.test_send import WebhookTestMutations
 
 
@@ -54,6 +56,7 @@ class Query(
     UserListQueries,
     TagQueries,
     LocationQueries,
+    WebhookQueries,
     UserGroupQueries,
     FormQueries,
     SchedulingQueries,
@@ -74,6 +77,7 @@ class Mutation(
     AuthMutations,
     TagMutations,
     LocationMutations,
+    WebhookMutations,
     UserGroupMutations,
     FormMutations,
     SchedulingMutations,
