@@ -42,13 +42,47 @@ def shape_problem(url: str, *, allow_private: bool) -> str | None:
     return None
 
 
+# IPv6 prefixes whose low 32 bits are an IPv4 address the packet ends up at: NAT64 (RFC 6052,
+# RFC 8215), IPv4-translated (RFC 2765) and the deprecated IPv4-compatible form. 6to4, Teredo
+# and IPv4-mapped addresses embed theirs elsewhere (ipaddress unwraps them).
+_EMBEDDING = [
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+    ipaddress.ip_network("::/96"),
+]
+# Refused whatever this Python's ``is_global`` says of them (its tables changed between
+# releases): shared address space, IETF protocol assignments, benchmarking, documentation.
+_BLOCKED = [
+    ipaddress.ip_network(n)
+    for n in ("100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "192.0.2.0/24", "2001:db8::/32")
+]
+
+
+def _inner(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries to, if it carries one."""
+    for carried in (ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None):
+        if carried is not None:
+            return carried
+    if any(ip in network for network in _EMBEDDING):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
-    """Whether an IP address is a public unicast one (no loopback, private, link-local,
-    multicast, reserved or unspecified address, IPv4-mapped ones included)."""
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+    """Whether an IP address is a public unicast one: no loopback, private, link-local,
+    multicast, reserved, shared or unspecified address, nor an IPv6 address that carries one
+    (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo)."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(address)
+    checked = [ip]
+    if isinstance(ip, ipaddress.IPv6Address) and (inner := _inner(ip)) is not None:
+        checked.append(inner)
+    return all(
+        one.is_global
+        and not one.is_multicast
+        and not any(one.version == n.version and one in n for n in _BLOCKED)
+        for one in checked
+    )
 
 
 async def resolve(url: str, *, allow_private: bool) -> list[str]:
