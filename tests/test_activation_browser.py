@@ -18,11 +18,11 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from carebook.auth.password_strength import TOO_WEAK_MESSAGE
 from carebook.db.engine import Database
+from tests.support.browser import CHROMIUM
 from tests.support.emails import NEW_PASSWORD
 from tests.support.mailbox import Mailbox, free_port, run_mailbox
 from tests.support.serving import wait_until_healthy
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from tests.support.browser import CHROMIUM
 from tests.support.mailbox import free_port
 from tests.support.serving import wait_until_healthy
 from tests.support.world import World
@@ -18,7 +19,6 @@ from tests.support.world import World
 from carebook.db.engine import Database
 from carebook.graphql.permissions import REJECTED, SIGN_IN
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -5,7 +5,7 @@ learn it from these answers. Both mutations validate every other input first, wi
 do not depend on the email; only a request that would otherwise succeed looks the email up. When
 a patient of the practice (active, archived or invited) has it, nothing is created: the owner is
 told by email, through the outbox in the request's own transaction, and the caller gets one
-message that says nothing the owner's email does not (docs/api.md, "Anonymous enrollment").
+message that says nothing the owner's email does not (docs/decisions.md, "Anonymous enrollment").
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Services take typed inputs, never a mapping of GraphQL names. The scheme, the sa
   (``carebook/<domain>/inputs.py``), so the GraphQL layer, the CLI and the web pages build the same
   value and the domain never imports Strawberry.
 - A field the caller did not give is ``None``. Healthie treats an explicit ``null`` in an input
-  like an absent field (docs/api.md, "Field rules"), and so does Carebook: both arrive at the
+  like an absent field (docs/decisions.md, "Field rules"), and so does Carebook: both arrive at the
   service as ``None``, and a service tests ``value is not None`` to know a field was given.
   No service input has a field whose ``None`` means "clear the value"; clearing uses a value
   (``""``, an empty list) as in Healthie.

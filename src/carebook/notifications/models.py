@@ -68,7 +68,7 @@ class OutboxMessage(Base):
 class NotificationSetting(Timestamped, Base):
     """A user's email preferences (Healthie's ``NotificationSetting``), one row per user.
 
-    Only the preferences Carebook acts on are stored (docs/api.md, "Notification settings").
+    Only the preferences Carebook acts on are stored (docs/decisions.md, "Notification settings").
     A user without a row has every preference on; the row is written on the first change, so
     creating users (and the users list) costs nothing more.
     """

@@ -75,7 +75,7 @@ async def set_open_sign_up(
     """Turn open patient sign-up on or off (None: leave it); whether it is now on.
 
     Off, ``signUp`` with only a ``dietitian_id`` answers exactly as for an unknown provider, and
-    patients join with an invite code or are added by staff (docs/api.md, "Open sign-up").
+    patients join with an invite code or are added by staff (docs/decisions.md, "Open sign-up").
     """
     organization = await session.get(Organization, organization_id)
     if organization is None:

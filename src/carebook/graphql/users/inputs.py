@@ -8,7 +8,7 @@ from carebook.graphql.inputs import opt
 from carebook.graphql.locations.inputs import ClientLocationInput
 
 MAX_BULK_IDS_DOC = "At most 1,000 ids (configurable with CAREBOOK_BULK_UPDATE_MAX_IDS)."
-# The code systems (docs/api.md, "The patient record"); "" clears a code.
+# The code systems (docs/decisions.md, "The patient record"); "" clears a code.
 LANGUAGE_DOC = "ISO 639 language code, e.g. en, spa or en-US."
 RACE_DOC = "CDC Race & Ethnicity race code, e.g. 2106-3 (White); ASKU when declined."
 ETHNICITY_DOC = "CDC Race & Ethnicity ethnicity code, e.g. 2186-5; ASKU when declined."
