@@ -200,6 +200,7 @@ NOT_PATIENT_WRITES = {
     "createAppointmentType": "a kind of appointment of the practice",
     "createOffering": "a package the practice sells",
     "sendTestWebhook": "a sample event about the caller to the organization's webhook",
+    "redeliverWebhookEvent": "queues an event's delivery again; the event carries ids only",
 }
 # Every other mutation changes a patient's data: the action its events carry.
 WRITES = {
