@@ -66,9 +66,10 @@ async def test_a_signed_sample_reaches_the_receiver(
         receiver.status = 500
         assert await _send(staff, webhook_id) == {"sent": False, "messages": None}
     first = receiver.requests[0]
+    # An appointment webhook's sample names an Appointment (id 0: none is real), not a User.
     assert json.loads(first.body) == {
-        "resource_id": world.a.staff.user_id,
-        "resource_id_type": "User",
+        "resource_id": 0,
+        "resource_id_type": "Appointment",
         "event_type": "appointment.created",
         "changed_fields": [],
         "test": True,
@@ -97,8 +98,31 @@ async def test_no_one_outside_the_organization_can_send_one(
             "sent": False,
             "messages": NOT_FOUND,
         }
+        # Past the id column's range: not found, not an internal error (PostgreSQL).
+        assert await _send(hook_api.with_key(world.a.provider.api_key), str(10**30)) == {
+            "sent": False,
+            "messages": NOT_FOUND,
+        }
         patient = hook_api.with_token(world.a.patient_token)
         assert await patient.error_codes(SEND_TEST, {"input": {"id": str(webhook_id)}}) == [
             "FORBIDDEN"
         ]
     assert receiver.connections == 0
+
+
+async def test_a_patient_webhook_sample_is_about_the_caller(
+    hook_api: Api, database: Database, hook_settings: Settings, world: World
+) -> None:
+    org = world.a.provider.organization_id
+    async with receiving() as receiver:
+        webhook_id, _ = await add_webhook(
+            database,
+            hook_settings,
+            organization_id=org,
+            url=receiver.url(),
+            event_type="patient.updated",
+        )
+        staff = hook_api.with_key(world.a.staff.api_key)
+        assert await _send(staff, webhook_id) == {"sent": True, "messages": None}
+    body = json.loads(receiver.requests[0].body)
+    assert (body["resource_id"], body["resource_id_type"]) == (world.a.staff.user_id, "User")

@@ -50,7 +50,9 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
     deliveries that failed together spread out instead of arriving together."""
     ceiling = min(
         settings.webhook_retry_max_seconds,
-        settings.webhook_retry_base_seconds * 2 ** max(attempts - 1, 0),
+        # The exponent is capped: past 2**32 the ceiling is long reached, and a float
+        # 2**1024 overflows (attempts grow without bound on a webhook that never answers).
+        settings.webhook_retry_base_seconds * 2 ** min(max(attempts - 1, 0), 32),
     )
     return timedelta(seconds=ceiling * (0.5 + random.random() / 2))  # noqa: S311 (not secret)
 

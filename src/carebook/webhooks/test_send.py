@@ -1,10 +1,11 @@
 """sendTestWebhook: one signed POST of a sample event to a webhook, now, through the sender.
 
 The sample is the webhook's own event type (its first subscribed one when it has several, else
-``patient.created``) about the caller, a ``User``, with ``"test": true`` added so a receiver can
-tell it apart; its ``X-Carebook-Event-Id`` is ``test-<random>``, never an event's id. It is
-sent whether the webhook is enabled or not (checking a receiver before turning it back on is the
-point), logged in ``sent_webhooks`` without an event, and retried never.
+``patient.created``) with that type's ``resource_id_type`` from the catalog: about the caller
+when that is ``User``, else ``resource_id`` 0 (no real resource); ``"test": true`` is added so a
+receiver can tell it apart; its ``X-Carebook-Event-Id`` is ``test-<random>``, never an
+event's id. It is sent whether the webhook is enabled or not (checking a receiver before
+turning it back on is the point), logged in ``sent_webhooks`` without an event, and retried never.
 """
 
 from __future__ import annotations
@@ -55,8 +56,10 @@ async def _sample(database: Database, actor: Actor, webhook_id: int) -> tuple[We
     event = Event(
         organization_id=webhook.organization_id,
         event_type=kind.name,
-        resource_type="User",
-        resource_id=actor.user_id,
+        # Only a User sample can name a real resource (the caller); an appointment, location
+        # or tag of the caller's choosing does not exist, so its sample names id 0.
+        resource_type=kind.resource_type,
+        resource_id=actor.user_id if kind.resource_type == "User" else 0,
         changed_fields="[]",
         extra="{}",
     )

@@ -12,6 +12,7 @@ from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
 from carebook.graphql.payloads import MessagesOnly
 from carebook.graphql.permissions import IsStaff
+from carebook.users.validation import parse_id
 from carebook.webhooks.test_send import send_test_webhook
 
 
@@ -41,9 +42,11 @@ SendTestWebhookParameters = Annotated[
 
 
 def _webhook_id(input: SendTestWebhookInput | None) -> int | None:
+    """The webhook's id; None (not found) for a blank or malformed one or one past the id
+    column's range (PostgreSQL would reject it as an internal error)."""
     try:
-        return int(input.id) if input is not None else None
-    except ValueError:
+        return parse_id(input.id, "id") if input is not None else None
+    except Invalid:
         return None
 
 
