@@ -17,7 +17,7 @@ from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.events.models import DeliveryStatus, Event, SentWebhook, WebhookDelivery
 from carebook.events.payload import body_bytes
-from carebook.webhooks.delivery import deliver_due, run_pass
+from carebook.webhooks.dispatch import deliver_due, run_pass
 from carebook.webhooks.fanout import fan_out
 from carebook.webhooks.worker import start_worker
 from tests.support.api import Api

@@ -20,7 +20,7 @@ from carebook.events.models import (
     WebhookSubscription,
 )
 from carebook.notifications.models import EmailKind, OutboxMessage
-from carebook.webhooks.delivery import run_pass
+from carebook.webhooks.dispatch import run_pass
 from carebook.webhooks.worker import purge_sent_webhooks
 from tests.support.emails import deliver, with_smtp
 from tests.support.mailbox import Mailbox, run_mailbox

@@ -12,7 +12,7 @@ import pytest
 
 from carebook.config import Settings
 from carebook.db.engine import Database
-from carebook.webhooks.delivery import run_pass
+from carebook.webhooks.dispatch import run_pass
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from carebook.config import Settings
 from carebook.db.engine import Database
-from carebook.webhooks.delivery import run_pass
+from carebook.webhooks.dispatch import run_pass
 from tests.support.webhook_receiver import Request, receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook

@@ -13,12 +13,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,25 +28,16 @@ from carebook.events.models import DeliveryStatus, Event, Webhook, WebhookDelive
 from carebook.events.payload import body_bytes
 from carebook.webhooks import sender
 from carebook.webhooks.attempts import Attempt, record_attempt
-from carebook.webhooks.fanout import FAN_OUT_BATCH, fan_out
+from carebook.webhooks.connections import Connections
 from carebook.webhooks.requests import Prepared, prepare
 
 logger = logging.getLogger("carebook.webhooks")
 
 DELIVERY_BATCH = 50
-CONCURRENT_SENDS = 4
-FAN_OUT_BATCHES = 10
+# A webhook's deliveries in one pass, and in flight at once: a receiver that hangs holds at
+# most this many of the worker's sends.
+PER_WEBHOOK = 4
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-
-
-@dataclass
-class PassReport:
-    """What one worker pass did."""
-
-    fanned_out: int = 0
-    delivered: int = 0
-    retried: int = 0
-    failed: int = 0
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -73,57 +63,101 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
-async def due_ids(database: Database, limit: int = DELIVERY_BATCH) -> list[int]:
-    """The due deliveries, oldest first."""
-    async with database.read_sessions() as session:
-        query = (
-            select(WebhookDelivery.id)
-            .where(_due(utcnow()))
-            .order_by(WebhookDelivery.id)
-            .limit(limit)
+async def due_ids(
+    database: Database, limit: int = DELIVERY_BATCH, per_webhook: int = PER_WEBHOOK
+) -> list[int]:
+    """The due deliveries, at most ``per_webhook`` of each webhook, each webhook's oldest first:
+    a webhook with a long backlog (or a receiver that keeps failing, whose retries keep their
+    low ids) takes its share of a pass, not all of it."""
+    return [delivery_id for delivery_id, _ in await due_rows(database, limit, per_webhook)]
+
+
+async def due_rows(
+    database: Database, limit: int, per_webhook: int, busy: Mapping[int, int] | None = None
+) -> list[tuple[int, int]]:
+    """(delivery id, webhook id) of :func:`due_ids`; ``busy``: sends already in flight per
+    webhook, which count against its ``per_webhook``."""
+    ranked = (
+        select(
+            WebhookDelivery.id,
+            WebhookDelivery.webhook_id,
+            func.row_number()
+            .over(partition_by=WebhookDelivery.webhook_id, order_by=WebhookDelivery.id)
+            .label("rank"),
         )
-        return list((await session.execute(query)).scalars())
+        .where(_due(utcnow()))
+        .subquery()
+    )
+    query = (
+        select(ranked.c.id, ranked.c.webhook_id, ranked.c.rank)
+        .where(ranked.c.rank <= per_webhook)
+        .order_by(ranked.c.rank, ranked.c.id)
+    )
+    async with database.read_sessions() as session:
+        rows = (await session.execute(query)).all()
+    busy = busy or {}
+    chosen = [
+        (int(row.id), int(row.webhook_id))
+        for row in rows
+        if row.rank + busy.get(row.webhook_id, 0) <= per_webhook
+    ]
+    return chosen[:limit]
 
 
-async def claim(database: Database, delivery_id: int, lease: timedelta) -> int | None:
-    """Take a due delivery for this worker: its attempt number, or None when not due (taken
-    by another worker, done, or waiting for an earlier event of its resource)."""
+async def claim_many(
+    database: Database, delivery_ids: Sequence[int], lease: timedelta
+) -> dict[int, int]:
+    """Take due deliveries for this worker in one statement: the attempt number of each one
+    taken; one not due (taken by another worker, done, or waiting for an earlier event of its
+    resource) is left out."""
+    if not delivery_ids:
+        return {}
     now = utcnow()
     async with database.write_sessions() as session, session.begin():
         result = await session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, _due(now))
+            .where(WebhookDelivery.id.in_(delivery_ids), _due(now))
             .values(
                 status=DeliveryStatus.SENDING,
                 lease_until=now + lease,
                 attempts=WebhookDelivery.attempts + 1,
             )
-            .returning(WebhookDelivery.attempts)
+            .returning(WebhookDelivery.id, WebhookDelivery.attempts)
             .execution_options(synchronize_session=False)
         )
-        attempts = result.scalar_one_or_none()
-        return None if attempts is None else int(attempts)
+        return {int(row.id): int(row.attempts) for row in result}
 
 
-async def _load(
-    database: Database, settings: Settings, delivery_id: int, attempt: int
-) -> Prepared | None:
-    """The signed request of a claimed delivery; None when its webhook is off or gone."""
+async def claim(database: Database, delivery_id: int, lease: timedelta) -> int | None:
+    """Take a due delivery for this worker: its attempt number, or None when not due."""
+    return (await claim_many(database, [delivery_id], lease)).get(delivery_id)
+
+
+async def load_many(
+    database: Database, settings: Settings, claimed: Mapping[int, int]
+) -> dict[int, Prepared | str]:
+    """The signed request of each claimed delivery, or why it cannot be sent (its webhook is
+    off or gone, or its payload cannot be built)."""
     async with database.read_sessions() as session:
-        row = (
+        rows = (
             await session.execute(
-                select(Event, Webhook)
-                .join(WebhookDelivery, WebhookDelivery.event_id == Event.id)
+                select(WebhookDelivery.id, Event, Webhook)
+                .join(Event, WebhookDelivery.event_id == Event.id)
                 .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                .where(WebhookDelivery.id == delivery_id)
+                .where(WebhookDelivery.id.in_(list(claimed)))
             )
-        ).one_or_none()
-    if row is None:
-        return None
-    event, webhook = row
-    if not webhook.is_enabled:
-        return None
-    return prepare(settings, webhook, event=event, body=body_bytes(event), attempt=attempt)
+        ).all()
+    loaded: dict[int, Prepared | str] = dict.fromkeys(claimed, "webhook_disabled")
+    for delivery_id, event, webhook in rows:
+        if not webhook.is_enabled:
+            continue
+        try:
+            loaded[delivery_id] = prepare(
+                settings, webhook, event=event, body=body_bytes(event), attempt=claimed[delivery_id]
+            )
+        except (ValueError, TypeError) as error:  # a payload that cannot be built never will be
+            loaded[delivery_id] = type(error).__name__
+    return loaded
 
 
 def lease_for(settings: Settings) -> timedelta:
@@ -137,29 +171,42 @@ async def deliver_one(database: Database, settings: Settings, delivery_id: int) 
     attempt = await claim(database, delivery_id, lease_for(settings))
     if attempt is None:
         return None
-    try:
-        prepared = await _load(database, settings, delivery_id, attempt)
-    except (ValueError, TypeError) as error:  # a payload that cannot be built never will be
-        await _give_up(database, delivery_id, type(error).__name__)
-        return DeliveryStatus.FAILED
-    if prepared is None:  # disabled or deleted since the event was fanned out
-        await _give_up(database, delivery_id, "webhook_disabled")
+    loaded = await load_many(database, settings, {delivery_id: attempt})
+    return await send_claimed(database, settings, delivery_id, attempt, loaded[delivery_id])
+
+
+async def send_claimed(
+    database: Database,
+    settings: Settings,
+    delivery_id: int,
+    attempt: int,
+    request: Prepared | str,
+    connections: Connections | None = None,
+) -> str:
+    """Send a claimed delivery's request (or give it up: ``request`` is then why) and record
+    the outcome; its new status."""
+    if isinstance(request, str):
+        await _give_up(database, delivery_id, request)
         return DeliveryStatus.FAILED
     outcome = (
         await sender.post(
-            prepared.url, body=prepared.body, headers=prepared.headers, settings=settings
+            request.url,
+            body=request.body,
+            headers=request.headers,
+            settings=settings,
+            connections=connections,
         )
-        if prepared.headers is not None
+        if request.headers is not None
         else sender.Outcome(None, "secret_unavailable")
     )
     status = await record_attempt(
-        database, settings, Attempt(delivery_id, attempt, prepared, outcome)
+        database, settings, Attempt(delivery_id, attempt, request, outcome)
     )
     logger.info(
         "webhook delivery %s (event %s, webhook %s) attempt %s: %s -> %s",
         delivery_id,
-        prepared.event_id,
-        prepared.webhook_id,
+        request.event_id,
+        request.webhook_id,
         attempt,
         outcome.description,
         status,
@@ -178,47 +225,3 @@ async def _give_up(database: Database, delivery_id: int, reason: str) -> None:
             .values(status=DeliveryStatus.FAILED, lease_until=None, last_error=reason)
         )
     logger.info("webhook delivery %s not sent: %s", delivery_id, reason)
-
-
-async def deliver_due(
-    database: Database,
-    settings: Settings,
-    *,
-    limit: int = DELIVERY_BATCH,
-    concurrency: int = CONCURRENT_SENDS,
-) -> PassReport:
-    """Send the due deliveries, a few at a time (one slow receiver does not hold the rest)."""
-    gate = asyncio.Semaphore(concurrency)
-    report = PassReport()
-
-    async def one(delivery_id: int) -> None:
-        async with gate:
-            status = await deliver_one(database, settings, delivery_id)
-        if status == DeliveryStatus.DELIVERED:
-            report.delivered += 1
-        elif status == DeliveryStatus.PENDING:
-            report.retried += 1
-        elif status == DeliveryStatus.FAILED:
-            report.failed += 1
-
-    ids = await due_ids(database, limit)
-    outcomes = await asyncio.gather(*(one(i) for i in ids), return_exceptions=True)
-    for delivery_id, outcome in zip(ids, outcomes, strict=True):
-        if isinstance(outcome, Exception):  # one delivery's fault (a database error) ends
-            # only its own attempt; its lease lapses and it is tried again. The type only:
-            # messages of database errors can quote parameters.
-            logger.error("webhook delivery %s failed: %s", delivery_id, type(outcome).__name__)
-    return report
-
-
-async def run_pass(database: Database, settings: Settings) -> PassReport:
-    """One worker pass: fan new events out, then deliver what is due."""
-    fanned_out = 0
-    for _ in range(FAN_OUT_BATCHES):  # catch up after a burst of writes, within bounds
-        batch = await fan_out(database)
-        fanned_out += batch.deliveries
-        if batch.events < FAN_OUT_BATCH:
-            break
-    report = await deliver_due(database, settings)
-    report.fanned_out = fanned_out
-    return report

@@ -52,10 +52,14 @@ class WebhookRules:
 
     secret_key: str
     allow_private: bool
+    # The URL's DNS lookup is bounded like a send's connection (a mutation must not hang).
+    lookup_seconds: float = 5.0
 
     @classmethod
     def of(cls, settings: Settings) -> WebhookRules:
         """The rules of these settings."""
         return cls(
-            secret_key=settings.secret_key, allow_private=settings.webhook_allow_private_urls
+            secret_key=settings.secret_key,
+            allow_private=settings.webhook_allow_private_urls,
+            lookup_seconds=settings.webhook_connect_timeout_seconds,
         )

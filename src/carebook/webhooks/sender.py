@@ -6,22 +6,29 @@ the send, and the connection goes to that address: the request is made to the IP
 URL's host. The HTTP client does no lookup of its own, so a DNS answer that changes between the
 check and the connection (DNS rebinding) cannot aim the POST at a private address.
 
-Redirects are not followed (a 3xx is a failure: following one would leave the checked address),
-the response body is never read, and each send has its own client (a pooled connection opened
-for one host name must not carry another's request to the same address).
+Redirects are not followed (a 3xx is a failure: following one would leave the checked address)
+and the response body is never kept (the worker reads up to ``DRAIN_LIMIT`` bytes of it and
+drops them, so the connection can be reused). The worker passes its :class:`Connections` (checked
+addresses for a few seconds, a keep-alive client per host name); other callers (the test send)
+get a client of their own for the one POST.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from carebook.config import Settings
+from carebook.webhooks.connections import Connections
 from carebook.webhooks.urls import UnsafeUrl, resolve
+
+# Bytes of an answer's body read (and dropped) so that its connection can be used again.
+DRAIN_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,24 +68,59 @@ async def post(
     headers: Mapping[str, str],
     settings: Settings,
     tls: ssl.SSLContext | None = None,
+    connections: Connections | None = None,
 ) -> Outcome:
     """POST ``body`` to ``url``; never raises for network or receiver trouble.
 
     ``tls``: the certificates to trust; by default httpx's (the public CAs). Tests pass one that
-    trusts their own receiver's certificate.
+    trusts their own receiver's certificate. ``connections``: the worker's kept addresses and
+    clients; without it the URL is looked up and a client made for this POST alone.
     """
     try:
-        addresses = await resolve(url, allow_private=settings.webhook_allow_private_urls)
+        addresses = await _checked(url, settings, connections)
     except UnsafeUrl:
         return Outcome(None, "unsafe_url")
     outcome = Outcome(None, "no_address")
     for address in addresses:  # every one was checked; the next is tried if one is unreachable
         outcome = await _post_to(
-            url, address, body=body, headers=headers, settings=settings, tls=tls
+            url,
+            address,
+            body=body,
+            headers=headers,
+            settings=settings,
+            tls=tls,
+            connections=connections,
         )
         if outcome.error != "ConnectError":
             break
     return outcome
+
+
+async def _checked(url: str, settings: Settings, connections: Connections | None) -> list[str]:
+    allow_private = settings.webhook_allow_private_urls
+    if connections is not None:
+        kept = connections.addresses(url, allow_private=allow_private)
+        if kept is not None:
+            return kept
+    addresses = await resolve(
+        url, allow_private=allow_private, seconds=settings.webhook_connect_timeout_seconds
+    )
+    if connections is not None:
+        connections.remember(url, addresses, allow_private=allow_private)
+    return addresses
+
+
+@contextlib.asynccontextmanager
+async def _client(
+    target: httpx.URL, tls: ssl.SSLContext | None, connections: Connections | None
+) -> AsyncIterator[httpx.AsyncClient]:
+    if connections is not None:
+        yield await connections.client(target, tls)
+        return
+    async with httpx.AsyncClient(
+        follow_redirects=False, trust_env=False, verify=tls or True
+    ) as client:
+        yield client
 
 
 async def _post_to(
@@ -89,6 +131,7 @@ async def _post_to(
     headers: Mapping[str, str],
     settings: Settings,
     tls: ssl.SSLContext | None,
+    connections: Connections | None,
 ) -> Outcome:
     target, host_header, extensions = _pinned(url, address)
     timeout = httpx.Timeout(
@@ -98,19 +141,30 @@ async def _post_to(
         # The client's own timeouts are per step; this bounds the whole exchange.
         async with (
             asyncio.timeout(settings.webhook_timeout_seconds),
-            httpx.AsyncClient(
-                timeout=timeout, follow_redirects=False, trust_env=False, verify=tls or True
-            ) as client,
+            _client(httpx.URL(url), tls, connections) as client,
             client.stream(
                 "POST",
                 target,
                 content=body,
                 headers={**headers, **host_header},
                 extensions=extensions,
+                timeout=timeout,
             ) as response,
         ):
+            if connections is not None:
+                await _drain(response)
             return Outcome(response.status_code)
     except TimeoutError:
         return Outcome(None, "timeout")
     except httpx.HTTPError as error:
         return Outcome(None, type(error).__name__)
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read and drop a small answer's body: only a connection whose response was read to the
+    end is kept alive. A larger one is left unread (the connection is closed instead)."""
+    received = 0
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > DRAIN_LIMIT:
+            return

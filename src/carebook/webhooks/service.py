@@ -78,7 +78,7 @@ async def _checked_url(url: str, rules: WebhookRules) -> str:
     if not clean:
         raise Invalid.field("url", URL_BLANK)
     try:
-        await urls.resolve(clean, allow_private=rules.allow_private)
+        await urls.resolve(clean, allow_private=rules.allow_private, seconds=rules.lookup_seconds)
     except urls.UnsafeUrl as error:
         raise Invalid.field("url", f"Url {error}") from None
     return clean

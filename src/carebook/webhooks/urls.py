@@ -14,9 +14,17 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 MAX_URL_LENGTH = 2048
+# How long a lookup may take when the caller gives no limit (the connect timeout's default).
+LOOKUP_SECONDS = 5.0
+# Lookups run on threads of their own: a slow or hanging DNS server then ties up these few
+# threads, not the default executor that the rest of the process (and the database driver)
+# uses. A lookup that times out keeps its thread until the resolver gives up; the timeout
+# only frees the caller.
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="carebook-dns")
 
 
 class UnsafeUrl(ValueError):
@@ -85,20 +93,30 @@ def is_public(address: str) -> bool:
     )
 
 
-async def resolve(url: str, *, allow_private: bool) -> list[str]:
-    """The addresses the URL's host resolves to, all of them allowed; or :class:`UnsafeUrl`."""
+async def _lookup(host: str, port: int, seconds: float) -> list[str]:
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(seconds):
+            infos = await loop.run_in_executor(
+                _LOOKUPS, lambda: socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            )
+    except TimeoutError as error:
+        raise UnsafeUrl("host could not be resolved in time") from error
+    except (OSError, UnicodeError) as error:
+        raise UnsafeUrl("host could not be resolved") from error
+    return sorted({str(info[4][0]) for info in infos})
+
+
+async def resolve(url: str, *, allow_private: bool, seconds: float = LOOKUP_SECONDS) -> list[str]:
+    """The addresses the URL's host resolves to, all of them allowed; or :class:`UnsafeUrl`
+    (also when the lookup takes longer than ``seconds``)."""
     problem = shape_problem(url, allow_private=allow_private)
     if problem is not None:
         raise UnsafeUrl(problem)
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as error:
-        raise UnsafeUrl("host could not be resolved") from error
-    addresses = sorted({str(info[4][0]) for info in infos})
+    addresses = await _lookup(host, port, seconds)
     if not addresses:
         raise UnsafeUrl("host could not be resolved")
     if not allow_private and not all(is_public(address) for address in addresses):

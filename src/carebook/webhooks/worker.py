@@ -1,8 +1,9 @@
 """The webhook worker: an asyncio task of every ``carebook serve`` process.
 
-Each pass fans new events out and sends the due deliveries; servers share the work through the
-database (claims), so any number of them may run. Once a day or so it also drops the
-``sent_webhooks`` log older than ``sent_webhook_retention_days``.
+Each pass fans new events out and claims due deliveries for its free send slots; the sends run
+as tasks (:mod:`carebook.webhooks.dispatch`) while the next passes claim more. Servers share the
+work through the database (claims), so any number of them may run. Once a day or so it also drops
+the ``sent_webhooks`` log older than ``sent_webhook_retention_days``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from carebook.config import Settings
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.events.models import SentWebhook
-from carebook.webhooks.delivery import run_pass
+from carebook.webhooks.dispatch import Dispatcher, fan_out_all
 
 logger = logging.getLogger("carebook.webhooks")
 
@@ -44,19 +45,25 @@ async def _purge_if_due(database: Database, settings: Settings, last: float | No
 
 
 async def run_worker(database: Database, settings: Settings) -> None:
-    """A pass every ``webhook_poll_seconds`` until cancelled."""
+    """Fan out and claim every ``webhook_poll_seconds``, and as soon as a send finishes (its
+    slot is free again), until cancelled; the sends run while the next claims are made."""
     logger.info("webhook delivery worker started")
+    dispatcher = Dispatcher(database, settings)
     purged_at: float | None = None
-    while True:
-        try:
-            await run_pass(database, settings)
-            purged_at = await _purge_if_due(database, settings, purged_at)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # a bad pass must not end delivery for good
-            # The type only: messages of database errors can quote parameters.
-            logger.error("webhook delivery pass failed: %s", type(error).__name__)
-        await asyncio.sleep(settings.webhook_poll_seconds)
+    try:
+        while True:
+            try:
+                await fan_out_all(database)
+                await dispatcher.fill()
+                purged_at = await _purge_if_due(database, settings, purged_at)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a bad pass must not end delivery for good
+                # The type only: messages of database errors can quote parameters.
+                logger.error("webhook delivery pass failed: %s", type(error).__name__)
+            await dispatcher.wait(settings.webhook_poll_seconds)
+    finally:
+        await dispatcher.aclose()
 
 
 def start_worker(database: Database, settings: Settings) -> asyncio.Task[None]:

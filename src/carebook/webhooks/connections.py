@@ -1,0 +1,74 @@
+"""What the delivery worker keeps between sends: checked addresses and open connections.
+
+A new TCP (and TLS) connection and a DNS lookup per POST were most of a send's cost. The worker
+keeps, for the life of its loop:
+
+- the checked addresses of each host for ``ADDRESS_TTL`` seconds, then looks the host up (and
+  checks it) again: a DNS change reaches the sends within that time, and the connection still
+  goes to an address that was checked (the pinning of :mod:`carebook.webhooks.sender`);
+- one HTTP client, with keep-alive, per URL scheme, host name and port. A client's pool is keyed
+  by the pinned address, so one client per host name means a connection opened (and, for
+  https, certificate-checked) for one host name never carries a request for another name that
+  shares its address.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections import OrderedDict
+
+import httpx
+
+ADDRESS_TTL = 30.0
+MOST_CLIENTS = 256  # the least recently used client is closed past this many hosts
+KEEP_ALIVE = 4  # idle connections kept per client (per receiving host)
+
+ClientKey = tuple[str, str, int | None, ssl.SSLContext | None]
+
+
+class Connections:
+    """Checked addresses and keep-alive clients; one per worker loop, closed when it stops."""
+
+    def __init__(self) -> None:
+        self._addresses: dict[tuple[str, bool], tuple[float, list[str]]] = {}
+        self._clients: OrderedDict[ClientKey, httpx.AsyncClient] = OrderedDict()
+
+    def addresses(self, url: str, *, allow_private: bool) -> list[str] | None:
+        """The addresses checked for ``url`` less than ``ADDRESS_TTL`` ago, or None."""
+        found = self._addresses.get((url, allow_private))
+        if found is None or time.monotonic() - found[0] > ADDRESS_TTL:
+            return None
+        return found[1]
+
+    def remember(self, url: str, addresses: list[str], *, allow_private: bool) -> None:
+        """Keep the checked addresses of ``url`` (keyed by the whole URL: host and port)."""
+        if len(self._addresses) > MOST_CLIENTS * 4:  # bounded: drop all, they are re-checked
+            self._addresses.clear()
+        self._addresses[(url, allow_private)] = (time.monotonic(), addresses)
+
+    async def client(self, url: httpx.URL, tls: ssl.SSLContext | None) -> httpx.AsyncClient:
+        """The keep-alive client of ``url``'s scheme, host name and port."""
+        key: ClientKey = (url.scheme, url.host, url.port, tls)
+        found = self._clients.get(key)
+        if found is not None:
+            self._clients.move_to_end(key)
+            return found
+        client = httpx.AsyncClient(
+            follow_redirects=False,
+            trust_env=False,
+            verify=tls or True,
+            limits=httpx.Limits(max_keepalive_connections=KEEP_ALIVE, keepalive_expiry=30.0),
+        )
+        self._clients[key] = client
+        if len(self._clients) > MOST_CLIENTS:
+            _, oldest = self._clients.popitem(last=False)
+            await oldest.aclose()
+        return client
+
+    async def aclose(self) -> None:
+        """Close every client (their connections)."""
+        clients = list(self._clients.values())
+        self._clients.clear()
+        for client in clients:
+            await client.aclose()

@@ -1,0 +1,186 @@
+"""Running the sends: a task per claimed delivery, bounded, fair between webhooks.
+
+The worker does not wait for a pass's slowest POST before the next one: each claimed delivery
+is sent by a task of its own, at most ``CONCURRENT_SENDS`` at once and ``PER_WEBHOOK`` per
+webhook, and the worker claims more as soon as slots free up. A receiver that hangs until the
+timeout therefore holds only its own webhook's few slots; the other organizations' deliveries
+keep flowing (:func:`carebook.webhooks.delivery.due_rows` picks fairly per webhook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from carebook.config import Settings
+from carebook.db.engine import Database
+from carebook.events.models import DeliveryStatus
+from carebook.webhooks.connections import Connections
+from carebook.webhooks.delivery import (
+    DELIVERY_BATCH,
+    PER_WEBHOOK,
+    claim_many,
+    due_rows,
+    lease_for,
+    load_many,
+    send_claimed,
+)
+from carebook.webhooks.fanout import FAN_OUT_BATCH, fan_out
+from carebook.webhooks.requests import Prepared
+
+logger = logging.getLogger("carebook.webhooks")
+
+CONCURRENT_SENDS = 16
+FAN_OUT_BATCHES = 10
+
+
+@dataclass
+class PassReport:
+    """What the sends of a dispatcher (or one pass) came to."""
+
+    fanned_out: int = 0
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    def count(self, status: str | None) -> None:
+        """Count one send's new status."""
+        if status == DeliveryStatus.DELIVERED:
+            self.delivered += 1
+        elif status == DeliveryStatus.PENDING:
+            self.retried += 1
+        elif status == DeliveryStatus.FAILED:
+            self.failed += 1
+
+
+class Dispatcher:
+    """The sends in flight of one worker, and the connections they share."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        *,
+        concurrency: int = CONCURRENT_SENDS,
+        per_webhook: int = PER_WEBHOOK,
+        sends_at_once: int | None = None,
+    ) -> None:
+        """``concurrency``: deliveries claimed and not yet recorded; ``sends_at_once``: POSTs
+        open at once among them (default: all of them)."""
+        self.database, self.settings = database, settings
+        self._gate = asyncio.Semaphore(sends_at_once or concurrency)
+        self.concurrency, self.per_webhook = concurrency, per_webhook
+        self.report = PassReport()
+        self.connections = Connections()
+        self._busy: dict[int, int] = {}  # webhook id -> its sends in flight
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._freed = asyncio.Event()
+
+    @property
+    def in_flight(self) -> int:
+        """Sends running now."""
+        return len(self._tasks)
+
+    async def fill(self) -> int:
+        """Claim due deliveries for the free slots and start their sends; how many started."""
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return 0
+        rows = await due_rows(self.database, free, self.per_webhook, self._busy)
+        webhook_of = dict(rows)
+        claimed = await claim_many(self.database, list(webhook_of), lease_for(self.settings))
+        if not claimed:
+            return 0
+        requests = await load_many(self.database, self.settings, claimed)
+        for delivery_id, attempt in claimed.items():
+            webhook_id = webhook_of[delivery_id]
+            self._busy[webhook_id] = self._busy.get(webhook_id, 0) + 1
+            task = asyncio.create_task(
+                self._send(delivery_id, webhook_id, attempt, requests[delivery_id])
+            )
+            self._tasks.add(task)
+        return len(claimed)
+
+    async def _send(
+        self, delivery_id: int, webhook_id: int, attempt: int, request: Prepared | str
+    ) -> None:
+        try:
+            async with self._gate:
+                status = await send_claimed(
+                    self.database,
+                    self.settings,
+                    delivery_id,
+                    attempt,
+                    request,
+                    self.connections,
+                )
+            self.report.count(status)
+        except Exception as error:  # one delivery's fault (a database error) ends only its
+            # own attempt; its lease lapses and it is tried again. The type only: messages of
+            # database errors can quote parameters.
+            logger.error("webhook delivery %s failed: %s", delivery_id, type(error).__name__)
+        finally:
+            self._busy[webhook_id] -= 1
+            if not self._busy[webhook_id]:
+                del self._busy[webhook_id]
+            self._tasks.discard(asyncio.current_task())
+            self._freed.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Until a send finishes or ``seconds`` pass, whichever is first."""
+        self._freed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._freed.wait()
+
+    async def drain(self) -> None:
+        """Until every send started has finished."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancel the sends in flight (their leases lapse and they are sent again) and close
+        the connections."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.connections.aclose()
+
+
+async def fan_out_all(database: Database) -> int:
+    """Fan new events out, several batches to catch up after a burst, within bounds."""
+    fanned_out = 0
+    for _ in range(FAN_OUT_BATCHES):
+        batch = await fan_out(database)
+        fanned_out += batch.deliveries
+        if batch.events < FAN_OUT_BATCH:
+            break
+    return fanned_out
+
+
+async def deliver_due(
+    database: Database,
+    settings: Settings,
+    *,
+    limit: int = DELIVERY_BATCH,
+    concurrency: int = CONCURRENT_SENDS,
+) -> PassReport:
+    """Send what is due now (one claim of up to ``limit``, ``concurrency`` POSTs at once) and
+    wait for those sends."""
+    dispatcher = Dispatcher(database, settings, concurrency=limit, sends_at_once=concurrency)
+    try:
+        await dispatcher.fill()
+        await dispatcher.drain()
+    finally:
+        await dispatcher.aclose()
+    return dispatcher.report
+
+
+async def run_pass(database: Database, settings: Settings) -> PassReport:
+    """One pass, as tests and tools drive it: fan new events out, then deliver what is due."""
+    fanned_out = await fan_out_all(database)
+    report = await deliver_due(database, settings)
+    report.fanned_out = fanned_out
+    return report
