@@ -3,7 +3,9 @@ independent RFC 9421 implementation (the http-message-signatures package)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
 from http_message_signatures import HTTPMessageVerifier, HTTPSignatureKeyResolver, algorithms
@@ -107,3 +109,21 @@ def verify(request: Request, *, port: int, secret: str) -> dict[str, object]:
         ),
     )
     return dict(result.parameters)
+
+
+POLL_BOUND_SECONDS = 120.0  # generous: a loaded CI runner is slow, never this slow
+
+
+async def poll_until(
+    check: Callable[[], Awaitable[bool]],
+    *,
+    alive: asyncio.Task[None] | None = None,
+    seconds: float = POLL_BOUND_SECONDS,
+) -> None:
+    """Poll ``check`` until it is true: fail at once if the ``alive`` task (a worker) ended,
+    else after ``seconds`` (a bound for a hang, never a timing expectation)."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert alive is None or not alive.done(), "the background task stopped"
+        assert time.monotonic() < deadline, f"not reached within {seconds} s"
+        await asyncio.sleep(0.02)

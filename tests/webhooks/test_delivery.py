@@ -24,7 +24,7 @@ from tests.support.api import Api
 from tests.support.emails import create_client
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
-from tests.webhooks.helpers import add_event, add_webhook, deliveries, verify
+from tests.webhooks.helpers import add_event, add_webhook, deliveries, poll_until, verify
 
 
 @pytest.fixture
@@ -295,14 +295,15 @@ async def test_the_worker_delivers_on_its_own_and_an_unsendable_event_fails_alon
                 )
             )
         await add_event(database, organization_id=org, resource_id=2)
+        settled = {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}
+
+        async def both_settled() -> bool:
+            found = await deliveries(database)
+            return len(found) == 2 and {d.status for d in found} <= settled
+
         worker = start_worker(database, fast)
         try:
-            for _ in range(200):  # bounded: about 10 s, until both deliveries are settled
-                settled = {DeliveryStatus.DELIVERED, DeliveryStatus.FAILED}
-                found = await deliveries(database)
-                if len(found) == 2 and {d.status for d in found} <= settled:
-                    break
-                await asyncio.sleep(0.05)
+            await poll_until(both_settled, alive=worker)
         finally:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

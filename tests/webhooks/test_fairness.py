@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,9 +16,7 @@ from carebook.webhooks.delivery import PER_WEBHOOK
 from carebook.webhooks.worker import start_worker
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
-from tests.webhooks.helpers import add_event, add_webhook, deliveries
-
-BOUND_SECONDS = 120.0  # generous: a loaded runner is slow, never this slow
+from tests.webhooks.helpers import add_event, add_webhook, deliveries, poll_until
 
 
 @dataclass
@@ -61,15 +58,6 @@ async def hanging() -> AsyncIterator[Hanging]:
             receiver.release.set()  # let open handlers end before the server closes
 
 
-async def until(check: Callable[[], Awaitable[bool]], worker: asyncio.Task[None]) -> None:
-    """Poll ``check`` until true; fail at once if the worker died, or after the bound."""
-    deadline = time.monotonic() + BOUND_SECONDS
-    while not await check():
-        assert not worker.done(), "the webhook worker stopped"
-        assert time.monotonic() < deadline, "not reached within the bound"
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 def patient_settings(settings: Settings) -> Settings:
     """Loopback receivers, quick polls, and a POST timeout far longer than the test."""
@@ -109,8 +97,8 @@ async def test_a_hanging_receiver_does_not_stall_another_organizations_deliverie
 
         worker = start_worker(database, patient_settings)
         try:
-            await until(healthy_delivered, worker)
-            await until(slow_holds_its_share, worker)
+            await poll_until(healthy_delivered, alive=worker)
+            await poll_until(slow_holds_its_share, alive=worker)
             # Delivered while the slow receiver still holds its POSTs open, and it holds no
             # more of the worker's sends than its share.
             assert not slow.release.is_set()
@@ -122,7 +110,7 @@ async def test_a_hanging_receiver_does_not_stall_another_organizations_deliverie
                 found = await deliveries(database)
                 return len(found) == 8 and all(d.status == DeliveryStatus.DELIVERED for d in found)
 
-            await until(all_delivered, worker)
+            await poll_until(all_delivered, alive=worker)
         finally:
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,7 +3,6 @@ cursor; redeliverWebhookEvent queues an event again; the purge drops only old, s
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from tests.support.events import last_event_id
 from tests.support.seed_documents import UPDATE_CLIENT
 from tests.support.world import World
 from tests.webhooks.feed_support import add_event, add_webhook, deliveries
+from tests.webhooks.helpers import poll_until
 
 FEED = (
     "query($after: ID, $page_size: Int, $event_type: String) { changeEvents(after: $after, "
@@ -337,8 +337,4 @@ async def test_each_server_purges_old_events_while_it_runs(
             return (await session.get(Event, gone)) is None
 
     async with app.router.lifespan_context(app):  # the server's background tasks run
-        for _ in range(500):  # bounded poll: the first pass runs as the server starts
-            if await purged():
-                break
-            await asyncio.sleep(0.01)
-    assert await purged()
+        await poll_until(purged)  # the first pass runs as the server starts
