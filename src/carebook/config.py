@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         15.0, description="Total timeout of one webhook POST (connect, send, response)."
     )
+    # A test send is a POST (up to the timeout above) made on a staff member's request: bounded
+    # per organization so that a script cannot turn the server into a request cannon.
+    send_test_webhook_limit: int = Field(
+        60, description="sendTestWebhook calls per organization per window (0 turns it off)."
+    )
+    send_test_webhook_window_seconds: int = Field(
+        3600, description="Window of the per-organization sendTestWebhook limit, seconds."
+    )
     webhook_retry_base_seconds: float = Field(
         30.0,
         description="First retry delay of a failed webhook POST; doubles each attempt, with "

@@ -126,3 +126,40 @@ async def test_a_patient_webhook_sample_is_about_the_caller(
         assert await _send(staff, webhook_id) == {"sent": True, "messages": None}
     body = json.loads(receiver.requests[0].body)
     assert (body["resource_id"], body["resource_id_type"]) == (world.a.staff.user_id, "User")
+
+
+async def test_an_organization_may_send_only_so_many_tests(
+    database: Database, hook_settings: Settings, world: World
+) -> None:
+    limited = hook_settings.model_copy(update={"send_test_webhook_limit": 2})
+    app = create_app(limited, database)
+    async with (
+        receiving() as receiver,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://carebook.test"
+        ) as client,
+    ):
+        anonymous = Api(client)
+        webhook_id, _ = await add_webhook(
+            database, limited, organization_id=world.a.provider.organization_id, url=receiver.url()
+        )
+        other_id, _ = await add_webhook(
+            database, limited, organization_id=world.b.provider.organization_id, url=receiver.url()
+        )
+        staff, provider = (
+            anonymous.with_key(world.a.staff.api_key),
+            anonymous.with_key(world.a.provider.api_key),
+        )
+        assert await _send(staff, webhook_id) == {"sent": True, "messages": None}
+        assert await _send(provider, webhook_id) == {"sent": True, "messages": None}
+        # The organization's third call, whoever makes it, is refused before any POST.
+        refused = await client.post(
+            "/graphql",
+            json={"query": SEND_TEST, "variables": {"input": {"id": str(webhook_id)}}},
+            headers=provider.headers,
+        )
+        assert refused.status_code == 429
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        other = anonymous.with_key(world.b.provider.api_key)
+        assert await _send(other, other_id) == {"sent": True, "messages": None}
+    assert len(receiver.requests) == 3

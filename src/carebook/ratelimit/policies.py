@@ -92,3 +92,12 @@ def reset_token_check_address(settings: Settings) -> Limit:
         settings.reset_token_check_address_limit,
         settings.reset_token_check_address_window_seconds,
     )
+
+
+def send_test_webhook_organization(settings: Settings) -> Limit:
+    """sendTestWebhook calls per organization, by all its staff together."""
+    return Limit(
+        "send_test_webhook_organization",
+        settings.send_test_webhook_limit,
+        settings.send_test_webhook_window_seconds,
+    )

@@ -1,5 +1,5 @@
-"""Rate limits of signIn, signUp, anonymous completeCheckout, resetPassword and
-validateResetPasswordToken, as GraphQL applies them.
+"""Rate limits of signIn, signUp, anonymous completeCheckout, resetPassword,
+validateResetPasswordToken and sendTestWebhook, as GraphQL applies them.
 
 Over a limit, the field executes nothing: the answer is a RATE_LIMITED error with
 ``extensions.retry_after`` (seconds), HTTP status 429 and a ``Retry-After`` header.
@@ -103,6 +103,12 @@ async def before_reset_token_check(context: Context) -> None:
     counts its loads under the same limit, carebook.web.set_password)."""
     limit = policies.reset_token_check_address(context.settings)
     await _attempt(context, [Check(limit, client_address(context))])
+
+
+async def before_send_test_webhook(context: Context, organization_id: int) -> None:
+    """Count a sendTestWebhook call against its organization's limit."""
+    limit = policies.send_test_webhook_organization(context.settings)
+    await _attempt(context, [Check(limit, f"organization-{organization_id}")])
 
 
 def _enrollment_checks(context: Context, email: Any, target: Any) -> list[Check]:

@@ -10,6 +10,7 @@ from strawberry.types import Info
 from carebook.errors import Invalid
 from carebook.graphql.common import FieldError, require_actor
 from carebook.graphql.context import Context
+from carebook.graphql.limits.rate import before_send_test_webhook
 from carebook.graphql.payloads import MessagesOnly
 from carebook.graphql.permissions import IsStaff
 from carebook.users.validation import parse_id
@@ -63,6 +64,7 @@ class WebhookTestMutations:
         self, info: Info[Context, None], input: SendTestWebhookParameters = None
     ) -> SendTestWebhookPayload | None:
         actor, ctx = require_actor(info), info.context
+        await before_send_test_webhook(ctx, actor.organization_id)
         webhook_id = _webhook_id(input)
         try:
             if webhook_id is None:
