@@ -10,6 +10,7 @@ open deliveries fail with it) and the providers are told.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -193,25 +194,40 @@ async def _failed(
 
 
 async def record_attempt(database: Database, settings: Settings, attempt: Attempt) -> str:
+    """Log the attempt and move the delivery on, in a transaction of its own; its new status."""
+    async with database.write_sessions() as session, session.begin():
+        return await _record(session, settings, attempt)
+
+
+async def record_attempts(
+    database: Database, settings: Settings, attempts: Sequence[Attempt]
+) -> list[str]:
+    """:func:`record_attempt` of several attempts in one transaction (the worker's sends that
+    ended together): one write transaction instead of one each, which on SQLite is what the
+    application's own writes wait for. Their new statuses, in order."""
+    async with database.write_sessions() as session, session.begin():
+        return [await _record(session, settings, attempt) for attempt in attempts]
+
+
+async def _record(session: AsyncSession, settings: Settings, attempt: Attempt) -> str:
     """Log the attempt and move the delivery on; its new status.
 
     When the claim was lost meanwhile (the lease lapsed and another worker took the delivery),
     only the log row is written: the newer attempt owns the delivery's state.
     """
-    async with database.write_sessions() as session, session.begin():
-        delivery = await session.get(WebhookDelivery, attempt.delivery_id)
-        webhook = await session.get(Webhook, attempt.prepared.webhook_id)
-        row = log_row(attempt.prepared, attempt.outcome)
-        row.webhook_id = None if webhook is None else webhook.id  # deleted while sending
-        session.add(row)
-        if (
-            delivery is None
-            or webhook is None
-            or delivery.status != DeliveryStatus.SENDING
-            or delivery.attempts != attempt.number
-        ):
-            return DeliveryStatus.SENDING
-        delivery.lease_until = None
-        if attempt.outcome.delivered:
-            return await _succeeded(session, delivery, webhook, attempt.prepared)
-        return await _failed(session, settings, delivery, webhook, attempt)
+    delivery = await session.get(WebhookDelivery, attempt.delivery_id)
+    webhook = await session.get(Webhook, attempt.prepared.webhook_id)
+    row = log_row(attempt.prepared, attempt.outcome)
+    row.webhook_id = None if webhook is None else webhook.id  # deleted while sending
+    session.add(row)
+    if (
+        delivery is None
+        or webhook is None
+        or delivery.status != DeliveryStatus.SENDING
+        or delivery.attempts != attempt.number
+    ):
+        return DeliveryStatus.SENDING
+    delivery.lease_until = None
+    if attempt.outcome.delivered:
+        return await _succeeded(session, delivery, webhook, attempt.prepared)
+    return await _failed(session, settings, delivery, webhook, attempt)

@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, update
@@ -182,9 +182,10 @@ async def send_claimed(
     attempt: int,
     request: Prepared | str,
     connections: Connections | None = None,
+    record: Callable[[Attempt], Awaitable[str]] | None = None,
 ) -> str:
     """Send a claimed delivery's request (or give it up: ``request`` is then why) and record
-    the outcome; its new status."""
+    the outcome (with ``record``, by default in a transaction of its own); its new status."""
     if isinstance(request, str):
         await _give_up(database, delivery_id, request)
         return DeliveryStatus.FAILED
@@ -199,9 +200,8 @@ async def send_claimed(
         if request.headers is not None
         else sender.Outcome(None, "secret_unavailable")
     )
-    status = await record_attempt(
-        database, settings, Attempt(delivery_id, attempt, request, outcome)
-    )
+    done = Attempt(delivery_id, attempt, request, outcome)
+    status = await (record(done) if record else record_attempt(database, settings, done))
     logger.info(
         "webhook delivery %s (event %s, webhook %s) attempt %s: %s -> %s",
         delivery_id,

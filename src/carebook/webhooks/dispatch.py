@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.events.models import DeliveryStatus
+from carebook.webhooks.attempts import Attempt, record_attempt, record_attempts
 from carebook.webhooks.connections import Connections
 from carebook.webhooks.delivery import (
     DELIVERY_BATCH,
@@ -33,6 +34,7 @@ from carebook.webhooks.requests import Prepared
 logger = logging.getLogger("carebook.webhooks")
 
 CONCURRENT_SENDS = 16
+RECORD_BATCH = 50
 FAN_OUT_BATCHES = 10
 
 
@@ -55,6 +57,63 @@ class PassReport:
             self.failed += 1
 
 
+class Recorder:
+    """Records the outcomes of sends that end together in one write transaction.
+
+    A send hands its attempt over and waits; the first to arrive starts a flush, which takes
+    whatever has gathered by then (up to ``RECORD_BATCH``). Should the batch's transaction fail,
+    each attempt is recorded alone, so that one bad row costs only its own delivery (whose lease
+    lapses and which is sent again).
+    """
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database, self.settings = database, settings
+        self._waiting: list[tuple[Attempt, asyncio.Future[str]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def record(self, attempt: Attempt) -> str:
+        """Record ``attempt`` (with the others waiting); its delivery's new status."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((attempt, future))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # let the sends that ended in the same moment join
+        while self._waiting:
+            batch = self._waiting[:RECORD_BATCH]
+            del self._waiting[:RECORD_BATCH]
+            try:
+                statuses = await record_attempts(
+                    self.database, self.settings, [attempt for attempt, _ in batch]
+                )
+            except Exception:
+                await self._one_by_one(batch)
+                continue
+            for (_, future), status in zip(batch, statuses, strict=True):
+                if not future.done():
+                    future.set_result(status)
+
+    async def _one_by_one(self, batch: list[tuple[Attempt, asyncio.Future[str]]]) -> None:
+        for attempt, future in batch:
+            try:
+                status = await record_attempt(self.database, self.settings, attempt)
+            except Exception as error:
+                if not future.done():
+                    future.set_exception(error)
+                continue
+            if not future.done():
+                future.set_result(status)
+
+    async def aclose(self) -> None:
+        """Stop flushing (the sends waiting are being cancelled too)."""
+        if self._flushing is not None:
+            self._flushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flushing
+
+
 class Dispatcher:
     """The sends in flight of one worker, and the connections they share."""
 
@@ -74,6 +133,7 @@ class Dispatcher:
         self.concurrency, self.per_webhook = concurrency, per_webhook
         self.report = PassReport()
         self.connections = Connections()
+        self.recorder = Recorder(database, settings)
         self._busy: dict[int, int] = {}  # webhook id -> its sends in flight
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed = asyncio.Event()
@@ -115,6 +175,7 @@ class Dispatcher:
                     attempt,
                     request,
                     self.connections,
+                    self.recorder.record,
                 )
             self.report.count(status)
         except Exception as error:  # one delivery's fault (a database error) ends only its
@@ -146,6 +207,7 @@ class Dispatcher:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.recorder.aclose()
         await self.connections.aclose()
 
 
