@@ -137,6 +137,11 @@ class Dispatcher:
         self._busy: dict[int, int] = {}  # webhook id -> its sends in flight
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed = asyncio.Event()
+        # Wake the worker once half the sends in flight at the last claim have ended, not at
+        # each one: a claim is a write transaction, and one per send would compete with the
+        # application's writes for SQLite's lock.
+        self._ended_since_fill = 0
+        self._wake_after = 1
 
     @property
     def in_flight(self) -> int:
@@ -145,6 +150,8 @@ class Dispatcher:
 
     async def fill(self) -> int:
         """Claim due deliveries for the free slots and start their sends; how many started."""
+        self._ended_since_fill = 0
+        self._wake_after = max(1, len(self._tasks) // 2)
         free = self.concurrency - len(self._tasks)
         if free <= 0:
             return 0
@@ -161,6 +168,7 @@ class Dispatcher:
                 self._send(delivery_id, webhook_id, attempt, requests[delivery_id])
             )
             self._tasks.add(task)
+        self._wake_after = max(1, len(self._tasks) // 2)
         return len(claimed)
 
     async def _send(
@@ -187,10 +195,12 @@ class Dispatcher:
             if not self._busy[webhook_id]:
                 del self._busy[webhook_id]
             self._tasks.discard(asyncio.current_task())
-            self._freed.set()
+            self._ended_since_fill += 1
+            if self._ended_since_fill >= self._wake_after or not self._tasks:
+                self._freed.set()
 
     async def wait(self, seconds: float) -> None:
-        """Until a send finishes or ``seconds`` pass, whichever is first."""
+        """Until half the sends of the last claim have ended (or all) or ``seconds`` pass."""
         self._freed.clear()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):

@@ -45,23 +45,28 @@ async def _purge_if_due(database: Database, settings: Settings, last: float | No
 
 
 async def run_worker(database: Database, settings: Settings) -> None:
-    """Fan out and claim every ``webhook_poll_seconds``, and as soon as a send finishes (its
-    slot is free again), until cancelled; the sends run while the next claims are made."""
+    """Fan out every ``webhook_poll_seconds``, and claim then and whenever sends have freed
+    slots (the sends run while the next claims are made), until cancelled."""
     logger.info("webhook delivery worker started")
     dispatcher = Dispatcher(database, settings)
     purged_at: float | None = None
+    fan_out_at = 0.0
     try:
         while True:
             try:
-                await fan_out_all(database)
+                if time.monotonic() >= fan_out_at:
+                    # Not at every wake-up: under steady writes there is always an event to
+                    # fan out, and each fan-out is a write transaction.
+                    fan_out_at = time.monotonic() + settings.webhook_poll_seconds
+                    await fan_out_all(database)
+                    purged_at = await _purge_if_due(database, settings, purged_at)
                 await dispatcher.fill()
-                purged_at = await _purge_if_due(database, settings, purged_at)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # a bad pass must not end delivery for good
                 # The type only: messages of database errors can quote parameters.
                 logger.error("webhook delivery pass failed: %s", type(error).__name__)
-            await dispatcher.wait(settings.webhook_poll_seconds)
+            await dispatcher.wait(max(fan_out_at - time.monotonic(), 0.0))
     finally:
         await dispatcher.aclose()
 
