@@ -107,14 +107,19 @@ def overexposed(data: Any, cast: Cast) -> list[str]:
     return problems
 
 
-async def examine(caller: Api, path: str, query: str, cast: Cast) -> list[str]:
+async def examine(
+    caller: Api, path: str, query: str, cast: Cast, variables: dict[str, Any] | None = None
+) -> list[str]:
     """What is wrong with one answer to the patient."""
-    return (await _examine(caller, path, query, cast))[0]
+    return (await _examine(caller, path, query, cast, variables))[0]
 
 
-async def _examine(caller: Api, path: str, query: str, cast: Cast) -> tuple[list[str], bool]:
-    """examine()'s problems, and whether the answer was a clean one (200, no error at all)."""
-    response = await caller.client.post("/graphql", json={"query": query}, headers=caller.headers)
+async def _examine(
+    caller: Api, path: str, query: str, cast: Cast, variables: dict[str, Any] | None = None
+) -> tuple[list[str], bool]:
+    """examine()'s problems, and whether the answer was whole (see _whole)."""
+    body = {"query": query, "variables": variables or {}}
+    response = await caller.client.post("/graphql", json=body, headers=caller.headers)
     if response.status_code != 200:
         return [f"{path} {response.status_code}: {response.text[:200]}"], False
     body = response.json()
@@ -217,14 +222,12 @@ async def test_a_patient_reads_nothing_private_of_anyone_else(
         found, sent = await walk(patient, root, cast)
         problems += found
         count += sent
-        if sent > 2:
-            print(root.root, sent)
-    for name, query in attempts(cast.foreign):
+    for name, query, variables in attempts(cast.foreign):
         if name in SIGNING_OUT:
             continue
         count += 1
-        problems += await examine(patient, name, query, cast)
-        problems += await check(patient, "patient", query, [], records)
+        problems += await examine(patient, name, query, cast, variables)
+        problems += await check(patient, "patient", query, [], records, variables)
 
     me = await patient.data("{ currentUser { id email } }")
     assert me["currentUser"] == {"id": cast.me, "email": "patient.a@example.com"}
