@@ -23,6 +23,9 @@ import httpx
 ADDRESS_TTL = 30.0
 MOST_CLIENTS = 256  # the least recently used client is closed past this many hosts
 KEEP_ALIVE = 4  # idle connections kept per client (per receiving host)
+# An idle connection is dropped after this long: under common receivers' own idle timeouts
+# (Node's 5 s), so a POST rarely meets a connection the receiver is closing.
+KEEP_ALIVE_SECONDS = 4.0
 
 ClientKey = tuple[str, str, int | None, ssl.SSLContext | None]
 
@@ -58,7 +61,9 @@ class Connections:
             follow_redirects=False,
             trust_env=False,
             verify=tls or True,
-            limits=httpx.Limits(max_keepalive_connections=KEEP_ALIVE, keepalive_expiry=30.0),
+            limits=httpx.Limits(
+                max_keepalive_connections=KEEP_ALIVE, keepalive_expiry=KEEP_ALIVE_SECONDS
+            ),
         )
         self._clients[key] = client
         if len(self._clients) > MOST_CLIENTS:
