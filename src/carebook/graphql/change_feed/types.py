@@ -10,6 +10,7 @@ from strawberry.types import Info
 from carebook.events.models import Event
 from carebook.events.payload import body_bytes
 from carebook.graphql.context import Context
+from carebook.graphql.limits.rows import capped
 from carebook.times import render
 
 
@@ -43,7 +44,10 @@ class ChangeEvent:
         return self.row.resource_type
 
     @strawberry.field(description="The fields an update changed; empty for created and deleted.")
-    def changed_fields(self) -> list[str]:
+    # Names of one type's fields, read from the event's own row: far below the cap, which keeps
+    # the rule that every nested list is bounded.
+    @capped("ChangeEvent.changed_fields", "an event names at most its type's fields")
+    async def changed_fields(self, info: Info[Context, None]) -> list[str]:
         fields: list[str] = json.loads(self.row.changed_fields or "[]")
         return fields
 
