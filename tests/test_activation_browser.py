@@ -14,24 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from carebook.auth.password_strength import TOO_WEAK_MESSAGE
 from carebook.db.engine import Database
-from tests.support.browser import CHROMIUM
+from tests.support.browser import chromium
 from tests.support.emails import NEW_PASSWORD
 from tests.support.mailbox import Mailbox, free_port, run_mailbox
 from tests.support.serving import wait_until_healthy
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CREATE_CLIENT = """mutation($e: String) { createClient(input: {first_name: "Rosalind",
   last_name: "Franklin", email: $e}) { user { id } messages { message } } }"""
 SIGN_IN_SCRIPT = """async ([email, password]) => {
@@ -100,12 +91,8 @@ def server(database_url: str, database: Database, mailbox: Mailbox) -> Iterator[
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright (no browser download)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _api_key(database_url: str) -> str:

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
-from tests.support.browser import CHROMIUM
+from playwright.sync_api import Browser, Page, Route, expect
+from tests.support.browser import chromium
 from tests.support.mailbox import free_port
 from tests.support.serving import wait_until_healthy
 from tests.support.world import World
@@ -19,15 +19,6 @@ from tests.support.world import World
 from carebook.db.engine import Database
 from carebook.graphql.permissions import REJECTED, SIGN_IN
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Bounds for the page's own work (loading 4 MB of scripts, one query) on a loaded machine.
 WAIT_MS = 60_000
 QUERY = "query { currentUser { id } }"
@@ -56,12 +47,8 @@ def server(database_url: str, database: Database) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright (no browser download)."""
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _offline_page(browser: Browser, server: str) -> tuple[Page, list[str], list[str]]:
