@@ -18,8 +18,9 @@ UNMERGE = """mutation($input: unmergeClientsInput) { unmergeClients(input: $inpu
   users { id email active } messages { field message } } }"""
 # The merge's own log points at the patients too; it is not their record.
 LOG_TABLES = {"client_merges", "client_merge_rows"}
-# When a row last changed is no part of what it holds: a merge and its undo are changes.
-VOLATILE = {"updated_at"}
+# When a row last changed is no part of what it holds (a merge and its undo are changes), nor
+# when its user last used the API (users/activity.py notes each caller after the answer).
+VOLATILE = {"updated_at", "last_active_at", "last_activity_at"}
 
 
 async def merge(api: Api, **fields: Any) -> dict[str, Any]:
