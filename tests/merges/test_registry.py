@@ -30,3 +30,5 @@ def test_unique_columns_exist() -> None:
     for entry in MOVED:
         table = Base.metadata.tables[entry.table]
         assert {entry.column, *entry.unique, *entry.unique_while_null} <= set(table.c.keys())
+        if entry.held_by_user is not None:
+            assert entry.held_by_user in Base.metadata.tables["users"].c

@@ -136,3 +136,30 @@ async def test_an_email_of_another_patient_is_refused_and_nothing_changes(
         {"field": "target_email", "message": "Email has already been taken"}
     ]
     assert await full_record(database, [merged, target]) == before
+
+
+async def test_the_targets_primary_provider_does_not_join_its_care_team(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    staff = str(world.a.staff.user_id)
+    create = """mutation($input: createClientInput) { createClient(input: $input) {
+      user { id } messages { field message } } }"""
+    ids = []
+    for first, fields in (("Merged", {"other_provider_ids": [staff]}), ("Kept", {})):
+        payload = await provider.data(
+            create, {"input": {"first_name": first, "last_name": "Team", "skipped_email": True}}
+        )
+        ids.append(payload["createClient"]["user"]["id"])
+        update = {"id": ids[-1], **fields}
+        if first == "Kept":
+            update["dietitian_id"] = staff  # the staff member is the target's primary provider
+        await provider.data(
+            "mutation($i: updateClientInput) { updateClient(input: $i) { user { id } } }",
+            {"i": update},
+        )
+    merged, target = ids
+    assert (await merge(provider, ids=[merged], target_user_id=target))["messages"] is None
+    team = ONE_FIELD.format("other_provider_ids")
+    assert (await provider.data(team, {"id": target}))["user"]["other_provider_ids"] == []
+    assert (await provider.data(team, {"id": merged}))["user"]["other_provider_ids"] == [staff]

@@ -65,7 +65,12 @@ async def _held_by_target(session: AsyncSession, entry: Moved, target_id: int) -
     if not entry.unique:
         return set()
     rows = await _rows_of(session, entry, [target_id])
-    return {_unique(entry, row) for row in rows if _binds(entry, row)}
+    held = {_unique(entry, row) for row in rows if _binds(entry, row)}
+    if entry.held_by_user is not None:
+        users = _table("users")
+        own = select(users.c[entry.held_by_user]).where(users.c.id == target_id)
+        held.add(((await session.execute(own)).scalar_one(),))
+    return held
 
 
 async def move_to_target(

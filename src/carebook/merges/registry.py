@@ -20,6 +20,8 @@ class Moved:
     (``KEPT`` in the log), so nothing is lost and unmerge has nothing to split.
     ``unique_while_null``: columns that must be null for ``unique`` to bind (a removed tag
     application may repeat, a live one may not).
+    ``held_by_user``: a column of the target's own ``users`` row whose value counts as a
+    unique value it holds (the primary provider is on the care team already).
     ``event``: the webhook event of each moved row (its ``id``), with ``changed_fields``.
     """
 
@@ -27,6 +29,7 @@ class Moved:
     column: str
     unique: tuple[str, ...] = ()
     unique_while_null: tuple[str, ...] = ()
+    held_by_user: str | None = None
     event: str | None = None
     changed_fields: tuple[str, ...] = ()
 
@@ -34,7 +37,7 @@ class Moved:
 MOVED: tuple[Moved, ...] = (
     Moved("taggings", "user_id", unique=("tag_id",)),
     Moved("applied_tags", "user_id", unique=("tag_id",), unique_while_null=("deleted_at",)),
-    Moved("care_team_members", "patient_id", unique=("provider_id",)),
+    Moved("care_team_members", "patient_id", unique=("provider_id",), held_by_user="dietitian_id"),
     Moved("locations", "user_id", event="location.updated", changed_fields=("user_id",)),
     Moved("appointments", "patient_id", event="appointment.updated", changed_fields=("user_id",)),
     Moved("conversations", "owner_id"),

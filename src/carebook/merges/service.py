@@ -174,7 +174,9 @@ async def unmerge_clients(
     _check_undoable(merge, undo_days)
     await _refuse_later_merge(session, merge)
     log = json.loads(merge.users_before)
-    users = await _lock(session, actor, [int(uid) for uid in log])
+    ids = [int(uid) for uid in log]
+    users = await _lock(session, actor, ids)
+    all_found(ids, users, field="id", label="Users")  # one hidden from the caller since
     target = users[merge.target_id]
     if target.merged_into_id is not None:
         raise Invalid.field("id", "The client this one was merged into was merged since: undo that")
