@@ -28,6 +28,7 @@ from carebook import times
 from carebook.db.engine import Database
 from carebook.scheduling.models import Appointment
 
+UPCOMING = "query($id: ID) { user(id: $id) { upcoming_appointments { id } } }"
 DETAILS = """query($id: ID) { appointment(id: $id) {
   id notes location external_videochat_url metadata client_confirmed confirmed other_party_id
   user_id attendees { id } deleted_at contact_type pm_status length } }"""
@@ -169,6 +170,8 @@ async def test_delete_hides_the_appointment_and_frees_its_slot(api: Api, world: 
     appointment_id = await _booked(staff, world, type_id, days=6)
     pid = {"id": str(world.a.patient_id)}
     assert (await staff.data(NEXT_APPT, pid))["user"]["next_appt_date"] is not None
+    upcoming = (await staff.data(UPCOMING, pid))["user"]["upcoming_appointments"]
+    assert upcoming == [{"id": appointment_id}]
     # Another organization and a patient cannot delete it.
     other_org = api.with_key(world.b.provider.api_key)
     refused = (await other_org.data(AWELL_DELETE, {"id": appointment_id}))["deleteAppointment"]
@@ -183,6 +186,7 @@ async def test_delete_hides_the_appointment_and_frees_its_slot(api: Api, world: 
     kept = await staff.data(AWELL_GET, {"id": appointment_id, "include_deleted": True})
     assert kept["appointment"]["id"] == appointment_id
     assert (await staff.data(NEXT_APPT, pid))["user"]["next_appt_date"] is None
+    assert (await staff.data(UPCOMING, pid))["user"]["upcoming_appointments"] == []
     everything = await staff.data('query { appointments(filter: "all") { id } }')
     assert everything["appointments"] == []
     again = (await staff.data(AWELL_DELETE, {"id": appointment_id}))["deleteAppointment"]
@@ -314,3 +318,149 @@ async def test_reschedules_and_a_booking_racing_for_one_slot(
             )
         )
     assert near == 1
+
+
+async def test_the_longest_video_chat_url_is_stored_whole(
+    api: Api, world: World, database: Database
+) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    type_id = await create_type(staff)
+    prefix = "https://meet.example.com/"
+    longest = prefix + "a" * (2_000 - len(prefix))
+    appointment_id = await _booked(staff, world, type_id, external_videochat_url=longest)
+    async with database.read_sessions() as session:
+        row = await session.get_one(Appointment, int(appointment_id))
+        assert row.external_videochat_url == longest
+    too_long = await _update(staff, id=appointment_id, external_videochat_url=longest + "a")
+    assert too_long["messages"] == [
+        {
+            "field": "external_videochat_url",
+            "message": "External videochat url is too long (at most 2000 characters)",
+        }
+    ]
+
+
+LIST = """query($filter: String, $statuses: [String], $status: String, $types: [ID],
+  $active: Boolean, $upcoming: Boolean, $keywords: String, $providers: [ID],
+  $order: AppointmentOrderKeys, $paginate: Boolean, $size: Int, $offset: Int) {
+  appointments(filter: $filter, filter_by_appointment_statuses: $statuses,
+    filter_by_appointment_status: $status, filter_by_appointment_type_ids: $types,
+    is_active: $active, is_upcoming: $upcoming, keywords: $keywords, provider_ids: $providers,
+    order_by: $order, should_paginate: $paginate, page_size: $size, offset: $offset) { id }
+  appointmentsCount(filter: $filter, filter_by_appointment_status: $status,
+    filter_by_appointment_type_ids: $types, is_active: $active, is_upcoming: $upcoming,
+    keywords: $keywords, provider_ids: $providers) }"""
+
+
+async def _listed(api: Api, **variables: Any) -> tuple[list[str], int]:
+    data = await api.data(LIST, variables)
+    return [row["id"] for row in data["appointments"]], data["appointmentsCount"]
+
+
+async def test_the_filters_integrations_use(api: Api, world: World, database: Database) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    visit, call = await create_type(staff), await create_type(staff, name="Call")
+    soon = await _booked(staff, world, visit, days=2, notes="Knee pain")
+    later = await _booked(staff, world, call, days=5)
+    other = await _create(
+        staff,
+        user_id=str(world.a.other_patient_id),
+        appointment_type_id=visit,
+        other_party_id=str(world.a.staff.user_id),
+        datetime=future(days=3).isoformat(),
+    )
+    theirs = other["appointment"]["id"]
+    cancelled = await _booked(staff, world, visit, days=7)
+    await staff.data(CANCEL, {"id": cancelled})
+    await _update(staff, id=later, pm_status="Occurred")
+    past = await _booked(staff, world, visit, days=9)
+    async with database.write_sessions() as session, session.begin():
+        row = await session.get_one(Appointment, int(past))
+        row.start, row.end = future(days=-2), future(days=-2) + timedelta(hours=1)
+    assert await _listed(staff) == ([soon, theirs, later], 3)
+    assert await _listed(staff, order="DATE_DESC") == ([later, theirs, soon], 3)
+    assert await _listed(staff, filter="all") == ([past, soon, theirs, later, cancelled], 5)
+    assert await _listed(staff, filter="past") == ([past], 1)
+    assert await _listed(staff, active=False) == ([cancelled], 1)
+    assert await _listed(staff, filter="all", upcoming=False) == ([past], 1)
+    assert await _listed(staff, status="Occurred") == ([later], 1)
+    assert (await _listed(staff, statuses=["cancelled", "Occurred"]))[0] == [later, cancelled]
+    assert await _listed(staff, types=[call]) == ([later], 1)
+    assert await _listed(staff, providers=[str(world.a.staff.user_id)]) == ([theirs], 1)
+    assert await _listed(staff, keywords="knee") == ([soon], 1)
+    patient_name = (
+        await staff.data(
+            "query($id: ID) { user(id: $id) { first_name } }", {"id": str(world.a.patient_id)}
+        )
+    )["user"]["first_name"]
+    assert await _listed(staff, keywords=patient_name.upper()) == ([soon, later], 2)
+    assert await _listed(staff, paginate=True, size=1, offset=1) == ([theirs], 3)
+    # The patient sees and counts only their own.
+    patient = api.with_token(world.a.patient_token)
+    assert await _listed(patient) == ([soon, later], 2)
+    assert await api.with_key(world.b.provider.api_key).data(
+        'query { appointmentsCount(filter: "all") }'
+    ) == {"appointmentsCount": 0}
+    assert await staff.error_codes('query { appointments(filter: "soon") { id } }') == [
+        "BAD_USER_INPUT"
+    ]
+
+
+TYPE = "query($id: ID) { appointmentType(id: $id) { id name length pricing clients_can_book } }"
+UPDATE_TYPE = """mutation($input: updateAppointmentTypeInput) {
+  updateAppointmentType(input: $input) {
+    appointmentType { id name length pricing clients_can_book } messages { field message } } }"""
+DELETE_TYPE = """mutation($id: ID) { deleteAppointmentType(input: {id: $id}) {
+  appointmentType { id } messages { field message } } }"""
+
+
+async def test_appointment_types_are_read_changed_and_deleted(api: Api, world: World) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    type_id = await create_type(staff, length=30)
+    booked = await _booked(staff, world, type_id)
+    changed = (
+        await staff.data(
+            UPDATE_TYPE,
+            {"input": {"id": type_id, "name": "Renamed", "length": 45, "pricing": "80"}},
+        )
+    )["updateAppointmentType"]
+    assert changed["messages"] is None
+    assert changed["appointmentType"] == {
+        "id": type_id,
+        "name": "Renamed",
+        "length": 45,
+        "pricing": "80.00",
+        "clients_can_book": True,
+    }
+    assert (await staff.data(TYPE, {"id": type_id}))["appointmentType"]["name"] == "Renamed"
+    # Booked appointments keep their length; new ones take the new one.
+    assert (await staff.data(DETAILS, {"id": booked}))["appointment"]["length"] == 30
+    bad = (await staff.data(UPDATE_TYPE, {"input": {"id": type_id, "length": 0}}))[
+        "updateAppointmentType"
+    ]
+    assert bad["messages"][0]["field"] == "length"
+    foreign = api.with_key(world.b.provider.api_key)
+    assert (await foreign.data(TYPE, {"id": type_id}))["appointmentType"] is None
+    refused = (await foreign.data(DELETE_TYPE, {"id": type_id}))["deleteAppointmentType"]
+    assert refused["messages"] == [{"field": "id", "message": "Appointment type not found"}]
+    patient = api.with_token(world.a.patient_token)
+    assert await patient.error_codes(DELETE_TYPE, {"id": type_id})
+    gone = (await staff.data(DELETE_TYPE, {"id": type_id}))["deleteAppointmentType"]
+    assert gone == {"appointmentType": {"id": type_id}, "messages": None}
+    assert (await staff.data(TYPE, {"id": type_id}))["appointmentType"] is None
+    assert (await staff.data("query { appointmentTypes { id } }"))["appointmentTypes"] == []
+    again = await _create(
+        staff,
+        user_id=str(world.a.patient_id),
+        appointment_type_id=type_id,
+        datetime=future(days=8).isoformat(),
+    )
+    assert again["messages"] == [
+        {"field": "appointment_type_id", "message": "Appointment type not found"}
+    ]
+    read = (await staff.data(AWELL_GET, {"id": booked}))["appointment"]
+    assert read["appointment_type"] == {"id": type_id, "name": "Renamed"}
+    # The appointment of a deleted type can still move.
+    assert (await _update(staff, id=booked, datetime=future(days=11).isoformat()))[
+        "messages"
+    ] is None
