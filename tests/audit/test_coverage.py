@@ -200,6 +200,7 @@ NOT_PATIENT_WRITES = {
     "createAppointmentType": "a kind of appointment of the practice",
     "updateAppointmentType": "a kind of appointment of the practice; booked ones keep their end",
     "deleteAppointmentType": "a kind of appointment of the practice; booked ones keep it",
+    "updateAppointmentSetting": "the practice's appointment locations",
     "createOffering": "a package the practice sells",
     "sendTestWebhook": "a sample event about the caller to the organization's webhook",
     "redeliverWebhookEvent": "queues an event's delivery again; the event carries ids only",

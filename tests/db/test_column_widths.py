@@ -207,7 +207,7 @@ OTHER: dict[tuple[str, str], str] = {
         (mutation, name): reason
         for mutation in ("createAppointment", "updateAppointment")
         for name, reason in (
-            ("appointment_location_id", "refused: Carebook has no appointment locations"),
+            ("appointment_location_id", _ID),
             ("attendee_ids", _IDS),
             ("other_party_id", _ID),
             ("date", "a date"),
@@ -223,6 +223,11 @@ OTHER: dict[tuple[str, str], str] = {
     ("updateAppointmentType", "id"): _ID,
     ("updateAppointmentType", "pricing"): "an amount of money",
     ("deleteAppointmentType", "id"): _ID,
+    ("updateAppointmentSetting", "appointment_locations.id"): _ID,
+    # A nested list the walk's cases do not fill: the longest (200, the column) is stored on
+    # both databases by tests/scheduling/test_appointment_locations.py.
+    ("updateAppointmentSetting", "appointment_locations.location"): "a location's text: at most "
+    "200 = the column of appointment_locations.location",
     **{
         ("completeCheckout", name): _ID
         for name in (

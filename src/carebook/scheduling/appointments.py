@@ -24,6 +24,7 @@ from carebook.scheduling.events import (
     emit_appointment_updated,
 )
 from carebook.scheduling.inputs import AppointmentChanges, NewAppointment
+from carebook.scheduling.locations import chosen_location
 from carebook.scheduling.models import CANCELLED, Appointment, AppointmentType
 from carebook.scheduling.service import (
     Booking,
@@ -100,7 +101,11 @@ async def create_appointment(
         details=fields,
         pm_status=status,
     )
+    place = await chosen_location(session, actor, fields.appointment_location_id)
     row = await book(session, booking, field=field)
+    if place is not None:
+        row.appointment_location_id = place.id
+        await session.flush()
     await _record(session, row)
     return row
 
@@ -164,6 +169,9 @@ async def update_appointment(
         row.patient_id = (await _patient(session, actor, raw_patient, "user_id")).id
     await _reschedule(session, actor, row, fields)
     apply_details(row, fields)
+    if fields.appointment_location_id is not None:
+        place = await chosen_location(session, actor, fields.appointment_location_id)
+        row.appointment_location_id = None if place is None else place.id
     _set_status(row, _status(fields.pm_status))
     emit_appointment_updated(session, row, appointment_changes(row))
     await session.flush()

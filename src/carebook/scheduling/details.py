@@ -17,9 +17,6 @@ from carebook.scheduling.inputs import AppointmentDetails
 from carebook.scheduling.models import Appointment
 from carebook.users import validation as v
 
-# Healthie's AppointmentSetting.appointment_locations have no counterpart in Carebook yet.
-NO_LOCATIONS = "Appointment locations are not supported; give the location as text (location)"
-
 
 def start_text(fields: AppointmentDetails) -> str | None:
     """The requested start: ``datetime``, else ``date`` and ``time`` together (None: neither)."""
@@ -72,9 +69,8 @@ def clean_url(value: str) -> str | None:
 
 
 def apply_details(row: Appointment, fields: AppointmentDetails) -> None:
-    """Set the given details on ``row`` (times, people and status are the services')."""
-    if fields.appointment_location_id not in (None, ""):
-        raise Invalid.field("appointment_location_id", NO_LOCATIONS)
+    """Set the given details on ``row`` (times, people, place and status are the
+    services')."""
     if fields.contact_type is not None:
         row.contact_type = v.clean_text(
             "contact_type", fields.contact_type, limit=lengths.CONTACT_TYPE

@@ -28,6 +28,7 @@ WIRE_NAMES = {
     "contact_type": "contact_type",
     "reason": "notes",
     "location": "location",
+    "appointment_location_id": "appointment_location_id",
     "external_videochat_url": "external_videochat_url",
     "appointment_metadata": "metadata",
     "client_confirmed": "client_confirmed",

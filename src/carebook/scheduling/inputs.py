@@ -81,3 +81,14 @@ class AppointmentChanges(AppointmentDetails):
 
     id: str | int | None = None
     user_id: str | int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AppointmentLocationEntry:
+    """One entry of ``updateAppointmentSetting``'s ``appointment_locations``: without ``id`` a
+    new location; with ``id`` a change, or with ``_destroy`` its removal."""
+
+    id: str | int | None = None
+    location: str | None = None
+    clients_can_book: bool | None = None
+    destroy: bool | None = None

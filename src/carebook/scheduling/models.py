@@ -30,6 +30,20 @@ class AppointmentType(Timestamped, Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class AppointmentLocation(Timestamped, Base):
+    """A place of the organization where appointments are held (Healthie's AppointmentLocation,
+    kept in its appointment settings)."""
+
+    __tablename__ = "appointment_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    location: Mapped[str] = mapped_column(String(lengths.APPOINTMENT_LOCATION))
+    clients_can_book: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Removed (_destroy): no longer listed or chosen; appointments held there keep it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Offering(Timestamped, Base):
     """Something a patient can buy (a package, a programme), at a fixed price."""
 
@@ -88,6 +102,9 @@ class Appointment(Timestamped, Base):
     appointment_metadata: Mapped[str | None] = mapped_column("metadata", String(lengths.METADATA))
     external_videochat_url: Mapped[str | None] = mapped_column(String(lengths.VIDEOCHAT_URL))
     location: Mapped[str | None] = mapped_column(String(lengths.APPOINTMENT_LOCATION))
+    appointment_location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment_locations.id")
+    )
     # None: the client was never asked to confirm (Healthie's "false if ... has not").
     client_confirmed: Mapped[bool | None] = mapped_column(Boolean)
     confirmed: Mapped[bool | None] = mapped_column(Boolean)

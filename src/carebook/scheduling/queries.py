@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.db.base import utcnow
-from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
+from carebook.scheduling.models import (
+    Appointment,
+    AppointmentLocation,
+    AppointmentType,
+    BillingItem,
+    Offering,
+)
 from carebook.users.models import User
 
 
@@ -51,6 +57,40 @@ async def get_visible_type(
     if row is not None and actor.is_patient and not row.clients_can_book:
         return None
     return row
+
+
+def visible_locations(actor: Actor) -> Select[AppointmentLocation]:
+    """The organization's appointment locations (not removed); patients see bookable ones."""
+    query = select(AppointmentLocation).where(
+        AppointmentLocation.organization_id == actor.organization_id,
+        AppointmentLocation.deleted_at.is_(None),
+    )
+    if actor.is_patient:
+        query = query.where(AppointmentLocation.clients_can_book.is_(True))
+    return query
+
+
+async def get_visible_location(
+    session: AsyncSession, actor: Actor, location_id: int
+) -> AppointmentLocation | None:
+    """``appointmentLocation(id)``: one of the listed locations, or None."""
+    query = visible_locations(actor).where(AppointmentLocation.id == location_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_locations(
+    session: AsyncSession, actor: Actor, *, ids: Sequence[int], keywords: str | None
+) -> list[AppointmentLocation]:
+    """``appointmentLocations``: the visible locations, oldest first."""
+    query = visible_locations(actor)
+    if ids:
+        query = query.where(AppointmentLocation.id.in_(ids))
+    if keywords:
+        text = keywords.strip().lower()
+        query = query.where(
+            func.lower(AppointmentLocation.location).contains(text, autoescape=True)
+        )
+    return list((await session.execute(query.order_by(AppointmentLocation.id))).scalars())
 
 
 async def get_offering(

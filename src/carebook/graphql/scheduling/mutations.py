@@ -29,12 +29,20 @@ from carebook.graphql.scheduling.inputs import (
     DeleteAppointmentInput,
     DeleteAppointmentTypeInput,
     UpdateAppointmentInput,
+    UpdateAppointmentSettingInput,
     UpdateAppointmentTypeInput,
 )
-from carebook.graphql.scheduling.types import Appointment, AppointmentType, BillingItem, Offering
-from carebook.scheduling import appointments, service
+from carebook.graphql.scheduling.types import (
+    Appointment,
+    AppointmentSetting,
+    AppointmentType,
+    BillingItem,
+    Offering,
+)
+from carebook.scheduling import appointments, locations, service
 from carebook.scheduling.inputs import (
     AppointmentChanges,
+    AppointmentLocationEntry,
     AppointmentTypeChanges,
     NewAppointment,
     NewAppointmentType,
@@ -68,6 +76,13 @@ class DeleteAppointmentPayload(
     Payload[Appointment], field="appointment", about="The deleted appointment."
 ):
     """The deleted appointment, or why nothing was deleted."""
+
+
+@payload("updateAppointmentSetting")
+class UpdateAppointmentSettingPayload(
+    Payload[AppointmentSetting], field="appointmentSetting", about="The appointment settings."
+):
+    """The organization's appointment settings after the change, or why nothing changed."""
 
 
 @payload("createOffering")
@@ -146,6 +161,29 @@ class SchedulingMutations:
             lambda s: service.delete_appointment_type(s, actor=actor, type_id=type_id),
         )
         return DeleteAppointmentTypePayload.answer(outcome, lambda row: AppointmentType(row=row))
+
+    @strawberry.mutation(
+        description="Update the organization's appointment settings: in Carebook, add, change "
+        "and remove its appointment locations (all or nothing).",
+        permission_classes=[IsStaff],
+    )
+    async def updateAppointmentSetting(
+        self, info: Info[Context, None], input: UpdateAppointmentSettingInput | None = None
+    ) -> UpdateAppointmentSettingPayload | None:
+        actor = require_actor(info)
+        entries = [
+            typed(AppointmentLocationEntry, item)
+            for item in value_of(input, "appointment_locations") or []
+            if item is not None
+        ]
+        outcome = await write(
+            info.context,
+            lambda s: locations.write_locations(s, actor=actor, entries=entries),
+        )
+        return UpdateAppointmentSettingPayload.answer(
+            outcome,
+            lambda rows: AppointmentSetting(organization_id=actor.organization_id, locations=rows),
+        )
 
     @strawberry.mutation(
         description="Create an offering of the caller's organization.", permission_classes=[IsStaff]

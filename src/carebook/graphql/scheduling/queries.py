@@ -15,7 +15,12 @@ from carebook.graphql.lookup import id_argument, visible_row
 from carebook.graphql.pagination import Page, page_of
 from carebook.graphql.permissions import IsAuthenticated
 from carebook.graphql.scheduling.inputs import AppointmentOrderKeys
-from carebook.graphql.scheduling.types import Appointment, AppointmentType, Offering
+from carebook.graphql.scheduling.types import (
+    Appointment,
+    AppointmentLocation,
+    AppointmentType,
+    Offering,
+)
 from carebook.scheduling import queries
 
 
@@ -132,6 +137,41 @@ class SchedulingQueries:
     ) -> AppointmentType | None:
         row = await visible_row(info, id, queries.get_visible_type)
         return AppointmentType(row=row) if row else None
+
+    @strawberry.field(
+        description="An appointment location of the caller's organization by id; null when "
+        "unknown or removed (for a patient: when clients cannot book it).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def appointmentLocation(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="The ID.")] = None,
+    ) -> AppointmentLocation | None:
+        row = await visible_row(info, id, queries.get_visible_location)
+        return AppointmentLocation(row=row) if row else None
+
+    @strawberry.field(
+        description="The appointment locations of the caller's organization, oldest first "
+        "(patients see the ones clients can book).",
+        permission_classes=[IsAuthenticated],
+    )
+    async def appointmentLocations(
+        self,
+        info: Info[Context, None],
+        ids: Annotated[
+            list[int | None] | None, strawberry.argument(description="Only these locations.")
+        ] = None,
+        keywords: Annotated[
+            str | None, strawberry.argument(description="Words in the location's text.")
+        ] = None,
+    ) -> list[AppointmentLocation] | None:
+        actor = require_actor(info)
+        wanted = [i for i in ids or [] if i is not None]
+        rows = await info.context.read(
+            lambda s: queries.list_locations(s, actor, ids=wanted, keywords=keywords)
+        )
+        return [AppointmentLocation(row=row) for row in rows]
 
     @strawberry.field(
         description="Appointments the caller may see (a patient: their own). Cancelled and "

@@ -14,6 +14,7 @@ from carebook.graphql.context import Context
 from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.scheduling.details import read_metadata
 from carebook.scheduling.models import Appointment as AppointmentRow
+from carebook.scheduling.models import AppointmentLocation as AppointmentLocationRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
 from carebook.scheduling.models import BillingItem as BillingItemRow
 from carebook.scheduling.models import Offering as OfferingRow
@@ -77,6 +78,50 @@ class AppointmentType:
     )
     def updated_at(self, info: Info[Context, None]) -> str:
         return render(self.row.updated_at, info.context.zone)
+
+
+@strawberry.type(
+    name="AppointmentLocation", description="A place where the organization holds appointments."
+)
+class AppointmentLocation:
+    """Healthie's AppointmentLocation (no rooms in Carebook)."""
+
+    row: strawberry.Private[AppointmentLocationRow]
+
+    @strawberry.field(description="The unique identifier of the appointment location.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The location (in plain text).")
+    def location(self) -> str | None:
+        return self.row.location
+
+    @strawberry.field(description="Whether the client can select this location or not.")
+    def clients_can_book(self) -> bool:
+        return self.row.clients_can_book
+
+    @strawberry.field(description="Whether the location has any rooms (never, in Carebook).")
+    def has_rooms(self) -> bool | None:
+        return False
+
+
+@strawberry.type(
+    name="AppointmentSetting",
+    description="The organization's appointment settings: in Carebook, its locations.",
+)
+class AppointmentSetting:
+    """Healthie's AppointmentSetting, the part Carebook has: the appointment locations."""
+
+    organization_id: strawberry.Private[int]
+    locations: strawberry.Private[list[AppointmentLocationRow]]
+
+    @strawberry.field(description="The unique identifier (the organization's).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.organization_id))
+
+    @strawberry.field(description="The organization's appointment locations, oldest first.")
+    def appointment_locations(self) -> list[AppointmentLocation] | None:
+        return [AppointmentLocation(row=row) for row in self.locations]
 
 
 @strawberry.type(name="Offering", description="A package or service that a client can buy.")
@@ -208,9 +253,10 @@ class Appointment(DisclosesUsers):
     def location(self) -> str | None:
         return self.row.location
 
-    @strawberry.field(description="Always null: Carebook has no appointment locations.")
+    @strawberry.field(description="The ID of the appointment location, if one was chosen.")
     def appointment_location_id(self) -> str | None:
-        return None
+        place = self.row.appointment_location_id
+        return None if place is None else str(place)
 
     @strawberry.field(description="The video chat link given for the appointment.")
     def external_videochat_url(self) -> str | None:
