@@ -464,3 +464,17 @@ async def test_appointment_types_are_read_changed_and_deleted(api: Api, world: W
     assert (await _update(staff, id=booked, datetime=future(days=11).isoformat()))[
         "messages"
     ] is None
+
+
+async def test_the_patient_can_be_changed_within_the_organization(api: Api, world: World) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    type_id = await create_type(staff)
+    appointment_id = await _booked(staff, world, type_id)
+    foreign = await _update(staff, id=appointment_id, user_id=str(world.b.patient_id))
+    assert foreign["messages"] == [{"field": "user_id", "message": "User not found"}]
+    moved = await _update(staff, id=appointment_id, attendee_ids=str(world.a.other_patient_id))
+    assert moved["messages"] is None
+    read = (await staff.data(AWELL_GET, {"id": appointment_id}))["appointment"]
+    assert read["user"]["id"] == str(world.a.other_patient_id)
+    mine = await api.with_token(world.a.patient_token).data(AWELL_GET, {"id": appointment_id})
+    assert mine["appointment"] is None

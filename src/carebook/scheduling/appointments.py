@@ -167,6 +167,7 @@ async def update_appointment(
     raw_patient = fields.user_id or one_attendee(fields.attendee_ids)
     if raw_patient:
         row.patient_id = (await _patient(session, actor, raw_patient, "user_id")).id
+        await _record(session, row)  # the new patient's record changes too
     await _reschedule(session, actor, row, fields)
     apply_details(row, fields)
     if fields.appointment_location_id is not None:
