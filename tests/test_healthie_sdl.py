@@ -106,9 +106,8 @@ DEFAULT_DIFFERENCES: dict[str, str] = {
     "Query.appointmentTypes(should_paginate)": ISSUE_29,
     "Query.offerings(page_size)": ISSUE_29,
     "Query.offerings(should_paginate)": ISSUE_29,
-    "Query.appointments(filter)": ISSUE_29,
-    "Query.appointments(order_by)": ISSUE_29,
-    "Query.appointments(page_size)": ISSUE_29,
+    "Query.appointments(order_by)": "DATE_ASC: soonest first, Carebook's order before issue 29",
+    "Query.appointments(page_size)": "10, the page size of every other root list",
     "createRequestedFormInput.skip_notification_email": "null reads as false, Healthie's default",
 }
 

@@ -88,6 +88,11 @@ STORED: dict[tuple[str, str], Column] = {
     ("createAppointment", "contact_type"): Appointment.contact_type,
     ("createAppointment", "notes"): Appointment.reason,
     ("updateAppointment", "pm_status"): Appointment.pm_status,
+    ("createAppointment", "location"): Appointment.location,
+    ("updateAppointment", "contact_type"): Appointment.contact_type,
+    ("updateAppointment", "notes"): Appointment.reason,
+    ("updateAppointment", "location"): Appointment.location,
+    ("updateAppointmentType", "name"): AppointmentType.name,
     ("createConversation", "name"): Conversation.name,
     ("updateClient", "quick_notes"): User.quick_notes,
     ("updateClient", "sexual_orientation_other"): User.sexual_orientation_other,
@@ -105,6 +110,9 @@ _EVENT_TYPE = "a name of the event catalog (events/catalog.py), at most 64 = the
 # tests/webhooks/test_management.py stores the longest (2048, the column) on both databases.
 _WEBHOOK_URL = "a URL the SSRF guard accepts (webhooks/urls.py): at most 2048 = the column"
 _PASSWORD = "stored as an Argon2 hash of fixed width"
+# Stored, but only as an http(s) address, which the walk's text is not: the longest (2000, the
+# column) is stored on both databases by tests/scheduling/test_appointments_integrations.py.
+_VIDEOCHAT_URL = "an http(s) URL (scheduling/details.py): at most 2000 = the column"
 # (mutation, input field) -> why it is not a free-text value stored as given.
 _PERSON = {
     "email": _EMAIL,
@@ -199,6 +207,31 @@ OTHER: dict[tuple[str, str], str] = {
     ("createAppointment", "datetime"): "a date and time",
     ("updateAppointment", "id"): _ID,
     ("updateAppointment", "datetime"): "a date and time",
+    **{
+        (mutation, name): reason
+        for mutation in ("createAppointment", "updateAppointment")
+        for name, reason in (
+            ("appointment_location_id", _ID),
+            ("attendee_ids", _IDS),
+            ("other_party_id", _ID),
+            ("date", "a date"),
+            ("time", "a time of day"),
+            ("external_videochat_url", _VIDEOCHAT_URL),
+        )
+    },
+    ("updateAppointment", "providers"): _IDS,
+    ("updateAppointment", "user_id"): _ID,
+    ("updateAppointment", "appointment_type_id"): _ID,
+    ("updateAppointment", "timezone"): _PERSON["timezone"],
+    ("deleteAppointment", "id"): _ID,
+    ("updateAppointmentType", "id"): _ID,
+    ("updateAppointmentType", "pricing"): "an amount of money",
+    ("deleteAppointmentType", "id"): _ID,
+    ("updateAppointmentSetting", "appointment_locations.id"): _ID,
+    # A nested list the walk's cases do not fill: the longest (200, the column) is stored on
+    # both databases by tests/scheduling/test_appointment_locations.py.
+    ("updateAppointmentSetting", "appointment_locations.location"): "a location's text: at most "
+    "200 = the column of appointment_locations.location",
     **{
         ("completeCheckout", name): _ID
         for name in (
@@ -465,6 +498,10 @@ async def _existing_appointment(p: Probe) -> dict[str, Any]:
     return {"id": body["createAppointment"]["appointment"]["id"]}
 
 
+async def _existing_type(p: Probe) -> dict[str, Any]:
+    return {"id": await create_type(p.provider, name=f"Type {p.unique()}")}
+
+
 async def _conversation(p: Probe) -> dict[str, Any]:
     return {"simple_added_users": str(p.world.a.patient_id)}
 
@@ -495,6 +532,7 @@ CASES: dict[str, Case] = {
     "updateOnboardingFlow": Case(_flow, payload="onboardingFlow"),
     "createRequestedFormCompletion": Case(_form_request, payload="requestedFormCompletion"),
     "createAppointmentType": Case(_appointment_type, payload="appointmentType"),
+    "updateAppointmentType": Case(_existing_type, payload="appointmentType"),
     "createOffering": Case(_offering, payload="offering"),
     "createAppointment": Case(_appointment, payload="appointment"),
     "updateAppointment": Case(_existing_appointment, payload="appointment"),

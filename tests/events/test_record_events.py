@@ -8,7 +8,15 @@ from typing import Any
 
 from tests.support.api import Api
 from tests.support.events import Seen, events_after, last_event_id
-from tests.support.scheduling import CANCEL, CREATE_APPOINTMENT, checkout, create_type, future
+from tests.support.scheduling import (
+    AWELL_DELETE,
+    AWELL_UPDATE,
+    CANCEL,
+    CREATE_APPOINTMENT,
+    checkout,
+    create_type,
+    future,
+)
 from tests.support.seed_group_documents import DELETE_USER_GROUP
 from tests.support.seed_tag_location_documents import (
     APPLY_TAGS,
@@ -120,6 +128,33 @@ async def test_booking_and_cancelling_an_appointment(
     assert await events_after(database, start) == [
         Seen(**{**created.__dict__, "extra": {"resource_organization_id": str(org)}}),
         _event("appointment.updated", "Appointment", appointment_id, org, "pm_status"),
+    ]
+
+
+async def test_moving_and_deleting_an_appointment(
+    api: Api, world: World, database: Database
+) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    type_id = await create_type(staff)
+    booked = await _payload(
+        staff,
+        CREATE_APPOINTMENT,
+        "createAppointment",
+        user_id=str(world.a.patient_id),
+        type=type_id,
+        datetime=future().isoformat(),
+    )
+    appointment_id = booked["appointment"]["id"]
+    start = await last_event_id(database)
+    moved = {"id": appointment_id, "datetime": future(days=5).isoformat(), "location": "Room 2"}
+    await _payload(staff, AWELL_UPDATE, "updateAppointment", input=moved)
+    await _payload(staff, AWELL_DELETE, "deleteAppointment", id=appointment_id)
+    assert await events_after(database, start) == [
+        _event(
+            "appointment.updated", "Appointment", appointment_id, org, "date", "end", "location"
+        ),
+        _event("appointment.deleted", "Appointment", appointment_id, org),
     ]
 
 

@@ -2,10 +2,9 @@
 
 Each has the GraphQL type its ``resource_id`` names (``resource_id_type`` on the wire). The
 mutations that fire each are listed in docs/webhooks.md; ``webhookEventTypes`` lists these.
-Only the events of things Carebook has: Healthie's appointment.deleted (appointments are
-cancelled, never deleted), requested_form_completion.updated (nothing changes a request's
-status yet) and group moves (Healthie reports them as patient.updated with ``user_group_id``)
-have no entry.
+Only the events of things Carebook has: Healthie's requested_form_completion.updated
+(nothing changes a request's status yet) and group moves (Healthie reports them as
+patient.updated with ``user_group_id``) have no entry.
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ _ALL = [
     EventType("applied_tag.deleted", "AppliedTag"),
     EventType("appointment.created", "Appointment"),
     EventType("appointment.updated", "Appointment"),
+    EventType("appointment.deleted", "Appointment"),
     EventType("requested_form_completion.created", "RequestedFormCompletion"),
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
