@@ -27,11 +27,12 @@ INDIVIDUAL_MAX_MEMBERS = 2
 
 
 def is_member(conversation_id: Any, user_id: int) -> ColumnElement[bool]:
-    """Whether ``user_id`` takes part in the conversation ``conversation_id`` names."""
-    return exists().where(
-        ConversationMembership.conversation_id == conversation_id,
-        ConversationMembership.user_id == user_id,
-    )
+    """Whether ``user_id`` takes part in the conversation ``conversation_id`` names.
+
+    Its own alias of the memberships: a query of memberships must not correlate it with its
+    rows (that would ask whether the listed membership is the user's)."""
+    member = aliased(ConversationMembership)
+    return exists().where(member.conversation_id == conversation_id, member.user_id == user_id)
 
 
 def visible_where(actor: Actor) -> ColumnElement[bool]:
