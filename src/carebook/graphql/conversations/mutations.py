@@ -89,7 +89,9 @@ def _added_users(input: CreateConversationInput | None) -> str | None:
 
 
 def _attempted(value: str | None) -> list[int | None]:
-    return attempted_ids(item.rpartition("-")[2] for item in (value or "").split(","))
+    """The users a refused write named (a group's id is no user's)."""
+    items = [item.strip().lower() for item in (value or "").split(",")]
+    return attempted_ids(item.removeprefix("user-") for item in items if "group-" not in item)
 
 
 @strawberry.type
