@@ -36,8 +36,9 @@ def test_every_payload_has_the_same_messages_field() -> None:
     payloads = [gql for name, gql in types.items() if name.endswith("Payload")]
     # 32 + the four webhook mutations, sendTestWebhook, redeliverWebhookEvent, mergeClients,
     # unmergeClients, + issue 29's deleteAppointment, updateAppointmentType,
-    # deleteAppointmentType, updateAppointmentSetting
-    assert len(payloads) == 44
+    # deleteAppointmentType, updateAppointmentSetting, updateConversation,
+    # updateConversationMembership, deleteConversationMembership
+    assert len(payloads) == 47
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

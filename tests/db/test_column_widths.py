@@ -94,6 +94,7 @@ STORED: dict[tuple[str, str], Column] = {
     ("updateAppointment", "location"): Appointment.location,
     ("updateAppointmentType", "name"): AppointmentType.name,
     ("createConversation", "name"): Conversation.name,
+    ("updateConversation", "name"): Conversation.name,
     ("updateClient", "quick_notes"): User.quick_notes,
     ("updateClient", "sexual_orientation_other"): User.sexual_orientation_other,
     ("updateUser", "sexual_orientation_other"): User.sexual_orientation_other,
@@ -254,6 +255,18 @@ OTHER: dict[tuple[str, str], str] = {
     ("completeCheckout", "location"): "ignored",
     ("createConversation", "simple_added_users"): _IDS,
     ("createConversation", "owner_id"): _ID,
+    ("createConversation", "added_users.value"): _ID,
+    ("createConversation", "added_users.label"): "the label of a picked user, never stored",
+    ("createConversation", "appointment_id"): "accepted, changes nothing (docs/api.md)",
+    ("createConversation", "select_all_status"): "accepted, changes nothing (docs/api.md)",
+    ("updateConversation", "id"): _ID,
+    ("updateConversation", "closed_by_id"): _ID,
+    ("updateConversation", "simple_added_users"): _IDS,
+    ("updateConversation", "select_all_status"): "accepted, changes nothing (docs/api.md)",
+    ("updateConversationMembership", "id"): _ID,
+    ("deleteConversationMembership", "conversation_id"): _ID,
+    ("deleteConversationMembership", "group_id"): _ID,
+    ("deleteConversationMembership", "user_id"): _ID,
     **{
         (mutation, name): "a code of its code system (users/demographics), at most 20 characters"
         for mutation in ("updateClient", "updateUser")
@@ -506,6 +519,15 @@ async def _conversation(p: Probe) -> dict[str, Any]:
     return {"simple_added_users": str(p.world.a.patient_id)}
 
 
+async def _existing_conversation(p: Probe) -> dict[str, Any]:
+    body = await p.provider.data(
+        """mutation($input: createConversationInput) {
+          createConversation(input: $input) { conversation { id } } }""",
+        {"input": await _conversation(p)},
+    )
+    return {"id": body["createConversation"]["conversation"]["id"]}
+
+
 def _checkout_rows(answer: dict[str, Any], model: type) -> int:
     return int(answer["user"]["id"] if model is User else answer["id"])
 
@@ -537,6 +559,7 @@ CASES: dict[str, Case] = {
     "createAppointment": Case(_appointment, payload="appointment"),
     "updateAppointment": Case(_existing_appointment, payload="appointment"),
     "createConversation": Case(_conversation, payload="conversation"),
+    "updateConversation": Case(_existing_conversation, payload="conversation"),
 }
 
 

@@ -1,6 +1,6 @@
 """The events of a patient's other records: applied tags, appointments, form requests,
-locations and group moves, each fired by the mutations that make it, in the write's
-transaction and the record's organization."""
+locations, group moves and conversation memberships, each fired by the mutations that make it,
+in the write's transaction and the record's organization."""
 
 from __future__ import annotations
 
@@ -323,4 +323,38 @@ async def test_a_signed_in_patients_checkout_fires_only_the_appointment(
     events = await events_after(database, start)
     assert [(e.event_type, e.resource_id) for e in events] == [
         ("appointment.created", int(payload["appointment"]["id"]))
+    ]
+
+
+# --- conversation memberships -----------------------------------------------------------------
+
+CREATE_CONVERSATION = """mutation($users: String) {
+  createConversation(input: {simple_added_users: $users}) {
+    conversation { id conversation_memberships { id user_id } } messages { field message } } }"""
+LEAVE_CONVERSATION = """mutation($input: deleteConversationMembershipInput) {
+  deleteConversationMembership(input: $input) {
+    conversationMembership { id } messages { field message } } }"""
+
+
+async def test_conversation_membership_events(api: Api, world: World, database: Database) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    patient = str(world.a.patient_id)
+    start = await last_event_id(database)
+    created = await _payload(
+        staff, CREATE_CONVERSATION, "createConversation", users=f"user-{patient}"
+    )
+    conversation = created["conversation"]
+    ids = {m["user_id"]: m["id"] for m in conversation["conversation_memberships"]}
+    await _payload(
+        staff,
+        LEAVE_CONVERSATION,
+        "deleteConversationMembership",
+        input={"conversation_id": conversation["id"], "user_id": patient},
+    )
+    mine = ids[str(world.a.provider.user_id)]
+    assert await events_after(database, start) == [
+        _event("conversation_membership.created", "ConversationMembership", mine, org),
+        _event("conversation_membership.created", "ConversationMembership", ids[patient], org),
+        _event("conversation_membership.deleted", "ConversationMembership", ids[patient], org),
     ]

@@ -123,6 +123,20 @@ async def _form_request(api: Api, patient: str) -> str:
     return str(payload["requestedFormCompletion"]["id"])
 
 
+CONVERSATION = (
+    "mutation($u: String, $n: String) { createConversation(input: {simple_added_users: $u,"
+    " name: $n}) { conversation { id conversation_memberships { id user_id } } messages {"
+    " field message } } }"
+)
+
+
+async def _conversation(api: Api, users: str, name: str) -> tuple[str, dict[str, str]]:
+    """A conversation of the provider and ``users``: its id and its memberships by user id."""
+    payload = await _ok(api, CONVERSATION, {"u": users, "n": name}, "createConversation")
+    convo = payload["conversation"]
+    return str(convo["id"]), {m["user_id"]: m["id"] for m in convo["conversation_memberships"]}
+
+
 async def build_cast(api: Api, world: World) -> Cast:
     """The caller's records, the other patient's and the staff's, each private field marked."""
     a = world.a
@@ -160,17 +174,14 @@ async def build_cast(api: Api, world: World) -> Cast:
         "updateClient",
     )
     type_id = await create_type(provider, name="Walk consult", ccb=True)
-    conversation = await _ok(
-        provider,
-        'mutation($u: String) { createConversation(input: {simple_added_users: $u, name: "Walk"})'
-        " { conversation { id } messages { field message } } }",
-        {"u": f"{me},{other}"},
-        "createConversation",
-    )
+    conversation, memberships = await _conversation(provider, f"{me},{other}", "Walk")
+    # The other patient's conversation with the provider alone: the caller sees none of it.
+    private, private_memberships = await _conversation(provider, other, f"{marker} private")
     shared_tag = await _tag(provider, "Shared walk tag", me, other)
     own = {
         "User": me,
-        "Conversation": str(conversation["conversation"]["id"]),
+        "Conversation": conversation,
+        "ConversationMembership": memberships[me],
         "Location": await _location(provider, me, "1 Own Street"),
         "Tag": shared_tag,
         "AppliedTag": await _applied_tag(provider, shared_tag, me),
@@ -187,12 +198,18 @@ async def build_cast(api: Api, world: World) -> Cast:
         await _tag(provider, f"{marker}staff tag", str(a.provider.user_id), str(a.staff.user_id)),
         await _appointment(provider, other, str(a.provider.user_id), type_id, 5),
         await _form_request(provider, other),
+        private,
+        private_memberships[other],
     ]
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)
 
 
 # --- documents ----------------------------------------------------------------------------
+
+# Id slots named after the record they take (conversationMembership's own ``id`` is a
+# conversation's, as in Healthie).
+SLOT_RECORDS = {"conversation_membership_id": "ConversationMembership"}
 
 
 def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
@@ -202,7 +219,9 @@ def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
     ids = {}
     for slot in id_slots(field):
         name = slot.path[-1]
-        if name in ("id", "ids") and returned in cast.own:
+        if name in SLOT_RECORDS and SLOT_RECORDS[name] in cast.own:
+            ids[slot.path] = cast.own[SLOT_RECORDS[name]]
+        elif name in ("id", "ids") and returned in cast.own:
             ids[slot.path] = cast.own[returned]
         elif name in ("id", "ids", "user_id", "taggable_user_id", "recipient_id", "patient_id"):
             ids[slot.path] = cast.me

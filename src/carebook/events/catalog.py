@@ -32,10 +32,9 @@ _ALL = [
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
     EventType("location.deleted", "Location"),
-    # Issue 29 (messaging) adds message.created / message.deleted ("Note") and
-    # conversation_membership.created / .deleted here, with their emit() calls in
-    # carebook/conversations/service.py: today memberships have no id of their own and no
-    # GraphQL type a receiver could query back, and there are no messages.
+    # Emitted by carebook/conversations/members.py, one per membership added or removed.
+    EventType("conversation_membership.created", "ConversationMembership"),
+    EventType("conversation_membership.deleted", "ConversationMembership"),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in _ALL}

@@ -41,6 +41,7 @@ MOVED: tuple[Moved, ...] = (
     Moved("locations", "user_id", event="location.updated", changed_fields=("user_id",)),
     Moved("appointments", "patient_id", event="appointment.updated", changed_fields=("user_id",)),
     Moved("conversations", "owner_id"),
+    Moved("conversations", "patient_id"),
     Moved("conversation_memberships", "user_id", unique=("conversation_id",)),
     Moved("requested_form_completions", "recipient_id"),
     Moved("requested_form_completions", "sender_id"),
@@ -72,4 +73,6 @@ LEFT: dict[tuple[str, str], str] = {
     ("offerings", "user_id"): "the practice's own (staff)",
     ("webhooks", "created_by_id"): "the practice's own (staff)",
     ("care_team_members", "provider_id"): "the provider on a care team",
+    ("conversations", "closed_by_id"): "who closed the conversation: a record of the act",
+    ("conversation_memberships", "creator_id"): "who added the member: a record of the act",
 }
