@@ -7,7 +7,7 @@ the registry of the schema is the one module that knows them all.
 
 from sqlalchemy import Table
 
-import carebook.duplicates.index  # noqa: F401  (registers the blocking keys' flush hook)
+import carebook.duplicates.index  # (registers the blocking keys' flush hook)
 import carebook.search.index  # noqa: F401  (registers the token index's flush hook)
 from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, PasswordResetToken, SessionToken, SignupToken
