@@ -21,6 +21,9 @@ NAME_PAIR = 0.88
 # One identifier's weight (combined as independent evidence: 1 - product of 1 - weight).
 DOB_SAME, DOB_TYPO, EMAIL, PHONE, ADDRESS = 1.0, 0.75, 1.0, 0.9, 0.6
 EVIDENCE = 0.75
+# A changed last name is forgiven when the first names agree this well and the evidence is
+# overwhelming (see _names).
+CHANGED_LAST_FIRST = 0.93
 # A match at or above this score is "strong" (CAREBOOK_DUPLICATES_BLOCK_STRONG refuses those).
 STRONG = 0.95
 
@@ -79,16 +82,22 @@ def _name(a: str, b: str, kind: str, first: bool) -> tuple[float, str]:
     return similarity, f"similar {kind} name"
 
 
-def _names(a: Person, b: Person) -> tuple[float, list[str]] | None:
-    """The better of the straight and transposed comparisons, if both names agree."""
+def _names(a: Person, b: Person, overwhelming: bool) -> tuple[float, list[str]] | None:
+    """The better of the straight and transposed comparisons, if the names agree.
+
+    With ``overwhelming`` evidence (two identifiers, the birthday or the email among them) the
+    first names alone may agree: a last name changes with a marriage, or is badly mistyped.
+    """
     best: tuple[float, list[str]] | None = None
     for transposed in (False, True):
         b_first, b_last = (b.last_name, b.first_name) if transposed else (b.first_name, b.last_name)
         first, why_first = _name(a.first_name, b_first, "first", first=True)
         last, why_last = _name(a.last_name, b_last, "last", first=False)
-        if min(first, last) < NAME_EACH or (first + last) / 2 < NAME_PAIR:
+        agree = min(first, last) >= NAME_EACH and (first + last) / 2 >= NAME_PAIR
+        changed_last = overwhelming and not transposed and first >= CHANGED_LAST_FIRST
+        if not agree and not changed_last:
             continue
-        reasons = [why_last, why_first]
+        reasons = [why_last if last >= NAME_EACH else "different last name", why_first]
         if transposed:
             reasons.append("first and last names transposed")
         if best is None or (first + last) / 2 > best[0]:
@@ -129,15 +138,17 @@ def _identifiers(a: Person, b: Person) -> list[tuple[float, str]]:
 
 def compare(a: Person, b: Person) -> Match | None:
     """The match of two patients, or None when they are not likely the same person."""
-    names = _names(a, b)
-    if names is None:
-        return None
     found = _identifiers(a, b)
     missing = 1.0
     for weight, _ in found:
         missing *= 1.0 - weight
     evidence = 1.0 - missing
     if evidence < EVIDENCE:
+        return None
+    reasons = {why for _, why in found}
+    overwhelming = len(found) >= 2 and bool(reasons & {"same date of birth", "same email"})
+    names = _names(a, b, overwhelming)
+    if names is None:
         return None
     name_score, name_reasons = names
     score = round(0.5 * name_score + 0.5 * evidence, 4)

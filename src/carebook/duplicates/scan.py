@@ -71,9 +71,9 @@ def _score(connection: Connection, pairs: list[tuple[int, int]]) -> Iterator[Fou
 
 def find_all(connection: Connection, organization_id: int) -> Iterator[Found]:
     """Every likely duplicate pair of an organization, streamed in batches."""
-    result = connection.execution_options(stream_results=True, yield_per=PAIR_BATCH).execute(
-        _ALL_PAIRS, {"org": organization_id, "cap": MAX_BLOCK}
-    )
+    # Options on the statement: Connection.execution_options would change the connection.
+    streamed = _ALL_PAIRS.execution_options(stream_results=True, yield_per=PAIR_BATCH)
+    result = connection.execute(streamed, {"org": organization_id, "cap": MAX_BLOCK})
     for partition in result.partitions():
         yield from _score(connection, [(row.low, row.high) for row in partition])
 
