@@ -137,7 +137,9 @@ def _vary(rng: random.Random, person: Person, variation: str, number: int) -> Pe
         return replace(person, email=f"{_plain(person.last_name).lower()}.{number}@example.org")
     if variation == "new_phone":
         return replace(person, phone=_phone(rng))
-    return replace(person, **{"email" if variation == "no_email" else "phone": None})
+    if variation == "no_email":
+        return replace(person, email=None)
+    return replace(person, phone=None)
 
 
 def _duplicate(rng: random.Random, person: Person, number: int) -> Person:
@@ -191,7 +193,7 @@ def blocked_pairs(people: Iterable[Person], max_block: int) -> set[tuple[int, in
         email = p.email.lower() if p.email else None
         for key in key_texts(p.first_name, p.last_name, p.dob, email, p.phone):
             blocks[key].append(p.id)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for ids in blocks.values():
         if 2 <= len(ids) <= max_block:
             pairs.update((a, b) for i, a in enumerate(ids) for b in ids[i + 1 :])
