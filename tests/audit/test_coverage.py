@@ -230,6 +230,7 @@ WRITES = {
             "deleteUserGroup",
             "updateNotificationSetting",
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
+            "dismissDuplicateCandidate",  # a judgement on the patient's record, both patients'
         )
     },
 }
@@ -396,6 +397,7 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
         ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
         ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),
+        ("dismissDuplicateCandidate", provider, {"id": cast.own["DuplicateCandidate"]}, me),
     ]
 
 

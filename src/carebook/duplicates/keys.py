@@ -6,8 +6,9 @@ variations the matcher forgives, one at a time:
 - the date of birth with the phonetic key of either name, for each name form (a nickname keys
   under its canonical names too): catches a changed, misspelt or nicknamed first or last name,
   and transposed names (both names key in one namespace);
-- both names' phonetic keys (sorted, so transposition keys alike): catches a mistyped date of
-  birth, or none;
+- both names' phonetic keys (sorted, so transposition keys alike) with the year of birth, and
+  again with its month and day: a date mistyped by one digit keeps one of the two, a day and
+  month swapped keeps the year (names alone would make blocks of thousands of John Smiths);
 - the email, the phone number.
 
 Keys are stored as signed 64-bit hashes (a compact, fast index); a collision only costs one
@@ -43,8 +44,11 @@ def key_texts(
     if dob is not None:
         day = dob.isoformat()
         keys.update(f"d|{day}|{name}" for name in firsts | {last} if name)
-    if last:
-        keys.update("n|" + "|".join(sorted((name, last))) for name in firsts)
+    if last and dob is not None:
+        for name in firsts:
+            both = "|".join(sorted((name, last)))
+            keys.add(f"y|{dob.year}|{both}")
+            keys.add(f"m|{dob.month}-{dob.day}|{both}")
     if email_key:
         keys.add(f"e|{email_key}")
     if phone:

@@ -61,9 +61,23 @@ async def check_patients(
     )
 
 
+async def find_in_organization(session: AsyncSession, organization_id: int) -> list[scan.Found]:
+    """Every likely duplicate pair of an organization (a read: run it in a read session, so
+    the write lock is held only by :func:`record_found`)."""
+    return await session.run_sync(lambda s: list(scan.find_all(s.connection(), organization_id)))
+
+
+async def record_found(session: AsyncSession, organization_id: int, found: list[scan.Found]) -> int:
+    """Record a whole organization's scan (open pairs no longer found go); returns the count."""
+    return await session.run_sync(
+        lambda s: len(scan.record(s.connection(), organization_id, found, replace_open=True))
+    )
+
+
 async def scan_organization(session: AsyncSession, organization_id: int) -> int:
-    """Find and record every likely duplicate pair of an organization; returns how many."""
-    return await session.run_sync(lambda s: scan.scan_organization(s.connection(), organization_id))
+    """Find and record every likely duplicate pair of an organization in one session."""
+    found = await find_in_organization(session, organization_id)
+    return await record_found(session, organization_id, found)
 
 
 async def reindex_organization(session: AsyncSession, organization_id: int) -> int:
