@@ -7,7 +7,7 @@ Generates a database of its own (bench/results/dedupe.db, or the PostgreSQL data
 carebook_dedupe): one organization whose patients come from bench/duplicates.py (planted
 duplicates and hard negatives included), bulk-loaded. Then, each in a fresh process so its peak
 memory is its own: ``reindex`` (the blocking keys, what an import batch writes) and ``scan``
-(the candidate pairs: found in a read session, recorded in one write transaction, exactly
+(the candidate pairs: found in a streaming read, recorded in one write transaction, exactly
 ``carebook duplicates scan``). Prints seconds, peak RSS, pairs, precision and recall.
 """
 
@@ -121,7 +121,7 @@ async def _scan(url: str, org: int) -> dict[str, Any]:
     database = create_database(Settings(database_url=url))
     try:
         started = time.perf_counter()
-        async with database.read_sessions() as session:
+        async with database.stream_sessions() as session, session.begin():
             found = await service.find_in_organization(session, org)
         found_at = time.perf_counter()
         async with database.write_sessions() as session, session.begin():

@@ -36,8 +36,9 @@ def reindex(organization_id: int = ORGANIZATION, database_url: str | None = DATA
 async def _scan(database_url: str | None, organization_id: int) -> int:
     database = create_database(load_settings(database_url))
     try:
-        # Found in a read session; only the recording takes the write lock.
-        async with database.read_sessions() as session:
+        # Found in a streaming read (a server-side cursor on PostgreSQL; a deferred
+        # transaction on SQLite); only the recording takes the write lock.
+        async with database.stream_sessions() as session, session.begin():
             found = await service.find_in_organization(session, organization_id)
         async with database.write_sessions() as session, session.begin():
             return await service.record_found(session, organization_id, found)

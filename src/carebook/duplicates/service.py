@@ -62,7 +62,7 @@ async def check_patients(
 
 
 async def find_in_organization(session: AsyncSession, organization_id: int) -> list[scan.Found]:
-    """Every likely duplicate pair of an organization (a read: run it in a read session, so
+    """Every likely duplicate pair of an organization (a read: run it in a stream session, so
     the write lock is held only by :func:`record_found`)."""
     return await session.run_sync(lambda s: list(scan.find_all(s.connection(), organization_id)))
 
