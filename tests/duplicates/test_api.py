@@ -191,3 +191,18 @@ async def test_the_setting_refuses_strong_matches_only(
     weaker = await _create(provider, BOB | {"phone_number": "555-444-9999", "dob": "1980-04-03"})
     assert weaker["data"]["createClient"]["user"]["id"]
     assert [w["code"] for w in _warnings(weaker)] == ["POSSIBLE_DUPLICATE"]
+
+
+async def test_an_archived_patient_leaves_the_list(api: Api, world: World) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    await _create(provider, ROBERT)
+    bob = (await _create(provider, BOB))["data"]["createClient"]["user"]["id"]
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1
+    archived = await provider.data(
+        "mutation($id: ID) { updateClient(input: {id: $id, active: false}) {"
+        " messages { field message } } }",
+        {"id": bob},
+    )
+    assert archived["updateClient"]["messages"] is None
+    data = await provider.data(CANDIDATES)
+    assert data["duplicateCandidatesCount"] == 0 and data["duplicateCandidates"] == []

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.duplicates.models import DuplicatePair
+from carebook.users.models import User
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 
 
-def _open_pairs(actor: Actor) -> list[object]:
-    """The conditions of the pairs ``actor`` may list: its organization's, not dismissed.
+def _open_pairs(actor: Actor) -> list[ColumnElement[bool]]:
+    """The conditions of the pairs ``actor`` may list: its organization's, not dismissed, both
+    patients still active (an archived or merged record is no longer a candidate).
 
     Patients never list pairs (the root fields are staff only); the organization is the whole
     visibility rule for providers and staff (users/scoping.py::sees_every_patient).
     """
+    # Correlated: one primary-key probe per pair, not a scan of the organization's patients.
     return [
         DuplicatePair.organization_id == actor.organization_id,
         DuplicatePair.dismissed_at.is_(None),
+        exists().where(User.id == DuplicatePair.user_id, User.active),
+        exists().where(User.id == DuplicatePair.other_user_id, User.active),
     ]
 
 
@@ -32,7 +37,7 @@ async def open_pairs(
     """One page of the organization's open pairs, highest score first (then oldest)."""
     query = (
         select(DuplicatePair)
-        .where(*_open_pairs(actor))  # type: ignore[arg-type]
+        .where(*_open_pairs(actor))
         .order_by(DuplicatePair.score.desc(), DuplicatePair.id)
         .offset(offset)
         .limit(limit)
@@ -42,7 +47,7 @@ async def open_pairs(
 
 async def open_pair_count(session: AsyncSession, actor: Actor) -> int:
     """How many open pairs the organization has."""
-    query = select(func.count()).select_from(DuplicatePair).where(*_open_pairs(actor))  # type: ignore[arg-type]
+    query = select(func.count()).select_from(DuplicatePair).where(*_open_pairs(actor))
     return int((await session.scalar(query)) or 0)
 
 
