@@ -19,6 +19,7 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.duplicates import service
 from carebook.users.models import User
+from tests.audit.events import stored
 from tests.support.api import Api
 from tests.support.seed_documents import SIGN_UP
 from tests.support.world import World
@@ -206,3 +207,13 @@ async def test_an_archived_patient_leaves_the_list(api: Api, world: World) -> No
     assert archived["updateClient"]["messages"] is None
     data = await provider.data(CANDIDATES)
     assert data["duplicateCandidatesCount"] == 0 and data["duplicateCandidates"] == []
+
+
+async def test_a_warning_is_an_audited_read_of_the_other_patient(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    robert = int((await _create(provider, ROBERT))["data"]["createClient"]["user"]["id"])
+    await _create(provider, BOB)
+    events = await stored(database, operation="createClient", record_id=robert)
+    assert ("read", True) in {(event.action, event.allowed) for event in events}

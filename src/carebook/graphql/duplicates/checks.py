@@ -18,6 +18,7 @@ from strawberry.types import Info
 from carebook.duplicates import service
 from carebook.duplicates.scan import Found, person_of
 from carebook.errors import Invalid
+from carebook.graphql.audit.recording import record_reads
 from carebook.graphql.context import Context
 from carebook.graphql.warnings import warn
 from carebook.users.models import User
@@ -51,6 +52,8 @@ def warn_duplicates(info: Info[Context, Any], user: User | None, found: list[Fou
         return
     for pair in sorted(found, key=lambda f: -f.match.score):
         warn(info, code=POSSIBLE_DUPLICATE, message=_describe(pair, user.id))
+    # A warning says what the other patient's record holds (their birthday, phone...): a read.
+    record_reads(info, [(person_of(f, user.id), user.organization_id) for f in found])
 
 
 async def recorded(
