@@ -37,8 +37,8 @@ def test_every_payload_has_the_same_messages_field() -> None:
     # 32 + the four webhook mutations, sendTestWebhook, redeliverWebhookEvent, mergeClients,
     # unmergeClients, + issue 29's deleteAppointment, updateAppointmentType,
     # deleteAppointmentType, updateAppointmentSetting, updateConversation,
-    # updateConversationMembership, deleteConversationMembership
-    assert len(payloads) == 47
+    # updateConversationMembership, deleteConversationMembership, + dismissDuplicateCandidate
+    assert len(payloads) == 48
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

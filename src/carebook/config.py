@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     merge_undo_days: int = Field(
         30, ge=0, description="Days during which unmergeClients can undo a mergeClients."
     )
+    duplicates_block_strong: bool = Field(
+        False,
+        description="createClient refuses a patient who strongly matches an existing one "
+        "(docs/duplicates.md); off: the match is only a warning.",
+    )
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
     # --- safety switches (docs/production.md, "Safety switches") ---

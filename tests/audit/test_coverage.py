@@ -237,6 +237,7 @@ WRITES = {
             "deleteUserGroup",
             "updateNotificationSetting",
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
+            "dismissDuplicateCandidate",  # a judgement on the patient's record, both patients'
         )
     },
     "mergeClients": "merge",
@@ -428,6 +429,7 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         # A duplicate merged into the patient, then the merge undone: both record the patient.
         ("mergeClients", provider, {"ids": [duplicate], "target_user_id": cast.me}, me),
         ("unmergeClients", provider, {"id": duplicate}, me),
+        ("dismissDuplicateCandidate", provider, {"id": cast.own["DuplicateCandidate"]}, me),
     ]
 
 

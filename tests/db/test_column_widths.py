@@ -182,6 +182,7 @@ OTHER: dict[tuple[str, str], str] = {
     ("updateWebhook", "webhook_events.event_type"): _EVENT_TYPE,
     ("deleteWebhook", "id"): _ID,
     ("expireWebhookSignature", "id"): _ID,
+    ("dismissDuplicateCandidate", "id"): _ID,
     ("createLocation", "user_id"): _ID,
     ("createLocation", "country"): "a two-letter country code",
     ("createLocation", "npi"): "ten digits",

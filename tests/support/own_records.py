@@ -48,6 +48,30 @@ async def _ok(api: Api, query: str, variables: dict[str, Any], root: str) -> dic
     return payload
 
 
+async def _duplicate_of(api: Api, user_id: str) -> str:
+    """The id of the candidate pair of ``user_id`` and a second record of them (same names and
+    phone number), which duplicate detection finds when the second one is created."""
+    await _ok(
+        api,
+        "mutation($i: updateClientInput) { updateClient(input: $i) { user { id } messages {"
+        " field message } } }",
+        {"i": {"id": user_id, "phone_number": "+15550009876"}},
+        "updateClient",
+    )
+    user = (
+        await api.data("query($id: ID) { user(id: $id) { first_name last_name } }", {"id": user_id})
+    )["user"]
+    await _ok(
+        api,
+        "mutation($i: createClientInput) { createClient(input: $i) { user { id } messages {"
+        " field message } } }",
+        {"i": {**user, "phone_number": "+15550009876", "skipped_email": True}},
+        "createClient",
+    )
+    pairs = (await api.data("{ duplicateCandidates { id user { id } } }"))["duplicateCandidates"]
+    return str(next(p["id"] for p in pairs if p["user"]["id"] == user_id))
+
+
 async def _applied_tag(api: Api, tag_id: str, user_id: str) -> str:
     """The id of the application of ``tag_id`` to ``user_id``."""
     data = await api.data(
@@ -189,6 +213,7 @@ async def build_cast(api: Api, world: World) -> Cast:
         "RequestedFormCompletion": await _form_request(provider, me),
         "UserGroup": str(a.group_id),
     }
+    own["DuplicateCandidate"] = await _duplicate_of(provider, me)
     foreign = [
         other,
         *staff_ids,

@@ -8,7 +8,7 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
+from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, AccountExists, Attempt
 from carebook.checkout import appointment_emails
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
@@ -17,6 +17,7 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.duplicates.checks import recorded
 from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, Payload, Relay, messages_field, payload
@@ -48,6 +49,7 @@ from carebook.scheduling.inputs import (
     NewAppointmentType,
     NewOffering,
 )
+from carebook.users.models import User
 
 
 @payload("createAppointmentType")
@@ -108,6 +110,13 @@ class CompleteCheckoutPayload(Relay):
     billingItem: BillingItem | None = strawberry.field(description="The payment, if any.")
     patientEmail: str | None = strawberry.field(description="The email of the patient.")
     messages: Messages = messages_field()
+
+
+def _created_patient(result: checkout.CheckoutResult | AccountExists, ctx: Context) -> User | None:
+    """The patient an anonymous checkout created (AccountExists: none)."""
+    if ctx.actor is not None or not isinstance(result, checkout.CheckoutResult):
+        return None
+    return result.patient
 
 
 @strawberry.type
@@ -270,13 +279,18 @@ class SchedulingMutations:
         attempt = Attempt()
         written = await audited_write(
             info,
-            lambda s: checkout.complete_checkout(
+            lambda s: recorded(
                 s,
-                actor=ctx.actor,
-                passwords=ctx.passwords,
-                processor=ctx.payments,
-                fields=fields,
-                attempt=attempt,
+                checkout.complete_checkout(
+                    s,
+                    actor=ctx.actor,
+                    passwords=ctx.passwords,
+                    processor=ctx.payments,
+                    fields=fields,
+                    attempt=attempt,
+                ),
+                # Only a patient the checkout created: a signed-in one was checked before.
+                lambda result: _created_patient(result, ctx),
             ),
             action="update",
             aimed_at=attempt,
