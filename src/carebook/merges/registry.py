@@ -75,4 +75,10 @@ LEFT: dict[tuple[str, str], str] = {
     ("care_team_members", "provider_id"): "the provider on a care team",
     ("conversations", "closed_by_id"): "who closed the conversation: a record of the act",
     ("conversation_memberships", "creator_id"): "who added the member: a record of the act",
+    ("duplicate_match_keys", "user_id"): "derived from each patient's own fields; kept by the "
+    "duplicates' flush hook (an archived patient leaves the matching)",
+    ("duplicate_pairs", "user_id"): "a pair names two records: the merge resolves it, the pair "
+    "leaves the list with the archived record",
+    ("duplicate_pairs", "other_user_id"): "as user_id",
+    ("duplicate_pairs", "dismissed_by_id"): "who dismissed the pair (staff)",
 }
