@@ -105,7 +105,6 @@ DEFAULT_DIFFERENCES: dict[str, str] = {
     "Query.appointments(filter)": ISSUE_29,
     "Query.appointments(order_by)": ISSUE_29,
     "Query.appointments(page_size)": ISSUE_29,
-    "createRequestedFormInput.skip_notification_email": "null reads as false, Healthie's default",
 }
 
 
