@@ -39,6 +39,11 @@ UPDATE = """mutation($input: updateRecurringFormInput) {
   updateRecurringForm(input: $input) {
     recurringForm { id interval interval_type is_active users_and_groups }
     messages { field message } } }"""
+DELETE = """mutation($input: deleteRequestedFormInput) {
+  deleteRequestedFormCompletion(input: $input) {
+    requestedFormCompletion { id } messages { field message } } }"""
+UPDATE_CLIENT = """mutation($input: updateClientInput) {
+  updateClient(input: $input) { user { id } messages { field message } } }"""
 DESTROY = """mutation($input: destroyRecurringFormInput) {
   deleteRecurringForm(input: $input) {
     recurringForm { id users_and_groups } messages { field message } } }"""
@@ -294,3 +299,52 @@ async def test_recurring_forms_are_for_providers_and_staff_of_the_organization(
     refused = await other.data(UPDATE, {"input": {"id": form_id, "is_active": False}})
     assert refused["updateRecurringForm"]["messages"][0]["field"] == "id"
     assert (await _form(database)).is_active is True
+
+
+async def test_each_occurrence_asks_the_patients_named_at_that_moment(
+    api: Api, world: World, database: Database, settings: Settings
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    named = f"{world.a.patient_id},group-{world.a.group_id}"
+    variables = _awell(world.a.patient_id, frequency="Daily", hour="6", period="PM")
+    variables["input"].update(is_recurring=True, recipient_ids=named, skip_notification_email=True)
+    await _create(provider, variables)
+    due = (await _form(database)).next_run_at
+    assert due is not None
+    # Since: the other patient joined the group, the patient named was archived.
+    for fields in (
+        {"id": str(world.a.other_patient_id), "user_group_id": str(world.a.group_id)},
+        {"id": str(world.a.patient_id), "active": False},
+    ):
+        answer = await provider.data(UPDATE_CLIENT, {"input": fields})
+        assert answer["updateClient"]["messages"] is None
+    assert await run_due(database, settings, holder="s1", now=due) == 1
+    # The first request (now) asked the patient; the occurrence, the group's new member only.
+    asked = [r.recipient_id for r in await _requests(database)]
+    assert asked == [world.a.patient_id, world.a.other_patient_id]
+    # skip_notification_email: no reminder queued.
+    assert [
+        m for m in await outbox_rows(database) if m.kind == EmailKind.FORM_REQUEST_REMINDER
+    ] == []
+
+
+async def test_withdrawing_a_request_is_for_its_organizations_staff(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    created = await _create(provider, _awell(world.a.patient_id))
+    variables = {"input": {"id": created["requestedFormCompletion"]["id"]}}
+    other = (await api.with_key(world.b.provider.api_key).data(DELETE, variables))[
+        "deleteRequestedFormCompletion"
+    ]
+    assert other == {
+        "requestedFormCompletion": None,
+        "messages": [{"field": "id", "message": "Requested form completion not found"}],
+    }
+    patient = api.with_token(world.a.patient_token)
+    assert await patient.error_codes(DELETE, variables) == ["FORBIDDEN"]
+    assert len(await _requests(database)) == 1
+    done = (await provider.data(DELETE, variables))["deleteRequestedFormCompletion"]
+    assert done["messages"] is None
+    assert await _requests(database) == []
+    assert (await provider.data(GET, variables["input"]))["requestedFormCompletion"] is None
