@@ -123,6 +123,22 @@ async def _form_request(api: Api, patient: str) -> str:
     return str(payload["requestedFormCompletion"]["id"])
 
 
+RECURRING_REQUEST = """mutation($input: createRequestedFormInput) {
+  createRequestedFormCompletion(input: $input) {
+    requestedFormCompletion { id recurring_form { id } } messages { field message } } }"""
+
+
+async def _recurring_form(api: Api, patient: str) -> str:
+    weekly = {"frequency": "Weekly", "weekday": "Monday", "recurrence_ends": False}
+    payload = await _ok(
+        api,
+        RECURRING_REQUEST,
+        {"input": {"recipient_ids": patient, "form": "12", "is_recurring": True, **weekly}},
+        "createRequestedFormCompletion",
+    )
+    return str(payload["requestedFormCompletion"]["recurring_form"]["id"])
+
+
 async def build_cast(api: Api, world: World) -> Cast:
     """The caller's records, the other patient's and the staff's, each private field marked."""
     a = world.a
@@ -176,6 +192,7 @@ async def build_cast(api: Api, world: World) -> Cast:
         "AppliedTag": await _applied_tag(provider, shared_tag, me),
         "Appointment": await _appointment(provider, me, str(a.provider.user_id), type_id, 4),
         "RequestedFormCompletion": await _form_request(provider, me),
+        "RecurringForm": await _recurring_form(provider, me),
         "UserGroup": str(a.group_id),
     }
     foreign = [
@@ -187,6 +204,7 @@ async def build_cast(api: Api, world: World) -> Cast:
         await _tag(provider, f"{marker}staff tag", str(a.provider.user_id), str(a.staff.user_id)),
         await _appointment(provider, other, str(a.provider.user_id), type_id, 5),
         await _form_request(provider, other),
+        await _recurring_form(provider, other),
     ]
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)

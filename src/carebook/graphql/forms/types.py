@@ -79,6 +79,7 @@ class RequestedFormCompletion(DisclosesUsers):
         return self.row.request_metadata if viewer is not None and viewer.is_staff else None
 
     @strawberry.field(description="The recurring form this request is an occurrence of.")
+    @audited
     async def recurring_form(self, info: Info[Context, None]) -> RecurringForm | None:
         viewer = info.context.viewer
         if self.row.recurring_form_id is None or viewer is None:
