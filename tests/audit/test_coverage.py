@@ -236,6 +236,8 @@ WRITES = {
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
         )
     },
+    "mergeClients": "merge",
+    "unmergeClients": "unmerge",
 }
 NEW = -1  # the record the write creates
 
@@ -301,6 +303,12 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"p": cast.me},
         )
     )["createRequestedFormCompletion"]["requestedFormCompletion"]["id"]
+    duplicate = (
+        await provider.data(
+            'mutation { createClient(input: {first_name: "Dup", last_name: "Licate",'
+            " skipped_email: true}) { user { id } } }"
+        )
+    )["createClient"]["user"]["id"]
     location = {
         "name": "Walk",
         "line1": "2 Walk St",
@@ -410,6 +418,9 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
         ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
         ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),
+        # A duplicate merged into the patient, then the merge undone: both record the patient.
+        ("mergeClients", provider, {"ids": [duplicate], "target_user_id": cast.me}, me),
+        ("unmergeClients", provider, {"id": duplicate}, me),
     ]
 
 

@@ -2,7 +2,7 @@
 occurrence, unique), the scheduler's lease, and requested_form_completions.recurring_form_id.
 
 Revision ID: 0027_recurring_forms
-Revises: 0023_events_webhooks
+Revises: 0030_client_merges
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027_recurring_forms"
-down_revision = "0023_events_webhooks"
+down_revision = "0030_client_merges"
 branch_labels = None
 depends_on = None
 
