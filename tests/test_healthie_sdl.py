@@ -118,7 +118,6 @@ DEFAULT_DIFFERENCES: dict[str, str] = {
     "Query.offerings(should_paginate)": ISSUE_29,
     "Query.appointments(order_by)": "DATE_ASC: soonest first, Carebook's order before issue 29",
     "Query.appointments(page_size)": "10, the page size of every other root list",
-    "createRequestedFormInput.skip_notification_email": "null reads as false, Healthie's default",
 }
 
 

@@ -37,8 +37,9 @@ def test_every_payload_has_the_same_messages_field() -> None:
     # 32 + the four webhook mutations, sendTestWebhook, redeliverWebhookEvent, mergeClients,
     # unmergeClients, + issue 29's deleteAppointment, updateAppointmentType,
     # deleteAppointmentType, updateAppointmentSetting, updateConversation,
-    # updateConversationMembership, deleteConversationMembership, + dismissDuplicateCandidate
-    assert len(payloads) == 48
+    # updateConversationMembership, deleteConversationMembership, deleteRequestedFormCompletion,
+    # updateRecurringForm, deleteRecurringForm, + dismissDuplicateCandidate
+    assert len(payloads) == 51
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

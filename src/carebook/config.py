@@ -174,6 +174,17 @@ class Settings(BaseSettings):
         3600.0,
         description="How often each server deletes events past event_retention_days (0: never).",
     )
+    # --- recurring form requests ---
+    form_schedule_seconds: float = Field(
+        30.0,
+        description="How often each server looks for recurring form requests that fall due "
+        "(0: this server creates none; another server with the lease does).",
+    )
+    form_schedule_lease_seconds: float = Field(
+        120.0,
+        description="How long a server holds the scheduler's lease without renewing it; a "
+        "server that dies is replaced by another after at most this long.",
+    )
     # --- audit trail ---
     audit_wait_for_reads: bool = Field(
         True,

@@ -15,7 +15,13 @@ from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import REFERENCE_DATA, Base
 from carebook.duplicates.models import DuplicatePair, MatchKey
 from carebook.events.models import Event, SentWebhook, Webhook, WebhookDelivery, WebhookSubscription
-from carebook.forms.models import RequestedFormCompletion
+from carebook.forms.models import (
+    RecurringForm,
+    RecurringFormRecipient,
+    RecurringFormRun,
+    RequestedFormCompletion,
+    SchedulerLease,
+)
 from carebook.idempotency.models import IdempotencyKey
 from carebook.locations.models import Location
 from carebook.notifications.models import NotificationSetting, OutboxMessage
@@ -67,7 +73,11 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetToken",
     "RateLimitCounter",
+    "RecurringForm",
+    "RecurringFormRecipient",
+    "RecurringFormRun",
     "RequestedFormCompletion",
+    "SchedulerLease",
     "SearchToken",
     "SentWebhook",
     "SessionToken",

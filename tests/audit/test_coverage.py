@@ -176,6 +176,7 @@ async def test_every_path_to_a_patients_records_records_the_read(
             problems.append(f"{path}: no read of the patient recorded ({events})")
     # Not vacuous: the paths of the issue hold the patient's records, nested ones included.
     wanted = {"locations", "location", "appointments", "appointment", "requestedFormCompletions"}
+    wanted |= {"requestedFormCompletion", "recurringForms"}
     wanted |= {"tags", "conversation", "user.locations", "user.active_tags", "tags.tagged_users"}
     assert {w for w in wanted if not any(p == w or p.startswith(w + ".") for p in holding)} == set()
     assert problems == [], "\n".join(problems[:20]) + f"\n({len(problems)} problems)"
@@ -226,6 +227,9 @@ WRITES = {
             "updateLocation",
             "deleteLocation",
             "createRequestedFormCompletion",
+            "deleteRequestedFormCompletion",
+            "updateRecurringForm",
+            "deleteRecurringForm",
             "createAppointment",
             "updateAppointment",
             "deleteAppointment",
@@ -300,6 +304,13 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
     )["createClient"]["user"]
     from tests.support.emails import token_of
 
+    withdrawn = (
+        await provider.data(
+            "mutation($p: ID) { createRequestedFormCompletion(input: {recipient_id: $p,"
+            ' form: "13"}) { requestedFormCompletion { id } } }',
+            {"p": cast.me},
+        )
+    )["createRequestedFormCompletion"]["requestedFormCompletion"]["id"]
     duplicate = (
         await provider.data(
             'mutation { createClient(input: {first_name: "Dup", last_name: "Licate",'
@@ -374,6 +385,9 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"recipient_id": cast.me, "custom_module_form_id": "12"},
             me,
         ),
+        ("deleteRequestedFormCompletion", provider, {"id": withdrawn}, me),
+        ("updateRecurringForm", provider, {"id": cast.own["RecurringForm"], "hour": "10"}, me),
+        ("deleteRecurringForm", provider, {"id": cast.own["RecurringForm"]}, me),
         (
             "createAppointment",
             provider,

@@ -105,6 +105,17 @@ _ID = "an id: digits, at most 10 (validation.parse_id)"
 _IDS = "ids, each parsed as an id"
 _EMAIL = "an email address: the validator allows 254 characters, the column 320"
 _CHOICE = "one of a few fixed values"
+# Recurrence inputs are checked and stored in one spelling (forms/service.py::_store_rule).
+_RECURRENCE = {
+    "frequency": _CHOICE,
+    "weekday": _CHOICE,
+    "period": _CHOICE,
+    "monthday": "a day of the month, stored as '1st'..'31st'",
+    "hour": "a number 0..23, stored as such",
+    "minute": "a number 0..59, stored as such",
+    "ends_on": "a date, stored in a DATE column",
+}
+_METADATA = "a JSON object, bounded by validation.clean_metadata at the column's width"
 _CHECKED = "compared with what is stored, never stored"
 _EVENT_TYPE = "a name of the event catalog (events/catalog.py), at most 64 = the column"
 # Stored, but only once the SSRF guard resolved its host, which a walk without network cannot:
@@ -200,6 +211,19 @@ OTHER: dict[tuple[str, str], str] = {
     ("createRequestedFormCompletion", "recipient_id"): _ID,
     ("createRequestedFormCompletion", "recipient_ids"): _IDS,
     ("createRequestedFormCompletion", "item_type"): _CHOICE,
+    **{
+        (mutation, name): _RECURRENCE[name]
+        for mutation in ("createRequestedFormCompletion", "updateRecurringForm")
+        for name in _RECURRENCE
+    },
+    ("createRequestedFormCompletion", "metadata"): _METADATA,
+    ("updateRecurringForm", "id"): _ID,
+    ("updateRecurringForm", "recipient_ids"): _IDS,
+    ("deleteRequestedFormCompletion", "id"): _ID,
+    ("deleteRequestedFormCompletion", "recurringFormId"): _ID,
+    ("deleteRecurringForm", "id"): _ID,
+    ("deleteRecurringForm", "connectable_id"): _ID,
+    ("deleteRecurringForm", "connectable_type"): _CHOICE,
     ("createAppointmentType", "pricing"): "an amount of money",
     ("createOffering", "price"): "an amount of money",
     ("createOffering", "description"): "a TEXT column (no width): validation alone bounds it",

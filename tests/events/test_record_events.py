@@ -210,6 +210,34 @@ async def test_a_form_request_per_patient(api: Api, world: World, database: Data
     assert len({e.resource_id for e in events}) == 2
 
 
+async def test_withdrawing_a_form_request(api: Api, world: World, database: Database) -> None:
+    staff = api.with_key(world.a.staff.api_key)
+    created = await _payload(
+        staff,
+        REQUEST_FORM,
+        "createRequestedFormCompletion",
+        input={"recipient_id": str(world.a.patient_id), "custom_module_form_id": "intake-1"},
+    )
+    request_id = created["requestedFormCompletion"]["id"]
+    start = await last_event_id(database)
+    deleted = await _payload(
+        staff,
+        "mutation($input: deleteRequestedFormInput) { deleteRequestedFormCompletion(input: $input)"
+        " { requestedFormCompletion { id } messages { field message } } }",
+        "deleteRequestedFormCompletion",
+        input={"id": request_id},
+    )
+    assert deleted["requestedFormCompletion"] == {"id": request_id}
+    assert await events_after(database, start) == [
+        _event(
+            "requested_form_completion.deleted",
+            "RequestedFormCompletion",
+            request_id,
+            world.a.provider.organization_id,
+        )
+    ]
+
+
 # --- locations --------------------------------------------------------------------------------
 
 

@@ -159,6 +159,20 @@ async def _conversation(api: Api, users: str, name: str) -> tuple[str, dict[str,
     payload = await _ok(api, CONVERSATION, {"u": users, "n": name}, "createConversation")
     convo = payload["conversation"]
     return str(convo["id"]), {m["user_id"]: m["id"] for m in convo["conversation_memberships"]}
+RECURRING_REQUEST = """mutation($input: createRequestedFormInput) {
+  createRequestedFormCompletion(input: $input) {
+    requestedFormCompletion { id recurring_form { id } } messages { field message } } }"""
+
+
+async def _recurring_form(api: Api, patient: str) -> str:
+    weekly = {"frequency": "Weekly", "weekday": "Monday", "recurrence_ends": False}
+    payload = await _ok(
+        api,
+        RECURRING_REQUEST,
+        {"input": {"recipient_ids": patient, "form": "12", "is_recurring": True, **weekly}},
+        "createRequestedFormCompletion",
+    )
+    return str(payload["requestedFormCompletion"]["recurring_form"]["id"])
 
 
 async def build_cast(api: Api, world: World) -> Cast:
@@ -211,6 +225,7 @@ async def build_cast(api: Api, world: World) -> Cast:
         "AppliedTag": await _applied_tag(provider, shared_tag, me),
         "Appointment": await _appointment(provider, me, str(a.provider.user_id), type_id, 4),
         "RequestedFormCompletion": await _form_request(provider, me),
+        "RecurringForm": await _recurring_form(provider, me),
         "UserGroup": str(a.group_id),
     }
     own["DuplicateCandidate"] = await _duplicate_of(provider, me)
@@ -225,6 +240,7 @@ async def build_cast(api: Api, world: World) -> Cast:
         await _form_request(provider, other),
         private,
         private_memberships[other],
+        await _recurring_form(provider, other),
     ]
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)

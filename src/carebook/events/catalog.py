@@ -29,6 +29,7 @@ _ALL = [
     EventType("appointment.updated", "Appointment"),
     EventType("appointment.deleted", "Appointment"),
     EventType("requested_form_completion.created", "RequestedFormCompletion"),
+    EventType("requested_form_completion.deleted", "RequestedFormCompletion"),
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
     EventType("location.deleted", "Location"),

@@ -45,6 +45,8 @@ MOVED: tuple[Moved, ...] = (
     Moved("conversation_memberships", "user_id", unique=("conversation_id",)),
     Moved("requested_form_completions", "recipient_id"),
     Moved("requested_form_completions", "sender_id"),
+    # The target is asked at the next occurrences of the duplicates' recurring requests.
+    Moved("recurring_form_recipients", "user_id"),
     Moved("billing_items", "recipient_id"),
     Moved("billing_items", "sender_id"),
     Moved("user_notifications", "recipient_id"),
@@ -81,4 +83,5 @@ LEFT: dict[tuple[str, str], str] = {
     "leaves the list with the archived record",
     ("duplicate_pairs", "other_user_id"): "as user_id",
     ("duplicate_pairs", "dismissed_by_id"): "who dismissed the pair (staff)",
+    ("recurring_forms", "user_id"): "who set up the recurring request (staff)",
 }

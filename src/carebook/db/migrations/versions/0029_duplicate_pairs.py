@@ -5,7 +5,7 @@ The keys of patients that exist before this revision are written by
 does not import); docs/duplicates.md says when to run it.
 
 Revision ID: 0029_duplicate_pairs
-Revises: 0026_appointments
+Revises: 0027_recurring_forms
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0029_duplicate_pairs"
-down_revision = "0026_appointments"
+down_revision = "0027_recurring_forms"
 branch_labels = None
 depends_on = None
 
