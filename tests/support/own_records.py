@@ -159,6 +159,8 @@ async def _conversation(api: Api, users: str, name: str) -> tuple[str, dict[str,
     payload = await _ok(api, CONVERSATION, {"u": users, "n": name}, "createConversation")
     convo = payload["conversation"]
     return str(convo["id"]), {m["user_id"]: m["id"] for m in convo["conversation_memberships"]}
+
+
 RECURRING_REQUEST = """mutation($input: createRequestedFormInput) {
   createRequestedFormCompletion(input: $input) {
     requestedFormCompletion { id recurring_form { id } } messages { field message } } }"""
