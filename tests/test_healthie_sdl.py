@@ -40,6 +40,7 @@ FORM_EMAILS = "form reminders honour a preference; Healthie has none for them (d
 CHANGE_FEED = (
     "the change feed: replays the organization's webhook events after a cursor (docs/webhooks.md)"
 )
+UNMERGE = "undoes a mergeClients within CAREBOOK_MERGE_UNDO_DAYS (docs/api.md, Merging patients)"
 REDELIVER = "sends a past event to the webhooks again (docs/webhooks.md, The change feed)"
 CAREBOOK_ADDITIONS: dict[str, str] = {
     "AuditEvent": "who read or changed which patient record (audit trail, a Carebook addition)",
@@ -82,6 +83,9 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "Mutation.redeliverWebhookEvent": REDELIVER,
     "redeliverWebhookEventInput": REDELIVER,
     "redeliverWebhookEventPayload": REDELIVER,
+    "Mutation.unmergeClients": UNMERGE,
+    "unmergeClientsInput": UNMERGE,
+    "unmergeClientsPayload": UNMERGE,
 }
 
 # Shared things whose type string differs from Healthie's, each with why. Keep it short.

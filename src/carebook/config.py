@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(2.0, description="How often the delivery worker looks.")
     smtp_timeout_seconds: float = Field(30.0, description="Timeout of one SMTP conversation.")
     bulk_update_max_ids: int = Field(1000, description="Maximum ids in one bulkUpdateClients call.")
+    merge_undo_days: int = Field(
+        30, ge=0, description="Days during which unmergeClients can undo a mergeClients."
+    )
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
     # --- safety switches (docs/production.md, "Safety switches") ---

@@ -25,6 +25,7 @@ from carebook.search.models import SearchToken
 from carebook.tags.models import AppliedTag, Tag, Tagging
 from carebook.user_groups.models import OnboardingFlow, UserGroup
 from carebook.user_notifications.models import UserNotification
+from carebook.users.merge_log import ClientMerge, ClientMergeRow
 from carebook.users.models import CareTeamMember, User
 
 
@@ -46,6 +47,8 @@ __all__ = [
     "Base",
     "BillingItem",
     "CareTeamMember",
+    "ClientMerge",
+    "ClientMergeRow",
     "Conversation",
     "ConversationMembership",
     "Event",

@@ -232,6 +232,8 @@ WRITES = {
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
         )
     },
+    "mergeClients": "merge",
+    "unmergeClients": "unmerge",
 }
 NEW = -1  # the record the write creates
 
@@ -290,6 +292,12 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
     )["createClient"]["user"]
     from tests.support.emails import token_of
 
+    duplicate = (
+        await provider.data(
+            'mutation { createClient(input: {first_name: "Dup", last_name: "Licate",'
+            " skipped_email: true}) { user { id } } }"
+        )
+    )["createClient"]["user"]["id"]
     location = {
         "name": "Walk",
         "line1": "2 Walk St",
@@ -396,6 +404,9 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
         ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
         ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),
+        # A duplicate merged into the patient, then the merge undone: both record the patient.
+        ("mergeClients", provider, {"ids": [duplicate], "target_user_id": cast.me}, me),
+        ("unmergeClients", provider, {"id": duplicate}, me),
     ]
 
 

@@ -42,6 +42,7 @@ from carebook.graphql.user_groups.queries import UserGroupQueries
 from carebook.graphql.user_notifications.queries import NotificationQueries
 from carebook.graphql.users.email_mutations import UserEmailMutations
 from carebook.graphql.users.list_queries import UserListQueries
+from carebook.graphql.users.merge_mutations import MergeMutations
 from carebook.graphql.users.mutations import UserMutations
 from carebook.graphql.users.queries import UserQueries
 from carebook.graphql.warnings import WarningsExtension
@@ -74,6 +75,7 @@ class Query(
 class Mutation(
     UserMutations,
     UserEmailMutations,
+    MergeMutations,
     AuthMutations,
     TagMutations,
     LocationMutations,

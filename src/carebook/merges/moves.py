@@ -1,0 +1,163 @@
+"""Moving the rows of the registry (registry.py) to the target, and back, by primary key.
+
+Plain statements on the tables (no ORM objects of these rows are loaded in a merge), one
+UPDATE per row by its primary key: a merge is about one person's records, and a row's own key
+is what unmerge finds it by again, whatever else changed since.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Table, and_, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from carebook.events.emit import Change, emit_all
+from carebook.merges.registry import MOVED, Moved
+from carebook.tables import Base  # every table registered, whichever module asks first
+from carebook.users.merge_log import KEPT, ClientMergeRow
+from carebook.users.merge_log import MOVED as MOVED_ROW
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """The merge whose rows move (its log id) and its organization (its events')."""
+
+    merge_id: int
+    organization_id: int
+
+
+def _table(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+def _match(table: Table, key: dict[str, Any]) -> ColumnElement[bool]:
+    return and_(*(table.c[name] == value for name, value in key.items()))
+
+
+def _key(table: Table, row: Row[Any]) -> dict[str, Any]:
+    return {column.name: row._mapping[column.name] for column in table.primary_key.columns}
+
+
+async def _rows_of(
+    session: AsyncSession, entry: Moved, user_ids: Sequence[int]
+) -> Sequence[Row[Any]]:
+    table = _table(entry.table)
+    query = select(table).where(table.c[entry.column].in_(user_ids))
+    return (await session.execute(query.order_by(*table.primary_key.columns))).all()
+
+
+def _binds(entry: Moved, row: Row[Any]) -> bool:
+    """Whether the row's uniqueness binds (a removed tag application may repeat)."""
+    return bool(entry.unique) and all(row._mapping[c] is None for c in entry.unique_while_null)
+
+
+def _unique(entry: Moved, row: Row[Any]) -> tuple[Any, ...]:
+    return tuple(row._mapping[c] for c in entry.unique)
+
+
+async def _held_by_target(session: AsyncSession, entry: Moved, target_id: int) -> set[Any]:
+    """The unique values the target's own rows already hold."""
+    if not entry.unique:
+        return set()
+    rows = await _rows_of(session, entry, [target_id])
+    held = {_unique(entry, row) for row in rows if _binds(entry, row)}
+    if entry.held_by_user is not None:
+        users = _table("users")
+        own = select(users.c[entry.held_by_user]).where(users.c.id == target_id)
+        held.add(((await session.execute(own)).scalar_one(),))
+    return held
+
+
+async def move_to_target(
+    session: AsyncSession, shift: Shift, merged_ids: Sequence[int], target_id: int
+) -> list[str]:
+    """Move every registered row of ``merged_ids`` to ``target_id``, logging each row; the
+    tables whose rows moved (for the target's ``changed_fields``)."""
+    log: list[dict[str, Any]] = []
+    events: list[Change] = []
+    touched: list[str] = []
+    for entry in MOVED:
+        table = _table(entry.table)
+        taken = await _held_by_target(session, entry, target_id)
+        for row in await _rows_of(session, entry, merged_ids):
+            key = _key(table, row)
+            outcome = MOVED_ROW
+            if _binds(entry, row):
+                if _unique(entry, row) in taken:
+                    outcome = KEPT
+                taken.add(_unique(entry, row))
+            if outcome == MOVED_ROW:
+                await session.execute(
+                    update(table).where(_match(table, key)).values({entry.column: target_id})
+                )
+                events += _event(shift, entry, row)
+                touched.append(entry.table)
+            log.append(_log_row(shift, entry, row, key, outcome))
+    if log:
+        await session.execute(insert(ClientMergeRow), log)
+    await emit_all(session, events)
+    return touched
+
+
+def _log_row(
+    shift: Shift, entry: Moved, row: Row[Any], key: dict[str, Any], outcome: str
+) -> dict[str, Any]:
+    return {
+        "merge_id": shift.merge_id,
+        "table_name": entry.table,
+        "column_name": entry.column,
+        "from_user_id": row._mapping[entry.column],
+        "row_key": json.dumps(key, sort_keys=True),
+        "outcome": outcome,
+    }
+
+
+def _event(shift: Shift, entry: Moved, row: Row[Any]) -> list[Change]:
+    if entry.event is None:
+        return []
+    return [Change(shift.organization_id, entry.event, row._mapping["id"], entry.changed_fields)]
+
+
+def _entry(table: str, column: str) -> Moved:
+    return next(e for e in MOVED if (e.table, e.column) == (table, column))
+
+
+async def move_back(session: AsyncSession, shift: Shift, target_id: int) -> list[str]:
+    """Move each row the merge moved back to the patient it came from, found by its primary
+    key and only while it still names the target (a row deleted or moved on since stays as it
+    is); the tables whose rows moved back."""
+    logged = await session.execute(
+        select(ClientMergeRow)
+        .where(ClientMergeRow.merge_id == shift.merge_id, ClientMergeRow.outcome == MOVED_ROW)
+        .order_by(ClientMergeRow.id)
+    )
+    events: list[Change] = []
+    touched: list[str] = []
+    for entry_row in logged.scalars():
+        entry = _entry(entry_row.table_name, entry_row.column_name)
+        table = _table(entry.table)
+        key = json.loads(entry_row.row_key)
+        if entry.column in key:
+            key[entry.column] = target_id  # the key the row has now
+        column = table.c[entry.column]
+        result = await session.execute(
+            update(table)
+            .where(_match(table, key), column == target_id)
+            .values({entry.column: entry_row.from_user_id})
+            .returning(*table.primary_key.columns)
+        )
+        returned = result.all()
+        if returned:
+            touched.append(entry.table)
+        if returned and entry.event is not None:
+            events += [
+                Change(shift.organization_id, entry.event, r._mapping["id"], entry.changed_fields)
+                for r in returned
+            ]
+    await emit_all(session, events)
+    return touched
