@@ -35,6 +35,7 @@ from carebook.auth.passwords import Passwords
 from carebook.cli.common import Sessions, in_transactions
 from carebook.config import Settings
 from carebook.db.engine import create_database
+from carebook.db.migrate import upgrade_async
 from carebook.imports.reader import open_source
 from carebook.imports.run import Plan, Summary, run_import
 from carebook.imports.service import ImportOptions
@@ -104,6 +105,8 @@ def timed_import(url: str, path: Path, organization_id: int, provider_id: int) -
     started, cpu = time.perf_counter(), time.process_time()
     summary = in_transactions(settings, work, command="import patients")
     seconds = time.perf_counter() - started
+    if summary.stopped or summary.failed_rows:
+        raise SystemExit(f"the import did not go through: {summary.stopped or summary}")
     # CPU of this process, all threads (SQLite's work runs in it; PostgreSQL's in the server):
     # what the rows cost whatever else the machine is running.
     cpu = time.process_time() - cpu
@@ -144,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if not args.skip_generate:
         log(f"generating {args.patients:,} patients")
         asyncio.run(generate(Options(args.database_url, args.patients, args.seed), log=log))
+    # A reused database may predate a migration of this code.
+    asyncio.run(upgrade_async(args.database_url))
     organization_id, provider_id, held = asyncio.run(organization_of_bench(args.database_url))
     run = f"{int(time.time())}"
     path = RESULTS / f"import-{args.database}-{run}.csv"
