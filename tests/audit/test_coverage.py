@@ -177,6 +177,7 @@ async def test_every_path_to_a_patients_records_records_the_read(
     # Not vacuous: the paths of the issue hold the patient's records, nested ones included.
     wanted = {"locations", "location", "appointments", "appointment", "requestedFormCompletions"}
     wanted |= {"tags", "conversation", "user.locations", "user.active_tags", "tags.tagged_users"}
+    wanted |= {"note", "notes", "conversation.notes"}
     assert {w for w in wanted if not any(p == w or p.startswith(w + ".") for p in holding)} == set()
     assert problems == [], "\n".join(problems[:20]) + f"\n({len(problems)} problems)"
 
@@ -227,6 +228,9 @@ WRITES = {
             "updateAppointment",
             "completeCheckout",
             "createConversation",
+            "createNote",  # a message is part of the record of the patients taking part
+            "updateNote",
+            "deleteNote",
             "deleteUserGroup",
             "updateNotificationSetting",
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
@@ -393,6 +397,14 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"simple_added_users": cast.me, "name": "Walk 2"},
             me,
         ),
+        (
+            "createNote",
+            provider,
+            {"conversation_id": cast.own["Conversation"], "content": "Walk message"},
+            me,
+        ),
+        ("updateNote", provider, {"id": cast.own["Note"], "content": "Walk changed"}, me),
+        ("deleteNote", provider, {"id": cast.own["Note"]}, me),
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
         ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
         ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),

@@ -168,9 +168,17 @@ async def build_cast(api: Api, world: World) -> Cast:
         "createConversation",
     )
     shared_tag = await _tag(provider, "Shared walk tag", me, other)
+    note = await _ok(
+        provider,
+        "mutation($i: createNoteInput) { createNote(input: $i) {"
+        " note { id } messages { field message } } }",
+        {"i": {"conversation_id": conversation["conversation"]["id"], "content": "Walk note"}},
+        "createNote",
+    )
     own = {
         "User": me,
         "Conversation": str(conversation["conversation"]["id"]),
+        "Note": str(note["note"]["id"]),
         "Location": await _location(provider, me, "1 Own Street"),
         "Tag": shared_tag,
         "AppliedTag": await _applied_tag(provider, shared_tag, me),
@@ -187,6 +195,29 @@ async def build_cast(api: Api, world: World) -> Cast:
         await _tag(provider, f"{marker}staff tag", str(a.provider.user_id), str(a.staff.user_id)),
         await _appointment(provider, other, str(a.provider.user_id), type_id, 5),
         await _form_request(provider, other),
+    ]
+    others_conversation = await _ok(
+        provider,
+        'mutation($u: String) { createConversation(input: {simple_added_users: $u, name: "Apart"})'
+        " { conversation { id } messages { field message } } }",
+        {"u": other},
+        "createConversation",
+    )
+    others_note = await _ok(
+        provider,
+        "mutation($i: createNoteInput) { createNote(input: $i) {"
+        " note { id } messages { field message } } }",
+        {
+            "i": {
+                "conversation_id": others_conversation["conversation"]["id"],
+                "content": f"{marker}other message",
+            }
+        },
+        "createNote",
+    )
+    foreign += [
+        str(others_conversation["conversation"]["id"]),
+        str(others_note["note"]["id"]),
     ]
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)

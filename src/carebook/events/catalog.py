@@ -32,10 +32,13 @@ _ALL = [
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
     EventType("location.deleted", "Location"),
-    # Issue 29 (messaging) adds message.created / message.deleted ("Note") and
-    # conversation_membership.created / .deleted here, with their emit() calls in
-    # carebook/conversations/service.py: today memberships have no id of their own and no
-    # GraphQL type a receiver could query back, and there are no messages.
+    # Chat messages (conversations/notes.py); a changed message fires none, as in Healthie's
+    # reference, which has no message.updated.
+    EventType("message.created", "Note"),
+    EventType("message.deleted", "Note"),
+    # Issue 29 (messaging) adds conversation_membership.created / .deleted here, with their
+    # emit() calls in carebook/conversations/service.py: today memberships have no id of their
+    # own and no GraphQL type a receiver could query back.
 ]
 
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in _ALL}
