@@ -34,9 +34,10 @@ def test_each_payload_names_its_object_and_keeps_healthies_field_order() -> None
 def test_every_payload_has_the_same_messages_field() -> None:
     types = build_schema()._schema.type_map
     payloads = [gql for name, gql in types.items() if name.endswith("Payload")]
-    # 32 + the four webhook mutations, sendTestWebhook, redeliverWebhookEvent, the three of
-    # messages (createNote, updateNote, deleteNote)
-    assert len(payloads) == 41
+    # 32 + the four webhook mutations, sendTestWebhook, redeliverWebhookEvent,
+    # updateConversation, updateConversationMembership, deleteConversationMembership and the
+    # three of messages, createNote, updateNote, deleteNote (issue 29)
+    assert len(payloads) == 44
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

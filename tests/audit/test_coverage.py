@@ -231,6 +231,9 @@ WRITES = {
             "createNote",  # a message is part of the record of the patients taking part
             "updateNote",
             "deleteNote",
+            "updateConversation",
+            "updateConversationMembership",
+            "deleteConversationMembership",
             "deleteUserGroup",
             "updateNotificationSetting",
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
@@ -405,6 +408,19 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
         ),
         ("updateNote", provider, {"id": cast.own["Note"], "content": "Walk changed"}, me),
         ("deleteNote", provider, {"id": cast.own["Note"]}, me),
+        ("updateConversation", provider, {"id": cast.own["Conversation"], "name": "Walk 3"}, me),
+        (
+            "updateConversationMembership",
+            patient,
+            {"id": cast.own["ConversationMembership"], "viewed": False},
+            me,
+        ),
+        (
+            "deleteConversationMembership",
+            provider,
+            {"conversation_id": cast.own["Conversation"], "user_id": cast.me},
+            me,
+        ),
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
         ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
         ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),

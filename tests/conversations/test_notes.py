@@ -229,3 +229,43 @@ async def test_the_writer_changes_and_deletes_their_message(
     assert again["messages"] == [{"field": "id", "message": "Note not found"}]
     events = await events_after(database, before)
     assert [(e.event_type, e.resource_id) for e in events] == [("message.deleted", int(note_id))]
+
+
+MINE = """query($id: ID) { conversation(id: $id) {
+  updated_at current_user_conversation_membership { id viewed } } }"""
+MARK_READ = """mutation($input: updateConversationMembershipInput) {
+  updateConversationMembership(input: $input) { messages { field message } } }"""
+REMOVE = """mutation($input: deleteConversationMembershipInput) {
+  deleteConversationMembership(input: $input) { messages { field message } } }"""
+
+
+async def test_reading_marks_read_and_a_removed_member_loses_the_messages(
+    api: Api, world: World
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    patient = api.with_token(world.a.patient_token)
+    conversation_id = await conversation_with(provider, str(world.a.patient_id))
+    note_id = await sent(provider, conversation_id, "Lab results")
+    written = (await provider.data(NOTE, {"id": note_id}))["note"]["created_at"]
+    mine = (await patient.data(MINE, {"id": conversation_id}))["conversation"]
+    assert mine["updated_at"] == written  # the message moved the conversation
+    membership = mine["current_user_conversation_membership"]
+    assert membership["viewed"] is False and await unread(patient) == 1
+
+    # Opening the conversation in Healthie's apps marks it read: updateConversationMembership.
+    marked = await patient.data(MARK_READ, {"input": {"id": membership["id"], "viewed": True}})
+    assert marked["updateConversationMembership"]["messages"] is None
+    assert await unread(patient) == 0
+    seen = (await provider.data(NOTE, {"id": note_id, "viewer": str(world.a.patient_id)}))["note"]
+    assert (seen["viewed"], seen["other"]) == (True, True)
+
+    removed = await provider.data(
+        REMOVE, {"input": {"conversation_id": conversation_id, "user_id": str(world.a.patient_id)}}
+    )
+    assert removed["deleteConversationMembership"]["messages"] is None
+    assert (await patient.data(GET_MESSAGE, {"id": note_id}))["note"] is None
+    assert await patient.data(NOTES, {"cid": conversation_id}) == {"notes": [], "notesCount": 0}
+    refused = await send(patient, conversation_id, "still here?")
+    assert refused["messages"] == [
+        {"field": "conversation_id", "message": "Conversation not found"}
+    ]

@@ -123,6 +123,20 @@ async def _form_request(api: Api, patient: str) -> str:
     return str(payload["requestedFormCompletion"]["id"])
 
 
+CONVERSATION = (
+    "mutation($u: String, $n: String) { createConversation(input: {simple_added_users: $u,"
+    " name: $n}) { conversation { id conversation_memberships { id user_id } } messages {"
+    " field message } } }"
+)
+
+
+async def _conversation(api: Api, users: str, name: str) -> tuple[str, dict[str, str]]:
+    """A conversation of the provider and ``users``: its id and its memberships by user id."""
+    payload = await _ok(api, CONVERSATION, {"u": users, "n": name}, "createConversation")
+    convo = payload["conversation"]
+    return str(convo["id"]), {m["user_id"]: m["id"] for m in convo["conversation_memberships"]}
+
+
 async def build_cast(api: Api, world: World) -> Cast:
     """The caller's records, the other patient's and the staff's, each private field marked."""
     a = world.a
@@ -160,24 +174,21 @@ async def build_cast(api: Api, world: World) -> Cast:
         "updateClient",
     )
     type_id = await create_type(provider, name="Walk consult", ccb=True)
-    conversation = await _ok(
-        provider,
-        'mutation($u: String) { createConversation(input: {simple_added_users: $u, name: "Walk"})'
-        " { conversation { id } messages { field message } } }",
-        {"u": f"{me},{other}"},
-        "createConversation",
-    )
+    conversation, memberships = await _conversation(provider, f"{me},{other}", "Walk")
+    # The other patient's conversation with the provider alone: the caller sees none of it.
+    private, private_memberships = await _conversation(provider, other, f"{marker} private")
     shared_tag = await _tag(provider, "Shared walk tag", me, other)
     note = await _ok(
         provider,
         "mutation($i: createNoteInput) { createNote(input: $i) {"
         " note { id } messages { field message } } }",
-        {"i": {"conversation_id": conversation["conversation"]["id"], "content": "Walk note"}},
+        {"i": {"conversation_id": conversation, "content": "Walk note"}},
         "createNote",
     )
     own = {
         "User": me,
-        "Conversation": str(conversation["conversation"]["id"]),
+        "Conversation": conversation,
+        "ConversationMembership": memberships[me],
         "Note": str(note["note"]["id"]),
         "Location": await _location(provider, me, "1 Own Street"),
         "Tag": shared_tag,
@@ -195,35 +206,27 @@ async def build_cast(api: Api, world: World) -> Cast:
         await _tag(provider, f"{marker}staff tag", str(a.provider.user_id), str(a.staff.user_id)),
         await _appointment(provider, other, str(a.provider.user_id), type_id, 5),
         await _form_request(provider, other),
+        private,
+        private_memberships[other],
     ]
-    others_conversation = await _ok(
-        provider,
-        'mutation($u: String) { createConversation(input: {simple_added_users: $u, name: "Apart"})'
-        " { conversation { id } messages { field message } } }",
-        {"u": other},
-        "createConversation",
-    )
+    # A message in the other patient's private conversation: the caller reads none of it.
     others_note = await _ok(
         provider,
         "mutation($i: createNoteInput) { createNote(input: $i) {"
         " note { id } messages { field message } } }",
-        {
-            "i": {
-                "conversation_id": others_conversation["conversation"]["id"],
-                "content": f"{marker}other message",
-            }
-        },
+        {"i": {"conversation_id": private, "content": f"{marker}other message"}},
         "createNote",
     )
-    foreign += [
-        str(others_conversation["conversation"]["id"]),
-        str(others_note["note"]["id"]),
-    ]
+    foreign.append(str(others_note["note"]["id"]))
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)
 
 
 # --- documents ----------------------------------------------------------------------------
+
+# Id slots named after the record they take (conversationMembership's own ``id`` is a
+# conversation's, as in Healthie).
+SLOT_RECORDS = {"conversation_membership_id": "ConversationMembership"}
 
 
 def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
@@ -233,7 +236,9 @@ def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
     ids = {}
     for slot in id_slots(field):
         name = slot.path[-1]
-        if name in ("id", "ids") and returned in cast.own:
+        if name in SLOT_RECORDS:
+            ids[slot.path] = cast.own[SLOT_RECORDS[name]]
+        elif name in ("id", "ids") and returned in cast.own:
             ids[slot.path] = cast.own[returned]
         elif name in ("id", "ids", "user_id", "taggable_user_id", "recipient_id", "patient_id"):
             ids[slot.path] = cast.me

@@ -1,8 +1,8 @@
 """Reads of messages (Notes), scoped to the caller through their conversation.
 
-A message is visible exactly when its conversation is (conversations/queries.py decides that:
-a patient sees the conversations they take part in, so a member who is removed loses its
-messages too) and it is not deleted.
+A message is visible exactly when its conversation is (conversations/queries.py decides that,
+``visible_where``: a patient sees the conversations they take part in, so a member who is
+removed loses its messages too) and it is not deleted.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.conversations import queries
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.conversations.note_inputs import NoteFilter, NoteOrder
 from carebook.conversations.note_models import Note
@@ -23,25 +24,11 @@ from carebook.users.models import User
 MAX_KEYWORDS = 10
 
 
-def visible_conversation(actor: Actor) -> ColumnElement[bool]:
-    """The condition on ``Conversation`` of conversations.queries.get_visible_conversation."""
-    condition = Conversation.organization_id == actor.organization_id
-    if actor.is_patient:
-        condition = and_(
-            condition,
-            exists().where(
-                ConversationMembership.conversation_id == Conversation.id,
-                ConversationMembership.user_id == actor.user_id,
-            ),
-        )
-    return condition
-
-
 def _visible(actor: Actor) -> Select[Note]:
     return (
         select(Note)
         .join(Conversation, Conversation.id == Note.conversation_id)
-        .where(visible_conversation(actor), Note.deleted.is_(False))
+        .where(queries.visible_where(actor), Note.deleted.is_(False))
     )
 
 
@@ -198,7 +185,7 @@ async def member_ids(session: AsyncSession, conversation_id: int) -> list[int]:
     return list(rows.scalars())
 
 
-async def is_member(session: AsyncSession, conversation_id: int, user_id: int) -> bool:
+async def still_member(session: AsyncSession, conversation_id: int, user_id: int) -> bool:
     """Whether ``user_id`` takes part in the conversation (still)."""
     query = select(ConversationMembership.user_id).where(
         ConversationMembership.conversation_id == conversation_id,

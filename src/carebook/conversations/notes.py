@@ -21,7 +21,6 @@ from carebook.conversations.content import MAX_CONTENT, sanitize
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.conversations.note_inputs import NewNote, NoteChanges
 from carebook.conversations.note_models import Note
-from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.events.emit import emit
 from carebook.users import validation as v
@@ -124,8 +123,8 @@ async def create_note(session: AsyncSession, *, actor: Actor, fields: NewNote) -
         content=content,
     )
     session.add(note)
-    conversation.updated_at = utcnow()
     await session.flush()
+    conversation.updated_at = note.created_at  # the conversation changed when the message came
     newly_unread = await _mark_unread(session, conversation.id, writer_id)
     emit(
         session,

@@ -36,9 +36,9 @@ _ALL = [
     # reference, which has no message.updated.
     EventType("message.created", "Note"),
     EventType("message.deleted", "Note"),
-    # Issue 29 (messaging) adds conversation_membership.created / .deleted here, with their
-    # emit() calls in carebook/conversations/service.py: today memberships have no id of their
-    # own and no GraphQL type a receiver could query back.
+    # Emitted by carebook/conversations/members.py, one per membership added or removed.
+    EventType("conversation_membership.created", "ConversationMembership"),
+    EventType("conversation_membership.deleted", "ConversationMembership"),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in _ALL}

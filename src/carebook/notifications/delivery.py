@@ -154,7 +154,7 @@ async def _compose(
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
     when = await _appointment_time(session, kind, params, user.id)
-    if kind is EmailKind.NEW_MESSAGE and not await note_queries.is_member(
+    if kind is EmailKind.NEW_MESSAGE and not await note_queries.still_member(
         session, int(str(params["conversation_id"])), user.id
     ):
         raise PermanentFailure("recipient left the conversation")
