@@ -50,6 +50,8 @@ class Operation:
     query: Callable[[AsyncSession, Actor, dict[str, Any]], Any] | None = None
     concurrency: int | None = None
     write: bool = False
+    # The list offset of a plain `users` page (no keywords), for the latency-against-offset chart.
+    offset: int | None = None
 
     def variables(self, index: int) -> dict[str, Any]:
         if self.make is not None:
@@ -118,7 +120,13 @@ def read_operations(world: Generated, seed: int) -> list[Operation]:
     return [
         Operation("user", "`user(id)`", "user", USER_DOC, ids, query=_user_query),
         Operation(
-            "users_first", "`users` first page", "users", USERS_DOC, [{}], query=_search_query
+            "users_first",
+            "`users` first page",
+            "users",
+            USERS_DOC,
+            [{}],
+            query=_search_query,
+            offset=0,
         ),
         Operation(
             "users_deep",
@@ -127,7 +135,9 @@ def read_operations(world: Generated, seed: int) -> list[Operation]:
             USERS_DOC,
             [{"offset": deep}],
             query=_search_query,
+            offset=deep,
         ),
+        *offset_sweep(world.patients, deep),
         _search("search1_common", "search, 1 common term", [n.lower() for n in common_last]),
         _search("search1_rare", "search, 1 rare term", rare),
         _search(
@@ -166,6 +176,30 @@ def read_operations(world: Generated, seed: int) -> list[Operation]:
             [{"keywords": k.lower()} for k in common_last],
             query=lambda s, a, v: _count_query(v["keywords"])(s, a, v),
         ),
+    ]
+
+
+# Offsets of the latency-against-offset chart (besides 0, the first page, and the deep page).
+SWEEP_OFFSETS = (1_000, 10_000, 500_000)
+
+
+def offset_sweep(patients: int, deep: int) -> list[Operation]:
+    """`users` pages further and further down the list, for the chart of latency against offset.
+
+    Only offsets inside the generated list, and not the deep page, which is measured already.
+    """
+    return [
+        Operation(
+            f"users_offset_{offset}",
+            f"`users` offset {offset:,}",
+            "users",
+            USERS_DOC,
+            [{"offset": offset}],
+            query=_search_query,
+            offset=offset,
+        )
+        for offset in SWEEP_OFFSETS
+        if offset < patients and offset != deep
     ]
 
 

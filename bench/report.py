@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import charts
+
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
 
 INTRO = """# Performance
@@ -100,15 +102,31 @@ def markdown(document: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+CHARTS = """## Charts
+
+Drawn by `python -m bench --docs` from the runs below (`bench/charts.py`).
+
+![Requests per second per operation, SQLite and PostgreSQL](performance/throughput.png)
+
+![Median and p99 latency per operation, SQLite and PostgreSQL](performance/latency.png)
+
+![Median latency of a users page against its offset](performance/offset.png)
+"""
+
+
 def write_docs(path: Path, results: Path) -> None:
-    """Rewrite docs/performance.md from the latest full runs, keeping the notes section."""
+    """Rewrite docs/performance.md and its charts from the latest full runs, keeping the notes."""
     notes = ""
     if path.exists() and NOTES_MARKER in (text := path.read_text(encoding="utf-8")):
         notes = text.split(NOTES_MARKER, 1)[1]
-    sections = []
-    for database in ("sqlite", "postgresql"):
-        latest = results / f"latest-{database}.json"
-        if latest.exists():
-            sections.append(markdown(json.loads(latest.read_text(encoding="utf-8"))))
+    runs = {
+        database: json.loads(latest.read_text(encoding="utf-8"))
+        for database in ("sqlite", "postgresql")
+        if (latest := results / f"latest-{database}.json").exists()
+    }
+    sections = [markdown(document) for document in runs.values()]
+    if runs:
+        charts.write(runs, path.parent / "performance")
+        sections.append(CHARTS)
     body = INTRO + "\n" + "\n".join(sections) + "\n" + NOTES_MARKER + (notes or "\n")
     path.write_text(body, encoding="utf-8")

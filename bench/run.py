@@ -433,6 +433,7 @@ async def run(config: Config) -> dict[str, Any]:
         "operations": [op.name for op in graphql_reads]
         + [op.name for op in write_operations(world, run_id, 1)],
         "labels": {op.name: op.label for op in graphql_reads + write_operations(world, "", 1)},
+        "offsets": {op.name: op.offset for op in graphql_reads if op.offset is not None},
         "results": [s.summary() for s in results],
     }
     return document

@@ -171,6 +171,15 @@ async def test_a_group_adds_its_patients(api: Api, world: World) -> None:
         str(world.a.other_patient_id),
     }
     assert conversation["includes_multiple_clients"] is True
+    # A patient sees the other patient as a member, not their membership (read, archived).
+    patient = api.with_token(world.a.patient_token)
+    seen = await _conversation(patient, created)
+    assert seen is not None
+    assert {m["user_id"] for m in seen["conversation_memberships"]} == {
+        str(world.a.provider.user_id),
+        str(world.a.patient_id),
+    }
+    assert str(world.a.other_patient_id) in {u["id"] for u in seen["invitees"]}
     group_lookup = {"client_id": str(world.a.patient_id), "conversation_type": "group"}
     assert (await _list(provider, **group_lookup))[0] == 1
 

@@ -89,6 +89,7 @@ STORED: dict[tuple[str, str], Column] = {
     ("createAppointment", "notes"): Appointment.reason,
     ("updateAppointment", "pm_status"): Appointment.pm_status,
     ("createConversation", "name"): Conversation.name,
+    ("updateConversation", "name"): Conversation.name,
     ("updateClient", "quick_notes"): User.quick_notes,
     ("updateClient", "sexual_orientation_other"): User.sexual_orientation_other,
     ("updateUser", "sexual_orientation_other"): User.sexual_orientation_other,
@@ -217,6 +218,18 @@ OTHER: dict[tuple[str, str], str] = {
     ("completeCheckout", "location"): "ignored",
     ("createConversation", "simple_added_users"): _IDS,
     ("createConversation", "owner_id"): _ID,
+    ("createConversation", "added_users.value"): _ID,
+    ("createConversation", "added_users.label"): "the label of a picked user, never stored",
+    ("createConversation", "appointment_id"): "accepted, changes nothing (docs/api.md)",
+    ("createConversation", "select_all_status"): "accepted, changes nothing (docs/api.md)",
+    ("updateConversation", "id"): _ID,
+    ("updateConversation", "closed_by_id"): _ID,
+    ("updateConversation", "simple_added_users"): _IDS,
+    ("updateConversation", "select_all_status"): "accepted, changes nothing (docs/api.md)",
+    ("updateConversationMembership", "id"): _ID,
+    ("deleteConversationMembership", "conversation_id"): _ID,
+    ("deleteConversationMembership", "group_id"): _ID,
+    ("deleteConversationMembership", "user_id"): _ID,
     **{
         (mutation, name): _ID
         for mutation in ("createNote", "updateNote")
@@ -483,6 +496,15 @@ async def _conversation(p: Probe) -> dict[str, Any]:
     return {"simple_added_users": str(p.world.a.patient_id)}
 
 
+async def _existing_conversation(p: Probe) -> dict[str, Any]:
+    body = await p.provider.data(
+        """mutation($input: createConversationInput) {
+          createConversation(input: $input) { conversation { id } } }""",
+        {"input": await _conversation(p)},
+    )
+    return {"id": body["createConversation"]["conversation"]["id"]}
+
+
 def _checkout_rows(answer: dict[str, Any], model: type) -> int:
     return int(answer["user"]["id"] if model is User else answer["id"])
 
@@ -513,6 +535,7 @@ CASES: dict[str, Case] = {
     "createAppointment": Case(_appointment, payload="appointment"),
     "updateAppointment": Case(_existing_appointment, payload="appointment"),
     "createConversation": Case(_conversation, payload="conversation"),
+    "updateConversation": Case(_existing_conversation, payload="conversation"),
 }
 
 

@@ -236,7 +236,7 @@ def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
     ids = {}
     for slot in id_slots(field):
         name = slot.path[-1]
-        if name in SLOT_RECORDS:
+        if name in SLOT_RECORDS and SLOT_RECORDS[name] in cast.own:
             ids[slot.path] = cast.own[SLOT_RECORDS[name]]
         elif name in ("id", "ids") and returned in cast.own:
             ids[slot.path] = cast.own[returned]

@@ -70,12 +70,13 @@ async def add_members(
 ) -> list[ConversationMembership]:
     """New memberships of ``users`` (those already members are left as they are)."""
     present = await memberships_of(session, conversation.id)
+    # The owner may also be listed among the added users: one membership each, in order.
+    new_ids = [uid for uid in dict.fromkeys(user.id for user in users) if uid not in present]
     added = [
         ConversationMembership(
-            conversation_id=conversation.id, user_id=user.id, creator_id=actor.user_id
+            conversation_id=conversation.id, user_id=uid, creator_id=actor.user_id
         )
-        for user in users
-        if user.id not in present
+        for uid in new_ids
     ]
     if not added:
         return []

@@ -68,13 +68,31 @@ async def list_shared_conversations(
     return list((await session.execute(query)).scalars())
 
 
+def shows_membership(actor: Actor | None, user_id: int, member_is_patient: bool) -> bool:
+    """Whether ``actor`` may read a membership of a conversation it sees: providers and staff
+    any; a patient their own and those of the practice's members, never another patient's
+    (whether they read or archived it is theirs). :func:`_memberships` is the same in SQL."""
+    if actor is None or not actor.is_patient:
+        return actor is not None
+    return user_id == actor.user_id or not member_is_patient
+
+
 def _memberships(actor: Actor) -> Select[ConversationMembership]:
-    """The memberships ``actor`` may read: those of the conversations it sees."""
-    return (
+    """The memberships ``actor`` may read (see :func:`shows_membership`)."""
+    query = (
         select(ConversationMembership)
         .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
         .where(visible_where(actor))
     )
+    if actor.is_patient:
+        member = aliased(User)
+        other_patient = exists().where(
+            member.id == ConversationMembership.user_id,
+            member.id != actor.user_id,
+            member.role == Role.PATIENT,
+        )
+        query = query.where(~other_patient)
+    return query
 
 
 async def get_visible_membership(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from carebook.conversations import queries
 from carebook.conversations.content import plain_text
 from carebook.conversations.models import Conversation as ConversationRow
 from carebook.conversations.models import ConversationMembership as MembershipRow
@@ -62,13 +63,22 @@ class Conversation(DisclosesUsers):
         closed = self.row.closed_at
         return None if closed is None else render(closed, info.context.zone)
 
-    @strawberry.field(description="All ConversationMemberships associated with this conversation.")
+    @strawberry.field(
+        description="All ConversationMemberships associated with this conversation (a patient "
+        "sees their own and the practice's, not another patient's)."
+    )
     @audited
     async def conversation_memberships(
         self, info: Info[Context, None]
     ) -> list[ConversationMembership]:
         rows = await info.context.loaders.conversation_memberships.load(self.row.id)
-        return [ConversationMembership(row=row) for row in rows]
+        patients = {user.id for user in await _members(info, self.row.id) if user.is_patient}
+        viewer = info.context.viewer
+        return [
+            ConversationMembership(row=row)
+            for row in rows
+            if queries.shows_membership(viewer, row.user_id, row.user_id in patients)
+        ]
 
     @strawberry.field(description="The number of users in the conversation.")
     async def conversation_memberships_count(self, info: Info[Context, None]) -> int | None:
