@@ -85,8 +85,14 @@ async def test_a_broken_form_does_not_starve_the_others(
     now = other.next_run_at + timedelta(hours=1)
     assert await run_due(database, settings, holder="s1", now=now) == 1
     assert await _runs(database) == [other.next_run_at]
-    # Tried once in the pass, not again and again: the next pass tries it once more.
+    # Tried once, then left alone until its retry time, further away at each failure.
     assert await run_due(database, settings, holder="s1", now=now) == 0
+    for attempts, delay in ((1, 5), (2, 10), (3, 20)):
+        failing = (await _forms(database))[0]
+        assert failing.id == broken.id and failing.failed_attempts == attempts
+        assert failing.retry_at == now + timedelta(minutes=delay)
+        now = failing.retry_at
+        assert await run_due(database, settings, holder="s1", now=now) == 0
 
 
 async def test_months_of_downtime_send_one_request_not_one_per_missed_day(
@@ -96,7 +102,10 @@ async def test_months_of_downtime_send_one_request_not_one_per_missed_day(
     first = await _due(database)
     assert await run_due(database, settings, holder="s1", now=first + timedelta(days=89)) == 1
     runs = await _runs(database)
-    assert runs == [first + timedelta(days=d) for d in range(90)]  # 89 skipped, the latest sent
+    assert runs == [first + timedelta(days=d) for d in range(90)]
+    async with database.read_sessions() as session:
+        query = select(RecurringFormRun.skipped).order_by(RecurringFormRun.due_at)
+        assert list((await session.execute(query)).scalars()) == [True] * 89 + [False]
     assert len(await _requests(database)) == 2
     reminders = [
         m for m in await outbox_rows(database) if m.kind == EmailKind.FORM_REQUEST_REMINDER

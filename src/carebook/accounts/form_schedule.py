@@ -41,6 +41,8 @@ logger = logging.getLogger("carebook.forms")
 
 LEASE = "recurring_forms"
 BATCH = 50  # forms, so occurrences, per pass; the rest on the next one
+RETRY_FIRST = timedelta(minutes=5)  # after a failed occurrence; doubled at each failure
+RETRY_MOST = timedelta(days=1)
 Pause = Callable[[], Awaitable[None]]
 
 
@@ -117,8 +119,28 @@ async def _attempt(database: Database, form_id: int, now: datetime, pause: Pause
     try:
         return int(await run_occurrence(database, form_id, now, pause=pause))
     except Exception:  # one broken form must not stop the others' occurrences
-        logger.exception("recurring form %s: occurrence failed, tried again next pass", form_id)
-        return 0
+        logger.exception("recurring form %s: occurrence failed, tried again later", form_id)
+    try:
+        await _back_off(database, form_id, now)
+    except Exception:  # the database itself failing: the next pass tries again
+        logger.exception("recurring form %s: its retry could not be recorded", form_id)
+    return 0
+
+
+def retry_delay(failed_attempts: int) -> timedelta:
+    """How long a form is left alone after its ``failed_attempts``-th failure in a row."""
+    doublings: int = min(max(failed_attempts - 1, 0), 16)
+    return min(RETRY_FIRST * (1 << doublings), RETRY_MOST)
+
+
+async def _back_off(database: Database, form_id: int, now: datetime) -> None:
+    """After a failed occurrence: leave the form until its retry time, further each time."""
+    async with database.write_sessions() as session, session.begin():
+        form = await session.get(RecurringForm, form_id, populate_existing=True)
+        if form is None:
+            return
+        form.failed_attempts += 1
+        form.retry_at = now + retry_delay(form.failed_attempts)
 
 
 class _Raced(Exception):
@@ -180,7 +202,7 @@ async def _occur(
     swapped = await session.execute(
         update(RecurringForm)
         .where(RecurringForm.id == form.id, RecurringForm.next_run_at == due)
-        .values(next_run_at=service.next_occurrence(form, latest))
+        .values(next_run_at=service.next_occurrence(form, latest), retry_at=None, failed_attempts=0)
         .execution_options(synchronize_session=False)
     )
     if getattr(swapped, "rowcount", 0) != 1:
@@ -190,7 +212,9 @@ async def _occur(
         return False
     # Missed while every server was down: recorded as skipped, only the latest is sent, so a
     # patient is not flooded with one request per missed day.
-    session.add_all(RecurringFormRun(recurring_form_id=form.id, due_at=at) for at in older)
+    session.add_all(
+        RecurringFormRun(recurring_form_id=form.id, due_at=at, skipped=True) for at in older
+    )
     session.add(RecurringFormRun(recurring_form_id=form.id, due_at=latest))
     await session.flush()
     asked = await _ask(session, form)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, column, false, func, select, table
+from sqlalchemy import Select, case, column, false, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -182,12 +182,13 @@ async def due_recurring_ids(
     session: AsyncSession, now: Any, limit: int, tried: Collection[int] = ()
 ) -> list[int]:
     """Active recurring forms whose next occurrence is due at ``now``, earliest first, but for
-    those ``tried`` already in this pass."""
+    those ``tried`` already in this pass and those failing, until their ``retry_at``."""
     rows = await session.execute(
         select(RecurringForm.id)
         .where(
             RecurringForm.is_active.is_(True),
             RecurringForm.next_run_at <= now,
+            or_(RecurringForm.retry_at.is_(None), RecurringForm.retry_at <= now),
             RecurringForm.id.not_in(list(tried)),
         )
         .order_by(RecurringForm.next_run_at, RecurringForm.id)
