@@ -5,10 +5,19 @@ mid-pass, a sender who left, and a change of ``period`` alone. The clock is the 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
-from tests.forms.test_recurring_forms import UPDATE, _awell, _create, _form, _requests, _runs
+from sqlalchemy import event, select, update
+from tests.forms.test_recurring_forms import (
+    UPDATE,
+    UPDATE_CLIENT,
+    _awell,
+    _create,
+    _form,
+    _requests,
+    _runs,
+)
 from tests.support.api import Api
 from tests.support.emails import outbox_rows
 from tests.support.world import World
@@ -173,3 +182,44 @@ async def test_an_occurrence_already_recorded_is_passed_over_not_retried_forever
         session.add(RecurringFormRun(recurring_form_id=(await _form(database)).id, due_at=due))
     assert await run_due(database, settings, holder="s1", now=due) == 0
     assert await _due(database) == due + timedelta(days=1)
+
+
+async def _users_statements(database: Database, now: datetime, settings: Settings) -> int:
+    """How many statements reading ``users`` one pass at ``now`` runs."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM users" in statement:
+            seen.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert await run_due(database, settings, holder="s1", now=now) == 1
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+async def test_an_occurrence_reads_its_patients_in_queries_not_one_per_patient(
+    api: Api, world: World, database: Database, settings: Settings
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    joined = {"id": str(world.a.other_patient_id), "user_group_id": str(world.a.group_id)}
+    assert (await provider.data(UPDATE_CLIENT, {"input": joined}))["updateClient"][
+        "messages"
+    ] is None
+    await _daily(api, world, "8")
+    alone = await _due(database)
+    assert await _users_statements(database, alone, settings) > 0
+    single = await _users_statements(database, alone + timedelta(days=1), settings)
+    # Now a patient and a group of two (the patient again, and another): three requests.
+    form_id = str((await _form(database)).id)
+    named = {"id": form_id, "recipient_ids": f"{world.a.patient_id},group-{world.a.group_id}"}
+    assert (await provider.data(UPDATE, {"input": named}))["updateRecurringForm"][
+        "messages"
+    ] is None
+    before = len(await _requests(database))
+    many = await _users_statements(database, alone + timedelta(days=2), settings)
+    assert len(await _requests(database)) - before == 2
+    assert many <= single + 1  # the group's members: one query, whatever their number
