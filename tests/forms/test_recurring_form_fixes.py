@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.exc import IntegrityError
 from tests.forms.test_recurring_forms import (
     UPDATE,
     UPDATE_CLIENT,
@@ -23,7 +24,7 @@ from tests.support.emails import outbox_rows
 from tests.support.world import World
 
 from carebook.accounts import form_schedule
-from carebook.accounts.form_schedule import run_due, take_lease
+from carebook.accounts.form_schedule import is_run_taken, run_due, take_lease
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.forms import service as form_service
@@ -223,3 +224,25 @@ async def test_an_occurrence_reads_its_patients_in_queries_not_one_per_patient(
     many = await _users_statements(database, alone + timedelta(days=2), settings)
     assert len(await _requests(database)) - before == 2
     assert many <= single + 1  # the group's members: one query, whatever their number
+
+
+async def _refusal(database: Database, run: RecurringFormRun) -> IntegrityError:
+    with pytest.raises(IntegrityError) as refused:
+        async with database.write_sessions() as session, session.begin():
+            session.add(run)
+    return refused.value
+
+
+async def test_only_the_runs_unique_key_counts_as_an_occurrence_created_elsewhere(
+    api: Api, world: World, database: Database
+) -> None:
+    await _daily(api, world, "12")
+    form = await _form(database)
+    assert form.next_run_at is not None
+    async with database.write_sessions() as session, session.begin():
+        session.add(RecurringFormRun(recurring_form_id=form.id, due_at=form.next_run_at))
+    again = RecurringFormRun(recurring_form_id=form.id, due_at=form.next_run_at)
+    assert is_run_taken(await _refusal(database, again))
+    # Another constraint (a run of no form) is a failure, not a race to pass over.
+    orphan = RecurringFormRun(recurring_form_id=form.id + 1000, due_at=form.next_run_at)
+    assert not is_run_taken(await _refusal(database, orphan))

@@ -147,7 +147,7 @@ class _Raced(Exception):
     """Another scheduler moved this form on first: this transaction creates nothing."""
 
 
-def _is_run_taken(error: IntegrityError) -> bool:
+def is_run_taken(error: IntegrityError) -> bool:
     """Whether ``error`` is the unique key of ``recurring_form_runs`` (an occurrence already
     created), not some other constraint, which must not pass as a race."""
     text = str(error.orig).lower()
@@ -171,7 +171,7 @@ async def run_occurrence(
     except _Raced:
         logger.info("recurring form %s: occurrence already created elsewhere", form_id)
     except IntegrityError as error:
-        if not _is_run_taken(error):
+        if not is_run_taken(error):
             raise
         logger.info("recurring form %s: occurrence already created elsewhere", form_id)
     return False
