@@ -46,6 +46,8 @@ SNAPSHOT = ("active", "archived_at", "merged_into_id", "email", "email_key", "us
 # A table whose rows moved, as the User field a receiver of patient.updated reads it in.
 MOVED_FIELDS = {"care_team_members": CARE_TEAM_FIELD}
 ALREADY_MERGED = "was merged into another client: merge into that one instead"
+NOT_MERGED = "This client was not merged into another"
+TOO_MANY = f"At most {MAX_MERGED} clients can be merged at once"
 
 
 async def merge_clients(session: AsyncSession, *, actor: Actor, fields: MergeClients) -> User:
@@ -90,12 +92,14 @@ def _merge_ids(fields: MergeClients) -> tuple[int, list[int]]:
         raise Invalid.field("target_user_id", "target_user_id can't be blank")
     ids = v.parse_ids(
         fields.ids or [],
-        most=MAX_MERGED + 1,
-        too_many=f"At most {MAX_MERGED} clients can be merged at once",
+        most=MAX_MERGED + 1,  # the target may be among them
+        too_many=TOO_MANY,
     )
     merged_ids = [pid for pid in ids if pid != target_id]
     if not merged_ids:
         raise Invalid.field("ids", "Give at least one client other than target_user_id")
+    if len(merged_ids) > MAX_MERGED:
+        raise Invalid.field("ids", TOO_MANY)
     return target_id, merged_ids
 
 
@@ -112,7 +116,10 @@ async def _lock(session: AsyncSession, actor: Actor, ids: Sequence[int]) -> dict
     """The visible patients among ``ids``, their rows locked in id order (no deadlock between
     two merges) until the transaction ends: an update of one of them waits for this write."""
     query = visible_patients(actor).where(User.id.in_(ids)).order_by(User.id)
-    result = await session.execute(query.with_for_update(of=User))
+    # populate_existing: a copy read earlier in this session (before the lock) is replaced by
+    # the row as it is now, so no rule is checked, nor column compared, on a stale value.
+    query = query.with_for_update(of=User).execution_options(populate_existing=True)
+    result = await session.execute(query)
     return {user.id: user for user in result.scalars()}
 
 
@@ -170,13 +177,17 @@ async def unmerge_clients(
         field="id",
         missing=USER_NOT_FOUND,
     )
-    merge = await _merge_of(session, patient)
+    ids = [int(uid) for uid in json.loads((await _merge_of(session, patient)).users_before)]
+    # Read unlocked only to learn whom to lock; every rule is checked again under the locks
+    # (PostgreSQL: a concurrent unmerge, merge or update has committed by then, or waits).
+    users = await _lock(session, actor, ids)
+    all_found(ids, users, field="id", label="Users")  # one hidden from the caller since
+    merge = await _lock_merge(session, users[patient.id])
     _check_undoable(merge, undo_days)
     await _refuse_later_merge(session, merge)
     log = json.loads(merge.users_before)
-    ids = [int(uid) for uid in log]
-    users = await _lock(session, actor, ids)
-    all_found(ids, users, field="id", label="Users")  # one hidden from the caller since
+    if set(log) != {str(uid) for uid in users}:
+        raise Invalid.field("id", NOT_MERGED)
     target = users[merge.target_id]
     if target.merged_into_id is not None:
         raise Invalid.field("id", "The client this one was merged into was merged since: undo that")
@@ -194,10 +205,11 @@ async def unmerge_clients(
     return everyone
 
 
-async def _merge_of(session: AsyncSession, patient: User) -> ClientMerge:
-    """The merge, not undone, that archived ``patient`` into the client it points at."""
+async def _merge_of(session: AsyncSession, patient: User, *, lock: bool = False) -> ClientMerge:
+    """The merge, not undone, that archived ``patient`` into the client it points at; with
+    ``lock``, its log row locked and read afresh (no second unmerge of it meanwhile)."""
     if patient.merged_into_id is not None:
-        merges = await session.execute(
+        query = (
             select(ClientMerge)
             .where(
                 ClientMerge.target_id == patient.merged_into_id,
@@ -205,10 +217,17 @@ async def _merge_of(session: AsyncSession, patient: User) -> ClientMerge:
             )
             .order_by(ClientMerge.id.desc())
         )
-        for merge in merges.scalars():
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        for merge in (await session.execute(query)).scalars():
             if str(patient.id) in json.loads(merge.users_before):
                 return merge
-    raise Invalid.field("id", "This client was not merged into another")
+    raise Invalid.field("id", NOT_MERGED)
+
+
+async def _lock_merge(session: AsyncSession, patient: User) -> ClientMerge:
+    """``_merge_of`` the freshly locked ``patient``, its log row locked too."""
+    return await _merge_of(session, patient, lock=True)
 
 
 def _check_undoable(merge: ClientMerge, undo_days: int) -> None:
