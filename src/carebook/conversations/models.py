@@ -35,3 +35,6 @@ class ConversationMembership(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # When the user joined (null: before this was recorded). unmergeClients moves back only a
+    # membership older than the merge: one ended and made again since is the target's own.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)

@@ -43,6 +43,13 @@ USER_NOT_FOUND = "User not found"
 MAX_MERGED = 20
 # The patient's own columns a merge may change, kept before and after in the log.
 SNAPSHOT = ("active", "archived_at", "merged_into_id", "email", "email_key", "user_group_id")
+# The columns unmerge restores together or not at all (each pair describes one fact).
+RESTORED_TOGETHER = (
+    ("email", "email_key"),
+    ("active", "archived_at"),
+    ("merged_into_id",),
+    ("user_group_id",),
+)
 # A table whose rows moved, as the User field a receiver of patient.updated reads it in.
 MOVED_FIELDS = {"care_team_members": CARE_TEAM_FIELD}
 ALREADY_MERGED = "was merged into another client: merge into that one instead"
@@ -198,7 +205,8 @@ async def unmerge_clients(
         changes[user.id] = patient_changes(user)
         await session.flush()
     shift = Shift(merge.id, target.organization_id)
-    changes[target.id] += _moved_fields(await move_back(session, shift, target.id))
+    moved = await move_back(session, shift, target.id, merge.merged_at)
+    changes[target.id] += _moved_fields(moved)
     merge.unmerged_at, merge.unmerged_by_id = utcnow(), actor.user_id
     await record_patients(session, everyone, action="unmerge")
     await emit_patients_updated(session, [patient_updated(u, changes[u.id]) for u in everyone])
@@ -252,16 +260,23 @@ async def _refuse_later_merge(session: AsyncSession, merge: ClientMerge) -> None
 
 
 async def _restore(session: AsyncSession, user: User, logged: dict[str, Any]) -> None:
-    """Put back each column the merge changed and nobody changed since (a later change wins)."""
+    """Put back each group of columns the merge changed and nobody changed since (a later
+    change wins): a pair (the address and its key, active and when archived) only as a whole,
+    or one side would disagree with the other (two patients with one address)."""
     now = _snapshot(user)
-    for name in SNAPSHOT:
-        before, after = logged["before"][name], logged["after"][name]
-        if before == after or now[name] != after:
+    for group in RESTORED_TOGETHER:
+        before = {name: logged["before"][name] for name in group}
+        after = {name: logged["after"][name] for name in group}
+        if before == after or any(now[name] != after[name] for name in group):
             continue
-        if name == "email_key" and await _taken(session, user, before):
+        if "email_key" in group and await _taken(session, user, before["email_key"]):
             raise Invalid.field("id", f"Client {user.id}'s email has been taken since")
-        value = datetime.fromisoformat(before) if name == "archived_at" and before else before
-        setattr(user, name, value)
+        for name, value in before.items():
+            setattr(
+                user,
+                name,
+                datetime.fromisoformat(value) if name == "archived_at" and value else value,
+            )
 
 
 async def _taken(session: AsyncSession, user: User, key: str | None) -> bool:
