@@ -36,6 +36,10 @@ LABELS = {
 }
 
 
+# A row moved: its table and the merged patient it came from (or went back to).
+Moves = tuple[str, int]
+
+
 @dataclass(frozen=True, slots=True)
 class Shift:
     """The merge whose rows move (its log id) and its organization (its events')."""
@@ -88,12 +92,12 @@ async def _held_by_target(session: AsyncSession, entry: Moved, target_id: int) -
 
 async def move_to_target(
     session: AsyncSession, shift: Shift, merged_ids: Sequence[int], target_id: int
-) -> list[str]:
+) -> list[Moves]:
     """Move every registered row of ``merged_ids`` to ``target_id``, logging each row; the
-    tables whose rows moved (for the target's ``changed_fields``)."""
+    tables whose rows moved and the patients they came from (for ``changed_fields``)."""
     log: list[dict[str, Any]] = []
     events: list[Change] = []
-    touched: list[str] = []
+    touched: list[Moves] = []
     for entry in MOVED:
         table = _table(entry.table)
         taken = await _held_by_target(session, entry, target_id)
@@ -109,7 +113,7 @@ async def move_to_target(
                     update(table).where(_match(table, key)).values({entry.column: target_id})
                 )
                 events += _event(shift, entry, row)
-                touched.append(entry.table)
+                touched.append((entry.table, row._mapping[entry.column]))
             log.append(_log_row(shift, entry, row, key, outcome))
     if log:
         await session.execute(insert(ClientMergeRow), log)
@@ -142,18 +146,18 @@ def _entry(table: str, column: str) -> Moved:
 
 async def move_back(
     session: AsyncSession, shift: Shift, target_id: int, merged_at: datetime
-) -> list[str]:
+) -> list[Moves]:
     """Move each row the merge moved back to the patient it came from, found by its primary
     key and only while it is still that row: naming the target and made before the merge (a
     row deleted, moved on, or removed and made again since, or a new row given a deleted one's
-    id, stays as it is); the tables whose rows moved back."""
+    id, stays as it is); the tables whose rows moved back and the patients they went to."""
     logged = await session.execute(
         select(ClientMergeRow)
         .where(ClientMergeRow.merge_id == shift.merge_id, ClientMergeRow.outcome == MOVED_ROW)
         .order_by(ClientMergeRow.id)
     )
     events: list[Change] = []
-    touched: list[str] = []
+    touched: list[Moves] = []
     for entry_row in logged.scalars():
         entry = _entry(entry_row.table_name, entry_row.column_name)
         table = _table(entry.table)
@@ -171,7 +175,7 @@ async def move_back(
         await session.execute(
             update(table).where(same).values({entry.column: entry_row.from_user_id})
         )
-        touched.append(entry.table)
+        touched.append((entry.table, entry_row.from_user_id))
         events += _event(shift, entry, row)
     await emit_all(session, events)
     return touched

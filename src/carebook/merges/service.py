@@ -24,13 +24,14 @@ from carebook.auth.actor import Actor, require_staff
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.merges.inputs import MergeClients
-from carebook.merges.moves import Shift, move_back, move_to_target
+from carebook.merges.moves import Moves, Shift, move_back, move_to_target
 from carebook.users import password_reset, queries
 from carebook.users import validation as v
+from carebook.users.credentials import revoke_other_sessions
 from carebook.users.events import (
     CARE_TEAM_FIELD,
+    WIRE_NAMES,
     emit_patients_updated,
-    patient_changes,
     patient_updated,
 )
 from carebook.users.lookup import all_found, found
@@ -83,11 +84,13 @@ async def merge_clients(session: AsyncSession, *, actor: Actor, fields: MergeCli
     for user in merged:
         set_active(user, False)
         user.merged_into_id = target.id
-    changes = {user.id: patient_changes(user) for user in everyone}
+        # An alias signs in no more: its sessions end (an unmerge does not bring them back).
+        await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
     merge.users_before = _log_of(before, everyone)
+    changes = {user.id: _fields_changed(before[user.id], user) for user in everyone}
     shift = Shift(merge.id, target.organization_id)
-    changes[target.id] += _moved_fields(await move_to_target(session, shift, merged_ids, target_id))
+    _add_moved(changes, target.id, await move_to_target(session, shift, merged_ids, target_id))
     await record_patients(session, everyone, action="merge")
     await emit_patients_updated(session, [patient_updated(u, changes[u.id]) for u in everyone])
     return target
@@ -166,8 +169,19 @@ def _log_of(before: dict[int, dict[str, Any]], users: Sequence[User]) -> str:
     )
 
 
-def _moved_fields(tables: Sequence[str]) -> list[str]:
-    return [MOVED_FIELDS[t] for t in set(tables) if t in MOVED_FIELDS]
+def _fields_changed(before: dict[str, Any], user: User) -> list[str]:
+    """The API names of the patient's own columns that differ from ``before`` (a snapshot):
+    compared by value, since the merge flushes (and so forgets what changed) on its way."""
+    now = _snapshot(user)
+    return [WIRE_NAMES[n] for n in SNAPSHOT if n in WIRE_NAMES and before[n] != now[n]]
+
+
+def _add_moved(changes: dict[int, list[str]], target_id: int, moved: Sequence[Moves]) -> None:
+    """A moved row changes a field (the care team) of both patients it moved between."""
+    for table, user_id in moved:
+        if table in MOVED_FIELDS:
+            changes[target_id].append(MOVED_FIELDS[table])
+            changes[user_id].append(MOVED_FIELDS[table])
 
 
 # --- unmerge --------------------------------------------------------------------------------
@@ -199,14 +213,13 @@ async def unmerge_clients(
     if target.merged_into_id is not None:
         raise Invalid.field("id", "The client this one was merged into was merged since: undo that")
     everyone = [target, *(u for uid, u in sorted(users.items()) if uid != target.id)]
-    changes: dict[int, list[str]] = {}
+    merged = {user.id: _snapshot(user) for user in everyone}
     for user in everyone:  # the target first: it gives back an address a merged patient had
         await _restore(session, user, log[str(user.id)])
-        changes[user.id] = patient_changes(user)
         await session.flush()
+    changes = {user.id: _fields_changed(merged[user.id], user) for user in everyone}
     shift = Shift(merge.id, target.organization_id)
-    moved = await move_back(session, shift, target.id, merge.merged_at)
-    changes[target.id] += _moved_fields(moved)
+    _add_moved(changes, target.id, await move_back(session, shift, target.id, merge.merged_at))
     merge.unmerged_at, merge.unmerged_by_id = utcnow(), actor.user_id
     await record_patients(session, everyone, action="unmerge")
     await emit_patients_updated(session, [patient_updated(u, changes[u.id]) for u in everyone])
