@@ -14,7 +14,11 @@ and event id (the ``X-Carebook-Event-Id`` header). Then:
    receiver; the same number of updateClient calls again;
 3. it waits (bounded) until every ``patient.updated`` event of phase 2 reached each of the 3
    webhooks, and reports deliveries per second, missing deliveries (must be 0) and duplicates
-   (must be 0: no faults are injected), with updateClient's latency in both phases.
+   (must be 0: no faults are injected);
+4. it turns the webhooks off and runs the baseline again. The machine's speed drifts within a
+   run (and the database grows), so phase 2 is compared with the mean of the baselines before
+   and after it, as builds are compared by alternating them: the "added latency" is phase 2's
+   median over that mean, and the drift (phase 3 against phase 1) is reported beside it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from dataclasses import asdict, dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bench.client import Stats, run_driver, run_load
 from bench.generate import Generated, Options, generate
@@ -134,6 +138,7 @@ class Result:
     updates: int
     baseline: dict[str, Any]
     with_webhooks: dict[str, Any]
+    baseline_after: dict[str, Any]
     events: int
     expected_deliveries: int
     received: int
@@ -150,7 +155,7 @@ def update_client(world: Generated, phase: int) -> Operation:
     repeating phase 1's values would change nothing, and an unchanged patient emits no event."""
     base = next(op for op in write_operations(world, "", 1) if op.name == "updateClient")
     span = world.last_patient_id - world.first_patient_id + 1
-    area = ("1305", "1212")[phase - 1]
+    area = ("1305", "1212", "1415")[phase - 1]
 
     def make(i: int) -> dict[str, Any]:
         patient = world.first_patient_id + (i * 7919) % span
@@ -168,7 +173,7 @@ def update_client(world: Generated, phase: int) -> Operation:
 async def _updates(port: int, world: Generated, count: int, concurrency: int, phase: int) -> Stats:
     operation = update_client(world, phase)
     caller = graphql_caller(port, world, operation)
-    tag = ("baseline", "webhooks")[phase - 1]
+    tag = ("baseline", "webhooks", "after")[phase - 1]
     stats = await run_load(
         "updateClient", tag, caller, concurrency=concurrency, duration=3600,
         max_requests=count, warmup=0,
@@ -215,6 +220,12 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
 
             await wait_until(all_in, seconds=args.wait, what="every delivery")
             posts, last_at = counts.snapshot()
+            await disable_webhooks(database, world.organization_id)
+            await wait_until(
+                lambda: _zero(database, undispatched), seconds=300, what="phase 2's fan-out"
+            )
+            after = await _updates(port, world, args.updates, args.concurrency, 3)
+            log(_line(after))
     finally:
         receiver.shutdown()
         await database.dispose()
@@ -225,6 +236,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         updates=args.updates,
         baseline=baseline.summary(),
         with_webhooks=loaded.summary(),
+        baseline_after=after.summary(),
         events=len(ids),
         expected_deliveries=len(expected),
         received=received,
@@ -235,6 +247,21 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         seconds_after_last_update=round(max(last_at - load_end, 0.0), 1),
         command=args.command,
     )
+
+
+async def disable_webhooks(database: Database, org: int) -> None:
+    """Turn the organization's webhooks off: phase 3's events are sent to no one."""
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            update(Webhook).where(Webhook.organization_id == org).values(is_enabled=False)
+        )
+
+
+def added(result: Result, key: str) -> float:
+    """Phase 2's ``key`` (median_ms or rps) against the mean of the two baselines, as a
+    fraction (+0.1: 10 % more)."""
+    mean = (result.baseline[key] + result.baseline_after[key]) / 2
+    return float(result.with_webhooks[key] / mean - 1) if mean else 0.0
 
 
 async def _zero(database: Database, query: Any) -> bool:
@@ -257,18 +284,25 @@ def _line(stats: Stats) -> str:
     )
 
 
+def _phase(name: str, stats: dict[str, Any]) -> str:
+    return (
+        f"- updateClient {name}: {stats['requests']} calls, {stats['rps']:.1f}/s, median "
+        f"{stats['median_ms']:.2f} ms, p99 {stats['p99_ms']:.2f} ms, errors {stats['errors']}"
+    )
+
+
 def report(result: Result) -> str:
     """The figures as the lines docs/webhooks.md quotes."""
-    base, hooks = result.baseline, result.with_webhooks
+    drift = result.baseline_after["median_ms"] / result.baseline["median_ms"] - 1
     return "\n".join(
         [
             f"`{result.command}` ({result.database})",
-            f"- updateClient without webhooks: {base['requests']} calls, {base['rps']:.1f}/s, "
-            f"median {base['median_ms']:.2f} ms, p99 {base['p99_ms']:.2f} ms, errors "
-            f"{base['errors']}",
-            f"- updateClient with {WEBHOOKS} webhooks: {hooks['requests']} calls, "
-            f"{hooks['rps']:.1f}/s, median {hooks['median_ms']:.2f} ms, p99 "
-            f"{hooks['p99_ms']:.2f} ms, errors {hooks['errors']}",
+            _phase("without webhooks (before)", result.baseline),
+            _phase(f"with {WEBHOOKS} webhooks", result.with_webhooks),
+            _phase("without webhooks (after)", result.baseline_after),
+            f"- added by delivery, against the mean of the baselines: median "
+            f"{added(result, 'median_ms'):+.1%}, rate {added(result, 'rps'):+.1%} (drift of "
+            f"the baseline's median during the run: {drift:+.1%})",
             f"- {result.events} patient.updated events x {WEBHOOKS} webhooks = "
             f"{result.expected_deliveries} deliveries: received {result.received}, missing "
             f"{result.missing}, duplicates {result.duplicates}",

@@ -41,6 +41,10 @@ CHANGE_FEED = (
     "the change feed: replays the organization's webhook events after a cursor (docs/webhooks.md)"
 )
 UNMERGE = "undoes a mergeClients within CAREBOOK_MERGE_UNDO_DAYS (docs/api.md, Merging patients)"
+DUPLICATES = (
+    "duplicate detection: likely duplicate patients, their dismissal (Healthie has none; "
+    "docs/duplicates.md)"
+)
 REDELIVER = "sends a past event to the webhooks again (docs/webhooks.md, The change feed)"
 CAREBOOK_ADDITIONS: dict[str, str] = {
     "AuditEvent": "who read or changed which patient record (audit trail, a Carebook addition)",
@@ -80,6 +84,12 @@ CAREBOOK_ADDITIONS: dict[str, str] = {
     "updateNotificationSettingInput.send_form_request_emails": FORM_EMAILS,
     "ChangeEvent": CHANGE_FEED,
     "Query.changeEvents": CHANGE_FEED,
+    "DuplicateCandidate": DUPLICATES,
+    "Query.duplicateCandidates": DUPLICATES,
+    "Query.duplicateCandidatesCount": DUPLICATES,
+    "Mutation.dismissDuplicateCandidate": DUPLICATES,
+    "dismissDuplicateCandidateInput": DUPLICATES,
+    "dismissDuplicateCandidatePayload": DUPLICATES,
     "Mutation.redeliverWebhookEvent": REDELIVER,
     "redeliverWebhookEventInput": REDELIVER,
     "redeliverWebhookEventPayload": REDELIVER,
@@ -106,10 +116,8 @@ DEFAULT_DIFFERENCES: dict[str, str] = {
     "Query.appointmentTypes(should_paginate)": ISSUE_29,
     "Query.offerings(page_size)": ISSUE_29,
     "Query.offerings(should_paginate)": ISSUE_29,
-    "Query.appointments(filter)": ISSUE_29,
-    "Query.appointments(order_by)": ISSUE_29,
-    "Query.appointments(page_size)": ISSUE_29,
-    "createRequestedFormInput.skip_notification_email": "null reads as false, Healthie's default",
+    "Query.appointments(order_by)": "DATE_ASC: soonest first, Carebook's order before issue 29",
+    "Query.appointments(page_size)": "10, the page size of every other root list",
 }
 
 

@@ -35,8 +35,11 @@ def test_every_payload_has_the_same_messages_field() -> None:
     types = build_schema()._schema.type_map
     payloads = [gql for name, gql in types.items() if name.endswith("Payload")]
     # 32 + the four webhook mutations, sendTestWebhook, redeliverWebhookEvent, mergeClients,
-    # unmergeClients
-    assert len(payloads) == 40
+    # unmergeClients, + issue 29's deleteAppointment, updateAppointmentType,
+    # deleteAppointmentType, updateAppointmentSetting, updateConversation,
+    # updateConversationMembership, deleteConversationMembership, deleteRequestedFormCompletion,
+    # updateRecurringForm, deleteRecurringForm, + dismissDuplicateCandidate
+    assert len(payloads) == 51
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

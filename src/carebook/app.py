@@ -28,6 +28,7 @@ from strawberry.http.types import QueryParams
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET
 
+from carebook.accounts.form_schedule import start_form_scheduler
 from carebook.audit.writer import AuditWriter
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
@@ -366,12 +367,15 @@ def create_app(
         event_purger = start_event_purger(db, settings)  # events past their retention
         # Events committed by any server are sent by every server's worker (claims share them).
         webhooks = start_webhook_worker(db, settings)
+        # Recurring form requests: every server runs it, the lease lets one create at a time.
+        forms = start_form_scheduler(db, settings)
         collector = None
         if serving:
             freeze_startup_objects()
             collector = start_full_collections()
         yield
         await _stop(collector)
+        await _stop(forms)
         await _stop(webhooks)
         await _stop(purger)
         await _stop(event_purger)

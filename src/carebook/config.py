@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         le=36500,  # a century; more would overflow a date
         description="Days during which unmergeClients can undo a mergeClients.",
     )
+    duplicates_block_strong: bool = Field(
+        False,
+        description="createClient refuses a patient who strongly matches an existing one "
+        "(docs/duplicates.md); off: the match is only a warning.",
+    )
     production: bool = Field(False, description="Mask internal errors and hide GraphiQL.")
     graphiql: bool = Field(True, description="Serve GraphiQL on GET /graphql.")
     # --- safety switches (docs/production.md, "Safety switches") ---
@@ -171,6 +176,17 @@ class Settings(BaseSettings):
     event_purge_seconds: float = Field(
         3600.0,
         description="How often each server deletes events past event_retention_days (0: never).",
+    )
+    # --- recurring form requests ---
+    form_schedule_seconds: float = Field(
+        30.0,
+        description="How often each server looks for recurring form requests that fall due "
+        "(0: this server creates none; another server with the lease does).",
+    )
+    form_schedule_lease_seconds: float = Field(
+        120.0,
+        description="How long a server holds the scheduler's lease without renewing it; a "
+        "server that dies is replaced by another after at most this long.",
     )
     # --- audit trail ---
     audit_wait_for_reads: bool = Field(

@@ -7,13 +7,21 @@ the registry of the schema is the one module that knows them all.
 
 from sqlalchemy import Table
 
+import carebook.duplicates.index  # (registers the blocking keys' flush hook)
 import carebook.search.index  # noqa: F401  (registers the token index's flush hook)
 from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, PasswordResetToken, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.db.base import REFERENCE_DATA, Base
+from carebook.duplicates.models import DuplicatePair, MatchKey
 from carebook.events.models import Event, SentWebhook, Webhook, WebhookDelivery, WebhookSubscription
-from carebook.forms.models import RequestedFormCompletion
+from carebook.forms.models import (
+    RecurringForm,
+    RecurringFormRecipient,
+    RecurringFormRun,
+    RequestedFormCompletion,
+    SchedulerLease,
+)
 from carebook.idempotency.models import IdempotencyKey
 from carebook.locations.models import Location
 from carebook.notifications.models import NotificationSetting, OutboxMessage
@@ -51,11 +59,13 @@ __all__ = [
     "ClientMergeRow",
     "Conversation",
     "ConversationMembership",
+    "DuplicatePair",
     "Event",
     "IdempotencyKey",
     "ListBlock",
     "ListBlockStart",
     "Location",
+    "MatchKey",
     "NotificationSetting",
     "Offering",
     "OnboardingFlow",
@@ -63,7 +73,11 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetToken",
     "RateLimitCounter",
+    "RecurringForm",
+    "RecurringFormRecipient",
+    "RecurringFormRun",
     "RequestedFormCompletion",
+    "SchedulerLease",
     "SearchToken",
     "SentWebhook",
     "SessionToken",

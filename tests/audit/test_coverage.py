@@ -176,6 +176,7 @@ async def test_every_path_to_a_patients_records_records_the_read(
             problems.append(f"{path}: no read of the patient recorded ({events})")
     # Not vacuous: the paths of the issue hold the patient's records, nested ones included.
     wanted = {"locations", "location", "appointments", "appointment", "requestedFormCompletions"}
+    wanted |= {"requestedFormCompletion", "recurringForms"}
     wanted |= {"tags", "conversation", "user.locations", "user.active_tags", "tags.tagged_users"}
     assert {w for w in wanted if not any(p == w or p.startswith(w + ".") for p in holding)} == set()
     assert problems == [], "\n".join(problems[:20]) + f"\n({len(problems)} problems)"
@@ -198,6 +199,9 @@ NOT_PATIENT_WRITES = {
     "createOnboardingFlow": "a flow and the groups it serves, no patient",
     "updateOnboardingFlow": "a flow and the groups it serves, no patient",
     "createAppointmentType": "a kind of appointment of the practice",
+    "updateAppointmentType": "a kind of appointment of the practice; booked ones keep their end",
+    "deleteAppointmentType": "a kind of appointment of the practice; booked ones keep it",
+    "updateAppointmentSetting": "the practice's appointment locations",
     "createOffering": "a package the practice sells",
     "sendTestWebhook": "a sample event about the caller to the organization's webhook",
     "redeliverWebhookEvent": "queues an event's delivery again; the event carries ids only",
@@ -223,13 +227,21 @@ WRITES = {
             "updateLocation",
             "deleteLocation",
             "createRequestedFormCompletion",
+            "deleteRequestedFormCompletion",
+            "updateRecurringForm",
+            "deleteRecurringForm",
             "createAppointment",
             "updateAppointment",
+            "deleteAppointment",
             "completeCheckout",
             "createConversation",
+            "updateConversation",
+            "updateConversationMembership",
+            "deleteConversationMembership",
             "deleteUserGroup",
             "updateNotificationSetting",
             "sendWelcomeEmail",  # an email about the patient's account, queued for them
+            "dismissDuplicateCandidate",  # a judgement on the patient's record, both patients'
         )
     },
     "mergeClients": "merge",
@@ -292,6 +304,13 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
     )["createClient"]["user"]
     from tests.support.emails import token_of
 
+    withdrawn = (
+        await provider.data(
+            "mutation($p: ID) { createRequestedFormCompletion(input: {recipient_id: $p,"
+            ' form: "13"}) { requestedFormCompletion { id } } }',
+            {"p": cast.me},
+        )
+    )["createRequestedFormCompletion"]["requestedFormCompletion"]["id"]
     duplicate = (
         await provider.data(
             'mutation { createClient(input: {first_name: "Dup", last_name: "Licate",'
@@ -366,6 +385,9 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"recipient_id": cast.me, "custom_module_form_id": "12"},
             me,
         ),
+        ("deleteRequestedFormCompletion", provider, {"id": withdrawn}, me),
+        ("updateRecurringForm", provider, {"id": cast.own["RecurringForm"], "hour": "10"}, me),
+        ("deleteRecurringForm", provider, {"id": cast.own["RecurringForm"]}, me),
         (
             "createAppointment",
             provider,
@@ -384,6 +406,7 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"id": cast.own["Appointment"], "pm_status": "Cancelled"},
             me,
         ),
+        ("deleteAppointment", provider, {"id": cast.own["Appointment"]}, me),
         (
             "completeCheckout",
             patient,
@@ -401,12 +424,26 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"simple_added_users": cast.me, "name": "Walk 2"},
             me,
         ),
+        ("updateConversation", provider, {"id": cast.own["Conversation"], "name": "Walk 3"}, me),
+        (
+            "updateConversationMembership",
+            patient,
+            {"id": cast.own["ConversationMembership"], "viewed": False},
+            me,
+        ),
+        (
+            "deleteConversationMembership",
+            provider,
+            {"conversation_id": cast.own["Conversation"], "user_id": cast.me},
+            me,
+        ),
         ("deleteUserGroup", provider, {"id": cast.own["UserGroup"]}, me),
         ("updateNotificationSetting", patient, {"send_message_emails": False}, me),
         ("sendWelcomeEmail", provider, {"user_id": cast.me}, me),
         # A duplicate merged into the patient, then the merge undone: both record the patient.
         ("mergeClients", provider, {"ids": [duplicate], "target_user_id": cast.me}, me),
         ("unmergeClients", provider, {"id": duplicate}, me),
+        ("dismissDuplicateCandidate", provider, {"id": cast.own["DuplicateCandidate"]}, me),
     ]
 
 

@@ -34,7 +34,9 @@ async def test_a_small_run_delivers_every_event_to_every_webhook_once(tmp_path: 
     result = await measure(
         parse(["--updates", "15", "--concurrency", "2", "--wait", "120"]), url, world
     )
-    assert result.baseline["errors"] == 0 and result.with_webhooks["errors"] == 0
+    phases = (result.baseline, result.with_webhooks, result.baseline_after)
+    assert [phase["errors"] for phase in phases] == [0, 0, 0]
+    assert all(phase["requests"] == 15 for phase in phases)
     assert result.events > 0 and result.expected_deliveries == 3 * result.events
     assert (result.missing, result.duplicates) == (0, 0)
     assert "missing 0, duplicates 0" in report(result)

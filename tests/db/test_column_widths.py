@@ -88,7 +88,13 @@ STORED: dict[tuple[str, str], Column] = {
     ("createAppointment", "contact_type"): Appointment.contact_type,
     ("createAppointment", "notes"): Appointment.reason,
     ("updateAppointment", "pm_status"): Appointment.pm_status,
+    ("createAppointment", "location"): Appointment.location,
+    ("updateAppointment", "contact_type"): Appointment.contact_type,
+    ("updateAppointment", "notes"): Appointment.reason,
+    ("updateAppointment", "location"): Appointment.location,
+    ("updateAppointmentType", "name"): AppointmentType.name,
     ("createConversation", "name"): Conversation.name,
+    ("updateConversation", "name"): Conversation.name,
     ("updateClient", "quick_notes"): User.quick_notes,
     ("updateClient", "sexual_orientation_other"): User.sexual_orientation_other,
     ("updateUser", "sexual_orientation_other"): User.sexual_orientation_other,
@@ -99,12 +105,26 @@ _ID = "an id: digits, at most 10 (validation.parse_id)"
 _IDS = "ids, each parsed as an id"
 _EMAIL = "an email address: the validator allows 254 characters, the column 320"
 _CHOICE = "one of a few fixed values"
+# Recurrence inputs are checked and stored in one spelling (forms/service.py::_store_rule).
+_RECURRENCE = {
+    "frequency": _CHOICE,
+    "weekday": _CHOICE,
+    "period": _CHOICE,
+    "monthday": "a day of the month, stored as '1st'..'31st'",
+    "hour": "a number 0..23, stored as such",
+    "minute": "a number 0..59, stored as such",
+    "ends_on": "a date, stored in a DATE column",
+}
+_METADATA = "a JSON object, bounded by validation.clean_metadata at the column's width"
 _CHECKED = "compared with what is stored, never stored"
 _EVENT_TYPE = "a name of the event catalog (events/catalog.py), at most 64 = the column"
 # Stored, but only once the SSRF guard resolved its host, which a walk without network cannot:
 # tests/webhooks/test_management.py stores the longest (2048, the column) on both databases.
 _WEBHOOK_URL = "a URL the SSRF guard accepts (webhooks/urls.py): at most 2048 = the column"
 _PASSWORD = "stored as an Argon2 hash of fixed width"
+# Stored, but only as an http(s) address, which the walk's text is not: the longest (2000, the
+# column) is stored on both databases by tests/scheduling/test_appointments_integrations.py.
+_VIDEOCHAT_URL = "an http(s) URL (scheduling/details.py): at most 2000 = the column"
 # (mutation, input field) -> why it is not a free-text value stored as given.
 _PERSON = {
     "email": _EMAIL,
@@ -173,6 +193,7 @@ OTHER: dict[tuple[str, str], str] = {
     ("updateWebhook", "webhook_events.event_type"): _EVENT_TYPE,
     ("deleteWebhook", "id"): _ID,
     ("expireWebhookSignature", "id"): _ID,
+    ("dismissDuplicateCandidate", "id"): _ID,
     ("createLocation", "user_id"): _ID,
     ("createLocation", "country"): "a two-letter country code",
     ("createLocation", "npi"): "ten digits",
@@ -190,6 +211,19 @@ OTHER: dict[tuple[str, str], str] = {
     ("createRequestedFormCompletion", "recipient_id"): _ID,
     ("createRequestedFormCompletion", "recipient_ids"): _IDS,
     ("createRequestedFormCompletion", "item_type"): _CHOICE,
+    **{
+        (mutation, name): _RECURRENCE[name]
+        for mutation in ("createRequestedFormCompletion", "updateRecurringForm")
+        for name in _RECURRENCE
+    },
+    ("createRequestedFormCompletion", "metadata"): _METADATA,
+    ("updateRecurringForm", "id"): _ID,
+    ("updateRecurringForm", "recipient_ids"): _IDS,
+    ("deleteRequestedFormCompletion", "id"): _ID,
+    ("deleteRequestedFormCompletion", "recurringFormId"): _ID,
+    ("deleteRecurringForm", "id"): _ID,
+    ("deleteRecurringForm", "connectable_id"): _ID,
+    ("deleteRecurringForm", "connectable_type"): _CHOICE,
     ("createAppointmentType", "pricing"): "an amount of money",
     ("createOffering", "price"): "an amount of money",
     ("createOffering", "description"): "a TEXT column (no width): validation alone bounds it",
@@ -199,6 +233,31 @@ OTHER: dict[tuple[str, str], str] = {
     ("createAppointment", "datetime"): "a date and time",
     ("updateAppointment", "id"): _ID,
     ("updateAppointment", "datetime"): "a date and time",
+    **{
+        (mutation, name): reason
+        for mutation in ("createAppointment", "updateAppointment")
+        for name, reason in (
+            ("appointment_location_id", _ID),
+            ("attendee_ids", _IDS),
+            ("other_party_id", _ID),
+            ("date", "a date"),
+            ("time", "a time of day"),
+            ("external_videochat_url", _VIDEOCHAT_URL),
+        )
+    },
+    ("updateAppointment", "providers"): _IDS,
+    ("updateAppointment", "user_id"): _ID,
+    ("updateAppointment", "appointment_type_id"): _ID,
+    ("updateAppointment", "timezone"): _PERSON["timezone"],
+    ("deleteAppointment", "id"): _ID,
+    ("updateAppointmentType", "id"): _ID,
+    ("updateAppointmentType", "pricing"): "an amount of money",
+    ("deleteAppointmentType", "id"): _ID,
+    ("updateAppointmentSetting", "appointment_locations.id"): _ID,
+    # A nested list the walk's cases do not fill: the longest (200, the column) is stored on
+    # both databases by tests/scheduling/test_appointment_locations.py.
+    ("updateAppointmentSetting", "appointment_locations.location"): "a location's text: at most "
+    "200 = the column of appointment_locations.location",
     **{
         ("completeCheckout", name): _ID
         for name in (
@@ -221,6 +280,18 @@ OTHER: dict[tuple[str, str], str] = {
     ("completeCheckout", "location"): "ignored",
     ("createConversation", "simple_added_users"): _IDS,
     ("createConversation", "owner_id"): _ID,
+    ("createConversation", "added_users.value"): _ID,
+    ("createConversation", "added_users.label"): "the label of a picked user, never stored",
+    ("createConversation", "appointment_id"): "accepted, changes nothing (docs/api.md)",
+    ("createConversation", "select_all_status"): "accepted, changes nothing (docs/api.md)",
+    ("updateConversation", "id"): _ID,
+    ("updateConversation", "closed_by_id"): _ID,
+    ("updateConversation", "simple_added_users"): _IDS,
+    ("updateConversation", "select_all_status"): "accepted, changes nothing (docs/api.md)",
+    ("updateConversationMembership", "id"): _ID,
+    ("deleteConversationMembership", "conversation_id"): _ID,
+    ("deleteConversationMembership", "group_id"): _ID,
+    ("deleteConversationMembership", "user_id"): _ID,
     **{
         (mutation, name): "a code of its code system (users/demographics), at most 20 characters"
         for mutation in ("updateClient", "updateUser")
@@ -465,8 +536,21 @@ async def _existing_appointment(p: Probe) -> dict[str, Any]:
     return {"id": body["createAppointment"]["appointment"]["id"]}
 
 
+async def _existing_type(p: Probe) -> dict[str, Any]:
+    return {"id": await create_type(p.provider, name=f"Type {p.unique()}")}
+
+
 async def _conversation(p: Probe) -> dict[str, Any]:
     return {"simple_added_users": str(p.world.a.patient_id)}
+
+
+async def _existing_conversation(p: Probe) -> dict[str, Any]:
+    body = await p.provider.data(
+        """mutation($input: createConversationInput) {
+          createConversation(input: $input) { conversation { id } } }""",
+        {"input": await _conversation(p)},
+    )
+    return {"id": body["createConversation"]["conversation"]["id"]}
 
 
 def _checkout_rows(answer: dict[str, Any], model: type) -> int:
@@ -495,10 +579,12 @@ CASES: dict[str, Case] = {
     "updateOnboardingFlow": Case(_flow, payload="onboardingFlow"),
     "createRequestedFormCompletion": Case(_form_request, payload="requestedFormCompletion"),
     "createAppointmentType": Case(_appointment_type, payload="appointmentType"),
+    "updateAppointmentType": Case(_existing_type, payload="appointmentType"),
     "createOffering": Case(_offering, payload="offering"),
     "createAppointment": Case(_appointment, payload="appointment"),
     "updateAppointment": Case(_existing_appointment, payload="appointment"),
     "createConversation": Case(_conversation, payload="conversation"),
+    "updateConversation": Case(_existing_conversation, payload="conversation"),
 }
 
 

@@ -1,6 +1,6 @@
 """The events of a patient's other records: applied tags, appointments, form requests,
-locations and group moves, each fired by the mutations that make it, in the write's
-transaction and the record's organization."""
+locations, group moves and conversation memberships, each fired by the mutations that make it,
+in the write's transaction and the record's organization."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from typing import Any
 
 from tests.support.api import Api
 from tests.support.events import Seen, events_after, last_event_id
-from tests.support.scheduling import CANCEL, CREATE_APPOINTMENT, checkout, create_type, future
+from tests.support.scheduling import (
+    AWELL_DELETE,
+    AWELL_UPDATE,
+    CANCEL,
+    CREATE_APPOINTMENT,
+    checkout,
+    create_type,
+    future,
+)
 from tests.support.seed_group_documents import DELETE_USER_GROUP
 from tests.support.seed_tag_location_documents import (
     APPLY_TAGS,
@@ -123,6 +131,33 @@ async def test_booking_and_cancelling_an_appointment(
     ]
 
 
+async def test_moving_and_deleting_an_appointment(
+    api: Api, world: World, database: Database
+) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    type_id = await create_type(staff)
+    booked = await _payload(
+        staff,
+        CREATE_APPOINTMENT,
+        "createAppointment",
+        user_id=str(world.a.patient_id),
+        type=type_id,
+        datetime=future().isoformat(),
+    )
+    appointment_id = booked["appointment"]["id"]
+    start = await last_event_id(database)
+    moved = {"id": appointment_id, "datetime": future(days=5).isoformat(), "location": "Room 2"}
+    await _payload(staff, AWELL_UPDATE, "updateAppointment", input=moved)
+    await _payload(staff, AWELL_DELETE, "deleteAppointment", id=appointment_id)
+    assert await events_after(database, start) == [
+        _event(
+            "appointment.updated", "Appointment", appointment_id, org, "date", "end", "location"
+        ),
+        _event("appointment.deleted", "Appointment", appointment_id, org),
+    ]
+
+
 async def test_checkout_creates_the_patient_and_the_appointment(
     api: Api, world: World, database: Database
 ) -> None:
@@ -173,6 +208,34 @@ async def test_a_form_request_per_patient(api: Api, world: World, database: Data
         ("requested_form_completion.created", "RequestedFormCompletion", org)
     ] * 2
     assert len({e.resource_id for e in events}) == 2
+
+
+async def test_withdrawing_a_form_request(api: Api, world: World, database: Database) -> None:
+    staff = api.with_key(world.a.staff.api_key)
+    created = await _payload(
+        staff,
+        REQUEST_FORM,
+        "createRequestedFormCompletion",
+        input={"recipient_id": str(world.a.patient_id), "custom_module_form_id": "intake-1"},
+    )
+    request_id = created["requestedFormCompletion"]["id"]
+    start = await last_event_id(database)
+    deleted = await _payload(
+        staff,
+        "mutation($input: deleteRequestedFormInput) { deleteRequestedFormCompletion(input: $input)"
+        " { requestedFormCompletion { id } messages { field message } } }",
+        "deleteRequestedFormCompletion",
+        input={"id": request_id},
+    )
+    assert deleted["requestedFormCompletion"] == {"id": request_id}
+    assert await events_after(database, start) == [
+        _event(
+            "requested_form_completion.deleted",
+            "RequestedFormCompletion",
+            request_id,
+            world.a.provider.organization_id,
+        )
+    ]
 
 
 # --- locations --------------------------------------------------------------------------------
@@ -288,4 +351,38 @@ async def test_a_signed_in_patients_checkout_fires_only_the_appointment(
     events = await events_after(database, start)
     assert [(e.event_type, e.resource_id) for e in events] == [
         ("appointment.created", int(payload["appointment"]["id"]))
+    ]
+
+
+# --- conversation memberships -----------------------------------------------------------------
+
+CREATE_CONVERSATION = """mutation($users: String) {
+  createConversation(input: {simple_added_users: $users}) {
+    conversation { id conversation_memberships { id user_id } } messages { field message } } }"""
+LEAVE_CONVERSATION = """mutation($input: deleteConversationMembershipInput) {
+  deleteConversationMembership(input: $input) {
+    conversationMembership { id } messages { field message } } }"""
+
+
+async def test_conversation_membership_events(api: Api, world: World, database: Database) -> None:
+    staff = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    patient = str(world.a.patient_id)
+    start = await last_event_id(database)
+    created = await _payload(
+        staff, CREATE_CONVERSATION, "createConversation", users=f"user-{patient}"
+    )
+    conversation = created["conversation"]
+    ids = {m["user_id"]: m["id"] for m in conversation["conversation_memberships"]}
+    await _payload(
+        staff,
+        LEAVE_CONVERSATION,
+        "deleteConversationMembership",
+        input={"conversation_id": conversation["id"], "user_id": patient},
+    )
+    mine = ids[str(world.a.provider.user_id)]
+    assert await events_after(database, start) == [
+        _event("conversation_membership.created", "ConversationMembership", mine, org),
+        _event("conversation_membership.created", "ConversationMembership", ids[patient], org),
+        _event("conversation_membership.deleted", "ConversationMembership", ids[patient], org),
     ]

@@ -90,11 +90,12 @@ async def test_simple_added_users_takes_healthies_user_prefix(api: Api, world: W
     members = {int(u["id"]) for u in payload["conversation"]["users"]}
     assert {world.a.patient_id, world.a.other_patient_id} <= members
 
-    refused = await provider.data(CONVERSATION, {"users": f"group-{world.a.group_id}"})
+    # Another kind of entry than user- and group- (issue 29 added groups) is refused.
+    refused = await provider.data(CONVERSATION, {"users": "tag-3"})
     assert refused["createConversation"]["conversation"] is None
     [message] = refused["createConversation"]["messages"]
     assert message["field"] == "simple_added_users"
-    assert f"'group-{world.a.group_id}' is not accepted here" in message["message"]
+    assert "'tag-3' is not accepted here" in message["message"]
 
 
 async def test_recipient_ids_may_name_a_group_for_its_patients(api: Api, world: World) -> None:

@@ -48,6 +48,30 @@ async def _ok(api: Api, query: str, variables: dict[str, Any], root: str) -> dic
     return payload
 
 
+async def _duplicate_of(api: Api, user_id: str) -> str:
+    """The id of the candidate pair of ``user_id`` and a second record of them (same names and
+    phone number), which duplicate detection finds when the second one is created."""
+    await _ok(
+        api,
+        "mutation($i: updateClientInput) { updateClient(input: $i) { user { id } messages {"
+        " field message } } }",
+        {"i": {"id": user_id, "phone_number": "+15550009876"}},
+        "updateClient",
+    )
+    user = (
+        await api.data("query($id: ID) { user(id: $id) { first_name last_name } }", {"id": user_id})
+    )["user"]
+    await _ok(
+        api,
+        "mutation($i: createClientInput) { createClient(input: $i) { user { id } messages {"
+        " field message } } }",
+        {"i": {**user, "phone_number": "+15550009876", "skipped_email": True}},
+        "createClient",
+    )
+    pairs = (await api.data("{ duplicateCandidates { id user { id } } }"))["duplicateCandidates"]
+    return str(next(p["id"] for p in pairs if p["user"]["id"] == user_id))
+
+
 async def _applied_tag(api: Api, tag_id: str, user_id: str) -> str:
     """The id of the application of ``tag_id`` to ``user_id``."""
     data = await api.data(
@@ -123,6 +147,36 @@ async def _form_request(api: Api, patient: str) -> str:
     return str(payload["requestedFormCompletion"]["id"])
 
 
+CONVERSATION = (
+    "mutation($u: String, $n: String) { createConversation(input: {simple_added_users: $u,"
+    " name: $n}) { conversation { id conversation_memberships { id user_id } } messages {"
+    " field message } } }"
+)
+
+
+async def _conversation(api: Api, users: str, name: str) -> tuple[str, dict[str, str]]:
+    """A conversation of the provider and ``users``: its id and its memberships by user id."""
+    payload = await _ok(api, CONVERSATION, {"u": users, "n": name}, "createConversation")
+    convo = payload["conversation"]
+    return str(convo["id"]), {m["user_id"]: m["id"] for m in convo["conversation_memberships"]}
+
+
+RECURRING_REQUEST = """mutation($input: createRequestedFormInput) {
+  createRequestedFormCompletion(input: $input) {
+    requestedFormCompletion { id recurring_form { id } } messages { field message } } }"""
+
+
+async def _recurring_form(api: Api, patient: str) -> str:
+    weekly = {"frequency": "Weekly", "weekday": "Monday", "recurrence_ends": False}
+    payload = await _ok(
+        api,
+        RECURRING_REQUEST,
+        {"input": {"recipient_ids": patient, "form": "12", "is_recurring": True, **weekly}},
+        "createRequestedFormCompletion",
+    )
+    return str(payload["requestedFormCompletion"]["recurring_form"]["id"])
+
+
 async def build_cast(api: Api, world: World) -> Cast:
     """The caller's records, the other patient's and the staff's, each private field marked."""
     a = world.a
@@ -160,24 +214,23 @@ async def build_cast(api: Api, world: World) -> Cast:
         "updateClient",
     )
     type_id = await create_type(provider, name="Walk consult", ccb=True)
-    conversation = await _ok(
-        provider,
-        'mutation($u: String) { createConversation(input: {simple_added_users: $u, name: "Walk"})'
-        " { conversation { id } messages { field message } } }",
-        {"u": f"{me},{other}"},
-        "createConversation",
-    )
+    conversation, memberships = await _conversation(provider, f"{me},{other}", "Walk")
+    # The other patient's conversation with the provider alone: the caller sees none of it.
+    private, private_memberships = await _conversation(provider, other, f"{marker} private")
     shared_tag = await _tag(provider, "Shared walk tag", me, other)
     own = {
         "User": me,
-        "Conversation": str(conversation["conversation"]["id"]),
+        "Conversation": conversation,
+        "ConversationMembership": memberships[me],
         "Location": await _location(provider, me, "1 Own Street"),
         "Tag": shared_tag,
         "AppliedTag": await _applied_tag(provider, shared_tag, me),
         "Appointment": await _appointment(provider, me, str(a.provider.user_id), type_id, 4),
         "RequestedFormCompletion": await _form_request(provider, me),
+        "RecurringForm": await _recurring_form(provider, me),
         "UserGroup": str(a.group_id),
     }
+    own["DuplicateCandidate"] = await _duplicate_of(provider, me)
     foreign = [
         other,
         *staff_ids,
@@ -187,12 +240,19 @@ async def build_cast(api: Api, world: World) -> Cast:
         await _tag(provider, f"{marker}staff tag", str(a.provider.user_id), str(a.staff.user_id)),
         await _appointment(provider, other, str(a.provider.user_id), type_id, 5),
         await _form_request(provider, other),
+        private,
+        private_memberships[other],
+        await _recurring_form(provider, other),
     ]
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)
 
 
 # --- documents ----------------------------------------------------------------------------
+
+# Id slots named after the record they take (conversationMembership's own ``id`` is a
+# conversation's, as in Healthie).
+SLOT_RECORDS = {"conversation_membership_id": "ConversationMembership"}
 
 
 def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
@@ -202,7 +262,9 @@ def _own_ids(field: GraphQLField, cast: Cast) -> dict[tuple[str, ...], str]:
     ids = {}
     for slot in id_slots(field):
         name = slot.path[-1]
-        if name in ("id", "ids") and returned in cast.own:
+        if name in SLOT_RECORDS and SLOT_RECORDS[name] in cast.own:
+            ids[slot.path] = cast.own[SLOT_RECORDS[name]]
+        elif name in ("id", "ids") and returned in cast.own:
             ids[slot.path] = cast.own[returned]
         elif name in ("id", "ids", "user_id", "taggable_user_id", "recipient_id", "patient_id"):
             ids[slot.path] = cast.me

@@ -68,3 +68,30 @@ async def checkout(api: Api, **variables: Any) -> dict[str, Any]:
     """The completeCheckout payload."""
     payload: dict[str, Any] = (await api.data(CHECKOUT, variables))["completeCheckout"]
     return payload
+
+
+# Documents in the image of Awell's Healthie extension (extensions/healthie/lib/sdk/...): the
+# same operations, arguments and variable types its actions send.
+AWELL_CREATE = """mutation createAppointment($user_id: String, $appointment_type_id: String,
+  $contact_type: String, $other_party_id: String, $datetime: String, $metadata: JSON,
+  $notes: String, $external_videochat_url: String) {
+  createAppointment(input: {user_id: $user_id, appointment_type_id: $appointment_type_id,
+    contact_type: $contact_type, other_party_id: $other_party_id, datetime: $datetime,
+    metadata: $metadata, notes: $notes, external_videochat_url: $external_videochat_url}) {
+    appointment { id } messages { field message } } }"""
+
+AWELL_UPDATE = """mutation updateAppointment($input: updateAppointmentInput!) {
+  updateAppointment(input: $input) { appointment { id date } messages { field message } } }"""
+
+AWELL_DELETE = """mutation deleteAppointment($id: ID, $deleteRecurring: Boolean) {
+  deleteAppointment(input: { id: $id, deleteRecurring: $deleteRecurring }) {
+    appointment { id } messages { field message } } }"""
+
+AWELL_GET = """query getAppointment($id: ID, $include_deleted: Boolean = false) {
+  appointment(id: $id, include_deleted: $include_deleted) {
+    id date contact_type pm_status provider { id full_name } user { id full_name }
+    appointment_type { id name } } }"""
+
+AWELL_SCHEDULED = """query getScheduledAppointments($user_id: ID, $appointment_type_id: ID) {
+  appointments(user_id: $user_id, filter_by_appointment_type_id: $appointment_type_id,
+    is_active: true, should_paginate: false, filter: "future") { id } }"""

@@ -14,7 +14,7 @@ from carebook.auth.actor import Actor
 from carebook.db.base import utcnow
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
-from carebook.scheduling import service as scheduling
+from carebook.scheduling import appointments as scheduling
 from carebook.scheduling.inputs import AppointmentChanges, NewAppointment
 from carebook.scheduling.models import Appointment
 from carebook.users.models import User

@@ -11,6 +11,7 @@ from carebook.cli import (
     audit,
     db,
     demo,
+    duplicates,
     events,
     organization,
     outbox,
@@ -55,6 +56,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(provider.app, name="provider")
 app.add_typer(organization.app, name="organization")
 app.add_typer(search.app, name="search")
+app.add_typer(duplicates.app, name="duplicates")
 app.command("demo")(demo.demo)
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(audit.app, name="audit")

@@ -43,6 +43,8 @@ BILLING_FREQUENCY = 40
 CONTACT_TYPE = 50
 APPOINTMENT_REASON = 500  # createAppointment's notes, completeCheckout's reason
 PM_STATUS = 40
+VIDEOCHAT_URL = 2_000  # external_videochat_url
+APPOINTMENT_LOCATION = 200  # an appointment's location, free text
 OFFERING_DESCRIPTION = 5_000  # a TEXT column: bounded by validation only
 
 # Forms

@@ -2,10 +2,9 @@
 
 Each has the GraphQL type its ``resource_id`` names (``resource_id_type`` on the wire). The
 mutations that fire each are listed in docs/webhooks.md; ``webhookEventTypes`` lists these.
-Only the events of things Carebook has: Healthie's appointment.deleted (appointments are
-cancelled, never deleted), requested_form_completion.updated (nothing changes a request's
-status yet) and group moves (Healthie reports them as patient.updated with ``user_group_id``)
-have no entry.
+Only the events of things Carebook has: Healthie's requested_form_completion.updated
+(nothing changes a request's status yet) and group moves (Healthie reports them as
+patient.updated with ``user_group_id``) have no entry.
 """
 
 from __future__ import annotations
@@ -28,14 +27,15 @@ _ALL = [
     EventType("applied_tag.deleted", "AppliedTag"),
     EventType("appointment.created", "Appointment"),
     EventType("appointment.updated", "Appointment"),
+    EventType("appointment.deleted", "Appointment"),
     EventType("requested_form_completion.created", "RequestedFormCompletion"),
+    EventType("requested_form_completion.deleted", "RequestedFormCompletion"),
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
     EventType("location.deleted", "Location"),
-    # Issue 29 (messaging) adds message.created / message.deleted ("Note") and
-    # conversation_membership.created / .deleted here, with their emit() calls in
-    # carebook/conversations/service.py: today memberships have no id of their own and no
-    # GraphQL type a receiver could query back, and there are no messages.
+    # Emitted by carebook/conversations/members.py, one per membership added or removed.
+    EventType("conversation_membership.created", "ConversationMembership"),
+    EventType("conversation_membership.deleted", "ConversationMembership"),
 ]
 
 EVENT_TYPES: dict[str, EventType] = {event.name: event for event in _ALL}

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from carebook.auth.actor import Actor
 from carebook.auth.models import SignupToken
 from carebook.conversations import queries as conversation_queries
+from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.forms import queries as form_queries
 from carebook.forms.queries import FormCounts
 from carebook.locations import queries as location_queries
@@ -66,6 +67,10 @@ class Loaders:
         self.offering = DataLoader[int, Offering | None](load_fn=self._offerings)
         self.appointment = DataLoader[int, Appointment | None](load_fn=self._appointments)
         self.conversation_members = DataLoader[int, list[User]](load_fn=self._convo_members)
+        self.conversation_memberships = DataLoader[int, list[ConversationMembership]](
+            load_fn=self._convo_memberships
+        )
+        self.conversation = DataLoader[int, Conversation | None](load_fn=self._conversations)
         # The patient record's derived fields (User.has_forms_to_complete, ...): keys are users
         # whose whole record the reader may see.
         self.form_counts = DataLoader[int, FormCounts](load_fn=self._form_counts)
@@ -186,6 +191,12 @@ class Loaders:
 
     async def _convo_members(self, ids: Sequence[int]) -> list[list[User]]:
         return await self._context.read(lambda s: conversation_queries.load_members(s, ids))
+
+    async def _convo_memberships(self, ids: Sequence[int]) -> list[list[ConversationMembership]]:
+        return await self._context.read(lambda s: conversation_queries.load_memberships(s, ids))
+
+    async def _conversations(self, ids: Sequence[int]) -> list[Conversation | None]:
+        return await self._context.read(lambda s: conversation_queries.load_conversations(s, ids))
 
     async def _form_counts(self, ids: Sequence[int]) -> list[FormCounts]:
         return await self._context.read(lambda s: form_queries.load_form_counts(s, ids))

@@ -16,6 +16,8 @@ from carebook.graphql.change_feed.mutations import ChangeFeedMutations
 from carebook.graphql.change_feed.queries import ChangeFeedQueries
 from carebook.graphql.conversations.mutations import ConversationMutations
 from carebook.graphql.conversations.queries import ConversationQueries
+from carebook.graphql.duplicates.mutations import DuplicateMutations
+from carebook.graphql.duplicates.queries import DuplicateQueries
 from carebook.graphql.errors import ErrorShaping
 from carebook.graphql.extensions import (
     AllowUnusedVariables,
@@ -67,6 +69,7 @@ class Query(
     AuditQueries,
     AuthQueries,
     ChangeFeedQueries,
+    DuplicateQueries,
 ):  # each domain adds its root-field class to the bases
     """Root query fields."""
 
@@ -87,6 +90,7 @@ class Mutation(
     EmailNotificationMutations,
     ChangeFeedMutations,
     WebhookTestMutations,
+    DuplicateMutations,
 ):  # likewise
     """Root mutation fields."""
 

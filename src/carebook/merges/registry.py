@@ -41,9 +41,12 @@ MOVED: tuple[Moved, ...] = (
     Moved("locations", "user_id", event="location.updated", changed_fields=("user_id",)),
     Moved("appointments", "patient_id", event="appointment.updated", changed_fields=("user_id",)),
     Moved("conversations", "owner_id"),
+    Moved("conversations", "patient_id"),
     Moved("conversation_memberships", "user_id", unique=("conversation_id",)),
     Moved("requested_form_completions", "recipient_id"),
     Moved("requested_form_completions", "sender_id"),
+    # The target is asked at the next occurrences of the duplicates' recurring requests.
+    Moved("recurring_form_recipients", "user_id"),
     Moved("billing_items", "recipient_id"),
     Moved("billing_items", "sender_id"),
     Moved("user_notifications", "recipient_id"),
@@ -72,4 +75,13 @@ LEFT: dict[tuple[str, str], str] = {
     ("offerings", "user_id"): "the practice's own (staff)",
     ("webhooks", "created_by_id"): "the practice's own (staff)",
     ("care_team_members", "provider_id"): "the provider on a care team",
+    ("conversations", "closed_by_id"): "who closed the conversation: a record of the act",
+    ("conversation_memberships", "creator_id"): "who added the member: a record of the act",
+    ("duplicate_match_keys", "user_id"): "derived from each patient's own fields; kept by the "
+    "duplicates' flush hook (an archived patient leaves the matching)",
+    ("duplicate_pairs", "user_id"): "a pair names two records: the merge resolves it, the pair "
+    "leaves the list with the archived record",
+    ("duplicate_pairs", "other_user_id"): "as user_id",
+    ("duplicate_pairs", "dismissed_by_id"): "who dismissed the pair (staff)",
+    ("recurring_forms", "user_id"): "who set up the recurring request (staff)",
 }

@@ -146,7 +146,7 @@ async def _compose(
     request_id = ""
     if kind is EmailKind.FORM_REQUEST_REMINDER:
         request_key = int(params["requested_form_completion_id"])
-        request = await form_queries.get_request(session, request_key)
+        request = await form_queries.get_request_unscoped(session, request_key)
         if request is None or request.recipient_id != user.id:
             raise PermanentFailure("form request not found")
         if request.status == FormRequestStatus.COMPLETED:

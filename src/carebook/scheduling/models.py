@@ -26,6 +26,22 @@ class AppointmentType(Timestamped, Base):
     length: Mapped[int] = mapped_column(Integer)  # minutes
     price_cents: Mapped[int] = mapped_column(Integer, default=0)
     clients_can_book: Mapped[bool] = mapped_column(Boolean, default=True)
+    # deleteAppointmentType: no longer listed or bookable; its appointments keep it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AppointmentLocation(Timestamped, Base):
+    """A place of the organization where appointments are held (Healthie's AppointmentLocation,
+    kept in its appointment settings)."""
+
+    __tablename__ = "appointment_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    location: Mapped[str] = mapped_column(String(lengths.APPOINTMENT_LOCATION))
+    clients_can_book: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Removed (_destroy): no longer listed or chosen; appointments held there keep it.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Offering(Timestamped, Base):
@@ -77,7 +93,21 @@ class Appointment(Timestamped, Base):
     contact_type: Mapped[str | None] = mapped_column(String(lengths.CONTACT_TYPE))
     reason: Mapped[str | None] = mapped_column(String(lengths.APPOINTMENT_REASON))
     pm_status: Mapped[str | None] = mapped_column(String(lengths.PM_STATUS))
+    # Set when the appointment is cancelled or deleted: from then on it holds no slot (the
+    # unique index and the overlap check look at this column only).
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # deleteAppointment: hidden from every read but appointment(include_deleted: true).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The JSON value the caller gave (Healthie's JSON scalar), serialized.
+    appointment_metadata: Mapped[str | None] = mapped_column("metadata", String(lengths.METADATA))
+    external_videochat_url: Mapped[str | None] = mapped_column(String(lengths.VIDEOCHAT_URL))
+    location: Mapped[str | None] = mapped_column(String(lengths.APPOINTMENT_LOCATION))
+    appointment_location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment_locations.id")
+    )
+    # None: the client was never asked to confirm (Healthie's "false if ... has not").
+    client_confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    confirmed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class BillingItem(Base):

@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
 from carebook.db.base import utcnow
-from carebook.scheduling.models import Appointment, AppointmentType, BillingItem, Offering
+from carebook.scheduling.models import (
+    Appointment,
+    AppointmentLocation,
+    AppointmentType,
+    BillingItem,
+    Offering,
+)
+from carebook.users.models import User
 
 
 @dataclass(frozen=True)
@@ -29,13 +36,61 @@ def _paged(query: Select, page: Page) -> Select:  # type: ignore[type-arg]
 
 
 async def get_type(
-    session: AsyncSession, organization_id: int, type_id: int
+    session: AsyncSession, organization_id: int, type_id: int, *, lock: bool = False
 ) -> AppointmentType | None:
-    """An appointment type of the organization, or None."""
+    """A (not deleted) appointment type of the organization, or None."""
     query = select(AppointmentType).where(
-        AppointmentType.id == type_id, AppointmentType.organization_id == organization_id
+        AppointmentType.id == type_id,
+        AppointmentType.organization_id == organization_id,
+        AppointmentType.deleted_at.is_(None),
     )
+    if lock:
+        query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_visible_type(
+    session: AsyncSession, actor: Actor, type_id: int
+) -> AppointmentType | None:
+    """``appointmentType(id)``: one of the listed types (list_appointment_types' rule)."""
+    row = await get_type(session, actor.organization_id, type_id)
+    if row is not None and actor.is_patient and not row.clients_can_book:
+        return None
+    return row
+
+
+def visible_locations(actor: Actor) -> Select[AppointmentLocation]:
+    """The organization's appointment locations (not removed); patients see bookable ones."""
+    query = select(AppointmentLocation).where(
+        AppointmentLocation.organization_id == actor.organization_id,
+        AppointmentLocation.deleted_at.is_(None),
+    )
+    if actor.is_patient:
+        query = query.where(AppointmentLocation.clients_can_book.is_(True))
+    return query
+
+
+async def get_visible_location(
+    session: AsyncSession, actor: Actor, location_id: int
+) -> AppointmentLocation | None:
+    """``appointmentLocation(id)``: one of the listed locations, or None."""
+    query = visible_locations(actor).where(AppointmentLocation.id == location_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def list_locations(
+    session: AsyncSession, actor: Actor, *, ids: Sequence[int], keywords: str | None
+) -> list[AppointmentLocation]:
+    """``appointmentLocations``: the visible locations, oldest first."""
+    query = visible_locations(actor)
+    if ids:
+        query = query.where(AppointmentLocation.id.in_(ids))
+    if keywords:
+        text = keywords.strip().lower()
+        query = query.where(
+            func.lower(AppointmentLocation.location).contains(text, autoescape=True)
+        )
+    return list((await session.execute(query.order_by(AppointmentLocation.id))).scalars())
 
 
 async def get_offering(
@@ -49,31 +104,48 @@ async def get_offering(
 
 
 async def provider_busy(
-    session: AsyncSession, provider_id: int, start: datetime, end: datetime
+    session: AsyncSession,
+    provider_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    besides: int | None = None,
 ) -> bool:
-    """True when the provider has a not-cancelled appointment overlapping [start, end)."""
+    """True when the provider has a not-cancelled appointment overlapping [start, end), other
+    than ``besides`` (the one being rescheduled)."""
     query = select(Appointment.id).where(
         Appointment.provider_id == provider_id,
         Appointment.cancelled_at.is_(None),
         Appointment.start < end,
         Appointment.end > start,
     )
+    if besides is not None:
+        query = query.where(Appointment.id != besides)
     return (await session.execute(query.limit(1))).first() is not None
 
 
-def visible_appointments(actor: Actor) -> Select[Appointment]:
-    """Appointments ``actor`` may read: the organization's, or a patient's own."""
+def visible_appointments(actor: Actor, *, include_deleted: bool = False) -> Select[Appointment]:
+    """Appointments ``actor`` may read: the organization's, or a patient's own; deleted ones
+    only when asked for."""
     query = select(Appointment).where(Appointment.organization_id == actor.organization_id)
     if actor.is_patient:
         query = query.where(Appointment.patient_id == actor.user_id)
+    if not include_deleted:
+        query = query.where(Appointment.deleted_at.is_(None))
     return query
 
 
 async def get_visible_appointment(
-    session: AsyncSession, actor: Actor, appointment_id: int, *, for_update: bool = False
+    session: AsyncSession,
+    actor: Actor,
+    appointment_id: int,
+    *,
+    for_update: bool = False,
+    include_deleted: bool = False,
 ) -> Appointment | None:
     """One appointment the actor may read, or None."""
-    query = visible_appointments(actor).where(Appointment.id == appointment_id)
+    query = visible_appointments(actor, include_deleted=include_deleted)
+    query = query.where(Appointment.id == appointment_id)
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
@@ -83,7 +155,10 @@ async def list_appointment_types(
     session: AsyncSession, actor: Actor, *, clients_can_book: bool | None, page: Page
 ) -> list[AppointmentType]:
     """The organization's appointment types, oldest first; patients see bookable ones."""
-    query = select(AppointmentType).where(AppointmentType.organization_id == actor.organization_id)
+    query = select(AppointmentType).where(
+        AppointmentType.organization_id == actor.organization_id,
+        AppointmentType.deleted_at.is_(None),
+    )
     if actor.is_patient:
         clients_can_book = True
     if clients_can_book is not None:
@@ -102,31 +177,105 @@ async def list_offerings(session: AsyncSession, actor: Actor, *, page: Page) -> 
     return list((await session.execute(_paged(query, page))).scalars())
 
 
-async def list_appointments(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    user_id: int | None,
-    provider_id: int | None,
-    filter: str,
-    descending: bool,
-    page: Page,
-) -> list[Appointment]:
-    """Visible appointments; ``filter`` is upcoming, past or all (cancelled ones only in all)."""
+@dataclass(frozen=True, kw_only=True)
+class AppointmentFilter:
+    """Healthie's appointment filters, read by ``appointments`` and ``appointmentsCount``.
+
+    ``when``: future (or upcoming), past (or ended), didnt-occur, all. Cancelled (and deleted)
+    appointments are left out unless ``when`` is all, ``is_active`` is false, or a status filter
+    names Cancelled. Empty id lists filter nothing (null and [] alike).
+    """
+
+    when: str = "future"
+    user_id: int | None = None
+    provider_ids: Sequence[int] = ()
+    type_ids: Sequence[int] = ()
+    statuses: Sequence[str] = ()
+    is_active: bool | None = None
+    is_upcoming: bool | None = None
+    keywords: str | None = None
+
+
+WHEN = ("future", "upcoming", "past", "ended", "didnt-occur", "all")
+DIDNT_OCCUR = ("Cancelled", "No-Show", "Late Cancellation")
+ORDERS = {
+    "date_asc": (Appointment.start.asc(), Appointment.id.asc()),
+    "date_desc": (Appointment.start.desc(), Appointment.id.desc()),
+    "created_at_asc": (Appointment.created_at.asc(), Appointment.id.asc()),
+    "created_at_desc": (Appointment.created_at.desc(), Appointment.id.desc()),
+    "updated_at_asc": (Appointment.updated_at.asc(), Appointment.id.asc()),
+    "updated_at_desc": (Appointment.updated_at.desc(), Appointment.id.desc()),
+    "unsorted": (Appointment.id.asc(),),  # still stable: pages must not overlap
+}
+
+
+def _filtered(actor: Actor, wanted: AppointmentFilter) -> Select[Appointment]:
     query = visible_appointments(actor)
-    if user_id is not None:
-        query = query.where(Appointment.patient_id == user_id)
-    if provider_id is not None:
-        query = query.where(Appointment.provider_id == provider_id)
+    if wanted.user_id is not None:
+        query = query.where(Appointment.patient_id == wanted.user_id)
+    if wanted.provider_ids:
+        query = query.where(Appointment.provider_id.in_(wanted.provider_ids))
+    if wanted.type_ids:
+        query = query.where(Appointment.appointment_type_id.in_(wanted.type_ids))
+    if wanted.statuses:
+        folded = [status.lower() for status in wanted.statuses]
+        query = query.where(func.lower(Appointment.pm_status).in_(folded))
+    query = _in_time(query, wanted)
+    if wanted.keywords:
+        query = _matching(query, wanted.keywords)
+    return query
+
+
+def _in_time(query: Select[Appointment], wanted: AppointmentFilter) -> Select[Appointment]:
     now = utcnow()
-    if filter == "upcoming":
-        query = query.where(Appointment.start > now, Appointment.cancelled_at.is_(None))
-    elif filter == "past":
-        query = query.where(Appointment.start <= now, Appointment.cancelled_at.is_(None))
-    start = Appointment.start.desc() if descending else Appointment.start.asc()
-    ident = Appointment.id.desc() if descending else Appointment.id.asc()
-    query = query.order_by(start, ident)
+    if wanted.when in ("future", "upcoming"):
+        query = query.where(Appointment.start > now)
+    elif wanted.when in ("past", "ended", "didnt-occur"):
+        query = query.where(Appointment.start <= now)
+    if wanted.when == "didnt-occur":
+        query = query.where(Appointment.pm_status.in_(DIDNT_OCCUR))
+    if wanted.is_upcoming is not None:
+        upcoming = Appointment.start > now
+        query = query.where(upcoming if wanted.is_upcoming else ~upcoming)
+    cancelled_wanted = (
+        wanted.when in ("all", "didnt-occur")
+        or wanted.is_active is False
+        or any(status.lower() == "cancelled" for status in wanted.statuses)
+    )
+    if wanted.is_active is not None:
+        cancelled = Appointment.cancelled_at.is_not(None)
+        query = query.where(~cancelled if wanted.is_active else cancelled)
+    elif not cancelled_wanted:
+        query = query.where(Appointment.cancelled_at.is_(None))
+    return query
+
+
+def _matching(query: Select[Appointment], keywords: str) -> Select[Appointment]:
+    """Appointments whose patient's name, contact type or notes contain ``keywords``."""
+    text = keywords.strip().lower()
+    first, last = func.coalesce(User.first_name, ""), func.coalesce(User.last_name, "")
+    name = func.lower(first + " " + last)
+    return query.join(User, User.id == Appointment.patient_id).where(
+        or_(
+            name.contains(text, autoescape=True),
+            func.lower(Appointment.contact_type).contains(text, autoescape=True),
+            func.lower(Appointment.reason).contains(text, autoescape=True),
+        )
+    )
+
+
+async def list_appointments(
+    session: AsyncSession, actor: Actor, wanted: AppointmentFilter, *, order: str, page: Page
+) -> list[Appointment]:
+    """The visible appointments ``wanted`` names, in ``order`` (a key of ORDERS)."""
+    query = _filtered(actor, wanted).order_by(*ORDERS[order])
     return list((await session.execute(_paged(query, page))).scalars())
+
+
+async def count_appointments(session: AsyncSession, actor: Actor, wanted: AppointmentFilter) -> int:
+    """How many visible appointments ``wanted`` names."""
+    query = select(func.count()).select_from(_filtered(actor, wanted).subquery())
+    return int((await session.execute(query)).scalar_one())
 
 
 def next_appt_start(patient_id: Any, now: datetime) -> ColumnElement[datetime]:

@@ -17,26 +17,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.audit.service import Target
-from carebook.audit.trail import record_write
 from carebook.auth.actor import Actor, require_staff
 from carebook.db import lengths
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.scheduling import queries
-from carebook.scheduling.events import (
-    appointment_changes,
-    emit_appointment_created,
-    emit_appointment_updated,
-)
+from carebook.scheduling.details import apply_details
+from carebook.scheduling.events import emit_appointment_created
 from carebook.scheduling.inputs import (
-    AppointmentChanges,
-    NewAppointment,
+    AppointmentDetails,
+    AppointmentTypeChanges,
     NewAppointmentType,
     NewOffering,
 )
-from carebook.scheduling.models import CANCELLED, Appointment, AppointmentType, Offering
-from carebook.scheduling.times import parse_start
+from carebook.scheduling.models import Appointment, AppointmentType, Offering
 from carebook.users import queries as user_queries
 from carebook.users import validation as v
 from carebook.users.lookup import found
@@ -65,19 +59,62 @@ async def create_appointment_type(
 ) -> AppointmentType:
     """A new appointment type of the actor's organization (Healthie's createAppointmentType)."""
     require_staff(actor)
-    name = v.clean_label(fields.name, lengths.LABEL)
-    length = fields.length
-    if length is None or not 1 <= int(length) <= MAX_LENGTH_MINUTES:
-        raise Invalid.field("length", "Length must be between 1 and 1440 minutes")
     row = AppointmentType(
         organization_id=actor.organization_id,
         user_id=actor.user_id,
-        name=name,
-        length=int(length),
+        name=v.clean_label(fields.name, lengths.LABEL),
+        length=_length(fields.length),
         price_cents=parse_price(fields.pricing, "pricing"),
         clients_can_book=fields.clients_can_book is not False,
     )
     session.add(row)
+    await session.flush()
+    return row
+
+
+def _length(value: int | None) -> int:
+    if value is None or not 1 <= int(value) <= MAX_LENGTH_MINUTES:
+        raise Invalid.field("length", "Length must be between 1 and 1440 minutes")
+    return int(value)
+
+
+async def _type_to_change(session: AsyncSession, actor: Actor, raw: Any) -> AppointmentType:
+    """The organization's (not deleted) appointment type named by ``id``, locked."""
+    require_staff(actor)
+    return await found(
+        raw,
+        lambda type_id: queries.get_type(session, actor.organization_id, type_id, lock=True),
+        field="id",
+        missing="Appointment type not found",
+        blank=None,
+    )
+
+
+async def update_appointment_type(
+    session: AsyncSession, *, actor: Actor, fields: AppointmentTypeChanges
+) -> AppointmentType:
+    """Healthie's updateAppointmentType: the given fields change. A new length applies to
+    appointments booked from now on; booked ones keep their end."""
+    row = await _type_to_change(session, actor, fields.id)
+    if fields.name is not None:
+        row.name = v.clean_label(fields.name, lengths.LABEL)
+    if fields.length is not None:
+        row.length = _length(fields.length)
+    if fields.pricing is not None:
+        row.price_cents = parse_price(fields.pricing, "pricing")
+    if fields.clients_can_book is not None:
+        row.clients_can_book = fields.clients_can_book
+    await session.flush()
+    return row
+
+
+async def delete_appointment_type(
+    session: AsyncSession, *, actor: Actor, type_id: Any
+) -> AppointmentType:
+    """Healthie's deleteAppointmentType: no longer listed or bookable; appointments of it stay
+    as they are (their type still reads back)."""
+    row = await _type_to_change(session, actor, type_id)
+    row.deleted_at = utcnow()
     await session.flush()
     return row
 
@@ -115,13 +152,17 @@ class Booking:
     timezone: str
     contact_type: str | None = None
     reason: str | None = None
+    details: AppointmentDetails | None = None
+    pm_status: str | None = None
 
 
-async def provider_in_org(session: AsyncSession, organization_id: int | None, raw: Any) -> User:
-    """The active provider/staff member named by ``provider_id``."""
-    provider_id = v.parse_id(raw, "provider_id")
+async def provider_in_org(
+    session: AsyncSession, organization_id: int | None, raw: Any, *, field: str = "provider_id"
+) -> User:
+    """The active provider/staff member named by ``raw`` (the input field ``field``)."""
+    provider_id = v.parse_id(raw, field)
     if provider_id is None:
-        raise Invalid.field("provider_id", "Provider can't be blank")
+        raise Invalid.field(field, "Provider can't be blank")
     query = select(User).where(
         User.id == provider_id, User.role.in_(user_queries.STAFF_ROLES), User.active
     )
@@ -129,7 +170,7 @@ async def provider_in_org(session: AsyncSession, organization_id: int | None, ra
         query = query.where(User.organization_id == organization_id)
     provider = (await session.execute(query)).scalar_one_or_none()
     if provider is None:
-        raise NotFound.field("provider_id", "Provider not found")
+        raise NotFound.field(field, "Provider not found")
     return provider
 
 
@@ -177,90 +218,40 @@ async def book(session: AsyncSession, booking: Booking, *, field: str = "datetim
         timezone=booking.timezone,
         contact_type=booking.contact_type,
         reason=booking.reason,
+        pm_status=booking.pm_status,
     )
+    if booking.details is not None:
+        apply_details(row, booking.details)
     session.add(row)
     await session.flush()
     emit_appointment_created(session, row)
     return row
 
 
+async def move(
+    session: AsyncSession,
+    row: Appointment,
+    *,
+    provider: User,
+    appointment_type: AppointmentType,
+    start: datetime,
+    field: str = "datetime",
+) -> None:
+    """Reschedule ``row`` (time, provider or type) under ``book``'s guarantees: the provider's
+    lock, then the overlap check (``row`` itself aside); the unique index backs both."""
+    if row.cancelled_at is not None:
+        raise Invalid.field(field, "A cancelled appointment cannot be rescheduled")
+    if start != row.start and start <= utcnow():
+        raise Invalid.field(field, "The appointment must start in the future")
+    end = start + timedelta(minutes=appointment_type.length)
+    await lock_provider(session, provider.id)
+    if await queries.provider_busy(session, provider.id, start, end, besides=row.id):
+        raise Invalid.field(field, SLOT_TAKEN)
+    row.provider_id, row.appointment_type_id = provider.id, appointment_type.id
+    row.start, row.end = start, end
+
+
 def booking_zone(timezone: str | None, *fallbacks: str | None) -> str | None:
     """The zone of a local time: the input's, else the first fallback set (None: none known)."""
     zone = v.clean_timezone(timezone) if timezone else None
     return zone or next((z for z in fallbacks if z), None)
-
-
-async def _record(session: AsyncSession, row: Appointment) -> None:
-    """A patient's appointments are part of their record: a write of one is an update."""
-    await record_write(session, [Target(row.patient_id, row.organization_id)], action="update")
-
-
-async def create_appointment(
-    session: AsyncSession, *, actor: Actor, fields: NewAppointment
-) -> Appointment:
-    """A provider/staff member books a patient (Healthie's createAppointment)."""
-    require_staff(actor)
-    patient = await found(
-        fields.user_id,
-        lambda patient_id: user_queries.get_visible_patient(session, actor, patient_id),
-        field="user_id",
-        missing="User not found",
-        blank=None,
-    )
-    provider = await provider_in_org(
-        session, actor.organization_id, fields.providers or actor.user_id
-    )
-    appointment_type = await appointment_type_in_org(
-        session, actor.organization_id, fields.appointment_type_id
-    )
-    zone = booking_zone(fields.timezone, provider.timezone, patient.timezone)
-    start = parse_start(fields.datetime, zone, "datetime")
-    booking = Booking(
-        organization_id=actor.organization_id,
-        provider=provider,
-        patient=patient,
-        appointment_type=appointment_type,
-        start=start,
-        timezone=zone or "UTC",
-        contact_type=v.clean_text("contact_type", fields.contact_type, limit=lengths.CONTACT_TYPE),
-        reason=v.clean_text("notes", fields.notes, limit=lengths.APPOINTMENT_REASON),
-    )
-    row = await book(session, booking)
-    await _record(session, row)
-    return row
-
-
-async def update_appointment(
-    session: AsyncSession, *, actor: Actor, fields: AppointmentChanges
-) -> Appointment:
-    """Cancel (``pm_status: "Cancelled"``) or set another status (Healthie's updateAppointment).
-
-    A patient may only cancel their own appointments. Rescheduling is not supported yet: book
-    a new appointment and cancel the old one.
-    """
-    row = await found(
-        fields.id,
-        lambda appointment_id: queries.get_visible_appointment(
-            session, actor, appointment_id, for_update=True
-        ),
-        field="id",
-        missing="Appointment not found",
-        blank=None,
-    )
-    if fields.datetime is not None:
-        raise Invalid.field("datetime", "Rescheduling is not supported: cancel and book again")
-    status = v.clean_text("pm_status", fields.pm_status, limit=lengths.PM_STATUS)
-    await _record(session, row)  # in the same transaction: a refusal below rolls it back
-    if status is None:
-        return row
-    cancel = status.lower() == CANCELLED.lower()
-    if actor.is_patient and not cancel:
-        raise Invalid.field("pm_status", "Patients can only cancel their appointments")
-    if row.cancelled_at is not None and not cancel:
-        raise Invalid.field("pm_status", "A cancelled appointment cannot be reopened")
-    row.pm_status = CANCELLED if cancel else status
-    if cancel and row.cancelled_at is None:
-        row.cancelled_at = utcnow()
-    emit_appointment_updated(session, row, appointment_changes(row))
-    await session.flush()
-    return row

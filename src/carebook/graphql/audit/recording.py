@@ -141,6 +141,12 @@ def record_denied_read(info: Info[Context, None], record_id: int) -> None:
     _record(info, [Target(record_id, None)], allowed=False)
 
 
+def record_reads(info: Info[Context, None], patients: Sequence[tuple[int, int]]) -> None:
+    """Reads of patients known by (id, organization id) that an answer discloses outside any
+    record it returns (createClient's duplicate warnings name them)."""
+    _record(info, [Target(i, org) for i, org in patients], allowed=True)
+
+
 def audited(resolver: Callable[P, R]) -> Callable[P, R]:
     """Record a read event for every patient in what ``resolver`` returns.
 

@@ -25,6 +25,7 @@ from carebook.graphql.auth.inputs import (
 )
 from carebook.graphql.common import FieldError, require_actor, write
 from carebook.graphql.context import Context
+from carebook.graphql.duplicates.checks import recorded
 from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, MessagesOnly, Relay, echo, messages_field, payload
@@ -121,14 +122,18 @@ class AuthMutations:
         attempt = Attempt()
         written = await audited_write(
             info,
-            lambda s: sign_up(
+            lambda s: recorded(
                 s,
-                passwords=ctx.passwords,
-                fields=data,
-                ttl=ctx.settings.session_ttl,
-                attempt=attempt,
-                prehashed=prehashed,
-                providers_may_sign_up=ctx.settings.provider_sign_up_enabled,
+                sign_up(
+                    s,
+                    passwords=ctx.passwords,
+                    fields=data,
+                    ttl=ctx.settings.session_ttl,
+                    attempt=attempt,
+                    prehashed=prehashed,
+                    providers_may_sign_up=ctx.settings.provider_sign_up_enabled,
+                ),
+                lambda issued: issued.user if isinstance(issued, IssuedToken) else None,
             ),
             action="create",
             aimed_at=attempt,

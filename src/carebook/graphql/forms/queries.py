@@ -1,20 +1,23 @@
-"""requestedFormCompletions, and validateSignupToken (the activation link's check)."""
+"""requestedFormCompletion(s), recurringForms, and validateSignupToken (the activation link's
+check)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from carebook.forms import queries
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.forms.types import RequestedFormCompletion
-from carebook.graphql.lookup import id_argument
+from carebook.graphql.forms.types import RecurringForm, RequestedFormCompletion, load_recurring
+from carebook.graphql.limits.rows import capped
+from carebook.graphql.lookup import id_argument, id_or_none
 from carebook.graphql.pagination import page_of
-from carebook.graphql.permissions import AllowAnyone, IsAuthenticated
+from carebook.graphql.permissions import AllowAnyone, IsAuthenticated, IsStaff
 from carebook.users import activation
 
 
@@ -65,6 +68,63 @@ class FormQueries:
             )
         )
         return [RequestedFormCompletion(row=row) for row in rows]
+
+    @strawberry.field(
+        description="fetch a requested form completion by id (null when it is not one the "
+        "caller sees: the organization's, or a patient's own)",
+        permission_classes=[IsAuthenticated],
+    )
+    @audited
+    async def requestedFormCompletion(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The ID of the request.")
+        ] = None,
+        track_opened_event: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Accepted for compatibility: Carebook keeps no form history."
+            ),
+        ] = False,
+    ) -> RequestedFormCompletion | None:
+        actor, request_id = require_actor(info), id_or_none(id)
+        if request_id is None:
+            return None
+        row = await info.context.read(lambda s: queries.get_request(s, actor, request_id))
+        return None if row is None else RequestedFormCompletion(row=row)
+
+    @strawberry.field(
+        description="Recurring form requests of the organization, oldest first; with "
+        "connectable_id, those naming that group (connectable_type 'UserGroup', the default) "
+        "or that patient ('User').",
+        permission_classes=[IsStaff],
+    )
+    @audited
+    @capped("recurringForms", "narrow with connectable_id")
+    async def recurringForms(
+        self,
+        info: Info[Context, None],
+        connectable_id: Annotated[
+            str | None, strawberry.argument(description="ID of a patient or user group.")
+        ] = None,
+        connectable_type: Annotated[
+            str | None, strawberry.argument(description="'UserGroup' (default) or 'User'.")
+        ] = "UserGroup",
+    ) -> list[RecurringForm] | None:
+        actor = require_actor(info)
+        target = id_argument(connectable_id, "connectable_id")
+
+        async def read(session: AsyncSession) -> list[RecurringForm]:
+            rows = await queries.list_recurring(
+                session,
+                actor,
+                connectable_id=target,
+                connectable_type=connectable_type or "UserGroup",
+            )
+            return await load_recurring(session, rows)
+
+        return await info.context.read(read)
 
     @strawberry.field(
         description="Check if a signup token (from a set-password link) is valid: unknown, "

@@ -1,5 +1,5 @@
-"""Mutations: createAppointmentType, createOffering, createAppointment, updateAppointment,
-completeCheckout."""
+"""Mutations: appointment types (create, update, delete), createOffering, appointments
+(create, update, delete), completeCheckout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, Attempt
+from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, AccountExists, Attempt
 from carebook.checkout import appointment_emails
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
@@ -17,7 +17,8 @@ from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
 from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
-from carebook.graphql.inputs import typed
+from carebook.graphql.duplicates.checks import recorded
+from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.limits import rate
 from carebook.graphql.payloads import Messages, Payload, Relay, messages_field, payload
 from carebook.graphql.permissions import AllowAnyone, IsAuthenticated, IsStaff
@@ -26,16 +27,29 @@ from carebook.graphql.scheduling.inputs import (
     CreateAppointmentInput,
     CreateAppointmentTypeInput,
     CreateOfferingInput,
+    DeleteAppointmentInput,
+    DeleteAppointmentTypeInput,
     UpdateAppointmentInput,
+    UpdateAppointmentSettingInput,
+    UpdateAppointmentTypeInput,
 )
-from carebook.graphql.scheduling.types import Appointment, AppointmentType, BillingItem, Offering
-from carebook.scheduling import service
+from carebook.graphql.scheduling.types import (
+    Appointment,
+    AppointmentSetting,
+    AppointmentType,
+    BillingItem,
+    Offering,
+)
+from carebook.scheduling import appointments, locations, service
 from carebook.scheduling.inputs import (
     AppointmentChanges,
+    AppointmentLocationEntry,
+    AppointmentTypeChanges,
     NewAppointment,
     NewAppointmentType,
     NewOffering,
 )
+from carebook.users.models import User
 
 
 @payload("createAppointmentType")
@@ -43,6 +57,34 @@ class CreateAppointmentTypePayload(
     Payload[AppointmentType], field="appointmentType", about="The appointment type."
 ):
     """The new appointment type, or why none was created."""
+
+
+@payload("updateAppointmentType")
+class UpdateAppointmentTypePayload(
+    Payload[AppointmentType], field="appointmentType", about="The appointment type."
+):
+    """The changed appointment type, or why nothing changed."""
+
+
+@payload("deleteAppointmentType")
+class DeleteAppointmentTypePayload(
+    Payload[AppointmentType], field="appointmentType", about="The deleted appointment type."
+):
+    """The deleted appointment type, or why nothing was deleted."""
+
+
+@payload("deleteAppointment")
+class DeleteAppointmentPayload(
+    Payload[Appointment], field="appointment", about="The deleted appointment."
+):
+    """The deleted appointment, or why nothing was deleted."""
+
+
+@payload("updateAppointmentSetting")
+class UpdateAppointmentSettingPayload(
+    Payload[AppointmentSetting], field="appointmentSetting", about="The appointment settings."
+):
+    """The organization's appointment settings after the change, or why nothing changed."""
 
 
 @payload("createOffering")
@@ -70,6 +112,13 @@ class CompleteCheckoutPayload(Relay):
     messages: Messages = messages_field()
 
 
+def _created_patient(result: checkout.CheckoutResult | AccountExists, ctx: Context) -> User | None:
+    """The patient an anonymous checkout created (AccountExists: none)."""
+    if ctx.actor is not None or not isinstance(result, checkout.CheckoutResult):
+        return None
+    return result.patient
+
+
 @strawberry.type
 class SchedulingMutations:
     """Root mutation fields of scheduling and checkout."""
@@ -89,6 +138,61 @@ class SchedulingMutations:
             ),
         )
         return CreateAppointmentTypePayload.answer(outcome, lambda row: AppointmentType(row=row))
+
+    @strawberry.mutation(
+        description="Update an appointment type: the fields given change.",
+        permission_classes=[IsStaff],
+    )
+    async def updateAppointmentType(
+        self, info: Info[Context, None], input: UpdateAppointmentTypeInput | None = None
+    ) -> UpdateAppointmentTypePayload | None:
+        actor = require_actor(info)
+        outcome = await write(
+            info.context,
+            lambda s: service.update_appointment_type(
+                s, actor=actor, fields=typed(AppointmentTypeChanges, input)
+            ),
+        )
+        return UpdateAppointmentTypePayload.answer(outcome, lambda row: AppointmentType(row=row))
+
+    @strawberry.mutation(
+        description="Delete an appointment type: no longer listed or bookable; the "
+        "appointments of it keep it.",
+        permission_classes=[IsStaff],
+    )
+    async def deleteAppointmentType(
+        self, info: Info[Context, None], input: DeleteAppointmentTypeInput | None = None
+    ) -> DeleteAppointmentTypePayload | None:
+        actor = require_actor(info)
+        type_id = value_of(input, "id")
+        outcome = await write(
+            info.context,
+            lambda s: service.delete_appointment_type(s, actor=actor, type_id=type_id),
+        )
+        return DeleteAppointmentTypePayload.answer(outcome, lambda row: AppointmentType(row=row))
+
+    @strawberry.mutation(
+        description="Update the organization's appointment settings: in Carebook, add, change "
+        "and remove its appointment locations (all or nothing).",
+        permission_classes=[IsStaff],
+    )
+    async def updateAppointmentSetting(
+        self, info: Info[Context, None], input: UpdateAppointmentSettingInput | None = None
+    ) -> UpdateAppointmentSettingPayload | None:
+        actor = require_actor(info)
+        entries = [
+            typed(AppointmentLocationEntry, item)
+            for item in value_of(input, "appointment_locations") or []
+            if item is not None
+        ]
+        outcome = await write(
+            info.context,
+            lambda s: locations.write_locations(s, actor=actor, entries=entries),
+        )
+        return UpdateAppointmentSettingPayload.answer(
+            outcome,
+            lambda rows: AppointmentSetting(organization_id=actor.organization_id, locations=rows),
+        )
 
     @strawberry.mutation(
         description="Create an offering of the caller's organization.", permission_classes=[IsStaff]
@@ -122,8 +226,26 @@ class SchedulingMutations:
         return CreateAppointmentPayload.answer(outcome, lambda row: Appointment(row=row))
 
     @strawberry.mutation(
-        description="Update an appointment's status; pm_status 'Cancelled' cancels it. A patient "
-        "may cancel their own appointments.",
+        description="Delete an appointment: gone from every list, its slot free; "
+        "appointment(id, include_deleted: true) still reads it.",
+        permission_classes=[IsStaff],
+    )
+    @audited
+    async def deleteAppointment(
+        self, info: Info[Context, None], input: DeleteAppointmentInput | None = None
+    ) -> DeleteAppointmentPayload | None:
+        actor = require_actor(info)
+        raw_id = value_of(input, "id")
+        outcome = await audited_write(
+            info,
+            lambda s: appointments.delete_appointment(s, actor=actor, raw_id=raw_id),
+            action="update",
+        )
+        return DeleteAppointmentPayload.answer(outcome, lambda row: Appointment(row=row))
+
+    @strawberry.mutation(
+        description="Update an appointment: status (pm_status 'Cancelled' cancels it), time, "
+        "provider, type and details. A patient may cancel or confirm their own appointments.",
         permission_classes=[IsAuthenticated],
     )
     @audited
@@ -157,13 +279,18 @@ class SchedulingMutations:
         attempt = Attempt()
         written = await audited_write(
             info,
-            lambda s: checkout.complete_checkout(
+            lambda s: recorded(
                 s,
-                actor=ctx.actor,
-                passwords=ctx.passwords,
-                processor=ctx.payments,
-                fields=fields,
-                attempt=attempt,
+                checkout.complete_checkout(
+                    s,
+                    actor=ctx.actor,
+                    passwords=ctx.passwords,
+                    processor=ctx.payments,
+                    fields=fields,
+                    attempt=attempt,
+                ),
+                # Only a patient the checkout created: a signed-in one was checked before.
+                lambda result: _created_patient(result, ctx),
             ),
             action="update",
             aimed_at=attempt,

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
 from carebook.graphql.users.ref import LazyUser, user_object
+from carebook.scheduling.details import read_metadata
 from carebook.scheduling.models import Appointment as AppointmentRow
+from carebook.scheduling.models import AppointmentLocation as AppointmentLocationRow
 from carebook.scheduling.models import AppointmentType as AppointmentTypeRow
 from carebook.scheduling.models import BillingItem as BillingItemRow
 from carebook.scheduling.models import Offering as OfferingRow
@@ -75,6 +78,50 @@ class AppointmentType:
     )
     def updated_at(self, info: Info[Context, None]) -> str:
         return render(self.row.updated_at, info.context.zone)
+
+
+@strawberry.type(
+    name="AppointmentLocation", description="A place where the organization holds appointments."
+)
+class AppointmentLocation:
+    """Healthie's AppointmentLocation (no rooms in Carebook)."""
+
+    row: strawberry.Private[AppointmentLocationRow]
+
+    @strawberry.field(description="The unique identifier of the appointment location.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The location (in plain text).")
+    def location(self) -> str | None:
+        return self.row.location
+
+    @strawberry.field(description="Whether the client can select this location or not.")
+    def clients_can_book(self) -> bool:
+        return self.row.clients_can_book
+
+    @strawberry.field(description="Whether the location has any rooms (never, in Carebook).")
+    def has_rooms(self) -> bool | None:
+        return False
+
+
+@strawberry.type(
+    name="AppointmentSetting",
+    description="The organization's appointment settings: in Carebook, its locations.",
+)
+class AppointmentSetting:
+    """Healthie's AppointmentSetting, the part Carebook has: the appointment locations."""
+
+    organization_id: strawberry.Private[int]
+    locations: strawberry.Private[list[AppointmentLocationRow]]
+
+    @strawberry.field(description="The unique identifier (the organization's).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.organization_id))
+
+    @strawberry.field(description="The organization's appointment locations, oldest first.")
+    def appointment_locations(self) -> list[AppointmentLocation] | None:
+        return [AppointmentLocation(row=row) for row in self.locations]
 
 
 @strawberry.type(name="Offering", description="A package or service that a client can buy.")
@@ -183,6 +230,61 @@ class Appointment(DisclosesUsers):
     async def user(self, info: Info[Context, None]) -> LazyUser | None:
         row = await info.context.loaders.user.load(self.row.patient_id)
         return _user(row, info) if row else None
+
+    @strawberry.field(description="The patient, the one attendee of a 1:1 appointment.")
+    @audited
+    async def attendees(self, info: Info[Context, None]) -> list[LazyUser]:
+        row = await info.context.loaders.user.load(self.row.patient_id)
+        return [_user(row, info)] if row else []
+
+    @strawberry.field(description="The ID of the patient.")
+    def user_id(self) -> int | None:
+        return self.row.patient_id
+
+    @strawberry.field(description="The ID of the provider (the other party of the patient).")
+    def other_party_id(self) -> int | None:
+        return self.row.provider_id
+
+    @strawberry.field(description="Notes about the appointment (createAppointment's notes).")
+    def notes(self) -> str | None:
+        return self.row.reason
+
+    @strawberry.field(description="Where the appointment takes place, as text.")
+    def location(self) -> str | None:
+        return self.row.location
+
+    @strawberry.field(description="The ID of the appointment location, if one was chosen.")
+    def appointment_location_id(self) -> str | None:
+        place = self.row.appointment_location_id
+        return None if place is None else str(place)
+
+    @strawberry.field(description="The video chat link given for the appointment.")
+    def external_videochat_url(self) -> str | None:
+        return self.row.external_videochat_url
+
+    @strawberry.field(description="The JSON value given as metadata, as it was given.")
+    def metadata(self) -> JSON | None:
+        return cast(JSON, read_metadata(self.row.appointment_metadata))
+
+    @strawberry.field(description="false if the client was asked to confirm and has not.")
+    def client_confirmed(
+        self,
+        known_requires_client_confirmed: Annotated[
+            bool | None,
+            strawberry.argument(description="Accepted; Carebook knows it from the record."),
+        ] = None,
+    ) -> bool | None:
+        return self.row.client_confirmed
+
+    @strawberry.field(description="The status of whether the provider confirmed the appointment.")
+    def confirmed(self) -> bool | None:
+        return self.row.confirmed
+
+    @strawberry.field(description="When the appointment was deleted (2023-06-05 14:10:00 +0200).")
+    def deleted_at(self, info: Info[Context, None]) -> str | None:
+        return (
+            None if self.row.deleted_at is None else render(self.row.deleted_at, info.context.zone)
+        )
 
     @strawberry.field(description="When the appointment was created (2023-06-05 14:10:00 +0200).")
     def created_at(self, info: Info[Context, None]) -> str:

@@ -7,11 +7,13 @@ from strawberry.types import Info
 
 from carebook.accounts import service
 from carebook.accounts.own_email import OWN_EMAIL_UNUSABLE
+from carebook.duplicates.scan import Found
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
+from carebook.graphql.duplicates.checks import checked_creation, warn_duplicates
 from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.locations.inputs import client_locations
 from carebook.graphql.payloads import Payload, payload
@@ -71,17 +73,24 @@ class UserMutations:
         self, info: Info[Context, None], input: CreateClientInput | None = None
     ) -> CreateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
+        duplicates: list[Found] = []
         outcome = await audited_write(
             info,
-            lambda s: service.create_client(
+            lambda s: checked_creation(
                 s,
-                actor=actor,
-                passwords=ctx.passwords,
-                fields=typed(NewClient, input),
-                invitations=Invitations.from_settings(ctx.settings),
+                service.create_client(
+                    s,
+                    actor=actor,
+                    passwords=ctx.passwords,
+                    fields=typed(NewClient, input),
+                    invitations=Invitations.from_settings(ctx.settings),
+                ),
+                block_strong=ctx.settings.duplicates_block_strong,
+                found=duplicates,
             ),
             action="create",
         )
+        warn_duplicates(info, outcome.value, duplicates)
         return CreateClientPayload(
             value=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
         )

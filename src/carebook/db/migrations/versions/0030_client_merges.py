@@ -8,7 +8,7 @@ into: a plain ADD COLUMN, in place on both databases (no SQLite rebuild, which w
 triggers of migrations 0010 and 0014).
 
 Revision ID: 0030_client_merges
-Revises: 0023_events_webhooks
+Revises: 0029_duplicate_pairs
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030_client_merges"
-down_revision = "0023_events_webhooks"
+down_revision = "0029_duplicate_pairs"
 branch_labels = None
 depends_on = None
 

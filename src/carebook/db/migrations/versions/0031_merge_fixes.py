@@ -1,10 +1,10 @@
-"""When a care-team member or a conversation membership was made (issue 26's merge fixes).
+"""When a care-team member was made (issue 26's merge fixes).
 
 unmergeClients moves back a row the merge moved only while it is that same row: made before
-the merge. Every other moved table has ``created_at``; these two had only their composite
-primary key, which a member removed and added again since the merge repeats. Rows made before
-this migration keep a null ``created_at`` (older than any merge made after it). A plain ADD
-COLUMN, in place on both databases.
+the merge. Every other moved table has ``created_at``; ``care_team_members`` had only its
+composite primary key, which a member removed and added again since the merge repeats. Rows made
+before this migration keep a null ``created_at`` (older than any merge made after it). A plain
+ADD COLUMN, in place on both databases.
 
 Revision ID: 0031_merge_fixes
 Revises: 0030_client_merges
@@ -20,15 +20,13 @@ down_revision = "0030_client_merges"
 branch_labels = None
 depends_on = None
 
-TABLES = ("care_team_members", "conversation_memberships")
-
 
 def upgrade() -> None:
-    for table in TABLES:
-        op.add_column(table, sa.Column("created_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "care_team_members", sa.Column("created_at", sa.DateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
-    for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("created_at")
+    with op.batch_alter_table("care_team_members") as batch:
+        batch.drop_column("created_at")

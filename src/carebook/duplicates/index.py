@@ -1,0 +1,95 @@
+"""Keeping the blocking keys in step with patient rows.
+
+Like the search index (search/index.py): an ORM ``after_flush`` hook rewrites the keys of every
+patient whose keyed fields changed, so no write path forgets. Only active patients have keys: an
+archived record (merged ones included) is never offered as a duplicate. Writes that bypass the
+ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from carebook.auth.roles import Role
+from carebook.db.session import CarebookSession
+from carebook.duplicates.keys import keys_of
+from carebook.duplicates.models import MatchKey
+from carebook.users.models import User
+
+KEYED = ("first_name", "last_name", "dob", "email_key", "phone_number")
+_WATCHED = (*KEYED, "role", "active", "organization_id")
+BATCH = 5000
+
+
+def _changed(user: User) -> bool:
+    state = inspect(user)
+    return any(state.attrs[name].history.has_changes() for name in _WATCHED)
+
+
+def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
+    """The key rows of these users (rows with id, organization_id, role, active and KEYED)."""
+    return [
+        {"organization_id": u.organization_id, "key": key, "user_id": u.id}
+        for u in users
+        if u.role == Role.PATIENT and u.active
+        for key in keys_of(u)
+    ]
+
+
+def write_keys(connection: Connection, users: Sequence[Any]) -> None:
+    """Replace the keys of these users in one go."""
+    if not users:
+        return
+    connection.execute(delete(MatchKey).where(MatchKey.user_id.in_([u.id for u in users])))
+    rows = key_rows(users)
+    for start in range(0, len(rows), BATCH):
+        connection.execute(insert(MatchKey), rows[start : start + BATCH])
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    dirty: Iterable[Any] = list(session.new) + list(session.dirty)
+    users = [u for u in dirty if isinstance(u, User) and (u in session.new or _changed(u))]
+    if users:
+        write_keys(session.connection(), users)
+
+
+# Every Carebook session follows the hook (carebook.db.session), from this module's import on.
+event.listen(CarebookSession, "after_flush", _after_flush)
+
+_COLUMNS = (
+    User.id,
+    User.organization_id,
+    User.role,
+    User.active,
+    *(getattr(User, n) for n in KEYED),
+)
+
+
+def reindex(connection: Connection, organization_id: int) -> int:
+    """Rebuild the keys of one organization's patients; returns how many were walked.
+
+    Walks the patients by id in batches (keyset), so memory stays flat at millions of rows.
+    """
+    connection.execute(delete(MatchKey).where(MatchKey.organization_id == organization_id))
+    last_id, count = 0, 0
+    while True:
+        query = (
+            select(*_COLUMNS)
+            .where(User.organization_id == organization_id, User.role == Role.PATIENT)
+            .where(User.id > last_id)
+            .order_by(User.id)
+            .limit(BATCH)
+        )
+        chunk = connection.execute(query).all()
+        if not chunk:
+            return count
+        rows = key_rows(chunk)
+        if rows:
+            connection.execute(insert(MatchKey), rows)
+        count += len(chunk)
+        last_id = chunk[-1].id
