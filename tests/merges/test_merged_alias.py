@@ -18,6 +18,8 @@ UPDATE = """mutation($input: updateClientInput) { updateClient(input: $input) {
   user { id } messages { field message } } }"""
 UPDATE_USER = """mutation($input: updateUserInput) { updateUser(input: $input) {
   user { id } messages { field message } } }"""
+EMAIL = """mutation($input: UpdateUserEmailInput) { updateUserEmail(input: $input) {
+  success_string messages { field message } } }"""
 BULK = """mutation($input: bulkUpdateClientsInput) { bulkUpdateClients(input: $input) {
   users { id } messages { field message } } }"""
 REFUSED = "was merged into another client: change that one, or undo the merge first"
@@ -42,6 +44,14 @@ async def test_a_merged_patient_is_neither_written_nor_reactivated(
     assert bulk["bulkUpdateClients"]["messages"] == [
         {"field": "ids", "message": f"Client {merged} {REFUSED}"}
     ]
+    # The merged patient kept its address (the target took another): still not changeable.
+    change = {
+        "user_id": str(merged),
+        "current_email": "patient.a@example.com",
+        "new_email": "x@example.com",
+    }
+    moved = (await staff.data(EMAIL, {"input": change}))["updateUserEmail"]
+    assert moved["messages"] == [{"field": "user_id", "message": f"Client {merged} {REFUSED}"}]
     assert await full_record(database, [merged, target]) == after_merge
     # Undone, the patient is theirs to change again.
     assert (await unmerge(staff, merged))["messages"] is None

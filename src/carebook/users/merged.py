@@ -1,7 +1,9 @@
 """A merged patient (``merged_into_id`` set) is an archived alias of the client it was merged
 into: its profile stays as the merge left it, so that unmergeClients can restore it and a
 merge is never split by a later edit. The services that write a patient's own row
-(updateClient, updateUser, bulkUpdateClients) ask here, in one place, before changing it."""
+(updateClient, updateUser, updateUserEmail, bulkUpdateClients) ask here, in one place, before
+changing it. The check reads the row unlocked: an update that read the patient just before a
+merge committed may still land on it (PostgreSQL), as it would have landed just before."""
 
 from __future__ import annotations
 
