@@ -38,8 +38,9 @@ def test_every_payload_has_the_same_messages_field() -> None:
     # unmergeClients, + issue 29's deleteAppointment, updateAppointmentType,
     # deleteAppointmentType, updateAppointmentSetting, updateConversation,
     # updateConversationMembership, deleteConversationMembership, deleteRequestedFormCompletion,
-    # updateRecurringForm, deleteRecurringForm, + dismissDuplicateCandidate
-    assert len(payloads) == 51
+    # updateRecurringForm, deleteRecurringForm, createNote, updateNote, deleteNote,
+    # + dismissDuplicateCandidate
+    assert len(payloads) == 54
     for gql in payloads:
         messages = gql.fields["messages"]
         assert (str(messages.type), messages.description) == ("[FieldError]", MESSAGES)

@@ -12,6 +12,7 @@ import carebook.search.index  # noqa: F401  (registers the token index's flush h
 from carebook.audit.models import AuditEvent
 from carebook.auth.models import ApiKey, PasswordResetToken, SessionToken, SignupToken
 from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.conversations.note_models import Note
 from carebook.db.base import REFERENCE_DATA, Base
 from carebook.duplicates.models import DuplicatePair, MatchKey
 from carebook.events.models import Event, SentWebhook, Webhook, WebhookDelivery, WebhookSubscription
@@ -66,6 +67,7 @@ __all__ = [
     "ListBlockStart",
     "Location",
     "MatchKey",
+    "Note",
     "NotificationSetting",
     "Offering",
     "OnboardingFlow",

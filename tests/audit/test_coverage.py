@@ -178,6 +178,7 @@ async def test_every_path_to_a_patients_records_records_the_read(
     wanted = {"locations", "location", "appointments", "appointment", "requestedFormCompletions"}
     wanted |= {"requestedFormCompletion", "recurringForms"}
     wanted |= {"tags", "conversation", "user.locations", "user.active_tags", "tags.tagged_users"}
+    wanted |= {"note", "notes", "conversation.notes"}
     assert {w for w in wanted if not any(p == w or p.startswith(w + ".") for p in holding)} == set()
     assert problems == [], "\n".join(problems[:20]) + f"\n({len(problems)} problems)"
 
@@ -235,6 +236,9 @@ WRITES = {
             "deleteAppointment",
             "completeCheckout",
             "createConversation",
+            "createNote",  # a message is part of the record of the patients taking part
+            "updateNote",
+            "deleteNote",
             "updateConversation",
             "updateConversationMembership",
             "deleteConversationMembership",
@@ -424,6 +428,14 @@ async def _writes(api: Api, world: World, cast: Cast) -> list[Write]:
             {"simple_added_users": cast.me, "name": "Walk 2"},
             me,
         ),
+        (
+            "createNote",
+            provider,
+            {"conversation_id": cast.own["Conversation"], "content": "Walk message"},
+            me,
+        ),
+        ("updateNote", provider, {"id": cast.own["Note"], "content": "Walk changed"}, me),
+        ("deleteNote", provider, {"id": cast.own["Note"]}, me),
         ("updateConversation", provider, {"id": cast.own["Conversation"], "name": "Walk 3"}, me),
         (
             "updateConversationMembership",

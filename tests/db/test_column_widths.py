@@ -293,6 +293,24 @@ OTHER: dict[tuple[str, str], str] = {
     ("deleteConversationMembership", "group_id"): _ID,
     ("deleteConversationMembership", "user_id"): _ID,
     **{
+        (mutation, name): _ID
+        for mutation in ("createNote", "updateNote")
+        for name in ("conversation_id", "user_id")
+    },
+    **{
+        (mutation, "content"): "sanitized HTML in a TEXT column, at most 20,000 characters "
+        "(conversations/content.py)"
+        for mutation in ("createNote", "updateNote")
+    },
+    **{
+        (mutation, "scheduled_at"): "refused unless blank: no message is scheduled"
+        for mutation in ("createNote", "updateNote")
+    },
+    ("createNote", "created_at"): "ignored: a message's times are the server's",
+    ("createNote", "updated_at"): "ignored: a message's times are the server's",
+    ("updateNote", "id"): _ID,
+    ("deleteNote", "id"): _ID,
+    **{
         (mutation, name): "a code of its code system (users/demographics), at most 20 characters"
         for mutation in ("updateClient", "updateUser")
         for name in (

@@ -218,10 +218,18 @@ async def build_cast(api: Api, world: World) -> Cast:
     # The other patient's conversation with the provider alone: the caller sees none of it.
     private, private_memberships = await _conversation(provider, other, f"{marker} private")
     shared_tag = await _tag(provider, "Shared walk tag", me, other)
+    note = await _ok(
+        provider,
+        "mutation($i: createNoteInput) { createNote(input: $i) {"
+        " note { id } messages { field message } } }",
+        {"i": {"conversation_id": conversation, "content": "Walk note"}},
+        "createNote",
+    )
     own = {
         "User": me,
         "Conversation": conversation,
         "ConversationMembership": memberships[me],
+        "Note": str(note["note"]["id"]),
         "Location": await _location(provider, me, "1 Own Street"),
         "Tag": shared_tag,
         "AppliedTag": await _applied_tag(provider, shared_tag, me),
@@ -244,6 +252,15 @@ async def build_cast(api: Api, world: World) -> Cast:
         private_memberships[other],
         await _recurring_form(provider, other),
     ]
+    # A message in the other patient's private conversation: the caller reads none of it.
+    others_note = await _ok(
+        provider,
+        "mutation($i: createNoteInput) { createNote(input: $i) {"
+        " note { id } messages { field message } } }",
+        {"i": {"conversation_id": private, "content": f"{marker}other message"}},
+        "createNote",
+    )
+    foreign.append(str(others_note["note"]["id"]))
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)
 

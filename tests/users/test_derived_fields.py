@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy import update
 from tests.support.api import Api
 from tests.support.auth_helpers import group_invite_code
 from tests.support.db import statements_sent
 from tests.support.emails import REQUEST_FORM
 from tests.support.groups import UPDATE_CLIENT_GROUP, add_patients, create_group
+from tests.support.note_documents import sent
 from tests.support.scheduling import CANCEL, CREATE_APPOINTMENT, create_type, future
 from tests.support.seed_documents import SIGN_UP
 from tests.support.world import World
 
-from carebook.app import create_app
 from carebook.audit.trail import load_without_trail
 from carebook.auth.passwords import Passwords
-from carebook.config import Settings
 from carebook.conversations.models import ConversationMembership
 from carebook.db.engine import Database
 from carebook.forms.models import FormRequestStatus, RequestedFormCompletion
@@ -141,39 +139,36 @@ async def test_an_onboarding_flow_leaves_steps_until_the_intake_forms_are_comple
     assert other["any_incomplete_onboarding_steps"] is False
 
 
-async def test_conversations_give_the_last_id_and_the_unseen_count(
-    settings: Settings, database: Database, world: World
-) -> None:
-    # A window of 0, so that each of the patient's requests moves their activity at once.
-    app = create_app(settings.model_copy(update={"activity_window_seconds": 0}), database)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
-        provider = Api(http).with_key(world.a.provider.api_key)
-        patient = Api(http).with_token(world.a.patient_token)
+async def test_conversations_give_the_last_id_and_the_unread_count(api: Api, world: World) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    patient = api.with_token(world.a.patient_token)
+    empty = (await patient.data(CONVERSATIONS))["currentUser"]
+    assert (empty["last_conversation_id"], empty["unread_convo_count"]) == (None, 0)
 
-        empty = (await patient.data(CONVERSATIONS))["currentUser"]
-        assert (empty["last_conversation_id"], empty["unread_convo_count"]) == (None, 0)
+    first = await _conversation(provider, world)
+    quiet = (await patient.data(CONVERSATIONS))["currentUser"]
+    # No message yet: nothing to read.
+    assert (quiet["last_conversation_id"], quiet["unread_convo_count"]) == (first, 0)
+    await sent(provider, first, "Welcome")
+    unread = (await patient.data(CONVERSATIONS))["currentUser"]
+    assert (unread["last_conversation_id"], unread["unread_convo_count"]) == (first, 1)
+    await sent(patient, first, "Thanks")  # answering is reading
+    after = (await patient.data(CONVERSATIONS))["currentUser"]
+    assert (after["last_conversation_id"], after["unread_convo_count"]) == (first, 0)
 
-        first = await _conversation(provider, world)
-        seen = (await patient.data(CONVERSATIONS))["currentUser"]
-        # Started after the patient's last activity: they cannot have seen it yet.
-        assert (seen["last_conversation_id"], seen["unread_convo_count"]) == (first, 1)
-        # That request was activity: the conversation was there before it.
-        after = (await patient.data(CONVERSATIONS))["currentUser"]
-        assert (after["last_conversation_id"], after["unread_convo_count"]) == (first, 0)
-
-        second = await _conversation(provider, world)
-        newest = (await patient.data(CONVERSATIONS))["currentUser"]
-        assert (newest["last_conversation_id"], newest["unread_convo_count"]) == (second, 1)
-        # The provider started both: nothing of theirs is unseen.
-        own = (await provider.data(CONVERSATIONS))["currentUser"]
-        assert (own["last_conversation_id"], own["unread_convo_count"]) == (second, 0)
-        # The other patient takes part in neither.
-        staff_view = await provider.data(
-            "query($id: ID) { user(id: $id, clear_notifs: false) { last_conversation_id } }",
-            {"id": str(world.a.other_patient_id)},
-        )
-        assert staff_view["user"]["last_conversation_id"] is None
+    second = await _conversation(provider, world)
+    await sent(provider, second, "Another topic")
+    newest = (await patient.data(CONVERSATIONS))["currentUser"]
+    assert (newest["last_conversation_id"], newest["unread_convo_count"]) == (second, 1)
+    # The patient's answer in the first is unread for the provider.
+    own = (await provider.data(CONVERSATIONS))["currentUser"]
+    assert (own["last_conversation_id"], own["unread_convo_count"]) == (second, 1)
+    # The other patient takes part in neither.
+    staff_view = await provider.data(
+        "query($id: ID) { user(id: $id, clear_notifs: false) { last_conversation_id } }",
+        {"id": str(world.a.other_patient_id)},
+    )
+    assert staff_view["user"]["last_conversation_id"] is None
 
 
 async def _conversation(provider: Api, world: World, org: Any = None) -> str:

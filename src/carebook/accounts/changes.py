@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,61 @@ TEXT_FIELDS = (
 NAME_FIELDS = ("first_name", "last_name")
 
 
+class Lookups(Protocol):
+    """The look-ups behind the rules that depend on other rows.
+
+    One write asks the database (:class:`DatabaseLookups`); an import answers from what it
+    read for a whole batch at once (carebook/imports/lookups.py), so that the rules stay these
+    and a row costs no query.
+    """
+
+    async def patient_email_taken(self, key: str, exclude_id: int | None) -> bool:
+        """Whether another patient of the organization has this email key."""
+        ...
+
+    async def record_identifier_taken(self, value: str, exclude_id: int | None) -> bool:
+        """Whether another user of the organization has this record identifier."""
+        ...
+
+    async def staff_member_id(self, provider_id: int) -> int | None:
+        """The id of this provider/staff member of the organization, if they are one."""
+        ...
+
+    async def group_exists(self, group_id: int) -> bool:
+        """Whether this user group is the organization's."""
+        ...
+
+
+@dataclass
+class DatabaseLookups:
+    """:class:`Lookups` asked of the database, one query each."""
+
+    session: AsyncSession
+    organization_id: int
+
+    async def patient_email_taken(self, key: str, exclude_id: int | None) -> bool:
+        """Whether another patient of the organization has this email key."""
+        return await queries.patient_email_taken(
+            self.session, self.organization_id, key, exclude_id
+        )
+
+    async def record_identifier_taken(self, value: str, exclude_id: int | None) -> bool:
+        """Whether another user of the organization has this record identifier."""
+        return await queries.record_identifier_taken(
+            self.session, self.organization_id, value, exclude_id
+        )
+
+    async def staff_member_id(self, provider_id: int) -> int | None:
+        """The id of this provider/staff member of the organization, if they are one."""
+        provider = await queries.get_staff_member(self.session, self.organization_id, provider_id)
+        return provider.id if provider is not None else None
+
+    async def group_exists(self, group_id: int) -> bool:
+        """Whether this user group is the organization's."""
+        group = await group_queries.get_group_in_org(self.session, self.organization_id, group_id)
+        return group is not None
+
+
 @dataclass
 class ChangeContext:
     """What the field rules need besides the value."""
@@ -47,6 +102,12 @@ class ChangeContext:
     actor: Actor | None = None
     # The given password's hash, made before the write transaction (users/new_password.py).
     prehashed: Prehashed | None = None
+    # Where the rules look other rows up; None: the database, one query each.
+    lookups: Lookups | None = None
+
+    def look(self) -> Lookups:
+        """The look-ups the rules use."""
+        return self.lookups or DatabaseLookups(self.session, self.organization_id)
 
 
 Handler = Callable[[ChangeContext, User, Any], Awaitable[None]]
@@ -68,7 +129,7 @@ async def _email(ctx: ChangeContext, user: User, value: Any) -> None:
     key = v.email_key(email)
     assert key is not None
     taken = await (
-        queries.patient_email_taken(ctx.session, ctx.organization_id, key, user.id)
+        ctx.look().patient_email_taken(key, user.id)
         if user.is_patient
         else queries.staff_email_taken(ctx.session, key, user.id)
     )
@@ -136,9 +197,7 @@ async def _metadata(ctx: ChangeContext, user: User, value: Any) -> None:
 
 async def _record_identifier(ctx: ChangeContext, user: User, value: Any) -> None:
     text = v.clean_text("record_identifier", value, limit=lengths.RECORD_IDENTIFIER)
-    if text and await queries.record_identifier_taken(
-        ctx.session, ctx.organization_id, text, user.id
-    ):
+    if text and await ctx.look().record_identifier_taken(text, user.id):
         raise Invalid.field("record_identifier", "Record identifier has already been taken")
     user.record_identifier = text
 
@@ -147,10 +206,10 @@ async def _dietitian(ctx: ChangeContext, user: User, value: Any) -> None:
     provider_id = v.parse_id(value, "dietitian_id")
     if provider_id is None:
         raise Invalid.field("dietitian_id", "Dietitian can't be blank")
-    provider = await queries.get_staff_member(ctx.session, ctx.organization_id, provider_id)
-    if provider is None:
+    found_id = await ctx.look().staff_member_id(provider_id)
+    if found_id is None:
         raise Invalid.field("dietitian_id", "Provider not found in this organization")
-    user.dietitian_id = provider.id
+    user.dietitian_id = found_id
 
 
 async def _user_group(ctx: ChangeContext, user: User, value: Any) -> None:
@@ -158,7 +217,7 @@ async def _user_group(ctx: ChangeContext, user: User, value: Any) -> None:
     if group_id is None:  # "" removes the patient from their group, as in Healthie
         user.user_group_id = None
         return
-    if await group_queries.get_group_in_org(ctx.session, ctx.organization_id, group_id) is None:
+    if not await ctx.look().group_exists(group_id):
         raise Invalid.field("user_group_id", "User group not found")
     user.user_group_id = group_id
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 import typer
@@ -53,6 +54,34 @@ def in_transaction(
             async with database.write_sessions() as session, session.begin():
                 open_trail(session, command_origin(), f"{CLI}:{command}")
                 return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+# Opens a write session whose events are the command's; the caller begins and ends transactions.
+Sessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+def in_transactions(
+    settings: Settings, work: Callable[[Sessions], Awaitable[T]], *, command: str
+) -> T:
+    """Run ``work``, which opens as many write transactions as it needs (a long command that
+    commits in batches), all under one audit origin: one run is one request id in the trail."""
+
+    async def run() -> T:
+        database = create_database(settings)
+        origin = command_origin()
+
+        @asynccontextmanager
+        async def sessions() -> AsyncIterator[AsyncSession]:
+            async with database.write_sessions() as session:
+                open_trail(session, origin, f"{CLI}:{command}")
+                yield session
+
+        try:
+            return await work(sessions)
         finally:
             await database.dispose()
 

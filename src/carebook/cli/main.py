@@ -13,6 +13,7 @@ from carebook.cli import (
     demo,
     duplicates,
     events,
+    imports,
     organization,
     outbox,
     provider,
@@ -61,6 +62,7 @@ app.command("demo")(demo.demo)
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(audit.app, name="audit")
 app.add_typer(events.app, name="events")
+app.add_typer(imports.app, name="import")
 
 
 @app.command("schema")

@@ -268,9 +268,9 @@ async def load_last_conversation_ids(
 ) -> list[int | None]:
     """The newest conversation each user takes part in (ids grow with creation), in key order.
 
-    Only conversations of the user's own organization count (as in load_unseen_counts): the
-    services never make a membership across organizations, and a reader must not learn of one
-    that a bug or a hand-made row did."""
+    Only conversations of the user's own organization count (as in
+    note_queries.load_unread_counts): the services never make a membership across
+    organizations, and a reader must not learn of one that a bug or a hand-made row did."""
     rows = await session.execute(
         select(ConversationMembership.user_id, func.max(ConversationMembership.conversation_id))
         .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
@@ -283,32 +283,3 @@ async def load_last_conversation_ids(
     )
     by_user: dict[int, int] = {user_id: convo_id for user_id, convo_id in rows}
     return [by_user.get(user_id) for user_id in user_ids]
-
-
-async def load_unseen_counts(session: AsyncSession, user_ids: Sequence[int]) -> list[int]:
-    """How many of each user's conversations they cannot have seen yet, in key order.
-
-    Conversations hold no messages or read receipts yet (issue 29), so "unseen" is what the
-    data proves: a conversation someone else started after the user's last activity
-    (users.last_activity_at; all of them when the user was never active).
-    """
-    started_by_other = or_(
-        Conversation.owner_id.is_(None), Conversation.owner_id != ConversationMembership.user_id
-    )
-    after_activity = or_(
-        User.last_activity_at.is_(None), Conversation.created_at > User.last_activity_at
-    )
-    rows = await session.execute(
-        select(ConversationMembership.user_id, func.count())
-        .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
-        .join(User, User.id == ConversationMembership.user_id)
-        .where(
-            ConversationMembership.user_id.in_(user_ids),
-            Conversation.organization_id == User.organization_id,
-            started_by_other,
-            after_activity,
-        )
-        .group_by(ConversationMembership.user_id)
-    )
-    by_user: dict[int, int] = {user_id: count for user_id, count in rows}
-    return [by_user.get(user_id, 0) for user_id in user_ids]

@@ -33,6 +33,10 @@ _ALL = [
     EventType("location.created", "Location"),
     EventType("location.updated", "Location"),
     EventType("location.deleted", "Location"),
+    # Chat messages (conversations/notes.py); a changed message fires none, as in Healthie's
+    # reference, which has no message.updated.
+    EventType("message.created", "Note"),
+    EventType("message.deleted", "Note"),
     # Emitted by carebook/conversations/members.py, one per membership added or removed.
     EventType("conversation_membership.created", "ConversationMembership"),
     EventType("conversation_membership.deleted", "ConversationMembership"),

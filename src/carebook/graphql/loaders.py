@@ -11,8 +11,10 @@ from strawberry.dataloader import DataLoader
 
 from carebook.auth.actor import Actor
 from carebook.auth.models import SignupToken
+from carebook.conversations import note_queries
 from carebook.conversations import queries as conversation_queries
 from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.conversations.note_models import Note
 from carebook.forms import queries as form_queries
 from carebook.forms.queries import FormCounts
 from carebook.locations import queries as location_queries
@@ -76,6 +78,10 @@ class Loaders:
         self.form_counts = DataLoader[int, FormCounts](load_fn=self._form_counts)
         self.last_conversation_id = DataLoader[int, int | None](load_fn=self._last_convos)
         self.unseen_convo_count = DataLoader[int, int](load_fn=self._unseen_convos)
+        # Messages, by conversation id (keys are conversations the reader may see).
+        self.conversation_notes = DataLoader[int, list[Note]](load_fn=self._convo_notes)
+        self.last_note = DataLoader[int, Note | None](load_fn=self._last_notes)
+        self.note_receipts = DataLoader[int, note_queries.Receipts](load_fn=self._receipts)
         self.upcoming_appointments = DataLoader[int, list[Appointment]](load_fn=self._upcoming)
         self.upcoming_appointments_with = DataLoader[int, list[Appointment]](
             load_fn=self._upcoming_with
@@ -207,7 +213,16 @@ class Loaders:
         )
 
     async def _unseen_convos(self, ids: Sequence[int]) -> list[int]:
-        return await self._context.read(lambda s: conversation_queries.load_unseen_counts(s, ids))
+        return await self._context.read(lambda s: note_queries.load_unread_counts(s, ids))
+
+    async def _convo_notes(self, ids: Sequence[int]) -> list[list[Note]]:
+        return await self._context.read(lambda s: note_queries.load_conversation_notes(s, ids))
+
+    async def _last_notes(self, ids: Sequence[int]) -> list[Note | None]:
+        return await self._context.read(lambda s: note_queries.load_last_notes(s, ids))
+
+    async def _receipts(self, ids: Sequence[int]) -> list[note_queries.Receipts]:
+        return await self._context.read(lambda s: note_queries.load_receipts(s, ids))
 
     async def _upcoming(self, ids: Sequence[int]) -> list[list[Appointment]]:
         per_key = self._nested_fetch_limit()

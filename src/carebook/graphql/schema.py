@@ -15,6 +15,8 @@ from carebook.graphql.auth.queries import AuthQueries
 from carebook.graphql.change_feed.mutations import ChangeFeedMutations
 from carebook.graphql.change_feed.queries import ChangeFeedQueries
 from carebook.graphql.conversations.mutations import ConversationMutations
+from carebook.graphql.conversations.note_mutations import NoteMutations
+from carebook.graphql.conversations.note_queries import NoteQueries
 from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.duplicates.mutations import DuplicateMutations
 from carebook.graphql.duplicates.queries import DuplicateQueries
@@ -64,6 +66,7 @@ class Query(
     FormQueries,
     SchedulingQueries,
     ConversationQueries,
+    NoteQueries,
     NotificationQueries,
     EmailNotificationQueries,
     AuditQueries,
@@ -87,6 +90,7 @@ class Mutation(
     FormMutations,
     SchedulingMutations,
     ConversationMutations,
+    NoteMutations,
     EmailNotificationMutations,
     ChangeFeedMutations,
     WebhookTestMutations,

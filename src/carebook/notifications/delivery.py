@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.models import PasswordResetToken, SignupToken
 from carebook.config import Settings
+from carebook.conversations import note_queries
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.forms import queries as form_queries
@@ -153,6 +154,10 @@ async def _compose(
             raise PermanentFailure("form request already completed")
         request_id = str(request.id)
     when = await _appointment_time(session, kind, params, user.id)
+    if kind is EmailKind.NEW_MESSAGE and not await note_queries.still_member(
+        session, int(str(params["conversation_id"])), user.id
+    ):
+        raise PermanentFailure("recipient left the conversation")
     action: tuple[str, str] | None
     if kind in _WEBHOOK_KINDS:  # to a provider about their organization's webhook: no link
         action = None

@@ -42,6 +42,9 @@ class EmailKind(enum.StrEnum):
     # been disabled (params: webhook_id, url_host; never an event's content).
     WEBHOOK_FAILING = "webhook_failing"
     WEBHOOK_DISABLED = "webhook_disabled"
+    # To a conversation member: someone wrote to them (params: conversation_id; never the
+    # message: email is not a safe channel for health information, as Healthie does it).
+    NEW_MESSAGE = "new_message"
 
 
 class OutboxMessage(Base):

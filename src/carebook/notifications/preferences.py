@@ -24,6 +24,7 @@ GOVERNED_BY: dict[EmailKind, str] = {
     EmailKind.FORM_REQUEST_REMINDER: "send_form_request_emails",
     EmailKind.APPOINTMENT_BOOKED: "send_email_on_appointment_book",
     EmailKind.APPOINTMENT_CANCELLED: "send_email_on_appointment_cancel",
+    EmailKind.NEW_MESSAGE: "send_message_emails",
 }
 
 # Healthie's representation_type of a SentNotificationRecord: the subgroup of the email's kind.
@@ -32,4 +33,5 @@ REPRESENTATION: dict[EmailKind, str] = {
     EmailKind.FORM_REQUEST_REMINDER: "forms",
     EmailKind.APPOINTMENT_BOOKED: "appointments",
     EmailKind.APPOINTMENT_CANCELLED: "appointments",
+    EmailKind.NEW_MESSAGE: "chat_messages",
 }

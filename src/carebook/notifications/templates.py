@@ -147,6 +147,20 @@ _TEMPLATES: dict[EmailKind, _Templates] = {
             "changed.</p>\n<p>$practice</p>"
         ),
     ),
+    EmailKind.NEW_MESSAGE: _Templates(
+        Template("You have a new message from $practice"),
+        Template(
+            "Hello $first_name,\n\n"
+            "You have a new message in a conversation with $practice. For your privacy it is "
+            "not in this email: please sign in to read it.\n$action_text\n\n$practice\n"
+        ),
+        Template(
+            "<p>Hello $first_name,</p>\n"
+            "<p>You have a new message in a conversation with $practice. For your privacy it "
+            "is not in this email: please sign in to read it.</p>\n$action_html\n"
+            "<p>$practice</p>"
+        ),
+    ),
     EmailKind.WEBHOOK_FAILING: _Templates(
         Template("A webhook of $practice is failing"),
         Template(

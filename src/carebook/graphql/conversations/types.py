@@ -6,11 +6,13 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.conversations import queries
+from carebook.conversations.content import plain_text
 from carebook.conversations.models import Conversation as ConversationRow
 from carebook.conversations.models import ConversationMembership as MembershipRow
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
+from carebook.graphql.conversations.note_types import Note
 from carebook.graphql.limits.rows import capped
 from carebook.graphql.pagination import Cursor, encode_cursor
 from carebook.graphql.users.ref import LazyUser, user_object
@@ -153,6 +155,18 @@ class Conversation(DisclosesUsers):
         # Nullable (as Healthie's invitees): a refused list nulls this field, not its parents.
         rows = await _members(info, self.row.id)
         return [user_object(row, info.context.viewer) for row in rows]
+
+    @strawberry.field(description="All notes associated with this conversation, oldest first.")
+    @audited
+    @capped("Conversation.notes", "page through notes(conversation_id: ...) instead")
+    async def notes(self, info: Info[Context, None]) -> list[Note]:
+        rows = await info.context.loaders.conversation_notes.load(self.row.id)
+        return [Note(row=row) for row in rows]
+
+    @strawberry.field(description="The content of the last note, with HTML stripped")
+    async def last_message_content(self, info: Info[Context, None]) -> str | None:
+        note = await info.context.loaders.last_note.load(self.row.id)
+        return None if note is None else plain_text(note.content)
 
     async def _invitees(self, info: Info[Context, None]) -> list[LazyUser]:
         rows = await _members(info, self.row.id)

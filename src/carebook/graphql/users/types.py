@@ -548,8 +548,8 @@ class User(IsUser):
         return _id(await info.context.loaders.last_conversation_id.load(self.row.id))
 
     @strawberry.field(
-        description="The number of the user's conversations they cannot have seen: started by "
-        "someone else after their last activity (no read receipts yet)."
+        description="The number of the user's conversations (not archived) whose latest "
+        "message they have not read."
     )
     @_record_only(None)
     async def unread_convo_count(self, info: Info[Context, None]) -> int | None:

@@ -12,7 +12,7 @@ value the caller gave, serialized. ``appointment_types.deleted_at``: a deleted t
 listed or bookable, and the appointments of it keep it.
 
 Revision ID: 0026_appointments
-Revises: 0024_conversation_memberships
+Revises: 0025_notes
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026_appointments"
-down_revision = "0024_conversation_memberships"
+down_revision = "0025_notes"
 branch_labels = None
 depends_on = None
 

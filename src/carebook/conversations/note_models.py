@@ -1,0 +1,40 @@
+"""Chat messages: Healthie's ``Note``, one message of a conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carebook.db.base import Base, Timestamped
+from carebook.db.types import UTCDateTime
+
+
+class Note(Timestamped, Base):
+    """A message written in a conversation by one of its members.
+
+    A deleted message keeps its row (its id answers as gone, and webhook receivers that query
+    it back learn it is gone) but not its text: ``content`` is erased.
+    """
+
+    __tablename__ = "notes"
+    __table_args__ = (
+        # A conversation's messages in order, and its newest (last_message_content).
+        Index("ix_notes_conversation_id_created_at", "conversation_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    # The creator (Healthie's user_id): the caller, or the member they write on behalf of.
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # Sanitized HTML (conversations/content.py); null once deleted.
+    content: Mapped[str | None] = mapped_column(Text)
+    # Healthie's scheduled messages; Carebook sends every message at once, so this stays null.
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
+    # deleteNote's deleted_by_user: whether the writer (not an administrator) removed it.
+    deleted_by_user: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())

@@ -1,0 +1,194 @@
+"""Reads of messages (Notes), scoped to the caller through their conversation.
+
+A message is visible exactly when its conversation is (conversations/queries.py decides that,
+``visible_where``: a patient sees the conversations they take part in, so a member who is
+removed loses its messages too) and it is not deleted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.conversations import queries
+from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.conversations.note_inputs import NoteFilter, NoteOrder
+from carebook.conversations.note_models import Note
+from carebook.users.models import User
+
+MAX_KEYWORDS = 10
+
+
+def _visible(actor: Actor) -> Select[Note]:
+    return (
+        select(Note)
+        .join(Conversation, Conversation.id == Note.conversation_id)
+        .where(queries.visible_where(actor), Note.deleted.is_(False))
+    )
+
+
+async def get_visible_note(session: AsyncSession, actor: Actor, note_id: int) -> Note | None:
+    """One message the caller may read; None when missing, deleted or hidden alike."""
+    query = _visible(actor).where(Note.id == note_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+def _filtered(actor: Actor, wanted: NoteFilter) -> Select[Note]:
+    query = _visible(actor)
+    if wanted.conversation_id is not None:
+        query = query.where(Note.conversation_id == wanted.conversation_id)
+    if wanted.ids is not None:
+        query = query.where(Note.id.in_(wanted.ids))
+    if wanted.since_note_id is not None:
+        query = query.where(Note.id > wanted.since_note_id)
+    for term in (wanted.keywords or "").split()[:MAX_KEYWORDS]:
+        # The sanitized HTML is searched: a term inside a tag name could match (docs/api.md).
+        query = query.where(func.lower(Note.content).contains(term.casefold(), autoescape=True))
+    return query
+
+
+async def list_notes(
+    session: AsyncSession, actor: Actor, wanted: NoteFilter, *, offset: int, limit: int | None
+) -> list[Note]:
+    """A page of the caller's visible messages, newest first unless asked otherwise."""
+    if wanted.nothing:
+        return []
+    query = _filtered(actor, wanted)
+    if wanted.order is NoteOrder.CREATED_AT_ASC:
+        query = query.order_by(Note.created_at, Note.id)
+    else:
+        query = query.order_by(Note.created_at.desc(), Note.id.desc())
+    query = query.offset(offset).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def count_notes(session: AsyncSession, actor: Actor, wanted: NoteFilter) -> int:
+    """How many messages ``list_notes`` has for the filter, over every page."""
+    if wanted.nothing:
+        return 0
+    query = select(func.count()).select_from(_filtered(actor, wanted).subquery())
+    return int((await session.execute(query)).scalar_one())
+
+
+async def load_conversation_notes(session: AsyncSession, ids: Sequence[int]) -> list[list[Note]]:
+    """Each conversation's messages, oldest first, in key order (ids of visible ones)."""
+    rows = await session.execute(
+        select(Note)
+        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
+        .order_by(Note.created_at, Note.id)
+    )
+    by_conversation: dict[int, list[Note]] = defaultdict(list)
+    for note in rows.scalars():
+        by_conversation[note.conversation_id].append(note)
+    return [by_conversation.get(i, []) for i in ids]
+
+
+async def load_last_notes(session: AsyncSession, ids: Sequence[int]) -> list[Note | None]:
+    """Each conversation's newest message, in key order."""
+    newest = (
+        select(Note.conversation_id, func.max(Note.id).label("note_id"))
+        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
+        .group_by(Note.conversation_id)
+        .subquery()
+    )
+    rows = await session.execute(select(Note).join(newest, newest.c.note_id == Note.id))
+    by_conversation = {note.conversation_id: note for note in rows.scalars()}
+    return [by_conversation.get(i) for i in ids]
+
+
+async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> list[int]:
+    """How many of each user's conversations hold a message they have not read, in key order.
+
+    Read receipts are the members' ``viewed`` flags: a new message clears the other members'
+    flags, reading sets one's own. Archived memberships and conversations of another
+    organization than the user's (a hand-made row) do not count.
+    """
+    rows = await session.execute(
+        select(ConversationMembership.user_id, func.count())
+        .join(Conversation, Conversation.id == ConversationMembership.conversation_id)
+        .join(User, User.id == ConversationMembership.user_id)
+        .where(
+            ConversationMembership.user_id.in_(user_ids),
+            ConversationMembership.viewed.is_(False),
+            ConversationMembership.archived.is_(False),
+            Conversation.organization_id == User.organization_id,
+        )
+        .group_by(ConversationMembership.user_id)
+    )
+    by_user: dict[int, int] = {user_id: count for user_id, count in rows}
+    return [by_user.get(user_id, 0) for user_id in user_ids]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipts:
+    """What a message's ``viewed`` needs: the members' flags and their latest messages."""
+
+    viewed: dict[int, bool]  # member id -> has read the latest message
+    last_written: dict[int, int]  # member id -> id of their newest message
+
+
+async def load_receipts(session: AsyncSession, ids: Sequence[int]) -> list[Receipts]:
+    """The read receipts of each conversation, in key order."""
+    members = await session.execute(
+        select(
+            ConversationMembership.conversation_id,
+            ConversationMembership.user_id,
+            ConversationMembership.viewed,
+        ).where(ConversationMembership.conversation_id.in_(ids))
+    )
+    written = await session.execute(
+        select(Note.conversation_id, Note.user_id, func.max(Note.id))
+        .where(Note.conversation_id.in_(ids), Note.user_id.is_not(None))
+        .group_by(Note.conversation_id, Note.user_id)
+    )
+    receipts = {i: Receipts({}, {}) for i in ids}
+    for conversation_id, user_id, viewed in members:
+        receipts[conversation_id].viewed[user_id] = bool(viewed)
+    for conversation_id, writer_id, note_id in written:
+        if writer_id is not None:
+            receipts[conversation_id].last_written[writer_id] = note_id
+    return [receipts[i] for i in ids]
+
+
+def viewed_by(note: Note, receipts: Receipts, viewer_id: int | None) -> bool:
+    """Whether ``viewer_id`` (default: every member but the writer) has read ``note``.
+
+    A member has read it when they wrote it, have read the conversation's latest message, or
+    wrote a later message (an answer follows reading).
+    """
+    if viewer_id is None:
+        readers = [uid for uid in receipts.viewed if uid != note.user_id]
+        return bool(readers) and all(_has_read(note, receipts, uid) for uid in readers)
+    if viewer_id not in receipts.viewed:
+        return False
+    return _has_read(note, receipts, viewer_id)
+
+
+def _has_read(note: Note, receipts: Receipts, user_id: int) -> bool:
+    if user_id == note.user_id or receipts.viewed.get(user_id, False):
+        return True
+    return receipts.last_written.get(user_id, 0) > note.id
+
+
+async def member_ids(session: AsyncSession, conversation_id: int) -> list[int]:
+    """The ids of a conversation's members, in order."""
+    rows = await session.execute(
+        select(ConversationMembership.user_id)
+        .where(ConversationMembership.conversation_id == conversation_id)
+        .order_by(ConversationMembership.user_id)
+    )
+    return list(rows.scalars())
+
+
+async def still_member(session: AsyncSession, conversation_id: int, user_id: int) -> bool:
+    """Whether ``user_id`` takes part in the conversation (still)."""
+    query = select(ConversationMembership.user_id).where(
+        ConversationMembership.conversation_id == conversation_id,
+        ConversationMembership.user_id == user_id,
+    )
+    return (await session.execute(query)).first() is not None

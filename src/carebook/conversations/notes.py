@@ -1,0 +1,188 @@
+"""Writing chat messages (Healthie's createNote, updateNote, deleteNote).
+
+A message is written by a member of a visible conversation: the caller, or (for providers and
+staff) another provider or staff member of the conversation named by ``user_id``, as Healthie
+lets an integration send in a provider's name. It moves the conversation's ``updated_at`` and
+clears the other members' ``viewed`` flag (the writer's is set: they saw the latest message).
+Only the writer may change or delete it. Messages are patient data: each write is recorded
+for the conversation's patients, and fires Healthie's ``message.*`` webhook events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.auth.actor import Actor
+from carebook.conversations import note_queries, queries
+from carebook.conversations.content import MAX_CONTENT, sanitize
+from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.conversations.note_inputs import NewNote, NoteChanges
+from carebook.conversations.note_models import Note
+from carebook.errors import Invalid, NotFound
+from carebook.events.emit import emit
+from carebook.users import validation as v
+from carebook.users.lookup import found
+from carebook.users.models import User
+from carebook.users.trail import record_ids
+
+CONVERSATION_NOT_FOUND = "Conversation not found"
+NOTE_NOT_FOUND = "Note not found"
+MESSAGE_CREATED = "message.created"
+MESSAGE_DELETED = "message.deleted"
+NOT_SCHEDULED = "Scheduled messages are not supported: send the message at its time"
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A new message, and the members it made unread who had read everything before it."""
+
+    note: Note
+    newly_unread: list[int]
+
+
+def _content(value: str | None) -> str:
+    """The sanitized HTML of ``content``; a message must say something."""
+    content = sanitize(value or "")
+    if not content:
+        raise Invalid.field("content", "Content can't be blank")
+    if len(content) > MAX_CONTENT:
+        raise Invalid.field("content", f"Content is too long (at most {MAX_CONTENT} characters)")
+    return content
+
+
+def _unscheduled(value: str | None) -> None:
+    if value is not None and value.strip():
+        raise Invalid.field("scheduled_at", NOT_SCHEDULED)
+
+
+async def _conversation(session: AsyncSession, actor: Actor, raw_id: str | None) -> Conversation:
+    return await found(
+        raw_id,
+        lambda cid: queries.get_visible_conversation(session, actor, cid),
+        field="conversation_id",
+        missing=CONVERSATION_NOT_FOUND,
+    )
+
+
+async def _writer(
+    session: AsyncSession, actor: Actor, conversation: Conversation, raw_id: str | None
+) -> int:
+    """Who the message is from: the caller, or a staff member of the conversation for staff."""
+    writer_id = v.parse_id(raw_id, "user_id") or actor.user_id
+    members = await note_queries.member_ids(session, conversation.id)
+    if writer_id != actor.user_id:
+        writer = await session.get(User, writer_id)
+        allowed = actor.is_staff and writer is not None and not writer.is_patient
+        if not allowed or writer is None or writer.organization_id != actor.organization_id:
+            raise NotFound.field("user_id", "User not found")
+    if writer_id not in members:
+        raise Invalid.field("user_id", "Only a member of the conversation can write in it")
+    return writer_id
+
+
+async def _mark_unread(session: AsyncSession, conversation_id: int, writer_id: int) -> list[int]:
+    """Clear the other members' ``viewed`` (set the writer's); who had read everything."""
+    before = await session.execute(
+        select(ConversationMembership.user_id).where(
+            ConversationMembership.conversation_id == conversation_id,
+            ConversationMembership.user_id != writer_id,
+            ConversationMembership.viewed.is_(True),
+            ConversationMembership.archived.is_(False),
+        )
+    )
+    newly_unread = sorted(before.scalars())
+    await session.execute(
+        update(ConversationMembership)
+        .where(ConversationMembership.conversation_id == conversation_id)
+        .values(viewed=case((ConversationMembership.user_id == writer_id, True), else_=False))
+        .execution_options(synchronize_session=False)
+    )
+    return newly_unread
+
+
+async def _record(session: AsyncSession, conversation_id: int) -> None:
+    """A message is part of the record of each patient taking part."""
+    await record_ids(
+        session, await queries.patient_members(session, conversation_id), action="update"
+    )
+
+
+async def create_note(session: AsyncSession, *, actor: Actor, fields: NewNote) -> Posted:
+    """A message from the caller (or ``user_id``) in a conversation they take part in."""
+    conversation = await _conversation(session, actor, fields.conversation_id)
+    _unscheduled(fields.scheduled_at)
+    content = _content(fields.content)
+    writer_id = await _writer(session, actor, conversation, fields.user_id)
+    note = Note(
+        organization_id=conversation.organization_id,
+        conversation_id=conversation.id,
+        user_id=writer_id,
+        content=content,
+    )
+    session.add(note)
+    await session.flush()
+    conversation.updated_at = note.created_at  # the conversation changed when the message came
+    newly_unread = await _mark_unread(session, conversation.id, writer_id)
+    emit(
+        session,
+        organization_id=note.organization_id,
+        event_type=MESSAGE_CREATED,
+        resource_id=note.id,
+    )
+    await _record(session, conversation.id)
+    return Posted(note, newly_unread)
+
+
+async def _own_note(session: AsyncSession, actor: Actor, raw_id: str | None) -> Note:
+    """A visible message the caller wrote (another's answers as not found)."""
+    note = await found(
+        raw_id,
+        lambda nid: note_queries.get_visible_note(session, actor, nid),
+        field="id",
+        missing=NOTE_NOT_FOUND,
+    )
+    if note.user_id != actor.user_id:
+        raise Invalid.field("id", "Only the writer of a message can change or delete it")
+    return note
+
+
+def _same(raw: str | None, current: int | None, field: str) -> None:
+    """``conversation_id`` / ``user_id`` of updateNote may repeat the message's, not move it."""
+    wanted = v.parse_id(raw, field)
+    if wanted is not None and wanted != current:
+        raise Invalid.field(field, "A message cannot move to another conversation or writer")
+
+
+async def update_note(session: AsyncSession, *, actor: Actor, fields: NoteChanges) -> Note:
+    """A new text for one of the caller's messages (fields left out keep their value)."""
+    note = await _own_note(session, actor, fields.id)
+    _same(fields.conversation_id, note.conversation_id, "conversation_id")
+    _same(fields.user_id, note.user_id, "user_id")
+    _unscheduled(fields.scheduled_at)
+    if fields.content is not None:
+        note.content = _content(fields.content)
+    await session.flush()
+    await _record(session, note.conversation_id)
+    return note
+
+
+async def delete_note(
+    session: AsyncSession, *, actor: Actor, note_id: str | None, deleted_by_user: bool
+) -> Note:
+    """Delete one of the caller's messages: its text is erased, its id answers as gone."""
+    note = await _own_note(session, actor, note_id)
+    note.deleted = True
+    note.deleted_by_user = deleted_by_user
+    note.content = None
+    await session.flush()
+    emit(
+        session,
+        organization_id=note.organization_id,
+        event_type=MESSAGE_DELETED,
+        resource_id=note.id,
+    )
+    await _record(session, note.conversation_id)
+    return note

@@ -1,0 +1,1 @@
+"""Bringing patients in from a file: ``carebook import patients`` (docs/import.md)."""

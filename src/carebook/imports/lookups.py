@@ -1,0 +1,141 @@
+"""The look-ups of one batch, read in a few queries before its rows are checked.
+
+The field rules (carebook/accounts/changes.py) ask whether an email or a record identifier is
+taken, and whether a provider or a group is the organization's; for an import they are answered
+from here: the batch's keys in one query each, the staff and groups of the organization once.
+Rows of the batch claim their keys as they pass, so two rows naming one person meet on the
+same record, as two runs do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer_group
+
+from carebook.auth.roles import Role
+from carebook.imports.reader import SourceRow
+from carebook.user_groups.models import UserGroup
+from carebook.users import validation as v
+from carebook.users.models import PROFILE_GROUP, User
+from carebook.users.queries import STAFF_ROLES
+
+# IN lists stay under SQLite's and asyncpg's limits on bound parameters.
+_IN_CHUNK = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """What every batch of one import needs of the organization: read once."""
+
+    id: int
+    staff_ids: frozenset[int]
+    group_ids: frozenset[int]
+
+
+async def organization(session: AsyncSession, organization_id: int) -> Organization:
+    """The organization's providers/staff and groups."""
+    staff = await session.execute(
+        select(User.id).where(User.organization_id == organization_id, User.role.in_(STAFF_ROLES))
+    )
+    groups = await session.execute(
+        select(UserGroup.id).where(UserGroup.organization_id == organization_id)
+    )
+    return Organization(organization_id, frozenset(staff.scalars()), frozenset(groups.scalars()))
+
+
+@dataclass
+class BatchLookups:
+    """:class:`carebook.accounts.changes.Lookups` for one batch; ``current`` is the record the
+    row being checked writes (a record never takes its own email or identifier)."""
+
+    org: Organization
+    by_email: dict[str, User] = field(default_factory=dict)
+    by_identifier: dict[str, User] = field(default_factory=dict)
+    # Identifiers held by users the import does not write (providers, staff).
+    others: set[str] = field(default_factory=set)
+    current: User | None = None
+
+    async def patient_email_taken(self, key: str, exclude_id: int | None) -> bool:
+        """Whether another patient has this email key."""
+        owner = self.by_email.get(key)
+        return owner is not None and owner is not self.current
+
+    async def record_identifier_taken(self, value: str, exclude_id: int | None) -> bool:
+        """Whether another user has this record identifier."""
+        owner = self.by_identifier.get(value)
+        return value in self.others or (owner is not None and owner is not self.current)
+
+    async def staff_member_id(self, provider_id: int) -> int | None:
+        """The provider's id when they are the organization's."""
+        return provider_id if provider_id in self.org.staff_ids else None
+
+    async def group_exists(self, group_id: int) -> bool:
+        """Whether the group is the organization's."""
+        return group_id in self.org.group_ids
+
+    def match(self, row: SourceRow) -> User | None:
+        """The record a row updates: same record identifier, else same email."""
+        identifier = str(row.fields.get("record_identifier", "")).strip()
+        if identifier and identifier in self.by_identifier:
+            return self.by_identifier[identifier]
+        key = v.email_key(str(row.fields.get("email", "")))
+        return self.by_email.get(key) if key else None
+
+    def claim(self, user: User) -> None:
+        """``user`` (written by a row that passed) now holds its email and identifier."""
+        if user.email_key:
+            self.by_email[user.email_key] = user
+        if user.record_identifier:
+            self.by_identifier[user.record_identifier] = user
+
+
+async def batch_lookups(
+    session: AsyncSession, org: Organization, rows: Iterable[SourceRow]
+) -> BatchLookups:
+    """The patients the batch's rows name (by identifier or email), loaded whole."""
+    identifiers: set[str] = set()
+    keys: set[str] = set()
+    for row in rows:
+        identifier = str(row.fields.get("record_identifier", "")).strip()
+        if identifier:
+            identifiers.add(identifier)
+        key = v.email_key(str(row.fields.get("email", "")))
+        if key:
+            keys.add(key)
+    lookups = BatchLookups(org)
+    for user in await _users(session, org.id, User.record_identifier, identifiers):
+        if user.is_patient:
+            lookups.claim(user)
+        elif user.record_identifier:
+            lookups.others.add(user.record_identifier)
+    patients = await _users(session, org.id, User.email_key, keys, patients_only=True)
+    for user in patients:
+        lookups.by_email[user.email_key or ""] = user
+    return lookups
+
+
+async def _users(
+    session: AsyncSession,
+    organization_id: int,
+    column: object,
+    values: set[str],
+    *,
+    patients_only: bool = False,
+) -> list[User]:
+    found: list[User] = []
+    ordered = sorted(values)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        query = (
+            select(User)
+            .options(undefer_group(PROFILE_GROUP))
+            .where(User.organization_id == organization_id)
+            .where(column.in_(ordered[start : start + _IN_CHUNK]))  # type: ignore[attr-defined]
+        )
+        if patients_only:
+            query = query.where(User.role == Role.PATIENT.value)
+        found.extend((await session.execute(query)).scalars())
+    return found

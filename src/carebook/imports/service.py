@@ -1,0 +1,162 @@
+"""Writing one batch of an import, in the caller's transaction: new patients and updates.
+
+Each row goes through the field rules of every write path (``apply_changes``, the rules of
+createClient and updateClient) onto a new patient, or onto the patient it names (same record
+identifier, else same email: a re-run updates instead of duplicating). A row that breaks a rule
+changes nothing and is reported; the others are written together: one flush (the search index
+and the counters follow in it), one INSERT of their ``patient.created`` / ``patient.updated``
+events, one of their audit events. Welcome emails only when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carebook.accounts.changes import ChangeContext, apply_changes
+from carebook.auth.passwords import Passwords
+from carebook.auth.roles import Role
+from carebook.errors import FieldMessage, Invalid
+from carebook.events.emit import Change, emit_all
+from carebook.imports.lookups import BatchLookups, Organization, batch_lookups
+from carebook.imports.reader import SourceRow
+from carebook.notifications.models import EmailKind
+from carebook.notifications.outbox import queue_email
+from carebook.users.activation import Invitations, ensure_signup_token
+from carebook.users.events import PATIENT_CREATED, patient_changes, patient_updated
+from carebook.users.inputs import NewClient
+from carebook.users.models import User
+from carebook.users.trail import record_patients
+
+# Called with each batch's written patients inside its transaction, before it commits: where
+# the duplicate finder (issue 26) reports likely duplicates. Its notes go in the report.
+BatchHook = Callable[[AsyncSession, Sequence[User]], Awaitable[Sequence[str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """How rows are written: the provider of new patients, and whether they are welcomed."""
+
+    provider_id: int
+    send_welcome: bool = False
+    invitations: Invitations | None = None
+    on_batch: BatchHook | None = None
+
+
+@dataclass
+class BatchResult:
+    """What became of a batch's rows."""
+
+    created: list[int] = field(default_factory=list)  # row numbers
+    updated: list[int] = field(default_factory=list)
+    errors: list[tuple[int, FieldMessage]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Written:
+    new: list[User] = field(default_factory=list)
+    matched: list[User] = field(default_factory=list)
+    seen: set[int] = field(default_factory=set)  # id() of the records above
+
+    def add(self, user: User, *, new: bool) -> None:
+        if id(user) not in self.seen:
+            self.seen.add(id(user))
+            (self.new if new else self.matched).append(user)
+
+
+async def import_batch(
+    session: AsyncSession,
+    *,
+    org: Organization,
+    passwords: Passwords,
+    options: ImportOptions,
+    rows: Sequence[SourceRow],
+) -> BatchResult:
+    """Check every row and write the good ones (flushed, not committed)."""
+    lookups = await batch_lookups(session, org, rows)
+    ctx = ChangeContext(session, org.id, passwords, lookups=lookups)
+    result, written = BatchResult(), _Written()
+    for row in rows:
+        await _apply_row(ctx, lookups, options, row, result, written)
+    changes = [patient_updated(user, patient_changes(user)) for user in written.matched]
+    session.add_all(written.new)
+    await session.flush()
+    events = [Change(user.organization_id, PATIENT_CREATED, user.id) for user in written.new]
+    await emit_all(session, events + [change for change in changes if change is not None])
+    await record_patients(session, written.new, action="create")
+    await record_patients(session, written.matched, action="update")
+    if options.send_welcome:
+        await _welcome(session, written.new, options.invitations)
+    if options.on_batch is not None:
+        result.notes.extend(await options.on_batch(session, written.new + written.matched))
+    return result
+
+
+async def _apply_row(
+    ctx: ChangeContext,
+    lookups: BatchLookups,
+    options: ImportOptions,
+    row: SourceRow,
+    result: BatchResult,
+    written: _Written,
+) -> None:
+    if row.problems:
+        result.errors.extend((row.number, problem) for problem in row.problems)
+        return
+    target = lookups.match(row)
+    user = target or User(organization_id=ctx.organization_id, role=Role.PATIENT.value, active=True)
+    if target is None:
+        user.skipped_email = False
+    fields = NewClient(**row.fields)  # type: ignore[arg-type]
+    required: tuple[str, ...] = ()
+    if target is None:
+        required = ("first_name", "last_name", *(() if fields.skipped_email else ("email",)))
+        if fields.dietitian_id is None:
+            fields = NewClient(**{**row.fields, "dietitian_id": options.provider_id})  # type: ignore[arg-type]
+    before = _columns(user) if target is not None else None
+    lookups.current = user
+    try:
+        await apply_changes(ctx, user, fields, required)
+    except Invalid as error:
+        result.errors.extend((row.number, message) for message in error.messages)
+        if before is not None:
+            _restore(user, before)  # the rows that passed before it still stand
+        return
+    lookups.claim(user)
+    written.add(user, new=target is None)
+    (result.created if target is None else result.updated).append(row.number)
+
+
+def _columns(user: User) -> dict[str, Any]:
+    return {attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs}
+
+
+def _restore(user: User, values: dict[str, Any]) -> None:
+    """Put back the values a failed row had set (equal values are no change to flush)."""
+    for key, value in values.items():
+        if getattr(user, key) != value:
+            setattr(user, key, value)
+
+
+async def _welcome(
+    session: AsyncSession, users: Sequence[User], invitations: Invitations | None
+) -> None:
+    """The welcome email (and its set-password link) of each new patient with an email."""
+    for user in users:
+        if not user.email:
+            continue
+        if invitations is not None and user.password_hash is None:
+            await ensure_signup_token(
+                session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl
+            )
+        await queue_email(
+            session,
+            organization_id=user.organization_id,
+            recipient_user_id=user.id,
+            kind=EmailKind.WELCOME,
+        )
