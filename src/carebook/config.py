@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(30.0, description="Timeout of one SMTP conversation.")
     bulk_update_max_ids: int = Field(1000, description="Maximum ids in one bulkUpdateClients call.")
     merge_undo_days: int = Field(
-        30, ge=0, description="Days during which unmergeClients can undo a mergeClients."
+        30,
+        ge=0,
+        le=36500,  # a century; more would overflow a date
+        description="Days during which unmergeClients can undo a mergeClients.",
     )
     duplicates_block_strong: bool = Field(
         False,

@@ -32,3 +32,10 @@ def test_unique_columns_exist() -> None:
         assert {entry.column, *entry.unique, *entry.unique_while_null} <= set(table.c.keys())
         if entry.held_by_user is not None:
             assert entry.held_by_user in Base.metadata.tables["users"].c
+
+
+def test_every_moved_table_says_when_a_row_was_made() -> None:
+    """unmergeClients moves a row back only if it was made before the merge (merges/moves.py):
+    without ``created_at`` a key made again since (or an id SQLite gives again) would go back."""
+    for entry in MOVED:
+        assert "created_at" in Base.metadata.tables[entry.table].c, entry.table

@@ -60,6 +60,12 @@ async def test_input_mistakes_are_messages(api: Api, world: World) -> None:
             "Give at least one client other than target_user_id",
         ),
         ({"ids": ["x"], "target_user_id": target}, "ids", "'x' is not a valid id"),
+        # 21 others than the target: one more than a merge takes (ids need not exist to count).
+        (
+            {"ids": [str(10_000 + i) for i in range(21)], "target_user_id": target},
+            "ids",
+            "At most 20 clients can be merged at once",
+        ),
         (
             {"ids": [str(world.a.other_patient_id)], "target_user_id": target, "target_email": "@"},
             "target_email",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 from tests.support.api import Api
 from tests.support.merges import full_record, merge, unmerge
 from tests.support.world import World
@@ -28,3 +29,9 @@ async def test_past_the_window_a_merge_stays(api: Api, world: World, database: D
     ]
     assert refused["users"] is None
     assert await full_record(database, [merged, target]) == after_merge
+
+
+def test_a_window_past_any_date_is_refused_at_startup(settings: Settings) -> None:
+    """Days beyond the calendar would overflow in the first unmerge (an internal error)."""
+    with pytest.raises(ValidationError, match="merge_undo_days"):
+        Settings.model_validate({**settings.model_dump(), "merge_undo_days": 10**9})

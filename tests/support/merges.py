@@ -21,6 +21,9 @@ LOG_TABLES = {"client_merges", "client_merge_rows"}
 # When a row last changed is no part of what it holds (a merge and its undo are changes), nor
 # when its user last used the API (users/activity.py notes each caller after the answer).
 VOLATILE = {"updated_at", "last_active_at", "last_activity_at"}
+# A merge ends the merged patient's sessions and its undo does not bring them back (documented;
+# tests/merges/test_merged_alias.py shows it): a round trip compares the rest of the record.
+NOT_RESTORED = {("session_tokens", "revoked_at")}
 
 
 async def merge(api: Api, **fields: Any) -> dict[str, Any]:
@@ -70,7 +73,13 @@ async def full_record(database: Database, user_ids: list[int]) -> dict[str, set[
             found = (await session.execute(query)).mappings()
             rows[table.name] = {
                 json.dumps(
-                    {k: v for k, v in row.items() if k not in VOLATILE}, sort_keys=True, default=str
+                    {
+                        k: v
+                        for k, v in row.items()
+                        if k not in VOLATILE and (table.name, k) not in NOT_RESTORED
+                    },
+                    sort_keys=True,
+                    default=str,
                 )
                 for row in found
             }

@@ -19,6 +19,7 @@ from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.events import emit_patient_updated, patient_changes
 from carebook.users.inputs import EmailChange, Profile
+from carebook.users.merged import refuse_merged
 from carebook.users.models import User
 from carebook.users.scoping import may_manage
 from carebook.users.trail import record_patients
@@ -51,6 +52,7 @@ async def update_user_email(
 ) -> User:
     """Set ``change.new_email`` on the user after checking ``change.current_email``."""
     user = await _target(session, actor, change.user_id)
+    refuse_merged([user], field="user_id")
     if user.id == actor.user_id and user.password_hash is not None:
         # This input has no password: a stolen session must not move the sign-in address
         # (and then reset the password). One's own address changes through updateUser.

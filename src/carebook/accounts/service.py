@@ -49,6 +49,7 @@ from carebook.users.inputs import (
     UserChanges,
 )
 from carebook.users.lookup import all_found, found
+from carebook.users.merged import refuse_merged
 from carebook.users.models import CareTeamMember, User
 from carebook.users.scoping import may_manage
 from carebook.users.trail import record_patients, status_action
@@ -174,6 +175,7 @@ async def update_client(
     """
     require_staff(actor)
     user = await _client_to_update(session, actor, fields)
+    refuse_merged([user], field="id")
     await record_patients(session, [user], action=status_action(fields.active))
     if await _send_requested_email(session, actor, user, fields, invitations):
         return user
@@ -310,6 +312,7 @@ async def update_user(
     their addresses included. A patient moving their own address to another patient's changes
     nothing and gets AccountExists (carebook.accounts.own_email)."""
     user = await _target_of_update_user(session, actor, fields)
+    refuse_merged([user], field="id")
     if fields.password is not None:
         await _check_password_change(passwords, actor, user, fields)
     if _changes_email(user, fields.email):
@@ -400,6 +403,7 @@ async def bulk_update_clients(
     )
     patients = await queries.visible_patients_by_ids(session, actor, patient_ids)
     all_found(patient_ids, patients, field="ids", label="Users")
+    refuse_merged(patients.values(), field="ids")
     added = await _check_other_providers(session, actor, fields.other_provider_ids)
     removed = await _check_providers(
         session, actor, fields.provider_ids_to_remove, "provider_ids_to_remove"

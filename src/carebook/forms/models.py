@@ -91,6 +91,9 @@ class RecurringFormRecipient(Base):
     user_group_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_groups.id", ondelete="CASCADE"), index=True
     )
+    # When it was added (null: before this was recorded). unmergeClients moves back only a
+    # recipient older than the merge: SQLite may give a deleted one's id to a new one.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RecurringFormRun(Base):

@@ -24,13 +24,14 @@ from carebook.auth.actor import Actor, require_staff
 from carebook.db.base import utcnow
 from carebook.errors import Invalid, NotFound
 from carebook.merges.inputs import MergeClients
-from carebook.merges.moves import Shift, move_back, move_to_target
+from carebook.merges.moves import Moves, Shift, move_back, move_to_target
 from carebook.users import password_reset, queries
 from carebook.users import validation as v
+from carebook.users.credentials import revoke_other_sessions
 from carebook.users.events import (
     CARE_TEAM_FIELD,
+    WIRE_NAMES,
     emit_patients_updated,
-    patient_changes,
     patient_updated,
 )
 from carebook.users.lookup import all_found, found
@@ -43,9 +44,18 @@ USER_NOT_FOUND = "User not found"
 MAX_MERGED = 20
 # The patient's own columns a merge may change, kept before and after in the log.
 SNAPSHOT = ("active", "archived_at", "merged_into_id", "email", "email_key", "user_group_id")
+# The columns unmerge restores together or not at all (each pair describes one fact).
+RESTORED_TOGETHER = (
+    ("email", "email_key"),
+    ("active", "archived_at"),
+    ("merged_into_id",),
+    ("user_group_id",),
+)
 # A table whose rows moved, as the User field a receiver of patient.updated reads it in.
 MOVED_FIELDS = {"care_team_members": CARE_TEAM_FIELD}
 ALREADY_MERGED = "was merged into another client: merge into that one instead"
+NOT_MERGED = "This client was not merged into another"
+TOO_MANY = f"At most {MAX_MERGED} clients can be merged at once"
 
 
 async def merge_clients(session: AsyncSession, *, actor: Actor, fields: MergeClients) -> User:
@@ -74,11 +84,13 @@ async def merge_clients(session: AsyncSession, *, actor: Actor, fields: MergeCli
     for user in merged:
         set_active(user, False)
         user.merged_into_id = target.id
-    changes = {user.id: patient_changes(user) for user in everyone}
+        # An alias signs in no more: its sessions end (an unmerge does not bring them back).
+        await revoke_other_sessions(session, user_id=user.id)
     await session.flush()
     merge.users_before = _log_of(before, everyone)
+    changes = {user.id: _fields_changed(before[user.id], user) for user in everyone}
     shift = Shift(merge.id, target.organization_id)
-    changes[target.id] += _moved_fields(await move_to_target(session, shift, merged_ids, target_id))
+    _add_moved(changes, target.id, await move_to_target(session, shift, merged_ids, target_id))
     await record_patients(session, everyone, action="merge")
     await emit_patients_updated(session, [patient_updated(u, changes[u.id]) for u in everyone])
     return target
@@ -90,12 +102,14 @@ def _merge_ids(fields: MergeClients) -> tuple[int, list[int]]:
         raise Invalid.field("target_user_id", "target_user_id can't be blank")
     ids = v.parse_ids(
         fields.ids or [],
-        most=MAX_MERGED + 1,
-        too_many=f"At most {MAX_MERGED} clients can be merged at once",
+        most=MAX_MERGED + 1,  # the target may be among them
+        too_many=TOO_MANY,
     )
     merged_ids = [pid for pid in ids if pid != target_id]
     if not merged_ids:
         raise Invalid.field("ids", "Give at least one client other than target_user_id")
+    if len(merged_ids) > MAX_MERGED:
+        raise Invalid.field("ids", TOO_MANY)
     return target_id, merged_ids
 
 
@@ -112,7 +126,10 @@ async def _lock(session: AsyncSession, actor: Actor, ids: Sequence[int]) -> dict
     """The visible patients among ``ids``, their rows locked in id order (no deadlock between
     two merges) until the transaction ends: an update of one of them waits for this write."""
     query = visible_patients(actor).where(User.id.in_(ids)).order_by(User.id)
-    result = await session.execute(query.with_for_update(of=User))
+    # populate_existing: a copy read earlier in this session (before the lock) is replaced by
+    # the row as it is now, so no rule is checked, nor column compared, on a stale value.
+    query = query.with_for_update(of=User).execution_options(populate_existing=True)
+    result = await session.execute(query)
     return {user.id: user for user in result.scalars()}
 
 
@@ -152,8 +169,19 @@ def _log_of(before: dict[int, dict[str, Any]], users: Sequence[User]) -> str:
     )
 
 
-def _moved_fields(tables: Sequence[str]) -> list[str]:
-    return [MOVED_FIELDS[t] for t in set(tables) if t in MOVED_FIELDS]
+def _fields_changed(before: dict[str, Any], user: User) -> list[str]:
+    """The API names of the patient's own columns that differ from ``before`` (a snapshot):
+    compared by value, since the merge flushes (and so forgets what changed) on its way."""
+    now = _snapshot(user)
+    return [WIRE_NAMES[n] for n in SNAPSHOT if n in WIRE_NAMES and before[n] != now[n]]
+
+
+def _add_moved(changes: dict[int, list[str]], target_id: int, moved: Sequence[Moves]) -> None:
+    """A moved row changes a field (the care team) of both patients it moved between."""
+    for table, user_id in moved:
+        if table in MOVED_FIELDS:
+            changes[target_id].append(MOVED_FIELDS[table])
+            changes[user_id].append(MOVED_FIELDS[table])
 
 
 # --- unmerge --------------------------------------------------------------------------------
@@ -170,34 +198,39 @@ async def unmerge_clients(
         field="id",
         missing=USER_NOT_FOUND,
     )
-    merge = await _merge_of(session, patient)
+    ids = [int(uid) for uid in json.loads((await _merge_of(session, patient)).users_before)]
+    # Read unlocked only to learn whom to lock; every rule is checked again under the locks
+    # (PostgreSQL: a concurrent unmerge, merge or update has committed by then, or waits).
+    users = await _lock(session, actor, ids)
+    all_found(ids, users, field="id", label="Users")  # one hidden from the caller since
+    merge = await _lock_merge(session, users[patient.id])
     _check_undoable(merge, undo_days)
     await _refuse_later_merge(session, merge)
     log = json.loads(merge.users_before)
-    ids = [int(uid) for uid in log]
-    users = await _lock(session, actor, ids)
-    all_found(ids, users, field="id", label="Users")  # one hidden from the caller since
+    if set(log) != {str(uid) for uid in users}:
+        raise Invalid.field("id", NOT_MERGED)
     target = users[merge.target_id]
     if target.merged_into_id is not None:
         raise Invalid.field("id", "The client this one was merged into was merged since: undo that")
     everyone = [target, *(u for uid, u in sorted(users.items()) if uid != target.id)]
-    changes: dict[int, list[str]] = {}
+    merged = {user.id: _snapshot(user) for user in everyone}
     for user in everyone:  # the target first: it gives back an address a merged patient had
         await _restore(session, user, log[str(user.id)])
-        changes[user.id] = patient_changes(user)
         await session.flush()
+    changes = {user.id: _fields_changed(merged[user.id], user) for user in everyone}
     shift = Shift(merge.id, target.organization_id)
-    changes[target.id] += _moved_fields(await move_back(session, shift, target.id))
+    _add_moved(changes, target.id, await move_back(session, shift, target.id, merge.merged_at))
     merge.unmerged_at, merge.unmerged_by_id = utcnow(), actor.user_id
     await record_patients(session, everyone, action="unmerge")
     await emit_patients_updated(session, [patient_updated(u, changes[u.id]) for u in everyone])
     return everyone
 
 
-async def _merge_of(session: AsyncSession, patient: User) -> ClientMerge:
-    """The merge, not undone, that archived ``patient`` into the client it points at."""
+async def _merge_of(session: AsyncSession, patient: User, *, lock: bool = False) -> ClientMerge:
+    """The merge, not undone, that archived ``patient`` into the client it points at; with
+    ``lock``, its log row locked and read afresh (no second unmerge of it meanwhile)."""
     if patient.merged_into_id is not None:
-        merges = await session.execute(
+        query = (
             select(ClientMerge)
             .where(
                 ClientMerge.target_id == patient.merged_into_id,
@@ -205,10 +238,17 @@ async def _merge_of(session: AsyncSession, patient: User) -> ClientMerge:
             )
             .order_by(ClientMerge.id.desc())
         )
-        for merge in merges.scalars():
+        if lock:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        for merge in (await session.execute(query)).scalars():
             if str(patient.id) in json.loads(merge.users_before):
                 return merge
-    raise Invalid.field("id", "This client was not merged into another")
+    raise Invalid.field("id", NOT_MERGED)
+
+
+async def _lock_merge(session: AsyncSession, patient: User) -> ClientMerge:
+    """``_merge_of`` the freshly locked ``patient``, its log row locked too."""
+    return await _merge_of(session, patient, lock=True)
 
 
 def _check_undoable(merge: ClientMerge, undo_days: int) -> None:
@@ -233,16 +273,23 @@ async def _refuse_later_merge(session: AsyncSession, merge: ClientMerge) -> None
 
 
 async def _restore(session: AsyncSession, user: User, logged: dict[str, Any]) -> None:
-    """Put back each column the merge changed and nobody changed since (a later change wins)."""
+    """Put back each group of columns the merge changed and nobody changed since (a later
+    change wins): a pair (the address and its key, active and when archived) only as a whole,
+    or one side would disagree with the other (two patients with one address)."""
     now = _snapshot(user)
-    for name in SNAPSHOT:
-        before, after = logged["before"][name], logged["after"][name]
-        if before == after or now[name] != after:
+    for group in RESTORED_TOGETHER:
+        before = {name: logged["before"][name] for name in group}
+        after = {name: logged["after"][name] for name in group}
+        if before == after or any(now[name] != after[name] for name in group):
             continue
-        if name == "email_key" and await _taken(session, user, before):
+        if "email_key" in group and await _taken(session, user, before["email_key"]):
             raise Invalid.field("id", f"Client {user.id}'s email has been taken since")
-        value = datetime.fromisoformat(before) if name == "archived_at" and before else before
-        setattr(user, name, value)
+        for name, value in before.items():
+            setattr(
+                user,
+                name,
+                datetime.fromisoformat(value) if name == "archived_at" and value else value,
+            )
 
 
 async def _taken(session: AsyncSession, user: User, key: str | None) -> bool:

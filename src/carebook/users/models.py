@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 # Re-exported: Role lives in the auth core (the Actor needs it, and auth imports no domain).
 from carebook.auth.roles import Role as Role
 from carebook.db import lengths
-from carebook.db.base import Base, Timestamped
+from carebook.db.base import Base, Timestamped, utcnow
 from carebook.db.types import Measure, UTCDateTime
 
 # The deferred group of the patient record's further fields (see User below).
@@ -141,3 +141,6 @@ class CareTeamMember(Base):
     provider_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    # When the provider joined (null: before this was recorded). unmergeClients moves back only
+    # a member older than the merge: one removed and added again since is the target's own.
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow)
