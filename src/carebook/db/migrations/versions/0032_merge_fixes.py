@@ -7,8 +7,8 @@ composite primary key, which a member removed and added again since the merge re
 a null ``created_at`` (older than any merge made after it). A plain ADD COLUMN, in place on
 both databases.
 
-Revision ID: 0031_merge_fixes
-Revises: 0030_client_merges
+Revision ID: 0032_merge_fixes
+Revises: 0031_form_schedule_fixes
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031_merge_fixes"
-down_revision = "0030_client_merges"
+revision = "0032_merge_fixes"
+down_revision = "0031_form_schedule_fixes"
 branch_labels = None
 depends_on = None
 
