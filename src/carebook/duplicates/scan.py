@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from carebook.duplicates.matcher import Match, Person, compare
@@ -40,13 +40,23 @@ _ALL_PAIRS = text(
     ORDER BY low, high
     """
 )
+# The same cap as the full scan: a creation next to a clinic's phone shared by 100,000
+# patients compares none of them (and finds nothing the next scan would remove).
 _PAIRS_OF = text(
     """
+    WITH blocks AS (
+        SELECT key FROM duplicate_match_keys
+        WHERE organization_id = :org AND key IN (
+            SELECT key FROM duplicate_match_keys WHERE organization_id = :org AND user_id IN :ids
+        )
+        GROUP BY key HAVING COUNT(*) <= :cap
+    )
     SELECT DISTINCT a.user_id AS mine, b.user_id AS other
-    FROM duplicate_match_keys a
+    FROM blocks
+    JOIN duplicate_match_keys a
+        ON a.organization_id = :org AND a.key = blocks.key AND a.user_id IN :ids
     JOIN duplicate_match_keys b
-        ON b.organization_id = a.organization_id AND b.key = a.key AND b.user_id <> a.user_id
-    WHERE a.organization_id = :org AND a.user_id IN :ids
+        ON b.organization_id = :org AND b.key = blocks.key AND b.user_id <> a.user_id
     """
 ).bindparams(bindparam("ids", expanding=True))
 
@@ -84,7 +94,8 @@ def find_for(
     """The likely duplicates of these patients among their organization's (each pair once)."""
     if not user_ids:
         return []
-    rows = connection.execute(_PAIRS_OF, {"org": organization_id, "ids": list(user_ids)})
+    values = {"org": organization_id, "ids": list(user_ids), "cap": MAX_BLOCK}
+    rows = connection.execute(_PAIRS_OF, values)
     pairs = sorted({(min(r.mine, r.other), max(r.mine, r.other)) for r in rows})
     found: list[Found] = []
     for start in range(0, len(pairs), PAIR_BATCH):
@@ -163,9 +174,34 @@ def check_patients(
     return record(connection, organization_id, find_for(connection, organization_id, user_ids))
 
 
+def recheck(connection: Connection, organization_id: int, user_ids: Collection[int]) -> None:
+    """After these patients' keyed facts changed: record their new matches and drop their open
+    pairs that no longer match (a corrected record leaves the list). Dismissed pairs stay."""
+    found = find_for(connection, organization_id, user_ids)
+    record(connection, organization_id, found)
+    still = {(f.user_id, f.other_user_id) for f in found}
+    ids = sorted(user_ids)
+    query = select(DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id).where(
+        DuplicatePair.organization_id == organization_id,
+        DuplicatePair.dismissed_at.is_(None),
+        or_(DuplicatePair.user_id.in_(ids), DuplicatePair.other_user_id.in_(ids)),
+    )
+    gone = [r.id for r in connection.execute(query) if (r.user_id, r.other_user_id) not in still]
+    if gone:
+        connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(gone)))
+
+
 def person_of(found: Found, user_id: int) -> int:
     """The other patient of a pair, seen from ``user_id``."""
     return found.other_user_id if found.user_id == user_id else found.user_id
 
 
-__all__ = ["Found", "Person", "check_patients", "find_all", "find_for", "scan_organization"]
+__all__ = [
+    "Found",
+    "Person",
+    "check_patients",
+    "find_all",
+    "find_for",
+    "recheck",
+    "scan_organization",
+]

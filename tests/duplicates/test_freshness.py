@@ -1,0 +1,83 @@
+"""Review findings of duplicate detection: the block cap at creation time, pairs kept true when
+a patient is corrected, a refusal audited as a read, a scan that keeps what it did not read."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from carebook.auth.roles import Role
+from carebook.db.engine import Database
+from carebook.duplicates import service
+from carebook.users.models import User
+from tests.duplicates.test_api import BOB, CANDIDATES, ROBERT, _create, _warnings
+from tests.support.api import Api
+from tests.support.world import World
+
+UPDATE = """mutation($input: updateClientInput) {
+  updateClient(input: $input) { messages { field message } } }"""
+# A block one patient bigger than duplicates.scan.MAX_BLOCK once Bob joins it.
+CROWD = 50
+
+
+async def _crowd_the_phone(database: Database, world: World, phone: str) -> None:
+    """Patients with nothing in common but one (clinic) phone number, keyed as after a load."""
+    org = world.a.provider.organization_id
+    rows = [
+        {
+            "organization_id": org,
+            "role": Role.PATIENT,
+            "first_name": f"Filler{chr(97 + n % 26)}{chr(97 + n // 26)}",
+            "last_name": f"Crowd{chr(97 + n % 26)}",
+            "dob": None,
+            "phone_number": phone,
+            "dietitian_id": world.a.provider.user_id,
+        }
+        for n in range(CROWD - 1)
+    ]
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(insert(User), rows)
+        await service.reindex_organization(session, org)
+
+
+async def test_a_creation_skips_a_block_over_the_cap_like_the_scan(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    robert = int((await _create(provider, ROBERT))["data"]["createClient"]["user"]["id"])
+    async with database.read_sessions() as session:
+        phone = await session.scalar(select(User.phone_number).where(User.id == robert))
+    assert phone
+    await _crowd_the_phone(database, world, phone)
+
+    # Only the crowded phone links Bob (another birthday) to Robert: no evidence.
+    bob = await _create(provider, BOB | {"dob": "1990-07-09"})
+
+    assert bob["data"]["createClient"]["user"]["id"] and _warnings(bob) == []
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 0
+    async with database.write_sessions() as session, session.begin():
+        assert await service.scan_organization(session, world.a.provider.organization_id) == 0
+
+
+async def test_a_corrected_patient_leaves_the_list_and_a_new_match_joins_it(
+    api: Api, world: World
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    await _create(provider, ROBERT)
+    bob = (await _create(provider, BOB))["data"]["createClient"]["user"]["id"]
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1
+
+    corrected = {"id": bob, "first_name": "Zed", "last_name": "Quux", "dob": "1951-11-20"}
+    changed = await provider.data(UPDATE, {"input": corrected | {"phone_number": "555-111-0000"}})
+    assert changed["updateClient"]["messages"] is None
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 0
+
+    # Back to Bob's facts, but for the phone: listed again, with the reasons of now.
+    back = {"id": bob, "first_name": "Bob", "last_name": "Smyth", "dob": ROBERT["dob"]}
+    assert (await provider.data(UPDATE, {"input": back}))["updateClient"]["messages"] is None
+    [pair] = (await provider.data(CANDIDATES))["duplicateCandidates"]
+    assert pair["reasons"] == [
+        "same date of birth",
+        "phonetic last name",
+        "first name a nickname of the other",
+    ]
+
