@@ -9,6 +9,7 @@ from carebook.auth.roles import Role
 from carebook.db.engine import Database
 from carebook.duplicates import service
 from carebook.users.models import User
+from tests.audit.events import stored
 from tests.duplicates.test_api import BOB, CANDIDATES, ROBERT, _create, _warnings
 from tests.support.api import Api
 from tests.support.world import World
@@ -81,3 +82,19 @@ async def test_a_corrected_patient_leaves_the_list_and_a_new_match_joins_it(
         "first name a nickname of the other",
     ]
 
+
+async def test_a_refusal_is_an_audited_read_of_the_patient_it_names(
+    blocking: Api, world: World, database: Database
+) -> None:
+    provider = blocking.with_key(world.a.provider.api_key)
+    robert = int((await _create(provider, ROBERT))["data"]["createClient"]["user"]["id"])
+    before = await stored(database, operation="createClient", record_id=robert, action="read")
+
+    refused = await _create(provider, ROBERT | {"email": "other@example.com"})
+
+    assert refused["data"]["createClient"]["user"] is None
+    assert str(robert) in refused["data"]["createClient"]["messages"][0]["message"]
+    after = await stored(database, operation="createClient", record_id=robert, action="read")
+    assert [(e.allowed, e.actor_user_id) for e in after[len(before) :]] == [
+        (True, world.a.provider.user_id)
+    ]
