@@ -1,13 +1,15 @@
 """Review findings of duplicate detection: the block cap at creation time, pairs kept true when
-a patient is corrected, a refusal audited as a read, a scan that keeps what it did not read."""
+a patient is corrected, a refusal audited as a read, a scan that keeps what it did not read and
+records a pair recorded meanwhile once."""
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from carebook.auth.roles import Role
 from carebook.db.engine import Database
 from carebook.duplicates import service
+from carebook.duplicates.models import DuplicatePair
 from carebook.users.models import User
 from tests.audit.events import stored
 from tests.duplicates.test_api import BOB, CANDIDATES, ROBERT, _create, _warnings
@@ -98,3 +100,62 @@ async def test_a_refusal_is_an_audited_read_of_the_patient_it_names(
     assert [(e.allowed, e.actor_user_id) for e in after[len(before) :]] == [
         (True, world.a.provider.user_id)
     ]
+
+
+async def test_a_scan_keeps_the_pairs_recorded_while_it_read(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    await _create(provider, ROBERT)
+    async with database.stream_sessions() as session, session.begin():
+        scanned = await service.find_in_organization(session, org)
+
+    # Between the scan's read and its recording (the CLI's two transactions), Bob arrives.
+    await _create(provider, BOB)
+
+    async with database.write_sessions() as session, session.begin():
+        assert await service.record_found(session, org, scanned) == 0
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1
+
+
+async def test_a_scan_records_a_pair_a_check_recorded_meanwhile_once(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    await _create(provider, ROBERT)
+    bob = int((await _create(provider, BOB))["data"]["createClient"]["user"]["id"])
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(delete(DuplicatePair))  # as if the scan read before Bob's check
+        scanned = await service.find_in_organization(session, org)
+        await service.check_patients(session, org, [bob])  # ... which records the pair now
+
+        assert await service.record_found(session, org, scanned) == 1
+
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1
+
+
+async def test_a_scan_keeps_a_pair_a_check_confirmed_while_it_read(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    await _create(provider, ROBERT)
+    bob = (await _create(provider, BOB))["data"]["createClient"]["user"]["id"]
+    async with database.write_sessions() as session, session.begin():
+        # A bulk change that bypasses the checks (then rekeyed): the pair no longer matches.
+        other = {"first_name": "Zed", "last_name": "Quux", "dob": None, "phone_number": None}
+        await session.execute(update(User).where(User.id == int(bob)).values(**other))
+        await service.reindex_organization(session, org)
+    async with database.stream_sessions() as session, session.begin():
+        scanned = await service.find_in_organization(session, org)
+
+    # While the scan was reading, Bob's facts were restored: the check confirms the pair.
+    back = {key: BOB[key] for key in ("first_name", "last_name", "dob", "phone_number")}
+    restored = await provider.data(UPDATE, {"input": back | {"id": bob}})
+    assert restored["updateClient"]["messages"] is None
+
+    async with database.write_sessions() as session, session.begin():
+        assert await service.record_found(session, org, scanned) == 0
+    assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1

@@ -10,21 +10,20 @@ stays dismissed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
+from carebook.duplicates import pairs
 from carebook.duplicates.matcher import Match, Person, compare
-from carebook.duplicates.models import DuplicatePair
 from carebook.duplicates.people import load_people
 
 # A key shared by more patients than this is no evidence (a clinic's own phone number, a
 # placeholder email): its block is skipped rather than compared pair by pair.
 MAX_BLOCK = 50
 PAIR_BATCH = 5000
-REASON_SEPARATOR = "; "
 
 _ALL_PAIRS = text(
     """
@@ -103,92 +102,46 @@ def find_for(
     return found
 
 
-def _existing(
-    connection: Connection, organization_id: int, only: set[int] | None
-) -> dict[tuple[int, int], tuple[int, bool]]:
-    """(low, high) -> (row id, dismissed) of the organization's recorded pairs (of ``only``)."""
-    query = select(
-        DuplicatePair.id,
-        DuplicatePair.user_id,
-        DuplicatePair.other_user_id,
-        DuplicatePair.dismissed_at,
-    ).where(DuplicatePair.organization_id == organization_id)
-    if only is not None:
-        query = query.where(DuplicatePair.user_id.in_(sorted(only)))
-    return {
-        (r.user_id, r.other_user_id): (r.id, r.dismissed_at is not None)
-        for r in connection.execute(query)
-    }
+@dataclass(frozen=True)
+class Scanned:
+    """A whole organization's read: the pairs recorded when it began, then what it found."""
+
+    seen: dict[pairs.Pair, pairs.Recorded]
+    found: list[Found]
 
 
-def record(
-    connection: Connection,
-    organization_id: int,
-    found: Iterable[Found],
-    *,
-    replace_open: bool = False,
-) -> list[Found]:
-    """Write the pairs found; returns those not dismissed before.
+def read_organization(connection: Connection, organization_id: int) -> Scanned:
+    """Read a whole organization's scan (record it with :func:`record_scan`)."""
+    # The recorded pairs first: one recorded after this is newer than the scan, never replaced.
+    seen = pairs.recorded(connection, organization_id)
+    return Scanned(seen, list(find_all(connection, organization_id)))
 
-    With ``replace_open`` (a whole organization's scan), open pairs no longer found go.
-    """
-    found = list(found)
-    only = None if replace_open else {f.user_id for f in found}
-    existing = _existing(connection, organization_id, only)
-    fresh, kept = [], []
-    for f in found:
-        row = existing.pop((f.user_id, f.other_user_id), None)
-        if row is not None and row[1]:
-            continue
-        kept.append(f)
-        values = {"score": f.match.score, "reasons": REASON_SEPARATOR.join(f.match.reasons)}
-        if row is None:
-            fresh.append(
-                {"organization_id": organization_id, "user_id": f.user_id}
-                | {"other_user_id": f.other_user_id}
-                | values
-            )
-        else:
-            connection.execute(
-                update(DuplicatePair).where(DuplicatePair.id == row[0]).values(**values)
-            )
-    for start in range(0, len(fresh), PAIR_BATCH):
-        connection.execute(insert(DuplicatePair), fresh[start : start + PAIR_BATCH])
-    stale = [row_id for row_id, dismissed in existing.values() if not dismissed]
-    for start in range(0, len(stale) if replace_open else 0, PAIR_BATCH):
-        chunk = stale[start : start + PAIR_BATCH]
-        connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(chunk)))
-    return kept
+
+def record_scan(connection: Connection, organization_id: int, scanned: Scanned) -> int:
+    """Record a scan: its pairs, and open pairs it saw and no longer found go; how many pairs."""
+    return len(pairs.record(connection, organization_id, scanned.found, seen=scanned.seen))
 
 
 def scan_organization(connection: Connection, organization_id: int) -> int:
     """Find and record every likely duplicate pair of an organization; returns how many."""
-    found = find_all(connection, organization_id)
-    return len(record(connection, organization_id, found, replace_open=True))
+    return record_scan(connection, organization_id, read_organization(connection, organization_id))
 
 
 def check_patients(
     connection: Connection, organization_id: int, user_ids: Collection[int]
 ) -> list[Found]:
     """Find and record the likely duplicates of these patients (a creation, an import batch)."""
-    return record(connection, organization_id, find_for(connection, organization_id, user_ids))
+    found = find_for(connection, organization_id, user_ids)
+    return pairs.record(connection, organization_id, found)
 
 
 def recheck(connection: Connection, organization_id: int, user_ids: Collection[int]) -> None:
     """After these patients' keyed facts changed: record their new matches and drop their open
     pairs that no longer match (a corrected record leaves the list). Dismissed pairs stay."""
     found = find_for(connection, organization_id, user_ids)
-    record(connection, organization_id, found)
+    pairs.record(connection, organization_id, found)
     still = {(f.user_id, f.other_user_id) for f in found}
-    ids = sorted(user_ids)
-    query = select(DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id).where(
-        DuplicatePair.organization_id == organization_id,
-        DuplicatePair.dismissed_at.is_(None),
-        or_(DuplicatePair.user_id.in_(ids), DuplicatePair.other_user_id.in_(ids)),
-    )
-    gone = [r.id for r in connection.execute(query) if (r.user_id, r.other_user_id) not in still]
-    if gone:
-        connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(gone)))
+    pairs.drop_unmatched(connection, organization_id, user_ids, still)
 
 
 def person_of(found: Found, user_id: int) -> int:
@@ -199,9 +152,12 @@ def person_of(found: Found, user_id: int) -> int:
 __all__ = [
     "Found",
     "Person",
+    "Scanned",
     "check_patients",
     "find_all",
     "find_for",
+    "read_organization",
     "recheck",
+    "record_scan",
     "scan_organization",
 ]
