@@ -7,15 +7,10 @@ createClientInput! variable with names, email, phone and dob).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
-import pytest
 from sqlalchemy import func, select
 
-from carebook.app import create_app
-from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.duplicates import service
 from carebook.users.models import User
@@ -156,15 +151,6 @@ async def test_anonymous_sign_up_is_recorded_for_staff_but_not_told(api: Api, wo
         "same last name",
         "first name a nickname of the other",
     ]
-
-
-@pytest.fixture
-async def blocking(settings: Settings, database: Database) -> AsyncIterator[Api]:
-    """An app with CAREBOOK_DUPLICATES_BLOCK_STRONG on."""
-    app = create_app(settings.model_copy(update={"duplicates_block_strong": True}), database)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
-        yield Api(http)
 
 
 async def test_the_setting_refuses_strong_matches_only(

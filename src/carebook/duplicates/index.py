@@ -1,13 +1,16 @@
 """Keeping the blocking keys in step with patient rows.
 
 Like the search index (search/index.py): an ORM ``after_flush`` hook rewrites the keys of every
-patient whose keyed fields changed, so no write path forgets. Only active patients have keys: an
+patient whose keyed fields changed, so no write path forgets, and re-checks an existing patient's
+pairs (a corrected record leaves the list, a new likeness joins it; new patients are checked by
+their creation, duplicates/service.py). Only active patients have keys: an
 archived record (merged ones included) is never offered as a duplicate. Writes that bypass the
 ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds everything.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -19,6 +22,7 @@ from carebook.auth.roles import Role
 from carebook.db.session import CarebookSession
 from carebook.duplicates.keys import keys_of
 from carebook.duplicates.models import MatchKey
+from carebook.duplicates.scan import recheck
 from carebook.users.models import User
 
 KEYED = ("first_name", "last_name", "dob", "email_key", "phone_number")
@@ -26,9 +30,22 @@ _WATCHED = (*KEYED, "role", "active", "organization_id")
 BATCH = 5000
 
 
-def _changed(user: User) -> bool:
+def _changed(user: User, names: Iterable[str] = _WATCHED) -> bool:
     state = inspect(user)
-    return any(state.attrs[name].history.has_changes() for name in _WATCHED)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+def _recheck(connection: Connection, users: Iterable[User]) -> None:
+    """Re-check the pairs of active patients whose keyed facts changed, by organization.
+
+    Bounded like a creation's check: only blocks within the scan's cap are compared.
+    """
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for user in users:
+        if user.role == Role.PATIENT and user.active and _changed(user, (*KEYED, "active")):
+            by_organization[user.organization_id].append(user.id)
+    for organization_id, ids in by_organization.items():
+        recheck(connection, organization_id, ids)
 
 
 def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
@@ -56,6 +73,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     users = [u for u in dirty if isinstance(u, User) and (u in session.new or _changed(u))]
     if users:
         write_keys(session.connection(), users)
+        _recheck(session.connection(), (u for u in users if u not in session.new))
 
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.

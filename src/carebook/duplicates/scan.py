@@ -10,21 +10,20 @@ stays dismissed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
+from carebook.duplicates import pairs
 from carebook.duplicates.matcher import Match, Person, compare
-from carebook.duplicates.models import DuplicatePair
 from carebook.duplicates.people import load_people
 
 # A key shared by more patients than this is no evidence (a clinic's own phone number, a
 # placeholder email): its block is skipped rather than compared pair by pair.
 MAX_BLOCK = 50
 PAIR_BATCH = 5000
-REASON_SEPARATOR = "; "
 
 _ALL_PAIRS = text(
     """
@@ -40,13 +39,23 @@ _ALL_PAIRS = text(
     ORDER BY low, high
     """
 )
+# The same cap as the full scan: a creation next to a clinic's phone shared by 100,000
+# patients compares none of them (and finds nothing the next scan would remove).
 _PAIRS_OF = text(
     """
+    WITH blocks AS (
+        SELECT key FROM duplicate_match_keys
+        WHERE organization_id = :org AND key IN (
+            SELECT key FROM duplicate_match_keys WHERE organization_id = :org AND user_id IN :ids
+        )
+        GROUP BY key HAVING COUNT(*) <= :cap
+    )
     SELECT DISTINCT a.user_id AS mine, b.user_id AS other
-    FROM duplicate_match_keys a
+    FROM blocks
+    JOIN duplicate_match_keys a
+        ON a.organization_id = :org AND a.key = blocks.key AND a.user_id IN :ids
     JOIN duplicate_match_keys b
-        ON b.organization_id = a.organization_id AND b.key = a.key AND b.user_id <> a.user_id
-    WHERE a.organization_id = :org AND a.user_id IN :ids
+        ON b.organization_id = :org AND b.key = blocks.key AND b.user_id <> a.user_id
     """
 ).bindparams(bindparam("ids", expanding=True))
 
@@ -84,7 +93,8 @@ def find_for(
     """The likely duplicates of these patients among their organization's (each pair once)."""
     if not user_ids:
         return []
-    rows = connection.execute(_PAIRS_OF, {"org": organization_id, "ids": list(user_ids)})
+    values = {"org": organization_id, "ids": list(user_ids), "cap": MAX_BLOCK}
+    rows = connection.execute(_PAIRS_OF, values)
     pairs = sorted({(min(r.mine, r.other), max(r.mine, r.other)) for r in rows})
     found: list[Found] = []
     for start in range(0, len(pairs), PAIR_BATCH):
@@ -92,75 +102,46 @@ def find_for(
     return found
 
 
-def _existing(
-    connection: Connection, organization_id: int, only: set[int] | None
-) -> dict[tuple[int, int], tuple[int, bool]]:
-    """(low, high) -> (row id, dismissed) of the organization's recorded pairs (of ``only``)."""
-    query = select(
-        DuplicatePair.id,
-        DuplicatePair.user_id,
-        DuplicatePair.other_user_id,
-        DuplicatePair.dismissed_at,
-    ).where(DuplicatePair.organization_id == organization_id)
-    if only is not None:
-        query = query.where(DuplicatePair.user_id.in_(sorted(only)))
-    return {
-        (r.user_id, r.other_user_id): (r.id, r.dismissed_at is not None)
-        for r in connection.execute(query)
-    }
+@dataclass(frozen=True)
+class Scanned:
+    """A whole organization's read: the pairs recorded when it began, then what it found."""
+
+    seen: dict[pairs.Pair, pairs.Recorded]
+    found: list[Found]
 
 
-def record(
-    connection: Connection,
-    organization_id: int,
-    found: Iterable[Found],
-    *,
-    replace_open: bool = False,
-) -> list[Found]:
-    """Write the pairs found; returns those not dismissed before.
+def read_organization(connection: Connection, organization_id: int) -> Scanned:
+    """Read a whole organization's scan (record it with :func:`record_scan`)."""
+    # The recorded pairs first: one recorded after this is newer than the scan, never replaced.
+    seen = pairs.recorded(connection, organization_id)
+    return Scanned(seen, list(find_all(connection, organization_id)))
 
-    With ``replace_open`` (a whole organization's scan), open pairs no longer found go.
-    """
-    found = list(found)
-    only = None if replace_open else {f.user_id for f in found}
-    existing = _existing(connection, organization_id, only)
-    fresh, kept = [], []
-    for f in found:
-        row = existing.pop((f.user_id, f.other_user_id), None)
-        if row is not None and row[1]:
-            continue
-        kept.append(f)
-        values = {"score": f.match.score, "reasons": REASON_SEPARATOR.join(f.match.reasons)}
-        if row is None:
-            fresh.append(
-                {"organization_id": organization_id, "user_id": f.user_id}
-                | {"other_user_id": f.other_user_id}
-                | values
-            )
-        else:
-            connection.execute(
-                update(DuplicatePair).where(DuplicatePair.id == row[0]).values(**values)
-            )
-    for start in range(0, len(fresh), PAIR_BATCH):
-        connection.execute(insert(DuplicatePair), fresh[start : start + PAIR_BATCH])
-    stale = [row_id for row_id, dismissed in existing.values() if not dismissed]
-    for start in range(0, len(stale) if replace_open else 0, PAIR_BATCH):
-        chunk = stale[start : start + PAIR_BATCH]
-        connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(chunk)))
-    return kept
+
+def record_scan(connection: Connection, organization_id: int, scanned: Scanned) -> int:
+    """Record a scan: its pairs, and open pairs it saw and no longer found go; how many pairs."""
+    return len(pairs.record(connection, organization_id, scanned.found, seen=scanned.seen))
 
 
 def scan_organization(connection: Connection, organization_id: int) -> int:
     """Find and record every likely duplicate pair of an organization; returns how many."""
-    found = find_all(connection, organization_id)
-    return len(record(connection, organization_id, found, replace_open=True))
+    return record_scan(connection, organization_id, read_organization(connection, organization_id))
 
 
 def check_patients(
     connection: Connection, organization_id: int, user_ids: Collection[int]
 ) -> list[Found]:
     """Find and record the likely duplicates of these patients (a creation, an import batch)."""
-    return record(connection, organization_id, find_for(connection, organization_id, user_ids))
+    found = find_for(connection, organization_id, user_ids)
+    return pairs.record(connection, organization_id, found)
+
+
+def recheck(connection: Connection, organization_id: int, user_ids: Collection[int]) -> None:
+    """After these patients' keyed facts changed: record their new matches and drop their open
+    pairs that no longer match (a corrected record leaves the list). Dismissed pairs stay."""
+    found = find_for(connection, organization_id, user_ids)
+    pairs.record(connection, organization_id, found)
+    still = {(f.user_id, f.other_user_id) for f in found}
+    pairs.drop_unmatched(connection, organization_id, user_ids, still)
 
 
 def person_of(found: Found, user_id: int) -> int:
@@ -168,4 +149,15 @@ def person_of(found: Found, user_id: int) -> int:
     return found.other_user_id if found.user_id == user_id else found.user_id
 
 
-__all__ = ["Found", "Person", "check_patients", "find_all", "find_for", "scan_organization"]
+__all__ = [
+    "Found",
+    "Person",
+    "Scanned",
+    "check_patients",
+    "find_all",
+    "find_for",
+    "read_organization",
+    "recheck",
+    "record_scan",
+    "scan_organization",
+]

@@ -61,23 +61,24 @@ async def check_patients(
     )
 
 
-async def find_in_organization(session: AsyncSession, organization_id: int) -> list[scan.Found]:
+async def find_in_organization(session: AsyncSession, organization_id: int) -> scan.Scanned:
     """Every likely duplicate pair of an organization (a read: run it in a stream session, so
     the write lock is held only by :func:`record_found`)."""
-    return await session.run_sync(lambda s: list(scan.find_all(s.connection(), organization_id)))
+    return await session.run_sync(lambda s: scan.read_organization(s.connection(), organization_id))
 
 
-async def record_found(session: AsyncSession, organization_id: int, found: list[scan.Found]) -> int:
-    """Record a whole organization's scan (open pairs no longer found go); returns the count."""
+async def record_found(session: AsyncSession, organization_id: int, scanned: scan.Scanned) -> int:
+    """Record a whole organization's scan; returns the count. Open pairs it saw and no longer
+    found go; pairs recorded or changed since its read began stay (duplicates/pairs.py)."""
     return await session.run_sync(
-        lambda s: len(scan.record(s.connection(), organization_id, found, replace_open=True))
+        lambda s: scan.record_scan(s.connection(), organization_id, scanned)
     )
 
 
 async def scan_organization(session: AsyncSession, organization_id: int) -> int:
     """Find and record every likely duplicate pair of an organization in one session."""
-    found = await find_in_organization(session, organization_id)
-    return await record_found(session, organization_id, found)
+    scanned = await find_in_organization(session, organization_id)
+    return await record_found(session, organization_id, scanned)
 
 
 async def reindex_organization(session: AsyncSession, organization_id: int) -> int:

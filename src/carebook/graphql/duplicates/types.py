@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from carebook.duplicates.models import DuplicatePair
-from carebook.duplicates.scan import REASON_SEPARATOR
+from carebook.duplicates.pairs import REASON_SEPARATOR
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context

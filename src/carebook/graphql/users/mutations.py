@@ -7,13 +7,12 @@ from strawberry.types import Info
 
 from carebook.accounts import service
 from carebook.accounts.own_email import OWN_EMAIL_UNUSABLE
-from carebook.duplicates.scan import Found
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
 from carebook.graphql.common import require_actor
 from carebook.graphql.context import Context
-from carebook.graphql.duplicates.checks import checked_creation, warn_duplicates
+from carebook.graphql.duplicates.checks import CreationCheck, checked_creation, warn_duplicates
 from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.locations.inputs import client_locations
 from carebook.graphql.payloads import Payload, payload
@@ -73,7 +72,7 @@ class UserMutations:
         self, info: Info[Context, None], input: CreateClientInput | None = None
     ) -> CreateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
-        duplicates: list[Found] = []
+        duplicates = CreationCheck()
         outcome = await audited_write(
             info,
             lambda s: checked_creation(
@@ -86,7 +85,7 @@ class UserMutations:
                     invitations=Invitations.from_settings(ctx.settings),
                 ),
                 block_strong=ctx.settings.duplicates_block_strong,
-                found=duplicates,
+                check=duplicates,
             ),
             action="create",
         )

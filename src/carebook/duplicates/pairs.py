@@ -1,0 +1,138 @@
+"""Recording candidate pairs in ``duplicate_pairs``, safe next to concurrent writers.
+
+A whole organization's scan reads in one transaction and records in another, while creations
+and updates keep recording pairs. So a scan only replaces what it saw: the pairs recorded when
+its read began (:func:`recorded`, read first), each written or deleted only if unchanged since
+(same ``updated_at``): a pair a check recorded or corrected during the scan is the newer word.
+Inserts skip a pair that another transaction recorded meanwhile (the unique constraint).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from carebook.duplicates.models import DuplicatePair
+
+if TYPE_CHECKING:
+    from carebook.duplicates.scan import Found
+
+BATCH = 5000
+REASON_SEPARATOR = "; "
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A recorded pair as read: what a later write compares against."""
+
+    id: int
+    dismissed: bool
+    updated_at: datetime
+    score: float
+    reasons: str
+
+
+def recorded(
+    connection: Connection, organization_id: int, only: Collection[int] | None = None
+) -> dict[Pair, Recorded]:
+    """(low, high) -> the organization's recorded pairs (those whose low id is in ``only``)."""
+    query = select(DuplicatePair).where(DuplicatePair.organization_id == organization_id)
+    if only is not None:
+        query = query.where(DuplicatePair.user_id.in_(sorted(only)))
+    rows = connection.execute(query.with_only_columns(*DuplicatePair.__table__.columns))
+    return {
+        (r.user_id, r.other_user_id): Recorded(
+            r.id, r.dismissed_at is not None, r.updated_at, r.score, r.reasons
+        )
+        for r in rows
+    }
+
+
+def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new pairs; one recorded meanwhile by another transaction is left as it is."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(DuplicatePair).on_conflict_do_nothing(
+        index_elements=["organization_id", "user_id", "other_user_id"]
+    )
+    for start in range(0, len(rows), BATCH):
+        connection.execute(statement, rows[start : start + BATCH])
+
+
+_UNCHANGED = (
+    DuplicatePair.id == bindparam("pair_id"),
+    DuplicatePair.updated_at == bindparam("seen"),
+)
+_REWRITE = (
+    update(DuplicatePair)
+    .where(*_UNCHANGED)
+    .values(score=bindparam("new_score"), reasons=bindparam("new_reasons"))
+)
+_DROP = delete(DuplicatePair).where(*_UNCHANGED)
+
+
+def record(
+    connection: Connection,
+    organization_id: int,
+    found: Iterable[Found],
+    *,
+    seen: dict[Pair, Recorded] | None = None,
+) -> list[Found]:
+    """Write the pairs found; returns those not dismissed.
+
+    With ``seen`` (a whole organization's scan: the pairs recorded when its read began), the
+    open pairs seen and no longer found go, unless changed since.
+    """
+    found = list(found)
+    existing = dict(
+        seen
+        if seen is not None
+        else recorded(connection, organization_id, {f.user_id for f in found})
+    )
+    fresh, changed, kept = [], [], []
+    for f in found:
+        row = existing.pop((f.user_id, f.other_user_id), None)
+        if row is not None and row.dismissed:
+            continue
+        kept.append(f)
+        reasons = REASON_SEPARATOR.join(f.match.reasons)
+        if row is None:
+            fresh.append(
+                {"organization_id": organization_id, "user_id": f.user_id}
+                | {"other_user_id": f.other_user_id, "score": f.match.score, "reasons": reasons}
+            )
+        elif seen is None or (row.score, row.reasons) != (f.match.score, reasons):
+            # A check touches the pairs it confirms (a scan that read before must not drop
+            # them); a scan rewrites only what changed.
+            changed.append(
+                {"pair_id": row.id, "seen": row.updated_at}
+                | {"new_score": f.match.score, "new_reasons": reasons}
+            )
+    _insert(connection, fresh)
+    if changed:
+        connection.execute(_REWRITE, changed)
+    stale = [{"pair_id": r.id, "seen": r.updated_at} for r in existing.values() if not r.dismissed]
+    if seen is not None and stale:
+        connection.execute(_DROP, stale)
+    return kept
+
+
+def drop_unmatched(
+    connection: Connection, organization_id: int, user_ids: Collection[int], still: set[Pair]
+) -> None:
+    """Delete the open pairs of these patients that are not in ``still`` (no longer matching)."""
+    ids = sorted(user_ids)
+    query = select(DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id).where(
+        DuplicatePair.organization_id == organization_id,
+        DuplicatePair.dismissed_at.is_(None),
+        or_(DuplicatePair.user_id.in_(ids), DuplicatePair.other_user_id.in_(ids)),
+    )
+    gone = [r.id for r in connection.execute(query) if (r.user_id, r.other_user_id) not in still]
+    if gone:
+        connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(gone)))
