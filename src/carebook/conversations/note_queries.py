@@ -105,8 +105,8 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
     """How many of each user's conversations hold a message they have not read, in key order.
 
     Read receipts are the members' ``viewed`` flags: a new message clears the other members'
-    flags, reading sets one's own. Archived memberships and conversations of another
-    organization than the user's (a hand-made row) do not count.
+    flags, reading sets one's own. Archived memberships, closed conversations and
+    conversations of another organization than the user's (a hand-made row) do not count.
     """
     rows = await session.execute(
         select(ConversationMembership.user_id, func.count())
@@ -116,6 +116,7 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
             ConversationMembership.user_id.in_(user_ids),
             ConversationMembership.viewed.is_(False),
             ConversationMembership.archived.is_(False),
+            Conversation.closed_at.is_(None),  # a closed conversation waits on nobody
             Conversation.organization_id == User.organization_id,
         )
         .group_by(ConversationMembership.user_id)
@@ -143,7 +144,8 @@ async def load_receipts(session: AsyncSession, ids: Sequence[int]) -> list[Recei
     )
     written = await session.execute(
         select(Note.conversation_id, Note.user_id, func.max(Note.id))
-        .where(Note.conversation_id.in_(ids), Note.user_id.is_not(None))
+        # Only one's own messages follow reading: not one sent in one's name by another.
+        .where(Note.conversation_id.in_(ids), Note.sent_by_id == Note.user_id)
         .group_by(Note.conversation_id, Note.user_id)
     )
     receipts = {i: Receipts({}, {}) for i in ids}
@@ -159,7 +161,8 @@ def viewed_by(note: Note, receipts: Receipts, viewer_id: int | None) -> bool:
     """Whether ``viewer_id`` (default: every member but the writer) has read ``note``.
 
     A member has read it when they wrote it, have read the conversation's latest message, or
-    wrote a later message (an answer follows reading).
+    sent a later message themselves (an answer follows reading; one sent in their name by
+    someone else does not count).
     """
     if viewer_id is None:
         readers = [uid for uid in receipts.viewed if uid != note.user_id]
