@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from tests.support.api import Api
 from tests.support.emails import outbox_rows
-from tests.support.note_documents import NOTE, conversation_with, send, sent, unread
+from tests.support.note_documents import (
+    CONVERSATION,
+    NOTE,
+    conversation_with,
+    send,
+    sent,
+    session_of,
+    unread,
+)
 from tests.support.world import World
 
 from carebook.db.engine import Database
@@ -89,3 +97,30 @@ async def _membership(caller: Api) -> str:
     assert len(rows) == 1, rows
     membership_id: str = rows[0]["id"]
     return membership_id
+
+
+async def test_a_preview_keeps_markup_encoded(api: Api, world: World) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    conversation_id = await conversation_with(provider, f"user-{world.a.patient_id}")
+    await sent(provider, conversation_id, "<p>&lt;img src=x onerror=alert(1)&gt; &amp; more</p>")
+    convo = (await provider.data(CONVERSATION, {"id": conversation_id}))["conversation"]
+    assert convo["last_message_content"] == "&lt;img src=x onerror=alert(1)&gt; &amp; more"
+
+
+async def test_a_patient_cannot_learn_whether_another_patient_read(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    members = f"user-{world.a.patient_id},user-{world.a.other_patient_id}"
+    conversation_id = await conversation_with(provider, members)
+    note = await sent(provider, conversation_id, "Hello both")
+    patient = api.with_token(world.a.patient_token)
+    other = api.with_token(await session_of(database, world.a.other_patient_id))
+    await sent(other, conversation_id, "Thanks")  # the other patient has read
+    about_other = {"id": note, "viewer": str(world.a.other_patient_id)}
+    assert (await patient.data(NOTE, about_other))["note"]["other"] is None
+    assert (await provider.data(NOTE, about_other))["note"]["other"] is True
+    about_self = {"id": note, "viewer": str(world.a.patient_id)}
+    assert (await patient.data(NOTE, about_self))["note"]["other"] is False
+    about_provider = {"id": note, "viewer": str(world.a.provider.user_id)}
+    assert (await other.data(NOTE, about_provider))["note"]["other"] is True
