@@ -6,7 +6,7 @@ receipts' "an answer follows reading" rule looks only at one's own messages. The
 messages are taken as sent by their writer (nothing else was recorded).
 
 Revision ID: 0033_note_reads
-Revises: 0030_client_merges
+Revises: 0031_form_schedule_fixes
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0033_note_reads"
-down_revision = "0030_client_merges"
+down_revision = "0031_form_schedule_fixes"
 branch_labels = None
 depends_on = None
 
