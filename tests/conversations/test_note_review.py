@@ -20,13 +20,13 @@ from tests.support.world import World
 from carebook.db.engine import Database
 from carebook.notifications.models import EmailKind
 
-CLOSE = """mutation($input: updateConversationInput) { updateConversation(input: $input) {
-  conversation { id } messages { field message } } }"""
+UPDATE_CONVERSATION = """mutation($input: updateConversationInput) {
+  updateConversation(input: $input) { conversation { id } messages { field message } } }"""
 
 
 async def _close(provider: Api, world: World, conversation_id: str) -> None:
     variables = {"input": {"id": conversation_id, "closed_by_id": str(world.a.provider.user_id)}}
-    out = await provider.data(CLOSE, variables)
+    out = await provider.data(UPDATE_CONVERSATION, variables)
     assert out["updateConversation"]["messages"] is None, out
 
 
@@ -124,3 +124,43 @@ async def test_a_patient_cannot_learn_whether_another_patient_read(
     assert (await patient.data(NOTE, about_self))["note"]["other"] is False
     about_provider = {"id": note, "viewer": str(world.a.provider.user_id)}
     assert (await other.data(NOTE, about_provider))["note"]["other"] is True
+
+
+async def _mark_read(caller: Api) -> None:
+    rows = (await caller.data('{ conversationMemberships(active_status: "active") { id } }'))[
+        "conversationMemberships"
+    ]
+    assert len(rows) == 1, rows
+    out = await caller.data(
+        """mutation($id: ID) { updateConversationMembership(input: {id: $id, viewed: true}) {
+          messages { message } } }""",
+        {"id": rows[0]["id"]},
+    )
+    assert out["updateConversationMembership"]["messages"] is None, out
+
+
+async def test_a_read_receipt_stays_when_a_newer_message_comes(api: Api, world: World) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    patient = api.with_token(world.a.patient_token)
+    conversation_id = await conversation_with(provider, f"user-{world.a.patient_id}")
+    first = await sent(provider, conversation_id, "One")
+    await _mark_read(patient)
+    second = await sent(provider, conversation_id, "Two")
+    reader = str(world.a.patient_id)
+    assert (await provider.data(NOTE, {"id": first, "viewer": reader}))["note"]["other"] is True
+    assert (await provider.data(NOTE, {"id": second, "viewer": reader}))["note"]["other"] is False
+    assert await unread(patient) == 1
+
+
+async def test_a_member_added_later_has_read_none_of_the_history(api: Api, world: World) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    conversation_id = await conversation_with(provider, f"user-{world.a.patient_id}")
+    history = await sent(provider, conversation_id, "Before you came")
+    members = f"user-{world.a.patient_id},user-{world.a.other_patient_id}"
+    out = await provider.data(
+        UPDATE_CONVERSATION,
+        {"input": {"id": conversation_id, "simple_added_users": members}},
+    )
+    assert out["updateConversation"]["messages"] is None, out
+    newcomer = {"id": history, "viewer": str(world.a.other_patient_id)}
+    assert (await provider.data(NOTE, newcomer))["note"]["other"] is False

@@ -127,55 +127,51 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
 
 @dataclass(frozen=True, slots=True)
 class Receipts:
-    """What a message's ``viewed`` needs: the members' flags and their latest messages."""
+    """What a message's ``viewed`` needs: each member's newest read message (None: none)."""
 
-    viewed: dict[int, bool]  # member id -> has read the latest message
-    last_written: dict[int, int]  # member id -> id of their newest message
+    last_read: dict[int, int | None]  # member id -> id of the newest message they have read
 
 
 async def load_receipts(session: AsyncSession, ids: Sequence[int]) -> list[Receipts]:
-    """The read receipts of each conversation, in key order."""
+    """The read receipts of each conversation, in key order (one row per member)."""
     members = await session.execute(
         select(
             ConversationMembership.conversation_id,
             ConversationMembership.user_id,
-            ConversationMembership.viewed,
+            ConversationMembership.last_read_note_id,
         ).where(ConversationMembership.conversation_id.in_(ids))
     )
-    written = await session.execute(
-        select(Note.conversation_id, Note.user_id, func.max(Note.id))
-        # Only one's own messages follow reading: not one sent in one's name by another.
-        .where(Note.conversation_id.in_(ids), Note.sent_by_id == Note.user_id)
-        .group_by(Note.conversation_id, Note.user_id)
-    )
-    receipts = {i: Receipts({}, {}) for i in ids}
-    for conversation_id, user_id, viewed in members:
-        receipts[conversation_id].viewed[user_id] = bool(viewed)
-    for conversation_id, writer_id, note_id in written:
-        if writer_id is not None:
-            receipts[conversation_id].last_written[writer_id] = note_id
+    receipts = {i: Receipts({}) for i in ids}
+    for conversation_id, user_id, last_read in members:
+        receipts[conversation_id].last_read[user_id] = last_read
     return [receipts[i] for i in ids]
+
+
+async def newest_note_id(session: AsyncSession, conversation_id: int) -> int | None:
+    """The id of a conversation's newest message (deleted ones too: reading passed them)."""
+    query = select(func.max(Note.id)).where(Note.conversation_id == conversation_id)
+    newest: int | None = (await session.execute(query)).scalar_one()
+    return newest
 
 
 def viewed_by(note: Note, receipts: Receipts, viewer_id: int | None) -> bool:
     """Whether ``viewer_id`` (default: every member but the writer) has read ``note``.
 
-    A member has read it when they wrote it, have read the conversation's latest message, or
-    sent a later message themselves (an answer follows reading; one sent in their name by
-    someone else does not count).
+    A member has read it when they wrote it or have read up to it (marked the conversation
+    read, or sent a message themselves, after it came): a receipt never goes back to unread.
     """
     if viewer_id is None:
-        readers = [uid for uid in receipts.viewed if uid != note.user_id]
+        readers = [uid for uid in receipts.last_read if uid != note.user_id]
         return bool(readers) and all(_has_read(note, receipts, uid) for uid in readers)
-    if viewer_id not in receipts.viewed:
+    if viewer_id not in receipts.last_read:
         return False
     return _has_read(note, receipts, viewer_id)
 
 
 def _has_read(note: Note, receipts: Receipts, user_id: int) -> bool:
-    if user_id == note.user_id or receipts.viewed.get(user_id, False):
+    if user_id == note.user_id:
         return True
-    return receipts.last_written.get(user_id, 0) > note.id
+    return (receipts.last_read.get(user_id) or 0) >= note.id
 
 
 async def member_ids(session: AsyncSession, conversation_id: int) -> list[int]:

@@ -119,6 +119,19 @@ async def _mark_unread(
     return newly_unread
 
 
+async def _read_by_sender(session: AsyncSession, note: Note, sender_id: int) -> None:
+    """The sender has read up to their own message (an answer follows reading)."""
+    await session.execute(
+        update(ConversationMembership)
+        .where(
+            ConversationMembership.conversation_id == note.conversation_id,
+            ConversationMembership.user_id == sender_id,
+        )
+        .values(last_read_note_id=note.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _open_for(actor: Actor, conversation: Conversation) -> None:
     """A patient cannot reply in a closed conversation (Healthie's rule after closing)."""
     if actor.is_patient and conversation.closed_at is not None:
@@ -150,6 +163,7 @@ async def create_note(session: AsyncSession, *, actor: Actor, fields: NewNote) -
     await session.flush()
     conversation.updated_at = note.created_at  # the conversation changed when the message came
     newly_unread = await _mark_unread(session, conversation, writer_id, actor.user_id)
+    await _read_by_sender(session, note, actor.user_id)
     emit(
         session,
         organization_id=note.organization_id,

@@ -83,8 +83,8 @@ class Note(DisclosesUsers):
     )
     async def recipient_id(self, info: Info[Context, None]) -> strawberry.ID | None:
         receipts = await info.context.loaders.note_receipts.load(self.row.conversation_id)
-        others = [uid for uid in receipts.viewed if uid != self.row.user_id]
-        return _id(others[0]) if len(receipts.viewed) == 2 and len(others) == 1 else None
+        others = [uid for uid in receipts.last_read if uid != self.row.user_id]
+        return _id(others[0]) if len(receipts.last_read) == 2 and len(others) == 1 else None
 
     @strawberry.field(description="When a scheduled message is sent: null, none is scheduled.")
     def scheduled_at(self, info: Info[Context, None]) -> str | None:

@@ -5,6 +5,11 @@ Healthie allows) must not count as that person having read the conversation; the
 receipts' "an answer follows reading" rule looks only at one's own messages. The existing
 messages are taken as sent by their writer (nothing else was recorded).
 
+``conversation_memberships.last_read_note_id``: the newest message a member has read, so a read
+receipt is per message (a newer message no longer turns an older one back to unread). Existing
+members who had read the latest message have read up to it; the others up to their own latest
+message (an answer follows reading).
+
 Revision ID: 0033_note_reads
 Revises: 0031_form_schedule_fixes
 """
@@ -33,9 +38,21 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
     op.execute("UPDATE notes SET sent_by_id = user_id")
+    op.add_column(
+        "conversation_memberships", sa.Column("last_read_note_id", sa.Integer(), nullable=True)
+    )
+    op.execute(
+        "UPDATE conversation_memberships SET last_read_note_id = CASE WHEN viewed "
+        "THEN (SELECT max(n.id) FROM notes n "
+        "WHERE n.conversation_id = conversation_memberships.conversation_id) "
+        "ELSE (SELECT max(n.id) FROM notes n "
+        "WHERE n.conversation_id = conversation_memberships.conversation_id "
+        "AND n.user_id = conversation_memberships.user_id) END"
+    )
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE conversation_memberships DROP COLUMN last_read_note_id")
     with op.batch_alter_table("notes", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_notes_sent_by_id_users"), type_="foreignkey")
         batch_op.drop_column("sent_by_id")
