@@ -75,12 +75,26 @@ async def count_notes(session: AsyncSession, actor: Actor, wanted: NoteFilter) -
     return int((await session.execute(query)).scalar_one())
 
 
-async def load_conversation_notes(session: AsyncSession, ids: Sequence[int]) -> list[list[Note]]:
-    """Each conversation's messages, oldest first, in key order (ids of visible ones)."""
+async def load_conversation_notes(
+    session: AsyncSession, ids: Sequence[int], *, per_key: int
+) -> list[list[Note]]:
+    """Each conversation's first ``per_key`` messages, oldest first, in key order.
+
+    The limit is applied in SQL (ROW_NUMBER per conversation), as for a user's tags: the
+    nested list refuses past its cap, so one row past it is all it needs.
+    """
+    order = (Note.created_at, Note.id)
+    rank = func.row_number().over(partition_by=Note.conversation_id, order_by=order)
+    window = (
+        select(Note.id, rank.label("rank"))
+        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
+        .subquery()
+    )
     rows = await session.execute(
         select(Note)
-        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
-        .order_by(Note.created_at, Note.id)
+        .join(window, window.c.id == Note.id)
+        .where(window.c.rank <= per_key)
+        .order_by(*order)
     )
     by_conversation: dict[int, list[Note]] = defaultdict(list)
     for note in rows.scalars():
