@@ -60,7 +60,7 @@ async def test_send_chat_message_then_get_message_as_the_reference_does(
         None,
     )
     convo = (await patient.data(CONVERSATION, {"id": conversation_id}))["conversation"]
-    assert convo["last_message_content"] == "Hello Pat, see this and that Fish & chips"
+    assert convo["last_message_content"] == "Hello Pat, see this and that Fish &amp; chips"
     assert [n["id"] for n in convo["notes"]] == [note["id"]]
 
     events = await events_after(database, before)

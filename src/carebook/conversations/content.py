@@ -3,12 +3,15 @@
 Clients send HTML (Healthie's apps write rich text; integrations paste templates). It is stored
 sanitized by nh3 (the ammonia library) with a small allow-list of formatting tags, so what a
 reader's client renders can neither run script nor load anything; a regular expression cannot
-parse HTML, an allow-list sanitizer does. The plain text (``last_message_content``, keyword
-search) is read from the sanitized HTML by the standard library's HTML parser.
+parse HTML, an allow-list sanitizer does. The plain text (``last_message_content``) is read from
+the sanitized HTML by the standard library's HTML parser and stays entity-encoded (``&amp;``,
+``&lt;``, ``&gt;``): decoded, a sanitized ``&lt;img onerror=...&gt;`` would come back as live
+markup in a client that renders previews as HTML.
 """
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 
 import nh3
@@ -74,10 +77,10 @@ class _Text(HTMLParser):
 
 
 def plain_text(content: str | None) -> str | None:
-    """The text of sanitized HTML without tags, whitespace folded; None for none."""
+    """The text of sanitized HTML without tags, whitespace folded, ``&<>`` encoded (None: none)."""
     if content is None:
         return None
     parser = _Text()
     parser.feed(content)
     parser.close()
-    return " ".join("".join(parser.parts).split())
+    return escape(" ".join("".join(parser.parts).split()), quote=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook.db import lengths
@@ -55,3 +55,6 @@ class ConversationMembership(Timestamped, Base):
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     viewed: Mapped[bool] = mapped_column(Boolean(), default=True, server_default=true())
     archived: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
+    # The newest message this member has read (per-message receipts, Note.viewed): set when
+    # they mark the conversation read or send a message; None (nothing read) for a new member.
+    last_read_note_id: Mapped[int | None] = mapped_column(Integer())

@@ -31,6 +31,9 @@ class Note(Timestamped, Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
+    # Who actually sent it (the caller): differs from user_id when sent in another's name. Only
+    # one's own messages count as having read the conversation (note_queries.viewed_by).
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Sanitized HTML (conversations/content.py); null once deleted.
     content: Mapped[str | None] = mapped_column(Text)
     # Healthie's scheduled messages; Carebook sends every message at once, so this stays null.

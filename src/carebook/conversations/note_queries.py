@@ -75,12 +75,26 @@ async def count_notes(session: AsyncSession, actor: Actor, wanted: NoteFilter) -
     return int((await session.execute(query)).scalar_one())
 
 
-async def load_conversation_notes(session: AsyncSession, ids: Sequence[int]) -> list[list[Note]]:
-    """Each conversation's messages, oldest first, in key order (ids of visible ones)."""
+async def load_conversation_notes(
+    session: AsyncSession, ids: Sequence[int], *, per_key: int
+) -> list[list[Note]]:
+    """Each conversation's first ``per_key`` messages, oldest first, in key order.
+
+    The limit is applied in SQL (ROW_NUMBER per conversation), as for a user's tags: the
+    nested list refuses past its cap, so one row past it is all it needs.
+    """
+    order = (Note.created_at, Note.id)
+    rank = func.row_number().over(partition_by=Note.conversation_id, order_by=order)
+    window = (
+        select(Note.id, rank.label("rank"))
+        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
+        .subquery()
+    )
     rows = await session.execute(
         select(Note)
-        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
-        .order_by(Note.created_at, Note.id)
+        .join(window, window.c.id == Note.id)
+        .where(window.c.rank <= per_key)
+        .order_by(*order)
     )
     by_conversation: dict[int, list[Note]] = defaultdict(list)
     for note in rows.scalars():
@@ -105,8 +119,8 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
     """How many of each user's conversations hold a message they have not read, in key order.
 
     Read receipts are the members' ``viewed`` flags: a new message clears the other members'
-    flags, reading sets one's own. Archived memberships and conversations of another
-    organization than the user's (a hand-made row) do not count.
+    flags, reading sets one's own. Archived memberships, closed conversations and
+    conversations of another organization than the user's (a hand-made row) do not count.
     """
     rows = await session.execute(
         select(ConversationMembership.user_id, func.count())
@@ -116,6 +130,7 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
             ConversationMembership.user_id.in_(user_ids),
             ConversationMembership.viewed.is_(False),
             ConversationMembership.archived.is_(False),
+            Conversation.closed_at.is_(None),  # a closed conversation waits on nobody
             Conversation.organization_id == User.organization_id,
         )
         .group_by(ConversationMembership.user_id)
@@ -126,53 +141,51 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
 
 @dataclass(frozen=True, slots=True)
 class Receipts:
-    """What a message's ``viewed`` needs: the members' flags and their latest messages."""
+    """What a message's ``viewed`` needs: each member's newest read message (None: none)."""
 
-    viewed: dict[int, bool]  # member id -> has read the latest message
-    last_written: dict[int, int]  # member id -> id of their newest message
+    last_read: dict[int, int | None]  # member id -> id of the newest message they have read
 
 
 async def load_receipts(session: AsyncSession, ids: Sequence[int]) -> list[Receipts]:
-    """The read receipts of each conversation, in key order."""
+    """The read receipts of each conversation, in key order (one row per member)."""
     members = await session.execute(
         select(
             ConversationMembership.conversation_id,
             ConversationMembership.user_id,
-            ConversationMembership.viewed,
+            ConversationMembership.last_read_note_id,
         ).where(ConversationMembership.conversation_id.in_(ids))
     )
-    written = await session.execute(
-        select(Note.conversation_id, Note.user_id, func.max(Note.id))
-        .where(Note.conversation_id.in_(ids), Note.user_id.is_not(None))
-        .group_by(Note.conversation_id, Note.user_id)
-    )
-    receipts = {i: Receipts({}, {}) for i in ids}
-    for conversation_id, user_id, viewed in members:
-        receipts[conversation_id].viewed[user_id] = bool(viewed)
-    for conversation_id, writer_id, note_id in written:
-        if writer_id is not None:
-            receipts[conversation_id].last_written[writer_id] = note_id
+    receipts = {i: Receipts({}) for i in ids}
+    for conversation_id, user_id, last_read in members:
+        receipts[conversation_id].last_read[user_id] = last_read
     return [receipts[i] for i in ids]
+
+
+async def newest_note_id(session: AsyncSession, conversation_id: int) -> int | None:
+    """The id of a conversation's newest message (deleted ones too: reading passed them)."""
+    query = select(func.max(Note.id)).where(Note.conversation_id == conversation_id)
+    newest: int | None = (await session.execute(query)).scalar_one()
+    return newest
 
 
 def viewed_by(note: Note, receipts: Receipts, viewer_id: int | None) -> bool:
     """Whether ``viewer_id`` (default: every member but the writer) has read ``note``.
 
-    A member has read it when they wrote it, have read the conversation's latest message, or
-    wrote a later message (an answer follows reading).
+    A member has read it when they wrote it or have read up to it (marked the conversation
+    read, or sent a message themselves, after it came): a receipt never goes back to unread.
     """
     if viewer_id is None:
-        readers = [uid for uid in receipts.viewed if uid != note.user_id]
+        readers = [uid for uid in receipts.last_read if uid != note.user_id]
         return bool(readers) and all(_has_read(note, receipts, uid) for uid in readers)
-    if viewer_id not in receipts.viewed:
+    if viewer_id not in receipts.last_read:
         return False
     return _has_read(note, receipts, viewer_id)
 
 
 def _has_read(note: Note, receipts: Receipts, user_id: int) -> bool:
-    if user_id == note.user_id or receipts.viewed.get(user_id, False):
+    if user_id == note.user_id:
         return True
-    return receipts.last_written.get(user_id, 0) > note.id
+    return (receipts.last_read.get(user_id) or 0) >= note.id
 
 
 async def member_ids(session: AsyncSession, conversation_id: int) -> list[int]:

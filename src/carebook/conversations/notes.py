@@ -3,8 +3,12 @@
 A message is written by a member of a visible conversation: the caller, or (for providers and
 staff) another provider or staff member of the conversation named by ``user_id``, as Healthie
 lets an integration send in a provider's name. It moves the conversation's ``updated_at`` and
-clears the other members' ``viewed`` flag (the writer's is set: they saw the latest message).
-Only the writer may change or delete it. Messages are patient data: each write is recorded
+clears the other members' ``viewed`` flag. Only the caller's own writing marks the caller as
+having read: a message sent in another's name leaves that person's flag as it was (they have
+not seen what came before), and ``sent_by_id`` keeps who really sent it. A patient cannot write
+in a closed conversation (Healthie: clients cannot reply after closing); staff may, but a
+closed conversation makes nobody newly unread (no email). Only the writer may change or
+delete it. Messages are patient data: each write is recorded
 for the conversation's patients, and fires Healthie's ``message.*`` webhook events.
 """
 
@@ -32,6 +36,7 @@ CONVERSATION_NOT_FOUND = "Conversation not found"
 NOTE_NOT_FOUND = "Note not found"
 MESSAGE_CREATED = "message.created"
 MESSAGE_DELETED = "message.deleted"
+CONVERSATION_CLOSED = "The conversation is closed: it takes no more replies"
 NOT_SCHEDULED = "Scheduled messages are not supported: send the message at its time"
 
 
@@ -83,24 +88,54 @@ async def _writer(
     return writer_id
 
 
-async def _mark_unread(session: AsyncSession, conversation_id: int, writer_id: int) -> list[int]:
-    """Clear the other members' ``viewed`` (set the writer's); who had read everything."""
+async def _mark_unread(
+    session: AsyncSession, conversation: Conversation, writer_id: int, sender_id: int
+) -> list[int]:
+    """Clear the members' ``viewed`` but the sender's (set) and the named writer's (kept).
+
+    Returns who had read everything before (to be told of the message); nobody when the
+    conversation is closed.
+    """
+    untouched = {writer_id, sender_id}
     before = await session.execute(
         select(ConversationMembership.user_id).where(
-            ConversationMembership.conversation_id == conversation_id,
-            ConversationMembership.user_id != writer_id,
+            ConversationMembership.conversation_id == conversation.id,
+            ConversationMembership.user_id.not_in(untouched),
             ConversationMembership.viewed.is_(True),
             ConversationMembership.archived.is_(False),
         )
     )
-    newly_unread = sorted(before.scalars())
+    newly_unread = [] if conversation.closed_at is not None else sorted(before.scalars())
     await session.execute(
         update(ConversationMembership)
-        .where(ConversationMembership.conversation_id == conversation_id)
-        .values(viewed=case((ConversationMembership.user_id == writer_id, True), else_=False))
+        .where(
+            ConversationMembership.conversation_id == conversation.id,
+            # the named writer's flag stays as it was, unless they sent it themselves
+            ConversationMembership.user_id.not_in(untouched - {sender_id}),
+        )
+        .values(viewed=case((ConversationMembership.user_id == sender_id, True), else_=False))
         .execution_options(synchronize_session=False)
     )
     return newly_unread
+
+
+async def _read_by_sender(session: AsyncSession, note: Note, sender_id: int) -> None:
+    """The sender has read up to their own message (an answer follows reading)."""
+    await session.execute(
+        update(ConversationMembership)
+        .where(
+            ConversationMembership.conversation_id == note.conversation_id,
+            ConversationMembership.user_id == sender_id,
+        )
+        .values(last_read_note_id=note.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _open_for(actor: Actor, conversation: Conversation) -> None:
+    """A patient cannot reply in a closed conversation (Healthie's rule after closing)."""
+    if actor.is_patient and conversation.closed_at is not None:
+        raise Invalid.field("conversation_id", CONVERSATION_CLOSED)
 
 
 async def _record(session: AsyncSession, conversation_id: int) -> None:
@@ -113,6 +148,7 @@ async def _record(session: AsyncSession, conversation_id: int) -> None:
 async def create_note(session: AsyncSession, *, actor: Actor, fields: NewNote) -> Posted:
     """A message from the caller (or ``user_id``) in a conversation they take part in."""
     conversation = await _conversation(session, actor, fields.conversation_id)
+    _open_for(actor, conversation)
     _unscheduled(fields.scheduled_at)
     content = _content(fields.content)
     writer_id = await _writer(session, actor, conversation, fields.user_id)
@@ -120,12 +156,14 @@ async def create_note(session: AsyncSession, *, actor: Actor, fields: NewNote) -
         organization_id=conversation.organization_id,
         conversation_id=conversation.id,
         user_id=writer_id,
+        sent_by_id=actor.user_id,
         content=content,
     )
     session.add(note)
     await session.flush()
     conversation.updated_at = note.created_at  # the conversation changed when the message came
-    newly_unread = await _mark_unread(session, conversation.id, writer_id)
+    newly_unread = await _mark_unread(session, conversation, writer_id, actor.user_id)
+    await _read_by_sender(session, note, actor.user_id)
     emit(
         session,
         organization_id=note.organization_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
-from carebook.conversations import members, queries
+from carebook.conversations import members, note_queries, queries
 from carebook.conversations.inputs import (
     ConversationChanges,
     MembershipChanges,
@@ -135,6 +135,9 @@ async def update_membership(
         raise NotFound.field("id", MEMBERSHIP_NOT_FOUND)
     if fields.viewed is not None:
         membership.viewed = fields.viewed
+    if fields.viewed:  # read up to the newest message (marking unread keeps past receipts)
+        newest = await note_queries.newest_note_id(session, membership.conversation_id)
+        membership.last_read_note_id = newest or membership.last_read_note_id
     if fields.archived is not None:
         membership.archived = fields.archived
     await session.flush()

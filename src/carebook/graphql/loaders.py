@@ -216,7 +216,10 @@ class Loaders:
         return await self._context.read(lambda s: note_queries.load_unread_counts(s, ids))
 
     async def _convo_notes(self, ids: Sequence[int]) -> list[list[Note]]:
-        return await self._context.read(lambda s: note_queries.load_conversation_notes(s, ids))
+        per_key = self._nested_fetch_limit()
+        return await self._context.read(
+            lambda s: note_queries.load_conversation_notes(s, ids, per_key=per_key)
+        )
 
     async def _last_notes(self, ids: Sequence[int]) -> list[Note | None]:
         return await self._context.read(lambda s: note_queries.load_last_notes(s, ids))

@@ -44,6 +44,7 @@ MOVED: tuple[Moved, ...] = (
     Moved("conversations", "patient_id"),
     Moved("conversation_memberships", "user_id", unique=("conversation_id",)),
     Moved("notes", "user_id"),  # the messages the patient wrote, with their conversations
+    Moved("notes", "sent_by_id"),
     Moved("requested_form_completions", "recipient_id"),
     Moved("requested_form_completions", "sender_id"),
     # The target is asked at the next occurrences of the duplicates' recurring requests.

@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from carebook.conversations import queries
 from carebook.conversations.note_models import Note as NoteRow
 from carebook.conversations.note_queries import viewed_by
 from carebook.graphql.audit.recording import audited
@@ -82,8 +83,8 @@ class Note(DisclosesUsers):
     )
     async def recipient_id(self, info: Info[Context, None]) -> strawberry.ID | None:
         receipts = await info.context.loaders.note_receipts.load(self.row.conversation_id)
-        others = [uid for uid in receipts.viewed if uid != self.row.user_id]
-        return _id(others[0]) if len(receipts.viewed) == 2 and len(others) == 1 else None
+        others = [uid for uid in receipts.last_read if uid != self.row.user_id]
+        return _id(others[0]) if len(receipts.last_read) == 2 and len(others) == 1 else None
 
     @strawberry.field(description="When a scheduled message is sent: null, none is scheduled.")
     def scheduled_at(self, info: Info[Context, None]) -> str | None:
@@ -108,4 +109,13 @@ class Note(DisclosesUsers):
         viewer_id: Annotated[strawberry.ID | None, strawberry.argument(description=VIEWER)] = None,
     ) -> bool | None:
         receipts = await info.context.loaders.note_receipts.load(self.row.conversation_id)
-        return viewed_by(self.row, receipts, id_or_none(viewer_id, "viewer_id"))
+        wanted = id_or_none(viewer_id, "viewer_id")
+        if wanted is not None and not await self._shows_reader(info, wanted):
+            return None  # whether another patient read a message is theirs (docs/api.md)
+        return viewed_by(self.row, receipts, wanted)
+
+    async def _shows_reader(self, info: Info[Context, None], user_id: int) -> bool:
+        """Whether the caller may learn ``user_id``'s reading (the memberships' rule)."""
+        members = await info.context.loaders.conversation_members.load(self.row.conversation_id)
+        patients = {user.id for user in members if user.is_patient}
+        return queries.shows_membership(info.context.viewer, user_id, user_id in patients)
