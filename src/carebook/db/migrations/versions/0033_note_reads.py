@@ -11,7 +11,7 @@ members who had read the latest message have read up to it; the others up to the
 message (an answer follows reading).
 
 Revision ID: 0033_note_reads
-Revises: 0031_form_schedule_fixes
+Revises: 0032_merge_fixes
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0033_note_reads"
-down_revision = "0031_form_schedule_fixes"
+down_revision = "0032_merge_fixes"
 branch_labels = None
 depends_on = None
 
