@@ -68,6 +68,10 @@ class Conversation(DisclosesUsers):
         "sees their own and the practice's, not another patient's)."
     )
     @audited
+    @capped(
+        "Conversation.conversation_memberships",
+        "page through conversationMemberships(...) instead",
+    )
     async def conversation_memberships(
         self, info: Info[Context, None]
     ) -> list[ConversationMembership]:
@@ -118,6 +122,7 @@ class Conversation(DisclosesUsers):
 
     @strawberry.field(description="The invitees to the conversation (its members but the owner).")
     @audited
+    @capped("Conversation.invitees", "list members with users(conversation_id: ...) and page_size")
     async def invitees(self, info: Info[Context, None]) -> list[LazyUser] | None:
         return await self._invitees(info)
 

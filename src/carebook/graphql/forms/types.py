@@ -164,7 +164,8 @@ class RecurringForm(DisclosesUsers):
     @strawberry.field(
         description="The identifiers of associated users and groups: ['1', '2', 'group-5']"
     )
-    def users_and_groups(self) -> list[str | None]:
+    @capped("RecurringForm.users_and_groups", "ask for fewer recurring forms at once")
+    async def users_and_groups(self, info: Info[Context, None]) -> list[str | None]:
         return [
             str(r.user_id) if r.user_id is not None else f"group-{r.user_group_id}"
             for r in self.recipients

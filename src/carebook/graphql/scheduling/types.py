@@ -11,6 +11,7 @@ from strawberry.types import Info
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.subjects import DisclosesUsers
 from carebook.graphql.context import Context
+from carebook.graphql.limits.rows import capped
 from carebook.graphql.users.ref import LazyUser, user_object
 from carebook.scheduling.details import read_metadata
 from carebook.scheduling.models import Appointment as AppointmentRow
@@ -120,7 +121,13 @@ class AppointmentSetting:
         return strawberry.ID(str(self.organization_id))
 
     @strawberry.field(description="The organization's appointment locations, oldest first.")
-    def appointment_locations(self) -> list[AppointmentLocation] | None:
+    @capped(
+        "AppointmentSetting.appointment_locations",
+        "page through appointmentLocations(...) instead",
+    )
+    async def appointment_locations(
+        self, info: Info[Context, None]
+    ) -> list[AppointmentLocation] | None:
         return [AppointmentLocation(row=row) for row in self.locations]
 
 
