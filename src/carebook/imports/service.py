@@ -109,6 +109,10 @@ async def _apply_row(
         result.errors.extend((row.number, problem) for problem in row.problems)
         return
     target = lookups.match(row)
+    refusal = _refusal(row, target) if target is not None else None
+    if refusal is not None:
+        result.errors.append((row.number, refusal))
+        return
     user = target or User(organization_id=ctx.organization_id, role=Role.PATIENT.value, active=True)
     if target is None:
         user.skipped_email = False
@@ -127,9 +131,43 @@ async def _apply_row(
         if before is not None:
             _restore(user, before)  # the rows that passed before it still stand
         return
-    lookups.claim(user)
+    if before is None:
+        lookups.claim(user)
+    else:
+        lookups.claim(
+            user, old_email_key=before["email_key"], old_identifier=before["record_identifier"]
+        )
     written.add(user, new=target is None)
     (result.created if target is None else result.updated).append(row.number)
+
+
+def _refusal(row: SourceRow, target: User) -> FieldMessage | None:
+    """Why the row must not update ``target``, the record it names; None: it may.
+
+    A merged or archived record is not brought back by a file: the row is reported (a row of a
+    merged patient is not followed to the patient they were merged into either: which of the
+    two records the file's values belong to is the practice's call). A row matched by email
+    whose record identifier differs from the patient's is another person sharing the email (a
+    family's parent address): createClient would refuse that email, so the row is refused too.
+    """
+    if target.merged_into_id is not None:
+        return FieldMessage(
+            None,
+            f"patient {target.id} was merged into patient {target.merged_into_id}: "
+            f"import this row as patient {target.merged_into_id}'s (their record_identifier "
+            "or email), or undo the merge",
+        )
+    if not target.active:
+        return FieldMessage(
+            None, f"patient {target.id} is archived: unarchive them first (updateClient)"
+        )
+    identifier = str(row.fields.get("record_identifier", "")).strip()
+    if identifier and target.record_identifier and identifier != target.record_identifier:
+        return FieldMessage(
+            "email",
+            "Email has already been taken (by a patient with another record_identifier)",
+        )
+    return None
 
 
 def _columns(user: User) -> dict[str, Any]:
