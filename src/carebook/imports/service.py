@@ -32,9 +32,10 @@ from carebook.users.inputs import NewClient
 from carebook.users.models import User
 from carebook.users.trail import record_patients
 
-# Called with each batch's written patients inside its transaction, before it commits: where
-# the duplicate finder (issue 26) reports likely duplicates. Its notes go in the report.
-BatchHook = Callable[[AsyncSession, Sequence[User]], Awaitable[Sequence[str]]]
+# Called with each batch's written patients (each with the number of the first row that wrote
+# it) inside its transaction, before it commits: where the duplicate finder (issue 26) reports
+# likely duplicates (imports/duplicates.py). Its notes go in the summary.
+BatchHook = Callable[[AsyncSession, Sequence[tuple[int, User]]], Awaitable[Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,15 @@ class BatchResult:
 class _Written:
     new: list[User] = field(default_factory=list)
     matched: list[User] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)  # id() of the records above
+    rows: dict[int, int] = field(default_factory=dict)  # id() of the records above: first row
 
-    def add(self, user: User, *, new: bool) -> None:
-        if id(user) not in self.seen:
-            self.seen.add(id(user))
+    def add(self, user: User, number: int, *, new: bool) -> None:
+        if id(user) not in self.rows:
+            self.rows[id(user)] = number
             (self.new if new else self.matched).append(user)
+
+    def numbered(self) -> list[tuple[int, User]]:
+        return [(self.rows[id(user)], user) for user in self.new + self.matched]
 
 
 async def import_batch(
@@ -93,7 +97,7 @@ async def import_batch(
     if options.send_welcome:
         await _welcome(session, written.new, options.invitations)
     if options.on_batch is not None:
-        result.notes.extend(await options.on_batch(session, written.new + written.matched))
+        result.notes.extend(await options.on_batch(session, written.numbered()))
     return result
 
 
@@ -137,7 +141,7 @@ async def _apply_row(
         lookups.claim(
             user, old_email_key=before["email_key"], old_identifier=before["record_identifier"]
         )
-    written.add(user, new=target is None)
+    written.add(user, row.number, new=target is None)
     (result.created if target is None else result.updated).append(row.number)
 
 
