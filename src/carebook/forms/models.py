@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook.db import lengths
@@ -68,6 +68,9 @@ class RecurringForm(Timestamped, Base):
     is_active: Mapped[bool] = mapped_column(Boolean(), default=True)
     skip_notification_email: Mapped[bool] = mapped_column(Boolean(), default=False)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # After a failed occurrence: not tried again before retry_at (backing off per attempt).
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_attempts: Mapped[int] = mapped_column(Integer(), default=0, server_default="0")
     # Copied onto each occurrence's request.
     request_metadata: Mapped[str | None] = mapped_column("metadata", String(lengths.METADATA))
 
@@ -103,6 +106,8 @@ class RecurringFormRun(Base):
     )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Passed over without requests: missed during downtime before the latest one (sent).
+    skipped: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
 
 
 class SchedulerLease(Base):

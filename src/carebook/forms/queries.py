@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, column, false, func, select, table
+from sqlalchemy import Select, case, column, false, func, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -14,6 +15,7 @@ from carebook.forms.models import (
     FormRequestStatus,
     RecurringForm,
     RecurringFormRecipient,
+    RecurringFormRun,
     RequestedFormCompletion,
 )
 from carebook.users import validation as v
@@ -156,6 +158,15 @@ async def recipients_of(
     return found
 
 
+async def last_run_at(session: AsyncSession, form_id: int) -> datetime | None:
+    """The latest occurrence already created (or skipped) of a recurring form, if any."""
+    return await session.scalar(
+        select(func.max(RecurringFormRun.due_at)).where(
+            RecurringFormRun.recurring_form_id == form_id
+        )
+    )
+
+
 async def recurring_user_ids(session: AsyncSession, form_id: int) -> list[int]:
     """The patients a recurring form names directly."""
     rows = await session.execute(
@@ -167,11 +178,19 @@ async def recurring_user_ids(session: AsyncSession, form_id: int) -> list[int]:
     return [uid for uid in rows.scalars() if uid is not None]
 
 
-async def due_recurring_ids(session: AsyncSession, now: Any, limit: int) -> list[int]:
-    """Active recurring forms whose next occurrence is due at ``now``, earliest first."""
+async def due_recurring_ids(
+    session: AsyncSession, now: Any, limit: int, tried: Collection[int] = ()
+) -> list[int]:
+    """Active recurring forms whose next occurrence is due at ``now``, earliest first, but for
+    those ``tried`` already in this pass and those failing, until their ``retry_at``."""
     rows = await session.execute(
         select(RecurringForm.id)
-        .where(RecurringForm.is_active.is_(True), RecurringForm.next_run_at <= now)
+        .where(
+            RecurringForm.is_active.is_(True),
+            RecurringForm.next_run_at <= now,
+            or_(RecurringForm.retry_at.is_(None), RecurringForm.retry_at <= now),
+            RecurringForm.id.not_in(list(tried)),
+        )
         .order_by(RecurringForm.next_run_at, RecurringForm.id)
         .limit(limit)
     )

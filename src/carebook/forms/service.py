@@ -279,8 +279,11 @@ async def update_recurring(
             )
         )
         session.add_all(_recipient_rows(form.id, users, groups))
-    # From now on: a changed schedule never creates the occurrences it would have had before.
-    form.next_run_at = recurrence.next_after(rule, utcnow(), zone_of(form.timezone))
+    # From now on: a changed schedule never creates the occurrences it would have had before,
+    # nor one at or before the latest already created (this server's clock may lag the
+    # scheduler's; the same occurrence again would be skipped, never sent twice).
+    after = max(filter(None, (utcnow(), await queries.last_run_at(session, form.id))))
+    form.next_run_at = recurrence.next_after(rule, after, zone_of(form.timezone))
     form.updated_at = utcnow()
     await session.flush()
     await _audit_recurring(session, actor, form)
@@ -299,13 +302,21 @@ def _merged(form: RecurringForm, changes: RecurringFormChanges) -> Recurrence:
         frequency=pick(changes.frequency, form.frequency),
         weekday=pick(changes.weekday, form.weekday),
         monthday=pick(changes.monthday, form.monthday),
-        hour=pick(changes.hour, form.hour),
+        hour=pick(changes.hour, _stored_hour(form, changes)),
         # A new hour without a minute or period is read alone, not with the stored ones.
         minute=pick(changes.minute, form.minute if changes.hour is None else None),
         period=pick(changes.period, form.period if changes.hour is None else None),
         ends_on=ends_on,
         recurrence_ends=ends if ends is not None else ends_on is not None,
     )
+
+
+def _stored_hour(form: RecurringForm, changes: RecurringFormChanges) -> str | None:
+    """The stored hour (24-hour clock), on the 12-hour clock when only ``period`` changes:
+    9 PM with period AM becomes 9 AM, instead of "21 AM" being refused."""
+    if changes.period is None or form.hour is None or not form.hour.isdigit():
+        return form.hour
+    return str(int(form.hour) % 12 or 12)
 
 
 async def delete_recurring(
