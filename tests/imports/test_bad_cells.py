@@ -40,12 +40,17 @@ async def test_a_stray_quote_that_swallows_rows_is_a_row_error_not_a_silent_valu
     database_url: str, database: Database, world: World, tmp_path: Path
 ) -> None:
     path = tmp_path / "p.csv"
-    body = 'Ann,Lee,ann@example.com\nBob,"Ray,bob@example.com\nCy,Doe,cy@example.com\n'
-    path.write_text(HEADER + body)
+    # Bob's identifier opens a quote: without the check, Cy and Dee's rows would be Bob's
+    # record identifier, and only Ann and Bob would go in.
+    body = (
+        'Ann,Lee,ann@example.com,MRN-1\nBob,Ray,bob@example.com,"MRN-2\n'
+        "Cy,Doe,cy@example.com,MRN-3\nDee,Doe,dee@example.com,MRN-4\n"
+    )
+    path.write_text(HEADER.replace("\n", ",record_identifier\n") + body)
     code, out, _ = _run(database_url, path, world.a.provider.organization_id)
     assert code == 3 and "1 patients were created" in out
     assert read_report(tmp_path / "p.csv.errors.csv") == [
-        (3, "last_name", "a quoted cell runs from line 3 to line 4 (a stray quote?): "
+        (3, "record_identifier", "a quoted cell runs from line 3 to line 5 (a stray quote?): "
          "this field is one line"),
     ]  # fmt: skip
     patients = await patients_by_email(database, world.a.provider.organization_id)
