@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
@@ -15,6 +16,7 @@ from carebook.auth.passwords import Passwords
 from carebook.cli.common import Sessions, in_transactions, load_settings
 from carebook.config import Settings
 from carebook.imports.columns import FileProblem, load_map
+from carebook.imports.duplicates import duplicate_notes
 from carebook.imports.reader import open_source
 from carebook.imports.run import Plan, ReportLine, Summary, run_import
 from carebook.imports.service import ImportOptions
@@ -70,11 +72,14 @@ def patients(
         source,
         organization_id,
         provider_id,
-        ImportOptions(0, send_welcome=send_welcome, invitations=invitations),
+        # Every batch's patients are checked for duplicates, as a creation is (docs/import.md).
+        ImportOptions(
+            0, send_welcome=send_welcome, invitations=invitations, on_batch=duplicate_notes
+        ),
         dry_run=dry_run,
         batch_size=batch_size,
     )
-    with report_path.open("w", encoding="utf-8", newline="") as out, _bar(console) as bar:
+    with _private(report_path) as out, _bar(console) as bar:
         task = bar.add_task("dry run" if dry_run else "importing", total=source.total)
         summary = _run(settings, plan, out, lambda done: bar.advance(task, done))
     _print_summary(summary, report_path, dry_run)
@@ -82,6 +87,17 @@ def patients(
         raise typer.Exit(code=1)
     if summary.failed_rows:
         raise typer.Exit(code=ROWS_REPORTED)
+
+
+def _private(path: Path) -> TextIO:
+    """The report, readable by its owner only: its messages may quote a row's values (an email,
+    a phone number), as createClient's do."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as error:
+        _fail(f"cannot write the report {path}: {error.strerror}")
+    os.fchmod(descriptor, 0o600)  # an existing report keeps its mode through O_CREAT
+    return open(descriptor, "w", encoding="utf-8", newline="")  # the caller closes it
 
 
 def _bar(console: Console) -> Progress:

@@ -21,6 +21,9 @@ FIELDS: tuple[str, ...] = tuple(
     f.name for f in fields(Profile) if f.name not in ("password", "active")
 )
 BOOLEAN_FIELDS = frozenset({"skipped_email"})
+# The fields whose values may hold line breaks (in a quoted CSV cell); every other field is one
+# line, so a line break in it is a stray quote's doing.
+MULTILINE_FIELDS = frozenset({"quick_notes", "metadata"})
 # A new patient needs these (and ``email`` unless ``skipped_email``), as in createClient.
 REQUIRED = ("first_name", "last_name")
 IGNORED = ""

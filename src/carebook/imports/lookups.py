@@ -85,8 +85,18 @@ class BatchLookups:
         key = v.email_key(str(row.fields.get("email", "")))
         return self.by_email.get(key) if key else None
 
-    def claim(self, user: User) -> None:
-        """``user`` (written by a row that passed) now holds its email and identifier."""
+    def claim(
+        self, user: User, *, old_email_key: str | None = None, old_identifier: str | None = None
+    ) -> None:
+        """``user`` (written by a row that passed) now holds its email and identifier; the
+        ones it held before (``old_*``) are free again, so a later row naming them no longer
+        lands on this record."""
+        for keys, old, new in (
+            (self.by_email, old_email_key, user.email_key),
+            (self.by_identifier, old_identifier, user.record_identifier),
+        ):
+            if old and old != new and keys.get(old) is user:
+                del keys[old]
         if user.email_key:
             self.by_email[user.email_key] = user
         if user.record_identifier:

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from carebook.errors import FieldMessage
-from carebook.imports.columns import BOOLEAN_FIELDS, IGNORED, FileProblem, field_of, resolve_headers
+from carebook.imports.columns import (
+    BOOLEAN_FIELDS,
+    IGNORED,
+    MULTILINE_FIELDS,
+    FileProblem,
+    field_of,
+    resolve_headers,
+)
 
 FORMATS = ("csv", "ndjson")
 _CHUNK = 1 << 20
@@ -75,12 +82,12 @@ def open_source(
     _check_decodes(path, encoding)
     with path.open(encoding=encoding, newline="") as handle:
         if kind == "csv":
-            reader = csv.reader(handle)
-            header = next(reader, None)
+            records = _records(handle)
+            header = next(records, None)
             if header is None:
                 raise FileProblem("the file is empty: a CSV file starts with a header row")
-            resolve_headers(header, mapping)
-            total = sum(1 for cells in reader if any(cell.strip() for cell in cells))
+            resolve_headers(header.cells, mapping)
+            total = sum(1 for record in records if any(cell.strip() for cell in record.cells))
         else:
             total = sum(1 for line in handle if line.strip())
     return Source(path, kind, encoding, mapping, total)
@@ -110,20 +117,62 @@ def _check_decodes(path: Path, encoding: str) -> None:
         raise FileProblem(f"the file ends inside a character: it is not valid {encoding}") from None
 
 
-def _csv_rows(handle: Any, mapping: Mapping[str, str]) -> Iterator[SourceRow]:
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """One CSV record and the lines of the file it spans (a quoted cell may hold line breaks)."""
+
+    cells: list[str]
+    first_line: int
+    last_line: int
+
+
+def _records(handle: Any) -> Iterator[_Record]:
+    """The file's CSV records; one the csv module cannot read is a FileProblem naming the line
+    it starts on (a stray quote makes a cell run on until the module's size limit)."""
     reader = csv.reader(handle)
-    columns = resolve_headers(next(reader), mapping)
+    while True:
+        first = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise FileProblem(
+                f"line {first} cannot be read as CSV ({error}): a quote opens a cell there that"
+                " does not close (a stray quote?)"
+            ) from None
+        yield _Record(cells, first, reader.line_num)
+
+
+def _csv_rows(handle: Any, mapping: Mapping[str, str]) -> Iterator[SourceRow]:
+    records = _records(handle)
+    columns = resolve_headers(next(records).cells, mapping)
     # Rows are numbered as a spreadsheet shows them: the header is row 1.
-    for number, cells in enumerate(reader, start=2):
+    for number, record in enumerate(records, start=2):
+        cells = record.cells
         if not any(cell.strip() for cell in cells):
             continue
-        if len(cells) > len(columns):
-            problem = FieldMessage(
-                None, f"the row has {len(cells)} cells and the header {len(columns)}"
-            )
+        problem = _shape_problem(record, columns)
+        if problem is not None:
             yield SourceRow(number, problems=(problem,))
             continue
         yield _row(number, zip(columns, cells, strict=False))
+
+
+def _shape_problem(record: _Record, columns: list[str]) -> FieldMessage | None:
+    """Too many cells, or a line break in a one-line field: the rows after a stray quote ran
+    into this one's cell (they would otherwise go in silently as one value)."""
+    cells = record.cells
+    if len(cells) > len(columns):
+        return FieldMessage(None, f"the row has {len(cells)} cells and the header {len(columns)}")
+    for name, cell in zip(columns, cells, strict=False):
+        if name and name not in MULTILINE_FIELDS and ("\n" in cell or "\r" in cell):
+            return FieldMessage(
+                name,
+                f"a quoted cell runs from line {record.first_line} to line {record.last_line}"
+                " (a stray quote?): this field is one line",
+            )
+    return None
 
 
 def _ndjson_rows(handle: Any, mapping: Mapping[str, str]) -> Iterator[SourceRow]:
@@ -134,6 +183,9 @@ def _ndjson_rows(handle: Any, mapping: Mapping[str, str]) -> Iterator[SourceRow]
             item = json.loads(line)
         except ValueError:
             item = None
+        except RecursionError:  # "[[[[..." thousands deep: the decoder's stack runs out
+            yield SourceRow(number, problems=(FieldMessage(None, "the line nests too deeply"),))
+            continue
         if not isinstance(item, dict):
             yield SourceRow(number, problems=(FieldMessage(None, "the line is not a JSON object"),))
             continue

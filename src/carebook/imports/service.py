@@ -32,9 +32,10 @@ from carebook.users.inputs import NewClient
 from carebook.users.models import User
 from carebook.users.trail import record_patients
 
-# Called with each batch's written patients inside its transaction, before it commits: where
-# the duplicate finder (issue 26) reports likely duplicates. Its notes go in the report.
-BatchHook = Callable[[AsyncSession, Sequence[User]], Awaitable[Sequence[str]]]
+# Called with each batch's written patients (each with the number of the first row that wrote
+# it) inside its transaction, before it commits: where the duplicate finder (issue 26) reports
+# likely duplicates (imports/duplicates.py). Its notes go in the summary.
+BatchHook = Callable[[AsyncSession, Sequence[tuple[int, User]]], Awaitable[Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,15 @@ class BatchResult:
 class _Written:
     new: list[User] = field(default_factory=list)
     matched: list[User] = field(default_factory=list)
-    seen: set[int] = field(default_factory=set)  # id() of the records above
+    rows: dict[int, int] = field(default_factory=dict)  # id() of the records above: first row
 
-    def add(self, user: User, *, new: bool) -> None:
-        if id(user) not in self.seen:
-            self.seen.add(id(user))
+    def add(self, user: User, number: int, *, new: bool) -> None:
+        if id(user) not in self.rows:
+            self.rows[id(user)] = number
             (self.new if new else self.matched).append(user)
+
+    def numbered(self) -> list[tuple[int, User]]:
+        return [(self.rows[id(user)], user) for user in self.new + self.matched]
 
 
 async def import_batch(
@@ -93,7 +97,7 @@ async def import_batch(
     if options.send_welcome:
         await _welcome(session, written.new, options.invitations)
     if options.on_batch is not None:
-        result.notes.extend(await options.on_batch(session, written.new + written.matched))
+        result.notes.extend(await options.on_batch(session, written.numbered()))
     return result
 
 
@@ -109,6 +113,10 @@ async def _apply_row(
         result.errors.extend((row.number, problem) for problem in row.problems)
         return
     target = lookups.match(row)
+    refusal = _refusal(row, target) if target is not None else None
+    if refusal is not None:
+        result.errors.append((row.number, refusal))
+        return
     user = target or User(organization_id=ctx.organization_id, role=Role.PATIENT.value, active=True)
     if target is None:
         user.skipped_email = False
@@ -127,9 +135,43 @@ async def _apply_row(
         if before is not None:
             _restore(user, before)  # the rows that passed before it still stand
         return
-    lookups.claim(user)
-    written.add(user, new=target is None)
+    if before is None:
+        lookups.claim(user)
+    else:
+        lookups.claim(
+            user, old_email_key=before["email_key"], old_identifier=before["record_identifier"]
+        )
+    written.add(user, row.number, new=target is None)
     (result.created if target is None else result.updated).append(row.number)
+
+
+def _refusal(row: SourceRow, target: User) -> FieldMessage | None:
+    """Why the row must not update ``target``, the record it names; None: it may.
+
+    A merged or archived record is not brought back by a file: the row is reported (a row of a
+    merged patient is not followed to the patient they were merged into either: which of the
+    two records the file's values belong to is the practice's call). A row matched by email
+    whose record identifier differs from the patient's is another person sharing the email (a
+    family's parent address): createClient would refuse that email, so the row is refused too.
+    """
+    if target.merged_into_id is not None:
+        return FieldMessage(
+            None,
+            f"patient {target.id} was merged into patient {target.merged_into_id}: "
+            f"import this row as patient {target.merged_into_id}'s (their record_identifier "
+            "or email), or undo the merge",
+        )
+    if not target.active:
+        return FieldMessage(
+            None, f"patient {target.id} is archived: unarchive them first (updateClient)"
+        )
+    identifier = str(row.fields.get("record_identifier", "")).strip()
+    if identifier and target.record_identifier and identifier != target.record_identifier:
+        return FieldMessage(
+            "email",
+            "Email has already been taken (by a patient with another record_identifier)",
+        )
+    return None
 
 
 def _columns(user: User) -> dict[str, Any]:

@@ -21,6 +21,10 @@ MAX_ID = 2**31 - 1
 MAX_TEXT = lengths.USER_TEXT
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# C0 control characters: a NUL is refused by PostgreSQL (not by SQLite), and none of them belongs
+# in a name. Free text keeps tab and line breaks (notes, descriptions).
+_NAME_CONTROLS = re.compile(r"[\x00-\x1f]")
+_TEXT_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def clean_name(field: str, value: str | None, *, required: bool) -> str:
@@ -28,6 +32,7 @@ def clean_name(field: str, value: str | None, *, required: bool) -> str:
     text = (value or "").strip()
     if required and not text:
         raise Invalid.field(field, f"{_label(field)} can't be blank")
+    _refuse_controls(field, text, _NAME_CONTROLS)
     if len(text) > MAX_NAME:
         raise Invalid.field(field, f"{_label(field)} is too long (at most {MAX_NAME} characters)")
     return text
@@ -38,7 +43,18 @@ def clean_text(field: str, value: str | None, *, limit: int = MAX_TEXT) -> str |
     text = (value or "").strip()
     if len(text) > limit:
         raise Invalid.field(field, f"{_label(field)} is too long (at most {limit} characters)")
+    _refuse_controls(field, text, _TEXT_CONTROLS)
     return text or None
+
+
+def _refuse_controls(field: str, text: str, controls: re.Pattern[str]) -> None:
+    """A control character (a NUL byte, an escape...) is refused, naming its code, not the text."""
+    found = controls.search(text)
+    if found is not None:
+        raise Invalid.field(
+            field,
+            f"{_label(field)} contains a control character (U+{ord(found.group()):04X}): remove it",
+        )
 
 
 def clean_email(value: str | None, field: str = "email") -> str:
