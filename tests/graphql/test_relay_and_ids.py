@@ -122,7 +122,14 @@ async def test_another_organizations_group_asks_no_one(api: Api, world: World) -
     assert not (await other_org.data(PUT_IN_GROUP, group))["updateClient"]["messages"]
     refused = await provider.data(REQUEST_FORM, {"ids": f"group-{world.b.group_id}"})
     [message] = refused["createRequestedFormCompletion"]["messages"]
-    assert message == {"field": "recipient_id", "message": "Recipient can't be blank"}
+    # Answered as an unknown group is: nothing tells the other organization's group exists.
+    assert message == {
+        "field": "recipient_ids",
+        "message": f"User groups not found: {world.b.group_id}",
+    }
+    unknown = await provider.data(REQUEST_FORM, {"ids": "group-999999"})
+    [message] = unknown["createRequestedFormCompletion"]["messages"]
+    assert message == {"field": "recipient_ids", "message": "User groups not found: 999999"}
     assert await _asked(other_org, world.b.patient_id) == []
 
 

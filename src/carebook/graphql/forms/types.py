@@ -155,7 +155,8 @@ class RecurringForm(DisclosesUsers):
 
     @strawberry.field(description="The day when recurrence ends (yyyy-mm-dd).")
     def recurrence_end_at(self) -> str | None:
-        return None if self.row.ends_on is None else self.row.ends_on.isoformat()
+        # A date (yyyy-mm-dd), not a date-time: str() of a date is its calendar day.
+        return None if self.row.ends_on is None else str(self.row.ends_on)
 
     @strawberry.field(description="The ID of the provider who set up recurrence")
     def user_id(self) -> str | None:
@@ -166,6 +167,9 @@ class RecurringForm(DisclosesUsers):
     )
     @capped("RecurringForm.users_and_groups", "ask for fewer recurring forms at once")
     async def users_and_groups(self, info: Info[Context, None]) -> list[str | None]:
+        return list(self._users_and_groups())
+
+    def _users_and_groups(self) -> list[str]:
         return [
             str(r.user_id) if r.user_id is not None else f"group-{r.user_group_id}"
             for r in self.recipients
@@ -183,7 +187,7 @@ class RecurringForm(DisclosesUsers):
         ] = None,
     ) -> bool | None:
         wanted = f"group-{connectable_id}" if connectable_type != "User" else str(connectable_id)
-        return wanted in self.users_and_groups()
+        return wanted in self._users_and_groups()
 
     @strawberry.field(description="Get patients assigned to the recurring form")
     @audited
