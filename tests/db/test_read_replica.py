@@ -9,7 +9,10 @@ misses such a write read the replica; a read that sees it read the primary.
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -231,6 +234,25 @@ def test_sqlite_refuses_a_read_url(tmp_path: Path) -> None:
         check_read_url(changed)
     with pytest.raises(ValueError, match="needs PostgreSQL"):
         create_database(changed)
+
+
+@pytest.mark.parametrize("how", ["environment", "--database-url"])
+def test_serve_refuses_a_read_url_with_sqlite(how: str, tmp_path: Path) -> None:
+    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'carebook.db'}"
+    env = {
+        **os.environ,
+        "CAREBOOK_DATABASE_URL": sqlite if how == "environment" else POSTGRES_URL,
+        "CAREBOOK_DATABASE_READ_URL": "postgresql+asyncpg://postgres:secret@127.0.0.1:9/x",
+    }
+    command = [sys.executable, "-m", "carebook.cli.main", "serve", "--port", "9"]
+    if how == "--database-url":
+        command += ["--database-url", sqlite]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "CAREBOOK_DATABASE_READ_URL needs PostgreSQL" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "secret" not in done.stderr  # the URL's password is never echoed
+    assert not (tmp_path / "carebook.db").exists()  # refused before anything was created
 
 
 def test_a_read_url_must_be_postgresql() -> None:

@@ -1,6 +1,6 @@
 """The one door to the database: :class:`Database` and the verbs every caller uses.
 
-Callers never choose a connection path; they call one of five verbs and the Database runs it on
+Callers never choose a connection path; they call one of its verbs and the Database runs it on
 the fastest path it has (carebook.db.paths lists them, docs/performance.md says what each
 bought):
 
@@ -46,7 +46,7 @@ STATEMENT_CACHE_SIZE = 1024
 
 
 class Database:
-    """A process's engines, sessions and fast paths to one database, behind five verbs.
+    """A process's engines, sessions and fast paths to one database, behind its verbs.
 
     ``engine`` is the one for writes, migrations and tools; ``read_engine`` backs the read
     sessions (the same engine's pool, except on a SQLite file with the fast paths on).
