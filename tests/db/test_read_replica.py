@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import BACKENDS, FAST_PATHS, POSTGRES_URL, _empty_tables, _postgres_admin
 from tests.support.api import Api
 from tests.support.replica import Replica, start_replica
+from tests.support.scheduling import CREATE_APPOINTMENT, create_type
 from tests.support.seed_documents import CREATE_CLIENT, GET_USER
+from tests.support.world import PATIENT_PASSWORD as PASSWORD
 from tests.support.world import World, build_world
 
 from carebook.app import create_app
@@ -46,6 +49,9 @@ pytestmark = pytest.mark.skipif(
     "postgresql" not in BACKENDS, reason="a read replica is PostgreSQL's (CAREBOOK_TEST_DATABASES)"
 )
 
+SIGN_IN = """mutation($e: String, $p: String) {
+  signIn(input: {email: $e, password: $p}) { token messages { field message } } }"""
+APPOINTMENTS = "query { appointments { id } appointmentsCount }"
 LIST = """query($keywords: String) { users(keywords: $keywords) { id last_name }
   usersCount(keywords: $keywords) }"""
 
@@ -121,6 +127,7 @@ async def test_lists_read_the_replica_while_writes_and_reads_by_id_see_the_prima
     provider: tuple[Api, World], replica: Replica, replicated: Database
 ) -> None:
     api, _world = provider
+    assert (await api.client.get("/readyz")).status_code == 200  # the replica probed too
     before = (await api.data(LIST, {"keywords": "Salk"}))["usersCount"]
     await replica.pause()
 
@@ -140,6 +147,27 @@ async def test_lists_read_the_replica_while_writes_and_reads_by_id_see_the_prima
     caught_up = await api.data(LIST, {"keywords": "Salk"})
     assert new_id in [user["id"] for user in caught_up["users"]]
     assert caught_up["usersCount"] == before + 1
+
+
+async def test_an_appointment_booked_during_the_lag_is_listed_once_replayed(
+    provider: tuple[Api, World], replica: Replica, replicated: Database
+) -> None:
+    api, world = provider
+    type_id = await create_type(api)
+    day = (datetime.now(UTC) + timedelta(days=5)).date()
+    await replica.pause()
+    booking = {
+        "user_id": str(world.a.patient_id),
+        "type": type_id,
+        "datetime": f"{day}T10:00:00+00:00",
+    }
+    booked = (await api.data(CREATE_APPOINTMENT, booking))["createAppointment"]
+    assert booked["messages"] is None
+    assert await api.data(APPOINTMENTS) == {"appointments": [], "appointmentsCount": 0}
+    await replica.catch_up()
+    listed = await api.data(APPOINTMENTS)
+    assert [row["id"] for row in listed["appointments"]] == [booked["appointment"]["id"]]
+    assert listed["appointmentsCount"] == 1
 
 
 async def test_the_audit_trail_is_written_on_the_primary(
@@ -166,6 +194,27 @@ async def test_the_audit_trail_is_written_on_the_primary(
         world.a.patient_id,
     )
     assert on_replica == 0  # written after the replica paused: it was not written there
+
+
+async def test_keys_and_credentials_written_during_the_lag_are_found(
+    provider: tuple[Api, World], replica: Replica, replicated: Database
+) -> None:
+    api, world = provider
+    await replica.pause()
+    # An Idempotency-Key's record is looked up on the primary: the retry is a replay.
+    headers = {**api.headers, "Idempotency-Key": str(uuid.uuid4())}
+    marie = {"first_name": "Marie", "last_name": "Curie", "email": "mc@example.com"}
+    body = {"query": CREATE_CLIENT, "variables": marie}
+    first = await api.client.post("/graphql", json=body, headers=headers)
+    again = await api.client.post("/graphql", json=body, headers=headers)
+    assert first.json()["data"]["createClient"]["messages"] is None
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content
+    # A session token issued now works at once: credentials are checked on the primary.
+    signed_in = await Api(api.client).data(SIGN_IN, {"e": "patient.a@example.com", "p": PASSWORD})
+    token = signed_in["signIn"]["token"]
+    me = await Api(api.client).with_token(token).data("query { currentUser { id } }")
+    assert int(me["currentUser"]["id"]) == world.a.patient_id
 
 
 async def test_a_request_that_wrote_reads_its_lists_on_the_primary(
