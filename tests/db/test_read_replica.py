@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import typer
 from pydantic import ValidationError
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,6 +37,7 @@ from tests.support.world import World, build_world
 from carebook.app import create_app
 from carebook.audit.models import AuditEvent
 from carebook.auth.passwords import Passwords
+from carebook.cli.common import load_settings
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.health import REPLICA_UNREACHABLE, readiness
@@ -285,22 +287,33 @@ def test_sqlite_refuses_a_read_url(tmp_path: Path) -> None:
         create_database(changed)
 
 
-@pytest.mark.parametrize("how", ["environment", "--database-url"])
-def test_serve_refuses_a_read_url_with_sqlite(how: str, tmp_path: Path) -> None:
+def test_commands_refuse_a_read_url_with_sqlite_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CAREBOOK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.setenv("CAREBOOK_DATABASE_READ_URL", "postgresql+asyncpg://u:secret@h:9/x")
+    with pytest.raises(typer.Exit) as exited:
+        load_settings()
+    assert exited.value.exit_code == 1
+    stderr = capsys.readouterr().err
+    assert "error: Value error, CAREBOOK_DATABASE_READ_URL needs PostgreSQL" in stderr
+    assert "secret" not in stderr  # the rejected URL (with its password) is never echoed
+
+
+def test_serve_refuses_a_read_url_with_a_sqlite_database_url(tmp_path: Path) -> None:
     sqlite = f"sqlite+aiosqlite:///{tmp_path / 'carebook.db'}"
     env = {
         **os.environ,
-        "CAREBOOK_DATABASE_URL": sqlite if how == "environment" else POSTGRES_URL,
+        "CAREBOOK_DATABASE_URL": POSTGRES_URL,
         "CAREBOOK_DATABASE_READ_URL": "postgresql+asyncpg://postgres:secret@127.0.0.1:9/x",
     }
     command = [sys.executable, "-m", "carebook.cli.main", "serve", "--port", "9"]
-    if how == "--database-url":
-        command += ["--database-url", sqlite]
+    command += ["--database-url", sqlite]  # applied after the settings were validated
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "CAREBOOK_DATABASE_READ_URL needs PostgreSQL" in done.stderr
     assert "Traceback" not in done.stderr
-    assert "secret" not in done.stderr  # the URL's password is never echoed
+    assert "secret" not in done.stderr
     assert not (tmp_path / "carebook.db").exists()  # refused before anything was created
 
 
