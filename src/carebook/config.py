@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     database_read_url: str | None = Field(
         None,
         description="PostgreSQL streaming replica (postgresql+asyncpg://...) for list and search "
-        "reads (users, usersCount, appointments, locations); unset: every read on "
+        "reads (users, usersCount, appointments, appointmentsCount); unset: every read on "
         "CAREBOOK_DATABASE_URL. Refused with SQLite.",
     )
     sqlite_cache_mib: int = Field(64, description="SQLite page cache per connection, MiB.")
