@@ -31,6 +31,7 @@ from tests.support.api import Api
 from tests.support.replica import Replica, start_replica
 from tests.support.scheduling import CREATE_APPOINTMENT, create_type
 from tests.support.seed_documents import CREATE_CLIENT, GET_USER
+from tests.support.serving import wait_until_healthy
 from tests.support.world import PATIENT_PASSWORD as PASSWORD
 from tests.support.world import World, build_world
 
@@ -130,6 +131,44 @@ async def test_lists_read_the_replica_while_writes_and_reads_by_id_see_the_prima
 ) -> None:
     api, _world = provider
     assert (await api.client.get("/readyz")).status_code == 200  # the replica probed too
+    await _lists_lag_and_catch_up(api, replica)
+
+
+@pytest.fixture
+def served(replica_settings: Settings, replicated: Database) -> Iterator[str]:
+    """``carebook serve`` with CAREBOOK_DATABASE_READ_URL, on the replicated database; its URL."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CAREBOOK_DATABASE_URL": replica_settings.database_url,
+        "CAREBOOK_DATABASE_READ_URL": str(replica_settings.database_read_url),
+        "CAREBOOK_ACCESS_LOG": "false",
+    }
+    command = [sys.executable, "-m", "carebook.cli.main", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--no-migrate"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, process)  # /healthz probes the replica too
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_carebook_serve_reads_its_lists_on_the_replica(
+    served: str, replica_settings: Settings, replicated: Database, replica: Replica
+) -> None:
+    world = await build_world(replicated, Passwords(replica_settings))
+    await replica.catch_up()
+    async with httpx.AsyncClient(base_url=served, timeout=30) as http:
+        await _lists_lag_and_catch_up(Api(http).with_key(world.a.provider.api_key), replica)
+
+
+async def _lists_lag_and_catch_up(api: Api, replica: Replica) -> None:
+    """A patient created while the replica is paused: in user(id) at once, in users and
+    usersCount once the replica has caught up."""
     before = (await api.data(LIST, {"keywords": "Salk"}))["usersCount"]
     await replica.pause()
 
@@ -149,6 +188,12 @@ async def test_lists_read_the_replica_while_writes_and_reads_by_id_see_the_prima
     caught_up = await api.data(LIST, {"keywords": "Salk"})
     assert new_id in [user["id"] for user in caught_up["users"]]
     assert caught_up["usersCount"] == before + 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def test_an_appointment_booked_during_the_lag_is_listed_once_replayed(
@@ -257,9 +302,7 @@ async def test_without_a_replica_list_sessions_are_read_sessions(settings: Setti
 
 
 async def test_readiness_names_a_replica_that_does_not_answer(primary_url: str) -> None:
-    with socket.socket() as probe:  # a port nothing listens on once closed
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()  # nothing listens on it once the probe closed
     settings = Settings(
         database_url=primary_url,
         database_read_url=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/x",
