@@ -64,9 +64,9 @@ class Context:
     share_ticket: Ticket | None = None
     # Non-blocking notes to the caller, sent in extensions.warnings (graphql/warnings.py).
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    # The request's open read sessions, one per kind the database gives (Database.read_sessions,
-    # Database.list_sessions: one and the same without a read replica).
-    _sessions: dict[object, AsyncSession] = field(default_factory=dict, repr=False)
+    # The request's read session (Database.read_sessions), open from its first read to its end
+    # or its first write. List reads on a replica open and close their own (``read``).
+    _session: AsyncSession | None = field(default=None, repr=False)
     # Set once the request ended its reads (to write): later reads must see the latest commits.
     _fresh_only: bool = field(default=False, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
@@ -79,23 +79,30 @@ class Context:
 
         ``may_lag``: a list or search read that may miss the latest commits of other requests
         (docs/production.md, Read replica): it goes to the database's list sessions, unless this
-        request has written, whose own write it must see.
+        request has written, whose own write it must see. Without a replica that is the read
+        session itself; with one, a list session of its own, closed when ``work`` is done.
         """
         async with self._lock:
-            lagging = may_lag and not self._fresh_only
-            kind = self.database.list_sessions if lagging else self.database.read_sessions
-            session = self._sessions.get(kind)
+            if may_lag and not self._fresh_only and self.database.replica is not None:
+                # Never kept for the rest of the request: a request holding a replica connection
+                # while it waits for a primary one (or the other way round) could wait forever
+                # on another doing the opposite once both pools are full. A list read is one
+                # statement, and what it loads is complete (User's deferred columns raise
+                # rather than load later), so nothing needs the session afterwards.
+                async with self.database.list_sessions() as listing:
+                    return await work(listing)
+            session = self._session
             if session is None:
-                session = self._sessions[kind] = kind()
+                session = self._session = self.database.read_sessions()
             return await work(session)
 
     async def end_read_transaction(self) -> None:
-        """Close the read sessions so later reads see what a mutation has just committed (and
+        """Close the read session so later reads see what a mutation has just committed (and
         read it where it was written: list reads no longer go to a replica)."""
         async with self._lock:
             self._fresh_only = True
-            sessions, self._sessions = list(self._sessions.values()), {}
-            for session in sessions:
+            session, self._session = self._session, None
+            if session is not None:
                 await session.close()
 
     async def close(self) -> None:
