@@ -214,9 +214,11 @@ class SchedulingQueries:
         page, window = _page(info, offset, page_size, should_paginate)
         order = (order_by or AppointmentOrderKeys.DATE_ASC).value
         # A calendar's list: it may lag the latest bookings (docs/production.md, Read replica).
+        # Not a patient's: who may see an appointment is decided on the rows read, and a row
+        # moved to another patient or deleted is still theirs on a replica that lags.
         rows = await info.context.read(
             lambda s: queries.list_appointments(s, actor, wanted, order=order, page=window),
-            may_lag=True,
+            may_lag=not actor.is_patient,
         )
         page.check_whole(len(rows), info.context.settings, what="appointments")
         return [Appointment(row=row) for row in rows]
@@ -250,8 +252,8 @@ class SchedulingQueries:
             is_upcoming=is_upcoming,
             keywords=keywords,
         )
-        return await info.context.read(
-            lambda s: queries.count_appointments(s, actor, wanted), may_lag=True
+        return await info.context.read(  # a patient's: on the primary, as appointments
+            lambda s: queries.count_appointments(s, actor, wanted), may_lag=not actor.is_patient
         )
 
     @strawberry.field(
