@@ -25,7 +25,11 @@ _PROVIDER_PATH = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")
 class Settings(BaseSettings):
     """Every knob of a Carebook server."""
 
-    model_config = SettingsConfigDict(env_prefix="CAREBOOK_", extra="ignore")
+    # hide_input_in_errors: a model validator's error would otherwise show every setting as
+    # its input, the secret key and passwords in URLs among them.
+    model_config = SettingsConfigDict(
+        env_prefix="CAREBOOK_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         DEFAULT_DATABASE_URL,

@@ -26,7 +26,8 @@ def load_settings(database_url: str | None = None) -> Settings:
     commands sign set-password links (``outbox deliver``) and serve with it, and they would
     work for anyone who knows the default (carebook.startup); likewise with the test payment
     provider, which accepts any card. Elsewhere the server warns about the key. Settings the
-    environment gives that are not valid end the command (code 1) with their messages.
+    environment gives that are not valid end the command (code 1) with their messages, and so
+    does a ``database_url`` that they refuse (SQLite with CAREBOOK_DATABASE_READ_URL).
     """
     try:
         settings = Settings()
@@ -38,7 +39,12 @@ def load_settings(database_url: str | None = None) -> Settings:
             typer.echo(f"error: {where}{problem['msg']}", err=True)
         raise typer.Exit(code=1) from None
     if database_url:
+        # model_copy runs no validator: the read URL's rule is checked again here, so a command
+        # given a SQLite URL with CAREBOOK_DATABASE_READ_URL set ends with its message.
         settings = settings.model_copy(update={"database_url": database_url})
+        if settings.read_url_problem is not None:
+            typer.echo(f"error: {settings.read_url_problem}", err=True)
+            raise typer.Exit(code=1)
     if settings.production:
         try:
             check_secret_key(settings)
