@@ -38,6 +38,8 @@ def instrument(
     engines = [database.engine.sync_engine]
     if database.read_engine.sync_engine is not database.engine.sync_engine:
         engines.append(database.read_engine.sync_engine)
+    if database.replica is not None:  # the list reads' (CAREBOOK_DATABASE_READ_URL)
+        engines.append(database.replica.sync_engine)
     # The instrumentor is one per process: the last app built (one, outside tests) is traced.
     instrumentor = SQLAlchemyInstrumentor()
     if instrumentor.is_instrumented_by_opentelemetry:

@@ -21,12 +21,15 @@ _counted: weakref.WeakSet[Pool] = weakref.WeakSet()
 
 
 def count_pools(database: Database) -> None:
-    """Keep the pool gauges of ``database``'s write pool and (when apart) its read pool."""
+    """Keep the pool gauges of ``database``'s write pool, (when apart) its read pool, and its
+    read replica's (CAREBOOK_DATABASE_READ_URL)."""
     write = database.engine.sync_engine.pool
     _count(write, "write")
     read = database.read_engine.sync_engine.pool
     if read is not write:
         _count(read, "read")
+    if database.replica is not None:
+        _count(database.replica.sync_engine.pool, "replica")
 
 
 def _count(pool: Pool, label: str) -> None:
