@@ -1,9 +1,10 @@
 """CAREBOOK_DATABASE_READ_URL on a real streaming replica (docs/production.md, Read replica).
 
-One replica per test process (tests/support/replica.py), made with pg_basebackup from the test
-server, of a database of its own. Lag is made on purpose: ``replica.pause()`` stops its replay,
-so anything written afterwards is on the primary only until ``replica.catch_up()``. A read that
-misses such a write read the replica; a read that sees it read the primary.
+One primary and replica per test process (tests/support/replica.py), clusters of their own
+(``initdb``, then ``pg_basebackup`` from it), whatever the test server's configuration. Lag is
+made on purpose: ``replica.pause()`` stops its replay, so anything written afterwards is on the
+primary only until ``replica.catch_up()``. A read that misses such a write read the replica; a
+read that sees it read the primary.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-import typer
-from pydantic import ValidationError
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.conftest import BACKENDS, FAST_PATHS, POSTGRES_URL, _empty_tables, _postgres_admin
+from tests.conftest import BACKENDS, FAST_PATHS, _empty_tables
 from tests.support.api import Api
 from tests.support.replica import Replica, start_replica
-from tests.support.scheduling import CREATE_APPOINTMENT, create_type
+from tests.support.scheduling import AWELL_DELETE, AWELL_UPDATE, CREATE_APPOINTMENT, create_type
 from tests.support.seed_documents import CREATE_CLIENT, GET_USER
 from tests.support.serving import wait_until_healthy
 from tests.support.world import PATIENT_PASSWORD as PASSWORD
@@ -38,14 +40,12 @@ from tests.support.world import World, build_world
 from carebook.app import create_app
 from carebook.audit.models import AuditEvent
 from carebook.auth.passwords import Passwords
-from carebook.cli.common import load_settings
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.health import REPLICA_UNREACHABLE, readiness
 from carebook.db.migrate import upgrade
 from carebook.graphql.context import Context
 from carebook.search import SearchState
-from carebook.startup import UnsafeSettings, check_read_url
 from carebook.users.models import User
 
 pytestmark = pytest.mark.skipif(
@@ -60,25 +60,22 @@ LIST = """query($keywords: String) { users(keywords: $keywords) { id last_name }
 
 
 @pytest.fixture(scope="module")
-def primary_url() -> Iterator[str]:
-    """A migrated database of its own on the test server (replicated with the cluster)."""
-    name = f"carebook_replica_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
-    url = f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(scope="module")
-def replica(primary_url: str) -> Iterator[Replica]:
-    started = asyncio.run(start_replica(primary_url))
+def replica() -> Iterator[Replica]:
+    """A primary and its replica of their own (tests/support/replica.py)."""
+    started = asyncio.run(start_replica())
     try:
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture(scope="module")
+def primary_url(replica: Replica) -> str:
+    """A migrated database on that primary (replicated with the cluster)."""
+    asyncio.run(_on(replica.primary.dsn(), "CREATE DATABASE carebook"))
+    url = replica.primary_url("carebook")
+    upgrade(url)
+    return url
 
 
 @pytest.fixture
@@ -267,14 +264,7 @@ async def test_keys_and_credentials_written_during_the_lag_are_found(
 async def test_a_request_that_wrote_reads_its_lists_on_the_primary(
     replica_settings: Settings, replicated: Database, replica: Replica
 ) -> None:
-    context = Context(
-        request=None,
-        response=None,
-        settings=replica_settings,
-        database=replicated,
-        passwords=Passwords(replica_settings),
-        search=SearchState(),
-    )
+    context = _context(replica_settings, replicated)
     count = select(func.count()).select_from(User)
     await replica.pause()
     await build_world(replicated, Passwords(replica_settings))  # on the primary only
@@ -293,14 +283,6 @@ async def _scalar(session: AsyncSession, statement: Select[Any]) -> int:
     return int((await session.execute(statement)).scalar_one())
 
 
-async def test_without_a_replica_list_sessions_are_read_sessions(settings: Settings) -> None:
-    database = create_database(settings.model_copy(update={"database_read_url": None}))
-    try:
-        assert database.list_sessions is database.read_sessions
-    finally:
-        await database.dispose()
-
-
 async def test_readiness_names_a_replica_that_does_not_answer(primary_url: str) -> None:
     port = _free_port()  # nothing listens on it once the probe closed
     settings = Settings(
@@ -315,51 +297,116 @@ async def test_readiness_names_a_replica_that_does_not_answer(primary_url: str) 
     assert problem is not None and problem.reason == REPLICA_UNREACHABLE
 
 
-def test_sqlite_refuses_a_read_url(tmp_path: Path) -> None:
-    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'carebook.db'}"
-    replica_url = "postgresql+asyncpg://postgres@127.0.0.1:5433/carebook"
-    with pytest.raises(ValidationError, match="CAREBOOK_DATABASE_READ_URL needs PostgreSQL"):
-        Settings(database_url=sqlite, database_read_url=replica_url)
-    # carebook serve --database-url replaces the URL after the settings were validated.
-    changed = Settings(database_read_url=replica_url, database_url=POSTGRES_URL).model_copy(
-        update={"database_url": sqlite}
-    )
-    with pytest.raises(UnsafeSettings, match="needs PostgreSQL"):
-        check_read_url(changed)
-    with pytest.raises(ValueError, match="needs PostgreSQL"):
-        create_database(changed)
-
-
-def test_commands_refuse_a_read_url_with_sqlite_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+async def test_a_list_read_gives_its_replica_connection_back_at_once(
+    replica_settings: Settings, replicated: Database
 ) -> None:
-    monkeypatch.setenv("CAREBOOK_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
-    monkeypatch.setenv("CAREBOOK_DATABASE_READ_URL", "postgresql+asyncpg://u:secret@h:9/x")
-    with pytest.raises(typer.Exit) as exited:
-        load_settings()
-    assert exited.value.exit_code == 1
-    stderr = capsys.readouterr().err
-    assert "error: Value error, CAREBOOK_DATABASE_READ_URL needs PostgreSQL" in stderr
-    assert "secret" not in stderr  # the rejected URL (with its password) is never echoed
+    """A request holds no replica connection between its list reads: one holding it while it
+    waits for a primary connection, and another the other way round, would wait forever on
+    each other once both pools are full."""
+    context = _context(replica_settings, replicated)
+    count = select(func.count()).select_from(User)
+    assert replicated.replica is not None
+    pool = replicated.replica.sync_engine.pool
+    try:
+        await context.read(lambda s: _scalar(s, count))  # the primary's, kept for the request
+        await context.read(lambda s: _scalar(s, count), may_lag=True)
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await context.close()
 
 
-def test_serve_refuses_a_read_url_with_a_sqlite_database_url(tmp_path: Path) -> None:
-    sqlite = f"sqlite+aiosqlite:///{tmp_path / 'carebook.db'}"
-    env = {
-        **os.environ,
-        "CAREBOOK_DATABASE_URL": POSTGRES_URL,
-        "CAREBOOK_DATABASE_READ_URL": "postgresql+asyncpg://postgres:secret@127.0.0.1:9/x",
+def _context(settings: Settings, database: Database) -> Context:
+    return Context(
+        request=None,
+        response=None,
+        settings=settings,
+        database=database,
+        passwords=Passwords(settings),
+        search=SearchState(),
+    )
+
+
+async def test_a_patient_never_lists_an_appointment_no_longer_theirs(
+    provider: tuple[Api, World], replica: Replica
+) -> None:
+    """A patient's appointments are read on the primary: on a lagging replica an appointment
+    given to another patient, or deleted, would still be listed as theirs."""
+    api, world = provider
+    type_id = await create_type(api)
+    day = (datetime.now(UTC) + timedelta(days=5)).date()
+    ids = []
+    for hour in (10, 12):
+        booking = {
+            "user_id": str(world.a.patient_id),
+            "type": type_id,
+            "datetime": f"{day}T{hour}:00:00+00:00",
+        }
+        booked = (await api.data(CREATE_APPOINTMENT, booking))["createAppointment"]
+        assert booked["messages"] is None, booked
+        ids.append(booked["appointment"]["id"])
+    patient = Api(api.client).with_token(world.a.patient_token)
+    await replica.catch_up()
+    listed = await patient.data(APPOINTMENTS)
+    assert sorted(row["id"] for row in listed["appointments"]) == sorted(ids)
+
+    await replica.pause()
+    moved = {"input": {"id": ids[0], "user_id": str(world.a.other_patient_id)}}
+    assert (await api.data(AWELL_UPDATE, moved))["updateAppointment"]["messages"] is None
+    deleted = (await api.data(AWELL_DELETE, {"id": ids[1]}))["deleteAppointment"]
+    assert deleted["messages"] is None
+    assert await patient.data(APPOINTMENTS) == {"appointments": [], "appointmentsCount": 0}
+    # The provider's calendar still reads the replica: both are there until it replays.
+    assert (await api.data(APPOINTMENTS))["appointmentsCount"] == 2
+
+
+async def test_revoked_credentials_are_refused_while_the_replica_lags(
+    provider: tuple[Api, World], replica: Replica
+) -> None:
+    """docs/security.md: a revocation takes effect at once whatever the replication lag (the
+    token and the key are still valid on the paused replica)."""
+    api, world = provider
+    patient = Api(api.client).with_token(world.a.patient_token)
+    assert not await _refused(patient) and not await _refused(api)
+    await replica.pause()
+    for caller in (patient, api):
+        assert (await caller.data(REVOKE_TOKEN))["revokeToken"]["messages"] is None
+        assert await _refused(caller)
+
+
+REVOKE_TOKEN = "mutation { revokeToken(input: {}) { messages { field message } } }"
+
+
+async def _refused(api: Api) -> bool:
+    return await api.error_codes("query { currentUser { id } }") == ["UNAUTHENTICATED"]
+
+
+async def test_the_replicas_pool_is_measured_and_its_statements_traced(
+    replica_settings: Settings, replicated: Database, replica: Replica
+) -> None:
+    world = await build_world(replicated, Passwords(replica_settings))
+    await replica.catch_up()
+    spans = InMemorySpanExporter()
+    tracer = TracerProvider()
+    tracer.add_span_processor(SimpleSpanProcessor(spans))
+    token = "scrape-token-for-tests-0123456789"
+    settings = replica_settings.model_copy(
+        update={"metrics": True, "metrics_token": token, "otel": True}
+    )
+    app = create_app(settings, replicated, tracer_provider=tracer)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
+            await Api(http).with_key(world.a.provider.api_key).data(LIST, {"keywords": "IentA"})
+            scraped = await http.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    finally:
+        SQLAlchemyInstrumentor().uninstrument()  # one per process: later apps start untraced
+    assert 'carebook_db_pool_size{pool="replica"}' in scraped.text
+    # The statements' spans (the instrumentor traces every engine's connects by itself).
+    ports = {
+        str(value)
+        for span in spans.get_finished_spans()
+        if "db.statement" in (attributes := span.attributes or {})
+        for key, value in attributes.items()
+        if key.endswith("port")
     }
-    command = [sys.executable, "-m", "carebook.cli.main", "serve", "--port", "9"]
-    command += ["--database-url", sqlite]  # applied after the settings were validated
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 1
-    assert "CAREBOOK_DATABASE_READ_URL needs PostgreSQL" in done.stderr
-    assert "Traceback" not in done.stderr
-    assert "secret" not in done.stderr
-    assert not (tmp_path / "carebook.db").exists()  # refused before anything was created
-
-
-def test_a_read_url_must_be_postgresql() -> None:
-    with pytest.raises(ValidationError, match="postgresql"):
-        Settings(database_url=POSTGRES_URL, database_read_url="mysql://replica/carebook")
+    assert str(replica.port) in ports  # the list's statements, on the replica's engine

@@ -1,11 +1,14 @@
-"""A real PostgreSQL streaming replica of the test server, for CAREBOOK_DATABASE_READ_URL.
+"""A real PostgreSQL primary and streaming replica of its own, for CAREBOOK_DATABASE_READ_URL.
 
-:func:`start_replica` makes a second cluster with ``pg_basebackup -R`` from the test server
-(``CAREBOOK_TEST_POSTGRES_URL``), starts it with ``pg_ctl`` on a free port of 127.0.0.1 in a
-temporary directory, and returns once it streams; :meth:`Replica.stop` stops it at once and
-deletes its directory. The server must accept replication connections from 127.0.0.1
-(``.ci/run`` adds the pg_hba.conf line; Debian's default has none). As root (CI), the cluster
-runs as the ``postgres`` OS user: PostgreSQL refuses to run as root.
+:func:`start_replica` makes both in one temporary directory, independent of the test server's
+cluster (its pg_hba.conf, its size, its other databases): ``initdb`` a small primary (trust from
+127.0.0.1, replication allowed), ``pg_basebackup -R`` the replica from it, each started with
+``pg_ctl`` on a free port of 127.0.0.1, and returns once the replica streams. The app under test
+uses that primary as its primary (:meth:`Replica.primary_url`). It takes a few seconds, where a
+copy of the test server took as long as that server was large. :meth:`Replica.stop` stops both
+at once and deletes the directory; it also runs at exit, and a run killed before either (its
+test process gone) is cleaned up by the next :func:`start_replica`. As root (CI), the clusters
+run as the ``postgres`` OS user: PostgreSQL refuses to run as root.
 
 Tests make lag on purpose with :meth:`Replica.pause` (the replica stops replaying WAL, so it
 shows the state of that moment) and end it with :meth:`Replica.catch_up`: no test waits on the
@@ -15,6 +18,7 @@ clock for replication.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shutil
 import socket
@@ -26,43 +30,105 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 # A liveness bound only: the replica streams within a second or two of starting.
 STREAMING_DEADLINE = 120.0
 CATCH_UP_DEADLINE = 120.0
-# What the replica must match or exceed for a hot standby to start (PostgreSQL refuses to
-# start one whose value is below the primary's).
-_AT_LEAST_PRIMARY = (
-    "max_connections",
-    "max_worker_processes",
-    "max_wal_senders",
-    "max_prepared_transactions",
-    "max_locks_per_transaction",
+_PREFIX = "carebook-pg-"
+_OWNER = "owner.pid"  # the test process that made the directory
+_START_TRIES = 5  # a port taken between picking it and binding it: pick another
+# Both clusters' settings (a standby needs max_connections etc. at least the primary's: equal).
+_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "wal_level": "replica",
+    "max_wal_senders": "4",
+    "hot_standby": "on",
+    "fsync": "off",  # throwaway clusters
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "shared_buffers": "'32MB'",
+    "max_connections": "100",
+}
+_HBA = (
+    "local all all trust\n"
+    "host all all 127.0.0.1/32 trust\n"
+    "host replication all 127.0.0.1/32 trust\n"
 )
 
 
 @dataclass
-class Replica:
-    """A running streaming replica of the test server."""
+class Cluster:
+    """One PostgreSQL cluster in ``directory`` (its data, socket and log)."""
 
-    port: int
     directory: Path
     bindir: Path
-    primary_dsn: str
+    port: int = 0
 
     @property
     def data(self) -> Path:
         return self.directory / "data"
 
     def dsn(self, database: str = "postgres") -> str:
-        """A libpq DSN of ``database`` on the replica."""
+        """A libpq DSN of ``database`` on this cluster."""
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def url(self, database: str) -> str:
+        """The SQLAlchemy URL of ``database`` on this cluster."""
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def log(self) -> str:
+        """The end of the cluster's server log (for failure messages)."""
+        path = self.directory / "server.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    def start(self) -> None:
+        """Start on a port picked just now; another one if that was taken before the bind."""
+        log = self.directory / "server.log"
+        for attempt in range(_START_TRIES):
+            self.port = _free_port()
+            seen = log.stat().st_size if log.exists() else 0
+            options = f"-p {self.port} -k {self.directory}"
+            command = [*self._pg_ctl(), "-l", str(log), "-o", options, "-w", "-t", "60", "start"]
+            result = subprocess.run(_as_postgres(command), capture_output=True, text=True)
+            if result.returncode == 0:
+                return
+            tail = log.read_text(errors="replace")[seen:] if log.exists() else ""
+            if "could not bind" not in tail or attempt == _START_TRIES - 1:
+                raise AssertionError(f"pg_ctl start failed: {result.stderr.strip()} {tail}")
+
+    def stop(self) -> None:
+        """Stop at once (nothing in it is kept), if it runs."""
+        if (self.data / "postmaster.pid").exists():
+            command = [*self._pg_ctl(), "-m", "immediate", "-w", "stop"]
+            subprocess.run(_as_postgres(command), capture_output=True)
+
+    def _pg_ctl(self) -> list[str]:
+        return [str(self.bindir / "pg_ctl"), "-D", str(self.data)]
+
+
+@dataclass
+class Replica:
+    """A running primary and its streaming replica, in ``directory``."""
+
+    directory: Path
+    primary: Cluster
+    standby: Cluster
+
+    @property
+    def port(self) -> int:
+        return self.standby.port
+
+    def dsn(self, database: str = "postgres") -> str:
+        """A libpq DSN of ``database`` on the replica."""
+        return self.standby.dsn(database)
+
+    def primary_url(self, database: str) -> str:
+        """The SQLAlchemy URL of ``database`` on the primary."""
+        return self.primary.url(database)
 
     def url_for(self, primary_url: str) -> str:
         """The replica's SQLAlchemy URL of the database ``primary_url`` names."""
-        url = make_url(primary_url)
-        return url.set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
+        return self.standby.url(primary_url.rsplit("/", 1)[1])
 
     async def pause(self) -> None:
         """Stop replaying WAL: from now the replica shows the primary as it is at this moment."""
@@ -71,46 +137,44 @@ class Replica:
     async def catch_up(self) -> None:
         """Replay again, and return once the replica has replayed every commit the primary had
         made when this was called."""
-        target = await _fetchval(self.primary_dsn, "SELECT pg_current_wal_lsn()")
+        target = await _fetchval(self.primary.dsn(), "SELECT pg_current_wal_lsn()")
         await _execute(self.dsn(), "SELECT pg_wal_replay_resume()")
         query = "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn"
         await _poll(lambda: _fetchval(self.dsn(), query, target), CATCH_UP_DEADLINE, self.log)
 
     def stop(self) -> None:
-        """Stop the cluster at once (nothing in it is kept) and delete its directory."""
+        """Stop both clusters at once and delete their directory (again: nothing happens)."""
         try:
-            if (self.data / "postmaster.pid").exists():
-                pg_ctl = [str(self.bindir / "pg_ctl"), "-D", str(self.data)]
-                _run(_as_postgres([*pg_ctl, "-m", "immediate", "-w", "stop"]))
+            self.standby.stop()
+            self.primary.stop()
         finally:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def log(self) -> str:
-        """The end of the replica's server log (for failure messages)."""
-        path = self.directory / "replica.log"
-        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+        """The end of both server logs (for failure messages)."""
+        return f"primary: {self.primary.log()}\nreplica: {self.standby.log()}"
 
 
-async def start_replica(primary_url: str) -> Replica:
-    """A streaming replica of the server of ``primary_url`` (a SQLAlchemy URL), streaming."""
-    url = make_url(primary_url)
-    primary_dsn = (
-        f"postgresql://{url.username or 'postgres'}@{url.host or '127.0.0.1'}"
-        f":{url.port or 5432}/postgres"
+async def start_replica() -> Replica:
+    """A new primary and its replica, the replica streaming."""
+    bindir = _bindir()
+    _clean_up_after_killed_runs(bindir)
+    directory = Path(tempfile.mkdtemp(prefix=_PREFIX))
+    (directory / _OWNER).write_text(str(os.getpid()))
+    replica = Replica(
+        directory, Cluster(directory / "primary", bindir), Cluster(directory / "replica", bindir)
     )
-    version = int(str(await _fetchval(primary_dsn, "SHOW server_version_num")))
-    bindir = _bindir(version // 10000)
-    limits = {name: str(await _fetchval(primary_dsn, f"SHOW {name}")) for name in _AT_LEAST_PRIMARY}
-    directory = Path(tempfile.mkdtemp(prefix="carebook-replica-"))
-    if os.geteuid() == 0:
-        shutil.chown(directory, "postgres", "postgres")
-    replica = Replica(_free_port(), directory, bindir, primary_dsn)
+    atexit.register(replica.stop)  # a test process that ends without its fixture's teardown
     try:
-        _base_backup(replica, url.host or "127.0.0.1", url.port or 5432, url.username)
-        _configure(replica, limits)
-        pg_ctl = [str(bindir / "pg_ctl"), "-D", str(replica.data)]
-        log = ["-l", str(directory / "replica.log")]
-        _run(_as_postgres([*pg_ctl, *log, "-w", "-t", "60", "start"]), log=replica.log)
+        for cluster in (replica.primary, replica.standby):
+            cluster.directory.mkdir()
+        if os.geteuid() == 0:
+            for path in (directory, replica.primary.directory, replica.standby.directory):
+                shutil.chown(path, "postgres", "postgres")
+        _init_primary(replica.primary)
+        replica.primary.start()
+        _base_backup(replica)
+        replica.standby.start()
         streaming = "SELECT count(*) = 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'"
         await _poll(lambda: _fetchval(replica.dsn(), streaming), STREAMING_DEADLINE, replica.log)
     except BaseException:
@@ -119,77 +183,78 @@ async def start_replica(primary_url: str) -> Replica:
     return replica
 
 
-def _base_backup(replica: Replica, host: str, port: int, user: str | None) -> None:
-    """The primary's data directory, copied as a standby (-R: standby.signal and
-    primary_conninfo); a fast checkpoint so it starts at once."""
-    conninfo = (
-        f"host={host} port={port} user={user or 'postgres'} "
-        f"application_name=carebook_test_replica_{replica.port}"
-    )
+def _init_primary(primary: Cluster) -> None:
+    """An empty cluster whose superuser is ``postgres``, trusted from 127.0.0.1 (replication
+    too), configured to feed a streaming replica."""
     command = [
-        str(replica.bindir / "pg_basebackup"), "-d", conninfo, "-D", str(replica.data),
-        "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+        str(primary.bindir / "initdb"), "-D", str(primary.data), "-U", "postgres",
+        "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
     ]  # fmt: skip
-    result = subprocess.run(_as_postgres(command), capture_output=True, text=True)
-    if result.returncode != 0:
-        hint = (
-            " The test server must accept replication connections from 127.0.0.1: add"
-            " 'host replication all 127.0.0.1/32 trust' to its pg_hba.conf and reload"
-            " (.ci/run does)."
-            if "replication" in result.stderr
-            else ""
-        )
-        raise AssertionError(f"pg_basebackup failed: {result.stderr.strip()}{hint}")
+    _run(_as_postgres(command))
+    conf = "".join(f"{name} = {value}\n" for name, value in _SETTINGS.items())
+    with (primary.data / "postgresql.conf").open("a") as file:
+        file.write(conf)
+    (primary.data / "pg_hba.conf").write_text(_HBA)
 
 
-def _configure(replica: Replica, limits: dict[str, str]) -> None:
-    """The replica's own configuration files (Debian keeps the primary's in /etc, so none were
-    copied): its port, a socket in its directory, trust from 127.0.0.1, hot standby."""
-    settings = {
-        "port": str(replica.port),
-        "listen_addresses": "'127.0.0.1'",
-        "unix_socket_directories": f"'{replica.directory}'",
-        "hot_standby": "on",
-        "fsync": "off",  # a throwaway cluster
-        "shared_buffers": "'32MB'",
-        **limits,
-    }
-    conf = "".join(f"{name} = {value}\n" for name, value in settings.items())
-    files = {
-        "postgresql.conf": conf,
-        "pg_hba.conf": "local all all trust\nhost all all 127.0.0.1/32 trust\n",
-        "pg_ident.conf": "",
-    }
-    for name, text in files.items():
-        path = replica.data / name
-        path.write_text(text)
-        if os.geteuid() == 0:
-            shutil.chown(path, "postgres", "postgres")
-    # The primary's ALTER SYSTEM settings came with the copy: the port and socket must be ours.
-    auto = replica.data / "postgresql.auto.conf"
-    kept = [
-        line
-        for line in auto.read_text().splitlines()
-        if line.split("=", 1)[0].strip() not in settings
-    ]
-    auto.write_text("\n".join(kept) + "\n")
+def _base_backup(replica: Replica) -> None:
+    """The primary's data directory, copied as a standby (-R: standby.signal and
+    primary_conninfo); a fast checkpoint so it starts at once. Its configuration files came with
+    the copy (initdb keeps them in the data directory)."""
+    conninfo = f"host=127.0.0.1 port={replica.primary.port} user=postgres"
+    command = [
+        str(replica.standby.bindir / "pg_basebackup"), "-d", conninfo,
+        "-D", str(replica.standby.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync",
+    ]  # fmt: skip
+    _run(_as_postgres(command))
 
 
-def _bindir(major: int) -> Path:
-    """The server binaries of the test server's major version (Debian's layout), or
-    CAREBOOK_TEST_PG_BINDIR."""
+def _clean_up_after_killed_runs(bindir: Path) -> None:
+    """Stop and delete the clusters of test processes that are gone (killed before their
+    teardown and their exit hooks ran)."""
+    for directory in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        try:
+            owner = int((directory / _OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # being made right now, or not ours
+        if _alive(owner):
+            continue
+        for name in ("replica", "primary"):
+            Cluster(directory / name, bindir).stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _bindir() -> Path:
+    """CAREBOOK_TEST_PG_BINDIR, else the newest PostgreSQL server binaries in Debian's layout,
+    else those on the PATH."""
     given = os.environ.get("CAREBOOK_TEST_PG_BINDIR")
-    candidates = [Path(given)] if given else [Path(f"/usr/lib/postgresql/{major}/bin")]
+    debian = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+        reverse=True,
+    )
+    candidates = [Path(given)] if given else debian
     found = shutil.which("pg_ctl")
     if found and not given:
         candidates.append(Path(found).parent)
+    tools = ("initdb", "pg_ctl", "pg_basebackup")
     for candidate in candidates:
-        if (candidate / "pg_ctl").exists() and (candidate / "pg_basebackup").exists():
+        if all((candidate / tool).exists() for tool in tools):
             return candidate
     raise AssertionError(
-        f"PostgreSQL {major}'s pg_ctl and pg_basebackup were not found (looked in "
-        f"{', '.join(map(str, candidates))}): install postgresql-{major} or set "
-        "CAREBOOK_TEST_PG_BINDIR"
+        f"PostgreSQL's {', '.join(tools)} were not found (looked in "
+        f"{', '.join(map(str, candidates)) or 'no directory'}): install the PostgreSQL server "
+        "or set CAREBOOK_TEST_PG_BINDIR"
     )
 
 
@@ -198,11 +263,11 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-def _run(command: list[str], log: Callable[[], str] | None = None) -> None:
+def _run(command: list[str]) -> None:
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        extra = log() if log is not None else ""
-        raise AssertionError(f"{command[-1]} failed: {result.stderr.strip()} {extra}")
+        name = Path(command[4 if command[0] == "runuser" else 0]).name
+        raise AssertionError(f"{name} failed: {result.stderr.strip()}")
 
 
 def _free_port() -> int:
