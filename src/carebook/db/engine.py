@@ -205,7 +205,8 @@ def create_database(settings: Settings) -> Database:
 def _replica(settings: Settings, *, autocommit: bool) -> AsyncEngine | None:
     """The read replica's engine (CAREBOOK_DATABASE_READ_URL), None when unset.
 
-    Its own pool of ``database_pool_size`` connections, pinged when idle like the primary's.
+    Its own pool of ``database_pool_size`` connections (and SQLAlchemy's overflow of 10 more at
+    peaks), pinged when idle like the primary's.
     AUTOCOMMIT with the fast paths on, as the primary's read sessions (no BEGIN and ROLLBACK
     round trips); a hot standby refuses any write, whatever the session tries.
     """
