@@ -62,6 +62,7 @@ SLOW_TESTS = (
     "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
     "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
     "tests/test_serve_workers.py::test_two_slow_workers_both_start",
+    "tests/db/test_read_replica.py::test_carebook_serve_reads_its_lists_on_the_replica",
     "tests/imports/test_batches.py::test_a_100000_row_file_with_3_bad_rows",
 )
 

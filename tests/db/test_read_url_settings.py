@@ -88,7 +88,8 @@ def test_a_command_given_a_sqlite_url_with_a_read_url_set_ends_with_the_message(
         "CAREBOOK_DATABASE_URL": POSTGRES_URL,
         "CAREBOOK_DATABASE_READ_URL": REPLICA_URL,
     }
-    command = [sys.executable, "-m", "carebook.cli.main", "events", "--database-url", sqlite]
+    command = [sys.executable, "-m", "carebook.cli.main", "events", "--organization", "1"]
+    command += ["--database-url", sqlite]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "error: CAREBOOK_DATABASE_READ_URL needs PostgreSQL" in done.stderr
