@@ -410,3 +410,35 @@ async def test_the_replicas_pool_is_measured_and_its_statements_traced(
         if key.endswith("port")
     }
     assert str(replica.port) in ports  # the list's statements, on the replica's engine
+
+
+async def test_every_scalar_field_of_a_listed_user_resolves_after_its_list_session_closed(
+    provider: tuple[Api, World],
+) -> None:
+    """A list read on the replica closes its session before the fields resolve: what a listed
+    user shows must never need that session again (a lazy load would fail on a closed one)."""
+    api, world = provider
+    introspected = await api.data(INTROSPECT_USER)
+    fields = [
+        field["name"]
+        for field in introspected["__type"]["fields"]
+        if _unwrapped(field["type"]) in {"SCALAR", "ENUM"}
+        and not any(arg["type"]["kind"] == "NON_NULL" for arg in field["args"])
+    ]
+    assert len(fields) > 20, fields
+    query = f'query {{ users(keywords: "IentA") {{ {" ".join(fields)} }} }}'
+    listed = await api.data(query)
+    assert {int(user["id"]) for user in listed["users"]} == {
+        world.a.patient_id,
+        world.a.other_patient_id,
+    }
+
+
+INTROSPECT_USER = """query { __type(name: "User") { fields {
+  name args { type { kind } } type { kind ofType { kind ofType { kind } } } } } }"""
+
+
+def _unwrapped(type_: dict[str, Any]) -> str:
+    while type_.get("ofType") and type_["kind"] in {"NON_NULL", "LIST"}:
+        type_ = type_["ofType"]
+    return str(type_["kind"])
