@@ -28,6 +28,13 @@ For each read there are three layers, answering the same requests (same ids, sam
 - **SQL**: the same statements replayed on carebook's engine (same driver) from the benchmark
   process, without HTTP. The difference to bare is the cost of HTTP, uvicorn and JSON.
 
+On PostgreSQL a fourth layer, the **peer**, answers `user(id)` and the `users` first page:
+PostGraphile 4 (the Node GraphQL server over PostgreSQL, installed from npm into `bench/.peer/` by
+the bench, `bench/peer.py`), with as many worker processes as `carebook serve`, on the same
+database, reading the same fields of the same rows. It does no authentication, access check or
+audit. "Carebook / PostGraphile" is Carebook's throughput over PostGraphile's (1.00: as fast).
+SQLite runs have no peer (PostGraphile needs PostgreSQL).
+
 "GraphQL / bare" and "bare / SQL" are throughput ratios (how many times more requests per second the
 lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
 servers stay up), so the two see the machine in the same phase.
@@ -49,6 +56,32 @@ def _ratio(upper: dict[str, Any] | None, lower: dict[str, Any] | None) -> str:
     if not upper or not lower or not upper["rps"]:
         return "-"
     return f"{lower['rps'] / upper['rps']:.1f}x"
+
+
+def _share(carebook: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """Carebook's throughput as a fraction of another server's (0.50: half as many req/s)."""
+    if not carebook or not other or not other["rps"]:
+        return "-"
+    return f"{carebook['rps'] / other['rps']:.2f}"
+
+
+def peer_lines(document: dict[str, Any]) -> list[str]:
+    """How the peer ran (or why it did not), for the run's header; nothing for older runs."""
+    about = document.get("peer")
+    if not about:
+        return []
+    if about.get("skipped"):
+        return [f"- peer: {about['skipped']}"]
+    lines = [
+        f"- peer: PostGraphile {about['version']}, {about['workers']} worker(s), idle RSS "
+        f"{about.get('idle_rss_mb', '-')} MB: `NODE_ENV=production {about['command']}` "
+        "(no authentication, access check or audit)"
+    ]
+    lines += [
+        f"- peer answer differs from Carebook's for {name}: {why}"
+        for name, why in about.get("differences", {}).items()
+    ]
+    return lines
 
 
 def markdown(document: dict[str, Any]) -> str:
@@ -73,14 +106,17 @@ def markdown(document: dict[str, Any]) -> str:
         + f"; rows: {', '.join(f'{k} {v:,}' for k, v in document['counts'].items())}",
         f"- whole run: {document['run_seconds']:.0f} s; server RSS when idle: "
         f"{document['idle_rss_mb']} MB",
+        *peer_lines(document),
         "",
         "| operation | req/s | median ms | p99 ms | errors | peak RSS MB | bare req/s "
-        "| bare median ms | SQL req/s | SQL median ms | GraphQL / bare | bare / SQL |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bare median ms | SQL req/s | SQL median ms | GraphQL / bare | bare / SQL "
+        "| PostGraphile req/s | PostGraphile median ms | Carebook / PostGraphile |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in document["operations"]:
         gql = by_key.get((name, "graphql"))
         bare, sql = by_key.get((name, "bare")), by_key.get((name, "sql"))
+        other = by_key.get((name, "peer"))
         if gql is None:
             continue
         lines.append(
@@ -90,7 +126,9 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {_fmt(bare['median_ms'] if bare else None, 2)} "
             f"| {_fmt(sql['rps'] if sql else None)} "
             f"| {_fmt(sql['median_ms'] if sql else None, 2)} "
-            f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} |"
+            f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} "
+            f"| {_fmt(other['rps'] if other else None)} "
+            f"| {_fmt(other['median_ms'] if other else None, 2)} | {_share(gql, other)} |"
         )
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
