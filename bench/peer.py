@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from bench import spread
-from bench.client import HttpCaller, Stats, run_load
+from bench.client import HttpCaller, ServerCpu, Stats, run_load
 from bench.generate import Generated, asyncpg_dsn
 from bench.operations import USER_FIELDS, Operation
 from carebook.search.arguments import ListArgs
@@ -276,9 +276,11 @@ class Load:
 
 
 async def measure(port: int, pid: int, workers: int, query: PeerQuery, load: Load) -> Stats:
-    """The same requests against PostGraphile (supervisor ``pid``), connections spread evenly."""
+    """The same requests against PostGraphile (supervisor ``pid``), connections spread evenly,
+    with the CPU time of its processes per request (as Carebook's GraphQL layer)."""
     caller = HttpCaller(port, {}, lambda i: ("/graphql", query.body(i)), query.check)
     await spread.fill(caller, load.concurrency, pid, workers)
+    cpu = ServerCpu(pid)
     stats = await run_load(
         query.name,
         "peer",
@@ -288,5 +290,6 @@ async def measure(port: int, pid: int, workers: int, query: PeerQuery, load: Loa
         max_requests=load.max_requests,
         warmup=load.warmup,
     )
+    stats.server_cpu_ms = cpu.ms_per_request(stats.requests + load.warmup)
     await caller.close()
     return stats

@@ -32,8 +32,9 @@ On PostgreSQL a fourth layer, the **peer**, answers `user(id)` and the `users` f
 PostGraphile 4 (the Node GraphQL server over PostgreSQL, installed from npm into `bench/.peer/` by
 the bench, `bench/peer.py`), with as many worker processes as `carebook serve`, on the same
 database, reading the same fields of the same rows. It does no authentication, access check or
-audit. "Carebook / PostGraphile" is Carebook's throughput over PostGraphile's (1.00: as fast).
-SQLite runs have no peer (PostGraphile needs PostgreSQL).
+audit. "Carebook / PostGraphile" is Carebook's throughput over PostGraphile's (1.00: as fast);
+a second table puts the same against the servers' CPU time per request, which swings less than
+throughput on a busy machine. SQLite runs have no peer (PostGraphile needs PostgreSQL).
 
 "GraphQL / bare" and "bare / SQL" are throughput ratios (how many times more requests per second the
 lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
@@ -84,6 +85,41 @@ def peer_lines(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cpu_share(carebook: dict[str, Any], other: dict[str, Any]) -> str:
+    """The other server's CPU per request over Carebook's (0.50: Carebook spends twice as much)."""
+    ours, theirs = carebook.get("server_cpu_ms"), other.get("server_cpu_ms")
+    return "-" if not ours or theirs is None else f"{theirs / ours:.2f}"
+
+
+def peer_table(document: dict[str, Any]) -> list[str]:
+    """Carebook against the peer on the reads both answer, by throughput and by server CPU."""
+    by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
+    pairs = [
+        (document["labels"].get(name, name), by_key[(name, "graphql")], by_key[(name, "peer")])
+        for name in document["operations"]
+        if (name, "graphql") in by_key and (name, "peer") in by_key
+    ]
+    if not pairs:
+        return []
+    lines = [
+        "",
+        "Against the peer: server CPU per request is the user + system time of all of each "
+        "server's processes (from /proc, warm-up included), PostgreSQL's own not counted; "
+        "it swings less than throughput on a busy machine.",
+        "",
+        "| read | Carebook req/s | PostGraphile req/s | Carebook / PostGraphile "
+        "| Carebook CPU ms | PostGraphile CPU ms | Carebook / PostGraphile by CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {label} | {_fmt(ours['rps'])} | {_fmt(theirs['rps'])} | {_share(ours, theirs)} "
+        f"| {_fmt(ours.get('server_cpu_ms'), 2)} | {_fmt(theirs.get('server_cpu_ms'), 2)} "
+        f"| {_cpu_share(ours, theirs)} |"
+        for label, ours, theirs in pairs
+    ]
+    return lines
+
+
 def markdown(document: dict[str, Any]) -> str:
     """The results of one run as a Markdown section."""
     by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
@@ -130,6 +166,7 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {_fmt(other['rps'] if other else None)} "
             f"| {_fmt(other['median_ms'] if other else None, 2)} | {_share(gql, other)} |"
         )
+    lines += peer_table(document)
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
         lines += ["", "Errors (first of each):", ""]

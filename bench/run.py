@@ -33,7 +33,7 @@ import asyncpg
 import httpx
 
 from bench import peer, report, spread
-from bench.client import HttpCaller, RssSampler, Stats, run_driver, run_load
+from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
@@ -269,6 +269,8 @@ async def measure_graphql(
     concurrency = operation.concurrency or config.concurrency
     await spread.fill(caller, concurrency, sampler.pid, config.workers)
     sampler.reset()
+    warmup = 0 if operation.write else config.warmup
+    cpu = ServerCpu(sampler.pid)
     stats = await run_load(
         operation.name,
         "graphql",
@@ -276,8 +278,9 @@ async def measure_graphql(
         concurrency=concurrency,
         duration=duration,
         max_requests=config.max_requests,
-        warmup=0 if operation.write else config.warmup,
+        warmup=warmup,
     )
+    stats.server_cpu_ms = cpu.ms_per_request(stats.requests + warmup)
     stats.peak_rss_mb = sampler.peak_mb()
     await caller.close()
     return stats

@@ -143,7 +143,7 @@ def test_postgraphile_is_started_with_carebooks_worker_count() -> None:
     assert peer.ENV == {"NODE_ENV": "production"}
 
 
-def _result(operation: str, layer: str, rps: float) -> dict[str, Any]:
+def _result(operation: str, layer: str, rps: float, cpu: float | None = None) -> dict[str, Any]:
     return {
         "operation": operation,
         "layer": layer,
@@ -154,16 +154,17 @@ def _result(operation: str, layer: str, rps: float) -> dict[str, Any]:
         "median_ms": 2.0,
         "p99_ms": 5.0,
         "peak_rss_mb": 100.0,
+        "server_cpu_ms": cpu,
         "first_error": None,
     }
 
 
 def _document(database: str, about: dict[str, Any] | None) -> dict[str, Any]:
     results = [
-        _result("user", "graphql", 1000.0),
+        _result("user", "graphql", 1000.0, cpu=1.2),
         _result("user", "bare", 1500.0),
         _result("user", "sql", 3000.0),
-        _result("user", "peer", 4000.0),
+        _result("user", "peer", 4000.0, cpu=0.3),
         _result("users_deep", "graphql", 300.0),
     ]
     document = {
@@ -198,8 +199,9 @@ def _document(database: str, about: dict[str, Any] | None) -> dict[str, Any]:
     return document
 
 
-def _row(markdown: str, label: str) -> list[str]:
-    line = next(line for line in markdown.splitlines() if line.startswith(f"| {label} "))
+def _row(markdown: str, label: str, *, last: bool = False) -> list[str]:
+    lines = [line for line in markdown.splitlines() if line.startswith(f"| {label} ")]
+    line = lines[-1] if last else lines[0]
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
@@ -224,6 +226,12 @@ def test_the_report_shows_carebook_against_postgraphile() -> None:
     deep = dict(zip(header, _row(markdown, "`users` offset 50,000"), strict=True))
     assert deep["PostGraphile req/s"] == "-" and deep["Carebook / PostGraphile"] == "-"
     assert "- peer: PostGraphile 4.14.1, 2 worker(s), idle RSS 180.0 MB" in markdown
+    # The second table: the same pair by server CPU per request, and only the reads both answer.
+    by_cpu = dict(zip(_row(markdown, "read"), _row(markdown, "`user(id)`", last=True), strict=True))
+    assert by_cpu["Carebook CPU ms"] == "1.20" and by_cpu["PostGraphile CPU ms"] == "0.30"
+    assert by_cpu["Carebook / PostGraphile by CPU"] == "0.25"
+    assert by_cpu["Carebook / PostGraphile"] == "0.25"
+    assert markdown.count("| `users` offset 50,000 ") == 1
     assert "no authentication, access check or audit" in markdown
 
     about["differences"] = {"user": "request 1: row 1 differs in dob"}
@@ -236,7 +244,8 @@ def test_the_report_says_sqlite_has_no_peer() -> None:
     markdown = report.markdown(_document("sqlite", {"skipped": peer.SKIPPED_ON_SQLITE}))
     assert "- peer: PostGraphile needs PostgreSQL: no peer layer on SQLite." in markdown
     # Results documents written before the peer layer still render, without a peer line.
-    assert "- peer" not in report.markdown(_document("postgresql", None))
+    older = report.markdown(_document("postgresql", None))
+    assert "- peer" not in older and "| read |" in older  # the results still have a peer row
 
 
 def test_no_peer_is_an_option() -> None:
@@ -283,6 +292,7 @@ async def test_postgraphile_serves_the_rows_carebook_serves(database_url: str) -
                     stats = await measure_peer(config, port, world, operation, running, about)
                     assert stats.layer == "peer" and stats.requests > 0, stats.first_error
                     assert stats.errors == 0, stats.first_error
+                    assert stats.server_cpu_ms and stats.server_cpu_ms > 0
         # Same rows as Carebook's answers: the documents fit PostGraphile's schema and order.
         assert "differences" not in about, about["differences"]
         assert about["version"].startswith("4.") and about["workers"] == 1
