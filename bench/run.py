@@ -396,7 +396,14 @@ async def measure_peer(
     if differs:
         about.setdefault("differences", {})[operation.name] = differs
         log(f"{operation.name}: {peer.NAME} and Carebook answer differently: {differs}")
-    load = peer.Load(config.concurrency, config.duration, config.max_requests, config.warmup)
+    load = peer.Load(
+        config.concurrency,
+        config.duration,
+        config.max_requests,
+        config.warmup,
+        # A smoke run only checks the layer works; full runs let Node's compiler warm up.
+        warm_requests=config.warmup if config.quick else peer.WARM_REQUESTS,
+    )
     return await peer.measure(running.port, running.pid, config.workers, query, load)
 
 
