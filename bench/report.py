@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import charts
+from bench import charts, peer
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
 
@@ -33,8 +33,8 @@ PostGraphile 4 (the Node GraphQL server over PostgreSQL, installed from npm into
 the bench, `bench/peer.py`), with as many worker processes as `carebook serve`, on the same
 database, reading the same fields of the same rows. It does no authentication, access check or
 audit. "Carebook / PostGraphile" is Carebook's throughput over PostGraphile's (1.00: as fast);
-a second table puts the same against the servers' CPU time per request, which swings less than
-throughput on a busy machine. SQLite runs have no peer (PostGraphile needs PostgreSQL).
+a second table compares the servers' CPU time per request, which swings less than throughput on
+a busy machine. SQLite runs have no peer (PostGraphile needs PostgreSQL); `--no-peer` skips it.
 
 "GraphQL / bare" and "bare / SQL" are throughput ratios (how many times more requests per second the
 lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
@@ -104,8 +104,9 @@ def peer_table(document: dict[str, Any]) -> list[str]:
     lines = [
         "",
         "Against the peer: server CPU per request is the user + system time of all of each "
-        "server's processes (from /proc, warm-up included), PostgreSQL's own not counted; "
-        "it swings less than throughput on a busy machine.",
+        "server's processes over its measured run (from /proc), PostgreSQL's own not counted; "
+        "it swings less than throughput on a busy machine. PostGraphile is warmed up with "
+        f"{peer.WARM_REQUESTS:,} requests per read first (Node compiles hot code late).",
         "",
         "| read | Carebook req/s | PostGraphile req/s | Carebook / PostGraphile "
         "| Carebook CPU ms | PostGraphile CPU ms | Carebook / PostGraphile by CPU |",
