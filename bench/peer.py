@@ -47,8 +47,6 @@ NPM_INSTALL = ("npm", "install", "--prefer-offline", "--no-audit", "--no-fund")
 SKIPPED_ON_SQLITE = "PostGraphile needs PostgreSQL: no peer layer on SQLite."
 # Started as in production (no development checks or error stacks).
 ENV = {"NODE_ENV": "production"}
-# The Carebook operations the peer answers too.
-COMPARED = ("user", "users_first")
 # Node compiles hot code only after many calls: measured on the bench database, PostGraphile's CPU
 # per user(id) fell from 2.1 to 0.8 ms over its first 2,000 requests. Each read is warmed with
 # this many requests (at most this many seconds) before it is measured.
