@@ -103,7 +103,7 @@ async def load_conversation_notes(
     return [by_conversation.get(i, []) for i in ids]
 
 
-def last_notes_query(ids: Sequence[int]) -> Select[tuple[Note]]:
+def last_notes_query(ids: Sequence[int]) -> Select[Note]:
     """The newest message of each conversation of ``ids`` (deleted ones passed over).
 
     One newest id per conversation, each read backwards from the end of its range of
