@@ -83,3 +83,35 @@ async def test_different_lists_at_once_leave_one_of_them(
         assert [p["messages"] for p in payloads] == [None] * N
         members = await _members(database, conversation_id)
         assert members in [sorted([owner, *wanted]) for wanted in lists], members
+
+
+DELETE = """mutation($input: deleteConversationMembershipInput) {
+  deleteConversationMembership(input: $input) {
+    conversationMembership { id user_id } messages { field message } } }"""
+
+
+async def test_a_member_removed_by_several_at_once_leaves_once(
+    api: Api, world: World, database: Database, passwords: Passwords
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    (leaver,) = await add_patients(database, passwords, world.a, 1, tag="race")
+    conversation_id = await conversation_with(provider, _users([world.a.patient_id, leaver]))
+    after = await last_event_id(database)
+    removal = {"input": {"conversation_id": conversation_id, "user_id": str(leaver)}}
+    update = {"input": {"id": conversation_id, "simple_added_users": _users([world.a.patient_id])}}
+
+    bodies = await asyncio.gather(
+        *(provider.data(DELETE, removal) for _ in range(N // 2)),
+        *(provider.data(UPDATE, update) for _ in range(N // 2)),
+    )
+
+    removed = [b["deleteConversationMembership"] for b in bodies[: N // 2]]
+    updated = [b["updateConversation"] for b in bodies[N // 2 :]]
+    assert [p["messages"] for p in updated] == [None] * (N // 2)
+    # A removal that came after the member left is told so; none fails otherwise.
+    gone = [{"field": "user_id", "message": "User is not a member of the conversation"}]
+    assert all(p["messages"] in (None, gone) for p in removed), removed
+    owner = world.a.provider.user_id
+    assert await _members(database, conversation_id) == sorted([owner, world.a.patient_id])
+    deleted = [e for e in await events_after(database, after) if e.event_type.endswith("deleted")]
+    assert len(deleted) == 1  # the member left once

@@ -154,8 +154,12 @@ async def delete_membership(
     """Remove a user, or a group's patients, from a conversation; the first removed is returned.
 
     Providers and staff remove anyone but the owner; a patient only themself (leaving).
+    Locked as ``update_conversation``: a member removed by several requests at once leaves
+    once (one ``conversation_membership.deleted``); the others are told they are not a member.
     """
-    conversation = await _conversation(session, actor, fields.conversation_id, "conversation_id")
+    conversation = await _conversation(
+        session, actor, fields.conversation_id, "conversation_id", lock=True
+    )
     listed = ",".join(
         f"{kind}-{value}"
         for kind, value in (("user", fields.user_id), ("group", fields.group_id))
