@@ -58,6 +58,7 @@ SLOW_TESTS = (
     "tests/security/test_fuzz.py::test_generated_documents_never_fault",
     "tests/bench/test_spread.py::test_connections_are_spread_evenly_over_two_workers",
     "tests/bench/test_probe.py::test_a_probe_measures_the_server",
+    "tests/bench/test_peer.py::test_postgraphile_serves_the_rows_carebook_serves",
     "tests/webhooks/test_crash_safety.py::test_every_acknowledged_change_is_delivered_after_a_kill",
     "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
     "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
