@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.support.api import Api
 from tests.support.events import events_after, last_event_id
 from tests.support.groups import add_patients
-from tests.support.note_documents import conversation_with
+from tests.support.note_documents import conversation_with, send, session_of
 from tests.support.world import World
 
 from carebook.auth.passwords import Passwords
@@ -24,6 +24,7 @@ from carebook.conversations.models import ConversationMembership
 from carebook.db.engine import Database
 
 N = 8
+ROUNDS = 4
 UPDATE = """mutation updateConversation($input: updateConversationInput!) {
   updateConversation(input: $input) { conversation { id } messages { field message } } }"""
 
@@ -115,3 +116,30 @@ async def test_a_member_removed_by_several_at_once_leaves_once(
     assert await _members(database, conversation_id) == sorted([owner, world.a.patient_id])
     deleted = [e for e in await events_after(database, after) if e.event_type.endswith("deleted")]
     assert len(deleted) == 1  # the member left once
+
+
+async def test_a_member_removed_while_writing_writes_nothing_after_leaving(
+    api: Api, world: World, database: Database, passwords: Passwords
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    (leaver,) = await add_patients(database, passwords, world.a, 1, tag="race")
+    patient = api.with_token(await session_of(database, leaver))
+    conversation_id = await conversation_with(provider, f"user-{world.a.patient_id}")
+    removal = {"input": {"conversation_id": conversation_id, "user_id": str(leaver)}}
+
+    for _ in range(ROUNDS):
+        await _all(provider, conversation_id, [[world.a.patient_id, leaver]])
+        after = await last_event_id(database)
+        await asyncio.gather(
+            *(send(patient, conversation_id, "<p>still here?</p>") for _ in range(3)),
+            provider.data(DELETE, removal),
+        )
+        kinds = [
+            e.event_type
+            for e in await events_after(database, after)
+            if e.event_type in {"message.created", "conversation_membership.deleted"}
+        ]
+        # Every message of the leaver was written while they were a member: none after the
+        # removal's event (the writes take turns on the conversation).
+        assert kinds.count("conversation_membership.deleted") == 1, kinds
+        assert "message.created" not in kinds[kinds.index("conversation_membership.deleted") :]
