@@ -20,8 +20,11 @@ class Note(Timestamped, Base):
 
     __tablename__ = "notes"
     __table_args__ = (
-        # A conversation's messages in order, and its newest (last_message_content).
+        # A conversation's messages in order.
         Index("ix_notes_conversation_id_created_at", "conversation_id", "created_at"),
+        # Its newest message by id (last_message_content, reading up to the newest): a
+        # backward read of the conversation's range, not a scan of its history.
+        Index("ix_notes_conversation_id_id", "conversation_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +39,8 @@ class Note(Timestamped, Base):
     sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Sanitized HTML (conversations/content.py); null once deleted.
     content: Mapped[str | None] = mapped_column(Text)
-    # Healthie's scheduled messages; Carebook sends every message at once, so this stays null.
+    # Healthie's scheduled messages; Carebook sends every message at once, so this stays null
+    # (createNote refuses scheduled_at: docs/api.md says why).
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted: Mapped[bool] = mapped_column(Boolean(), default=False, server_default=false())
     # deleteNote's deleted_by_user: whether the writer (not an administrator) removed it.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from carebook.auth.actor import Actor
 from carebook.conversations import queries
@@ -102,15 +103,28 @@ async def load_conversation_notes(
     return [by_conversation.get(i, []) for i in ids]
 
 
+def last_notes_query(ids: Sequence[int]) -> Select[Note]:
+    """The newest message of each conversation of ``ids`` (deleted ones passed over).
+
+    One newest id per conversation, each read backwards from the end of its range of
+    ``ix_notes_conversation_id_id`` (a correlated ``ORDER BY id DESC LIMIT 1``), so a long
+    history costs nothing; a ``max(id) ... GROUP BY`` read every message of each conversation.
+    """
+    inner = aliased(Note)
+    newest = (
+        select(inner.id)
+        .where(inner.conversation_id == Conversation.id, inner.deleted.is_(False))
+        .order_by(inner.id.desc())
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    return select(Note).where(Note.id.in_(select(newest).where(Conversation.id.in_(ids))))
+
+
 async def load_last_notes(session: AsyncSession, ids: Sequence[int]) -> list[Note | None]:
     """Each conversation's newest message, in key order."""
-    newest = (
-        select(Note.conversation_id, func.max(Note.id).label("note_id"))
-        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
-        .group_by(Note.conversation_id)
-        .subquery()
-    )
-    rows = await session.execute(select(Note).join(newest, newest.c.note_id == Note.id))
+    rows = await session.execute(last_notes_query(ids))
     by_conversation = {note.conversation_id: note for note in rows.scalars()}
     return [by_conversation.get(i) for i in ids]
 

@@ -64,9 +64,11 @@ def _unscheduled(value: str | None) -> None:
 
 
 async def _conversation(session: AsyncSession, actor: Actor, raw_id: str | None) -> Conversation:
+    """The conversation, locked: a member removed meanwhile writes nothing after leaving (the
+    message moves its ``updated_at``, so the row would be taken anyway, but after the check)."""
     return await found(
         raw_id,
-        lambda cid: queries.get_visible_conversation(session, actor, cid),
+        lambda cid: queries.get_visible_conversation(session, actor, cid, lock=True),
         field="conversation_id",
         missing=CONVERSATION_NOT_FOUND,
     )

@@ -49,10 +49,16 @@ def visible_conversations(actor: Actor) -> Select[Conversation]:
 
 
 async def get_visible_conversation(
-    session: AsyncSession, actor: Actor, conversation_id: int
+    session: AsyncSession, actor: Actor, conversation_id: int, *, lock: bool = False
 ) -> Conversation | None:
-    """A conversation of the caller's organization; a patient only one they take part in."""
+    """A conversation of the caller's organization; a patient only one they take part in.
+
+    ``lock``: its row is locked until the transaction ends (PostgreSQL; SQLite's writers take
+    turns anyway), so a change of its members reads the members the previous change left.
+    """
     query = visible_conversations(actor).where(Conversation.id == conversation_id)
+    if lock:
+        query = query.with_for_update(of=Conversation)
     return (await session.execute(query)).scalar_one_or_none()
 
 

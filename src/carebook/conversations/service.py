@@ -69,11 +69,11 @@ async def create_conversation(
 
 
 async def _conversation(
-    session: AsyncSession, actor: Actor, raw_id: str | None, field: str
+    session: AsyncSession, actor: Actor, raw_id: str | None, field: str, *, lock: bool = False
 ) -> Conversation:
     return await found(
         raw_id,
-        lambda cid: queries.get_visible_conversation(session, actor, cid),
+        lambda cid: queries.get_visible_conversation(session, actor, cid, lock=lock),
         field=field,
         missing=CONVERSATION_NOT_FOUND,
     )
@@ -100,7 +100,9 @@ async def update_conversation(
     conversation settings send it: users not in it leave, users new to it join.
     """
     require_staff(actor)
-    conversation = await _conversation(session, actor, fields.id, "id")
+    # Locked: two member lists set at once must not both read the old members and leave a
+    # mix of the two (tests/concurrency/test_conversation_member_races.py).
+    conversation = await _conversation(session, actor, fields.id, "id", lock=True)
     if fields.name is not None:
         conversation.name = v.clean_text("name", fields.name, limit=lengths.LABEL)
     if fields.closed_by_id is not None:
@@ -152,8 +154,12 @@ async def delete_membership(
     """Remove a user, or a group's patients, from a conversation; the first removed is returned.
 
     Providers and staff remove anyone but the owner; a patient only themself (leaving).
+    Locked as ``update_conversation``: a member removed by several requests at once leaves
+    once (one ``conversation_membership.deleted``); the others are told they are not a member.
     """
-    conversation = await _conversation(session, actor, fields.conversation_id, "conversation_id")
+    conversation = await _conversation(
+        session, actor, fields.conversation_id, "conversation_id", lock=True
+    )
     listed = ",".join(
         f"{kind}-{value}"
         for kind, value in (("user", fields.user_id), ("group", fields.group_id))

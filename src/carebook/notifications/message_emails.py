@@ -10,6 +10,7 @@ them). Members without an email address get none.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -17,22 +18,31 @@ from carebook.conversations import notes
 from carebook.conversations.note_inputs import NewNote
 from carebook.conversations.note_models import Note
 from carebook.notifications.models import EmailKind
-from carebook.notifications.outbox import queue_email
+from carebook.notifications.outbox import queue_emails
 from carebook.users.models import User
 
 
 async def create_note(session: AsyncSession, *, actor: Actor, fields: NewNote) -> Note:
-    """Healthie's createNote, and the "you have a new message" emails."""
+    """Healthie's createNote, and the "you have a new message" emails.
+
+    Set-based: a message to a conversation of fifty is the same few statements as to one.
+    """
     posted = await notes.create_note(session, actor=actor, fields=fields)
-    for user_id in posted.newly_unread:
-        member = await session.get(User, user_id)
-        if member is None or not member.email or not member.active:
-            continue
-        await queue_email(
-            session,
-            organization_id=posted.note.organization_id,
-            recipient_user_id=user_id,
-            kind=EmailKind.NEW_MESSAGE,
-            params={"conversation_id": posted.note.conversation_id},
+    if not posted.newly_unread:
+        return posted.note
+    reachable = await session.execute(
+        select(User.id).where(
+            User.id.in_(posted.newly_unread),
+            User.active.is_(True),
+            User.email.is_not(None),
+            User.email != "",
         )
+    )
+    await queue_emails(
+        session,
+        organization_id=posted.note.organization_id,
+        recipient_user_ids=sorted(reachable.scalars()),
+        kind=EmailKind.NEW_MESSAGE,
+        params={"conversation_id": posted.note.conversation_id},
+    )
     return posted.note

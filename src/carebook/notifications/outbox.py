@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.notifications.models import EmailKind, NotificationSetting, OutboxMessage
@@ -55,3 +57,46 @@ async def wants(session: AsyncSession, user_id: int, kind: EmailKind) -> bool:
         return True
     setting = await session.get(NotificationSetting, user_id)
     return setting is None or bool(getattr(setting, preference))
+
+
+async def queue_emails(
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    recipient_user_ids: Sequence[int],
+    kind: EmailKind,
+    params: dict[str, int | str] | None = None,
+) -> int:
+    """``queue_email`` for many recipients in a fixed number of statements, whatever their
+    number: one read of who turned ``kind`` off, one multi-row insert of the others' emails
+    (no RETURNING: SQLite would insert row by row to return ids). How many were queued."""
+    off = await _turned_off(session, recipient_user_ids, kind)
+    rows = [
+        {
+            "organization_id": organization_id,
+            "recipient_user_id": user_id,
+            "kind": kind.value,
+            "params": json.dumps(params or {}, sort_keys=True),
+        }
+        for user_id in recipient_user_ids
+        if user_id not in off
+    ]
+    if rows:
+        await session.execute(insert(OutboxMessage), rows)
+    # Counts and kind only: the recipients of a message are who takes part in a conversation.
+    logger.info("%d email(s) (%s) queued, %d turned off", len(rows), kind.value, len(off))
+    return len(rows)
+
+
+async def _turned_off(session: AsyncSession, user_ids: Sequence[int], kind: EmailKind) -> set[int]:
+    """Which of ``user_ids`` turned emails of ``kind`` off (no settings row: on)."""
+    preference = GOVERNED_BY.get(kind)
+    if preference is None or not user_ids:
+        return set()
+    column = getattr(NotificationSetting, preference)
+    rows = await session.execute(
+        select(NotificationSetting.user_id).where(
+            NotificationSetting.user_id.in_(user_ids), column.is_(False)
+        )
+    )
+    return set(rows.scalars())

@@ -100,8 +100,10 @@ class Note(DisclosesUsers):
         return _id(self.row.user_id)
 
     @strawberry.field(
-        description="Whether the recipient has read the message: viewer_id, else every "
-        "member but the writer (who read the conversation's latest message, or wrote after it)."
+        description="Whether the message was read, per message: by viewer_id, else by every "
+        "member but the writer. A member has read it when they wrote it, or marked the "
+        "conversation read or sent a message of their own after it came; a newer message never "
+        "unreads it, and a member added later has read none of the history."
     )
     async def viewed(
         self,
