@@ -85,7 +85,7 @@ async def create_client(
     await session.flush()
     emit_patient_created(session, user)
     await _set_care_team(session, user, other_ids, new=True)
-    await _invite(session, user, invitations)
+    await _invite(session, user, invitations, new=True)
     if not fields.dont_send_welcome:
         await queue_email(
             session,
@@ -97,11 +97,15 @@ async def create_client(
     return user
 
 
-async def _invite(session: AsyncSession, user: User, invitations: Invitations | None) -> None:
+async def _invite(
+    session: AsyncSession, user: User, invitations: Invitations | None, *, new: bool = False
+) -> None:
+    """A signup token for a patient without a password (``new``: created in this
+    transaction)."""
     if invitations is None or not user.email or user.password_hash is not None:
         return
     await ensure_signup_token(
-        session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl
+        session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl, new=new
     )
 
 
