@@ -136,13 +136,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=4, help="Requests in flight.")
     parser.add_argument("--src", help="Run carebook from this source folder (another build).")
+    parser.add_argument(
+        "--database-url", help="Override the database URL (your own PostgreSQL bench database)."
+    )
     args = parser.parse_args(argv)
     path = world_file(args.database, quick=args.quick)
     if not path.exists():
         raise SystemExit(f"{path} is missing: run `python -m bench` on this database first")
     world = Generated(**json.loads(path.read_text()))
     operation = find_operation(world, args.operation, args.concurrency)
-    url = default_database_url(args.database, quick=args.quick)
+    url = args.database_url or default_database_url(args.database, quick=args.quick)
     port = free_port()
     command = carebook_command(url, args.workers, port, src=args.src)
     env = {"CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
