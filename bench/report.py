@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import charts
+from bench.hashing import ratio_line
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
 
@@ -92,6 +93,9 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {_fmt(sql['median_ms'] if sql else None, 2)} "
             f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} |"
         )
+    hashing = ratio_line(document["results"])
+    if hashing:
+        lines += ["", hashing]
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
         lines += ["", "Errors (first of each):", ""]

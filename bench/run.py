@@ -34,6 +34,7 @@ import httpx
 from bench import report, spread
 from bench.client import HttpCaller, RssSampler, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
+from bench.hashing import measure_hashing
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
 from carebook.db.engine import create_database
@@ -417,6 +418,15 @@ async def run(config: Config) -> dict[str, Any]:
                 )
             )
             log(_line(results[-1]))
+            if operation.name == "signUp":  # its ceiling, in the same phase of the machine
+                results.append(
+                    await measure_hashing(
+                        concurrency=operation.concurrency or config.concurrency,
+                        duration=config.write_duration,
+                        max_requests=config.max_requests,
+                    )
+                )
+                log(_line(results[-1]))
         sampler.stop()
     document = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
