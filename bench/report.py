@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import charts, peer
+from bench.hashing import ratio_line
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
 
@@ -174,6 +175,9 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {_fmt(other['median_ms'] if other else None, 2)} | {_share(gql, other)} |"
         )
     lines += peer_table(document)
+    hashing = ratio_line(document["results"])
+    if hashing:
+        lines += ["", hashing]
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
         lines += ["", "Errors (first of each):", ""]

@@ -35,6 +35,7 @@ import httpx
 from bench import peer, report, spread, write_floor
 from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
+from bench.hashing import measure_hashing
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
 from carebook.db.engine import create_database
@@ -525,6 +526,15 @@ async def run(config: Config) -> dict[str, Any]:
             log(_line(results[-1]))
             if operation.name in floors:  # right after, in the same phase of the machine
                 results.append(await measure_write_floor(config, operation, floors))
+                log(_line(results[-1]))
+            if operation.name == "signUp":  # its ceiling, in the same phase of the machine
+                results.append(
+                    await measure_hashing(
+                        concurrency=operation.concurrency or config.concurrency,
+                        duration=config.write_duration,
+                        max_requests=config.max_requests,
+                    )
+                )
                 log(_line(results[-1]))
         sampler.stop()
     document = {

@@ -84,6 +84,20 @@ def _after_flush(session: Session, _context: Any) -> None:
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
 
+
+def status_changed(connection: Connection, users: Sequence[User]) -> None:
+    """What the hook does for patients whose active flag a set-based write changed without a
+    flush (accounts/bulk_writes.py): their keys rewritten (none when archived), and the pairs
+    of the reactivated ones checked again."""
+    write_keys(connection, users)
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for user in users:
+        if user.role == Role.PATIENT and user.active:
+            by_organization[user.organization_id].append(user.id)
+    for organization_id, ids in by_organization.items():
+        recheck(connection, organization_id, ids)
+
+
 _COLUMNS = (
     User.id,
     User.organization_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -94,6 +94,17 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def restamp_active(connection: Connection, user_ids: Sequence[int], active: bool) -> None:
+    """Copy a new active flag onto these users' tokens, for a set-based archive or
+    reactivation that bypassed the flush hook (accounts/bulk_writes.py): their indexed fields
+    did not change, so their tokens are the same rows with the new copy of ``active``."""
+    for start in range(0, len(user_ids), _BATCH):
+        chunk = user_ids[start : start + _BATCH]
+        connection.execute(
+            update(SearchToken).where(SearchToken.user_id.in_(chunk)).values(active=active)
+        )
 
 
 def reindex_users(connection: Connection, organization_id: int | None = None) -> int:
