@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import sqlite3
@@ -40,6 +39,8 @@ from carebook.db.engine import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+# The source of the build the bench belongs to (what it starts unless told otherwise).
+SRC = ROOT / "src"
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench"
 
 
@@ -165,18 +166,17 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, name: str) -> Non
     raise RuntimeError(f"{name} did not answer /healthz in 120 s")
 
 
-def carebook_command(
-    database_url: str, workers: int, port: int, *, src: str | None = None
-) -> list[str]:
-    """``carebook serve`` as a user runs it (the installed script, else the module).
+def carebook_command(database_url: str, workers: int, port: int) -> list[str]:
+    """``carebook serve`` of the interpreter running the bench, as a module.
 
-    With ``src`` (another build's source folder, for A/B runs) always the module form, so that
-    the package found first on that PYTHONPATH is the one imported; the caller sets PYTHONPATH.
+    Never the ``carebook`` script first on PATH: that can be another checkout's build (or
+    another virtualenv's). Start it with :func:`carebook_env`, which puts the build's source
+    first on PYTHONPATH, so the package imported is the one meant.
     """
-    executable = None if src else shutil.which("carebook")
-    base = [executable] if executable else [sys.executable, "-m", "carebook.cli.main"]
     return [
-        *base,
+        sys.executable,
+        "-m",
+        "carebook.cli.main",
         "serve",
         "--host",
         "127.0.0.1",
@@ -187,6 +187,15 @@ def carebook_command(
         "--workers",
         str(workers),
     ]
+
+
+def carebook_env(src: str | Path | None = None) -> dict[str, str]:
+    """PYTHONPATH for :func:`carebook_command`: ``src`` (another build's source folder, for A/B
+    runs), by default the bench's own checkout's ``src``, ahead of whatever the caller had, so
+    an editable install of another checkout is not the one imported (workers inherit it)."""
+    first = str(Path(src).resolve()) if src else str(SRC)
+    rest = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": first + (os.pathsep + rest if rest else "")}
 
 
 def bare_command(config: Config, port: int) -> list[str]:
@@ -381,7 +390,11 @@ async def run(config: Config) -> dict[str, Any]:
     results: list[Stats] = []
     port = free_port()
     # The benchmark signs up thousands of patients from one address: no sign-up rate limit.
-    env = {"CAREBOOK_DATABASE_URL": config.database_url, "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
+    env = {
+        **carebook_env(),
+        "CAREBOOK_DATABASE_URL": config.database_url,
+        "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
+    }
     log(f"starting carebook serve --workers {config.workers} on port {port}")
     bare_port = free_port()
     bare_env = {"BENCH_DATABASE_URL": config.database_url, "BENCH_CAPTURES": str(captures_file)}
