@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import charts
+from bench import charts, load
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
 
@@ -51,6 +51,17 @@ def _ratio(upper: dict[str, Any] | None, lower: dict[str, Any] | None) -> str:
     return f"{lower['rps'] / upper['rps']:.1f}x"
 
 
+def _per_process(idle: dict[str, Any] | None) -> str:
+    """Idle RSS of each worker (and of uvicorn's supervisor), when the run measured it."""
+    if not idle or not idle.get("workers_mb"):
+        return ""
+    workers = ", ".join(f"{mb:g}" for mb in idle["workers_mb"])
+    supervisor = idle.get("supervisor_mb")
+    return f" (per worker: {workers} MB" + (
+        f"; supervisor {supervisor:g} MB)" if supervisor is not None else ")"
+    )
+
+
 def markdown(document: dict[str, Any]) -> str:
     """The results of one run as a Markdown section."""
     by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
@@ -72,7 +83,7 @@ def markdown(document: dict[str, Any]) -> str:
         + (" (database reused with --skip-generate)" if document.get("generation_reused") else "")
         + f"; rows: {', '.join(f'{k} {v:,}' for k, v in document['counts'].items())}",
         f"- whole run: {document['run_seconds']:.0f} s; server RSS when idle: "
-        f"{document['idle_rss_mb']} MB",
+        f"{document['idle_rss_mb']} MB" + _per_process(document.get("idle_rss")),
         "",
         "| operation | req/s | median ms | p99 ms | errors | peak RSS MB | bare req/s "
         "| bare median ms | SQL req/s | SQL median ms | GraphQL / bare | bare / SQL |",
@@ -92,6 +103,7 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {_fmt(sql['median_ms'] if sql else None, 2)} "
             f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} |"
         )
+    lines += load.markdown(document.get("under_load") or [], document["labels"])
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
         lines += ["", "Errors (first of each):", ""]

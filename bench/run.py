@@ -30,7 +30,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import report, spread
+from bench import load, memory, report, spread
 from bench.client import HttpCaller, RssSampler, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
@@ -62,6 +62,8 @@ class Config:
     quick: bool
     docs: bool
     command: str
+    load_clients: int = load.CLIENTS
+    load_duration: float = 5.0
 
 
 def default_database_url(database: str, *, quick: bool) -> str:
@@ -90,6 +92,10 @@ def parse(argv: list[str] | None = None) -> Config:
     parser.add_argument("--quick", action="store_true", help="Smoke run: small N, short runs.")
     parser.add_argument("--skip-generate", action="store_true", help="Reuse the last database.")
     parser.add_argument("--docs", action="store_true", help="Write docs/performance.md.")
+    parser.add_argument(
+        "--load-clients", type=int, default=load.CLIENTS, help="Under-load phase (0: skip it)."
+    )
+    parser.add_argument("--load-duration", type=float, help="Seconds per read under load.")
     args = parser.parse_args(argv)
     patients = args.patients or (2_000 if args.quick else 10_000)
     duration = args.duration or (1.0 if args.quick else 10.0)
@@ -108,6 +114,8 @@ def parse(argv: list[str] | None = None) -> Config:
         quick=args.quick,
         docs=args.docs,
         command="python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        load_clients=args.load_clients,
+        load_duration=args.load_duration or (1.0 if args.quick else 5.0),
     )
 
 
@@ -391,7 +399,8 @@ async def run(config: Config) -> dict[str, Any]:
     port = free_port()
     # The benchmark signs up thousands of patients from one address: no sign-up rate limit.
     env = {
-        **carebook_env(),
+        **load.with_gc_probe(carebook_env()),
+        **load.gc_env(RESULTS / "gc"),
         "CAREBOOK_DATABASE_URL": config.database_url,
         "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
     }
@@ -406,7 +415,8 @@ async def run(config: Config) -> dict[str, Any]:
         server(bare_command(config, bare_port), bare_env, bare_port, "bare") as bare_pid,
     ):  # fmt: skip
         sampler = RssSampler(pid)
-        idle_rss = sampler.peak_mb() or round(_rss_now(pid), 1)
+        idle_per_process = await memory.idle_rss(port, pid, config.workers)
+        idle_rss = round(_rss_now(pid), 1)
         fields = root_fields(port, world)
         graphql_reads = reads + extra_reads(fields)
         for operation in graphql_reads:
@@ -422,6 +432,7 @@ async def run(config: Config) -> dict[str, Any]:
         for stats in await measure_sql(config, captures, [op.name for op in reads]):
             results.append(stats)
             log(_line(stats))
+        under_load = await _under_load(config, port, pid, world, graphql_reads)
         run_id = f"{int(time.time())}"
         for operation in write_operations(world, run_id, config.concurrency):
             results.append(
@@ -442,6 +453,8 @@ async def run(config: Config) -> dict[str, Any]:
         "generation_reused": config.skip_generate,
         "counts": world.counts,
         "idle_rss_mb": idle_rss,
+        "idle_rss": idle_per_process,
+        "under_load": under_load,
         "run_seconds": round(time.monotonic() - started, 1),
         "operations": [op.name for op in graphql_reads]
         + [op.name for op in write_operations(world, run_id, 1)],
@@ -450,6 +463,20 @@ async def run(config: Config) -> dict[str, Any]:
         "results": [s.summary() for s in results],
     }
     return document
+
+
+async def _under_load(
+    config: Config, port: int, pid: int, world: Generated, reads: list[Operation]
+) -> list[dict[str, Any]]:
+    """The reads again, ``config.load_clients`` at once (bench/load.py)."""
+    if config.load_clients <= 0:
+        return []
+    log(f"under load: {config.load_clients} clients, {config.load_duration:g} s per read")
+    return await load.measure_under_load(
+        port, pid, reads, lambda operation: graphql_caller(port, world, operation),
+        workers=config.workers, seconds=config.load_duration, gc_folder=RESULTS / "gc",
+        clients=config.load_clients,
+    )  # fmt: skip
 
 
 def _rss_now(pid: int) -> float:
