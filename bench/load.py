@@ -69,6 +69,7 @@ class Pauses:
     longest_ms: float = 0.0  # of the pauses the probe timestamps (full, or 5 ms and more)
     collections: int = 0  # all generations
     gc_ms_total: float = 0.0
+    gc_cpu_ms_total: float = 0.0  # the same collections' CPU time (wall minus waiting for a core)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +78,7 @@ class Pauses:
             "longest_ms": round(self.longest_ms, 1),
             "collections": self.collections,
             "gc_ms_total": round(self.gc_ms_total, 1),
+            "gc_cpu_ms_total": round(self.gc_cpu_ms_total, 1),
         }
 
 
@@ -95,7 +97,9 @@ def pauses_between(
         old_totals = old["totals"] if old else [0.0, 0.0, 0.0]
         pauses.collections += sum(new["counts"]) - sum(old_counts)
         pauses.gc_ms_total += (sum(new["totals"]) - sum(old_totals)) * 1000
-        for moment, generation, seconds in new["notable"]:
+        old_cpu = old.get("cpu", [0.0] * 3) if old else [0.0] * 3
+        pauses.gc_cpu_ms_total += (sum(new.get("cpu", [0.0] * 3)) - sum(old_cpu)) * 1000
+        for moment, generation, seconds, *_cpu in new["notable"]:
             if not started <= moment <= ended:
                 continue
             pauses.longest_ms = max(pauses.longest_ms, seconds * 1000)
@@ -160,7 +164,8 @@ def line(row: dict[str, Any]) -> str:
     gc = row.get("gc")
     pauses = (
         f"  full GCs {gc['full_collections']} ({gc['full_ms_total']:.0f} ms), longest pause "
-        f"{gc['longest_ms']:.1f} ms, all GC {gc['gc_ms_total']:.0f} ms"
+        f"{gc['longest_ms']:.1f} ms, all GC {gc['gc_ms_total']:.0f} ms "
+        f"(CPU {gc.get('gc_cpu_ms_total', 0):.0f} ms)"
         if gc
         else ""
     )

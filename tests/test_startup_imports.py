@@ -8,6 +8,7 @@ must never be imported by the server at all.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -47,3 +48,24 @@ def test_building_the_app_imports_none_of_the_request_only_libraries() -> None:
     )
     assert loaded & {*LAZY, *NEVER} == set()
     assert "strawberry" in loaded  # the probe saw the application itself
+
+
+def test_a_worker_builds_its_app_without_a_full_collection() -> None:
+    program = (
+        "import gc, json, sys\n"
+        "from carebook.cli.worker import app_from_environment\n"
+        "assert 'carebook.app' not in sys.modules\n"
+        "before = gc.get_stats()[2]['collections']\n"
+        "app_from_environment()\n"
+        "print(json.dumps([before, gc.get_stats()[2]['collections']]))\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        check=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CAREBOOK_DATABASE_URL": "sqlite+aiosqlite:///:memory:"},
+    ).stdout
+    before, after = json.loads(output.splitlines()[-1])
+    assert after == before  # none during the import and build (the lifespan collects once)

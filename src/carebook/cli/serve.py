@@ -74,7 +74,7 @@ def _run_workers(
     host: str, port: int, workers: int, log_config: dict[str, Any], proxies: dict[str, Any]
 ) -> None:
     uvicorn.run(
-        "carebook.app:app_from_environment",
+        "carebook.cli.worker:app_from_environment",
         factory=True,
         host=host,
         port=port,
