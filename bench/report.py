@@ -32,8 +32,13 @@ For each read there are three layers, answering the same requests (same ids, sam
 lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
 servers stay up), so the two see the machine in the same phase.
 Peak RSS is the sum over the server's processes (uvicorn's supervisor and its
-workers), sampled from `/proc` every 100 ms during that operation. Writes run after the reads (they
-change the data slightly: new patients, group moves).
+workers), sampled from `/proc` every 100 ms during that operation; the idle RSS is given per worker
+too, once every worker serves. After the three layers, every read runs again with 64 clients at
+once ("Under load": p99, errors, and the workers' garbage-collection pauses, timed inside the
+server by `bench/gc_probe`). Writes run after the reads (they change the data slightly: new
+patients, group moves). The bench starts `python -m carebook.cli.main serve` with the
+interpreter running it and its own checkout's `src` first on `PYTHONPATH`, never the `carebook`
+script first on `PATH` (which may be another checkout's build).
 
 **Caveat**: the machine has 2 cores shared by the server's workers, the load generator and the
 database, and other engineers ran test suites at the same time. Figures are noisy (easily +-20 %);

@@ -53,6 +53,7 @@ class Throughput:
     p99_ms: float
     errors: int
     cpu_ms_per_request: float
+    first_error: str | None = None
 
 
 async def _drive(
@@ -86,6 +87,7 @@ async def _drive(
         round(stats.p99_ms, 2),
         stats.errors,
         round(used * 1000 / max(stats.requests, 1), 2),
+        stats.first_error,
     )
 
 
@@ -122,6 +124,7 @@ def line(result: Throughput) -> str:
         f"{result.operation:12} {result.servers} server(s) {result.rps:8.1f} req/s  p99 "
         f"{result.p99_ms:7.2f} ms  errors {result.errors}  server CPU "
         f"{result.cpu_ms_per_request:.2f} ms per request"
+        + (f"  ({result.first_error[:200]})" if result.first_error else "")
     )
 
 
