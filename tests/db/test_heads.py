@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic.script import ScriptDirectory
+
 from carebook.db.heads import _assignments, code_heads
 from carebook.db.migrate import alembic_config
 
