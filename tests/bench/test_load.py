@@ -20,7 +20,7 @@ def test_the_probe_logs_full_collections_of_a_process(tmp_path: Path) -> None:
     assert process.returncode == 0
     (document,) = read_gc(tmp_path).values()
     assert document["counts"][2] >= 3
-    fulls = [moment for moment, generation, _ in document["notable"] if generation == 2]
+    fulls = [moment for moment, generation, *_ in document["notable"] if generation == 2]
     assert len(fulls) >= 3 and all(moment >= started for moment in fulls)
     assert str(GC_PROBE) in env["PYTHONPATH"].split(os.pathsep)
 
