@@ -20,7 +20,6 @@ import json
 import resource
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench import spread
 from bench.client import Stats, cpu_seconds, process_tree, run_driver, run_load
@@ -29,6 +28,7 @@ from bench.hashing import measure_hashing
 from bench.operations import Operation, read_operations, write_operations
 from bench.run import (
     carebook_command,
+    carebook_env,
     default_database_url,
     free_port,
     graphql_caller,
@@ -133,10 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     operation = find_operation(world, args.operation, args.concurrency)
     url = args.database_url or default_database_url(args.database, quick=args.quick)
     port = free_port()
-    command = carebook_command(url, args.workers, port, src=args.src)
-    env = {"CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
-    if args.src:
-        env["PYTHONPATH"] = str(Path(args.src).resolve())
+    command = carebook_command(url, args.workers, port)
+    env = {**carebook_env(args.src), "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
     with server(command, env, port, "probe") as pid:
         probe = run_driver(
             measure(

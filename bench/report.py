@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import charts, peer
+from bench import charts, load, peer
 from bench.hashing import ratio_line
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
@@ -47,8 +47,13 @@ what carebook's request adds to its own statements.
 lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
 servers stay up), so the two see the machine in the same phase.
 Peak RSS is the sum over the server's processes (uvicorn's supervisor and its
-workers), sampled from `/proc` every 100 ms during that operation. Writes run after the reads (they
-change the data slightly: new patients, group moves).
+workers), sampled from `/proc` every 100 ms during that operation; the idle RSS is given per worker
+too, once every worker serves. After the three layers, every read runs again with 64 clients at
+once ("Under load": p99, errors, and the workers' garbage-collection pauses, timed inside the
+server by `bench/gc_probe`). Writes run after the reads (they change the data slightly: new
+patients, group moves). The bench starts `python -m carebook.cli.main serve` with the
+interpreter running it and its own checkout's `src` first on `PYTHONPATH`, never the `carebook`
+script first on `PATH` (which may be another checkout's build).
 
 **Caveat**: the machine has 2 cores shared by the server's workers, the load generator and the
 database, and other engineers ran test suites at the same time. Figures are noisy (easily +-20 %);
@@ -128,6 +133,17 @@ def peer_table(document: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _per_process(idle: dict[str, Any] | None) -> str:
+    """Idle RSS of each worker (and of uvicorn's supervisor), when the run measured it."""
+    if not idle or not idle.get("workers_mb"):
+        return ""
+    workers = ", ".join(f"{mb:g}" for mb in idle["workers_mb"])
+    supervisor = idle.get("supervisor_mb")
+    return f" (per worker: {workers} MB" + (
+        f"; supervisor {supervisor:g} MB)" if supervisor is not None else ")"
+    )
+
+
 def markdown(document: dict[str, Any]) -> str:
     """The results of one run as a Markdown section."""
     by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
@@ -149,7 +165,7 @@ def markdown(document: dict[str, Any]) -> str:
         + (" (database reused with --skip-generate)" if document.get("generation_reused") else "")
         + f"; rows: {', '.join(f'{k} {v:,}' for k, v in document['counts'].items())}",
         f"- whole run: {document['run_seconds']:.0f} s; server RSS when idle: "
-        f"{document['idle_rss_mb']} MB",
+        f"{document['idle_rss_mb']} MB" + _per_process(document.get("idle_rss")),
         *peer_lines(document),
         "",
         "| operation | req/s | median ms | p99 ms | errors | peak RSS MB | bare req/s "
@@ -178,6 +194,7 @@ def markdown(document: dict[str, Any]) -> str:
     hashing = ratio_line(document["results"])
     if hashing:
         lines += ["", hashing]
+    lines += load.markdown(document.get("under_load") or [], document["labels"])
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
         lines += ["", "Errors (first of each):", ""]

@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import platform
-import shutil
 import signal
 import socket
 import sqlite3
@@ -32,7 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import peer, report, spread, write_floor
+from bench import load, memory, peer, report, spread, write_floor
 from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
 from bench.hashing import measure_hashing
@@ -42,6 +41,8 @@ from carebook.db.engine import create_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+# The source of the build the bench belongs to (what it starts unless told otherwise).
+SRC = ROOT / "src"
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench"
 
 
@@ -64,6 +65,8 @@ class Config:
     docs: bool
     command: str
     peer: bool = True
+    load_clients: int = load.CLIENTS
+    load_duration: float = 5.0
 
 
 def default_database_url(database: str, *, quick: bool) -> str:
@@ -95,6 +98,10 @@ def parse(argv: list[str] | None = None) -> Config:
     parser.add_argument(
         "--no-peer", action="store_true", help="Skip the PostGraphile layer (PostgreSQL)."
     )
+    parser.add_argument(
+        "--load-clients", type=int, default=load.CLIENTS, help="Under-load phase (0: skip it)."
+    )
+    parser.add_argument("--load-duration", type=float, help="Seconds per read under load.")
     args = parser.parse_args(argv)
     patients = args.patients or (2_000 if args.quick else 10_000)
     duration = args.duration or (1.0 if args.quick else 10.0)
@@ -114,6 +121,8 @@ def parse(argv: list[str] | None = None) -> Config:
         docs=args.docs,
         peer=not args.no_peer,
         command="python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        load_clients=args.load_clients,
+        load_duration=args.load_duration or (1.0 if args.quick else 5.0),
     )
 
 
@@ -186,18 +195,17 @@ def _wait_healthy(
     raise RuntimeError(f"{name} was not ready in 120 s")
 
 
-def carebook_command(
-    database_url: str, workers: int, port: int, *, src: str | None = None
-) -> list[str]:
-    """``carebook serve`` as a user runs it (the installed script, else the module).
+def carebook_command(database_url: str, workers: int, port: int) -> list[str]:
+    """``carebook serve`` of the interpreter running the bench, as a module.
 
-    With ``src`` (another build's source folder, for A/B runs) always the module form, so that
-    the package found first on that PYTHONPATH is the one imported; the caller sets PYTHONPATH.
+    Never the ``carebook`` script first on PATH: that can be another checkout's build (or
+    another virtualenv's). Start it with :func:`carebook_env`, which puts the build's source
+    first on PYTHONPATH, so the package imported is the one meant.
     """
-    executable = None if src else shutil.which("carebook")
-    base = [executable] if executable else [sys.executable, "-m", "carebook.cli.main"]
     return [
-        *base,
+        sys.executable,
+        "-m",
+        "carebook.cli.main",
         "serve",
         "--host",
         "127.0.0.1",
@@ -208,6 +216,15 @@ def carebook_command(
         "--workers",
         str(workers),
     ]
+
+
+def carebook_env(src: str | Path | None = None) -> dict[str, str]:
+    """PYTHONPATH for :func:`carebook_command`: ``src`` (another build's source folder, for A/B
+    runs), by default the bench's own checkout's ``src``, ahead of whatever the caller had, so
+    an editable install of another checkout is not the one imported (workers inherit it)."""
+    first = str(Path(src).resolve()) if src else str(SRC)
+    rest = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": first + (os.pathsep + rest if rest else "")}
 
 
 def bare_command(config: Config, port: int) -> list[str]:
@@ -479,7 +496,12 @@ async def run(config: Config) -> dict[str, Any]:
     results: list[Stats] = []
     port = free_port()
     # The benchmark signs up thousands of patients from one address: no sign-up rate limit.
-    env = {"CAREBOOK_DATABASE_URL": config.database_url, "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
+    env = {
+        **load.with_gc_probe(carebook_env()),
+        **load.gc_env(RESULTS / "gc"),
+        "CAREBOOK_DATABASE_URL": config.database_url,
+        "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
+    }
     log(f"starting carebook serve --workers {config.workers} on port {port}")
     bare_port = free_port()
     bare_env = {"BENCH_DATABASE_URL": config.database_url, "BENCH_CAPTURES": str(captures_file)}
@@ -493,7 +515,8 @@ async def run(config: Config) -> dict[str, Any]:
         peer_server(config, world, reads, peer_about) as peer_running,
     ):  # fmt: skip
         sampler = RssSampler(pid)
-        idle_rss = sampler.peak_mb() or round(_rss_now(pid), 1)
+        idle_per_process = await memory.idle_rss(port, pid, config.workers)
+        idle_rss = round(_rss_now(pid), 1)
         fields = root_fields(port, world)
         graphql_reads = reads + extra_reads(fields)
         for operation in graphql_reads:
@@ -514,6 +537,7 @@ async def run(config: Config) -> dict[str, Any]:
         for stats in await measure_sql(config, captures, [op.name for op in reads]):
             results.append(stats)
             log(_line(stats))
+        under_load = await _under_load(config, port, pid, world, graphql_reads)
         run_id = f"{int(time.time())}"
         # The writes' floor: their statements, captured through carebook's app in this process.
         floors = await write_floor.capture(world, config.database_url, run_id)
@@ -548,6 +572,8 @@ async def run(config: Config) -> dict[str, Any]:
         "generation_reused": config.skip_generate,
         "counts": world.counts,
         "idle_rss_mb": idle_rss,
+        "idle_rss": idle_per_process,
+        "under_load": under_load,
         "run_seconds": round(time.monotonic() - started, 1),
         "operations": [op.name for op in graphql_reads]
         + [op.name for op in write_operations(world, run_id, 1)],
@@ -557,6 +583,20 @@ async def run(config: Config) -> dict[str, Any]:
         "peer": peer_about,
     }
     return document
+
+
+async def _under_load(
+    config: Config, port: int, pid: int, world: Generated, reads: list[Operation]
+) -> list[dict[str, Any]]:
+    """The reads again, ``config.load_clients`` at once (bench/load.py)."""
+    if config.load_clients <= 0:
+        return []
+    log(f"under load: {config.load_clients} clients, {config.load_duration:g} s per read")
+    return await load.measure_under_load(
+        port, pid, reads, lambda operation: graphql_caller(port, world, operation),
+        workers=config.workers, seconds=config.load_duration, gc_folder=RESULTS / "gc",
+        clients=config.load_clients,
+    )  # fmt: skip
 
 
 def _rss_now(pid: int) -> float:

@@ -40,7 +40,15 @@ from bench.client import Stats, run_driver, run_load
 from bench.generate import Generated, Options, generate
 from bench.names import LAST_NAMES
 from bench.operations import Operation, write_operations
-from bench.run import RESULTS, carebook_command, free_port, graphql_caller, log, server
+from bench.run import (
+    RESULTS,
+    carebook_command,
+    carebook_env,
+    free_port,
+    graphql_caller,
+    log,
+    server,
+)
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.events.models import Event, Webhook
@@ -190,6 +198,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
     receiver = start_receiver(counts)
     port = free_port()
     env = {
+        **carebook_env(),
         "CAREBOOK_DATABASE_URL": url,
         "CAREBOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",

@@ -37,7 +37,14 @@ sys.path.insert(0, str(ROOT))  # the bench package sits beside src/, not install
 
 from bench.client import Connection, Stats, run_driver  # noqa: E402
 from bench.generate import Generated, Options, generate, is_sqlite  # noqa: E402
-from bench.run import RESULTS, api_headers, carebook_command, free_port, server  # noqa: E402
+from bench.run import (  # noqa: E402
+    RESULTS,
+    api_headers,
+    carebook_command,
+    carebook_env,
+    free_port,
+    server,
+)
 
 from carebook.config import Settings  # noqa: E402
 from carebook.db.engine import create_database  # noqa: E402
@@ -261,7 +268,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.max_cost is not None:
         settings = settings.model_copy(update={"max_query_cost": args.max_cost})
     env = {"CAREBOOK_DATABASE_URL": url, "CAREBOOK_MAX_QUERY_COST": str(settings.max_query_cost)}
-    with server(carebook_command(url, args.workers, port), env, port, "nested-load"):
+    with server(
+        carebook_command(url, args.workers, port), {**carebook_env(), **env}, port, "nested-load"
+    ):
         baseline, phases = run_driver(
             drive(port, world, group_id, settings, args.duration, args.max_requests)
         )

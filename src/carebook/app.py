@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter
@@ -64,14 +64,15 @@ from carebook.web import graphiql, idempotency, request_body
 from carebook.web.access_log import AccessLog, note_operation
 from carebook.web.body_limit import BodySizeLimit
 from carebook.web.health import Health, live
-from carebook.web.metrics.endpoint import METRICS_PATH, MetricsEndpoint
-from carebook.web.metrics.pool import count_pools
-from carebook.web.metrics.recorder import GraphQLMetrics
+from carebook.web.metrics import METRICS_PATH
 from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
 from carebook.web.tracing import trace
 from carebook.webhooks.retention import start_event_purger
 from carebook.webhooks.worker import start_worker as start_webhook_worker
+
+if TYPE_CHECKING:
+    from carebook.web.metrics.recorder import GraphQLMetrics
 
 logger = logging.getLogger("carebook")
 # The paths the access log names as they are (any other is logged as "(other)").
@@ -113,11 +114,12 @@ class CarebookGraphQL(GraphQL[Context, None]):
         self.loop_share = LoopShare()
         self.search = SearchState()
         self.activity = ActivityThrottle(settings.activity_window_seconds)
-        self.metrics = (
-            GraphQLMetrics(_root_field_names(self.schema), self.audit_writer)
-            if settings.metrics
-            else None
-        )
+        self.metrics: GraphQLMetrics | None = None
+        if settings.metrics:
+            # Imported only with metrics on (carebook.web.metrics).
+            from carebook.web.metrics.recorder import GraphQLMetrics
+
+            self.metrics = GraphQLMetrics(_root_field_names(self.schema), self.audit_writer)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Carebook's page: its files come from this server, not from a CDN (web/graphiql.py).
@@ -450,6 +452,10 @@ def _metrics_routes(settings: Settings, db: Database, view: CarebookGraphQL) -> 
     """GET /metrics when metrics are on (else the path is unknown: 404)."""
     if not settings.metrics:
         return []
+    # Imported only with metrics on (carebook.web.metrics).
+    from carebook.web.metrics.endpoint import MetricsEndpoint
+    from carebook.web.metrics.pool import count_pools
+
     count_pools(db)
     endpoint = MetricsEndpoint(
         token=settings.metrics_token, database=db, audit_writer=view.audit_writer

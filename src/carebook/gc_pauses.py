@@ -11,6 +11,17 @@ So once the application is built, ``gc.freeze()`` moves what exists then out of 
 collector's sight for good (it lives as long as the process anyway), the young generations are
 collected as before (most garbage cycles of a request die young), and the full collection runs
 on a timer instead of every few wide requests: one pause a minute instead of several a second.
+
+Two more things measured under load (issue 28, bench/load.py; docs/performance.md, "Under load"):
+
+- What the first requests build (compiled SQL, per-type caches, the pools' connections) is not
+  there at start-up, so every timed full collection scanned it again. The first timed
+  collection freezes once more: what is then frozen is bounded by the heap at that moment (a
+  cycle among those objects that dies later is not collected, so this happens once, never
+  on every collection).
+- A worker's import of the application ran four or five automatic full collections as its heap
+  grew (about 0.2 s of CPU per worker start, on a loaded machine over a second of wall time):
+  :func:`quiet_startup` holds them off until :func:`freeze_startup_objects` collects once.
 """
 
 from __future__ import annotations
@@ -22,6 +33,13 @@ import gc
 # practically never happen (one per 100,000 collections of the middle generation).
 THRESHOLDS = (700, 10, 100_000)
 FULL_COLLECTION_SECONDS = 60.0
+# While a worker imports the application: young collections as usual, no full ones.
+STARTUP_THRESHOLDS = (700, 10, 1_000_000)
+
+
+def quiet_startup() -> None:
+    """No automatic full collection while the application is imported and built."""
+    gc.set_threshold(*STARTUP_THRESHOLDS)
 
 
 def freeze_startup_objects() -> None:
@@ -35,6 +53,9 @@ def start_full_collections(seconds: float = FULL_COLLECTION_SECONDS) -> asyncio.
     """A task running a full collection every ``seconds`` (cycles that outlived their request)."""
 
     async def collect() -> None:
+        await asyncio.sleep(seconds)
+        gc.collect()
+        gc.freeze()  # once: what the first requests built and kept (see the module's text)
         while True:
             await asyncio.sleep(seconds)
             gc.collect()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from bench.generate import Options, generate
 from bench.probe import cpu_seconds, find_operation, measure
-from bench.run import carebook_command, free_port, server
+from bench.run import carebook_command, carebook_env, free_port, server
 
 
 def test_cpu_seconds_counts_this_process() -> None:
@@ -22,9 +22,11 @@ def test_cpu_seconds_counts_this_process() -> None:
 
 
 def test_another_build_runs_as_a_module() -> None:
-    command = carebook_command("sqlite+aiosqlite:///x.db", 2, 8123, src="/elsewhere/src")
+    command = carebook_command("sqlite+aiosqlite:///x.db", 2, 8123)
     assert command[1:4] == ["-m", "carebook.cli.main", "serve"]
     assert command[command.index("--workers") + 1] == "2"
+    # The other build's source comes first on the path its workers inherit.
+    assert carebook_env("/elsewhere/src")["PYTHONPATH"].split(os.pathsep)[0] == "/elsewhere/src"
 
 
 async def test_a_probe_measures_the_server(tmp_path: Path) -> None:
@@ -34,7 +36,7 @@ async def test_a_probe_measures_the_server(tmp_path: Path) -> None:
         find_operation(world, "no_such_operation", 2)
     operation = find_operation(world, "user", 2)
     port = free_port()
-    with server(carebook_command(url, 1, port), {}, port, "probe-test") as pid:
+    with server(carebook_command(url, 1, port), carebook_env(), port, "probe-test") as pid:
         probe = await measure(port, pid, world, operation, seconds=1, concurrency=2, workers=1)
     assert probe.stats.requests > 0 and probe.stats.errors == 0
     # The server's processes did the work: some CPU time, and no more than 2 cores over the

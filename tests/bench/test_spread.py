@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bench.client import Connection, HttpCaller, process_tree
 from bench.generate import Options, generate
-from bench.run import carebook_command, free_port, server
+from bench.run import carebook_command, carebook_env, free_port, server
 from tests.support.serving import STARTUP_DEADLINE
 
 from bench import spread
@@ -35,7 +35,7 @@ async def test_connections_are_spread_evenly_over_two_workers(tmp_path: Path) ->
     url = f"sqlite+aiosqlite:///{tmp_path / 'spread.db'}"
     await generate(Options(url, 20, 5), log=lambda _: None)
     port = free_port()
-    with server(carebook_command(url, 2, port), {}, port, "spread-test") as pid:
+    with server(carebook_command(url, 2, port), carebook_env(), port, "spread-test") as pid:
         await _wait_for_workers(port, pid, 2)
         connections, held = await spread.spread(port, {}, 4, pid, workers=2)
         try:

@@ -14,13 +14,13 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
-from typing import TypeVar
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 from carebook.config import Settings
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # A hash of a random password, verified against when no account matches, so that signIn takes the
 # same time whether or not the email exists.
@@ -43,12 +43,24 @@ class Passwords:
     """Hashes and verifies passwords with the configured argon2id cost, on worker threads."""
 
     def __init__(self, settings: Settings) -> None:
-        self._hasher = PasswordHasher(
-            time_cost=settings.argon2_time_cost,
-            memory_cost=settings.argon2_memory_cost_kib,
-            parallelism=settings.argon2_parallelism,
+        self._settings = settings
+
+    # The hasher and the dummy hash are made on first use, on a hashing thread: a server whose
+    # callers use API keys never pays for them, and a worker starts sooner (one argon2id hash,
+    # 19 MiB, and the argon2 import: docs/performance.md, "Start-up").
+    @cached_property
+    def _hasher(self) -> PasswordHasher:
+        from argon2 import PasswordHasher
+
+        return PasswordHasher(
+            time_cost=self._settings.argon2_time_cost,
+            memory_cost=self._settings.argon2_memory_cost_kib,
+            parallelism=self._settings.argon2_parallelism,
         )
-        self._dummy_hash = self._hasher.hash(_DUMMY_PASSWORD)
+
+    @cached_property
+    def _dummy_hash(self) -> str:
+        return self._hasher.hash(_DUMMY_PASSWORD)
 
     async def hash(self, password: str) -> str:
         """An argon2id hash of ``password``."""
@@ -59,8 +71,13 @@ class Passwords:
         return await _off_the_loop(lambda: self._verify_now(password_hash, password))
 
     def _verify_now(self, password_hash: str | None, password: str) -> bool:
+        from argon2.exceptions import InvalidHashError, VerificationError  # as in _hasher
+
+        # Made by the first verification whether or not it needs it: the first signIn of a
+        # process costs the same whether or not the email exists.
+        dummy_hash = self._dummy_hash
         try:
-            return self._hasher.verify(password_hash or self._dummy_hash, password) and (
+            return self._hasher.verify(password_hash or dummy_hash, password) and (
                 password_hash is not None
             )
         except (VerificationError, InvalidHashError):

@@ -7,6 +7,7 @@ import logging
 import logging.config
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ import typer
 import uvicorn
 
 from carebook.app import create_app
+from carebook.cli import worker
 from carebook.cli.common import load_settings
 from carebook.client_address import uvicorn_proxy_options
 from carebook.db.create import ensure_database
@@ -74,8 +76,33 @@ def serve(
 def _run_workers(
     host: str, port: int, workers: int, log_config: dict[str, Any], proxies: dict[str, Any]
 ) -> None:
+    with _light_main():
+        _run_uvicorn_workers(host, port, workers, log_config, proxies)
+
+
+@contextlib.contextmanager
+def _light_main() -> Iterator[None]:
+    """While uvicorn starts (and restarts) workers, ``__main__`` is :mod:`carebook.cli.worker`.
+
+    A worker is a fresh interpreter (multiprocessing's spawn), which first imports the parent's
+    ``__main__`` module: for ``carebook serve`` the whole command line (Typer, Alembic and every
+    command's modules), in every worker, before the application; measured: 4 automatic full
+    collections and about 25 MB per worker (docs/performance.md, "Start-up"). With the worker's
+    own small module as ``__main__``, a worker imports only what serving needs.
+    """
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = worker
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
+def _run_uvicorn_workers(
+    host: str, port: int, workers: int, log_config: dict[str, Any], proxies: dict[str, Any]
+) -> None:
     uvicorn.run(
-        "carebook.app:app_from_environment",
+        "carebook.cli.worker:app_from_environment",
         factory=True,
         host=host,
         port=port,

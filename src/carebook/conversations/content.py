@@ -14,8 +14,6 @@ from __future__ import annotations
 from html import escape
 from html.parser import HTMLParser
 
-import nh3
-
 MAX_CONTENT = 20_000  # characters of sanitized HTML: a long letter, not a document
 
 # Formatting a chat shows; no images (a remote image is a read receipt for its sender's server),
@@ -48,6 +46,10 @@ _BREAKS = {"br", "p", "div", "li", "blockquote", "pre", "ul", "ol"}
 
 def sanitize(content: str) -> str:
     """``content`` with only the allowed tags and links, trimmed."""
+    # Imported here, not at start-up: only writes of messages sanitize (docs/performance.md,
+    # "Start-up").
+    import nh3
+
     return nh3.clean(
         content,
         tags=_TAGS,

@@ -16,16 +16,14 @@ The answer names the cause in plain words; the exception's own text is never log
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.db.engine import Database
-from carebook.db.migrate import alembic_config
+from carebook.db.heads import code_heads
 
 READ_ONLY = "database is read-only"
 UNREACHABLE = "database is unreachable"
@@ -48,12 +46,6 @@ class NotReady:
 
     reason: str
     error: str | None = None
-
-
-@functools.cache
-def code_heads() -> frozenset[str]:
-    """The Alembic heads of the migrations shipped with this code (read once per process)."""
-    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
 
 
 async def readiness(database: Database) -> NotReady | None:

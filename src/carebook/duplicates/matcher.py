@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from rapidfuzz.distance import JaroWinkler
-
 from carebook.duplicates.names import fold, nickname_related, phonetic
 
 # Each name must reach this similarity (see _name), the pair's names on average NAME_PAIR.
@@ -83,6 +81,10 @@ def _name(a: str, b: str, kind: str, first: bool) -> tuple[float, str]:
         return 0.97, f"{kind} name a nickname of the other"
     if phonetic(fa) == phonetic(fb):
         return 0.93, f"phonetic {kind} name"
+    # Imported here, not at start-up: only duplicate checks need it (docs/performance.md,
+    # "Start-up").
+    from rapidfuzz.distance import JaroWinkler
+
     similarity = JaroWinkler.similarity(fa, fb)
     return similarity, f"similar {kind} name"
 

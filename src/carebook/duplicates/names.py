@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-import jellyfish
 from nicknames import NickNamer
 
 # A nickname with many canonical names ("Al": Albert, Alfred, Alan, ...) keys under a few only,
@@ -30,6 +29,10 @@ def fold(text: str | None) -> str:
 @functools.lru_cache(maxsize=65536)
 def phonetic(folded: str) -> str:
     """The Metaphone key of a folded name ("smith" and "smyth" -> "SM0")."""
+    # Imported here, not at start-up: only duplicate checks need it (docs/performance.md,
+    # "Start-up"); the cache above makes the import statement rare.
+    import jellyfish
+
     return jellyfish.metaphone(folded) if folded else ""
 
 

@@ -9,8 +9,6 @@ import re
 from collections.abc import Callable, Mapping
 from functools import partial
 
-import phonenumbers
-
 from carebook.db import lengths
 from carebook.errors import FieldMessage, Invalid
 from carebook.locations.inputs import LocationFields
@@ -107,6 +105,10 @@ def clean_country(value: str | None) -> str:
         return DEFAULT_COUNTRY
     if text.casefold() in _US_ALIASES:
         return DEFAULT_COUNTRY
+    # Imported here, not at start-up: only writes of a location check a country (docs/
+    # performance.md, "Start-up").
+    import phonenumbers
+
     code = text.upper()
     if len(code) != 2 or not (code in phonenumbers.SUPPORTED_REGIONS or code in _EXTRA_COUNTRIES):
         raise Invalid.field(

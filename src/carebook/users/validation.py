@@ -8,9 +8,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from carebook.auth.password_strength import password_problem
 from carebook.db import lengths
 from carebook.errors import Invalid
@@ -59,6 +56,10 @@ def _refuse_controls(field: str, text: str, controls: re.Pattern[str]) -> None:
 
 def clean_email(value: str | None, field: str = "email") -> str:
     """A syntactically valid email, normalized (domain lower-cased); no DNS lookup."""
+    # Imported here, not at start-up: only writes check addresses (docs/performance.md,
+    # "Start-up").
+    from email_validator import EmailNotValidError, validate_email
+
     text = (value or "").strip()
     if not text:
         raise Invalid.field(field, "Email can't be blank")
@@ -82,6 +83,8 @@ def clean_phone(value: str | None, field: str = "phone_number") -> str | None:
     text = (value or "").strip()
     if not text:
         return None
+    import phonenumbers  # on first use, as email_validator in clean_email
+
     try:
         number = phonenumbers.parse(text, "US")
     except phonenumbers.NumberParseException:

@@ -17,8 +17,11 @@ from __future__ import annotations
 import ssl
 import time
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+
 
 ADDRESS_TTL = 30.0
 MOST_CLIENTS = 256  # the least recently used client is closed past this many hosts
@@ -52,6 +55,10 @@ class Connections:
 
     async def client(self, url: httpx.URL, tls: ssl.SSLContext | None) -> httpx.AsyncClient:
         """The keep-alive client of ``url``'s scheme, host name and port."""
+        # Imported here, not at start-up: only webhook deliveries need httpx
+        # (docs/performance.md, "Start-up").
+        import httpx
+
         key: ClientKey = (url.scheme, url.host, url.port, tls)
         found = self._clients.get(key)
         if found is not None:

@@ -20,12 +20,14 @@ import contextlib
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from carebook.config import Settings
 from carebook.webhooks.connections import Connections
 from carebook.webhooks.urls import UnsafeUrl, resolve
+
+if TYPE_CHECKING:
+    import httpx
 
 # Bytes of an answer's body read (and dropped) so that its connection can be used again.
 DRAIN_LIMIT = 64 * 1024
@@ -51,6 +53,10 @@ class Outcome:
 
 def _pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
     """The URL aimed at ``address``, the Host header and the TLS server name of the original."""
+    # Imported here, not at start-up: only webhook deliveries need httpx (docs/performance.md,
+    # "Start-up").
+    import httpx
+
     original = httpx.URL(url)
     host = original.raw_host.decode("ascii")  # IDNA-encoded: what DNS, SNI and Host use
     # The Host header keeps a non-default port, as the client would have written it.
@@ -117,6 +123,8 @@ async def _client(
     if connections is not None:
         yield await connections.client(target, tls)
         return
+    import httpx  # on first use, as in _pinned
+
     async with httpx.AsyncClient(
         follow_redirects=False, trust_env=False, verify=tls or True
     ) as client:
@@ -133,6 +141,8 @@ async def _post_to(
     tls: ssl.SSLContext | None,
     connections: Connections | None,
 ) -> Outcome:
+    import httpx  # on first use, as in _pinned
+
     target, host_header, extensions = _pinned(url, address)
     timeout = httpx.Timeout(
         settings.webhook_timeout_seconds, connect=settings.webhook_connect_timeout_seconds

@@ -21,8 +21,6 @@ import base64
 import hashlib
 import hmac
 
-import httpx
-
 LABEL = "sig1"
 ALGORITHM = "hmac-sha256"
 COMPONENTS = ("@method", "@path", "@query", "content-digest", "content-type", "content-length")
@@ -99,6 +97,10 @@ def signed_headers(
     """The content and signature headers of one request (``created``: Unix seconds)."""
     # The path and query as the HTTP client writes them on the request line (percent-encoded),
     # which is what the receiver sees and checks.
+    # Imported here, not at start-up: only webhook deliveries need httpx (docs/performance.md,
+    # "Start-up").
+    import httpx
+
     target = httpx.URL(url)
     path = target.raw_path.split(b"?", 1)[0].decode("ascii") or "/"
     query = target.query.decode("ascii")

@@ -24,10 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-
-import pycountry
+from typing import TYPE_CHECKING
 
 from carebook.errors import Invalid
+
+if TYPE_CHECKING:
+    import pycountry
 
 # HL7 null flavours the criterion uses for answers that are not a category.
 DECLINED = "ASKU"
@@ -130,6 +132,10 @@ def clean_language(value: str | None, field: str = "preferred_language_code") ->
     text = (value or "").strip()
     if not text:
         return None
+    # Imported here, not at start-up: only writes of a language check it (docs/performance.md,
+    # "Start-up"); _language imports it first.
+    import pycountry
+
     match = _LANGUAGE.match(text)
     language = _language(match.group(1)) if match else None
     region = match.group(2) if match else None
@@ -142,6 +148,8 @@ def clean_language(value: str | None, field: str = "preferred_language_code") ->
 
 
 def _language(code: str) -> pycountry.db.Data | None:
+    import pycountry  # on first use, as in clean_language
+
     code = code.lower()
     if len(code) == 2:
         return pycountry.languages.get(alpha_2=code)

@@ -19,8 +19,6 @@ from carebook.db.engine import Database
 from carebook.web.metrics.backlog import Backlog, BacklogCollector
 from carebook.web.metrics.instruments import AUDIT_QUEUE, MULTIPROCESS, REGISTRY
 
-METRICS_PATH = "/metrics"
-
 
 class MetricsEndpoint:
     """The /metrics route of one app."""
