@@ -17,6 +17,7 @@ from carebook.search.deep_pages import COUNTED_OFFSET, page_ids_statement, page_
 from carebook.search.keyword_pages import page_in_token_order
 from carebook.search.ordering import sorted_by
 from carebook.search.planner import Planned, plan
+from carebook.search.rows import patient_rows
 from carebook.search.state import SearchState
 from carebook.users.models import User
 from carebook.users.scoping import sees_every_patient, visible_patients
@@ -55,8 +56,9 @@ async def list_patients(
         # every skipped row from the table), then read the page's rows and sort those.
         ids = sorted_by(query.with_only_columns(User.id), args.sort, driving)
         ids = ids.offset(args.offset).limit(args.limit)
-        query = sorted_by(visible_patients(actor).where(User.id.in_(ids)), args.sort, True)
+        query = sorted_by(patient_rows(actor, args).where(User.id.in_(ids)), args.sort, True)
         return list((await session.execute(query)).scalars())
+    query = patient_rows(actor, args).where(*conditions)
     query = sorted_by(query, args.sort, driving).offset(args.offset)
     query = query.limit(args.limit if args.limit is not None else args.whole_list_rows)
     return list((await session.execute(query)).scalars())
@@ -84,7 +86,7 @@ async def _counted_page(
     """A deep page in last-name order, found from the block counters (``deep_pages.py``)."""
     shape = (active(args), args.sort == "last_name_desc")
     in_page = state.deep_page_statements.built(shape, lambda: page_ids_statement(*shape))
-    rows = sorted_by(visible_patients(actor).where(User.id.in_(in_page)), args.sort, True)
+    rows = sorted_by(patient_rows(actor, args).where(User.id.in_(in_page)), args.sort, True)
     values = page_parameters(actor, args.offset, limit)
     return list((await session.execute(rows, values)).scalars())
 
@@ -104,7 +106,7 @@ async def _page_near_the_top(
     window = sorted_by(visible_patients(actor).with_only_columns(User.id), args.sort).limit(
         args.offset + WALK_BUDGET
     )
-    query = visible_patients(actor).where(User.id.in_(window), *conditions)
+    query = patient_rows(actor, args).where(User.id.in_(window), *conditions)
     query = sorted_by(query, args.sort).offset(args.offset).limit(limit)
     rows = list((await session.execute(query)).scalars())
     return rows if len(rows) == limit else None
