@@ -72,3 +72,30 @@ async def test_every_user_field_answers_alike_from_its_own_columns(api: Api, wor
         assert "errors" not in alone, (name, alone)
         whole = await caller.data(f"{{ users(ids: [{patient}]) {{ {selection} {WHOLE_ROW} }} }}")
         assert alone["data"]["users"][0][name] == whole["users"][0][name], name
+
+
+def _user_read(statements: list[str]) -> str:
+    (read,) = [
+        s
+        for s in statements
+        if "FROM users" in s and "target_user_id" not in s and "api_keys" not in s
+    ]
+    return read
+
+
+async def test_user_reads_only_the_selected_columns_and_notifications_only_to_clear_them(
+    api: Api, world: World, database: Database
+) -> None:
+    caller = api.with_key(world.a.provider.api_key)
+    patient = world.a.patient_id
+    with statements_sent(database) as statements:
+        data = await caller.data(f'{{ user(id: "{patient}") {{ id first_name }} }}')
+    assert data["user"]["id"] == str(patient)
+    read = _user_read(statements)
+    assert "users.password_hash" not in read.split("FROM")[0]
+    assert "user_notifications" in read  # a provider's read clears their notifications
+    with statements_sent(database) as statements:
+        await caller.data(f'{{ user(id: "{patient}", clear_notifs: false) {{ id quick_notes }} }}')
+    read = _user_read(statements)
+    assert "user_notifications" not in read
+    assert "users.quick_notes" in read.split("FROM")[0]  # the record's columns, in one read

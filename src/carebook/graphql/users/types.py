@@ -59,6 +59,9 @@ def _legal_with_preferred(row: UserRow) -> str:
 # (graphql/users/columns.py). A field without it needs the whole row.
 READS = "carebook_reads"
 NO_COLUMNS = {READS: ()}
+# The patient record's fields read its columns together (``User._record``): from the row when
+# it holds all of them, else through their DataLoader.
+RECORD_COLUMNS = {READS: PROFILE_FIELDS}
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -105,8 +108,7 @@ def _from_record(
             return None
         return read(await self._record(info))
 
-    # The record's columns come through their own loader, not from the row.
-    return strawberry.field(resolver=resolve, description=description, metadata=NO_COLUMNS)
+    return strawberry.field(resolver=resolve, description=description, metadata=RECORD_COLUMNS)
 
 
 def _coded(
@@ -383,7 +385,7 @@ class User(IsUser):
         lambda record: record.get("additional_phone_number"),
     )
 
-    @strawberry.field(description="Height of the user, in inches.", metadata=NO_COLUMNS)
+    @strawberry.field(description="Height of the user, in inches.", metadata=RECORD_COLUMNS)
     async def height(self, info: Info[Context, None]) -> float | None:
         if self.disclosure < Disclosure.RECORD:
             return None
@@ -393,7 +395,8 @@ class User(IsUser):
     weight: str | None = _from_record("The last weight of the user, in pounds.", _weight)
 
     @strawberry.field(
-        description="The person's id in another system (Healthie: Human API).", metadata=NO_COLUMNS
+        description="The person's id in another system (Healthie: Human API).",
+        metadata=RECORD_COLUMNS,
     )
     async def human_id(self, info: Info[Context, None]) -> strawberry.ID | None:
         if self.disclosure < Disclosure.RECORD:
