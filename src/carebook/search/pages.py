@@ -17,7 +17,7 @@ from carebook.search.deep_pages import COUNTED_OFFSET, page_ids_statement, page_
 from carebook.search.keyword_pages import page_in_token_order
 from carebook.search.ordering import sorted_by
 from carebook.search.planner import Planned, plan
-from carebook.search.rows import patient_rows
+from carebook.search.rows import LIMIT, OFFSET, patient_rows, plain_page
 from carebook.search.state import SearchState
 from carebook.users.models import User
 from carebook.users.scoping import sees_every_patient, visible_patients
@@ -26,6 +26,8 @@ from carebook.users.scoping import sees_every_patient, visible_patients
 WALK_BUDGET = 2000
 # From this offset on, a page's ids are found on the sort index alone before rows are read.
 DEFERRED_OFFSET = 100
+# The sort whose SQL holds the current time: its statements are not kept.
+NOW_DEPENDENT_SORT = "next_appt_date"
 
 
 async def list_patients(
@@ -58,9 +60,13 @@ async def list_patients(
         ids = ids.offset(args.offset).limit(args.limit)
         query = sorted_by(patient_rows(actor, args).where(User.id.in_(ids)), args.sort, True)
         return list((await session.execute(query)).scalars())
+    limit = args.limit if args.limit is not None else args.whole_list_rows
+    if not conditions and not args.sort.startswith(NOW_DEPENDENT_SORT) and limit is not None:
+        plain = plain_page(state, actor, args)
+        result = await session.execute(plain, {OFFSET: args.offset, LIMIT: limit})
+        return list(result.scalars())
     query = patient_rows(actor, args).where(*conditions)
-    query = sorted_by(query, args.sort, driving).offset(args.offset)
-    query = query.limit(args.limit if args.limit is not None else args.whole_list_rows)
+    query = sorted_by(query, args.sort, driving).offset(args.offset).limit(limit)
     return list((await session.execute(query)).scalars())
 
 
