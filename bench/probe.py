@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{path} is missing: run `python -m bench` on this database first")
     world = Generated(**json.loads(path.read_text()))
     operation = find_operation(world, args.operation, args.concurrency)
-    url = default_database_url(args.database, quick=args.quick)
+    # The database the world was generated in (a run's own --database-url included).
+    url = world.database_url or default_database_url(args.database, quick=args.quick)
     port = free_port()
     command = carebook_command(url, args.workers, port, src=args.src)
     env = {"CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
