@@ -45,7 +45,12 @@ from carebook.graphql.schema import build_schema
 from carebook.idempotency.purger import start_purger
 from carebook.notifications.worker import start_worker
 from carebook.search import SearchState
-from carebook.startup import check_metrics_token, check_payment_provider, check_secret_key
+from carebook.startup import (
+    check_metrics_token,
+    check_payment_provider,
+    check_read_url,
+    check_secret_key,
+)
 from carebook.users.activation import SET_PASSWORD_PATH
 from carebook.users.activity import ActivityThrottle, record_activity
 from carebook.users.credentials import (
@@ -352,6 +357,7 @@ def create_app(
     check_secret_key(settings)
     check_payment_provider(settings)
     check_metrics_token(settings)
+    check_read_url(settings)
     db = database or create_database(settings)
     passwords = Passwords(settings)
     processor = payments if payments is not None else payment_provider_from(settings)
