@@ -131,7 +131,12 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{path} is missing: run `python -m bench` on this database first")
     world = Generated(**json.loads(path.read_text()))
     operation = find_operation(world, args.operation, args.concurrency)
-    url = args.database_url or default_database_url(args.database, quick=args.quick)
+    # --database-url, else the database the world was generated in (a run's own URL included).
+    url = (
+        args.database_url
+        or world.database_url
+        or default_database_url(args.database, quick=args.quick)
+    )
     port = free_port()
     command = carebook_command(url, args.workers, port)
     env = {**carebook_env(args.src), "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}

@@ -10,6 +10,7 @@ import inspect
 from typing import Any
 
 import aiosqlite
+import strawberry
 from graphql import GraphQLSchema
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects.postgresql import asyncpg as sqlalchemy_asyncpg
@@ -128,3 +129,12 @@ def test_strawberry_reads_a_wrapped_resolver_s_signature() -> None:
     user_type = SCHEMA._schema.type_map["User"]
     providers = user_type.fields["providers"]  # type: ignore[attr-defined]
     assert "can_be_scheduled_with" in providers.args
+
+
+def test_a_strawberry_schema_still_builds_its_middleware_in_one_method() -> None:
+    """src/carebook/graphql/extensions.py overrides ``Schema._get_middleware_manager`` (pacing
+    only heavy requests) and src/carebook/graphql/users/columns.py reads ``Info._raw_info``."""
+    assert "_get_middleware_manager" in vars(strawberry.Schema)
+    parameters = inspect.signature(strawberry.Schema._get_middleware_manager).parameters
+    assert list(parameters) == ["self", "extensions"]
+    assert "_raw_info" in strawberry.Info.__annotations__

@@ -18,7 +18,9 @@ from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.gc_pauses import THRESHOLDS
-from carebook.graphql.limits.fair_share import HOLD_SECONDS, LoopShare
+from carebook.graphql.context import Context
+from carebook.graphql.limits.fair_share import HOLD_SECONDS, HeavyPacing, LoopShare
+from carebook.graphql.schema import build_schema
 
 PAGE = "{ users(page_size: 100) { id first_name user_group { id } } }"  # heavy: 300 objects
 
@@ -96,3 +98,21 @@ async def test_serving_stops_scanning_startup_objects_and_times_full_collections
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+async def test_only_a_heavy_request_s_resolvers_are_wrapped() -> None:
+    """A light request's fields (every field of a page, plain attributes included) run their
+    own resolvers: the pacing wrapper is decided once per request, not paid per field."""
+    share = LoopShare()
+
+    def resolver(_root: object, _info: object) -> str:
+        return "value"
+
+    light = Context.__new__(Context)
+    light.share_ticket = share.arrive()
+    assert HeavyPacing(light).get_field_resolver(resolver) is resolver
+    heavy = Context.__new__(Context)
+    heavy.share_ticket = share.arrive()
+    heavy.share_ticket.become_heavy()
+    assert HeavyPacing(heavy).get_field_resolver(resolver) is not resolver
+    assert not any(type(e)._implements_resolve() for e in build_schema().get_extensions())

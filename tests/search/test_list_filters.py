@@ -28,8 +28,8 @@ from carebook.search import ListArgs, SearchState, arguments, pages
 from carebook.users.models import User
 
 # What the fast paths answer themselves (keywords, active_status, show_all_by_default) or what
-# only says which part of the list to show, in which order. Adding a field here claims that the
-# counters, the index-only count and the deep pages honour it.
+# only says which part of the list to show, in which order, and which columns of it. Adding a
+# field here claims that the counters, the index-only count and the deep pages honour it.
 ANSWERED_BY_THE_FAST_PATHS = {
     "keywords",
     "active_status",
@@ -38,6 +38,7 @@ ANSWERED_BY_THE_FAST_PATHS = {
     "offset",
     "limit",
     "whole_list_rows",
+    "columns",
 }
 WORD = "quillon"  # every patient's first name: one plain term matching them all
 EVERYONE = 10**6  # the capped count never stops early: the plain path's count

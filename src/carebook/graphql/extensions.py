@@ -5,17 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import strawberry
-from graphql import GraphQLError, NoUnusedVariablesRule
+from graphql import GraphQLError, MiddlewareManager, NoUnusedVariablesRule
 from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.types import ExecutionContext
 
+from carebook.graphql.limits.fair_share import HeavyPacing
+
 
 class CarebookSchema(strawberry.Schema):
-    """Strawberry's schema without its default error logging.
+    """Strawberry's schema without its default error logging, pacing only heavy requests.
 
     The default logs every error with its exception text, which can hold patient data;
     :class:`ErrorShaping` logs internal errors itself, with a request id and no values.
     """
+
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        """Resolvers are wrapped only for a heavy request (limits/fair_share.py, HeavyPacing).
+
+        Strawberry's own manager wraps every field of every request in each extension's
+        ``resolve`` hook; no extension of this schema has one (tests/limits pins it).
+        """
+        context = extensions[0].execution_context.context if extensions else None
+        return HeavyPacing(context)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -50,6 +50,9 @@ class ListArgs:
     limit: int | None = 10
     # A whole list (limit None) reads at most this many rows: the caller's cap plus one.
     whole_list_rows: int | None = None
+    # The attributes of each patient row the caller reads (None: all of them); the others
+    # are not read from the database (search/rows.py).
+    columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.ids is not None:
@@ -79,6 +82,7 @@ NOT_FILTERS = frozenset(
         "offset",
         "limit",
         "whole_list_rows",
+        "columns",
     }
 )
 

@@ -15,6 +15,7 @@ from carebook.auth.actor import Actor
 from carebook.search.arguments import ListArgs, active
 from carebook.search.last_name_order import Ordered, in_last_name_order
 from carebook.search.planner import Planned
+from carebook.search.rows import IDS, rows_by_id
 from carebook.search.state import SearchState, SortKey
 from carebook.search.terms import REFINED_LIMIT, estimate, holders, plain, refined_rarest
 from carebook.search.text import Term
@@ -81,7 +82,7 @@ async def page_in_token_order(
         keys = await in_last_name_order(session, state, ordered, after, batch)
         matched.extend(await _matching(session, actor, planned.filters, unchecked, keys))
         if len(matched) >= end or len(keys) < batch:
-            return await _rows(session, actor, matched[args.offset : end])
+            return await _rows(session, state, actor, args, matched[args.offset : end])
         after, batch = keys[-1], min(batch * 4, MAX_CANDIDATES)
     return None
 
@@ -122,10 +123,12 @@ async def _matching(
     return [user_id for user_id in ids if user_id in found]
 
 
-async def _rows(session: AsyncSession, actor: Actor, ids: list[int]) -> list[User]:
+async def _rows(
+    session: AsyncSession, state: SearchState, actor: Actor, args: ListArgs, ids: list[int]
+) -> list[User]:
     """The users of ``ids``, in that order."""
     if not ids:
         return []
-    query = visible_patients(actor).where(User.id.in_(ids))
-    found = {user.id: user for user in (await session.execute(query)).scalars()}
+    query = rows_by_id(state, actor, args)
+    found = {user.id: user for user in (await session.execute(query, {IDS: ids})).scalars()}
     return [found[user_id] for user_id in ids if user_id in found]

@@ -17,6 +17,7 @@ from carebook.search.deep_pages import COUNTED_OFFSET, page_ids_statement, page_
 from carebook.search.keyword_pages import page_in_token_order
 from carebook.search.ordering import sorted_by
 from carebook.search.planner import Planned, plan
+from carebook.search.rows import LIMIT, OFFSET, patient_rows, plain_page
 from carebook.search.state import SearchState
 from carebook.users.models import User
 from carebook.users.scoping import sees_every_patient, visible_patients
@@ -25,6 +26,8 @@ from carebook.users.scoping import sees_every_patient, visible_patients
 WALK_BUDGET = 2000
 # From this offset on, a page's ids are found on the sort index alone before rows are read.
 DEFERRED_OFFSET = 100
+# The sort whose SQL holds the current time: its statements are not kept.
+NOW_DEPENDENT_SORT = "next_appt_date"
 
 
 async def list_patients(
@@ -55,10 +58,15 @@ async def list_patients(
         # every skipped row from the table), then read the page's rows and sort those.
         ids = sorted_by(query.with_only_columns(User.id), args.sort, driving)
         ids = ids.offset(args.offset).limit(args.limit)
-        query = sorted_by(visible_patients(actor).where(User.id.in_(ids)), args.sort, True)
+        query = sorted_by(patient_rows(actor, args).where(User.id.in_(ids)), args.sort, True)
         return list((await session.execute(query)).scalars())
-    query = sorted_by(query, args.sort, driving).offset(args.offset)
-    query = query.limit(args.limit if args.limit is not None else args.whole_list_rows)
+    limit = args.limit if args.limit is not None else args.whole_list_rows
+    if not conditions and not args.sort.startswith(NOW_DEPENDENT_SORT) and limit is not None:
+        plain = plain_page(state, actor, args)
+        result = await session.execute(plain, {OFFSET: args.offset, LIMIT: limit})
+        return list(result.scalars())
+    query = patient_rows(actor, args).where(*conditions)
+    query = sorted_by(query, args.sort, driving).offset(args.offset).limit(limit)
     return list((await session.execute(query)).scalars())
 
 
@@ -84,7 +92,7 @@ async def _counted_page(
     """A deep page in last-name order, found from the block counters (``deep_pages.py``)."""
     shape = (active(args), args.sort == "last_name_desc")
     in_page = state.deep_page_statements.built(shape, lambda: page_ids_statement(*shape))
-    rows = sorted_by(visible_patients(actor).where(User.id.in_(in_page)), args.sort, True)
+    rows = sorted_by(patient_rows(actor, args).where(User.id.in_(in_page)), args.sort, True)
     values = page_parameters(actor, args.offset, limit)
     return list((await session.execute(rows, values)).scalars())
 
@@ -104,7 +112,7 @@ async def _page_near_the_top(
     window = sorted_by(visible_patients(actor).with_only_columns(User.id), args.sort).limit(
         args.offset + WALK_BUDGET
     )
-    query = visible_patients(actor).where(User.id.in_(window), *conditions)
+    query = patient_rows(actor, args).where(User.id.in_(window), *conditions)
     query = sorted_by(query, args.sort).offset(args.offset).limit(limit)
     rows = list((await session.execute(query)).scalars())
     return rows if len(rows) == limit else None

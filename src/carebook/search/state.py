@@ -16,6 +16,8 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Select
 
+from carebook.users.models import User
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -27,6 +29,8 @@ BOUNDS_MAX = 1024
 KEYS_STATEMENTS_MAX = 256
 # Deep page statements: one per (status, direction), six in all.
 DEEP_PAGE_STATEMENTS_MAX = 8
+# Row statements per (caller, sort, columns): callers and documents in use at a time.
+ROWS_STATEMENTS_MAX = 512
 
 
 class Recent(Generic[K, V]):
@@ -88,4 +92,8 @@ class SearchState:
     )
     deep_page_statements: Recent[Hashable, Select[int]] = field(
         default_factory=lambda: Recent(DEEP_PAGE_STATEMENTS_MAX)
+    )
+    # A page's rows: see ``rows.py``.
+    rows_statements: Recent[Hashable, Select[User]] = field(
+        default_factory=lambda: Recent(ROWS_STATEMENTS_MAX)
     )

@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Exists, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer_group
+from sqlalchemy.orm import load_only, undefer_group
 
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
@@ -41,27 +41,55 @@ async def get_visible_user_and_unseen(
 
 
 async def read_visible_user_and_unseen(
-    database: Database, actor: Actor, user_id: int, *, within: SessionRunner | None = None
+    database: Database,
+    actor: Actor,
+    user_id: int,
+    *,
+    within: SessionRunner | None = None,
+    columns: tuple[str, ...] | None = None,
+    unseen: bool = True,
 ) -> tuple[User | None, bool]:
     """:func:`get_visible_user_and_unseen` as the database's single-row read: the same
     statement (built once per actor and database), without a session of its own (``within``:
-    the caller's, if the database needs one); the user comes detached."""
-    query = database.statement((_USER_AND_UNSEEN, actor), lambda: user_and_unseen_query(actor))
+    the caller's, if the database needs one); the user comes detached.
+
+    ``columns``: the attributes the caller reads (None: the whole record); the others are left
+    unread (reading one raises). ``unseen``: False when the caller does not need the unseen
+    notifications check (then always False), which is then not run.
+    """
+    key = (_USER_AND_UNSEEN, actor, columns, unseen)
+    query = database.statement(key, lambda: user_and_unseen_query(actor, columns, unseen=unseen))
     row = await database.read_row(query, {"target_user_id": user_id}, within=within)
     if row is None:
         return None, False
-    return detached(User, row), bool(row.unseen)
+    return detached(User, row), unseen and bool(row.unseen)
 
 
 # The key of user_and_unseen_query's statements in a Database's cache.
 _USER_AND_UNSEEN = "users.user_and_unseen"
 
 
-def user_and_unseen_query(actor: Actor) -> Select[Any]:
+def user_and_unseen_query(
+    actor: Actor, columns: tuple[str, ...] | None = None, *, unseen: bool = True
+) -> Select[Any]:
     """The statement for one actor: only the target id varies (a bound value), so callers on the
     hot path build it once (building it and deriving its cache key took about a tenth of a
-    ``user(id)`` request's CPU)."""
-    unseen = (
+    ``user(id)`` request's CPU). ``columns`` and ``unseen``: see read_visible_user_and_unseen."""
+    if columns is None:
+        # One row: its patient-record columns cost little here and spare the record's
+        # DataLoader a statement. Undeferred, the SQL also has every column of
+        # selected_columns, as the single-row read's prepared statements expect.
+        query = visible_users(actor).options(undefer_group(PROFILE_GROUP))
+    else:
+        query = visible_users(actor).options(load_only(*(getattr(User, c) for c in columns)))
+    if unseen:
+        query = query.add_columns(_unseen(actor).label("unseen"))
+    return query.where(User.id == bindparam("target_user_id"))
+
+
+def _unseen(actor: Actor) -> Exists:
+    """Whether ``actor`` has notifications about the user read that they have not seen."""
+    return (
         select(UserNotification.id)
         .where(
             UserNotification.recipient_id == actor.user_id,
@@ -69,15 +97,6 @@ def user_and_unseen_query(actor: Actor) -> Select[Any]:
             UserNotification.seen_at.is_(None),
         )
         .exists()
-    )
-    return (
-        visible_users(actor)
-        # One row: its patient-record columns cost nothing here and spare the record's
-        # DataLoader a statement. Undeferred, the SQL also has every column of
-        # selected_columns, as the single-row read's prepared statements expect.
-        .options(undefer_group(PROFILE_GROUP))
-        .add_columns(unseen.label("unseen"))
-        .where(User.id == bindparam("target_user_id"))
     )
 
 

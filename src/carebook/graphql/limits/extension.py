@@ -11,7 +11,7 @@ from strawberry.extensions import MaxTokensLimiter
 
 from carebook.config import Settings
 from carebook.graphql.limits.cost import CostMeter, ListSizes, variables_with_defaults
-from carebook.graphql.limits.fair_share import HEAVY_COST, HeavyPacing, request_ticket
+from carebook.graphql.limits.fair_share import HEAVY_COST, request_ticket
 from carebook.graphql.limits.shape import shape_rule, too_complex
 
 
@@ -103,5 +103,4 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], Any]]:
         lambda: DocumentLimits(
             max_tokens=limits.max_tokens, rules=rules, max_cost=limits.max_cost, sizes=sizes
         ),
-        HeavyPacing,
     ]

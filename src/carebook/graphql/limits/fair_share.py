@@ -27,8 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graphql import GraphQLResolveInfo
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLResolveInfo, MiddlewareManager
 
 # A page of 100 patients with a nested object is heavy; a single patient, a form or a
 # conversation is not. Heavy documents still run: this only orders the loop's turns.
@@ -179,18 +178,39 @@ def request_ticket(context: Any) -> Ticket | None:
     return ticket if isinstance(ticket, Ticket) else None
 
 
-class HeavyPacing(SchemaExtension):
-    """Makes a heavy request's async resolvers wait for their turn (see :class:`LoopShare`)."""
+class HeavyPacing(MiddlewareManager):
+    """Makes a heavy request's async resolvers wait for their turn (see :class:`LoopShare`).
 
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any,
-        **kwargs: Any,
-    ) -> Any:  # fmt: skip
-        result = _next(root, info, *args, **kwargs)
-        ticket = request_ticket(info.context)
-        if ticket is None or not ticket.heavy or not isinstance(result, Awaitable):
-            return result
-        return _paced(ticket.share, result)
+    graphql-core's middleware, decided once per request: a light request's resolvers run
+    unwrapped. (A Strawberry extension with a ``resolve`` hook wrapped every field of every
+    request, plain attributes included, though only heavy ones are ever paced: about a fifth of
+    the CPU of a page of users.) The request's cost is known before its first field is resolved
+    (``DocumentLimits.on_execute``), and a request never becomes light again.
+    """
+
+    def __init__(self, context: Any) -> None:
+        super().__init__()
+        self._context: Any = context
+        self._decided = False
+
+    def get_field_resolver(self, field_resolver: Callable[..., Any]) -> Callable[..., Any]:
+        """``field_resolver`` itself, or paced when the request is heavy."""
+        if not self._decided:
+            self._decided = True
+            ticket = request_ticket(self._context)
+            if ticket is not None and ticket.heavy:
+                self._middleware_resolvers = [_pace]
+        return super().get_field_resolver(field_resolver)
+
+
+def _pace(
+    _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
+) -> Any:
+    result = _next(root, info, *args, **kwargs)
+    ticket = request_ticket(info.context)
+    if ticket is None or not isinstance(result, Awaitable):
+        return result
+    return _paced(ticket.share, result)
 
 
 async def _paced(share: LoopShare, result: Awaitable[Any]) -> Any:

@@ -17,6 +17,7 @@ from carebook.graphql.limits.rows import check_cap, unpaginated_fetch_limit
 from carebook.graphql.lookup import id_argument
 from carebook.graphql.pagination import Cursor, page_of
 from carebook.graphql.permissions import IsStaff
+from carebook.graphql.users.columns import selected_columns
 from carebook.graphql.users.types import User
 
 
@@ -116,6 +117,7 @@ def _args(
     offset: int = 0,
     limit: int | None = None,
     whole_list_rows: int | None = None,
+    columns: tuple[str, ...] | None = None,
 ) -> search.ListArgs:
     try:
         return search.ListArgs(
@@ -134,6 +136,7 @@ def _args(
             offset=offset,
             limit=limit,
             whole_list_rows=whole_list_rows,
+            columns=columns,
         )
     except search.ListArgumentError as error:
         raise CodedError(str(error), BAD_USER_INPUT) from None
@@ -221,6 +224,7 @@ class UserListQueries:
             offset=page.offset,
             limit=page.size,
             whole_list_rows=unpaginated_fetch_limit(info.context.settings),
+            columns=selected_columns(info),
         )
         if page.size is None:
             # Counted first (ids only, one past the cap): refusing reads no patient row.

@@ -11,6 +11,7 @@ from carebook.graphql.audit.recording import audited, record_denied_read
 from carebook.graphql.common import require_actor, write
 from carebook.graphql.context import Context
 from carebook.graphql.permissions import IsAuthenticated
+from carebook.graphql.users.columns import selected_columns
 from carebook.graphql.users.types import User
 from carebook.user_notifications import service as notification_service
 from carebook.users import queries
@@ -28,11 +29,23 @@ async def _clear_notifications(context: Context, actor: Actor, patient_id: int) 
     )
 
 
-async def _read_user(context: Context, actor: Actor, user_id: int) -> tuple[UserRow | None, bool]:
+async def _read_user(
+    info: Info[Context, None], actor: Actor, user_id: int, *, clearing: bool
+) -> tuple[UserRow | None, bool]:
     """The visible user and whether the caller has unseen notifications about them (the
-    database's single-row read: no session, or the request's if the database needs one)."""
+    database's single-row read: no session, or the request's if the database needs one).
+
+    Only the columns the document selects are read, and the notifications are looked at only
+    when the read may clear them (issue 28: both were paid by every read).
+    """
+    context = info.context
     return await queries.read_visible_user_and_unseen(
-        context.database, actor, user_id, within=context.read
+        context.database,
+        actor,
+        user_id,
+        within=context.read,
+        columns=selected_columns(info),
+        unseen=clearing,
     )
 
 
@@ -63,12 +76,13 @@ class UserQueries:
             user_id = actor.user_id
         if user_id is None:
             return None
-        row, unseen = await _read_user(info.context, actor, user_id)
+        # Only providers and staff clear their notifications about a patient by reading them.
+        clearing = clear_notifs is not False and actor.is_staff
+        row, unseen = await _read_user(info, actor, user_id, clearing=clearing)
         if row is None:  # missing or not visible: recorded as refused, without another SELECT
             record_denied_read(info, user_id)
         if row is None and or_current_user:
-            row, unseen = await _read_user(info.context, actor, actor.user_id)
-        clearing = clear_notifs is not False and actor.is_staff
+            row, unseen = await _read_user(info, actor, actor.user_id, clearing=clearing)
         if row is not None and unseen and clearing and row.is_patient:
             await _clear_notifications(info.context, actor, row.id)
         return User(row=row, viewer=info.context.viewer) if row is not None else None

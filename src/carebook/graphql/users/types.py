@@ -55,12 +55,24 @@ def _legal_with_preferred(row: UserRow) -> str:
     return f"{legal}{goes_by} {row.last_name}".strip()
 
 
+# A User field's metadata key: the attributes of the users row it reads besides ROW_KEY
+# (graphql/users/columns.py). A field without it needs the whole row.
+READS = "carebook_reads"
+NO_COLUMNS = {READS: ()}
+# The patient record's fields read its columns together (``User._record``): from the row when
+# it holds all of them, else through their DataLoader.
+RECORD_COLUMNS = {READS: PROFILE_FIELDS}
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def _plain(
-    description: str, read: Callable[[UserRow], Any], shown: Disclosure = Disclosure.RECORD
+    description: str,
+    read: Callable[[UserRow], Any],
+    shown: Disclosure = Disclosure.RECORD,
+    *,
+    reads: tuple[str, ...],
 ) -> Any:
     """A User field read from the row when it is serialized; null below ``shown``.
 
@@ -71,13 +83,14 @@ def _plain(
     page, 8 fields per user, 300 requests x 3 alternations: 5.39-5.56 ms of CPU per request with
     these properties, 6.09-6.28 ms with resolvers. A field is part of the whole record unless it
     says otherwise, so a new field is never shown to a patient looking at someone else by
-    omission (see users/scoping.py).
+    omission (see users/scoping.py). ``reads``: the row's attributes ``read`` uses (see
+    ``graphql/users/columns.py``: a list reads only the columns its document selects).
     """
     if shown is Disclosure.NAME:
         getter = property(lambda self: read(self.row))
     else:
         getter = property(lambda self: read(self.row) if self.disclosure >= shown else None)
-    return strawberry.field(description=description, default=getter)
+    return strawberry.field(description=description, default=getter, metadata={READS: reads})
 
 
 Record = dict[str, Any]
@@ -95,7 +108,7 @@ def _from_record(
             return None
         return read(await self._record(info))
 
-    return strawberry.field(resolver=resolve, description=description)
+    return strawberry.field(resolver=resolve, description=description, metadata=RECORD_COLUMNS)
 
 
 def _coded(
@@ -115,6 +128,8 @@ def _time(
     description: str,
     read: Callable[[UserRow], datetime | None],
     shown: Disclosure = Disclosure.RECORD,
+    *,
+    reads: tuple[str, ...],
 ) -> Any:
     """A date-time User field, written as Healthie writes it in the viewer's zone (times.py).
 
@@ -124,7 +139,7 @@ def _time(
     getter = property(
         lambda self: render_or_none(read(self.row), self.zone) if self.disclosure >= shown else None
     )
-    return strawberry.field(description=description, default=getter)
+    return strawberry.field(description=description, default=getter, metadata={READS: reads})
 
 
 def _record_only(
@@ -173,7 +188,9 @@ class User(IsUser):
         self.links = follows_links(viewer)
         self.zone = viewer.zone if viewer is not None else UTC
 
-    @strawberry.field(description="This user's position in the list that returned it.")
+    @strawberry.field(
+        description="This user's position in the list that returned it.", metadata=NO_COLUMNS
+    )
     def cursor(self) -> Cursor:
         return Cursor(encode_cursor(self.position or 0))
 
@@ -181,133 +198,163 @@ class User(IsUser):
         "The unique identifier of the user.",
         lambda row: strawberry.ID(str(row.id)),
         Disclosure.NAME,
+        reads=(),
     )
 
     first_name: str | None = _plain(
         "First name.",
         lambda row: row.first_name,
         Disclosure.NAME,
+        reads=("first_name",),
     )
 
     last_name: str | None = _plain(
         "Last name.",
         lambda row: row.last_name,
         Disclosure.NAME,
+        reads=("last_name",),
     )
 
     legal_name: str | None = _plain(
         "Legal first name, when it differs from first_name.",
         lambda row: row.legal_name,
+        reads=("legal_name",),
     )
 
     preferred_name: str | None = _plain(
         "Preferred name (a Carebook addition).",
         lambda row: row.preferred_name,
+        reads=("preferred_name",),
     )
 
-    full_name: str | None = _plain("First and last name.", _full_name, Disclosure.NAME)
+    full_name: str | None = _plain(
+        "First and last name.", _full_name, Disclosure.NAME, reads=("first_name", "last_name")
+    )
 
-    name: str | None = _plain("Same as full_name.", _full_name, Disclosure.NAME)
+    name: str | None = _plain(
+        "Same as full_name.", _full_name, Disclosure.NAME, reads=("first_name", "last_name")
+    )
 
     full_legal_name: str | None = _plain(
         "Legal name (or first name) and last name.",
         lambda row: f"{row.legal_name or row.first_name} {row.last_name}".strip(),
+        reads=("legal_name", "first_name", "last_name"),
     )
 
     full_legal_name_with_preferred: str | None = _plain(
         "The legal name with the name the user goes by (first_name) in parentheses when it "
         "differs, e.g. 'Jonathan (Jon) Jones'.",
         _legal_with_preferred,
+        reads=("legal_name", "first_name", "last_name"),
     )
 
     pronouns: str | None = _plain(
         "Pronouns.",
         lambda row: row.pronouns,
         Disclosure.PROFILE,
+        reads=("pronouns",),
     )
 
     email: str | None = _plain(
         "Email address.",
         lambda row: row.email,
+        reads=("email",),
     )
 
     skipped_email: bool | None = _plain(
         "True when the patient was created without an email.",
         lambda row: row.skipped_email,
+        reads=("skipped_email",),
     )
 
     phone_number: str | None = _plain(
         "Phone number in E.164 form, e.g. +15554442244.",
         lambda row: row.phone_number,
+        reads=("phone_number",),
     )
 
     dob: str | None = _plain(
         "Date of birth, YYYY-MM-DD.",
         lambda row: row.dob.isoformat() if row.dob else None,
+        reads=("dob",),
     )
 
-    age: str | None = _plain("Age in whole years, from dob.", lambda row: _age(row.dob))
+    age: str | None = _plain(
+        "Age in whole years, from dob.", lambda row: _age(row.dob), reads=("dob",)
+    )
 
     gender: str | None = _plain(
         "Gender, e.g. Male.",
         lambda row: row.gender,
+        reads=("gender",),
     )
 
     gender_identity: str | None = _plain(
         "Gender identity.",
         lambda row: row.gender_identity,
+        reads=("gender_identity",),
     )
 
     sex: str | None = _plain(
         "Sex.",
         lambda row: row.sex,
+        reads=("sex",),
     )
 
     timezone: str | None = _plain(
         "IANA time zone name, e.g. America/New_York.",
         lambda row: row.timezone,
         Disclosure.PROFILE,
+        reads=("timezone",),
     )
 
     active: bool = _plain(
         "False once the patient is archived.",
         lambda row: row.active,
         Disclosure.NAME,
+        reads=("active",),
     )
 
     archived_at: str | None = _time(
         "When the patient was archived, if archived (2023-06-05 14:10:00 +0200).",
         lambda row: row.archived_at,
+        reads=("archived_at",),
     )
 
     record_identifier: str | None = _plain(
         "The practice's own identifier of the patient.",
         lambda row: row.record_identifier,
+        reads=("record_identifier",),
     )
 
     additional_record_identifier: str | None = _plain(
         "A second identifier, e.g. from another system.",
         lambda row: row.additional_record_identifier,
+        reads=("additional_record_identifier",),
     )
 
     metadata: str | None = _plain(
         "A serialized JSON object of custom data.",
         lambda row: row.user_metadata,
+        reads=("user_metadata",),
     )
 
     dietitian_id: str | None = _plain(
         "ID of the patient's primary provider.",
         lambda row: _id(row.dietitian_id),
+        reads=("dietitian_id",),
     )
 
     user_group_id: str | None = _plain(
         "ID of the patient's user group.",
         lambda row: _id(row.user_group_id),
+        reads=("user_group_id",),
     )
 
     invite_code: str | None = _plain(
         "A provider's invite code for patient sign-up.",
         lambda row: row.invite_code,
+        reads=("invite_code",),
     )
 
     first_name_last_initial: str | None = _plain(
@@ -316,12 +363,14 @@ class User(IsUser):
             f"{row.first_name} {row.last_name[:1]}.".strip() if row.last_name else row.first_name
         ),
         Disclosure.NAME,
+        reads=("first_name", "last_name"),
     )
 
     doc_share_id: str | None = _plain(
         "An ID used for document, course, and conversation sharing: user-<id>, as "
         "createConversation's simple_added_users takes it.",
         lambda row: f"user-{row.id}",
+        reads=(),
     )
 
     quick_notes: str | None = _from_record(
@@ -336,7 +385,7 @@ class User(IsUser):
         lambda record: record.get("additional_phone_number"),
     )
 
-    @strawberry.field(description="Height of the user, in inches.")
+    @strawberry.field(description="Height of the user, in inches.", metadata=RECORD_COLUMNS)
     async def height(self, info: Info[Context, None]) -> float | None:
         if self.disclosure < Disclosure.RECORD:
             return None
@@ -345,7 +394,10 @@ class User(IsUser):
 
     weight: str | None = _from_record("The last weight of the user, in pounds.", _weight)
 
-    @strawberry.field(description="The person's id in another system (Healthie: Human API).")
+    @strawberry.field(
+        description="The person's id in another system (Healthie: Human API).",
+        metadata=RECORD_COLUMNS,
+    )
     async def human_id(self, info: Info[Context, None]) -> strawberry.ID | None:
         if self.disclosure < Disclosure.RECORD:
             return None
@@ -424,33 +476,39 @@ class User(IsUser):
     has_created_password: bool | None = _plain(
         "True once the user has a password to sign in with.",
         lambda row: row.password_hash is not None,
+        reads=("password_hash",),
     )
 
     last_sign_in_at: str | None = _time(
         "When the user last signed in (signIn, signUp, or setting an invitation's password).",
         lambda row: row.last_sign_in_at,
+        reads=("last_sign_in_at",),
     )
 
     last_active: str | None = _time(
         "When the user last used their own session (web or mobile); updated at most once per "
         "CAREBOOK_ACTIVITY_WINDOW_SECONDS.",
         lambda row: row.last_active_at,
+        reads=("last_active_at",),
     )
 
     last_activity: str | None = _time(
         "When the user last used the account with any credential, API keys included; updated "
         "at most once per CAREBOOK_ACTIVITY_WINDOW_SECONDS.",
         lambda row: row.last_activity_at,
+        reads=("last_activity_at",),
     )
 
     accessed_account: bool | None = _plain(
         "True once the user has signed in or used the account themselves.",
         lambda row: row.last_sign_in_at is not None or row.last_activity_at is not None,
+        reads=("last_sign_in_at", "last_activity_at"),
     )
 
     requires_reactivation: bool | None = _plain(
         "True while the user is archived: they cannot sign in until reactivated.",
         lambda row: not row.active,
+        reads=("active",),
     )
 
     @strawberry.field(
@@ -473,7 +531,7 @@ class User(IsUser):
             public_base_url=settings.public_base_url, secret_key=settings.secret_key, row=row
         )
 
-    @strawberry.field(description="True for patients (clients).")
+    @strawberry.field(description="True for patients (clients).", metadata=NO_COLUMNS)
     def is_patient(self, already_known_value: bool | None = None) -> bool | None:
         # Another patient's role is withheld like the rest of their record.
         return self.row.is_patient if self.disclosure >= Disclosure.PROFILE else None
@@ -481,11 +539,13 @@ class User(IsUser):
     created_at: str | None = _time(
         "When the user was created (2023-06-05 14:10:00 +0200).",
         lambda row: row.created_at,
+        reads=("created_at",),
     )
 
     updated_at: str | None = _time(
         "When the user was last changed (2023-06-05 14:10:00 +0200).",
         lambda row: row.updated_at,
+        reads=("updated_at",),
     )
 
     @strawberry.field(
@@ -512,7 +572,9 @@ class User(IsUser):
             rows = await loaders.upcoming_appointments_with.load(self.row.id)
         return [Appointment(row=row) for row in rows]
 
-    @strawberry.field(description="The number of forms that have been requested of the user.")
+    @strawberry.field(
+        description="The number of forms that have been requested of the user.", metadata=NO_COLUMNS
+    )
     @_record_only(None)
     async def requested_form_count(self, info: Info[Context, None]) -> int | None:
         return (await self._form_counts(info)).requested
@@ -542,7 +604,9 @@ class User(IsUser):
             return True
         return await self._onboarding_incomplete(info)
 
-    @strawberry.field(description="ID of the newest conversation the user takes part in.")
+    @strawberry.field(
+        description="ID of the newest conversation the user takes part in.", metadata=NO_COLUMNS
+    )
     @_record_only(None)
     async def last_conversation_id(self, info: Info[Context, None]) -> str | None:
         return _id(await info.context.loaders.last_conversation_id.load(self.row.id))
@@ -582,7 +646,9 @@ class User(IsUser):
         rows = await info.context.loaders.organization_groups.load(args)
         return [UserGroup.from_row(row) for row in rows]
 
-    @strawberry.field(description="The patient's primary provider.")
+    @strawberry.field(
+        description="The patient's primary provider.", metadata={READS: ("dietitian_id",)}
+    )
     @audited
     @_record_only(None)
     async def dietitian(self, info: Info[Context, None]) -> User | None:
@@ -591,7 +657,9 @@ class User(IsUser):
         row = await info.context.loaders.user.load(self.row.dietitian_id)
         return User(row=row, viewer=info.context.viewer) if row else None
 
-    @strawberry.field(description="IDs of the further providers on the patient's care team.")
+    @strawberry.field(
+        description="IDs of the further providers on the patient's care team.", metadata=NO_COLUMNS
+    )
     @capped("User.other_provider_ids", "shorten the care team (updateClient other_provider_ids)")
     @_record_only([])
     async def other_provider_ids(
@@ -600,7 +668,10 @@ class User(IsUser):
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         return [strawberry.ID(str(pid)) for pid in ids]
 
-    @strawberry.field(description="The primary provider followed by the rest of the care team.")
+    @strawberry.field(
+        description="The primary provider followed by the rest of the care team.",
+        metadata={READS: ("dietitian_id",)},
+    )
     @audited
     @capped("User.providers", "read the ids with other_provider_ids")
     @_record_only([])
@@ -613,7 +684,7 @@ class User(IsUser):
         rows = await info.context.loaders.user.load_many(ids)
         return [User(row=row, viewer=info.context.viewer) for row in rows if row is not None]
 
-    @strawberry.field(description="The patient's user group.")
+    @strawberry.field(description="The patient's user group.", metadata={READS: ("user_group_id",)})
     @_record_only(None)
     async def user_group(self, info: Info[Context, None]) -> UserGroup | None:
         if self.row.user_group_id is None:
@@ -621,19 +692,24 @@ class User(IsUser):
         row = await info.context.loaders.group.load(self.row.user_group_id)
         return UserGroup.from_row(row) if row else None
 
-    @strawberry.field(description="The name of the patient's user group.")
+    @strawberry.field(
+        description="The name of the patient's user group.", metadata={READS: ("user_group_id",)}
+    )
     @_record_only(None)
     async def group_name(self, info: Info[Context, None]) -> str | None:
         group = await self._group(info)
         return group.name if group else None
 
-    @strawberry.field(description="The organization the user belongs to.")
+    @strawberry.field(description="The organization the user belongs to.", metadata=NO_COLUMNS)
     @_record_only(None)
     async def organization(self, info: Info[Context, None]) -> Organization | None:
         row = await info.context.loaders.organization.load(self.row.organization_id)
         return Organization.from_row(row) if row else None
 
-    @strawberry.field(description="A collection of tags applied on the specific user, by name.")
+    @strawberry.field(
+        description="A collection of tags applied on the specific user, by name.",
+        metadata=NO_COLUMNS,
+    )
     @audited
     @capped("User.active_tags", "list them with tags(user_id: ...)")
     @_record_only(None)
@@ -642,7 +718,9 @@ class User(IsUser):
         self._known_to_loader(info)
         return [Tag(row=row, applied_to=self.row.id) for row in rows]
 
-    @strawberry.field(description="All locations (addresses) of the user, oldest first.")
+    @strawberry.field(
+        description="All locations (addresses) of the user, oldest first.", metadata=NO_COLUMNS
+    )
     @audited
     @capped("User.locations", "list them with locations(user_id: ...) and page_size")
     @_record_only(None)
@@ -651,7 +729,9 @@ class User(IsUser):
         self._known_to_loader(info)
         return [Location(row=row, position=index) for index, row in enumerate(rows)]
 
-    @strawberry.field(description="The address of this user: the first of their locations.")
+    @strawberry.field(
+        description="The address of this user: the first of their locations.", metadata=NO_COLUMNS
+    )
     @audited
     @_record_only(None)
     async def location(self, info: Info[Context, None]) -> Location | None:

@@ -1,0 +1,75 @@
+"""Which columns of the users row a document's User selection reads.
+
+The patient list reads only those (issue 28): a page of ten users with eight fields read every
+column of each row (about thirty), and the database and the ORM paid for all of them. Each
+User field names the attributes it reads in its metadata (``READS``, graphql/users/types.py);
+a field that does not (a resolver reading the row as a whole) makes the whole row read, so a
+new field is never served from a column that was not loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
+from graphql.language import SelectionNode
+from strawberry.types import Info
+from strawberry.types.base import get_object_definition
+
+from carebook.graphql.users.types import READS, User
+
+# Read for every User whatever is selected: what the reader may see of it (users/scoping.py
+# reads organization_id and role), the audit trail (id, organization_id, role) and identity.
+ROW_KEY = ("id", "organization_id", "role")
+
+
+@cache
+def _reads_by_field() -> dict[str, tuple[str, ...] | None]:
+    """GraphQL field name -> the row attributes it reads (None: the whole row)."""
+    reads: dict[str, tuple[str, ...] | None] = {"__typename": ()}
+    definition = get_object_definition(User, strict=True)
+    for field in definition.fields:
+        reads[field.name] = field.metadata.get(READS)
+    return reads
+
+
+def selected_columns(info: Info) -> tuple[str, ...] | None:
+    """The attributes of the users row the current field's User selection reads, or None when
+    it needs the whole row. For a root field returning Users (``users``)."""
+    raw = info._raw_info
+    wanted: dict[str, None] = dict.fromkeys(ROW_KEY)
+    for node in raw.field_nodes:
+        if node.selection_set is None:
+            continue
+        if not _collect(node.selection_set.selections, raw.fragments, wanted, set()):
+            return None
+    return tuple(wanted)
+
+
+def _collect(
+    selections: Iterable[SelectionNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    wanted: dict[str, None],
+    seen: set[str],
+) -> bool:
+    """Add the attributes ``selections`` read to ``wanted``; False when one needs the row."""
+    reads = _reads_by_field()
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            columns = reads.get(selection.name.value)
+            if columns is None:
+                return False
+            wanted.update(dict.fromkeys(columns))
+        elif isinstance(selection, InlineFragmentNode):
+            if not _collect(selection.selection_set.selections, fragments, wanted, seen):
+                return False
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if name in seen or fragment is None:
+                continue  # validation refuses cycles and unknown fragments before execution
+            seen.add(name)
+            if not _collect(fragment.selection_set.selections, fragments, wanted, seen):
+                return False
+    return True
