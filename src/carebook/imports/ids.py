@@ -28,7 +28,7 @@ async def reserve_user_ids(session: AsyncSession, count: int) -> list[int]:
     """``count`` ids for new users, in increasing order, valid in the session's transaction."""
     if count == 0:
         return []
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         found = await session.execute(_FROM_SEQUENCE, {"n": count})
         return sorted(int(value) for value in found.scalars())
     largest = (await session.execute(select(func.max(User.id)))).scalar_one_or_none() or 0
