@@ -102,6 +102,8 @@ class Stats:
     median_ms: float = 0.0
     p99_ms: float = 0.0
     peak_rss_mb: float | None = None
+    # User + system CPU of the server's processes per request (warm-up requests included).
+    server_cpu_ms: float | None = None
     first_error: str | None = None
     latencies: list[float] = field(default_factory=list, repr=False)
 
@@ -233,6 +235,33 @@ def rss_bytes(pids: list[int]) -> int:
         except OSError:
             continue
     return total
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (utime and stime from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except FileNotFoundError:  # a process that has exited since the tree was listed
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
+
+
+class ServerCpu:
+    """The CPU time a server's processes spend from now on, per request served."""
+
+    def __init__(self, pid: int) -> None:
+        self.pids = process_tree(pid)
+        self.start = cpu_seconds(self.pids)
+
+    def ms_per_request(self, requests: int) -> float:
+        """Milliseconds of server CPU per request since this clock started."""
+        return round((cpu_seconds(self.pids) - self.start) * 1000 / max(requests, 1), 3)
 
 
 class RssSampler:

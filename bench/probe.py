@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import spread
-from bench.client import Stats, process_tree, run_driver, run_load
+from bench.client import Stats, cpu_seconds, process_tree, run_driver, run_load
 from bench.generate import Generated
 from bench.operations import Operation, read_operations, write_operations
 from bench.run import (
@@ -35,8 +34,6 @@ from bench.run import (
     server,
     world_file,
 )
-
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -58,18 +55,6 @@ class Probe:
             f"server CPU {self.cpu_ms_per_request:.2f} ms per request, "
             f"client CPU {self.client_cpu_ms_per_request:.2f} ms"
         )
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes so far (utime and stime from /proc)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        except FileNotFoundError:  # a process that has exited since the tree was listed
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
 
 
 def find_operation(world: Generated, name: str, concurrency: int) -> Operation:

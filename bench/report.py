@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import charts
+from bench import charts, peer
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
 
@@ -27,6 +27,14 @@ For each read there are three layers, answering the same requests (same ids, sam
   ORM and carebook's per-request work (including the read audit trail).
 - **SQL**: the same statements replayed on carebook's engine (same driver) from the benchmark
   process, without HTTP. The difference to bare is the cost of HTTP, uvicorn and JSON.
+
+On PostgreSQL a fourth layer, the **peer**, answers `user(id)` and the `users` first page:
+PostGraphile 4 (the Node GraphQL server over PostgreSQL, installed from npm into `bench/.peer/` by
+the bench, `bench/peer.py`), with as many worker processes as `carebook serve`, on the same
+database, reading the same fields of the same rows. It does no authentication, access check or
+audit. "Carebook / PostGraphile" is Carebook's throughput over PostGraphile's (1.00: as fast);
+a second table compares the servers' CPU time per request, which swings less than throughput on
+a busy machine. SQLite runs have no peer (PostGraphile needs PostgreSQL); `--no-peer` skips it.
 
 "GraphQL / bare" and "bare / SQL" are throughput ratios (how many times more requests per second the
 lower layer serves); each operation's bare endpoint is measured right after its GraphQL run (both
@@ -51,6 +59,68 @@ def _ratio(upper: dict[str, Any] | None, lower: dict[str, Any] | None) -> str:
     return f"{lower['rps'] / upper['rps']:.1f}x"
 
 
+def _share(carebook: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """Carebook's throughput as a fraction of another server's (0.50: half as many req/s)."""
+    if not carebook or not other or not other["rps"]:
+        return "-"
+    return f"{carebook['rps'] / other['rps']:.2f}"
+
+
+def peer_lines(document: dict[str, Any]) -> list[str]:
+    """How the peer ran (or why it did not), for the run's header; nothing for older runs."""
+    about = document.get("peer")
+    if not about:
+        return []
+    if about.get("skipped"):
+        return [f"- peer: {about['skipped']}"]
+    lines = [
+        f"- peer: PostGraphile {about['version']}, {about['workers']} worker(s), idle RSS "
+        f"{about.get('idle_rss_mb', '-')} MB: `NODE_ENV=production {about['command']}` "
+        "(no authentication, access check or audit)"
+    ]
+    lines += [
+        f"- peer answer differs from Carebook's for {name}: {why}"
+        for name, why in about.get("differences", {}).items()
+    ]
+    return lines
+
+
+def _cpu_share(carebook: dict[str, Any], other: dict[str, Any]) -> str:
+    """The other server's CPU per request over Carebook's (0.50: Carebook spends twice as much)."""
+    ours, theirs = carebook.get("server_cpu_ms"), other.get("server_cpu_ms")
+    return "-" if not ours or theirs is None else f"{theirs / ours:.2f}"
+
+
+def peer_table(document: dict[str, Any]) -> list[str]:
+    """Carebook against the peer on the reads both answer, by throughput and by server CPU."""
+    by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
+    pairs = [
+        (document["labels"].get(name, name), by_key[(name, "graphql")], by_key[(name, "peer")])
+        for name in document["operations"]
+        if (name, "graphql") in by_key and (name, "peer") in by_key
+    ]
+    if not pairs:
+        return []
+    lines = [
+        "",
+        "Against the peer: server CPU per request is the user + system time of all of each "
+        "server's processes over its measured run (from /proc), PostgreSQL's own not counted; "
+        "it swings less than throughput on a busy machine. PostGraphile is warmed up with "
+        f"{peer.WARM_REQUESTS:,} requests per read first (Node compiles hot code late).",
+        "",
+        "| read | Carebook req/s | PostGraphile req/s | Carebook / PostGraphile "
+        "| Carebook CPU ms | PostGraphile CPU ms | Carebook / PostGraphile by CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {label} | {_fmt(ours['rps'])} | {_fmt(theirs['rps'])} | {_share(ours, theirs)} "
+        f"| {_fmt(ours.get('server_cpu_ms'), 2)} | {_fmt(theirs.get('server_cpu_ms'), 2)} "
+        f"| {_cpu_share(ours, theirs)} |"
+        for label, ours, theirs in pairs
+    ]
+    return lines
+
+
 def markdown(document: dict[str, Any]) -> str:
     """The results of one run as a Markdown section."""
     by_key = {(r["operation"], r["layer"]): r for r in document["results"]}
@@ -73,14 +143,17 @@ def markdown(document: dict[str, Any]) -> str:
         + f"; rows: {', '.join(f'{k} {v:,}' for k, v in document['counts'].items())}",
         f"- whole run: {document['run_seconds']:.0f} s; server RSS when idle: "
         f"{document['idle_rss_mb']} MB",
+        *peer_lines(document),
         "",
         "| operation | req/s | median ms | p99 ms | errors | peak RSS MB | bare req/s "
-        "| bare median ms | SQL req/s | SQL median ms | GraphQL / bare | bare / SQL |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| bare median ms | SQL req/s | SQL median ms | GraphQL / bare | bare / SQL "
+        "| PostGraphile req/s | PostGraphile median ms | Carebook / PostGraphile |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in document["operations"]:
         gql = by_key.get((name, "graphql"))
         bare, sql = by_key.get((name, "bare")), by_key.get((name, "sql"))
+        other = by_key.get((name, "peer"))
         if gql is None:
             continue
         lines.append(
@@ -90,8 +163,11 @@ def markdown(document: dict[str, Any]) -> str:
             f"| {_fmt(bare['median_ms'] if bare else None, 2)} "
             f"| {_fmt(sql['rps'] if sql else None)} "
             f"| {_fmt(sql['median_ms'] if sql else None, 2)} "
-            f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} |"
+            f"| {_ratio(gql, bare)} | {_ratio(bare, sql)} "
+            f"| {_fmt(other['rps'] if other else None)} "
+            f"| {_fmt(other['median_ms'] if other else None, 2)} | {_share(gql, other)} |"
         )
+    lines += peer_table(document)
     errors = [r for r in document["results"] if r["errors"]]
     if errors:
         lines += ["", "Errors (first of each):", ""]

@@ -5,7 +5,8 @@
 
 For every read it measures three layers on the same requests: GraphQL (``carebook serve``), the
 bare Starlette endpoint of ``bench/bare.py`` (same SQL, same JSON, no GraphQL) and the SQL alone
-(carebook's statements replayed on carebook's engine, in this process).
+(carebook's statements replayed on carebook's engine, in this process). On PostgreSQL, ``user(id)``
+and the first page are also sent to a peer, PostGraphile 4 on the same database (``bench/peer.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +32,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import report, spread
-from bench.client import HttpCaller, RssSampler, Stats, run_driver, run_load
+from bench import peer, report, spread
+from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
@@ -61,6 +62,7 @@ class Config:
     quick: bool
     docs: bool
     command: str
+    peer: bool = True
 
 
 def default_database_url(database: str, *, quick: bool) -> str:
@@ -89,6 +91,9 @@ def parse(argv: list[str] | None = None) -> Config:
     parser.add_argument("--quick", action="store_true", help="Smoke run: small N, short runs.")
     parser.add_argument("--skip-generate", action="store_true", help="Reuse the last database.")
     parser.add_argument("--docs", action="store_true", help="Write docs/performance.md.")
+    parser.add_argument(
+        "--no-peer", action="store_true", help="Skip the PostGraphile layer (PostgreSQL)."
+    )
     args = parser.parse_args(argv)
     patients = args.patients or (2_000 if args.quick else 10_000)
     duration = args.duration or (1.0 if args.quick else 10.0)
@@ -106,6 +111,7 @@ def parse(argv: list[str] | None = None) -> Config:
         skip_generate=args.skip_generate,
         quick=args.quick,
         docs=args.docs,
+        peer=not args.no_peer,
         command="python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
     )
 
@@ -126,8 +132,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(command: list[str], env: dict[str, str], port: int, name: str) -> Iterator[int]:
-    """Start a server process (its own process group), wait for /healthz, stop it at the end."""
+def server(
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    name: str,
+    *,
+    ready: Callable[[int], bool] | None = None,
+) -> Iterator[int]:
+    """Start a server process (its own process group), wait for /healthz (or ``ready(port)``),
+    stop it at the end."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(RESULTS / f"{name}.log", "w", encoding="utf-8") as output:
         process = subprocess.Popen(
@@ -139,7 +153,7 @@ def server(command: list[str], env: dict[str, str], port: int, name: str) -> Ite
             start_new_session=True,
         )
         try:
-            _wait_healthy(process, port, name)
+            _wait_healthy(process, port, name, ready or _healthz)
             yield process.pid
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -151,7 +165,13 @@ def server(command: list[str], env: dict[str, str], port: int, name: str) -> Ite
                 process.wait()
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], port: int, name: str) -> None:
+def _healthz(port: int) -> bool:
+    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+
+
+def _wait_healthy(
+    process: subprocess.Popen[bytes], port: int, name: str, ready: Callable[[int], bool]
+) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -159,10 +179,10 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, name: str) -> Non
                 f"{name} exited ({process.returncode}); see bench/results/{name}.log"
             )
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if ready(port):
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"{name} did not answer /healthz in 120 s")
+    raise RuntimeError(f"{name} was not ready in 120 s")
 
 
 def carebook_command(
@@ -249,6 +269,8 @@ async def measure_graphql(
     concurrency = operation.concurrency or config.concurrency
     await spread.fill(caller, concurrency, sampler.pid, config.workers)
     sampler.reset()
+    warmup = 0 if operation.write else config.warmup
+    cpu = ServerCpu(sampler.pid)
     stats = await run_load(
         operation.name,
         "graphql",
@@ -256,8 +278,9 @@ async def measure_graphql(
         concurrency=concurrency,
         duration=duration,
         max_requests=config.max_requests,
-        warmup=0 if operation.write else config.warmup,
+        warmup=warmup,
     )
+    stats.server_cpu_ms = cpu.ms_per_request(stats.requests + warmup)
     stats.peak_rss_mb = sampler.peak_mb()
     await caller.close()
     return stats
@@ -324,6 +347,66 @@ async def measure_sql(
     return results
 
 
+# --- the peer (bench/peer.py) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeerServer:
+    """PostGraphile, started: where it listens and what it is sent."""
+
+    port: int
+    pid: int
+    queries: dict[str, peer.PeerQuery]
+
+
+@contextlib.contextmanager
+def peer_server(
+    config: Config, world: Generated, reads: list[Operation], about: dict[str, Any]
+) -> Iterator[PeerServer | None]:
+    """PostGraphile on the bench database with carebook's worker count, or None (SQLite,
+    ``--no-peer``); ``about`` records which, and how it was started, for the report."""
+    if config.database != "postgresql" or not config.peer:
+        about["skipped"] = peer.SKIPPED_ON_SQLITE if config.peer else "skipped (--no-peer)"
+        yield None
+        return
+    about["version"] = peer.install(log)
+    port = free_port()
+    command = peer.command(config.database_url, config.workers, port)
+    about.update(command=peer.shown(command), workers=config.workers)
+    log(f"starting {peer.NAME} {about['version']}, {config.workers} worker(s), on port {port}")
+    log_file = RESULTS / "peer.log"
+    with server(
+        command, peer.ENV, port, "peer", ready=lambda p: peer.ready(p, log_file, config.workers)
+    ) as pid:
+        about["idle_rss_mb"] = round(_rss_now(pid), 1)
+        yield PeerServer(port, pid, peer.queries(world, reads))
+
+
+async def measure_peer(
+    config: Config,
+    port: int,
+    world: Generated,
+    operation: Operation,
+    running: PeerServer,
+    about: dict[str, Any],
+) -> Stats:
+    """The peer's version of ``operation``, after checking it answers the same rows."""
+    query = running.queries[operation.name]
+    differs = peer.compare(port, api_headers(world), running.port, operation, query)
+    if differs:
+        about.setdefault("differences", {})[operation.name] = differs
+        log(f"{operation.name}: {peer.NAME} and Carebook answer differently: {differs}")
+    load = peer.Load(
+        config.concurrency,
+        config.duration,
+        config.max_requests,
+        config.warmup,
+        # A smoke run only checks the layer works; full runs let Node's compiler warm up.
+        warm_requests=config.warmup if config.quick else peer.WARM_REQUESTS,
+    )
+    return await peer.measure(running.port, running.pid, config.workers, query, load)
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -385,12 +468,14 @@ async def run(config: Config) -> dict[str, Any]:
     log(f"starting carebook serve --workers {config.workers} on port {port}")
     bare_port = free_port()
     bare_env = {"BENCH_DATABASE_URL": config.database_url, "BENCH_CAPTURES": str(captures_file)}
+    peer_about: dict[str, Any] = {}
     with (
         server(
             carebook_command(config.database_url, config.workers, port), env, port,
             "carebook-serve",
         ) as pid,
         server(bare_command(config, bare_port), bare_env, bare_port, "bare") as bare_pid,
+        peer_server(config, world, reads, peer_about) as peer_running,
     ):  # fmt: skip
         sampler = RssSampler(pid)
         idle_rss = sampler.peak_mb() or round(_rss_now(pid), 1)
@@ -405,6 +490,11 @@ async def run(config: Config) -> dict[str, Any]:
             # machine the speed drifts by a third within minutes, and the ratio is what counts.
             if operation in reads:
                 results.append(await measure_bare(config, bare_port, bare_pid, operation))
+                log(_line(results[-1]))
+            if peer_running and operation.name in peer_running.queries:
+                results.append(
+                    await measure_peer(config, port, world, operation, peer_running, peer_about)
+                )
                 log(_line(results[-1]))
         for stats in await measure_sql(config, captures, [op.name for op in reads]):
             results.append(stats)
@@ -435,6 +525,7 @@ async def run(config: Config) -> dict[str, Any]:
         "labels": {op.name: op.label for op in graphql_reads + write_operations(world, "", 1)},
         "offsets": {op.name: op.offset for op in graphql_reads if op.offset is not None},
         "results": [s.summary() for s in results],
+        "peer": peer_about,
     }
     return document
 

@@ -20,13 +20,15 @@ import httpx
 import pytest
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry import Schema
 
-from carebook.app import create_app
+from carebook.app import create_app, schema_for
 from carebook.auth.passwords import Passwords
 from carebook.checkout.payments import TestPaymentProvider
 from carebook.config import TEST_PAYMENT_PROVIDER, Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
+from carebook.graphql.limits.extension import QueryLimits
 from carebook.tables import data_tables
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
@@ -56,6 +58,7 @@ SLOW_TESTS = (
     "tests/security/test_fuzz.py::test_generated_documents_never_fault",
     "tests/bench/test_spread.py::test_connections_are_spread_evenly_over_two_workers",
     "tests/bench/test_probe.py::test_a_probe_measures_the_server",
+    "tests/bench/test_peer.py::test_postgraphile_serves_the_rows_carebook_serves",
     "tests/webhooks/test_crash_safety.py::test_every_acknowledged_change_is_delivered_after_a_kill",
     "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
     "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
@@ -165,6 +168,19 @@ def settings(database_url: str) -> Settings:
     )
 
 
+# The schemas served, one per mode and query limits: a schema holds no state of a request or an
+# app, and building one for each test's app cost some 30 ms of CPU, a minute of a CI run.
+_SCHEMAS: dict[tuple[bool, QueryLimits], Schema] = {}
+
+
+def _schema(settings: Settings) -> Schema:
+    """The schema an app with these settings serves, built once per configuration."""
+    key = (settings.production, QueryLimits.from_settings(settings))
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = schema_for(settings)
+    return _SCHEMAS[key]
+
+
 @pytest.fixture
 def payment_provider() -> TestPaymentProvider:
     """The payment provider of the ``client`` app, whose charges a test can look at."""
@@ -228,10 +244,12 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def client(
-    settings: Settings, database: Database, payment_provider: TestPaymentProvider
+    settings: Settings,
+    database: Database,
+    payment_provider: TestPaymentProvider,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the real ASGI app."""
-    app = create_app(settings, database, payments=payment_provider)
+    app = create_app(settings, database, payments=payment_provider, schema=_schema(settings))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
         yield http

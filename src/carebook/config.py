@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from carebook.client_address import trusted_proxy_list
@@ -32,6 +32,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg).",
     )
     database_pool_size: int = Field(10, description="Connections kept per process (PostgreSQL).")
+    # Reads that may lag go there (carebook.db.engine: Database.list_sessions); everything that
+    # must see the latest commit stays on database_url (docs/production.md, Read replica).
+    database_read_url: str | None = Field(
+        None,
+        description="PostgreSQL streaming replica (postgresql+asyncpg://...) for list and search "
+        "reads (users, usersCount, appointments, appointmentsCount); unset: every read on "
+        "CAREBOOK_DATABASE_URL. Refused with SQLite.",
+    )
     sqlite_cache_mib: int = Field(64, description="SQLite page cache per connection, MiB.")
     sqlite_mmap_mib: int = Field(1024, description="SQLite memory-mapped I/O window, MiB.")
     smtp_url: str | None = Field(None, description="smtp://user:pass@host:port for email delivery.")
@@ -361,6 +369,25 @@ class Settings(BaseSettings):
         0.01, description="Backoff before the first write retry (doubles, with jitter)."
     )
 
+    @field_validator("database_read_url")
+    @classmethod
+    def _read_url_is_postgres(cls, value: str | None) -> str | None:
+        url = (value or "").strip()
+        if not url:
+            return None
+        if not url.startswith("postgresql+asyncpg://"):
+            raise ValueError("give a postgresql+asyncpg://... URL of a streaming replica")
+        return url
+
+    @model_validator(mode="after")
+    def _read_url_needs_postgres(self) -> Settings:
+        # Refused rather than ignored, so a server never runs believing its lists are offloaded
+        # when they are not (also checked at start-up: a --database-url bypasses validators).
+        problem = self.read_url_problem
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _log_level_is_known(cls, value: str) -> str:
@@ -420,6 +447,16 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> list[str]:
         """The origins browsers may call the API from (none by default)."""
         return [origin for origin in self.cors_origins.split(",") if origin]
+
+    @property
+    def read_url_problem(self) -> str | None:
+        """Why CAREBOOK_DATABASE_READ_URL cannot be used with this database, or None."""
+        if self.database_read_url is not None and self.is_sqlite:
+            return (
+                "CAREBOOK_DATABASE_READ_URL needs PostgreSQL: CAREBOOK_DATABASE_URL is SQLite, "
+                "which has no replicas (unset CAREBOOK_DATABASE_READ_URL)"
+            )
+        return None
 
     @property
     def is_sqlite(self) -> bool:

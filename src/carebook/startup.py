@@ -60,3 +60,11 @@ def check_metrics_token(settings: Settings) -> None:
             "CAREBOOK_METRICS is on but CAREBOOK_METRICS_TOKEN is empty: set a long random "
             "token (the scraper sends it as Authorization: Bearer ...), or turn metrics off."
         )
+
+
+def check_read_url(settings: Settings) -> None:
+    """Raise :class:`UnsafeSettings` when CAREBOOK_DATABASE_READ_URL is set for SQLite (the
+    settings refuse it too; ``--database-url`` is applied after they were checked)."""
+    problem = settings.read_url_problem
+    if problem is not None:
+        raise UnsafeSettings(f"{problem}.")

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.audit.trail import CLI, command_origin, open_trail
@@ -24,9 +25,18 @@ def load_settings(database_url: str | None = None) -> Settings:
     In production mode, a command exits (code 1) when the secret key is the default or blank:
     commands sign set-password links (``outbox deliver``) and serve with it, and they would
     work for anyone who knows the default (carebook.startup); likewise with the test payment
-    provider, which accepts any card. Elsewhere the server warns about the key.
+    provider, which accepts any card. Elsewhere the server warns about the key. Settings the
+    environment gives that are not valid end the command (code 1) with their messages.
     """
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # Each problem's message only: the rejected value can be a URL with a password.
+        for problem in error.errors():
+            name = "_".join(str(part) for part in problem["loc"]).upper()
+            where = f"CAREBOOK_{name}: " if name else ""
+            typer.echo(f"error: {where}{problem['msg']}", err=True)
+        raise typer.Exit(code=1) from None
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
     if settings.production:

@@ -20,7 +20,7 @@ from carebook.client_address import uvicorn_proxy_options
 from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
-from carebook.startup import UnsafeSettings, check_metrics_token
+from carebook.startup import UnsafeSettings, check_metrics_token, check_read_url
 
 # How long uvicorn's supervisor waits for a new worker to answer its health check before it
 # kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
@@ -43,6 +43,7 @@ def serve(
     # Here, not only in each worker's create_app: a worker that refuses is started again.
     try:
         check_metrics_token(settings)
+        check_read_url(settings)
     except UnsafeSettings as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(code=1) from None

@@ -1,11 +1,13 @@
 """The one door to the database: :class:`Database` and the verbs every caller uses.
 
-Callers never choose a connection path; they call one of five verbs and the Database runs it on
+Callers never choose a connection path; they call one of its verbs and the Database runs it on
 the fastest path it has (carebook.db.paths lists them, docs/performance.md says what each
 bought):
 
 - ``read_sessions()`` / ``write_sessions()``: ORM sessions (``CarebookSession``, where the ORM
-  hooks hang) for reads and for write transactions;
+  hooks hang) for reads and for write transactions; ``list_sessions()``: read sessions for the
+  list and search reads that may lag the latest commit by a moment (on the read replica of
+  ``CAREBOOK_DATABASE_READ_URL`` when one is set, else the very same as ``read_sessions``);
 - ``read_row(statement, parameters)``: the first row of a single-row hot read, without a session;
 - ``trail_batch(table, rows)``: a batch of the read audit trail, appended as one statement;
 - ``stream_sessions()``: sessions for long streamed reads (exports), in one transaction.
@@ -44,15 +46,21 @@ STATEMENT_CACHE_SIZE = 1024
 
 
 class Database:
-    """A process's engines, sessions and fast paths to one database, behind five verbs.
+    """A process's engines, sessions and fast paths to one database, behind its verbs.
 
     ``engine`` is the one for writes, migrations and tools; ``read_engine`` backs the read
     sessions (the same engine's pool, except on a SQLite file with the fast paths on).
     ``paths`` holds the fast paths (None when they are off): only carebook.db and its tests look
-    inside.
+    inside. ``replica`` (PostgreSQL only) backs ``list_sessions``: a streaming replica, which
+    lags the primary by the replication delay; without it list sessions are read sessions.
     """
 
-    def __init__(self, engine: AsyncEngine, paths: FastPaths | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        paths: FastPaths | None = None,
+        replica: AsyncEngine | None = None,
+    ) -> None:
         self.engine = engine
         self.paths = paths
         self.read_engine = (
@@ -61,6 +69,10 @@ class Database:
             else engine.execution_options(**{hooks.READ_OPTION: True})
         )
         self.read_sessions = session_factory(self.read_engine)
+        # The same factory object when there is no replica, so a caller holding one session
+        # per factory (a request, graphql/context.py) holds one connection, as before.
+        self.replica = replica
+        self.list_sessions = session_factory(replica) if replica is not None else self.read_sessions
         self.write_sessions = session_factory(
             engine.execution_options(**{hooks.WRITE_OPTION: True})
         )
@@ -136,6 +148,8 @@ class Database:
         # and fires the parent's listeners too, so it is not added again.
         engines: dict[int, Engine] = {}
         candidates = [self.engine.sync_engine, self.read_engine.sync_engine]
+        if self.replica is not None:
+            candidates.append(self.replica.sync_engine)
         if self.paths is not None:
             candidates += self.paths.engines()
         for engine in candidates:
@@ -160,12 +174,15 @@ class Database:
         await self.engine.dispose()
         if self.read_engine.sync_engine.pool is not self.engine.sync_engine.pool:
             await self.read_engine.dispose()
+        if self.replica is not None:
+            await self.replica.dispose()
 
 
 def create_database(settings: Settings) -> Database:
     """The configured database's engine, with the dialect's hooks and (when on) the fast paths."""
     path = _sqlite_file(settings.database_url) if settings.is_sqlite else None
     fast = settings.fast_paths and (path is not None or not settings.is_sqlite)
+    replica = _replica(settings, autocommit=fast)  # first: a SQLite one is refused
     kwargs: dict[str, Any] = {}
     if not settings.is_sqlite:
         kwargs.update(pool_size=settings.database_pool_size)
@@ -179,10 +196,30 @@ def create_database(settings: Settings) -> Database:
     else:
         hooks.install_idle_ping(engine.sync_engine)
     if not fast:
-        return Database(engine)
+        return Database(engine, replica=replica)
     if gate is not None and path is not None:
         return Database(engine, sqlite_paths(settings, path, gate))
-    return Database(engine, postgres_paths(settings, engine))
+    return Database(engine, postgres_paths(settings, engine), replica=replica)
+
+
+def _replica(settings: Settings, *, autocommit: bool) -> AsyncEngine | None:
+    """The read replica's engine (CAREBOOK_DATABASE_READ_URL), None when unset.
+
+    Its own pool of ``database_pool_size`` connections, pinged when idle like the primary's.
+    AUTOCOMMIT with the fast paths on, as the primary's read sessions (no BEGIN and ROLLBACK
+    round trips); a hot standby refuses any write, whatever the session tries.
+    """
+    problem = settings.read_url_problem
+    if problem is not None:  # settings changed after validation (a --database-url)
+        raise ValueError(problem)
+    if settings.database_read_url is None:
+        return None
+    kwargs: dict[str, Any] = {"pool_size": settings.database_pool_size}
+    if autocommit:
+        kwargs.update(isolation_level="AUTOCOMMIT")
+    replica = create_async_engine(settings.database_read_url, **kwargs)
+    hooks.install_idle_ping(replica.sync_engine)
+    return replica
 
 
 def _sqlite_file(database_url: str) -> str | None:

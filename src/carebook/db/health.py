@@ -6,7 +6,9 @@ and a write that changes nothing and is rolled back (an ``UPDATE`` of no row of
 ``alembic_version``: SQLite takes its write lock for it, so a read-only file, directory or
 mount fails here; PostgreSQL refuses it in a read-only transaction or on a standby). No row is
 written and no row lock is taken, so real writes are not disturbed (on SQLite they wait at most
-for the probe's empty transaction, as for any other writer's).
+for the probe's empty transaction, as for any other writer's). With a read replica
+(``CAREBOOK_DATABASE_READ_URL``) a fourth: it answers and has replayed the migrations (the list
+reads that go there would fail otherwise).
 
 The answer names the cause in plain words; the exception's own text is never logged or answered
 (it can carry SQL, parameters, a host or a user name).
@@ -29,6 +31,8 @@ READ_ONLY = "database is read-only"
 UNREACHABLE = "database is unreachable"
 BEHIND = "database migrations are not current"
 FAILED = "database probe failed"
+REPLICA_UNREACHABLE = "read replica is unreachable"
+REPLICA_BEHIND = "read replica's migrations are not current"
 
 _READ = text("SELECT 1")
 _VERSION = text("SELECT version_num FROM alembic_version")
@@ -68,6 +72,21 @@ async def readiness(database: Database) -> NotReady | None:
             await transaction.rollback()
     except (SQLAlchemyError, OSError) as error:
         return _cause(error, FAILED)
+    return await _replica_readiness(database)
+
+
+async def _replica_readiness(database: Database) -> NotReady | None:
+    """The read replica (CAREBOOK_DATABASE_READ_URL) answers and has replayed the migrations:
+    list reads go there, so a server without it cannot answer them."""
+    if database.list_sessions is database.read_sessions:
+        return None  # no replica
+    try:
+        async with database.list_sessions() as session:
+            versions = await _versions(session)
+    except (SQLAlchemyError, OSError) as error:
+        return NotReady(REPLICA_UNREACHABLE, type(_original(error)).__name__)
+    if versions != code_heads():
+        return NotReady(REPLICA_BEHIND)
     return None
 
 
@@ -85,8 +104,13 @@ async def _versions(session: AsyncSession) -> frozenset[str]:
 
 def _cause(error: Exception, otherwise: str) -> NotReady:
     """The plain-words cause of a failed probe (only the exception's type is kept)."""
-    original = error.orig if isinstance(error, DBAPIError) else error
+    original = _original(error)
     words = str(original).lower()
     if any(word in words for word in _READ_ONLY_WORDS):
         return NotReady(READ_ONLY, type(original).__name__)
     return NotReady(otherwise, type(original).__name__)
+
+
+def _original(error: Exception) -> BaseException | None:
+    """The driver's exception under SQLAlchemy's wrapper."""
+    return error.orig if isinstance(error, DBAPIError) else error

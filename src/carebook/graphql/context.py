@@ -64,26 +64,42 @@ class Context:
     share_ticket: Ticket | None = None
     # Non-blocking notes to the caller, sent in extensions.warnings (graphql/warnings.py).
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    _read_session: AsyncSession | None = field(default=None, repr=False)
+    # The request's open read sessions, one per kind the database gives (Database.read_sessions,
+    # Database.list_sessions: one and the same without a read replica).
+    _sessions: dict[object, AsyncSession] = field(default_factory=dict, repr=False)
+    # Set once the request ended its reads (to write): later reads must see the latest commits.
+    _fresh_only: bool = field(default=False, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
-    async def read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run ``work`` on the request's read session (opened on first use), one at a time."""
+    async def read(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, may_lag: bool = False
+    ) -> T:
+        """Run ``work`` on the request's read session (opened on first use), one at a time.
+
+        ``may_lag``: a list or search read that may miss the latest commits of other requests
+        (docs/production.md, Read replica): it goes to the database's list sessions, unless this
+        request has written, whose own write it must see.
+        """
         async with self._lock:
-            if self._read_session is None:
-                self._read_session = self.database.read_sessions()
-            return await work(self._read_session)
+            lagging = may_lag and not self._fresh_only
+            kind = self.database.list_sessions if lagging else self.database.read_sessions
+            session = self._sessions.get(kind)
+            if session is None:
+                session = self._sessions[kind] = kind()
+            return await work(session)
 
     async def end_read_transaction(self) -> None:
-        """Close the read session so later reads see what a mutation has just committed."""
+        """Close the read sessions so later reads see what a mutation has just committed (and
+        read it where it was written: list reads no longer go to a replica)."""
         async with self._lock:
-            if self._read_session is not None:
-                await self._read_session.close()
-                self._read_session = None
+            self._fresh_only = True
+            sessions, self._sessions = list(self._sessions.values()), {}
+            for session in sessions:
+                await session.close()
 
     async def close(self) -> None:
-        """Release the connection at the end of the request."""
+        """Release the connections at the end of the request."""
         await self.end_read_transaction()
 
     @property

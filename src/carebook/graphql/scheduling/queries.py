@@ -213,8 +213,10 @@ class SchedulingQueries:
         )
         page, window = _page(info, offset, page_size, should_paginate)
         order = (order_by or AppointmentOrderKeys.DATE_ASC).value
+        # A calendar's list: it may lag the latest bookings (docs/production.md, Read replica).
         rows = await info.context.read(
-            lambda s: queries.list_appointments(s, actor, wanted, order=order, page=window)
+            lambda s: queries.list_appointments(s, actor, wanted, order=order, page=window),
+            may_lag=True,
         )
         page.check_whole(len(rows), info.context.settings, what="appointments")
         return [Appointment(row=row) for row in rows]
@@ -248,7 +250,9 @@ class SchedulingQueries:
             is_upcoming=is_upcoming,
             keywords=keywords,
         )
-        return await info.context.read(lambda s: queries.count_appointments(s, actor, wanted))
+        return await info.context.read(
+            lambda s: queries.count_appointments(s, actor, wanted), may_lag=True
+        )
 
     @strawberry.field(
         description="Fetch an appointment by id; null when the caller may not see it.",

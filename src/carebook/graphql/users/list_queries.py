@@ -226,10 +226,11 @@ class UserListQueries:
             # Counted first (ids only, one past the cap): refusing reads no patient row.
             most = unpaginated_fetch_limit(info.context.settings)
             found = await info.context.read(
-                lambda s: search.count(s, actor, args, state, most=most)
+                lambda s: search.count(s, actor, args, state, most=most), may_lag=True
             )
             check_cap(found, info.context.settings, what="patients")
-        rows = await info.context.read(lambda s: search.page(s, actor, args, state))
+        # The patient list may lag the latest writes (docs/production.md, Read replica).
+        rows = await info.context.read(lambda s: search.page(s, actor, args, state), may_lag=True)
         return [
             User(row=row, position=position, viewer=info.context.viewer)
             for position, row in page.positioned(rows)
@@ -266,4 +267,4 @@ class UserListQueries:
             tag_ids=tag_ids,
         )
         state = info.context.search
-        return await info.context.read(lambda s: search.count(s, actor, args, state))
+        return await info.context.read(lambda s: search.count(s, actor, args, state), may_lag=True)
