@@ -8,7 +8,8 @@ Generates the organization with ``bench.generate`` (unless ``--skip-generate``),
 ``--rows`` new patients (names, email, date of birth, phone, gender, record identifier; unique to
 the run), then times the import as the command runs it (``carebook.imports.run.run_import``
 under ``cli.common.in_transactions``: batches of 1,000 through the Database door, the search
-tokens, counters, events and audit trail included), then a second run of the same file (every
+tokens, counters, events, audit trail and each batch's duplicate check included; the generated
+patients are keyed for duplicate detection first), then a second run of the same file (every
 row an update). Prints patients per second of each, and per second of this process's CPU (the
 figure a busy shared machine cannot skew as much); the JSON goes to bench/results/.
 """
@@ -31,15 +32,22 @@ from sqlalchemy import func, select
 from bench import names
 from bench.generate import PROVIDER_EMAIL, Options, generate
 from bench.run import RESULTS, log
+from carebook import tables
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import Sessions, in_transactions
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
+from carebook.duplicates.service import reindex_organization
+from carebook.imports.duplicates import duplicate_notes
 from carebook.imports.reader import open_source
 from carebook.imports.run import Plan, Summary, run_import
 from carebook.imports.service import ImportOptions
 from carebook.users.models import User
+
+# Every table and the hooks that keep them in step (the search tokens' and the blocking keys'
+# flush hooks), as `carebook` loads them: without it this process wrote no search tokens.
+tables.data_tables()
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench_import"
 GENDERS = ("Female", "Male", "Other", "")
@@ -93,11 +101,25 @@ async def organization_of_bench(url: str) -> tuple[int, int, int]:
         await database.dispose()
 
 
+async def key_patients(url: str) -> None:
+    """The blocking keys of the generated patients, so each batch's duplicate check compares
+    the file's patients with them (``carebook duplicates reindex``)."""
+    database = create_database(Settings(database_url=url))
+    try:
+        organization_id = (await organization_of_bench(url))[0]
+        async with database.write_sessions() as session, session.begin():
+            await reindex_organization(session, organization_id)
+    finally:
+        await database.dispose()
+
+
 def timed_import(url: str, path: Path, organization_id: int, provider_id: int) -> dict[str, Any]:
     """One run of the import of ``path``; its summary and patients (rows) per second."""
     settings = Settings(database_url=url)
     source = open_source(path, format="csv", encoding="utf-8", mapping={})
-    plan = Plan(source, organization_id, provider_id, ImportOptions(provider_id))
+    # As the command runs it: every batch checked for duplicates (cli/imports.py).
+    options = ImportOptions(provider_id, on_batch=duplicate_notes)
+    plan = Plan(source, organization_id, provider_id, options)
 
     async def work(sessions: Sessions) -> Summary:
         return await run_import(plan, sessions, Passwords(settings), report=lambda _: None)
@@ -147,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     if not args.skip_generate:
         log(f"generating {args.patients:,} patients")
         asyncio.run(generate(Options(args.database_url, args.patients, args.seed), log=log))
+        log("keying them for duplicate detection (the generator writes no blocking keys)")
+        asyncio.run(key_patients(args.database_url))
     # A reused database may predate a migration of this code.
     asyncio.run(upgrade_async(args.database_url))
     organization_id, provider_id, held = asyncio.run(organization_of_bench(args.database_url))

@@ -22,6 +22,7 @@ from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
 from carebook.errors import FieldMessage, Invalid
 from carebook.events.emit import Change, emit_all
+from carebook.imports.ids import reserve_user_ids
 from carebook.imports.lookups import BatchLookups, Organization, batch_lookups
 from carebook.imports.reader import SourceRow
 from carebook.notifications.models import EmailKind
@@ -88,6 +89,10 @@ async def import_batch(
     for row in rows:
         await _apply_row(ctx, lookups, options, row, result, written)
     changes = [patient_updated(user, patient_changes(user)) for user in written.matched]
+    for user, new_id in zip(
+        written.new, await reserve_user_ids(session, len(written.new)), strict=True
+    ):
+        user.id = new_id
     session.add_all(written.new)
     await session.flush()
     events = [Change(user.organization_id, PATIENT_CREATED, user.id) for user in written.new]

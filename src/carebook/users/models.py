@@ -90,8 +90,9 @@ class User(Timestamped, Base):
     dietitian_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     user_group_id: Mapped[int | None] = mapped_column(ForeignKey("user_groups.id"), index=True)
     # The patient this one was merged into (mergeClients); set with active false, cleared by
-    # unmergeClients (carebook/merges).
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # unmergeClients (carebook/merges). Indexed: deleting a user looks up the patients merged
+    # into them (migration 0036).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_hash: Mapped[str | None] = mapped_column(String(200))
