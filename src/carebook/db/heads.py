@@ -47,7 +47,8 @@ def code_heads() -> frozenset[str]:
     revisions: set[str] = set()
     parents: set[str] = set()
     for entry in _VERSIONS.iterdir():
-        if not entry.name.endswith(".py") or entry.name.startswith("_"):
+        # Alembic's own rule: every .py file but __init__ (and editor backups) is a revision.
+        if not entry.name.endswith(".py") or entry.name == "__init__.py" or entry.name[0] in ".#":
             continue
         values = _assignments(entry.read_text(encoding="utf-8"))
         if "revision" in values:

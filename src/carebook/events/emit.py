@@ -81,6 +81,10 @@ async def emit_all(session: AsyncSession, changes: Sequence[Change]) -> None:
     """
     if not changes:
         return
+    # A Core INSERT does not flush the session first: events added with emit() and not yet
+    # flushed would get ids after these, out of order. Flushing keeps the ids in write order
+    # (a no-op when nothing is pending, as in every caller today).
+    await session.flush()
     now = utcnow()
     rows = [{**_values(change), "created_at": now, "dispatched": False} for change in changes]
     await session.execute(insert(_TABLE), rows)
