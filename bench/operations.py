@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -238,13 +239,17 @@ def write_operations(world: Generated, run_id: str, concurrency: int) -> list[Op
             }
         }
 
+    # Per run: a run after another on the same database would otherwise set each patient to
+    # the values the last run gave it, and an update that changes nothing writes nothing.
+    salt = zlib.crc32(run_id.encode())
+
     def update(i: int) -> dict[str, Any]:
         patient = world.first_patient_id + (i * 7919) % span
         return {
             "input": {
                 "id": str(patient),
-                "last_name": names.LAST_NAMES[i % 60],
-                "phone_number": f"+1305555{i % 10000:04d}",
+                "last_name": names.LAST_NAMES[(i + salt) % 60],
+                "phone_number": f"+1305555{(i + salt) % 10000:04d}",
             }
         }
 

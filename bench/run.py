@@ -32,9 +32,10 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import peer, report, spread
+from bench import peer, report, spread, write_floor
 from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
 from bench.generate import Generated, Options, asyncpg_dsn, generate
+from bench.hashing import measure_hashing
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
 from carebook.db.engine import create_database
@@ -407,6 +408,20 @@ async def measure_peer(
     return await peer.measure(running.port, running.pid, config.workers, query, load)
 
 
+async def measure_write_floor(
+    config: Config, operation: Operation, floors: dict[str, list[write_floor.Captured]]
+) -> Stats:
+    """A write's captured statements replayed on carebook's engine, from this process."""
+    return await write_floor.measure(
+        config.database_url,
+        operation.name,
+        floors[operation.name],
+        concurrency=operation.concurrency or config.concurrency,
+        duration=config.write_duration,
+        max_requests=config.max_requests,
+    )
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -500,6 +515,8 @@ async def run(config: Config) -> dict[str, Any]:
             results.append(stats)
             log(_line(stats))
         run_id = f"{int(time.time())}"
+        # The writes' floor: their statements, captured through carebook's app in this process.
+        floors = await write_floor.capture(world, config.database_url, run_id)
         for operation in write_operations(world, run_id, config.concurrency):
             results.append(
                 await measure_graphql(
@@ -507,6 +524,18 @@ async def run(config: Config) -> dict[str, Any]:
                 )
             )
             log(_line(results[-1]))
+            if operation.name in floors:  # right after, in the same phase of the machine
+                results.append(await measure_write_floor(config, operation, floors))
+                log(_line(results[-1]))
+            if operation.name == "signUp":  # its ceiling, in the same phase of the machine
+                results.append(
+                    await measure_hashing(
+                        concurrency=operation.concurrency or config.concurrency,
+                        duration=config.write_duration,
+                        max_requests=config.max_requests,
+                    )
+                )
+                log(_line(results[-1]))
         sampler.stop()
     document = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),

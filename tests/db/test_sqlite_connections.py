@@ -10,6 +10,7 @@ other. The trail's batches: tests/db/test_sqlite_batches.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -245,3 +246,60 @@ async def test_a_write_connection_gives_up_after_its_busy_timeout(sqlite_path: P
             assert await cursor.fetchall() == [(100,)]
     finally:
         await connection.close()
+
+
+async def _thread_names(
+    db: Database, sqlite_path: Path, *, polled: threading.Event | None = None
+) -> list[str]:
+    """The threads that ran two statements of a write transaction (``polled``: another
+    connection holds the lock until the writer has polled it)."""
+    await _create_table(db, 0)
+    seen: list[str] = []
+    async with contextlib.AsyncExitStack() as stack:
+        if polled is not None:
+            await stack.enter_async_context(write_lock_held_until(sqlite_path, polled))
+        async with db.write_sessions() as session, session.begin():
+            connection = await session.connection()
+            raw = (await connection.get_raw_connection()).driver_connection
+            assert raw is not None
+            await raw.create_function("thread_of", 0, lambda: threading.current_thread().name)
+            seen.append((await session.execute(text("SELECT thread_of()"))).scalar_one())
+            await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+            await session.execute(text("INSERT INTO numbers (n) VALUES (2)"))
+            seen.append((await session.execute(text("SELECT thread_of()"))).scalar_one())
+    return seen
+
+
+async def test_a_write_transaction_runs_its_statements_on_the_loop_once_it_holds_the_lock(
+    db: Database, sqlite_path: Path
+) -> None:
+    # No statement of a transaction that holds the write lock can wait for a lock, so each one
+    # runs at once on the loop's thread instead of a round trip to the connection's thread.
+    loop_thread = threading.current_thread().name
+    seen = await _thread_names(db, sqlite_path)
+    assert seen == [loop_thread, loop_thread]
+    async with db.read_sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM numbers"))).scalar_one() == 2
+
+
+async def test_a_write_transaction_that_waited_for_the_lock_also_runs_inline(
+    db: Database, sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop_thread = threading.current_thread().name
+    polled = threading.Event()
+    sleeps = _record_polling(monkeypatch, polled, POLLS)
+    seen = await _thread_names(db, sqlite_path, polled=polled)
+    assert len(sleeps) >= POLLS  # its BEGIN waited for the other connection, on the thread
+    assert seen == [loop_thread, loop_thread]
+
+
+async def test_a_deferred_transaction_keeps_its_statements_on_the_thread(db: Database) -> None:
+    # Without the write lock a statement may wait for one: never on the loop's thread.
+    await _create_table(db, 0)
+    async with db.stream_sessions() as session, session.begin():
+        connection = await session.connection()
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.create_function("thread_of", 0, lambda: threading.current_thread().name)
+        name = (await session.execute(text("SELECT thread_of()"))).scalar_one()
+    assert name.startswith("carebook-sqlite")

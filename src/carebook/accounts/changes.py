@@ -82,9 +82,10 @@ class DatabaseLookups:
         )
 
     async def staff_member_id(self, provider_id: int) -> int | None:
-        """The id of this provider/staff member of the organization, if they are one."""
-        provider = await queries.get_staff_member(self.session, self.organization_id, provider_id)
-        return provider.id if provider is not None else None
+        """The id of this provider/staff member of the organization, if they are one (the id
+        alone: loading the provider's whole row cost a write more than the question)."""
+        staff = await queries.staff_ids_in_org(self.session, self.organization_id, [provider_id])
+        return provider_id if provider_id in staff else None
 
     async def group_exists(self, group_id: int) -> bool:
         """Whether this user group is the organization's."""

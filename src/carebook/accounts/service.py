@@ -14,8 +14,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts.addresses import apply_locations
+from carebook.accounts.bulk_writes import write_columns
 from carebook.accounts.care_team import notify_providers
-from carebook.accounts.changes import ChangeContext, apply_changes, set_active
+from carebook.accounts.changes import ChangeContext, apply_changes
 from carebook.accounts.enrollment import AccountExists
 from carebook.accounts.own_email import other_patients_address, refuse_quietly
 from carebook.auth.actor import Actor, require_staff
@@ -85,7 +86,7 @@ async def create_client(
     await session.flush()
     emit_patient_created(session, user)
     await _set_care_team(session, user, other_ids, new=True)
-    await _invite(session, user, invitations)
+    await _invite(session, user, invitations, new=True)
     if not fields.dont_send_welcome:
         await queue_email(
             session,
@@ -97,11 +98,15 @@ async def create_client(
     return user
 
 
-async def _invite(session: AsyncSession, user: User, invitations: Invitations | None) -> None:
+async def _invite(
+    session: AsyncSession, user: User, invitations: Invitations | None, *, new: bool = False
+) -> None:
+    """A signup token for a patient without a password (``new``: created in this
+    transaction)."""
     if invitations is None or not user.email or user.password_hash is not None:
         return
     await ensure_signup_token(
-        session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl
+        session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl, new=new
     )
 
 
@@ -410,22 +415,24 @@ async def bulk_update_clients(
     )
     care_team = added is not None or removed is not None
     values = await _bulk_values(session, actor, fields, care_team=care_team)
-    for user in patients.values():
-        if "active" in values:
-            set_active(user, values["active"])
-        elif "user_group_id" in values:
-            user.user_group_id = values["user_group_id"]
-    # One patient.updated per patient that changed, its fields read before the flush.
-    field_changes = {pid: patient_changes(user) for pid, user in patients.items()}
-    await session.flush()
+    # Set-based: one UPDATE for the patients whose column changes (accounts/bulk_writes.py).
+    column = next(iter(values), None)
+    moved = await write_columns(session, patients.values(), values)
     changed = [patients[pid] for pid in patient_ids]
     new_teams = await _change_care_teams(session, changed, added or [], removed or [])
     action = status_action(values["active"]) if "active" in values else "update"
     await record_patients(session, changed, action=action)
+    # One patient.updated per patient that changed: its column, its care team.
     await emit_patients_updated(
         session,
         (
-            patient_updated(user, [*field_changes[user.id], *team_field(user.id in new_teams)])
+            patient_updated(
+                user,
+                [
+                    *([column] if column and user.id in moved else []),
+                    *team_field(user.id in new_teams),
+                ],
+            )
             for user in changed
         ),
     )

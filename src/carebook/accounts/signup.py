@@ -19,7 +19,7 @@ from carebook.organizations.models import Organization
 from carebook.user_groups.models import UserGroup
 from carebook.users import queries
 from carebook.users import validation as v
-from carebook.users.activity import record_sign_in
+from carebook.users.activity import record_sign_in, signed_in_on_creation
 from carebook.users.credentials import IssuedToken, issue_session_token
 from carebook.users.events import emit_patient_created
 from carebook.users.inputs import Profile, SignUp
@@ -81,7 +81,8 @@ async def sign_up(
     else:
         raise Invalid.field("role", "Role must be 'patient' (or 'provider' to open a practice)")
     token = await issue_session_token(session, user=user, ttl=ttl)
-    await record_sign_in(session, user)  # signing up signs the new user in
+    if user.last_sign_in_at is None:  # a patient's was stamped in its INSERT
+        await record_sign_in(session, user)  # signing up signs the new user in
     await record_patients(session, [user], action="create")
     return IssuedToken(user=user, token=token)
 
@@ -119,6 +120,7 @@ async def _patient(
         return await enrollment.tell_owner(session, placement.organization_id, owner)
     user.email, user.email_key = email, key
     user.user_group_id = placement.user_group_id
+    signed_in_on_creation(user)  # signing up signs the new patient in
     session.add(user)
     await session.flush()
     emit_patient_created(session, user)

@@ -8,8 +8,10 @@ verb                SQLite file                                      PostgreSQL
 ==================  ===============================================  ===========================
 read sessions       own engine, loop-thread connections, query_only  the pool, AUTOCOMMIT
                     (carebook.db.sqlite_inline)
-write sessions      worker-thread connections, one hand-off per      the pool
-                    statement, in turn (sqlite_inline, write_gate)
+write sessions      worker-thread connections, in turn (write_gate); the pool
+                    once BEGIN IMMEDIATE holds the lock, the
+                    statements inline and the commit on the thread
+                    (sqlite_inline)
 single-row read     a held sync connection, prepared statements      a held asyncpg connection,
                     (carebook.db.row_reads, carebook.db.prepared)    prepared statements
 trail batch         a held sqlite3 connection, on the loop when the  one unnest INSERT on a held

@@ -20,6 +20,15 @@ hand-off. Two ways to run a call:
   (carebook.db.lock_wait) rather than in SQLite's busy handler, whose sleeps grow to 100 ms.
   Given a ``WriteGate`` (carebook.db.write_gate), a connection first waits for its process's
   turn, on the loop, and holds it until its transaction ends: only other processes are polled.
+
+  Once its ``BEGIN IMMEDIATE`` holds the write lock, a threaded connection runs the statements
+  of that transaction inline, on the loop's thread: no statement of a transaction that holds
+  the lock can wait for another writer (WAL readers never block it), so the hand-offs bought
+  nothing there, and they were most of a write's time with the lock held (a ``createClient``
+  sent 17 statements, each a round trip between threads, while every other writer of the file
+  waited). The ``BEGIN IMMEDIATE`` itself is tried inline when the process's turn is free and
+  goes to the thread (polling) only when another process holds the lock; the ``COMMIT`` (its
+  fsync with ``synchronous=FULL``, and any checkpoint) always runs on the thread.
 """
 
 from __future__ import annotations
@@ -28,11 +37,11 @@ import asyncio
 import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from time import monotonic
 from typing import Any, TypeVar
 
-from carebook.db.lock_wait import poll_while_locked
+from carebook.db.lock_wait import is_locked, poll_while_locked
 from carebook.db.write_gate import Turn, WriteGate
 
 T = TypeVar("T")
@@ -61,13 +70,20 @@ class _OwnThread:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="carebook-sqlite")
+        # The last call handed to the thread: until it is done, nothing may run inline.
+        self._last: Future[Any] | None = None
 
     async def run(self, call: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        future = self._last = self._executor.submit(call)
+        return await asyncio.wrap_future(future)
 
     def submit(self, call: Callable[[], object]) -> None:
         """Queue ``call`` without waiting for it (it still runs after everything before it)."""
-        self._executor.submit(call)
+        self._last = self._executor.submit(call)
+
+    def idle(self) -> bool:
+        """True when the thread has nothing of this connection's left to run."""
+        return self._last is None or self._last.done()
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False)
@@ -107,7 +123,13 @@ class SQLiteCursor:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        self._runner.submit(self._cursor.close)
+        await self.close()
+
+    def _inline(self) -> bool:
+        """Whether this call may run on the loop's thread: its connection's transaction holds
+        the write lock and nothing of the connection is left on its thread."""
+        owner = self._owner
+        return owner is not None and owner.holds_lock()
 
     def _execute(self, sql: str, parameters: Sequence[Any], deadline: float | None = None) -> None:
         if sql == "BEGIN IMMEDIATE" and self._busy_timeout_ms:
@@ -141,6 +163,9 @@ class SQLiteCursor:
         if sql == "BEGIN IMMEDIATE" and self._owner is not None and self._busy_timeout_ms:
             await self._begin_in_turn(self._owner)
             return self
+        if self._inline():
+            self._execute(sql, parameters)
+            return self
         await self._runner.run(lambda: self._execute(sql, parameters))
         return self
 
@@ -151,13 +176,32 @@ class SQLiteCursor:
         deadline = monotonic() + self._busy_timeout_ms / 1000
         await owner.take_turn(self._busy_timeout_ms / 1000)
         try:
-            await self._runner.run(lambda: self._execute("BEGIN IMMEDIATE", (), deadline))
+            if not (owner.thread_idle() and self._begin_at_once()):
+                await self._runner.run(lambda: self._execute("BEGIN IMMEDIATE", (), deadline))
         except BaseException:
             owner.end_turn()
             raise
+        owner.lock_taken()
+
+    def _begin_at_once(self) -> bool:
+        """BEGIN IMMEDIATE on this (the loop's) thread if the write lock is free; False, having
+        changed nothing, when another process holds it (the thread then polls for it)."""
+        self._cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            self._cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if not is_locked(error):
+                raise
+            return False
+        finally:
+            self._cursor.execute(f"PRAGMA busy_timeout={int(self._busy_timeout_ms)}")
+        return True
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> SQLiteCursor:
         rows = list(parameters)
+        if self._inline():
+            self._cursor.executemany(sql, rows)
+            return self
         await self._runner.run(lambda: self._cursor.executemany(sql, rows))
         return self
 
@@ -179,6 +223,9 @@ class SQLiteCursor:
         return taken
 
     async def close(self) -> None:
+        if self._inline():
+            self._cursor.close()
+            return
         self._runner.submit(self._cursor.close)
 
     @property
@@ -236,6 +283,9 @@ class SQLiteConnection:
         self._busy_timeout_ms = busy_timeout_ms
         self._gate = gate
         self._turn: Turn | None = None  # held from BEGIN IMMEDIATE to the transaction's end
+        # True from a BEGIN IMMEDIATE that took the write lock until the transaction ends: its
+        # statements then run inline (see the module's docstring).
+        self._holds_lock = False
         # SQLAlchemy's adapter tests this attribute to know the connection is open.
         self._connection: sqlite3.Connection | None = connection
         self._tx = _ImmediateQueue()
@@ -256,21 +306,39 @@ class SQLiteConnection:
 
     def end_turn(self) -> None:
         """Let the process's next writer go."""
+        self._holds_lock = False
         turn, self._turn = self._turn, None
         if turn is not None:
             turn.end()
+
+    def thread_idle(self) -> bool:
+        """True when nothing of this connection is queued or running on its thread."""
+        return not isinstance(self._runner, _OwnThread) or self._runner.idle()
+
+    def lock_taken(self) -> None:
+        """The transaction's BEGIN IMMEDIATE holds the write lock: inline from now on."""
+        self._holds_lock = self._gate is not None and self._turn is not None
+
+    def holds_lock(self) -> bool:
+        """True while this connection's transaction holds the write lock and its thread is idle
+        (a call still queued there runs first, never beside an inline one)."""
+        return self._holds_lock and self.thread_idle()
 
     @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
+        # On the thread: the commit syncs the log (synchronous=FULL) and may checkpoint. Nothing
+        # runs inline from here, so a call after a cancelled commit queues behind it.
+        self._holds_lock = False
         try:
             await self._runner.run(self._conn.commit)
         finally:
             self.end_turn()
 
     async def rollback(self) -> None:
+        self._holds_lock = False
         try:
             await self._runner.run(self._conn.rollback)
         finally:
@@ -280,6 +348,7 @@ class SQLiteConnection:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
+        self._holds_lock = False
         if self._connection is not None:
             self._connection = None
             try:
@@ -290,6 +359,7 @@ class SQLiteConnection:
 
     def stop(self) -> None:
         """Close without waiting (SQLAlchemy's forced termination), after any running call."""
+        self._holds_lock = False
         if self._connection is not None:
             self._connection = None
             self._runner.submit(self._conn.close)

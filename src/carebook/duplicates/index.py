@@ -58,26 +58,45 @@ def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
     ]
 
 
-def write_keys(connection: Connection, users: Sequence[Any]) -> None:
-    """Replace the keys of these users in one go."""
+def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = False) -> None:
+    """Replace the keys of these users in one go (``new``: users inserted in this
+    transaction, who have none yet: nothing to delete)."""
     if not users:
         return
-    connection.execute(delete(MatchKey).where(MatchKey.user_id.in_([u.id for u in users])))
+    if not new:
+        connection.execute(delete(MatchKey).where(MatchKey.user_id.in_([u.id for u in users])))
     rows = key_rows(users)
     for start in range(0, len(rows), BATCH):
         connection.execute(insert(MatchKey), rows[start : start + BATCH])
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    dirty: Iterable[Any] = list(session.new) + list(session.dirty)
-    users = [u for u in dirty if isinstance(u, User) and (u in session.new or _changed(u))]
-    if users:
-        write_keys(session.connection(), users)
-        _recheck(session.connection(), (u for u in users if u not in session.new))
+    # A user inserted by this flush has no keys yet (ON DELETE CASCADE): no DELETE for them.
+    new = [u for u in session.new if isinstance(u, User)]
+    changed = [u for u in session.dirty if isinstance(u, User) and _changed(u)]
+    if new:
+        write_keys(session.connection(), new, new=True)
+    if changed:
+        write_keys(session.connection(), changed)
+        _recheck(session.connection(), changed)
 
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def status_changed(connection: Connection, users: Sequence[User]) -> None:
+    """What the hook does for patients whose active flag a set-based write changed without a
+    flush (accounts/bulk_writes.py): their keys rewritten (none when archived), and the pairs
+    of the reactivated ones checked again."""
+    write_keys(connection, users)
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for user in users:
+        if user.role == Role.PATIENT and user.active:
+            by_organization[user.organization_id].append(user.id)
+    for organization_id, ids in by_organization.items():
+        recheck(connection, organization_id, ids)
+
 
 _COLUMNS = (
     User.id,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.db.base import utcnow
@@ -22,6 +22,8 @@ from carebook.events.catalog import EVENT_TYPES
 from carebook.events.models import Event
 
 Extra = Mapping[str, int | str | None]
+# The Core table, for emit_all's executemany.
+_TABLE = cast(Table, Event.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +76,11 @@ async def emit_all(session: AsyncSession, changes: Sequence[Change]) -> None:
 
     The ORM sends one INSERT per added row on SQLite (it needs each new id back); this one
     statement asks for no id, so fifty patients changed at once cost one statement, not fifty.
+    It goes to the Core table, a plain executemany: the ORM's bulk-insert bookkeeping cost a
+    thousand-patient bulkUpdateClients about 20 ms (issue 28).
     """
     if not changes:
         return
     now = utcnow()
     rows = [{**_values(change), "created_at": now, "dispatched": False} for change in changes]
-    await session.execute(insert(Event), rows)
+    await session.execute(insert(_TABLE), rows)

@@ -7,10 +7,10 @@ bypass the ORM must call :func:`reindex_users`. ``carebook search reindex`` rebu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import delete, event, insert, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -65,29 +65,46 @@ def token_rows(
     ]
 
 
-def write_tokens(connection: Connection, users: Sequence[Indexed]) -> None:
-    """Replace the tokens of these users in one go."""
+def write_tokens(connection: Connection, users: Sequence[Indexed], *, new: bool = False) -> None:
+    """Replace the tokens of these users in one go (``new``: users inserted in this
+    transaction, who have none yet: nothing to delete)."""
     if not users:
         return
-    ids = [user[0] for user in users]
-    connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(ids)))
+    if not new:
+        ids = [user[0] for user in users]
+        connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(ids)))
     rows = [row for user in users for row in token_rows(*user)]
     for start in range(0, len(rows), _BATCH):
         connection.execute(insert(SearchToken), rows[start : start + _BATCH])
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    dirty: Iterable[Any] = list(session.new) + list(session.dirty)
-    users = [u for u in dirty if isinstance(u, User) and (u in session.new or _changed(u))]
-    if users:
-        write_tokens(
-            session.connection(),
-            [(u.id, u.organization_id, searchable(u), copied(u)) for u in users],
-        )
+    # A user inserted by this flush has no tokens yet (a user's tokens go with its row, ON
+    # DELETE CASCADE, so no id is ever reused with old ones): no DELETE for them.
+    new = [u for u in session.new if isinstance(u, User)]
+    changed = [u for u in session.dirty if isinstance(u, User) and _changed(u)]
+    for users, fresh in ((new, True), (changed, False)):
+        if users:
+            write_tokens(
+                session.connection(),
+                [(u.id, u.organization_id, searchable(u), copied(u)) for u in users],
+                new=fresh,
+            )
 
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def restamp_active(connection: Connection, user_ids: Sequence[int], active: bool) -> None:
+    """Copy a new active flag onto these users' tokens, for a set-based archive or
+    reactivation that bypassed the flush hook (accounts/bulk_writes.py): their indexed fields
+    did not change, so their tokens are the same rows with the new copy of ``active``."""
+    for start in range(0, len(user_ids), _BATCH):
+        chunk = user_ids[start : start + _BATCH]
+        connection.execute(
+            update(SearchToken).where(SearchToken.user_id.in_(chunk)).values(active=active)
+        )
 
 
 def reindex_users(connection: Connection, organization_id: int | None = None) -> int:

@@ -69,9 +69,12 @@ def is_usable(row: SignupToken) -> bool:
 
 
 async def ensure_signup_token(
-    session: AsyncSession, *, user: User, secret_key: str, ttl: timedelta
+    session: AsyncSession, *, user: User, secret_key: str, ttl: timedelta, new: bool = False
 ) -> SignupToken:
-    """The user's usable signup token, or a new one when there is none."""
+    """The user's usable signup token, or a new one when there is none (``new``: a user
+    inserted in this transaction, who has none yet: no look-up)."""
+    if new:
+        return await _issue(session, user, secret_key, ttl)
     query = (
         select(SignupToken)
         .where(
@@ -87,6 +90,10 @@ async def ensure_signup_token(
         token_of(secret_key, existing.nonce)
     ):
         return existing
+    return await _issue(session, user, secret_key, ttl)
+
+
+async def _issue(session: AsyncSession, user: User, secret_key: str, ttl: timedelta) -> SignupToken:
     nonce = secrets.token_urlsafe(32)
     row = SignupToken(
         user_id=user.id,

@@ -70,6 +70,12 @@ def _note_credential_changes(session: Session, _context: Any) -> None:
         session.info[_FORGET] = True
 
 
+def forget_api_key_actors_at_commit(session: AsyncSession | Session) -> None:
+    """Empty the cache at this session's commit, as after a flush that changed a user: for a
+    write of users that bypasses the flush (accounts/bulk_writes.py)."""
+    session.info[_FORGET] = True
+
+
 @event.listens_for(CarebookSession, "after_commit")
 def _forget_api_key_actors(session: Session) -> None:
     if session.info.pop(_FORGET, False):

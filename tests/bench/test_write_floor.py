@@ -1,0 +1,89 @@
+"""The writes' floor (bench/write_floor.py): carebook's own statements, replayed as new writes."""
+
+from __future__ import annotations
+
+from bench.generate import Options, generate
+from sqlalchemy import text
+from tests.audit.cleanup import clear_sqlite_audit_events
+from tests.bench.test_bench_smoke import _empty
+
+from bench import report, write_floor
+from carebook.config import Settings
+from carebook.db import hooks
+from carebook.db.engine import Database, create_database
+
+NEW_PATIENTS = (
+    "SELECT u.id, (SELECT count(*) FROM search_tokens t WHERE t.user_id = u.id),"
+    " (SELECT count(*) FROM audit_events a WHERE a.record_id = u.id AND a.action = 'create'),"
+    " (SELECT count(*) FROM events e WHERE e.resource_id = u.id"
+    "  AND e.event_type = 'patient.created')"
+    " FROM users u WHERE u.email LIKE :marker ORDER BY u.id"
+)
+
+
+async def _clear(database: Database) -> None:
+    """Empty the tables, the append-only audit trail included (this test writes events)."""
+    if database.engine.dialect.name == "sqlite":
+        async with database.write_sessions() as session, session.begin():
+            await clear_sqlite_audit_events(session)
+    await _empty(database)
+
+
+async def test_replays_are_new_whole_writes_committed(database_url: str) -> None:
+    database = create_database(Settings(database_url=database_url))
+    engine = database.engine.execution_options(**{hooks.WRITE_OPTION: True})
+    try:
+        await _clear(database)
+        options = Options(database_url, 30, 5, recreate=False, migrate=False)
+        world = await generate(options, log=lambda _: None)
+        floors = await write_floor.capture(world, database_url, "t1")
+        created = floors["createClient"][0]
+        sent = [" ".join(s.sql.split()) for s in created.statements]
+        # The write transaction only: no API-key look-up, no activity note after the answer.
+        assert any(s.startswith("INSERT INTO users") for s in sent)
+        assert any(s.startswith("INSERT INTO audit_events") for s in sent)
+        assert not any("last_activity_at=" in s for s in sent)
+        assert len(floors["updateClient"]) == write_floor.VARIANTS["updateClient"]
+
+        for _ in range(3):
+            await write_floor.replay(engine, created)
+        for variant in floors["updateClient"][:2] * 2:
+            await write_floor.replay(engine, variant)
+
+        async with database.read_sessions() as session:
+            rows = (await session.execute(text(NEW_PATIENTS), {"marker": "%floort1x0%"})).all()
+        # The captured patient and three replayed ones, each a whole write: its own row, search
+        # tokens, audit event and webhook event under its own id.
+        assert len(rows) == 4
+        assert len({row[0] for row in rows}) == 4
+        assert all(row[1] > 0 and row[2] == 1 and row[3] == 1 for row in rows)
+    finally:
+        await _clear(database)
+        await database.dispose()
+
+
+def test_the_report_shows_graphql_over_sql_for_writes() -> None:
+    def result(layer: str, rps: float) -> dict[str, object]:
+        figures = {"rps": rps, "median_ms": 1.0, "p99_ms": 2.0, "peak_rss_mb": None}
+        return {"operation": "createClient", "layer": layer, "errors": 0, **figures}
+
+    config = {"database": "sqlite", "workers": 2, "concurrency": 4, "duration": 5}
+    machine = {"cores": 2, "cpu": "x", "ram_gb": 1, "python": "3", "sqlite": "3"}
+    document = {
+        "config": {**config, "write_duration": 5},
+        "machine": {**machine, "postgresql": "15"},
+        "patients": 10,
+        "date": "d",
+        "command": "c",
+        "counts": {},
+        "run_seconds": 1,
+        "idle_rss_mb": 1,
+        "operations": ["createClient"],
+        "labels": {},
+        "results": [result("graphql", 100.0), result("sql", 400.0)],
+    }
+    lines = report.markdown(document).splitlines()
+    header = next(line for line in lines if line.startswith("| operation |"))
+    row = next(line for line in lines if "createClient" in line)
+    cells = dict(zip(header.split("|"), row.split("|"), strict=True))
+    assert (cells[" GraphQL / bare "], cells[" GraphQL / SQL "]) == (" - ", " 4.0x ")
