@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from tests.support.api import Api
 from tests.support.emails import outbox_rows
 from tests.support.events import events_after, last_event_id
@@ -29,6 +30,7 @@ from tests.support.world import World
 
 from carebook.accounts.note_schedule import release_one, run_due
 from carebook.config import Settings
+from carebook.conversations.models import ConversationMembership
 from carebook.db.engine import Database, create_database
 from carebook.notifications.models import EmailKind
 
@@ -227,3 +229,36 @@ async def test_a_pending_message_is_moved_sent_now_or_cancelled_by_its_writer(
     pending = await _schedule(provider, conversation_id, due)
     other = await patient.data(UPDATE_NOTE, {"input": {"id": pending, "scheduled_at": ""}})
     assert other["updateNote"]["messages"] == [{"field": "id", "message": "Note not found"}]
+
+
+async def test_sent_in_a_providers_name_and_cancelled_when_the_writer_left(
+    api: Api, world: World, database: Database, settings: Settings
+) -> None:
+    staff = api.with_key(world.a.staff.api_key)
+    provider = api.with_key(world.a.provider.api_key)
+    patient = api.with_token(world.a.patient_token)
+    conversation_id = await conversation_with(
+        staff, f"user-{world.a.patient_id},user-{world.a.provider.user_id}"
+    )
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    writer = str(world.a.provider.user_id)
+    note_id = await sent(staff, conversation_id, "Reminder", scheduled_at=_at(due), user_id=writer)
+    # The staff member who sent it and the provider it speaks for see it; the patient does not.
+    assert (await _visible_to(staff, note_id))["user_id"] == writer
+    assert (await _visible_to(provider, note_id))["user_id"] == writer
+    assert await _visible_to(patient, note_id) is None
+
+    # The provider leaves the conversation before it is due: it is not sent in their name.
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            delete(ConversationMembership).where(
+                ConversationMembership.conversation_id == int(conversation_id),
+                ConversationMembership.user_id == world.a.provider.user_id,
+            )
+        )
+    before = await last_event_id(database)
+    assert await run_due(database, settings, holder="s1", now=due) == 0
+    assert await _visible_to(patient, note_id) is None
+    assert await _visible_to(staff, note_id) is None  # cancelled: gone for everyone
+    assert await events_after(database, before) == []
+    assert await _new_message_emails(database) == []
