@@ -6,6 +6,10 @@ conversation's messages, its read receipts and its newest message cannot go by i
 (the order so far). ``ux_notes_conversation_id_position`` keeps places unique per conversation;
 ``ix_notes_pending_scheduled_at`` is the scheduler's scan of the pending ones.
 
+Downgrading drops the places: a message still pending then is taken as sent (in its id's
+place, with no email nor event) when upgraded again, rather than sending the ones already
+released a second time.
+
 Revision ID: 0035_scheduled_notes
 Revises: 0034_notes_newest
 """
