@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET
 
 from carebook.accounts.form_schedule import start_form_scheduler
+from carebook.accounts.note_schedule import start_note_scheduler
 from carebook.audit.writer import AuditWriter
 from carebook.auth.actor import Actor
 from carebook.auth.passwords import Passwords
@@ -387,12 +388,15 @@ def create_app(
         webhooks = start_webhook_worker(db, settings)
         # Recurring form requests: every server runs it, the lease lets one create at a time.
         forms = start_form_scheduler(db, settings)
+        # Scheduled chat messages: the same, under a lease of their own.
+        scheduled_notes = start_note_scheduler(db, settings)
         collector = None
         if serving:
             freeze_startup_objects()
             collector = start_full_collections()
         yield
         await _stop(collector)
+        await _stop(scheduled_notes)
         await _stop(forms)
         await _stop(webhooks)
         await _stop(purger)

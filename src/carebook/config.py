@@ -200,6 +200,13 @@ class Settings(BaseSettings):
         description="How long a server holds the scheduler's lease without renewing it; a "
         "server that dies is replaced by another after at most this long.",
     )
+    # --- scheduled chat messages ---
+    note_schedule_seconds: float = Field(
+        15.0,
+        description="How often each server sends the scheduled chat messages that fell due "
+        "(0: this server sends none; another server with the lease does). The lease lasts "
+        "form_schedule_lease_seconds.",
+    )
     # --- audit trail ---
     audit_wait_for_reads: bool = Field(
         True,

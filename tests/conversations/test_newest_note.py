@@ -1,5 +1,6 @@
 """A conversation's newest message (last_message_content) is read through the index
-``ix_notes_conversation_id_id`` (migration 0034), not by scanning its history."""
+``ux_notes_conversation_id_position`` (migration 0035: messages in the order they were sent,
+which for a scheduled one is not its id's), not by scanning its history."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from carebook.conversations.note_queries import last_notes_query
 from carebook.db.engine import Database
 
 LAST = "query($id: ID) { conversation(id: $id) { id last_message_content } }"
-INDEX = "ix_notes_conversation_id_id"
+INDEX = "ux_notes_conversation_id_position"
 
 
 async def test_the_newest_message_passes_over_a_deleted_one(api: Api, world: World) -> None:

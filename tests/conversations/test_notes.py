@@ -22,6 +22,7 @@ from tests.support.note_documents import (
 from tests.support.world import World
 
 from carebook.db.engine import Database
+from carebook.times import EXAMPLES
 
 HOSTILE = (
     '<p>Hello <b>Pat</b>,<script>alert("x")</script> see '
@@ -135,9 +136,9 @@ async def test_bad_input_is_a_message_and_writes_nothing(
         ({"content": "<script>only()</script>"}, "content", "Content can't be blank"),
         ({"content": "x" * 20_001}, "content", "Content is too long (at most 20000 characters)"),
         (
-            {"content": "later", "scheduled_at": "2030-01-01 10:00:00 +0000"},
+            {"content": "later", "scheduled_at": "next week"},
             "scheduled_at",
-            "Scheduled messages are not supported: send the message at its time",
+            f"'next week' is not a date and time ({EXAMPLES})",
         ),
     ]
     for fields, field, message in cases:

@@ -51,14 +51,17 @@ def holder_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-async def take_lease(database: Database, holder: str, now: datetime, seconds: float) -> bool:
-    """Whether ``holder`` holds the lease until ``now + seconds`` (taken, or renewed)."""
+async def take_lease(
+    database: Database, holder: str, now: datetime, seconds: float, *, name: str = LEASE
+) -> bool:
+    """Whether ``holder`` holds the lease ``name`` until ``now + seconds`` (taken, or renewed;
+    the scheduled messages' scheduler has its own)."""
     until = now + timedelta(seconds=seconds)
     async with database.write_sessions() as session, session.begin():
         taken = await session.execute(
             update(SchedulerLease)
             .where(
-                SchedulerLease.name == LEASE,
+                SchedulerLease.name == name,
                 or_(SchedulerLease.holder == holder, SchedulerLease.expires_at <= now),
             )
             .values(holder=holder, expires_at=until)
@@ -68,7 +71,7 @@ async def take_lease(database: Database, holder: str, now: datetime, seconds: fl
         try:
             async with session.begin_nested():
                 await session.execute(
-                    insert(SchedulerLease).values(name=LEASE, holder=holder, expires_at=until)
+                    insert(SchedulerLease).values(name=name, holder=holder, expires_at=until)
                 )
         except IntegrityError:  # another server holds it
             return False

@@ -45,6 +45,8 @@ class NoteFilter:
     ids: tuple[int, ...] | None = None
     keywords: str | None = None
     since_note_id: int | None = None
-    # scheduled_notes / with_tasks: Carebook has neither, so asking for them lists nothing.
+    # scheduled_notes: only messages waiting to be sent (the caller's own: no one else sees them)
+    scheduled: bool = False
+    # with_tasks: Carebook has no tasks, so asking for them lists nothing.
     nothing: bool = False
     order: NoteOrder = NoteOrder.CREATED_AT_DESC

@@ -2,7 +2,10 @@
 
 A message is visible exactly when its conversation is (conversations/queries.py decides that,
 ``visible_where``: a patient sees the conversations they take part in, so a member who is
-removed loses its messages too) and it is not deleted.
+removed loses its messages too) and it is not deleted. A scheduled message still waiting
+(``position`` null) is visible only to its sender and its named writer: to everyone else it does
+not exist yet (not in ``note``, ``notes``, a conversation's ``notes``, its newest message or
+read receipts), staff included.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -25,11 +28,20 @@ from carebook.users.models import User
 MAX_KEYWORDS = 10
 
 
+SENT = Note.position.is_not(None)
+
+
+def _sent_or_own(actor: Actor) -> ColumnElement[bool]:
+    """Sent messages, and the caller's own still waiting to be sent (the one place that says
+    who sees a pending message)."""
+    return or_(SENT, Note.sent_by_id == actor.user_id, Note.user_id == actor.user_id)
+
+
 def _visible(actor: Actor) -> Select[Note]:
     return (
         select(Note)
         .join(Conversation, Conversation.id == Note.conversation_id)
-        .where(queries.visible_where(actor), Note.deleted.is_(False))
+        .where(queries.visible_where(actor), Note.deleted.is_(False), _sent_or_own(actor))
     )
 
 
@@ -45,8 +57,13 @@ def _filtered(actor: Actor, wanted: NoteFilter) -> Select[Note]:
         query = query.where(Note.conversation_id == wanted.conversation_id)
     if wanted.ids is not None:
         query = query.where(Note.id.in_(wanted.ids))
+    if wanted.scheduled:
+        query = query.where(Note.position.is_(None))
     if wanted.since_note_id is not None:
-        query = query.where(Note.id > wanted.since_note_id)
+        # Later by id, or sent after it (a scheduled message released after it keeps an older
+        # id): a poller misses nothing, at worst sees a message twice.
+        place = select(Note.position).where(Note.id == wanted.since_note_id).scalar_subquery()
+        query = query.where(or_(Note.id > wanted.since_note_id, Note.position > place))
     for term in (wanted.keywords or "").split()[:MAX_KEYWORDS]:
         # The sanitized HTML is searched: a term inside a tag name could match (docs/api.md).
         query = query.where(func.lower(Note.content).contains(term.casefold(), autoescape=True))
@@ -84,11 +101,11 @@ async def load_conversation_notes(
     The limit is applied in SQL (ROW_NUMBER per conversation), as for a user's tags: the
     nested list refuses past its cap, so one row past it is all it needs.
     """
-    order = (Note.created_at, Note.id)
+    order = (Note.position,)
     rank = func.row_number().over(partition_by=Note.conversation_id, order_by=order)
     window = (
         select(Note.id, rank.label("rank"))
-        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False))
+        .where(Note.conversation_id.in_(ids), Note.deleted.is_(False), SENT)
         .subquery()
     )
     rows = await session.execute(
@@ -104,17 +121,21 @@ async def load_conversation_notes(
 
 
 def last_notes_query(ids: Sequence[int]) -> Select[Note]:
-    """The newest message of each conversation of ``ids`` (deleted ones passed over).
+    """The newest sent message of each conversation of ``ids`` (deleted ones passed over).
 
-    One newest id per conversation, each read backwards from the end of its range of
-    ``ix_notes_conversation_id_id`` (a correlated ``ORDER BY id DESC LIMIT 1``), so a long
-    history costs nothing; a ``max(id) ... GROUP BY`` read every message of each conversation.
+    One newest per conversation, each read backwards from the end of its range of
+    ``ux_notes_conversation_id_position`` (a correlated ``ORDER BY position DESC LIMIT 1``), so
+    a long history costs nothing; a ``max ... GROUP BY`` read every message of each one.
     """
     inner = aliased(Note)
     newest = (
         select(inner.id)
-        .where(inner.conversation_id == Conversation.id, inner.deleted.is_(False))
-        .order_by(inner.id.desc())
+        .where(
+            inner.conversation_id == Conversation.id,
+            inner.deleted.is_(False),
+            inner.position.is_not(None),
+        )
+        .order_by(inner.position.desc())
         .limit(1)
         .correlate(Conversation)
         .scalar_subquery()
@@ -157,17 +178,19 @@ async def load_unread_counts(session: AsyncSession, user_ids: Sequence[int]) -> 
 class Receipts:
     """What a message's ``viewed`` needs: each member's newest read message (None: none)."""
 
-    last_read: dict[int, int | None]  # member id -> id of the newest message they have read
+    # member id -> the place (``position``) of the newest message they have read
+    last_read: dict[int, int | None]
 
 
 async def load_receipts(session: AsyncSession, ids: Sequence[int]) -> list[Receipts]:
     """The read receipts of each conversation, in key order (one row per member)."""
+    read = aliased(Note)
     members = await session.execute(
         select(
-            ConversationMembership.conversation_id,
-            ConversationMembership.user_id,
-            ConversationMembership.last_read_note_id,
-        ).where(ConversationMembership.conversation_id.in_(ids))
+            ConversationMembership.conversation_id, ConversationMembership.user_id, read.position
+        )
+        .outerjoin(read, read.id == ConversationMembership.last_read_note_id)
+        .where(ConversationMembership.conversation_id.in_(ids))
     )
     receipts = {i: Receipts({}) for i in ids}
     for conversation_id, user_id, last_read in members:
@@ -176,9 +199,15 @@ async def load_receipts(session: AsyncSession, ids: Sequence[int]) -> list[Recei
 
 
 async def newest_note_id(session: AsyncSession, conversation_id: int) -> int | None:
-    """The id of a conversation's newest message (deleted ones too: reading passed them)."""
-    query = select(func.max(Note.id)).where(Note.conversation_id == conversation_id)
-    newest: int | None = (await session.execute(query)).scalar_one()
+    """The id of a conversation's newest sent message (deleted ones too: reading passed them;
+    pending ones not: nobody has read what was not sent)."""
+    query = (
+        select(Note.id)
+        .where(Note.conversation_id == conversation_id, SENT)
+        .order_by(Note.position.desc())
+        .limit(1)
+    )
+    newest: int | None = (await session.execute(query)).scalar()
     return newest
 
 
@@ -199,7 +228,9 @@ def viewed_by(note: Note, receipts: Receipts, viewer_id: int | None) -> bool:
 def _has_read(note: Note, receipts: Receipts, user_id: int) -> bool:
     if user_id == note.user_id:
         return True
-    return (receipts.last_read.get(user_id) or 0) >= note.id
+    if note.position is None:  # not sent yet: nobody else has read it
+        return False
+    return (receipts.last_read.get(user_id) or 0) >= note.position
 
 
 async def member_ids(session: AsyncSession, conversation_id: int) -> list[int]:

@@ -31,7 +31,7 @@ CONVERSATION = "The conversation whose messages to read; every visible one when 
 KEYWORDS = "Search terms separated by spaces; each must appear in the message."
 ORG_CHAT = "If TRUE: get base user as a conversation owner. Accepted; Carebook has no org chats."
 PROVIDER = "Accepted with org_chat; Carebook has no org chats, so it changes nothing."
-SCHEDULED = "If TRUE: only scheduled messages (Carebook schedules none: an empty list)."
+SCHEDULED = "If TRUE: only scheduled messages not sent yet (the caller's own)."
 WITH_TASKS = "If TRUE: get notes with tasks (Carebook has no tasks: an empty list)."
 
 
@@ -53,7 +53,8 @@ def _filter(
         ids=wanted_ids,
         keywords=keywords,
         since_note_id=id_argument(since_note_id, "since_note_id"),
-        nothing=bool(scheduled_notes) or bool(with_tasks),
+        scheduled=bool(scheduled_notes),
+        nothing=bool(with_tasks),
         order=NoteOrder(order_by.value) if order_by else NoteOrder.CREATED_AT_DESC,
     )
 
