@@ -5,7 +5,7 @@ Without it, deleting a user made SQLite's foreign-key check (and PostgreSQL's) s
 fixture's emptying after the 100,000-row import sat in ``DELETE FROM users`` for minutes).
 
 Revision ID: 0036_users_merged_into_index
-Revises: 0034_notes_newest
+Revises: 0035_scheduled_notes
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0036_users_merged_into_index"
-down_revision = "0034_notes_newest"
+down_revision = "0035_scheduled_notes"
 branch_labels = None
 depends_on = None
 
