@@ -11,7 +11,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete
+import pytest
+from sqlalchemy import delete, event, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState
 from tests.support.api import Api
 from tests.support.emails import outbox_rows
 from tests.support.events import events_after, last_event_id
@@ -29,9 +32,15 @@ from tests.support.note_documents import (
 from tests.support.world import World
 
 from carebook.accounts.note_schedule import release_one, run_due
+from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.config import Settings
-from carebook.conversations.models import ConversationMembership
+from carebook.conversations.models import Conversation, ConversationMembership
+from carebook.conversations.note_inputs import NoteChanges
+from carebook.conversations.note_models import Note
+from carebook.conversations.notes import update_note
 from carebook.db.engine import Database, create_database
+from carebook.errors import NotFound
 from carebook.notifications.models import EmailKind
 
 SCHEDULED = """query($cid: ID) { notes(conversation_id: $cid, scheduled_notes: true) { id }
@@ -211,7 +220,9 @@ async def test_a_pending_message_is_moved_sent_now_or_cancelled_by_its_writer(
     # A blank scheduled_at sends it now.
     now = await provider.data(UPDATE_NOTE, {"input": {"id": moved, "scheduled_at": ""}})
     assert now["updateNote"]["messages"] is None
-    assert (await _visible_to(patient, moved))["content"] == "<p>Time for your check-in</p>"
+    sent_now = await _visible_to(patient, moved)
+    assert sent_now["content"] == "<p>Time for your check-in</p>"
+    assert sent_now["scheduled_at"] is None  # sent: no time to come left to show
     assert await run_due(database, settings, holder="s1", now=later) == 0
     events = await events_after(database, before)
     assert [(e.event_type, e.resource_id) for e in events] == [("message.created", int(moved))]
@@ -262,3 +273,72 @@ async def test_sent_in_a_providers_name_and_cancelled_when_the_writer_left(
     assert await _visible_to(staff, note_id) is None  # cancelled: gone for everyone
     assert await events_after(database, before) == []
     assert await _new_message_emails(database) == []
+
+
+async def test_a_writer_who_left_cannot_send_their_pending_message_now(
+    api: Api, world: World, database: Database
+) -> None:
+    staff = api.with_key(world.a.staff.api_key)
+    provider = api.with_key(world.a.provider.api_key)
+    patient = api.with_token(world.a.patient_token)
+    conversation_id = await conversation_with(
+        staff, f"user-{world.a.patient_id},user-{world.a.provider.user_id}"
+    )
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    note_id = await _schedule(provider, conversation_id, due)
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            delete(ConversationMembership).where(
+                ConversationMembership.conversation_id == int(conversation_id),
+                ConversationMembership.user_id == world.a.provider.user_id,
+            )
+        )
+    out = await provider.data(UPDATE_NOTE, {"input": {"id": note_id, "scheduled_at": ""}})
+    assert out["updateNote"]["messages"] == [
+        {"field": "id", "message": "Only a member of the conversation can write in it"}
+    ]
+    assert await _visible_to(patient, note_id) is None
+
+
+def _cancel_before_the_lock(session: AsyncSession, note_id: int) -> None:
+    """Cancel the message (as the scheduler does) after the caller read it as pending and
+    just before it locks the conversation: the race, made certain."""
+    done: list[bool] = []
+
+    def cancel(state: ORMExecuteState) -> None:
+        entities = (
+            [d.get("entity") for d in state.statement.column_descriptions]
+            if state.is_select
+            else []
+        )
+        if done or Conversation not in entities:
+            return
+        done.append(True)
+        state.session.execute(update(Note).where(Note.id == note_id).values(deleted=True))
+
+    event.listen(session.sync_session, "do_orm_execute", cancel)
+
+
+async def test_a_message_cancelled_by_the_scheduler_meanwhile_is_neither_sent_nor_edited(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    patient = api.with_token(world.a.patient_token)
+    conversation_id = await conversation_with(provider, str(world.a.patient_id))
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    note_id = await _schedule(provider, conversation_id, due)
+    actor = Actor(
+        user_id=world.a.provider.user_id,
+        organization_id=world.a.provider.organization_id,
+        role=Role.PROVIDER,
+    )
+    for changes in (
+        NoteChanges(id=note_id, scheduled_at=""),
+        NoteChanges(id=note_id, content="Edited"),
+    ):
+        async with database.write_sessions() as session, session.begin():
+            _cancel_before_the_lock(session, int(note_id))
+            with pytest.raises(NotFound):
+                await update_note(session, actor=actor, fields=changes)
+            await session.rollback()
+    assert await _visible_to(patient, note_id) is None

@@ -284,7 +284,11 @@ async def update_note(
                 session, actor, str(note.conversation_id)
             )
             _open_for(actor, conversation)
+            if not await _may_still_write(session, conversation, note):
+                # The scheduler's rule: a writer who left (or was deactivated) sends nothing.
+                raise Invalid.field("id", "Only a member of the conversation can write in it")
             note.created_at = moment
+            note.scheduled_at = None  # sent now: no time to come is left to show
             newly_unread = await _send(session, conversation, note)
         else:
             note.scheduled_at = due
@@ -304,6 +308,8 @@ async def _settled(session: AsyncSession, actor: Actor, note: Note) -> Conversat
         return None
     conversation = await _conversation(session, actor, str(note.conversation_id))
     await session.refresh(note)
+    if note.deleted:  # cancelled meanwhile (by the scheduler): gone, like any deleted one
+        raise NotFound.field("id", NOTE_NOT_FOUND)
     return conversation
 
 
