@@ -342,3 +342,22 @@ async def test_a_message_cancelled_by_the_scheduler_meanwhile_is_neither_sent_no
                 await update_note(session, actor=actor, fields=changes)
             await session.rollback()
     assert await _visible_to(patient, note_id) is None
+
+
+async def test_since_note_id_compares_places_within_one_conversation(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    old = await conversation_with(provider, str(world.a.patient_id), "old")
+    for i in range(3):
+        await sent(provider, old, f"old {i}")
+    # As migration 0035 left an older conversation: its places are its ids, larger than the
+    # places a newer conversation counts from.
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            update(Note).where(Note.conversation_id == int(old)).values(position=Note.id + 1000)
+        )
+    new = await conversation_with(provider, str(world.a.patient_id), "new")
+    newest = await sent(provider, new, "new 1")
+    got = await provider.data(NOTES, {"since": newest})
+    assert got["notes"] == []

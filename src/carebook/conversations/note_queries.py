@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -60,10 +60,16 @@ def _filtered(actor: Actor, wanted: NoteFilter) -> Select[Note]:
     if wanted.scheduled:
         query = query.where(Note.position.is_(None))
     if wanted.since_note_id is not None:
-        # Later by id, or sent after it (a scheduled message released after it keeps an older
-        # id): a poller misses nothing, at worst sees a message twice.
-        place = select(Note.position).where(Note.id == wanted.since_note_id).scalar_subquery()
-        query = query.where(or_(Note.id > wanted.since_note_id, Note.position > place))
+        # Later by id, or sent after it in its conversation (a scheduled message released
+        # after it keeps an older id): a poller misses nothing, at worst sees a message twice.
+        # Places are compared within one conversation only: another's are a different count.
+        since = aliased(Note)
+        later = exists().where(
+            since.id == wanted.since_note_id,
+            since.conversation_id == Note.conversation_id,
+            Note.position > since.position,
+        )
+        query = query.where(or_(Note.id > wanted.since_note_id, later))
     for term in (wanted.keywords or "").split()[:MAX_KEYWORDS]:
         # The sanitized HTML is searched: a term inside a tag name could match (docs/api.md).
         query = query.where(func.lower(Note.content).contains(term.casefold(), autoescape=True))
