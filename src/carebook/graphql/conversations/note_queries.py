@@ -100,7 +100,9 @@ class NoteQueries:
         scheduled_notes: Annotated[bool | None, strawberry.argument(description=SCHEDULED)] = False,
         since_note_id: Annotated[
             strawberry.ID | None,
-            strawberry.argument(description="Only the messages after this one (larger ids)."),
+            strawberry.argument(
+                description="Only the messages after this one: larger ids, or sent after it."
+            ),
         ] = None,
         order_by: Annotated[
             NoteOrderKeys | None, strawberry.argument(description="The order of the messages.")

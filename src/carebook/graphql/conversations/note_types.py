@@ -86,7 +86,9 @@ class Note(DisclosesUsers):
         others = [uid for uid in receipts.last_read if uid != self.row.user_id]
         return _id(others[0]) if len(receipts.last_read) == 2 and len(others) == 1 else None
 
-    @strawberry.field(description="When a scheduled message is sent: null, none is scheduled.")
+    @strawberry.field(
+        description="When a scheduled message is (or was) due; null if sent at once or sent now."
+    )
     def scheduled_at(self, info: Info[Context, None]) -> str | None:
         at = self.row.scheduled_at
         return None if at is None else render(at, info.context.zone)
