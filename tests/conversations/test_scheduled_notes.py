@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState
 from tests.support.api import Api
@@ -361,3 +361,23 @@ async def test_since_note_id_compares_places_within_one_conversation(
     newest = await sent(provider, new, "new 1")
     got = await provider.data(NOTES, {"since": newest})
     assert got["notes"] == []
+
+
+async def test_messages_released_in_one_pass_are_stamped_each_when_sent(
+    api: Api, world: World, database: Database, settings: Settings
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    conversation_id = await conversation_with(provider, str(world.a.patient_id))
+    due = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
+    ids = [int(await _schedule(provider, conversation_id, due)) for _ in range(2)]
+    async with database.write_sessions() as session, session.begin():
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        await session.execute(update(Note).where(Note.id.in_(ids)).values(scheduled_at=past))
+    assert await run_due(database, settings, holder="s1") == 2
+    async with database.read_sessions() as session:
+        rows = await session.execute(
+            select(Note.created_at).where(Note.id.in_(ids)).order_by(Note.position)
+        )
+        first, second = rows.scalars().all()
+    # Each is stamped at its own release, not at the pass's start: later sent, later stamped.
+    assert first < second

@@ -72,19 +72,26 @@ async def run_due(
         if index and not await take_lease(database, holder, now or utcnow(), seconds, name=LEASE):
             break
         try:
-            sent += int(await release_one(database, note_id, moment, pause=pause))
+            # Due at the pass's moment; stamped when really sent (a long pass keeps order).
+            sent_at = now or utcnow()
+            sent += int(await release_one(database, note_id, moment, pause=pause, sent_at=sent_at))
         except Exception:  # one broken message must not hold back the others
             logger.exception("scheduled message %s: release failed, tried again later", note_id)
     return sent
 
 
 async def release_one(
-    database: Database, note_id: int, now: datetime, *, pause: Pause | None = None
+    database: Database,
+    note_id: int,
+    now: datetime,
+    *,
+    pause: Pause | None = None,
+    sent_at: datetime | None = None,
 ) -> bool:
     """Send the message if it is still pending and due at ``now``, in one transaction."""
     async with database.write_sessions() as session, session.begin():
         open_trail(session, system_origin(), "scheduledMessage")
-        released = await message_emails.release(session, note_id, now)
+        released = await message_emails.release(session, note_id, now, sent_at=sent_at)
         if released and pause is not None:
             await pause()
         return released

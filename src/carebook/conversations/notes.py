@@ -208,10 +208,13 @@ async def create_note(
     return Posted(note, newly_unread)
 
 
-async def release(session: AsyncSession, note_id: int, now: datetime) -> Posted | None:
-    """Send a pending message that is due at ``now``; None when there is none to send (sent
-    or cancelled meanwhile, or not due). Its writer must still be a member who may write
-    there, else it is cancelled (it would speak for someone who left)."""
+async def release(
+    session: AsyncSession, note_id: int, now: datetime, *, sent_at: datetime | None = None
+) -> Posted | None:
+    """Send a pending message that is due at ``now``, stamped ``sent_at`` (default ``now``);
+    None when there is none to send (sent or cancelled meanwhile, or not due). Its writer must
+    still be a member who may write there, else it is cancelled (it would speak for someone
+    who left)."""
     note = await session.get(Note, note_id, populate_existing=True)
     if note is None:
         return None
@@ -229,7 +232,7 @@ async def release(session: AsyncSession, note_id: int, now: datetime) -> Posted 
         _erase(note, deleted_by_user=False)
         await session.flush()
         return None
-    note.created_at = now  # sent now: its time in the conversation is its release
+    note.created_at = sent_at or now  # its time in the conversation is its release
     newly_unread = await _send(session, conversation, note)
     await _record(session, conversation.id)
     return Posted(note, newly_unread)

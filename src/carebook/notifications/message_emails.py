@@ -41,9 +41,11 @@ async def update_note(session: AsyncSession, *, actor: Actor, fields: NoteChange
     return posted.note
 
 
-async def release(session: AsyncSession, note_id: int, now: datetime) -> bool:
+async def release(
+    session: AsyncSession, note_id: int, now: datetime, *, sent_at: datetime | None = None
+) -> bool:
     """Send a due scheduled message with its emails; whether it was sent by this call."""
-    posted = await notes.release(session, note_id, now)
+    posted = await notes.release(session, note_id, now, sent_at=sent_at)
     if posted is None:
         return False
     await _tell(session, posted)
