@@ -261,6 +261,22 @@ async def build_cast(api: Api, world: World) -> Cast:
         "createNote",
     )
     foreign.append(str(others_note["note"]["id"]))
+    # A message the provider scheduled in the shared conversation: until sent, only its writer
+    # sees it (the caller is a member, and still reads none of it).
+    pending = await _ok(
+        provider,
+        "mutation($i: createNoteInput) { createNote(input: $i) {"
+        " note { id } messages { field message } } }",
+        {
+            "i": {
+                "conversation_id": conversation,
+                "content": f"{marker}pending message",
+                "scheduled_at": "2999-01-01 09:00:00 +0000",
+            }
+        },
+        "createNote",
+    )
+    foreign.append(str(pending["note"]["id"]))
     needles = [marker, "other.a@", "provider.a@", "staff.a@", "5550001234", "1961-02-03"]
     return Cast(me, other, staff_ids, own, foreign, needles)
 
