@@ -285,19 +285,34 @@ async def _ask(session: AsyncSession, form: RecurringForm) -> bool:
     return True
 
 
-async def run_scheduler(database: Database, settings: Settings) -> None:
+async def _passes(
+    run_pass: Callable[[str], Awaitable[object]], seconds: float, failure: str
+) -> None:
     """Passes forever; a failed one is logged and tried again at the next interval."""
     holder = holder_name()
     while True:
         try:
-            await run_due(database, settings, holder=holder)
+            await run_pass(holder)
         except Exception:  # a database hiccup must not end the loop
-            logger.exception("recurring form schedule pass failed")
-        await asyncio.sleep(settings.form_schedule_seconds)
+            logger.exception(failure)
+        await asyncio.sleep(seconds)
+
+
+def start_periodic(
+    run_pass: Callable[[str], Awaitable[object]], seconds: float, *, name: str, failure: str
+) -> asyncio.Task[None] | None:
+    """A leased scheduler as a task of this process (none when the interval is 0): ``run_pass``
+    gets this process's holder name for the lease. Shared by every scheduler of carebook serve."""
+    if seconds <= 0:
+        return None
+    return asyncio.create_task(_passes(run_pass, seconds, failure), name=name)
 
 
 def start_form_scheduler(database: Database, settings: Settings) -> asyncio.Task[None] | None:
-    """The scheduler as a task of this process (none when the interval is 0)."""
-    if settings.form_schedule_seconds <= 0:
-        return None
-    return asyncio.create_task(run_scheduler(database, settings), name="carebook-form-schedule")
+    """The recurring form scheduler as a task of this process (none when the interval is 0)."""
+    return start_periodic(
+        lambda holder: run_due(database, settings, holder=holder),
+        settings.form_schedule_seconds,
+        name="carebook-form-schedule",
+        failure="recurring form schedule pass failed",
+    )

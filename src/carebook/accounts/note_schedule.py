@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from carebook.accounts.form_schedule import Pause, holder_name, take_lease
+from carebook.accounts.form_schedule import Pause, start_periodic, take_lease
 from carebook.audit.trail import open_trail, system_origin
 from carebook.config import Settings
 from carebook.conversations.note_models import Note
@@ -97,19 +97,11 @@ async def release_one(
         return released
 
 
-async def run_scheduler(database: Database, settings: Settings) -> None:
-    """Passes forever; a failed one is logged and tried again at the next interval."""
-    holder = holder_name()
-    while True:
-        try:
-            await run_due(database, settings, holder=holder)
-        except Exception:  # a database hiccup must not end the loop
-            logger.exception("scheduled message pass failed")
-        await asyncio.sleep(settings.note_schedule_seconds)
-
-
 def start_note_scheduler(database: Database, settings: Settings) -> asyncio.Task[None] | None:
-    """The scheduler as a task of this process (none when the interval is 0)."""
-    if settings.note_schedule_seconds <= 0:
-        return None
-    return asyncio.create_task(run_scheduler(database, settings), name="carebook-note-schedule")
+    """The scheduled-message scheduler as a task of this process (none when the interval is 0)."""
+    return start_periodic(
+        lambda holder: run_due(database, settings, holder=holder),
+        settings.note_schedule_seconds,
+        name="carebook-note-schedule",
+        failure="scheduled message pass failed",
+    )
