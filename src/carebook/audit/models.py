@@ -3,8 +3,6 @@
 The migration adds database triggers as well, so raw SQL cannot change a row either.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 

@@ -4,8 +4,6 @@ Both secrets are 256-bit random values, so a fast digest is enough to make a sto
 and lets a request find its credential with one indexed lookup (a slow password hash would not).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String

@@ -1,7 +1,5 @@
 """Conversations and their memberships, as Healthie's Conversation and ConversationMembership."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, true

@@ -1,7 +1,5 @@
 """Chat messages: Healthie's ``Note``, one message of a conversation."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Text, false, text

@@ -1,7 +1,5 @@
 """The declarative base shared by every table."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 
 from sqlalchemy import MetaData

@@ -1,7 +1,5 @@
 """The tables of duplicate detection (migration 0029_duplicate_pairs)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint

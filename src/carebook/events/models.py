@@ -10,8 +10,6 @@ Events hold references only (ids, type names, the names of changed fields), neve
 a receiver queries back through the API, as Healthie's thin payloads intend.
 """
 
-from __future__ import annotations
-
 import enum
 from datetime import datetime
 

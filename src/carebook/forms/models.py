@@ -1,8 +1,6 @@
 """Requested form completions (Healthie's ``RequestedFormCompletion``) and recurring requests
 (Healthie's ``RecurringForm``), with what the scheduler needs to create each occurrence once."""
 
-from __future__ import annotations
-
 import enum
 from datetime import date, datetime
 

@@ -1,7 +1,5 @@
 """Pieces every domain's GraphQL layer shares: FieldError, input conversion, transactions."""
 
-from __future__ import annotations
-
 import asyncio
 import dataclasses
 import logging
@@ -43,7 +41,7 @@ class FieldError:
     message: str = strawberry.field(description="What is wrong, for a person to read.")
 
     @classmethod
-    def from_messages(cls, messages: list[FieldMessage]) -> list[FieldError | None]:
+    def from_messages(cls, messages: list[FieldMessage]) -> "list[FieldError | None]":
         """Service messages as GraphQL values."""
         return [cls(field=m.field, message=m.message) for m in messages]
 

@@ -9,8 +9,6 @@
   the schema cannot be enumerated by probing.
 """
 
-from __future__ import annotations
-
 import logging
 import re
 import traceback

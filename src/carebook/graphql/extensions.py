@@ -1,7 +1,5 @@
 """Schema extensions and the schema class: the request pipeline around resolvers."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 
 import strawberry

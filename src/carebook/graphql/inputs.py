@@ -17,8 +17,6 @@ Services take typed inputs, never a mapping of GraphQL names. The scheme, the sa
   ``carebook.graphql.common.provided`` (the mapping signIn still takes) all use it.
 """
 
-from __future__ import annotations
-
 import dataclasses
 from typing import Any, TypeVar
 

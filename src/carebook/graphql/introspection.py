@@ -7,8 +7,6 @@ check runs at execution, per request: validation results are cached per document
 validation rule could not depend on who is calling.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator
 from typing import Any

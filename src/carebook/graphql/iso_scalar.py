@@ -5,8 +5,6 @@ so a resolver parses it with :func:`parse_iso_datetime` (carebook.times' parser)
 is a clear BAD_USER_INPUT error naming the argument.
 """
 
-from __future__ import annotations
-
 from datetime import datetime, tzinfo
 from typing import NewType
 

@@ -8,8 +8,6 @@ caller's view is indistinguishable from one that does not exist. An id that narr
 one with a ``NotFound`` message.
 """
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 

@@ -5,8 +5,6 @@ arguments into a :class:`Page` with :func:`page_of`, so the limits and the BAD_U
 messages of bad values are the same on every list. Domain queries take plain offsets and limits.
 """
 
-from __future__ import annotations
-
 import base64
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass

@@ -15,8 +15,6 @@ Healthie's does: a client that selects it must not fail validation. It is null u
 carried one (only ``revokeTokenInput`` does in Healthie's schema), which :func:`echo` returns.
 """
 
-from __future__ import annotations
-
 import inspect
 import typing
 from collections.abc import Callable

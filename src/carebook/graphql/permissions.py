@@ -1,7 +1,5 @@
 """Permissions, declared on every root field (a test fails on a root field without one)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from strawberry.permission import BasePermission

@@ -1,7 +1,5 @@
 """The schema: every domain's root fields merged into Query and Mutation."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import strawberry

@@ -11,8 +11,6 @@ both databases, with a code and nothing done. The GraphQL parser already refuses
 written in the document itself (``GRAPHQL_PARSE_FAILED``).
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterator
 from typing import Any

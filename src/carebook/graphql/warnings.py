@@ -6,8 +6,6 @@ neither fits an answer that succeeded but did not do all that was asked (docs/ap
 to the response.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from strawberry.extensions import SchemaExtension

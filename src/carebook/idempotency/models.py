@@ -1,7 +1,5 @@
 """The record of a mutation's Idempotency-Key."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint

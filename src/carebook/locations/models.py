@@ -1,7 +1,5 @@
 """The location (address) table."""
 
-from __future__ import annotations
-
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 

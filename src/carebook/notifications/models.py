@@ -1,7 +1,5 @@
 """The outbox: emails written in the same transaction as the change that causes them."""
 
-from __future__ import annotations
-
 import enum
 from datetime import datetime
 

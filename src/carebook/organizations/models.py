@@ -1,7 +1,5 @@
 """The organization table."""
 
-from __future__ import annotations
-
 from sqlalchemy import Boolean, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,7 +1,5 @@
 """One counter per (hashed key, time window)."""
 
-from __future__ import annotations
-
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,7 +1,5 @@
 """Appointment types and offerings of an organization, and appointments between two users."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, text

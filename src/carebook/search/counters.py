@@ -6,8 +6,6 @@ change of ``organization_id``, ``role`` or ``active`` (whatever the write path, 
 an unfiltered count is one primary-key read that agrees with the list in every snapshot.
 """
 
-from __future__ import annotations
-
 from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column

@@ -1,7 +1,5 @@
 """The search token table: one row per (user, token), written on every change of indexed fields."""
 
-from __future__ import annotations
-
 from sqlalchemy import Boolean, ForeignKey, Index, SmallInteger, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 

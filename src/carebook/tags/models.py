@@ -1,7 +1,5 @@
 """The tag table and the tagging (tag applied to a user) table."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint

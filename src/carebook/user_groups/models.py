@@ -5,8 +5,6 @@ organization without regard to case: ``name_key`` holds the case-folded name und
 index, and the service checks it first so that a clash is a clear message, not a conflict.
 """
 
-from __future__ import annotations
-
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 

@@ -1,7 +1,5 @@
 """In-app notifications: a provider learns that one of their patients did something."""
 
-from __future__ import annotations
-
 import enum
 from datetime import datetime
 

@@ -8,8 +8,6 @@ changed (active, archived_at, the email given to the target, the pointer) are ke
 before, as JSON, in ``users_before``.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text

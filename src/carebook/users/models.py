@@ -1,7 +1,5 @@
 """The user table and the care team."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Any
 

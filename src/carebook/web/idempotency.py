@@ -11,8 +11,6 @@ mutation's own transaction. ``finish`` stores the answer once it is built. Queri
 without the header, pass through untouched.
 """
 
-from __future__ import annotations
-
 import logging
 
 from graphql import GraphQLError, OperationType, get_operation_ast, parse

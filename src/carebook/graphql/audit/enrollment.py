@@ -1,8 +1,6 @@
 """The answer and audit event of an enrollment (or a patient's own address change) whose email
 already has an account."""
 
-from __future__ import annotations
-
 from typing import TypeVar
 
 from strawberry.types import Info

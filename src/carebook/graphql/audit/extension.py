@@ -1,7 +1,5 @@
 """Hands a request's read events to the writer when its operation ends."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator
 
 from graphql import GraphQLError

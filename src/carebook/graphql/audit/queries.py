@@ -1,7 +1,5 @@
 """Root fields auditEvents and auditEventsCount: the caller's organization's audit trail."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -8,8 +8,6 @@ collected on the request and handed to the process's AuditWriter when the operat
 :mod:`.writes` gives them the request's origin and records refused attempts.
 """
 
-from __future__ import annotations
-
 import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence

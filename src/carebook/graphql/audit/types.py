@@ -1,7 +1,5 @@
 """The AuditEvent object."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

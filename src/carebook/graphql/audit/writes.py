@@ -5,8 +5,6 @@ request's origin and the root field as the operation, and records refused attemp
 roll back with their transaction, apart.
 """
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar

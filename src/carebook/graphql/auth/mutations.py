@@ -1,7 +1,5 @@
 """Sign-up, sign-in and sign-out."""
 
-from __future__ import annotations
-
 from collections.abc import Awaitable
 
 import strawberry

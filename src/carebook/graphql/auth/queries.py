@@ -1,7 +1,5 @@
 """validateResetPasswordToken: whether a password-reset link still works."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """The input of redeliverWebhookEvent."""
 
-from __future__ import annotations
-
 import strawberry
 
 from carebook.graphql.inputs import opt

@@ -1,7 +1,5 @@
 """Root mutation redeliverWebhookEvent: queue a past event for the webhooks again."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """Root field changeEvents: the caller's organization's change feed."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """The ChangeEvent object: one entry of the change feed."""
 
-from __future__ import annotations
-
 import json
 
 import strawberry

@@ -1,7 +1,5 @@
 """The filter arguments of conversationMemberships and its count, as Healthie names them."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from enum import Enum
 

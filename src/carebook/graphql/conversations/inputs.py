@@ -1,7 +1,5 @@
 """Inputs of the conversation mutations, with Healthie's names and types."""
 
-from __future__ import annotations
-
 import strawberry
 
 from carebook.graphql.inputs import opt

@@ -1,8 +1,6 @@
 """createConversation, updateConversation, updateConversationMembership and
 deleteConversationMembership."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """Message mutations: createNote, updateNote, deleteNote."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """Root query fields of messages: note, notes, notesCount."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 

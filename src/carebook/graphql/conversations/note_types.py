@@ -1,7 +1,5 @@
 """The Note object: one chat message (Healthie's name for it)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """conversation, conversations, conversationMembership(s) and conversationMembershipsCount."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """The Conversation and ConversationMembership objects (they refer to each other)."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 
@@ -74,7 +72,7 @@ class Conversation(DisclosesUsers):
     )
     async def conversation_memberships(
         self, info: Info[Context, None]
-    ) -> list[ConversationMembership]:
+    ) -> "list[ConversationMembership]":
         rows = await info.context.loaders.conversation_memberships.load(self.row.id)
         patients = {user.id for user in await _members(info, self.row.id) if user.is_patient}
         viewer = info.context.viewer
@@ -96,7 +94,7 @@ class Conversation(DisclosesUsers):
     @audited
     async def current_user_conversation_membership(
         self, info: Info[Context, None]
-    ) -> ConversationMembership | None:
+    ) -> "ConversationMembership | None":
         viewer = info.context.viewer
         rows = await info.context.loaders.conversation_memberships.load(self.row.id)
         mine = [row for row in rows if viewer is not None and row.user_id == viewer.user_id]

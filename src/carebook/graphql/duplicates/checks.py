@@ -8,8 +8,6 @@ creation is rolled back). An anonymous signUp or completeCheckout is never told 
 anyone probe who is a patient): their pairs are recorded for staff, in the same transaction.
 """
 
-from __future__ import annotations
-
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar

@@ -1,7 +1,5 @@
 """Root field dismissDuplicateCandidate (a Carebook addition)."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

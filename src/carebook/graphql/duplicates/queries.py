@@ -1,7 +1,5 @@
 """Root fields duplicateCandidates and duplicateCandidatesCount (Carebook additions)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

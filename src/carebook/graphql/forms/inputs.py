@@ -1,7 +1,5 @@
 """Inputs of the form request mutations, with Healthie's names."""
 
-from __future__ import annotations
-
 import strawberry
 
 from carebook.graphql.inputs import opt

@@ -1,8 +1,6 @@
 """createRequestedFormCompletion, deleteRequestedFormCompletion, updateRecurringForm,
 deleteRecurringForm."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

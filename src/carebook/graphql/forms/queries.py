@@ -1,8 +1,6 @@
 """requestedFormCompletion(s), recurringForms, and validateSignupToken (the activation link's
 check)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

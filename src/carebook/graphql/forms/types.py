@@ -1,7 +1,5 @@
 """The RequestedFormCompletion and RecurringForm objects."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry
@@ -80,7 +78,7 @@ class RequestedFormCompletion(DisclosesUsers):
 
     @strawberry.field(description="The recurring form this request is an occurrence of.")
     @audited
-    async def recurring_form(self, info: Info[Context, None]) -> RecurringForm | None:
+    async def recurring_form(self, info: Info[Context, None]) -> "RecurringForm | None":
         viewer = info.context.viewer
         if self.row.recurring_form_id is None or viewer is None:
             return None
@@ -88,13 +86,13 @@ class RequestedFormCompletion(DisclosesUsers):
         return forms[0] if forms else None
 
 
-async def load_recurring(session: AsyncSession, rows: list[RecurringRow]) -> list[RecurringForm]:
+async def load_recurring(session: AsyncSession, rows: list[RecurringRow]) -> "list[RecurringForm]":
     """GraphQL objects of ``rows``, their recipients read in one query."""
     recipients = await queries.recipients_of(session, [row.id for row in rows])
     return [RecurringForm(row=row, recipients=recipients[row.id]) for row in rows]
 
 
-async def recurring_forms(info: Info[Context, None], ids: list[int]) -> list[RecurringForm]:
+async def recurring_forms(info: Info[Context, None], ids: list[int]) -> "list[RecurringForm]":
     """The recurring forms of ``ids`` the viewer sees (providers and staff)."""
     viewer = info.context.viewer
     if viewer is None:

@@ -1,7 +1,5 @@
 """The schema extensions that enforce the limits on documents."""
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +27,7 @@ class QueryLimits:
     payload_rows: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> QueryLimits:
+    def from_settings(cls, settings: Settings) -> "QueryLimits":
         """The limits a server is configured with."""
         return cls(
             max_depth=settings.max_query_depth,

@@ -1,7 +1,5 @@
 """Location mutations: createLocation, updateLocation, deleteLocation."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """The Location object."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

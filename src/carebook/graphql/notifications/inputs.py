@@ -1,7 +1,5 @@
 """Inputs of the notification mutations, with Healthie's names."""
 
-from __future__ import annotations
-
 import strawberry
 
 from carebook.graphql.inputs import opt

@@ -1,7 +1,5 @@
 """updateNotificationSetting and sendWelcomeEmail."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

@@ -1,7 +1,5 @@
 """sentNotificationRecords, sentNotificationRecordsCount and notificationSetting."""
 
-from __future__ import annotations
-
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Annotated
 

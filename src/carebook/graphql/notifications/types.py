@@ -1,7 +1,5 @@
 """NotificationSetting and SentNotificationRecord, as Healthie names them."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

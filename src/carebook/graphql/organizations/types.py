@@ -1,7 +1,5 @@
 """The Organization object."""
 
-from __future__ import annotations
-
 import strawberry
 
 from carebook.organizations.models import Organization as OrganizationRow
@@ -15,6 +13,6 @@ class Organization:
     name: str | None = strawberry.field(description="The name of the organization.")
 
     @classmethod
-    def from_row(cls, row: OrganizationRow) -> Organization:
+    def from_row(cls, row: OrganizationRow) -> "Organization":
         """Build from the ORM row."""
         return cls(id=strawberry.ID(str(row.id)), name=row.name)

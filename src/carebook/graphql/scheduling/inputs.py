@@ -1,7 +1,5 @@
 """Inputs of the scheduling and checkout operations, with Healthie's names and types."""
 
-from __future__ import annotations
-
 from enum import Enum
 
 import strawberry

@@ -1,8 +1,6 @@
 """Mutations: appointment types (create, update, delete), createOffering, appointments
 (create, update, delete), completeCheckout."""
 
-from __future__ import annotations
-
 import uuid
 
 import strawberry

@@ -1,7 +1,5 @@
 """Root query fields: appointmentTypes, offerings, appointments, appointment."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

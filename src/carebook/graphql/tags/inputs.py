@@ -1,7 +1,5 @@
 """Inputs and the sort enum of the tag operations, with Healthie's names and types."""
 
-from __future__ import annotations
-
 from enum import Enum
 
 import strawberry

@@ -1,7 +1,5 @@
 """Tag mutations: createTag, updateTag, deleteTag, bulkApply, removeAppliedTag."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """Root query fields of tags: ``tags``, ``tagsCount``, ``appliedTag`` and ``appliedTags``."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

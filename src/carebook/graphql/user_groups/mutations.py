@@ -1,8 +1,6 @@
 """Group and onboarding-flow mutations: createGroup, updateUserGroup, deleteUserGroup,
 createOnboardingFlow, updateOnboardingFlow."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

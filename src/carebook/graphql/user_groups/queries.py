@@ -1,8 +1,6 @@
 """Root query fields of groups and onboarding flows: userGroup, userGroups, userGroupsCount,
 onboardingFlow, onboardingFlows, onboardingFlowsCount."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 from enum import Enum
 from typing import Annotated

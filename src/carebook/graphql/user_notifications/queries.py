@@ -1,7 +1,5 @@
 """notifications: the caller's own notifications."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -1,7 +1,5 @@
 """The Notification object and its sort enum."""
 
-from __future__ import annotations
-
 from enum import Enum
 
 import strawberry

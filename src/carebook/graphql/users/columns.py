@@ -7,8 +7,6 @@ a field that does not (a resolver reading the row as a whole) makes the whole ro
 new field is never served from a column that was not loaded.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from functools import cache
 

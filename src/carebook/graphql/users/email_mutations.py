@@ -1,7 +1,5 @@
 """updateUserEmail: Healthie's mutation that changes a user's email address."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

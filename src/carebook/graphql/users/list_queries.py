@@ -1,7 +1,5 @@
 """Root fields of the patient list: ``users`` and ``usersCount``."""
 
-from __future__ import annotations
-
 from enum import Enum
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """mergeClients (Healthie's) and unmergeClients (Carebook's undo of it)."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

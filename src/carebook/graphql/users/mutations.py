@@ -1,7 +1,5 @@
 """Patient mutations: createClient, updateClient, updateUser, bulkUpdateClients."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

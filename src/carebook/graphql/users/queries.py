@@ -1,7 +1,5 @@
 """Root query fields of the patient record: user, currentUser."""
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 

@@ -1,7 +1,5 @@
 """The User object: patients, providers and staff members alike, as in Healthie."""
 
-from __future__ import annotations
-
 import functools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, tzinfo
@@ -103,7 +101,7 @@ def _from_record(
     the one batched DataLoader of those columns, so a document that selects none of them (the
     users list as integrations page it) reads nothing more; null below ``shown``."""
 
-    async def resolve(self: User, info: Info[Context, None]) -> str | None:
+    async def resolve(self: "User", info: Info[Context, None]) -> str | None:
         if self.disclosure < shown:
             return None
         return read(await self._record(info))
@@ -144,16 +142,17 @@ def _time(
 
 def _record_only(
     withheld: Any,
-) -> Callable[
-    [Callable[Concatenate[User, P], Awaitable[R]]], Callable[Concatenate[User, P], Awaitable[R]]
-]:
+) -> (
+    "Callable[[Callable[Concatenate[User, P], Awaitable[R]]],"
+    " Callable[Concatenate[User, P], Awaitable[R]]]"
+):
     """A resolver of the whole record: ``withheld`` (null or an empty list) below it, and
     where the answer may not follow links (an anonymous sign-up's, users/scoping.py)."""
 
     def wrap(
-        resolver: Callable[Concatenate[User, P], Awaitable[R]],
-    ) -> Callable[Concatenate[User, P], Awaitable[R]]:
-        async def guarded(self: User, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        resolver: "Callable[Concatenate[User, P], Awaitable[R]]",
+    ) -> "Callable[Concatenate[User, P], Awaitable[R]]":
+        async def guarded(self: "User", /, *args: P.args, **kwargs: P.kwargs) -> R:
             if self.disclosure < Disclosure.RECORD or not self.links:
                 return withheld  # type: ignore[no-any-return]
             return await resolver(self, *args, **kwargs)
@@ -651,7 +650,7 @@ class User(IsUser):
     )
     @audited
     @_record_only(None)
-    async def dietitian(self, info: Info[Context, None]) -> User | None:
+    async def dietitian(self, info: Info[Context, None]) -> "User | None":
         if self.row.dietitian_id is None:
             return None
         row = await info.context.loaders.user.load(self.row.dietitian_id)
@@ -677,7 +676,7 @@ class User(IsUser):
     @_record_only([])
     async def providers(
         self, info: Info[Context, None], can_be_scheduled_with: bool | None = None
-    ) -> list[User] | None:  # nullable as Healthie's: a refused list stays local to its user
+    ) -> "list[User] | None":  # nullable as Healthie's: a refused list stays local to its user
         ids = await info.context.loaders.care_team_ids.load(self.row.id)
         if self.row.dietitian_id is not None:
             ids = [self.row.dietitian_id, *ids]

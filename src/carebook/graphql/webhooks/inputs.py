@@ -1,7 +1,5 @@
 """Inputs and sort enums of the webhook operations, with Healthie's names and types."""
 
-from __future__ import annotations
-
 from enum import Enum
 
 import strawberry

@@ -1,7 +1,5 @@
 """Webhook mutations: createWebhook, updateWebhook, deleteWebhook, expireWebhookSignature."""
 
-from __future__ import annotations
-
 import dataclasses
 from typing import Annotated, TypeVar
 

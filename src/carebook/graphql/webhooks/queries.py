@@ -1,8 +1,6 @@
 """Root query fields of webhooks: webhook, webhooks, webhooksCount, webhookEventTypes,
 sentWebhooks, sentWebhooksCount. For the organization's providers and staff."""
 
-from __future__ import annotations
-
 from datetime import timedelta
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """sendTestWebhook: a signed sample event, sent at once to one of the organization's webhooks."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import strawberry

@@ -4,8 +4,6 @@ A webhook's ``signature_secret`` is shown once: in the payload of the mutation t
 (createWebhook, expireWebhookSignature), null everywhere else (docs/webhooks.md).
 """
 
-from __future__ import annotations
-
 import strawberry
 from strawberry.types import Info
 
@@ -36,7 +34,7 @@ class Webhook:
     position: strawberry.Private[int | None] = None
 
     @classmethod
-    def of(cls, record: WebhookRecord, position: int | None = None) -> Webhook:
+    def of(cls, record: WebhookRecord, position: int | None = None) -> "Webhook":
         """The webhook of a read or a write (a write's may carry the new secret)."""
         return cls(
             row=record.row,
@@ -87,7 +85,7 @@ class Webhook:
     @strawberry.field(description="The events that the webhook is subscribed to")
     # At most one per event type of the catalog, so far below the cap: the cap keeps the rule.
     @capped("Webhook.webhook_events", "a webhook has at most one per event type")
-    async def webhook_events(self, info: Info[Context, None]) -> list[WebhookEvent] | None:
+    async def webhook_events(self, info: Info[Context, None]) -> "list[WebhookEvent] | None":
         return [WebhookEvent(row=row, parent=self) for row in self.subscriptions]
 
 

@@ -6,8 +6,6 @@ for several, "other" when it cannot be told; the outcome is "ok", "messages" (an
 failure answered in a payload's messages), or the first error's code, a name Carebook sets.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from functools import lru_cache

@@ -1,7 +1,5 @@
 """Counting GraphQL requests: the view names a request's labels, then records its result."""
 
-from __future__ import annotations
-
 from strawberry.types import ExecutionResult
 
 from carebook.audit.writer import AuditWriter
