@@ -13,8 +13,10 @@ import subprocess
 import sys
 
 # Imported on first use: by writes (addresses, phones, languages, messages, duplicate checks),
-# webhook deliveries, passwords, metrics (when on) and migrations (carebook serve's parent).
+# webhook deliveries, emails sent (SMTP), passwords, metrics (when on) and migrations (carebook
+# serve's parent).
 LAZY = (
+    "aiosmtplib",
     "alembic",
     "argon2",
     "email_validator",
@@ -22,6 +24,7 @@ LAZY = (
     "jellyfish",
     "mako",
     "nh3",
+    "nicknames",
     "phonenumbers",
     "prometheus_client",
     "pycountry",

@@ -2,7 +2,7 @@
 
 uvicorn starts every worker as a fresh interpreter that imports the application by name. The
 name is this module's factory, not :func:`carebook.app.app_from_environment` itself, so that
-the collector is told to hold its full collections off before the application's modules are
+the collector is told to hold its collections off before the application's modules are
 imported (:func:`carebook.gc_pauses.quiet_startup`): the import runs in the factory, after.
 """
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from typing import TYPE_CHECKING
 
-from nicknames import NickNamer
+if TYPE_CHECKING:
+    from nicknames import NickNamer
 
 # A nickname with many canonical names ("Al": Albert, Alfred, Alan, ...) keys under a few only,
 # so one patient never spreads over dozens of blocks.
 MAX_FORMS = 4
-_NAMER = NickNamer()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -41,7 +42,15 @@ def canonicals(folded: str) -> frozenset[str]:
     """The canonical names a (folded) first name may be a nickname of ("bob" -> robert, ...)."""
     if not folded:
         return frozenset()
-    return frozenset(fold(name) for name in _NAMER.canonicals_of(folded))
+    return frozenset(fold(name) for name in _namer().canonicals_of(folded))
+
+
+@functools.cache
+def _namer() -> NickNamer:
+    """The nicknames table, read on the first duplicate check rather than at start-up."""
+    from nicknames import NickNamer
+
+    return NickNamer()
 
 
 def first_name_forms(folded: str) -> tuple[str, ...]:

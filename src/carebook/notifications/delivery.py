@@ -22,7 +22,6 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from zoneinfo import ZoneInfo
 
-import aiosmtplib
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -243,6 +242,8 @@ async def _appointment_time(
 
 def _classify(error: Exception) -> tuple[bool, str]:
     """(permanent?, a loggable description without addresses)."""
+    import aiosmtplib  # loaded by the send that failed (notifications/smtp.py)
+
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in error.recipients]
         return all(code >= 500 for code in codes), f"recipient refused {codes}"

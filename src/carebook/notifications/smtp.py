@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
-import aiosmtplib
-
 
 @dataclass(frozen=True)
 class SmtpConfig:
@@ -53,6 +51,10 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 
 async def send(config: SmtpConfig, message: EmailMessage, *, seconds: float) -> None:
     """Deliver one message; aiosmtplib's exceptions tell temporary from permanent failures."""
+    # Imported on the first message, not at start-up (docs/performance.md, "Start-up"): a
+    # server without CAREBOOK_SMTP_URL never sends one.
+    import aiosmtplib
+
     await aiosmtplib.send(
         message,
         hostname=config.hostname,
