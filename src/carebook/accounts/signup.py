@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts import enrollment
-from carebook.accounts.changes import ChangeContext
+from carebook.accounts.changes import ChangeContext, DatabaseLookups
 from carebook.accounts.enrollment import AccountExists, Attempt
 from carebook.accounts.staff import create_staff_user
 from carebook.auth.passwords import Passwords
@@ -111,7 +111,10 @@ async def _patient(
     attempt.organization_id = placement.organization_id
     user = User(organization_id=placement.organization_id, role=Role.PATIENT.value, active=True)
     profile = _profile(fields, placement.dietitian_id)
-    ctx = ChangeContext(session, placement.organization_id, hashing[0], prehashed=hashing[1])
+    lookups = _Placed(session, placement.organization_id, placement.dietitian_id)
+    ctx = ChangeContext(
+        session, placement.organization_id, hashing[0], prehashed=hashing[1], lookups=lookups
+    )
     email = await enrollment.validated_except_email_use(ctx, user, profile, REQUIRED)
     key = v.email_key(email)
     assert key is not None
@@ -125,6 +128,20 @@ async def _patient(
     await session.flush()
     emit_patient_created(session, user)
     return user
+
+
+@dataclass
+class _Placed(DatabaseLookups):
+    """The database's look-ups, but the provider the placement found in this transaction (a
+    staff member of the organization, active) is known to be one without asking again."""
+
+    provider_id: int
+
+    async def staff_member_id(self, provider_id: int) -> int | None:
+        """The placement's provider at once; any other id as the database answers."""
+        if provider_id == self.provider_id:
+            return provider_id
+        return await super().staff_member_id(provider_id)
 
 
 async def _check_profile_alone(session: AsyncSession, hashing: Hashing, fields: SignUp) -> None:
@@ -152,12 +169,14 @@ async def _placement(session: AsyncSession, fields: SignUp) -> Placement:
     named = await _provider_for(session, dietitian_id, org_id)
     if named is not None and not code and not named.open_sign_up:
         raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
-    provider = named.user if named is not None else None
-    provider = provider or inviter
+    group_id = group.id if group else None
+    if named is not None:
+        return Placement(named.organization_id, named.id, group_id)
+    provider = inviter
     if provider is None:  # a group code alone: the group's organization's first provider
         assert org_id is not None
         provider = await _first_provider(session, org_id)
-    return Placement(provider.organization_id, provider.id, group.id if group else None)
+    return Placement(provider.organization_id, provider.id, group_id)
 
 
 async def _by_invite_code(session: AsyncSession, code: str) -> tuple[UserGroup | None, User | None]:
@@ -180,9 +199,11 @@ async def _by_invite_code(session: AsyncSession, code: str) -> tuple[UserGroup |
 
 @dataclass(frozen=True)
 class _Named:
-    """The provider dietitian_id names, and whether their practice takes open sign-up."""
+    """The provider dietitian_id names (ids only), and whether their practice takes open
+    sign-up."""
 
-    user: User
+    id: int
+    organization_id: int
     open_sign_up: bool
 
 
@@ -196,15 +217,17 @@ async def _provider_for(
     """
     if dietitian_id is None:
         return None
+    # The two ids the placement needs, not the provider's whole row: loading a User entity
+    # (every column, an identity-map entry) cost a sign-up more than the rest of the look-up.
     query = (
-        select(User, Organization.open_sign_up)
+        select(User.id, User.organization_id, Organization.open_sign_up)
         .join(Organization, Organization.id == User.organization_id)
         .where(User.id == dietitian_id, User.role.in_(queries.STAFF_ROLES), User.active)
     )
     row = (await session.execute(query)).one_or_none()
-    if row is None or (org_id is not None and row[0].organization_id != org_id):
+    if row is None or (org_id is not None and row.organization_id != org_id):
         raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
-    return _Named(user=row[0], open_sign_up=bool(row[1]))
+    return _Named(row.id, row.organization_id, open_sign_up=bool(row.open_sign_up))
 
 
 async def _first_provider(session: AsyncSession, organization_id: int) -> User:

@@ -44,7 +44,8 @@ async def password_hash_of(
 ) -> str:
     """The hash to store for ``password`` (checked against the rule): the one made ahead when
     it is for this password, else made now."""
-    checked = v.check_password(password, field)
-    if prehashed is not None and prehashed.password == checked:
+    if prehashed is not None and prehashed.password == password:
+        # The rule passed on this very string when it was hashed (:func:`prehash`); the check
+        # (a few hundred regex alternatives) is not run a second time.
         return prehashed.password_hash
-    return await passwords.hash(checked)
+    return await passwords.hash(v.check_password(password, field))
