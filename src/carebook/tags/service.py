@@ -76,7 +76,7 @@ async def _apply(session: AsyncSession, actor: Actor, user: User, tags: Sequence
         session,
         APPLIED_TAG_CREATED,
         user.organization_id,
-        [(r.id, r.tag_id, r.user_id) for r in records],
+        [(r.id, tag.id, user.id) for r, tag in zip(records, new, strict=True)],
     )
 
 
