@@ -61,6 +61,48 @@ WEBHOOKS = 3
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench_webhooks"
 
 
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (None when the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _is_delivery(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"carebook.cli.delivery" in cmdline.read()
+    except OSError:
+        return False
+
+
+def cpu_seconds(root: int) -> tuple[float, float]:
+    """CPU time (user + system) used so far by ``carebook serve``'s processes: its server
+    processes (the serve process and its workers), and its webhook delivery process (0 in the
+    inline mode). CPU time, unlike latency, hardly depends on what else the machine runs."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    tick = os.sysconf("SC_CLK_TCK")
+    server = delivery = 0.0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if _is_delivery(pid):
+            delivery += used
+        else:
+            server += used
+    return server, delivery
+
+
 class Receiver:
     """The receiver, in a process of its own (:mod:`bench.webhook_receiver`): answers 200 to
     every POST and counts it by webhook path and event id. Not a thread of this process: its
@@ -169,6 +211,7 @@ class Result:
     seconds_after_last_update: float
     command: str
     delivery: str  # CAREBOOK_WEBHOOK_DELIVERY of the server: "process" or "inline"
+    cpu: dict[str, float]  # CPU milliseconds, see _cpu
 
 
 def update_client(world: Generated, phase: int) -> Operation:
@@ -217,8 +260,12 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
     }
     undispatched = select(func.count()).select_from(Event).where(Event.dispatched.is_(False))
     try:
-        with server(carebook_command(url, args.workers, port), env, port, "webhooks-serve"):
+        with server(
+            carebook_command(url, args.workers, port), env, port, "webhooks-serve"
+        ) as serve_pid:
+            marks = [cpu_seconds(serve_pid)]
             baseline = await _updates(port, world, args.updates, args.concurrency, 1)
+            marks.append(cpu_seconds(serve_pid))
             log(_line(baseline))
             # Phase 1's events must be fanned out (to no one) before the webhooks exist.
             await wait_until(
@@ -227,7 +274,9 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
             start = await scalar(database, select(func.max(Event.id)))
             paths = await add_webhooks(database, settings, world.organization_id, receiver.port)
             began = time.monotonic()
+            marks.append(cpu_seconds(serve_pid))
             loaded = await _updates(port, world, args.updates, args.concurrency, 2)
+            marks.append(cpu_seconds(serve_pid))
             log(_line(loaded))
             load_end = time.monotonic()
             ids = await _event_ids(database, world.organization_id, start)
@@ -242,11 +291,14 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
 
             await wait_until(all_in, seconds=args.wait, what="every delivery")
             posts, last_at = await asyncio.to_thread(receiver.snapshot)
+            marks.append(cpu_seconds(serve_pid))
             await disable_webhooks(database, world.organization_id)
             await wait_until(
                 lambda: _zero(database, undispatched), seconds=300, what="phase 2's fan-out"
             )
+            marks.append(cpu_seconds(serve_pid))
             after = await _updates(port, world, args.updates, args.concurrency, 3)
+            marks.append(cpu_seconds(serve_pid))
             log(_line(after))
     finally:
         receiver.close()
@@ -269,6 +321,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         seconds_after_last_update=round(max(last_at - load_end, 0.0), 1),
         command=args.command,
         delivery=os.environ.get("CAREBOOK_WEBHOOK_DELIVERY", "process"),
+        cpu=_cpu(marks, args.updates, len(expected)),
     )
 
 
@@ -278,6 +331,20 @@ async def disable_webhooks(database: Database, org: int) -> None:
         await session.execute(
             update(Webhook).where(Webhook.organization_id == org).values(is_enabled=False)
         )
+
+
+def _cpu(marks: list[tuple[float, float]], calls: int, deliveries: int) -> dict[str, float]:
+    """CPU milliseconds of the server processes per updateClient call in each phase, and of
+    the delivery process per delivery (phase 2 and the wait for the last deliveries).
+    ``marks``: :func:`cpu_seconds` before and after phase 1, before and after phase 2, after
+    the wait, before and after phase 3."""
+    (s0, _), (s1, _), (s2, d2), (s3, _), (_, d4), (s5, _), (s6, _) = marks
+    return {
+        "server_ms_per_call_before": round((s1 - s0) / calls * 1000, 2),
+        "server_ms_per_call_with_webhooks": round((s3 - s2) / calls * 1000, 2),
+        "server_ms_per_call_after": round((s6 - s5) / calls * 1000, 2),
+        "delivery_ms_per_delivery": round((d4 - d2) / max(deliveries, 1) * 1000, 2),
+    }
 
 
 def added(result: Result, key: str) -> float:
@@ -317,6 +384,7 @@ def _phase(name: str, stats: dict[str, Any]) -> str:
 def report(result: Result) -> str:
     """The figures as the lines docs/webhooks.md quotes."""
     drift = result.baseline_after["median_ms"] / result.baseline["median_ms"] - 1
+    cpu = result.cpu
     return "\n".join(
         [
             f"`{result.command}` ({result.database}, CAREBOOK_WEBHOOK_DELIVERY={result.delivery})",
@@ -329,6 +397,11 @@ def report(result: Result) -> str:
             f"- {result.events} patient.updated events x {WEBHOOKS} webhooks = "
             f"{result.expected_deliveries} deliveries: received {result.received}, missing "
             f"{result.missing}, duplicates {result.duplicates}",
+            f"- CPU of the server processes per updateClient call: "
+            f"{cpu['server_ms_per_call_before']} ms before, "
+            f"{cpu['server_ms_per_call_with_webhooks']} ms with webhooks, "
+            f"{cpu['server_ms_per_call_after']} ms after; of the delivery process: "
+            f"{cpu['delivery_ms_per_delivery']} ms per delivery",
             f"- {result.deliveries_per_second} deliveries/s ({result.events_per_second} events/s "
             f"to all {WEBHOOKS} webhooks), from the first update to the last delivery; the "
             f"last arrived {result.seconds_after_last_update} s after the last update",
