@@ -6,8 +6,8 @@
 
 It generates a small organization of its own (a database of its own: it never touches the
 ``python -m bench`` data), starts ``carebook serve`` with private webhook URLs allowed, and a
-receiver in this process (a threaded HTTP server on 127.0.0.1) that counts every POST by webhook
-and event id (the ``X-Carebook-Event-Id`` header). Then:
+receiver in a process of its own (:mod:`bench.webhook_receiver`, on 127.0.0.1) that counts
+every POST by webhook and event id (the ``X-Carebook-Event-Id`` header). Then:
 
 1. updateClient with no webhook (the baseline latency: events are still written, none sent);
 2. three webhooks of the organization subscribing to ``patient.updated``, all pointing at the
@@ -26,12 +26,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import subprocess
 import sys
-import threading
 import time
+import urllib.request
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -42,6 +43,7 @@ from bench.names import LAST_NAMES
 from bench.operations import Operation, write_operations
 from bench.run import (
     RESULTS,
+    ROOT,
     carebook_command,
     carebook_env,
     free_port,
@@ -56,48 +58,100 @@ from carebook.webhooks.secrets import new_secret, seal
 
 EVENT_TYPE = "patient.updated"
 WEBHOOKS = 3
-EVENT_ID_HEADER = "X-Carebook-Event-Id"
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/carebook_bench_webhooks"
 
 
-@dataclass
-class Counts:
-    """What the receiver got: POSTs per (webhook path, event id), and when the last came."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (None when the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
 
-    posts: Counter[tuple[str, str]] = field(default_factory=Counter)
-    last_at: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, path: str, event_id: str) -> None:
-        with self.lock:
-            self.posts[(path, event_id)] += 1
-            self.last_at = time.perf_counter()
+def _is_delivery(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"carebook.cli.delivery" in cmdline.read()
+    except OSError:
+        return False
+
+
+def cpu_seconds(root: int) -> tuple[float, float]:
+    """CPU time (user + system) used so far by ``carebook serve``'s processes: its server
+    processes (the serve process and its workers), and its webhook delivery process (0 in the
+    inline mode). CPU time, unlike latency, hardly depends on what else the machine runs."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(int(entry))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    tick = os.sysconf("SC_CLK_TCK")
+    server = delivery = 0.0
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        fields = _stat(pid)
+        if fields is None:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if _is_delivery(pid):
+            delivery += used
+        else:
+            server += used
+    return server, delivery
+
+
+class Receiver:
+    """The receiver, in a process of its own (:mod:`bench.webhook_receiver`): answers 200 to
+    every POST and counts it by webhook path and event id. Not a thread of this process: its
+    work would share this process's interpreter lock with the load generator and add to the
+    latencies measured while webhooks are sent (the effect measured on the server, not on the
+    bench, is what counts)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        # A session of its own, as the server has: with the kernel's autogroups, CPU is shared
+        # between sessions first, so the receiver does not take its CPU from the load
+        # generator's session (which would add to the latencies it measures).
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.webhook_receiver", str(self.port)],
+            cwd=ROOT,
+            env={**os.environ, **carebook_env()},
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                self.snapshot()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.close()
+        raise RuntimeError("the webhook receiver did not start")
 
     def snapshot(self) -> tuple[Counter[tuple[str, str]], float]:
-        with self.lock:
-            return Counter(self.posts), self.last_at
+        """POSTs per (webhook path, event id) so far, and when the last came
+        (``time.monotonic()``, the same clock in every process)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/counts", timeout=30) as answer:
+            data = json.loads(answer.read())
+        return Counter({(path, event): n for path, event, n in data["posts"]}), data["last_at"]
 
+    def distinct(self) -> int:
+        """How many (webhook path, event id) pairs came so far."""
+        url = f"http://127.0.0.1:{self.port}/counts?summary=1"
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return int(json.loads(answer.read())["distinct"])
 
-def start_receiver(counts: Counts) -> ThreadingHTTPServer:
-    """The receiver: answers 200 to every POST after reading its body, counting it."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver offers
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            counts.add(self.path, self.headers.get(EVENT_ID_HEADER, ""))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Silent: a line per POST would cost more than the POST."""
-
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver.daemon_threads = True
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    return receiver
+    def close(self) -> None:
+        """Stop the receiver's process."""
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 async def add_webhooks(database: Database, settings: Settings, org: int, port: int) -> list[str]:
@@ -156,6 +210,8 @@ class Result:
     events_per_second: float
     seconds_after_last_update: float
     command: str
+    delivery: str  # CAREBOOK_WEBHOOK_DELIVERY of the server: "process" or "inline"
+    cpu: dict[str, float]  # CPU milliseconds, see _cpu
 
 
 def update_client(world: Generated, phase: int) -> Operation:
@@ -194,8 +250,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
     """Both phases against one ``carebook serve``; the receiver's counts at the end."""
     settings = Settings(database_url=url)
     database = create_database(settings)
-    counts = Counts()
-    receiver = start_receiver(counts)
+    receiver = Receiver()
     port = free_port()
     env = {
         **carebook_env(),
@@ -205,38 +260,48 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
     }
     undispatched = select(func.count()).select_from(Event).where(Event.dispatched.is_(False))
     try:
-        with server(carebook_command(url, args.workers, port), env, port, "webhooks-serve"):
+        with server(
+            carebook_command(url, args.workers, port), env, port, "webhooks-serve"
+        ) as serve_pid:
+            marks = [cpu_seconds(serve_pid)]
             baseline = await _updates(port, world, args.updates, args.concurrency, 1)
+            marks.append(cpu_seconds(serve_pid))
             log(_line(baseline))
             # Phase 1's events must be fanned out (to no one) before the webhooks exist.
             await wait_until(
                 lambda: _zero(database, undispatched), seconds=300, what="phase 1's fan-out"
             )
             start = await scalar(database, select(func.max(Event.id)))
-            receiver_port = int(receiver.server_address[1])
-            paths = await add_webhooks(database, settings, world.organization_id, receiver_port)
-            began = time.perf_counter()
+            paths = await add_webhooks(database, settings, world.organization_id, receiver.port)
+            began = time.monotonic()
+            marks.append(cpu_seconds(serve_pid))
             loaded = await _updates(port, world, args.updates, args.concurrency, 2)
+            marks.append(cpu_seconds(serve_pid))
             log(_line(loaded))
-            load_end = time.perf_counter()
+            load_end = time.monotonic()
             ids = await _event_ids(database, world.organization_id, start)
             expected = {(path, str(event_id)) for path in paths for event_id in ids}
             log(f"{len(ids)} events, waiting for {len(expected)} deliveries")
 
             async def all_in() -> bool:
-                posts, _ = counts.snapshot()
+                if await asyncio.to_thread(receiver.distinct) < len(expected):
+                    return False  # the cheap check first: the full counts are large
+                posts, _ = await asyncio.to_thread(receiver.snapshot)
                 return expected <= set(posts)
 
             await wait_until(all_in, seconds=args.wait, what="every delivery")
-            posts, last_at = counts.snapshot()
+            posts, last_at = await asyncio.to_thread(receiver.snapshot)
+            marks.append(cpu_seconds(serve_pid))
             await disable_webhooks(database, world.organization_id)
             await wait_until(
                 lambda: _zero(database, undispatched), seconds=300, what="phase 2's fan-out"
             )
+            marks.append(cpu_seconds(serve_pid))
             after = await _updates(port, world, args.updates, args.concurrency, 3)
+            marks.append(cpu_seconds(serve_pid))
             log(_line(after))
     finally:
-        receiver.shutdown()
+        receiver.close()
         await database.dispose()
     received = sum(posts[pair] for pair in expected)
     span = max(last_at - began, 1e-9)
@@ -255,6 +320,8 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         events_per_second=round(len(ids) / span, 1),
         seconds_after_last_update=round(max(last_at - load_end, 0.0), 1),
         command=args.command,
+        delivery=os.environ.get("CAREBOOK_WEBHOOK_DELIVERY", "process"),
+        cpu=_cpu(marks, args.updates, len(expected)),
     )
 
 
@@ -264,6 +331,26 @@ async def disable_webhooks(database: Database, org: int) -> None:
         await session.execute(
             update(Webhook).where(Webhook.organization_id == org).values(is_enabled=False)
         )
+
+
+def _cpu(marks: list[tuple[float, float]], calls: int, deliveries: int) -> dict[str, float]:
+    """CPU milliseconds of the server processes per updateClient call in each phase, and of
+    the delivery process per delivery (phase 2 and the wait for the last deliveries).
+    ``marks``: :func:`cpu_seconds` before and after phase 1, before and after phase 2, after
+    the wait, before and after phase 3."""
+    (s0, _), (s1, _), (s2, d2), (s3, _), (s4, d4), (s5, _), (s6, _) = marks
+    baseline = ((s1 - s0) + (s6 - s5)) / 2 / calls
+    return {
+        "server_ms_per_call_before": round((s1 - s0) / calls * 1000, 2),
+        "server_ms_per_call_with_webhooks": round((s3 - s2) / calls * 1000, 2),
+        "server_ms_per_call_after": round((s6 - s5) / calls * 1000, 2),
+        "delivery_ms_per_delivery": round((d4 - d2) / max(deliveries, 1) * 1000, 2),
+        # What the server processes spent from phase 2's start to the last delivery beyond
+        # the baselines' CPU per call: the in-process worker's cost in the inline mode.
+        "server_ms_per_delivery_beyond_baseline": round(
+            ((s4 - s2) - baseline * calls) / max(deliveries, 1) * 1000, 2
+        ),
+    }
 
 
 def added(result: Result, key: str) -> float:
@@ -303,9 +390,10 @@ def _phase(name: str, stats: dict[str, Any]) -> str:
 def report(result: Result) -> str:
     """The figures as the lines docs/webhooks.md quotes."""
     drift = result.baseline_after["median_ms"] / result.baseline["median_ms"] - 1
+    cpu = result.cpu
     return "\n".join(
         [
-            f"`{result.command}` ({result.database})",
+            f"`{result.command}` ({result.database}, CAREBOOK_WEBHOOK_DELIVERY={result.delivery})",
             _phase("without webhooks (before)", result.baseline),
             _phase(f"with {WEBHOOKS} webhooks", result.with_webhooks),
             _phase("without webhooks (after)", result.baseline_after),
@@ -315,6 +403,13 @@ def report(result: Result) -> str:
             f"- {result.events} patient.updated events x {WEBHOOKS} webhooks = "
             f"{result.expected_deliveries} deliveries: received {result.received}, missing "
             f"{result.missing}, duplicates {result.duplicates}",
+            f"- CPU of the server processes per updateClient call: "
+            f"{cpu['server_ms_per_call_before']} ms before, "
+            f"{cpu['server_ms_per_call_with_webhooks']} ms with webhooks, "
+            f"{cpu['server_ms_per_call_after']} ms after; per delivery, the delivery process "
+            f"{cpu['delivery_ms_per_delivery']} ms and the server processes "
+            f"{cpu['server_ms_per_delivery_beyond_baseline']} ms beyond their baseline (from "
+            f"phase 2's start to the last delivery)",
             f"- {result.deliveries_per_second} deliveries/s ({result.events_per_second} events/s "
             f"to all {WEBHOOKS} webhooks), from the first update to the last delivery; the "
             f"last arrived {result.seconds_after_last_update} s after the last update",
@@ -332,6 +427,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="carebook serve --workers.")
     parser.add_argument("--concurrency", type=int, default=8, help="Requests in flight.")
     parser.add_argument("--wait", type=float, default=600, help="Longest wait for deliveries.")
+    parser.add_argument(
+        "--database-url",
+        help="The database to generate and use (default: bench/results/webhooks.db, or "
+        "the carebook_bench_webhooks PostgreSQL database); it is rebuilt.",
+    )
     args = parser.parse_args(argv)
     args.updates = args.updates or (300 if args.quick else 10_000)
     args.patients = args.patients or (200 if args.quick else 2_000)
@@ -345,7 +445,7 @@ def main(argv: list[str] | None = None) -> Result:
     """``python -m bench.webhooks``: prints the report, writes the JSON to bench/results/."""
     args = parse(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    url = (
+    url = args.database_url or (
         f"sqlite+aiosqlite:///{RESULTS / 'webhooks.db'}"
         if args.database == "sqlite"
         else POSTGRES_URL

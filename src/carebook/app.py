@@ -384,8 +384,11 @@ def create_app(
         worker = start_worker(db, settings)
         purger = start_purger(db, settings)  # expired Idempotency-Key records
         event_purger = start_event_purger(db, settings)  # events past their retention
-        # Events committed by any server are sent by every server's worker (claims share them).
-        webhooks = start_webhook_worker(db, settings)
+        # Events committed by any server are sent by every server's worker (claims share them):
+        # a task here (inline), or the delivery process `carebook serve` starts (process).
+        webhooks = (
+            start_webhook_worker(db, settings) if settings.webhook_delivery == "inline" else None
+        )
         # Recurring form requests: every server runs it, the lease lets one create at a time.
         forms = start_form_scheduler(db, settings)
         # Scheduled chat messages: the same, under a lease of their own.

@@ -147,6 +147,19 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(
         1.0, description="How often each server's webhook delivery worker looks for due events."
     )
+    webhook_delivery: Literal["process", "inline"] = Field(
+        "process",
+        description="Where `carebook serve` delivers webhooks: 'process', one child process of "
+        "its own at a lower CPU priority (requests come first); 'inline', a task in every "
+        "server process, sharing its event loop with requests (docs/webhooks.md).",
+    )
+    webhook_delivery_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="How much the delivery process lowers its CPU priority (os.nice; 0 keeps "
+        "the server's).",
+    )
     webhook_connect_timeout_seconds: float = Field(
         5.0, description="Connect timeout of one webhook POST."
     )

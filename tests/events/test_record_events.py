@@ -81,12 +81,16 @@ async def test_applying_and_removing_tags(api: Api, world: World, database: Data
     await _payload(staff, REMOVE_APPLIED_TAG, "removeAppliedTag", id=tag, taggable_user_id=patient)
     # Deleting the tag takes it off everyone still carrying it.
     await _payload(staff, DELETE_TAG, "deleteTag", id=tag)
-    mine, other = applied[patient], applied[str(world.a.other_patient_id)]
+    other_patient = str(world.a.other_patient_id)
+    mine, other = applied[patient], applied[other_patient]
+    # Healthie's reference gives both events the tag's and the user's ids, as strings.
+    to_me = {"tag_id": tag, "user_id": patient}
+    to_other = {"tag_id": tag, "user_id": other_patient}
     assert await events_after(database, start) == [
-        _event("applied_tag.created", "AppliedTag", mine, org),
-        _event("applied_tag.created", "AppliedTag", other, org),
-        _event("applied_tag.deleted", "AppliedTag", mine, org),
-        _event("applied_tag.deleted", "AppliedTag", other, org),
+        Seen("applied_tag.created", "AppliedTag", int(mine), [], org, to_me),
+        Seen("applied_tag.created", "AppliedTag", int(other), [], org, to_other),
+        Seen("applied_tag.deleted", "AppliedTag", int(mine), [], org, to_me),
+        Seen("applied_tag.deleted", "AppliedTag", int(other), [], org, to_other),
     ]
 
 

@@ -17,8 +17,12 @@ from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.events.models import DeliveryStatus, Event, SentWebhook, WebhookDelivery
 from carebook.events.payload import body_bytes
+from carebook.webhooks.attempts import Attempt, record_attempts
+from carebook.webhooks.delivery import claim_many, lease_for, load_many
 from carebook.webhooks.dispatch import deliver_due, run_pass
 from carebook.webhooks.fanout import fan_out
+from carebook.webhooks.requests import Prepared
+from carebook.webhooks.sender import Outcome
 from carebook.webhooks.worker import start_worker
 from tests.support.api import Api
 from tests.support.emails import create_client
@@ -354,3 +358,46 @@ async def test_a_path_with_non_ascii_characters_is_signed_as_sent(
     (request,) = receiver.requests
     assert request.target == "/h%C3%B6%C3%B6ks/in?f%C3%BCr=%C3%A4"
     verify(request, port=receiver.port, secret=secret)
+
+
+async def test_attempts_ending_together_are_recorded_each_by_its_own_claim(
+    database: Database, hook_settings: Settings, world: World
+) -> None:
+    """One batch: a success, a success whose claim another worker took meanwhile (its lease
+    lapsed), and a failure: each logged, only the held ones moved on."""
+    org = world.a.provider.organization_id
+    async with receiving() as receiver:
+        await add_webhook(database, hook_settings, organization_id=org, url=receiver.url())
+        for resource in (1, 2, 3):
+            await add_event(database, organization_id=org, resource_id=resource)
+        await fan_out(database)
+    ids = [d.id for d in await deliveries(database)]
+    claimed = await claim_many(database, ids, lease_for(hook_settings))
+    loaded = await load_many(database, hook_settings, claimed)
+    # Another worker took the second one again after its lease lapsed: attempt 2 is its own.
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(
+            update(WebhookDelivery).where(WebhookDelivery.id == ids[1]).values(attempts=2)
+        )
+    outcomes = [Outcome(200), Outcome(204), Outcome(500)]
+    prepared = {i: request for i, request in loaded.items() if isinstance(request, Prepared)}
+    attempts = [
+        Attempt(delivery_id, claimed[delivery_id], prepared[delivery_id], outcome)
+        for delivery_id, outcome in zip(ids, outcomes, strict=True)
+    ]
+    statuses = await record_attempts(database, hook_settings, attempts)
+    assert statuses == [DeliveryStatus.DELIVERED, DeliveryStatus.SENDING, DeliveryStatus.PENDING]
+    first, lost, failed = await deliveries(database)
+    assert (first.status, first.lease_until) == (DeliveryStatus.DELIVERED, None)
+    assert (lost.status, lost.attempts, lost.delivered_at) == (DeliveryStatus.SENDING, 2, None)
+    assert failed.status == DeliveryStatus.PENDING and failed.last_error == "500"
+    async with database.read_sessions() as session:
+        logged = (
+            await session.execute(
+                select(SentWebhook.event_id, SentWebhook.http_response_status).order_by(
+                    SentWebhook.id
+                )
+            )
+        ).all()
+    events = [d.event_id for d in (first, lost, failed)]
+    assert sorted(logged) == sorted(zip(events, ["200", "204", "500"], strict=True))

@@ -18,6 +18,7 @@ import uvicorn
 from carebook.app import create_app
 from carebook.cli import worker
 from carebook.cli.common import load_settings
+from carebook.cli.delivery import DeliveryProcess
 from carebook.client_address import uvicorn_proxy_options
 from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
@@ -57,20 +58,33 @@ def serve(
         upgrade(settings.database_url)
     # Every worker gets these options: forwarding headers only from the listed proxies.
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
-    if workers > 1:
-        # Each worker builds its own app (and engine) from the same environment.
-        os.environ["CAREBOOK_DATABASE_URL"] = settings.database_url
-        with _shared_metrics(enabled=settings.metrics):
-            _run_workers(host, port, workers, log_config, proxies)
+    # Each worker (and the delivery process) builds its own engine from the same environment.
+    os.environ["CAREBOOK_DATABASE_URL"] = settings.database_url
+    with _delivery(settings.webhook_delivery):
+        if workers > 1:
+            with _shared_metrics(enabled=settings.metrics):
+                _run_workers(host, port, workers, log_config, proxies)
+            return
+        uvicorn.run(
+            create_app(settings, serving=True),
+            host=host,
+            port=port,
+            access_log=False,
+            log_config=log_config,
+            **proxies,
+        )
+
+
+@contextlib.contextmanager
+def _delivery(mode: str) -> Iterator[None]:
+    """With ``CAREBOOK_WEBHOOK_DELIVERY=process``, the webhook delivery process runs while the
+    server does (the workers then deliver nothing themselves, carebook.app); with ``inline``,
+    every worker delivers on its own event loop and no process is started."""
+    if mode != "process":
+        yield
         return
-    uvicorn.run(
-        create_app(settings, serving=True),
-        host=host,
-        port=port,
-        access_log=False,
-        log_config=log_config,
-        **proxies,
-    )
+    with DeliveryProcess():
+        yield
 
 
 def _run_workers(

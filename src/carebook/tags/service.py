@@ -72,15 +72,36 @@ async def _apply(session: AsyncSession, actor: Actor, user: User, tags: Sequence
     session.add_all(records)
     await session.flush()
     # An application already there is not a new one: no event.
-    await _emit_applied(session, APPLIED_TAG_CREATED, user.organization_id, [r.id for r in records])
+    await _emit_applied(
+        session,
+        APPLIED_TAG_CREATED,
+        user.organization_id,
+        [(r.id, tag.id, user.id) for r, tag in zip(records, new, strict=True)],
+    )
 
 
 async def _emit_applied(
-    session: AsyncSession, event_type: str, organization_id: int, record_ids: list[int]
+    session: AsyncSession,
+    event_type: str,
+    organization_id: int,
+    records: Sequence[tuple[int, int, int]],
 ) -> None:
-    """The ``applied_tag.*`` events of these applications' records (``AppliedTag``), in the
-    tagged users' organization (a tag and the users it is applied to share one), one INSERT."""
-    await emit_all(session, [Change(organization_id, event_type, rid) for rid in record_ids])
+    """The ``applied_tag.*`` events of these applications' records (``AppliedTag``: record id,
+    tag id, user id), in the tagged users' organization (a tag and the users it is applied to
+    share one), one INSERT. Healthie's event reference gives both events the extra fields
+    ``tag_id`` and ``user_id`` (ids as strings, as it writes them)."""
+    await emit_all(
+        session,
+        [
+            Change(
+                organization_id,
+                event_type,
+                record_id,
+                extra={"tag_id": str(tag_id), "user_id": str(user_id)},
+            )
+            for record_id, tag_id, user_id in records
+        ],
+    )
 
 
 async def _unapply(
@@ -97,9 +118,12 @@ async def _unapply(
         records = records.where(AppliedTag.user_id == user_id)
     await session.execute(taggings)
     removed = await session.execute(
-        records.values(deleted_at=now, updated_at=now).returning(AppliedTag.id)
+        records.values(deleted_at=now, updated_at=now).returning(
+            AppliedTag.id, AppliedTag.tag_id, AppliedTag.user_id
+        )
     )
-    await _emit_applied(session, APPLIED_TAG_DELETED, organization_id, sorted(removed.scalars()))
+    rows = sorted((int(r.id), int(r.tag_id), int(r.user_id)) for r in removed)
+    await _emit_applied(session, APPLIED_TAG_DELETED, organization_id, rows)
 
 
 async def _lock_carriers(session: AsyncSession, actor: Actor, raw_id: Any) -> list[tuple[int, int]]:

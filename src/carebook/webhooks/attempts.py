@@ -13,9 +13,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.config import Settings
@@ -34,6 +34,8 @@ from carebook.webhooks.requests import Prepared
 from carebook.webhooks.sender import Outcome
 
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+# The Core table, for the batch INSERT of log rows.
+_SENT = cast(Table, SentWebhook.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,23 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
         settings.webhook_retry_base_seconds * 2 ** min(max(attempts - 1, 0), 32),
     )
     return timedelta(seconds=ceiling * (0.5 + random.random() / 2))  # noqa: S311 (not secret)
+
+
+def _log_values(attempt: Attempt, *, alive: bool) -> dict[str, Any]:
+    """The columns of :func:`log_row` for a Core INSERT; ``webhook_id`` null when the webhook
+    was deleted while sending."""
+    row = log_row(attempt.prepared, attempt.outcome)
+    return {
+        "organization_id": row.organization_id,
+        "webhook_id": row.webhook_id if alive else None,
+        "event_id": row.event_id,
+        "event_type": row.event_type,
+        "resource_id": row.resource_id,
+        "resource_id_type": row.resource_id_type,
+        "url": row.url,
+        "http_response_status": row.http_response_status,
+        "created_at": utcnow(),
+    }
 
 
 def log_row(prepared: Prepared, outcome: Outcome) -> SentWebhook:
@@ -204,9 +223,107 @@ async def record_attempts(
 ) -> list[str]:
     """:func:`record_attempt` of several attempts in one transaction (the worker's sends that
     ended together): one write transaction instead of one each, which on SQLite is what the
-    application's own writes wait for. Their new statuses, in order."""
+    application's own writes wait for. Their new statuses, in order.
+
+    The successes, nearly all of them in normal running, are recorded set-wise (a handful of
+    statements for the whole batch, :func:`_record_successes`), so the transaction holds the
+    write lock briefly; each failure goes through :func:`_record` (retries, warning, disabling).
+    """
+    statuses: dict[int, str] = {}
     async with database.write_sessions() as session, session.begin():
-        return [await _record(session, settings, attempt) for attempt in attempts]
+        successes = [(i, a) for i, a in enumerate(attempts) if a.outcome.delivered]
+        statuses.update(await _record_successes(session, successes))
+        for index, attempt in enumerate(attempts):
+            if not attempt.outcome.delivered:
+                statuses[index] = await _record(session, settings, attempt)
+    return [statuses[index] for index in range(len(attempts))]
+
+
+async def _record_successes(
+    session: AsyncSession, placed: Sequence[tuple[int, Attempt]]
+) -> dict[int, str]:
+    """Record delivered attempts (each with its place in the batch) together: their log rows,
+    the deliveries these attempts still hold marked delivered in one UPDATE, and the webhooks'
+    failure state (warning, subscriptions' failure counts) cleared where there is any, as
+    :func:`_succeeded` does one by one. A delivery whose claim was lost meanwhile (its lease
+    lapsed and another attempt took it), or whose webhook was deleted, gets its log row only,
+    as in :func:`_record`. The new statuses by place."""
+    if not placed:
+        return {}
+    attempts = [attempt for _, attempt in placed]
+    ids = [attempt.delivery_id for attempt in attempts]
+    held = {
+        (int(row.id), int(row.attempts))
+        for row in await session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.attempts).where(
+                WebhookDelivery.id.in_(ids), WebhookDelivery.status == DeliveryStatus.SENDING
+            )
+        )
+    }
+    webhook_ids = {attempt.prepared.webhook_id for attempt in attempts}
+    alive = set(
+        (await session.execute(select(Webhook.id).where(Webhook.id.in_(webhook_ids)))).scalars()
+    )
+    # One INSERT for the batch's log rows (the ORM would send one per row on SQLite).
+    await session.execute(
+        insert(_SENT),
+        [_log_values(attempt, alive=attempt.prepared.webhook_id in alive) for attempt in attempts],
+    )
+    won = [
+        attempt
+        for attempt in attempts
+        if attempt.prepared.webhook_id in alive and (attempt.delivery_id, attempt.number) in held
+    ]
+    if won:
+        now = utcnow()
+        await session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_([attempt.delivery_id for attempt in won]),
+                WebhookDelivery.status == DeliveryStatus.SENDING,
+            )
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=now,
+                first_failed_at=None,
+                last_error=None,
+                lease_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        # Conditional: no row is written (or locked) unless there is failure state to clear.
+        await session.execute(
+            update(Webhook)
+            .where(
+                Webhook.id.in_({attempt.prepared.webhook_id for attempt in won}),
+                Webhook.warned_at.is_not(None),
+            )
+            .values(warned_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        for webhook_id, event_type in sorted(
+            {(attempt.prepared.webhook_id, attempt.prepared.event_type) for attempt in won}
+        ):
+            await session.execute(
+                update(WebhookSubscription)
+                .where(
+                    WebhookSubscription.webhook_id == webhook_id,
+                    WebhookSubscription.event_type == event_type,
+                    or_(
+                        WebhookSubscription.first_failed_at.is_not(None),
+                        WebhookSubscription.retry_count != 0,
+                    ),
+                )
+                .values(first_failed_at=None, retry_count=0)
+                .execution_options(synchronize_session=False)
+            )
+    won_ids = {attempt.delivery_id for attempt in won}
+    return {
+        place: DeliveryStatus.DELIVERED
+        if attempt.delivery_id in won_ids
+        else DeliveryStatus.SENDING
+        for place, attempt in placed
+    }
 
 
 async def _record(session: AsyncSession, settings: Settings, attempt: Attempt) -> str:

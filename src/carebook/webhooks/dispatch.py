@@ -35,6 +35,7 @@ logger = logging.getLogger("carebook.webhooks")
 
 CONCURRENT_SENDS = 16
 RECORD_BATCH = 50
+RECORD_LINGER_SECONDS = 0.025
 FAN_OUT_BATCHES = 10
 
 
@@ -80,7 +81,10 @@ class Recorder:
         return await future
 
     async def _flush(self) -> None:
-        await asyncio.sleep(0)  # let the sends that ended in the same moment join
+        # Let the sends that end meanwhile join: one write transaction for a dozen attempts
+        # rather than one for every two or three (each is a turn of SQLite's write lock that
+        # the application's writes wait for). The sends' slots wait as long; nothing else does.
+        await asyncio.sleep(RECORD_LINGER_SECONDS)
         while self._waiting:
             batch = self._waiting[:RECORD_BATCH]
             del self._waiting[:RECORD_BATCH]

@@ -1,0 +1,105 @@
+"""The delivery process of ``carebook serve`` (CAREBOOK_WEBHOOK_DELIVERY=process): it delivers
+from a process of its own at a lower CPU priority, is started again when it dies, stops with its
+server; the server processes then deliver nothing themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+from carebook.app import create_app
+from carebook.cli.delivery import DeliveryProcess
+from carebook.config import Settings
+from carebook.db.engine import Database
+from tests.support.webhook_receiver import receiving
+from tests.support.world import World
+from tests.webhooks.helpers import add_event, add_webhook, poll_until
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKER_TASK = "carebook-webhook-worker"  # carebook.webhooks.worker.start_worker's task
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    """The child's environment: this test's database and secret, loopback receivers allowed,
+    this checkout's source first (as carebook serve's children inherit it)."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), *sys.path]),
+        "CAREBOOK_DATABASE_URL": settings.database_url,
+        "CAREBOOK_SECRET_KEY": settings.secret_key,
+        "CAREBOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
+        "CAREBOOK_WEBHOOK_POLL_SECONDS": "0.1",
+    }
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _nice(pid: int) -> int:
+    """The nice value of a process (field 19 of /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[16])
+
+
+async def test_the_process_delivers_and_is_started_again_after_a_kill(
+    database: Database, settings: Settings, world: World
+) -> None:
+    org = world.a.provider.organization_id
+    async with receiving() as receiver:
+        await add_webhook(database, settings, organization_id=org, url=receiver.url("/hook"))
+        with DeliveryProcess(_env(settings)) as delivery:
+
+            async def started() -> bool:
+                return delivery.pid is not None
+
+            await poll_until(started)
+            first = delivery.pid
+            assert first is not None
+            lowered = min(os.nice(0) + 10, 19)  # the server's priority lowered by 10
+
+            async def niced() -> bool:  # the child lowers it once it has imported its code
+                return _nice(first) == lowered
+
+            await poll_until(niced)
+            before = await add_event(database, organization_id=org, resource_id=11)
+
+            async def sent(count: int) -> bool:
+                return len(receiver.requests) >= count
+
+            await poll_until(lambda: sent(1))
+            os.kill(first, signal.SIGKILL)  # no shutdown at all
+
+            async def replaced() -> bool:
+                return delivery.pid not in (None, first) and delivery.starts == 2
+
+            await poll_until(replaced)
+            after = await add_event(database, organization_id=org, resource_id=12)
+            await poll_until(lambda: sent(2))
+            second = delivery.pid
+            assert second is not None
+        assert not _alive(second)  # stopped with its server
+    ids = [request.headers["x-carebook-event-id"] for request in receiver.requests]
+    assert ids == [str(before), str(after)]
+    assert [json.loads(r.body)["resource_id"] for r in receiver.requests] == [11, 12]
+
+
+def _worker_tasks() -> list[str]:
+    return [t.get_name() for t in asyncio.all_tasks() if t.get_name() == WORKER_TASK]
+
+
+async def test_with_a_delivery_process_the_server_runs_no_worker_of_its_own(
+    database: Database, settings: Settings
+) -> None:
+    for mode, expected in (("process", []), ("inline", [WORKER_TASK])):
+        app = create_app(settings.model_copy(update={"webhook_delivery": mode}), database)
+        async with app.router.lifespan_context(app):
+            assert _worker_tasks() == expected, mode
