@@ -98,7 +98,9 @@ def facts_of(person: Person) -> Facts:
 # names (Robert and Bob, Smith and Smyth) thousands of times.
 @functools.lru_cache(maxsize=262144)
 def _folded(fa: str, fb: str, first: bool) -> tuple[float, str]:
-    """The similarity of two folded, non-empty names and its reason."""
+    """The similarity of two folded names and its reason (none when either is empty)."""
+    if not fa or not fb:
+        return 0.0, ""
     kind = "first" if first else "last"
     if fa == fb:
         return 1.0, f"same {kind} name"
@@ -113,25 +115,19 @@ def _folded(fa: str, fb: str, first: bool) -> tuple[float, str]:
     return JaroWinkler.similarity(fa, fb), f"similar {kind} name"
 
 
-def _name(a: str, b: str, first: bool) -> tuple[float, str]:
-    """The similarity of two names and its reason."""
-    fa, fb = fold(a), fold(b)
-    if not fa or not fb:
-        return 0.0, ""
-    return _folded(fa, fb, first)
-
-
 def _names(a: Facts, b: Facts, overwhelming: bool) -> tuple[float, list[str]] | None:
     """The better of the straight and transposed comparisons, if the names agree.
 
     With ``overwhelming`` evidence (two identifiers, the birthday or the email among them) the
     first names alone may agree: a last name changes with a marriage, or is badly mistyped.
     """
+    a_first, a_last, b_first, b_last = fold(a[0]), fold(a[1]), fold(b[0]), fold(b[1])
     best: tuple[float, list[str]] | None = None
     for transposed in (False, True):
-        b_first, b_last = (b[1], b[0]) if transposed else (b[0], b[1])
-        first, why_first = _name(a[0], b_first, first=True)
-        last, why_last = _name(a[1], b_last, first=False)
+        if transposed:
+            b_first, b_last = b_last, b_first
+        first, why_first = _folded(a_first, b_first, True)
+        last, why_last = _folded(a_last, b_last, False)
         agree = min(first, last) >= NAME_EACH and (first + last) / 2 >= NAME_PAIR
         changed_last = overwhelming and not transposed and first >= CHANGED_LAST_FIRST
         if not agree and not changed_last:
