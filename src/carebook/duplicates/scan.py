@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Date, Integer, String, bindparam, column, text
+from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from carebook.auth.roles import Role
 from carebook.duplicates import pairs
-from carebook.duplicates.matcher import Match, Person, address_key, compare, compare_facts
+from carebook.duplicates.matcher import Match, Person, compare
 from carebook.duplicates.people import load_people
 
 # A key shared by more patients than this is no evidence (a clinic's own phone number, a
@@ -26,54 +25,24 @@ from carebook.duplicates.people import load_people
 MAX_BLOCK = 50
 PAIR_BATCH = 5000
 
-# Every pair that shares a key, with what the matcher compares of both patients (their first
-# address: the earliest location), in one streamed statement: Python never looks a patient up
-# (a batch's patients were once loaded again by id, most of the scan's time at a million), and
-# holds one batch of rows. Only active patients have keys; the role and active terms keep a
-# patient archived since their keys were written out, as loading them did. ``CROSS JOIN``
-# keeps SQLite's loops in the written order, from each block to its keys (it otherwise walked
-# every key of the organization and looked its block up: twice the time); to PostgreSQL it is
-# an ordinary join.
+# ``CROSS JOIN`` keeps SQLite's loops in the written order, from each block to its keys (it
+# otherwise walked every key of the organization and looked its block up: 4.8 s against 2.4 s
+# of the shell's CPU at a million); to PostgreSQL it is an ordinary join. (Bringing both
+# patients' facts with each pair in this statement saved no CPU on SQLite and cost PostgreSQL
+# 60 % more time at a million: docs/performance.md.)
 _ALL_PAIRS = text(
     """
     WITH blocks AS (
         SELECT key FROM duplicate_match_keys WHERE organization_id = :org
         GROUP BY key HAVING COUNT(*) BETWEEN 2 AND :cap
-    ), candidates AS (
-        SELECT DISTINCT a.user_id AS low, b.user_id AS high
-        FROM blocks
-        CROSS JOIN duplicate_match_keys a CROSS JOIN duplicate_match_keys b
-        WHERE a.organization_id = :org AND a.key = blocks.key
-            AND b.organization_id = :org AND b.key = blocks.key AND b.user_id > a.user_id
     )
-    SELECT c.low, c.high,
-        x.first_name, x.last_name, x.dob, x.email_key, x.phone_number, xl.line1, xl.zip,
-        y.first_name, y.last_name, y.dob, y.email_key, y.phone_number, yl.line1, yl.zip
-    FROM candidates c
-    JOIN users x ON x.id = c.low
-    JOIN users y ON y.id = c.high
-    LEFT JOIN locations xl
-        ON xl.id = (SELECT MIN(l.id) FROM locations l WHERE l.user_id = c.low)
-    LEFT JOIN locations yl
-        ON yl.id = (SELECT MIN(l.id) FROM locations l WHERE l.user_id = c.high)
-    WHERE x.role = :patient AND x.active = :active AND y.role = :patient AND y.active = :active
+    SELECT DISTINCT a.user_id AS low, b.user_id AS high
+    FROM blocks
+    CROSS JOIN duplicate_match_keys a CROSS JOIN duplicate_match_keys b
+    WHERE a.organization_id = :org AND a.key = blocks.key
+        AND b.organization_id = :org AND b.key = blocks.key AND b.user_id > a.user_id
+    ORDER BY low, high
     """
-).columns(
-    column("low", Integer),
-    column("high", Integer),
-    *(
-        column(f"{side}_{name}", kind)
-        for side in ("x", "y")
-        for name, kind in (
-            ("first_name", String),
-            ("last_name", String),
-            ("dob", Date),
-            ("email_key", String),
-            ("phone_number", String),
-            ("line1", String),
-            ("zip", String),
-        )
-    ),
 )
 # The same cap as the full scan: a creation next to a clinic's phone shared by 100,000
 # patients compares none of them (and finds nothing the next scan would remove); a block is
@@ -125,17 +94,9 @@ def find_all(connection: Connection, organization_id: int) -> Iterator[Found]:
     """Every likely duplicate pair of an organization, streamed in batches."""
     # Options on the statement: Connection.execution_options would change the connection.
     streamed = _ALL_PAIRS.execution_options(stream_results=True, yield_per=PAIR_BATCH)
-    values = {"org": organization_id, "cap": MAX_BLOCK, "patient": Role.PATIENT.value}
-    values |= {"active": True}
-    for partition in connection.execute(streamed, values).partitions():
-        for row in partition:
-            (low, high, xf, xl, xd, xe, xp, xs, xz, yf, yl, yd, ye, yp, ys, yz) = row
-            match = compare_facts(
-                (xf or "", xl or "", xd, xe, xp, address_key(xs, xz)),
-                (yf or "", yl or "", yd, ye, yp, address_key(ys, yz)),
-            )
-            if match is not None:
-                yield Found(low, high, match)
+    result = connection.execute(streamed, {"org": organization_id, "cap": MAX_BLOCK})
+    for partition in result.partitions():
+        yield from _score(connection, [(row.low, row.high) for row in partition])
 
 
 def find_for(
