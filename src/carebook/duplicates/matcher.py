@@ -8,6 +8,7 @@ or one digit off), the email, the phone number or the address. Names alone never
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -64,17 +65,43 @@ class Match:
         return ", ".join(self.reasons[:-1]) + " and " + self.reasons[-1]
 
 
+# What the matcher compares of one patient, as a plain tuple (a whole organization's scan
+# compares hundreds of thousands of pairs straight from the rows, without a Person each):
+# (first name, last name, date of birth, email key, phone, address key), names raw.
+Facts = tuple[str, str, date | None, str | None, str | None, str | None]
+
+SAME_DOB = "same date of birth"
+SWAPPED_DOB = "date of birth with day and month swapped"
+DIGIT_OFF_DOB = "date of birth one digit off"
+
+
+@functools.lru_cache(maxsize=65536)
 def address_key(line1: str | None, zip_code: str | None) -> str | None:
     """An address made comparable: the folded first line and the first five of the zip code."""
     street = "".join(c for c in (line1 or "").casefold() if c.isalnum())
     return f"{street}|{(zip_code or '').strip()[:5]}" if street else None
 
 
-def _name(a: str, b: str, kind: str, first: bool) -> tuple[float, str]:
-    """The similarity of two names and its reason."""
-    fa, fb = fold(a), fold(b)
+def facts_of(person: Person) -> Facts:
+    """The facts of a person, as :func:`compare_facts` takes them."""
+    return (
+        person.first_name,
+        person.last_name,
+        person.dob,
+        person.email,
+        person.phone,
+        person.address,
+    )
+
+
+# Each comparison of two folded names is worked out once: a scan meets the same pairs of common
+# names (Robert and Bob, Smith and Smyth) thousands of times.
+@functools.lru_cache(maxsize=262144)
+def _folded(fa: str, fb: str, first: bool) -> tuple[float, str]:
+    """The similarity of two folded names and its reason (none when either is empty)."""
     if not fa or not fb:
         return 0.0, ""
+    kind = "first" if first else "last"
     if fa == fb:
         return 1.0, f"same {kind} name"
     if first and nickname_related(fa, fb):
@@ -85,21 +112,22 @@ def _name(a: str, b: str, kind: str, first: bool) -> tuple[float, str]:
     # "Start-up").
     from rapidfuzz.distance import JaroWinkler
 
-    similarity = JaroWinkler.similarity(fa, fb)
-    return similarity, f"similar {kind} name"
+    return JaroWinkler.similarity(fa, fb), f"similar {kind} name"
 
 
-def _names(a: Person, b: Person, overwhelming: bool) -> tuple[float, list[str]] | None:
+def _names(a: Facts, b: Facts, overwhelming: bool) -> tuple[float, list[str]] | None:
     """The better of the straight and transposed comparisons, if the names agree.
 
     With ``overwhelming`` evidence (two identifiers, the birthday or the email among them) the
     first names alone may agree: a last name changes with a marriage, or is badly mistyped.
     """
+    a_first, a_last, b_first, b_last = fold(a[0]), fold(a[1]), fold(b[0]), fold(b[1])
     best: tuple[float, list[str]] | None = None
     for transposed in (False, True):
-        b_first, b_last = (b.last_name, b.first_name) if transposed else (b.first_name, b.last_name)
-        first, why_first = _name(a.first_name, b_first, "first", first=True)
-        last, why_last = _name(a.last_name, b_last, "last", first=False)
+        if transposed:
+            b_first, b_last = b_last, b_first
+        first, why_first = _folded(a_first, b_first, True)
+        last, why_last = _folded(a_last, b_last, False)
         agree = min(first, last) >= NAME_EACH and (first + last) / 2 >= NAME_PAIR
         changed_last = overwhelming and not transposed and first >= CHANGED_LAST_FIRST
         if not agree and not changed_last:
@@ -112,48 +140,57 @@ def _names(a: Person, b: Person, overwhelming: bool) -> tuple[float, list[str]] 
     return best
 
 
+def _digits_off(x: int, y: int) -> int:
+    """How many decimal digits of x and y differ (zero-padded alike, as in an ISO date)."""
+    count = 0
+    while x or y:
+        count += x % 10 != y % 10
+        x, y = x // 10, y // 10
+    return count
+
+
 def _one_digit_off(a: date, b: date) -> bool:
-    wa, wb = a.isoformat(), b.isoformat()
-    return sum(x != y for x, y in zip(wa, wb, strict=True)) == 1
+    """True when the two dates' ISO forms differ in exactly one digit."""
+    return (
+        _digits_off(a.year, b.year) + _digits_off(a.month, b.month) + _digits_off(a.day, b.day) == 1
+    )
 
 
 def _dob(a: date | None, b: date | None) -> tuple[float, str] | None:
     if a is None or b is None:
         return None
     if a == b:
-        return DOB_SAME, "same date of birth"
+        return DOB_SAME, SAME_DOB
     if a.year == b.year and a.month == b.day and a.day == b.month:
-        return DOB_TYPO, "date of birth with day and month swapped"
+        return DOB_TYPO, SWAPPED_DOB
     if _one_digit_off(a, b):
-        return DOB_TYPO, "date of birth one digit off"
+        return DOB_TYPO, DIGIT_OFF_DOB
     return None
 
 
-def _contradicted(a: Person, b: Person) -> bool:
+def _contradicted(a: Facts, b: Facts) -> bool:
     """True when both records have a phone number, or an address, and they differ."""
-    return bool(a.phone and b.phone and a.phone != b.phone) or bool(
-        a.address and b.address and a.address != b.address
-    )
+    return bool(a[4] and b[4] and a[4] != b[4]) or bool(a[5] and b[5] and a[5] != b[5])
 
 
-def _identifiers(a: Person, b: Person) -> list[tuple[float, str]]:
+def _identifiers(a: Facts, b: Facts) -> list[tuple[float, str]]:
     found = []
-    dob = _dob(a.dob, b.dob)
-    if dob and dob[1] == "date of birth one digit off" and _contradicted(a, b):
+    dob = _dob(a[2], b[2])
+    if dob and dob[1] == DIGIT_OFF_DOB and _contradicted(a, b):
         dob = (DOB_CONTRADICTED, dob[1])
     if dob:
         found.append(dob)
-    if a.email and a.email == b.email:
+    if a[3] and a[3] == b[3]:
         found.append((EMAIL, "same email"))
-    if a.phone and a.phone == b.phone:
+    if a[4] and a[4] == b[4]:
         found.append((PHONE, "same phone number"))
-    if a.address and a.address == b.address:
+    if a[5] and a[5] == b[5]:
         found.append((ADDRESS, "same address"))
     return found
 
 
-def compare(a: Person, b: Person) -> Match | None:
-    """The match of two patients, or None when they are not likely the same person."""
+def compare_facts(a: Facts, b: Facts) -> Match | None:
+    """The match of two patients' facts, or None when they are not likely the same person."""
     found = _identifiers(a, b)
     missing = 1.0
     for weight, _ in found:
@@ -162,7 +199,7 @@ def compare(a: Person, b: Person) -> Match | None:
     if evidence < EVIDENCE:
         return None
     kinds = {why for _, why in found}
-    overwhelming = len(found) >= 2 and bool(kinds & {"same date of birth", "same email"})
+    overwhelming = len(found) >= 2 and bool(kinds & {SAME_DOB, "same email"})
     names = _names(a, b, overwhelming)
     if names is None:
         return None
@@ -170,3 +207,8 @@ def compare(a: Person, b: Person) -> Match | None:
     score = round(0.5 * name_score + 0.5 * evidence, 4)
     reasons = (*(why for _, why in found), *name_reasons)
     return Match(score=score, reasons=reasons, identifiers=len(found))
+
+
+def compare(a: Person, b: Person) -> Match | None:
+    """The match of two patients, or None when they are not likely the same person."""
+    return compare_facts(facts_of(a), facts_of(b))
