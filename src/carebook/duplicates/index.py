@@ -11,7 +11,7 @@ ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, event, insert, inspect, select
@@ -83,6 +83,28 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def written(
+    connection: Connection, new: Sequence[Any], changed: Sequence[tuple[Any, Collection[str]]]
+) -> None:
+    """What the flush hook does, for patients written with Core statements (an import batch):
+    the keys of ``new`` ones (inserted in this transaction), and for the ``changed`` ones, each
+    with the attribute keys its write changed, the keys rewritten when a keyed fact, the role,
+    the status or the organization changed, and the pairs re-checked when a keyed fact or the
+    status of an active patient did."""
+    watched, rechecked = frozenset(_WATCHED), frozenset((*KEYED, "active"))
+    if new:
+        write_keys(connection, new, new=True)
+    rekeyed = [user for user, keys in changed if not watched.isdisjoint(keys)]
+    if rekeyed:
+        write_keys(connection, rekeyed)
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for user, keys in changed:
+        if user.role == Role.PATIENT and user.active and not rechecked.isdisjoint(keys):
+            by_organization[user.organization_id].append(user.id)
+    for organization_id, ids in by_organization.items():
+        recheck(connection, organization_id, ids)
 
 
 def status_changed(connection: Connection, users: Sequence[User]) -> None:

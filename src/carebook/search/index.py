@@ -7,7 +7,7 @@ bypass the ORM must call :func:`reindex_users`. ``carebook search reindex`` rebu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import delete, event, insert, inspect, select, update
@@ -94,6 +94,24 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def written(
+    connection: Connection, new: Sequence[Any], changed: Sequence[tuple[Any, Collection[str]]]
+) -> None:
+    """What the flush hook does, for users written with Core statements (an import batch):
+    the tokens of ``new`` users (inserted in this transaction), and the tokens rewritten of the
+    ``changed`` ones, each with the attribute keys its write changed, whose indexed or copied
+    fields are among them. The users are rows or records with the users table's attributes."""
+    watched = frozenset(_WATCHED)
+    rewritten = [user for user, keys in changed if not watched.isdisjoint(keys)]
+    for users, fresh in ((new, True), (rewritten, False)):
+        if users:
+            write_tokens(
+                connection,
+                [(u.id, u.organization_id, searchable(u), copied(u)) for u in users],
+                new=fresh,
+            )
 
 
 def restamp_active(connection: Connection, user_ids: Sequence[int], active: bool) -> None:
