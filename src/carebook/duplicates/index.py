@@ -14,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import Table, delete, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carebook.auth.roles import Role
+from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
 from carebook.duplicates.keys import keys_of
 from carebook.duplicates.models import MatchKey
@@ -58,16 +59,27 @@ def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
     ]
 
 
+_KEYS: Table = MatchKey.__table__  # type: ignore[assignment]
+_KEY_COLUMNS = ("organization_id", "key", "user_id")
+
+
 def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = False) -> None:
     """Replace the keys of these users in one go (``new``: users inserted in this
     transaction, who have none yet: nothing to delete)."""
     if not users:
         return
     if not new:
-        connection.execute(delete(MatchKey).where(MatchKey.user_id.in_([u.id for u in users])))
-    rows = key_rows(users)
-    for start in range(0, len(rows), BATCH):
-        connection.execute(insert(MatchKey), rows[start : start + BATCH])
+        ids = [u.id for u in users]
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            connection.execute(delete(MatchKey).where(MatchKey.user_id.in_(chunk)))
+    rows = [
+        (u.organization_id, key, u.id)
+        for u in users
+        if u.role == Role.PATIENT and u.active
+        for key in keys_of(u)
+    ]
+    insert_rows(connection, _KEYS, _KEY_COLUMNS, rows)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
