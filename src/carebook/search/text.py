@@ -143,8 +143,10 @@ def shared_prefixes(tokens: Sequence[str]) -> list[int]:
 
 def shared_length(a: str, b: str) -> int:
     """How many leading characters ``a`` and ``b`` have in common."""
-    pairs = enumerate(zip(a, b, strict=False))
-    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    most, i = min(len(a), len(b)), 0
+    while i < most and a[i] == b[i]:  # a plain loop: tokens share a few characters at most
+        i += 1
+    return i
 
 
 def matches(user_id: int, fields: Searchable, terms: list[Term]) -> bool:
