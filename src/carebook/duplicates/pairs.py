@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from carebook.duplicates.scan import Found
 
 BATCH = 5000
-# Ids bound in one statement: under SQLite's and asyncpg's limits (32,766 and 32,767).
-_MOST_IDS = 30_000
 REASON_SEPARATOR = "; "
 Pair = tuple[int, int]
 
@@ -42,20 +40,12 @@ class Recorded:
 
 
 def recorded(
-    connection: Connection,
-    organization_id: int,
-    only: Collection[int] | None = None,
-    others: Collection[int] | None = None,
+    connection: Connection, organization_id: int, only: Collection[int] | None = None
 ) -> dict[Pair, Recorded]:
-    """(low, high) -> the organization's recorded pairs (those whose low id is in ``only`` and
-    high id in ``others``, when given)."""
+    """(low, high) -> the organization's recorded pairs (those whose low id is in ``only``)."""
     query = select(DuplicatePair).where(DuplicatePair.organization_id == organization_id)
     if only is not None:
         query = query.where(DuplicatePair.user_id.in_(sorted(only)))
-    if others is not None and len(only or ()) + len(others) <= _MOST_IDS:
-        # A check's pairs: without it, every pair of a long-standing patient who matches one
-        # of the batch was read (most of an import batch's check in a large organization).
-        query = query.where(DuplicatePair.other_user_id.in_(sorted(others)))
     rows = connection.execute(query.with_only_columns(*DuplicatePair.__table__.columns))
     return {
         (r.user_id, r.other_user_id): Recorded(
@@ -103,12 +93,7 @@ def record(
     existing = dict(
         seen
         if seen is not None
-        else recorded(
-            connection,
-            organization_id,
-            {f.user_id for f in found},
-            {f.other_user_id for f in found},
-        )
+        else recorded(connection, organization_id, {f.user_id for f in found})
     )
     fresh, changed, kept = [], [], []
     for f in found:
