@@ -12,10 +12,10 @@ from tests.support.world import World
 
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
+from carebook.imports.records import PatientRecord
 from carebook.imports.service import ImportOptions
 from carebook.search.models import SearchToken
 from carebook.tables import data_tables
-from carebook.users.models import User
 
 
 def _rows(count: int, start: int = 0) -> list[tuple[str, ...]]:
@@ -34,7 +34,7 @@ async def test_a_batch_that_fails_to_write_leaves_nothing_and_stops_the_import(
     before = await counts(database)
 
     async def second_batch_refused(
-        session: AsyncSession, users: Sequence[tuple[int, User]]
+        session: AsyncSession, users: Sequence[tuple[int, PatientRecord]]
     ) -> list[str]:
         nonlocal batches
         batches += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,6 @@ from carebook.user_groups import queries as group_queries
 from carebook.users import demographics, password_reset, queries
 from carebook.users import validation as v
 from carebook.users.inputs import Profile
-from carebook.users.models import User
 from carebook.users.new_password import Prehashed, password_hash_of
 
 TEXT_FIELDS = (
@@ -35,6 +35,44 @@ TEXT_FIELDS = (
     "sexual_orientation_other",
 )
 NAME_FIELDS = ("first_name", "last_name")
+
+
+class Record(Protocol):
+    """What the rules read and set of a user: a ``User`` row, or an import's plain record of
+    one (carebook/imports/records.py, written with Core statements, not the ORM).
+
+    The other columns are set by name (``setattr``), so any object holding them will do.
+    """
+
+    @property
+    def id(self) -> int | None:
+        """The user's id; None: not inserted yet."""
+        ...
+
+    @property
+    def is_patient(self) -> bool:
+        """True for patients (clients)."""
+        ...
+
+    skipped_email: bool
+    email: str | None
+    email_key: str | None
+    phone_number: str | None
+    additional_phone_number: str | None
+    quick_notes: str | None
+    height: float | None
+    weight: float | None
+    human_id: str | None
+    preferred_language_code: str | None
+    dob: date | None
+    timezone: str | None
+    user_metadata: str | None
+    record_identifier: str | None
+    dietitian_id: int | None
+    user_group_id: int | None
+    active: bool
+    archived_at: datetime | None
+    password_hash: str | None
 
 
 class Lookups(Protocol):
@@ -111,18 +149,18 @@ class ChangeContext:
         return self.lookups or DatabaseLookups(self.session, self.organization_id)
 
 
-Handler = Callable[[ChangeContext, User, Any], Awaitable[None]]
+Handler = Callable[[ChangeContext, Record, Any], Awaitable[None]]
 
 
-async def _names(field: str, ctx: ChangeContext, user: User, value: Any) -> None:
+async def _names(field: str, ctx: ChangeContext, user: Record, value: Any) -> None:
     setattr(user, field, v.clean_name(field, value, required=True))
 
 
-async def _text(field: str, ctx: ChangeContext, user: User, value: Any) -> None:
+async def _text(field: str, ctx: ChangeContext, user: Record, value: Any) -> None:
     setattr(user, field, v.clean_text(field, value))
 
 
-async def _email(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _email(ctx: ChangeContext, user: Record, value: Any) -> None:
     if user.skipped_email and not (value or "").strip():
         user.email, user.email_key = None, None
         return
@@ -142,15 +180,15 @@ async def _email(ctx: ChangeContext, user: User, value: Any) -> None:
     user.email, user.email_key = email, key
 
 
-async def _phone(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _phone(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.phone_number = v.clean_phone(value)
 
 
-async def _additional_phone(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _additional_phone(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.additional_phone_number = v.clean_phone(value, "additional_phone_number")
 
 
-async def _quick_notes(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _quick_notes(ctx: ChangeContext, user: Record, value: Any) -> None:
     # Notes keep their lines and spacing (integrations append to them); only the length is
     # bounded, and blank clears them.
     text = value if isinstance(value, str) and value.strip() else None
@@ -161,49 +199,49 @@ async def _quick_notes(ctx: ChangeContext, user: User, value: Any) -> None:
     user.quick_notes = text
 
 
-async def _height(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _height(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.height = v.clean_measure("height", value, unit="inches", most=120)
 
 
-async def _weight(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _weight(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.weight = v.clean_measure("weight", value, unit="pounds", most=1500)
 
 
-async def _human_id(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _human_id(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.human_id = v.clean_text("human_id", value, limit=lengths.EXTERNAL_ID)
 
 
-async def _language(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _language(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.preferred_language_code = demographics.clean_language(value)
 
 
 def _coded(field: str, system: Callable[[], demographics.CodeSystem]) -> Handler:
-    async def handler(ctx: ChangeContext, user: User, value: Any) -> None:
+    async def handler(ctx: ChangeContext, user: Record, value: Any) -> None:
         setattr(user, field, demographics.clean_code(system(), field, value))
 
     return handler
 
 
-async def _dob(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _dob(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.dob = v.clean_dob(value)
 
 
-async def _timezone(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _timezone(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.timezone = v.clean_timezone(value)
 
 
-async def _metadata(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _metadata(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.user_metadata = v.clean_metadata(value)
 
 
-async def _record_identifier(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _record_identifier(ctx: ChangeContext, user: Record, value: Any) -> None:
     text = v.clean_text("record_identifier", value, limit=lengths.RECORD_IDENTIFIER)
     if text and await ctx.look().record_identifier_taken(text, user.id):
         raise Invalid.field("record_identifier", "Record identifier has already been taken")
     user.record_identifier = text
 
 
-async def _dietitian(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _dietitian(ctx: ChangeContext, user: Record, value: Any) -> None:
     provider_id = v.parse_id(value, "dietitian_id")
     if provider_id is None:
         raise Invalid.field("dietitian_id", "Dietitian can't be blank")
@@ -213,7 +251,7 @@ async def _dietitian(ctx: ChangeContext, user: User, value: Any) -> None:
     user.dietitian_id = found_id
 
 
-async def _user_group(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _user_group(ctx: ChangeContext, user: Record, value: Any) -> None:
     group_id = v.parse_id(value, "user_group_id")
     if group_id is None:  # "" removes the patient from their group, as in Healthie
         user.user_group_id = None
@@ -223,29 +261,29 @@ async def _user_group(ctx: ChangeContext, user: User, value: Any) -> None:
     user.user_group_id = group_id
 
 
-async def _active(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _active(ctx: ChangeContext, user: Record, value: Any) -> None:
     if value is None:
         raise Invalid.field("active", "Active must be true or false")
     set_active(user, bool(value))
 
 
-def set_active(user: User, active: bool) -> None:
+def set_active(user: Record, active: bool) -> None:
     """Archive or reactivate, remembering when the patient was archived."""
     if user.active != active or (user.archived_at is None and not active):
         user.archived_at = None if active else utcnow()
     user.active = active
 
 
-async def _password(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _password(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.password_hash = await password_hash_of(ctx.passwords, value, ctx.prehashed)
 
 
-async def _skipped_email(ctx: ChangeContext, user: User, value: Any) -> None:
+async def _skipped_email(ctx: ChangeContext, user: Record, value: Any) -> None:
     user.skipped_email = bool(value)
 
 
-def _bind(fn: Callable[[str, ChangeContext, User, Any], Awaitable[None]], field: str) -> Handler:
-    async def handler(ctx: ChangeContext, user: User, value: Any) -> None:
+def _bind(fn: Callable[[str, ChangeContext, Record, Any], Awaitable[None]], field: str) -> Handler:
+    async def handler(ctx: ChangeContext, user: Record, value: Any) -> None:
         await fn(field, ctx, user, value)
 
     return handler
@@ -283,7 +321,7 @@ HANDLERS: dict[str, Handler] = {
 
 
 async def apply_changes(
-    ctx: ChangeContext, user: User, changes: Profile, required: Collection[str] = ()
+    ctx: ChangeContext, user: Record, changes: Profile, required: Collection[str] = ()
 ) -> None:
     """Validate and set every field given in ``changes``; raise all problems at once.
 

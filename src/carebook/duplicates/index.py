@@ -11,14 +11,15 @@ ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select
+from sqlalchemy import Table, delete, event, insert, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carebook.auth.roles import Role
+from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
 from carebook.duplicates.keys import keys_of
 from carebook.duplicates.models import MatchKey
@@ -58,16 +59,27 @@ def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
     ]
 
 
+_KEYS: Table = MatchKey.__table__  # type: ignore[assignment]
+_KEY_COLUMNS = ("organization_id", "key", "user_id")
+
+
 def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = False) -> None:
     """Replace the keys of these users in one go (``new``: users inserted in this
     transaction, who have none yet: nothing to delete)."""
     if not users:
         return
     if not new:
-        connection.execute(delete(MatchKey).where(MatchKey.user_id.in_([u.id for u in users])))
-    rows = key_rows(users)
-    for start in range(0, len(rows), BATCH):
-        connection.execute(insert(MatchKey), rows[start : start + BATCH])
+        ids = [u.id for u in users]
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            connection.execute(delete(MatchKey).where(MatchKey.user_id.in_(chunk)))
+    rows = [
+        (u.organization_id, key, u.id)
+        for u in users
+        if u.role == Role.PATIENT and u.active
+        for key in keys_of(u)
+    ]
+    insert_rows(connection, _KEYS, _KEY_COLUMNS, rows)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -83,6 +95,28 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def written(
+    connection: Connection, new: Sequence[Any], changed: Sequence[tuple[Any, Collection[str]]]
+) -> None:
+    """What the flush hook does, for patients written with Core statements (an import batch):
+    the keys of ``new`` ones (inserted in this transaction), and for the ``changed`` ones, each
+    with the attribute keys its write changed, the keys rewritten when a keyed fact, the role,
+    the status or the organization changed, and the pairs re-checked when a keyed fact or the
+    status of an active patient did."""
+    watched, rechecked = frozenset(_WATCHED), frozenset((*KEYED, "active"))
+    if new:
+        write_keys(connection, new, new=True)
+    rekeyed = [user for user, keys in changed if not watched.isdisjoint(keys)]
+    if rekeyed:
+        write_keys(connection, rekeyed)
+    by_organization: dict[int, list[int]] = defaultdict(list)
+    for user, keys in changed:
+        if user.role == Role.PATIENT and user.active and not rechecked.isdisjoint(keys):
+            by_organization[user.organization_id].append(user.id)
+    for organization_id, ids in by_organization.items():
+        recheck(connection, organization_id, ids)
 
 
 def status_changed(connection: Connection, users: Sequence[User]) -> None:

@@ -15,14 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.duplicates import service
 from carebook.duplicates.scan import Found
-from carebook.users.models import User
+from carebook.imports.records import PatientRecord
 
 
-async def duplicate_notes(session: AsyncSession, written: Sequence[tuple[int, User]]) -> list[str]:
+async def duplicate_notes(
+    session: AsyncSession, written: Sequence[tuple[int, PatientRecord]]
+) -> list[str]:
     """Record the likely duplicates of the batch's patients; one note per pair."""
     if not written:
         return []
-    rows = {user.id: number for number, user in written}
+    rows = {user.id: number for number, user in written if user.id is not None}
     organization_id = written[0][1].organization_id
     found = await service.check_patients(session, organization_id, list(rows))
     in_order = sorted(found, key=lambda pair: _first_row(pair, rows))

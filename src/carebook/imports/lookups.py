@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer_group
 
 from carebook.auth.roles import Role
 from carebook.imports.reader import SourceRow
+from carebook.imports.records import PatientRecord, record_of, select_records
 from carebook.user_groups.models import UserGroup
 from carebook.users import validation as v
-from carebook.users.models import PROFILE_GROUP, User
+from carebook.users.models import User
 from carebook.users.queries import STAFF_ROLES
 
 # IN lists stay under SQLite's and asyncpg's limits on bound parameters.
@@ -53,11 +53,11 @@ class BatchLookups:
     row being checked writes (a record never takes its own email or identifier)."""
 
     org: Organization
-    by_email: dict[str, User] = field(default_factory=dict)
-    by_identifier: dict[str, User] = field(default_factory=dict)
+    by_email: dict[str, PatientRecord] = field(default_factory=dict)
+    by_identifier: dict[str, PatientRecord] = field(default_factory=dict)
     # Identifiers held by users the import does not write (providers, staff).
     others: set[str] = field(default_factory=set)
-    current: User | None = None
+    current: PatientRecord | None = None
 
     async def patient_email_taken(self, key: str, exclude_id: int | None) -> bool:
         """Whether another patient has this email key."""
@@ -77,7 +77,7 @@ class BatchLookups:
         """Whether the group is the organization's."""
         return group_id in self.org.group_ids
 
-    def match(self, row: SourceRow) -> User | None:
+    def match(self, row: SourceRow) -> PatientRecord | None:
         """The record a row updates: same record identifier, else same email."""
         identifier = str(row.fields.get("record_identifier", "")).strip()
         if identifier and identifier in self.by_identifier:
@@ -86,7 +86,11 @@ class BatchLookups:
         return self.by_email.get(key) if key else None
 
     def claim(
-        self, user: User, *, old_email_key: str | None = None, old_identifier: str | None = None
+        self,
+        user: PatientRecord,
+        *,
+        old_email_key: str | None = None,
+        old_identifier: str | None = None,
     ) -> None:
         """``user`` (written by a row that passed) now holds its email and identifier; the
         ones it held before (``old_*``) are free again, so a later row naming them no longer
@@ -106,7 +110,7 @@ class BatchLookups:
 async def batch_lookups(
     session: AsyncSession, org: Organization, rows: Iterable[SourceRow]
 ) -> BatchLookups:
-    """The patients the batch's rows name (by identifier or email), loaded whole."""
+    """The patients the batch's rows name (by identifier or email), read whole as records."""
     identifiers: set[str] = set()
     keys: set[str] = set()
     for row in rows:
@@ -117,14 +121,18 @@ async def batch_lookups(
         if key:
             keys.add(key)
     lookups = BatchLookups(org)
+    read: dict[int | None, PatientRecord] = {}
     for user in await _users(session, org.id, User.record_identifier, identifiers):
         if user.is_patient:
+            read[user.id] = user
             lookups.claim(user)
         elif user.record_identifier:
             lookups.others.add(user.record_identifier)
     patients = await _users(session, org.id, User.email_key, keys, patients_only=True)
     for user in patients:
-        lookups.by_email[user.email_key or ""] = user
+        # One record per patient, read by identifier and by email alike: a row's checks tell
+        # "this record" from "another patient" by identity, as the ORM's identity map did.
+        lookups.by_email[user.email_key or ""] = read.setdefault(user.id, user)
     return lookups
 
 
@@ -135,17 +143,22 @@ async def _users(
     values: set[str],
     *,
     patients_only: bool = False,
-) -> list[User]:
-    found: list[User] = []
-    ordered = sorted(values)
+) -> list[PatientRecord]:
+    found: list[PatientRecord] = []
+    # A NUL matches no stored value (the rules refuse it) and PostgreSQL refuses it in a query.
+    ordered = sorted(value for value in values if "\x00" not in value)
     for start in range(0, len(ordered), _IN_CHUNK):
-        query = (
-            select(User)
-            .options(undefer_group(PROFILE_GROUP))
-            .where(User.organization_id == organization_id)
-            .where(column.in_(ordered[start : start + _IN_CHUNK]))  # type: ignore[attr-defined]
+        # The values are written into the statement (escaped by the dialect), not bound: to
+        # PostgreSQL a constant list is a hashed set. Without statistics (a table filled since
+        # its last ANALYZE, as in the tests) it filters the organization's rows with the list
+        # instead of probing the index, and a bound list was compared element by element:
+        # 1,000 comparisons per patient of the organization, for every batch.
+        chunk: BindParameter[str] = bindparam(
+            "values", ordered[start : start + _IN_CHUNK], expanding=True, literal_execute=True
         )
+        named = column.in_(chunk)  # type: ignore[attr-defined]
+        query = select_records().where(User.organization_id == organization_id, named)
         if patients_only:
             query = query.where(User.role == Role.PATIENT.value)
-        found.extend((await session.execute(query)).scalars())
+        found.extend(record_of(row) for row in await session.execute(query))
     return found

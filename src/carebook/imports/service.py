@@ -3,9 +3,11 @@
 Each row goes through the field rules of every write path (``apply_changes``, the rules of
 createClient and updateClient) onto a new patient, or onto the patient it names (same record
 identifier, else same email: a re-run updates instead of duplicating). A row that breaks a rule
-changes nothing and is reported; the others are written together: one flush (the search index
-and the counters follow in it), one INSERT of their ``patient.created`` / ``patient.updated``
-events, one of their audit events. Welcome emails only when asked for.
+changes nothing and is reported; the others are written together, with Core statements on plain
+records (imports/records.py, imports/writes.py): one INSERT of the new patients, one UPDATE per
+set of changed columns, their search tokens and blocking keys as the flush hooks would write
+them (the counters follow by trigger), one INSERT of their ``patient.created`` /
+``patient.updated`` events, one of their audit events. Welcome emails only when asked for.
 """
 
 from __future__ import annotations
@@ -14,29 +16,35 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts.changes import ChangeContext, apply_changes
 from carebook.auth.passwords import Passwords
-from carebook.auth.roles import Role
+from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.events.emit import Change, emit_all
 from carebook.imports.ids import reserve_user_ids
 from carebook.imports.lookups import BatchLookups, Organization, batch_lookups
 from carebook.imports.reader import SourceRow
+from carebook.imports.records import PatientRecord
+from carebook.imports.writes import write_batch
 from carebook.notifications.models import EmailKind
 from carebook.notifications.outbox import queue_email
 from carebook.users.activation import Invitations, ensure_signup_token
-from carebook.users.events import PATIENT_CREATED, patient_changes, patient_updated
+from carebook.users.credentials import forget_api_key_actors_at_commit
+from carebook.users.events import PATIENT_CREATED, PATIENT_UPDATED, WIRE_NAMES
 from carebook.users.inputs import NewClient
 from carebook.users.models import User
-from carebook.users.trail import record_patients
+from carebook.users.trail import record_ids
 
 # Called with each batch's written patients (each with the number of the first row that wrote
 # it) inside its transaction, before it commits: where the duplicate finder (issue 26) reports
 # likely duplicates (imports/duplicates.py). Its notes go in the summary.
-BatchHook = Callable[[AsyncSession, Sequence[tuple[int, User]]], Awaitable[Sequence[str]]]
+BatchHook = Callable[[AsyncSession, Sequence[tuple[int, PatientRecord]]], Awaitable[Sequence[str]]]
+
+_NO_JIT = text("SET LOCAL jit = off")
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +69,24 @@ class BatchResult:
 
 @dataclass
 class _Written:
-    new: list[User] = field(default_factory=list)
-    matched: list[User] = field(default_factory=list)
+    new: list[PatientRecord] = field(default_factory=list)
+    matched: list[PatientRecord] = field(default_factory=list)
     rows: dict[int, int] = field(default_factory=dict)  # id() of the records above: first row
+    # id() of a matched record: its values as read, before this batch's rows.
+    loaded: dict[int, dict[str, Any]] = field(default_factory=dict)
 
-    def add(self, user: User, number: int, *, new: bool) -> None:
+    def add(
+        self, user: PatientRecord, number: int, *, loaded: dict[str, Any] | None = None
+    ) -> None:
         if id(user) not in self.rows:
             self.rows[id(user)] = number
-            (self.new if new else self.matched).append(user)
+            if loaded is None:
+                self.new.append(user)
+            else:
+                self.matched.append(user)
+                self.loaded[id(user)] = loaded
 
-    def numbered(self) -> list[tuple[int, User]]:
+    def numbered(self) -> list[tuple[int, PatientRecord]]:
         return [(self.rows[id(user)], user) for user in self.new + self.matched]
 
 
@@ -82,28 +98,47 @@ async def import_batch(
     options: ImportOptions,
     rows: Sequence[SourceRow],
 ) -> BatchResult:
-    """Check every row and write the good ones (flushed, not committed)."""
+    """Check every row and write the good ones (not committed)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # For this transaction only. The batch's statements are short, but their estimates
+        # cross jit_above_cost (the duplicate check's join of 500 patients' keys: 1.1 s of JIT
+        # compiling for a 0.25 s query). And each is planned for its own values: from the sixth
+        # run of a prepared statement PostgreSQL may keep a generic plan, and the duplicate
+        # check's took 3 s instead of 0.2 s (one batch after another reuses the statement).
+        await session.execute(_NO_JIT)
+        await session.execute(_CUSTOM_PLANS)
     lookups = await batch_lookups(session, org, rows)
     ctx = ChangeContext(session, org.id, passwords, lookups=lookups)
     result, written = BatchResult(), _Written()
     for row in rows:
         await _apply_row(ctx, lookups, options, row, result, written)
-    changes = [patient_updated(user, patient_changes(user)) for user in written.matched]
-    for user, new_id in zip(
-        written.new, await reserve_user_ids(session, len(written.new)), strict=True
-    ):
+    changed = [(user, user.changed(written.loaded[id(user)])) for user in written.matched]
+    changed = [(user, names) for user, names in changed if names]
+    ids = await reserve_user_ids(session, len(written.new))
+    for user, new_id in zip(written.new, ids, strict=True):
         user.id = new_id
-    session.add_all(written.new)
-    await session.flush()
-    events = [Change(user.organization_id, PATIENT_CREATED, user.id) for user in written.new]
-    await emit_all(session, events + [change for change in changes if change is not None])
-    await record_patients(session, written.new, action="create")
-    await record_patients(session, written.matched, action="update")
+    now = utcnow()
+    await session.run_sync(lambda sync: write_batch(sync.connection(), written.new, changed, now))
+    # As the flush of a changed user would: the API key actors' cache empties at the commit.
+    forget_api_key_actors_at_commit(session)
+    events = [Change(org.id, PATIENT_CREATED, _id(user)) for user in written.new]
+    for user, names in changed:
+        wire = [name for key, name in WIRE_NAMES.items() if key in names]
+        if wire:
+            events.append(Change(org.id, PATIENT_UPDATED, _id(user), wire))
+    await emit_all(session, events)
+    await record_ids(session, [(_id(user), org.id) for user in written.new], action="create")
+    await record_ids(session, [(_id(user), org.id) for user in written.matched], action="update")
     if options.send_welcome:
-        await _welcome(session, written.new, options.invitations)
+        await _welcome(session, [_id(user) for user in written.new], options.invitations)
     if options.on_batch is not None:
         result.notes.extend(await options.on_batch(session, written.numbered()))
     return result
+
+
+def _id(user: PatientRecord) -> int:
+    assert user.id is not None  # every written record has one by now
+    return user.id
 
 
 async def _apply_row(
@@ -122,23 +157,21 @@ async def _apply_row(
     if refusal is not None:
         result.errors.append((row.number, refusal))
         return
-    user = target or User(organization_id=ctx.organization_id, role=Role.PATIENT.value, active=True)
-    if target is None:
-        user.skipped_email = False
+    user = target or PatientRecord.new(ctx.organization_id)
     fields = NewClient(**row.fields)  # type: ignore[arg-type]
     required: tuple[str, ...] = ()
     if target is None:
         required = ("first_name", "last_name", *(() if fields.skipped_email else ("email",)))
         if fields.dietitian_id is None:
             fields = NewClient(**{**row.fields, "dietitian_id": options.provider_id})  # type: ignore[arg-type]
-    before = _columns(user) if target is not None else None
+    before = user.values() if target is not None else None
     lookups.current = user
     try:
         await apply_changes(ctx, user, fields, required)
     except Invalid as error:
         result.errors.extend((row.number, message) for message in error.messages)
         if before is not None:
-            _restore(user, before)  # the rows that passed before it still stand
+            user.restore(before)  # the rows that passed before it still stand
         return
     if before is None:
         lookups.claim(user)
@@ -146,11 +179,11 @@ async def _apply_row(
         lookups.claim(
             user, old_email_key=before["email_key"], old_identifier=before["record_identifier"]
         )
-    written.add(user, row.number, new=target is None)
+    written.add(user, row.number, loaded=before)
     (result.created if target is None else result.updated).append(row.number)
 
 
-def _refusal(row: SourceRow, target: User) -> FieldMessage | None:
+def _refusal(row: SourceRow, target: PatientRecord) -> FieldMessage | None:
     """Why the row must not update ``target``, the record it names; None: it may.
 
     A merged or archived record is not brought back by a file: the row is reported (a row of a
@@ -179,27 +212,23 @@ def _refusal(row: SourceRow, target: User) -> FieldMessage | None:
     return None
 
 
-def _columns(user: User) -> dict[str, Any]:
-    return {attr.key: getattr(user, attr.key) for attr in inspect(User).column_attrs}
-
-
-def _restore(user: User, values: dict[str, Any]) -> None:
-    """Put back the values a failed row had set (equal values are no change to flush)."""
-    for key, value in values.items():
-        if getattr(user, key) != value:
-            setattr(user, key, value)
-
-
 async def _welcome(
-    session: AsyncSession, users: Sequence[User], invitations: Invitations | None
+    session: AsyncSession, user_ids: Sequence[int], invitations: Invitations | None
 ) -> None:
     """The welcome email (and its set-password link) of each new patient with an email."""
-    for user in users:
+    if not user_ids:
+        return
+    users = (await session.execute(select(User).where(User.id.in_(user_ids)))).scalars()
+    for user in sorted(users, key=lambda user: user.id):
         if not user.email:
             continue
         if invitations is not None and user.password_hash is None:
             await ensure_signup_token(
-                session, user=user, secret_key=invitations.secret_key, ttl=invitations.ttl
+                session,
+                user=user,
+                secret_key=invitations.secret_key,
+                ttl=invitations.ttl,
+                new=True,  # inserted by this batch: no token yet
             )
         await queue_email(
             session,

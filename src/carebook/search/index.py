@@ -7,13 +7,14 @@ bypass the ORM must call :func:`reindex_users`. ``carebook search reindex`` rebu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select, update
+from sqlalchemy import Table, delete, event, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
 from carebook.search.models import SearchToken
 from carebook.search.text import Searchable, shared_prefixes, tokens_of
@@ -45,22 +46,19 @@ def copied(user: Any) -> tuple[str, str, bool]:
     return (user.last_name or "", user.role, bool(user.active))
 
 
-def token_rows(
+# The columns of token_tuples' rows, in order.
+TOKEN_COLUMNS = ("organization_id", "token", "user_id", "last_name", "role", "active", "shared")
+_TOKENS: Table = SearchToken.__table__  # type: ignore[assignment]
+
+
+def token_tuples(
     user_id: int, organization_id: int, fields: Searchable, copy: tuple[str, str, bool]
-) -> list[dict[str, Any]]:
-    """The rows of one user's tokens."""
+) -> list[tuple[Any, ...]]:
+    """The rows of one user's tokens as tuples of TOKEN_COLUMNS."""
     last_name, role, active = copy
     tokens = sorted(tokens_of(fields))
     return [
-        {
-            "organization_id": organization_id,
-            "token": token,
-            "user_id": user_id,
-            "last_name": last_name,
-            "role": role,
-            "active": active,
-            "shared": shared,
-        }
+        (organization_id, token, user_id, last_name, role, active, shared)
         for token, shared in zip(tokens, shared_prefixes(tokens), strict=True)
     ]
 
@@ -72,10 +70,11 @@ def write_tokens(connection: Connection, users: Sequence[Indexed], *, new: bool 
         return
     if not new:
         ids = [user[0] for user in users]
-        connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(ids)))
-    rows = [row for user in users for row in token_rows(*user)]
-    for start in range(0, len(rows), _BATCH):
-        connection.execute(insert(SearchToken), rows[start : start + _BATCH])
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(chunk)))
+    rows = [row for user in users for row in token_tuples(*user)]
+    insert_rows(connection, _TOKENS, TOKEN_COLUMNS, rows)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -94,6 +93,24 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 # Every Carebook session follows the hook (carebook.db.session), from this module's import on.
 event.listen(CarebookSession, "after_flush", _after_flush)
+
+
+def written(
+    connection: Connection, new: Sequence[Any], changed: Sequence[tuple[Any, Collection[str]]]
+) -> None:
+    """What the flush hook does, for users written with Core statements (an import batch):
+    the tokens of ``new`` users (inserted in this transaction), and the tokens rewritten of the
+    ``changed`` ones, each with the attribute keys its write changed, whose indexed or copied
+    fields are among them. The users are rows or records with the users table's attributes."""
+    watched = frozenset(_WATCHED)
+    rewritten = [user for user, keys in changed if not watched.isdisjoint(keys)]
+    for users, fresh in ((new, True), (rewritten, False)):
+        if users:
+            write_tokens(
+                connection,
+                [(u.id, u.organization_id, searchable(u), copied(u)) for u in users],
+                new=fresh,
+            )
 
 
 def restamp_active(connection: Connection, user_ids: Sequence[int], active: bool) -> None:

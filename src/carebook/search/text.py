@@ -23,10 +23,17 @@ MAX_TERMS = 8
 DOB_PREFIX = "\x01"
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# For ASCII text (most names and emails): its control characters, and the starts of its words.
+_ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_WORD_START = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]")
 
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form (José -> jose, Straße -> strasse), without controls."""
+    if text.isascii():
+        # The same result without the Unicode passes: ASCII has no accents, its case folding
+        # is lower(), and its control characters (category Cc) are these.
+        return _ASCII_CONTROLS.sub("", text.lower())
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(
         ch
@@ -41,6 +48,8 @@ def word_suffixes(value: str | None) -> set[str]:
     if not value:
         return set()
     folded = fold(value)
+    if folded.isascii():  # str.isalnum() is [A-Za-z0-9] there: one regex pass finds the starts
+        return {folded[m.start() :][:MAX_TOKEN] for m in _ASCII_WORD_START.finditer(folded)}
     starts = [
         i for i, ch in enumerate(folded) if ch.isalnum() and (i == 0 or not folded[i - 1].isalnum())
     ]
@@ -134,8 +143,10 @@ def shared_prefixes(tokens: Sequence[str]) -> list[int]:
 
 def shared_length(a: str, b: str) -> int:
     """How many leading characters ``a`` and ``b`` have in common."""
-    pairs = enumerate(zip(a, b, strict=False))
-    return next((i for i, (x, y) in pairs if x != y), min(len(a), len(b)))
+    most, i = min(len(a), len(b)), 0
+    while i < most and a[i] == b[i]:  # a plain loop: tokens share a few characters at most
+        i += 1
+    return i
 
 
 def matches(user_id: int, fields: Searchable, terms: list[Term]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -56,22 +57,78 @@ def _refuse_controls(field: str, text: str, controls: re.Pattern[str]) -> None:
 
 def clean_email(value: str | None, field: str = "email") -> str:
     """A syntactically valid email, normalized (domain lower-cased); no DNS lookup."""
+    text = (value or "").strip()
+    if not text:
+        raise Invalid.field(field, "Email can't be blank")
+    quick = _plain_email(text)
+    if quick is not None:
+        return quick
     # Imported here, not at start-up: only writes check addresses (docs/performance.md,
     # "Start-up").
     from email_validator import EmailNotValidError, validate_email
 
-    text = (value or "").strip()
-    if not text:
-        raise Invalid.field(field, "Email can't be blank")
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError:
         raise Invalid.field(field, f"'{text[:80]}' is not a valid email address") from None
 
 
+# The shape of most addresses: an ASCII dot-atom before the @ (email_validator's own ATEXT),
+# ASCII letters, digits, dots and hyphens after it.
+_ATEXT = r"a-zA-Z0-9_!#$%&'*+\-/=?^`{|}~"
+_PLAIN_EMAIL = re.compile(rf"([{_ATEXT}]+(?:\.[{_ATEXT}]+)*)@([A-Za-z0-9.-]+)")
+# email_validator's limit on a whole address, and the mailbox names it lower-cases
+# (postmaster, abuse...): those take the library's path.
+_EMAIL_MAX_LENGTH = 254
+
+
+def _plain_email(text: str) -> str | None:
+    """What email_validator returns for an address of the plain shape, without its per-address
+    work; None: not that shape (or a domain it refuses), so the library decides.
+
+    The local part of such an address is kept as given and only the domain is checked and
+    normalized, so the domain's verdict is the library's own, remembered per domain (an import
+    of 100,000 patients has a few dozen domains). tests/users/test_email_rule.py compares the
+    two on generated addresses.
+    """
+    found = _PLAIN_EMAIL.fullmatch(text)
+    if found is None or len(text) > _EMAIL_MAX_LENGTH:
+        return None
+    local, domain = found.groups()
+    if local.lower() in _case_insensitive_mailboxes():
+        return None
+    normalized = _plain_domain(domain)
+    return None if normalized is None else f"{local}@{normalized}"
+
+
+@functools.cache
+def _case_insensitive_mailboxes() -> frozenset[str]:
+    from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+
+    return frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_domain(domain: str) -> str | None:
+    """The domain as email_validator normalizes it, when it accepts it and it stays ASCII."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        checked = validate_email(f"a@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    normal = checked.domain
+    return normal if normal == checked.ascii_domain and normal.isascii() else None
+
+
 def email_key(email: str | None) -> str | None:
     """The case-insensitive form used for uniqueness and sign-in."""
     return email.strip().lower() if email else None
+
+
+# +1 and ten digits, or the ten alone, the first of them 2-9 (so no national prefix "1" to strip).
+# tests/users/test_phone_rule.py compares this path with phonenumbers'.
+_PLAIN_US_PHONE = re.compile(r"(?:\+1)?([2-9]\d{9})")
 
 
 def clean_phone(value: str | None, field: str = "phone_number") -> str | None:
@@ -83,6 +140,11 @@ def clean_phone(value: str | None, field: str = "phone_number") -> str | None:
     text = (value or "").strip()
     if not text:
         return None
+    plain = _PLAIN_US_PHONE.fullmatch(text)
+    if plain is not None:
+        # A US number already in E.164, or its ten digits alone: what phonenumbers would
+        # answer (a possible NANP number, formatted +1 and the ten digits), without parsing.
+        return f"+1{plain.group(1)}"
     import phonenumbers  # on first use, as email_validator in clean_email
 
     try:
