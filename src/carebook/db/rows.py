@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Row
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import Row, Select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.base import instance_state
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -90,3 +93,95 @@ def detached(entity: type[E], row: HeldRow) -> E:
             values[prop.key] = row[column]
     make_transient_to_detached(instance)
     return instance
+
+
+class _Filler:
+    """How a statement's Core rows become ``entity``'s attributes: (attribute key, position)
+    pairs, and the position of each primary key column (built once per statement)."""
+
+    __slots__ = ("identity", "keys", "mapper", "unloaded")
+
+    def __init__(self, entity: type[Base], columns: Sequence[ColumnElement[Any]]) -> None:
+        mapper = self.mapper = entity.__mapper__
+        by_column: dict[Any, str] = {prop.columns[0]: prop.key for prop in mapper.column_attrs}
+        position = {column: index for index, column in enumerate(columns)}
+        self.keys = tuple((by_column[c], i) for c, i in position.items() if c in by_column)
+        self.identity = tuple(position[column] for column in mapper.primary_key)
+        # Expired, as make_transient_to_detached leaves them: reading one raises.
+        loaded = {key for key, _ in self.keys}
+        self.unloaded = frozenset(p.key for p in mapper.column_attrs if p.key not in loaded)
+
+
+async def entities(
+    session: AsyncSession,
+    entity: type[E],
+    statement: Select[Any],
+    parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+) -> list[E]:
+    """The ``entity`` rows ``statement`` (a SELECT of the entity, some of its columns or all)
+    returns, read as Core rows on the session's connection, each made detached by hand.
+
+    A page of patients loaded through the ORM (``session.execute(...).scalars()``) cost about
+    twice the statement's own execution through Core: the ORM's compile step, its loading and
+    identity map, an InstanceState per row; :func:`detached` halves nothing, its
+    ``make_transient_to_detached`` works out every unloaded attribute of every row (issue 28,
+    lists). Here an instance gets its state, its loaded values and its identity key, and no
+    more: it is detached as a closed session leaves one, and reading an attribute that was not
+    read raises (DetachedInstanceError) instead of loading it, as the raiseload of the list's
+    ``load_only`` did. The statement runs where the session runs (the request's read session,
+    or a list session on the read replica).
+    """
+    return await session.run_sync(_entities, entity, statement, parameters)
+
+
+def _entities(
+    session: Session,
+    entity: type[E],
+    statement: Select[Any],
+    parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+) -> list[E]:
+    # Inside the session's greenlet: the execution and the rows in one hop from the loop.
+    result = session.connection().execute(statement, parameters)
+    compiled = result.context.compiled  # SQLAlchemy's cached compilation: it recurs
+    filler = _FILLERS.get(compiled) if compiled is not None else None
+    if filler is None:
+        columns = result_columns(compiled) if isinstance(compiled, SQLCompiler) else None
+        if columns is None:
+            raise ValueError("entities() reads plain columns of the entity only")
+        filler = _FILLERS[compiled] = _Filler(entity, columns)
+    mapper, keys, identity, unloaded = filler.mapper, filler.keys, filler.identity, filler.unloaded
+    new_instance = mapper.class_manager.new_instance
+    found: list[E] = []
+    for row in result:
+        instance: E = new_instance()
+        values = instance.__dict__
+        for key, index in keys:
+            values[key] = row[index]
+        state = instance_state(instance)
+        state.key = (mapper.class_, tuple(row[i] for i in identity), None)
+        state.expired_attributes = set(unloaded)
+        found.append(instance)
+    return found
+
+
+# Fillers by compiled statement (SQLAlchemy's compiled cache hands the same one to every
+# execution of a statement of the same shape); weakly held, so they go with that cache's entries.
+_FILLERS: WeakKeyDictionary[Any, _Filler] = WeakKeyDictionary()
+
+
+async def core_rows(
+    session: AsyncSession,
+    statement: Executable,
+    parameters: Mapping[str, Any] | None = None,
+) -> Sequence[Row[Any]]:
+    """Every row of ``statement`` (a SELECT of columns) through Core on the session's
+    connection, in one hop from the event loop: ``session.execute`` runs a SELECT of mapped
+    columns through the ORM's execution and loading, which cost more than the statement for the
+    list's small, hot reads (sort keys, ids, counts)."""
+    return await session.run_sync(_core_rows, statement, parameters)
+
+
+def _core_rows(
+    session: Session, statement: Executable, parameters: Mapping[str, Any] | None
+) -> Sequence[Row[Any]]:
+    return session.connection().execute(statement, parameters).all()

@@ -19,6 +19,7 @@ from carebook.graphql.conversations.queries import ConversationQueries
 from carebook.graphql.duplicates.mutations import DuplicateMutations
 from carebook.graphql.duplicates.queries import DuplicateQueries
 from carebook.graphql.errors import ErrorShaping
+from carebook.graphql.execution import CarebookExecutionContext
 from carebook.graphql.extensions import (
     AllowUnusedVariables,
     CachedParsing,
@@ -130,4 +131,6 @@ def build_schema(
             disable_field_suggestions=production,
         ),
         extensions=extensions,
+        # Plain leaf fields read in place (graphql/execution.py).
+        execution_context_class=CarebookExecutionContext,
     )

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.db.rows import core_rows, entities
 from carebook.search.arguments import ListArgs, active
 from carebook.search.last_name_order import Ordered, in_last_name_order
 from carebook.search.planner import Planned
@@ -119,7 +120,7 @@ async def _matching(
         return ids
     query = visible_patients(actor).with_only_columns(User.id)
     query = query.where(User.id.in_(ids), *filters)
-    found = set((await session.execute(query)).scalars())
+    found = {row[0] for row in await core_rows(session, query)}
     return [user_id for user_id in ids if user_id in found]
 
 
@@ -130,5 +131,5 @@ async def _rows(
     if not ids:
         return []
     query = rows_by_id(state, actor, args)
-    found = {user.id: user for user in (await session.execute(query, {IDS: ids})).scalars()}
+    found = {user.id: user for user in await entities(session, User, query, {IDS: ids})}
     return [found[user_id] for user_id in ids if user_id in found]

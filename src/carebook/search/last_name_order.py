@@ -8,6 +8,7 @@ shape and sampled bounds remembered, both in the application's :class:`SearchSta
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from carebook.db.rows import core_rows
 from carebook.search.models import SearchToken
 from carebook.search.state import SearchState, SortKey
 from carebook.search.terms import range_or_date
@@ -203,7 +205,7 @@ async def _keys(
     # Built once per shape with bound parameters: building one (about a dozen SELECTs) cost more
     # CPU than the database took to run it.
     statement = state.keys_statements.built(shape, lambda: _statement(shape))
-    rows = (await session.execute(statement, params)).all()
+    rows: Sequence[Any] = await core_rows(session, statement, params)
     return [(row[0], row[1]) for row in rows]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
+from carebook.db.rows import entities
 from carebook.search.arguments import LAST_NAME_SORTS, ListArgs, active, only_active_status
 from carebook.search.deep_pages import COUNTED_OFFSET, page_ids_statement, page_parameters
 from carebook.search.keyword_pages import page_in_token_order
@@ -59,15 +60,14 @@ async def list_patients(
         ids = sorted_by(query.with_only_columns(User.id), args.sort, driving)
         ids = ids.offset(args.offset).limit(args.limit)
         query = sorted_by(patient_rows(actor, args).where(User.id.in_(ids)), args.sort, True)
-        return list((await session.execute(query)).scalars())
+        return await entities(session, User, query)
     limit = args.limit if args.limit is not None else args.whole_list_rows
     if not conditions and not args.sort.startswith(NOW_DEPENDENT_SORT) and limit is not None:
         plain = plain_page(state, actor, args)
-        result = await session.execute(plain, {OFFSET: args.offset, LIMIT: limit})
-        return list(result.scalars())
+        return await entities(session, User, plain, {OFFSET: args.offset, LIMIT: limit})
     query = patient_rows(actor, args).where(*conditions)
     query = sorted_by(query, args.sort, driving).offset(args.offset).limit(limit)
-    return list((await session.execute(query)).scalars())
+    return await entities(session, User, query)
 
 
 def _counted_offset(actor: Actor, args: ListArgs, planned: Planned) -> bool:
@@ -94,7 +94,7 @@ async def _counted_page(
     in_page = state.deep_page_statements.built(shape, lambda: page_ids_statement(*shape))
     rows = sorted_by(patient_rows(actor, args).where(User.id.in_(in_page)), args.sort, True)
     values = page_parameters(actor, args.offset, limit)
-    return list((await session.execute(rows, values)).scalars())
+    return await entities(session, User, rows, values)
 
 
 async def _page_near_the_top(
@@ -114,5 +114,5 @@ async def _page_near_the_top(
     )
     query = patient_rows(actor, args).where(User.id.in_(window), *conditions)
     query = sorted_by(query, args.sort).offset(args.offset).limit(limit)
-    rows = list((await session.execute(query)).scalars())
+    rows = await entities(session, User, query)
     return rows if len(rows) == limit else None

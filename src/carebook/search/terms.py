@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.db.rows import core_rows
 from carebook.search.models import SearchToken
 from carebook.search.state import SearchState
 from carebook.search.text import Term, dob_token, prefix_upper_bound
@@ -97,7 +98,7 @@ async def estimate(
         .limit(cap)
         .subquery()
     )
-    size = int((await session.execute(select(func.count()).select_from(capped))).scalar_one())
+    size = int((await core_rows(session, select(func.count()).select_from(capped)))[0][0])
     state.sizes.put(key, (size, cap, time.monotonic() + SIZE_TTL_SECONDS))
     return size
 
@@ -139,7 +140,7 @@ async def holders(session: AsyncSession, term: Term, user_ids: list[int]) -> set
     hash join over the term's whole range.
     """
     query = select(SearchToken.user_id).where(SearchToken.user_id.in_(user_ids), _token_match(term))
-    found = set((await session.execute(query.distinct())).scalars())
+    found = {row[0] for row in await core_rows(session, query.distinct())}
     if term.user_id is not None and term.user_id in user_ids:
         found.add(term.user_id)
     return found

@@ -1,0 +1,130 @@
+"""Where a read request's CPU goes: the app in this process, driven through ASGI, profiled.
+
+    python -m bench.list_profile users_first [--database sqlite] [--requests 2000] [--top 40]
+    python -m bench.list_profile search_1_rare --src /work/main/src --no-profile  # time only
+
+Uses the database and world file of an earlier ``python -m bench`` run (as ``bench.probe``).
+Sends the benchmark operation's requests one at a time (its variants in turn) to the app built
+as ``carebook serve`` builds it, in this process, with no HTTP server and no other load, and
+prints the mean CPU time per request (``time.process_time``) and, with the profile, the top
+functions by own and cumulative time. A sharper comparison of two builds than ``bench.probe``
+on a busy machine (no load generator, no scheduler between processes), but without HTTP and
+uvicorn; alternate builds all the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _setup_path(src: str | None) -> None:
+    if src:
+        sys.path.insert(0, str(Path(src).resolve()))
+
+
+async def _drive(
+    app: Any, bodies: list[bytes], headers: list[tuple[bytes, bytes]], count: int
+) -> tuple[float, int]:
+    """Send ``count`` requests in turn; returns the CPU seconds and the failures."""
+    failures = 0
+
+    async def one(body: bytes) -> bytes:
+        chunks: list[bytes] = []
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "POST", "scheme": "http", "path": "/graphql", "raw_path": b"/graphql",
+            "query_string": b"", "root_path": "", "headers": headers,
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {},
+        }  # fmt: skip
+        await app(scope, receive, send)
+        return b"".join(chunks)
+
+    for i in range(min(200, count)):  # warm-up: statement caches, parse and validation caches
+        await one(bodies[i % len(bodies)])
+    started = time.process_time()
+    for i in range(count):
+        payload = await one(bodies[i % len(bodies)])
+        if i < len(bodies):
+            data = json.loads(payload)
+            if data.get("errors") or not data.get("data"):
+                failures += 1
+                if failures == 1:
+                    print("error:", payload[:300], file=sys.stderr)
+    return time.process_time() - started, failures
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m bench.list_profile``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.list_profile")
+    parser.add_argument("operation", help="A read operation of bench/operations.py.")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--database-url")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--src", help="Import carebook from this source folder.")
+    parser.add_argument("--no-profile", action="store_true", help="Time only.")
+    parser.add_argument("--rounds", type=int, default=1, help="Timed rounds (time only).")
+    args = parser.parse_args(argv)
+    _setup_path(args.src)
+
+    from bench.generate import Generated
+    from bench.operations import read_operations
+    from bench.run import api_headers, world_file
+    from carebook.app import create_app
+    from carebook.config import Settings
+
+    world = Generated(**json.loads(world_file(args.database, quick=False).read_text()))
+    url = args.database_url or world.database_url
+    operation = next(o for o in read_operations(world, 1) if o.name == args.operation)
+    bodies = [operation.body(i) for i in range(len(operation.variants))]
+    headers = [(b"content-type", b"application/json"), (b"host", b"127.0.0.1")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in api_headers(world).items()]
+    settings = Settings(database_url=url, access_log=False)
+    app = create_app(settings, serving=False)
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            if args.no_profile:
+                for _ in range(args.rounds):
+                    spent, failures = await _drive(app, bodies, headers, args.requests)
+                    print(
+                        f"{operation.name}: {spent * 1000 / args.requests:.3f} ms CPU per "
+                        f"request ({args.requests} requests, {failures} failed)"
+                    )
+                return
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+            spent, failures = await _drive(app, bodies, headers, args.requests)
+            profile.disable()
+            print(f"{operation.name}: {spent * 1000 / args.requests:.3f} ms CPU per request "
+                  f"under the profiler ({failures} failed)")  # fmt: skip
+            stats = pstats.Stats(profile)
+            stats.sort_stats("tottime").print_stats(args.top)
+            stats.sort_stats("cumulative").print_stats(args.top)
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""graphql-core's executor with a short way for plain leaf fields (issue 28, lists).
+
+graphql-core runs every field of every object through the same machinery: a path, a resolve
+info, the resolver, then ``complete_value``'s checks, even for a scalar read from an attribute.
+A page of ten users with eight fields is eighty of those, about a quarter of the request's CPU
+(cProfile of the ``users`` first page, docs/performance.md, "Lists near their bare endpoints").
+
+Here a field that Strawberry resolves as a plain attribute (no resolver of its own, so no
+arguments, info, permission classes or field extensions: Strawberry marks its resolver
+``_is_default``) and whose type is a scalar or enum is read and serialized in place. Anything
+unusual (an exception, null in a non-null field, a value the scalar refuses, an awaitable)
+goes through graphql-core's own ``execute_field`` for that field, so errors, paths and nulls
+come out exactly as before. Every other field takes graphql-core's way unchanged.
+
+Plain fields skip graphql-core's middleware (fair-share pacing, limits/fair_share.py): the
+pacing only ever waits around an awaitable result, which a plain attribute never is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    is_leaf_type,
+)
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+# The extension key under which a field's plan is kept on its GraphQLField (built once).
+_PLAN = "carebook_plain_leaf"
+# (resolver, leaf type, non-null), or False: not a plain leaf field.
+_Plan = tuple[Any, GraphQLLeafType, bool] | bool
+# Values a plain field hands over that are certainly neither awaitable nor an exception.
+_SIMPLE = frozenset((str, int, bool, float))
+
+
+def _plan(field: GraphQLField) -> _Plan:
+    """How to read ``field`` in place, or False (computed once per field of the schema)."""
+    plan: _Plan | None = field.extensions.get(_PLAN)
+    if plan is not None:
+        return plan
+    plan = False
+    resolve = field.resolve
+    if resolve is not None and getattr(resolve, "_is_default", False) and not field.args:
+        field_type = field.type
+        non_null = isinstance(field_type, GraphQLNonNull)
+        named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+        if is_leaf_type(named):
+            plan = (resolve, named, non_null)
+    field.extensions[_PLAN] = plan
+    return plan
+
+
+class CarebookExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, reading plain leaf fields in place (module docstring)."""
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        is_awaitable = self.is_awaitable
+        fields = parent_type.fields
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                field = fields.get(field_details_list[0].node.name.value)
+                plan = _plan(field) if field is not None else False
+                if plan:
+                    resolve, leaf, non_null = plan  # type: ignore[misc]
+                    value = _read(resolve, leaf, non_null, source_value, is_awaitable)
+                    if value is not Undefined:
+                        results[response_name] = value
+                        continue
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    field_details_list,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+        # As graphql-core's: the awaitable fields resolved together.
+        return self._gather(results, awaitable_fields)
+
+    async def _gather(self, results: dict[str, Any], names: list[str]) -> dict[str, Any]:
+        if len(names) == 1:
+            results[names[0]] = await results[names[0]]
+            return results
+        values = await gather_with_cancel(*(results[name] for name in names))
+        results.update(zip(names, values, strict=True))
+        return results
+
+
+def _read(
+    resolve: Any, leaf: GraphQLLeafType, non_null: bool, source: Any, is_awaitable: Any
+) -> Any:
+    """The serialized value of a plain leaf field, or Undefined when graphql-core's own way
+    must decide (an error, null in a non-null field, an unusual value)."""
+    try:
+        value = resolve(source, None)
+    except Exception:  # graphql-core's way raises it again and places the error
+        return Undefined
+    if value is None or value is Undefined:
+        return Undefined if non_null else None
+    if type(value) not in _SIMPLE and (isinstance(value, Exception) or is_awaitable(value)):
+        return Undefined
+    try:
+        serialized = leaf.serialize(value)
+    except Exception:
+        return Undefined
+    return Undefined if serialized is None else serialized
