@@ -13,7 +13,7 @@ a receiver queries back through the API, as Healthie's thin payloads intend.
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebook.db.base import Base, Timestamped, utcnow
@@ -104,6 +104,16 @@ class WebhookDelivery(Base):
         # The due deliveries, and per-resource order: the earlier undelivered of a resource.
         Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_webhook_id_resource", "webhook_id", "resource_key", "id"),
+        # Each webhook's pending deliveries, soonest due first: the dispatcher's fair pick
+        # reads a few of each webhook's, whatever the backlog (migration 0037).
+        Index(
+            "ix_webhook_deliveries_pending_due",
+            "webhook_id",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
