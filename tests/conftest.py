@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import Schema
 
 from carebook.app import create_app, schema_for
@@ -32,7 +32,15 @@ from carebook.graphql.limits.extension import QueryLimits
 from carebook.tables import data_tables
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
-from tests.support.world import World, build_world
+from tests.support.world import (
+    World,
+    WorldSnapshot,
+    build_world,
+    database_is_empty,
+    nonempty_tables,
+    restore_world,
+    snapshot_world,
+)
 
 BACKENDS = [
     b.strip()
@@ -201,37 +209,59 @@ _RESTART_SEQUENCES = text(
     " FROM unnest(CAST(:tables AS text[]), CAST(:columns AS text[])) AS u(t, c)"
     ") AS s WHERE seq IS NOT NULL"
 )
+# Whether the test server's role may set session_replication_role (superusers), by server URL.
+_SUPERUSER: dict[str, bool] = {}
 
 
-async def _empty_postgres(session: AsyncSession, tables: list[Table]) -> None:
-    """DELETE, dependents first, then the sequences restarted: what TRUNCATE ... RESTART IDENTITY
-    did, without its cost. TRUNCATE gives every table new files, 0.4-1 s a test for 26 tables
-    holding a few rows each; these deletes take milliseconds. The row triggers fire (users'
-    counters), on tables emptied after them. Only the append-only trail, whose trigger refuses
-    DELETE, is truncated (TRUNCATE fires no row trigger)."""
+async def _empty_postgres(
+    connection: AsyncConnection, tables: list[Table], filled: set[str]
+) -> None:
+    """DELETE of the tables holding rows, then every sequence restarted: what TRUNCATE ...
+    RESTART IDENTITY did, without its cost (TRUNCATE gives a table new files: 0.4-1 s a test for
+    26 tables holding a few rows each; these deletes take milliseconds).
+
+    A superuser deletes as a replica applying changes does (session_replication_role), which
+    fires no trigger: neither the foreign keys' (every table with rows goes) nor the append-only
+    trail's nor the users' counters (their tables go too). Another role deletes dependents first
+    with the row triggers firing (users' counters, on tables emptied after them), and truncates
+    the append-only trail, whose trigger refuses DELETE (TRUNCATE fires no row trigger)."""
+    url = str(connection.engine.url)
+    if url not in _SUPERUSER:
+        role = await connection.execute(text("SELECT current_setting('is_superuser')"))
+        _SUPERUSER[url] = role.scalar_one() == "on"
+    if _SUPERUSER[url]:
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
     for table in tables:
-        if table.name == "audit_events":
-            await session.execute(text("TRUNCATE audit_events RESTART IDENTITY"))
+        if table.name not in filled:
+            continue
+        if table.name == "audit_events" and not _SUPERUSER[url]:
+            await connection.execute(text("TRUNCATE audit_events"))
         else:
-            await session.execute(table.delete())
+            await connection.execute(table.delete())  # Core: no ORM guard
     serials = [(t, t.autoincrement_column) for t in tables if t.autoincrement_column is not None]
-    await session.execute(
+    await connection.execute(
         _RESTART_SEQUENCES,
         {"tables": [t.name for t, _ in serials], "columns": [c.name for _, c in serials]},
     )
 
 
 async def _empty_tables(database: Database) -> None:
+    """Every table of data emptied: one statement finds the tables holding rows, and only those
+    are emptied (most tests write to a handful of the forty-odd)."""
     tables = data_tables()
     async with database.write_sessions() as session, session.begin():
+        connection = await session.connection()
+        filled = await nonempty_tables(connection, tables)
         if database.engine.dialect.name == "postgresql":
-            await _empty_postgres(session, tables)
-        else:
-            for table in tables:
-                if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py
-                    await clear_sqlite_audit_events(session)
-                else:
-                    await session.execute(table.delete())
+            await _empty_postgres(connection, tables, filled)
+            return
+        for table in tables:
+            if table.name not in filled:
+                continue
+            if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py
+                await clear_sqlite_audit_events(session)
+            else:
+                await session.execute(table.delete())
 
 
 @pytest.fixture
@@ -262,7 +292,33 @@ def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
 
 
+# The worlds built in the current module, by settings (the database's URL among them): see
+# tests/support/world.py. A module's first test builds its world; the others get its rows back.
+_WORLDS: dict[str, WorldSnapshot] = {}
+_WORLDS_MODULE: list[str] = [""]
+
+
 @pytest.fixture
-async def world(database: Database, passwords: Passwords) -> World:
-    """Two organizations with providers, staff, groups and patients (see tests/support/world.py)."""
-    return await build_world(database, passwords)
+async def world(
+    request: pytest.FixtureRequest, database: Database, passwords: Passwords, settings: Settings
+) -> World:
+    """Two organizations with providers, staff, groups and patients (see tests/support/world.py).
+
+    Built through the services by a module's first test on each database (and whenever the
+    settings differ); restored row for row from that build for the module's other tests, on a
+    database just as empty (else built again)."""
+    module = request.node.nodeid.split("::", 1)[0]
+    if _WORLDS_MODULE[0] != module:
+        _WORLDS.clear()
+        _WORLDS_MODULE[0] = module
+    key = settings.model_dump_json()
+    tables = data_tables()
+    async with database.read_sessions() as session:
+        empty = await database_is_empty(await session.connection(), tables)
+    snapshot = _WORLDS.get(key) if empty else None
+    if snapshot is not None:
+        return await restore_world(database, snapshot, tables)
+    built = await build_world(database, passwords)
+    if empty:
+        _WORLDS[key] = await snapshot_world(database, built, tables)
+    return built
