@@ -313,11 +313,14 @@ async def world(
         _WORLDS_MODULE[0] = module
     key = settings.model_dump_json()
     tables = data_tables()
-    async with database.read_sessions() as session:
-        empty = await database_is_empty(await session.connection(), tables)
-    snapshot = _WORLDS.get(key) if empty else None
+    snapshot = _WORLDS.get(key)
     if snapshot is not None:
-        return await restore_world(database, snapshot, tables)
+        restored = await restore_world(database, snapshot, tables)
+        if restored is not None:
+            return restored
+    # On the write pool's connection, which the build goes on with (no connection of its own).
+    async with database.write_sessions() as session:
+        empty = await database_is_empty(await session.connection(), tables)
     built = await build_world(database, passwords)
     if empty:
         _WORLDS[key] = await snapshot_world(database, built, tables)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Table, exists, insert, literal, select, text, union_all
+from sqlalchemy import Table, exists, insert, literal_column, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from carebook import builders
@@ -129,7 +129,10 @@ async def nonempty_tables(connection: AsyncConnection, tables: list[Table]) -> s
     """The names of the tables holding at least one row, read in one statement."""
     if not tables:
         return set()
-    query = union_all(*(select(literal(t.name)).where(exists().select_from(t)) for t in tables))
+    # The names written in the statement, not bound: no parameter for the driver to prepare.
+    query = union_all(
+        *(select(literal_column(f"'{t.name}'")).where(exists().select_from(t)) for t in tables)
+    )
     return set((await connection.execute(query)).scalars())
 
 
@@ -170,11 +173,15 @@ async def snapshot_world(database: Database, world: World, tables: list[Table]) 
     return WorldSnapshot(copy.deepcopy(world), ordered, sequences)
 
 
-async def restore_world(database: Database, snapshot: WorldSnapshot, tables: list[Table]) -> World:
-    """The snapshot's rows written back into an empty database, in one transaction (``tables``:
-    every table of data, for the check of the first restore)."""
+async def restore_world(
+    database: Database, snapshot: WorldSnapshot, tables: list[Table]
+) -> World | None:
+    """The snapshot's rows written back in one transaction, if the database is empty (else
+    None: nothing written). ``tables``: every table of data."""
     async with database.write_sessions() as session, session.begin():
         connection = await session.connection()
+        if not await database_is_empty(connection, tables):
+            return None
         for table, rows in snapshot.rows:
             if table.name in _TRIGGER_FED:
                 await connection.execute(table.delete())
