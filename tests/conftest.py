@@ -55,25 +55,68 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-# The generated walks over the whole schema and the tests that start servers, longest first:
-# together about a third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out
-# of a quick run (CI runs them, at full strength), and run first, so that with pytest-xdist they
-# start early on the workers instead of ending the run alone. A name here that matches no test
-# of a collected file fails the run, so a renamed test cannot silently drop out of the list.
-SLOW_TESTS = (
-    "tests/security/test_patient_paths.py::test_a_patient_reads_nothing_private_of_anyone_else",
-    "tests/security/test_isolation.py::test_no_caller_reads_or_writes_another_organizations_records",
-    "tests/security/test_fuzz.py::test_generated_documents_never_fault",
-    "tests/bench/test_spread.py::test_connections_are_spread_evenly_over_two_workers",
-    "tests/bench/test_probe.py::test_a_probe_measures_the_server",
-    "tests/bench/test_peer.py::test_postgraphile_serves_the_rows_carebook_serves",
-    "tests/webhooks/test_crash_safety.py::test_every_acknowledged_change_is_delivered_after_a_kill",
-    "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
-    "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
-    "tests/test_serve_workers.py::test_two_slow_workers_both_start",
-    "tests/db/test_read_replica.py::test_carebook_serve_reads_its_lists_on_the_replica",
-    "tests/imports/test_batches.py::test_a_100000_row_file_with_3_bad_rows",
-)
+# The generated walks over the whole schema and the tests that start servers: together about a
+# third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out of a quick run
+# (CI runs them, at full strength), and run first, longest first (_slow_rank) by the seconds each
+# took on (SQLite, PostgreSQL) in CI (2026-12-05, two workers; a rough figure where none was
+# logged).
+# pytest-xdist's worksteal gives the first worker the first half of the list, slow tests first,
+# and the other worker steals from the end of what is left: the tests that remain when a worker
+# runs dry are then the shortest, and neither waits long for the other. (The 100,000-row import
+# on PostgreSQL, 324 s, was last of this list: it started late and ran alone at the end.) Update
+# a figure when a test's time changes much. A name here that matches no test of a collected file
+# fails the run, so a renamed test cannot silently drop out of the list.
+_SLOW = [
+    ("tests/imports/test_batches.py", "test_a_100000_row_file_with_3_bad_rows", 54, 324),
+    (
+        "tests/security/test_patient_paths.py",
+        "test_a_patient_reads_nothing_private_of_anyone_else",
+        81,
+        65,
+    ),
+    (
+        "tests/security/test_isolation.py",
+        "test_no_caller_reads_or_writes_another_organizations_records",
+        53,
+        65,
+    ),
+    (
+        "tests/audit/test_coverage.py",
+        "test_every_path_to_a_patients_records_records_the_read",
+        50,
+        63,
+    ),
+    ("tests/db/test_read_replica.py", "test_carebook_serve_reads_its_lists_on_the_replica", 18, 35),
+    (
+        "tests/webhooks/test_crash_safety.py",
+        "test_every_acknowledged_change_is_delivered_after_a_kill",
+        29,
+        29,
+    ),
+    ("tests/bench/test_peer.py", "test_postgraphile_serves_the_rows_carebook_serves", 25, 25),
+    ("tests/security/test_fuzz.py", "test_generated_documents_never_fault", 20, 20),
+    ("tests/bench/test_spread.py", "test_connections_are_spread_evenly_over_two_workers", 15, 15),
+    ("tests/bench/test_probe.py", "test_a_probe_measures_the_server", 15, 15),
+    ("tests/search/test_search_oracle.py", "test_index_agrees_with_brute_force", 12, 12),
+    ("tests/test_serve_workers.py", "test_two_slow_workers_both_start", 10, 10),
+]
+SLOW_SECONDS = {f"{path}::{name}": (sqlite, postgresql) for path, name, sqlite, postgresql in _SLOW}
+SLOW_TESTS = tuple(SLOW_SECONDS)
+
+
+def _slow_rank(nodeid: str) -> tuple[int, float]:
+    """Where a test goes: PostgreSQL's slow tests (and those on neither database), then SQLite's,
+    each longest first, then every other test. One database after the other: each switch of the
+    session's database tears it down and migrates the other one again (a few seconds)."""
+    name, _, param = nodeid.partition("[")
+    figures = SLOW_SECONDS.get(name)
+    if figures is None:
+        return (2, 0)
+    if param.startswith("sqlite"):
+        return (1, -figures[0])
+    if param.startswith("postgresql"):
+        return (0, -figures[1])
+    return (0, -max(figures))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,11 +146,7 @@ class _SlowFirst:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        def rank(item: pytest.Item) -> int:
-            name = item.nodeid.split("[", 1)[0]
-            return SLOW_TESTS.index(name) if name in SLOW_TESTS else len(SLOW_TESTS)
-
-        items.sort(key=rank)  # stable: the others keep pytest's order
+        items.sort(key=lambda item: _slow_rank(item.nodeid))  # stable: others keep their order
 
 
 async def _postgres_admin(sql: str) -> None:
