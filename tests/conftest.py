@@ -30,6 +30,7 @@ from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
 from carebook.graphql.limits.extension import QueryLimits
 from carebook.tables import data_tables
+from carebook.users import credentials
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
 from tests.support.world import (
@@ -305,7 +306,12 @@ async def _empty_tables(database: Database) -> None:
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[Database]:
-    """The engine of the test database, emptied after each test."""
+    """The engine of the test database, emptied after each test.
+
+    Process-wide caches are emptied first: a commit through the services empties the API key
+    cache (users/credentials.py), but a restored world is written without them, so a test
+    would otherwise start with the actors an earlier test of its module looked up."""
+    credentials._API_KEY_ACTORS.clear()
     db = create_database(settings)
     yield db
     await _empty_tables(db)
