@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, exists, insert, literal_column, select, text, union_all
+from sqlalchemy import DateTime, Table, exists, insert, literal_column, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.types import TypeDecorator
 
 from carebook import builders
 from carebook.accounts.staff import NewProvider
 from carebook.audit.trail import load_without_trail
 from carebook.auth.passwords import Passwords
 from carebook.auth.roles import Role
+from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.users.credentials import issue_session_token
 
@@ -99,6 +101,12 @@ async def build_world(database: Database, passwords: Passwords) -> World:
 # by triggers on users (the counters and list blocks) are written after the users, over what the
 # triggers made, so they hold what the build left too. The first restore of each snapshot is
 # compared with the snapshot, table by table: a restore that differs fails the test loudly.
+#
+# Every datetime column is moved on by the time since the snapshot was taken (just after the
+# build): a restored world is as young as a world just built (sessions' expires_at an hour
+# ahead, events just created), however long the module has run. Nothing hashes or chains on
+# those times (the audit trail is a plain append-only table), and dates (a birth date) and the
+# rate limiter's epoch seconds (no world row) are not datetimes, so they stay as built.
 
 
 # Kept by triggers on users: restored after them, replacing what the triggers wrote.
@@ -112,7 +120,30 @@ class WorldSnapshot:
     world: World
     rows: list[tuple[Table, list[dict[str, Any]]]]
     sequences: list[tuple[str, int]]
+    taken_at: datetime  # after the build: every datetime of the rows is at most this
     checked: bool = False
+
+    def rows_now(self) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """The rows with every datetime moved on by the time since the snapshot was taken."""
+        shift = utcnow() - self.taken_at
+        return [(table, _shifted(table, rows, shift)) for table, rows in self.rows]
+
+
+def _datetime_columns(table: Table) -> list[str]:
+    # UTCDateTime is a TypeDecorator over DateTime (its python_type says object).
+    return [
+        c.name
+        for c in table.columns
+        if isinstance(c.type, DateTime)
+        or (isinstance(c.type, TypeDecorator) and isinstance(c.type.impl_instance, DateTime))
+    ]
+
+
+def _shifted(table: Table, rows: list[dict[str, Any]], shift: timedelta) -> list[dict[str, Any]]:
+    names = _datetime_columns(table)
+    if not names:
+        return rows
+    return [{**row, **{n: row[n] + shift for n in names if row[n] is not None}} for row in rows]
 
 
 async def database_is_empty(connection: AsyncConnection, tables: list[Table]) -> bool:
@@ -161,6 +192,7 @@ async def _table_rows(connection: AsyncConnection, table: Table) -> list[dict[st
 
 async def snapshot_world(database: Database, world: World, tables: list[Table]) -> WorldSnapshot:
     """The rows of a world just built on an empty database (``tables``: dependents first)."""
+    taken_at = utcnow()
     async with database.write_sessions() as session, session.begin():
         connection = await session.connection()
         rows = [(t, await _table_rows(connection, t)) for t in reversed(tables)]
@@ -170,19 +202,21 @@ async def snapshot_world(database: Database, world: World, tables: list[Table]) 
     kept = [(t, r) for t, r in rows if r]
     ordered = [e for e in kept if e[0].name not in _TRIGGER_FED]
     ordered += [e for e in kept if e[0].name in _TRIGGER_FED]
-    return WorldSnapshot(copy.deepcopy(world), ordered, sequences)
+    return WorldSnapshot(copy.deepcopy(world), ordered, sequences, taken_at)
 
 
 async def restore_world(
     database: Database, snapshot: WorldSnapshot, tables: list[Table]
 ) -> World | None:
     """The snapshot's rows written back in one transaction, if the database is empty (else
-    None: nothing written). ``tables``: every table of data."""
+    None: nothing written), their datetimes moved on by the snapshot's age. ``tables``: every
+    table of data."""
+    rows_now = snapshot.rows_now()
     async with database.write_sessions() as session, session.begin():
         connection = await session.connection()
         if not await database_is_empty(connection, tables):
             return None
-        for table, rows in snapshot.rows:
+        for table, rows in rows_now:
             if table.name in _TRIGGER_FED:
                 await connection.execute(table.delete())
             await connection.execute(insert(table), rows)
@@ -202,7 +236,7 @@ async def restore_world(
             sequences: list[tuple[str, int]] = []
             if connection.dialect.name == "postgresql":
                 sequences = await used_sequences(connection, tables)
-            expected = [(t, sorted_rows(r)) for t, r in snapshot.rows]
+            expected = [(t, sorted_rows(r)) for t, r in rows_now]
             got = [(t, sorted_rows(r)) for t, r in restored]
             filled = await nonempty_tables(connection, tables)
             if filled != {t.name for t, _ in snapshot.rows}:
