@@ -339,6 +339,13 @@ def api(client: httpx.AsyncClient) -> Api:
 
 # The worlds built in the current module, by settings (the database's URL among them): see
 # tests/support/world.py. A module's first test builds its world; the others get its rows back.
+#
+# The rule: the snapshot's key is the settings alone. Whatever else the build reads (a clock,
+# the password hasher, a service or builder a test monkeypatches) is not in the key, so a
+# fixture or test that patches something the build uses must do so after ``world`` (depend on
+# it), or build its own world with build_world: patched before ``world``, it would get the
+# module's snapshot, made without the patch, when it is not the module's first test. The first
+# restore of each snapshot is still compared with the snapshot, table by table.
 _WORLDS: dict[str, WorldSnapshot] = {}
 _WORLDS_MODULE: list[str] = [""]
 
