@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import Schema
 
 from carebook.app import create_app, schema_for
@@ -30,9 +30,18 @@ from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
 from carebook.graphql.limits.extension import QueryLimits
 from carebook.tables import data_tables
+from carebook.users import credentials
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
-from tests.support.world import World, build_world
+from tests.support.world import (
+    World,
+    WorldSnapshot,
+    build_world,
+    database_is_empty,
+    nonempty_tables,
+    restore_world,
+    snapshot_world,
+)
 
 BACKENDS = [
     b.strip()
@@ -47,25 +56,68 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-# The generated walks over the whole schema and the tests that start servers, longest first:
-# together about a third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out
-# of a quick run (CI runs them, at full strength), and run first, so that with pytest-xdist they
-# start early on the workers instead of ending the run alone. A name here that matches no test
-# of a collected file fails the run, so a renamed test cannot silently drop out of the list.
-SLOW_TESTS = (
-    "tests/security/test_patient_paths.py::test_a_patient_reads_nothing_private_of_anyone_else",
-    "tests/security/test_isolation.py::test_no_caller_reads_or_writes_another_organizations_records",
-    "tests/security/test_fuzz.py::test_generated_documents_never_fault",
-    "tests/bench/test_spread.py::test_connections_are_spread_evenly_over_two_workers",
-    "tests/bench/test_probe.py::test_a_probe_measures_the_server",
-    "tests/bench/test_peer.py::test_postgraphile_serves_the_rows_carebook_serves",
-    "tests/webhooks/test_crash_safety.py::test_every_acknowledged_change_is_delivered_after_a_kill",
-    "tests/search/test_search_oracle.py::test_index_agrees_with_brute_force",
-    "tests/audit/test_coverage.py::test_every_path_to_a_patients_records_records_the_read",
-    "tests/test_serve_workers.py::test_two_slow_workers_both_start",
-    "tests/db/test_read_replica.py::test_carebook_serve_reads_its_lists_on_the_replica",
-    "tests/imports/test_batches.py::test_a_100000_row_file_with_3_bad_rows",
-)
+# The generated walks over the whole schema and the tests that start servers: together about a
+# third of the suite's time. Marked ``slow`` so `-m "not slow"` leaves them out of a quick run
+# (CI runs them, at full strength), and run first, longest first (_slow_rank) by the seconds each
+# took on (SQLite, PostgreSQL) in CI (2026-12-05, two workers; a rough figure where none was
+# logged).
+# pytest-xdist's worksteal gives the first worker the first half of the list, slow tests first,
+# and the other worker steals from the end of what is left: the tests that remain when a worker
+# runs dry are then the shortest, and neither waits long for the other. (The 100,000-row import
+# on PostgreSQL, 324 s, was last of this list: it started late and ran alone at the end.) Update
+# a figure when a test's time changes much. A name here that matches no test of a collected file
+# fails the run, so a renamed test cannot silently drop out of the list.
+_SLOW = [
+    ("tests/imports/test_batches.py", "test_a_100000_row_file_with_3_bad_rows", 54, 324),
+    (
+        "tests/security/test_patient_paths.py",
+        "test_a_patient_reads_nothing_private_of_anyone_else",
+        81,
+        65,
+    ),
+    (
+        "tests/security/test_isolation.py",
+        "test_no_caller_reads_or_writes_another_organizations_records",
+        53,
+        65,
+    ),
+    (
+        "tests/audit/test_coverage.py",
+        "test_every_path_to_a_patients_records_records_the_read",
+        50,
+        63,
+    ),
+    ("tests/db/test_read_replica.py", "test_carebook_serve_reads_its_lists_on_the_replica", 18, 35),
+    (
+        "tests/webhooks/test_crash_safety.py",
+        "test_every_acknowledged_change_is_delivered_after_a_kill",
+        29,
+        29,
+    ),
+    ("tests/bench/test_peer.py", "test_postgraphile_serves_the_rows_carebook_serves", 25, 25),
+    ("tests/security/test_fuzz.py", "test_generated_documents_never_fault", 20, 20),
+    ("tests/bench/test_spread.py", "test_connections_are_spread_evenly_over_two_workers", 15, 15),
+    ("tests/bench/test_probe.py", "test_a_probe_measures_the_server", 15, 15),
+    ("tests/search/test_search_oracle.py", "test_index_agrees_with_brute_force", 12, 12),
+    ("tests/test_serve_workers.py", "test_two_slow_workers_both_start", 10, 10),
+]
+SLOW_SECONDS = {f"{path}::{name}": (sqlite, postgresql) for path, name, sqlite, postgresql in _SLOW}
+SLOW_TESTS = tuple(SLOW_SECONDS)
+
+
+def _slow_rank(nodeid: str) -> tuple[int, float]:
+    """Where a test goes: PostgreSQL's slow tests (and those on neither database), then SQLite's,
+    each longest first, then every other test. One database after the other: each switch of the
+    session's database tears it down and migrates the other one again (a few seconds)."""
+    name, _, param = nodeid.partition("[")
+    figures = SLOW_SECONDS.get(name)
+    if figures is None:
+        return (2, 0)
+    if param.startswith("sqlite"):
+        return (1, -figures[0])
+    if param.startswith("postgresql"):
+        return (0, -figures[1])
+    return (0, -max(figures))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,11 +147,7 @@ class _SlowFirst:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        def rank(item: pytest.Item) -> int:
-            name = item.nodeid.split("[", 1)[0]
-            return SLOW_TESTS.index(name) if name in SLOW_TESTS else len(SLOW_TESTS)
-
-        items.sort(key=rank)  # stable: the others keep pytest's order
+        items.sort(key=lambda item: _slow_rank(item.nodeid))  # stable: others keep their order
 
 
 async def _postgres_admin(sql: str) -> None:
@@ -201,42 +249,69 @@ _RESTART_SEQUENCES = text(
     " FROM unnest(CAST(:tables AS text[]), CAST(:columns AS text[])) AS u(t, c)"
     ") AS s WHERE seq IS NOT NULL"
 )
+# Whether the test server's role may set session_replication_role (superusers), by server URL.
+_SUPERUSER: dict[str, bool] = {}
 
 
-async def _empty_postgres(session: AsyncSession, tables: list[Table]) -> None:
-    """DELETE, dependents first, then the sequences restarted: what TRUNCATE ... RESTART IDENTITY
-    did, without its cost. TRUNCATE gives every table new files, 0.4-1 s a test for 26 tables
-    holding a few rows each; these deletes take milliseconds. The row triggers fire (users'
-    counters), on tables emptied after them. Only the append-only trail, whose trigger refuses
-    DELETE, is truncated (TRUNCATE fires no row trigger)."""
+async def _empty_postgres(
+    connection: AsyncConnection, tables: list[Table], filled: set[str]
+) -> None:
+    """DELETE of the tables holding rows, then every sequence restarted: what TRUNCATE ...
+    RESTART IDENTITY did, without its cost (TRUNCATE gives a table new files: 0.4-1 s a test for
+    26 tables holding a few rows each; these deletes take milliseconds).
+
+    A superuser deletes as a replica applying changes does (session_replication_role), which
+    fires no trigger: neither the foreign keys' (every table with rows goes) nor the append-only
+    trail's nor the users' counters (their tables go too). Another role deletes dependents first
+    with the row triggers firing (users' counters, on tables emptied after them), and truncates
+    the append-only trail, whose trigger refuses DELETE (TRUNCATE fires no row trigger)."""
+    url = str(connection.engine.url)
+    if url not in _SUPERUSER:
+        role = await connection.execute(text("SELECT current_setting('is_superuser')"))
+        _SUPERUSER[url] = role.scalar_one() == "on"
+    if _SUPERUSER[url]:
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
     for table in tables:
-        if table.name == "audit_events":
-            await session.execute(text("TRUNCATE audit_events RESTART IDENTITY"))
+        if table.name not in filled:
+            continue
+        if table.name == "audit_events" and not _SUPERUSER[url]:
+            await connection.execute(text("TRUNCATE audit_events"))
         else:
-            await session.execute(table.delete())
+            await connection.execute(table.delete())  # Core: no ORM guard
     serials = [(t, t.autoincrement_column) for t in tables if t.autoincrement_column is not None]
-    await session.execute(
+    await connection.execute(
         _RESTART_SEQUENCES,
         {"tables": [t.name for t, _ in serials], "columns": [c.name for _, c in serials]},
     )
 
 
 async def _empty_tables(database: Database) -> None:
+    """Every table of data emptied: one statement finds the tables holding rows, and only those
+    are emptied (most tests write to a handful of the forty-odd)."""
     tables = data_tables()
     async with database.write_sessions() as session, session.begin():
+        connection = await session.connection()
+        filled = await nonempty_tables(connection, tables)
         if database.engine.dialect.name == "postgresql":
-            await _empty_postgres(session, tables)
-        else:
-            for table in tables:
-                if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py
-                    await clear_sqlite_audit_events(session)
-                else:
-                    await session.execute(table.delete())
+            await _empty_postgres(connection, tables, filled)
+            return
+        for table in tables:
+            if table.name not in filled:
+                continue
+            if table.name == "audit_events":  # append-only: see tests/audit/cleanup.py
+                await clear_sqlite_audit_events(session)
+            else:
+                await session.execute(table.delete())
 
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[Database]:
-    """The engine of the test database, emptied after each test."""
+    """The engine of the test database, emptied after each test.
+
+    Process-wide caches are emptied first: a commit through the services empties the API key
+    cache (users/credentials.py), but a restored world is written without them, so a test
+    would otherwise start with the actors an earlier test of its module looked up."""
+    credentials._API_KEY_ACTORS.clear()
     db = create_database(settings)
     yield db
     await _empty_tables(db)
@@ -262,7 +337,43 @@ def api(client: httpx.AsyncClient) -> Api:
     return Api(client)
 
 
+# The worlds built in the current module, by settings (the database's URL among them): see
+# tests/support/world.py. A module's first test builds its world; the others get its rows back.
+#
+# The rule: the snapshot's key is the settings alone. Whatever else the build reads (a clock,
+# the password hasher, a service or builder a test monkeypatches) is not in the key, so a
+# fixture or test that patches something the build uses must do so after ``world`` (depend on
+# it), or build its own world with build_world: patched before ``world``, it would get the
+# module's snapshot, made without the patch, when it is not the module's first test. The first
+# restore of each snapshot is still compared with the snapshot, table by table.
+_WORLDS: dict[str, WorldSnapshot] = {}
+_WORLDS_MODULE: list[str] = [""]
+
+
 @pytest.fixture
-async def world(database: Database, passwords: Passwords) -> World:
-    """Two organizations with providers, staff, groups and patients (see tests/support/world.py)."""
-    return await build_world(database, passwords)
+async def world(
+    request: pytest.FixtureRequest, database: Database, passwords: Passwords, settings: Settings
+) -> World:
+    """Two organizations with providers, staff, groups and patients (see tests/support/world.py).
+
+    Built through the services by a module's first test on each database (and whenever the
+    settings differ); restored row for row from that build for the module's other tests, on a
+    database just as empty (else built again)."""
+    module = request.node.nodeid.split("::", 1)[0]
+    if _WORLDS_MODULE[0] != module:
+        _WORLDS.clear()
+        _WORLDS_MODULE[0] = module
+    key = settings.model_dump_json()
+    tables = data_tables()
+    snapshot = _WORLDS.get(key)
+    if snapshot is not None:
+        restored = await restore_world(database, snapshot, tables)
+        if restored is not None:
+            return restored
+    # On the write pool's connection, which the build goes on with (no connection of its own).
+    async with database.write_sessions() as session:
+        empty = await database_is_empty(await session.connection(), tables)
+    built = await build_world(database, passwords)
+    if empty:
+        _WORLDS[key] = await snapshot_world(database, built, tables)
+    return built
