@@ -1,0 +1,162 @@
+"""Group commit of a process's SQLite write transactions (carebook.db.group_commit).
+
+Concurrent write transactions of one process share one COMMIT, each in a savepoint of its own:
+a failing one is undone alone, the others are committed; none is told it committed before the
+shared COMMIT did, and none is told so when the shared transaction was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from carebook.config import Settings
+from carebook.db import group_commit
+from carebook.db.engine import Database, create_database
+from carebook.db.group_commit import Group
+from carebook.db.migrate import upgrade
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    path = tmp_path / "group.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+async def db(sqlite_path: Path) -> AsyncIterator[Database]:
+    path = sqlite_path
+    database = create_database(
+        Settings(database_url=f"sqlite+aiosqlite:///{path}", fast_paths=True)
+    )
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(text("CREATE TABLE numbers (n INTEGER PRIMARY KEY)"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def groups_wait_for_their_writers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group stays open while writers queue for it, however slow the machine is."""
+    monkeypatch.setattr(group_commit, "MAX_OPEN_SECONDS", 60.0)
+
+
+async def _until_queued(db: Database) -> None:
+    """Wait (loop turns, no clock) until another writer of this loop queues for the group."""
+    assert db.paths is not None and db.paths.group_commit is not None
+    group = db.paths.group_commit.group()
+    for _ in range(100_000):
+        if group._queued:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("no writer queued")
+
+
+@pytest.fixture
+def commits(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per COMMIT of a group, the group's members at that moment."""
+    seen: list[int] = []
+    original = Group._commit
+
+    def counted(self: Group) -> None:
+        seen.append(1)
+        original(self)
+
+    monkeypatch.setattr(Group, "_commit", counted)
+    return seen
+
+
+async def _numbers(db: Database) -> list[int]:
+    async with db.read_sessions() as session:
+        return list((await session.execute(text("SELECT n FROM numbers ORDER BY n"))).scalars())
+
+
+async def test_concurrent_writers_share_commits_and_each_is_committed(
+    db: Database, commits: list[int]
+) -> None:
+    async def write(n: int) -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.005)  # a transaction spanning loop turns
+
+    await asyncio.gather(*(write(n) for n in range(8)))
+    assert await _numbers(db) == list(range(8))
+    # Eight writers, fewer fsyncs: the ones that waited joined a group's transaction.
+    assert 1 <= len(commits) < 8
+
+
+async def test_a_failing_writer_is_rolled_back_alone(db: Database) -> None:
+    async def write(n: int) -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.005)
+            if n == 3:
+                raise ValueError("refused")
+
+    results = await asyncio.gather(*(write(n) for n in range(6)), return_exceptions=True)
+    assert [isinstance(r, ValueError) for r in results] == [n == 3 for n in range(6)]
+    assert await _numbers(db) == [0, 1, 2, 4, 5]
+
+
+async def test_a_writer_that_breaks_a_unique_key_leaves_the_others_committed(
+    db: Database,
+) -> None:
+    async def write(n: int) -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n % 4})
+            await asyncio.sleep(0.005)
+
+    results = await asyncio.gather(*(write(n) for n in range(6)), return_exceptions=True)
+    failed = [n for n, r in enumerate(results) if isinstance(r, DBAPIError)]
+    assert failed == [4, 5]  # their keys were taken by writers 0 and 1
+    assert await _numbers(db) == [0, 1, 2, 3]
+
+
+async def test_no_writer_is_told_it_committed_when_the_group_was_lost(db: Database) -> None:
+    """A writer that waits for its group's COMMIT gets an error, not success, when the shared
+    transaction ends without it (here a later member ends it with a bare ROLLBACK)."""
+    first_inside, first_released = asyncio.Event(), asyncio.Event()
+
+    async def first() -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+            first_inside.set()
+            await _until_queued(db)  # the breaker joins this group next
+
+    async def breaker() -> None:
+        await first_inside.wait()
+        async with db.write_sessions() as session, session.begin():
+            first_released.set()
+            await session.execute(text("INSERT INTO numbers (n) VALUES (2)"))
+            await session.execute(text("ROLLBACK"))
+
+    results = await asyncio.gather(first(), breaker(), return_exceptions=True)
+    assert first_released.is_set()
+    assert all(isinstance(r, Exception) for r in results), results
+    assert await _numbers(db) == []
+    # The process's writers go on afterwards.
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO numbers (n) VALUES (3)"))
+    assert await _numbers(db) == [3]
+
+
+async def test_a_commit_returns_only_once_the_rows_are_readable(db: Database) -> None:
+    seen: list[list[int]] = []
+
+    async def write(n: int) -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})
+            await asyncio.sleep(0.002)
+        seen.append(await _numbers(db))  # another connection: only committed rows
+
+    await asyncio.gather(*(write(n) for n in range(5)))
+    for n, rows in zip(sorted(range(5)), sorted(seen, key=len), strict=True):
+        assert n in rows or len(rows) == 5
+    for rows in seen:
+        assert rows  # every writer saw at least its own row once its commit returned
