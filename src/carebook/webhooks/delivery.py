@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,7 +40,7 @@ PER_WEBHOOK = 4
 _OPEN = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     earlier = aliased(WebhookDelivery)
     waits_for_earlier = exists().where(
         earlier.webhook_id == WebhookDelivery.webhook_id,
@@ -72,11 +72,8 @@ async def due_ids(
     return [delivery_id for delivery_id, _ in await due_rows(database, limit, per_webhook)]
 
 
-async def due_rows(
-    database: Database, limit: int, per_webhook: int, busy: Mapping[int, int] | None = None
-) -> list[tuple[int, int]]:
-    """(delivery id, webhook id) of :func:`due_ids`; ``busy``: sends already in flight per
-    webhook, which count against its ``per_webhook``."""
+def _due_rows_query() -> Select[tuple[int, int, int]]:
+    """:func:`due_rows`' statement; parameters ``now`` and ``per_webhook``."""
     ranked = (
         select(
             WebhookDelivery.id,
@@ -85,16 +82,25 @@ async def due_rows(
             .over(partition_by=WebhookDelivery.webhook_id, order_by=WebhookDelivery.id)
             .label("rank"),
         )
-        .where(_due(utcnow()))
+        .where(_due(bindparam("now", type_=WebhookDelivery.next_attempt_at.type)))
         .subquery()
     )
-    query = (
+    return (
         select(ranked.c.id, ranked.c.webhook_id, ranked.c.rank)
-        .where(ranked.c.rank <= per_webhook)
+        .where(ranked.c.rank <= bindparam("per_webhook"))
         .order_by(ranked.c.rank, ranked.c.id)
     )
+
+
+async def due_rows(
+    database: Database, limit: int, per_webhook: int, busy: Mapping[int, int] | None = None
+) -> list[tuple[int, int]]:
+    """(delivery id, webhook id) of :func:`due_ids`; ``busy``: sends already in flight per
+    webhook, which count against its ``per_webhook``."""
+    # Built once per Database: every write wakes the dispatcher, which asks this each time.
+    query = database.statement(_due_rows_query, _due_rows_query)
     async with database.read_sessions() as session:
-        rows = (await session.execute(query)).all()
+        rows = (await session.execute(query, {"now": utcnow(), "per_webhook": per_webhook})).all()
     busy = busy or {}
     chosen = [
         (int(row.id), int(row.webhook_id))
