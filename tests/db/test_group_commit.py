@@ -113,8 +113,10 @@ async def test_a_writer_that_breaks_a_unique_key_leaves_the_others_committed(
             await asyncio.sleep(0.005)
 
     results = await asyncio.gather(*(write(n) for n in range(6)), return_exceptions=True)
-    failed = [n for n, r in enumerate(results) if isinstance(r, DBAPIError)]
-    assert failed == [4, 5]  # their keys were taken by writers 0 and 1
+    failed = [n % 4 for n, r in enumerate(results) if isinstance(r, DBAPIError)]
+    # Keys 0 and 1 were written twice: whichever came second lost, alone.
+    assert sorted(failed) == [0, 1]
+    assert sum(r is None for r in results) == 4
     assert await _numbers(db) == [0, 1, 2, 3]
 
 
