@@ -8,6 +8,7 @@ shared COMMIT did, and none is told so when the shared transaction was lost.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -162,3 +163,34 @@ async def test_a_commit_returns_only_once_the_rows_are_readable(db: Database) ->
         assert n in rows or len(rows) == 5
     for rows in seen:
         assert rows  # every writer saw at least its own row once its commit returned
+
+
+async def test_a_writer_that_rolls_back_is_answered_only_with_its_groups_outcome(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """B rolls back after reading A's released, not yet committed row ("1 is taken"); the
+    group's COMMIT then fails: B must not be answered from a row that never existed."""
+
+    def full(self: Group) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Group, "_commit", full)
+    a_inside = asyncio.Event()
+
+    async def a() -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+            a_inside.set()
+            await _until_queued(db)  # B joins this group next
+
+    async def b() -> None:
+        await a_inside.wait()
+        async with db.write_sessions() as session, session.begin():
+            taken = await session.scalar(text("SELECT count(*) FROM numbers WHERE n = 1"))
+            if taken:
+                raise ValueError("1 is taken")
+
+    results = await asyncio.gather(a(), b(), return_exceptions=True)
+    assert not any(isinstance(r, ValueError) for r in results), results
+    assert all(isinstance(r, DBAPIError | sqlite3.OperationalError) for r in results), results
+    assert await _numbers(db) == []

@@ -12,7 +12,9 @@ connection of the process's own, each inside a ``SAVEPOINT`` of its own:
   write lock (``BEGIN IMMEDIATE``), every member opens its savepoint;
 - its statements run inline, as a lone write transaction's do (carebook.db.sqlite_inline);
 - its ``COMMIT`` releases its savepoint and waits; its ``ROLLBACK`` rolls back to its savepoint
-  (what it did, and only that, is undone) and returns at once;
+  (what it did, and only that, is undone) and, when earlier members of the group are waiting,
+  waits for their commit too: it may have read their writes (an email already taken) and must
+  not be answered from rows that are not yet durable; if their commit fails it gets the error;
 - when a member ends and no other writer of the process is waiting for the slot (or the group
   is already large or old, see ``MAX_MEMBERS`` and ``MAX_OPEN_SECONDS``), the group's
   transaction is committed, once, on the connection's thread; then every member that released
@@ -170,17 +172,34 @@ class Group:
         self._end_member()
         await asyncio.shield(outcome)
 
-    def rollback(self, member: object) -> None:
-        """The member's ROLLBACK: undo what it did since its savepoint, and only that."""
+    async def rollback(self, member: object) -> None:
+        """The member's ROLLBACK: undo what it did since its savepoint, and only that.
+
+        It may have read the released, not yet committed writes of the members before it (an
+        email already taken, an idempotency key in use) and answered from them: it returns only
+        once their commit is on disk, and raises the group's error if that commit failed.
+        """
+        outcome = self.abandon(member)
+        if outcome is not None:
+            await asyncio.shield(outcome)
+
+    def abandon(self, member: object) -> asyncio.Future[None] | None:
+        """Undo the member's savepoint without waiting; the future of the group's outcome when
+        earlier members of the group are waiting for it (None when none are)."""
         if self._member is not member:
-            return
+            return None
         self._member = None
+        outcome: asyncio.Future[None] | None = None
         try:
             if self.connection.in_transaction:
                 self.connection.execute(f"ROLLBACK TO {_SAVEPOINT}")
                 self.connection.execute(f"RELEASE {_SAVEPOINT}")
+            if self._waiting:
+                outcome = self._loop.create_future()
+                self._waiting.append(outcome)
         finally:
             self._end_member()
+        return outcome
 
     def close(self) -> None:
         """Fail the waiting members and close the connection (after any running call)."""

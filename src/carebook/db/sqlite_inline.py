@@ -380,8 +380,8 @@ class SQLiteConnection:
 
     async def rollback(self) -> None:
         group = self._leave_group()
-        if group is not None:
-            group.rollback(self)
+        if group is not None:  # returns once the earlier members' commit is known
+            await group.rollback(self)
             return
         self._holds_lock = False
         try:
@@ -397,7 +397,7 @@ class SQLiteConnection:
     async def close(self) -> None:
         group = self._leave_group()
         if group is not None:
-            group.rollback(self)
+            group.abandon(self)
         self._holds_lock = False
         if self._connection is not None:
             self._connection = None
@@ -411,7 +411,7 @@ class SQLiteConnection:
         """Close without waiting (SQLAlchemy's forced termination), after any running call."""
         group = self._leave_group()
         if group is not None:
-            group.rollback(self)
+            group.abandon(self)
         self._holds_lock = False
         if self._connection is not None:
             self._connection = None
