@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from carebook.config import Settings
 from carebook.db import group_commit
-from carebook.db.engine import Database, create_database
+from carebook.db.engine import Database, create_database, writes_alone
 from carebook.db.group_commit import Group
 from carebook.db.migrate import upgrade
 
@@ -194,3 +194,42 @@ async def test_a_writer_that_rolls_back_is_answered_only_with_its_groups_outcome
     assert not any(isinstance(r, ValueError) for r in results), results
     assert all(isinstance(r, DBAPIError | sqlite3.OperationalError) for r in results), results
     assert await _numbers(db) == []
+
+
+async def _until_waiting(db: Database) -> None:
+    """Wait (loop turns, no clock) until another writer of this loop waits: for the group's
+    slot, or for the process's write turn (the open group holds it)."""
+    assert db.paths is not None and db.paths.group_commit is not None
+    group = db.paths.group_commit.group()
+    loop = asyncio.get_running_loop()
+    for _ in range(100_000):
+        turn = group._gate._locks.get(loop)
+        if group._queued or (turn is not None and turn._waiters):
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("no writer waits")
+
+
+async def test_a_write_alone_keeps_no_finished_writer_waiting(db: Database) -> None:
+    """A slow write (a card capture, a password hash) begun inside writes_alone() runs outside
+    the group: the writer that finished before it commits and is answered without waiting for
+    it (in the group, this test's slow writer waits for that answer: they would deadlock)."""
+    a_inside, a_answered = asyncio.Event(), asyncio.Event()
+
+    async def a() -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+            a_inside.set()
+            await _until_waiting(db)  # the slow writer wants in next
+        a_answered.set()
+
+    async def slow() -> None:
+        await a_inside.wait()
+        with writes_alone():
+            async with db.write_sessions() as session, session.begin():
+                await session.execute(text("INSERT INTO numbers (n) VALUES (2)"))
+                await a_answered.wait()  # "slow": still running when a is answered
+
+    # The bound only turns a deadlock (the failure) into a failed test; it is never reached.
+    await asyncio.wait_for(asyncio.gather(a(), slow()), 20)
+    assert await _numbers(db) == [1, 2]

@@ -30,6 +30,7 @@ from sqlalchemy.sql import Executable
 
 from carebook.config import Settings
 from carebook.db import hooks
+from carebook.db.group_commit import writes_alone as writes_alone  # for the slow writes
 from carebook.db.observers import Observer
 from carebook.db.paths import (
     FastPaths,

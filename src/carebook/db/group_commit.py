@@ -36,6 +36,7 @@ import sqlite3
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from time import monotonic
 from typing import Any
 
@@ -50,6 +51,29 @@ MAX_OPEN_SECONDS = 0.05
 # The savepoint of the member that holds the slot (members never overlap, so one name does).
 _SAVEPOINT = "carebook_member"
 LOST_MESSAGE = "the write's group transaction was rolled back before it committed"
+# Set by writes_alone(): the write transactions begun in this context run outside groups.
+_ALONE: ContextVar[bool] = ContextVar("carebook_writes_alone", default=False)
+
+
+@contextmanager
+def writes_alone(alone: bool = True) -> Iterator[None]:
+    """Write transactions begun inside run as transactions of their own, not in a group.
+
+    For a write that may be slow inside its transaction (a bulk write, a password hash, a
+    remote call such as a card capture): in a group, every member that finished before it
+    would wait for it to end before its own commit and answer. Alone, it waits for the
+    process's write turn (the open group ends first) and delays nobody's answer but its own.
+    """
+    token = _ALONE.set(alone)
+    try:
+        yield
+    finally:
+        _ALONE.reset(token)
+
+
+def joins_group() -> bool:
+    """False inside ``writes_alone()``."""
+    return not _ALONE.get()
 
 
 class GroupCommit:

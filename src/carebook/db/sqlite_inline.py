@@ -41,7 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from time import monotonic
 from typing import Any, TypeVar
 
-from carebook.db.group_commit import Group, GroupCommit
+from carebook.db.group_commit import Group, GroupCommit, joins_group
 from carebook.db.lock_wait import is_locked, poll_while_locked
 from carebook.db.write_gate import Turn, WriteGate
 
@@ -162,7 +162,7 @@ class SQLiteCursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> SQLiteCursor:
         if sql == "BEGIN IMMEDIATE" and self._owner is not None and self._busy_timeout_ms:
-            if self._owner.grouped():
+            if self._owner.grouped() and joins_group():
                 await self._owner.join_group(self._busy_timeout_ms / 1000)
             else:
                 await self._begin_in_turn(self._owner)
