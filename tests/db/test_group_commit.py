@@ -233,3 +233,51 @@ async def test_a_write_alone_keeps_no_finished_writer_waiting(db: Database) -> N
     # The bound only turns a deadlock (the failure) into a failed test; it is never reached.
     await asyncio.wait_for(asyncio.gather(a(), slow()), 20)
     assert await _numbers(db) == [1, 2]
+
+
+class _FailingRelease:
+    """The group's connection, whose next RELEASE of a member's savepoint fails while the
+    transaction stays open (an I/O error SQLite does not roll back on)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+        self.armed = False
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if self.armed and sql.startswith("RELEASE"):
+            self.armed = False
+            raise sqlite3.OperationalError("disk I/O error")
+        return self._connection.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._connection, name)
+
+
+async def test_a_failed_release_rolls_the_whole_group_back(db: Database) -> None:
+    """B's RELEASE fails with its row still in the shared transaction: B is told it failed, so
+    nothing of the group may be committed (A, waiting, gets the error too)."""
+    assert db.paths is not None and db.paths.group_commit is not None
+    group = db.paths.group_commit.group()
+    failing = _FailingRelease(group.connection)
+    group.connection = failing  # type: ignore[assignment]
+    a_inside = asyncio.Event()
+
+    async def a() -> None:
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+            a_inside.set()
+            await _until_queued(db)  # B joins this group next
+
+    async def b() -> None:
+        await a_inside.wait()
+        async with db.write_sessions() as session, session.begin():
+            await session.execute(text("INSERT INTO numbers (n) VALUES (2)"))
+            failing.armed = True
+
+    results = await asyncio.gather(a(), b(), return_exceptions=True)
+    assert all(isinstance(r, DBAPIError | sqlite3.OperationalError) for r in results), results
+    assert await _numbers(db) == []
+    # The next writer starts a clean group (the failed one was rolled back, not joined).
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO numbers (n) VALUES (3)"))
+    assert await _numbers(db) == [3]

@@ -149,6 +149,10 @@ class Group:
         self._waiting: list[asyncio.Future[None]] = []  # members whose savepoint was released
         self._member: object | None = None  # the member holding the slot
         self._tasks: set[asyncio.Task[None]] = set()
+        # True when the connection's transaction may hold writes nobody may commit (a failed
+        # RELEASE or ROLLBACK TO, a group end cancelled or failed): never joined again, the next
+        # group rolls it back first.
+        self._poisoned = False
 
     async def join(self, member: object, wait_seconds: float) -> None:
         """Wait for the slot, open the group's transaction if none is, open a savepoint.
@@ -178,7 +182,16 @@ class Group:
 
     def holds(self, member: object) -> bool:
         """True while ``member`` holds the slot (its statements run inline)."""
-        return self._member is member and self.runner.idle()
+        return self._member is member and self.runner.idle() and self.connection.in_transaction
+
+    async def ready(self, member: object) -> None:
+        """Before a statement of ``member`` that may not run inline: wait for the connection's
+        thread; raise if the group's transaction is gone (the statement must never run in
+        autocommit, outside the member's savepoint)."""
+        if self._member is member and not self.runner.idle():
+            await self.runner.run(lambda: None)
+        if not self.holds(member):
+            raise sqlite3.OperationalError(LOST_MESSAGE)
 
     async def release(self, member: object) -> None:
         """The member's COMMIT: release its savepoint, then wait for the group's commit."""
@@ -186,10 +199,10 @@ class Group:
         self._member = None
         try:
             self.connection.execute(f"RELEASE {_SAVEPOINT}")
-        except BaseException:
-            # The savepoint is gone (SQLite rolled the transaction back): this member's work
-            # is lost with the group's; the others waiting are told, nothing is committed.
-            self._end_member()
+        except BaseException as error:
+            # The member's work may still be in the transaction: the whole group is rolled
+            # back, the members waiting get the error, nothing is committed.
+            self._end_member(failed=error)
             raise
         outcome: asyncio.Future[None] = self._loop.create_future()
         self._waiting.append(outcome)
@@ -218,11 +231,14 @@ class Group:
             if self.connection.in_transaction:
                 self.connection.execute(f"ROLLBACK TO {_SAVEPOINT}")
                 self.connection.execute(f"RELEASE {_SAVEPOINT}")
-            if self._waiting:
-                outcome = self._loop.create_future()
-                self._waiting.append(outcome)
-        finally:
-            self._end_member()
+        except BaseException as error:
+            # Its writes may still be in the transaction: the whole group is rolled back.
+            self._end_member(failed=error)
+            raise
+        if self._waiting:
+            outcome = self._loop.create_future()
+            self._waiting.append(outcome)
+        self._end_member()
         return outcome
 
     def close(self) -> None:
@@ -238,8 +254,14 @@ class Group:
 
     async def _open(self, deadline: float) -> None:
         """Make sure a group transaction is open (the slot is held)."""
-        if self.connection.in_transaction:
-            return
+        if self._poisoned:
+            # A transaction nobody may commit: rolled back (after anything still running on
+            # the thread), never joined.
+            self._fail_waiting(sqlite3.OperationalError(LOST_MESSAGE))
+            await self.runner.run(self._rollback)
+            self._poisoned = False
+        elif self.connection.in_transaction:
+            return  # handed over by the previous member: this group goes on
         # A group whose transaction vanished (SQLite rolled it back) must not report success.
         self._fail_waiting(sqlite3.OperationalError(LOST_MESSAGE))
         if self._turn is None:
@@ -291,11 +313,19 @@ class Group:
         """A writer that got the slot but no savepoint: end the group if it has nobody."""
         self._end_member()
 
-    def _end_member(self) -> None:
-        """The slot's holder is done: let the next writer in, or commit the group."""
+    def _end_member(self, failed: BaseException | None = None) -> None:
+        """The slot's holder is done: let the next writer in, or commit the group.
+
+        ``failed``: its RELEASE or ROLLBACK TO failed, so its writes may be in the transaction;
+        the group is rolled back and its waiting members get the error.
+        """
+        if failed is not None:
+            self._poisoned = True
+            self._fail_waiting(failed)
         full = len(self._waiting) >= MAX_MEMBERS
         old = monotonic() - self._opened_at >= MAX_OPEN_SECONDS
-        if self._queued and not full and not old and self.connection.in_transaction:
+        healthy = not self._poisoned and self.connection.in_transaction
+        if self._queued and not full and not old and healthy:
             self._slot.release()  # the next writer continues this group's transaction
             # If that writer gave up meanwhile (cancelled, timed out), nobody would end the
             # group: look again once the woken writer had its chance to take the slot.
@@ -331,10 +361,12 @@ class Group:
                 if not self.connection.in_transaction:
                     if waiting:
                         raise sqlite3.OperationalError(LOST_MESSAGE)
-                elif waiting:
+                elif waiting and not self._poisoned:
                     await self.runner.run(self._commit)
                 else:
                     await self.runner.run(self._rollback)
+                    if self._poisoned:
+                        raise sqlite3.OperationalError(LOST_MESSAGE)
             except BaseException as error:
                 _settle(waiting, error)
                 if self.connection.in_transaction:
@@ -344,6 +376,9 @@ class Group:
         except BaseException as error:  # cancelled, or the rollback after a failed commit
             _settle(waiting, error)
         finally:
+            # Cancelled, or a failed ROLLBACK: the transaction may still be open (or a COMMIT
+            # or ROLLBACK still running on the thread); the next group rolls it back first.
+            self._poisoned = not self.runner.idle() or self.connection.in_transaction
             if self._turn is not None:
                 self._turn.end()
                 self._turn = None

@@ -170,6 +170,9 @@ class SQLiteCursor:
         if self._inline():
             self._execute(sql, parameters)
             return self
+        if self._owner is not None and await self._owner.ready_in_group():
+            self._execute(sql, parameters)  # inline: the member holds the group's transaction
+            return self
         await self._runner.run(lambda: self._execute(sql, parameters))
         return self
 
@@ -203,7 +206,7 @@ class SQLiteCursor:
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> SQLiteCursor:
         rows = list(parameters)
-        if self._inline():
+        if self._inline() or (self._owner is not None and await self._owner.ready_in_group()):
             self._cursor.executemany(sql, rows)
             return self
         await self._runner.run(lambda: self._cursor.executemany(sql, rows))
@@ -329,6 +332,14 @@ class SQLiteConnection:
         group = self._group_commit.group()
         await group.join(self, wait_seconds)
         self._group = group
+
+    async def ready_in_group(self) -> bool:
+        """False outside a group; in one, True once this member's statement may run inline
+        (raises if the group's transaction is gone: never a statement in autocommit)."""
+        if self._group is None:
+            return False
+        await self._group.ready(self)
+        return True
 
     def _leave_group(self) -> Group | None:
         group, self._group = self._group, None
