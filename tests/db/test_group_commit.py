@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -258,6 +259,7 @@ async def test_a_failed_release_rolls_the_whole_group_back(db: Database) -> None
     nothing of the group may be committed (A, waiting, gets the error too)."""
     assert db.paths is not None and db.paths.group_commit is not None
     group = db.paths.group_commit.group()
+    await group.connect()
     failing = _FailingRelease(group.connection)
     group.connection = failing  # type: ignore[assignment]
     a_inside = asyncio.Event()
@@ -281,3 +283,37 @@ async def test_a_failed_release_rolls_the_whole_group_back(db: Database) -> None
     async with db.write_sessions() as session, session.begin():
         await session.execute(text("INSERT INTO numbers (n) VALUES (3)"))
     assert await _numbers(db) == [3]
+
+
+async def test_a_groups_connection_is_opened_off_the_loop_and_closed_with_its_loop(
+    db: Database,
+) -> None:
+    """Opening the file may wait (WAL recovery, another process's lock): never on the loop's
+    thread. A loop's group does not outlive its loop (one connection and thread per loop)."""
+    assert db.paths is not None and db.paths.group_commit is not None
+    commit = db.paths.group_commit
+    opened_on: list[threading.Thread] = []
+    connect = commit._connect
+
+    def recording() -> sqlite3.Connection:
+        opened_on.append(threading.current_thread())
+        return connect()
+
+    commit._connect = recording
+
+    loops: list[asyncio.AbstractEventLoop] = []
+    loop_threads: list[threading.Thread] = []
+
+    async def elsewhere() -> None:
+        loops.append(asyncio.get_running_loop())
+        loop_threads.append(threading.current_thread())
+        await commit.group().connect()
+
+    # Two other loops, one after the other, each closed when asyncio.run returns.
+    await asyncio.to_thread(asyncio.run, elsewhere())
+    await asyncio.to_thread(asyncio.run, elsewhere())
+    assert len(opened_on) == 2
+    assert not set(opened_on) & set(loop_threads)  # on the groups' own threads
+    # The first loop's group was closed when the next loop made its own.
+    assert loops[0] not in commit._groups
+    assert len(commit._groups) == 2  # this loop's, and the last loop's until another comes

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -89,9 +88,9 @@ class GroupCommit:
         self._connect = connect
         self._gate = gate
         self._busy_timeout_ms = busy_timeout_ms
-        self._groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Group] = (
-            weakref.WeakKeyDictionary()
-        )
+        # A group holds its loop (its futures, lock and tasks do), so a weak dictionary would
+        # never drop one: the groups of closed loops are closed at the next look-up instead.
+        self._groups: dict[asyncio.AbstractEventLoop, Group] = {}
         # Functions the engine registers on its connections (SQLAlchemy's REGEXP).
         self._functions: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
@@ -101,20 +100,27 @@ class GroupCommit:
             return
         self._functions.append((args, kwargs))
         for group in list(self._groups.values()):
-            group.connection.create_function(*args, **kwargs)
+            if group.connected:
+                group.connection.create_function(*args, **kwargs)
 
     def group(self) -> Group:
-        """The running loop's group (its connection made on first use)."""
+        """The running loop's group (its connection is made on its thread by its first join)."""
         loop = asyncio.get_running_loop()
         group = self._groups.get(loop)
         if group is None:
-            connection = self._connect()
-            for args, kwargs in self._functions:
-                connection.create_function(*args, **kwargs)
+            for gone in [other for other in self._groups if other.is_closed()]:
+                self._groups.pop(gone).discard()
             group = self._groups[loop] = Group(
-                connection, self._gate, loop, busy_timeout_ms=self._busy_timeout_ms
+                self._connection, self._gate, loop, busy_timeout_ms=self._busy_timeout_ms
             )
         return group
+
+    def _connection(self) -> sqlite3.Connection:
+        """A group's connection, with the registered functions (on the group's thread)."""
+        connection = self._connect()
+        for args, kwargs in list(self._functions):
+            connection.create_function(*args, **kwargs)
+        return connection
 
     def close(self) -> None:
         """Close every group's connection (an open group is rolled back by SQLite)."""
@@ -128,7 +134,7 @@ class Group:
 
     def __init__(
         self,
-        connection: sqlite3.Connection,
+        connect: Callable[[], sqlite3.Connection],
         gate: WriteGate,
         loop: asyncio.AbstractEventLoop,
         *,
@@ -137,7 +143,12 @@ class Group:
         # Imported here: sqlite_inline imports this module.
         from carebook.db.sqlite_inline import _OwnThread
 
-        self.connection = connection
+        # Made on the runner's thread, never on the loop's: opening the file may wait (WAL
+        # recovery after a crash, another process's lock).
+        self.connection: sqlite3.Connection
+        self.connected = False
+        self._make_connection = connect
+        self._connecting: asyncio.Future[None] | None = None
         self.runner = _OwnThread()
         self._gate = gate
         self._busy_timeout_ms = busy_timeout_ms
@@ -161,6 +172,7 @@ class Group:
         is not had within ``wait_seconds`` (SQLite's busy timeout), having changed nothing.
         """
         deadline = monotonic() + wait_seconds
+        await self.connect()
         self._queued += 1
         try:
             if self._slot.locked():
@@ -179,6 +191,27 @@ class Group:
             self._after_member_failed_to_start()
             raise
         self._member = member
+
+    async def connect(self) -> None:
+        """Open the group's connection on its thread, once."""
+        if self.connected:
+            return
+        if self._connecting is None:
+            self._connecting = asyncio.ensure_future(self.runner.run(self._connect_here))
+        connecting = self._connecting
+        try:
+            await asyncio.shield(connecting)
+        finally:
+            if connecting.done() and (connecting.cancelled() or connecting.exception()):
+                self._connecting = None  # the next writer tries again
+
+    def _connect_here(self) -> None:
+        self.connection = self._make_connection()
+        self.connected = True
+
+    def _close_here(self) -> None:
+        if self.connected:
+            self.connection.close()
 
     def holds(self, member: object) -> bool:
         """True while ``member`` holds the slot (its statements run inline)."""
@@ -247,7 +280,16 @@ class Group:
         if self._turn is not None:
             self._turn.end()
             self._turn = None
-        self.runner.submit(self.connection.close)
+        self.runner.submit(self._close_here)
+        self.runner.shutdown()
+
+    def discard(self) -> None:
+        """Close the group of a closed loop (its futures can no longer be settled; any open
+        transaction is rolled back by SQLite when the connection closes)."""
+        if self._turn is not None:
+            self._turn.end()
+            self._turn = None
+        self.runner.submit(self._close_here)
         self.runner.shutdown()
 
     # -- inside --------------------------------------------------------------------------
