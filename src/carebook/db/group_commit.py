@@ -24,6 +24,10 @@ connection of the process's own, each inside a ``SAVEPOINT`` of its own:
   transaction back on its own (a full disk, an I/O error), the members that were waiting get an
   error too, never a success.
 
+A write that may be slow inside its transaction (a bulk write, a password hash, a remote call)
+runs alone, outside groups (``writes_alone()``): in a group, the members before it would wait
+for it to end before their answers.
+
 Members run one after another, each seeing the earlier members' writes: the same as if each had
 committed before the next began (the order the write turns gave before). Readers see a group's
 writes only once it is committed, which is also when the writers' answers are sent.
@@ -249,12 +253,17 @@ class Group:
         email already taken, an idempotency key in use) and answered from them: it returns only
         once their commit is on disk, and raises the group's error if that commit failed.
         """
-        outcome = self.abandon(member)
+        outcome = self._undo(member, wait=True)
         if outcome is not None:
             await asyncio.shield(outcome)
 
-    def abandon(self, member: object) -> asyncio.Future[None] | None:
-        """Undo the member's savepoint without waiting; the future of the group's outcome when
+    def abandon(self, member: object) -> None:
+        """Undo the member's savepoint without waiting (its connection is closed: nobody is
+        answered from it)."""
+        self._undo(member, wait=False)
+
+    def _undo(self, member: object, *, wait: bool) -> asyncio.Future[None] | None:
+        """Undo the member's savepoint; with ``wait``, the future of the group's outcome when
         earlier members of the group are waiting for it (None when none are)."""
         if self._member is not member:
             return None
@@ -268,7 +277,7 @@ class Group:
             # Its writes may still be in the transaction: the whole group is rolled back.
             self._end_member(failed=error)
             raise
-        if self._waiting:
+        if wait and self._waiting:
             outcome = self._loop.create_future()
             self._waiting.append(outcome)
         self._end_member()
