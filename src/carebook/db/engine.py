@@ -30,8 +30,15 @@ from sqlalchemy.sql import Executable
 
 from carebook.config import Settings
 from carebook.db import hooks
+from carebook.db.group_commit import writes_alone as writes_alone  # for the slow writes
 from carebook.db.observers import Observer
-from carebook.db.paths import FastPaths, postgres_paths, sqlite_paths, sqlite_write_creator
+from carebook.db.paths import (
+    FastPaths,
+    postgres_paths,
+    sqlite_group_commit,
+    sqlite_paths,
+    sqlite_write_creator,
+)
 from carebook.db.rows import HeldRow, from_core
 from carebook.db.session import session_factory
 from carebook.db.write_gate import WriteGate
@@ -188,8 +195,10 @@ def create_database(settings: Settings) -> Database:
         kwargs.update(pool_size=settings.database_pool_size)
     # A SQLite file's writers in this process (write sessions, trail batches) queue on it.
     gate = WriteGate() if fast and path is not None else None
+    group = None
     if gate is not None and path is not None:
-        kwargs.update(async_creator=sqlite_write_creator(path, gate))
+        group = sqlite_group_commit(settings, path, gate)
+        kwargs.update(async_creator=sqlite_write_creator(path, gate, group))
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         hooks.install_sqlite_hooks(engine.sync_engine, settings, read_only=False)
@@ -198,7 +207,7 @@ def create_database(settings: Settings) -> Database:
     if not fast:
         return Database(engine, replica=replica)
     if gate is not None and path is not None:
-        return Database(engine, sqlite_paths(settings, path, gate))
+        return Database(engine, sqlite_paths(settings, path, gate, group))
     return Database(engine, postgres_paths(settings, engine), replica=replica)
 
 

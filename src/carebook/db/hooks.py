@@ -47,22 +47,13 @@ def install_sqlite_hooks(
     def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control away from the driver so "begin" below decides how to start.
         dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        if read_only:
-            # Any write through a read session fails at once (it must never wait for the lock
-            # on the loop thread). WAL is a property of the file, set by the write engine.
-            cursor.execute("PRAGMA query_only=ON")
-        else:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # The settings are Literals checked by pydantic, so they are safe to splice into the pragma.
-        cursor.execute(f"PRAGMA synchronous={synchronous or settings.sqlite_synchronous}")
-        # A large page cache and memory-mapped reads: index walks and rowid look-ups of a big
-        # practice stay in memory instead of a system call per page.
-        cursor.execute(f"PRAGMA cache_size=-{int(settings.sqlite_cache_mib) * 1024}")
-        cursor.execute(f"PRAGMA mmap_size={int(settings.sqlite_mmap_mib) * 1024 * 1024}")
-        cursor.close()
+        set_sqlite_pragmas(
+            dbapi_conn,
+            settings,
+            read_only=read_only,
+            busy_timeout_ms=busy_timeout_ms,
+            synchronous=synchronous,
+        )
 
     if read_only:
         # No BEGIN: each read statement is its own transaction (its own snapshot), as on
@@ -76,6 +67,34 @@ def install_sqlite_hooks(
         if options.get(READ_OPTION, False):
             return  # each statement its own transaction, as the driver's own default does
         conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
+
+
+def set_sqlite_pragmas(
+    dbapi_conn: Any,
+    settings: Settings,
+    *,
+    read_only: bool,
+    busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+    synchronous: str | None = None,
+) -> None:
+    """The pragmas of every Carebook connection to a SQLite file (an engine's, through its
+    connect hook, or a plain ``sqlite3`` one of the fast paths)."""
+    cursor = dbapi_conn.cursor()
+    if read_only:
+        # Any write through a read session fails at once (it must never wait for the lock
+        # on the loop thread). WAL is a property of the file, set by the write engine.
+        cursor.execute("PRAGMA query_only=ON")
+    else:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # The settings are Literals checked by pydantic, so they are safe to splice into the pragma.
+    cursor.execute(f"PRAGMA synchronous={synchronous or settings.sqlite_synchronous}")
+    # A large page cache and memory-mapped reads: index walks and rowid look-ups of a big
+    # practice stay in memory instead of a system call per page.
+    cursor.execute(f"PRAGMA cache_size=-{int(settings.sqlite_cache_mib) * 1024}")
+    cursor.execute(f"PRAGMA mmap_size={int(settings.sqlite_mmap_mib) * 1024 * 1024}")
+    cursor.close()
 
 
 # A pooled connection idle this long is pinged before use (see install_idle_ping).

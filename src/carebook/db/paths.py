@@ -24,6 +24,7 @@ verb runs through plain SQLAlchemy sessions of the one engine.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,7 @@ from sqlalchemy.sql import Executable
 
 from carebook.config import Settings
 from carebook.db import hooks
+from carebook.db.group_commit import GroupCommit
 from carebook.db.held import HeldConnection
 from carebook.db.observers import Observer
 from carebook.db.row_reads import PostgresRowReads, RowReads, SQLiteRowReads
@@ -60,6 +62,8 @@ class FastPaths:
     # SQLite file: the trail's own connection; PostgreSQL: its held AUTOCOMMIT connection.
     sqlite_trail: SQLiteBatches | None = None
     postgres_trail: HeldConnection | None = None
+    # SQLite file: the group commit of the write sessions' transactions.
+    group_commit: GroupCommit | None = None
     # The batch INSERT of each table, built on first use (a per-Database cache).
     _trail_inserts: dict[str, TrailInsert] = field(default_factory=dict)
 
@@ -105,6 +109,8 @@ class FastPaths:
             self.sqlite_trail.engine.dispose()
         if self.postgres_trail is not None:
             await self.postgres_trail.close()
+        if self.group_commit is not None:
+            self.group_commit.close()
         await self.row_reads.close()
 
     def _trail_insert(self, table: Table) -> TrailInsert:
@@ -119,7 +125,9 @@ def _sync(engine: Engine | AsyncEngine) -> Engine:
     return engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
 
-def sqlite_paths(settings: Settings, path: str, gate: WriteGate) -> FastPaths:
+def sqlite_paths(
+    settings: Settings, path: str, gate: WriteGate, group_commit: GroupCommit | None = None
+) -> FastPaths:
     """A SQLite file's read engine, held read connection and trail connection.
 
     Read sessions use their own engine whose connections run on the event loop's thread and are
@@ -146,13 +154,29 @@ def sqlite_paths(settings: Settings, path: str, gate: WriteGate) -> FastPaths:
         sqlite_trail=SQLiteBatches(
             trail_engine, synchronous=settings.audit_sqlite_synchronous, gate=gate
         ),
+        group_commit=group_commit,
     )
 
 
-def sqlite_write_creator(path: str, gate: WriteGate) -> Any:
+def sqlite_write_creator(path: str, gate: WriteGate, group_commit: GroupCommit) -> Any:
     """The write engine's ``async_creator``: a thread per connection, one hand-off per
-    statement, BEGIN IMMEDIATE in turn on the process's write gate."""
-    return threaded_creator(path, busy_timeout_ms=hooks.BUSY_TIMEOUT_MS, gate=gate)
+    statement; write transactions (BEGIN IMMEDIATE) join the process's group commit."""
+    return threaded_creator(
+        path, busy_timeout_ms=hooks.BUSY_TIMEOUT_MS, gate=gate, group_commit=group_commit
+    )
+
+
+def sqlite_group_commit(settings: Settings, path: str, gate: WriteGate) -> GroupCommit:
+    """The group commit of a SQLite file's write transactions (carebook.db.group_commit), on
+    a connection of its own per event loop with the write engine's pragmas (the group polls
+    for the lock itself, off the loop, as a lone write transaction does)."""
+
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        hooks.set_sqlite_pragmas(connection, settings, read_only=False)
+        return connection
+
+    return GroupCommit(connect, gate, busy_timeout_ms=hooks.BUSY_TIMEOUT_MS)
 
 
 def postgres_paths(settings: Settings, engine: AsyncEngine) -> FastPaths:

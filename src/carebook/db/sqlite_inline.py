@@ -41,6 +41,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from time import monotonic
 from typing import Any, TypeVar
 
+from carebook.db.group_commit import Group, GroupCommit, joins_group
 from carebook.db.lock_wait import is_locked, poll_while_locked
 from carebook.db.write_gate import Turn, WriteGate
 
@@ -161,10 +162,16 @@ class SQLiteCursor:
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> SQLiteCursor:
         if sql == "BEGIN IMMEDIATE" and self._owner is not None and self._busy_timeout_ms:
-            await self._begin_in_turn(self._owner)
+            if self._owner.grouped() and joins_group():
+                await self._owner.join_group(self._busy_timeout_ms / 1000)
+            else:
+                await self._begin_in_turn(self._owner)
             return self
         if self._inline():
             self._execute(sql, parameters)
+            return self
+        if self._owner is not None and await self._owner.ready_in_group():
+            self._execute(sql, parameters)  # inline: the member holds the group's transaction
             return self
         await self._runner.run(lambda: self._execute(sql, parameters))
         return self
@@ -199,7 +206,7 @@ class SQLiteCursor:
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> SQLiteCursor:
         rows = list(parameters)
-        if self._inline():
+        if self._inline() or (self._owner is not None and await self._owner.ready_in_group()):
             self._cursor.executemany(sql, rows)
             return self
         await self._runner.run(lambda: self._cursor.executemany(sql, rows))
@@ -276,6 +283,7 @@ class SQLiteConnection:
         eager: bool,
         busy_timeout_ms: int = 0,
         gate: WriteGate | None = None,
+        group_commit: GroupCommit | None = None,
     ) -> None:
         self._conn = connection
         self._runner = runner
@@ -289,8 +297,22 @@ class SQLiteConnection:
         # SQLAlchemy's adapter tests this attribute to know the connection is open.
         self._connection: sqlite3.Connection | None = connection
         self._tx = _ImmediateQueue()
+        # With group commit (carebook.db.group_commit), a write transaction runs in a savepoint
+        # of its process's shared transaction: the group it joined, from BEGIN IMMEDIATE to its
+        # COMMIT or ROLLBACK; its statements then go to the group's connection.
+        self._group_commit = group_commit
+        self._group: Group | None = None
 
     def cursor(self) -> SQLiteCursor:
+        group = self._group
+        if group is not None:
+            return SQLiteCursor(
+                group.connection.cursor(),
+                group.runner,
+                eager=self._eager,
+                busy_timeout_ms=self._busy_timeout_ms,
+                owner=self,
+            )
         return SQLiteCursor(
             self._conn.cursor(),
             self._runner,
@@ -298,6 +320,30 @@ class SQLiteConnection:
             busy_timeout_ms=self._busy_timeout_ms,
             owner=self if self._gate is not None else None,
         )
+
+    def grouped(self) -> bool:
+        """True when this connection's write transactions join its process's group."""
+        return self._group_commit is not None
+
+    async def join_group(self, wait_seconds: float) -> None:
+        """BEGIN IMMEDIATE with group commit: a savepoint in the process's shared
+        transaction (carebook.db.group_commit), once the earlier members are done."""
+        assert self._group_commit is not None
+        group = self._group_commit.group()
+        await group.join(self, wait_seconds)
+        self._group = group
+
+    async def ready_in_group(self) -> bool:
+        """False outside a group; in one, True once this member's statement may run inline
+        (raises if the group's transaction is gone: never a statement in autocommit)."""
+        if self._group is None:
+            return False
+        await self._group.ready(self)
+        return True
+
+    def _leave_group(self) -> Group | None:
+        group, self._group = self._group, None
+        return group
 
     async def take_turn(self, wait_seconds: float) -> None:
         """Wait for the process's write gate (a no-op without one, or with a turn held)."""
@@ -322,6 +368,8 @@ class SQLiteConnection:
     def holds_lock(self) -> bool:
         """True while this connection's transaction holds the write lock and its thread is idle
         (a call still queued there runs first, never beside an inline one)."""
+        if self._group is not None:
+            return self._group.holds(self)
         return self._holds_lock and self.thread_idle()
 
     @property
@@ -329,6 +377,10 @@ class SQLiteConnection:
         return self._conn.isolation_level
 
     async def commit(self) -> None:
+        group = self._leave_group()
+        if group is not None:  # released into the group; returns once the group committed
+            await group.release(self)
+            return
         # On the thread: the commit syncs the log (synchronous=FULL) and may checkpoint. Nothing
         # runs inline from here, so a call after a cancelled commit queues behind it.
         self._holds_lock = False
@@ -338,6 +390,10 @@ class SQLiteConnection:
             self.end_turn()
 
     async def rollback(self) -> None:
+        group = self._leave_group()
+        if group is not None:  # returns once the earlier members' commit is known
+            await group.rollback(self)
+            return
         self._holds_lock = False
         try:
             await self._runner.run(self._conn.rollback)
@@ -346,8 +402,13 @@ class SQLiteConnection:
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
+        if self._group_commit is not None:
+            self._group_commit.add_function(args, kwargs)
 
     async def close(self) -> None:
+        group = self._leave_group()
+        if group is not None:
+            group.abandon(self)
         self._holds_lock = False
         if self._connection is not None:
             self._connection = None
@@ -359,6 +420,9 @@ class SQLiteConnection:
 
     def stop(self) -> None:
         """Close without waiting (SQLAlchemy's forced termination), after any running call."""
+        group = self._leave_group()
+        if group is not None:
+            group.abandon(self)
         self._holds_lock = False
         if self._connection is not None:
             self._connection = None
@@ -384,7 +448,11 @@ def inline_creator(path: str) -> Callable[[], Awaitable[SQLiteConnection]]:
 
 
 def threaded_creator(
-    path: str, *, busy_timeout_ms: int, gate: WriteGate | None = None
+    path: str,
+    *,
+    busy_timeout_ms: int,
+    gate: WriteGate | None = None,
+    group_commit: GroupCommit | None = None,
 ) -> Callable[[], Awaitable[SQLiteConnection]]:
     """An ``async_creator``: connections to ``path``, each running on a thread of its own.
 
@@ -396,7 +464,12 @@ def threaded_creator(
         runner = _OwnThread()
         connection = await runner.run(lambda: _connect(path))
         return SQLiteConnection(
-            connection, runner, eager=True, busy_timeout_ms=busy_timeout_ms, gate=gate
+            connection,
+            runner,
+            eager=True,
+            busy_timeout_ms=busy_timeout_ms,
+            gate=gate,
+            group_commit=group_commit,
         )
 
     return create

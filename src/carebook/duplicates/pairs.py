@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import bindparam, delete, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -128,11 +128,23 @@ def drop_unmatched(
 ) -> None:
     """Delete the open pairs of these patients that are not in ``still`` (no longer matching)."""
     ids = sorted(user_ids)
-    query = select(DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id).where(
-        DuplicatePair.organization_id == organization_id,
-        DuplicatePair.dismissed_at.is_(None),
-        or_(DuplicatePair.user_id.in_(ids), DuplicatePair.other_user_id.in_(ids)),
+    # Two look-ups, one per side, each on its index. Written as one OR, SQLite walked every
+    # open pair of the organization (the list's index) for each updated patient: 7-17 ms of
+    # an updateClient of a 20,000-patient practice, inside its write transaction.
+    columns = (DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id)
+    open_pairs = (DuplicatePair.organization_id == organization_id,)
+    query = union_all(
+        select(*columns).where(
+            *open_pairs, DuplicatePair.user_id.in_(ids), DuplicatePair.dismissed_at.is_(None)
+        ),
+        select(*columns).where(
+            *open_pairs,
+            DuplicatePair.other_user_id.in_(ids),
+            DuplicatePair.dismissed_at.is_(None),
+        ),
     )
-    gone = [r.id for r in connection.execute(query) if (r.user_id, r.other_user_id) not in still]
+    gone = sorted(
+        {r.id for r in connection.execute(query) if (r.user_id, r.other_user_id) not in still}
+    )
     if gone:
         connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(gone)))

@@ -10,6 +10,7 @@ from carebook.accounts.enrollment import CHECKOUT_EMAIL_UNUSABLE, AccountExists,
 from carebook.checkout import appointment_emails
 from carebook.checkout import service as checkout
 from carebook.checkout.inputs import CheckoutRequest
+from carebook.db.engine import writes_alone
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import audited_write
@@ -275,24 +276,26 @@ class SchedulingMutations:
         fields = typed(CheckoutRequest, input, stripe_idempotency_key=uuid.uuid4().hex)
         await rate.before_checkout(ctx, fields)
         attempt = Attempt()
-        written = await audited_write(
-            info,
-            lambda s: recorded(
-                s,
-                checkout.complete_checkout(
+        # The card's capture, a remote call, runs inside the transaction: no group waits for it.
+        with writes_alone():
+            written = await audited_write(
+                info,
+                lambda s: recorded(
                     s,
-                    actor=ctx.actor,
-                    passwords=ctx.passwords,
-                    processor=ctx.payments,
-                    fields=fields,
-                    attempt=attempt,
+                    checkout.complete_checkout(
+                        s,
+                        actor=ctx.actor,
+                        passwords=ctx.passwords,
+                        processor=ctx.payments,
+                        fields=fields,
+                        attempt=attempt,
+                    ),
+                    # Only a patient the checkout created: a signed-in one was checked before.
+                    lambda result: _created_patient(result, ctx),
                 ),
-                # Only a patient the checkout created: a signed-in one was checked before.
-                lambda result: _created_patient(result, ctx),
-            ),
-            action="update",
-            aimed_at=attempt,
-        )
+                action="update",
+                aimed_at=attempt,
+            )
         outcome = answered(info, written, CHECKOUT_EMAIL_UNUSABLE, action="update")
         result = outcome.value
         if result is None:

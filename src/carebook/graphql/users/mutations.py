@@ -5,6 +5,7 @@ from strawberry.types import Info
 
 from carebook.accounts import service
 from carebook.accounts.own_email import OWN_EMAIL_UNUSABLE
+from carebook.db.engine import writes_alone
 from carebook.graphql.audit.enrollment import answered
 from carebook.graphql.audit.recording import audited
 from carebook.graphql.audit.writes import attempted_ids, audited_write
@@ -102,21 +103,23 @@ class UserMutations:
     ) -> UpdateClientPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(ClientChanges, input)
-        outcome = await audited_write(
-            info,
-            lambda s: service.update_client(
-                s,
-                actor=actor,
-                passwords=ctx.passwords,
-                fields=fields,
-                invitations=Invitations.from_settings(ctx.settings),
-                locations=client_locations(
-                    value_of(input, "locations"), value_of(input, "location")
+        # A password hash inside the transaction: alone, no group waits for it.
+        with writes_alone(fields.password is not None):
+            outcome = await audited_write(
+                info,
+                lambda s: service.update_client(
+                    s,
+                    actor=actor,
+                    passwords=ctx.passwords,
+                    fields=fields,
+                    invitations=Invitations.from_settings(ctx.settings),
+                    locations=client_locations(
+                        value_of(input, "locations"), value_of(input, "location")
+                    ),
                 ),
-            ),
-            action=status_action(fields.active),
-            attempted=attempted_ids([fields.id]),
-        )
+                action=status_action(fields.active),
+                attempted=attempted_ids([fields.id]),
+            )
         return UpdateClientPayload(
             value=user_or_none(outcome.value, info.context.viewer), messages=outcome.messages
         )
@@ -131,19 +134,23 @@ class UserMutations:
     ) -> UpdateUserPayload | None:
         ctx, actor = info.context, require_actor(info)
         fields = typed(UserChanges, input)
-        written = await audited_write(
-            info,
-            lambda s: service.update_user(
-                s,
-                actor=actor,
-                passwords=ctx.passwords,
-                fields=fields,
-                locations=client_locations(value_of(input, "locations")),
-            ),
-            action="update",
-            # A blank id means the caller: a patient's own record, a provider's is none.
-            attempted=attempted_ids([fields.id or (actor.user_id if actor.is_patient else None)]),
-        )
+        # A new password or sign-in address checks the current password (a hash): alone.
+        with writes_alone(fields.password is not None or fields.email is not None):
+            written = await audited_write(
+                info,
+                lambda s: service.update_user(
+                    s,
+                    actor=actor,
+                    passwords=ctx.passwords,
+                    fields=fields,
+                    locations=client_locations(value_of(input, "locations")),
+                ),
+                action="update",
+                # A blank id means the caller: a patient's own record, a provider's is none.
+                attempted=attempted_ids(
+                    [fields.id or (actor.user_id if actor.is_patient else None)]
+                ),
+            )
         # A patient's own address that another patient has: one message, owner told by email.
         outcome = answered(
             info, written, OWN_EMAIL_UNUSABLE, action="update", record_id=actor.user_id
@@ -165,14 +172,15 @@ class UserMutations:
         ctx, actor = info.context, require_actor(info)
         fields = typed(BulkClientChanges, input)
         ids = list(fields.ids or [])
-        outcome = await audited_write(
-            info,
-            lambda s: service.bulk_update_clients(
-                s, actor=actor, fields=fields, max_ids=ctx.settings.bulk_update_max_ids
-            ),
-            action=_bulk_action(fields),
-            attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
-        )
+        with writes_alone():  # up to 1,000 patients in one transaction: no group waits for it
+            outcome = await audited_write(
+                info,
+                lambda s: service.bulk_update_clients(
+                    s, actor=actor, fields=fields, max_ids=ctx.settings.bulk_update_max_ids
+                ),
+                action=_bulk_action(fields),
+                attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
+            )
         # Only on an update that was made: a refused one answers its messages alone.
         if fields.active_status_ignored and outcome.value is not None:
             warn(
