@@ -84,3 +84,28 @@ def test_each_event_loop_has_its_own_queue() -> None:
         (await asyncio.wait_for(gate.enter(1), 0.5)).end()
 
     asyncio.run(take_in_a_new_loop())
+
+
+@pytest.mark.parametrize("steps", range(8))
+async def test_a_writer_cancelled_as_its_turn_comes_is_cancelled_and_holds_nothing(
+    steps: int,
+) -> None:
+    """The turn is handed over and the waiter cancelled ``steps`` loop turns later: a waiter the
+    cancellation reaches ends cancelled, whatever the interleaving (Python 3.11's wait_for
+    returned the turn instead, and a cancelled background pass went on writing and never
+    stopped: a server's shutdown hung), and no turn is left held."""
+    gate = WriteGate()
+    first = await gate.enter(5)
+    waiter = asyncio.create_task(gate.enter(5))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the waiter queues
+    first.end()
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    if waiter.cancel():  # still waiting (not already done with its turn): it must end cancelled
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+    else:
+        (await waiter).end()
+    again = await asyncio.wait_for(gate.enter(5), 1)  # the turn is free, not held by the waiter
+    again.end()

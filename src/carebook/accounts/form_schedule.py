@@ -295,6 +295,11 @@ async def _passes(
             await run_pass(holder)
         except Exception:  # a database hiccup must not end the loop
             logger.exception(failure)
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            # A cancellation a library swallowed during the pass still stops the loop: the
+            # server's shutdown waits for this task.
+            raise asyncio.CancelledError
         await asyncio.sleep(seconds)
 
 

@@ -181,7 +181,9 @@ class Group:
         try:
             if self._slot.locked():
                 try:
-                    await asyncio.wait_for(self._slot.acquire(), wait_seconds)
+                    # Not wait_for: on 3.11 it can swallow a cancellation (write_gate.py).
+                    async with asyncio.timeout(wait_seconds):
+                        await self._slot.acquire()
                 except TimeoutError:
                     raise sqlite3.OperationalError(LOCKED_MESSAGE) from None
             else:

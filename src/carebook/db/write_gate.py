@@ -45,7 +45,11 @@ class WriteGate:
             lock = self._locks[loop] = asyncio.Lock()
         if lock.locked():
             try:
-                await asyncio.wait_for(lock.acquire(), wait_seconds)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the lock when
+                # it is granted as the waiter is cancelled, swallowing the cancellation (a
+                # background pass then never ends, and the server's shutdown waits on it).
+                async with asyncio.timeout(wait_seconds):
+                    await lock.acquire()
             except TimeoutError:
                 raise sqlite3.OperationalError(LOCKED_MESSAGE) from None
         else:
