@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 from bench.generate import Options, generate
-from bench.webhooks import EVENT_ID_HEADER, Counts, measure, parse, report, start_receiver
+from bench.webhook_receiver import EVENT_ID_HEADER
+from bench.webhooks import Receiver, measure, parse, report
 
 
 def test_the_receiver_counts_posts_by_webhook_and_event() -> None:
-    counts = Counts()
-    receiver = start_receiver(counts)
-    base = f"http://127.0.0.1:{receiver.server_address[1]}"
+    receiver = Receiver()  # its own process, as the bench runs it
+    base = f"http://127.0.0.1:{receiver.port}"
     try:
         with httpx.Client(base_url=base) as http:  # one keep-alive connection for all
             for path, event in (("/hook/1", "7"), ("/hook/2", "7"), ("/hook/1", "7")):
@@ -21,10 +21,12 @@ def test_the_receiver_counts_posts_by_webhook_and_event() -> None:
                     path, content=b'{"resource_id":1}', headers={EVENT_ID_HEADER: event}
                 )
                 assert answer.status_code == 200
+        posts, last_at = receiver.snapshot()
+        distinct = receiver.distinct()
     finally:
-        receiver.shutdown()
-    posts, last_at = counts.snapshot()
+        receiver.close()
     assert posts == {("/hook/1", "7"): 2, ("/hook/2", "7"): 1}  # a duplicate shows as 2
+    assert distinct == 2
     assert last_at > 0
 
 
