@@ -152,17 +152,23 @@ class Replayer:
 
     def row(self, values: tuple[Any, ...], fresh: set[int], new_id: int | None) -> tuple[Any, ...]:
         """A row of parameters for this request (time stamps are kept as captured)."""
-        changed = []
-        marker, old_id = self.captured.marker, self.captured.new_id
+        changed: list[Any] = []
         for i, value in enumerate(values):
-            if i in fresh:
-                value = _random_like(value)
-            elif marker is not None and isinstance(value, str) and marker in value:
-                value = value.replace(marker, self.marker)
-            elif new_id is not None and type(value) is int and value == old_id:
-                value = new_id
-            changed.append(value)
+            if isinstance(value, list):  # PostgreSQL's multi-row inserts: an array per column
+                changed.append([self._one(item, i in fresh, new_id) for item in value])
+            else:
+                changed.append(self._one(value, i in fresh, new_id))
         return tuple(changed)
+
+    def _one(self, value: Any, fresh: bool, new_id: int | None) -> Any:
+        marker, old_id = self.captured.marker, self.captured.new_id
+        if fresh:
+            return _random_like(value)
+        if marker is not None and isinstance(value, str) and marker in value:
+            return value.replace(marker, self.marker)
+        if new_id is not None and type(value) is int and value == old_id:
+            return new_id
+        return value
 
 
 async def replay(engine: Any, captured: Captured) -> None:
