@@ -33,6 +33,7 @@ from carebook.tables import data_tables
 from carebook.users import credentials
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
+from tests.support.compiled_cache import SharedCompiledCache, share_compiled_sql
 from tests.support.world import (
     World,
     WorldSnapshot,
@@ -54,6 +55,8 @@ if not FAST_PATHS:  # every Settings() of the run, servers started by the tests 
 POSTGRES_URL = os.environ.get(
     "CAREBOOK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+# Every test's engines compile into one cache, as one server's do (tests/support/compiled_cache.py).
+share_compiled_sql(SharedCompiledCache())
 
 
 # The generated walks over the whole schema and the tests that start servers: together about a
