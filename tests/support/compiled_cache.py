@@ -25,8 +25,10 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, Engine
 
-# Far more statement shapes than the suite sends from one process (a few thousand).
-CAPACITY = 20_000
+# Four times SQLAlchemy's default per engine (500): the statements of the world's restore, the
+# emptying and a module's requests stay in it, and the generated walks, whose documents select
+# ever other columns, cannot make it grow without bound (a compiled statement is tens of kB).
+CAPACITY = 2_000
 _PLAIN = (bool, int, float, str, type(None))
 # Module-level functions (a JSON serializer given to create_engine) are the same objects in
 # every engine; methods and other objects are per engine, and not settings.
