@@ -70,7 +70,10 @@ class SharedCompiledCache:
         return (self.dialect_key(key[0]), *key[1:])
 
     def get(self, key: tuple[Any, ...], default: Any = None) -> Any:
-        found = self._entries.get(self._key(key), default)
+        shared = self._key(key)
+        found = self._entries.get(shared, default)
+        if found is not default:
+            self._entries.move_to_end(shared)  # least recently used out first
         return found
 
     def __setitem__(self, key: tuple[Any, ...], value: Any) -> None:
