@@ -160,8 +160,10 @@ def run(arguments: argparse.Namespace) -> int:
             "CAREBOOK_SECRET_KEY": SECRET_KEY,
             "CAREBOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
             "CAREBOOK_WEBHOOK_POLL_SECONDS": "0.2",
-            # The lease of a send cut by the kill lapses after 2 x 2 + 10 s.
+            # The lease of a send cut by the kill lapses after 2 x 2 + 1 s: still a real lapse
+            # (the restarted server finds the sends claimed and waits it out), not 14 s of it.
             "CAREBOOK_WEBHOOK_TIMEOUT_SECONDS": "2",
+            "CAREBOOK_WEBHOOK_LEASE_MARGIN_SECONDS": "1",
         }
         carebook(env, "db", "upgrade")
         owner = provider(env, "hooks.crash@example.com", create=True)

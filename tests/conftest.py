@@ -75,8 +75,8 @@ _SLOW = [
     (
         "tests/security/test_patient_paths.py",
         "test_a_patient_reads_nothing_private_of_anyone_else",
-        81,
-        65,
+        56,
+        57,
     ),
     (
         "tests/security/test_isolation.py",
@@ -94,8 +94,8 @@ _SLOW = [
     (
         "tests/webhooks/test_crash_safety.py",
         "test_every_acknowledged_change_is_delivered_after_a_kill",
-        29,
-        29,
+        27,
+        20,
     ),
     ("tests/bench/test_peer.py", "test_postgraphile_serves_the_rows_carebook_serves", 25, 25),
     ("tests/security/test_fuzz.py", "test_generated_documents_never_fault", 20, 20),

@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         15.0, description="Total timeout of one webhook POST (connect, send, response)."
     )
+    webhook_lease_margin_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a delivery's claim lasts beyond twice the POST's timeout, to "
+        "record the outcome; a crashed server's deliveries are sent again after that.",
+    )
     # A test send is a POST (up to the timeout above) made on a staff member's request: bounded
     # per organization so that a script cannot turn the server into a request cannon.
     send_test_webhook_limit: int = Field(

@@ -160,18 +160,23 @@ async def test_every_path_to_a_patients_records_records_the_read(
     records = _patients_records(cast)
     patient = int(cast.me)
     problems: list[str] = []
-    holding: set[str] = set()
+    holding: dict[str, str] = {}  # path -> the request id it was sent with
     for path, query in nested_documents(cast, DEPTH, operations={"query"}):
         request_id = f"walk-{uuid.uuid4().hex}"
         headers = {**provider.headers, "X-Request-ID": request_id}
         response = await provider.client.post("/graphql", json={"query": query}, headers=headers)
         body = response.json()
         assert response.status_code == 200 and not body.get("errors"), (path, body)
-        if not _holds(body.get("data"), records):
-            continue
-        holding.add(path)
+        if _holds(body.get("data"), records):
+            holding[path] = request_id
+    # Each request's events, read once the walk is done: a request is answered only once its
+    # read events are committed (audit_wait_for_reads), and each carries its own request id.
+    by_request: dict[str, list[tuple[Any, ...]]] = {}
+    for event in await stored(database, record_id=patient):
+        by_request.setdefault(event.request_id, []).extend(brief([event]))
+    for path, request_id in holding.items():
         root = path.split(".")[0]
-        events = brief(await stored(database, request_id=request_id, record_id=patient))
+        events = by_request.get(request_id, [])
         if (root, "read", patient, True) not in events:
             problems.append(f"{path}: no read of the patient recorded ({events})")
     # Not vacuous: the paths of the issue hold the patient's records, nested ones included.

@@ -328,11 +328,27 @@ def nested_documents(
 
 @dataclass
 class Walk:
-    """Every path below one root field, as one document and one document a path."""
+    """Every path below one root field, as one document and one document a path (written only
+    when asked for: a walk needs them where the whole document's answer needs a closer look)."""
 
     root: str
     document: str  # every path at once (paths_selection)
-    paths: list[tuple[str, str]]  # (root field path, document), as nested_documents gives
+    operation: str
+    field: GraphQLField
+    ids: dict[tuple[str, ...], str]
+    field_paths: list[FieldPath]
+
+    def path_document(self, path: FieldPath) -> tuple[str, str]:
+        """(root field path, document) of one path, as nested_documents gives it."""
+        select = path_selection(self.field.type, path)
+        return ".".join((self.root, *path)), call(
+            self.operation, self.root, self.field, self.ids, False, select
+        )
+
+    @property
+    def paths(self) -> Iterator[tuple[str, str]]:
+        """path_document() of every path, in nested_documents' order."""
+        return (self.path_document(path) for path in self.field_paths)
 
 
 def root_walks(cast: Cast, depth: int) -> Iterator[Walk]:
@@ -342,11 +358,4 @@ def root_walks(cast: Cast, depth: int) -> Iterator[Walk]:
         ids = _own_ids(field, cast)
         paths: list[FieldPath] = list(object_paths(field.type, depth))
         whole = call(operation, name, field, ids, False, paths_selection(field.type, paths))
-        single = [
-            (
-                ".".join((name, *p)),
-                call(operation, name, field, ids, False, path_selection(field.type, p)),
-            )
-            for p in paths
-        ]
-        yield Walk(name, whole, single)
+        yield Walk(name, whole, operation, field, ids, paths)

@@ -211,8 +211,10 @@ async def load_many(
 
 def lease_for(settings: Settings) -> timedelta:
     """How long a claim holds a delivery: twice the POST's whole timeout (which bounds it), and
-    some seconds to record the outcome; a crashed worker's deliveries wait no longer than this."""
-    return timedelta(seconds=settings.webhook_timeout_seconds * 2 + 10)
+    some seconds to record the outcome (CAREBOOK_WEBHOOK_LEASE_MARGIN_SECONDS); a crashed
+    worker's deliveries wait no longer than this."""
+    margin = settings.webhook_lease_margin_seconds
+    return timedelta(seconds=settings.webhook_timeout_seconds * 2 + margin)
 
 
 async def deliver_one(database: Database, settings: Settings, delivery_id: int) -> str | None:
