@@ -22,7 +22,7 @@ as for any other write. Works the same with the fast paths off (it is plain SQLA
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -111,3 +111,21 @@ def insert_rows(
             connection.exec_driver_sql(sql, tuple(arrays))
         else:
             connection.exec_driver_sql(sql, list(chunk))
+
+
+def insert_mappings(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert ``rows`` (each a mapping of the same column names to values) into ``table``.
+
+    For rows whose values need their types' conversions on SQLite too (date-times): there they
+    go through Core's executemany, which applies them; on PostgreSQL through :func:`insert_rows`
+    (one statement, the same conversions by bind processor).
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), list(rows))
+        return
+    columns = tuple(rows[0])
+    insert_rows(connection, table, columns, [tuple(row[name] for name in columns) for row in rows])
