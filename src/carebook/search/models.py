@@ -62,7 +62,7 @@ class SearchToken(Base):
 
     # The user's organization, copied (as last_name, role and active are) so that a term's
     # range is one organization's. No foreign key: the user's own holds the token to the
-    # organization, and checking each token against the same organization row cost a third
+    # organization, and checking each token against the same organization row cost an eighth
     # of the tokens' INSERT on PostgreSQL (migration 0038).
     organization_id: Mapped[int] = mapped_column(Integer)
     token: Mapped[str] = mapped_column(TokenText)
