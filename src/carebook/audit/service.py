@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.audit.models import AuditEvent
 from carebook.auth.actor import Actor
+from carebook.db.many_rows import insert_mappings
 
 PATIENT = "User"
-# The Core table: a plain executemany, without the ORM's bulk-insert bookkeeping.
+# The Core table: without the ORM's bulk-insert bookkeeping (insert_events).
 _TABLE = cast(Table, AuditEvent.__table__)
 
 # An event as the row to insert (column name -> value): built from data already in memory.
@@ -109,6 +110,7 @@ def event_rows(
 
 
 async def insert_events(session: AsyncSession, rows: Sequence[EventRow]) -> None:
-    """Insert events in the session's transaction (one executemany; no SELECT, no flush)."""
+    """Insert events in the session's transaction (no SELECT, no flush): one executemany on
+    SQLite, one ``INSERT ... SELECT FROM unnest`` on PostgreSQL (db/many_rows.py)."""
     if rows:
-        await session.execute(insert(_TABLE), list(rows))
+        await session.run_sync(lambda sync: insert_mappings(sync.connection(), _TABLE, rows))

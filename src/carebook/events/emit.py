@@ -14,15 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.db.base import utcnow
+from carebook.db.many_rows import insert_mappings
 from carebook.events.catalog import EVENT_TYPES
 from carebook.events.models import Event
 
 Extra = Mapping[str, int | str | None]
-# The Core table, for emit_all's executemany.
+# The Core table, for emit_all's one statement.
 _TABLE = cast(Table, Event.__table__)
 
 
@@ -76,8 +77,10 @@ async def emit_all(session: AsyncSession, changes: Sequence[Change]) -> None:
 
     The ORM sends one INSERT per added row on SQLite (it needs each new id back); this one
     statement asks for no id, so fifty patients changed at once cost one statement, not fifty.
-    It goes to the Core table, a plain executemany: the ORM's bulk-insert bookkeeping cost a
-    thousand-patient bulkUpdateClients about 20 ms (issue 28).
+    It goes to the Core table, a plain executemany on SQLite (the ORM's bulk-insert bookkeeping
+    cost a thousand-patient bulkUpdateClients about 20 ms, issue 28) and one ``INSERT ... SELECT
+    FROM unnest`` on PostgreSQL, where an executemany is one statement per row
+    (db/many_rows.py).
     """
     if not changes:
         return
@@ -87,4 +90,4 @@ async def emit_all(session: AsyncSession, changes: Sequence[Change]) -> None:
     await session.flush()
     now = utcnow()
     rows = [{**_values(change), "created_at": now, "dispatched": False} for change in changes]
-    await session.execute(insert(_TABLE), rows)
+    await session.run_sync(lambda sync: insert_mappings(sync.connection(), _TABLE, rows))

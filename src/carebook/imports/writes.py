@@ -6,7 +6,10 @@ it calls what those hooks call itself (``written``), in the same order and the s
 
 - each changed patient's changed columns and ``updated_at``, one executemany UPDATE per set of
   changed columns (a re-run that changes nothing sends none);
-- then the new patients in one executemany INSERT (their ids reserved first, imports/ids.py);
+- then the new patients in one INSERT (their ids reserved first, imports/ids.py): an
+  executemany on SQLite, one ``INSERT ... SELECT FROM unnest`` on PostgreSQL (db/many_rows.py),
+  whose counters follow by statement-level triggers (migration 0038) that executemany would
+  fire once per row;
 - their tokens, their keys, and the re-check of the pairs of the patients whose keyed facts
   changed, as the flush hooks would.
 
@@ -25,8 +28,9 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import Insert, Update
 
+from carebook.db.many_rows import insert_rows
 from carebook.duplicates import index as keys
-from carebook.imports.records import COLUMNS, PatientRecord
+from carebook.imports.records import COLUMNS, KEYS, PatientRecord
 from carebook.search import index as tokens
 from carebook.users.models import User
 
@@ -37,6 +41,8 @@ _INSERT: Insert = insert(_USERS).values(
     {column: bindparam(key, type_=column.type) for key, column in COLUMNS}
 )
 _ID = "record_id"
+# The users table's column names, in the order of the records' KEYS.
+_NAMES = tuple(column.name for _, column in COLUMNS)
 
 
 @functools.cache
@@ -71,6 +77,16 @@ def write_batch(
     if new:
         for record in new:
             record.created_at = record.updated_at = now
-        connection.execute(_INSERT, [record.__dict__ for record in new])
+        _insert(connection, new)
     tokens.written(connection, new, changed)
     keys.written(connection, new, changed)
+
+
+def _insert(connection: Connection, new: Sequence[PatientRecord]) -> None:
+    """The new patients in one statement on PostgreSQL: its counters' triggers fire once per
+    statement (migration 0038), and an executemany is one statement per row."""
+    if connection.dialect.name == "postgresql":
+        rows = [tuple(map(record.__dict__.__getitem__, KEYS)) for record in new]
+        insert_rows(connection, _USERS, _NAMES, rows)
+    else:
+        connection.execute(_INSERT, [record.__dict__ for record in new])
