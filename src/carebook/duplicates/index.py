@@ -1,17 +1,18 @@
-"""Keeping the blocking keys in step with patient rows.
+"""Keeping the blocking keys (and name tallies, duplicates/keys.py) in step with patient rows.
 
 Like the search index (search/index.py): an ORM ``after_flush`` hook rewrites the keys of every
 patient whose keyed fields changed, so no write path forgets, and re-checks an existing patient's
 pairs (a corrected record leaves the list, a new likeness joins it; new patients are checked by
-their creation, duplicates/service.py). Only active patients have keys: an
-archived record (merged ones included) is never offered as a duplicate. Writes that bypass the
-ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds everything.
+their creation, duplicates/service.py). Only active patients have keys: an archived record
+(merged ones included) is never offered as a duplicate, nor counted in a name tally. Writes
+that bypass the ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds
+everything.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, event, insert, inspect, select
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from carebook.auth.roles import Role
 from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
-from carebook.duplicates.keys import keys_of
+from carebook.duplicates.keys import keys_of, tally_namespace, tally_of
 from carebook.duplicates.models import MatchKey
 from carebook.duplicates.scan import recheck
 from carebook.users.models import User
@@ -49,13 +50,25 @@ def _recheck(connection: Connection, users: Iterable[User]) -> None:
         recheck(connection, organization_id, ids)
 
 
+def _rows_of(user: Any) -> Iterator[tuple[int, int, int]]:
+    """(organization id, key, user id) of a user's keys and name tally; none unless an active
+    patient."""
+    if user.role != Role.PATIENT or not user.active:
+        return
+    for key in keys_of(user):
+        yield user.organization_id, key, user.id
+    tally = tally_of(user)
+    if tally is not None:
+        yield tally_namespace(user.organization_id), tally, user.id
+
+
 def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
-    """The key rows of these users (rows with id, organization_id, role, active and KEYED)."""
+    """The key rows of these users (rows with id, organization_id, role, active and KEYED),
+    their name tallies included."""
     return [
-        {"organization_id": u.organization_id, "key": key, "user_id": u.id}
+        {"organization_id": org, "key": key, "user_id": user_id}
         for u in users
-        if u.role == Role.PATIENT and u.active
-        for key in keys_of(u)
+        for org, key, user_id in _rows_of(u)
     ]
 
 
@@ -73,12 +86,7 @@ def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = Fals
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             connection.execute(delete(MatchKey).where(MatchKey.user_id.in_(chunk)))
-    rows = [
-        (u.organization_id, key, u.id)
-        for u in users
-        if u.role == Role.PATIENT and u.active
-        for key in keys_of(u)
-    ]
+    rows = [row for u in users for row in _rows_of(u)]
     insert_rows(connection, _KEYS, _KEY_COLUMNS, rows)
 
 
@@ -146,7 +154,8 @@ def reindex(connection: Connection, organization_id: int) -> int:
 
     Walks the patients by id in batches (keyset), so memory stays flat at millions of rows.
     """
-    connection.execute(delete(MatchKey).where(MatchKey.organization_id == organization_id))
+    namespaces = (organization_id, tally_namespace(organization_id))
+    connection.execute(delete(MatchKey).where(MatchKey.organization_id.in_(namespaces)))
     last_id, count = 0, 0
     while True:
         query = (

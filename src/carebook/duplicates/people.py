@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from carebook.auth.roles import Role
-from carebook.duplicates.matcher import Person, address_key
+from carebook.duplicates.keys import tally_namespace, tally_of
+from carebook.duplicates.matcher import NAMESAKES_ALLOWED, Person, address_key
+from carebook.duplicates.models import MatchKey
 from carebook.locations.models import Location
 from carebook.users.models import User
 
 # Ids per IN list: under SQLite's and asyncpg's bound-parameter limits.
 ID_BATCH = 10_000
+# Names shared by this many patients or fewer change no match (NAMESAKES_ALLOWED): their
+# tallies are not counted exactly, nor kept.
+RARE = min(NAMESAKES_ALLOWED.values())
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[start : start + ID_BATCH] for start in range(0, len(ids), ID_BATCH)]
+
+
+def common_names(
+    connection: Connection, organization_id: int, tallies: Collection[int] | None = None
+) -> dict[int, int]:
+    """Name tally -> patients who share it, for names shared by more than RARE patients of the
+    organization (among ``tallies`` when given: a creation's check counts its few names)."""
+    query = (
+        select(MatchKey.key, func.count())
+        .where(MatchKey.organization_id == tally_namespace(organization_id))
+        .group_by(MatchKey.key)
+        .having(func.count() > RARE)
+    )
+    if tallies is None:
+        return {key: count for key, count in connection.execute(query)}
+    common: dict[int, int] = {}
+    for chunk in _chunks(sorted(set(tallies))):
+        rows = connection.execute(query.where(MatchKey.key.in_(chunk)))
+        common.update({key: count for key, count in rows})
+    return common
 
 
 def _addresses(connection: Connection, ids: list[int]) -> dict[int, str | None]:
@@ -33,8 +58,15 @@ def _addresses(connection: Connection, ids: list[int]) -> dict[int, str | None]:
     return found
 
 
-def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Person]:
-    """The active patients among ``ids``, by id."""
+def load_people(
+    connection: Connection,
+    organization_id: int,
+    ids: Collection[int],
+    common: Mapping[int, int] | None = None,
+) -> dict[int, Person]:
+    """The active patients among ``ids`` (of the organization), by id, with how many patients
+    share their names (from ``common``, :func:`common_names` of the whole organization, when
+    given; else counted for these patients' names)."""
     people: dict[int, Person] = {}
     for chunk in _chunks(sorted(set(ids))):
         query = select(
@@ -42,7 +74,14 @@ def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Perso
         ).where(User.id.in_(chunk), User.role == Role.PATIENT, User.active)
         rows = connection.execute(query).all()
         addresses = _addresses(connection, [row.id for row in rows])
+        tallies = {row.id: tally_of(row) for row in rows}
+        counts = common
+        if counts is None:
+            counts = common_names(
+                connection, organization_id, {t for t in tallies.values() if t is not None}
+            )
         for row in rows:
+            tally = tallies[row.id]
             people[row.id] = Person(
                 id=row.id,
                 first_name=row.first_name or "",
@@ -51,5 +90,6 @@ def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Perso
                 email=row.email_key,
                 phone=row.phone_number,
                 address=addresses.get(row.id),
+                namesakes=counts.get(tally, 1) if tally is not None else 1,
             )
     return people

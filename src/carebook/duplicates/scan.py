@@ -10,7 +10,7 @@ stays dismissed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from carebook.duplicates import pairs
 from carebook.duplicates.matcher import Match, Person, compare
-from carebook.duplicates.people import load_people
+from carebook.duplicates.people import common_names, load_people
 
 # A key shared by more patients than this is no evidence (a clinic's own phone number, a
 # placeholder email): its block is skipped rather than compared pair by pair.
@@ -81,8 +81,13 @@ class Found:
     match: Match
 
 
-def _score(connection: Connection, pairs: list[tuple[int, int]]) -> Iterator[Found]:
-    people = load_people(connection, {i for pair in pairs for i in pair})
+def _score(
+    connection: Connection,
+    organization_id: int,
+    pairs: list[tuple[int, int]],
+    common: Mapping[int, int] | None = None,
+) -> Iterator[Found]:
+    people = load_people(connection, organization_id, {i for pair in pairs for i in pair}, common)
     for low, high in pairs:
         a, b = people.get(low), people.get(high)
         match = compare(a, b) if a and b else None
@@ -92,11 +97,16 @@ def _score(connection: Connection, pairs: list[tuple[int, int]]) -> Iterator[Fou
 
 def find_all(connection: Connection, organization_id: int) -> Iterator[Found]:
     """Every likely duplicate pair of an organization, streamed in batches."""
+    # The organization's common names, counted once (a short walk of one tally per patient)
+    # rather than for each batch.
+    common = common_names(connection, organization_id)
     # Options on the statement: Connection.execution_options would change the connection.
     streamed = _ALL_PAIRS.execution_options(stream_results=True, yield_per=PAIR_BATCH)
     result = connection.execute(streamed, {"org": organization_id, "cap": MAX_BLOCK})
     for partition in result.partitions():
-        yield from _score(connection, [(row.low, row.high) for row in partition])
+        yield from _score(
+            connection, organization_id, [(row.low, row.high) for row in partition], common
+        )
 
 
 def find_for(
@@ -113,7 +123,7 @@ def find_for(
     pairs = sorted(found_pairs)
     found: list[Found] = []
     for start in range(0, len(pairs), PAIR_BATCH):
-        found.extend(_score(connection, pairs[start : start + PAIR_BATCH]))
+        found.extend(_score(connection, organization_id, pairs[start : start + PAIR_BATCH]))
     return found
 
 
