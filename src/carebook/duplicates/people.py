@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -58,15 +59,8 @@ def _addresses(connection: Connection, ids: list[int]) -> dict[int, str | None]:
     return found
 
 
-def load_people(
-    connection: Connection,
-    organization_id: int,
-    ids: Collection[int],
-    common: Mapping[int, int] | None = None,
-) -> dict[int, Person]:
-    """The active patients among ``ids`` (of the organization), by id, with how many patients
-    share their names (from ``common``, :func:`common_names` of the whole organization, when
-    given; else counted for these patients' names)."""
+def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Person]:
+    """The active patients among ``ids``, by id (their names counted rare: :func:`counted`)."""
     people: dict[int, Person] = {}
     for chunk in _chunks(sorted(set(ids))):
         query = select(
@@ -74,14 +68,7 @@ def load_people(
         ).where(User.id.in_(chunk), User.role == Role.PATIENT, User.active)
         rows = connection.execute(query).all()
         addresses = _addresses(connection, [row.id for row in rows])
-        tallies = {row.id: tally_of(row) for row in rows}
-        counts = common
-        if counts is None:
-            counts = common_names(
-                connection, organization_id, {t for t in tallies.values() if t is not None}
-            )
         for row in rows:
-            tally = tallies[row.id]
             people[row.id] = Person(
                 id=row.id,
                 first_name=row.first_name or "",
@@ -90,6 +77,12 @@ def load_people(
                 email=row.email_key,
                 phone=row.phone_number,
                 address=addresses.get(row.id),
-                namesakes=counts.get(tally, 1) if tally is not None else 1,
             )
     return people
+
+
+def counted(person: Person, common: Mapping[int, int]) -> Person:
+    """The person with how many patients share their names (``common``: :func:`common_names`)."""
+    tally = tally_of(person)
+    namesakes = common.get(tally, 1) if tally is not None else 1
+    return replace(person, namesakes=namesakes) if namesakes != person.namesakes else person

@@ -17,8 +17,9 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from carebook.duplicates import pairs
+from carebook.duplicates.keys import tally_of
 from carebook.duplicates.matcher import Match, Person, compare
-from carebook.duplicates.people import common_names, load_people
+from carebook.duplicates.people import common_names, counted, load_people
 
 # A key shared by more patients than this is no evidence (a clinic's own phone number, a
 # placeholder email): its block is skipped rather than compared pair by pair.
@@ -87,12 +88,27 @@ def _score(
     pairs: list[tuple[int, int]],
     common: Mapping[int, int] | None = None,
 ) -> Iterator[Found]:
-    people = load_people(connection, organization_id, {i for pair in pairs for i in pair}, common)
+    """The pairs that match. How common the names are (``common``: :func:`common_names` of the
+    organization; else counted here) is worked out for the patients of pairs that match with
+    names counted rare only: it can only lower a match (a date of birth alone stops counting),
+    and a scan compares a million patients, each name tally a few microseconds of folding and
+    hashing."""
+    people = load_people(connection, {i for pair in pairs for i in pair})
+    matched: list[tuple[Person, Person, Match]] = []
     for low, high in pairs:
         a, b = people.get(low), people.get(high)
         match = compare(a, b) if a and b else None
-        if match is not None:
-            yield Found(low, high, match)
+        if a and b and match is not None:
+            matched.append((a, b, match))
+    if common is None:
+        tallies = {t for a, b, _ in matched for p in (a, b) if (t := tally_of(p)) is not None}
+        common = common_names(connection, organization_id, tallies)
+    for a, b, rare in matched:
+        counted_a, counted_b = counted(a, common), counted(b, common)
+        if counted_a is a and counted_b is b:
+            yield Found(a.id, b.id, rare)
+        elif (match := compare(counted_a, counted_b)) is not None:
+            yield Found(a.id, b.id, match)
 
 
 def find_all(connection: Connection, organization_id: int) -> Iterator[Found]:
