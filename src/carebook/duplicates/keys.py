@@ -78,7 +78,8 @@ def tally_namespace(organization_id: int) -> int:
 
 
 def tally_of(row: Any) -> int | None:
-    """The hashed name tally of a user row (as :func:`keys_of` takes it), or None."""
+    """The hashed name tally of a user row (as :func:`keys_of` takes it) or a matcher's Person
+    (anything with ``first_name`` and ``last_name``), or None."""
     text = tally_text(row.first_name, row.last_name)
     return hashed(text) if text is not None else None
 

@@ -31,7 +31,7 @@ EVIDENCE = 0.75
 # A date of birth counts alone only while at most this many active patients of the organization
 # share the pair's names (the more common of the two records' names: duplicates/keys.py's name
 # tally). Each of N namesakes lands on a given birthday with a chance of about 1 in 29,000 (80
-# years of days), a digit away from it about 40 in 29,000, so the chance a coincidence passes for
+# years of days), a digit away from it about 30 in 29,000, so the chance a coincidence passes for
 # a typo grows with N; a swapped day and month is a rare typo, so it needs rarer names than the
 # same date. Set where each kind's matches stopped being mostly true ones on bench.duplicates'
 # million-patient set (docs/duplicates.md). Beyond, the date weighs DOB_COMMON: below EVIDENCE.
