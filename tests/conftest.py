@@ -33,6 +33,7 @@ from carebook.tables import data_tables
 from carebook.users import credentials
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
+from tests.support.compiled_cache import SharedCompiledCache, share_compiled_sql
 from tests.support.world import (
     World,
     WorldSnapshot,
@@ -54,6 +55,8 @@ if not FAST_PATHS:  # every Settings() of the run, servers started by the tests 
 POSTGRES_URL = os.environ.get(
     "CAREBOOK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+# Every test's engines compile into one cache, as one server's do (tests/support/compiled_cache.py).
+share_compiled_sql(SharedCompiledCache())
 
 
 # The generated walks over the whole schema and the tests that start servers: together about a
@@ -124,12 +127,34 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "slow: a generated walk or a server started (SLOW_TESTS in tests/conftest.py)"
     )
+    config.addinivalue_line(
+        "markers",
+        "only_on(*backends, reason): a test of one database's own behaviour, which exists on"
+        " those backends only (never collected, so never skipped, on the others)",
+    )
     config.pluginmanager.register(_SlowFirst(), "carebook-slow-first")
+
+
+def _applies(item: pytest.Item) -> bool:
+    """Whether ``item`` runs on its database: False for a test marked ``only_on`` other ones."""
+    marker = item.get_closest_marker("only_on")
+    if marker is None:
+        return True
+    if not marker.args or set(marker.args) - {"sqlite", "postgresql"}:
+        raise pytest.UsageError(f"{item.nodeid}: only_on takes 'sqlite' and/or 'postgresql'")
+    callspec = getattr(item, "callspec", None)
+    param = callspec.params.get("database_url") if callspec is not None else None
+    if param is None:
+        raise pytest.UsageError(f"{item.nodeid}: only_on is for tests run on each database")
+    return param in marker.args
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m and -k choose: `-m "not slow"` needs the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Marks the tests of SLOW_TESTS ``slow``; fails if one in a collected file is not there."""
+    """Drops the variants of ``only_on`` tests on other databases (a test that does not apply
+    to a database is not one of its tests, rather than one skipped: the run reports no skips);
+    marks the tests of SLOW_TESTS ``slow``; fails if one in a collected file is not there."""
+    items[:] = [item for item in items if _applies(item)]
     found: set[str] = set()
     for item in items:
         name = item.nodeid.split("[", 1)[0]

@@ -68,11 +68,12 @@ def _read_only_file(path: Path) -> Iterator[None]:
         os.chmod(path, 0o644)
 
 
+@pytest.mark.only_on(
+    "sqlite", reason="a file's mode is SQLite's; PostgreSQL's read-only database is tested below"
+)
 async def test_a_read_only_sqlite_file_is_not_ready_and_the_log_says_why(
-    backend: str, empty_url: str, settings: Settings, caplog: pytest.LogCaptureFixture
+    empty_url: str, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("a file's mode is SQLite's; PostgreSQL's read-only database is tested below")
     await upgrade_async(empty_url)
     path = Path(empty_url.removeprefix("sqlite+aiosqlite:///"))
     # Checkpointed into the file and closed, as a server stopped cleanly leaves it.
@@ -93,11 +94,12 @@ async def test_a_read_only_sqlite_file_is_not_ready_and_the_log_says_why(
     assert logged == [f"not ready: {READ_ONLY} (OperationalError)"]
 
 
+@pytest.mark.only_on(
+    "postgresql", reason="PostgreSQL's read-only database; SQLite's file is tested above"
+)
 async def test_a_read_only_postgres_database_is_not_ready_and_no_password_is_logged(
-    backend: str, empty_url: str, settings: Settings, caplog: pytest.LogCaptureFixture
+    empty_url: str, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL's read-only database; SQLite's file is tested above")
     await upgrade_async(empty_url)
     name = empty_url.rsplit("/", 1)[1]
     await _admin(empty_url, f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')

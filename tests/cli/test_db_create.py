@@ -24,11 +24,8 @@ def _upgrade(database_url: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def test_upgrade_creates_a_missing_postgresql_database(
-    backend: str, database_url: str
-) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite creates its file by itself")
+@pytest.mark.only_on("postgresql", reason="SQLite creates its file by itself")
+async def test_upgrade_creates_a_missing_postgresql_database(database_url: str) -> None:
     # Capitals and a hyphen: the name only works quoted.
     name = f"Carebook-Fresh-{uuid.uuid4().hex[:8]}"
     server = database_url.rpartition("/")[0]

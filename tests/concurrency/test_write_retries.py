@@ -112,12 +112,13 @@ async def test_other_database_errors_are_not_retried(
     assert len(tries) == 1
 
 
+@pytest.mark.only_on(
+    "postgresql", reason="SQLite writers take the database lock up front: they cannot deadlock"
+)
 async def test_postgresql_deadlock_is_retried(
-    settings: Settings, database: Database, passwords: Passwords, world: World, backend: str
+    settings: Settings, database: Database, passwords: Passwords, world: World
 ) -> None:
     """Two writes lock the same two rows in opposite orders: PostgreSQL aborts one (40P01)."""
-    if backend != "postgresql":
-        pytest.skip("SQLite writers take the database lock up front: they cannot deadlock")
     ids = [world.a.provider.organization_id, world.b.provider.organization_id]
     both_locked_one = asyncio.Barrier(2)
     tries: list[str] = []
@@ -141,12 +142,11 @@ async def test_postgresql_deadlock_is_retried(
     assert len(tries) == 3  # the deadlock victim was re-run
 
 
+@pytest.mark.only_on("postgresql", reason="SQLite write transactions are serial")
 async def test_postgresql_serialization_failure_is_retried(
-    settings: Settings, database: Database, passwords: Passwords, world: World, backend: str
+    settings: Settings, database: Database, passwords: Passwords, world: World
 ) -> None:
     """A REPEATABLE READ transaction updating a row changed since its snapshot fails (40001)."""
-    if backend != "postgresql":
-        pytest.skip("SQLite write transactions are serial")
     org_id = world.a.provider.organization_id
     both_have_snapshots = asyncio.Barrier(2)
     first_committed = asyncio.Event()

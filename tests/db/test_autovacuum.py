@@ -8,11 +8,10 @@ from sqlalchemy import text
 from carebook.db.engine import Database
 
 
+@pytest.mark.only_on("postgresql", reason="SQLite has no visibility map and no autovacuum")
 async def test_patient_and_search_tables_vacuum_after_two_percent_of_changes(
-    database: Database, backend: str
+    database: Database,
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no visibility map and no autovacuum")
     query = text(
         "SELECT relname, reloptions FROM pg_class WHERE relname IN ('users', 'search_tokens')"
     )

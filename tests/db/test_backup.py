@@ -70,11 +70,12 @@ async def _copy_under_load(api: Api, world: World, copy: object) -> tuple[int, i
     return before, after
 
 
+@pytest.mark.only_on(
+    "sqlite", reason="SQLite's backup API; PostgreSQL's round trip is the pg_dump test below"
+)
 async def test_sqlite_backup_under_load_restores_a_consistent_prefix(
-    backend: str, api: Api, world: World, settings: Settings, tmp_path: Path
+    api: Api, world: World, settings: Settings, tmp_path: Path
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("SQLite's backup API; PostgreSQL's round trip is the pg_dump test below")
     file = tmp_path / "carebook.backup"
     before, after = await _copy_under_load(
         api, world, lambda: backups.backup(settings.database_url, file)
@@ -145,11 +146,12 @@ def _create_and_restore(server: str, name: str, dump: Path) -> None:
     )
 
 
+@pytest.mark.only_on(
+    "postgresql", reason="pg_dump is PostgreSQL's; SQLite's round trip is the test above"
+)
 async def test_pg_dump_under_load_restores_a_consistent_prefix(
-    backend: str, api: Api, world: World, settings: Settings, tmp_path: Path
+    api: Api, world: World, settings: Settings, tmp_path: Path
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("pg_dump is PostgreSQL's; SQLite's round trip is the test above")
     _pg_tools_or_skip()
     source = _libpq(settings.database_url)
     dump = tmp_path / "carebook.dump"

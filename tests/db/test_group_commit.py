@@ -327,3 +327,27 @@ async def test_a_groups_connection_is_opened_off_the_loop_and_closed_with_its_lo
     # The first loop's group was closed when the next loop made its own.
     assert loops[0] not in commit._groups
     assert len(commit._groups) == 2  # this loop's, and the last loop's until another comes
+
+
+async def test_dispose_returns_once_each_group_connection_is_closed(sqlite_path: Path) -> None:
+    """After dispose, the file may be opened alone (leaving WAL, a restore): a group's connection
+    still closing on its thread would hold it ("database is locked", seen in CI when the bench
+    generator left WAL right after its setup's database was disposed)."""
+    database = create_database(
+        Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}", fast_paths=True)
+    )
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(text("CREATE TABLE numbers (n INTEGER PRIMARY KEY)"))
+    assert database.paths is not None and database.paths.group_commit is not None
+    group = database.paths.group_commit.group()
+    release = threading.Event()
+    group.runner.submit(lambda: release.wait(10))  # a call still running on the group's thread
+    threading.Timer(0.2, release.set).start()
+    await database.dispose()
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        group.connection.execute("SELECT 1")
+    alone = sqlite3.connect(sqlite_path, isolation_level=None, timeout=0)
+    try:
+        assert alone.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    finally:
+        alone.close()

@@ -38,11 +38,10 @@ async def _warm_pool(database: Database) -> None:
         await b.execute(text("SELECT 1"))
 
 
+@pytest.mark.only_on("postgresql", reason="SQLite has no server connection to lose")
 async def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(
-    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no server connection to lose")
     await _warm_pool(database)
     assert await _kill_other_backends(database) >= 1
     monkeypatch.setattr("carebook.db.hooks.PING_AFTER_IDLE_SECONDS", 0.0)  # everything is idle
@@ -51,11 +50,10 @@ async def test_an_idle_connection_killed_by_the_server_is_replaced_before_use(
     assert first > 0 and second > 0  # both reads answered: the dead connections were replaced
 
 
+@pytest.mark.only_on("postgresql", reason="SQLite has no server connection to lose")
 async def test_a_connection_in_steady_use_is_not_pinged(
-    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("SQLite has no server connection to lose")
     await _warm_pool(database)
     assert await _kill_other_backends(database) >= 1
     monkeypatch.setattr("carebook.db.hooks.PING_AFTER_IDLE_SECONDS", 3600.0)  # never idle

@@ -155,11 +155,10 @@ async def test_a_statement_the_driver_fails_is_answered_through_core_whole(
     assert again is not None and _columns(again) == _columns(expected)
 
 
+@pytest.mark.only_on("postgresql", reason="a SQLite file has no server connection to lose")
 async def test_a_lost_postgres_connection_is_replaced_without_failing_the_read(
-    database: Database, backend: str, world: World
+    database: Database, world: World
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("a SQLite file has no server connection to lose")
     reads = _reads(database)
     pid_row = await reads.first(text("SELECT pg_backend_pid() AS pid"), {})
     assert pid_row is not None

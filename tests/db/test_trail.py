@@ -92,13 +92,16 @@ async def test_read_batches_commit_with_their_own_durability(settings: Settings)
     assert (audit, write) == ("off", "on")
 
 
+@pytest.mark.only_on(
+    "postgresql", reason="SQLite's trail connection is a file's, no server to lose"
+)
 async def test_a_batch_after_a_server_restart_goes_on_a_fresh_connection(
     database: Database,
 ) -> None:
     """PostgreSQL: the trail's held connection, closed by the server, is replaced before use."""
+    assert database.paths is not None
     trail = database.paths.postgres_trail
-    if trail is None:
-        pytest.skip("SQLite's trail connection is a file's, no server to lose")
+    assert trail is not None
     writer = AuditWriter(database)
     first = writer.submit([ROW], wait=True)
     assert first is not None
@@ -118,11 +121,12 @@ async def test_a_batch_after_a_server_restart_goes_on_a_fresh_connection(
     assert [e.record_id for e in await stored(database)] == [ROW["record_id"], 8]
 
 
+@pytest.mark.only_on(
+    "sqlite", reason="PostgreSQL's batches are one awaited statement, never on a thread"
+)
 async def test_sqlite_writes_small_batches_on_the_loop_and_large_ones_on_a_thread(
-    database: Database, backend: str, monkeypatch: pytest.MonkeyPatch
+    database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if backend != "sqlite":
-        pytest.skip("PostgreSQL's batches are one awaited statement, never on a thread")
     threads: list[int] = []
     original = trail.insert_sqlite
 

@@ -36,6 +36,7 @@ writes only once it is committed, which is also when the writers' answers are se
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -126,11 +127,14 @@ class GroupCommit:
             connection.create_function(*args, **kwargs)
         return connection
 
-    def close(self) -> None:
-        """Close every group's connection (an open group is rolled back by SQLite)."""
-        for group in list(self._groups.values()):
-            group.close()
+    async def close(self) -> None:
+        """Close every group's connection (an open group is rolled back by SQLite), and wait
+        until each is closed: whoever disposes the database may open the file alone next
+        (leaving WAL, a restore), which a connection still closing on its thread would lock."""
+        closing = [group.close() for group in list(self._groups.values())]
         self._groups.clear()
+        for closed in closing:
+            await asyncio.wrap_future(closed)
 
 
 class Group:
@@ -285,14 +289,16 @@ class Group:
         self._end_member()
         return outcome
 
-    def close(self) -> None:
-        """Fail the waiting members and close the connection (after any running call)."""
+    def close(self) -> concurrent.futures.Future[Any]:
+        """Fail the waiting members and close the connection (after any running call); the
+        returned future is done once the connection is closed."""
         self._fail_waiting(sqlite3.OperationalError(LOST_MESSAGE))
         if self._turn is not None:
             self._turn.end()
             self._turn = None
-        self.runner.submit(self._close_here)
+        closed = self.runner.submit(self._close_here)
         self.runner.shutdown()
+        return closed
 
     def discard(self) -> None:
         """Close the group of a closed loop (its futures can no longer be settled; any open

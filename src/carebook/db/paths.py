@@ -110,7 +110,7 @@ class FastPaths:
         if self.postgres_trail is not None:
             await self.postgres_trail.close()
         if self.group_commit is not None:
-            self.group_commit.close()
+            await self.group_commit.close()
         await self.row_reads.close()
 
     def _trail_insert(self, table: Table) -> TrailInsert:

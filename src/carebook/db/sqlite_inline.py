@@ -78,9 +78,10 @@ class _OwnThread:
         future = self._last = self._executor.submit(call)
         return await asyncio.wrap_future(future)
 
-    def submit(self, call: Callable[[], object]) -> None:
+    def submit(self, call: Callable[[], object]) -> Future[Any]:
         """Queue ``call`` without waiting for it (it still runs after everything before it)."""
-        self._last = self._executor.submit(call)
+        future = self._last = self._executor.submit(call)
+        return future
 
     def idle(self) -> bool:
         """True when the thread has nothing of this connection's left to run."""
