@@ -8,15 +8,18 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from carebook.auth.roles import Role
 from carebook.db.engine import Database
 from carebook.duplicates import service
+from carebook.duplicates.keys import tally_of
 from carebook.duplicates.matcher import NAMESAKES_ALLOWED, Person, compare
+from carebook.duplicates.models import NameKey
 from carebook.users.models import User
 from tests.duplicates.test_api import CANDIDATES, _create, _warnings
 from tests.support.api import Api
+from tests.support.merges import merge, unmerge
 from tests.support.world import Org, World
 
 # One more John Smith than a date of birth one digit off tolerates, once the new one joins.
@@ -118,3 +121,56 @@ async def test_only_the_organization_s_own_patients_make_a_name_common(
 
     [warning] = _warnings(john)
     assert "date of birth one digit off" in warning["message"]
+
+
+async def _tallies(database: Database, organization_id: int) -> dict[int, int]:
+    """The stored name tallies of an organization's patients, by patient."""
+    async with database.read_sessions() as session:
+        rows = await session.execute(
+            select(NameKey.user_id, NameKey.key).where(NameKey.organization_id == organization_id)
+        )
+        return {user_id: key for user_id, key in rows}
+
+
+async def _recounted(database: Database, organization_id: int) -> dict[int, int]:
+    """The name tallies the organization's active patients have, worked out from their rows."""
+    async with database.read_sessions() as session:
+        rows = await session.execute(
+            select(User.id, User.first_name, User.last_name).where(
+                User.organization_id == organization_id,
+                User.role == Role.PATIENT,
+                User.active.is_(True),
+            )
+        )
+        return {row.id: tally for row in rows if (tally := tally_of(row)) is not None}
+
+
+async def test_the_name_tallies_follow_archives_merges_and_their_undoing(
+    api: Api, world: World, database: Database
+) -> None:
+    org = world.a.provider.organization_id
+    provider = api.with_key(world.a.provider.api_key)
+    johns = [
+        (await _create(provider, JOHN | {"dob": f"19{50 + n}-02-03", "email": f"j{n}@x.org"}))[
+            "data"
+        ]["createClient"]["user"]["id"]
+        for n in range(4)
+    ]
+    john = tally_of(Person(0, "John", "Smith", None))
+    assert list((await _tallies(database, org)).values()).count(john) == 4
+
+    archived = await provider.data(
+        "mutation($id: ID) { updateClient(input: {id: $id, active: false}) {"
+        " messages { field message } } }",
+        {"id": johns[0]},
+    )
+    assert archived["updateClient"]["messages"] is None
+    assert (await merge(provider, ids=[johns[1]], target_user_id=johns[2]))["messages"] is None
+    tallies = await _tallies(database, org)
+    assert tallies == await _recounted(database, org)
+    assert list(tallies.values()).count(john) == 2
+
+    assert (await unmerge(provider, johns[1]))["messages"] is None
+    tallies = await _tallies(database, org)
+    assert tallies == await _recounted(database, org)
+    assert list(tallies.values()).count(john) == 3

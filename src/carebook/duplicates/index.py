@@ -1,4 +1,4 @@
-"""Keeping the blocking keys (and name tallies, duplicates/keys.py) in step with patient rows.
+"""Keeping the blocking keys and the name tallies (duplicates/keys.py) in step with patient rows.
 
 Like the search index (search/index.py): an ORM ``after_flush`` hook rewrites the keys of every
 patient whose keyed fields changed, so no write path forgets, and re-checks an existing patient's
@@ -12,18 +12,18 @@ everything.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, event, insert, inspect, select
+from sqlalchemy import Table, delete, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carebook.auth.roles import Role
 from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
-from carebook.duplicates.keys import keys_of, tally_namespace, tally_of
-from carebook.duplicates.models import MatchKey
+from carebook.duplicates.keys import keys_of, tally_of
+from carebook.duplicates.models import MatchKey, NameKey
 from carebook.duplicates.scan import recheck
 from carebook.users.models import User
 
@@ -50,35 +50,35 @@ def _recheck(connection: Connection, users: Iterable[User]) -> None:
         recheck(connection, organization_id, ids)
 
 
-def _rows_of(user: Any) -> Iterator[tuple[int, int, int]]:
-    """(organization id, key, user id) of a user's keys and name tally; none unless an active
-    patient."""
-    if user.role != Role.PATIENT or not user.active:
-        return
-    for key in keys_of(user):
-        yield user.organization_id, key, user.id
-    tally = tally_of(user)
-    if tally is not None:
-        yield tally_namespace(user.organization_id), tally, user.id
+def _keyed(user: Any) -> bool:
+    """Only active patients have keys and name tallies."""
+    return bool(user.role == Role.PATIENT and user.active)
 
 
-def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
-    """The key rows of these users (rows with id, organization_id, role, active and KEYED),
-    their name tallies included."""
+def key_rows(users: Iterable[Any]) -> list[tuple[int, int, int]]:
+    """(organization id, key, user id) of these users' blocking keys (rows with id,
+    organization_id, role, active and KEYED)."""
+    return [(u.organization_id, key, u.id) for u in users if _keyed(u) for key in keys_of(u)]
+
+
+def name_rows(users: Iterable[Any]) -> list[tuple[int, int, int]]:
+    """(user id, organization id, name tally) of these users (as :func:`key_rows` takes them)."""
     return [
-        {"organization_id": org, "key": key, "user_id": user_id}
+        (u.id, u.organization_id, tally)
         for u in users
-        for org, key, user_id in _rows_of(u)
+        if _keyed(u) and (tally := tally_of(u)) is not None
     ]
 
 
 _KEYS: Table = MatchKey.__table__  # type: ignore[assignment]
 _KEY_COLUMNS = ("organization_id", "key", "user_id")
+_NAMES: Table = NameKey.__table__  # type: ignore[assignment]
+_NAME_COLUMNS = ("user_id", "organization_id", "key")
 
 
 def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = False) -> None:
-    """Replace the keys of these users in one go (``new``: users inserted in this
-    transaction, who have none yet: nothing to delete)."""
+    """Replace the keys and name tallies of these users in one go (``new``: users inserted in
+    this transaction, who have none yet: nothing to delete)."""
     if not users:
         return
     if not new:
@@ -86,8 +86,9 @@ def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = Fals
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             connection.execute(delete(MatchKey).where(MatchKey.user_id.in_(chunk)))
-    rows = [row for u in users for row in _rows_of(u)]
-    insert_rows(connection, _KEYS, _KEY_COLUMNS, rows)
+            connection.execute(delete(NameKey).where(NameKey.user_id.in_(chunk)))
+    insert_rows(connection, _KEYS, _KEY_COLUMNS, key_rows(users))
+    insert_rows(connection, _NAMES, _NAME_COLUMNS, name_rows(users))
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -150,12 +151,13 @@ _COLUMNS = (
 
 
 def reindex(connection: Connection, organization_id: int) -> int:
-    """Rebuild the keys of one organization's patients; returns how many were walked.
+    """Rebuild the keys and name tallies of one organization's patients; returns how many were
+    walked.
 
     Walks the patients by id in batches (keyset), so memory stays flat at millions of rows.
     """
-    namespaces = (organization_id, tally_namespace(organization_id))
-    connection.execute(delete(MatchKey).where(MatchKey.organization_id.in_(namespaces)))
+    connection.execute(delete(MatchKey).where(MatchKey.organization_id == organization_id))
+    connection.execute(delete(NameKey).where(NameKey.organization_id == organization_id))
     last_id, count = 0, 0
     while True:
         query = (
@@ -168,8 +170,7 @@ def reindex(connection: Connection, organization_id: int) -> int:
         chunk = connection.execute(query).all()
         if not chunk:
             return count
-        rows = key_rows(chunk)
-        if rows:
-            connection.execute(insert(MatchKey), rows)
+        insert_rows(connection, _KEYS, _KEY_COLUMNS, key_rows(chunk))
+        insert_rows(connection, _NAMES, _NAME_COLUMNS, name_rows(chunk))
         count += len(chunk)
         last_id = chunk[-1].id

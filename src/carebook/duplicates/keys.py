@@ -15,10 +15,9 @@ Keys are stored as signed 64-bit hashes (a compact, fast index); a collision onl
 extra comparison.
 
 Beside the keys, each patient has one **name tally** (:func:`tally_text`): both names' phonetic
-keys, stored under the organization's negated id (:func:`tally_namespace`), so that no blocking
-statement (they all ask for the organization's own id) ever meets it. Counting the rows of a
-tally says how many patients of the organization share those names: the matcher trusts a date
-of birth alone less for names many patients share (duplicates/matcher.py).
+keys, stored in a table of its own (``duplicate_name_keys``, duplicates/models.py's NameKey).
+Counting the rows of a tally says how many patients of the organization share those names: the
+matcher trusts a date of birth alone less for names many patients share (duplicates/matcher.py).
 """
 
 from __future__ import annotations
@@ -64,17 +63,12 @@ def key_texts(
 
 def tally_text(first_name: str | None, last_name: str | None) -> str | None:
     """The name tally of a patient: both names' phonetic keys, in either order (transposed
-    names count as the same names); None without both names."""
+    names count as the same names); None without both names. Migration 0039 computes it too
+    (a frozen copy): change it and ``carebook duplicates reindex`` must rewrite the tallies."""
     first, last = phonetic(fold(first_name)), phonetic(fold(last_name))
     if not first or not last:
         return None
     return "n|" + "|".join(sorted((first, last)))
-
-
-def tally_namespace(organization_id: int) -> int:
-    """Where an organization's name tallies are stored: its id negated (organization ids are
-    positive), out of reach of the blocking statements, which all filter on the id itself."""
-    return -organization_id
 
 
 def tally_of(row: Any) -> int | None:

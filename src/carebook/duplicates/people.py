@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from carebook.auth.roles import Role
-from carebook.duplicates.keys import tally_namespace, tally_of
+from carebook.duplicates.keys import tally_of
 from carebook.duplicates.matcher import NAMESAKES_ALLOWED, Person, address_key
-from carebook.duplicates.models import MatchKey
+from carebook.duplicates.models import NameKey
 from carebook.locations.models import Location
 from carebook.users.models import User
 
@@ -32,16 +32,16 @@ def common_names(
     """Name tally -> patients who share it, for names shared by more than RARE patients of the
     organization (among ``tallies`` when given: a creation's check counts its few names)."""
     query = (
-        select(MatchKey.key, func.count())
-        .where(MatchKey.organization_id == tally_namespace(organization_id))
-        .group_by(MatchKey.key)
+        select(NameKey.key, func.count())
+        .where(NameKey.organization_id == organization_id)
+        .group_by(NameKey.key)
         .having(func.count() > RARE)
     )
     if tallies is None:
         return {key: count for key, count in connection.execute(query)}
     common: dict[int, int] = {}
     for chunk in _chunks(sorted(set(tallies))):
-        rows = connection.execute(query.where(MatchKey.key.in_(chunk)))
+        rows = connection.execute(query.where(NameKey.key.in_(chunk)))
         common.update({key: count for key, count in rows})
     return common
 
