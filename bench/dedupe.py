@@ -125,13 +125,14 @@ async def _reindex(url: str, org: int) -> dict[str, Any]:
 
 async def _vacuum(url: str) -> None:
     """On PostgreSQL, what autovacuum would do after the keys' bulk rebuild (it is off on this
-    machine's server): without it the scan's index-only walk of the keys reads every row from
-    the table too, and plans on empty statistics (twice the server's CPU at a million)."""
+    machine's server): without it the scan's index-only walks of the keys and name tallies read
+    every row from the tables too, and plans on empty statistics (twice the server's CPU at a
+    million)."""
     if is_sqlite(url):
         return
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        await connection.execute("VACUUM (ANALYZE) duplicate_match_keys")
+        await connection.execute("VACUUM (ANALYZE) duplicate_match_keys, duplicate_name_keys")
     finally:
         await connection.close()
 

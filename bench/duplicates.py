@@ -1,6 +1,7 @@
 """Patients with planted duplicates, deterministic for a seed: the matcher's quality set.
 
     python -m bench.duplicates --count 20000 --seed 26
+    python -m bench.duplicates --patients 1000000 --seed 26
 
 prints the precision and recall of carebook's matcher (blocking keys then scoring, the same
 functions the database scan runs, here in memory) on a generated set. Every planted duplicate is
@@ -10,6 +11,10 @@ transposed, the date of birth with day and month swapped or one digit off, a new
 phone, or none (never the same email: Carebook keeps a patient's email unique in the
 practice). Hard negatives are planted too: twins (same last name, birthday, phone and
 address, another first name) and namesakes (same names, another birthday and contacts).
+
+``--patients N`` generates the set of ``python -m bench.dedupe --patients N`` instead (a
+duplicate and a hard negative for 5 % of the people each), without a database: how precision
+holds up as an organization grows, in a minute or two even at a million.
 """
 
 from __future__ import annotations
@@ -17,13 +22,13 @@ from __future__ import annotations
 import argparse
 import random
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from bench import names
-from carebook.duplicates.keys import key_texts
+from carebook.duplicates.keys import key_texts, tally_text
 from carebook.duplicates.matcher import Person, compare
 
 # Common English first names and one nickname each (all in the nicknames package's table).
@@ -223,9 +228,20 @@ def quality(generated: Generated, found: Iterable[tuple[int, int]]) -> Quality:
     return Quality(len(generated.duplicates), len(pairs), len(pairs & generated.duplicates))
 
 
+def with_namesakes(people: list[Person]) -> list[Person]:
+    """The people, each with how many of them share their names (the database's name tallies,
+    duplicates/keys.py), as the scan loads them."""
+    tallies = [tally_text(p.first_name, p.last_name) for p in people]
+    counts = Counter(t for t in tallies if t is not None)
+    return [
+        replace(p, namesakes=counts[t] if t is not None else 1)
+        for p, t in zip(people, tallies, strict=True)
+    ]
+
+
 def in_memory(generated: Generated, max_block: int) -> Quality:
     """The matcher's quality with the blocking done in memory (the scan does it in SQL)."""
-    by_id = {p.id: p for p in generated.people}
+    by_id = {p.id: p for p in with_namesakes(generated.people)}
     candidates = blocked_pairs(generated.people, max_block)
     found = [(a, b) for a, b in candidates if compare(by_id[a], by_id[b]) is not None]
     return quality(generated, found)
@@ -235,8 +251,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=26)
+    parser.add_argument(
+        "--patients", type=int, help="the set of bench.dedupe --patients N (overrides --count)"
+    )
     args = parser.parse_args()
-    generated = generate(args.count, args.seed)
+    if args.patients:
+        # As bench/dedupe.py generates its organization.
+        generated = generate(round(args.patients / 1.1), args.seed, duplicate_share=0.05)
+    else:
+        generated = generate(args.count, args.seed)
     result = in_memory(generated, max_block=50)
     print(
         f"people={len(generated.people)} planted={result.planted} found={result.found} "

@@ -14,7 +14,7 @@ from carebook.auth.models import ApiKey, PasswordResetToken, SessionToken, Signu
 from carebook.conversations.models import Conversation, ConversationMembership
 from carebook.conversations.note_models import Note
 from carebook.db.base import REFERENCE_DATA, Base
-from carebook.duplicates.models import DuplicatePair, MatchKey
+from carebook.duplicates.models import DuplicatePair, MatchKey, NameKey
 from carebook.events.models import Event, SentWebhook, Webhook, WebhookDelivery, WebhookSubscription
 from carebook.forms.models import (
     RecurringForm,
@@ -67,6 +67,7 @@ __all__ = [
     "ListBlockStart",
     "Location",
     "MatchKey",
+    "NameKey",
     "Note",
     "NotificationSetting",
     "Offering",

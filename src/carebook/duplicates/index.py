@@ -1,11 +1,12 @@
-"""Keeping the blocking keys in step with patient rows.
+"""Keeping the blocking keys and the name tallies (duplicates/keys.py) in step with patient rows.
 
 Like the search index (search/index.py): an ORM ``after_flush`` hook rewrites the keys of every
 patient whose keyed fields changed, so no write path forgets, and re-checks an existing patient's
 pairs (a corrected record leaves the list, a new likeness joins it; new patients are checked by
-their creation, duplicates/service.py). Only active patients have keys: an
-archived record (merged ones included) is never offered as a duplicate. Writes that bypass the
-ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds everything.
+their creation, duplicates/service.py). Only active patients have keys: an archived record
+(merged ones included) is never offered as a duplicate, nor counted in a name tally. Writes
+that bypass the ORM (bulk loads) call :func:`reindex`; ``carebook duplicates reindex`` rebuilds
+everything.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, event, insert, inspect, select
+from sqlalchemy import Table, delete, event, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carebook.auth.roles import Role
 from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
-from carebook.duplicates.keys import keys_of
-from carebook.duplicates.models import MatchKey
+from carebook.duplicates.keys import keys_of, tally_of
+from carebook.duplicates.models import MatchKey, NameKey
 from carebook.duplicates.scan import recheck
 from carebook.users.models import User
 
@@ -49,23 +50,35 @@ def _recheck(connection: Connection, users: Iterable[User]) -> None:
         recheck(connection, organization_id, ids)
 
 
-def key_rows(users: Iterable[Any]) -> list[dict[str, int]]:
-    """The key rows of these users (rows with id, organization_id, role, active and KEYED)."""
+def _keyed(user: Any) -> bool:
+    """Only active patients have keys and name tallies."""
+    return bool(user.role == Role.PATIENT and user.active)
+
+
+def key_rows(users: Iterable[Any]) -> list[tuple[int, int, int]]:
+    """(organization id, key, user id) of these users' blocking keys (rows with id,
+    organization_id, role, active and KEYED)."""
+    return [(u.organization_id, key, u.id) for u in users if _keyed(u) for key in keys_of(u)]
+
+
+def name_rows(users: Iterable[Any]) -> list[tuple[int, int, int]]:
+    """(user id, organization id, name tally) of these users (as :func:`key_rows` takes them)."""
     return [
-        {"organization_id": u.organization_id, "key": key, "user_id": u.id}
+        (u.id, u.organization_id, tally)
         for u in users
-        if u.role == Role.PATIENT and u.active
-        for key in keys_of(u)
+        if _keyed(u) and (tally := tally_of(u)) is not None
     ]
 
 
 _KEYS: Table = MatchKey.__table__  # type: ignore[assignment]
 _KEY_COLUMNS = ("organization_id", "key", "user_id")
+_NAMES: Table = NameKey.__table__  # type: ignore[assignment]
+_NAME_COLUMNS = ("user_id", "organization_id", "key")
 
 
 def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = False) -> None:
-    """Replace the keys of these users in one go (``new``: users inserted in this
-    transaction, who have none yet: nothing to delete)."""
+    """Replace the keys and name tallies of these users in one go (``new``: users inserted in
+    this transaction, who have none yet: nothing to delete)."""
     if not users:
         return
     if not new:
@@ -73,13 +86,9 @@ def write_keys(connection: Connection, users: Sequence[Any], *, new: bool = Fals
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             connection.execute(delete(MatchKey).where(MatchKey.user_id.in_(chunk)))
-    rows = [
-        (u.organization_id, key, u.id)
-        for u in users
-        if u.role == Role.PATIENT and u.active
-        for key in keys_of(u)
-    ]
-    insert_rows(connection, _KEYS, _KEY_COLUMNS, rows)
+            connection.execute(delete(NameKey).where(NameKey.user_id.in_(chunk)))
+    insert_rows(connection, _KEYS, _KEY_COLUMNS, key_rows(users))
+    insert_rows(connection, _NAMES, _NAME_COLUMNS, name_rows(users))
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -142,11 +151,13 @@ _COLUMNS = (
 
 
 def reindex(connection: Connection, organization_id: int) -> int:
-    """Rebuild the keys of one organization's patients; returns how many were walked.
+    """Rebuild the keys and name tallies of one organization's patients; returns how many were
+    walked.
 
     Walks the patients by id in batches (keyset), so memory stays flat at millions of rows.
     """
     connection.execute(delete(MatchKey).where(MatchKey.organization_id == organization_id))
+    connection.execute(delete(NameKey).where(NameKey.organization_id == organization_id))
     last_id, count = 0, 0
     while True:
         query = (
@@ -159,8 +170,7 @@ def reindex(connection: Connection, organization_id: int) -> int:
         chunk = connection.execute(query).all()
         if not chunk:
             return count
-        rows = key_rows(chunk)
-        if rows:
-            connection.execute(insert(MatchKey), rows)
+        insert_rows(connection, _KEYS, _KEY_COLUMNS, key_rows(chunk))
+        insert_rows(connection, _NAMES, _NAME_COLUMNS, name_rows(chunk))
         count += len(chunk)
         last_id = chunk[-1].id

@@ -13,6 +13,11 @@ variations the matcher forgives, one at a time:
 
 Keys are stored as signed 64-bit hashes (a compact, fast index); a collision only costs one
 extra comparison.
+
+Beside the keys, each patient has one **name tally** (:func:`tally_text`): both names' phonetic
+keys, stored in a table of its own (``duplicate_name_keys``, duplicates/models.py's NameKey).
+Counting the rows of a tally says how many patients of the organization share those names: the
+matcher trusts a date of birth alone less for names many patients share (duplicates/matcher.py).
 """
 
 from __future__ import annotations
@@ -54,6 +59,23 @@ def key_texts(
     if phone:
         keys.add(f"p|{phone}")
     return keys
+
+
+def tally_text(first_name: str | None, last_name: str | None) -> str | None:
+    """The name tally of a patient: both names' phonetic keys, in either order (transposed
+    names count as the same names); None without both names. Migration 0039 computes it too
+    (a frozen copy): change it and ``carebook duplicates reindex`` must rewrite the tallies."""
+    first, last = phonetic(fold(first_name)), phonetic(fold(last_name))
+    if not first or not last:
+        return None
+    return "n|" + "|".join(sorted((first, last)))
+
+
+def tally_of(row: Any) -> int | None:
+    """The hashed name tally of a user row (as :func:`keys_of` takes it) or a matcher's Person
+    (anything with ``first_name`` and ``last_name``), or None."""
+    text = tally_text(row.first_name, row.last_name)
+    return hashed(text) if text is not None else None
 
 
 def keys_of(row: Any) -> set[int]:

@@ -4,6 +4,11 @@ A pair is a likely duplicate when both names agree (straight or with first and l
 and at least one identifier agrees: the date of birth (exactly, or with the day and month swapped,
 or one digit off), the email, the phone number or the address. Names alone never make a duplicate
 (two John Smiths), nor identifiers alone (twins share a birthday, a family shares a phone).
+
+How common the names are in the organization weighs too, as in Fellegi-Sunter record linkage:
+among the patients who share a name, some are born on (or a typo away from) any given day by
+chance. A date of birth alone is evidence only while few enough patients share the pair's names
+(NAMESAKES_ALLOWED); beyond, it needs a second identifier that agrees (a phone, an address).
 """
 
 from __future__ import annotations
@@ -23,6 +28,15 @@ NAME_PAIR = 0.88
 # EVIDENCE, when the two records' phone numbers or addresses differ (two people, likely).
 DOB_SAME, DOB_TYPO, DOB_CONTRADICTED, EMAIL, PHONE, ADDRESS = 1.0, 0.75, 0.6, 1.0, 0.9, 0.6
 EVIDENCE = 0.75
+# A date of birth counts alone only while at most this many active patients of the organization
+# share the pair's names (the more common of the two records' names: duplicates/keys.py's name
+# tally). Each of N namesakes lands on a given birthday with a chance of about 1 in 29,000 (80
+# years of days), a digit away from it about 30 in 29,000, so the chance a coincidence passes for
+# a typo grows with N; a swapped day and month is a rare typo, so it needs rarer names than the
+# same date. Set where each kind's matches stopped being mostly true ones on bench.duplicates'
+# million-patient set (docs/duplicates.md). Beyond, the date weighs DOB_COMMON: below EVIDENCE.
+NAMESAKES_ALLOWED = {"same": 200, "swapped": 50, "digit": 10}
+DOB_COMMON = 0.5
 # A changed last name is forgiven when the first names agree this well and the evidence is
 # overwhelming (see _names).
 CHANGED_LAST_FIRST = 0.93
@@ -42,6 +56,9 @@ class Person:
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+    # Active patients of the organization who share these names (their phonetic keys), this one
+    # included: 1 when unknown (a small count changes nothing, see NAMESAKES_ALLOWED).
+    namesakes: int = 1
 
 
 @dataclass(frozen=True)
@@ -67,8 +84,8 @@ class Match:
 
 # What the matcher compares of one patient, as a plain tuple (a whole organization's scan
 # compares hundreds of thousands of pairs straight from the rows, without a Person each):
-# (first name, last name, date of birth, email key, phone, address key), names raw.
-Facts = tuple[str, str, date | None, str | None, str | None, str | None]
+# (first name, last name, date of birth, email key, phone, address key, namesakes), names raw.
+Facts = tuple[str, str, date | None, str | None, str | None, str | None, int]
 
 SAME_DOB = "same date of birth"
 SWAPPED_DOB = "date of birth with day and month swapped"
@@ -91,6 +108,7 @@ def facts_of(person: Person) -> Facts:
         person.email,
         person.phone,
         person.address,
+        person.namesakes,
     )
 
 
@@ -156,15 +174,16 @@ def _one_digit_off(a: date, b: date) -> bool:
     )
 
 
-def _dob(a: date | None, b: date | None) -> tuple[float, str] | None:
+def _dob(a: date | None, b: date | None) -> tuple[float, str, str] | None:
+    """The dates' agreement: (weight, reason, kind as in NAMESAKES_ALLOWED), or None."""
     if a is None or b is None:
         return None
     if a == b:
-        return DOB_SAME, SAME_DOB
+        return DOB_SAME, SAME_DOB, "same"
     if a.year == b.year and a.month == b.day and a.day == b.month:
-        return DOB_TYPO, SWAPPED_DOB
+        return DOB_TYPO, SWAPPED_DOB, "swapped"
     if _one_digit_off(a, b):
-        return DOB_TYPO, DIGIT_OFF_DOB
+        return DOB_TYPO, DIGIT_OFF_DOB, "digit"
     return None
 
 
@@ -173,11 +192,23 @@ def _contradicted(a: Facts, b: Facts) -> bool:
     return bool(a[4] and b[4] and a[4] != b[4]) or bool(a[5] and b[5] and a[5] != b[5])
 
 
+def _dob_weight(a: Facts, b: Facts) -> tuple[float, str] | None:
+    """The date of birth's weight and reason: less when another fact says two people (a typo
+    only), or when the names are too common for the date to tell namesakes apart."""
+    dob = _dob(a[2], b[2])
+    if dob is None:
+        return None
+    weight, reason, kind = dob
+    if kind == "digit" and _contradicted(a, b):
+        weight = DOB_CONTRADICTED
+    if max(a[6], b[6]) > NAMESAKES_ALLOWED[kind]:
+        weight = min(weight, DOB_COMMON)
+    return weight, reason
+
+
 def _identifiers(a: Facts, b: Facts) -> list[tuple[float, str]]:
     found = []
-    dob = _dob(a[2], b[2])
-    if dob and dob[1] == DIGIT_OFF_DOB and _contradicted(a, b):
-        dob = (DOB_CONTRADICTED, dob[1])
+    dob = _dob_weight(a, b)
     if dob:
         found.append(dob)
     if a[3] and a[3] == b[3]:

@@ -1,4 +1,4 @@
-"""The tables of duplicate detection (migration 0029_duplicate_pairs)."""
+"""The tables of duplicate detection (migrations 0029_duplicate_pairs, 0039_duplicate_name_keys)."""
 
 from datetime import datetime
 
@@ -25,6 +25,26 @@ class MatchKey(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class NameKey(Base):
+    """The name tally of one active patient (duplicates/keys.py's :func:`tally_of`); kept by
+    duplicates/index.py with the blocking keys.
+
+    One row per patient rather than a count per name: every write (a creation, an archive, a
+    merge, an import) inserts or deletes its own patients' rows only, so concurrent writes never
+    contend on the row of a common name, nor leave a count off. Counting reads the index
+    (organization, key) alone.
+    """
+
+    __tablename__ = "duplicate_name_keys"
+    __table_args__ = (Index("ix_duplicate_name_keys_count", "organization_id", "key"),)
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    organization_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[int] = mapped_column(BigInteger)
 
 
 class DuplicatePair(Timestamped, Base):

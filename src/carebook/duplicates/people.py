@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from carebook.auth.roles import Role
-from carebook.duplicates.matcher import Person, address_key
+from carebook.duplicates.keys import tally_of
+from carebook.duplicates.matcher import NAMESAKES_ALLOWED, Person, address_key
+from carebook.duplicates.models import NameKey
 from carebook.locations.models import Location
 from carebook.users.models import User
 
 # Ids per IN list: under SQLite's and asyncpg's bound-parameter limits.
 ID_BATCH = 10_000
+# Names shared by this many patients or fewer change no match (NAMESAKES_ALLOWED): their
+# tallies are not counted exactly, nor kept.
+RARE = min(NAMESAKES_ALLOWED.values())
 
 
 def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[start : start + ID_BATCH] for start in range(0, len(ids), ID_BATCH)]
+
+
+def common_names(
+    connection: Connection, organization_id: int, tallies: Collection[int] | None = None
+) -> dict[int, int]:
+    """Name tally -> patients who share it, for names shared by more than RARE patients of the
+    organization (among ``tallies`` when given: a creation's check counts its few names)."""
+    query = (
+        select(NameKey.key, func.count())
+        .where(NameKey.organization_id == organization_id)
+        .group_by(NameKey.key)
+        .having(func.count() > RARE)
+    )
+    if tallies is None:
+        return {key: count for key, count in connection.execute(query)}
+    common: dict[int, int] = {}
+    for chunk in _chunks(sorted(set(tallies))):
+        rows = connection.execute(query.where(NameKey.key.in_(chunk)))
+        common.update({key: count for key, count in rows})
+    return common
 
 
 def _addresses(connection: Connection, ids: list[int]) -> dict[int, str | None]:
@@ -34,7 +60,7 @@ def _addresses(connection: Connection, ids: list[int]) -> dict[int, str | None]:
 
 
 def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Person]:
-    """The active patients among ``ids``, by id."""
+    """The active patients among ``ids``, by id (their names counted rare: :func:`counted`)."""
     people: dict[int, Person] = {}
     for chunk in _chunks(sorted(set(ids))):
         query = select(
@@ -53,3 +79,10 @@ def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Perso
                 address=addresses.get(row.id),
             )
     return people
+
+
+def counted(person: Person, common: Mapping[int, int]) -> Person:
+    """The person with how many patients share their names (``common``: :func:`common_names`)."""
+    tally = tally_of(person)
+    namesakes = common.get(tally, 1) if tally is not None else 1
+    return replace(person, namesakes=namesakes) if namesakes != person.namesakes else person

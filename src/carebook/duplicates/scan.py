@@ -10,15 +10,16 @@ stays dismissed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
 from carebook.duplicates import pairs
+from carebook.duplicates.keys import tally_of
 from carebook.duplicates.matcher import Match, Person, compare
-from carebook.duplicates.people import load_people
+from carebook.duplicates.people import common_names, counted, load_people
 
 # A key shared by more patients than this is no evidence (a clinic's own phone number, a
 # placeholder email): its block is skipped rather than compared pair by pair.
@@ -81,22 +82,47 @@ class Found:
     match: Match
 
 
-def _score(connection: Connection, pairs: list[tuple[int, int]]) -> Iterator[Found]:
+def _score(
+    connection: Connection,
+    organization_id: int,
+    pairs: list[tuple[int, int]],
+    common: Mapping[int, int] | None = None,
+) -> Iterator[Found]:
+    """The pairs that match. How common the names are (``common``: :func:`common_names` of the
+    organization; else counted here) is worked out for the patients of pairs that match with
+    names counted rare only: it can only lower a match (a date of birth alone stops counting),
+    and a scan compares a million patients, each name tally a few microseconds of folding and
+    hashing."""
     people = load_people(connection, {i for pair in pairs for i in pair})
+    matched: list[tuple[Person, Person, Match]] = []
     for low, high in pairs:
         a, b = people.get(low), people.get(high)
         match = compare(a, b) if a and b else None
-        if match is not None:
-            yield Found(low, high, match)
+        if a and b and match is not None:
+            matched.append((a, b, match))
+    if common is None:
+        tallies = {t for a, b, _ in matched for p in (a, b) if (t := tally_of(p)) is not None}
+        common = common_names(connection, organization_id, tallies)
+    for a, b, rare in matched:
+        counted_a, counted_b = counted(a, common), counted(b, common)
+        if counted_a is a and counted_b is b:
+            yield Found(a.id, b.id, rare)
+        elif (match := compare(counted_a, counted_b)) is not None:
+            yield Found(a.id, b.id, match)
 
 
 def find_all(connection: Connection, organization_id: int) -> Iterator[Found]:
     """Every likely duplicate pair of an organization, streamed in batches."""
+    # The organization's common names, counted once (a short walk of one tally per patient)
+    # rather than for each batch.
+    common = common_names(connection, organization_id)
     # Options on the statement: Connection.execution_options would change the connection.
     streamed = _ALL_PAIRS.execution_options(stream_results=True, yield_per=PAIR_BATCH)
     result = connection.execute(streamed, {"org": organization_id, "cap": MAX_BLOCK})
     for partition in result.partitions():
-        yield from _score(connection, [(row.low, row.high) for row in partition])
+        yield from _score(
+            connection, organization_id, [(row.low, row.high) for row in partition], common
+        )
 
 
 def find_for(
@@ -113,7 +139,7 @@ def find_for(
     pairs = sorted(found_pairs)
     found: list[Found] = []
     for start in range(0, len(pairs), PAIR_BATCH):
-        found.extend(_score(connection, pairs[start : start + PAIR_BATCH]))
+        found.extend(_score(connection, organization_id, pairs[start : start + PAIR_BATCH]))
     return found
 
 

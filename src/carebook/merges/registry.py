@@ -81,6 +81,8 @@ LEFT: dict[tuple[str, str], str] = {
     ("conversation_memberships", "creator_id"): "who added the member: a record of the act",
     ("duplicate_match_keys", "user_id"): "derived from each patient's own fields; kept by the "
     "duplicates' flush hook (an archived patient leaves the matching)",
+    ("duplicate_name_keys", "user_id"): "as duplicate_match_keys: the name tally of each active "
+    "patient, dropped when the merge archives them, written again by an undo",
     ("duplicate_pairs", "user_id"): "a pair names two records: the merge resolves it, the pair "
     "leaves the list with the archived record",
     ("duplicate_pairs", "other_user_id"): "as user_id",
