@@ -2,7 +2,7 @@
 database counts how many patients share a name (duplicates/people.py) without a reindex.
 
 The patients are written at head with plain SQL (no flush hook: no tallies), the database taken
-back to 0037 (the table goes) and up again: 0039's downgrade and its backfill both run.
+back to 0038 (the table goes) and up again: 0039's downgrade and its backfill both run.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from carebook.duplicates.models import NameKey
 from carebook.duplicates.people import RARE, common_names
 from carebook.users.models import User
 
-PREVIOUS = "0037_pending_deliveries_index"
+PREVIOUS = "0038_import_write_cost"
 # Names as patients type them: accents, case, transposed, a phonetic twin, none at all.
 NAMES = [
     ("John", "Smith"),

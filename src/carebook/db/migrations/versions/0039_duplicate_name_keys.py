@@ -13,7 +13,7 @@ of duplicates/keys.py's ``tally_of`` as of this revision (tests/db/test_migratio
 they agree).
 
 Revision ID: 0039_duplicate_name_keys
-Revises: 0037_pending_deliveries_index
+Revises: 0038_import_write_cost
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from alembic import op
 from sqlalchemy.engine import Connection
 
 revision = "0039_duplicate_name_keys"
-down_revision = "0037_pending_deliveries_index"
+down_revision = "0038_import_write_cost"
 branch_labels = None
 depends_on = None
 
