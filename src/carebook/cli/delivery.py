@@ -6,10 +6,18 @@ This supervisor starts it when the server starts, starts it again when it dies (
 doubling up to 30 s while it keeps dying at once: a process that cannot start should not spin),
 and stops it (SIGTERM, then SIGKILL after 10 s) when the server stops. Deliveries a dead process
 had claimed are sent again once their leases lapse: nothing is lost.
+
+Should the server die without stopping it (SIGKILL, a crash), the child stops on its own: it
+holds the read end of a pipe (its *lifeline*) whose write end only this process holds, and the
+kernel closes that end with the process. Both ends are made here, before any child starts, so
+a server that dies while its child is still importing is noticed too. (Not ``PR_SET_PDEATHSIG``:
+Linux sends that signal when the *thread* that started the child ends, here the supervising
+thread, and only after the child has set it, which leaves the same start-up window.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -38,6 +46,11 @@ class DeliveryProcess:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._process: subprocess.Popen[bytes] | None = None
+        # Not inheritable (os.pipe's default): only the delivery child gets the read end, as
+        # pass_fds; no other child (uvicorn's workers) may hold the write end, or a dead server
+        # would not close it.
+        self._lifeline, writer = os.pipe()
+        self._lifeline_ends: tuple[int, ...] = (self._lifeline, writer)
         self._thread = threading.Thread(
             target=self._supervise, name="carebook-webhook-delivery", daemon=True
         )
@@ -66,7 +79,11 @@ class DeliveryProcess:
             if self._stopping.is_set():
                 return None
             # The same stdout and stderr as the server: its lines join the server's log.
-            self._process = subprocess.Popen(COMMAND, env=self.env)  # noqa: S603 (our own)
+            self._process = subprocess.Popen(  # noqa: S603 (our own command)
+                [*COMMAND, "--lifeline", str(self._lifeline)],
+                env=self.env,
+                pass_fds=(self._lifeline,),
+            )
             self.starts += 1
             return self._process
 
@@ -101,6 +118,16 @@ class DeliveryProcess:
                 process.kill()
                 process.wait()
         self._thread.join(STOP_SECONDS)
+        self._cut_lifeline()
+
+    def _cut_lifeline(self) -> None:
+        """Close both ends once (a second stop must not close a number reused since): a child
+        that somehow still runs sees its lifeline end."""
+        with self._lock:
+            ends, self._lifeline_ends = self._lifeline_ends, ()
+        for end in ends:
+            with contextlib.suppress(OSError):
+                os.close(end)
 
 
 def main() -> None:
