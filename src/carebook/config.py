@@ -151,9 +151,8 @@ class Settings(BaseSettings):
         "process",
         description="Where `carebook serve` delivers webhooks: 'process' (the default), one "
         "child process of its own at a lower CPU priority (requests come first); 'inline', a "
-        "task in every server process, sharing its event loop with requests, and the mode to "
-        "set for the app under another ASGI server, which starts no delivery process "
-        "(docs/webhooks.md).",
+        "task in every server process, sharing its event loop with requests (what an app under "
+        "another ASGI server does either way: it has no delivery process; docs/webhooks.md).",
     )
     webhook_delivery_nice: int = Field(
         10,

@@ -26,6 +26,7 @@ from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
 from carebook.startup import UnsafeSettings, check_metrics_token, check_read_url
+from carebook.webhooks.worker import DELIVERY_PROCESS_MARK
 
 # How long uvicorn's supervisor waits for a new worker to answer its health check before it
 # kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
@@ -103,8 +104,14 @@ def _delivery(mode: str) -> Iterator[None]:
     if mode != "process":
         yield
         return
-    with DeliveryProcess():
-        yield
+    # Read by every server process's app (carebook.app), this one's and the workers' (they
+    # inherit the environment): the delivery is this process's, none of theirs.
+    os.environ[DELIVERY_PROCESS_MARK] = "1"
+    try:
+        with DeliveryProcess():
+            yield
+    finally:
+        os.environ.pop(DELIVERY_PROCESS_MARK, None)
 
 
 def _run_workers(
