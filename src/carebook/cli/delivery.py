@@ -4,8 +4,10 @@ With ``CAREBOOK_WEBHOOK_DELIVERY=process`` (the default) the server processes do
 webhooks: one child process does (:mod:`carebook.webhooks.process`), at a lower CPU priority.
 This supervisor starts it when the server starts, starts it again when it dies (after 1 s,
 doubling up to 30 s while it keeps dying at once: a process that cannot start should not spin),
-and stops it (SIGTERM, then SIGKILL after 10 s) when the server stops. Deliveries a dead process
-had claimed are sent again once their leases lapse: nothing is lost.
+and stops it (SIGTERM, then SIGKILL after 15 s) when the server stops. Deliveries a dead process
+had claimed are sent again once their leases lapse: nothing is lost. A child stopped by a
+signal (SIGTERM to the whole process group) is not started again: the server is stopping too.
+It ignores SIGINT (a Ctrl-C reaches the whole group): its server stops it.
 
 Should the server die without stopping it (SIGKILL, a crash), the child stops on its own: it
 holds the read end of a pipe (its *lifeline*) whose write end only this process holds, and the
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -35,7 +38,16 @@ FIRST_DELAY_SECONDS = 1.0
 LONGEST_DELAY_SECONDS = 30.0
 # A process that ran this long before dying was not failing to start: the delay starts over.
 HEALTHY_SECONDS = 60.0
-STOP_SECONDS = 10.0
+# How long the server waits for its stopped child before SIGKILL: longer than the child's own
+# limit (carebook.webhooks.process.STOP_BUDGET_SECONDS, 10 s), past which it ends itself, so the
+# kill does not race a stop that is still within its bounds.
+STOP_SECONDS = 15.0
+# How a child stopped by a signal exits: 0 once its handler has run (carebook.webhooks.process),
+# or dead of the signal when it came before the handler was in place. Such a child was stopped
+# on purpose: a signal sent to the whole process group (systemd's KillMode=control-group, a
+# `kill` of the group) reaches it while its server is still finishing requests, and a child
+# started again then would claim deliveries only to be stopped mid-pass.
+STOPPED_BY_SIGNAL = frozenset({0, -signal.SIGTERM, -signal.SIGINT})
 
 
 class DeliveryProcess:
@@ -97,6 +109,13 @@ class DeliveryProcess:
             code = process.wait()
             if self._stopping.is_set():
                 return
+            if code in STOPPED_BY_SIGNAL:
+                logger.warning(
+                    "webhook delivery process stopped by a signal (exit %s); not started again "
+                    "before the server restarts",
+                    code,
+                )
+                return
             if time.monotonic() - started >= HEALTHY_SECONDS:
                 delay = FIRST_DELAY_SECONDS
             logger.error(
@@ -132,6 +151,11 @@ class DeliveryProcess:
 
 def main() -> None:
     """The child's entry point: the whole schema's tables, then the delivery process."""
+    if "--lifeline" in sys.argv:
+        # Started by a server, which stops it (SIGTERM) once its own requests are done: a
+        # Ctrl-C, sent to the whole process group, must not stop it first. Set before the
+        # imports, which take a while.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     import carebook.tables  # noqa: F401  (every table: the foreign keys resolve)
     from carebook.webhooks.process import main as deliver
 

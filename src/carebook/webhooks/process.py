@@ -10,13 +10,14 @@ processes the CPU first, and delivery catches up when requests leave it some. Th
 leased as before, so several servers (each with its delivery process) share the work, and a
 delivery process killed mid-send loses nothing (the lease lapses, the event is sent again).
 
-It stops on SIGTERM or SIGINT, and on its own when its parent is gone (a ``carebook serve``
-killed with SIGKILL cannot stop it), so no delivery process outlives its server. The parent is
-watched through a *lifeline*: the read end of a pipe whose write end only the server holds
-(``--lifeline FD``). The kernel closes that end when the server dies, however it dies, and the
-read end then reports end of file. Unlike the parent's process id read at start-up (what this
-module watched before: a server that died while this process was still importing left it
-watching init forever), the pipe exists before this process does, so there is no window.
+It stops on SIGTERM (run by hand, on SIGINT too), and on its own when its parent is gone (a
+``carebook serve`` killed with SIGKILL cannot stop it), so no delivery process outlives its
+server. The parent is watched through a *lifeline*: the read end of a pipe whose write end
+only the server holds (``--lifeline FD``). The kernel closes that end when the server dies,
+however it dies, and the read end then reports end of file. Unlike the parent's process id
+read at start-up (what this module watched before: a server that died while this process was
+still importing left it watching init forever), the pipe exists before this process does, so
+there is no window.
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ from carebook.webhooks.worker import start_worker
 
 logger = logging.getLogger("carebook.webhooks")
 
-# How long the stop may take (cancelled sends, closed connections, disposed engine) before the
-# process ends anyway: a process whose server is gone has nobody left to kill it.
+# How long each step of the stop may take (the tasks cancelled, then the engine disposed) before
+# the process ends anyway: a process whose server is gone has nobody left to kill it.
 SHUTDOWN_SECONDS = 5.0
+# The longest a stop takes before the process ends itself (both steps); its server waits longer
+# before SIGKILL (carebook.cli.delivery.STOP_SECONDS), so that kill only ends a stuck process.
+STOP_BUDGET_SECONDS = 2 * SHUTDOWN_SECONDS
 
 
 def lower_priority(nice: int) -> None:
@@ -65,12 +69,14 @@ async def _forever() -> None:
 
 
 async def run(settings: Settings, lifeline: int | None = None) -> None:
-    """Deliver until SIGTERM, SIGINT or the end of ``lifeline`` (the server's death); without a
-    lifeline (run by hand), until a signal."""
+    """Deliver until SIGTERM or the end of ``lifeline`` (the server's death); without a
+    lifeline (run by hand), until SIGTERM or SIGINT. Under a server SIGINT is ignored
+    (:func:`carebook.cli.delivery.main`): a Ctrl-C reaches the whole process group, and the
+    server stops this process itself once its own requests are done."""
     database = create_database(settings)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    for number in (signal.SIGTERM, signal.SIGINT):
+    for number in (signal.SIGTERM,) if lifeline is not None else (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
     worker = start_worker(database, settings)
     parent = _lifeline_cut(lifeline) if lifeline is not None else _forever()
