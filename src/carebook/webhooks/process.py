@@ -85,9 +85,11 @@ async def run(settings: Settings, lifeline: int | None = None) -> None:
         await asyncio.wait([worker, *waits], return_when=asyncio.FIRST_COMPLETED)
         if waits[1].done():
             logger.info("webhook delivery process: its server is gone, stopping")
-        if worker.done() and not worker.cancelled() and worker.exception() is not None:
+        if worker.done() and not any(wait.done() for wait in waits):
             # The worker survives a failed pass; ending means something worse. The type only.
-            logger.error("webhook worker ended: %s", type(worker.exception()).__name__)
+            # Never exit 0 here: the supervisor reads 0 as stopped by a signal, not restarted.
+            error = None if worker.cancelled() else worker.exception()
+            logger.error("webhook worker ended: %s", type(error).__name__ if error else "no error")
             raise SystemExit(1)  # the supervisor starts a new process
     finally:
         await _stop(database, [worker, *waits])
