@@ -320,7 +320,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         events_per_second=round(len(ids) / span, 1),
         seconds_after_last_update=round(max(last_at - load_end, 0.0), 1),
         command=args.command,
-        delivery=os.environ.get("CAREBOOK_WEBHOOK_DELIVERY", "inline"),
+        delivery=os.environ.get("CAREBOOK_WEBHOOK_DELIVERY", "process"),
         cpu=_cpu(marks, args.updates, len(expected)),
     )
 

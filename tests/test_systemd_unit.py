@@ -93,6 +93,8 @@ def test_the_service_serves_and_stops_as_systemd_runs_it(tmp_path: Path) -> None
     [command] = directives["ExecStart"]
     [stop_after] = directives["TimeoutStopSec"]
     assert directives["KillSignal"] == ["SIGTERM"]
+    # As this test does: the signal to the server alone, which stops its children itself.
+    assert directives["KillMode"] == ["mixed"]
     process = subprocess.Popen(
         shlex.split(command),
         cwd=directives["WorkingDirectory"][0],

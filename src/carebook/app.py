@@ -70,6 +70,7 @@ from carebook.web.no_store import NoStore, internal_error
 from carebook.web.set_password import ResetPasswordPage, SetPasswordPage
 from carebook.web.tracing import trace
 from carebook.webhooks.retention import start_event_purger
+from carebook.webhooks.worker import delivers_inline
 from carebook.webhooks.worker import start_worker as start_webhook_worker
 
 if TYPE_CHECKING:
@@ -385,10 +386,11 @@ def create_app(
         purger = start_purger(db, settings)  # expired Idempotency-Key records
         event_purger = start_event_purger(db, settings)  # events past their retention
         # Events committed by any server are sent by every server's worker (claims share them):
-        # a task here (inline), or the delivery process `carebook serve` starts (process).
-        webhooks = (
-            start_webhook_worker(db, settings) if settings.webhook_delivery == "inline" else None
-        )
+        # a task here (inline, or process without `carebook serve`'s delivery process), or that
+        # delivery process.
+        webhooks = start_webhook_worker(db, settings) if delivers_inline(settings) else None
+        if webhooks is not None and settings.webhook_delivery == "process":
+            logger.info("no delivery process of carebook serve: webhooks are delivered inline")
         # Recurring form requests: every server runs it, the lease lets one create at a time.
         forms = start_form_scheduler(db, settings)
         # Scheduled chat messages: the same, under a lease of their own.

@@ -148,11 +148,11 @@ class Settings(BaseSettings):
         1.0, description="How often each server's webhook delivery worker looks for due events."
     )
     webhook_delivery: Literal["process", "inline"] = Field(
-        "inline",
-        description="Where `carebook serve` delivers webhooks: 'inline' (the default), a task "
-        "in every server process, sharing its event loop with requests; 'process', one child "
-        "process of its own at a lower CPU priority (requests come first; not yet the default: "
-        "docs/webhooks.md).",
+        "process",
+        description="Where `carebook serve` delivers webhooks: 'process' (the default), one "
+        "child process of its own at a lower CPU priority (requests come first); 'inline', a "
+        "task in every server process, sharing its event loop with requests (what an app under "
+        "another ASGI server does either way: it has no delivery process; docs/webhooks.md).",
     )
     webhook_delivery_nice: int = Field(
         10,

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -68,3 +70,33 @@ def test_a_database_at_0014_upgrades_to_head_and_matches_the_models(
             assert _sqlite_schema(tmp_path / "from_0014.db") == before
         upgrade(url)
         command.check(alembic_config(url))  # PostgreSQL's widths are the models'
+
+
+async def _tables(url: str, create: str | None = None) -> set[str]:
+    """The tables of the database at ``url``, after running ``create`` if given."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            if create is not None:
+                await connection.execute(text(create))
+            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+def test_an_upgrade_that_fails_part_way_leaves_the_schema_as_it_was(
+    database_url: str, tmp_path: Path
+) -> None:
+    """All the pending migrations run in one transaction, on SQLite as on PostgreSQL: one that
+    fails (here 0030, whose table is there already), like a server stopped mid-way, leaves no
+    half-built schema (before, SQLite kept the 29 migrations before it)."""
+    with empty_database(database_url, tmp_path) as url:
+        existing = asyncio.run(_tables(url, "CREATE TABLE client_merges (id INTEGER)"))
+        assert existing == {"client_merges"}
+        with pytest.raises(DBAPIError):
+            upgrade(url)
+        assert asyncio.run(_tables(url)) == existing
+        upgrade_after = asyncio.run(_tables(url, "DROP TABLE client_merges"))
+        assert upgrade_after == set()
+        upgrade(url)  # and a later upgrade builds it all
+        assert "client_merges" in asyncio.run(_tables(url))

@@ -11,10 +11,15 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from carebook.app import create_app
-from carebook.cli.delivery import DeliveryProcess
+from carebook.cli.delivery import STOP_SECONDS, DeliveryProcess
+from carebook.cli.serve import _delivery
 from carebook.config import Settings
 from carebook.db.engine import Database
+from carebook.webhooks.process import STOP_BUDGET_SECONDS
+from carebook.webhooks.worker import DELIVERY_PROCESS_MARK
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook, poll_until
@@ -97,9 +102,41 @@ def _worker_tasks() -> list[str]:
 
 
 async def test_with_a_delivery_process_the_server_runs_no_worker_of_its_own(
-    database: Database, settings: Settings
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for mode, expected in (("process", []), ("inline", [WORKER_TASK])):
+    # (mode, carebook serve's delivery process runs, the server's own worker tasks)
+    cases = [
+        ("process", True, []),
+        # Another ASGI server (no carebook serve): nobody else would deliver.
+        ("process", False, [WORKER_TASK]),
+        ("inline", True, [WORKER_TASK]),
+        ("inline", False, [WORKER_TASK]),
+    ]
+    for mode, marked, expected in cases:
+        if marked:
+            monkeypatch.setenv(DELIVERY_PROCESS_MARK, "1")
+        else:
+            monkeypatch.delenv(DELIVERY_PROCESS_MARK, raising=False)
         app = create_app(settings.model_copy(update={"webhook_delivery": mode}), database)
         async with app.router.lifespan_context(app):
-            assert _worker_tasks() == expected, mode
+            assert _worker_tasks() == expected, (mode, marked)
+
+
+async def test_carebook_serve_marks_the_environment_while_its_delivery_process_runs(
+    database: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _env(settings).items():
+        monkeypatch.setenv(key, value)  # what the delivery process started here inherits
+    monkeypatch.delenv(DELIVERY_PROCESS_MARK, raising=False)
+    process = settings.model_copy(update={"webhook_delivery": "process"})
+    with _delivery("process"):
+        app = create_app(process, database)
+        async with app.router.lifespan_context(app):
+            assert _worker_tasks() == []
+    assert DELIVERY_PROCESS_MARK not in os.environ  # a server built afterwards delivers again
+
+
+def test_the_server_waits_for_its_delivery_process_longer_than_its_stop_may_take() -> None:
+    # Past its budget the delivery process ends itself; a SIGKILL from its server before then
+    # would cut short a stop still within its bounds (the claims then wait for their leases).
+    assert STOP_SECONDS > STOP_BUDGET_SECONDS

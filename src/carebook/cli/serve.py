@@ -14,16 +14,19 @@ from typing import Any
 
 import typer
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 
 from carebook.app import create_app
 from carebook.cli import worker
 from carebook.cli.common import load_settings
 from carebook.cli.delivery import DeliveryProcess
+from carebook.cli.termination import Termination
 from carebook.client_address import uvicorn_proxy_options
 from carebook.db.create import ensure_database
 from carebook.db.migrate import upgrade
 from carebook.logs import logging_config
 from carebook.startup import UnsafeSettings, check_metrics_token, check_read_url
+from carebook.webhooks.worker import DELIVERY_PROCESS_MARK
 
 # How long uvicorn's supervisor waits for a new worker to answer its health check before it
 # kills it (uvicorn's default: 5 s). A spawned worker first imports the whole application,
@@ -60,12 +63,15 @@ def serve(
     proxies = uvicorn_proxy_options(settings.trusted_proxies)
     # Each worker (and the delivery process) builds its own engine from the same environment.
     os.environ["CAREBOOK_DATABASE_URL"] = settings.database_url
-    with _delivery(settings.webhook_delivery):
-        if workers > 1:
-            with _shared_metrics(enabled=settings.metrics):
-                _run_workers(host, port, workers, log_config, proxies)
-            return
-        uvicorn.run(
+    if workers > 1:
+        # uvicorn's supervisor handles SIGTERM itself and returns: the blocks exit. A SIGTERM
+        # before it is in place ends the process at once; the delivery process then stops
+        # on its own (its lifeline, cli/delivery.py).
+        with _delivery(settings.webhook_delivery), _shared_metrics(enabled=settings.metrics):
+            _run_workers(host, port, workers, log_config, proxies)
+        return
+    with Termination() as termination, _delivery(settings.webhook_delivery):
+        config = uvicorn.Config(
             create_app(settings, serving=True),
             host=host,
             port=port,
@@ -73,6 +79,21 @@ def serve(
             log_config=log_config,
             **proxies,
         )
+        _run_server(uvicorn.Server(config), termination)
+
+
+def _run_server(server: uvicorn.Server, termination: Termination) -> None:
+    """What ``uvicorn.run`` does with one process, with the server reachable by SIGTERM before
+    uvicorn's own handler is in place (cli/termination.py)."""
+
+    def stop() -> None:
+        server.should_exit = True
+
+    termination.stops(stop)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: a clean stop, as uvicorn.run has it
+        server.run()
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
 
 
 @contextlib.contextmanager
@@ -83,8 +104,14 @@ def _delivery(mode: str) -> Iterator[None]:
     if mode != "process":
         yield
         return
-    with DeliveryProcess():
-        yield
+    # Read by every server process's app (carebook.app), this one's and the workers' (they
+    # inherit the environment): the delivery is this process's, none of theirs.
+    os.environ[DELIVERY_PROCESS_MARK] = "1"
+    try:
+        with DeliveryProcess():
+            yield
+    finally:
+        os.environ.pop(DELIVERY_PROCESS_MARK, None)
 
 
 def _run_workers(

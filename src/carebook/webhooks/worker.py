@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from datetime import timedelta
 
@@ -24,6 +25,17 @@ from carebook.webhooks.dispatch import Dispatcher, fan_out_all
 logger = logging.getLogger("carebook.webhooks")
 
 PURGE_EVERY_SECONDS = 24 * 3600.0
+# Set to "1" by `carebook serve` while its delivery process runs (cli/serve.py), in its own
+# environment and so in its workers'.
+DELIVERY_PROCESS_MARK = "CAREBOOK_SERVE_DELIVERY_PROCESS"
+
+
+def delivers_inline(settings: Settings) -> bool:
+    """Whether this server process runs the webhook worker itself: with
+    CAREBOOK_WEBHOOK_DELIVERY=inline, and with ``process`` unless `carebook serve` started a
+    delivery process for it. An app served by another ASGI server (its own uvicorn or
+    gunicorn command) has no delivery process: it delivers inline rather than not at all."""
+    return settings.webhook_delivery == "inline" or os.environ.get(DELIVERY_PROCESS_MARK) != "1"
 
 
 async def purge_sent_webhooks(database: Database, settings: Settings) -> int:

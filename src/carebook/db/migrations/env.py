@@ -9,9 +9,9 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from alembic.runtime.migration import MigrationContext, MigrationInfo
-from sqlalchemy import String
+from sqlalchemy import String, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeEngine
 
@@ -71,6 +71,12 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things; batch mode rebuilds tables so the same migration runs.
         render_as_batch=connection.dialect.name == "sqlite",
         on_version_apply=_note_applied,
+        # All pending migrations in one transaction on SQLite too, as on PostgreSQL (Alembic's
+        # default for SQLite is none): a migration that fails, or a server stopped mid-way
+        # (SIGTERM while a fresh database is built), leaves the schema as it was, never half
+        # built. SQLite's DDL is transactional; only its driver never began the transaction
+        # (_sqlite_transactions).
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -78,9 +84,27 @@ def _run(connection: Connection) -> None:
 
 async def _run_async(url: str) -> None:
     engine = create_async_engine(url, poolclass=NullPool)
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions(engine)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
+
+
+def _sqlite_transactions(engine: AsyncEngine) -> None:
+    """Transactions that hold DDL: Python's sqlite3 begins one on its own only before an INSERT,
+    UPDATE or DELETE, so a CREATE TABLE ran outside any and was kept at once. Here the driver
+    begins none, and each SQLAlchemy transaction sends its own BEGIN (SQLAlchemy's recipe for
+    SQLite). IMMEDIATE: the version read and the changes under one write lock, so two servers
+    starting on one fresh file migrate one after the other."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def run_migrations_online() -> None:
