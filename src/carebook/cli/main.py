@@ -12,11 +12,13 @@ import importlib
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from typer._click import Command, Context
 from typer.core import TyperCommand, TyperGroup
+
+if TYPE_CHECKING:  # typer's own copy of click (typer >= 0.26); annotations only
+    from typer._click import Command, Context
 
 
 @dataclass(frozen=True)
