@@ -72,3 +72,10 @@ def test_the_listing_keeps_typers_order_commands_then_groups() -> None:
         "serve", "demo", "schema", "db", "provider", "organization", "search", "duplicates",
         "outbox", "audit", "events", "import",
     ]  # fmt: skip
+
+
+def test_a_subcommand_registers_every_table_and_its_hooks() -> None:
+    # Without them a foreign key's type stays unresolved (search reindex failed on PostgreSQL)
+    # and a write would skip the search index's and the blocking keys' flush hooks.
+    loaded = _modules_after("search", "reindex", "--help")
+    assert {"carebook.tables", "carebook.search.index", "carebook.duplicates.index"} <= loaded
