@@ -11,6 +11,10 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# Every table and the ORM hooks that keep tables in step (search tokens, blocking keys): a
+# command imports only its own modules (cli/main.py), and without the whole registry a foreign
+# key's column type stays unresolved and a write would skip the index hooks.
+import carebook.tables  # noqa: F401
 from carebook.audit.trail import CLI, command_origin, open_trail
 from carebook.config import Settings
 from carebook.db.engine import create_database
