@@ -18,8 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Table, text
-from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import Schema
 
 from carebook.app import create_app, schema_for
@@ -34,6 +32,7 @@ from carebook.users import credentials
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.support.api import Api
 from tests.support.compiled_cache import SharedCompiledCache, share_compiled_sql
+from tests.support.postgres_scripts import emptying_script, run_script
 from tests.support.world import (
     World,
     WorldSnapshot,
@@ -267,59 +266,16 @@ def passwords(settings: Settings) -> Passwords:
     return Passwords(settings)
 
 
-# Restarts the sequence behind each (table, column) given, as TRUNCATE ... RESTART IDENTITY does.
-_RESTART_SEQUENCES = text(
-    "SELECT setval(seq, 1, false) FROM ("
-    " SELECT pg_get_serial_sequence(t, c) AS seq"
-    " FROM unnest(CAST(:tables AS text[]), CAST(:columns AS text[])) AS u(t, c)"
-    ") AS s WHERE seq IS NOT NULL"
-)
-# Whether the test server's role may set session_replication_role (superusers), by server URL.
-_SUPERUSER: dict[str, bool] = {}
-
-
-async def _empty_postgres(
-    connection: AsyncConnection, tables: list[Table], filled: set[str]
-) -> None:
-    """DELETE of the tables holding rows, then every sequence restarted: what TRUNCATE ...
-    RESTART IDENTITY did, without its cost (TRUNCATE gives a table new files: 0.4-1 s a test for
-    26 tables holding a few rows each; these deletes take milliseconds).
-
-    A superuser deletes as a replica applying changes does (session_replication_role), which
-    fires no trigger: neither the foreign keys' (every table with rows goes) nor the append-only
-    trail's nor the users' counters (their tables go too). Another role deletes dependents first
-    with the row triggers firing (users' counters, on tables emptied after them), and truncates
-    the append-only trail, whose trigger refuses DELETE (TRUNCATE fires no row trigger)."""
-    url = str(connection.engine.url)
-    if url not in _SUPERUSER:
-        role = await connection.execute(text("SELECT current_setting('is_superuser')"))
-        _SUPERUSER[url] = role.scalar_one() == "on"
-    if _SUPERUSER[url]:
-        await connection.execute(text("SET LOCAL session_replication_role = replica"))
-    for table in tables:
-        if table.name not in filled:
-            continue
-        if table.name == "audit_events" and not _SUPERUSER[url]:
-            await connection.execute(text("TRUNCATE audit_events"))
-        else:
-            await connection.execute(table.delete())  # Core: no ORM guard
-    serials = [(t, t.autoincrement_column) for t in tables if t.autoincrement_column is not None]
-    await connection.execute(
-        _RESTART_SEQUENCES,
-        {"tables": [t.name for t, _ in serials], "columns": [c.name for _, c in serials]},
-    )
-
-
 async def _empty_tables(database: Database) -> None:
-    """Every table of data emptied: one statement finds the tables holding rows, and only those
-    are emptied (most tests write to a handful of the forty-odd)."""
+    """Every table of data emptied, only those holding rows (most tests write to a handful of
+    the forty-odd): on PostgreSQL by one script, one round trip (tests/support/postgres_scripts.py);
+    on SQLite one statement finds the tables holding rows, then each is emptied."""
     tables = data_tables()
+    if database.engine.dialect.name == "postgresql":
+        await run_script(database, emptying_script(tuple(tables)))
+        return
     async with database.write_sessions() as session, session.begin():
-        connection = await session.connection()
-        filled = await nonempty_tables(connection, tables)
-        if database.engine.dialect.name == "postgresql":
-            await _empty_postgres(connection, tables, filled)
-            return
+        filled = await nonempty_tables(await session.connection(), tables)
         for table in tables:
             if table.name not in filled:
                 continue

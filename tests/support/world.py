@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import DateTime, Table, exists, insert, literal_column, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.types import TypeDecorator
@@ -19,6 +21,7 @@ from carebook.auth.roles import Role
 from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.users.credentials import issue_session_token
+from tests.support import postgres_scripts
 
 PATIENT_PASSWORD = "b@se3ball rocks"
 
@@ -121,11 +124,24 @@ class WorldSnapshot:
     rows: list[tuple[Table, list[dict[str, Any]]]]
     sequences: list[tuple[str, int]]
     taken_at: datetime  # after the build: every datetime of the rows is at most this
+    # PostgreSQL: the rows as PostgreSQL renders them in JSON, by table, in the order of
+    # ``rows``, with each table's datetime columns and whether triggers on users fill it
+    # (tests/support/postgres_scripts.py writes them back in one round trip).
+    documents: list[tuple[Table, str, frozenset[str], bool]] = field(default_factory=list)
     checked: bool = False
 
-    def rows_now(self) -> list[tuple[Table, list[dict[str, Any]]]]:
-        """The rows with every datetime moved on by the time since the snapshot was taken."""
-        shift = utcnow() - self.taken_at
+    def age_by(self, age: timedelta) -> None:
+        """Makes this the snapshot of a build ``age`` ago: its moment and every datetime of its
+        rows (and of their JSON documents) moved back by ``age``."""
+        self.taken_at -= age
+        self.rows = [(table, _shifted(table, rows, -age)) for table, rows in self.rows]
+        self.documents = [
+            (table, _shifted_document(document, datetimes, -age), datetimes, fed)
+            for table, document, datetimes, fed in self.documents
+        ]
+
+    def rows_now(self, shift: timedelta) -> list[tuple[Table, list[dict[str, Any]]]]:
+        """The rows with every datetime moved on by ``shift``."""
         return [(table, _shifted(table, rows, shift)) for table, rows in self.rows]
 
 
@@ -144,6 +160,15 @@ def _shifted(table: Table, rows: list[dict[str, Any]], shift: timedelta) -> list
     if not names:
         return rows
     return [{**row, **{n: row[n] + shift for n in names if row[n] is not None}} for row in rows]
+
+
+def _shifted_document(document: str, names: frozenset[str], shift: timedelta) -> str:
+    rows = json.loads(document)
+    for row in rows:
+        for name in names:
+            if row[name] is not None:  # PostgreSQL's JSON renders them in ISO 8601
+                row[name] = (datetime.fromisoformat(row[name]) + shift).isoformat()
+    return json.dumps(rows)
 
 
 async def database_is_empty(connection: AsyncConnection, tables: list[Table]) -> bool:
@@ -199,10 +224,16 @@ async def snapshot_world(database: Database, world: World, tables: list[Table]) 
         sequences: list[tuple[str, int]] = []
         if connection.dialect.name == "postgresql":
             sequences = await used_sequences(connection, tables)
-    kept = [(t, r) for t, r in rows if r]
-    ordered = [e for e in kept if e[0].name not in _TRIGGER_FED]
-    ordered += [e for e in kept if e[0].name in _TRIGGER_FED]
-    return WorldSnapshot(copy.deepcopy(world), ordered, sequences, taken_at)
+        kept = [(t, r) for t, r in rows if r]
+        ordered = [e for e in kept if e[0].name not in _TRIGGER_FED]
+        ordered += [e for e in kept if e[0].name in _TRIGGER_FED]
+        documents = []
+        if connection.dialect.name == "postgresql":
+            for table, _ in ordered:
+                document = await postgres_scripts.table_document(connection, table)
+                datetimes = frozenset(_datetime_columns(table))
+                documents.append((table, document, datetimes, table.name in _TRIGGER_FED))
+    return WorldSnapshot(copy.deepcopy(world), ordered, sequences, taken_at, documents)
 
 
 async def restore_world(
@@ -211,7 +242,14 @@ async def restore_world(
     """The snapshot's rows written back in one transaction, if the database is empty (else
     None: nothing written), their datetimes moved on by the snapshot's age. ``tables``: every
     table of data."""
-    rows_now = snapshot.rows_now()
+    shift = utcnow() - snapshot.taken_at
+    if snapshot.documents:
+        if not await _restore_postgres(database, snapshot, tables, shift):
+            return None
+        if not snapshot.checked:
+            await _check_restore(database, snapshot, tables, shift)
+        return copy.deepcopy(snapshot.world)
+    rows_now = snapshot.rows_now(shift)
     async with database.write_sessions() as session, session.begin():
         connection = await session.connection()
         if not await database_is_empty(connection, tables):
@@ -232,19 +270,55 @@ async def restore_world(
                 },
             )
         if not snapshot.checked:
-            restored = [(t, await _table_rows(connection, t)) for t, _ in snapshot.rows]
-            sequences: list[tuple[str, int]] = []
-            if connection.dialect.name == "postgresql":
-                sequences = await used_sequences(connection, tables)
-            expected = [(t, sorted_rows(r)) for t, r in rows_now]
-            got = [(t, sorted_rows(r)) for t, r in restored]
-            filled = await nonempty_tables(connection, tables)
-            if filled != {t.name for t, _ in snapshot.rows}:
-                raise AssertionError(f"the world restored fills other tables: {sorted(filled)}")
-            if got != expected or sequences != snapshot.sequences:
-                raise AssertionError("the world restored differs from the world built")
-            snapshot.checked = True
+            await _compare(connection, snapshot, tables, rows_now)
     return copy.deepcopy(snapshot.world)
+
+
+async def _restore_postgres(
+    database: Database, snapshot: WorldSnapshot, tables: list[Table], shift: timedelta
+) -> bool:
+    """The snapshot written back by one script (emptiness guard included): False, nothing
+    written, if the database was not empty."""
+    script = postgres_scripts.restore_script(
+        tuple(tables), snapshot.documents, snapshot.sequences, shift
+    )
+    try:
+        await postgres_scripts.run_script(database, script)
+    except asyncpg.PostgresError as error:
+        if error.sqlstate == postgres_scripts.NOT_EMPTY:
+            return False
+        raise
+    return True
+
+
+async def _check_restore(
+    database: Database, snapshot: WorldSnapshot, tables: list[Table], shift: timedelta
+) -> None:
+    async with database.write_sessions() as session, session.begin():
+        connection = await session.connection()
+        await _compare(connection, snapshot, tables, snapshot.rows_now(shift))
+
+
+async def _compare(
+    connection: AsyncConnection,
+    snapshot: WorldSnapshot,
+    tables: list[Table],
+    rows_now: list[tuple[Table, list[dict[str, Any]]]],
+) -> None:
+    """Fails unless the database holds exactly ``rows_now`` and the snapshot's sequences; marks
+    the snapshot checked if it does."""
+    restored = [(t, await _table_rows(connection, t)) for t, _ in snapshot.rows]
+    sequences: list[tuple[str, int]] = []
+    if connection.dialect.name == "postgresql":
+        sequences = await used_sequences(connection, tables)
+    expected = [(t, sorted_rows(r)) for t, r in rows_now]
+    got = [(t, sorted_rows(r)) for t, r in restored]
+    filled = await nonempty_tables(connection, tables)
+    if filled != {t.name for t, _ in snapshot.rows}:
+        raise AssertionError(f"the world restored fills other tables: {sorted(filled)}")
+    if got != expected or sequences != snapshot.sequences:
+        raise AssertionError("the world restored differs from the world built")
+    snapshot.checked = True
 
 
 def sorted_rows(rows: list[dict[str, Any]]) -> list[list[tuple[str, str]]]:
