@@ -30,7 +30,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import BACKENDS, FAST_PATHS, _empty_tables
 from tests.support.api import Api
-from tests.support.replica import Replica, start_replica
+from tests.support.replica import CATCH_UP_DEADLINE, Replica, start_replica
 from tests.support.scheduling import AWELL_DELETE, AWELL_UPDATE, CREATE_APPOINTMENT, create_type
 from tests.support.seed_documents import CREATE_CLIENT, GET_USER
 from tests.support.serving import wait_until_healthy
@@ -193,6 +193,24 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+async def _calendar_once_replayed(api: Api, count: int) -> dict[str, Any]:
+    """The calendar (read on the replica) once it lists ``count`` appointments, within a bound.
+
+    catch_up() returns when the replica has replayed the commit (pg_last_wal_replay_lsn()), but a
+    standby backend that served a query during the lag can answer from its earlier snapshot for
+    a moment after that (CI: the pooled connection listed nothing right after catch_up while a
+    new connection listed the row; both listed it a moment later). Replayed means visible to
+    the connections the app holds, so wait for that, not for the LSN alone.
+    """
+    deadline = asyncio.get_running_loop().time() + CATCH_UP_DEADLINE
+    while True:
+        listed: dict[str, Any] = await api.data(APPOINTMENTS)
+        if listed["appointmentsCount"] == count:
+            return listed
+        assert asyncio.get_running_loop().time() < deadline, listed
+        await asyncio.sleep(0.05)
+
+
 async def test_an_appointment_booked_during_the_lag_is_listed_once_replayed(
     provider: tuple[Api, World], replica: Replica, replicated: Database
 ) -> None:
@@ -209,7 +227,7 @@ async def test_an_appointment_booked_during_the_lag_is_listed_once_replayed(
     assert booked["messages"] is None
     assert await api.data(APPOINTMENTS) == {"appointments": [], "appointmentsCount": 0}
     await replica.catch_up()
-    listed = await api.data(APPOINTMENTS)
+    listed = await _calendar_once_replayed(api, 1)
     assert [row["id"] for row in listed["appointments"]] == [booked["appointment"]["id"]]
     assert listed["appointmentsCount"] == 1
 
@@ -348,6 +366,7 @@ async def test_a_patient_never_lists_an_appointment_no_longer_theirs(
     await replica.catch_up()
     listed = await patient.data(APPOINTMENTS)
     assert sorted(row["id"] for row in listed["appointments"]) == sorted(ids)
+    assert (await _calendar_once_replayed(api, 2))["appointmentsCount"] == 2
 
     await replica.pause()
     moved = {"input": {"id": ids[0], "user_id": str(world.a.other_patient_id)}}

@@ -110,7 +110,13 @@ async def test_a_daily_request_creates_each_occurrence_once_on_time_with_its_ema
     api: Api, world: World, database: Database, settings: Settings, mailbox: Mailbox
 ) -> None:
     before = datetime.now(UTC)
-    ends = (before + timedelta(days=3)).date().isoformat()
+    # The first occurrence is the next 09:30 (UTC); ends_on is two days after its date, so there
+    # are three occurrences whatever the time of day the test runs (ends_on three days after
+    # today gave four between midnight and 09:30).
+    next_run = before.replace(hour=9, minute=30, second=0, microsecond=0)
+    if next_run <= before:
+        next_run += timedelta(days=1)
+    ends = (next_run + timedelta(days=2)).date().isoformat()
     variables = _awell(
         world.a.patient_id, frequency="Daily", hour="9", minute="30", period="AM", ends_on=ends
     )

@@ -131,8 +131,13 @@ class Replica:
         return self.standby.url(primary_url.rsplit("/", 1)[1])
 
     async def pause(self) -> None:
-        """Stop replaying WAL: from now the replica shows the primary as it is at this moment."""
+        """Stop replaying WAL: from now the replica shows the primary as it is at this moment.
+
+        Returns once the replay has stopped: pg_wal_replay_pause() only asks for it, and a commit
+        made just after the request could still be replayed (CI saw a delete replayed that way)."""
         await _execute(self.dsn(), "SELECT pg_wal_replay_pause()")
+        query = "SELECT pg_get_wal_replay_pause_state() = 'paused'"
+        await _poll(lambda: _fetchval(self.dsn(), query), CATCH_UP_DEADLINE, self.log)
 
     async def catch_up(self) -> None:
         """Replay again, and return once the replica has replayed every commit the primary had
