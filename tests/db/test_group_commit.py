@@ -161,19 +161,21 @@ async def test_no_writer_is_told_it_committed_when_the_group_was_lost(db: Databa
 
 
 async def test_a_commit_returns_only_once_the_rows_are_readable(db: Database) -> None:
-    seen: list[list[int]] = []
+    seen: dict[int, list[int]] = {}
 
     async def write(n: int) -> None:
         async with db.write_sessions() as session, session.begin():
             await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})
             await asyncio.sleep(0.002)
-        seen.append(await _numbers(db))  # another connection: only committed rows
+        seen[n] = await _numbers(db)  # another connection: only committed rows
 
     await asyncio.gather(*(write(n) for n in range(5)))
-    for n, rows in zip(sorted(range(5)), sorted(seen, key=len), strict=True):
-        assert n in rows or len(rows) == 5
-    for rows in seen:
-        assert rows  # every writer saw at least its own row once its commit returned
+    # Every writer reads its own row once its commit returned, whichever group it was in (the
+    # groups' make-up depends on the loop's scheduling: the test assumed writers joined in
+    # order, and failed under load when they did not).
+    assert sorted(seen) == list(range(5))
+    for n, rows in seen.items():
+        assert n in rows, (n, rows)
 
 
 async def test_a_writer_that_rolls_back_is_answered_only_with_its_groups_outcome(

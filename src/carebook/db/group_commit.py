@@ -428,7 +428,7 @@ class Group:
                         raise sqlite3.OperationalError(LOST_MESSAGE)
             except BaseException as error:
                 _settle(waiting, error)
-                if self.connection.in_transaction:
+                if self._in_transaction():
                     await self.runner.run(self._rollback)
             else:
                 _settle(waiting, None)
@@ -437,11 +437,19 @@ class Group:
         finally:
             # Cancelled, or a failed ROLLBACK: the transaction may still be open (or a COMMIT
             # or ROLLBACK still running on the thread); the next group rolls it back first.
-            self._poisoned = not self.runner.idle() or self.connection.in_transaction
+            self._poisoned = not self.runner.idle() or self._in_transaction()
             if self._turn is not None:
                 self._turn.end()
                 self._turn = None
             self._slot.release()
+
+    def _in_transaction(self) -> bool:
+        """Whether the group's transaction may still be open: True once the connection is
+        closed (the database disposed while a member finished): nothing may be joined then."""
+        try:
+            return self.connection.in_transaction
+        except sqlite3.ProgrammingError:  # closed by close()
+            return True
 
     def _commit(self) -> None:
         self.connection.execute("COMMIT")
