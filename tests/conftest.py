@@ -11,7 +11,9 @@ A backend that is asked for but unreachable fails the run: it is never skipped s
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +28,7 @@ from carebook.checkout.payments import TestPaymentProvider
 from carebook.config import TEST_PAYMENT_PROVIDER, Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.migrate import upgrade
+from carebook.gc_pauses import FULL_COLLECTION_SECONDS, THRESHOLDS
 from carebook.graphql.limits.extension import QueryLimits
 from carebook.tables import data_tables
 from carebook.users import credentials
@@ -172,6 +175,34 @@ class _SlowFirst:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         items.sort(key=lambda item: _slow_rank(item.nodeid))  # stable: others keep their order
+
+
+# The collector as a served process runs it (carebook/gc_pauses.py): young collections as
+# usual, full ones on a timer (here between two tests) instead of whenever the old generation grew
+# by a quarter. The parser's cache (graphql/extensions.py) keeps the walks' wide documents, some
+# two million objects: each automatic full collection then took about 2 s, 21 s of the patient
+# walk's 80 (tests/security/test_patient_paths.py, SQLite, one process, 6 December 2026).
+_last_full_collection = [time.monotonic()]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    gc.set_threshold(*THRESHOLDS)
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    """The timed full collection, between tests (the served process's timer, in a test process
+    that runs no app's lifespan as a server): garbage cycles live at most a minute or a test."""
+    if time.monotonic() - _last_full_collection[0] >= FULL_COLLECTION_SECONDS:
+        gc.collect()
+        _last_full_collection[0] = time.monotonic()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """One full collection, then what survives is frozen: pytest's own collections when it
+    stops (five, for exceptions raised by finalizers, which this one already brought out) then
+    scan nothing, where each took seconds after the walks."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _postgres_admin(sql: str) -> None:

@@ -90,6 +90,7 @@ async def test_serving_stops_scanning_startup_objects_and_times_full_collections
     settings: Settings, database: Database
 ) -> None:
     before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's defaults (the test processes run with THRESHOLDS)
     app = create_app(settings, database, serving=True)
     try:
         async with app.router.lifespan_context(app):
