@@ -3,8 +3,10 @@ uvicorn's default 5 s health check to start (importing the app took 5.3 s on a l
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -67,3 +69,48 @@ def test_two_slow_workers_both_start(database_url: str, database: Database, tmp_
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (reaped, or a zombie whose new parent has not reaped it
+    yet: in a container, process 1 may never reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_the_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of ``carebook serve --workers 2`` itself: each worker stops gracefully on its own
+    (cli/worker.py) instead of serving on, orphaned. A SQLite file of its own: no database of the
+    test's is needed, so the test runs once."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "CAREBOOK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "carebook.cli.main", "serve", "--workers", "2",
+             "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    pids: set[int] = set()
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        pids = {int(pid) for pid in STARTED.findall(_log_of_two_ready_workers(log, process))}
+        assert len(pids) == 2
+        process.kill()
+        process.wait(timeout=60)
+        deadline = time.monotonic() + STARTUP_DEADLINE  # a liveness bound, not a timing
+        while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        text = log.read_text()
+        assert all(_gone(pid) for pid in pids), f"workers still running:\n{text}"
+        for pid in pids:  # uvicorn's graceful stop ran, not a kill
+            assert f"Finished server process [{pid}]" in text, text
+    finally:
+        process.kill()
+        process.wait(timeout=60)
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
