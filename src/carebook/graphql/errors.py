@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 logger = logging.getLogger("carebook.graphql")
 
@@ -52,9 +53,7 @@ class ErrorShaping(SchemaExtension):
         """The HTTP request's id (the one its access log, X-Request-Id and audit trail carry;
         one made on first use when executed without a request)."""
         if self._request_id is None:
-            audit = getattr(self.execution_context.context, "audit", None)
-            given = getattr(audit, "request_id", None)
-            self._request_id = given if isinstance(given, str) and given else uuid.uuid4().hex
+            self._request_id = request_id_of(self.execution_context)
         return self._request_id
 
     def on_operation(self) -> Iterator[None]:
@@ -87,19 +86,7 @@ class ErrorShaping(SchemaExtension):
             self._internal_error(error, original)
 
     def _internal_error(self, error: GraphQLError, original: BaseException) -> None:
-        request_id = self.request_id
-        # Only the exception's type and stack frames: its message may quote SQL parameters,
-        # that is patient data, which never goes into logs.
-        logger.error(
-            "internal error %s in %s: %s\n%s",
-            request_id,
-            ".".join(str(p) for p in error.path or []),
-            type(original).__name__,
-            "".join(traceback.format_tb(original.__traceback__)),
-        )
-        error.message = f"Internal server error (request id {request_id})"
-        error.extensions = {"code": INTERNAL, "request_id": request_id}
-        error.original_error = None
+        hide_fault(error, original, self.request_id)
 
     def _document_error(self, error: GraphQLError) -> None:
         if _TOO_MANY_TOKENS.search(error.message):
@@ -109,3 +96,42 @@ class ErrorShaping(SchemaExtension):
         else:
             code = "GRAPHQL_VALIDATION_FAILED"
         error.extensions = {"code": code}
+
+
+def request_id_of(execution_context: ExecutionContext | None) -> str:
+    """The id of the HTTP request being answered, or a new one without a request."""
+    context = execution_context.context if execution_context is not None else None
+    given = getattr(getattr(context, "audit", None), "request_id", None)
+    return given if isinstance(given, str) and given else uuid.uuid4().hex
+
+
+def hide_fault(error: GraphQLError, original: BaseException, request_id: str) -> None:
+    """A fault: logged with the request id, its type and stack frames; the client gets only
+    the id. Not the exception's message: it may quote SQL parameters, that is patient data,
+    which never goes into logs."""
+    logger.error(
+        "internal error %s in %s: %s\n%s",
+        request_id,
+        ".".join(str(p) for p in error.path or []),
+        type(original).__name__,
+        "".join(traceback.format_tb(original.__traceback__)),
+    )
+    error.message = f"Internal server error (request id {request_id})"
+    error.extensions = {"code": INTERNAL, "request_id": request_id}
+    error.original_error = None
+
+
+def hide_faults_outside_the_operation(
+    errors: list[GraphQLError], execution_context: ExecutionContext | None
+) -> None:
+    """The faults among ``errors`` (an exception other than a GraphQL error behind them) that
+    no ErrorShaping saw: Strawberry makes one of an exception an extension's hook raises while
+    the document is parsed or validated once the operation has ended, with the exception's
+    text as its message."""
+    for error in errors:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            continue  # the client's document or variables, or an error raised on purpose
+        if error.extensions and "code" in error.extensions:
+            continue
+        hide_fault(error, original, request_id_of(execution_context))

@@ -3,7 +3,6 @@
 from typing import Any
 
 import strawberry
-from strawberry.extensions import ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 from carebook.graphql.audit.extension import AuditFlush
@@ -23,6 +22,7 @@ from carebook.graphql.execution import CarebookExecutionContext
 from carebook.graphql.extensions import (
     AllowUnusedVariables,
     CachedParsing,
+    CachedValidation,
     CarebookSchema,
 )
 from carebook.graphql.forms.mutations import FormMutations
@@ -119,7 +119,7 @@ def build_schema(
         # Strawberry keeps these caches at module level, so a fresh instance per request still
         # reuses every earlier parse and validation.
         lambda: CachedParsing(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: CachedValidation(maxsize=512),
     ]
     return CarebookSchema(
         query=Query,
