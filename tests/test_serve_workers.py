@@ -41,6 +41,16 @@ def _log_of_two_ready_workers(log: Path, process: subprocess.Popen[bytes]) -> st
     raise AssertionError(f"two workers never became ready:\n{log.read_text()}")
 
 
+def _serve_two_workers(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """``carebook serve --workers 2`` as users start it, its output in ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "carebook.cli.main", "serve", "--workers", "2",
+             "--port", str(port)],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
 def test_two_slow_workers_both_start(database_url: str, database: Database, tmp_path: Path) -> None:
     (tmp_path / "sitecustomize.py").write_text(SLOW_WORKERS)
     port = free_port()
@@ -50,12 +60,7 @@ def test_two_slow_workers_both_start(database_url: str, database: Database, tmp_
         "CAREBOOK_DATABASE_URL": database_url,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "carebook.cli.main", "serve", "--workers", "2",
-             "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    process = _serve_two_workers(port, env, log)
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", process)
         text = _log_of_two_ready_workers(log, process)
@@ -88,12 +93,7 @@ def test_the_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> Non
     port = free_port()
     log = tmp_path / "serve.log"
     env = {**os.environ, "CAREBOOK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "carebook.cli.main", "serve", "--workers", "2",
-             "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    process = _serve_two_workers(port, env, log)
     pids: set[int] = set()
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", process)
