@@ -43,23 +43,6 @@ def test_sqlite_inline_speaks_the_aiosqlite_internals_sqlalchemy_uses() -> None:
         assert name in own, name
 
 
-def test_the_asyncpg_adapter_keeps_what_copy_rows_uses() -> None:
-    """src/carebook/db/many_rows.py's COPY runs as the adapter's cursor runs a statement: under
-    its ``_execute_mutex``, beginning its transaction (``_transaction``, ``_start_transaction``)
-    if none is open, and translates a failure with ``_handle_exception``."""
-    adapter = inspect.getsource(sqlalchemy_asyncpg.AsyncAdapt_asyncpg_cursor)
-    for used in (
-        "adapt_connection._execute_mutex",
-        "adapt_connection._transaction is None",
-        "await adapt_connection._start_transaction()",
-        "self._handle_exception(error)",
-    ):
-        assert used in adapter, used
-    connection = sqlalchemy_asyncpg.AsyncAdapt_asyncpg_connection
-    for name in ("_start_transaction", "_handle_exception"):
-        assert callable(getattr(connection, name)), name
-
-
 async def test_the_async_adapters_cursors_buffer_rows_in_rows(database: Database) -> None:
     """tests/support/fetched_rows.py counts a SELECT's rows in its cursor's ``_rows``, on the
     write and the read engine (both adapters buffer on execute)."""

@@ -13,19 +13,10 @@ driver gets the values as they are:
   check, for one): one statement the server parses, plans and runs once, instead of one bound
   execution per row (asyncpg's executemany), which cost PostgreSQL several times more. One
   statement also fires a statement-level trigger once (the users' counters, migration 0038),
-  where executemany fires it once per row;
-- PostgreSQL, from ``COPY_FROM`` rows (an import batch's, a re-index's): ``COPY ... FROM STDIN``
-  in binary (asyncpg's ``copy_records_to_table``), each value through the same bind processor.
-  The server's work is the same (measured: the tokens' server CPU per batch within the noise),
-  the client's is less: asyncpg checks each element of an array parameter against the
-  ``collections.abc`` classes (two ``isinstance`` through ``ABCMeta`` per string, one per
-  number: about 200 per patient of an import batch, a fifth of the batch's client CPU under
-  cProfile), where COPY encodes each value with its column's codec directly.
+  where executemany fires it once per row.
 
-All are ordinary writes in the caller's transaction: triggers (COPY fires the same ones, the
-statement triggers with their transition tables included), constraints and rollback behave as
-for any other write; a COPY's error reaches the caller as SQLAlchemy's (``IntegrityError`` and
-the like), and the engine's statement events see it. Works the same with the fast paths off.
+Both are ordinary INSERTs in the caller's transaction: triggers, constraints and rollback behave
+as for any other write. Works the same with the fast paths off (it is plain SQLAlchemy).
 """
 
 from __future__ import annotations
@@ -49,15 +40,10 @@ from sqlalchemy import (
     insert,
 )
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.util import await_only
 
 # Rows per statement: SQLite's executemany has no limit; PostgreSQL's arrays neither, but a
 # bounded statement keeps memory flat.
 BATCH = 10_000
-# PostgreSQL: from this many rows, COPY instead of INSERT ... unnest (see the module's text).
-# Below it the INSERT's one round trip costs less than COPY's two (a createClient's tokens).
-COPY_FROM = 100
 
 
 def _array_type(column_type: Any) -> str:
@@ -108,65 +94,6 @@ def _statement(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
     return compiled.string
 
 
-@functools.cache
-def _copy_statement(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
-    """What :func:`copy_rows` sends, as the engine's statement events are told it."""
-    names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
-    target = dialect.identifier_preparer.format_table(table)
-    return f"COPY {target} ({names}) FROM STDIN (FORMAT binary)"
-
-
-def copy_rows(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """PostgreSQL: ``rows`` into ``table`` by ``COPY ... FROM STDIN`` (asyncpg's
-    ``copy_records_to_table``, binary), in ``connection``'s transaction."""
-    key = tuple(columns)
-    dialect = connection.dialect
-    processors = _processors(table, key, dialect)
-    if processors:
-        converted = []
-        for row in rows:
-            values = list(row)
-            for n, processor in processors:
-                values[n] = processor(values[n])
-            converted.append(values)
-        rows = converted
-    sql = _copy_statement(table, key, dialect)
-    # The engine's statement events see it as any statement (the tests and benches count
-    # statements with them), though it goes to the driver directly.
-    connection.dispatch.before_cursor_execute(connection, None, sql, (), None, False)
-    fairy = connection.connection
-    adapted = fairy.dbapi_connection
-    try:
-        await_only(_copy(adapted, fairy.driver_connection, table, key, rows))
-    except Exception as error:
-        # As a statement's error reaches the caller: the driver's error translated to the
-        # DBAPI's (the adapter's own translation), then wrapped as SQLAlchemy's
-        # (IntegrityError and the like), without the rows' values.
-        try:
-            adapted._handle_exception(error)  # type: ignore[union-attr]
-        except Exception as translated:
-            raise DBAPIError.instance(
-                sql, None, translated, dialect.loaded_dbapi.Error, True, dialect=dialect
-            ) from error
-        raise
-    connection.dispatch.after_cursor_execute(connection, None, sql, (), None, False)
-
-
-async def _copy(
-    adapted: Any, driver: Any, table: Table, columns: tuple[str, ...], rows: Any
-) -> None:
-    # As the adapter's cursor runs a statement: under its lock, in its transaction (begun
-    # first if this is the transaction's first statement).
-    async with adapted._execute_mutex:
-        if adapted._transaction is None:
-            await adapted._start_transaction()
-        await driver.copy_records_to_table(
-            table.name, records=rows, columns=columns, schema_name=table.schema
-        )
-
-
 def insert_rows(
     connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -174,11 +101,6 @@ def insert_rows(
     if not rows:
         return
     key = tuple(columns)
-    dialect = connection.dialect
-    if dialect.name == "postgresql" and dialect.driver == "asyncpg" and len(rows) >= COPY_FROM:
-        for start in range(0, len(rows), BATCH):
-            copy_rows(connection, table, key, rows[start : start + BATCH])
-        return
     sql = _statement(table, key, connection.dialect)
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
