@@ -4,7 +4,8 @@
 
 Runs ``carebook import patients`` as the command does (duplicate check included) on a file of
 ``--rows`` new patients into the bench organization of ``URL`` (made by ``python -m
-bench.generate``), in this process under cProfile; prints the statements by kind (first words)
+bench.generate``), in this process under cProfile; prints the statements by kind (first words;
+wall time and, on PostgreSQL, the serving backend's CPU around each)
 and the profile's top functions by cumulative and own time.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.imports import RESULTS, organization_of_bench, write_file
+from bench.imports import RESULTS, SERVER, ServerCpu, organization_of_bench, write_file
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import Sessions, in_transactions
 from carebook.config import Settings
@@ -59,13 +60,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     executemany: Counter[str] = Counter()
 
     spent: Counter[str] = Counter()
+    # PostgreSQL: the serving backend's CPU around each statement (/proc, bench.imports'
+    # ServerCpu), by kind; the connection's backend pid is in its pool record's info.
+    server: Counter[str] = Counter()
+    started_at: dict[int, tuple[float, float | None]] = {}
+    SERVER.start()
 
-    def count(_c: Any, _cur: Any, statement: str, _p: Any, ctx: Any, many: bool) -> None:
+    def backend_cpu(conn: Any) -> float | None:
+        pid = conn.info.get("bench_pid")
+        return ServerCpu._cpu(pid) if pid is not None else None
+
+    def count(conn: Any, _cur: Any, statement: str, _p: Any, _ctx: Any, many: bool) -> None:
         (executemany if many else statements)[_kind(statement)] += 1
-        ctx._bench_started = time.perf_counter()
+        started_at[id(conn)] = (time.perf_counter(), backend_cpu(conn))
 
-    def timed(_c: Any, _cur: Any, statement: str, _p: Any, ctx: Any, _many: bool) -> None:
-        spent[_kind(statement)] += time.perf_counter() - ctx._bench_started
+    def timed(conn: Any, _cur: Any, statement: str, _p: Any, _ctx: Any, _many: bool) -> None:
+        wall, cpu = started_at.pop(id(conn), (time.perf_counter(), None))
+        spent[_kind(statement)] += time.perf_counter() - wall
+        after = backend_cpu(conn)
+        if cpu is not None and after is not None:
+            server[_kind(statement)] += after - cpu
 
     event.listen(Engine, "before_cursor_execute", count)
     event.listen(Engine, "after_cursor_execute", timed)
@@ -91,8 +105,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"statements: {sum(statements.values())} execute, {sum(executemany.values())} executemany"
     )
+    print("     count   wall s  server CPU s  statement")
     for kind, n in (statements + executemany).most_common(25):
-        print(f"  {n:8d}  {spent[kind]:8.2f} s  {kind}")
+        print(f"  {n:8d}  {spent[kind]:7.2f}  {server[kind]:12.2f}  {kind}")
+    print(f"  server CPU of the statements: {sum(server.values()):.2f} s")
     stats = pstats.Stats(profile)
     stats.sort_stats("cumulative").print_stats(args.top)
     stats.sort_stats("tottime").print_stats(args.top)

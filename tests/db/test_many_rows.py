@@ -1,0 +1,111 @@
+"""insert_rows and insert_mappings: many rows in one statement, an ordinary write of the
+caller's transaction: the rows are there (values as their types convert them), a refused row
+fails the whole write with SQLAlchemy's error and leaves nothing, and the engine's statement
+events see the write (the tests count statements with them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from tests.support.db import statements_sent
+from tests.support.world import World
+
+from carebook.db.engine import Database
+from carebook.db.many_rows import insert_mappings, insert_rows
+from carebook.events.models import Event
+from carebook.search.index import TOKEN_COLUMNS
+from carebook.search.models import SearchToken
+
+_TABLE = SearchToken.__table__
+_MANY = 100
+
+
+def _tokens(user_id: int, organization_id: int, count: int) -> list[tuple[object, ...]]:
+    return [
+        (organization_id, f"zz{n:05d}", user_id, "Ient", "patient", n % 2 == 0, n % 3)
+        for n in range(count)
+    ]
+
+
+async def _token_count(database: Database, user_id: int) -> int:
+    async with database.read_sessions() as session:
+        query = select(func.count()).where(
+            SearchToken.user_id == user_id, SearchToken.token.like("zz%")
+        )
+        return int((await session.execute(query)).scalar_one())
+
+
+@pytest.mark.parametrize("count", [3, _MANY, 2 * _MANY + 7])
+async def test_the_rows_are_written_as_given(database: Database, world: World, count: int) -> None:
+    org, user_id = world.a.provider.organization_id, world.a.patient_id
+    rows = _tokens(user_id, org, count)
+    with statements_sent(database) as sent:
+        async with database.write_sessions() as session, session.begin():
+            await session.run_sync(
+                lambda sync: insert_rows(sync.connection(), _TABLE, TOKEN_COLUMNS, rows)
+            )
+    # One statement whatever the count (an executemany on SQLite), seen by the statement events.
+    (write,) = [s for s in sent if "search_tokens" in s]
+    assert write.startswith("INSERT INTO search_tokens")
+    async with database.read_sessions() as session:
+        found = (
+            await session.execute(
+                select(*(SearchToken.__table__.c[name] for name in TOKEN_COLUMNS))
+                .where(SearchToken.user_id == user_id, SearchToken.token.like("zz%"))
+                .order_by(SearchToken.token)
+            )
+        ).all()
+    assert [tuple(row) for row in found] == rows
+
+
+@pytest.mark.parametrize("count", [3, 2 * _MANY])
+async def test_a_refused_row_fails_the_write_with_sqlalchemys_error_and_leaves_nothing(
+    database: Database, world: World, count: int
+) -> None:
+    org, user_id = world.a.provider.organization_id, world.a.patient_id
+    rows = _tokens(user_id, org, count)
+    rows[-1] = (org, "zz-nobody", 999_999_999, "Ient", "patient", True, 0)  # no such user
+    with pytest.raises(IntegrityError):
+        async with database.write_sessions() as session, session.begin():
+            await session.run_sync(
+                lambda sync: insert_rows(sync.connection(), _TABLE, TOKEN_COLUMNS, rows)
+            )
+    assert await _token_count(database, user_id) == 0
+    # The connection goes on serving writes.
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(
+            lambda sync: insert_rows(sync.connection(), _TABLE, TOKEN_COLUMNS, rows[:-1])
+        )
+    assert await _token_count(database, user_id) == count - 1
+
+
+async def test_converted_values_go_through_their_types(database: Database, world: World) -> None:
+    """Date-times through their type's bind processor (UTCDateTime), in many rows at once."""
+    org = world.a.provider.organization_id
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [
+        {
+            "organization_id": org,
+            "event_type": "test.many_rows",
+            "resource_type": "User",
+            "resource_id": n,
+            "changed_fields": "[]",
+            "extra": "{}",
+            "created_at": at,
+            "dispatched": False,
+        }
+        for n in range(2 * _MANY)
+    ]
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(
+            lambda sync: insert_mappings(sync.connection(), Event.__table__, rows)
+        )
+    async with database.read_sessions() as session:
+        query = select(Event.resource_id, Event.created_at)
+        query = query.where(Event.event_type == "test.many_rows")
+        found = (await session.execute(query.order_by(Event.resource_id))).all()
+    assert [tuple(row) for row in found] == [(n, at) for n in range(2 * _MANY)]
