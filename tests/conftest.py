@@ -198,10 +198,13 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """One full collection, then what survives is frozen: pytest's own collections when it
-    stops (five, for exceptions raised by finalizers, which this one already brought out) then
-    scan nothing, where each took seconds after the walks."""
-    gc.collect()
+    """Full collections until one finds nothing (as pytest's own five at exit, which look for
+    exceptions raised by finalizers: a finalizer may leave new garbage behind), then what
+    survives is frozen, so that pytest's five scan nothing where each took seconds after the
+    walks."""
+    for _ in range(5):
+        if gc.collect() == 0:
+            break
     gc.freeze()
 
 

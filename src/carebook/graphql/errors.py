@@ -128,10 +128,12 @@ def hide_faults_outside_the_operation(
     no ErrorShaping saw: Strawberry makes one of an exception an extension's hook raises while
     the document is parsed or validated once the operation has ended, with the exception's
     text as its message."""
+    request_id: str | None = None  # one per request, also where no HTTP request gives one
     for error in errors:
         original = error.original_error
         if original is None or isinstance(original, GraphQLError):
             continue  # the client's document or variables, or an error raised on purpose
         if error.extensions and "code" in error.extensions:
             continue
-        hide_fault(error, original, request_id_of(execution_context))
+        request_id = request_id or request_id_of(execution_context)
+        hide_fault(error, original, request_id)
