@@ -48,10 +48,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-async def client_with(settings: Settings, database: Database) -> AsyncIterator[MakeClient]:
+async def client_with(
+    settings: Settings, database: Database, clock: Clock
+) -> AsyncIterator[MakeClient]:
     """``await client_with(address="10.0.0.2", own_engine=True, **settings)``: an HTTP client.
 
     ``own_engine`` gives the app its own connection pool, as a second server process has.
+    The limiter's clock is the test's ``clock``, still unless the test moves it: on the real
+    clock a test's hits could straddle the end of a fixed window and be counted in two (one
+    anonymous checkout went through that should have been refused, a loaded CI run).
     """
     async with contextlib.AsyncExitStack() as stack:
 
