@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from tests.audit.cleanup import empty_sqlite_table
 from tests.imports.support import counts, import_file, patients_by_email, write_csv
-from tests.support.world import World
+from tests.support.world import World, nonempty_tables
 
 from carebook.auth.passwords import Passwords
 from carebook.db.engine import Database
@@ -133,8 +132,8 @@ async def _empty_at_once(database: Database) -> None:
 
     PostgreSQL: TRUNCATE. SQLite: on a connection of its own, whose foreign keys are off (a
     connection's default; Carebook's turn them on), in one transaction, each table holding rows
-    by one DELETE, its triggers dropped first and recreated from their own SQL after (as
-    tests/audit/cleanup.py empties the audit trail): a DELETE without a WHERE, triggers or
+    by one DELETE, its triggers dropped first and recreated from their own SQL after
+    (tests/audit/cleanup.py, as the audit trail is emptied): a DELETE without a WHERE, triggers or
     foreign keys to check frees the table's pages at once instead of visiting each row. Every
     table of data goes, so no reference is left dangling; the counters the triggers keep are
     among them. A failure rolls everything back, the triggers included."""
@@ -144,24 +143,15 @@ async def _empty_at_once(database: Database) -> None:
         async with database.engine.begin() as connection:
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         return
-    path = database.engine.url.database
-    assert path, "a SQLite file"
-    with closing(sqlite3.connect(path, isolation_level=None, timeout=30)) as connection:
-        assert connection.execute("PRAGMA foreign_keys").fetchone() == (0,)
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for table in tables:
-                if connection.execute(f'SELECT 1 FROM "{table.name}" LIMIT 1').fetchone():  # noqa: S608
-                    triggers = connection.execute(_TRIGGERS, (table.name,)).fetchall()
-                    for name, _ in triggers:
-                        connection.execute(f'DROP TRIGGER "{name}"')
-                    connection.execute(f'DELETE FROM "{table.name}"')  # noqa: S608
-                    for _, sql in triggers:
-                        connection.execute(sql)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-
-
-_TRIGGERS = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?"
+    # A plain engine, not Carebook's: its connections keep SQLite's default, foreign keys off.
+    plain = create_async_engine(database.engine.url, connect_args={"timeout": 30})
+    try:
+        async with plain.begin() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).one() == (0,)
+            # Explicitly: the driver would begin only before a DML statement, after the first
+            # DROP TRIGGER had already committed on its own.
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            for name in await nonempty_tables(connection, tables):
+                await empty_sqlite_table(connection, name)
+    finally:
+        await plain.dispose()
