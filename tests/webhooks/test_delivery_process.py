@@ -12,13 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from carebook.app import create_app
 from carebook.cli.delivery import STOP_SECONDS, DeliveryProcess
 from carebook.cli.serve import _delivery
 from carebook.config import Settings
-from carebook.db.engine import Database
-from carebook.webhooks.process import STOP_BUDGET_SECONDS
+from carebook.db.engine import Database, create_database
+from carebook.webhooks.process import STOP_BUDGET_SECONDS, delivery_database
 from carebook.webhooks.worker import DELIVERY_PROCESS_MARK
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
@@ -140,3 +141,36 @@ def test_the_server_waits_for_its_delivery_process_longer_than_its_stop_may_take
     # Past its budget the delivery process ends itself; a SIGKILL from its server before then
     # would cut short a stop still within its bounds (the claims then wait for their leases).
     assert STOP_SECONDS > STOP_BUDGET_SECONDS
+
+
+async def _plan_cache_mode(database: Database) -> str:
+    """plan_cache_mode of a read and of a write session of ``database`` (PostgreSQL)."""
+    modes = set()
+    for sessions in (database.read_sessions, database.write_sessions):
+        async with sessions() as session:
+            modes.add((await session.execute(text("SHOW plan_cache_mode"))).scalar_one())
+    assert len(modes) == 1, modes
+    return modes.pop()
+
+
+async def test_the_delivery_process_plans_for_the_queue_as_it_is(
+    settings: Settings, backend: str
+) -> None:
+    """On PostgreSQL the delivery process's sessions never run a generic plan cached while the
+    queue was small; the server's keep PostgreSQL's default (planning every request's
+    statements again would cost every request)."""
+    delivery, served = delivery_database(settings), create_database(settings)
+    try:
+        if backend == "postgresql":
+            assert await _plan_cache_mode(delivery) == "force_custom_plan"
+            assert await _plan_cache_mode(served) == "auto"
+        else:  # SQLite plans a statement when a connection prepares it: the same database
+            counts = []
+            for database in (delivery, served):
+                async with database.read_sessions() as session:
+                    count = text("SELECT count(*) FROM webhook_deliveries")
+                    counts.append((await session.execute(count)).scalar_one())
+            assert counts[0] == counts[1]
+    finally:
+        await delivery.dispose()
+        await served.dispose()

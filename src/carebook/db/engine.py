@@ -185,14 +185,24 @@ class Database:
             await self.replica.dispose()
 
 
-def create_database(settings: Settings) -> Database:
-    """The configured database's engine, with the dialect's hooks and (when on) the fast paths."""
+def create_database(settings: Settings, *, custom_plans: bool = False) -> Database:
+    """The configured database's engine, with the dialect's hooks and (when on) the fast paths.
+
+    ``custom_plans``: on PostgreSQL, the primary's connections plan every execution of a
+    prepared statement for its parameters and the table as it is now (``plan_cache_mode =
+    force_custom_plan``), never with a generic plan cached when the table was far smaller.
+    For a long-lived process whose tables change size by orders of magnitude between its
+    statements' first runs and later ones (the webhook delivery process), and where planning
+    is cheap next to a wrong plan."""
     path = _sqlite_file(settings.database_url) if settings.is_sqlite else None
     fast = settings.fast_paths and (path is not None or not settings.is_sqlite)
     replica = _replica(settings, autocommit=fast)  # first: a SQLite one is refused
     kwargs: dict[str, Any] = {}
     if not settings.is_sqlite:
         kwargs.update(pool_size=settings.database_pool_size)
+        if custom_plans:
+            server_settings = {"plan_cache_mode": "force_custom_plan"}
+            kwargs.update(connect_args={"server_settings": server_settings})
     # A SQLite file's writers in this process (write sessions, trail batches) queue on it.
     gate = WriteGate() if fast and path is not None else None
     group = None
