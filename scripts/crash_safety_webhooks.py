@@ -5,7 +5,7 @@ it, and prove that every acknowledged change's event still reaches the receiver.
     python scripts/crash_safety_webhooks.py --database sqlite|postgresql [--duration S]
 
 The round of scripts/crash_safety.py (its fresh database, server and SIGKILL), with a webhook:
-a receiver on 127.0.0.1 (answering slowly, so sends are in flight at the kill) subscribed to
+a receiver on 127.0.0.1 (answering slowly until the kill, so sends are in flight then) subscribed to
 ``patient.created``; concurrent ``createClient`` calls; the server's process group killed
 mid-load, right after answers went out; then the server started again. Passes when the receiver
 gets the event of every acknowledged create (at least once: a send cut by the kill is sent
