@@ -96,8 +96,8 @@ _SLOW = [
     (
         "tests/webhooks/test_crash_safety.py",
         "test_every_acknowledged_change_is_delivered_after_a_kill",
-        27,
-        20,
+        11,
+        11,
     ),
     ("tests/bench/test_peer.py", "test_postgraphile_serves_the_rows_carebook_serves", 25, 25),
     ("tests/security/test_fuzz.py", "test_generated_documents_never_fault", 20, 20),
