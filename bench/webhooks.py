@@ -253,9 +253,9 @@ async def _updates(port: int, world: Generated, count: int, concurrency: int, ph
 async def vacuumed(url: str) -> None:
     """On PostgreSQL, ``VACUUM (ANALYZE)`` before a phase, as autovacuum would have done (this
     machine's server runs with it off): without it each phase started on the dead rows of the
-    phases before, and in a run of 6 December 2026 the baseline after the webhooks took 60 %
-    longer per call than the one before (5.5 ms of server CPU against 4.3), as long as the
-    phase with webhooks, which then seemed to add 22 %."""
+    phases before, and in a run of 6 December 2026 the baseline after the webhooks cost 30 %
+    more server CPU per call than the one before (5.51 ms against 4.25; its median latency was
+    40 % higher), as much as the phase with webhooks, which then seemed to add 22 %."""
     if is_sqlite(url):
         return
     connection = await asyncpg.connect(asyncpg_dsn(url))
@@ -285,7 +285,11 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
             # A warm-up first, unmeasured: the first thousand calls of a new server cost more
             # (a PostgreSQL run's phase 1 took 5.0 ms of server CPU a call, its phase 3 3.7 ms,
             # 6 December 2026), which the baseline before would count against phase 2.
-            await _updates(port, world, min(WARMUP, args.updates), args.concurrency, 3)
+            # (With phase 3's values, which phases 1 and 2 change again before phase 3 sends
+            # them: every call of every phase changes the patient and emits an event.)
+            warm = await _updates(port, world, min(WARMUP, args.updates), args.concurrency, 3)
+            if warm.errors:
+                raise RuntimeError(f"the warm-up had {warm.errors} errors")
             await vacuumed(url)
             marks = [cpu_seconds(serve_pid)]
             baseline = await _updates(port, world, args.updates, args.concurrency, 1)

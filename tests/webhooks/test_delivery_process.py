@@ -19,7 +19,8 @@ from carebook.cli.delivery import STOP_SECONDS, DeliveryProcess
 from carebook.cli.serve import _delivery
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
-from carebook.webhooks.process import STOP_BUDGET_SECONDS, delivery_database
+from carebook.webhooks import process
+from carebook.webhooks.process import STOP_BUDGET_SECONDS
 from carebook.webhooks.worker import DELIVERY_PROCESS_MARK
 from tests.support.webhook_receiver import receiving
 from tests.support.world import World
@@ -145,32 +146,42 @@ def test_the_server_waits_for_its_delivery_process_longer_than_its_stop_may_take
 
 async def _plan_cache_mode(database: Database) -> str:
     """plan_cache_mode of a read and of a write session of ``database`` (PostgreSQL)."""
-    modes = set()
+    modes: set[str] = set()
     for sessions in (database.read_sessions, database.write_sessions):
         async with sessions() as session:
-            modes.add((await session.execute(text("SHOW plan_cache_mode"))).scalar_one())
+            modes.add(str((await session.execute(text("SHOW plan_cache_mode"))).scalar_one()))
     assert len(modes) == 1, modes
     return modes.pop()
 
 
+@pytest.mark.only_on("postgresql", reason="plan_cache_mode is PostgreSQL's; SQLite caches no plan")
 async def test_the_delivery_process_plans_for_the_queue_as_it_is(
-    settings: Settings, backend: str
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On PostgreSQL the delivery process's sessions never run a generic plan cached while the
-    queue was small; the server's keep PostgreSQL's default (planning every request's
+    """The sessions the delivery process's worker gets never run a generic plan cached while
+    the queue was small; the server's keep PostgreSQL's default (planning every request's
     statements again would cost every request)."""
-    delivery, served = delivery_database(settings), create_database(settings)
+    seen: list[str] = []
+
+    def probe(database: Database, _: Settings) -> asyncio.Task[None]:
+        """In place of the worker: what its sessions plan with."""
+
+        async def show() -> None:
+            seen.append(await _plan_cache_mode(database))
+
+        return asyncio.create_task(show())
+
+    monkeypatch.setattr(process, "start_worker", probe)
+    lifeline, held = os.pipe()  # the server's lifeline, kept open: only the probe ends run()
     try:
-        if backend == "postgresql":
-            assert await _plan_cache_mode(delivery) == "force_custom_plan"
-            assert await _plan_cache_mode(served) == "auto"
-        else:  # SQLite plans a statement when a connection prepares it: the same database
-            counts = []
-            for database in (delivery, served):
-                async with database.read_sessions() as session:
-                    count = text("SELECT count(*) FROM webhook_deliveries")
-                    counts.append((await session.execute(count)).scalar_one())
-            assert counts[0] == counts[1]
+        with pytest.raises(SystemExit):  # a worker that ends is a fault: the process exits 1
+            await process.run(settings, lifeline)
     finally:
-        await delivery.dispose()
+        os.close(lifeline)
+        os.close(held)
+    assert seen == ["force_custom_plan"]
+    served = create_database(settings)
+    try:
+        assert await _plan_cache_mode(served) == "auto"
+    finally:
         await served.dispose()

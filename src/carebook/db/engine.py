@@ -188,7 +188,8 @@ class Database:
 def create_database(settings: Settings, *, custom_plans: bool = False) -> Database:
     """The configured database's engine, with the dialect's hooks and (when on) the fast paths.
 
-    ``custom_plans``: on PostgreSQL, the primary's connections plan every execution of a
+    ``custom_plans``: on PostgreSQL, the main engine's pool (read, write and stream sessions;
+    not the fast paths' held connections, nor a replica's) plans every execution of a
     prepared statement for its parameters and the table as it is now (``plan_cache_mode =
     force_custom_plan``), never with a generic plan cached when the table was far smaller.
     For a long-lived process whose tables change size by orders of magnitude between its
