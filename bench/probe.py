@@ -139,7 +139,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     port = free_port()
     command = carebook_command(url, args.workers, port)
-    env = {**carebook_env(args.src), "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0"}
+    env = {
+        **carebook_env(args.src),
+        # signUp from one address to one provider, hundreds a second (bench/run.py's server)
+        "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
+        "CAREBOOK_ENROLLMENT_TARGET_LIMIT": "0",
+    }
     with server(command, env, port, "probe") as pid:
         probe = run_driver(
             measure(
