@@ -5,12 +5,13 @@ it, and prove that every acknowledged change's event still reaches the receiver.
     python scripts/crash_safety_webhooks.py --database sqlite|postgresql [--duration S]
 
 The round of scripts/crash_safety.py (its fresh database, server and SIGKILL), with a webhook:
-a receiver on 127.0.0.1 (answering slowly until the kill, so sends are in flight then) subscribed to
-``patient.created``; concurrent ``createClient`` calls; the server's process group killed
-mid-load, right after answers went out; then the server started again. Passes when the receiver
-gets the event of every acknowledged create (at least once: a send cut by the kill is sent
-again once its lease lapses; duplicates carry the same X-Carebook-Event-Id and are counted).
-Exits 1 when an acknowledged create's event never arrives within the bound.
+a receiver on 127.0.0.1 (answering in 0.3 s until the kill, so sends are in flight then)
+subscribed to ``patient.created``; concurrent ``createClient`` calls; the server's process group
+killed right after the last answers went out, once the receiver holds a POST unanswered; then
+the server started again. Passes when the receiver gets the event of every acknowledged create
+(at least once; duplicates carry the same X-Carebook-Event-Id and are counted) and every POST
+the kill cut (begun, never answered) is sent again once its lease lapses. Exits 1 otherwise,
+or when no POST was in flight at the kill, within the bounds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -53,13 +55,28 @@ CREATE = """mutation($input: createClientInput) {
 
 @dataclass
 class Received:
-    """What the receiver got: resource ids of patient.created, and event ids with repeats; and
-    how long it takes to answer now (seconds)."""
+    """What the receiver got: resource ids of patient.created, event ids with repeats (of POSTs
+    answered, and of POSTs begun); and how long it takes to answer now (seconds)."""
 
     delay: float
     resources: set[int] = field(default_factory=set)
     event_ids: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Cleared, POSTs wait before they are answered (or counted as answered).
+    answering: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.answering.set()
+
+    def in_flight(self) -> set[str]:
+        """Event ids of POSTs begun and not answered yet (call with ``lock`` held)."""
+        return set(Counter(self.started) - Counter(self.event_ids))
+
+    def begun_again(self, event_ids: set[str]) -> set[str]:
+        """Those of ``event_ids`` whose POST began at least twice (call with ``lock`` held)."""
+        begun = Counter(self.started)
+        return {event_id for event_id in event_ids if begun[event_id] >= 2}
 
 
 def start_receiver(received: Received) -> ThreadingHTTPServer:
@@ -68,7 +85,10 @@ def start_receiver(received: Received) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with received.lock:
+                received.started.append(self.headers.get("X-Carebook-Event-Id", ""))
             time.sleep(received.delay)  # a slow receiver: the kill finds sends in flight
+            received.answering.wait()
             payload = json.loads(body)
             with received.lock:
                 if payload.get("event_type") == "patient.created":
@@ -137,15 +157,29 @@ async def create_clients(port: int, api_key: str, duration: float, writers: int)
     return acknowledged
 
 
-def wait_for(received: Received, wanted: set[int], seconds: float) -> set[int]:
-    """Poll (bounded) until every wanted resource arrived; the ones still missing."""
+def wait_for(
+    received: Received, wanted: set[int], cut: set[str], seconds: float
+) -> tuple[set[int], set[str]]:
+    """Poll (bounded) until every wanted resource arrived and every send of ``cut`` (event ids)
+    was begun again; the resources still missing and the cut sends not sent again."""
     deadline = time.monotonic() + seconds
     while True:
         with received.lock:
             missing = wanted - received.resources
-        if not missing or time.monotonic() > deadline:
-            return missing
+            unsent = cut - received.begun_again(cut)
+        if not (missing or unsent) or time.monotonic() > deadline:
+            return missing, unsent
         time.sleep(0.2)
+
+
+def wait_in_flight(received: Received, seconds: float) -> None:
+    """Poll (bounded) until the receiver holds a POST unanswered, so that the kill cuts one."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with received.lock:
+            if received.in_flight():
+                return
+        time.sleep(0.01)
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -175,24 +209,31 @@ def run(arguments: argparse.Namespace) -> int:
         acknowledged = asyncio.run(
             create_clients(port, owner["api_key"], arguments.duration, arguments.writers)
         )
-        kill(server)  # right after the last answers: events committed, many not yet sent
+        # Right after the last answers (events committed, many not yet sent), once a POST is
+        # in flight, its answer held back: whatever the machine's load, the kill cuts it.
+        received.answering.clear()  # from now on no POST is answered until after the kill
+        wait_in_flight(received, 30)
+        kill(server)
         with received.lock:
+            cut = received.in_flight()  # begun, and their sender gone before any answer
             before = len(received.resources & set(acknowledged))
             # Slow answers were for the kill to find sends in flight; after it, what is checked
             # is that every event arrives, and a backlog of a few hundred events sent at 0.3 s
             # each was most of the test's time.
             received.delay = 0.0
+        received.answering.set()
         restarted = start_server(env, port, arguments.workers, log)
-        missing = wait_for(received, set(acknowledged), arguments.wait)
+        missing, unsent = wait_for(received, set(acknowledged), cut, arguments.wait)
         kill(restarted)
     receiver.shutdown()
     repeats = len(received.event_ids) - len(set(received.event_ids))
     print(f"database={arguments.database} serve_workers={arguments.workers}")
     print(
         f"acknowledged_creates={len(acknowledged)} delivered_before_kill={before} "
-        f"missing_after_restart={len(missing)} duplicate_deliveries={repeats}"
+        f"missing_after_restart={len(missing)} duplicate_deliveries={repeats} "
+        f"sends_cut_by_kill={len(cut)} cut_sends_sent_again={len(cut - unsent)}"
     )
-    return 1 if missing or not acknowledged else 0
+    return 1 if missing or unsent or not cut or not acknowledged else 0
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

@@ -36,3 +36,6 @@ def test_every_acknowledged_change_is_delivered_after_a_kill(backend: str) -> No
     figures = dict(item.split("=") for item in result.stdout.split() if "=" in item)
     assert int(figures["acknowledged_creates"]) > 0
     assert figures["missing_after_restart"] == "0"
+    # The kill cut sends in flight, and each was sent again after the restart.
+    assert int(figures["sends_cut_by_kill"]) > 0
+    assert figures["cut_sends_sent_again"] == figures["sends_cut_by_kill"]
