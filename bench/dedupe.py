@@ -28,11 +28,16 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import delete, select
 
 from bench.duplicates import generate
-from bench.generate import PostgresSink, SqliteSink, asyncpg_dsn, is_sqlite, recreate_database
+from bench.generate import (
+    PostgresSink,
+    SqliteSink,
+    is_sqlite,
+    recreate_database,
+    vacuum_analyze,
+)
 from bench.run import RESULTS
 from carebook.accounts.staff import create_provider
 from carebook.auth.passwords import Passwords
@@ -128,13 +133,7 @@ async def _vacuum(url: str) -> None:
     machine's server): without it the scan's index-only walks of the keys and name tallies read
     every row from the tables too, and plans on empty statistics (twice the server's CPU at a
     million)."""
-    if is_sqlite(url):
-        return
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute("VACUUM (ANALYZE) duplicate_match_keys, duplicate_name_keys")
-    finally:
-        await connection.close()
+    await vacuum_analyze(url, "duplicate_match_keys", "duplicate_name_keys")
 
 
 async def _scan(url: str, org: int, *, fresh: bool = False) -> dict[str, Any]:

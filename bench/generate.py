@@ -133,6 +133,18 @@ def asyncpg_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+async def vacuum_analyze(url: str, *tables: str) -> None:
+    """On PostgreSQL, ``VACUUM (ANALYZE)`` of ``tables`` (all of them when none is named), what
+    autovacuum would do (this machine's server runs with it off); nothing on SQLite."""
+    if is_sqlite(url):
+        return
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await connection.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
+    finally:
+        await connection.close()
+
+
 async def recreate_database(url: str) -> None:
     """Drop and create the bench database (a file for SQLite, a database for PostgreSQL)."""
     if is_sqlite(url):

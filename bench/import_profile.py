@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bench.imports import RESULTS, SERVER, ServerCpu, organization_of_bench, write_file
+from bench.imports import RESULTS, SERVER, organization_of_bench, process_cpu, write_file
 from carebook.auth.passwords import Passwords
 from carebook.cli.common import Sessions, in_transactions
 from carebook.config import Settings
@@ -61,14 +61,14 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     spent: Counter[str] = Counter()
     # PostgreSQL: the serving backend's CPU around each statement (/proc, bench.imports'
-    # ServerCpu), by kind; the connection's backend pid is in its pool record's info.
+    # process_cpu), by kind; the connection's backend pid is in its pool record's info.
     server: Counter[str] = Counter()
     started_at: dict[int, tuple[float, float | None]] = {}
     SERVER.start()
 
     def backend_cpu(conn: Any) -> float | None:
         pid = conn.info.get("bench_pid")
-        return ServerCpu._cpu(pid) if pid is not None else None
+        return process_cpu(pid) if pid is not None else None
 
     def count(conn: Any, _cur: Any, statement: str, _p: Any, _ctx: Any, many: bool) -> None:
         (executemany if many else statements)[_kind(statement)] += 1

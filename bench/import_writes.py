@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import asyncpg
+
+from bench.generate import asyncpg_dsn
+from bench.imports import process_cpu
 
 _SAME_ROLE = "SET LOCAL session_replication_role = replica"
 # (table, the temporary table of its rows, statements run first in the savepoint)
@@ -83,8 +84,10 @@ _SETUP = (
 
 
 def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """The serving backend's CPU seconds so far (it must run on this machine)."""
+    cpu = process_cpu(pid)
+    assert cpu is not None, f"backend {pid} is not a process of this machine"
+    return cpu
 
 
 async def measure(url: str, rounds: int) -> dict[str, list[tuple[float, float]]]:
@@ -120,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--database-url", required=True, help="postgresql://... (asyncpg's)")
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args(argv)
-    url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    url = asyncpg_dsn(args.database_url)
     found = asyncio.run(measure(url, args.rounds))
     for name, runs in found.items():
         wall = statistics.median(w for w, _ in runs) * 1000

@@ -116,6 +116,15 @@ async def key_patients(url: str) -> None:
         await database.dispose()
 
 
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (/proc), None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class ServerCpu:
     """CPU time of the PostgreSQL backends serving this process (the server runs on this
     machine): read from /proc at each connection's check-in, the last reading per backend.
@@ -130,14 +139,6 @@ class ServerCpu:
         self.last: dict[int, float] = {}
         self._listening = False
 
-    @staticmethod
-    def _cpu(pid: int) -> float | None:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def start(self) -> None:
         """Listen to every engine's connections (the run's engines are made inside it)."""
 
@@ -146,13 +147,13 @@ class ServerCpu:
                 return
             pid = dbapi.run_async(lambda conn: conn.fetchval("SELECT pg_backend_pid()"))
             record.info["bench_pid"] = int(pid)
-            cpu = self._cpu(int(pid))
+            cpu = process_cpu(int(pid))
             if cpu is not None:
                 self.first.setdefault(int(pid), cpu)
 
         def checked_in(_dbapi: Any, record: Any) -> None:
             pid = record.info.get("bench_pid")
-            cpu = self._cpu(pid) if pid is not None else None
+            cpu = process_cpu(pid) if pid is not None else None
             if cpu is not None:
                 self.last[pid] = cpu
 

@@ -37,11 +37,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-import asyncpg
 from sqlalchemy import func, select, update
 
 from bench.client import Stats, run_driver, run_load
-from bench.generate import Generated, Options, asyncpg_dsn, generate, is_sqlite
+from bench.generate import Generated, Options, generate, vacuum_analyze
 from bench.names import LAST_NAMES
 from bench.operations import Operation, write_operations
 from bench.run import (
@@ -256,13 +255,7 @@ async def vacuumed(url: str) -> None:
     phases before, and in a run of 6 December 2026 the baseline after the webhooks cost 30 %
     more server CPU per call than the one before (5.51 ms against 4.25; its median latency was
     40 % higher), as much as the phase with webhooks, which then seemed to add 22 %."""
-    if is_sqlite(url):
-        return
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute("VACUUM (ANALYZE)")
-    finally:
-        await connection.close()
+    await vacuum_analyze(url)
 
 
 async def measure(args: argparse.Namespace, url: str, world: Generated) -> Result:
