@@ -126,6 +126,17 @@ async def test_a_costly_document_runs_nothing(
     assert await api.data(create("user { id active_tags { id } }"), {"e": "a@b.co"})
 
 
+async def test_a_payloads_messages_cost_one_object_not_a_list_of_rows(
+    api_with: MakeApi, world: World, database: Database
+) -> None:
+    # payload 1 + user 1 + messages 1: the messages are built from the input, not read.
+    api = await provider(api_with, world, max_query_cost=3)
+    body = await api.data(create("user { id } messages { field message }"), {"e": "a@b.co"})
+    assert body["createClient"]["user"]["id"]
+    # A list of rows in the same payload still costs what it can hold.
+    await refused(api, database, create("user { id active_tags { id } }"), e="c@d.co")
+
+
 async def test_cost_uses_the_page_size_sent_in_variables(api_with: MakeApi, world: World) -> None:
     api = await provider(api_with, world, max_query_cost=5)
     query = "query($n: Int) { users(page_size: $n) { id } }"

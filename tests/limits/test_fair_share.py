@@ -86,6 +86,34 @@ async def test_a_costly_document_runs_only_once_the_cheap_request_in_flight_is_a
         assert share.light == 0
 
 
+async def test_a_mutation_asking_for_its_messages_is_not_held_behind_light_requests(
+    settings: Settings, database: Database, world: World
+) -> None:
+    # Healthie clients ask every mutation for ``messages``; counted as a payload list of rows
+    # they made each mutation heavy, held until no light request was in flight. (The payload
+    # cap as served: the tests' default is lower.)
+    app = create_app(settings.model_copy(update={"bulk_update_max_ids": 1000}), database)
+    share: LoopShare = app.state.loop_share
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
+        api = Api(http).with_key(world.a.provider.api_key)
+        share.hold_seconds = 60.0  # no forced opening while the test looks
+        light = share.arrive()  # a cheap request in flight throughout
+        try:
+            update = (
+                "mutation($id: ID) { updateClient(input: {id: $id, first_name: \"Held\"}) "
+                "{ user { id first_name } messages { field message } } }"
+            )
+            body = await asyncio.wait_for(api.data(update, {"id": str(world.a.patient_id)}), 10)
+            assert body["updateClient"] == {
+                "user": {"id": str(world.a.patient_id), "first_name": "Held"},
+                "messages": None,
+            }
+            assert not share.waiting
+        finally:
+            light.leave()
+
+
 async def test_serving_stops_scanning_startup_objects_and_times_full_collections(
     settings: Settings, database: Database
 ) -> None:

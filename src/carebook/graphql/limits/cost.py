@@ -6,7 +6,8 @@ sent, else its default; a list paginated without a page size, like ``Tag.tagged_
 default page), the whole-list cap for a root list asked for with ``should_paginate: false`` (or
 unpaginated by default) and for a root list or a mutation payload's list without pagination,
 the nested cap for a list inside an object that is not paginated, and no more than the ids it
-is narrowed to (``id``, ``ids``). Introspection lists, bounded by the schema and not by data,
+is narrowed to (``id``, ``ids``); a payload's ``messages``, built from the input, as one object.
+Introspection lists, bounded by the schema and not by data,
 are assumed to hold the default page. Nested lists multiply. The estimate needs the variables'
 values, so it runs per request, after validation.
 """
@@ -39,6 +40,12 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef
 
 _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
+# Lists built from the request, not read from storage: a payload's ``messages`` holds one
+# FieldError per problem with the input, a few at most (the input itself is bounded by the token
+# and body limits), and reads nothing. Counted as one object rather than a payload list's cap:
+# Healthie clients ask for ``messages`` in every mutation, and at the cap (1,000) every such
+# mutation was heavy, its resolvers held back behind the light requests (fair_share.py).
+_FROM_THE_INPUT = frozenset({"FieldError"})
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,10 @@ class CostMeter:
         if is_leaf_type(named):
             # A list of scalars (ids) costs its items, as a list of objects does: each is a row.
             return self.list_size(node, definition, parent) if many else 0
-        count = self.list_size(node, definition, parent) if many else 1
+        if many and named.name not in _FROM_THE_INPUT:
+            count = self.list_size(node, definition, parent)
+        else:
+            count = 1
         return count + count * self.selections(node.selection_set, named)
 
     def list_size(self, node: FieldNode, definition: GraphQLField, parent: Any) -> int:
