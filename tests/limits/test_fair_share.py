@@ -101,7 +101,7 @@ async def test_a_mutation_asking_for_its_messages_is_not_held_behind_light_reque
         light = share.arrive()  # a cheap request in flight throughout
         try:
             update = (
-                "mutation($id: ID) { updateClient(input: {id: $id, first_name: \"Held\"}) "
+                'mutation($id: ID) { updateClient(input: {id: $id, first_name: "Held"}) '
                 "{ user { id first_name } messages { field message } } }"
             )
             body = await asyncio.wait_for(api.data(update, {"id": str(world.a.patient_id)}), 10)
