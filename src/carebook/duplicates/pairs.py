@@ -40,19 +40,26 @@ class Recorded:
 
 
 def recorded(
-    connection: Connection, organization_id: int, only: Collection[int] | None = None
+    connection: Connection, organization_id: int, only: Collection[Pair] | None = None
 ) -> dict[Pair, Recorded]:
-    """(low, high) -> the organization's recorded pairs (those whose low id is in ``only``)."""
+    """(low, high) -> the organization's recorded pairs (with ``only``, those of these pairs)."""
     query = select(DuplicatePair).where(DuplicatePair.organization_id == organization_id)
     if only is not None:
-        query = query.where(DuplicatePair.user_id.in_(sorted(only)))
+        # Both sides, not only the low ids: a new patient's pairs have its high id, and their
+        # low ids' other pairs (a common name's dozens each) were read, built and dropped.
+        query = query.where(
+            DuplicatePair.user_id.in_(sorted({low for low, _ in only})),
+            DuplicatePair.other_user_id.in_(sorted({high for _, high in only})),
+        )
     rows = connection.execute(query.with_only_columns(*DuplicatePair.__table__.columns))
-    return {
+    wanted = None if only is None else set(only)
+    found = {
         (r.user_id, r.other_user_id): Recorded(
             r.id, r.dismissed_at is not None, r.updated_at, r.score, r.reasons
         )
         for r in rows
     }
+    return found if wanted is None else {p: r for p, r in found.items() if p in wanted}
 
 
 def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
@@ -93,7 +100,7 @@ def record(
     existing = dict(
         seen
         if seen is not None
-        else recorded(connection, organization_id, {f.user_id for f in found})
+        else recorded(connection, organization_id, {(f.user_id, f.other_user_id) for f in found})
     )
     fresh, changed, kept = [], [], []
     for f in found:
