@@ -8,7 +8,7 @@ from sqlalchemy import delete, insert, select, update
 
 from carebook.auth.roles import Role
 from carebook.db.engine import Database
-from carebook.duplicates import service
+from carebook.duplicates import pairs, service
 from carebook.duplicates.models import DuplicatePair
 from carebook.users.models import User
 from tests.audit.events import stored
@@ -159,3 +159,37 @@ async def test_a_scan_keeps_a_pair_a_check_confirmed_while_it_read(
     async with database.write_sessions() as session, session.begin():
         assert await service.record_found(session, org, scanned) == 0
     assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1
+
+
+async def test_a_check_reads_only_the_pairs_it_found(database: Database, world: World) -> None:
+    # A new patient's pairs share their low ids with those ids' other pairs (a common name's
+    # dozens each): the check compares against its own pairs only, and reads no others.
+    org = world.a.provider.organization_id
+    people = [
+        {
+            "organization_id": org,
+            "role": Role.PATIENT,
+            "first_name": "Pair",
+            "last_name": f"Member{chr(97 + n)}",
+            "dietitian_id": world.a.provider.user_id,
+        }
+        for n in range(3)
+    ]
+    async with database.write_sessions() as session, session.begin():
+        old, other, new = (await session.scalars(insert(User).returning(User.id), people)).all()
+        every = [(old, other), (old, new), (other, new)]
+        await session.execute(
+            insert(DuplicatePair),
+            [
+                {"organization_id": org, "user_id": low, "other_user_id": high}
+                | {"score": 0.9, "reasons": "same date of birth"}
+                for low, high in every
+            ],
+        )
+
+    async with database.read_sessions() as session:
+        connection = await session.connection()
+        found = await connection.run_sync(lambda sync: set(pairs.recorded(sync, org, {(old, new)})))
+        whole = await connection.run_sync(lambda sync: set(pairs.recorded(sync, org)))
+    assert found == {(old, new)}
+    assert whole >= set(every)
