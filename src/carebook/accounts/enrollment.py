@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts.changes import ChangeContext, apply_changes
-from carebook.auth.roles import Role
 from carebook.db.base import utcnow
 from carebook.errors import FieldMessage, Invalid
 from carebook.notifications.models import EmailKind, OutboxMessage
 from carebook.notifications.outbox import queue_email
+from carebook.users import queries
 from carebook.users import validation as v
 from carebook.users.inputs import Profile
 from carebook.users.models import User
@@ -83,12 +83,7 @@ async def validated_except_email_use(
 
 async def patient_with_email(session: AsyncSession, organization_id: int, key: str) -> int | None:
     """The id of the organization's patient with this email key, whatever their state."""
-    query = select(User.id).where(
-        User.organization_id == organization_id,
-        User.role == Role.PATIENT,
-        User.email_key == key,
-    )
-    return (await session.execute(query.limit(1))).scalar_one_or_none()
+    return await queries.patient_with_email(session, organization_id, key)
 
 
 async def tell_owner(session: AsyncSession, organization_id: int, owner_id: int) -> AccountExists:

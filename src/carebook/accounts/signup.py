@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.accounts import enrollment
@@ -207,6 +207,15 @@ class _Named:
     open_sign_up: bool
 
 
+# Built once with a bound parameter: building it per sign-up cost about a tenth of the loop's
+# CPU of one (py-spy, docs/performance.md).
+_PROVIDER = (
+    select(User.id, User.organization_id, Organization.open_sign_up)
+    .join(Organization, Organization.id == User.organization_id)
+    .where(User.id == bindparam("provider"), User.role.in_(queries.STAFF_ROLES), User.active)
+)
+
+
 async def _provider_for(
     session: AsyncSession, dietitian_id: int | None, org_id: int | None
 ) -> _Named | None:
@@ -219,12 +228,7 @@ async def _provider_for(
         return None
     # The two ids the placement needs, not the provider's whole row: loading a User entity
     # (every column, an identity-map entry) cost a sign-up more than the rest of the look-up.
-    query = (
-        select(User.id, User.organization_id, Organization.open_sign_up)
-        .join(Organization, Organization.id == User.organization_id)
-        .where(User.id == dietitian_id, User.role.in_(queries.STAFF_ROLES), User.active)
-    )
-    row = (await session.execute(query)).one_or_none()
+    row = (await session.execute(_PROVIDER, {"provider": dietitian_id})).one_or_none()
     if row is None or (org_id is not None and row.organization_id != org_id):
         raise Invalid.field("dietitian_id", PROVIDER_NOT_FOUND)
     return _Named(row.id, row.organization_id, open_sign_up=bool(row.open_sign_up))

@@ -191,6 +191,12 @@ async def patient_email_taken(
     return await _taken(session, _PATIENT_EMAIL, {"org": organization_id, "key": key}, exclude_id)
 
 
+async def patient_with_email(session: AsyncSession, organization_id: int, key: str) -> int | None:
+    """The id of the organization's patient with this email key, whatever their state."""
+    values = {"org": organization_id, "key": key}
+    return (await session.execute(_PATIENT_EMAIL[0], values)).scalar_one_or_none()
+
+
 async def staff_email_taken(session: AsyncSession, key: str, exclude_id: int | None = None) -> bool:
     """True when a provider/staff account anywhere already signs in with this email."""
     return await _taken(session, _STAFF_EMAIL, {"key": key}, exclude_id)
