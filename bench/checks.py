@@ -2,9 +2,9 @@
 
     python -m bench.checks [--database-url URL]    # default: the --quick run's SQLite file
 
-The email-taken and staff checks of createClient/updateClient/signUp and the API-key look-up
-of every authenticated request, each called in a loop on one read session; the thread's CPU
-per call, best of five rounds. Compare builds by alternating them (``PYTHONPATH=<other>/src``):
+The email-taken and staff checks of createClient/updateClient/signUp, the API-key look-up
+of every authenticated request and the one-patient look-up of every update, each called in a
+loop on one read session; the thread's CPU per call, best of five rounds. Compare builds by alternating them (``PYTHONPATH=<other>/src``):
 what a build changes in building and executing these statements shows here without the HTTP
 and GraphQL noise around it (docs/performance.md).
 """
@@ -16,12 +16,15 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from carebook.auth.actor import Actor
+from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.users import credentials, queries
 
 CALLS = 2000
 ROUNDS = 5
+STAFF = Actor(user_id=1, organization_id=1, role=Role.PROVIDER)
 QUICK_URL = "sqlite+aiosqlite:///bench/results/quick.db"
 
 
@@ -50,6 +53,9 @@ async def measure(database_url: str) -> dict[str, float]:
                 "staff_ids_in_org": await _best(lambda: queries.staff_ids_in_org(session, 1, [1])),
                 "actor_from_api_key": await _best(
                     lambda: credentials.actor_from_api_key(session, "not-a-key")
+                ),
+                "get_visible_patient": await _best(
+                    lambda: queries.get_visible_patient(session, STAFF, 1)
                 ),
             }
     finally:
