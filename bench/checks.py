@@ -4,9 +4,10 @@
 
 The email-taken and staff checks of createClient/updateClient/signUp, the API-key look-up
 of every authenticated request and the one-patient look-up of every update, each called in a
-loop on one read session; the thread's CPU per call, best of five rounds. Compare builds by alternating them (``PYTHONPATH=<other>/src``):
-what a build changes in building and executing these statements shows here without the HTTP
-and GraphQL noise around it (docs/performance.md).
+loop on one read session; the thread's CPU per call, best of five rounds. Compare builds by
+alternating them (``PYTHONPATH=<other>/src``): what a build changes in building and executing
+these statements shows here without the HTTP and GraphQL noise around it
+(docs/performance.md).
 """
 
 from __future__ import annotations
