@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
+from bench.run import RESULTS
 from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.config import Settings
@@ -26,7 +27,8 @@ from carebook.users import credentials, queries
 CALLS = 2000
 ROUNDS = 5
 STAFF = Actor(user_id=1, organization_id=1, role=Role.PROVIDER)
-QUICK_URL = "sqlite+aiosqlite:///bench/results/quick.db"
+# The --quick run's file wherever this is run from (a relative path would make an empty one).
+QUICK_URL = f"sqlite+aiosqlite:///{RESULTS / 'quick.db'}"
 
 
 async def _best(call: Callable[[], Awaitable[object]]) -> float:

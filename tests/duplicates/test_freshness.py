@@ -163,7 +163,7 @@ async def test_a_scan_keeps_a_pair_a_check_confirmed_while_it_read(
 
 async def test_a_check_reads_only_the_pairs_it_found(database: Database, world: World) -> None:
     # A new patient's pairs share their low ids with those ids' other pairs (a common name's
-    # dozens each): the check compares against its own pairs only, and reads no others.
+    # dozens each): the check gets back its own pairs only.
     org = world.a.provider.organization_id
     people = [
         {

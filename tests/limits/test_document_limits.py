@@ -133,7 +133,7 @@ async def test_a_payloads_messages_cost_one_object_not_a_list_of_rows(
     api = await provider(api_with, world, max_query_cost=3)
     body = await api.data(create("user { id } messages { field message }"), {"e": "a@b.co"})
     assert body["createClient"]["user"]["id"]
-    # A list of rows in the same payload still costs what it can hold.
+    # A list of rows under the payload's user still costs what it can hold (the nested cap).
     await refused(api, database, create("user { id active_tags { id } }"), e="c@d.co")
 
 

@@ -43,23 +43,34 @@ def recorded(
     connection: Connection, organization_id: int, only: Collection[Pair] | None = None
 ) -> dict[Pair, Recorded]:
     """(low, high) -> the organization's recorded pairs (with ``only``, those of these pairs)."""
-    query = select(DuplicatePair).where(DuplicatePair.organization_id == organization_id)
-    if only is not None:
-        # Both sides, not only the low ids: a new patient's pairs have its high id, and their
-        # low ids' other pairs (a common name's dozens each) were read, built and dropped.
-        query = query.where(
-            DuplicatePair.user_id.in_(sorted({low for low, _ in only})),
-            DuplicatePair.other_user_id.in_(sorted({high for _, high in only})),
+    query = select(*DuplicatePair.__table__.columns).where(
+        DuplicatePair.organization_id == organization_id
+    )
+    if only is None:
+        return _as_recorded(connection.execute(query))
+    # Both sides, not only the low ids: a new patient's pairs have its high id, and their low
+    # ids' other pairs (a common name's dozens each) were read, built and dropped. In chunks:
+    # an import batch's pairs would pass tens of thousands of ids at once.
+    wanted, found = sorted(set(only)), {}
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        rows = connection.execute(
+            query.where(
+                DuplicatePair.user_id.in_(sorted({low for low, _ in chunk})),
+                DuplicatePair.other_user_id.in_(sorted({high for _, high in chunk})),
+            )
         )
-    rows = connection.execute(query.with_only_columns(*DuplicatePair.__table__.columns))
-    wanted = None if only is None else set(only)
-    found = {
+        found.update(_as_recorded(rows))
+    return {pair: found[pair] for pair in wanted if pair in found}
+
+
+def _as_recorded(rows: Iterable[Any]) -> dict[Pair, Recorded]:
+    return {
         (r.user_id, r.other_user_id): Recorded(
             r.id, r.dismissed_at is not None, r.updated_at, r.score, r.reasons
         )
         for r in rows
     }
-    return found if wanted is None else {p: r for p, r in found.items() if p in wanted}
 
 
 def _insert(connection: Connection, rows: list[dict[str, Any]]) -> None:

@@ -3,6 +3,10 @@
 Every query of user rows goes through :func:`visible_users`, so no resolver or service can forget
 authorization. Another organization's records answer exactly like missing ones.
 
+The statements built here are cached per actor (users/queries.py ``_one_user``, and the
+single-row reads' per-Database cache): they must be a function of the :class:`Actor` value alone,
+never of the clock or the request.
+
 It lives in ``users`` (not in the auth core) because its rules are statements on the user table;
 the group rule takes the group table's columns from its caller (user_groups sits above users).
 """

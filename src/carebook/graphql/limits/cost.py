@@ -7,9 +7,9 @@ default page), the whole-list cap for a root list asked for with ``should_pagina
 unpaginated by default) and for a root list or a mutation payload's list without pagination,
 the nested cap for a list inside an object that is not paginated, and no more than the ids it
 is narrowed to (``id``, ``ids``); a payload's ``messages``, built from the input, as one object.
-Introspection lists, bounded by the schema and not by data,
-are assumed to hold the default page. Nested lists multiply. The estimate needs the variables'
-values, so it runs per request, after validation.
+Introspection lists, bounded by the schema and not by data, are assumed to hold the default
+page. Nested lists multiply. The estimate needs the variables' values, so it runs per request,
+after validation.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ _META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
 # and body limits), and reads nothing. Counted as one object rather than a payload list's cap:
 # Healthie clients ask for ``messages`` in every mutation, and at the cap (1,000) every such
 # mutation was heavy, its resolvers held back behind the light requests (fair_share.py).
+# Matched by type, wherever it appears: FieldError is only ever a payload's ``messages``.
 _FROM_THE_INPUT = frozenset({"FieldError"})
 
 
