@@ -3,11 +3,11 @@
     python -m bench.checks [--database-url URL]    # default: the --quick run's SQLite file
 
 The email-taken and staff checks of createClient/updateClient/signUp, the API-key look-up
-of every authenticated request and the one-patient look-up of every update, each called in a
-loop on one read session; the thread's CPU per call, best of five rounds. Compare builds by
-alternating them (``PYTHONPATH=<other>/src``): what a build changes in building and executing
-these statements shows here without the HTTP and GraphQL noise around it
-(docs/performance.md).
+of every authenticated request, the one-patient look-up of every update and a creation's read
+of its recorded duplicate pairs, each called in a loop on one read session; the thread's CPU
+per call, best of five rounds. Compare builds by alternating them
+(``PYTHONPATH=<other>/src``): what a build changes in building and executing these statements
+shows here without the HTTP and GraphQL noise around it (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
+from carebook.duplicates import pairs
 from carebook.users import credentials, queries
 
 CALLS = 2000
@@ -60,6 +61,9 @@ async def measure(database_url: str) -> dict[str, float]:
                 "get_visible_patient": await _best(
                     lambda: queries.get_visible_patient(session, STAFF, 1)
                 ),
+                "recorded_duplicate_pairs": await _best(
+                    lambda: session.run_sync(lambda s: pairs.recorded(s.connection(), 1, {(1, 2)}))
+                ),
             }
     finally:
         await database.dispose()
@@ -70,6 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=QUICK_URL)
     args = parser.parse_args()
+    if args.database_url == QUICK_URL and not (RESULTS / "quick.db").exists():
+        raise SystemExit(f"{RESULTS / 'quick.db'} is missing: run `python -m bench --quick` first")
     for name, ms in asyncio.run(measure(args.database_url)).items():
         print(f"{name}: {ms:.3f} ms of CPU per call")
 

@@ -19,5 +19,6 @@ async def test_each_look_up_is_timed_on_the_database(
         "staff_ids_in_org",
         "actor_from_api_key",
         "get_visible_patient",
+        "recorded_duplicate_pairs",
     }
     assert all(ms > 0 for ms in timed.values())
