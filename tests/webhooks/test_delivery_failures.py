@@ -96,6 +96,28 @@ async def test_providers_are_warned_once_after_a_day_of_failures(
     assert delivery.status == DeliveryStatus.PENDING
 
 
+async def test_a_success_after_the_warning_clears_the_failure_state(
+    database: Database, hook_settings: Settings, world: World
+) -> None:
+    """The failure state (the warning, the subscription's counts) that the batch of successes
+    reads before its write transaction is cleared by it."""
+    async with receiving() as receiver:
+        webhook_id = await _failing_hook(database, hook_settings, world, receiver)
+        await _failing_since(database, hook_settings.webhook_warn_after_hours + 1)
+        await run_pass(database, hook_settings)
+        receiver.status = 200
+        await _failing_since(database, hook_settings.webhook_warn_after_hours + 2)
+        report = await run_pass(database, hook_settings)
+    assert report.delivered == 1
+    async with database.read_sessions() as session:
+        webhook = await session.get_one(Webhook, webhook_id)
+        assert webhook.warned_at is None and webhook.is_enabled
+        (subscription,) = (await session.execute(select(WebhookSubscription))).scalars()
+        assert (subscription.retry_count, subscription.first_failed_at) == (0, None)
+    (delivery,) = await deliveries(database)
+    assert (delivery.status, delivery.first_failed_at) == (DeliveryStatus.DELIVERED, None)
+
+
 async def test_after_the_retry_period_the_webhook_is_disabled(
     database: Database, hook_settings: Settings, world: World
 ) -> None:

@@ -31,12 +31,22 @@ for it to end before their answers.
 Members run one after another, each seeing the earlier members' writes: the same as if each had
 committed before the next began (the order the write turns gave before). Readers see a group's
 writes only once it is committed, which is also when the writers' answers are sent.
+
+With ``synchronous=NORMAL`` (or ``OFF``) a commit in WAL mode appends to the WAL without an fsync,
+so a group on such a connection (``inline_commit``) commits on the loop's thread, at once, when
+its last member ends: no hand-off to the thread, which waited for the GIL (up to the
+interpreter's 5 ms switch interval while the loop was busy) with SQLite's write lock held and
+every other process's writers waiting. Such a connection never checkpoints on commit (that
+copies pages and fsyncs the database file, not work for the loop); a PASSIVE checkpoint runs on
+the group's thread every ``CHECKPOINT_EVERY`` commits instead, as the read trail's batches do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,7 +55,10 @@ from time import monotonic
 from typing import Any
 
 from carebook.db.lock_wait import is_locked, poll_while_locked
+from carebook.db.sqlite_batches import CHECKPOINT_EVERY
 from carebook.db.write_gate import LOCKED_MESSAGE, Turn, WriteGate
+
+logger = logging.getLogger("carebook.db")
 
 # A group is committed when no other writer of the process waits, or once it has this many
 # members, or once its transaction has been open this long: other processes wait for SQLite's
@@ -89,10 +102,14 @@ class GroupCommit:
         gate: WriteGate,
         *,
         busy_timeout_ms: int,
+        inline_commit: bool = False,
     ) -> None:
+        """``inline_commit``: the connections ``connect`` makes do not fsync on commit
+        (``synchronous=NORMAL`` or ``OFF`` in WAL mode), so groups commit on the loop."""
         self._connect = connect
         self._gate = gate
         self._busy_timeout_ms = busy_timeout_ms
+        self._inline_commit = inline_commit
         # A group holds its loop (its futures, lock and tasks do), so a weak dictionary would
         # never drop one: the groups of closed loops are closed at the next look-up instead.
         self._groups: dict[asyncio.AbstractEventLoop, Group] = {}
@@ -116,13 +133,19 @@ class GroupCommit:
             for gone in [other for other in self._groups if other.is_closed()]:
                 self._groups.pop(gone).discard()
             group = self._groups[loop] = Group(
-                self._connection, self._gate, loop, busy_timeout_ms=self._busy_timeout_ms
+                self._connection,
+                self._gate,
+                loop,
+                busy_timeout_ms=self._busy_timeout_ms,
+                inline_commit=self._inline_commit,
             )
         return group
 
     def _connection(self) -> sqlite3.Connection:
         """A group's connection, with the registered functions (on the group's thread)."""
         connection = self._connect()
+        if self._inline_commit:  # checkpoints run on the group's thread (module docstring)
+            connection.execute("PRAGMA wal_autocheckpoint=0")
         for args, kwargs in list(self._functions):
             connection.create_function(*args, **kwargs)
         return connection
@@ -147,6 +170,7 @@ class Group:
         loop: asyncio.AbstractEventLoop,
         *,
         busy_timeout_ms: int,
+        inline_commit: bool = False,
     ) -> None:
         # Imported here: sqlite_inline imports this module.
         from carebook.db.sqlite_inline import _OwnThread
@@ -172,6 +196,8 @@ class Group:
         # RELEASE or ROLLBACK TO, a group end cancelled or failed): never joined again, the next
         # group rolls it back first.
         self._poisoned = False
+        self._inline_commit = inline_commit
+        self._since_checkpoint = 0
 
     async def join(self, member: object, wait_seconds: float) -> None:
         """Wait for the slot, open the group's transaction if none is, open a savepoint.
@@ -390,6 +416,9 @@ class Group:
             # group: look again once the woken writer had its chance to take the slot.
             self._loop.call_soon(self._finish_if_abandoned)
             return
+        if self._inline_commit and healthy and self.runner.idle():
+            self._finish_inline()
+            return
         # The slot stays held until the group is committed; a task of its own commits it, so
         # a member cancelled while it waits cannot leave the group half done.
         self._keep(self._loop.create_task(self._finish()))
@@ -442,6 +471,36 @@ class Group:
                 self._turn.end()
                 self._turn = None
             self._slot.release()
+
+    def _finish_inline(self) -> None:
+        """:meth:`_finish` of a healthy group whose commit does not fsync, here on the loop:
+        the slot is held and released here, the members waiting are told at once."""
+        waiting, self._waiting = self._waiting, []
+        try:
+            self._commit()
+        except BaseException as error:
+            _settle(waiting, error)
+            with contextlib.suppress(sqlite3.Error):  # still open: the next group rolls back
+                self._rollback()
+        else:
+            _settle(waiting, None)
+        finally:
+            self._poisoned = self._in_transaction()
+            if self._turn is not None:
+                self._turn.end()
+                self._turn = None
+            self._slot.release()
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= CHECKPOINT_EVERY:
+            self._since_checkpoint = 0
+            self.runner.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """A PASSIVE checkpoint, on the group's thread: it waits for no reader or writer."""
+        try:
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:  # the next one tries again; the WAL only grows meanwhile
+            logger.warning("WAL checkpoint failed: %s", type(error).__name__)
 
     def _in_transaction(self) -> bool:
         """Whether the group's transaction may still be open: True once the connection is

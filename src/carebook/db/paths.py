@@ -41,7 +41,7 @@ from carebook.db.held import HeldConnection
 from carebook.db.observers import Observer
 from carebook.db.row_reads import PostgresRowReads, RowReads, SQLiteRowReads
 from carebook.db.rows import HeldRow
-from carebook.db.sqlite_batches import SQLiteBatches
+from carebook.db.sqlite_batches import NO_FSYNC_ON_COMMIT, SQLiteBatches
 from carebook.db.sqlite_inline import inline_creator, threaded_creator
 from carebook.db.trail import Row, TrailInsert, insert_postgres, insert_sqlite
 from carebook.db.write_gate import WriteGate
@@ -176,7 +176,12 @@ def sqlite_group_commit(settings: Settings, path: str, gate: WriteGate) -> Group
         hooks.set_sqlite_pragmas(connection, settings, read_only=False)
         return connection
 
-    return GroupCommit(connect, gate, busy_timeout_ms=hooks.BUSY_TIMEOUT_MS)
+    return GroupCommit(
+        connect,
+        gate,
+        busy_timeout_ms=hooks.BUSY_TIMEOUT_MS,
+        inline_commit=settings.sqlite_synchronous.upper() in NO_FSYNC_ON_COMMIT,
+    )
 
 
 def postgres_paths(settings: Settings, engine: AsyncEngine) -> FastPaths:

@@ -46,7 +46,7 @@ logger = logging.getLogger("carebook.db")
 # this keeps the WAL near SQLite's own default threshold (1,000 pages).
 CHECKPOINT_EVERY = 200
 # SQLite's "synchronous" levels whose commits do not wait for an fsync in WAL mode.
-_NO_FSYNC_ON_COMMIT = frozenset({"OFF", "NORMAL"})
+NO_FSYNC_ON_COMMIT = frozenset({"OFF", "NORMAL"})
 
 
 class Statements:
@@ -83,7 +83,7 @@ class SQLiteBatches:
     ) -> None:
         self.engine = engine  # busy timeout 0 and the pragmas, from its connect hooks
         self._gate = gate or WriteGate()
-        self.inline = synchronous.upper() in _NO_FSYNC_ON_COMMIT
+        self.inline = synchronous.upper() in NO_FSYNC_ON_COMMIT
         self._checkpoint_every = checkpoint_every
         self._proxy: Any = None  # the pool's connection, held until close()
         self._guard = threading.Lock()

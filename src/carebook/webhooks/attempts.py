@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.config import Settings
@@ -225,105 +225,150 @@ async def record_attempts(
     ended together): one write transaction instead of one each, which on SQLite is what the
     application's own writes wait for. Their new statuses, in order.
 
-    The successes, nearly all of them in normal running, are recorded set-wise (a handful of
-    statements for the whole batch, :func:`_record_successes`), so the transaction holds the
-    write lock briefly; each failure goes through :func:`_record` (retries, warning, disabling).
+    The successes, nearly all of them in normal running, are recorded set-wise (two statements
+    for the whole batch when no webhook has failure state to clear, :func:`_record_successes`),
+    with what can be read beforehand read before the transaction, so it holds the write lock
+    briefly; each failure goes through :func:`_record` (retries, warning, disabling).
     """
+    successes = [(i, a) for i, a in enumerate(attempts) if a.outcome.delivered]
+    state = await _failure_state(database, [attempt for _, attempt in successes])
     statuses: dict[int, str] = {}
     async with database.write_sessions() as session, session.begin():
-        successes = [(i, a) for i, a in enumerate(attempts) if a.outcome.delivered]
-        statuses.update(await _record_successes(session, successes))
+        statuses.update(await _record_successes(session, successes, state))
         for index, attempt in enumerate(attempts):
             if not attempt.outcome.delivered:
                 statuses[index] = await _record(session, settings, attempt)
     return [statuses[index] for index in range(len(attempts))]
 
 
-async def _record_successes(
-    session: AsyncSession, placed: Sequence[tuple[int, Attempt]]
-) -> dict[int, str]:
-    """Record delivered attempts (each with its place in the batch) together: their log rows,
-    the deliveries these attempts still hold marked delivered in one UPDATE, and the webhooks'
-    failure state (warning, subscriptions' failure counts) cleared where there is any, as
-    :func:`_succeeded` does one by one. A delivery whose claim was lost meanwhile (its lease
-    lapsed and another attempt took it), or whose webhook was deleted, gets its log row only,
-    as in :func:`_record`. The new statuses by place."""
-    if not placed:
-        return {}
-    attempts = [attempt for _, attempt in placed]
-    ids = [attempt.delivery_id for attempt in attempts]
-    held = {
-        (int(row.id), int(row.attempts))
-        for row in await session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.attempts).where(
-                WebhookDelivery.id.in_(ids), WebhookDelivery.status == DeliveryStatus.SENDING
-            )
-        )
-    }
+@dataclass(frozen=True, slots=True)
+class _FailureState:
+    """What a batch of successes finds of its webhooks, read before its write transaction."""
+
+    alive: frozenset[int] = frozenset()  # the webhooks not deleted
+    warned: frozenset[int] = frozenset()  # those with a failure warning to clear
+    failing: frozenset[tuple[int, str]] = frozenset()  # subscriptions with failures counted
+
+
+async def _failure_state(database: Database, attempts: Sequence[Attempt]) -> _FailureState:
+    """Read, outside the write transaction, which of the attempts' webhooks exist and which
+    have failure state: in normal running none has, and the write then clears nothing."""
     webhook_ids = {attempt.prepared.webhook_id for attempt in attempts}
-    alive = set(
-        (await session.execute(select(Webhook.id).where(Webhook.id.in_(webhook_ids)))).scalars()
-    )
-    # One INSERT for the batch's log rows (the ORM would send one per row on SQLite).
-    await session.execute(
-        insert(_SENT),
-        [_log_values(attempt, alive=attempt.prepared.webhook_id in alive) for attempt in attempts],
-    )
-    won = [
-        attempt
-        for attempt in attempts
-        if attempt.prepared.webhook_id in alive and (attempt.delivery_id, attempt.number) in held
-    ]
-    if won:
-        now = utcnow()
-        await session.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id.in_([attempt.delivery_id for attempt in won]),
-                WebhookDelivery.status == DeliveryStatus.SENDING,
-            )
-            .values(
-                status=DeliveryStatus.DELIVERED,
-                delivered_at=now,
-                first_failed_at=None,
-                last_error=None,
-                lease_until=None,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        # Conditional: no row is written (or locked) unless there is failure state to clear.
-        await session.execute(
-            update(Webhook)
-            .where(
-                Webhook.id.in_({attempt.prepared.webhook_id for attempt in won}),
-                Webhook.warned_at.is_not(None),
-            )
-            .values(warned_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        for webhook_id, event_type in sorted(
-            {(attempt.prepared.webhook_id, attempt.prepared.event_type) for attempt in won}
-        ):
+    if not webhook_ids:
+        return _FailureState()
+    async with database.read_sessions() as session:
+        webhooks = (
             await session.execute(
-                update(WebhookSubscription)
-                .where(
-                    WebhookSubscription.webhook_id == webhook_id,
-                    WebhookSubscription.event_type == event_type,
+                select(Webhook.id, Webhook.warned_at.is_not(None)).where(
+                    Webhook.id.in_(webhook_ids)
+                )
+            )
+        ).all()
+        failing = (
+            await session.execute(
+                select(WebhookSubscription.webhook_id, WebhookSubscription.event_type).where(
+                    WebhookSubscription.webhook_id.in_(webhook_ids),
                     or_(
                         WebhookSubscription.first_failed_at.is_not(None),
                         WebhookSubscription.retry_count != 0,
                     ),
                 )
-                .values(first_failed_at=None, retry_count=0)
-                .execution_options(synchronize_session=False)
             )
-    won_ids = {attempt.delivery_id for attempt in won}
+        ).all()
+    return _FailureState(
+        alive=frozenset(int(row[0]) for row in webhooks),
+        warned=frozenset(int(row[0]) for row in webhooks if row[1]),
+        failing=frozenset((int(row[0]), str(row[1])) for row in failing),
+    )
+
+
+async def _record_successes(
+    session: AsyncSession, placed: Sequence[tuple[int, Attempt]], state: _FailureState
+) -> dict[int, str]:
+    """Record delivered attempts (each with its place in the batch) together: their log rows,
+    the deliveries these attempts still hold marked delivered in one UPDATE, and the webhooks'
+    failure state (warning, subscriptions' failure counts) cleared where ``state`` found any,
+    as :func:`_succeeded` does one by one. A delivery whose claim was lost meanwhile (its lease
+    lapsed and another attempt took it), or whose webhook was deleted (its deliveries went
+    with it), gets its log row only, as in :func:`_record`. The new statuses by place.
+
+    ``state`` was read before the transaction: failure state set since (a failure of the same
+    webhook recorded meanwhile) is cleared by the webhook's next success; a webhook deleted
+    since makes the log rows' INSERT fail, and the Recorder then records each attempt alone.
+    """
+    if not placed:
+        return {}
+    attempts = [attempt for _, attempt in placed]
+    # One INSERT for the batch's log rows (the ORM would send one per row on SQLite).
+    await session.execute(
+        insert(_SENT),
+        [
+            _log_values(attempt, alive=attempt.prepared.webhook_id in state.alive)
+            for attempt in attempts
+        ],
+    )
+    now = utcnow()
+    result = await session.execute(
+        update(WebhookDelivery)
+        .where(
+            tuple_(WebhookDelivery.id, WebhookDelivery.attempts).in_(
+                [(attempt.delivery_id, attempt.number) for attempt in attempts]
+            ),
+            WebhookDelivery.status == DeliveryStatus.SENDING,
+        )
+        .values(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            first_failed_at=None,
+            last_error=None,
+            lease_until=None,
+        )
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    won_ids = {int(delivery_id) for delivery_id in result.scalars()}
+    won = [attempt for attempt in attempts if attempt.delivery_id in won_ids]
+    await _clear_failures(session, won, state)
     return {
         place: DeliveryStatus.DELIVERED
         if attempt.delivery_id in won_ids
         else DeliveryStatus.SENDING
         for place, attempt in placed
     }
+
+
+async def _clear_failures(
+    session: AsyncSession, won: Sequence[Attempt], state: _FailureState
+) -> None:
+    """Clear the warning and failure counts that ``state`` found on the webhooks and
+    subscriptions of the recorded successes ``won`` (conditional, as :func:`_succeeded`)."""
+    warned = {attempt.prepared.webhook_id for attempt in won} & state.warned
+    if warned:
+        await session.execute(
+            update(Webhook)
+            .where(Webhook.id.in_(warned), Webhook.warned_at.is_not(None))
+            .values(warned_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    failing = {(a.prepared.webhook_id, a.prepared.event_type) for a in won} & state.failing
+    for webhook_id, event_type in sorted(failing):
+        await _subscriptions_cleared(session, webhook_id, event_type)
+
+
+async def _subscriptions_cleared(session: AsyncSession, webhook_id: int, event_type: str) -> None:
+    await session.execute(
+        update(WebhookSubscription)
+        .where(
+            WebhookSubscription.webhook_id == webhook_id,
+            WebhookSubscription.event_type == event_type,
+            or_(
+                WebhookSubscription.first_failed_at.is_not(None),
+                WebhookSubscription.retry_count != 0,
+            ),
+        )
+        .values(first_failed_at=None, retry_count=0)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _record(session: AsyncSession, settings: Settings, attempt: Attempt) -> str:

@@ -14,16 +14,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carebook.db.base import utcnow
 from carebook.db.engine import Database
-from carebook.events.models import Event, Webhook, WebhookDelivery, WebhookSubscription
+from carebook.events.models import (
+    DeliveryStatus,
+    Event,
+    Webhook,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 FAN_OUT_BATCH = 500
 # The advisory lock's key: any constant that no other lock of Carebook's uses ("cbhk").
 _FAN_OUT_LOCK = 0x6362686B
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
 _COLUMNS = (
     Event.id,
     Event.organization_id,
@@ -84,18 +93,25 @@ async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> FanOut:
         if not events:
             return FanOut()
         subscribers = await _subscribers(session, {event.organization_id for event in events})
+        now = utcnow()
         deliveries = [
-            WebhookDelivery(
-                organization_id=event.organization_id,
-                webhook_id=webhook_id,
-                event_id=event.id,
-                resource_key=f"{event.resource_type}:{event.resource_id}",
-                next_attempt_at=event.created_at,
-            )
+            {
+                "organization_id": event.organization_id,
+                "webhook_id": webhook_id,
+                "event_id": event.id,
+                "resource_key": f"{event.resource_type}:{event.resource_id}",
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": event.created_at,
+            }
             for event in events
             for webhook_id in sorted(subscribers.get((event.organization_id, event.event_type), ()))
         ]
-        session.add_all(deliveries)
+        # One Core INSERT of many rows, in the list's order (so ids follow the events'): the
+        # ORM's unit of work cost ~0.1 ms a row here, with SQLite's write lock held.
+        if deliveries:
+            await session.execute(insert(_DELIVERIES), deliveries)
         await session.execute(
             update(Event)
             .where(Event.id.in_([event.id for event in events]))

@@ -57,8 +57,10 @@ def delivery_database(settings: Settings) -> Database:
     as it is (``custom_plans``). The queue grows from nothing to tens of thousands of rows in a
     burst, and a generic plan of the pick cached while it was nearly empty took 16 s a query
     with 30,000 deliveries pending (PostgreSQL without autovacuum, 6 December 2026; planning it
-    takes under a millisecond)."""
-    return create_database(settings, custom_plans=True)
+    takes under a millisecond). On SQLite its commits follow
+    ``CAREBOOK_WEBHOOK_DELIVERY_SQLITE_SYNCHRONOUS`` (NORMAL: no fsync, committed on its loop)."""
+    own = {"sqlite_synchronous": settings.webhook_delivery_sqlite_synchronous}
+    return create_database(settings.model_copy(update=own), custom_plans=True)
 
 
 async def _lifeline_cut(lifeline: int) -> None:
