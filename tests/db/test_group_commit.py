@@ -31,11 +31,16 @@ def sqlite_path(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-async def db(sqlite_path: Path) -> AsyncIterator[Database]:
+@pytest.fixture(params=["FULL", "NORMAL"])
+async def db(sqlite_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """Groups that commit on their thread (FULL: the commit fsyncs) and on the loop (NORMAL)."""
     path = sqlite_path
     database = create_database(
-        Settings(database_url=f"sqlite+aiosqlite:///{path}", fast_paths=True)
+        Settings(
+            database_url=f"sqlite+aiosqlite:///{path}",
+            fast_paths=True,
+            sqlite_synchronous=request.param,
+        )
     )
     async with database.write_sessions() as session, session.begin():
         await session.execute(text("CREATE TABLE numbers (n INTEGER PRIMARY KEY)"))
@@ -353,3 +358,63 @@ async def test_dispose_returns_once_each_group_connection_is_closed(sqlite_path:
         assert alone.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
     finally:
         alone.close()
+
+
+async def test_a_group_commits_on_the_loop_only_when_its_commit_does_not_fsync(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With synchronous=NORMAL the COMMIT appends to the WAL without an fsync: it runs on the
+    loop's thread at once (no hand-off holding SQLite's lock); with FULL it fsyncs, on the
+    group's thread, never blocking the loop."""
+    assert db.paths is not None and db.paths.group_commit is not None
+    connection = db.paths.group_commit.group()
+    await connection.connect()
+    synchronous = connection.connection.execute("PRAGMA synchronous").fetchone()[0]
+    committed_on: list[threading.Thread] = []
+    original = Group._commit
+
+    def recording(self: Group) -> None:
+        committed_on.append(threading.current_thread())
+        original(self)
+
+    monkeypatch.setattr(Group, "_commit", recording)
+    async with db.write_sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
+    assert await _numbers(db) == [1]
+    on_the_loop = committed_on == [threading.current_thread()]
+    assert on_the_loop == (synchronous == 1)  # 1: NORMAL, 2: FULL
+
+
+async def test_a_group_that_commits_on_the_loop_checkpoints_on_its_thread(
+    sqlite_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its connection never checkpoints inside a COMMIT (that fsyncs the database file, on the
+    loop); every CHECKPOINT_EVERY commits a PASSIVE checkpoint runs on the group's thread."""
+    monkeypatch.setattr(group_commit, "CHECKPOINT_EVERY", 3)
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{sqlite_path}",
+        fast_paths=True,
+        sqlite_synchronous="NORMAL",
+    )
+    database = create_database(settings)
+    try:
+        async with database.write_sessions() as session, session.begin():
+            await session.execute(text("CREATE TABLE numbers (n INTEGER PRIMARY KEY)"))
+        assert database.paths is not None and database.paths.group_commit is not None
+        group = database.paths.group_commit.group()
+        assert group.connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        checkpointed_on: list[threading.Thread] = []
+        original = Group._checkpoint
+
+        def recording(self: Group) -> None:
+            checkpointed_on.append(threading.current_thread())
+            original(self)
+
+        monkeypatch.setattr(Group, "_checkpoint", recording)
+        for n in (1, 2):  # with the CREATE: three commits
+            async with database.write_sessions() as session, session.begin():
+                await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})
+        await group.runner.run(lambda: None)  # the checkpoint queued on the thread is done
+        assert len(checkpointed_on) == 1 and checkpointed_on[0] != threading.current_thread()
+    finally:
+        await database.dispose()

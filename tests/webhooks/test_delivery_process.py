@@ -185,3 +185,31 @@ async def test_the_delivery_process_plans_for_the_queue_as_it_is(
         assert await _plan_cache_mode(served) == "auto"
     finally:
         await served.dispose()
+
+
+async def _synchronous(database: Database) -> int:
+    """PRAGMA synchronous of ``database``'s write transactions (1 NORMAL, 2 FULL)."""
+    async with database.write_sessions() as session, session.begin():
+        return int((await session.execute(text("PRAGMA synchronous"))).scalar_one())
+
+
+@pytest.mark.only_on("sqlite", reason="PRAGMA synchronous is SQLite's")
+async def test_the_delivery_process_commits_without_fsync_unless_told_otherwise(
+    settings: Settings,
+) -> None:
+    """Its claims and records are redone when a power cut undoes them (delivery is at least
+    once), so by default they commit without the fsync that held SQLite's write lock, which the
+    server's writes wait for; the server's own commits stay as durable as configured."""
+    assert settings.sqlite_synchronous == "FULL"
+    for own, expected in (("NORMAL", 1), ("FULL", 2)):
+        told = settings.model_copy(update={"webhook_delivery_sqlite_synchronous": own})
+        delivering = process.delivery_database(told)
+        try:
+            assert await _synchronous(delivering) == expected, own
+        finally:
+            await delivering.dispose()
+    served = create_database(settings)
+    try:
+        assert await _synchronous(served) == 2
+    finally:
+        await served.dispose()
