@@ -1,0 +1,100 @@
+"""A worker keeps its connections to a receiving host open between bursts of sends."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import pytest
+
+from carebook.config import Settings
+from carebook.db.engine import Database
+from carebook.webhooks import connections
+from carebook.webhooks.delivery import PER_WEBHOOK
+from carebook.webhooks.dispatch import CONCURRENT_SENDS, Dispatcher, fan_out_all
+from tests.support.world import World
+from tests.webhooks.helpers import add_event, add_webhook
+
+
+@pytest.fixture
+def hook_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"webhook_allow_private_urls": True})
+
+
+@dataclass
+class KeepAliveReceiver:
+    """Answers every request of a connection on it (HTTP/1.1 keep-alive), counting both."""
+
+    port: int = 0
+    connections: int = 0
+    requests: int = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                self.requests += 1
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def keep_alive_receiver() -> AsyncIterator[KeepAliveReceiver]:
+    receiver = KeepAliveReceiver()
+    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
+    receiver.port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield receiver
+
+
+async def _burst(database: Database, dispatcher: Dispatcher, org: int, first: int) -> int:
+    """Events of PER_WEBHOOK resources from ``first`` on, fanned out and sent at once."""
+    for resource in range(first, first + PER_WEBHOOK):
+        await add_event(database, organization_id=org, resource_id=resource)
+    await fan_out_all(database)
+    started = await dispatcher.fill()
+    await dispatcher.drain()
+    return started
+
+
+async def test_a_burst_to_one_host_reuses_the_connections_of_the_last(
+    database: Database, hook_settings: Settings, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three webhooks on one host: each burst sends 12 POSTs at once. The second burst finds
+    the first one's 12 connections idle and open (a pool of 4 closed 8 of them)."""
+    # However slow the machine, no idle connection expires between the bursts.
+    monkeypatch.setattr(connections, "KEEP_ALIVE_SECONDS", 600.0)
+    org = world.a.provider.organization_id
+    hooks = 3
+    assert hooks * PER_WEBHOOK <= CONCURRENT_SENDS
+    async with keep_alive_receiver() as receiver:
+        for path in range(hooks):
+            await add_webhook(
+                database,
+                hook_settings,
+                organization_id=org,
+                url=f"http://127.0.0.1:{receiver.port}/hook/{path}",
+            )
+        dispatcher = Dispatcher(database, hook_settings)
+        try:
+            assert await _burst(database, dispatcher, org, first=1) == hooks * PER_WEBHOOK
+            opened = receiver.connections
+            assert await _burst(database, dispatcher, org, first=100) == hooks * PER_WEBHOOK
+        finally:
+            await dispatcher.aclose()
+    assert receiver.requests == 2 * hooks * PER_WEBHOOK
+    assert dispatcher.report.delivered == 2 * hooks * PER_WEBHOOK
+    assert receiver.connections == opened
