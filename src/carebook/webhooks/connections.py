@@ -6,10 +6,14 @@ keeps, for the life of its loop:
 - the checked addresses of each host for ``ADDRESS_TTL`` seconds, then looks the host up (and
   checks it) again: a DNS change reaches the sends within that time, and the connection still
   goes to an address that was checked (the pinning of :mod:`carebook.webhooks.sender`);
-- one HTTP client, with keep-alive, per URL scheme, host name and port. A client's pool is keyed
-  by the pinned address, so one client per host name means a connection opened (and, for
-  https, certificate-checked) for one host name never carries a request for another name that
-  shares its address.
+- one HTTP client, with keep-alive, per webhook and URL scheme, host name and port. A client's
+  pool is keyed by the pinned address, so one client per host name means a connection opened
+  (and, for https, certificate-checked) for one host name never carries a request for another
+  name that shares its address. One per webhook as well, because several webhooks often share a
+  host (an integration platform receives all of an organization's): httpcore looks at every
+  connection of a pool at each request (whether it expired, through anyio's costly socket
+  attributes), so one pool of 16 for the host cost more than four pools of 4. With 4 kept for
+  the whole host, a burst of 16 sends to it closed 12 connections and reopened them next time.
 """
 
 from __future__ import annotations
@@ -25,17 +29,14 @@ if TYPE_CHECKING:
 
 ADDRESS_TTL = 30.0
 MOST_CLIENTS = 256  # the least recently used client is closed past this many hosts
-# Idle connections kept per client (per receiving host): as many as a worker sends at once
-# (dispatch.CONCURRENT_SENDS), since one host often receives all of an organization's webhooks
-# (an integration platform's). With 4, a burst of 16 sends to one host closed 12 connections
-# and opened them again at the next: connecting and closing were ~9 % of the delivery
-# process's loop (py-spy, bench.webhooks, 6 December 2026).
-KEEP_ALIVE = 16
+# Idle connections kept per client: a client serves one webhook (see Connections.client), which
+# has at most delivery.PER_WEBHOOK sends in flight, so this many are all it reuses.
+KEEP_ALIVE = 4
 # An idle connection is dropped after this long: under common receivers' own idle timeouts
 # (Node's 5 s), so a POST rarely meets a connection the receiver is closing.
 KEEP_ALIVE_SECONDS = 4.0
 
-ClientKey = tuple[str, str, int | None, ssl.SSLContext | None]
+ClientKey = tuple[str, str, int | None, ssl.SSLContext | None, int | None]
 
 
 class Connections:
@@ -58,13 +59,16 @@ class Connections:
             self._addresses.clear()
         self._addresses[(url, allow_private)] = (time.monotonic(), addresses)
 
-    async def client(self, url: httpx.URL, tls: ssl.SSLContext | None) -> httpx.AsyncClient:
-        """The keep-alive client of ``url``'s scheme, host name and port."""
+    async def client(
+        self, url: httpx.URL, tls: ssl.SSLContext | None, lane: int | None = None
+    ) -> httpx.AsyncClient:
+        """The keep-alive client of ``url``'s scheme, host name and port for ``lane`` (the
+        webhook sent to)."""
         # Imported here, not at start-up: only webhook deliveries need httpx
         # (docs/performance.md, "Start-up").
         import httpx
 
-        key: ClientKey = (url.scheme, url.host, url.port, tls)
+        key: ClientKey = (url.scheme, url.host, url.port, tls, lane)
         found = self._clients.get(key)
         if found is not None:
             self._clients.move_to_end(key)

@@ -247,6 +247,7 @@ async def send_claimed(
             headers=request.headers,
             settings=settings,
             connections=connections,
+            lane=request.webhook_id,
         )
         if request.headers is not None
         else sender.Outcome(None, "secret_unavailable")

@@ -75,12 +75,14 @@ async def post(
     settings: Settings,
     tls: ssl.SSLContext | None = None,
     connections: Connections | None = None,
+    lane: int | None = None,
 ) -> Outcome:
     """POST ``body`` to ``url``; never raises for network or receiver trouble.
 
     ``tls``: the certificates to trust; by default httpx's (the public CAs). Tests pass one that
     trusts their own receiver's certificate. ``connections``: the worker's kept addresses and
-    clients; without it the URL is looked up and a client made for this POST alone.
+    clients, a client per ``lane`` (the webhook's id); without it the URL is looked up and a
+    client made for this POST alone.
     """
     try:
         addresses = await _checked(url, settings, connections)
@@ -96,6 +98,7 @@ async def post(
             settings=settings,
             tls=tls,
             connections=connections,
+            lane=lane,
         )
         if outcome.error != "ConnectError":
             break
@@ -118,10 +121,13 @@ async def _checked(url: str, settings: Settings, connections: Connections | None
 
 @contextlib.asynccontextmanager
 async def _client(
-    target: httpx.URL, tls: ssl.SSLContext | None, connections: Connections | None
+    target: httpx.URL,
+    tls: ssl.SSLContext | None,
+    connections: Connections | None,
+    lane: int | None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     if connections is not None:
-        yield await connections.client(target, tls)
+        yield await connections.client(target, tls, lane)
         return
     import httpx  # on first use, as in _pinned
 
@@ -140,6 +146,7 @@ async def _post_to(
     settings: Settings,
     tls: ssl.SSLContext | None,
     connections: Connections | None,
+    lane: int | None = None,
 ) -> Outcome:
     import httpx  # on first use, as in _pinned
 
@@ -151,7 +158,7 @@ async def _post_to(
         # The client's own timeouts are per step; this bounds the whole exchange.
         async with (
             asyncio.timeout(settings.webhook_timeout_seconds),
-            _client(httpx.URL(url), tls, connections) as client,
+            _client(httpx.URL(url), tls, connections, lane) as client,
             client.stream(
                 "POST",
                 target,
