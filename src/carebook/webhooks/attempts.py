@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, tuple_, update
+from sqlalchemy import Table, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from carebook.config import Settings
 from carebook.db.base import utcnow
@@ -250,31 +251,43 @@ class _FailureState:
     failing: frozenset[tuple[int, str]] = frozenset()  # subscriptions with failures counted
 
 
+# Statements built once (building them was a good part of a record's CPU); ids bound.
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_WEBHOOKS_WARNED = select(Webhook.id, Webhook.warned_at.is_not(None)).where(Webhook.id.in_(_IDS))
+_FAILING_SUBSCRIPTIONS = select(
+    WebhookSubscription.webhook_id, WebhookSubscription.event_type
+).where(
+    WebhookSubscription.webhook_id.in_(_IDS),
+    or_(WebhookSubscription.first_failed_at.is_not(None), WebhookSubscription.retry_count != 0),
+)
+# The deliveries still held by the attempts, (id, attempt number) pairs bound as ``held``.
+_DELIVERED = (
+    update(WebhookDelivery)
+    .where(
+        tuple_(WebhookDelivery.id, WebhookDelivery.attempts).in_(bindparam("held", expanding=True)),
+        WebhookDelivery.status == DeliveryStatus.SENDING,
+    )
+    .values(
+        status=DeliveryStatus.DELIVERED,
+        delivered_at=bindparam("at", type_=WebhookDelivery.delivered_at.type),
+        first_failed_at=None,
+        last_error=None,
+        lease_until=None,
+    )
+    .returning(WebhookDelivery.id)
+    .execution_options(synchronize_session=False)
+)
+
+
 async def _failure_state(database: Database, attempts: Sequence[Attempt]) -> _FailureState:
     """Read, outside the write transaction, which of the attempts' webhooks exist and which
     have failure state: in normal running none has, and the write then clears nothing."""
-    webhook_ids = {attempt.prepared.webhook_id for attempt in attempts}
+    webhook_ids = sorted({attempt.prepared.webhook_id for attempt in attempts})
     if not webhook_ids:
         return _FailureState()
     async with database.read_sessions() as session:
-        webhooks = (
-            await session.execute(
-                select(Webhook.id, Webhook.warned_at.is_not(None)).where(
-                    Webhook.id.in_(webhook_ids)
-                )
-            )
-        ).all()
-        failing = (
-            await session.execute(
-                select(WebhookSubscription.webhook_id, WebhookSubscription.event_type).where(
-                    WebhookSubscription.webhook_id.in_(webhook_ids),
-                    or_(
-                        WebhookSubscription.first_failed_at.is_not(None),
-                        WebhookSubscription.retry_count != 0,
-                    ),
-                )
-            )
-        ).all()
+        webhooks = (await session.execute(_WEBHOOKS_WARNED, {"ids": webhook_ids})).all()
+        failing = (await session.execute(_FAILING_SUBSCRIPTIONS, {"ids": webhook_ids})).all()
     return _FailureState(
         alive=frozenset(int(row[0]) for row in webhooks),
         warned=frozenset(int(row[0]) for row in webhooks if row[1]),
@@ -307,25 +320,8 @@ async def _record_successes(
             for attempt in attempts
         ],
     )
-    now = utcnow()
-    result = await session.execute(
-        update(WebhookDelivery)
-        .where(
-            tuple_(WebhookDelivery.id, WebhookDelivery.attempts).in_(
-                [(attempt.delivery_id, attempt.number) for attempt in attempts]
-            ),
-            WebhookDelivery.status == DeliveryStatus.SENDING,
-        )
-        .values(
-            status=DeliveryStatus.DELIVERED,
-            delivered_at=now,
-            first_failed_at=None,
-            last_error=None,
-            lease_until=None,
-        )
-        .returning(WebhookDelivery.id)
-        .execution_options(synchronize_session=False)
-    )
+    held = [(attempt.delivery_id, attempt.number) for attempt in attempts]
+    result = await session.execute(_DELIVERED, {"held": held, "at": utcnow()})
     won_ids = {int(delivery_id) for delivery_id in result.scalars()}
     won = [attempt for attempt in attempts if attempt.delivery_id in won_ids]
     await _clear_failures(session, won, state)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import ColumnElement
 
 from carebook.config import Settings
@@ -153,6 +154,27 @@ async def due_rows(
     return [(delivery_id, webhook_id) for _, delivery_id, webhook_id in sorted(ranked)][:limit]
 
 
+def _claim_statement() -> Update:
+    """:func:`claim_many`'s UPDATE, built once (its ``_due`` condition, with the earlier-open
+    check, cost a tenth of the delivery process's loop to build at every claim); parameters
+    ``ids``, ``now`` and ``lease_end``."""
+    now = bindparam("now", type_=WebhookDelivery.next_attempt_at.type)
+    return (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(bindparam("ids", expanding=True)), _due(now))
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=bindparam("lease_end", type_=WebhookDelivery.lease_until.type),
+            attempts=WebhookDelivery.attempts + 1,
+        )
+        .returning(WebhookDelivery.id, WebhookDelivery.attempts)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM = _claim_statement()
+
+
 async def claim_many(
     database: Database, delivery_ids: Sequence[int], lease: timedelta
 ) -> dict[int, int]:
@@ -162,18 +184,9 @@ async def claim_many(
     if not delivery_ids:
         return {}
     now = utcnow()
+    parameters = {"ids": list(delivery_ids), "now": now, "lease_end": now + lease}
     async with database.write_sessions() as session, session.begin():
-        result = await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(delivery_ids), _due(now))
-            .values(
-                status=DeliveryStatus.SENDING,
-                lease_until=now + lease,
-                attempts=WebhookDelivery.attempts + 1,
-            )
-            .returning(WebhookDelivery.id, WebhookDelivery.attempts)
-            .execution_options(synchronize_session=False)
-        )
+        result = await session.execute(_CLAIM, parameters)
         return {int(row.id): int(row.attempts) for row in result}
 
 
@@ -182,20 +195,22 @@ async def claim(database: Database, delivery_id: int, lease: timedelta) -> int |
     return (await claim_many(database, [delivery_id], lease)).get(delivery_id)
 
 
+# load_many's statement, built once; parameter ``ids``.
+_CLAIMED = (
+    select(WebhookDelivery.id, Event, Webhook)
+    .join(Event, WebhookDelivery.event_id == Event.id)
+    .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+    .where(WebhookDelivery.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 async def load_many(
     database: Database, settings: Settings, claimed: Mapping[int, int]
 ) -> dict[int, Prepared | str]:
     """The signed request of each claimed delivery, or why it cannot be sent (its webhook is
     off or gone, or its payload cannot be built)."""
     async with database.read_sessions() as session:
-        rows = (
-            await session.execute(
-                select(WebhookDelivery.id, Event, Webhook)
-                .join(Event, WebhookDelivery.event_id == Event.id)
-                .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
-                .where(WebhookDelivery.id.in_(list(claimed)))
-            )
-        ).all()
+        rows = (await session.execute(_CLAIMED, {"ids": list(claimed)})).all()
     loaded: dict[int, Prepared | str] = dict.fromkeys(claimed, "webhook_disabled")
     for delivery_id, event, webhook in rows:
         if not webhook.is_enabled:
