@@ -30,6 +30,7 @@ class KeepAliveReceiver:
     port: int = 0
     connections: int = 0
     requests: int = 0
+    cookies_sent_back: int = 0  # requests that carried a Cookie header
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -43,7 +44,12 @@ class KeepAliveReceiver:
                 )
                 await reader.readexactly(length)
                 self.requests += 1
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                self.cookies_sent_back += b"\r\ncookie:" in head.lower()
+                # Every answer sets a cookie: a sender that kept it would send it back.
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\n"
+                    b"Content-Length: 0\r\n\r\n"
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -100,3 +106,4 @@ async def test_a_burst_to_one_host_reuses_the_connections_of_the_last(
     assert receiver.requests == 2 * hooks * PER_WEBHOOK
     assert dispatcher.report.delivered == 2 * hooks * PER_WEBHOOK
     assert receiver.connections == opened
+    assert receiver.cookies_sent_back == 0  # a receiver's cookies are not kept

@@ -18,10 +18,11 @@ keeps, for the life of its loop:
 
 from __future__ import annotations
 
+import http.cookiejar
 import ssl
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import httpx
@@ -35,6 +36,16 @@ KEEP_ALIVE = 4
 # An idle connection is dropped after this long: under common receivers' own idle timeouts
 # (Node's 5 s), so a POST rarely meets a connection the receiver is closing.
 KEEP_ALIVE_SECONDS = 4.0
+
+
+class _NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing: a receiver's ``Set-Cookie`` is never sent back with
+    later deliveries (a webhook POST carries its signature, not a session), and the client does
+    not file every answer's cookies (urllib's machinery, some 5 % of the delivery loop)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        """Keep no cookie."""
+
 
 ClientKey = tuple[str, str, int | None, ssl.SSLContext | None, int | None]
 
@@ -77,6 +88,7 @@ class Connections:
             follow_redirects=False,
             trust_env=False,
             verify=tls or True,
+            cookies=_NoCookies(),
             limits=httpx.Limits(
                 max_keepalive_connections=KEEP_ALIVE, keepalive_expiry=KEEP_ALIVE_SECONDS
             ),
