@@ -161,16 +161,18 @@ class Settings(BaseSettings):
         description="How much the delivery process lowers its CPU priority (os.nice; 0 keeps "
         "the server's).",
     )
-    # The delivery process's own writes (fan-out, claims, attempts) lose nothing that matters to
-    # a power cut: a lost claim or record means the event is sent again (delivery is at least
-    # once), a lost fan-out is redone from the events, which the server wrote durably. Without
+    # The delivery process's own writes (fan-out, claims, records of attempts, and what a
+    # failing webhook brings: disabling it, the providers' email, purges of the log) lose
+    # nothing that matters to a power cut: a lost claim or record means the event is sent again
+    # (delivery is at least once), a lost fan-out is redone from the events, which the server
+    # wrote durably, and a lost disable or email comes again with the next failure. Without
     # the fsync its commits run on its event loop and hold SQLite's write lock far shorter,
     # which is what the server's requests wait for (docs/webhooks.md, "Throughput").
     webhook_delivery_sqlite_synchronous: Literal["EXTRA", "FULL", "NORMAL"] = Field(
         "NORMAL",
         description="SQLite PRAGMA synchronous of the webhook delivery process's own writes: "
         "NORMAL (a power cut can undo its last claims and records: those events are sent "
-        "again) or FULL.",
+        "again), FULL or EXTRA (as CAREBOOK_SQLITE_SYNCHRONOUS).",
     )
     webhook_connect_timeout_seconds: float = Field(
         5.0, description="Connect timeout of one webhook POST."

@@ -361,15 +361,17 @@ async def test_dispose_returns_once_each_group_connection_is_closed(sqlite_path:
 
 
 async def test_a_group_commits_on_the_loop_only_when_its_commit_does_not_fsync(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
     """With synchronous=NORMAL the COMMIT appends to the WAL without an fsync: it runs on the
     loop's thread at once (no hand-off holding SQLite's lock); with FULL it fsyncs, on the
     group's thread, never blocking the loop."""
     assert db.paths is not None and db.paths.group_commit is not None
-    connection = db.paths.group_commit.group()
-    await connection.connect()
-    synchronous = connection.connection.execute("PRAGMA synchronous").fetchone()[0]
+    group = db.paths.group_commit.group()
+    await group.connect()
+    setting = request.node.callspec.params["db"]
+    synchronous = group.connection.execute("PRAGMA synchronous").fetchone()[0]
+    assert synchronous == {"FULL": 2, "NORMAL": 1}[setting]
     committed_on: list[threading.Thread] = []
     original = Group._commit
 
@@ -381,8 +383,8 @@ async def test_a_group_commits_on_the_loop_only_when_its_commit_does_not_fsync(
     async with db.write_sessions() as session, session.begin():
         await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
     assert await _numbers(db) == [1]
-    on_the_loop = committed_on == [threading.current_thread()]
-    assert on_the_loop == (synchronous == 1)  # 1: NORMAL, 2: FULL
+    assert len(committed_on) == 1
+    assert (committed_on[0] == threading.current_thread()) == (setting == "NORMAL")
 
 
 async def test_a_group_that_commits_on_the_loop_checkpoints_on_its_thread(

@@ -17,12 +17,13 @@ connection of the process's own, each inside a ``SAVEPOINT`` of its own:
   not be answered from rows that are not yet durable; if their commit fails it gets the error;
 - when a member ends and no other writer of the process is waiting for the slot (or the group
   is already large or old, see ``MAX_MEMBERS`` and ``MAX_OPEN_SECONDS``), the group's
-  transaction is committed, once, on the connection's thread; then every member that released
-  its savepoint is told the outcome. A writer's ``COMMIT`` returns only after that commit is on
-  disk, so nothing is acknowledged before it is durable; if the commit fails, every member of
-  the group gets the error (nothing of theirs was written), and if SQLite rolled the shared
-  transaction back on its own (a full disk, an I/O error), the members that were waiting get an
-  error too, never a success.
+  transaction is committed, once, on the connection's thread (on the loop's, with
+  ``synchronous=NORMAL``: below); then every member that released its savepoint is told the
+  outcome. A writer's ``COMMIT`` returns only after that commit is done (with ``FULL``, on
+  disk), so nothing is acknowledged before it is as durable as configured; if the commit
+  fails, every member of the group gets the error (nothing of theirs was written), and if
+  SQLite rolled the shared transaction back on its own (a full disk, an I/O error), the members
+  that were waiting get an error too, never a success.
 
 A write that may be slow inside its transaction (a bulk write, a password hash, a remote call)
 runs alone, outside groups (``writes_alone()``): in a group, the members before it would wait
@@ -39,6 +40,8 @@ interpreter's 5 ms switch interval while the loop was busy) with SQLite's write 
 every other process's writers waiting. Such a connection never checkpoints on commit (that
 copies pages and fsyncs the database file, not work for the loop); a PASSIVE checkpoint runs on
 the group's thread every ``CHECKPOINT_EVERY`` commits instead, as the read trail's batches do.
+A connection that is not in WAL mode after all (a file system without shared memory) fsyncs at
+every commit whatever ``synchronous`` says: its group commits on its thread, as a FULL one.
 """
 
 from __future__ import annotations
@@ -55,7 +58,6 @@ from time import monotonic
 from typing import Any
 
 from carebook.db.lock_wait import is_locked, poll_while_locked
-from carebook.db.sqlite_batches import CHECKPOINT_EVERY
 from carebook.db.write_gate import LOCKED_MESSAGE, Turn, WriteGate
 
 logger = logging.getLogger("carebook.db")
@@ -65,6 +67,11 @@ logger = logging.getLogger("carebook.db")
 # lock while a group is open, and a member's answer waits for the group's commit.
 MAX_MEMBERS = 32
 MAX_OPEN_SECONDS = 0.05
+# Inline commits (see the module's docstring) between PASSIVE checkpoints of the group's WAL.
+# Often: the other processes' connections still checkpoint inside their own COMMITs once the WAL
+# passes 1,000 pages, and a server's requests wait for those; this takes that work off them (a
+# delivery process commits some 40 times a second under load, a few pages each).
+CHECKPOINT_EVERY = 50
 # The savepoint of the member that holds the slot (members never overlap, so one name does).
 _SAVEPOINT = "carebook_member"
 LOST_MESSAGE = "the write's group transaction was rolled back before it committed"
@@ -243,6 +250,11 @@ class Group:
 
     def _connect_here(self) -> None:
         self.connection = self._make_connection()
+        if self._inline_commit:
+            # Only in WAL mode does a NORMAL commit skip the fsync (a file left in another
+            # journal mode, a file system without shared memory): otherwise, on the thread.
+            mode = self.connection.execute("PRAGMA journal_mode").fetchone()[0]
+            self._inline_commit = str(mode).lower() == "wal"
         self.connected = True
 
     def _close_here(self) -> None:
@@ -493,7 +505,10 @@ class Group:
         self._since_checkpoint += 1
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._since_checkpoint = 0
-            self.runner.submit(self._checkpoint)
+            # The group being closed meanwhile (its runner shut down) must not turn a commit
+            # that happened into an error: the checkpoint is skipped, the next one catches up.
+            with contextlib.suppress(RuntimeError):
+                self.runner.submit(self._checkpoint)
 
     def _checkpoint(self) -> None:
         """A PASSIVE checkpoint, on the group's thread: it waits for no reader or writer."""

@@ -252,7 +252,7 @@ class _FailureState:
 
 
 # Statements built once (building them was a good part of a record's CPU); ids bound.
-_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _WEBHOOKS_WARNED = select(Webhook.id, Webhook.warned_at.is_not(None)).where(Webhook.id.in_(_IDS))
 _FAILING_SUBSCRIPTIONS = select(
     WebhookSubscription.webhook_id, WebhookSubscription.event_type
@@ -260,10 +260,13 @@ _FAILING_SUBSCRIPTIONS = select(
     WebhookSubscription.webhook_id.in_(_IDS),
     or_(WebhookSubscription.first_failed_at.is_not(None), WebhookSubscription.retry_count != 0),
 )
-# The deliveries still held by the attempts, (id, attempt number) pairs bound as ``held``.
+# The deliveries still held by the attempts: ids bound as ``ids``, (id, attempt number) pairs
+# as ``held``. The ids are what the plan searches by: SQLite matches ``(id, attempts) IN
+# (VALUES ...)`` alone by scanning the whole table (tests/webhooks/test_record_plan.py).
 _DELIVERED = (
     update(WebhookDelivery)
     .where(
+        WebhookDelivery.id.in_(_IDS),
         tuple_(WebhookDelivery.id, WebhookDelivery.attempts).in_(bindparam("held", expanding=True)),
         WebhookDelivery.status == DeliveryStatus.SENDING,
     )
@@ -274,7 +277,7 @@ _DELIVERED = (
         last_error=None,
         lease_until=None,
     )
-    .returning(WebhookDelivery.id)
+    .returning(WebhookDelivery.id, WebhookDelivery.attempts)
     .execution_options(synchronize_session=False)
 )
 
@@ -321,13 +324,15 @@ async def _record_successes(
         ],
     )
     held = [(attempt.delivery_id, attempt.number) for attempt in attempts]
-    result = await session.execute(_DELIVERED, {"held": held, "at": utcnow()})
-    won_ids = {int(delivery_id) for delivery_id in result.scalars()}
-    won = [attempt for attempt in attempts if attempt.delivery_id in won_ids]
+    ids = sorted({delivery_id for delivery_id, _ in held})
+    result = await session.execute(_DELIVERED, {"ids": ids, "held": held, "at": utcnow()})
+    # By (id, attempt): a stale attempt of a delivery claimed again is not the one recorded.
+    won_pairs = {(int(row.id), int(row.attempts)) for row in result}
+    won = [a for a in attempts if (a.delivery_id, a.number) in won_pairs]
     await _clear_failures(session, won, state)
     return {
         place: DeliveryStatus.DELIVERED
-        if attempt.delivery_id in won_ids
+        if (attempt.delivery_id, attempt.number) in won_pairs
         else DeliveryStatus.SENDING
         for place, attempt in placed
     }

@@ -18,10 +18,12 @@ keeps, for the life of its loop:
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import ssl
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
 
 
 ADDRESS_TTL = 30.0
-MOST_CLIENTS = 256  # the least recently used client is closed past this many hosts
+# Past this many clients (webhooks and hosts), the least recently used one not in use is closed.
+MOST_CLIENTS = 128
 # Idle connections kept per client: a client serves one webhook (see Connections.client), which
 # has at most delivery.PER_WEBHOOK sends in flight, so this many are all it reuses.
 KEEP_ALIVE = 4
@@ -56,6 +59,8 @@ class Connections:
     def __init__(self) -> None:
         self._addresses: dict[tuple[str, bool], tuple[float, list[str]]] = {}
         self._clients: OrderedDict[ClientKey, httpx.AsyncClient] = OrderedDict()
+        self._in_use: dict[ClientKey, int] = {}  # sends holding each client now
+        self._public_tls: ssl.SSLContext | None = None
 
     def addresses(self, url: str, *, allow_private: bool) -> list[str] | None:
         """The addresses checked for ``url`` less than ``ADDRESS_TTL`` ago, or None."""
@@ -66,38 +71,57 @@ class Connections:
 
     def remember(self, url: str, addresses: list[str], *, allow_private: bool) -> None:
         """Keep the checked addresses of ``url`` (keyed by the whole URL: host and port)."""
-        if len(self._addresses) > MOST_CLIENTS * 4:  # bounded: drop all, they are re-checked
+        if len(self._addresses) > MOST_CLIENTS * 8:  # bounded: drop all, they are re-checked
             self._addresses.clear()
         self._addresses[(url, allow_private)] = (time.monotonic(), addresses)
 
+    @contextlib.asynccontextmanager
     async def client(
         self, url: httpx.URL, tls: ssl.SSLContext | None, lane: int | None = None
-    ) -> httpx.AsyncClient:
+    ) -> AsyncIterator[httpx.AsyncClient]:
         """The keep-alive client of ``url``'s scheme, host name and port for ``lane`` (the
-        webhook sent to)."""
+        webhook sent to), held for the block: a client in use is never closed to make room."""
+        key: ClientKey = (url.scheme, url.host, url.port, tls, lane)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = self._new_client(tls)
+        self._clients.move_to_end(key)
+        self._in_use[key] = self._in_use.get(key, 0) + 1
+        try:
+            yield client
+        finally:
+            if self._in_use[key] == 1:
+                del self._in_use[key]
+            else:
+                self._in_use[key] -= 1
+            await self._make_room()
+
+    def _new_client(self, tls: ssl.SSLContext | None) -> httpx.AsyncClient:
         # Imported here, not at start-up: only webhook deliveries need httpx
         # (docs/performance.md, "Start-up").
         import httpx
 
-        key: ClientKey = (url.scheme, url.host, url.port, tls, lane)
-        found = self._clients.get(key)
-        if found is not None:
-            self._clients.move_to_end(key)
-            return found
-        client = httpx.AsyncClient(
+        if tls is None:  # the public CAs, loaded once (httpx loads certifi's per client)
+            if self._public_tls is None:
+                self._public_tls = httpx.create_ssl_context(trust_env=False)
+            tls = self._public_tls
+        return httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,
-            verify=tls or True,
+            verify=tls,
             cookies=_NoCookies(),
             limits=httpx.Limits(
                 max_keepalive_connections=KEEP_ALIVE, keepalive_expiry=KEEP_ALIVE_SECONDS
             ),
         )
-        self._clients[key] = client
-        if len(self._clients) > MOST_CLIENTS:
-            _, oldest = self._clients.popitem(last=False)
-            await oldest.aclose()
-        return client
+
+    async def _make_room(self) -> None:
+        """Close the least recently used clients not in use while there are too many."""
+        while len(self._clients) > MOST_CLIENTS:
+            idle = next((key for key in self._clients if key not in self._in_use), None)
+            if idle is None:
+                return  # all in use (at most the worker's sends in flight): later
+            await self._clients.pop(idle).aclose()
 
     async def aclose(self) -> None:
         """Close every client (their connections)."""

@@ -127,7 +127,8 @@ async def _client(
     lane: int | None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     if connections is not None:
-        yield await connections.client(target, tls, lane)
+        async with connections.client(target, tls, lane) as client:
+            yield client
         return
     import httpx  # on first use, as in _pinned
 
