@@ -1,7 +1,8 @@
 """A real HTTP/1.1 receiver on 127.0.0.1 for webhook tests: records requests, answers a status.
 
 Built on asyncio.start_server in the test's own loop (no thread, no framework), so a test sees
-exactly the bytes on the wire and counts connections, refused sends included.
+exactly the bytes on the wire and counts connections, refused sends included. It closes each
+connection after its answer unless told to keep it alive.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ class Receiver:
     location: str | None = None  # sent with 3xx answers
     requests: list[Request] = field(default_factory=list)
     connections: int = 0
+    # Answer every request of a connection on it (HTTP/1.1 keep-alive) instead of closing it.
+    keep_alive: bool = False
+    set_cookie: str | None = None  # a Set-Cookie header sent with every answer
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -43,27 +47,34 @@ class Receiver:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            method, target, _ = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                if line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.requests.append(Request(method, target, headers, body))
-            status = self._next_status()
-            extra = (
-                f"Location: {self.location}\r\n" if self.location and 300 <= status < 400 else ""
-            )
-            head = f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n{extra}Connection: close\r\n"
-            writer.write(f"{head}\r\nok".encode())
-            await writer.drain()
+            await self._answer(reader, writer)
+            while self.keep_alive:  # until the sender closes the connection
+                await self._answer(reader, writer)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
             writer.close()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read one request and answer it."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.requests.append(Request(method, target, headers, body))
+        status = self._next_status()
+        extra = f"Location: {self.location}\r\n" if self.location and 300 <= status < 400 else ""
+        if self.set_cookie:
+            extra += f"Set-Cookie: {self.set_cookie}\r\n"
+        if not self.keep_alive:
+            extra += "Connection: close\r\n"
+        writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n{extra}\r\nok".encode())
+        await writer.drain()
 
 
 @asynccontextmanager

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-
 import pytest
 
 from carebook.config import Settings
@@ -14,6 +9,7 @@ from carebook.db.engine import Database
 from carebook.webhooks import connections
 from carebook.webhooks.delivery import PER_WEBHOOK
 from carebook.webhooks.dispatch import CONCURRENT_SENDS, Dispatcher, fan_out_all
+from tests.support.webhook_receiver import receiving
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook
 
@@ -21,49 +17,6 @@ from tests.webhooks.helpers import add_event, add_webhook
 @pytest.fixture
 def hook_settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"webhook_allow_private_urls": True})
-
-
-@dataclass
-class KeepAliveReceiver:
-    """Answers every request of a connection on it (HTTP/1.1 keep-alive), counting both."""
-
-    port: int = 0
-    connections: int = 0
-    requests: int = 0
-    cookies_sent_back: int = 0  # requests that carried a Cookie header
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                await reader.readexactly(length)
-                self.requests += 1
-                self.cookies_sent_back += b"\r\ncookie:" in head.lower()
-                # Every answer sets a cookie: a sender that kept it would send it back.
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\n"
-                    b"Content-Length: 0\r\n\r\n"
-                )
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-
-@asynccontextmanager
-async def keep_alive_receiver() -> AsyncIterator[KeepAliveReceiver]:
-    receiver = KeepAliveReceiver()
-    server = await asyncio.start_server(receiver.handle, "127.0.0.1", 0)
-    receiver.port = server.sockets[0].getsockname()[1]
-    async with server:
-        yield receiver
 
 
 async def _burst(database: Database, dispatcher: Dispatcher, org: int, first: int) -> int:
@@ -88,7 +41,10 @@ async def test_a_burst_to_one_host_reuses_the_connections_of_the_last(
     org = world.a.provider.organization_id
     hooks = 3
     assert hooks * PER_WEBHOOK <= CONCURRENT_SENDS
-    async with keep_alive_receiver() as receiver:
+    async with receiving() as receiver:
+        receiver.keep_alive = True
+        # Every answer sets a cookie: a sender that kept it would send it back.
+        receiver.set_cookie = "session=abc; Path=/"
         for path in range(hooks):
             await add_webhook(
                 database,
@@ -102,11 +58,11 @@ async def test_a_burst_to_one_host_reuses_the_connections_of_the_last(
             assert await _burst(database, dispatcher, org, first=100) == hooks * PER_WEBHOOK
         finally:
             await dispatcher.aclose()
-    assert receiver.requests == 2 * hooks * PER_WEBHOOK
+    assert len(receiver.requests) == 2 * hooks * PER_WEBHOOK
     assert dispatcher.report.delivered == 2 * hooks * PER_WEBHOOK
     # However the sends of a burst overlap, no webhook ever needed more than it sends at once.
     assert receiver.connections <= hooks * PER_WEBHOOK
-    assert receiver.cookies_sent_back == 0  # a receiver's cookies are not kept
+    assert not [r for r in receiver.requests if "cookie" in r.headers]  # no cookie is kept
 
 
 async def test_a_client_in_use_is_not_closed_to_make_room(monkeypatch: pytest.MonkeyPatch) -> None:
