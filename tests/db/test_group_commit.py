@@ -360,6 +360,19 @@ async def test_dispose_returns_once_each_group_connection_is_closed(sqlite_path:
         alone.close()
 
 
+def _threads_running(monkeypatch: pytest.MonkeyPatch, method: str) -> list[threading.Thread]:
+    """The threads each later call of ``Group.<method>`` runs on, in order."""
+    threads: list[threading.Thread] = []
+    original = getattr(Group, method)
+
+    def recording(self: Group) -> None:
+        threads.append(threading.current_thread())
+        original(self)
+
+    monkeypatch.setattr(Group, method, recording)
+    return threads
+
+
 async def test_a_group_commits_on_the_loop_only_when_its_commit_does_not_fsync(
     db: Database, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
@@ -372,14 +385,7 @@ async def test_a_group_commits_on_the_loop_only_when_its_commit_does_not_fsync(
     setting = request.node.callspec.params["db"]
     synchronous = group.connection.execute("PRAGMA synchronous").fetchone()[0]
     assert synchronous == {"FULL": 2, "NORMAL": 1}[setting]
-    committed_on: list[threading.Thread] = []
-    original = Group._commit
-
-    def recording(self: Group) -> None:
-        committed_on.append(threading.current_thread())
-        original(self)
-
-    monkeypatch.setattr(Group, "_commit", recording)
+    committed_on = _threads_running(monkeypatch, "_commit")
     async with db.write_sessions() as session, session.begin():
         await session.execute(text("INSERT INTO numbers (n) VALUES (1)"))
     assert await _numbers(db) == [1]
@@ -405,14 +411,7 @@ async def test_a_group_that_commits_on_the_loop_checkpoints_on_its_thread(
         assert database.paths is not None and database.paths.group_commit is not None
         group = database.paths.group_commit.group()
         assert group.connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
-        checkpointed_on: list[threading.Thread] = []
-        original = Group._checkpoint
-
-        def recording(self: Group) -> None:
-            checkpointed_on.append(threading.current_thread())
-            original(self)
-
-        monkeypatch.setattr(Group, "_checkpoint", recording)
+        checkpointed_on = _threads_running(monkeypatch, "_checkpoint")
         for n in (1, 2):  # with the CREATE: three commits
             async with database.write_sessions() as session, session.begin():
                 await session.execute(text("INSERT INTO numbers (n) VALUES (:n)"), {"n": n})

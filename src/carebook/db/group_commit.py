@@ -476,13 +476,18 @@ class Group:
         except BaseException as error:  # cancelled, or the rollback after a failed commit
             _settle(waiting, error)
         finally:
-            # Cancelled, or a failed ROLLBACK: the transaction may still be open (or a COMMIT
-            # or ROLLBACK still running on the thread); the next group rolls it back first.
-            self._poisoned = not self.runner.idle() or self._in_transaction()
-            if self._turn is not None:
-                self._turn.end()
-                self._turn = None
-            self._slot.release()
+            self._ended()
+
+    def _ended(self) -> None:
+        """The group's end, committed or not: give the process's turn and the slot up.
+
+        Cancelled, or a failed ROLLBACK: the transaction may still be open (or a COMMIT or
+        ROLLBACK still running on the thread); the next group rolls it back first."""
+        self._poisoned = not self.runner.idle() or self._in_transaction()
+        if self._turn is not None:
+            self._turn.end()
+            self._turn = None
+        self._slot.release()
 
     def _finish_inline(self) -> None:
         """:meth:`_finish` of a healthy group whose commit does not fsync, here on the loop:
@@ -497,11 +502,7 @@ class Group:
         else:
             _settle(waiting, None)
         finally:
-            self._poisoned = self._in_transaction()
-            if self._turn is not None:
-                self._turn.end()
-                self._turn = None
-            self._slot.release()
+            self._ended()
         self._since_checkpoint += 1
         if self._since_checkpoint >= CHECKPOINT_EVERY:
             self._since_checkpoint = 0

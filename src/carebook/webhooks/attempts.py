@@ -10,7 +10,7 @@ open deliveries fail with it) and the providers are told.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -92,14 +92,26 @@ def log_row(prepared: Prepared, outcome: Outcome) -> SentWebhook:
     )
 
 
-async def _subscriptions(session: AsyncSession, prepared: Prepared, **values: object) -> None:
+async def _subscriptions(
+    session: AsyncSession, webhook_id: int, event_type: str, **values: object
+) -> None:
     await session.execute(
         update(WebhookSubscription)
         .where(
-            WebhookSubscription.webhook_id == prepared.webhook_id,
-            WebhookSubscription.event_type == prepared.event_type,
+            WebhookSubscription.webhook_id == webhook_id,
+            WebhookSubscription.event_type == event_type,
         )
         .values(**values)
+    )
+
+
+async def _clear_warnings(session: AsyncSession, webhook_ids: Collection[int]) -> None:
+    # Conditional: a success does not lock a webhook's row unless there is a warning to clear.
+    await session.execute(
+        update(Webhook)
+        .where(Webhook.id.in_(webhook_ids), Webhook.warned_at.is_not(None))
+        .values(warned_at=None)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -111,14 +123,10 @@ async def _succeeded(
     delivery.delivered_at = now
     delivery.first_failed_at = None
     delivery.last_error = None
-    # Conditional: a success does not lock the webhook's row unless there is a warning to clear.
-    await session.execute(
-        update(Webhook)
-        .where(Webhook.id == webhook.id, Webhook.warned_at.is_not(None))
-        .values(warned_at=None)
-        .execution_options(synchronize_session=False)
+    await _clear_warnings(session, [webhook.id])
+    await _subscriptions(
+        session, prepared.webhook_id, prepared.event_type, first_failed_at=None, retry_count=0
     )
-    await _subscriptions(session, prepared, first_failed_at=None, retry_count=0)
     return DeliveryStatus.DELIVERED
 
 
@@ -189,7 +197,8 @@ async def _failed(
     delivery.last_error = attempt.outcome.description[:200]
     await _subscriptions(
         session,
-        attempt.prepared,
+        attempt.prepared.webhook_id,
+        attempt.prepared.event_type,
         first_failed_at=first,
         last_failed_at=now,
         retry_count=WebhookSubscription.retry_count + 1,
@@ -345,31 +354,10 @@ async def _clear_failures(
     subscriptions of the recorded successes ``won`` (conditional, as :func:`_succeeded`)."""
     warned = {attempt.prepared.webhook_id for attempt in won} & state.warned
     if warned:
-        await session.execute(
-            update(Webhook)
-            .where(Webhook.id.in_(warned), Webhook.warned_at.is_not(None))
-            .values(warned_at=None)
-            .execution_options(synchronize_session=False)
-        )
+        await _clear_warnings(session, sorted(warned))
     failing = {(a.prepared.webhook_id, a.prepared.event_type) for a in won} & state.failing
     for webhook_id, event_type in sorted(failing):
-        await _subscriptions_cleared(session, webhook_id, event_type)
-
-
-async def _subscriptions_cleared(session: AsyncSession, webhook_id: int, event_type: str) -> None:
-    await session.execute(
-        update(WebhookSubscription)
-        .where(
-            WebhookSubscription.webhook_id == webhook_id,
-            WebhookSubscription.event_type == event_type,
-            or_(
-                WebhookSubscription.first_failed_at.is_not(None),
-                WebhookSubscription.retry_count != 0,
-            ),
-        )
-        .values(first_failed_at=None, retry_count=0)
-        .execution_options(synchronize_session=False)
-    )
+        await _subscriptions(session, webhook_id, event_type, first_failed_at=None, retry_count=0)
 
 
 async def _record(session: AsyncSession, settings: Settings, attempt: Attempt) -> str:
