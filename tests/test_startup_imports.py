@@ -16,6 +16,7 @@ import sys
 # webhook deliveries, emails sent (SMTP), passwords, metrics (when on) and migrations (carebook
 # serve's parent).
 LAZY = (
+    "aiohttp",
     "aiosmtplib",
     "alembic",
     "argon2",
@@ -30,6 +31,7 @@ LAZY = (
     "pycountry",
     "pygments",
     "rapidfuzz",
+    "yarl",
 )
 NEVER = ("matplotlib",)
 

@@ -21,9 +21,15 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 # Libraries that quote SQL parameters (patient data) in their DEBUG or INFO lines: kept at
 # WARNING whatever CAREBOOK_LOG_LEVEL says (aiosqlite logs every statement with its parameters
 # at DEBUG; SQLAlchemy's engine logger does at INFO when echo is on).
-# httpx logs each request's URL at INFO: a webhook URL may carry the receiver's token in its
-# query, so the webhook sender's requests are never logged by it (Carebook logs ids and statuses).
-PINNED_LEVELS = {"aiosqlite": "WARNING", "sqlalchemy.engine": "WARNING", "httpx": "WARNING"}
+# HTTP clients' request logging (httpx logs each URL at INFO): a webhook URL may carry the
+# receiver's token in its query, so the webhook sender's requests (aiohttp) are never logged by
+# a library (Carebook logs ids and statuses).
+PINNED_LEVELS = {
+    "aiosqlite": "WARNING",
+    "sqlalchemy.engine": "WARNING",
+    "httpx": "WARNING",
+    "aiohttp": "WARNING",
+}
 
 # Attributes every LogRecord has: the rest were given with ``extra=`` and are the record's fields.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

@@ -351,12 +351,13 @@ async def test_a_path_with_non_ascii_characters_is_signed_as_sent(
     org = world.a.provider.organization_id
     async with receiving() as receiver:
         _, secret = await add_webhook(
-            database, hook_settings, organization_id=org, url=receiver.url("/hööks/in?für=ä")
+            database, hook_settings, organization_id=org, url=receiver.url("/hööks/in?für=ä&v=a|b")
         )
         await add_event(database, organization_id=org)
         await run_pass(database, hook_settings)
     (request,) = receiver.requests
-    assert request.target == "/h%C3%B6%C3%B6ks/in?f%C3%BCr=%C3%A4"
+    # Percent-encoded by the HTTP client ("|" too), and signed as the client encoded it.
+    assert request.target == "/h%C3%B6%C3%B6ks/in?f%C3%BCr=%C3%A4&v=a%7Cb"
     verify(request, port=receiver.port, secret=secret)
 
 

@@ -68,19 +68,19 @@ async def test_a_burst_to_one_host_reuses_the_connections_of_the_last(
 async def test_a_client_in_use_is_not_closed_to_make_room(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past MOST_CLIENTS the least recently used client is closed, but never one a send still
     holds (its POST would be cut off, and the delivery sent again after its lease)."""
-    import httpx
+    import yarl
 
     monkeypatch.setattr(connections, "MOST_CLIENTS", 1)
     kept = connections.Connections()
     try:
-        async with kept.client(httpx.URL("https://a.example/hook"), None, 1) as first:
-            async with kept.client(httpx.URL("https://a.example/hook"), None, 2) as second:
+        async with kept.client(yarl.URL("https://a.example/hook"), None, 1) as first:
+            async with kept.client(yarl.URL("https://a.example/hook"), None, 2) as second:
                 assert second is not first
-            assert not first.is_closed  # held: the idle one made room instead
-            assert second.is_closed
-        assert first.is_closed is False  # alone now, within MOST_CLIENTS
-        async with kept.client(httpx.URL("https://a.example/hook"), None, 3):
+            assert not first.closed  # held: the idle one made room instead
+            assert second.closed
+        assert first.closed is False  # alone now, within MOST_CLIENTS
+        async with kept.client(yarl.URL("https://a.example/hook"), None, 3):
             pass
-        assert first.is_closed  # idle and least recently used
+        assert first.closed  # idle and least recently used
     finally:
         await kept.aclose()

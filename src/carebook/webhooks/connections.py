@@ -6,28 +6,28 @@ keeps, for the life of its loop:
 - the checked addresses of each host for ``ADDRESS_TTL`` seconds, then looks the host up (and
   checks it) again: a DNS change reaches the sends within that time, and the connection still
   goes to an address that was checked (the pinning of :mod:`carebook.webhooks.sender`);
-- one HTTP client, with keep-alive, per webhook and URL scheme, host name and port. A client's
-  pool is keyed by the pinned address, so one client per host name means a connection opened
-  (and, for https, certificate-checked) for one host name never carries a request for another
-  name that shares its address. One per webhook as well, because several webhooks often share a
-  host (an integration platform receives all of an organization's): httpcore looks at every
-  connection of a pool at each request (whether it expired, through anyio's costly socket
-  attributes), so one pool of 16 for the host cost more than four pools of 4. With 4 kept for
-  the whole host, a burst of 16 sends to it closed 12 connections and reopened them next time.
+- one HTTP client (an aiohttp session), with keep-alive, per webhook and URL scheme, host name
+  and port. A client's pool is keyed by the pinned address (aiohttp's connection key has no TLS
+  server name), so one client per host name means a connection opened (and, for https,
+  certificate-checked) for one host name never carries a request for another name that shares
+  its address. One per webhook as well, because several webhooks often share a host (an
+  integration platform receives all of an organization's): each keeps the connections of its
+  own few sends in flight, where one pool for the host kept too few for a burst to it (and,
+  under httpx, cost more to search at each request than several small ones).
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.cookiejar
 import ssl
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
+    import yarl
 
 
 ADDRESS_TTL = 30.0
@@ -41,15 +41,6 @@ KEEP_ALIVE = 4
 KEEP_ALIVE_SECONDS = 4.0
 
 
-class _NoCookies(http.cookiejar.CookieJar):
-    """A cookie jar that keeps nothing: a receiver's ``Set-Cookie`` is never sent back with
-    later deliveries (a webhook POST carries its signature, not a session), and the client does
-    not file every answer's cookies (urllib's machinery, some 5 % of the delivery loop)."""
-
-    def extract_cookies(self, response: Any, request: Any) -> None:
-        """Keep no cookie."""
-
-
 ClientKey = tuple[str, str, int | None, ssl.SSLContext | None, int | None]
 
 
@@ -58,7 +49,7 @@ class Connections:
 
     def __init__(self) -> None:
         self._addresses: dict[tuple[str, bool], tuple[float, list[str]]] = {}
-        self._clients: OrderedDict[ClientKey, httpx.AsyncClient] = OrderedDict()
+        self._clients: OrderedDict[ClientKey, aiohttp.ClientSession] = OrderedDict()
         self._in_use: dict[ClientKey, int] = {}  # sends holding each client now
         self._public_tls: ssl.SSLContext | None = None
 
@@ -77,11 +68,11 @@ class Connections:
 
     @contextlib.asynccontextmanager
     async def client(
-        self, url: httpx.URL, tls: ssl.SSLContext | None, lane: int | None = None
-    ) -> AsyncIterator[httpx.AsyncClient]:
+        self, url: yarl.URL, tls: ssl.SSLContext | None, lane: int | None = None
+    ) -> AsyncIterator[aiohttp.ClientSession]:
         """The keep-alive client of ``url``'s scheme, host name and port for ``lane`` (the
         webhook sent to), held for the block: a client in use is never closed to make room."""
-        key: ClientKey = (url.scheme, url.host, url.port, tls, lane)
+        key: ClientKey = (url.scheme, url.raw_host or "", url.port, tls, lane)
         client = self._clients.get(key)
         if client is None:
             client = self._clients[key] = self._new_client(tls)
@@ -96,23 +87,33 @@ class Connections:
                 self._in_use[key] -= 1
             await self._make_room()
 
-    def _new_client(self, tls: ssl.SSLContext | None) -> httpx.AsyncClient:
-        # Imported here, not at start-up: only webhook deliveries need httpx
+    def _new_client(self, tls: ssl.SSLContext | None) -> aiohttp.ClientSession:
+        # Imported here, not at start-up: only webhook deliveries need aiohttp
         # (docs/performance.md, "Start-up").
-        import httpx
+        import aiohttp
 
-        if tls is None:  # the public CAs, loaded once (httpx loads certifi's per client)
+        if tls is None:  # the public CAs, loaded once, not per client
             if self._public_tls is None:
-                self._public_tls = httpx.create_ssl_context(trust_env=False)
+                self._public_tls = ssl.create_default_context()
             tls = self._public_tls
-        return httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,
-            verify=tls,
-            cookies=_NoCookies(),
-            limits=httpx.Limits(
-                max_keepalive_connections=KEEP_ALIVE, keepalive_expiry=KEEP_ALIVE_SECONDS
-            ),
+        connector = aiohttp.TCPConnector(
+            ssl=tls,
+            # At most this many connections, all kept alive between sends (a client serves
+            # one webhook, whose sends in flight are bounded below this).
+            limit=KEEP_ALIVE,
+            keepalive_timeout=KEEP_ALIVE_SECONDS,
+            use_dns_cache=False,  # requests go to checked IPs: the client looks nothing up
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            # A receiver's Set-Cookie is never sent back with later deliveries (a webhook
+            # POST carries its signature, not a session).
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,  # answers are read only to be dropped
+            # Only the headers the sender sets (and Host, Content-Length): no Accept or
+            # Accept-Encoding of aiohttp's own, no default User-Agent.
+            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+            trust_env=False,  # no proxy from the environment: the POST goes to the checked IP
         )
 
     async def _make_room(self) -> None:
@@ -121,11 +122,11 @@ class Connections:
             idle = next((key for key in self._clients if key not in self._in_use), None)
             if idle is None:
                 return  # all in use (at most the worker's sends in flight): later
-            await self._clients.pop(idle).aclose()
+            await self._clients.pop(idle).close()
 
     async def aclose(self) -> None:
         """Close every client (their connections)."""
         clients = list(self._clients.values())
         self._clients.clear()
         for client in clients:
-            await client.aclose()
+            await client.close()

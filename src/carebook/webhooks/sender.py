@@ -27,7 +27,8 @@ from carebook.webhooks.connections import Connections
 from carebook.webhooks.urls import UnsafeUrl, resolve
 
 if TYPE_CHECKING:
-    import httpx
+    import aiohttp
+    import yarl
 
 # Bytes of an answer's body read (and dropped) so that its connection can be used again.
 DRAIN_LIMIT = 64 * 1024
@@ -51,20 +52,21 @@ class Outcome:
         return str(self.status) if self.status is not None else (self.error or "no response")
 
 
-def _pinned(url: str, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
-    """The URL aimed at ``address``, the Host header and the TLS server name of the original."""
-    # Imported here, not at start-up: only webhook deliveries need httpx (docs/performance.md,
-    # "Start-up").
-    import httpx
+def _pinned(url: str, address: str) -> tuple[yarl.URL, str, str | None]:
+    """The URL aimed at ``address``, the Host header and (https) the TLS server name of the
+    original."""
+    # Imported here, not at start-up: only webhook deliveries need aiohttp and yarl
+    # (docs/performance.md, "Start-up").
+    import yarl
 
-    original = httpx.URL(url)
-    host = original.raw_host.decode("ascii")  # IDNA-encoded: what DNS, SNI and Host use
+    original = yarl.URL(url)
+    host = original.raw_host or ""  # IDNA-encoded: what DNS, SNI and Host use
     # The Host header keeps a non-default port, as the client would have written it.
-    authority = host if original.port is None else f"{host}:{original.port}"
-    if ":" in host:  # an IPv6 literal is bracketed in a Host header
-        authority = f"[{host}]" if original.port is None else f"[{host}]:{original.port}"
-    extensions = {"sni_hostname": host} if original.scheme == "https" else {}
-    return original.copy_with(host=address), {"Host": authority}, extensions
+    port = original.explicit_port
+    bracketed = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed
+    authority = bracketed if port is None else f"{bracketed}:{port}"
+    server_name = host if original.scheme == "https" else None
+    return original.with_host(address), authority, server_name
 
 
 async def post(
@@ -79,7 +81,7 @@ async def post(
 ) -> Outcome:
     """POST ``body`` to ``url``; never raises for network or receiver trouble.
 
-    ``tls``: the certificates to trust; by default httpx's (the public CAs). Tests pass one that
+    ``tls``: the certificates to trust; by default the public CAs. Tests pass one that
     trusts their own receiver's certificate. ``connections``: the worker's kept addresses and
     clients, a client per ``lane`` (the webhook's id); without it the URL is looked up and a
     client made for this POST alone.
@@ -121,20 +123,20 @@ async def _checked(url: str, settings: Settings, connections: Connections | None
 
 @contextlib.asynccontextmanager
 async def _client(
-    target: httpx.URL,
+    target: yarl.URL,
     tls: ssl.SSLContext | None,
     connections: Connections | None,
     lane: int | None,
-) -> AsyncIterator[httpx.AsyncClient]:
-    if connections is not None:
-        async with connections.client(target, tls, lane) as client:
-            yield client
+) -> AsyncIterator[aiohttp.ClientSession]:
+    if connections is None:
+        connections = Connections()  # a client for this POST alone, closed after it
+        try:
+            async with connections.client(target, tls, lane) as client:
+                yield client
+        finally:
+            await connections.aclose()
         return
-    import httpx  # on first use, as in _pinned
-
-    async with httpx.AsyncClient(
-        follow_redirects=False, trust_env=False, verify=tls or True
-    ) as client:
+    async with connections.client(target, tls, lane) as client:
         yield client
 
 
@@ -149,40 +151,57 @@ async def _post_to(
     connections: Connections | None,
     lane: int | None = None,
 ) -> Outcome:
-    import httpx  # on first use, as in _pinned
+    # Imported here, not at start-up: only webhook deliveries need aiohttp (docs/performance.md,
+    # "Start-up").
+    import aiohttp
+    import yarl
 
-    target, host_header, extensions = _pinned(url, address)
-    timeout = httpx.Timeout(
-        settings.webhook_timeout_seconds, connect=settings.webhook_connect_timeout_seconds
+    target, host_header, server_name = _pinned(url, address)
+    timeout = aiohttp.ClientTimeout(
+        total=settings.webhook_timeout_seconds,
+        sock_connect=settings.webhook_connect_timeout_seconds,
     )
     try:
-        # The client's own timeouts are per step; this bounds the whole exchange.
+        # The client's timeouts are per step as well; this bounds the whole exchange.
         async with (
             asyncio.timeout(settings.webhook_timeout_seconds),
-            _client(httpx.URL(url), tls, connections, lane) as client,
-            client.stream(
-                "POST",
+            _client(yarl.URL(url), tls, connections, lane) as client,
+            client.post(
                 target,
-                content=body,
-                headers={**headers, **host_header},
-                extensions=extensions,
+                data=body,
+                headers={**headers, "Host": host_header},
+                server_hostname=server_name,
                 timeout=timeout,
+                allow_redirects=False,
             ) as response,
         ):
-            if connections is not None:
-                await _drain(response)
-            return Outcome(response.status_code)
+            await _drain(response)
+            return Outcome(response.status)
     except TimeoutError:
         return Outcome(None, "timeout")
-    except httpx.HTTPError as error:
-        return Outcome(None, type(error).__name__)
+    except aiohttp.ClientError as error:
+        return Outcome(None, _error_name(error))
 
 
-async def _drain(response: httpx.Response) -> None:
+def _error_name(error: Exception) -> str:
+    """A stable, loggable name for a client error (``last_error``): the connection could not be
+    made (refused, unreachable, TLS refused: the next checked address is tried), or the
+    receiver broke the exchange off."""
+    import aiohttp
+
+    if isinstance(error, aiohttp.ClientConnectorError | aiohttp.ClientSSLError):
+        return "ConnectError"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "RemoteProtocolError"
+    return type(error).__name__
+
+
+async def _drain(response: aiohttp.ClientResponse) -> None:
     """Read and drop a small answer's body: only a connection whose response was read to the
-    end is kept alive. A larger one is left unread (the connection is closed instead)."""
+    end is kept alive. A larger one is not read on: its connection is closed instead."""
     received = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in response.content.iter_any():
         received += len(chunk)
         if received > DRAIN_LIMIT:
+            response.close()
             return

@@ -97,13 +97,14 @@ def signed_headers(
     """The content and signature headers of one request (``created``: Unix seconds)."""
     # The path and query as the HTTP client writes them on the request line (percent-encoded),
     # which is what the receiver sees and checks.
-    # Imported here, not at start-up: only webhook deliveries need httpx (docs/performance.md,
-    # "Start-up").
-    import httpx
+    # yarl: the URL parser of aiohttp, which sends the POST (webhooks/sender.py), so the path
+    # and query signed are encoded exactly as the request line carries them. Imported here,
+    # not at start-up: only webhook deliveries need it (docs/performance.md, "Start-up").
+    import yarl
 
-    target = httpx.URL(url)
-    path = target.raw_path.split(b"?", 1)[0].decode("ascii") or "/"
-    query = target.query.decode("ascii")
+    target = yarl.URL(url)
+    path = target.raw_path or "/"
+    query = target.raw_query_string
     params = _signature_params(created=created, key_id=key_id)
     if scheme == HEALTHIE:
         headers = _healthie(method, path, query, body, secret)
