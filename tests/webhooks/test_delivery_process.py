@@ -163,7 +163,7 @@ async def test_the_delivery_process_plans_for_the_queue_as_it_is(
     statements again would cost every request)."""
     seen: list[str] = []
 
-    def probe(database: Database, _: Settings) -> asyncio.Task[None]:
+    def probe(database: Database, _: Settings, *__: object) -> asyncio.Task[None]:
         """In place of the worker: what its sessions plan with."""
 
         async def show() -> None:

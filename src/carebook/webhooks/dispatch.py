@@ -28,7 +28,7 @@ from carebook.webhooks.delivery import (
     load_many,
     send_claimed,
 )
-from carebook.webhooks.fanout import FAN_OUT_BATCH, fan_out
+from carebook.webhooks.fanout import FAN_OUT_BATCH, FanOut, fan_out
 from carebook.webhooks.requests import Prepared
 
 logger = logging.getLogger("carebook.webhooks")
@@ -225,15 +225,16 @@ class Dispatcher:
         await self.connections.aclose()
 
 
-async def fan_out_all(database: Database) -> int:
-    """Fan new events out, several batches to catch up after a burst, within bounds."""
-    fanned_out = 0
+async def fan_out_all(database: Database) -> FanOut:
+    """Fan new events out, several batches to catch up after a burst, within bounds; what they
+    came to (events dispatched, deliveries created)."""
+    done = FanOut()
     for _ in range(FAN_OUT_BATCHES):
         batch = await fan_out(database)
-        fanned_out += batch.deliveries
+        done = FanOut(done.events + batch.events, done.deliveries + batch.deliveries)
         if batch.events < FAN_OUT_BATCH:
             break
-    return fanned_out
+    return done
 
 
 async def deliver_due(
@@ -258,5 +259,5 @@ async def run_pass(database: Database, settings: Settings) -> PassReport:
     """One pass, as tests and tools drive it: fan new events out, then deliver what is due."""
     fanned_out = await fan_out_all(database)
     report = await deliver_due(database, settings)
-    report.fanned_out = fanned_out
+    report.fanned_out = fanned_out.deliveries
     return report

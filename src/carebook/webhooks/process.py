@@ -34,6 +34,7 @@ from typing import Any
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.logs import logging_config
+from carebook.webhooks.pace import Pace
 from carebook.webhooks.worker import start_worker
 
 logger = logging.getLogger("carebook.webhooks")
@@ -89,7 +90,7 @@ async def run(settings: Settings, lifeline: int | None = None) -> None:
     stop = asyncio.Event()
     for number in (signal.SIGTERM,) if lifeline is not None else (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stop.set)
-    worker = start_worker(database, settings)
+    worker = start_worker(database, settings, Pace(settings.webhook_delivery_burst_cpu_share))
     parent = _lifeline_cut(lifeline) if lifeline is not None else _forever()
     waits = [asyncio.create_task(stop.wait()), asyncio.create_task(parent)]
     try:

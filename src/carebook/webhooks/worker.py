@@ -21,6 +21,7 @@ from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.events.models import SentWebhook
 from carebook.webhooks.dispatch import Dispatcher, fan_out_all
+from carebook.webhooks.pace import Pace
 
 logger = logging.getLogger("carebook.webhooks")
 
@@ -56,33 +57,45 @@ async def _purge_if_due(database: Database, settings: Settings, last: float | No
     return now
 
 
-async def run_worker(database: Database, settings: Settings) -> None:
+async def run_worker(database: Database, settings: Settings, pace: Pace | None = None) -> None:
     """Fan out every ``webhook_poll_seconds``, and claim then and whenever sends have freed
-    slots (the sends run while the next claims are made), until cancelled."""
+    slots (the sends run while the next claims are made), until cancelled. With ``pace`` (the
+    delivery process's), claims wait while a burst of writes has used up its CPU share."""
     logger.info("webhook delivery worker started")
     dispatcher = Dispatcher(database, settings)
     purged_at: float | None = None
     fan_out_at = 0.0
     try:
         while True:
+            paused = 0.0
             try:
                 if time.monotonic() >= fan_out_at:
                     # Not at every wake-up: under steady writes there is always an event to
                     # fan out, and each fan-out is a write transaction.
                     fan_out_at = time.monotonic() + settings.webhook_poll_seconds
-                    await fan_out_all(database)
+                    fanned = await fan_out_all(database)
+                    if pace is not None:
+                        pace.fanned_out(fanned.events)
                     purged_at = await _purge_if_due(database, settings, purged_at)
-                await dispatcher.fill()
+                paused = pace.wait_seconds() if pace is not None else 0.0
+                if not paused:
+                    await dispatcher.fill()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # a bad pass must not end delivery for good
                 # The type only: messages of database errors can quote parameters.
                 logger.error("webhook delivery pass failed: %s", type(error).__name__)
-            await dispatcher.wait(max(fan_out_at - time.monotonic(), 0.0))
+            until_fan_out = max(fan_out_at - time.monotonic(), 0.0)
+            if paused:  # the sends in flight go on; no claim before the pause or the fan-out
+                await asyncio.sleep(min(paused, until_fan_out))
+            else:
+                await dispatcher.wait(until_fan_out)
     finally:
         await dispatcher.aclose()
 
 
-def start_worker(database: Database, settings: Settings) -> asyncio.Task[None]:
+def start_worker(
+    database: Database, settings: Settings, pace: Pace | None = None
+) -> asyncio.Task[None]:
     """Start this process's webhook worker."""
-    return asyncio.create_task(run_worker(database, settings), name="carebook-webhook-worker")
+    return asyncio.create_task(run_worker(database, settings, pace), name="carebook-webhook-worker")
