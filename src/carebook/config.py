@@ -162,13 +162,13 @@ class Settings(BaseSettings):
         "the server's).",
     )
     webhook_delivery_burst_cpu_share: float = Field(
-        0.1,
+        0.03,
         gt=0,
         le=1,
         description="The share of one core the webhook delivery process uses while the "
         "application writes in a burst (50 events a second or more, for up to 2 minutes): "
         "deliveries wait a few seconds and requests keep their speed; 1 turns pacing off "
-        "(docs/webhooks.md, 'Pace during a burst').",
+        "(docs/webhooks.md, 'aiohttp, and a pace during bursts').",
     )
     # The delivery process's own writes (fan-out, claims, records of attempts, and what a
     # failing webhook brings: disabling it, the providers' email, purges of the log) lose

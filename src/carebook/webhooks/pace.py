@@ -2,12 +2,13 @@
 of one core while the application is writing in a burst.
 
 On a small machine the delivery process shares the cores with the server, and what it costs
-the requests follows the CPU it burns while they run, whatever its priority: with the server
-CPU-bound on one of two cores, a delivery process taking a third of the other core raised the
-server's own CPU per request by 8-10 % (docs/webhooks.md, "Pace during a burst"). A burst of
-writes is when that hurts, and it is also when deliveries can wait a little: each event is
-still delivered, some seconds later, and the backlog is caught up at full speed once the burst
-is over.
+the requests follows the sends it makes while they run, whatever its priority: with the server
+CPU-bound on one of two cores, sending beside it at some tens a second or more raised the
+server's own CPU per request by 5-17 %, cheap sends or not, and by about 1 % when almost
+nothing was sent until the burst ended (docs/webhooks.md, "aiohttp, and a pace during
+bursts"). A burst of writes is when that hurts, and it is also when deliveries can wait a
+little: each event is still delivered, tens of seconds later, and the backlog is caught up at full
+speed once the burst is over.
 
 A burst is told by the events the fan-out finds: ``BURST_EVENTS_PER_SECOND`` or more since the
 last fan-out. During one, the worker claims new deliveries only while the process's CPU time
