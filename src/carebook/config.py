@@ -165,9 +165,10 @@ class Settings(BaseSettings):
         0.03,
         gt=0,
         le=1,
-        description="The share of one core the webhook delivery process uses while the "
-        "application writes in a burst (50 events a second or more, for up to 2 minutes): "
-        "deliveries wait a few seconds and requests keep their speed; 1 turns pacing off "
+        description="While the application writes in a burst (50 events a second or more; "
+        "paced for its first 2 minutes), the webhook delivery process claims new deliveries "
+        "only while its CPU stays within this share of one core: deliveries come tens of "
+        "seconds later (2 minutes at most) and requests keep their speed; 1 turns pacing off "
         "(docs/webhooks.md, 'aiohttp, and a pace during bursts').",
     )
     # The delivery process's own writes (fan-out, claims, records of attempts, and what a

@@ -9,9 +9,11 @@ import contextlib
 import pytest
 
 from carebook.config import Settings
+from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.events.models import DeliveryStatus
 from carebook.webhooks import pace
+from carebook.webhooks.dispatch import fan_out_all
 from carebook.webhooks.pace import Pace
 from carebook.webhooks.worker import start_worker
 from tests.support.webhook_receiver import receiving
@@ -57,7 +59,7 @@ def test_a_burst_holds_delivery_to_its_share_of_a_core() -> None:
     clocks.run(wall=0.5, cpu=0.4)  # 0.5 s used in 1.5 s: 0.2 s over the 0.3 s earned
     assert paced.wait_seconds() == pytest.approx(0.2 / 0.2)
     clocks.run(wall=1.0, cpu=0.0)  # waited it out
-    assert paced.wait_seconds() == 0.0
+    assert paced.wait_seconds() == pytest.approx(0.0)
 
 
 def test_a_burst_that_ends_lifts_the_pace() -> None:
@@ -103,6 +105,37 @@ def test_a_burst_longer_than_a_burst_may_last_is_not_paced() -> None:
     assert not paced.in_burst and paced.wait_seconds() == 0.0
 
 
+def test_dips_do_not_start_the_burst_again() -> None:
+    """Writes that hover around the threshold are steady load: a quiet second now and then
+    does not give them a new two minutes of pacing."""
+    clocks = Clocks()
+    paced = _pace(clocks)
+    paced.fanned_out(0)
+    for second in range(int(pace.LONGEST_BURST_SECONDS) * 3):
+        clocks.run(wall=1.0, cpu=0.0)
+        paced.fanned_out(10 if second % 10 == 9 else 100)  # a calm second in every ten
+    clocks.run(wall=1.0, cpu=0.0)
+    paced.fanned_out(100)
+    clocks.run(wall=0.0, cpu=5.0)
+    assert not paced.in_burst and paced.wait_seconds() == 0.0
+
+
+def test_a_calm_spell_as_long_as_a_burst_starts_a_new_one() -> None:
+    clocks = Clocks()
+    paced = _pace(clocks)
+    paced.fanned_out(0)
+    for _ in range(int(pace.LONGEST_BURST_SECONDS) + 5):  # a burst, past its paced time
+        clocks.run(wall=1.0, cpu=0.0)
+        paced.fanned_out(100)
+    for _ in range(int(pace.LONGEST_BURST_SECONDS)):  # then calm
+        clocks.run(wall=1.0, cpu=0.0)
+        paced.fanned_out(0)
+    clocks.run(wall=1.0, cpu=0.0)
+    paced.fanned_out(100)  # a new burst
+    clocks.run(wall=0.0, cpu=1.0)
+    assert paced.in_burst and paced.wait_seconds() > 0
+
+
 def test_a_share_of_one_turns_pacing_off() -> None:
     clocks = Clocks()
     paced = _pace(clocks, share=1.0)
@@ -114,13 +147,15 @@ def test_a_share_of_one_turns_pacing_off() -> None:
 
 
 class _Held(Pace):
-    """A pace that holds every claim while ``held`` is set."""
+    """A pace that holds every claim while ``held`` is set; counts how often it was asked."""
 
     def __init__(self) -> None:
         super().__init__(0.2)
         self.held = True
+        self.asked = 0
 
     def wait_seconds(self) -> float:
+        self.asked += 1
         return 0.05 if self.held else 0.0
 
 
@@ -145,9 +180,10 @@ async def test_the_worker_claims_nothing_while_its_pace_holds_it(
         worker = start_worker(database, fast, held)
         try:
             await poll_until(fanned_out, alive=worker)  # the fan-out is never held
-            await asyncio.sleep(0.5)  # ten fan-outs, every claim held
+            asked = held.asked
+            await poll_until(lambda: _at_least(held, asked + 10), alive=worker)
             assert [d.status for d in await deliveries(database)] == [DeliveryStatus.PENDING]
-            assert receiver.requests == []
+            assert receiver.requests == []  # ten passes, every claim held
             held.held = False
             await poll_until(delivered, alive=worker)
         finally:
@@ -155,3 +191,22 @@ async def test_the_worker_claims_nothing_while_its_pace_holds_it(
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
     assert len(receiver.requests) == 1
+
+
+async def _at_least(held: _Held, asked: int) -> bool:
+    return held.asked >= asked
+
+
+async def test_the_fan_out_counts_the_events_written_not_the_backlog(
+    database: Database, settings: Settings, world: World
+) -> None:
+    """After a restart the fan-out dispatches a backlog of old events: those are not a burst of
+    writes, and must not slow their own delivery."""
+    org = world.a.provider.organization_id
+    await add_webhook(database, settings, organization_id=org, url="https://hooks.example/in")
+    for resource in (1, 2, 3):
+        await add_event(database, organization_id=org, resource_id=resource)
+    since = utcnow()
+    await add_event(database, organization_id=org, resource_id=4)
+    done = await fan_out_all(database, since=since)
+    assert (done.events, done.deliveries, done.written) == (4, 4, 1)

@@ -13,6 +13,7 @@ from cryptography.x509.oid import NameOID
 
 from carebook.config import Settings
 from carebook.webhooks import sender
+from carebook.webhooks.connections import Connections
 from tests.support.webhook_receiver import receiving
 
 HEADERS = {"Content-Type": "application/json"}
@@ -87,3 +88,39 @@ async def test_a_url_the_guard_refuses_opens_no_connection(settings: Settings) -
             outcome = await sender.post(url, body=b"{}", headers=HEADERS, settings=settings)
             assert outcome.error == "unsafe_url"
     assert receiver.connections == 0
+
+
+async def test_a_refused_checked_address_gives_way_to_the_next(settings: Settings) -> None:
+    """A connection refused at one checked address is a ConnectError, and the next checked
+    address is tried (127.0.0.2 is loopback too, but nothing listens there)."""
+    private = settings.model_copy(update={"webhook_allow_private_urls": True})
+    kept = Connections()
+    try:
+        async with receiving() as receiver:
+            url = receiver.url()
+            kept.remember(url, ["127.0.0.2"], allow_private=True)
+            refused = await sender.post(
+                url, body=b"{}", headers=HEADERS, settings=private, connections=kept, lane=1
+            )
+            kept.remember(url, ["127.0.0.2", "127.0.0.1"], allow_private=True)
+            outcome = await sender.post(
+                url, body=b"{}", headers=HEADERS, settings=private, connections=kept, lane=1
+            )
+    finally:
+        await kept.aclose()
+    assert refused.status is None and refused.error == "ConnectError"
+    assert outcome.delivered and len(receiver.requests) == 1
+
+
+async def test_the_clients_keep_no_cookie_jar() -> None:
+    """Receivers' cookies are dropped by the client itself (a DummyCookieJar), not only because
+    the requests go to IP addresses, whose cookies aiohttp's default jar happens to refuse."""
+    import aiohttp
+    import yarl
+
+    kept = Connections()
+    try:
+        async with kept.client(yarl.URL("https://hooks.example/in"), None, 1) as client:
+            assert isinstance(client.cookie_jar, aiohttp.DummyCookieJar)
+    finally:
+        await kept.aclose()

@@ -7,13 +7,13 @@ keeps, for the life of its loop:
   checks it) again: a DNS change reaches the sends within that time, and the connection still
   goes to an address that was checked (the pinning of :mod:`carebook.webhooks.sender`);
 - one HTTP client (an aiohttp session), with keep-alive, per webhook and URL scheme, host name
-  and port. A client's pool is keyed by the pinned address (aiohttp's connection key has no TLS
-  server name), so one client per host name means a connection opened (and, for https,
-  certificate-checked) for one host name never carries a request for another name that shares
-  its address. One per webhook as well, because several webhooks often share a host (an
-  integration platform receives all of an organization's): each keeps the connections of its
-  own few sends in flight, where one pool for the host kept too few for a burst to it (and,
-  under httpx, cost more to search at each request than several small ones).
+  and port. A client's pool is keyed by the pinned address (and, for https, the TLS server
+  name; a plain http connection has none), so one client per host name means a connection
+  opened for one host name never carries a request for another name that shares its address.
+  One per webhook as well, because several webhooks often share a host (an integration
+  platform receives all of an organization's): each keeps the connections of its own few sends
+  in flight, where one pool for the host kept too few for a burst to it (and, under httpx, cost
+  more to search at each request than several small ones).
 """
 
 from __future__ import annotations
@@ -94,7 +94,11 @@ class Connections:
 
         if tls is None:  # the public CAs, loaded once, not per client
             if self._public_tls is None:
-                self._public_tls = ssl.create_default_context()
+                # certifi's bundle, as before under httpx: the same CAs on every host,
+                # whatever the system's store holds (a slim container may hold none).
+                import certifi
+
+                self._public_tls = ssl.create_default_context(cafile=certifi.where())
             tls = self._public_tls
         connector = aiohttp.TCPConnector(
             ssl=tls,

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from carebook.config import Settings
 from carebook.db.engine import Database
@@ -225,13 +226,17 @@ class Dispatcher:
         await self.connections.aclose()
 
 
-async def fan_out_all(database: Database) -> FanOut:
+async def fan_out_all(database: Database, since: datetime | None = None) -> FanOut:
     """Fan new events out, several batches to catch up after a burst, within bounds; what they
-    came to (events dispatched, deliveries created)."""
+    came to (events dispatched, deliveries created, events written since ``since``)."""
     done = FanOut()
     for _ in range(FAN_OUT_BATCHES):
-        batch = await fan_out(database)
-        done = FanOut(done.events + batch.events, done.deliveries + batch.deliveries)
+        batch = await fan_out(database, since=since)
+        done = FanOut(
+            done.events + batch.events,
+            done.deliveries + batch.deliveries,
+            done.written + batch.written,
+        )
         if batch.events < FAN_OUT_BATCH:
             break
     return done

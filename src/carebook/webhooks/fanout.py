@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, func, insert, select, update
@@ -65,14 +66,18 @@ async def _subscribers(
 
 @dataclass(frozen=True, slots=True)
 class FanOut:
-    """What one fan-out did: events dispatched, deliveries created."""
+    """What one fan-out did: events dispatched, deliveries created, and of the events those
+    written since the time it was given (the application's writes, not a backlog)."""
 
     events: int = 0
     deliveries: int = 0
+    written: int = 0
 
 
-async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> FanOut:
-    """Dispatch up to ``limit`` events, oldest first."""
+async def fan_out(
+    database: Database, *, limit: int = FAN_OUT_BATCH, since: datetime | None = None
+) -> FanOut:
+    """Dispatch up to ``limit`` events, oldest first; ``since``: count those written since."""
     # A read first: an idle server's pass must not take SQLite's write lock every second.
     async with database.read_sessions() as session:
         waiting = select(Event.id).where(Event.dispatched.is_(False)).limit(1)
@@ -118,4 +123,5 @@ async def fan_out(database: Database, *, limit: int = FAN_OUT_BATCH) -> FanOut:
             .values(dispatched=True)
             .execution_options(synchronize_session=False)
         )
-        return FanOut(len(events), len(deliveries))
+        written = 0 if since is None else sum(event.created_at >= since for event in events)
+        return FanOut(len(events), len(deliveries), written)

@@ -10,13 +10,16 @@ bursts"). A burst of writes is when that hurts, and it is also when deliveries c
 little: each event is still delivered, tens of seconds later, and the backlog is caught up at full
 speed once the burst is over.
 
-A burst is told by the events the fan-out finds: ``BURST_EVENTS_PER_SECOND`` or more since the
-last fan-out. During one, the worker claims new deliveries only while the process's CPU time
-(all its threads) stays within ``share`` of the wall time since the burst began; past it, it
-waits until it is back within. ``share`` is CAREBOOK_WEBHOOK_DELIVERY_BURST_CPU_SHARE; 1 turns
-pacing off. A burst that lasts over ``LONGEST_BURST_SECONDS`` is the application's steady
-load: pacing ends until the writes calm down. Only the delivery process paces itself: an
-inline worker shares its process with the requests, whose CPU it cannot tell from its own.
+A burst is told by the events the application wrote (created since the last fan-out, not the
+backlog a fan-out dispatches after a restart): ``BURST_EVENTS_PER_SECOND`` or more. During one,
+the worker claims new deliveries only while the process's CPU time (all its threads: the
+fan-out and the records of attempts, which are not held back, included) stays within ``share``
+of the wall time since the burst began; past it, it waits until it is back within. ``share`` is
+CAREBOOK_WEBHOOK_DELIVERY_BURST_CPU_SHARE; 1 turns pacing off. A burst lasts until the writes
+have been calm for ``LONGEST_BURST_SECONDS`` (a shorter dip is part of it), and is paced for its
+first ``LONGEST_BURST_SECONDS`` only: writes that go on longer are the application's steady
+load, which deliveries must keep up with. Only the delivery process paces itself: an inline
+worker shares its process with the requests, whose CPU it cannot tell from its own.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from collections.abc import Callable
 # above a practice's steady rate (a write every few seconds), well below a burst of imports or
 # an integration's sync.
 BURST_EVENTS_PER_SECOND = 50.0
-# A burst longer than this is the application's steady load, not a burst: deliveries then go
-# at full speed again, so pacing delays them by minutes at most, never without end.
+# A burst is paced for this long at most, and ends only once the writes have been calm for as
+# long: writes that go on (or keep coming back within it) are the application's steady load,
+# and deliveries then go at full speed, so pacing delays them by minutes at most, never
+# without end.
 LONGEST_BURST_SECONDS = 120.0
 # Most seconds of CPU the budget lets through at once: a burst's budget is counted from its
 # start, and a long quiet spell inside a burst does not bank more than this.
@@ -37,7 +42,7 @@ MOST_BANKED_SECONDS = 0.5
 
 
 class Pace:
-    """Whether the worker may claim now, given the events it fans out and the CPU it uses."""
+    """Whether the worker may claim now, given the events written and the CPU it uses."""
 
     def __init__(
         self,
@@ -49,32 +54,37 @@ class Pace:
         self.share = share
         self._clock, self._cpu = clock, cpu
         self._fanned_at: float | None = None
-        self._burst = False
+        self._busy = False  # the last fan-out found the application writing in a burst
         self._burst_began = 0.0
+        self._last_busy: float | None = None
         self._allowed = 0.0  # CPU seconds the burst allows beyond what was used at its start
         self._counted_at = 0.0  # wall and CPU time when the allowance was last counted
         self._cpu_at = 0.0
 
     @property
     def in_burst(self) -> bool:
-        """Whether the last fan-out found the application writing in a burst, begun less than
-        ``LONGEST_BURST_SECONDS`` ago."""
-        return self._burst and self._clock() - self._burst_began < LONGEST_BURST_SECONDS
+        """Whether the application is writing in a burst begun less than
+        ``LONGEST_BURST_SECONDS`` ago: the claims are paced."""
+        return self._busy and self._clock() - self._burst_began < LONGEST_BURST_SECONDS
 
-    def fanned_out(self, events: int) -> None:
-        """The fan-out found ``events`` new events since the last one."""
+    def fanned_out(self, written: int) -> None:
+        """A fan-out ran; the application wrote ``written`` events since the last one."""
         now = self._clock()
         last, self._fanned_at = self._fanned_at, now
         if last is None or self.share >= 1:
             return
-        burst = events / max(now - last, 1e-3) >= BURST_EVENTS_PER_SECOND
-        if burst and not self._burst:  # a burst begins: the budget counts from here
-            self._allowed, self._counted_at, self._cpu_at = 0.0, now, self._cpu()
+        self._busy = written / max(now - last, 1e-3) >= BURST_EVENTS_PER_SECOND
+        if not self._busy:
+            return
+        if self._last_busy is None or now - self._last_busy >= LONGEST_BURST_SECONDS:
+            # A burst begins (the writes were calm long enough): its budget counts from here.
             self._burst_began = now
-        self._burst = burst
+            self._allowed, self._counted_at, self._cpu_at = 0.0, now, self._cpu()
+        self._last_busy = now
 
     def wait_seconds(self) -> float:
-        """How long to wait before claiming more: 0 outside a burst, or within its budget."""
+        """How long to wait before claiming more: 0 outside a paced burst, or within its
+        budget."""
         if not self.in_burst:
             return 0.0
         now, cpu = self._clock(), self._cpu()
@@ -82,4 +92,5 @@ class Pace:
         banked = min(self._allowed + earned, MOST_BANKED_SECONDS)
         self._allowed = banked - (cpu - self._cpu_at)
         self._counted_at, self._cpu_at = now, cpu
-        return 0.0 if self._allowed >= 0 else -self._allowed / self.share
+        # A deficit of a microsecond of CPU is none (floating-point dust from the sums above).
+        return 0.0 if self._allowed > -1e-6 else -self._allowed / self.share

@@ -62,7 +62,7 @@ def _pinned(url: str, address: str) -> tuple[yarl.URL, str, str | None]:
     original = yarl.URL(url)
     host = original.raw_host or ""  # IDNA-encoded: what DNS, SNI and Host use
     # The Host header keeps a non-default port, as the client would have written it.
-    port = original.explicit_port
+    port = None if original.is_default_port() else original.port
     bracketed = f"[{host}]" if ":" in host else host  # an IPv6 literal is bracketed
     authority = bracketed if port is None else f"{bracketed}:{port}"
     server_name = host if original.scheme == "https" else None
@@ -156,7 +156,10 @@ async def _post_to(
     import aiohttp
     import yarl
 
-    target, host_header, server_name = _pinned(url, address)
+    try:
+        target, host_header, server_name = _pinned(url, address)
+    except ValueError:  # a URL yarl cannot take (the shape check let it through)
+        return Outcome(None, "invalid_url")
     timeout = aiohttp.ClientTimeout(
         total=settings.webhook_timeout_seconds,
         sock_connect=settings.webhook_connect_timeout_seconds,

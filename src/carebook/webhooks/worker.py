@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
@@ -65,6 +65,7 @@ async def run_worker(database: Database, settings: Settings, pace: Pace | None =
     dispatcher = Dispatcher(database, settings)
     purged_at: float | None = None
     fan_out_at = 0.0
+    written_since: datetime | None = None  # the last fan-out's start: events written since
     try:
         while True:
             paused = 0.0
@@ -73,9 +74,11 @@ async def run_worker(database: Database, settings: Settings, pace: Pace | None =
                     # Not at every wake-up: under steady writes there is always an event to
                     # fan out, and each fan-out is a write transaction.
                     fan_out_at = time.monotonic() + settings.webhook_poll_seconds
-                    fanned = await fan_out_all(database)
+                    started = utcnow()
+                    fanned = await fan_out_all(database, since=written_since)
+                    written_since = started
                     if pace is not None:
-                        pace.fanned_out(fanned.events)
+                        pace.fanned_out(fanned.written)
                     purged_at = await _purge_if_due(database, settings, purged_at)
                 paused = pace.wait_seconds() if pace is not None else 0.0
                 if not paused:
