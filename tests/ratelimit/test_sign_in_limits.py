@@ -231,7 +231,11 @@ async def test_the_owner_passes_during_a_concurrent_attack(
     guesses = [sign_in(attacker, KNOWN, f"guess {i}") for i in range(12)]
     *attempts, signed_in = await asyncio.gather(*guesses, sign_in(owner, KNOWN, PATIENT_PASSWORD))
     assert token(signed_in)
-    assert sorted(r.status_code for r in attempts) == [200] * 3 + [429] * 9
+    # The owner's own attempt counts as a failure of the account until its password is
+    # checked: when it is counted among the first three, one guess fewer gets through (CI saw
+    # 2 under load; the order of concurrent claims is not fixed). Never more than the 3 free.
+    guessed = sorted(r.status_code for r in attempts)
+    assert guessed in ([200] * 3 + [429] * 9, [200] * 2 + [429] * 10)
 
 
 async def test_an_ipv6_client_is_counted_by_its_64_and_audited_in_full(
