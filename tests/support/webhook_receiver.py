@@ -37,6 +37,7 @@ class Receiver:
     # Answer every request of a connection on it (HTTP/1.1 keep-alive) instead of closing it.
     keep_alive: bool = False
     set_cookie: str | None = None  # a Set-Cookie header sent with every answer
+    answer: bytes = b"ok"  # the body of every answer
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -73,7 +74,8 @@ class Receiver:
             extra += f"Set-Cookie: {self.set_cookie}\r\n"
         if not self.keep_alive:
             extra += "Connection: close\r\n"
-        writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\n{extra}\r\nok".encode())
+        head = f"HTTP/1.1 {status} X\r\nContent-Length: {len(self.answer)}\r\n{extra}\r\n"
+        writer.write(head.encode() + self.answer)
         await writer.drain()
 
 

@@ -124,3 +124,39 @@ async def test_the_clients_keep_no_cookie_jar() -> None:
             assert isinstance(client.cookie_jar, aiohttp.DummyCookieJar)
     finally:
         await kept.aclose()
+
+
+async def test_a_small_answer_keeps_its_connection_a_large_one_closes_it(
+    settings: Settings,
+) -> None:
+    """An answer's body is read (and dropped) up to DRAIN_LIMIT so its connection is used
+    again; a larger one is not read on, and its connection is closed instead. (An answer that
+    has all arrived by then, under the client's own buffer, leaves the connection usable: the
+    large answer here is far bigger than any buffer.)"""
+    private = settings.model_copy(update={"webhook_allow_private_urls": True})
+    kept = Connections()
+    try:
+        async with receiving() as receiver:
+            receiver.keep_alive = True
+
+            async def send() -> sender.Outcome:
+                return await sender.post(
+                    receiver.url(),
+                    body=b"{}",
+                    headers=HEADERS,
+                    settings=private,
+                    connections=kept,
+                    lane=1,
+                )
+
+            small = [await send(), await send()]
+            opened_small = receiver.connections
+            receiver.answer = b"x" * (sender.DRAIN_LIMIT * 256)  # 16 MiB
+            large = [await send(), await send()]
+    finally:
+        await kept.aclose()
+    assert all(outcome.delivered for outcome in small + large)
+    assert opened_small == 1  # the second small answer came on the first one's connection
+    # The first large answer came on the kept connection and closed it: the second opened
+    # another (kept, it would have come on the first connection again).
+    assert receiver.connections == 2
