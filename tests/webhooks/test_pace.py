@@ -36,6 +36,13 @@ def _pace(clocks: Clocks, share: float = 0.2) -> Pace:
     return Pace(share, clock=lambda: clocks.wall, cpu=lambda: clocks.used)
 
 
+def _writes(clocks: Clocks, paced: Pace, seconds: int, per_second: int) -> None:
+    """``seconds`` seconds of writes at ``per_second`` events, a fan-out each second, no CPU."""
+    for _ in range(seconds):
+        clocks.run(wall=1.0, cpu=0.0)
+        paced.fanned_out(per_second)
+
+
 def test_quiet_writes_never_wait_however_much_cpu_delivery_takes() -> None:
     clocks = Clocks()
     paced = _pace(clocks)
@@ -92,15 +99,11 @@ def test_a_burst_longer_than_a_burst_may_last_is_not_paced() -> None:
     clocks = Clocks()
     paced = _pace(clocks)
     paced.fanned_out(0)
-    for _ in range(int(pace.LONGEST_BURST_SECONDS) - 1):
-        clocks.run(wall=1.0, cpu=0.0)
-        paced.fanned_out(100)  # the writes go on at 100 events a second
+    _writes(clocks, paced, int(pace.LONGEST_BURST_SECONDS) - 1, 100)  # the writes go on
     assert paced.in_burst
     clocks.run(wall=0.0, cpu=5.0)
     assert paced.wait_seconds() > 0
-    for _ in range(2):
-        clocks.run(wall=1.0, cpu=0.0)
-        paced.fanned_out(100)
+    _writes(clocks, paced, 2, 100)
     clocks.run(wall=0.0, cpu=5.0)  # the application's steady load: delivery keeps up
     assert not paced.in_burst and paced.wait_seconds() == 0.0
 
@@ -124,14 +127,9 @@ def test_a_calm_spell_as_long_as_a_burst_starts_a_new_one() -> None:
     clocks = Clocks()
     paced = _pace(clocks)
     paced.fanned_out(0)
-    for _ in range(int(pace.LONGEST_BURST_SECONDS) + 5):  # a burst, past its paced time
-        clocks.run(wall=1.0, cpu=0.0)
-        paced.fanned_out(100)
-    for _ in range(int(pace.LONGEST_BURST_SECONDS)):  # then calm
-        clocks.run(wall=1.0, cpu=0.0)
-        paced.fanned_out(0)
-    clocks.run(wall=1.0, cpu=0.0)
-    paced.fanned_out(100)  # a new burst
+    _writes(clocks, paced, int(pace.LONGEST_BURST_SECONDS) + 5, 100)  # past its paced time
+    _writes(clocks, paced, int(pace.LONGEST_BURST_SECONDS), 0)  # then calm
+    _writes(clocks, paced, 1, 100)  # a new burst
     clocks.run(wall=0.0, cpu=1.0)
     assert paced.in_burst and paced.wait_seconds() > 0
 
