@@ -193,3 +193,47 @@ async def test_a_check_reads_only_the_pairs_it_found(database: Database, world: 
         whole = await connection.run_sync(lambda sync: set(pairs.recorded(sync, org)))
     assert found == {(old, new)}
     assert whole >= set(every)
+
+
+async def test_a_check_reads_exactly_the_pairs_it_asks_for_in_any_number(
+    database: Database, world: World
+) -> None:
+    # More pairs than one statement asks for on SQLite, a count that is no power of two (the
+    # last statement's list is padded), recorded pairs that combine the asked ids otherwise,
+    # pairs asked for that were never recorded, and another practice's pairs of the same ids.
+    org, elsewhere = world.a.provider.organization_id, world.b.provider.organization_id
+    person = {"organization_id": org, "role": Role.PATIENT, "first_name": "Many"}
+    person |= {"dietitian_id": world.a.provider.user_id}
+    count = pairs.SQLITE_CHUNK + 45
+    async with database.write_sessions() as session, session.begin():
+        ids = (
+            await session.scalars(
+                insert(User).returning(User.id),
+                [person | {"last_name": f"Pairs{n:04d}"} for n in range(count + 2)],
+            )
+        ).all()
+        chain = [(ids[n], ids[n + 1]) for n in range(count + 1)]
+        skips = [(ids[n], ids[n + 2]) for n in range(count)]  # same ids, never asked for
+        rows = [(org, pair, f"reason {pair[0]}") for pair in chain + skips]
+        rows += [(elsewhere, pair, "another practice") for pair in chain]
+        await session.execute(
+            insert(DuplicatePair),
+            [
+                {"organization_id": o, "user_id": low, "other_user_id": high}
+                | {"score": 0.5 + (low % 7) / 20, "reasons": reasons}
+                for o, (low, high), reasons in rows
+            ],
+        )
+    asked = set(chain[:count]) | {(ids[0], ids[-1]), (ids[1], ids[-1])}  # the last two: none
+    async with database.read_sessions() as session:
+        connection = await session.connection()
+        found = await connection.run_sync(lambda sync: pairs.recorded(sync, org, asked))
+        stored_rows = await session.execute(
+            select(DuplicatePair).where(DuplicatePair.organization_id == org)
+        )
+        by_pair = {(p.user_id, p.other_user_id): p for p in stored_rows.scalars()}
+    assert set(found) == set(chain[:count])
+    for pair, seen in found.items():
+        row = by_pair[pair]
+        assert (seen.id, seen.score, seen.reasons) == (row.id, row.score, row.reasons)
+        assert not seen.dismissed

@@ -12,9 +12,22 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, select, union_all, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    union_all,
+    update,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -40,14 +53,50 @@ class Recorded:
 
 
 # Built once (a creation's check asks on every createClient; building these took a few per
-# cent of one on PostgreSQL, py-spy): the organization's pairs, and those among given ids.
-_RECORDED = select(*DuplicatePair.__table__.columns).where(
-    DuplicatePair.organization_id == bindparam("org")
+# cent of one on PostgreSQL, py-spy): the organization's pairs.
+_COLUMNS = tuple(DuplicatePair.__table__.columns)
+_RECORDED = select(*_COLUMNS).where(DuplicatePair.organization_id == bindparam("org"))
+# Pairs a statement asks for on SQLite: two parameters each, under the 999 of older builds.
+SQLITE_CHUNK = 256
+
+
+def _joined(wanted: Any) -> Select[Any]:
+    """The recorded pairs among ``wanted`` (columns lo, hi): one index probe per pair."""
+    return select(*_COLUMNS).join_from(
+        wanted,
+        DuplicatePair,
+        and_(
+            DuplicatePair.organization_id == bindparam("org"),
+            DuplicatePair.user_id == wanted.c.lo,
+            DuplicatePair.other_user_id == wanted.c.hi,
+        ),
+    )
+
+
+# The pairs as two arrays, side by side. Asked as "user_id IN lows AND other_user_id IN
+# highs", both databases probed the index for every low with every high: 0.2 s (SQLite) and
+# 0.7 s (PostgreSQL) for an import batch's 1,000 pairs, against 1-2 ms joined pair by pair.
+_AMONG_ARRAYS = _joined(
+    func.unnest(
+        bindparam("lows", type_=postgresql.ARRAY(Integer)),
+        bindparam("highs", type_=postgresql.ARRAY(Integer)),
+    )
+    .table_valued("lo", "hi")
+    .render_derived(name="wanted")
 )
-_RECORDED_AMONG = _RECORDED.where(
-    DuplicatePair.user_id.in_(bindparam("lows", expanding=True)),
-    DuplicatePair.other_user_id.in_(bindparam("highs", expanding=True)),
-)
+
+
+@lru_cache(maxsize=16)
+def _among_values(size: int) -> Select[Any]:
+    """SQLite's form (no arrays): the pairs as a VALUES list of ``size`` rows, a power of two so
+    that a few statements, each compiled once, serve every count."""
+    rows = [_bound_pair(i) for i in range(size)]
+    wanted = values(column("lo", Integer), column("hi", Integer), name="wanted").data(rows)
+    return _joined(wanted.cte("wanted"))
+
+
+def _bound_pair(i: int) -> tuple[Any, Any]:
+    return bindparam(f"lo{i}", type_=Integer), bindparam(f"hi{i}", type_=Integer)
 
 
 def recorded(
@@ -56,19 +105,31 @@ def recorded(
     """(low, high) -> the organization's recorded pairs (with ``only``, those of these pairs)."""
     if only is None:
         return _as_recorded(connection.execute(_RECORDED, {"org": organization_id}))
-    # Both sides, not only the low ids: a new patient's pairs have its high id, and their low
-    # ids' other pairs (a common name's dozens each) were read, built and dropped. In chunks:
-    # an import batch's pairs would pass tens of thousands of ids at once.
     wanted, found = sorted(set(only)), {}
-    for start in range(0, len(wanted), BATCH):
-        chunk = wanted[start : start + BATCH]
-        values = {
-            "org": organization_id,
-            "lows": sorted({low for low, _ in chunk}),
-            "highs": sorted({high for _, high in chunk}),
-        }
-        found.update(_as_recorded(connection.execute(_RECORDED_AMONG, values)))
+    # In chunks: an import batch's pairs would pass tens of thousands of ids at once.
+    for chunk in _chunks(wanted, BATCH if _arrays(connection) else SQLITE_CHUNK):
+        found.update(_as_recorded(_among(connection, organization_id, chunk)))
     return {pair: found[pair] for pair in wanted if pair in found}
+
+
+def _arrays(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _chunks(pairs: list[Pair], size: int) -> Iterable[list[Pair]]:
+    return (pairs[start : start + size] for start in range(0, len(pairs), size))
+
+
+def _among(connection: Connection, organization_id: int, chunk: list[Pair]) -> Any:
+    params: dict[str, Any] = {"org": organization_id}
+    if _arrays(connection):
+        params["lows"], params["highs"] = [low for low, _ in chunk], [high for _, high in chunk]
+        return connection.execute(_AMONG_ARRAYS, params)
+    size = 1 << (len(chunk) - 1).bit_length()
+    padded = chunk + [chunk[-1]] * (size - len(chunk))  # a pair asked twice is found once
+    for i, (low, high) in enumerate(padded):
+        params[f"lo{i}"], params[f"hi{i}"] = low, high
+    return connection.execute(_among_values(size), params)
 
 
 def _as_recorded(rows: Iterable[Any]) -> dict[Pair, Recorded]:
