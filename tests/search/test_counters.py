@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from contextlib import AsyncExitStack
+
+import pytest
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from tests.support.counters import assert_counters_match
 
 from carebook import builders, search
 from carebook.auth.passwords import Passwords
@@ -19,9 +23,8 @@ async def _assert_counters_match(session: AsyncSession) -> None:
             User.organization_id, User.role, User.active
         )
     )
-    kept = await session.execute(
-        select(UserCount.organization_id, UserCount.role, UserCount.active, UserCount.total)
-    )
+    key = (UserCount.organization_id, UserCount.role, UserCount.active)
+    kept = await session.execute(select(*key, func.sum(UserCount.total)).group_by(*key))
     expected = {tuple(row[:3]): row[3] for row in counted}
     assert {tuple(row[:3]): row[3] for row in kept if row[3]} == expected
 
@@ -55,3 +58,42 @@ async def test_counters_follow_inserts_archives_moves_and_deletes(
         assert await search.count(session, actor, ListArgs(), state) == 3
         assert await search.count(session, actor, ListArgs(active_status="archived"), state) == 2
         assert await search.count(session, actor, ListArgs(active_status="active"), state) == 1
+
+
+async def _connections_of_two_shards(
+    stack: AsyncExitStack, database: Database
+) -> tuple[AsyncConnection, AsyncConnection]:
+    """Two connections that write different shards of a counter (their backends' process ids
+    differ modulo 64, as pooled connections' nearly always do)."""
+    seen: dict[int, AsyncConnection] = {}
+    while len(seen) < 2:
+        connection = await stack.enter_async_context(database.engine.connect())
+        shard = (await connection.execute(text("SELECT pg_backend_pid() % 64"))).scalar_one()
+        await connection.commit()
+        seen.setdefault(int(shard), connection)
+    first, second = seen.values()
+    return first, second
+
+
+@pytest.mark.only_on("postgresql", reason="SQLite has one writer at a time")
+async def test_creations_in_one_organization_do_not_wait_for_each_others_commit(
+    database: Database, passwords: Passwords
+) -> None:
+    # Each creation adds to the organization's patient counter in its own transaction. With one
+    # counter row, the second INSERT waited until the first transaction ended (here: its lock
+    # timeout); each connection now adds to its own shard. The names fall in different blocks.
+    async with database.write_sessions() as session, session.begin():
+        provider = await builders.provider(session, passwords, email="shards@example.com")
+    person = {"organization_id": provider.organization_id, "role": "patient"}
+    person |= {"first_name": "Shard", "dietitian_id": provider.user_id}
+    async with AsyncExitStack() as stack:
+        first, second = await _connections_of_two_shards(stack, database)
+        await first.execute(insert(User).values(person | {"last_name": "Alder"}))
+        await second.execute(text("SET LOCAL lock_timeout = '5s'"))
+        await second.execute(insert(User).values(person | {"last_name": "Young"}))
+        await second.commit()
+        await first.commit()
+    async with database.read_sessions() as session:
+        await assert_counters_match(session)
+        actor = builders.actor_of(provider)
+        assert await search.count(session, actor, ListArgs(), SearchState()) == 2

@@ -4,9 +4,21 @@ Counting a million patients takes a full index scan on every ``usersCount``; the
 migration 0010 keep these counters exact in the same transaction as every insert, delete and
 change of ``organization_id``, ``role`` or ``active`` (whatever the write path, ORM or SQL), so
 an unfiltered count is one primary-key read that agrees with the list in every snapshot.
+
+A counter is the sum of its rows, one per ``shard``: on PostgreSQL each connection writes its
+own (migration 0040), so creations in one organization do not wait for each other's commits;
+SQLite (one writer at a time) keeps shard 0.
 """
 
-from sqlalchemy import Boolean, ForeignKey, Integer, PrimaryKeyConstraint, String, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,7 +33,8 @@ RECOUNT_SQL = (
 
 
 class UserCount(Base):
-    """``total`` users of ``organization_id`` with this ``role`` and ``active`` flag."""
+    """Of the users of ``organization_id`` with this ``role`` and ``active`` flag, the ``total``
+    one connection's writes added (a shard may be below zero; the shards' sum is the count)."""
 
     __tablename__ = "user_counts"
 
@@ -30,6 +43,7 @@ class UserCount(Base):
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     active: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     total: Mapped[int] = mapped_column(Integer)
 
 
