@@ -236,4 +236,5 @@ async def test_a_check_reads_exactly_the_pairs_it_asks_for_in_any_number(
     for pair, seen in found.items():
         row = by_pair[pair]
         assert (seen.id, seen.score, seen.reasons) == (row.id, row.score, row.reasons)
+        assert seen.updated_at == row.updated_at  # typed as the column: a later write compares it
         assert not seen.dismissed

@@ -95,7 +95,8 @@ def _among_values(size: int) -> TextualSelect:
     names = ", ".join(f"duplicate_pairs.{c.name}" for c in _COLUMNS)
     sql = (
         f"WITH wanted(lo, hi) AS (VALUES {rows}) SELECT {names} FROM wanted"  # noqa: S608 - our names
-        " JOIN duplicate_pairs ON duplicate_pairs.organization_id = :org"
+        # CROSS JOIN: SQLite then keeps this order (the list outside, one probe per pair).
+        " CROSS JOIN duplicate_pairs WHERE duplicate_pairs.organization_id = :org"
         " AND duplicate_pairs.user_id = wanted.lo AND duplicate_pairs.other_user_id = wanted.hi"
     )
     return text(sql).columns(*_COLUMNS)

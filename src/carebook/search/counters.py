@@ -3,7 +3,8 @@
 Counting a million patients takes a full index scan on every ``usersCount``; the triggers of
 migration 0010 keep these counters exact in the same transaction as every insert, delete and
 change of ``organization_id``, ``role`` or ``active`` (whatever the write path, ORM or SQL), so
-an unfiltered count is one primary-key read that agrees with the list in every snapshot.
+an unfiltered count is a short primary-key range read that agrees with the list in every
+snapshot.
 
 A counter is the sum of its rows, one per ``shard``: on PostgreSQL each connection writes its
 own (migration 0040), so creations in one organization do not wait for each other's commits;

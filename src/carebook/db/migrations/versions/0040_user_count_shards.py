@@ -7,7 +7,7 @@ organization therefore waited for the one before it to commit: sampled during ``
 bench.probe createClient --database postgresql --quick --workers 2 --concurrency 16``, 265 of
 ~300 busy backends were waiting on another transaction in ``INSERT INTO users``; a copy of the
 database whose trigger left ``user_counts`` alone served 111-118 creations a second against
-54-56 (docs/performance.md, "Counters in shards").
+54-56 (docs/performance.md, "Writes waiting for each other").
 
 Now a counter is the sum of up to 64 rows, one per ``shard``: each backend adds to and takes from
 its own (``pg_backend_pid() % 64``), so two connections collide only when their process ids do
@@ -150,8 +150,9 @@ def _shard_column() -> sa.Column[int]:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # In the migration's transaction: user_counts is locked from here to the commit, so no
-        # write of users falls between the old functions and the new ones.
+        # Writes of users wait from here to the commit (reads go on): none runs the old
+        # functions against the new key, whose conflict target they would no longer match.
+        op.execute("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
         op.add_column("user_counts", _shard_column())
         op.drop_constraint("pk_user_counts", "user_counts", type_="primary")
         op.create_primary_key("pk_user_counts", "user_counts", [*_KEY, "shard"])
