@@ -33,7 +33,7 @@ import httpx
 
 from bench import load, memory, peer, report, spread, write_floor
 from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
-from bench.generate import Generated, Options, asyncpg_dsn, generate
+from bench.generate import Generated, Options, analyze, asyncpg_dsn, generate
 from bench.hashing import measure_hashing
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
@@ -546,6 +546,8 @@ async def run(config: Config) -> dict[str, Any]:
         # The writes' floor: their statements, captured through carebook's app in this process.
         floors = await write_floor.capture(world, config.database_url, run_id)
         for operation in write_operations(world, run_id, config.concurrency):
+            # Statistics as autovacuum would keep them after the phases before (bench.generate).
+            await analyze(config.database_url)
             results.append(
                 await measure_graphql(
                     config, port, world, operation, sampler, config.write_duration
