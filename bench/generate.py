@@ -136,13 +136,7 @@ def asyncpg_dsn(url: str) -> str:
 async def vacuum_analyze(url: str, *tables: str) -> None:
     """On PostgreSQL, ``VACUUM (ANALYZE)`` of ``tables`` (all of them when none is named), what
     autovacuum would do (this machine's server runs with it off); nothing on SQLite."""
-    if is_sqlite(url):
-        return
-    connection = await asyncpg.connect(asyncpg_dsn(url))
-    try:
-        await connection.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
-    finally:
-        await connection.close()
+    await _on_postgresql(url, f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 async def analyze(url: str) -> None:
@@ -155,11 +149,16 @@ async def analyze(url: str) -> None:
     index once it knows the table's size (under 1 ms): an in-process run of 200 updateClients at
     1,000,000 patients took 30.6 ms each before an ANALYZE, 12.2 ms after (docs/performance.md).
     """
+    await _on_postgresql(url, "ANALYZE")
+
+
+async def _on_postgresql(url: str, statement: str) -> None:
+    """Run ``statement`` on its own connection when ``url`` is PostgreSQL's."""
     if is_sqlite(url):
         return
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        await connection.execute("ANALYZE")
+        await connection.execute(statement)
     finally:
         await connection.close()
 
