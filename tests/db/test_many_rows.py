@@ -6,10 +6,10 @@ events see the write (the tests count statements with them).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from tests.support.db import statements_sent
 from tests.support.world import World
@@ -109,3 +109,73 @@ async def test_converted_values_go_through_their_types(database: Database, world
         query = query.where(Event.event_type == "test.many_rows")
         found = (await session.execute(query.order_by(Event.resource_id))).all()
     assert [tuple(row) for row in found] == [(n, at) for n in range(2 * _MANY)]
+
+
+def _event_row(
+    org: int, n: int, created_at: datetime | None, dispatched: bool
+) -> dict[str, object]:
+    """An event's columns, named out of the table's order (as the audit trail's rows are)."""
+    return {
+        "dispatched": dispatched,
+        "organization_id": org,
+        "event_type": "test.many_rows",
+        "resource_type": "User",
+        "resource_id": n,
+        "changed_fields": "[]",
+        "extra": "{}",
+        "created_at": created_at,
+    }
+
+
+async def test_each_rows_own_values_are_converted(database: Database, world: World) -> None:
+    """Rows whose time stamps differ (equal values as distinct objects too, and one given in
+    another zone) each keep their own, converted to UTC; booleans both ways."""
+    org = world.a.provider.organization_id
+    stamps = [datetime(2026, 1, 2, 3, 4, n % 3, tzinfo=UTC) for n in range(_MANY)]
+    stamps[7] = datetime(2026, 1, 2, 5, 4, 1, tzinfo=timezone(timedelta(hours=2)))
+    rows = [_event_row(org, n, stamps[n], n % 2 == 1) for n in range(_MANY)]
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(
+            lambda sync: insert_mappings(sync.connection(), Event.__table__, rows)
+        )
+    async with database.read_sessions() as session:
+        query = select(Event.resource_id, Event.created_at, Event.dispatched)
+        query = query.where(Event.event_type == "test.many_rows")
+        found = (await session.execute(query.order_by(Event.resource_id))).all()
+    expected = [(n, stamps[n].astimezone(UTC), n % 2 == 1) for n in range(_MANY)]
+    assert [tuple(row) for row in found] == expected
+    assert found[7][1] == datetime(2026, 1, 2, 3, 4, 1, tzinfo=UTC)
+
+
+async def test_a_value_its_type_refuses_writes_no_row(database: Database, world: World) -> None:
+    """A naive time stamp in the last row: the type's check refuses it and no row is written."""
+    org = world.a.provider.organization_id
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [_event_row(org, n, at, False) for n in range(_MANY)]
+    rows[-1]["created_at"] = datetime(2026, 1, 2, 3, 4, 5)  # naive on purpose
+    with pytest.raises(ValueError, match="naive"):
+        async with database.write_sessions() as session, session.begin():
+            await session.run_sync(
+                lambda sync: insert_mappings(sync.connection(), Event.__table__, rows)
+            )
+    async with database.read_sessions() as session:
+        query = select(func.count()).where(Event.event_type == "test.many_rows")
+        assert (await session.execute(query)).scalar_one() == 0
+
+
+async def test_time_stamps_are_stored_as_core_stores_them(database: Database, world: World) -> None:
+    """The stored text of a time stamp is the one SQLAlchemy's own INSERT writes (on SQLite the
+    driver's default adapter would write another: no microseconds when they are 0)."""
+    org = world.a.provider.organization_id
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    ours, cores = _event_row(org, 1, at, False), _event_row(org, 2, at, False)
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(
+            lambda sync: insert_mappings(sync.connection(), Event.__table__, [ours])
+        )
+        await session.execute(insert(Event.__table__), [cores])
+    async with database.read_sessions() as session:
+        query = select(Event.resource_id, cast(Event.created_at, String))
+        query = query.where(Event.event_type == "test.many_rows").order_by(Event.resource_id)
+        (_, stored), (_, expected) = (await session.execute(query)).all()
+    assert stored == expected

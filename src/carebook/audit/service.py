@@ -93,19 +93,22 @@ def event_rows(
 ) -> list[EventRow]:
     """One row per target (targets no organization can own are left out)."""
     rows: list[EventRow] = []
+    # The columns all of one organization's rows share, built once (a bulk write has 1,000).
+    shared: dict[int | None, EventRow | None] = {}
     for target in targets:
-        columns = origin.columns(target.organization_id)
-        if columns is None:
-            continue
-        columns.update(
-            occurred_at=occurred_at,
-            operation=operation,
-            action=action,
-            record_type=target.record_type,
-            record_id=target.record_id,
-            allowed=allowed,
-        )
-        rows.append(columns)
+        organization_id = target.organization_id
+        if organization_id not in shared:
+            columns = origin.columns(organization_id)
+            if columns is not None:
+                columns.update(
+                    occurred_at=occurred_at, operation=operation, action=action, allowed=allowed
+                )
+            shared[organization_id] = columns
+        common = shared[organization_id]
+        if common is not None:
+            rows.append(
+                {**common, "record_type": target.record_type, "record_id": target.record_id}
+            )
     return rows
 
 

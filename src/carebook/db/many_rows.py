@@ -6,8 +6,9 @@ import batch or a re-index, and on PostgreSQL an import batch's new users. A Cor
 (SQLAlchemy's ``construct_params``: about a tenth of an import's time on SQLite); here the
 driver gets the values as they are:
 
-- SQLite: the driver's ``executemany`` of the compiled INSERT, with the rows as tuples (for
-  columns whose values need no conversion by their types: integers, text, booleans);
+- SQLite: the driver's ``executemany`` of the compiled INSERT, with the rows as tuples (as they
+  are for integers, text and booleans; through their types' bind processors for date-times,
+  :func:`insert_mappings`' rows: the audit trail's and the events' of a bulk write);
 - PostgreSQL: one ``INSERT ... SELECT * FROM unnest($1::int4[], $2::text[], ...)`` with one
   array per column, each value through its column type's bind processor (a ``UTCDateTime``'s
   check, for one): one statement the server parses, plans and runs once, instead of one bound
@@ -22,6 +23,7 @@ as for any other write. Works the same with the fast paths off (it is plain SQLA
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -44,6 +46,8 @@ from sqlalchemy.engine import Connection, Dialect
 # Rows per statement: SQLite's executemany has no limit; PostgreSQL's arrays neither, but a
 # bounded statement keeps memory flat.
 BATCH = 10_000
+# No value: what _through compares the first value with.
+_NOTHING = object()
 
 
 def _array_type(column_type: Any) -> str:
@@ -73,7 +77,13 @@ def _processors(
     table: Table, columns: tuple[str, ...], dialect: Dialect
 ) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
     """(position, bind processor) of the columns whose type converts its values."""
-    found = ((n, table.c[name].type.bind_processor(dialect)) for n, name in enumerate(columns))
+    # The dialect's implementation of the type, as compiled statements use it: a TypeDecorator's
+    # own bind_processor wraps the generic type's, which on SQLite leaves a date-time for the
+    # driver's default adapter (another text than SQLAlchemy's, microseconds dropped at 0).
+    found = (
+        (n, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for n, name in enumerate(columns)
+    )
     return tuple((n, processor) for n, processor in found if processor is not None)
 
 
@@ -94,38 +104,81 @@ def _statement(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
     return compiled.string
 
 
+def _through(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
+    """One column's values through its type's bind processor. A value that is the very object
+    of the one before it (a batch's one time stamp) reuses that one's conversion."""
+    out: list[Any] = []
+    last: Any = _NOTHING
+    converted: Any = None
+    for value in values:
+        if value is not last:
+            last, converted = value, processor(value)
+        out.append(converted)
+    return out
+
+
+def _converted_columns(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, rows: Sequence[Sequence[Any]]
+) -> list[list[Any]]:
+    """``rows`` as one list per column, each value through its column type's bind processor."""
+    arrays = [list(values) for values in zip(*rows, strict=True)]
+    for n, processor in _processors(table, columns, dialect):
+        arrays[n] = _through(processor, arrays[n])
+    return arrays
+
+
 def insert_rows(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    convert: bool = False,
 ) -> None:
-    """Insert ``rows`` (each a tuple of ``columns``' values, in that order) into ``table``."""
+    """Insert ``rows`` (each a tuple of ``columns``' values, in that order) into ``table``.
+
+    PostgreSQL's arrays always go through the columns' bind processors; SQLite's rows only with
+    ``convert`` (values that need it: date-times), as the driver takes integers, text and
+    booleans as they are.
+    """
     if not rows:
         return
     key = tuple(columns)
-    sql = _statement(table, key, connection.dialect)
+    dialect = connection.dialect
+    sql = _statement(table, key, dialect)
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
-        if connection.dialect.name == "postgresql":
-            arrays = [list(values) for values in zip(*chunk, strict=True)]
-            for n, processor in _processors(table, key, connection.dialect):
-                arrays[n] = [processor(value) for value in arrays[n]]
-            connection.exec_driver_sql(sql, tuple(arrays))
+        if dialect.name == "postgresql":
+            connection.exec_driver_sql(sql, tuple(_converted_columns(table, key, dialect, chunk)))
+        elif convert:
+            arrays = _converted_columns(table, key, dialect, chunk)
+            connection.exec_driver_sql(sql, list(zip(*arrays, strict=True)))
         else:
             connection.exec_driver_sql(sql, list(chunk))
+
+
+@functools.cache
+def _in_table_order(table: Table, names: tuple[str, ...]) -> tuple[str, ...]:
+    """``names`` in the table's column order, the order its compiled INSERT binds them in (a
+    name that is no column of the table is a KeyError here, as it was Core's error)."""
+    positions = {column.name: n for n, column in enumerate(table.c)}
+    return tuple(sorted(names, key=positions.__getitem__))
 
 
 def insert_mappings(
     connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Insert ``rows`` (each a mapping of the same column names to values) into ``table``.
+    """Insert ``rows`` (each a mapping of the same column names to values) into ``table``, the
+    values through their types' conversions on both databases (:func:`insert_rows`).
 
-    For rows whose values need their types' conversions on SQLite too (date-times): there they
-    go through Core's executemany, which applies them; on PostgreSQL through :func:`insert_rows`
-    (one statement, the same conversions by bind processor).
+    Not Core's ``execute(insert(table), rows)``: on SQLite its executemany builds every row's
+    parameters in SQLAlchemy's Python (``construct_params``), some 10 ms of a thousand-patient
+    bulkUpdateClients' audit rows and events (issue 28). Rows must name every column they
+    write: Python-side column defaults are not applied (server defaults are).
     """
     if not rows:
         return
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(table), list(rows))
-        return
-    columns = tuple(rows[0])
-    insert_rows(connection, table, columns, [tuple(row[name] for name in columns) for row in rows])
+    columns = _in_table_order(table, tuple(rows[0]))
+    values = operator.itemgetter(*columns)  # a tuple of the row's values, when two or more
+    tuples = [values(row) for row in rows] if len(columns) > 1 else [(r[columns[0]],) for r in rows]
+    insert_rows(connection, table, columns, tuples, convert=True)
