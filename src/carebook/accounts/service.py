@@ -397,16 +397,35 @@ async def _target_of_update_user(session: AsyncSession, actor: Actor, fields: Us
     return own
 
 
+# What a bulk update reads of each patient: identity and the audit trail's (id, organization,
+# role), the merge check, the columns it may change and the primary provider (care teams).
+_BULK_READS = (
+    "id", "organization_id", "role", "merged_into_id", "user_group_id", "active", "archived_at",
+    "dietitian_id",
+)  # fmt: skip
+
+
 async def bulk_update_clients(
-    session: AsyncSession, *, actor: Actor, fields: BulkClientChanges, max_ids: int
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    fields: BulkClientChanges,
+    max_ids: int,
+    shown: tuple[str, ...] | None = None,
 ) -> list[User]:
     """Move patients to a group, change their active status, and add providers to or remove
-    them from their care teams; all or nothing."""
+    them from their care teams; all or nothing.
+
+    ``shown``: the columns the caller reads of the patients returned (None: any), so that only
+    those and the update's own are loaded.
+    """
     require_staff(actor)
     patient_ids = v.parse_ids(
         fields.ids or [], most=max_ids, too_many=f"At most {max_ids} ids can be updated at once"
     )
-    patients = await queries.visible_patients_by_ids(session, actor, patient_ids)
+    patients = await queries.visible_patients_by_ids(
+        session, actor, patient_ids, _bulk_columns(fields, shown)
+    )
     all_found(patient_ids, patients, field="ids", label="Users")
     refuse_merged(patients.values(), field="ids")
     added = await _check_other_providers(session, actor, fields.other_provider_ids)
@@ -437,6 +456,17 @@ async def bulk_update_clients(
         ),
     )
     return changed
+
+
+def _bulk_columns(
+    fields: BulkClientChanges, shown: tuple[str, ...] | None
+) -> tuple[str, ...] | None:
+    """The columns to load of a bulk update's patients; None (the whole row) when the caller
+    shows any, or when the active flag may change: a reactivated patient's duplicate-blocking
+    keys are built from their whole record (accounts/bulk_writes.py)."""
+    if shown is None or fields.active_status is not None:
+        return None
+    return tuple(dict.fromkeys((*_BULK_READS, *shown)))
 
 
 async def _check_providers(

@@ -7,7 +7,7 @@ a field that does not (a resolver reading the row as a whole) makes the whole ro
 new field is never served from a column that was not loaded.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 
 from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
@@ -43,6 +43,44 @@ def selected_columns(info: Info) -> tuple[str, ...] | None:
         if not _collect(node.selection_set.selections, raw.fragments, wanted, set()):
             return None
     return tuple(wanted)
+
+
+def selected_columns_under(info: Info, name: str) -> tuple[str, ...] | None:
+    """The attributes of the users row read by the User selection of the current field's
+    ``name`` (a mutation payload's ``users``), or None when it needs the whole row."""
+    raw = info._raw_info
+    wanted: dict[str, None] = dict.fromkeys(ROW_KEY)
+    for node in raw.field_nodes:
+        if node.selection_set is None:
+            continue
+        for child in _fields_named(node.selection_set.selections, raw.fragments, name, set()):
+            selection = child.selection_set
+            if selection is not None and not _collect(
+                selection.selections, raw.fragments, wanted, set()
+            ):
+                return None
+    return tuple(wanted)
+
+
+def _fields_named(
+    selections: Iterable[SelectionNode],
+    fragments: dict[str, FragmentDefinitionNode],
+    name: str,
+    seen: set[str],
+) -> Iterator[FieldNode]:
+    """The fields called ``name`` among ``selections``, through fragments (aliased or not)."""
+    for selection in selections:
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields_named(selection.selection_set.selections, fragments, name, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if selection.name.value in seen or fragment is None:
+                continue
+            seen.add(selection.name.value)
+            yield from _fields_named(fragment.selection_set.selections, fragments, name, seen)
 
 
 def _collect(

@@ -16,6 +16,7 @@ from carebook.graphql.inputs import typed, value_of
 from carebook.graphql.locations.inputs import client_locations
 from carebook.graphql.payloads import Payload, payload
 from carebook.graphql.permissions import IsAuthenticated, IsStaff
+from carebook.graphql.users.columns import selected_columns_under
 from carebook.graphql.users.inputs import (
     BulkUpdateClientsInput,
     CreateClientInput,
@@ -176,7 +177,11 @@ class UserMutations:
             outcome = await audited_write(
                 info,
                 lambda s: service.bulk_update_clients(
-                    s, actor=actor, fields=fields, max_ids=ctx.settings.bulk_update_max_ids
+                    s,
+                    actor=actor,
+                    fields=fields,
+                    max_ids=ctx.settings.bulk_update_max_ids,
+                    shown=selected_columns_under(info, "users"),
                 ),
                 action=_bulk_action(fields),
                 attempted=attempted_ids(ids[: ctx.settings.bulk_update_max_ids]),
