@@ -160,7 +160,7 @@ def insert_rows(
 @functools.cache
 def _in_table_order(table: Table, names: tuple[str, ...]) -> tuple[str, ...]:
     """``names`` in the table's column order, the order its compiled INSERT binds them in (a
-    name that is no column of the table is a KeyError here, as it was Core's error)."""
+    name that is no column of the table raises KeyError)."""
     positions = {column.name: n for n, column in enumerate(table.c)}
     return tuple(sorted(names, key=positions.__getitem__))
 
