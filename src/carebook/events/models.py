@@ -27,8 +27,14 @@ class Event(Base):
     __table_args__ = (
         # The feed: an organization's events after a cursor.
         Index("ix_events_organization_id_id", "organization_id", "id"),
-        # Fan-out finds the events not yet given to the webhooks, oldest first.
-        Index("ix_events_dispatched_id", "dispatched", "id"),
+        # Fan-out finds the events not yet given to the webhooks, oldest first: only those are
+        # in this index, so a claim reads none of the (many) dispatched ones (migration 0041).
+        Index(
+            "ix_events_undispatched",
+            "id",
+            postgresql_where=text("dispatched = false"),
+            sqlite_where=text("dispatched = 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
