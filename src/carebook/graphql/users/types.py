@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import strawberry
+from sqlalchemy import inspect as sa_inspect
 from strawberry.types import Info
 
 from carebook.auth.actor import Actor
@@ -780,8 +781,11 @@ class User(IsUser):
 
     def _known_to_loader(self, info: Info[Context, None]) -> None:
         """The audit trail names the owner of the tags and addresses returned (their row is in
-        hand): the user loader gets it, so recording them reads nothing more."""
-        info.context.loaders.user.prime(self.row.id, self.row)
+        hand): the user loader gets it, so recording them reads nothing more. Not a row read
+        with some columns only (a list's, a bulk update's): the owner may be shown again
+        (``locations { user { ... } }``), and its other columns raise when read."""
+        if _whole(self.row):
+            info.context.loaders.user.prime(self.row.id, self.row)
 
 
 # Healthie's page size of a user's groups with should_paginate.
@@ -792,6 +796,15 @@ def _matches(name: str, keywords: str | None) -> bool:
     """Every word of ``keywords`` appears in ``name``, regardless of case (as userGroups)."""
     folded = name.casefold()
     return all(word in folded for word in (keywords or "").casefold().split())
+
+
+# Deferred even in a whole row: the patient record's columns come through their DataLoader.
+_DEFERRED = frozenset(PROFILE_FIELDS)
+
+
+def _whole(row: UserRow) -> bool:
+    """Whether ``row`` holds every column but the deferred patient-record ones."""
+    return sa_inspect(row).unloaded <= _DEFERRED
 
 
 def user_or_none(row: UserRow | None, viewer: Actor | None) -> User | None:
