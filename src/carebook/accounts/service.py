@@ -462,9 +462,10 @@ def _bulk_columns(
     fields: BulkClientChanges, shown: tuple[str, ...] | None
 ) -> tuple[str, ...] | None:
     """The columns to load of a bulk update's patients; None (the whole row) when the caller
-    shows any, or when the active flag may change: a reactivated patient's duplicate-blocking
-    keys are built from their whole record (accounts/bulk_writes.py)."""
-    if shown is None or fields.active_status is not None:
+    shows any, or when the active flag changes (a group, when given, wins over it): a
+    reactivated patient's duplicate-blocking keys are built from their whole record
+    (accounts/bulk_writes.py)."""
+    if shown is None or (fields.active_status is not None and fields.user_group_id is None):
         return None
     return tuple(dict.fromkeys((*_BULK_READS, *shown)))
 

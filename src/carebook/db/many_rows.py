@@ -173,8 +173,9 @@ def insert_mappings(
 
     Not Core's ``execute(insert(table), rows)``: on SQLite its executemany builds every row's
     parameters in SQLAlchemy's Python (``construct_params``), some 10 ms of a thousand-patient
-    bulkUpdateClients' audit rows and events (issue 28). Rows must name every column they
-    write: Python-side column defaults are not applied (server defaults are).
+    bulkUpdateClients' audit rows and events (issue 28). Rows must name every column that has
+    a Python-side default: it is not applied here (PostgreSQL would leave the column to its
+    server default, and SQLite's compiled INSERT binds it, which fails as out of order).
     """
     if not rows:
         return
