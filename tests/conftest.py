@@ -323,10 +323,11 @@ async def _empty_tables(database: Database) -> None:
 async def database(settings: Settings) -> AsyncIterator[Database]:
     """The engine of the test database, emptied after each test.
 
-    Process-wide caches are emptied first: a commit through the services empties the API key
-    cache (users/credentials.py), but a restored world is written without them, so a test
-    would otherwise start with the actors an earlier test of its module looked up."""
-    credentials._API_KEY_ACTORS.clear()
+    Process-wide caches are emptied first: a commit through the services that changes a
+    remembered actor's user empties the API key cache (users/credentials.py), but a restored
+    world is written without them, so a test would otherwise start with the actors an earlier
+    test of its module looked up."""
+    credentials.forget_api_key_actors()
     db = create_database(settings)
     yield db
     await _empty_tables(db)

@@ -12,7 +12,7 @@ A statement that bypasses the flush also bypasses the session's flush hooks, so 
 have done for these rows is done here: a changed ``active`` flag is copied onto the patients'
 search tokens (their indexed fields, hence their tokens, are unchanged) and rewrites their
 duplicate-blocking keys (an archived patient has none; a reactivated one's pairs are checked
-again); the process's API-key cache is emptied at commit, as after any change of a user. A
+again); the process's API-key cache is emptied at commit if a remembered actor is among them. A
 group move touches none of these. The per-organization counters follow by database trigger,
 whatever the write path.
 """
@@ -85,7 +85,9 @@ async def write_columns(
             for name, value in columns.items():
                 set_committed_value(user, name, value)
     if groups:
-        forget_api_key_actors_at_commit(session)
+        forget_api_key_actors_at_commit(
+            session, (user.id for users in groups.values() for user in users)
+        )
     moved = [user for key, users in groups.items() if _changes_api_field(key) for user in users]
     status = [
         user for key, users in groups.items() if dict(key).keys() & {"active"} for user in users

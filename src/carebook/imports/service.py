@@ -119,8 +119,9 @@ async def import_batch(
         user.id = new_id
     now = utcnow()
     await session.run_sync(lambda sync: write_batch(sync.connection(), written.new, changed, now))
-    # As the flush of a changed user would: the API key actors' cache empties at the commit.
-    forget_api_key_actors_at_commit(session)
+    # As the flush of a changed user would: the API key actors' cache empties at the commit if
+    # one of them is a remembered actor's (new patients are none).
+    forget_api_key_actors_at_commit(session, (u.id for u, _ in changed if u.id is not None))
     events = [Change(org.id, PATIENT_CREATED, _id(user)) for user in written.new]
     for user, names in changed:
         wire = [name for key, name in WIRE_NAMES.items() if key in names]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -55,31 +56,57 @@ def _actor_for(
 
 # API key digest -> (expiry on the monotonic clock, actor), per process. Only found actors are
 # kept, and only for ``api_key_cache_seconds``: a key revoked (or its user archived) by another
-# process keeps working here until its entry expires. A commit of this process that changed a
-# user, an API key or an organization empties the cache, so here a revocation, an archive or a
-# new time zone (the actor carries it) takes effect at once.
+# process keeps working here until its entry expires. A commit of this process that changed an
+# API key, an organization or the user of a remembered actor empties the cache, so here a
+# revocation, an archive or a new time zone (the actor carries it) takes effect at once.
 _API_KEY_ACTORS: dict[str, tuple[float, Actor]] = {}
+# The users of the actors remembered since the cache was last emptied (expired ones included).
+_CACHED_USERS: set[int] = set()
 _API_KEY_CACHE_MAX = 10_000
+# Session info keys: forget whatever is remembered; the ids of the users the session changed.
 _FORGET = "carebook_forget_api_key_actors"
+_CHANGED_USERS = "carebook_changed_user_ids"
 
 
 @event.listens_for(CarebookSession, "after_flush")
 def _note_credential_changes(session: Session, _context: Any) -> None:
-    changed = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, User | ApiKey | Organization) for obj in changed):
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, ApiKey | Organization) for obj in touched):
         session.info[_FORGET] = True
+    # A user added now is no remembered actor's: only changed and deleted ones count. Every
+    # creation and update of a patient used to empty the cache, so under writes each request
+    # looked its key up again (issue 28).
+    changed = [obj.id for obj in (*session.dirty, *session.deleted) if isinstance(obj, User)]
+    if changed:
+        session.info.setdefault(_CHANGED_USERS, set()).update(changed)
 
 
-def forget_api_key_actors_at_commit(session: AsyncSession | Session) -> None:
-    """Empty the cache at this session's commit, as after a flush that changed a user: for a
-    write of users that bypasses the flush (accounts/bulk_writes.py)."""
-    session.info[_FORGET] = True
+def forget_api_key_actors_at_commit(
+    session: AsyncSession | Session, user_ids: Iterable[int] | None = None
+) -> None:
+    """At this session's commit, empty the cache if one of ``user_ids`` has a remembered actor
+    (None: in any case), as after a flush that changed them: for writes of users that bypass
+    the flush (accounts/bulk_writes.py, imports)."""
+    if user_ids is None:
+        session.info[_FORGET] = True
+    else:
+        session.info.setdefault(_CHANGED_USERS, set()).update(user_ids)
 
 
 @event.listens_for(CarebookSession, "after_commit")
 def _forget_api_key_actors(session: Session) -> None:
-    if session.info.pop(_FORGET, False):
-        _API_KEY_ACTORS.clear()
+    # Decided at commit, not at flush: an actor remembered in between (read before this
+    # commit) is forgotten too.
+    forget = session.info.pop(_FORGET, False)
+    changed: set[int] = session.info.pop(_CHANGED_USERS, set())
+    if forget or not changed.isdisjoint(_CACHED_USERS):
+        forget_api_key_actors()
+
+
+def forget_api_key_actors() -> None:
+    """Empty the process's cache of API key actors."""
+    _API_KEY_ACTORS.clear()
+    _CACHED_USERS.clear()
 
 
 def cached_api_key_actor(key: str) -> Actor | None:
@@ -130,8 +157,9 @@ async def actor_from_api_key(
     actor = _actor_for(row[0], row[2], api_key_id=row[1])
     if cache_seconds > 0:
         if len(_API_KEY_ACTORS) >= _API_KEY_CACHE_MAX:
-            _API_KEY_ACTORS.clear()
+            forget_api_key_actors()
         _API_KEY_ACTORS[key_digest] = (time.monotonic() + cache_seconds, actor)
+        _CACHED_USERS.add(actor.user_id)
     return actor
 
 
