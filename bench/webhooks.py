@@ -56,6 +56,7 @@ from bench.run import (
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.events.models import Event, Webhook
+from carebook.webhooks.fanout import UNDISPATCHED
 from carebook.webhooks.secrets import new_secret, seal
 
 EVENT_TYPE = "patient.updated"
@@ -270,7 +271,7 @@ async def measure(args: argparse.Namespace, url: str, world: Generated) -> Resul
         "CAREBOOK_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
         "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
     }
-    undispatched = select(func.count()).select_from(Event).where(Event.dispatched.is_(False))
+    undispatched = select(func.count()).select_from(Event).where(UNDISPATCHED)
     try:
         with server(
             carebook_command(url, args.workers, port), env, port, "webhooks-serve"

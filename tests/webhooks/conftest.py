@@ -8,13 +8,13 @@ from sqlalchemy import select
 
 from carebook.db.engine import Database
 from carebook.events.models import Event
-from carebook.webhooks.fanout import fan_out
+from carebook.webhooks.fanout import UNDISPATCHED, fan_out
 from tests.support.world import World
 
 
 async def _undispatched(database: Database) -> bool:
     async with database.read_sessions() as session:
-        query = select(Event.id).where(Event.dispatched.is_(False)).limit(1)
+        query = select(Event.id).where(UNDISPATCHED).limit(1)
         return (await session.execute(query)).first() is not None
 
 
