@@ -83,34 +83,6 @@ async def test_a_refused_row_fails_the_write_with_sqlalchemys_error_and_leaves_n
     assert await _token_count(database, user_id) == count - 1
 
 
-async def test_converted_values_go_through_their_types(database: Database, world: World) -> None:
-    """Date-times through their type's bind processor (UTCDateTime), in many rows at once."""
-    org = world.a.provider.organization_id
-    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    rows = [
-        {
-            "organization_id": org,
-            "event_type": "test.many_rows",
-            "resource_type": "User",
-            "resource_id": n,
-            "changed_fields": "[]",
-            "extra": "{}",
-            "created_at": at,
-            "dispatched": False,
-        }
-        for n in range(2 * _MANY)
-    ]
-    async with database.write_sessions() as session, session.begin():
-        await session.run_sync(
-            lambda sync: insert_mappings(sync.connection(), Event.__table__, rows)
-        )
-    async with database.read_sessions() as session:
-        query = select(Event.resource_id, Event.created_at)
-        query = query.where(Event.event_type == "test.many_rows")
-        found = (await session.execute(query.order_by(Event.resource_id))).all()
-    assert [tuple(row) for row in found] == [(n, at) for n in range(2 * _MANY)]
-
-
 def _event_row(
     org: int, n: int, created_at: datetime | None, dispatched: bool
 ) -> dict[str, object]:
@@ -125,6 +97,22 @@ def _event_row(
         "extra": "{}",
         "created_at": created_at,
     }
+
+
+async def test_converted_values_go_through_their_types(database: Database, world: World) -> None:
+    """Date-times through their type's bind processor (UTCDateTime), in many rows at once."""
+    org = world.a.provider.organization_id
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [_event_row(org, n, at, False) for n in range(2 * _MANY)]
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(
+            lambda sync: insert_mappings(sync.connection(), Event.__table__, rows)
+        )
+    async with database.read_sessions() as session:
+        query = select(Event.resource_id, Event.created_at)
+        query = query.where(Event.event_type == "test.many_rows")
+        found = (await session.execute(query.order_by(Event.resource_id))).all()
+    assert [tuple(row) for row in found] == [(n, at) for n in range(2 * _MANY)]
 
 
 async def test_each_rows_own_values_are_converted(database: Database, world: World) -> None:
