@@ -7,17 +7,14 @@ building a statement and deriving its cache key cost more CPU than the rest of a
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from sqlalchemy import Select, bindparam
-from sqlalchemy.orm import load_only
-from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from carebook.auth.actor import Actor
 from carebook.search.arguments import ListArgs
 from carebook.search.ordering import sorted_by
 from carebook.search.state import SearchState
 from carebook.users.models import User
+from carebook.users.queries import columns_only
 from carebook.users.scoping import visible_patients
 
 
@@ -30,14 +27,7 @@ def patient_rows(actor: Actor, args: ListArgs) -> Select[User]:
     query = visible_patients(actor)
     if args.columns is None:
         return query
-    return query.options(_only(args.columns))
-
-
-@lru_cache(maxsize=256)
-def _only(columns: tuple[str, ...]) -> _AbstractLoad:
-    """The loader option of ``columns``, built once: building one costs more than the rest of
-    the statement (a few documents, hence a few column sets, are sent again and again)."""
-    return load_only(*(getattr(User, name) for name in columns), raiseload=True)
+    return query.options(columns_only(args.columns))
 
 
 # The page's place (offset, size) and a keyword page's ids, bound at execution.

@@ -130,15 +130,16 @@ async def visible_patients_by_ids(
     """
     query = visible_patients(actor).where(User.id.in_(ids))
     if columns is not None:
-        query = query.options(_only(columns))
+        query = query.options(columns_only(columns))
     result = await session.execute(query)
     return {user.id: user for user in result.scalars()}
 
 
-@functools.lru_cache(maxsize=64)
-def _only(columns: tuple[str, ...]) -> _AbstractLoad:
-    """The loader option of ``columns``, built once per set (building it costs more than the
-    rest of the statement)."""
+@functools.lru_cache(maxsize=256)
+def columns_only(columns: tuple[str, ...]) -> _AbstractLoad:
+    """The loader option that loads only ``columns`` of a users row, the others raising when
+    read; built once per set: building one costs more than the rest of the statement (a few
+    documents, hence a few column sets, are sent again and again)."""
     return load_only(*(getattr(User, name) for name in columns), raiseload=True)
 
 

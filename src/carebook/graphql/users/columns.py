@@ -36,29 +36,32 @@ def selected_columns(info: Info) -> tuple[str, ...] | None:
     """The attributes of the users row the current field's User selection reads, or None when
     it needs the whole row. For a root field returning Users (``users``)."""
     raw = info._raw_info
-    wanted: dict[str, None] = dict.fromkeys(ROW_KEY)
-    for node in raw.field_nodes:
-        if node.selection_set is None:
-            continue
-        if not _collect(node.selection_set.selections, raw.fragments, wanted, set()):
-            return None
-    return tuple(wanted)
+    return _columns_of(raw.field_nodes, raw.fragments)
 
 
 def selected_columns_under(info: Info, name: str) -> tuple[str, ...] | None:
     """The attributes of the users row read by the User selection of the current field's
     ``name`` (a mutation payload's ``users``), or None when it needs the whole row."""
     raw = info._raw_info
+    children = (
+        child
+        for node in raw.field_nodes
+        if node.selection_set is not None
+        for child in _fields_named(node.selection_set.selections, raw.fragments, name, set())
+    )
+    return _columns_of(children, raw.fragments)
+
+
+def _columns_of(
+    nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[str, ...] | None:
+    """What the User selections of ``nodes`` read together, ROW_KEY first; None: the row."""
     wanted: dict[str, None] = dict.fromkeys(ROW_KEY)
-    for node in raw.field_nodes:
-        if node.selection_set is None:
-            continue
-        for child in _fields_named(node.selection_set.selections, raw.fragments, name, set()):
-            selection = child.selection_set
-            if selection is not None and not _collect(
-                selection.selections, raw.fragments, wanted, set()
-            ):
-                return None
+    for node in nodes:
+        if node.selection_set is not None and not _collect(
+            node.selection_set.selections, fragments, wanted, set()
+        ):
+            return None
     return tuple(wanted)
 
 
