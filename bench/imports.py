@@ -143,7 +143,8 @@ class ServerCpu:
         """Listen to every engine's connections (the run's engines are made inside it)."""
 
         def connected(dbapi: Any, record: Any) -> None:
-            if not hasattr(dbapi, "run_async"):
+            # asyncpg's connections only (SQLite's adapted connection runs coroutines too).
+            if not hasattr(dbapi, "run_async") or "asyncpg" not in type(dbapi).__name__:
                 return
             pid = dbapi.run_async(lambda conn: conn.fetchval("SELECT pg_backend_pid()"))
             record.info["bench_pid"] = int(pid)
