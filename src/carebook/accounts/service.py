@@ -84,7 +84,7 @@ async def create_client(
     other_ids = await _check_other_providers(session, actor, fields.other_provider_ids)
     session.add(user)
     await session.flush()
-    emit_patient_created(session, user)
+    await emit_patient_created(session, user)
     await _set_care_team(session, user, other_ids, new=True)
     await _invite(session, user, invitations, new=True)
     if not fields.dont_send_welcome:

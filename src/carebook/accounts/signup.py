@@ -126,7 +126,7 @@ async def _patient(
     signed_in_on_creation(user)  # signing up signs the new patient in
     session.add(user)
     await session.flush()
-    emit_patient_created(session, user)
+    await emit_patient_created(session, user)
     return user
 
 

@@ -282,7 +282,7 @@ async def _add(session: AsyncSession, newcomer: _Newcomer) -> None:
     user.email, user.email_key = newcomer.email, newcomer.email_key
     session.add(user)
     await session.flush()
-    emit_patient_created(session, user)
+    await emit_patient_created(session, user)
     await queue_email(
         session,
         organization_id=user.organization_id,
