@@ -144,7 +144,8 @@ class ServerCpu:
 
         def connected(dbapi: Any, record: Any) -> None:
             # asyncpg's connections only (SQLite's adapted connection runs coroutines too).
-            if not hasattr(dbapi, "run_async") or "asyncpg" not in type(dbapi).__name__:
+            driver = getattr(dbapi, "driver_connection", None)
+            if driver is None or not type(driver).__module__.startswith("asyncpg"):
                 return
             pid = dbapi.run_async(lambda conn: conn.fetchval("SELECT pg_backend_pid()"))
             record.info["bench_pid"] = int(pid)

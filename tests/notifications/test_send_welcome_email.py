@@ -7,12 +7,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from tests.support.api import Api
-from tests.support.emails import UPDATE_CLIENT, deliver, outbox_rows, with_smtp
+from tests.support.emails import (
+    UPDATE_CLIENT,
+    create_client,
+    deliver,
+    outbox_rows,
+    token_of,
+    with_smtp,
+)
 from tests.support.mailbox import Mailbox, run_mailbox
 from tests.support.notification_documents import SEND_WELCOME, records
 from tests.support.world import World
 
+from carebook.auth.models import SignupToken
 from carebook.config import Settings
 from carebook.db.engine import Database
 
@@ -92,3 +101,29 @@ async def test_a_patient_may_not_send_welcome_emails(api: Api, world: World) -> 
     patient = api.with_token(world.a.patient_token)
     codes = await patient.error_codes(SEND_WELCOME, {"input": {"user_id": str(world.a.patient_id)}})
     assert codes == ["FORBIDDEN"]
+
+
+async def test_the_welcome_email_of_a_new_patient_carries_the_token_made_with_them(
+    api: Api, world: World, database: Database, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    """createClient writes the patient's signup token and welcome email in its transaction;
+    delivery links the token made then (it would issue another if none were stored)."""
+    payload = await create_client(
+        api.with_key(world.a.provider.api_key),
+        first_name="Ada",
+        last_name="Byron",
+        email="ada.byron@example.com",
+    )
+    assert payload["messages"] is None, payload
+    given = token_of(payload["user"]["set_password_link"])
+    [queued] = [row for row in await outbox_rows(database) if row.kind == "welcome"]
+    assert (queued.status, queued.attempts) == ("pending", 0)
+
+    assert (await deliver(database, smtp_settings)).sent == 1
+
+    [mail] = mailbox.received
+    assert token_of(mail.link()) == given
+    async with database.read_sessions() as session:
+        user_id = int(payload["user"]["id"])
+        tokens = await session.execute(select(SignupToken).where(SignupToken.user_id == user_id))
+        assert len(list(tokens.scalars())) == 1

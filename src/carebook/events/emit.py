@@ -81,7 +81,8 @@ def emit(
 
 
 async def emit_all(session: AsyncSession, changes: Sequence[Change]) -> None:
-    """Write the events of a bulk write in one INSERT, now, in ``session``'s transaction.
+    """Write the events of a bulk write in one INSERT, now, in ``session``'s transaction (a
+    single creation's event too: a Core INSERT costs it less than the ORM's flush).
 
     The ORM sends one INSERT per added row on SQLite (it needs each new id back); this one
     statement asks for no id, so fifty patients changed at once cost one statement, not fifty.

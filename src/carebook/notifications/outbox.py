@@ -34,7 +34,8 @@ async def queue_email(
     kind: EmailKind,
     params: dict[str, int | str] | None = None,
 ) -> int | None:
-    """Add one email to the outbox; it is sent only if the transaction commits. Its id, or
+    """Add one email to the outbox (sent only if the transaction commits); return its id.
+
     None when the recipient turned this kind of email off.
     """
     if not await wants(session, recipient_user_id, kind):

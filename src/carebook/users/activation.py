@@ -76,7 +76,11 @@ async def ensure_signup_token(
     session: AsyncSession, *, user: User, secret_key: str, ttl: timedelta, new: bool = False
 ) -> SignupToken:
     """The user's usable signup token, or a new one when there is none (``new``: a user
-    inserted in this transaction, who has none yet: no look-up)."""
+    inserted in this transaction, who has none yet: no look-up).
+
+    A new token is written at once and returned outside the session (its id unknown; never
+    add it to a session, which would insert it again); an existing one is the session's row.
+    """
     if new:
         return await _issue(session, user, secret_key, ttl)
     query = (
@@ -108,6 +112,9 @@ async def _issue(session: AsyncSession, user: User, secret_key: str, ttl: timede
     # Written now with one Core INSERT, not added to the session for the next flush, whose unit
     # of work cost a createClient more than the statement (issue 28). What callers read of the
     # row (the nonce and digest for the link, the expiry) is set here; its id is not needed.
+    # A Core statement does not autoflush: what the caller added goes first (the user, when
+    # not flushed yet; a no-op in createClient, which flushed it).
+    await session.flush()
     await session.execute(
         _INSERT,
         {
