@@ -36,6 +36,14 @@ async def _actor(database: Database, key: str, seconds: float) -> Actor | None:
         return await actor_from_api_key(session, key, seconds)
 
 
+async def _remembered(database: Database, world: World) -> tuple[str, Actor]:
+    """The provider's API key, looked up once with the cache on: its actor is remembered."""
+    key = world.a.provider.api_key
+    actor = await _actor(database, key, 60)
+    assert actor is not None
+    return key, actor
+
+
 async def test_a_cached_key_outlives_a_revocation_by_another_process(
     database: Database, world: World
 ) -> None:
@@ -51,18 +59,14 @@ async def test_a_cached_key_outlives_a_revocation_by_another_process(
 async def test_a_revocation_in_this_process_is_seen_at_once(
     database: Database, world: World
 ) -> None:
-    key = world.a.provider.api_key
-    actor = await _actor(database, key, 60)
-    assert actor is not None
+    key, actor = await _remembered(database, world)
     async with database.write_sessions() as session, session.begin():
         await revoke_credential(session, actor=actor)
     assert await _actor(database, key, 60) is None
 
 
 async def test_an_archive_in_this_process_is_seen_at_once(database: Database, world: World) -> None:
-    key = world.a.provider.api_key
-    actor = await _actor(database, key, 60)
-    assert actor is not None
+    key, actor = await _remembered(database, world)
     async with database.write_sessions() as session, session.begin():
         user = await session.get(User, actor.user_id)
         assert user is not None
@@ -94,9 +98,8 @@ async def test_a_remembered_key_opens_no_session(
 async def test_a_new_organization_zone_in_this_process_is_seen_at_once(
     database: Database, world: World
 ) -> None:
-    key = world.a.provider.api_key
-    actor = await _actor(database, key, 60)
-    assert actor is not None and actor.zone is UTC
+    key, actor = await _remembered(database, world)
+    assert actor.zone is UTC
     # The actor carries the zone date-times are written in (carebook/times.py).
     async with database.write_sessions() as session, session.begin():
         await set_timezone(session, actor.organization_id, "Europe/Oslo")
@@ -110,9 +113,7 @@ async def test_writes_of_patients_keep_the_remembered_keys(
     """A new patient, a changed one and a bulk write of patients are no remembered actor's:
     the cache stays (every write used to empty it, so under writes each request looked its key
     up again)."""
-    key = world.a.provider.api_key
-    actor = await _actor(database, key, 60)
-    assert actor is not None
+    key, actor = await _remembered(database, world)
     async with database.write_sessions() as session, session.begin():
         await builders.patient(
             session, passwords, actor=actor, first_name="Nova", last_name="Quill"
@@ -127,9 +128,7 @@ async def test_writes_of_patients_keep_the_remembered_keys(
 async def test_a_bulk_write_of_a_remembered_actors_user_empties_the_cache(
     database: Database, world: World
 ) -> None:
-    key = world.a.provider.api_key
-    actor = await _actor(database, key, 60)
-    assert actor is not None
+    key, actor = await _remembered(database, world)
     async with database.write_sessions() as session, session.begin():
         forget_api_key_actors_at_commit(session, [world.a.patient_id, actor.user_id])
     assert cached_api_key_actor(key) is None

@@ -82,15 +82,12 @@ def _note_credential_changes(session: Session, _context: Any) -> None:
 
 
 def forget_api_key_actors_at_commit(
-    session: AsyncSession | Session, user_ids: Iterable[int] | None = None
+    session: AsyncSession | Session, user_ids: Iterable[int]
 ) -> None:
-    """At this session's commit, empty the cache if one of ``user_ids`` has a remembered actor
-    (None: in any case), as after a flush that changed them: for writes of users that bypass
-    the flush (accounts/bulk_writes.py, imports)."""
-    if user_ids is None:
-        session.info[_FORGET] = True
-    else:
-        session.info.setdefault(_CHANGED_USERS, set()).update(user_ids)
+    """At this session's commit, empty the cache if one of ``user_ids`` has a remembered actor,
+    as after a flush that changed them: for writes of users that bypass the flush
+    (accounts/bulk_writes.py, imports)."""
+    session.info.setdefault(_CHANGED_USERS, set()).update(user_ids)
 
 
 @event.listens_for(CarebookSession, "after_commit")
