@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import TextClause
 
 from carebook.duplicates import pairs
 from carebook.duplicates.keys import tally_of
@@ -73,10 +72,11 @@ _PAIRS_OF = text(
 # ordinary join its order was left to the statistics, and without any (a database that has
 # never been analyzed: a new one importing its practice's patients, autovacuum's ANALYZE
 # coming only after a batch has committed) it walked every key of the organization and looked
-# each up by ``key`` alone: 128 s for a first batch of 1,000 patients sharing a birthday (4
-# patients a second), the same query 0.2 s driven from the patients' keys. The LATERAL
-# subquery reads each of these patients' keys' blocks through the primary key, and ``OFFSET
-# 0`` keeps the planner from flattening it back into a join it may reorder.
+# each up by ``key`` alone: 128 s for each half (500 patients) of a first import batch of
+# 1,000 sharing a birthday, the same query 0.2 s driven from the patients' keys. The LATERAL
+# subquery is driven from these patients' keys, and ``OFFSET 0`` keeps the planner from
+# flattening it back into a join it may reorder. (How each block is counted is still the
+# planner's: an import batch turns bitmap scans off, imports/service.py.)
 _PAIRS_OF_POSTGRESQL = text(
     """
     SELECT DISTINCT m.user_id AS mine, o.user_id AS other
