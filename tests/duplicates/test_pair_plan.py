@@ -12,7 +12,6 @@ other patients when it is within the cap.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from carebook.duplicates.scan import MAX_BLOCK, pairs_of_statement
 from carebook.imports.service import plan_batch
 from carebook.users.models import User
 from tests.support.migration import empty_url, execute
+from tests.support.plans import plan_nodes
 
 __all__ = ["empty_url"]  # the fixture, used by name
 
@@ -35,10 +35,6 @@ TABLE = "duplicate_match_keys"
 POSTGRESQL_ONLY = pytest.mark.only_on(
     "postgresql", reason="the plan PostgreSQL chooses; SQLite's loops are written in the query"
 )
-
-
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [plan, *(node for child in plan.get("Plans", []) for node in _nodes(child))]
 
 
 def _rows_read(nodes: list[dict[str, Any]]) -> int:
@@ -62,8 +58,13 @@ async def _check_reads(session: AsyncSession, org: int, ids: list[int]) -> tuple
     )
     values = {"org": org, "cap": MAX_BLOCK, "over": MAX_BLOCK + 1, "ids": ids}
     raw = (await session.execute(explain, values)).scalar_one()
-    document = json.loads(raw) if isinstance(raw, str) else raw
-    return keys, _rows_read(_nodes(document[0]["Plan"]))
+    return keys, _rows_read(plan_nodes(raw))
+
+
+async def _newest(session: AsyncSession, org: int) -> list[int]:
+    """The ids of the organization's CHECKED newest patients (the small block's among them)."""
+    users = select(User.id).where(User.organization_id == org).order_by(User.id.desc())
+    return sorted((await session.execute(users.limit(CHECKED))).scalars())
 
 
 def _bound(keys: int) -> int:
@@ -94,8 +95,7 @@ async def test_an_import_batch_in_a_database_never_analyzed_reads_only_its_patie
     try:
         async with database.write_sessions() as session, session.begin():
             await plan_batch(session)  # as every import batch's transaction is planned
-            users = select(User.id).where(User.organization_id == org).order_by(User.id.desc())
-            ids = sorted((await session.execute(users.limit(CHECKED))).scalars())
+            ids = await _newest(session, org)
             keys, read = await _check_reads(session, org, ids)
     finally:
         await database.dispose()
@@ -114,8 +114,7 @@ async def test_the_check_finds_the_pairs_the_plain_join_finds(
     database = create_database(settings.model_copy(update={"database_url": empty_url}))
     try:
         async with database.write_sessions() as session, session.begin():
-            users = select(User.id).where(User.organization_id == org).order_by(User.id.desc())
-            ids = sorted((await session.execute(users.limit(CHECKED))).scalars())
+            ids = await _newest(session, org)
             values = {"org": org, "cap": MAX_BLOCK, "over": MAX_BLOCK + 1, "ids": ids}
             found = {
                 dialect: set((await session.execute(pairs_of_statement(dialect), values)).all())

@@ -20,6 +20,7 @@ from carebook.db.engine import Database
 from carebook.db.many_rows import insert_mappings
 from carebook.events.models import Event
 from carebook.webhooks.fanout import claim_query, fan_out, waiting_query
+from tests.support.plans import plan_nodes
 from tests.support.world import World
 
 EVENTS, STILL_WAITING = 2_000, 5
@@ -67,10 +68,6 @@ def _sql(database: Database, query: Select[Any]) -> str:
     )
 
 
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [plan, *(node for child in plan.get("Plans", []) for node in _nodes(child))]
-
-
 async def _plan(database: Database, query: Select[Any]) -> tuple[str, list[dict[str, Any]]]:
     """The plan's text (which indexes), and on PostgreSQL its executed nodes."""
     sql = _sql(database, query)
@@ -80,9 +77,7 @@ async def _plan(database: Database, query: Select[Any]) -> tuple[str, list[dict[
             rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
             return "\n".join(str(tuple(row)) for row in rows), []
         answer = await connection.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
-        raw = answer.scalar_one()
-        document = json.loads(raw) if isinstance(raw, str) else raw
-        nodes = _nodes(document[0]["Plan"])
+        nodes = plan_nodes(answer.scalar_one())
         return json.dumps(nodes), nodes
 
 
