@@ -7,6 +7,7 @@ events see the write (the tests count statements with them).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import String, cast, func, insert, select
@@ -16,6 +17,7 @@ from tests.support.world import World
 
 from carebook.db.engine import Database
 from carebook.db.many_rows import insert_mappings, insert_rows
+from carebook.duplicates.models import DuplicatePair
 from carebook.events.models import Event
 from carebook.search.index import TOKEN_COLUMNS
 from carebook.search.models import SearchToken
@@ -167,3 +169,52 @@ async def test_time_stamps_are_stored_as_core_stores_them(database: Database, wo
         query = query.where(Event.event_type == "test.many_rows").order_by(Event.resource_id)
         (_, stored), (_, expected) = (await session.execute(query)).all()
     assert stored == expected
+
+
+_PAIRS = DuplicatePair.__table__
+_PAIR_COLUMNS = (
+    "organization_id", "user_id", "other_user_id", "score", "reasons", "created_at", "updated_at",
+)  # fmt: skip
+_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+_PAIR_KEY = ("organization_id", "user_id", "other_user_id")
+
+
+async def _pairs(database: Database, org: int) -> list[tuple[object, ...]]:
+    async with database.read_sessions() as session:
+        query = select(DuplicatePair.user_id, DuplicatePair.other_user_id, DuplicatePair.score)
+        query = query.where(DuplicatePair.organization_id == org).order_by(DuplicatePair.user_id)
+        return [tuple(row) for row in (await session.execute(query.order_by("other_user_id")))]
+
+
+async def test_rows_breaking_the_named_unique_constraint_are_skipped(
+    database: Database, world: World
+) -> None:
+    """skip_conflicts: a row already there and a repeat within the call are skipped, the rest
+    written; a row breaking another constraint (a foreign key) still refuses the write."""
+    org = world.a.provider.organization_id
+    ids = sorted((world.a.provider.user_id, world.a.patient_id, world.a.other_patient_id))
+    first = (org, ids[0], ids[1], 0.9, "already there", _AT, _AT)
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(
+            lambda sync: insert_rows(
+                sync.connection(), _PAIRS, _PAIR_COLUMNS, [first], convert=True
+            )
+        )
+    given = [(ids[0], ids[1], 0.5, "again"), (ids[0], ids[2], 0.7, "new"),
+             (ids[0], ids[2], 0.6, "repeated"), (ids[1], ids[2], 0.8, "new")]  # fmt: skip
+    rows = [(org, *row, _AT, _AT) for row in given]
+
+    def write(sync: Any, rows: list[tuple[object, ...]]) -> None:
+        insert_rows(
+            sync.connection(), _PAIRS, _PAIR_COLUMNS, rows, convert=True, skip_conflicts=_PAIR_KEY
+        )
+
+    async with database.write_sessions() as session, session.begin():
+        await session.run_sync(write, rows)
+    expected = [(ids[0], ids[1], 0.9), (ids[0], ids[2], 0.7), (ids[1], ids[2], 0.8)]
+    assert await _pairs(database, org) == expected
+    refused = [(org, ids[1], 999_999_999, 0.5, "no such patient", _AT, _AT)]
+    with pytest.raises(IntegrityError):
+        async with database.write_sessions() as session, session.begin():
+            await session.run_sync(write, [(org, ids[0], ids[1], 0.1, "again", _AT, _AT), *refused])
+    assert await _pairs(database, org) == expected

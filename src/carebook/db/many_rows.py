@@ -39,8 +39,8 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     bindparam,
-    insert,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect
 
 # Rows per statement: SQLite's executemany has no limit; PostgreSQL's arrays neither, but a
@@ -88,17 +88,24 @@ def _processors(
 
 
 @functools.cache
-def _statement(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
+def _statement(
+    table: Table, columns: tuple[str, ...], dialect: Dialect, unique: tuple[str, ...] = ()
+) -> str:
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in columns)
     target = dialect.identifier_preparer.format_table(table)
     if dialect.name == "postgresql":
         arrays = ", ".join(
             f"${n}::{_array_type(table.c[name].type)}[]" for n, name in enumerate(columns, 1)
         )
-        return f"INSERT INTO {target} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
-    compiled = (
-        insert(table).values({name: bindparam(name) for name in columns}).compile(dialect=dialect)
-    )
+        sql = f"INSERT INTO {target} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+        if unique:
+            keys = ", ".join(dialect.identifier_preparer.quote(name) for name in unique)
+            sql += f" ON CONFLICT ({keys}) DO NOTHING"
+        return sql
+    statement = sqlite_insert(table).values({name: bindparam(name) for name in columns})
+    if unique:
+        statement = statement.on_conflict_do_nothing(index_elements=list(unique))
+    compiled = statement.compile(dialect=dialect)
     if not compiled.positional or list(compiled.positiontup or ()) != list(columns):
         raise TypeError(f"{dialect.name}: the INSERT's parameters are not positional in order")
     return compiled.string
@@ -134,18 +141,21 @@ def insert_rows(
     rows: Sequence[Sequence[Any]],
     *,
     convert: bool = False,
+    skip_conflicts: Sequence[str] = (),
 ) -> None:
     """Insert ``rows`` (each a tuple of ``columns``' values, in that order) into ``table``.
 
     PostgreSQL's arrays always go through the columns' bind processors; SQLite's rows only with
     ``convert`` (values that need it: date-times), as the driver takes integers, text and
-    booleans as they are.
+    booleans as they are. ``skip_conflicts``: the columns of a unique constraint; a row that
+    would break it (a row already there, or an earlier row of the same call) is skipped
+    (``ON CONFLICT (...) DO NOTHING``), any other constraint still refuses the statement.
     """
     if not rows:
         return
     key = tuple(columns)
     dialect = connection.dialect
-    sql = _statement(table, key, dialect)
+    sql = _statement(table, key, dialect, tuple(skip_conflicts))
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
         if dialect.name == "postgresql":

@@ -3,9 +3,9 @@
 :func:`scan_organization` compares every pair of an organization's active patients that share a
 key (never all pairs): the database groups the keys, joins the small blocks and streams the pairs
 in order; Python scores them a batch at a time, so memory holds one batch of pairs and the
-matches found. :func:`check_patients` does the same for a few patients (a creation, an import
-batch) through the same keys. Both record what they find in ``duplicate_pairs``; a dismissed pair
-stays dismissed.
+matches found. :func:`find_for` does the same for a few patients (a creation, an import batch)
+through the same keys. What they find is recorded in ``duplicate_pairs`` (duplicates/pairs.py);
+a dismissed pair stays dismissed.
 """
 
 from __future__ import annotations
@@ -200,14 +200,6 @@ def scan_organization(connection: Connection, organization_id: int) -> int:
     return record_scan(connection, organization_id, read_organization(connection, organization_id))
 
 
-def check_patients(
-    connection: Connection, organization_id: int, user_ids: Collection[int]
-) -> list[Found]:
-    """Find and record the likely duplicates of these patients (a creation, an import batch)."""
-    found = find_for(connection, organization_id, user_ids)
-    return pairs.record(connection, organization_id, found)
-
-
 def recheck(connection: Connection, organization_id: int, user_ids: Collection[int]) -> None:
     """After these patients' keyed facts changed: record their new matches and drop their open
     pairs that no longer match (a corrected record leaves the list). Dismissed pairs stay."""
@@ -226,7 +218,6 @@ __all__ = [
     "Found",
     "Person",
     "Scanned",
-    "check_patients",
     "find_all",
     "find_for",
     "read_organization",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor, require_staff
 from carebook.db.base import utcnow
-from carebook.duplicates import queries, scan
+from carebook.duplicates import pairs, queries, scan
 from carebook.duplicates.index import reindex
 from carebook.duplicates.models import DuplicatePair
 from carebook.users.lookup import found
@@ -55,10 +55,26 @@ async def check_patients(
 
     What a creation and an import batch call, in their own transaction, after their flush.
     """
+    found = await find_pairs(session, organization_id, user_ids)
+    return await record_pairs(session, organization_id, found)
+
+
+async def find_pairs(
+    session: AsyncSession, organization_id: int, user_ids: Collection[int]
+) -> list[scan.Found]:
+    """The likely duplicates of these (just written) patients, not recorded yet: the read half
+    of :func:`check_patients`, for a caller that plans its reads and writes apart (imports)."""
     await session.flush()
     return await session.run_sync(
-        lambda s: scan.check_patients(s.connection(), organization_id, user_ids)
+        lambda s: scan.find_for(s.connection(), organization_id, user_ids)
     )
+
+
+async def record_pairs(
+    session: AsyncSession, organization_id: int, found: Collection[scan.Found]
+) -> list[scan.Found]:
+    """Record pairs :func:`find_pairs` found; returns those not dismissed."""
+    return await session.run_sync(lambda s: pairs.record(s.connection(), organization_id, found))
 
 
 async def find_in_organization(session: AsyncSession, organization_id: int) -> scan.Scanned:

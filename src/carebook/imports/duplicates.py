@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.duplicates import service
 from carebook.duplicates.scan import Found
 from carebook.imports.records import PatientRecord
+from carebook.imports.service import plans_kept
 
 
 async def duplicate_notes(
@@ -26,7 +27,10 @@ async def duplicate_notes(
         return []
     rows = {user.id: number for number, user in written if user.id is not None}
     organization_id = written[0][1].organization_id
-    found = await service.check_patients(session, organization_id, list(rows))
+    found = await service.find_pairs(session, organization_id, list(rows))
+    # Recorded with the session's own plans, as the batch's other writes (plans_kept).
+    async with plans_kept(session):
+        found = await service.record_pairs(session, organization_id, found)
     in_order = sorted(found, key=lambda pair: _first_row(pair, rows))
     return [
         f"likely duplicates: {_who(pair.user_id, rows)} and {_who(pair.other_user_id, rows)}: "
