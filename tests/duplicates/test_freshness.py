@@ -4,9 +4,12 @@ records a pair recorded meanwhile once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import delete, insert, select, update
 
 from carebook.auth.roles import Role
+from carebook.db.base import utcnow
 from carebook.db.engine import Database
 from carebook.duplicates import pairs, service
 from carebook.duplicates.models import DuplicatePair
@@ -159,6 +162,30 @@ async def test_a_scan_keeps_a_pair_a_check_confirmed_while_it_read(
     async with database.write_sessions() as session, session.begin():
         assert await service.record_found(session, org, scanned) == 0
     assert (await provider.data(CANDIDATES))["duplicateCandidatesCount"] == 1
+
+
+async def test_a_scan_does_not_rewrite_a_pair_a_check_rewrote_while_it_read(
+    api: Api, world: World, database: Database
+) -> None:
+    provider = api.with_key(world.a.provider.api_key)
+    org = world.a.provider.organization_id
+    await _create(provider, ROBERT)
+    await _create(provider, BOB)
+    # A stale score, so that the scan finds the pair changed and rewrites it...
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(update(DuplicatePair).values(score=0.01))
+    async with database.stream_sessions() as session, session.begin():
+        scanned = await service.find_in_organization(session, org)
+    # ... but a check rewrote it after the scan's read: the newer word stays.
+    later = utcnow() + timedelta(seconds=1)
+    async with database.write_sessions() as session, session.begin():
+        await session.execute(update(DuplicatePair).values(reasons="checked", updated_at=later))
+
+    async with database.write_sessions() as session, session.begin():
+        await service.record_found(session, org, scanned)
+    async with database.read_sessions() as session:
+        kept = (await session.execute(select(DuplicatePair.score, DuplicatePair.reasons))).all()
+    assert [tuple(row) for row in kept] == [(0.01, "checked")]
 
 
 async def test_a_check_reads_only_the_pairs_it_found(database: Database, world: World) -> None:
