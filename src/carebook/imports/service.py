@@ -153,8 +153,8 @@ async def import_batch(
         user.id = new_id
     async with plans_kept(session):
         await _write(session, org.id, written, changed)
-    if options.send_welcome:
-        await _welcome(session, [_id(user) for user in written.new], options.invitations)
+        if options.send_welcome:
+            await _welcome(session, [_id(user) for user in written.new], options.invitations)
     if options.on_batch is not None:
         result.notes.extend(await options.on_batch(session, written.numbered()))
     return result
