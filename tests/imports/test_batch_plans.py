@@ -1,10 +1,10 @@
 """How PostgreSQL plans an import batch: custom plans for its reads, none forced on its writes.
 
 A batch's INSERTs check each row's foreign keys with a query the server prepares once and
-reruns per row; under ``force_custom_plan`` it is planned again for every row (3.5 times the
-cost of the blocking keys' INSERT). The look-ups and the duplicate check's read, which choose
-among plans, keep custom plans; the rows, their index entries and the pairs found are written
-with the session's own setting.
+reruns per row; under ``force_custom_plan`` it is planned again for every row (about three
+times the cost of the blocking keys' INSERT). The look-ups and the duplicate checks' reads,
+which choose among plans, keep custom plans; the rows, their index entries and the pairs found
+are written with the session's own setting.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ async def test_a_batch_writes_with_the_sessions_plans_and_checks_with_custom_one
     seen: list[tuple[str, str]] = []
     write_batch = service.write_batch
 
-    def watched_write(connection: Connection, *args: Any) -> None:
+    def watched_write(connection: Connection, *args: Any) -> dict[int, list[int]]:
         seen.append(("writes", str(connection.execute(_SHOW).scalar_one())))
-        write_batch(connection, *args)
+        return write_batch(connection, *args)
 
     async def check(session: AsyncSession, _: Sequence[tuple[int, PatientRecord]]) -> list[str]:
         seen.append(("check", str((await session.execute(_SHOW)).scalar_one())))
@@ -99,3 +99,34 @@ async def test_the_import_finds_duplicates_with_custom_plans_and_records_them_wi
     )
     assert (summary.created, report, len(summary.notes)) == (2, [], 1)
     assert seen == [("find", "force_custom_plan"), ("pairs", "auto")]
+
+
+@pytest.mark.only_on("postgresql", reason="plan_cache_mode is PostgreSQL's; SQLite caches no plan")
+async def test_a_corrected_patients_pairs_are_rechecked_with_custom_plans(
+    database: Database,
+    passwords: Passwords,
+    world: World,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    org, options = world.a.provider.organization_id, ImportOptions(world.a.provider.user_id)
+    first = [("Dana", "Planner", "dana@example.com", "1971-03-04", "", "", "MRN-DANA")]
+    summary, _ = await import_file(
+        database, passwords, write_csv(tmp_path / "a.csv", first), org, options=options
+    )
+    assert summary.created == 1
+    seen: list[str] = []
+    find_for = scan.find_for
+
+    def watched_find(connection: Connection, *args: Any) -> list[scan.Found]:
+        seen.append(str(connection.execute(_SHOW).scalar_one()))
+        return find_for(connection, *args)
+
+    monkeypatch.setattr(scan, "find_for", watched_find)
+    # The same record, its last name and date of birth corrected: its pairs are re-checked.
+    fixed = [("Dana", "Plainer", "dana@example.com", "1971-04-03", "", "", "MRN-DANA")]
+    summary, _ = await import_file(
+        database, passwords, write_csv(tmp_path / "b.csv", fixed), org, options=options
+    )
+    assert summary.updated == 1
+    assert seen == ["force_custom_plan"]

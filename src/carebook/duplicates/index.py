@@ -12,7 +12,7 @@ everything.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, delete, event, inspect, select
@@ -110,12 +110,13 @@ event.listen(CarebookSession, "after_flush", _after_flush)
 
 def written(
     connection: Connection, new: Sequence[Any], changed: Sequence[tuple[Any, Collection[str]]]
-) -> None:
-    """What the flush hook does, for patients written with Core statements (an import batch):
+) -> dict[int, list[int]]:
+    """What the flush hook writes, for patients written with Core statements (an import batch):
     the keys of ``new`` ones (inserted in this transaction), and for the ``changed`` ones, each
     with the attribute keys its write changed, the keys rewritten when a keyed fact, the role,
-    the status or the organization changed, and the pairs re-checked when a keyed fact or the
-    status of an active patient did."""
+    the status or the organization changed. Returns, by organization, the patients whose pairs
+    must be re-checked (a keyed fact or the status of an active patient changed): the caller
+    runs :func:`recheck_all` in the same transaction, with the planning a check's reads need."""
     watched, rechecked = frozenset(_WATCHED), frozenset((*KEYED, "active"))
     if new:
         write_keys(connection, new, new=True)
@@ -126,6 +127,11 @@ def written(
     for user, keys in changed:
         if user.role == Role.PATIENT and user.active and not rechecked.isdisjoint(keys):
             by_organization[user.organization_id].append(user.id)
+    return dict(by_organization)
+
+
+def recheck_all(connection: Connection, by_organization: Mapping[int, Sequence[int]]) -> None:
+    """Re-check the pairs of these patients (:func:`written`'s answer), by organization."""
     for organization_id, ids in by_organization.items():
         recheck(connection, organization_id, ids)
 

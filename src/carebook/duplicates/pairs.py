@@ -195,7 +195,10 @@ def _rewrite(connection: Connection, changed: list[dict[str, Any]]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(_REWRITE, changed)
         return
-    # By id: two writers confirming the same pairs lock them in one order.
+    # By id: with the plan PostgreSQL takes for a few thousand ids (the array drives a loop
+    # over the primary key) two writers confirming the same pairs lock them in one order; no
+    # plan is forced, so a deadlock stays possible, as it was with one UPDATE per pair: one
+    # of the two fails (a request is retried, docs/security.md; an import batch is reported).
     changed = sorted(changed, key=lambda row: row["pair_id"])
     for start in range(0, len(changed), BATCH):
         chunk = changed[start : start + BATCH]

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carebook.accounts.changes import ChangeContext, apply_changes
 from carebook.auth.passwords import Passwords
 from carebook.db.base import utcnow
+from carebook.duplicates.index import recheck_all
 from carebook.errors import FieldMessage, Invalid
 from carebook.events.emit import Change, emit_all
 from carebook.imports.ids import reserve_user_ids
@@ -115,13 +116,15 @@ async def plan_batch(session: AsyncSession) -> None:
 
 @asynccontextmanager
 async def plans_kept(session: AsyncSession) -> AsyncIterator[None]:
-    """The batch's writes with the session's own plan_cache_mode, custom plans again after.
+    """The batch's writes with the session's own plan_cache_mode; custom plans again after
+    (inside a transaction :func:`plan_batch` planned: it sets them back, not what was before).
 
     Each row an INSERT writes is checked against the rows its foreign keys name by a query the
     server prepares once per statement and reruns per row (an RI trigger's); under
-    ``force_custom_plan`` it is planned again for every row: 3.5 times the cost of a blocking
-    keys INSERT of 14,000 rows (0.45 s against 0.12 s), two thirds of a PostgreSQL import's
-    server time. The writes have no plan to choose; the look-ups and the duplicate check do.
+    ``force_custom_plan`` it is planned again for every row: about three times the cost of a
+    blocking keys INSERT of 14,000 rows (0.44-0.45 s against 0.12-0.16 s). Inside go the
+    writes and their look-ups by key (the pairs recorded, by id); the reads that choose among
+    plans (the batch's look-ups, the duplicate check's, a re-check's) stay outside.
     Not restored after an error: the transaction is rolled back, the setting with it."""
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
@@ -152,9 +155,11 @@ async def import_batch(
     for user, new_id in zip(written.new, ids, strict=True):
         user.id = new_id
     async with plans_kept(session):
-        await _write(session, org.id, written, changed)
+        pending = await _write(session, org.id, written, changed)
         if options.send_welcome:
             await _welcome(session, [_id(user) for user in written.new], options.invitations)
+    # A corrected patient's pairs re-checked: a duplicate check, with the batch's custom plans.
+    await session.run_sync(lambda sync: recheck_all(sync.connection(), pending))
     if options.on_batch is not None:
         result.notes.extend(await options.on_batch(session, written.numbered()))
     return result
@@ -165,10 +170,13 @@ async def _write(
     organization_id: int,
     written: _Written,
     changed: list[tuple[PatientRecord, list[str]]],
-) -> None:
-    """The batch's rows, their index entries, events and audit events."""
+) -> dict[int, list[int]]:
+    """The batch's rows, their index entries, events and audit events; returns the patients
+    whose pairs must be re-checked (imports/writes.py)."""
     now = utcnow()
-    await session.run_sync(lambda sync: write_batch(sync.connection(), written.new, changed, now))
+    pending = await session.run_sync(
+        lambda sync: write_batch(sync.connection(), written.new, changed, now)
+    )
     # As the flush of a changed user would: the API key actors' cache empties at the commit if
     # one of them is a remembered actor's (new patients are none).
     forget_api_key_actors_at_commit(session, (u.id for u, _ in changed if u.id is not None))
@@ -182,6 +190,7 @@ async def _write(
     await record_ids(session, pairs, action="create")
     pairs = [(_id(user), organization_id) for user in written.matched]
     await record_ids(session, pairs, action="update")
+    return pending
 
 
 def _id(user: PatientRecord) -> int:

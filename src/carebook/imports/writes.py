@@ -10,8 +10,8 @@ it calls what those hooks call itself (``written``), in the same order and the s
   executemany on SQLite, one ``INSERT ... SELECT FROM unnest`` on PostgreSQL (db/many_rows.py),
   whose counters follow by statement-level triggers (migration 0038) that executemany would
   fire once per row;
-- their tokens, their keys, and the re-check of the pairs of the patients whose keyed facts
-  changed, as the flush hooks would.
+- their tokens and their keys, as the flush hooks would; the caller then re-checks the pairs of
+  the patients whose keyed facts changed (imports/service.py, with custom plans for its reads).
 
 The counters (``user_counts``, ``list_blocks``) follow through the database's triggers, whatever
 writes the rows.
@@ -58,9 +58,11 @@ def write_batch(
     new: Sequence[PatientRecord],
     changed: Sequence[tuple[PatientRecord, Collection[str]]],
     now: datetime,
-) -> None:
+) -> dict[int, list[int]]:
     """Insert ``new`` (ids set), update ``changed`` (each with its changed attribute keys),
-    and keep the search tokens and blocking keys in step, in ``connection``'s transaction."""
+    and keep the search tokens and blocking keys in step, in ``connection``'s transaction.
+    Returns the patients whose duplicate pairs must be re-checked, by organization
+    (``duplicates.index.recheck_all``: the caller plans that check's reads)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     # In id order within each UPDATE, as the ORM's flush sends them.
     for record, names in sorted(changed, key=lambda pair: pair[0].id or 0):
@@ -79,7 +81,7 @@ def write_batch(
             record.created_at = record.updated_at = now
         _insert(connection, new)
     tokens.written(connection, new, changed)
-    keys.written(connection, new, changed)
+    return keys.written(connection, new, changed)
 
 
 def _insert(connection: Connection, new: Sequence[PatientRecord]) -> None:
