@@ -31,6 +31,20 @@ from carebook.imports.service import ImportOptions
 _SHOW = text("SHOW plan_cache_mode")
 
 
+def _watch(
+    monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, seen: list[tuple[str, str]]
+) -> None:
+    """``owner.name`` (a function taking a Connection first) notes the plan_cache_mode it runs
+    with in ``seen``, under its own name, then runs."""
+    original = getattr(owner, name)
+
+    def watched(connection: Connection, *args: Any, **kwargs: Any) -> Any:
+        seen.append((name, str(connection.execute(_SHOW).scalar_one())))
+        return original(connection, *args, **kwargs)
+
+    monkeypatch.setattr(owner, name, watched)
+
+
 @pytest.mark.only_on("postgresql", reason="plan_cache_mode is PostgreSQL's; SQLite caches no plan")
 async def test_a_batch_writes_with_the_sessions_plans_and_checks_with_custom_ones(
     database: Database,
@@ -40,17 +54,12 @@ async def test_a_batch_writes_with_the_sessions_plans_and_checks_with_custom_one
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[tuple[str, str]] = []
-    write_batch = service.write_batch
-
-    def watched_write(connection: Connection, *args: Any) -> dict[int, list[int]]:
-        seen.append(("writes", str(connection.execute(_SHOW).scalar_one())))
-        return write_batch(connection, *args)
+    _watch(monkeypatch, service, "write_batch", seen)
 
     async def check(session: AsyncSession, _: Sequence[tuple[int, PatientRecord]]) -> list[str]:
         seen.append(("check", str((await session.execute(_SHOW)).scalar_one())))
         return []
 
-    monkeypatch.setattr(service, "write_batch", watched_write)
     rows = [("Pat", f"Plan{n}", f"plan{n}@example.com", "1990-01-01", "", "", "") for n in range(3)]
     options = ImportOptions(world.a.provider.user_id, on_batch=check)
     summary, report = await import_file(
@@ -63,7 +72,7 @@ async def test_a_batch_writes_with_the_sessions_plans_and_checks_with_custom_one
     )
     assert (summary.created, report) == (3, [])
     # The connection's own setting ("auto" unless the engine was made with custom plans).
-    assert seen == [("writes", "auto"), ("check", "force_custom_plan")] * 2
+    assert seen == [("write_batch", "auto"), ("check", "force_custom_plan")] * 2
 
 
 @pytest.mark.only_on("postgresql", reason="plan_cache_mode is PostgreSQL's; SQLite caches no plan")
@@ -75,18 +84,8 @@ async def test_the_import_finds_duplicates_with_custom_plans_and_records_them_wi
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seen: list[tuple[str, str]] = []
-    find_for, insert_rows = scan.find_for, pairs.insert_rows
-
-    def watched_find(connection: Connection, *args: Any) -> list[scan.Found]:
-        seen.append(("find", str(connection.execute(_SHOW).scalar_one())))
-        return find_for(connection, *args)
-
-    def watched_insert(connection: Connection, *args: Any, **kwargs: Any) -> None:
-        seen.append(("pairs", str(connection.execute(_SHOW).scalar_one())))
-        insert_rows(connection, *args, **kwargs)
-
-    monkeypatch.setattr(scan, "find_for", watched_find)
-    monkeypatch.setattr(pairs, "insert_rows", watched_insert)
+    _watch(monkeypatch, scan, "find_for", seen)
+    _watch(monkeypatch, pairs, "insert_rows", seen)
     # Two records of one person (another email each): a likely duplicate pair.
     rows = [("Dana", "Planner", f"dana{n}@example.com", "1971-03-04", "", "", "") for n in range(2)]
     options = ImportOptions(world.a.provider.user_id, on_batch=duplicate_notes)
@@ -98,7 +97,7 @@ async def test_the_import_finds_duplicates_with_custom_plans_and_records_them_wi
         options=options,
     )
     assert (summary.created, report, len(summary.notes)) == (2, [], 1)
-    assert seen == [("find", "force_custom_plan"), ("pairs", "auto")]
+    assert seen == [("find_for", "force_custom_plan"), ("insert_rows", "auto")]
 
 
 @pytest.mark.only_on("postgresql", reason="plan_cache_mode is PostgreSQL's; SQLite caches no plan")
@@ -115,18 +114,12 @@ async def test_a_corrected_patients_pairs_are_rechecked_with_custom_plans(
         database, passwords, write_csv(tmp_path / "a.csv", first), org, options=options
     )
     assert summary.created == 1
-    seen: list[str] = []
-    find_for = scan.find_for
-
-    def watched_find(connection: Connection, *args: Any) -> list[scan.Found]:
-        seen.append(str(connection.execute(_SHOW).scalar_one()))
-        return find_for(connection, *args)
-
-    monkeypatch.setattr(scan, "find_for", watched_find)
+    seen: list[tuple[str, str]] = []
+    _watch(monkeypatch, scan, "find_for", seen)
     # The same record, its last name and date of birth corrected: its pairs are re-checked.
     fixed = [("Dana", "Plainer", "dana@example.com", "1971-04-03", "", "", "MRN-DANA")]
     summary, _ = await import_file(
         database, passwords, write_csv(tmp_path / "b.csv", fixed), org, options=options
     )
     assert summary.updated == 1
-    assert seen == ["force_custom_plan"]
+    assert seen == [("find_for", "force_custom_plan")]
