@@ -26,6 +26,7 @@ from carebook.duplicates import pairs, scan
 from carebook.imports import service
 from carebook.imports.duplicates import duplicate_notes
 from carebook.imports.records import PatientRecord
+from carebook.imports.run import Summary
 from carebook.imports.service import ImportOptions
 
 _SHOW = text("SHOW plan_cache_mode")
@@ -45,6 +46,24 @@ def _watch(
     monkeypatch.setattr(owner, name, watched)
 
 
+async def _import(
+    database: Database,
+    passwords: Passwords,
+    world: World,
+    path: Path,
+    rows: list[tuple[str, ...]],
+    options: ImportOptions,
+    batch_size: int = 1000,
+) -> Summary:
+    """Import ``rows`` (written to ``path``) into organization A; the file has no bad row."""
+    org = world.a.provider.organization_id
+    summary, report = await import_file(
+        database, passwords, write_csv(path, rows), org, options=options, batch_size=batch_size
+    )
+    assert report == []
+    return summary
+
+
 @pytest.mark.only_on("postgresql", reason="plan_cache_mode is PostgreSQL's; SQLite caches no plan")
 async def test_a_batch_writes_with_the_sessions_plans_and_checks_with_custom_ones(
     database: Database,
@@ -62,15 +81,8 @@ async def test_a_batch_writes_with_the_sessions_plans_and_checks_with_custom_one
 
     rows = [("Pat", f"Plan{n}", f"plan{n}@example.com", "1990-01-01", "", "", "") for n in range(3)]
     options = ImportOptions(world.a.provider.user_id, on_batch=check)
-    summary, report = await import_file(
-        database,
-        passwords,
-        write_csv(tmp_path / "p.csv", rows),
-        world.a.provider.organization_id,
-        options=options,
-        batch_size=2,
-    )
-    assert (summary.created, report) == (3, [])
+    summary = await _import(database, passwords, world, tmp_path / "p.csv", rows, options, 2)
+    assert summary.created == 3
     # The connection's own setting ("auto" unless the engine was made with custom plans).
     assert seen == [("write_batch", "auto"), ("check", "force_custom_plan")] * 2
 
@@ -89,14 +101,8 @@ async def test_the_import_finds_duplicates_with_custom_plans_and_records_them_wi
     # Two records of one person (another email each): a likely duplicate pair.
     rows = [("Dana", "Planner", f"dana{n}@example.com", "1971-03-04", "", "", "") for n in range(2)]
     options = ImportOptions(world.a.provider.user_id, on_batch=duplicate_notes)
-    summary, report = await import_file(
-        database,
-        passwords,
-        write_csv(tmp_path / "d.csv", rows),
-        world.a.provider.organization_id,
-        options=options,
-    )
-    assert (summary.created, report, len(summary.notes)) == (2, [], 1)
+    summary = await _import(database, passwords, world, tmp_path / "d.csv", rows, options)
+    assert (summary.created, len(summary.notes)) == (2, 1)
     assert seen == [("find_for", "force_custom_plan"), ("insert_rows", "auto")]
 
 
@@ -108,18 +114,14 @@ async def test_a_corrected_patients_pairs_are_rechecked_with_custom_plans(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    org, options = world.a.provider.organization_id, ImportOptions(world.a.provider.user_id)
+    options = ImportOptions(world.a.provider.user_id)
     first = [("Dana", "Planner", "dana@example.com", "1971-03-04", "", "", "MRN-DANA")]
-    summary, _ = await import_file(
-        database, passwords, write_csv(tmp_path / "a.csv", first), org, options=options
-    )
+    summary = await _import(database, passwords, world, tmp_path / "a.csv", first, options)
     assert summary.created == 1
     seen: list[tuple[str, str]] = []
     _watch(monkeypatch, scan, "find_for", seen)
     # The same record, its last name and date of birth corrected: its pairs are re-checked.
     fixed = [("Dana", "Plainer", "dana@example.com", "1971-04-03", "", "", "MRN-DANA")]
-    summary, _ = await import_file(
-        database, passwords, write_csv(tmp_path / "b.csv", fixed), org, options=options
-    )
+    summary = await _import(database, passwords, world, tmp_path / "b.csv", fixed, options)
     assert summary.updated == 1
     assert seen == [("find_for", "force_custom_plan")]

@@ -46,8 +46,7 @@ def _recheck(connection: Connection, users: Iterable[User]) -> None:
     for user in users:
         if user.role == Role.PATIENT and user.active and _changed(user, (*KEYED, "active")):
             by_organization[user.organization_id].append(user.id)
-    for organization_id, ids in by_organization.items():
-        recheck(connection, organization_id, ids)
+    recheck_all(connection, by_organization)
 
 
 def _keyed(user: Any) -> bool:
@@ -145,8 +144,7 @@ def status_changed(connection: Connection, users: Sequence[User]) -> None:
     for user in users:
         if user.role == Role.PATIENT and user.active:
             by_organization[user.organization_id].append(user.id)
-    for organization_id, ids in by_organization.items():
-        recheck(connection, organization_id, ids)
+    recheck_all(connection, by_organization)
 
 
 _COLUMNS = (
