@@ -35,7 +35,15 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="SQLAlchemy async URL (sqlite+aiosqlite or postgresql+asyncpg).",
     )
-    database_pool_size: int = Field(10, description="Connections kept per process (PostgreSQL).")
+    # At most this many, and every one kept once opened: SQLAlchemy's overflow connections were
+    # closed as soon as they went back, so 64 clients had a worker open and close hundreds of
+    # connections a second (docs/performance.md, "A pool that kept what it opened").
+    database_pool_size: int = Field(
+        20,
+        ge=1,
+        description="Connections per process (PostgreSQL): opened as requests need them, up to "
+        "this many, and kept open; a request that finds every one in use waits for one.",
+    )
     # Reads that may lag go there (carebook.db.engine: Database.list_sessions); everything that
     # must see the latest commit stays on database_url (docs/production.md, Read replica).
     database_read_url: str | None = Field(
