@@ -109,6 +109,20 @@ class Context:
         """Release the connections at the end of the request."""
         await self.end_read_transaction()
 
+    def release(self) -> None:
+        """Drop what refers back to this context, once the request is over and answered.
+
+        Its DataLoaders (their holder refers to the context, their load functions are the
+        holder's bound methods) and its deferred work would otherwise keep it, its request and
+        everything its loaders loaded in reference cycles, freed only by a collection long
+        after (docs/performance.md, "Requests freed when they end").
+        """
+        loaders = self.__dict__.pop("loaders", None)
+        if isinstance(loaders, Loaders):
+            loaders.release()
+        self.before_commit.clear()
+        self.after_answer.clear()
+
     @property
     def viewer(self) -> Actor | None:
         """Who reads this request's answer: the user it signed in or created, else the caller.

@@ -14,10 +14,17 @@ come out exactly as before. Every other field takes graphql-core's way unchanged
 
 Plain fields skip graphql-core's middleware (fair-share pacing, limits/fair_share.py): the
 pacing only ever waits around an awaitable result, which a plain attribute never is.
+
+The executor's helpers for resolvers (``async_helpers``) are made without a reference cycle:
+graphql-core's are its own bound methods, so every executor was a cycle, and with it the
+request's context, request and answer stayed alive until a collection found them (see
+:class:`CarebookExecutionContext`).
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from graphql import (
@@ -25,6 +32,7 @@ from graphql import (
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     is_leaf_type,
 )
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -56,7 +64,19 @@ def _plan(field: GraphQLField) -> _Plan:
 
 
 class CarebookExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context, reading plain leaf fields in place (module docstring)."""
+    """Strawberry's execution context, reading plain leaf fields in place (module docstring).
+
+    Its ``async_helpers`` hold it weakly. graphql-core's are its bound methods, a cycle that
+    outlived the request: under 64 clients nearly every request was still in flight at two
+    young collections, so it went to the oldest generation with everything it reached (about
+    90 objects, its Context, the Starlette request and answer) and waited there for the
+    timed full collection, which then took 0.8-0.9 s a worker (docs/performance.md, "Requests
+    freed when they end"). A helper is only called by a resolver the execution is running, so
+    the executor is alive whenever one is."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.async_helpers = _helpers(weakref.ref(self))
 
     def execute_fields(
         self,
@@ -107,6 +127,22 @@ class CarebookExecutionContext(StrawberryGraphQLCoreExecutionContext):
         values = await gather_with_cancel(*(results[name] for name in names))
         results.update(zip(names, values, strict=True))
         return results
+
+
+def _helpers(executor: weakref.ref[CarebookExecutionContext]) -> GraphQLResolveInfoHelpers:
+    """graphql-core's helpers for resolvers, without a strong reference to the executor."""
+
+    def track(values: Sequence[Any]) -> None:
+        live = executor()
+        if live is not None:
+            live.track_async_work(values)
+
+    return GraphQLResolveInfoHelpers(gather=_gather_async_work, track=track)
+
+
+def _gather_async_work(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+    """As graphql-core's ``Executor.gather_async_work``, which uses nothing of its executor."""
+    return gather_with_cancel(*values)
 
 
 def _read(

@@ -112,6 +112,14 @@ class Loaders:
     async def _organizations(self, ids: Sequence[int]) -> list[Organization | None]:
         return await self._context.read(lambda s: organization_queries.load_organizations(s, ids))
 
+    def release(self) -> None:
+        """Forget every loader and the context (Context.release: the request is over).
+
+        Each loader's load function is a bound method of this object: a cycle through every
+        loader, its cache and the records in it, which reference counting can free only once
+        this object no longer holds them."""
+        vars(self).clear()
+
     def _nested_fetch_limit(self) -> int:
         """One row past the nested-list cap: enough for @capped to refuse a longer list."""
         return self._context.settings.nested_list_max_rows + 1
