@@ -15,6 +15,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.world import World
 
+from carebook.db.engine import Database
 from carebook.graphql.context import Context
 from carebook.graphql.execution import CarebookExecutionContext
 
@@ -36,19 +37,47 @@ def collector_off() -> Iterator[None]:
         gc.enable()
 
 
-def _left_in_cycles(kinds: tuple[type, ...]) -> list[str]:
-    """The objects of ``kinds`` that only a collection would have freed."""
+def _left_in_cycles(database: Database) -> list[str]:
+    """This test's request contexts and executors that only a collection would have freed,
+    each with what in the garbage refers to it (the cycle's next links), for the message.
+
+    Only this test's (its ``database``): an earlier test's request may finish its deferred
+    work meanwhile and leave its own behind."""
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
         gc.collect()
-        return [type(o).__name__ for o in gc.garbage if isinstance(o, kinds)]
+        inside = {id(o) for o in gc.garbage}
+        return [
+            f"{type(o).__name__} <- {_referrers(o, inside, depth=3)}"
+            for o in gc.garbage
+            if _of_this_test(o, database)
+        ]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
 
 
+def _of_this_test(found: object, database: Database) -> bool:
+    if isinstance(found, CarebookExecutionContext):
+        found = found.context_value
+    return isinstance(found, Context) and found.database is database
+
+
+def _referrers(target: object, inside: set[int], *, depth: int) -> list[object]:
+    """What in the garbage refers to ``target``, ``depth`` links back."""
+    found: list[object] = []
+    for referrer in gc.get_referrers(target):
+        if id(referrer) not in inside or referrer is target:
+            continue
+        name = type(referrer).__qualname__
+        if isinstance(referrer, dict):
+            name += str([key for key, value in referrer.items() if value is target][:2])
+        found.append({name: _referrers(referrer, inside, depth=depth - 1)} if depth > 1 else name)
+    return found[:4]
+
+
 async def test_an_answered_request_leaves_nothing_to_collect(
-    api: Api, world: World, collector_off: None
+    api: Api, world: World, database: Database, collector_off: None
 ) -> None:
     provider = api.with_key(world.a.provider.api_key)
     patient_id = str(world.a.patient_id)
@@ -57,4 +86,4 @@ async def test_an_answered_request_leaves_nothing_to_collect(
         assert (await provider.data(ONE, {"id": patient_id}))["user"]["id"] == patient_id
         renamed = await provider.data(RENAME, {"id": patient_id, "name": "Ada"})
         assert renamed["updateClient"]["user"]["first_name"] == "Ada"
-    assert _left_in_cycles((Context, CarebookExecutionContext)) == []
+    assert _left_in_cycles(database) == []
