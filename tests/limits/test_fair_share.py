@@ -11,6 +11,7 @@ import asyncio
 import gc
 
 import httpx
+import pytest
 from tests.support.api import Api
 from tests.support.world import World
 
@@ -19,6 +20,7 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.gc_pauses import THRESHOLDS
 from carebook.graphql.context import Context
+from carebook.graphql.limits import fair_share
 from carebook.graphql.limits.fair_share import HOLD_SECONDS, HeavyPacing, LoopShare
 from carebook.graphql.schema import build_schema
 
@@ -55,6 +57,44 @@ async def test_light_requests_cannot_starve_a_heavy_one() -> None:
     assert loop.time() - started >= HOLD_SECONDS * 0.9
     light.leave()
     heavy.leave()
+
+
+class _Clock:
+    """A ``time`` whose ``perf_counter`` moves on by ``step`` at each look: the work between
+    two looks at the clock, the same on every machine."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 100.0, step
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+async def test_heavy_resolvers_take_their_turns_in_the_order_they_first_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each resolver's look at the clock costs 2 ms of a 5 ms slice, three new ones arrive each
+    # loop turn: most that are woken find the slice spent and wait again. Sent to the back of
+    # the line, one was passed by 296 later resolvers (2.5-4.7 s p99s under 64 clients).
+    monkeypatch.setattr(fair_share, "time", _Clock(step=0.002))
+    share = LoopShare()
+    for _ in range(2):  # two heavy requests in flight: their resolvers are sliced
+        share.arrive().become_heavy()
+    finished: list[int] = []
+
+    async def resolver(number: int) -> None:
+        await share.turn()
+        finished.append(number)
+
+    started = []
+    for number in range(300):
+        started.append(asyncio.ensure_future(resolver(number)))
+        if number % 3 == 0:
+            await asyncio.sleep(0)
+    await asyncio.wait_for(asyncio.gather(*started), 30)
+    passed_by = max(finished.index(number) - number for number in range(300))
+    assert passed_by <= 1
 
 
 async def test_a_costly_document_runs_only_once_the_cheap_request_in_flight_is_answered(

@@ -22,8 +22,9 @@ answer) is not sliced: those steps are kept short where they are.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,7 +62,10 @@ class LoopShare:
         self._concurrent_until = 0.0
         self._shut = False
         self._timer: asyncio.TimerHandle | None = None
-        self._waiting: deque[asyncio.Future[None]] = deque()
+        # (place in line, waiter): a resolver woken within a slice already spent waits again
+        # with the place it first took, ahead of every later one (FIFO, see ``turn``).
+        self._waiting: list[tuple[int, asyncio.Future[None]]] = []
+        self._places = itertools.count()
         self._slice_start = 0.0
         self._release_scheduled = False
 
@@ -119,7 +123,7 @@ class LoopShare:
         loop = asyncio.get_running_loop()
         loop.call_soon(self._start_slice)
         for _ in range(min(RELEASE_BATCH, len(self._waiting))):
-            waiter = self._waiting.popleft()
+            _place, waiter = heapq.heappop(self._waiting)
             if not waiter.done():
                 waiter.set_result(None)
         self._schedule_release()
@@ -127,7 +131,7 @@ class LoopShare:
     @property
     def waiting(self) -> int:
         """Heavy resolvers waiting for their turn."""
-        return sum(1 for waiter in self._waiting if not waiter.done())
+        return sum(1 for _place, waiter in self._waiting if not waiter.done())
 
     def _start_slice(self) -> None:
         self._slice_start = time.perf_counter()
@@ -138,13 +142,22 @@ class LoopShare:
         Slices are cut only while requests overlap or did within ``CONCURRENT_SECONDS``: a
         request alone is not sliced, which would only split its DataLoader batches (a batch
         holds the loads of one loop turn) into more statements.
+
+        A resolver keeps the place in line it took when it first waited: released in a batch
+        but finding the slice already spent by those before it, it waits again ahead of every
+        resolver that came after it. (At the back of the line, as it once was, a few
+        resolvers went round again and again behind newer ones: with 64 clients all sending
+        heavy documents, p99s of 2.5-4.7 s behind medians of 55 ms.)
         """
+        place: int | None = None
         while self._shut or (
             time.perf_counter() - self._slice_start > SLICE_SECONDS
             and (self.in_flight > 1 or time.perf_counter() < self._concurrent_until)
         ):
+            if place is None:
+                place = next(self._places)
             waiter = asyncio.get_running_loop().create_future()
-            self._waiting.append(waiter)
+            heapq.heappush(self._waiting, (place, waiter))
             self._schedule_release()
             await waiter
 
