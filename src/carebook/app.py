@@ -294,23 +294,23 @@ class _ReleasingSessions:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         context = None
         try:
-            await self.app(scope, receive, send)
-        finally:
-            # Taken off the request's state: the context refers to the request, whose scope
-            # holds the state, a cycle that kept both (and uvicorn's request cycle) alive after
-            # the answer until a collection found them (docs/performance.md, "Requests freed
-            # when they end").
-            context = scope.get("state", {}).pop("carebook_context", None)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                # Taken off the request's state: the context refers to the request, whose
+                # scope holds the state, a cycle that kept both (and uvicorn's request cycle)
+                # alive after the answer until a collection found them (docs/performance.md,
+                # "Requests freed when they end").
+                context = scope.get("state", {}).pop("carebook_context", None)
+                if isinstance(context, Context):
+                    await context.close()
             if isinstance(context, Context):
-                await context.close()
-        if not isinstance(context, Context):
-            return
-        try:
-            await _after_answer(context)
-            if context.actor is not None:
-                await _note_activity(self.app.activity, context.database, context.actor)
+                await _after_answer(context)
+                if context.actor is not None:
+                    await _note_activity(self.app.activity, context.database, context.actor)
         finally:
-            context.release()
+            if isinstance(context, Context):
+                context.release()
 
 
 async def _after_answer(context: Context) -> None:

@@ -8,10 +8,14 @@ peak (docs/performance.md, "A pool that kept what it opened").
 from __future__ import annotations
 
 import asyncio
+import uuid
 
+import httpx
 import pytest
 from sqlalchemy import text
+from tests.support.world import World
 
+from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 
@@ -49,3 +53,36 @@ async def test_requests_beyond_the_pool_wait_for_a_connection(settings: Settings
         await small.dispose()
     assert len(pids) == 12  # every one answered
     assert len(set(pids)) <= 3  # on the pool's 3 connections, in turn
+
+
+GROUP = """mutation { createGroup(input: {name: "Night shift"}) {
+  user_group { id users_count } messages { field } } }"""
+
+
+async def test_a_stored_answer_never_waits_for_a_second_connection(
+    settings: Settings, world: World
+) -> None:
+    # The answer's count is read after the write, on a read session the request kept; the
+    # Idempotency-Key record was then written on a second connection while it stayed open.
+    # With every connection of a full pool held so, each request waited for another.
+    small = create_database(settings.model_copy(update={"database_pool_size": 1}))
+    app = create_app(settings, small)
+    headers = {
+        "Authorization": f"Basic {world.a.provider.api_key}",
+        "AuthorizationSource": "API",
+        "Idempotency-Key": str(uuid.uuid4()),
+    }
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://carebook.test") as http:
+            first = await asyncio.wait_for(
+                http.post("/graphql", json={"query": GROUP}, headers=headers), 10
+            )
+            again = await asyncio.wait_for(
+                http.post("/graphql", json={"query": GROUP}, headers=headers), 10
+            )
+    finally:
+        await small.dispose()
+    assert first.json()["data"]["createGroup"]["user_group"]["users_count"] == 0
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content

@@ -76,7 +76,7 @@ async def test_heavy_resolvers_take_their_turns_in_the_order_they_first_asked(
 ) -> None:
     # Each resolver's look at the clock costs 2 ms of a 5 ms slice, three new ones arrive each
     # loop turn: most that are woken find the slice spent and wait again. Sent to the back of
-    # the line, one was passed by 296 later resolvers (2.5-4.7 s p99s under 64 clients).
+    # the line, one was passed by 296 later resolvers (p99s of 2-2.8 s under 64 clients).
     monkeypatch.setattr(fair_share, "time", _Clock(step=0.002))
     share = LoopShare()
     for _ in range(2):  # two heavy requests in flight: their resolvers are sliced

@@ -136,6 +136,9 @@ async def finish(context: Context | None, response: Response) -> Response:
         try:
             disclosed = context.audit.disclosed if context.audit is not None else {}
             plain = answer.pack(bytes(response.body), disclosed)
+            # The answer's reads after the write may have opened a read session again: give
+            # its connection back first, or a full pool's requests each wait for a second one.
+            await context.end_read_transaction()
             await store_answer(context.database, claim, response.status_code, plain)
         except Exception:  # the change is committed: the client still gets its answer
             logger.exception("could not store the answer of an Idempotency-Key")
