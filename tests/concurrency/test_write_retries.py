@@ -139,7 +139,8 @@ async def test_postgresql_deadlock_is_retried(
         write(context, work(ids, "left")), write(context, work(ids[::-1], "right"))
     )
     assert [o.value for o in outcomes] == ["left", "right"]
-    assert len(tries) == 3  # the deadlock victim was re-run
+    # The deadlock victim was re-run; once in CI (a loaded machine) both were: 4 tries.
+    assert len(tries) >= 3
 
 
 @pytest.mark.only_on("postgresql", reason="SQLite write transactions are serial")
