@@ -15,9 +15,12 @@ import pytest
 from tests.support.api import Api
 from tests.support.world import World
 
+from carebook.auth.passwords import Passwords
+from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.context import Context
 from carebook.graphql.execution import CarebookExecutionContext
+from carebook.search import SearchState
 
 LIST = "{ users(offset: 0) { id first_name last_name email dob } }"
 ONE = "query One($id: ID) { user(id: $id) { id first_name locations { id } } }"
@@ -87,3 +90,22 @@ async def test_an_answered_request_leaves_nothing_to_collect(
         renamed = await provider.data(RENAME, {"id": patient_id, "name": "Ada"})
         assert renamed["updateClient"]["user"]["first_name"] == "Ada"
     assert _left_in_cycles(database) == []
+
+
+async def test_a_released_context_opens_no_session(
+    settings: Settings, database: Database, passwords: Passwords
+) -> None:
+    # What graphql-core lets finish in the background after the answer may still ask for its
+    # loaders: after release they would be built anew and open a session nobody closes.
+    context = Context(
+        request=None,
+        response=None,
+        settings=settings,
+        database=database,
+        passwords=passwords,
+        search=SearchState(),
+    )
+    context.release()
+    with pytest.raises(RuntimeError, match="the request is over"):
+        await context.loaders.organization.load(1)
+    assert context._session is None

@@ -71,6 +71,8 @@ class Context:
     _fresh_only: bool = field(default=False, repr=False)
     # Sibling fields resolve concurrently, but a session runs one statement at a time.
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # Set by ``release`` once the request is over and answered: no read may open a session then.
+    _released: bool = field(default=False, repr=False)
 
     async def read(
         self, work: Callable[[AsyncSession], Awaitable[T]], *, may_lag: bool = False
@@ -82,6 +84,10 @@ class Context:
         request has written, whose own write it must see. Without a replica that is the read
         session itself; with one, a list session of its own, closed when ``work`` is done.
         """
+        if self._released:
+            # A field graphql-core let finish in the background after the answer (a sibling
+            # of one that failed): its session would never be closed, and hold a connection.
+            raise RuntimeError("the request is over: no more reads")
         async with self._lock:
             if may_lag and not self._fresh_only and self.database.replica is not None:
                 # Never kept for the rest of the request: a request holding a replica connection
@@ -117,6 +123,7 @@ class Context:
         everything its loaders loaded in reference cycles, freed only by a collection long
         after (docs/performance.md, "Requests freed when they end").
         """
+        self._released = True
         loaders = self.__dict__.pop("loaders", None)
         if isinstance(loaders, Loaders):
             loaders.release()
