@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.support.contexts import context_without_request
 from tests.support.world import World
 
 from carebook.auth.passwords import Passwords
@@ -17,7 +18,6 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.common import CONFLICT, write
 from carebook.graphql.context import Context
-from carebook.search import SearchState
 
 
 def _unique_violation() -> IntegrityError:
@@ -26,14 +26,7 @@ def _unique_violation() -> IntegrityError:
 
 
 def _context(settings: Settings, database: Database, passwords: Passwords) -> Context:
-    return Context(
-        request=None,
-        response=None,
-        settings=settings,
-        database=database,
-        passwords=passwords,
-        search=SearchState(),
-    )
+    return context_without_request(settings, database, passwords)
 
 
 async def _rename(session: AsyncSession, org_id: int, name: str) -> None:

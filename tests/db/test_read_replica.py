@@ -30,6 +30,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.conftest import BACKENDS, FAST_PATHS, _empty_tables
 from tests.support.api import Api
+from tests.support.contexts import context_without_request
 from tests.support.replica import CATCH_UP_DEADLINE, Replica, start_replica
 from tests.support.scheduling import AWELL_DELETE, AWELL_UPDATE, CREATE_APPOINTMENT, create_type
 from tests.support.seed_documents import CREATE_CLIENT, GET_USER
@@ -45,7 +46,6 @@ from carebook.db.engine import Database, create_database
 from carebook.db.health import REPLICA_UNREACHABLE, readiness
 from carebook.db.migrate import upgrade
 from carebook.graphql.context import Context
-from carebook.search import SearchState
 from carebook.users.models import User
 
 pytestmark = pytest.mark.skipif(
@@ -347,14 +347,7 @@ async def test_a_list_read_gives_its_replica_connection_back_at_once(
 
 
 def _context(settings: Settings, database: Database) -> Context:
-    return Context(
-        request=None,
-        response=None,
-        settings=settings,
-        database=database,
-        passwords=Passwords(settings),
-        search=SearchState(),
-    )
+    return context_without_request(settings, database)
 
 
 async def test_a_patient_never_lists_an_appointment_no_longer_theirs(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.support.api import Api
+from tests.support.contexts import context_without_request
 from tests.support.world import World
 
 from carebook.auth.passwords import Passwords
@@ -20,7 +21,6 @@ from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.graphql.context import Context
 from carebook.graphql.execution import CarebookExecutionContext
-from carebook.search import SearchState
 
 LIST = "{ users(offset: 0) { id first_name last_name email dob } }"
 ONE = "query One($id: ID) { user(id: $id) { id first_name locations { id } } }"
@@ -97,14 +97,7 @@ async def test_a_released_context_opens_no_session(
 ) -> None:
     # What graphql-core lets finish in the background after the answer may still ask for its
     # loaders: after release they would be built anew and open a session nobody closes.
-    context = Context(
-        request=None,
-        response=None,
-        settings=settings,
-        database=database,
-        passwords=passwords,
-        search=SearchState(),
-    )
+    context = context_without_request(settings, database, passwords)
     context.release()
     with pytest.raises(RuntimeError, match="the request is over"):
         await context.loaders.organization.load(1)
