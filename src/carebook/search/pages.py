@@ -53,10 +53,10 @@ async def list_patients(
         conditions, driving = planned.fallback, True
     if args.limit is not None and _counted_offset(actor, args, planned):
         return await _counted_page(session, state, actor, args, args.limit)
-    query = visible_patients(actor).where(*conditions)
     if args.limit is not None and args.offset >= DEFERRED_OFFSET:
         # A deep page: skip the offset on the sort index alone (PostgreSQL would otherwise read
         # every skipped row from the table), then read the page's rows and sort those.
+        query = visible_patients(actor).where(*conditions)
         ids = sorted_by(query.with_only_columns(User.id), args.sort, driving)
         ids = ids.offset(args.offset).limit(args.limit)
         query = sorted_by(patient_rows(actor, args).where(User.id.in_(ids)), args.sort, True)
