@@ -17,15 +17,18 @@ from graphql import (
 )
 from graphql.language.ast import QUERY_DOCUMENT_KEYS, DocumentNode, Location, Node, Token
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from carebook.graphql.errors import hide_faults_outside_the_operation
+from carebook.graphql.hooks import KnownHooksRunner
 from carebook.graphql.limits.fair_share import HeavyPacing
 
 
 class CarebookSchema(strawberry.Schema):
-    """Strawberry's schema without its default error logging, pacing only heavy requests.
+    """Strawberry's schema without its default error logging, pacing only heavy requests,
+    entering extension hooks without working them out again for every request.
 
     The default logs every error with its exception text, which can hold patient data;
     :class:`ErrorShaping` logs internal errors itself, with a request id and no values.
@@ -39,6 +42,12 @@ class CarebookSchema(strawberry.Schema):
         """
         context = extensions[0].execution_context.context if extensions else None
         return HeavyPacing(context)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """Each stage's hooks found once per extension class, not per request (hooks.py)."""
+        return KnownHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

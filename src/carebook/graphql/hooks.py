@@ -1,0 +1,123 @@
+"""Strawberry's extension hooks, wrapped once per extension class instead of once per request.
+
+Strawberry enters each stage of a request (operation, parsing, validation, execution) through a
+context manager that asks every extension of the request whether it has a hook for the stage
+(``inspect``'s generator checks, a class look-up) and wraps each hook it finds in a new
+``contextlib`` decorator (``functools.update_wrapper`` each time). With this schema's nine
+extensions that is some forty checks and a dozen decorations per request, for answers that
+depend only on the extension's class: about a tenth of the CPU of a short read (py-spy of the
+``users`` first page, docs/performance.md, "The first page's CPU").
+
+Here the answer is worked out once per (class, stage) and each request only binds the
+extension instance. The hooks run exactly as Strawberry runs them: the same kinds (generator,
+async generator, plain or coroutine function), in the same order, entered and left through
+Strawberry's own exit stacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
+
+# (context manager factory taking the extension, whether it is asynchronous), or None: the
+# class has no hook of its own for the stage.
+_Maker = tuple[Callable[[SchemaExtension], Any], bool] | None
+
+
+_MAKERS: dict[tuple[type[SchemaExtension], str], _Maker] = {}
+
+
+def _maker(cls: type[SchemaExtension], hook_name: str) -> _Maker:
+    """How to enter ``cls``'s hook for a stage, decided once per class and stage."""
+    key = (cls, hook_name)
+    if key not in _MAKERS:
+        _MAKERS[key] = _decide(cls, hook_name)
+    return _MAKERS[key]
+
+
+def _decide(cls: type[SchemaExtension], hook_name: str) -> _Maker:
+    """As Strawberry's ``get_hook`` decides, for the class instead of an instance."""
+    hook = getattr(cls, hook_name)
+    if hook is getattr(SchemaExtension, hook_name):
+        return None
+    if inspect.isgeneratorfunction(hook):
+        return contextlib.contextmanager(hook), False
+    if inspect.isasyncgenfunction(hook):
+        return contextlib.asynccontextmanager(hook), True
+    if not callable(hook):
+        raise ValueError(f"Hook {hook_name} on {cls} must be callable, received {hook!r}")
+    if inspect.iscoroutinefunction(hook):
+        return functools.partial(_awaiting, hook), True
+    return functools.partial(_calling, hook), False
+
+
+@contextlib.asynccontextmanager
+async def _awaiting(hook: Any, extension: SchemaExtension) -> AsyncIterator[None]:
+    """A coroutine hook: awaited on entering the stage, as Strawberry's ``from_callable``."""
+    await hook(extension)
+    yield
+
+
+@contextlib.contextmanager
+def _calling(hook: Any, extension: SchemaExtension) -> Iterator[None]:
+    """A plain function hook: called on entering the stage, as Strawberry's ``from_callable``."""
+    hook(extension)
+    yield
+
+
+class _KnownHooks:
+    """``get_hook`` from the per-class answers (mixed into Strawberry's stage managers)."""
+
+    HOOK_NAME: str
+
+    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
+        made = _maker(type(extension), self.HOOK_NAME)
+        if made is None:
+            return None
+        make, is_async = made
+        return WrappedHook(extension, functools.partial(make, extension), is_async)
+
+
+class _Operation(_KnownHooks, OperationContextManager):
+    pass
+
+
+class _Validation(_KnownHooks, ValidationContextManager):
+    pass
+
+
+class _Parsing(_KnownHooks, ParsingContextManager):
+    pass
+
+
+class _Executing(_KnownHooks, ExecutingContextManager):
+    pass
+
+
+class KnownHooksRunner(SchemaExtensionsRunner):
+    """Strawberry's runner, its stages entered through the per-class answers."""
+
+    def operation(self) -> OperationContextManager:
+        return _Operation(self.extensions)
+
+    def validation(self) -> ValidationContextManager:
+        return _Validation(self.extensions)
+
+    def parsing(self) -> ParsingContextManager:
+        return _Parsing(self.extensions)
+
+    def executing(self) -> ExecutingContextManager:
+        return _Executing(self.extensions)
