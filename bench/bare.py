@@ -6,7 +6,8 @@ Started by the runner like the real server (uvicorn, same worker count):
         uvicorn bench.bare:create_app --factory --workers N
 
 ``BENCH_CAPTURES`` holds, per operation and variant, the exact SQL statements (with parameters)
-carebook's own code sends for that request, API-key look-up included, as captured by the runner.
+carebook's server sends for that request once warm (the document's columns only; no API-key
+look-up, which the server keeps), as captured by the runner (``bench.operations.capture_sql``).
 Each request replays them on one pooled connection of carebook's read engine (the connections
 carebook's read sessions use) and shapes the rows into the JSON the GraphQL endpoint returns.
 """

@@ -24,9 +24,12 @@ from carebook.auth.actor import Actor
 from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
+from carebook.graphql.users.columns import document_columns
 from carebook.users import queries
 from carebook.users.credentials import actor_from_api_key
 
+# The users columns a document reads (None: the whole row), as the server works them out.
+Columns = tuple[str, ...] | None
 USER_FIELDS = "id first_name last_name email phone_number dob active user_group_id"
 USER_DOC = f"query($id: ID) {{ user(id: $id) {{ {USER_FIELDS} }} }}"
 USERS_DOC = (
@@ -48,8 +51,9 @@ class Operation:
     variants: list[dict[str, Any]] = field(default_factory=list)
     # Writes build their variables per request number instead of cycling variants.
     make: Callable[[int], dict[str, Any]] | None = None
-    # The carebook call behind a read variant, to capture its SQL (None: no lower bound).
-    query: Callable[[AsyncSession, Actor, dict[str, Any]], Any] | None = None
+    # The carebook call behind a read variant, to capture its SQL (None: no lower bound): the
+    # session, the caller, the variables and the users columns the document reads.
+    query: Callable[[AsyncSession, Actor, dict[str, Any], Columns], Any] | None = None
     concurrency: int | None = None
     write: bool = False
     # The list offset of a plain `users` page (no keywords), for the latency-against-offset chart.
@@ -81,22 +85,26 @@ _SEARCH_STATE = search.SearchState()
 
 
 def _list_query(keywords: str | None = None, offset: int = 0) -> Callable[..., Any]:
-    def run(session: AsyncSession, actor: Actor, _: dict[str, Any]) -> Any:
-        args = search.ListArgs(keywords=keywords, offset=offset, limit=10)
+    def run(session: AsyncSession, actor: Actor, _: dict[str, Any], columns: Columns) -> Any:
+        args = search.ListArgs(keywords=keywords, offset=offset, limit=10, columns=columns)
         return search.page(session, actor, args, _SEARCH_STATE)
 
     return run
 
 
 def _count_query(keywords: str | None = None) -> Callable[..., Any]:
-    def run(session: AsyncSession, actor: Actor, _: dict[str, Any]) -> Any:
+    def run(session: AsyncSession, actor: Actor, _: dict[str, Any], __: Columns) -> Any:
         return search.count(session, actor, search.ListArgs(keywords=keywords), _SEARCH_STATE)
 
     return run
 
 
-def _user_query(session: AsyncSession, actor: Actor, variables: dict[str, Any]) -> Any:
-    return queries.get_visible_user_and_unseen(session, actor, int(variables["id"]))
+def _user_query(
+    session: AsyncSession, actor: Actor, variables: dict[str, Any], columns: Columns
+) -> Any:
+    # The server's statement for a provider's user(id) (clear_notifs: the unseen check).
+    statement = queries.user_and_unseen_query(actor, columns, unseen=True)
+    return session.execute(statement, {"target_user_id": int(variables["id"])})
 
 
 def _search(name: str, label: str, keywords: list[str]) -> Operation:
@@ -104,9 +112,11 @@ def _search(name: str, label: str, keywords: list[str]) -> Operation:
     return Operation(name, label, "users", USERS_DOC, variants, query=_search_query)
 
 
-def _search_query(session: AsyncSession, actor: Actor, variables: dict[str, Any]) -> Any:
+def _search_query(
+    session: AsyncSession, actor: Actor, variables: dict[str, Any], columns: Columns
+) -> Any:
     return _list_query(variables.get("keywords"), variables.get("offset", 0))(
-        session, actor, variables
+        session, actor, variables, columns
     )
 
 
@@ -168,7 +178,7 @@ def read_operations(world: Generated, seed: int) -> list[Operation]:
             "usersCount",
             COUNT_DOC,
             [{}],
-            query=lambda s, a, v: _count_query()(s, a, v),
+            query=lambda s, a, v, c: _count_query()(s, a, v, c),
         ),
         Operation(
             "count_keywords",
@@ -176,7 +186,7 @@ def read_operations(world: Generated, seed: int) -> list[Operation]:
             "usersCount",
             COUNT_DOC,
             [{"keywords": k.lower()} for k in common_last],
-            query=lambda s, a, v: _count_query(v["keywords"])(s, a, v),
+            query=lambda s, a, v, c: _count_query(v["keywords"])(s, a, v, c),
         ),
     ]
 
@@ -329,7 +339,12 @@ Statement = tuple[str, list[Any]]
 
 
 async def capture_sql(world: Generated, operations: list[Operation]) -> dict[str, dict[str, Any]]:
-    """The SQL carebook sends for each read variant (API-key look-up first), captured live."""
+    """The SQL carebook sends for each read variant once it runs warm, captured live.
+
+    As the server sends it: only the columns of the users row the document reads, and no
+    API-key look-up (the server keeps the caller's actor; before 2026-12-07 the capture, and so
+    the bare endpoint and the SQL layer, read the caller's key and whole rows on every request).
+    """
     database = create_database(Settings(database_url=world.database_url))
     captured: list[Statement] = []
 
@@ -340,9 +355,13 @@ async def capture_sql(world: Generated, operations: list[Operation]) -> dict[str
     event.listen(database.read_engine.sync_engine, "before_cursor_execute", listen)
     out: dict[str, dict[str, Any]] = {}
     try:
+        async with database.read_sessions() as session:
+            actor = await actor_from_api_key(session, world.api_key)
+        assert actor is not None and actor.role == Role.PROVIDER
         for operation in operations:
             if operation.query is None:
                 continue
+            columns = document_columns(operation.document)
             variants = []
             for variables in operation.variants:
                 # The second run is captured: a search remembers its plan's hints (range
@@ -350,9 +369,7 @@ async def capture_sql(world: Generated, operations: list[Operation]) -> dict[str
                 for _ in range(2):
                     captured.clear()
                     async with database.read_sessions() as session:
-                        actor = await actor_from_api_key(session, world.api_key)
-                        assert actor is not None and actor.role == Role.PROVIDER
-                        await operation.query(session, actor, variables)
+                        await operation.query(session, actor, variables, columns)
                 variants.append(list(captured))
             out[operation.name] = {"root": operation.root, "variants": variants}
     finally:

@@ -10,7 +10,14 @@ new field is never served from a column that was not loaded.
 from collections.abc import Iterable, Iterator
 from functools import cache
 
-from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    parse,
+)
 from graphql.language import SelectionNode
 from strawberry.types import Info
 from strawberry.types.base import get_object_definition
@@ -50,6 +57,19 @@ def selected_columns_under(info: Info, name: str) -> tuple[str, ...] | None:
         for child in _fields_named(node.selection_set.selections, raw.fragments, name, set())
     )
     return _columns_of(children, raw.fragments)
+
+
+def document_columns(document: str) -> tuple[str, ...] | None:
+    """The attributes read by the User selection of ``document``'s first root field, as
+    :func:`selected_columns` finds them while it runs (the bench captures the SQL the server
+    sends for a document with it)."""
+    parsed = parse(document)
+    fragments = {
+        d.name.value: d for d in parsed.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+    root = next(s for s in operation.selection_set.selections if isinstance(s, FieldNode))
+    return _columns_of([root], fragments)
 
 
 def _columns_of(
