@@ -147,3 +147,35 @@ def test_a_default_resolver_of_the_schemas_own_is_still_used() -> None:
     result = ours.execute_sync("{ things { name count } }")
     assert not result.errors
     assert result.data == {"things": [{"name": "A", "count": 3}, {"name": "B", "count": 3}]}
+
+
+class Deny(strawberry.BasePermission):
+    message = "not for you"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class Guarded:
+    name: str
+    secret: str = strawberry.field(permission_classes=[Deny])
+
+
+@strawberry.type
+class GuardedQuery:
+    @strawberry.field
+    def guarded(self) -> Guarded:
+        return Guarded(name="a", secret="s3cret")
+
+
+def test_a_plain_field_with_permission_classes_keeps_its_check() -> None:
+    """A field without a resolver but with permission classes is not read in place: its
+    permission runs, as in Strawberry's own execution."""
+    config = strawberry.schema.config.StrawberryConfig(auto_camel_case=False)
+    ours = strawberry.Schema(
+        query=GuardedQuery, config=config, execution_context_class=CarebookExecutionContext
+    )
+    result = ours.execute_sync("{ guarded { name secret } }")
+    assert result.data is None
+    assert [e.message for e in result.errors or []] == ["not for you"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from unittest.mock import patch
@@ -102,3 +104,39 @@ def test_hooks_are_not_wrapped_again_for_each_request() -> None:
     assert not result.errors
     assert result.data == {"hello": "hi"}
     assert log[0] == "operation in" and "execute (plain)" in log
+
+
+def test_a_hook_switched_off_with_none_is_no_hook() -> None:
+    """As in Strawberry: a subclass may turn its parent's hook off by setting it to None."""
+    log: list[str] = []
+
+    class Loud(SchemaExtension):
+        def on_execute(self) -> Iterator[None]:
+            log.append("loud")
+            yield
+
+    class Quiet(Loud):
+        on_execute = None  # type: ignore[assignment]
+
+    for schema_class in (strawberry.Schema, CarebookSchema):
+        result = asyncio.run(schema_class(query=Query, extensions=[Quiet]).execute("{ hello }"))
+        assert result.data == {"hello": "hi"} and not result.errors
+    assert log == []
+
+
+def test_a_class_made_per_request_is_not_kept() -> None:
+    """The per-class answers hold their classes weakly: a factory that makes a new extension
+    class for each request does not grow them."""
+
+    def one_request() -> weakref.ref[type]:
+        class Fresh(SchemaExtension):
+            def on_operation(self) -> Iterator[None]:
+                yield
+
+        schema = CarebookSchema(query=Query, extensions=[Fresh])
+        assert not asyncio.run(schema.execute("{ hello }")).errors
+        return weakref.ref(Fresh)
+
+    made = one_request()
+    gc.collect()
+    assert made() is None

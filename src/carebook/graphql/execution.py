@@ -5,9 +5,10 @@ info, the resolver, then ``complete_value``'s checks, even for a scalar read fro
 A page of ten users with eight fields is eighty of those, about a quarter of the request's CPU
 (cProfile of the ``users`` first page, docs/performance.md, "Lists near their bare endpoints").
 
-Here a field that Strawberry resolves as a plain attribute (no resolver of its own, so no
-arguments, info, permission classes or field extensions: Strawberry marks its resolver
-``_is_default``) and whose type is a scalar or enum is read and serialized in place. Anything
+Here a field without a resolver of its own (so no arguments or info: Strawberry marks its
+resolver ``_is_default``) and whose type is a scalar or enum is read and serialized in place:
+by attribute when it has no permission classes or field extensions either, else through
+Strawberry's resolver, which runs them (a refusal raises, so graphql-core's way answers). Anything
 unusual (an exception, null in a non-null field, a value the scalar refuses, an awaitable)
 goes through graphql-core's own ``execute_field`` for that field, so errors, paths and nulls
 come out exactly as before. Every other field takes graphql-core's way unchanged.
@@ -78,7 +79,11 @@ def _reader(field: GraphQLField, resolve: Any) -> Any:
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if (
         isinstance(definition, StrawberryField)
-        and definition.base_resolver is None
+        # No resolver and no field extensions (permission classes are one): Strawberry itself
+        # then reads the attribute. A field with permission classes but no resolver is also
+        # marked default, yet its resolver checks them: it keeps Strawberry's way.
+        and definition.is_basic_field
+        and type(definition).get_result is StrawberryField.get_result
         and definition.default_resolver is getattr
     ):
         return operator.attrgetter(definition.python_name)
