@@ -2,9 +2,11 @@
 
     python -m bench.list_profile users_first [--database sqlite] [--requests 2000] [--top 40]
     python -m bench.list_profile search_1_rare --src /work/main/src --no-profile  # time only
+    python -m bench.list_profile updateClient --database postgresql --requests 500  # a write
 
 Uses the database and world file of an earlier ``python -m bench`` run (as ``bench.probe``).
-Sends the benchmark operation's requests one at a time (its variants in turn) to the app built
+Sends the benchmark operation's requests one at a time (a read's variants in turn; a write's
+requests each new, as the bench's write phases make them, and committed) to the app built
 as ``carebook serve`` builds it, in this process, with no HTTP server and no other load, and
 prints the mean CPU time per request (``time.process_time``) and, with the profile, the top
 functions by own and cumulative time. A sharper comparison of two builds than ``bench.probe``
@@ -17,12 +19,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import itertools
 import json
 import pstats
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+# The requests sent by this process, numbered across rounds (a write's are each new).
+_SENT = itertools.count()
 
 
 def _setup_path(src: str | None) -> None:
@@ -31,7 +38,11 @@ def _setup_path(src: str | None) -> None:
 
 
 async def _drive(
-    app: Any, bodies: list[bytes], headers: list[tuple[bytes, bytes]], count: int
+    app: Any,
+    bodies: Callable[[int], bytes],
+    headers: list[tuple[bytes, bytes]],
+    count: int,
+    check: Callable[[bytes], bool],
 ) -> tuple[float, int]:
     """Send ``count`` requests in turn; returns the CPU seconds and the failures."""
     failures = 0
@@ -60,24 +71,23 @@ async def _drive(
         await app(scope, receive, send)
         return b"".join(chunks)
 
-    for i in range(min(200, count)):  # warm-up: statement caches, parse and validation caches
-        await one(bodies[i % len(bodies)])
+    warmup = min(200, count)
+    for _ in range(warmup):  # warm-up: statement caches, parse and validation caches
+        await one(bodies(next(_SENT)))
     started = time.process_time()
     for i in range(count):
-        payload = await one(bodies[i % len(bodies)])
-        if i < len(bodies):
-            data = json.loads(payload)
-            if data.get("errors") or not data.get("data"):
-                failures += 1
-                if failures == 1:
-                    print("error:", payload[:300], file=sys.stderr)
+        payload = await one(bodies(next(_SENT)))
+        if i < 20 and not check(payload):
+            failures += 1
+            if failures == 1:
+                print("error:", payload[:300], file=sys.stderr)
     return time.process_time() - started, failures
 
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m bench.list_profile``."""
     parser = argparse.ArgumentParser(prog="python -m bench.list_profile")
-    parser.add_argument("operation", help="A read operation of bench/operations.py.")
+    parser.add_argument("operation", help="An operation of bench/operations.py (read or write).")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url")
     parser.add_argument("--requests", type=int, default=2000)
@@ -89,15 +99,22 @@ def main(argv: list[str] | None = None) -> None:
     _setup_path(args.src)
 
     from bench.generate import Generated
-    from bench.operations import read_operations
+    from bench.operations import read_operations, write_operations
     from bench.run import api_headers, world_file
     from carebook.app import create_app
     from carebook.config import Settings
 
     world = Generated(**json.loads(world_file(args.database, quick=False).read_text()))
     url = args.database_url or world.database_url
-    operation = next(o for o in read_operations(world, 1) if o.name == args.operation)
-    bodies = [operation.body(i) for i in range(len(operation.variants))]
+    # A write's requests are new per run (a patient updated to what it holds writes nothing).
+    writes = write_operations(world, f"profile{time.time_ns()}", 1)
+    operation = next(o for o in [*read_operations(world, 1), *writes] if o.name == args.operation)
+    check = operation.check
+    if operation.write:
+        bodies: Callable[[int], bytes] = operation.body
+    else:
+        read_bodies = [operation.body(i) for i in range(len(operation.variants))]
+        bodies = lambda i: read_bodies[i % len(read_bodies)]  # noqa: E731
     headers = [(b"content-type", b"application/json"), (b"host", b"127.0.0.1")]
     headers += [(k.lower().encode(), v.encode()) for k, v in api_headers(world).items()]
     settings = Settings(database_url=url, access_log=False)
@@ -107,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         async with app.router.lifespan_context(app):
             if args.no_profile:
                 for _ in range(args.rounds):
-                    spent, failures = await _drive(app, bodies, headers, args.requests)
+                    spent, failures = await _drive(app, bodies, headers, args.requests, check)
                     print(
                         f"{operation.name}: {spent * 1000 / args.requests:.3f} ms CPU per "
                         f"request ({args.requests} requests, {failures} failed)"
@@ -115,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
                 return
             profile = cProfile.Profile(time.process_time)
             profile.enable()
-            spent, failures = await _drive(app, bodies, headers, args.requests)
+            spent, failures = await _drive(app, bodies, headers, args.requests, check)
             profile.disable()
             print(f"{operation.name}: {spent * 1000 / args.requests:.3f} ms CPU per request "
                   f"under the profiler ({failures} failed)")  # fmt: skip
