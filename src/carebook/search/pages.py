@@ -8,7 +8,7 @@ block counters (``deep_pages``); else the sort index, with the offset skipped on
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carebook.auth.actor import Actor
@@ -89,10 +89,18 @@ def _counted_offset(actor: Actor, args: ListArgs, planned: Planned) -> bool:
 async def _counted_page(
     session: AsyncSession, state: SearchState, actor: Actor, args: ListArgs, limit: int
 ) -> list[User]:
-    """A deep page in last-name order, found from the block counters (``deep_pages.py``)."""
+    """A deep page in last-name order, found from the block counters (``deep_pages.py``).
+
+    Its rows' statement is kept per shape, caller, sort and columns (the page's place is bound):
+    building it and its cache key was a fifth of such a request's CPU."""
     shape = (active(args), args.sort == "last_name_desc")
-    in_page = state.deep_page_statements.built(shape, lambda: page_ids_statement(*shape))
-    rows = sorted_by(patient_rows(actor, args).where(User.id.in_(in_page)), args.sort, True)
+
+    def build() -> Select[User]:
+        in_page = state.deep_page_statements.built(shape, lambda: page_ids_statement(*shape))
+        return sorted_by(patient_rows(actor, args).where(User.id.in_(in_page)), args.sort, True)
+
+    key = ("counted", shape, actor, args.sort, args.columns)
+    rows = state.rows_statements.built(key, build)
     values = page_parameters(actor, args.offset, limit)
     return await entities(session, User, rows, values)
 
