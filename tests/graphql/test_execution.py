@@ -150,9 +150,13 @@ def test_a_default_resolver_of_the_schemas_own_is_still_used() -> None:
 
 
 class Deny(strawberry.BasePermission):
+    """Refuses, and counts its checks (it reads the request's context, as real ones do)."""
+
     message = "not for you"
+    checks: list[Any] = []
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        Deny.checks.append(getattr(info, "context", None))
         return False
 
 
@@ -165,17 +169,22 @@ class Guarded:
 @strawberry.type
 class GuardedQuery:
     @strawberry.field
-    def guarded(self) -> Guarded:
-        return Guarded(name="a", secret="s3cret")
+    def guarded(self) -> list[Guarded]:
+        return [Guarded(name="a", secret="s3cret"), Guarded(name="b", secret="s3cret")]
 
 
 def test_a_plain_field_with_permission_classes_keeps_its_check() -> None:
     """A field without a resolver but with permission classes is not read in place: its
-    permission runs, as in Strawberry's own execution."""
+    permission runs as in Strawberry's own execution (as often, with the request's context)."""
     config = strawberry.schema.config.StrawberryConfig(auto_camel_case=False)
+    theirs = strawberry.Schema(query=GuardedQuery, config=config)
     ours = strawberry.Schema(
         query=GuardedQuery, config=config, execution_context_class=CarebookExecutionContext
     )
-    result = ours.execute_sync("{ guarded { name secret } }")
-    assert result.data is None
-    assert [e.message for e in result.errors or []] == ["not for you"]
+    answers = []
+    for schema in (theirs, ours):
+        Deny.checks.clear()
+        result = schema.execute_sync("{ guarded { name secret } }", context_value="context")
+        answers.append((result.data, [e.message for e in result.errors or []], Deny.checks[:]))
+    assert answers[1] == answers[0]
+    assert answers[1][1] == ["not for you"] and answers[1][2] == ["context"]

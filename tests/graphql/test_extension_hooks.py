@@ -126,7 +126,7 @@ def test_a_hook_switched_off_with_none_is_no_hook() -> None:
 
 def test_a_class_made_per_request_is_not_kept() -> None:
     """The per-class answers hold their classes weakly: a factory that makes a new extension
-    class for each request does not grow them."""
+    class for each request (hooks without super()) does not grow them."""
 
     def one_request() -> weakref.ref[type]:
         class Fresh(SchemaExtension):

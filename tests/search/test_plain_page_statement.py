@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.support.db import statements_sent
 
 from carebook import builders, search
 from carebook.auth.passwords import Passwords
@@ -75,9 +76,11 @@ async def test_a_counted_deep_page_builds_no_statement_once_kept(
 ) -> None:
     actor = await _practice(database, passwords)
     monkeypatch.setattr(pages, "COUNTED_OFFSET", 1)  # offset 1 is "deep": the counters answer
-    first, built = await _built_again(
-        database, actor, ListArgs(sort=sort, offset=1, limit=2), monkeypatch
-    )
+    with statements_sent(database) as statements:
+        first, built = await _built_again(
+            database, actor, ListArgs(sort=sort, offset=1, limit=2), monkeypatch
+        )
+    assert any("list_blocks" in s for s in statements)  # the counted path, not the plain one
     ordered = sorted(NAMES, reverse=sort.endswith("desc"))
     assert first == ordered[1:3]
     assert built == []

@@ -5,10 +5,10 @@ info, the resolver, then ``complete_value``'s checks, even for a scalar read fro
 A page of ten users with eight fields is eighty of those, about a quarter of the request's CPU
 (cProfile of the ``users`` first page, docs/performance.md, "Lists near their bare endpoints").
 
-Here a field without a resolver of its own (so no arguments or info: Strawberry marks its
-resolver ``_is_default``) and whose type is a scalar or enum is read and serialized in place:
-by attribute when it has no permission classes or field extensions either, else through
-Strawberry's resolver, which runs them (a refusal raises, so graphql-core's way answers). Anything
+Here a field without a resolver, permission classes or field extensions (so no arguments or
+info: Strawberry marks its resolver ``_is_default``) and whose type is a scalar or enum is read
+and serialized in place (a field with permission classes takes graphql-core's way, which
+runs them once with a real ``Info``). Anything
 unusual (an exception, null in a non-null field, a value the scalar refuses, an awaitable)
 goes through graphql-core's own ``execute_field`` for that field, so errors, paths and nulls
 come out exactly as before. Every other field takes graphql-core's way unchanged.
@@ -62,28 +62,29 @@ def _plan(field: GraphQLField) -> _Plan:
         field_type = field.type
         non_null = isinstance(field_type, GraphQLNonNull)
         named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-        if is_leaf_type(named):
-            plan = (_reader(field, resolve), named, non_null)
+        reader = _reader(field, resolve)
+        if is_leaf_type(named) and reader is not None:
+            plan = (reader, named, non_null)
     field.extensions[_PLAN] = plan
     return plan
 
 
 def _reader(field: GraphQLField, resolve: Any) -> Any:
-    """A one-argument reader of ``field``'s value from its source object.
+    """A one-argument reader of ``field``'s value from its source object, or None when the
+    field must take graphql-core's way.
 
     Strawberry's default resolver goes through its field's ``get_result`` (a wrapper, two
     property look-ups, then ``getattr``): about a third of a plain field's cost, for each field
     of each row of a page. With Strawberry's own default (``getattr`` by the Python name) the
-    attribute is read directly; any other default resolver keeps Strawberry's way.
+    attribute is read directly; any other default resolver is called as Strawberry calls it.
+    A field with permission classes or field extensions but no resolver is marked default
+    too, yet its resolver runs them with a real ``Info``: it is never read in place.
     """
     definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+        return None
     if (
-        isinstance(definition, StrawberryField)
-        # No resolver and no field extensions (permission classes are one): Strawberry itself
-        # then reads the attribute. A field with permission classes but no resolver is also
-        # marked default, yet its resolver checks them: it keeps Strawberry's way.
-        and definition.is_basic_field
-        and type(definition).get_result is StrawberryField.get_result
+        type(definition).get_result is StrawberryField.get_result
         and definition.default_resolver is getattr
     ):
         return operator.attrgetter(definition.python_name)

@@ -39,8 +39,9 @@ from strawberry.extensions.runner import SchemaExtensionsRunner
 _Maker = tuple[Callable[[SchemaExtension], Any], bool] | None
 
 
-# Per extension class, per stage. Weak: a class made per request by a factory (none of this
-# schema's are) leaves with its last instance instead of growing the table.
+# Per extension class, per stage. Weak, so a class nothing else refers to can go; a hook that
+# calls super() refers to its class, which then stays. This schema's extension classes are
+# made once (its factories build instances), so the table holds a handful.
 _MAKERS: weakref.WeakKeyDictionary[type[SchemaExtension], dict[str, _Maker]] = (
     weakref.WeakKeyDictionary()
 )

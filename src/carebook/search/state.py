@@ -29,7 +29,9 @@ BOUNDS_MAX = 1024
 KEYS_STATEMENTS_MAX = 256
 # Deep page statements: one per (status, direction), six in all.
 DEEP_PAGE_STATEMENTS_MAX = 8
-# Row statements per (caller, sort, columns): callers and documents in use at a time.
+# Row statements per caller, sort and columns (a plain page's; a deep page's also per status
+# and direction, up to six a caller): callers and documents in use at a time. A statement
+# pushed out is only built again.
 ROWS_STATEMENTS_MAX = 512
 
 
