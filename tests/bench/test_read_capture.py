@@ -19,7 +19,16 @@ from carebook.app import create_app
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 
-COMPARED = ("user", "users_first", "search1_rare")
+# A deep page (offset 150 of 300: the ids found first), counts, common and rare words.
+COMPARED = (
+    "user",
+    "users_first",
+    "users_deep",
+    "search1_rare",
+    "search1_common",
+    "count_all",
+    "count_keywords",
+)
 # What the server sends besides the read: transaction control and the read trail's batch.
 NOT_THE_READ = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE", "INSERT")
 
@@ -58,7 +67,7 @@ async def test_the_captured_reads_are_the_servers_statements(
 ) -> None:
     """``database`` empties the tables afterwards (the generated world, the read trail)."""
     world = await generate(
-        Options(database_url, 60, 3, recreate=False, migrate=False), log=lambda _: None
+        Options(database_url, 300, 3, recreate=False, migrate=False), log=lambda _: None
     )
     operations = [o for o in read_operations(world, 1) if o.name in COMPARED]
     for operation in operations:
