@@ -260,28 +260,34 @@ def record(
     return kept
 
 
+# Built once, the ids bound (expanding): built per call, their cache keys (a walk of the
+# whole statement) cost an updateClient about 3 % of its CPU (py-spy, docs/performance.md).
+# Two look-ups, one per side, each on its index. Written as one OR, SQLite walked every open
+# pair of the organization (the list's index) for each updated patient: 7-17 ms of an
+# updateClient of a 20,000-patient practice, inside its write transaction.
+_PAIR_COLUMNS = (DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id)
+_OPEN_PAIRS = (
+    DuplicatePair.organization_id == bindparam("organization_id"),
+    DuplicatePair.dismissed_at.is_(None),
+)
+_OPEN_PAIRS_OF = union_all(
+    select(*_PAIR_COLUMNS).where(
+        *_OPEN_PAIRS, DuplicatePair.user_id.in_(bindparam("ids", expanding=True))
+    ),
+    select(*_PAIR_COLUMNS).where(
+        *_OPEN_PAIRS, DuplicatePair.other_user_id.in_(bindparam("ids", expanding=True))
+    ),
+)
+_DELETE_PAIRS = delete(DuplicatePair).where(DuplicatePair.id.in_(bindparam("gone", expanding=True)))
+
+
 def drop_unmatched(
     connection: Connection, organization_id: int, user_ids: Collection[int], still: set[Pair]
 ) -> None:
     """Delete the open pairs of these patients that are not in ``still`` (no longer matching)."""
-    ids = sorted(user_ids)
-    # Two look-ups, one per side, each on its index. Written as one OR, SQLite walked every
-    # open pair of the organization (the list's index) for each updated patient: 7-17 ms of
-    # an updateClient of a 20,000-patient practice, inside its write transaction.
-    columns = (DuplicatePair.id, DuplicatePair.user_id, DuplicatePair.other_user_id)
-    open_pairs = (DuplicatePair.organization_id == organization_id,)
-    query = union_all(
-        select(*columns).where(
-            *open_pairs, DuplicatePair.user_id.in_(ids), DuplicatePair.dismissed_at.is_(None)
-        ),
-        select(*columns).where(
-            *open_pairs,
-            DuplicatePair.other_user_id.in_(ids),
-            DuplicatePair.dismissed_at.is_(None),
-        ),
+    found = connection.execute(
+        _OPEN_PAIRS_OF, {"organization_id": organization_id, "ids": sorted(user_ids)}
     )
-    gone = sorted(
-        {r.id for r in connection.execute(query) if (r.user_id, r.other_user_id) not in still}
-    )
+    gone = sorted({r.id for r in found if (r.user_id, r.other_user_id) not in still})
     if gone:
-        connection.execute(delete(DuplicatePair).where(DuplicatePair.id.in_(gone)))
+        connection.execute(_DELETE_PAIRS, {"gone": gone})

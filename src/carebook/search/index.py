@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, delete, event, inspect, select, update
+from sqlalchemy import Table, bindparam, delete, event, inspect, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,11 @@ INDEXED = ("first_name", "last_name", "legal_name", "email", "record_identifier"
 COPIED = ("last_name", "role", "active")
 _WATCHED = (*INDEXED, "role", "active")
 _BATCH = 5000
+# Built once, the ids bound (expanding): built per call, with its cache key, it cost every
+# update of a patient's indexed fields CPU for nothing (docs/performance.md).
+_DELETE_TOKENS = delete(SearchToken).where(
+    SearchToken.user_id.in_(bindparam("ids", expanding=True))
+)
 
 
 def searchable(user: Any) -> Searchable:
@@ -74,7 +79,7 @@ def write_tokens(connection: Connection, users: Sequence[Indexed], *, new: bool 
         ids = [user[0] for user in users]
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
-            connection.execute(delete(SearchToken).where(SearchToken.user_id.in_(chunk)))
+            connection.execute(_DELETE_TOKENS, {"ids": chunk})
     rows = [row for user in users for row in token_tuples(*user)]
     # In (organization_id, token) order, as both covering indexes start: each index entry then
     # lands next to the previous one instead of anywhere in the index. PostgreSQL spent 30 %
