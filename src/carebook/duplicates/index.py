@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, event, inspect, select
+from sqlalchemy import Table, bindparam, delete, event, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from carebook.db.session import CarebookSession
 from carebook.duplicates.keys import keys_of, tally_of
 from carebook.duplicates.models import MatchKey, NameKey
 from carebook.duplicates.scan import recheck
+from carebook.events.changes import any_changed
 from carebook.users.models import User
 
 KEYED = ("first_name", "last_name", "dob", "email_key", "phone_number")
@@ -33,8 +34,7 @@ BATCH = 5000
 
 
 def _changed(user: User, names: Iterable[str] = _WATCHED) -> bool:
-    state = inspect(user)
-    return any(state.attrs[name].history.has_changes() for name in names)
+    return any_changed(user, names)
 
 
 def _recheck(connection: Connection, users: Iterable[User]) -> None:

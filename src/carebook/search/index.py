@@ -11,12 +11,13 @@ from collections.abc import Collection, Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, event, inspect, select, update
+from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
+from carebook.events.changes import any_changed
 from carebook.search.models import SearchToken
 from carebook.search.text import Searchable, shared_prefixes, tokens_of
 from carebook.users.models import User
@@ -39,8 +40,7 @@ def searchable(user: Any) -> Searchable:
 
 
 def _changed(user: User) -> bool:
-    state = inspect(user)
-    return any(state.attrs[name].history.has_changes() for name in _WATCHED)
+    return any_changed(user, _WATCHED)
 
 
 # (user id, organization id, indexed fields, (last_name, role, active))
