@@ -67,7 +67,7 @@ async def update_user_email(
         await apply_changes(ctx, user, Profile(email=change.new_email))
     except Invalid as error:  # the email rule speaks of "email"; this input calls it new_email
         raise Invalid(*(FieldMessage("new_email", m.message) for m in error.messages)) from None
-    emit_patient_updated(session, user, patient_changes(user))
+    await emit_patient_updated(session, user, patient_changes(user))
     await session.flush()  # the email rule also ended the links sent to the old address
     await record_patients(session, [user], action="update")
     return user

@@ -202,7 +202,7 @@ async def update_client(
         )
     changed += team_field(await _set_care_team(session, user, other_ids))
     await apply_locations(session, actor, user, locations)
-    emit_patient_updated(session, user, changed)
+    await emit_patient_updated(session, user, changed)
     return user
 
 
@@ -348,7 +348,7 @@ async def update_user(
         # A patient changing their own profile tells their providers (in-app notification).
         await notify_providers(session, patient=user, kind=NotificationKind.PROFILE_UPDATED)
     await record_patients(session, [user], action="update")
-    emit_patient_updated(session, user, fields_changed)
+    await emit_patient_updated(session, user, fields_changed)
     return user
 
 
