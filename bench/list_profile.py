@@ -3,6 +3,7 @@
     python -m bench.list_profile users_first [--database sqlite] [--requests 2000] [--top 40]
     python -m bench.list_profile search_1_rare --src /work/main/src --no-profile  # time only
     python -m bench.list_profile updateClient --database postgresql --requests 500  # a write
+    python -m bench.list_profile signUp --database postgresql --no-profile  # argon2id's included
 
 Uses the database and world file of an earlier ``python -m bench`` run (as ``bench.probe``).
 Sends the benchmark operation's requests one at a time (a read's variants in turn; a write's
@@ -21,6 +22,7 @@ import asyncio
 import cProfile
 import itertools
 import json
+import os
 import pstats
 import sys
 import time
@@ -29,7 +31,16 @@ from pathlib import Path
 from typing import Any
 
 # The writes whose requests are new each time (bulkUpdateClients repeats a run's moves).
-NEW_EACH_TIME = ("createClient", "updateClient")
+NEW_EACH_TIME = ("createClient", "updateClient", "signUp")
+# As the bench's server runs: no sign-up rate limits (bench/run.py), and no webhook worker in
+# the app's process (`carebook serve` delivers from a process of its own): the worker's
+# fan-out of each write's event made a write's CPU and function calls vary by a fifth from
+# run to run.
+SERVER_ENVIRONMENT = {
+    "CAREBOOK_SIGN_UP_ADDRESS_LIMIT": "0",
+    "CAREBOOK_ENROLLMENT_TARGET_LIMIT": "0",
+    "CAREBOOK_SERVE_DELIVERY_PROCESS": "1",
+}
 # The requests sent by this process, numbered across rounds (a write's are each new).
 _SENT = itertools.count()
 
@@ -101,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=1, help="Timed rounds (time only).")
     args = parser.parse_args(argv)
     _setup_path(args.src)
+    for name, value in SERVER_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
 
     from bench.generate import Generated
     from bench.operations import read_operations, write_operations
