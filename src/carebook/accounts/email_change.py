@@ -68,6 +68,8 @@ async def update_user_email(
     except Invalid as error:  # the email rule speaks of "email"; this input calls it new_email
         raise Invalid(*(FieldMessage("new_email", m.message) for m in error.messages)) from None
     await emit_patient_updated(session, user, patient_changes(user))
-    await session.flush()  # the email rule also ended the links sent to the old address
+    # The email rule also ended the links sent to the old address (flushed with the event's
+    # INSERT when there was one).
+    await session.flush()
     await record_patients(session, [user], action="update")
     return user

@@ -95,7 +95,8 @@ async def emit_all(session: AsyncSession, changes: Sequence[Change]) -> None:
         return
     # A Core INSERT does not flush the session first: events added with emit() and not yet
     # flushed would get ids after these, out of order. Flushing keeps the ids in write order
-    # (a no-op when nothing is pending, as in every caller today).
+    # (and writes the caller's pending changes now rather than at the commit: an update's row
+    # for emit_patient_updated, for one).
     await session.flush()
     now = utcnow()
     rows = [{**_values(change), "created_at": now, "dispatched": False} for change in changes]
