@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bench.generate import Options, generate
+from bench.generate import Generated, Options, generate
+from bench.operations import write_operations
 from sqlalchemy import text
 from tests.audit.cleanup import clear_sqlite_audit_events
 from tests.bench.test_bench_smoke import _empty
@@ -19,6 +20,14 @@ NEW_PATIENTS = (
     "  AND e.event_type = 'patient.created')"
     " FROM users u WHERE u.email LIKE :marker ORDER BY u.id"
 )
+
+
+UPDATED_EVENTS = "SELECT count(*) FROM events WHERE event_type = 'patient.updated'"
+
+
+async def _count(database: Database, sql: str) -> int:
+    async with database.read_sessions() as session:
+        return int((await session.execute(text(sql))).scalar_one())
 
 
 async def _clear(database: Database) -> None:
@@ -44,11 +53,22 @@ async def test_replays_are_new_whole_writes_committed(database_url: str) -> None
         assert any(s.startswith("INSERT INTO audit_events") for s in sent)
         assert not any("last_activity_at=" in s for s in sent)
         assert len(floors["updateClient"]) == write_floor.VARIANTS["updateClient"]
+        moved = floors["bulkUpdateClients"][0]
+        assert len(floors["bulkUpdateClients"]) == write_floor.VARIANTS["bulkUpdateClients"]
+        # A real move: the captured transaction updates the patients and tells of each.
+        moves = [" ".join(s.sql.split()) for s in moved.statements]
+        assert any(s.startswith("UPDATE users SET user_group_id=") for s in moves)
+        assert any(s.startswith("INSERT INTO events") for s in moves)
+        updated_before = await _count(database, UPDATED_EVENTS)
 
         for _ in range(3):
             await write_floor.replay(engine, created)
         for variant in floors["updateClient"][:2] * 2:
             await write_floor.replay(engine, variant)
+        for _ in range(2):
+            await write_floor.replay(engine, moved)
+        # Each replay is the whole move again: every patient's event, committed.
+        assert await _count(database, UPDATED_EVENTS) - updated_before >= 2 * world.patients
 
         async with database.read_sessions() as session:
             rows = (await session.execute(text(NEW_PATIENTS), {"marker": "%floort1x0%"})).all()
@@ -60,6 +80,25 @@ async def test_replays_are_new_whole_writes_committed(database_url: str) -> None
     finally:
         await _clear(database)
         await database.dispose()
+
+
+def test_each_run_moves_other_blocks_to_other_groups() -> None:
+    """A run after another on the same database must not repeat the last run's moves: those
+    change nothing, and a bulkUpdateClients that changes nothing is not the one measured."""
+    world = Generated(
+        database_url="sqlite+aiosqlite://", organization_id=1, provider_id=1, provider_ids=[1],
+        api_key="k", patients=100_000, first_patient_id=2, last_patient_id=100_001,
+        group_ids=list(range(1, 21)), tag_ids=[],
+    )  # fmt: skip
+    runs = []
+    for run in ("1765000000", "1765000600"):
+        bulk = next(o for o in write_operations(world, run, 4) if o.name == "bulkUpdateClients")
+        inputs = [bulk.variables(i)["input"] for i in range(200)]
+        assert all(len(move["ids"]) == 1000 for move in inputs)
+        runs.append({(move["ids"][0], move["user_group_id"]) for move in inputs})
+    # Each run's 200 moves are of 200 blocks; few (block, group) moves of the first come again.
+    assert len(runs[0]) == len(runs[1]) == 200
+    assert len(runs[0] & runs[1]) < 10
 
 
 def test_the_report_shows_graphql_over_sql_for_writes() -> None:
