@@ -30,8 +30,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# The writes whose requests are new each time (bulkUpdateClients repeats a run's moves).
-NEW_EACH_TIME = ("createClient", "updateClient", "signUp")
+# The writes whose requests are new each time (every write of bench/operations.py since
+# bulkUpdateClients' moves are drawn per run).
+NEW_EACH_TIME = ("createClient", "updateClient", "bulkUpdateClients", "signUp")
 # As the bench's server runs: no sign-up rate limits (bench/run.py), and no webhook worker in
 # the app's process (`carebook serve` delivers from a process of its own): the worker's
 # fan-out of each write's event made a write's CPU and function calls vary by a fifth from
