@@ -31,10 +31,13 @@ def _rows(count: int) -> list[tuple[str, ...]]:
 
 def _columns(parameters: Any, many: bool, width: int) -> list[tuple[Any, ...]]:
     """The rows of an INSERT's parameters: an executemany's tuples (SQLite), or one array per
-    column (PostgreSQL's INSERT ... SELECT FROM unnest)."""
+    column (PostgreSQL's INSERT ... SELECT FROM unnest), one value for a column every row
+    shares (db/many_rows.py)."""
     if many:
         return [tuple(row) for row in parameters]
-    arrays = list(parameters)[:width]
+    values = list(parameters)
+    count = max(len(v) for v in values if isinstance(v, list))
+    arrays = [v if isinstance(v, list) else [v] * count for v in values[:width]]
     return list(zip(*arrays, strict=True))
 
 
