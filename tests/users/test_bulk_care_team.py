@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.support.api import Api
 from tests.support.db import care_team, users_snapshot
+from tests.support.events import events_after, last_event_id
 from tests.support.world import World
 
 from carebook import builders
@@ -114,3 +115,24 @@ async def test_nothing_to_change_is_still_a_message(api: Api, world: World) -> N
     assert payload["messages"] == [
         {"field": "active_status", "message": "Give user_group_id or active_status"}
     ]
+
+
+async def test_each_patients_event_names_what_changed_for_them(
+    api: Api, world: World, database: Database
+) -> None:
+    """A move and a care-team change at once: a patient already in the group gets an event
+    naming the care team alone, the other both fields."""
+    group, staff = str(world.a.group_id), str(world.a.staff.user_id)
+    await _bulk(api, world, ids=[str(world.a.patient_id)], user_group_id=group)
+    after = await last_event_id(database)
+    payload = await _bulk(
+        api, world, ids=_ids(world), user_group_id=group, other_provider_ids=staff
+    )
+    assert not payload["messages"]
+    events = await events_after(database, after)
+    assert sorted((e.resource_id, e.event_type, e.changed_fields) for e in events) == sorted(
+        [
+            (world.a.patient_id, "patient.updated", ["other_provider_ids"]),
+            (world.a.other_patient_id, "patient.updated", ["other_provider_ids", "user_group_id"]),
+        ]
+    )

@@ -7,7 +7,7 @@ values: a column whose API name differs is renamed here, an internal column is l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,6 +96,28 @@ def patient_updated(user: User, changed: Iterable[str]) -> Change | None:
     if not fields or not user.is_patient:
         return None
     return Change(user.organization_id, PATIENT_UPDATED, user.id, fields)
+
+
+def bulk_updates(
+    patients: Iterable[tuple[int, int]],
+    column: str | None,
+    moved: Collection[int],
+    new_teams: Collection[int],
+) -> list[Change]:
+    """The ``patient.updated`` of each patient (id, organization id) a bulk write changed:
+    ``column`` for those in ``moved``, the care team for those in ``new_teams``; as
+    :func:`patient_updated` builds them, each set of fields built once."""
+    fields_of: dict[tuple[bool, bool], list[str]] = {}
+    changes = []
+    for patient_id, organization_id in patients:
+        key = (bool(column) and patient_id in moved, patient_id in new_teams)
+        fields = fields_of.get(key)
+        if fields is None:
+            named = [column] if key[0] and column else []
+            fields = fields_of[key] = sorted({*named, *team_field(key[1])})
+        if fields:
+            changes.append(Change(organization_id, PATIENT_UPDATED, patient_id, fields))
+    return changes
 
 
 async def emit_patients_updated(session: AsyncSession, changes: Iterable[Change | None]) -> None:
