@@ -144,37 +144,37 @@ def _through(processor: Callable[[Any], Any], values: Sequence[Any]) -> list[Any
 
 
 def _converted_columns(
-    table: Table, columns: tuple[str, ...], dialect: Dialect, rows: Sequence[Sequence[Any]]
-) -> list[list[Any]]:
-    """``rows`` as one list per column, each value through its column type's bind processor."""
-    arrays = [list(values) for values in zip(*rows, strict=True)]
+    table: Table,
+    columns: tuple[str, ...],
+    dialect: Dialect,
+    rows: Sequence[Sequence[Any]],
+    shared: frozenset[int] = frozenset(),
+) -> list[Any]:
+    """``rows`` as one list per column, each value through its column type's bind processor;
+    a column of ``shared`` (positions) as its first row's value alone."""
+    arrays: list[Any] = [list(values) for values in zip(*rows, strict=True)]
+    for n in shared:
+        arrays[n] = arrays[n][0]
     for n, processor in _processors(table, columns, dialect):
-        arrays[n] = _through(processor, arrays[n])
+        arrays[n] = processor(arrays[n]) if n in shared else _through(processor, arrays[n])
     return arrays
 
 
-def _postgresql_parameters(
-    table: Table, columns: tuple[str, ...], dialect: Dialect, rows: Sequence[Sequence[Any]]
-) -> tuple[frozenset[int], tuple[Any, ...]]:
+def _shared_columns(rows: Sequence[Sequence[Any]]) -> frozenset[int]:
     """The positions of the columns every row gives the same value (a batch's organization,
-    time stamp, actor...), and the statement's parameters: that one value for those, an array
-    for the others. asyncpg encodes each array element in Python-level checks (about 0.7 us
-    each): a bulk write's 1,000 audit rows were 12 arrays of 1,000, of which 10 held one value."""
-    arrays = [list(values) for values in zip(*rows, strict=True)]
+    time stamp, actor...), which PostgreSQL gets as that one value instead of an array:
+    asyncpg encodes each array element in Python-level checks (about 0.7 us each), and a bulk
+    write's 1,000 audit rows were 12 arrays of 1,000, of which 10 held one value. None for one
+    row, or rows all alike (the plain arrays say how many rows there are)."""
+    if len(rows) < 2:
+        return frozenset()
+    first = rows[0]
     shared = frozenset(
-        n for n, values in enumerate(arrays) if values.count(values[0]) == len(values)
+        n
+        for n, values in enumerate(zip(*rows, strict=True))
+        if values.count(first[n]) == len(values)
     )
-    if len(rows) < 2 or len(shared) == len(arrays):
-        shared = frozenset()  # one row, or rows all alike: the plain arrays say how many
-    processors = dict(_processors(table, columns, dialect))
-    parameters: list[Any] = []
-    for n, values in enumerate(arrays):
-        processor = processors.get(n)
-        if n in shared:
-            parameters.append(processor(values[0]) if processor else values[0])
-        else:
-            parameters.append(_through(processor, values) if processor else values)
-    return shared, tuple(parameters)
+    return shared if len(shared) < len(first) else frozenset()
 
 
 def insert_rows(
@@ -202,7 +202,8 @@ def insert_rows(
     for start in range(0, len(rows), BATCH):
         chunk = rows[start : start + BATCH]
         if dialect.name == "postgresql":
-            shared, parameters = _postgresql_parameters(table, key, dialect, chunk)
+            shared = _shared_columns(chunk)
+            parameters = tuple(_converted_columns(table, key, dialect, chunk, shared))
             connection.exec_driver_sql(_statement(table, key, dialect, unique, shared), parameters)
         elif convert:
             arrays = _converted_columns(table, key, dialect, chunk)

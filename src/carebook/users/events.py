@@ -90,8 +90,8 @@ async def emit_patient_updated(session: AsyncSession, user: User, changed: Itera
 
 
 def patient_updated(user: User, changed: Iterable[str]) -> Change | None:
-    """The ``patient.updated`` of a bulk write, for :func:`emit_all`; None as
-    :func:`emit_patient_updated` emits nothing."""
+    """The ``patient.updated`` of ``user`` listing ``changed``, for :func:`emit_all`; None
+    when nothing changed or ``user`` is not a patient."""
     fields = sorted(set(changed))
     if not fields or not user.is_patient:
         return None
