@@ -14,13 +14,15 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, event, func, inspect, select
+from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm.exc import DetachedInstanceError
 from tests.audit.test_append_only import ROW
 from tests.support.world import World
 
 from carebook.audit import models as audit_models
 from carebook.audit.models import AuditEvent
+from carebook.audit.trail import load_without_trail
 from carebook.config import Settings
 from carebook.db.engine import Database, create_database
 from carebook.db.rows import detached
@@ -75,6 +77,34 @@ async def test_a_single_row_read_answers_the_same_on_both_paths(
         expected.created_at,
     )
     assert await door.read_row(select(User).where(User.id == 10**9), {}) is None
+
+
+async def test_a_single_row_reads_entity_is_detached_and_raises_on_what_it_did_not_read(
+    door: Database, database: Database, world: World
+) -> None:
+    # Made by hand (db/rows.py::detached): it must be what a closed session leaves.
+    statement = select(User).options(load_only(User.id, User.first_name, raiseload=True))
+    row = await door.read_row(statement.where(User.id == world.a.patient_id), {})
+    assert row is not None
+    user = detached(User, row)
+    state = inspect(user)
+    assert state.detached and state.identity == (world.a.patient_id,)
+    assert not state.modified and user.first_name
+    with pytest.raises(DetachedInstanceError):
+        _ = user.last_name
+    # Merged into a session, it is that patient's row (an UPDATE), never a new one.
+    count = select(func.count()).select_from(User)
+    async with database.read_sessions() as session:
+        before = await session.scalar(count)
+    user.first_name = "Renamed"
+    async with database.write_sessions() as session, session.begin():
+        load_without_trail(session)
+        merged = await session.merge(user)
+    assert merged.id == world.a.patient_id
+    async with database.read_sessions() as session:
+        stored = await session.get_one(User, world.a.patient_id)
+        assert stored.first_name == "Renamed"
+        assert await session.scalar(count) == before
 
 
 async def test_a_single_row_read_runs_on_the_session_it_is_lent_when_plain(
