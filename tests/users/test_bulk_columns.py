@@ -37,9 +37,17 @@ async def _move(api: Api, world: World, document: str) -> dict[str, Any]:
     return payload
 
 
+_BY_IDS = ("users.id IN (", "users.id = ANY")
+
+
 def _patients_read(statements: list[str]) -> str:
-    """What the SELECT of the bulk update's patients reads (its columns)."""
-    (read,) = [s for s in statements if "FROM users" in s and " IN (" in s.upper()]
+    """What the SELECT of the bulk update's patients reads (its columns): their ids as an IN
+    list (SQLite) or an array (PostgreSQL)."""
+    (read,) = [
+        s
+        for s in statements
+        if s.startswith("SELECT") and "FROM users" in s and any(ids in s for ids in _BY_IDS)
+    ]
     return read.split("FROM")[0]
 
 

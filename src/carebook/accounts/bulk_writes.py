@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
+from carebook.db.among import among
 from carebook.db.base import utcnow
 from carebook.duplicates.index import status_changed
 from carebook.search.index import restamp_active
@@ -70,6 +71,7 @@ async def write_columns(
     """Write ``values`` to the patients it changes; the ids of those whose ``active`` or
     ``user_group_id`` (a field of the API) changed."""
     now = utcnow()
+    dialect = session.get_bind().dialect
     groups: dict[tuple[tuple[str, Any], ...], list[User]] = defaultdict(list)
     for user in patients:
         columns = new_columns(user, values, now)
@@ -80,7 +82,8 @@ async def write_columns(
         ids = sorted(user.id for user in users)
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
-            await session.execute(update(_USERS).where(_USERS.c.id.in_(chunk)).values(columns))
+            where = among(dialect, _USERS.c.id, chunk)
+            await session.execute(update(_USERS).where(where).values(columns))
         for user in users:
             # Only the attributes the load read: one left unloaded raises if read, so nothing
             # reads it, and setting it cost a thousand patients 3 ms (the ORM's bookkeeping of

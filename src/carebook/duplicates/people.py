@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import replace
-from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, any_, bindparam, func, select, text
+from sqlalchemy import BigInteger, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 
 from carebook.auth.roles import Role
+from carebook.db.among import among
 from carebook.duplicates.keys import tally_of
 from carebook.duplicates.matcher import NAMESAKES_ALLOWED, Person, address_key
 from carebook.duplicates.models import NameKey
@@ -37,19 +37,6 @@ _COUNTED_TO_PG = text(
 
 def _chunks(ids: list[int]) -> list[list[int]]:
     return [ids[start : start + ID_BATCH] for start in range(0, len(ids), ID_BATCH)]
-
-
-def _among(connection: Connection, column: Any, values: list[int]) -> ColumnElement[bool]:
-    """``column IN values``. On PostgreSQL ``= ANY(array)``, one parameter: an IN list of
-    thousands is rendered parameter by parameter by SQLAlchemy at every execution (a tenth
-    of an import's CPU on PostgreSQL, py-spy, for an import batch's three such look-ups)."""
-    condition: ColumnElement[bool]
-    if connection.dialect.name != "postgresql":
-        condition = column.in_(values)
-    else:
-        kind = BigInteger if isinstance(column.type, BigInteger) else Integer
-        condition = column == any_(bindparam(None, values, type_=postgresql.ARRAY(kind)))
-    return condition
 
 
 def common_names(
@@ -82,7 +69,7 @@ def _addresses(connection: Connection, ids: list[int]) -> dict[int, str | None]:
     """The first address of each patient (their earliest location), made comparable."""
     query = (
         select(Location.user_id, Location.line1, Location.zip)
-        .where(_among(connection, Location.user_id, ids))
+        .where(among(connection.dialect, Location.user_id, ids))
         .order_by(Location.id)
     )
     found: dict[int, str | None] = {}
@@ -97,7 +84,7 @@ def load_people(connection: Connection, ids: Collection[int]) -> dict[int, Perso
     for chunk in _chunks(sorted(set(ids))):
         query = select(
             User.id, User.first_name, User.last_name, User.dob, User.email_key, User.phone_number
-        ).where(_among(connection, User.id, chunk), User.role == Role.PATIENT, User.active)
+        ).where(among(connection.dialect, User.id, chunk), User.role == Role.PATIENT, User.active)
         rows = connection.execute(query).all()
         addresses = _addresses(connection, [row.id for row in rows])
         for row in rows:
