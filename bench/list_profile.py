@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("operation", help="An operation of bench/operations.py (read or write).")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--database-url")
+    parser.add_argument("--quick", action="store_true", help="Use the --quick run's database.")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--src", help="Import carebook from this source folder.")
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     from carebook.app import create_app
     from carebook.config import Settings
 
-    world = Generated(**json.loads(world_file(args.database, quick=False).read_text()))
+    world = Generated(**json.loads(world_file(args.database, quick=args.quick).read_text()))
     url = args.database_url or world.database_url
     # A write's requests are new per run (a patient updated to what it holds writes nothing).
     writes = write_operations(world, f"profile{time.time_ns()}", 1)
