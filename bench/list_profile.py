@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 # The writes whose requests are new each time (every write of bench/operations.py since
 # bulkUpdateClients' moves are drawn per run).
 NEW_EACH_TIME = ("createClient", "updateClient", "bulkUpdateClients", "signUp")
@@ -42,12 +44,17 @@ SERVER_ENVIRONMENT = {
     "CAREBOOK_ENROLLMENT_TARGET_LIMIT": "0",
     "CAREBOOK_SERVE_DELIVERY_PROCESS": "1",
 }
+# The events a run wrote, marked fanned out when no webhook is enabled (_settle_events).
+_SETTLE = text(
+    "UPDATE events SET dispatched = true WHERE id > :after AND NOT dispatched"
+    " AND NOT EXISTS (SELECT 1 FROM webhooks WHERE is_enabled)"
+)
+_WAITING = text("SELECT count(*) FROM events WHERE id > :after AND NOT dispatched")
 # The requests sent by this process, numbered across rounds (a write's are each new).
 _SENT = itertools.count()
 
 
 async def _last_event_id(url: str) -> int:
-    from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(url)
@@ -59,31 +66,24 @@ async def _last_event_id(url: str) -> int:
 
 
 async def _settle_events(url: str, after: int) -> None:
-    """Mark the events this run's writes made as fanned out, as a server's delivery worker
-    would on a database without webhooks (this process runs none: SERVER_ENVIRONMENT).
+    """Mark the events written since ``after`` as fanned out, as a server's delivery worker
+    would while no webhook is enabled (this process runs none: SERVER_ENVIRONMENT).
 
     Left waiting, they were the next server's backlog: a bench run or probe after a few runs
     of bulkUpdateClients here (1,000 events a call) spent its measured phases beside a delivery
     process working through two million of them (2026-12-07 evening, docs/performance.md).
-    With webhooks in the database they are left to a server's fan-out, and said so.
+    One statement, so a webhook enabled meanwhile keeps them waiting for the fan-out. Run
+    against the bench's own database: another process's events of that time are settled too.
     """
-    from sqlalchemy import text
     from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            if await connection.scalar(text("SELECT count(*) FROM webhooks")):
-                waiting = await connection.scalar(
-                    text("SELECT count(*) FROM events WHERE id > :after AND NOT dispatched"),
-                    {"after": after},
-                )
-                print(f"{waiting} events wait for a server's webhook fan-out", file=sys.stderr)
-                return
-            await connection.execute(
-                text("UPDATE events SET dispatched = true WHERE id > :after AND NOT dispatched"),
-                {"after": after},
-            )
+            await connection.execute(_SETTLE, {"after": after})
+            waiting = await connection.scalar(_WAITING, {"after": after})
+        if waiting:
+            print(f"{waiting} events wait for a server's webhook fan-out", file=sys.stderr)
     finally:
         await engine.dispose()
 

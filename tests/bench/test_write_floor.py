@@ -62,7 +62,9 @@ async def test_replays_are_new_whole_writes_committed(database_url: str) -> None
         assert any(s.startswith("UPDATE users SET user_group_id=") for s in moves)
         assert any(s.startswith("INSERT INTO events") for s in moves)
         (update,) = [s for s in moved.statements if s.sql.startswith("UPDATE users")]
-        moved_patients = len(update.parameters) - 2  # the group, the time stamp, then the ids
+        # The group, the time stamp, then the ids: one array on PostgreSQL, one each on SQLite.
+        ids = update.parameters[-1]
+        moved_patients = len(ids) if isinstance(ids, list) else len(update.parameters) - 2
 
         for _ in range(3):
             await write_floor.replay(engine, created)

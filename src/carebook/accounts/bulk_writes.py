@@ -4,9 +4,10 @@ Setting the column on each of 1,000 loaded rows made the flush compare and write
 one, and reading every attribute's history of every row for its webhook event cost more than
 all the statements together (about 3 ms of CPU per patient on SQLite, most of a 336 ms call).
 A bulk update sets one known column to one value, so which patients change is known from the
-values loaded: one ``UPDATE ... WHERE id IN (...)`` per kind of change writes them, and the
-loaded rows take the new values as their committed state, so the payload shows them and no
-flush writes them again.
+values loaded: one ``UPDATE`` of the ids (``IN (...)``, ``= ANY(array)`` on PostgreSQL) per
+kind of change writes them, and the loaded rows (detached ones, read by
+users/queries.py::visible_patients_by_ids, never flushed) take the new values as their
+committed state, so the payload shows them.
 
 A statement that bypasses the flush also bypasses the session's flush hooks, so what they would
 have done for these rows is done here: a changed ``active`` flag is copied onto the patients'

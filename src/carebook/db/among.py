@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, any_, bindparam
+from sqlalchemy import ColumnElement, any_, bindparam
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
@@ -22,6 +22,6 @@ def among(dialect: Dialect, column: Any, values: Sequence[int]) -> ColumnElement
     if dialect.name != "postgresql":
         condition = column.in_(list(values))
     else:
-        kind = BigInteger if isinstance(column.type, BigInteger) else Integer
-        condition = column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(kind)))
+        array = postgresql.ARRAY(column.type)
+        condition = column == any_(bindparam(None, list(values), type_=array))
     return condition

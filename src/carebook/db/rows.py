@@ -96,7 +96,8 @@ def detached(entity: type[E], row: HeldRow) -> E:
         column = prop.columns[0]
         if column in row:
             values[prop.key] = row[column]
-    identity = tuple(values.get(prop.key) for prop in _primary_key_props(mapper))
+    # The primary key is always read (load_only adds it): without it there is no identity.
+    identity = tuple(values[prop.key] for prop in _primary_key_props(mapper))
     _mark_detached(instance, mapper, identity, _column_keys(mapper).difference(values))
     return instance
 
@@ -107,7 +108,9 @@ def _mark_detached(
     """What make_transient_to_detached leaves on a new instance whose loaded values are in its
     ``__dict__``: its identity key, and the other columns expired (reading one raises)."""
     state = instance_state(instance)
-    state.key = (mapper.class_, identity, None)
+    # Keyed as the ORM keys it: by the hierarchy's base class (the same class for Carebook's
+    # entities, none of which inherits another).
+    state.key = (mapper._identity_class, identity, None)
     state.expired_attributes = set(unloaded)
 
 
@@ -149,13 +152,14 @@ async def entities(
 
     A page of patients loaded through the ORM (``session.execute(...).scalars()``) cost about
     twice the statement's own execution through Core: the ORM's compile step, its loading and
-    identity map, an InstanceState per row; :func:`detached` halves nothing, its
-    ``make_transient_to_detached`` works out every unloaded attribute of every row (issue 28,
-    lists). Here an instance gets its state, its loaded values and its identity key, and no
-    more: it is detached as a closed session leaves one, and reading an attribute that was not
-    read raises (DetachedInstanceError) instead of loading it, as the raiseload of the list's
-    ``load_only`` did. The statement runs where the session runs (the request's read session,
-    or a list session on the read replica).
+    identity map, an InstanceState per row (issue 28, lists). Here an instance gets its state,
+    its loaded values and its identity key, and no more: it is detached as a closed session
+    leaves one, and reading an attribute that was not read raises (DetachedInstanceError)
+    instead of loading it, as the raiseload of the list's ``load_only`` did. The statement runs
+    on the session's connection (a request's read session, a list session on the read replica,
+    or a write's session: bulkUpdateClients' patients), without the session's autoflush, and the
+    rows are not the session's: a change made to one is not flushed (write it with a
+    statement).
     """
     return await session.run_sync(_entities, entity, statement, parameters)
 
