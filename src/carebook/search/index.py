@@ -15,6 +15,7 @@ from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from carebook.db.among import among
 from carebook.db.many_rows import insert_rows
 from carebook.db.session import CarebookSession
 from carebook.events.changes import any_changed
@@ -132,9 +133,8 @@ def restamp_active(connection: Connection, user_ids: Sequence[int], active: bool
     did not change, so their tokens are the same rows with the new copy of ``active``."""
     for start in range(0, len(user_ids), _BATCH):
         chunk = user_ids[start : start + _BATCH]
-        connection.execute(
-            update(SearchToken).where(SearchToken.user_id.in_(chunk)).values(active=active)
-        )
+        owned = among(connection.dialect, SearchToken.user_id, chunk)
+        connection.execute(update(SearchToken).where(owned).values(active=active))
 
 
 def reindex_users(connection: Connection, organization_id: int | None = None) -> int:
