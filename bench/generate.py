@@ -21,16 +21,16 @@ import random
 import sqlite3
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, inspect, select
+from sqlalchemy import Table, inspect, select, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from bench import names
 from carebook.accounts.staff import create_provider, create_staff_user
@@ -150,6 +150,47 @@ async def analyze(url: str) -> None:
     1,000,000 patients took 30.6 ms each before an ANALYZE, 12.2 ms after (docs/performance.md).
     """
     await _on_postgresql(url, "ANALYZE")
+
+
+# Events waiting for the webhook fan-out, marked as it marks them while no webhook is enabled.
+_SETTLE = (
+    "UPDATE events SET dispatched = true WHERE id > :after AND NOT dispatched"
+    " AND NOT EXISTS (SELECT 1 FROM webhooks WHERE is_enabled)"
+)
+_WAITING = "SELECT count(*) FROM events WHERE id > :after AND NOT dispatched"
+
+
+async def last_event_id(url: str) -> int:
+    """The newest event's id (0 when there is none)."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return int((await connection.scalar(text("SELECT max(id) FROM events"))) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def settle_events(url: str, after: int = 0, *, log: Callable[[str], None] = print) -> int:
+    """Mark the events newer than ``after`` that wait for the webhook fan-out as fanned out, as
+    a server's delivery worker does while no webhook is enabled; the count still waiting.
+
+    Before a measurement (no bench server running): a server's delivery process fans out at
+    most 5,000 events a second, and a bulkUpdateClients phase writes 10,000 a second, so a run's
+    or a probe's events outlived its server and the next one spent its measured phases working
+    through them (two million after in-process runs; 143,670 after four probes, which then
+    took 212-244 ms a move against 124-144 with none: docs/performance.md, 2026-12-07 evening).
+    One statement, so a webhook enabled meanwhile keeps them waiting for the fan-out.
+    """
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(_SETTLE), {"after": after})
+            waiting = int(await connection.scalar(text(_WAITING), {"after": after}) or 0)
+    finally:
+        await engine.dispose()
+    if waiting:
+        log(f"{waiting} events wait for a server's webhook fan-out (webhooks are enabled)")
+    return waiting
 
 
 async def _on_postgresql(url: str, statement: str) -> None:

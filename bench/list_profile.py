@@ -30,8 +30,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
-
 # The writes whose requests are new each time (every write of bench/operations.py since
 # bulkUpdateClients' moves are drawn per run).
 NEW_EACH_TIME = ("createClient", "updateClient", "bulkUpdateClients", "signUp")
@@ -44,48 +42,8 @@ SERVER_ENVIRONMENT = {
     "CAREBOOK_ENROLLMENT_TARGET_LIMIT": "0",
     "CAREBOOK_SERVE_DELIVERY_PROCESS": "1",
 }
-# The events a run wrote, marked fanned out when no webhook is enabled (_settle_events).
-_SETTLE = text(
-    "UPDATE events SET dispatched = true WHERE id > :after AND NOT dispatched"
-    " AND NOT EXISTS (SELECT 1 FROM webhooks WHERE is_enabled)"
-)
-_WAITING = text("SELECT count(*) FROM events WHERE id > :after AND NOT dispatched")
 # The requests sent by this process, numbered across rounds (a write's are each new).
 _SENT = itertools.count()
-
-
-async def _last_event_id(url: str) -> int:
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return int((await connection.scalar(text("SELECT max(id) FROM events"))) or 0)
-    finally:
-        await engine.dispose()
-
-
-async def _settle_events(url: str, after: int) -> None:
-    """Mark the events written since ``after`` as fanned out, as a server's delivery worker
-    would while no webhook is enabled (this process runs none: SERVER_ENVIRONMENT).
-
-    Left waiting, they were the next server's backlog: a bench run or probe after a few runs
-    of bulkUpdateClients here (1,000 events a call) spent its measured phases beside a delivery
-    process working through two million of them (2026-12-07 evening, docs/performance.md).
-    One statement, so a webhook enabled meanwhile keeps them waiting for the fan-out. Run
-    against the bench's own database: another process's events of that time are settled too.
-    """
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(_SETTLE, {"after": after})
-            waiting = await connection.scalar(_WAITING, {"after": after})
-        if waiting:
-            print(f"{waiting} events wait for a server's webhook fan-out", file=sys.stderr)
-    finally:
-        await engine.dispose()
 
 
 def _setup_path(src: str | None) -> None:
@@ -159,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
 
-    from bench.generate import Generated
+    from bench.generate import Generated, last_event_id, settle_events
     from bench.operations import read_operations, write_operations
     from bench.run import api_headers, world_file
     from carebook.app import create_app
@@ -192,12 +150,14 @@ def main(argv: list[str] | None = None) -> None:
         return _drive(app, bodies, headers, args.requests, check, checked)
 
     async def run() -> None:
-        before = await _last_event_id(url) if operation.write else None
+        # Started without a backlog of earlier runs' events, and (running no delivery worker,
+        # SERVER_ENVIRONMENT) leaving none of its own: bench.generate.settle_events.
+        await settle_events(url, log=lambda line: print(line, file=sys.stderr))
+        before = await last_event_id(url)
         try:
             await measure()
         finally:
-            if before is not None:
-                await _settle_events(url, before)
+            await settle_events(url, before, log=lambda line: print(line, file=sys.stderr))
 
     async def measure() -> None:
         async with app.router.lifespan_context(app):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bench import spread
 from bench.client import Stats, cpu_seconds, process_tree, run_driver, run_load
-from bench.generate import Generated, analyze
+from bench.generate import Generated, analyze, settle_events
 from bench.hashing import measure_hashing
 from bench.operations import Operation, read_operations, write_operations
 from bench.run import (
@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> None:
         or world.database_url
         or default_database_url(args.database, quick=args.quick)
     )
-    # Statistics as autovacuum would keep them after earlier runs' writes (bench.generate).
+    # No earlier run's events waiting for this server's fan-out, and statistics as autovacuum
+    # would keep them after earlier runs' writes (bench.generate).
+    run_driver(settle_events(url))
     run_driver(analyze(url))
     port = free_port()
     command = carebook_command(url, args.workers, port)

@@ -33,7 +33,14 @@ import httpx
 
 from bench import load, memory, peer, report, spread, write_floor
 from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
-from bench.generate import Generated, Options, analyze, asyncpg_dsn, generate
+from bench.generate import (
+    Generated,
+    Options,
+    analyze,
+    asyncpg_dsn,
+    generate,
+    settle_events,
+)
 from bench.hashing import measure_hashing
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
 from carebook.config import Settings
@@ -488,6 +495,7 @@ async def run(config: Config) -> dict[str, Any]:
     started = time.monotonic()
     world = await _world(config)
     generation = world.seconds.get("total")
+    await settle_events(config.database_url, log=log)  # no earlier run's backlog
     reads = read_operations(world, config.seed)
     captures = await capture_sql(world, reads)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -546,7 +554,10 @@ async def run(config: Config) -> dict[str, Any]:
         # The writes' floor: their statements, captured through carebook's app in this process.
         floors = await write_floor.capture(world, config.database_url, run_id)
         for operation in write_operations(world, run_id, config.concurrency):
-            # Statistics as autovacuum would keep them after the phases before (bench.generate).
+            # Statistics as autovacuum would keep them after the phases before, and none of the
+            # last phase's events left to this one's fan-out (a bulkUpdateClients phase writes
+            # twice what the fan-out takes a second: bench.generate.settle_events).
+            await settle_events(config.database_url, log=log)
             await analyze(config.database_url)
             results.append(
                 await measure_graphql(
