@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Table, inspect, select, text
+from sqlalchemy import Table, and_, func, inspect, select, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -39,10 +39,12 @@ from carebook.auth.roles import Role
 from carebook.config import Settings
 from carebook.db.engine import create_database
 from carebook.db.migrate import upgrade_async
+from carebook.events.models import Event, Webhook
 from carebook.search.counters import RECOUNT_ALL
 from carebook.search.text import DOB_PREFIX, shared_prefixes, whole_value, word_suffixes
 from carebook.users.inputs import Profile
 from carebook.users.models import User
+from carebook.webhooks.fanout import UNDISPATCHED
 
 BATCH = 20_000
 EPOCH = datetime(2018, 1, 1, tzinfo=UTC)  # created_at of the first patient; fixed for determinism
@@ -152,12 +154,9 @@ async def analyze(url: str) -> None:
     await _on_postgresql(url, "ANALYZE")
 
 
-# Events waiting for the webhook fan-out, marked as it marks them while no webhook is enabled.
-_SETTLE = (
-    "UPDATE events SET dispatched = true WHERE id > :after AND NOT dispatched"
-    " AND NOT EXISTS (SELECT 1 FROM webhooks WHERE is_enabled)"
-)
-_WAITING = "SELECT count(*) FROM events WHERE id > :after AND NOT dispatched"
+# Settled rows past which the events table is vacuumed (autovacuum is off on these machines):
+# the fan-out's look-up of waiting events would otherwise step over their dead index entries.
+_VACUUM_AFTER = 10_000
 
 
 async def last_event_id(url: str) -> int:
@@ -165,7 +164,7 @@ async def last_event_id(url: str) -> int:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            return int((await connection.scalar(text("SELECT max(id) FROM events"))) or 0)
+            return int((await connection.scalar(select(func.max(Event.id)))) or 0)
     finally:
         await engine.dispose()
 
@@ -174,23 +173,32 @@ async def settle_events(url: str, after: int = 0, *, log: Callable[[str], None] 
     """Mark the events newer than ``after`` that wait for the webhook fan-out as fanned out, as
     a server's delivery worker does while no webhook is enabled; the count still waiting.
 
-    Before a measurement (no bench server running): a server's delivery process fans out at
-    most 5,000 events a second, and a bulkUpdateClients phase writes 10,000 a second, so a run's
-    or a probe's events outlived its server and the next one spent its measured phases working
-    through them (two million after in-process runs; 143,670 after four probes, which then
-    took 212-244 ms a move against 124-144 with none: docs/performance.md, 2026-12-07 evening).
-    One statement, so a webhook enabled meanwhile keeps them waiting for the fan-out.
+    A server's delivery process fans out at most 5,000 events a second, and a bulkUpdateClients
+    phase writes 10,000 a second, so a run's or a probe's events outlived its server (or its
+    phase) and the next one spent its measured phases working through them (two million after
+    in-process runs; 143,670 after four probes, which then took 212-244 ms a move against
+    124-144 with none: docs/performance.md, 2026-12-07 evening). Called before a probe's or
+    run's server starts and, in a full run, between its write phases (the server's fan-out
+    skips rows this locks, and this skips rows it has marked). One statement: with a webhook
+    enabled when it runs, nothing is marked. Waiting events are found as the fan-out finds them
+    (the partial index's own condition, ``= 0`` on SQLite).
     """
+    enabled = select(Webhook.id).where(Webhook.is_enabled.is_(True)).exists()
+    waiting = and_(Event.id > after, UNDISPATCHED)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(text(_SETTLE), {"after": after})
-            waiting = int(await connection.scalar(text(_WAITING), {"after": after}) or 0)
+            marked = await connection.execute(
+                update(Event).where(waiting, ~enabled).values(dispatched=True)
+            )
+            left = int(await connection.scalar(select(func.count()).where(waiting)) or 0)
     finally:
         await engine.dispose()
-    if waiting:
-        log(f"{waiting} events wait for a server's webhook fan-out (webhooks are enabled)")
-    return waiting
+    if marked.rowcount > _VACUUM_AFTER:
+        await vacuum_analyze(url, "events")
+    if left:
+        log(f"{left} events wait for a server's webhook fan-out (webhooks are enabled)")
+    return left
 
 
 async def _on_postgresql(url: str, statement: str) -> None:

@@ -42,7 +42,7 @@ async def test_waiting_events_settle_only_while_no_webhook_is_enabled(
         )
     assert await settle_events(database_url, before, log=logged.append) == 0
     assert await _waiting(database, ids) == 0
-    # Only those newer than ``after``: an older waiting event stays as it was.
-    older = await add_event(database, organization_id=organization)
-    assert await settle_events(database_url, older, log=logged.append) == 0
-    assert await _waiting(database, [older]) == 1
+    # Only those newer than ``after``: the event at the boundary itself stays as it was.
+    boundary = await add_event(database, organization_id=organization)
+    assert await settle_events(database_url, boundary, log=logged.append) == 0
+    assert await _waiting(database, [boundary]) == 1
