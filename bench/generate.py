@@ -19,6 +19,7 @@ import asyncio
 import functools
 import random
 import sqlite3
+import sys
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
@@ -169,7 +170,9 @@ async def last_event_id(url: str) -> int:
         await engine.dispose()
 
 
-async def settle_events(url: str, after: int = 0, *, log: Callable[[str], None] = print) -> int:
+async def settle_events(
+    url: str, after: int = 0, *, log: Callable[[str], None] | None = None
+) -> int:
     """Mark the events newer than ``after`` that wait for the webhook fan-out as fanned out, as
     a server's delivery worker does while no webhook is enabled; the count still waiting.
 
@@ -197,7 +200,11 @@ async def settle_events(url: str, after: int = 0, *, log: Callable[[str], None] 
     if marked.rowcount > _VACUUM_AFTER:
         await vacuum_analyze(url, "events")
     if left:
-        log(f"{left} events wait for a server's webhook fan-out (webhooks are enabled)")
+        line = f"{left} events wait for a server's webhook fan-out (webhooks are enabled)"
+        if log is None:
+            print(line, file=sys.stderr)
+        else:
+            log(line)
     return left
 
 

@@ -152,12 +152,12 @@ def main(argv: list[str] | None = None) -> None:
     async def run() -> None:
         # Started without a backlog of earlier runs' events, and (running no delivery worker,
         # SERVER_ENVIRONMENT) leaving none of its own: bench.generate.settle_events.
-        await settle_events(url, log=lambda line: print(line, file=sys.stderr))
+        await settle_events(url)
         before = await last_event_id(url)
         try:
             await measure()
         finally:
-            await settle_events(url, before, log=lambda line: print(line, file=sys.stderr))
+            await settle_events(url, before)
 
     async def measure() -> None:
         async with app.router.lifespan_context(app):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import uuid
 from dataclasses import dataclass
 
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     # No earlier run's events waiting for this server's fan-out, and statistics as autovacuum
     # would keep them after earlier runs' writes (bench.generate).
-    run_driver(settle_events(url, log=lambda line: print(line, file=sys.stderr)))
+    run_driver(settle_events(url))
     run_driver(analyze(url))
     port = free_port()
     command = carebook_command(url, args.workers, port)

@@ -15,11 +15,13 @@ import asyncio
 import time
 
 from bench import memory
+from bench.generate import settle_events
 from bench.run import carebook_command, carebook_env, default_database_url, free_port, server
 
 
 def measure(url: str, workers: int, src: str | None) -> str:
     """One start of one build: the line printed."""
+    asyncio.run(settle_events(url))  # an idle server, not one fanning out an earlier backlog
     port = free_port()
     started = time.monotonic()
     with server(carebook_command(url, workers, port), carebook_env(src), port, "startup") as pid:
