@@ -160,18 +160,12 @@ async def analyze(url: str) -> None:
 _VACUUM_AFTER = 10_000
 
 
-async def last_event_id(url: str) -> int:
-    """The newest event's id (0 when there is none)."""
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            return int((await connection.scalar(select(func.max(Event.id)))) or 0)
-    finally:
-        await engine.dispose()
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 async def settle_events(
-    url: str, after: int = 0, *, log: Callable[[str], None] | None = None
+    url: str, after: int = 0, *, log: Callable[[str], None] = _to_stderr
 ) -> int:
     """Mark the events newer than ``after`` that wait for the webhook fan-out as fanned out, as
     a server's delivery worker does while no webhook is enabled; the count still waiting.
@@ -200,11 +194,7 @@ async def settle_events(
     if marked.rowcount > _VACUUM_AFTER:
         await vacuum_analyze(url, "events")
     if left:
-        line = f"{left} events wait for a server's webhook fan-out (webhooks are enabled)"
-        if log is None:
-            print(line, file=sys.stderr)
-        else:
-            log(line)
+        log(f"{left} events wait for a server's webhook fan-out (webhooks are enabled)")
     return left
 
 

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
 
-    from bench.generate import Generated, last_event_id, settle_events
+    from bench.generate import Generated, settle_events
     from bench.operations import read_operations, write_operations
     from bench.run import api_headers, world_file
     from carebook.app import create_app
@@ -153,11 +153,10 @@ def main(argv: list[str] | None = None) -> None:
         # Started without a backlog of earlier runs' events, and (running no delivery worker,
         # SERVER_ENVIRONMENT) leaving none of its own: bench.generate.settle_events.
         await settle_events(url)
-        before = await last_event_id(url)
         try:
             await measure()
         finally:
-            await settle_events(url, before)
+            await settle_events(url)
 
     async def measure() -> None:
         async with app.router.lifespan_context(app):

@@ -5,7 +5,7 @@ probe after four bulkUpdateClients probes measured its server working through 14
 
 from __future__ import annotations
 
-from bench.generate import last_event_id, settle_events
+from bench.generate import settle_events
 from sqlalchemy import func, select, update
 from tests.support.world import World
 from tests.webhooks.helpers import add_event, add_webhook
@@ -13,6 +13,11 @@ from tests.webhooks.helpers import add_event, add_webhook
 from carebook.config import Settings
 from carebook.db.engine import Database
 from carebook.events.models import Event, Webhook
+
+
+async def _last_event_id(database: Database) -> int:
+    async with database.read_sessions() as session:
+        return int(await session.scalar(select(func.max(Event.id))) or 0)
 
 
 async def _waiting(database: Database, ids: list[int]) -> int:
@@ -25,7 +30,7 @@ async def test_waiting_events_settle_only_while_no_webhook_is_enabled(
     database: Database, settings: Settings, world: World, database_url: str
 ) -> None:
     organization = world.a.provider.organization_id
-    before = await last_event_id(database_url)
+    before = await _last_event_id(database)
     webhook_id, _ = await add_webhook(
         database, settings, organization_id=organization, url="http://127.0.0.1:9/hook"
     )
