@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from carebook.auth.roles import Role
 from carebook.imports.reader import SourceRow
 from carebook.imports.records import PatientRecord, record_of, select_records
 from carebook.user_groups.models import UserGroup
 from carebook.users import validation as v
-from carebook.users.models import User
+from carebook.users.models import User, email_owner
 from carebook.users.queries import STAFF_ROLES
 
 # IN lists stay under SQLite's and asyncpg's limits on bound parameters.
@@ -128,7 +127,7 @@ async def batch_lookups(
             lookups.claim(user)
         elif user.record_identifier:
             lookups.others.add(user.record_identifier)
-    patients = await _users(session, org.id, User.email_key, keys, patients_only=True)
+    patients = await _users(session, org.id, User.email_key, keys, by_email=True)
     for user in patients:
         # One record per patient, read by identifier and by email alike: a row's checks tell
         # "this record" from "another patient" by identity, as the ORM's identity map did.
@@ -142,7 +141,7 @@ async def _users(
     column: object,
     values: set[str],
     *,
-    patients_only: bool = False,
+    by_email: bool = False,
 ) -> list[PatientRecord]:
     found: list[PatientRecord] = []
     # A NUL matches no stored value (the rules refuse it) and PostgreSQL refuses it in a query.
@@ -157,8 +156,8 @@ async def _users(
             "values", ordered[start : start + _IN_CHUNK], expanding=True, literal_execute=True
         )
         named = column.in_(chunk)  # type: ignore[attr-defined]
-        query = select_records().where(User.organization_id == organization_id, named)
-        if patients_only:
-            query = query.where(User.role == Role.PATIENT.value)
+        # Emails: the organization's patients, as the key of their index (patient_email_of).
+        scope = email_owner() if by_email else User.organization_id
+        query = select_records().where(scope == organization_id, named)
         found.extend(record_of(row) for row in await session.execute(query))
     return found

@@ -3,7 +3,18 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, text
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    and_,
+    case,
+    literal_column,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Re-exported: Role lives in the auth core (the Actor needs it, and auth imports no domain).
@@ -14,6 +25,11 @@ from carebook.db.types import Measure, UTCDateTime
 
 # The deferred group of the patient record's further fields (see User below).
 PROFILE_GROUP = "profile"
+# Whose email an email key is, for its uniqueness (uq_users_email): a patient's organization's,
+# or 0 for a provider or staff member (every organization's id is 1 or more). Laid out as
+# PostgreSQL prints it back, so that Alembic's comparison of the models with the database
+# (which drops casts and quotes, not line breaks) finds them equal.
+EMAIL_OWNER = text("(\nCASE\n    WHEN role = 'patient' THEN organization_id\n    ELSE 0\nEND)")
 
 
 def _profile(type_: Any) -> Any:
@@ -36,22 +52,21 @@ class User(Timestamped, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        # Emails are unique among an organization's patients (case-insensitively, via email_key).
+        # Emails are unique among an organization's patients, and among providers and staff
+        # everywhere (they sign in with them), case-insensitively (email_key): one index for
+        # both rules, a staff member's emails under organization 0, which no organization is.
+        # Its first column serves every look-up by email (sign-in, password reset, whatever the
+        # role). One index, not three (an index on email_key and one partial unique index per
+        # rule, migration 0042): a patient's email key falls on a random page of each index
+        # that holds it, so moving a thousand patients (bulkUpdateClients; not a HOT update
+        # on PostgreSQL, user_group_id is indexed) rewrote a thousand more pages.
         Index(
-            "uq_users_patient_email",
-            "organization_id",
+            "uq_users_email",
             "email_key",
+            EMAIL_OWNER,
             unique=True,
-            sqlite_where=text("role = 'patient' AND email_key IS NOT NULL"),
-            postgresql_where=text("role = 'patient' AND email_key IS NOT NULL"),
-        ),
-        # Provider and staff emails are unique everywhere: they sign in with them.
-        Index(
-            "uq_users_staff_email",
-            "email_key",
-            unique=True,
-            sqlite_where=text("role <> 'patient' AND email_key IS NOT NULL"),
-            postgresql_where=text("role <> 'patient' AND email_key IS NOT NULL"),
+            sqlite_where=text("email_key IS NOT NULL"),
+            postgresql_where=text("email_key IS NOT NULL"),
         ),
         # The patient list's default sort and its tie-breaker, inside one organization.
         Index("ix_users_org_role_last_name", "organization_id", "role", "last_name", "id"),
@@ -74,7 +89,7 @@ class User(Timestamped, Base):
     preferred_name: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
     pronouns: Mapped[str | None] = mapped_column(String(lengths.USER_TEXT))
     email: Mapped[str | None] = mapped_column(String(320))
-    email_key: Mapped[str | None] = mapped_column(String(320), index=True)
+    email_key: Mapped[str | None] = mapped_column(String(320))
     skipped_email: Mapped[bool] = mapped_column(Boolean, default=False)
     phone_number: Mapped[str | None] = mapped_column(String(32))
     dob: Mapped[date | None] = mapped_column(Date)
@@ -127,6 +142,26 @@ class User(Timestamped, Base):
     def is_patient(self) -> bool:
         """True for patients (clients)."""
         return self.role == Role.PATIENT
+
+
+def email_owner(user: Any = User) -> ColumnElement[int]:
+    """Whose email ``user``'s is, as ``uq_users_email`` states it (EMAIL_OWNER): their
+    organization for a patient, 0 for a provider or staff member. ``user``: User or an alias."""
+    return case(
+        (user.role == literal_column("'patient'"), user.organization_id), else_=literal_column("0")
+    )
+
+
+def patient_email_of(
+    organization_id: ColumnElement[int] | int, email_key: ColumnElement[str] | str, user: Any = User
+) -> ColumnElement[bool]:
+    """The condition "``user`` is a patient of the organization with this email key", stated as
+    the key of ``uq_users_email`` (the email and its owner), so that a look-up reads that index
+    for at most one row whatever the planner knows. No separate organization or role condition:
+    SQLite (no statistics) then preferred ix_users_org_role_last_name, reading every patient of
+    the organization, and its constant propagation rewrote ``role`` inside the owner so that it
+    no longer matched the index (tests/users/test_email_index.py)."""
+    return and_(email_owner(user) == organization_id, user.email_key == email_key)
 
 
 class CareTeamMember(Base):
