@@ -40,6 +40,7 @@ from bench.generate import (
     asyncpg_dsn,
     generate,
     settle_events,
+    vacuum_analyze,
 )
 from bench.hashing import measure_hashing
 from bench.operations import Operation, capture_sql, extra_reads, read_operations, write_operations
@@ -452,6 +453,13 @@ async def measure_write_floor(
 async def _world(config: Config) -> Generated:
     path = world_file(config.database, quick=config.quick)
     if config.skip_generate:
+        # As the generator leaves it: vacuumed. Autovacuum is off on these machines, so a
+        # database run on before holds every earlier run's dead rows (4,100,000 in users after
+        # a day's runs and probes), and the offset reads, which count index entries whose
+        # pages' visibility those writes had cleared, read the heap too: 15-50 req/s instead
+        # of 480-720 (docs/performance.md). About 10 s.
+        log("vacuuming the reused database, as autovacuum would have")
+        await vacuum_analyze(config.database_url)
         return Generated(**json.loads(path.read_text()))
     log(f"generating {config.patients:,} patients on {config.database}")
     world = await generate(
