@@ -29,7 +29,9 @@ PROFILE_GROUP = "profile"
 # or 0 for a provider or staff member (every organization's id is 1 or more). Laid out as
 # PostgreSQL prints it back, so that Alembic's comparison of the models with the database
 # (which drops casts and quotes, not line breaks) finds them equal.
-EMAIL_OWNER = text("(\nCASE\n    WHEN role = 'patient' THEN organization_id\n    ELSE 0\nEND)")
+EMAIL_OWNER = text(
+    f"(\nCASE\n    WHEN role = '{Role.PATIENT.value}' THEN organization_id\n    ELSE 0\nEND)"
+)
 
 
 def _profile(type_: Any) -> Any:
@@ -147,9 +149,8 @@ class User(Timestamped, Base):
 def email_owner(user: Any = User) -> ColumnElement[int]:
     """Whose email ``user``'s is, as ``uq_users_email`` states it (EMAIL_OWNER): their
     organization for a patient, 0 for a provider or staff member. ``user``: User or an alias."""
-    return case(
-        (user.role == literal_column("'patient'"), user.organization_id), else_=literal_column("0")
-    )
+    patient = literal_column(f"'{Role.PATIENT.value}'")  # a constant, as in the index
+    return case((user.role == patient, user.organization_id), else_=literal_column("0"))
 
 
 def patient_email_of(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import load_only, undefer_group
+from sqlalchemy.orm import aliased, load_only, undefer_group
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from carebook.auth.actor import Actor
@@ -162,11 +162,15 @@ async def visible_patient_ids_in_groups(
 
 async def find_patient_by_email(session: AsyncSession, actor: Actor, email_key: str) -> User | None:
     """The visible patient with this (lower-cased) email."""
-    # The organization's patient with this email (through its index: patient_email_of), then
-    # held to the actor's view. One statement doing both let SQLite, which plans without
-    # statistics, read every patient of the organization by role instead.
-    patient_id = await patient_with_email(session, actor.organization_id, email_key)
-    return None if patient_id is None else await get_visible_patient(session, actor, patient_id)
+    # The organization's patient with this email, found through its index (patient_email_of:
+    # one row at most), then held to the actor's view by id, in one statement: two would tell
+    # a patient, by the second's round trip, that another patient has the address (the oracle
+    # docs/security.md closes). With the organization and role stated beside the email SQLite,
+    # which plans without statistics, read every patient of the organization by role.
+    owner = aliased(User)
+    by_email = select(owner.id).where(patient_email_of(actor.organization_id, email_key, owner))
+    query = visible_patients(actor).where(User.id == by_email.limit(1).scalar_subquery())
+    return (await session.execute(query)).scalars().first()
 
 
 async def get_staff_member(
@@ -224,11 +228,15 @@ async def patient_email_taken(
     session: AsyncSession, organization_id: int, key: str, exclude_id: int | None = None
 ) -> bool:
     """True when another patient of the organization already has this email."""
+    if organization_id < 1:  # no organization: 0 is the owner of providers' and staff's emails
+        return False
     return await _taken(session, _PATIENT_EMAIL, {"org": organization_id, "key": key}, exclude_id)
 
 
 async def patient_with_email(session: AsyncSession, organization_id: int, key: str) -> int | None:
     """The id of the organization's patient with this email key, whatever their state."""
+    if organization_id < 1:  # no organization: 0 is the owner of providers' and staff's emails
+        return None
     values = {"org": organization_id, "key": key}
     return (await session.execute(_PATIENT_EMAIL[0], values)).scalar_one_or_none()
 

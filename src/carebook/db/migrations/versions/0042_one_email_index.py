@@ -15,7 +15,10 @@ whatever the role. Measured on the bench's 1,000,000 patients (docs/performance.
 On PostgreSQL the CREATE INDEX holds writes to ``users`` while it reads the table once (about
 a second at 1,000,000 users on the bench machine, cached); run the upgrade in a quiet moment.
 Existing rows already obey both rules, so the unique index builds on any database the earlier
-indexes allowed.
+indexes allowed (no organization has the id 0, which the index gives providers and staff: ids
+start at 1 on both databases). Alembic cannot compare an index on an expression on SQLite: a
+later migration that rebuilds ``users`` in batch mode must make this index again
+(tests/users/test_email_index.py reads its definition back on both databases).
 
 Revision ID: 0042_one_email_index
 Revises: 0041_undispatched_events_index
