@@ -149,7 +149,8 @@ class User(Timestamped, Base):
 def email_owner(user: Any = User) -> ColumnElement[int]:
     """Whose email ``user``'s is, as ``uq_users_email`` states it (EMAIL_OWNER): their
     organization for a patient, 0 for a provider or staff member. ``user``: User or an alias."""
-    patient = literal_column(f"'{Role.PATIENT.value}'")  # a constant, as in the index
+    # A constant, as in the index (a bound value would not match it).
+    patient: ColumnElement[str] = literal_column(f"'{Role.PATIENT.value}'")
     return case((user.role == patient, user.organization_id), else_=literal_column("0"))
 
 
