@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from carebook.db.engine import Database
+
+
+@contextmanager
+def cursor_events(
+    engines: Iterable[Engine], name: str, listener: Callable[..., None]
+) -> Iterator[None]:
+    """``listener`` on the cursor event ``name`` of each of ``engines`` while the block runs."""
+    engines = list(engines)
+    for engine in engines:
+        event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        for engine in engines:
+            event.remove(engine, name, listener)
+
+
+def database_engines(database: Database) -> list[Engine]:
+    """The write and read engines of ``database`` (once when they are one)."""
+    pair = (database.engine.sync_engine, database.read_engine.sync_engine)
+    return list({id(engine): engine for engine in pair}.values())
 
 
 @contextmanager
@@ -23,13 +44,10 @@ def fetched_rows(database: Database, matches: Callable[[str], bool]) -> Iterator
         if matches(statement):
             fetched.append(len(cursor._rows))
 
+    # One engine per pool: on PostgreSQL the read engine shares the write engine's pool, and
+    # the reads measured go through the read engine.
     engines = {
         id(e.sync_engine.pool): e.sync_engine for e in (database.engine, database.read_engine)
     }
-    for engine in engines.values():
-        event.listen(engine, "after_cursor_execute", after)
-    try:
+    with cursor_events(engines.values(), "after_cursor_execute", after):
         yield fetched
-    finally:
-        for engine in engines.values():
-            event.remove(engine, "after_cursor_execute", after)

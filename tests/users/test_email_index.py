@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.support.fetched_rows import cursor_events, database_engines
 from tests.support.world import World
 
 from carebook.auth.actor import Actor
@@ -101,14 +102,8 @@ def statements(database: Database) -> Iterator[list[tuple[str, Any]]]:
         if re.search(r"email_key (=|IN)", statement) and not statement.startswith("EXPLAIN"):
             seen.append((statement, parameters))
 
-    engines = {id(e.sync_engine): e.sync_engine for e in (database.engine, database.read_engine)}
-    for engine in engines.values():
-        event.listen(engine, "before_cursor_execute", grab)
-    try:
+    with cursor_events(database_engines(database), "before_cursor_execute", grab):
         yield seen
-    finally:
-        for engine in engines.values():
-            event.remove(engine, "before_cursor_execute", grab)
 
 
 async def _look_up_in_every_way(session: AsyncSession, world: World) -> None:
