@@ -17,7 +17,19 @@ from sqlalchemy.pool import NullPool
 
 from carebook.db.migrate import alembic_config, upgrade
 
+# Neither SQLAlchemy nor Alembic can read an index on an expression back from SQLite, so the
+# check leaves uq_users_email out there (and says so); tests/users/test_email_index.py reads
+# its definition back on both databases, and PostgreSQL's check compares it.
+_NOT_REFLECTED = pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index"
+)
+_NOT_COMPARED = pytest.mark.filterwarnings(
+    "ignore:autogenerate skipping metadata-specified expression-based"
+)
 
+
+@_NOT_REFLECTED
+@_NOT_COMPARED
 def test_models_and_migrations_agree(database_url: str) -> None:
     # Raises when autogenerate would find a difference between the models and the database.
     command.check(alembic_config(database_url))
@@ -57,6 +69,8 @@ def _sqlite_schema(path: Path) -> list[tuple[str, str]]:
     return [(str(name), str(sql)) for name, sql in rows]
 
 
+@_NOT_REFLECTED
+@_NOT_COMPARED
 def test_a_database_at_0014_upgrades_to_head_and_matches_the_models(
     database_url: str, backend: str, tmp_path: Path
 ) -> None:
