@@ -458,9 +458,11 @@ async def _world(config: Config) -> Generated:
         # a day's runs and probes), and the offset reads, which count index entries whose
         # pages' visibility those writes had cleared, read the heap too: 15-50 req/s instead
         # of 480-720 (docs/performance.md). About 10 s.
-        log("vacuuming the reused database, as autovacuum would have")
-        await vacuum_analyze(config.database_url)
-        return Generated(**json.loads(path.read_text()))
+        world = Generated(**json.loads(path.read_text()))
+        if config.database == "postgresql":
+            log("vacuuming the reused database, as autovacuum would have")
+            await vacuum_analyze(config.database_url)
+        return world
     log(f"generating {config.patients:,} patients on {config.database}")
     world = await generate(
         Options(config.database_url, config.patients, config.seed), log=lambda m: log(m)

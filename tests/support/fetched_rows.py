@@ -27,9 +27,13 @@ def cursor_events(
 
 
 def database_engines(database: Database) -> list[Engine]:
-    """The write and read engines of ``database`` (once when they are one)."""
-    pair = (database.engine.sync_engine, database.read_engine.sync_engine)
-    return list({id(engine): engine for engine in pair}.values())
+    """The engines whose listeners see every statement of ``database``: the write engine, and
+    the read engine when it has a pool of its own (one made from the write engine with
+    ``execution_options`` shares its pool and fires the write engine's listeners as well)."""
+    engines: dict[int, Engine] = {}
+    for engine in (database.engine.sync_engine, database.read_engine.sync_engine):
+        engines.setdefault(id(engine.pool), engine)
+    return list(engines.values())
 
 
 @contextmanager

@@ -124,7 +124,8 @@ async def _plan(session: AsyncSession, statement: str, parameters: Any, backend:
     connection = await session.connection()
     if backend == "postgresql":
         # Statistics of this test's table (the test database is emptied between tests and
-        # never analyzed: estimates from its grown heap could favour walking the primary key),
+        # never analyzed: estimates from its grown heap could favour walking the primary key;
+        # as other plan tests do, this leaves the table's size estimate to the tests after it),
         # and sequential scans priced out: a table this small would otherwise be read whole.
         await connection.exec_driver_sql("ANALYZE users")
         await connection.exec_driver_sql("SET LOCAL enable_seqscan = off")

@@ -144,6 +144,8 @@ async def _users(
     by_email: bool = False,
 ) -> list[PatientRecord]:
     found: list[PatientRecord] = []
+    if by_email and organization_id < 1:  # 0 owns providers' and staff's emails (email_owner)
+        return found
     # A NUL matches no stored value (the rules refuse it) and PostgreSQL refuses it in a query.
     ordered = sorted(value for value in values if "\x00" not in value)
     for start in range(0, len(ordered), _IN_CHUNK):

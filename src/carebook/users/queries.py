@@ -165,7 +165,7 @@ async def find_patient_by_email(session: AsyncSession, actor: Actor, email_key: 
     # The organization's patient with this email, found through its index (patient_email_of:
     # one row at most), then held to the actor's view by id, in one statement: two would tell
     # a patient, by the second's round trip, that another patient has the address (the oracle
-    # docs/security.md closes). With the organization and role stated beside the email SQLite,
+    # docs/security.md closes). With the organization and role stated beside the email, SQLite,
     # which plans without statistics, read every patient of the organization by role.
     owner = aliased(User)
     by_email = select(owner.id).where(patient_email_of(actor.organization_id, email_key, owner))

@@ -10,7 +10,8 @@ two indexes (and wrote each whole into the WAL after a checkpoint). One unique i
 rules (a patient's email unique in the organization, a provider's or staff member's
 everywhere, a patient and a staff member may share one) and serves every look-up by email,
 whatever the role. Measured on the bench's 1,000,000 patients (docs/performance.md,
-"bulkUpdateClients and the email indexes"): a move's median 97.5 / 99.4 -> 90.1 / 88.7 ms.
+"bulkUpdateClients and the email indexes"): a move's median in full runs 109.9 / 102.5 ->
+98.6 / 93.1 ms, alternated.
 
 On PostgreSQL the CREATE INDEX holds writes to ``users`` while it reads the table once (about
 a second at 1,000,000 users on the bench machine, cached); run the upgrade in a quiet moment.
