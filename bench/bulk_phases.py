@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench.generate import Generated, settle_events, vacuum_analyze
+from bench.generate import Generated, settle
 from bench.operations import write_operations
 from bench.run import default_database_url, world_file
 from carebook.accounts import service
@@ -67,8 +67,7 @@ async def run(database_url: str, world: Generated, calls: int) -> None:
     # repeating the first run's moves, which change nothing.
     run_id = f"phases{time.time_ns()}"
     operation = {o.name: o for o in write_operations(world, run_id, 2)}["bulkUpdateClients"]
-    await settle_events(database_url)  # its fan-out: its own events only
-    await vacuum_analyze(database_url)  # no earlier run's dead rows (autovacuum is off here)
+    await settle(database_url)  # no earlier run's events or dead rows
     settings = Settings(database_url=database_url)
     app = create_app(settings, create_database(settings))
     headers = {

@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, value in SERVER_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
 
-    from bench.generate import Generated, settle_events, vacuum_analyze
+    from bench.generate import Generated, settle, settle_events
     from bench.operations import read_operations, write_operations
     from bench.run import api_headers, world_file
     from carebook.app import create_app
@@ -150,10 +150,9 @@ def main(argv: list[str] | None = None) -> None:
         return _drive(app, bodies, headers, args.requests, check, checked)
 
     async def run() -> None:
-        # Started without a backlog of earlier runs' events, and (running no delivery worker,
+        # Started without earlier runs' events or dead rows, and (running no delivery worker,
         # SERVER_ENVIRONMENT) leaving none of its own: bench.generate.settle_events.
-        await settle_events(url)
-        await vacuum_analyze(url)  # nor earlier runs' dead rows (autovacuum is off here)
+        await settle(url)
         try:
             await measure()
         finally:

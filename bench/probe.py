@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bench import spread
 from bench.client import Stats, cpu_seconds, process_tree, run_driver, run_load
-from bench.generate import Generated, settle_events, vacuum_analyze
+from bench.generate import Generated, settle
 from bench.hashing import measure_hashing
 from bench.operations import Operation, read_operations, write_operations
 from bench.run import (
@@ -137,11 +137,9 @@ def main(argv: list[str] | None = None) -> None:
         or world.database_url
         or default_database_url(args.database, quick=args.quick)
     )
-    # No earlier run's events waiting for this server's fan-out, and the tables as autovacuum
-    # would keep them after earlier runs' writes: vacuumed and analyzed (bench.generate; a
-    # bulk probe alone leaves some 200,000 dead rows in users).
-    run_driver(settle_events(url))
-    run_driver(vacuum_analyze(url))
+    # No earlier run's events waiting for this server's fan-out, nor earlier runs' dead rows
+    # (a bulk probe alone leaves some 200,000 in users): bench.generate.settle.
+    run_driver(settle(url))
     port = free_port()
     command = carebook_command(url, args.workers, port)
     env = {

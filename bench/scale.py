@@ -26,7 +26,7 @@ from typing import Any
 
 from bench import spread
 from bench.client import HttpCaller, process_tree, run_driver, run_load
-from bench.generate import Generated, settle_events, vacuum_analyze
+from bench.generate import Generated, settle
 from bench.operations import Operation, read_operations
 from bench.probe import cpu_seconds
 from bench.run import (
@@ -93,8 +93,7 @@ async def _drive(
 
 async def measure(args: argparse.Namespace, world: Generated) -> list[Throughput]:
     """One server, then two, for each operation; the servers stay up across operations."""
-    await settle_events(args.database_url)  # no earlier run's events for the servers' fan-out
-    await vacuum_analyze(args.database_url)  # nor their dead rows (no autovacuum here)
+    await settle(args.database_url)  # no earlier run's events for the servers, nor dead rows
     operations = [op for op in read_operations(world, 1) if op.name in OPERATIONS]
     env = {**carebook_env(args.src), "CAREBOOK_DATABASE_URL": args.database_url}
     ports = [free_port(), free_port()]

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from bench.client import HttpCaller, run_driver
-from bench.generate import Generated, settle_events, vacuum_analyze
+from bench.generate import Generated, settle
 from bench.load import CLIENTS, gc_env, measure_under_load, with_gc_probe
 from bench.operations import Operation, extra_reads, read_operations
 from bench.run import (
@@ -25,8 +25,7 @@ from bench.run import (
 
 
 async def _main(args: argparse.Namespace, world: Generated, url: str) -> list[dict[str, Any]]:
-    await settle_events(url)  # no earlier run's events for its server's fan-out
-    await vacuum_analyze(url)  # nor their dead rows (autovacuum is off on these machines)
+    await settle(url)  # no earlier run's events for its server's fan-out, nor dead rows
     port = free_port()
     folder = RESULTS / "gc-load"
     env = {
