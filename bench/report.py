@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench import charts, load, peer
+from bench import app_import, charts, load, peer
 from bench.hashing import ratio_line
 
 NOTES_MARKER = "<!-- notes: everything below is kept when the tables are regenerated -->"
@@ -166,6 +166,7 @@ def markdown(document: dict[str, Any]) -> str:
         + f"; rows: {', '.join(f'{k} {v:,}' for k, v in document['counts'].items())}",
         f"- whole run: {document['run_seconds']:.0f} s; server RSS when idle: "
         f"{document['idle_rss_mb']} MB" + _per_process(document.get("idle_rss")),
+        *([f"- {app_import.line(document['app_import'])}"] if document.get("app_import") else []),
         *peer_lines(document),
         "",
         "| operation | req/s | median ms | p99 ms | errors | peak RSS MB | bare req/s "

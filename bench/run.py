@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench import load, memory, peer, report, spread, write_floor
+from bench import app_import, load, memory, peer, report, spread, write_floor
 from bench.client import HttpCaller, RssSampler, ServerCpu, Stats, run_driver, run_load
 from bench.generate import (
     Generated,
@@ -512,6 +512,9 @@ async def run(config: Config) -> dict[str, Any]:
     captures_file = RESULTS / f"captures-{config.database}.json"
     captures_file.write_text(json.dumps(captures))
     results: list[Stats] = []
+    # Before any server starts: the quietest moment of the run (bench/app_import.py).
+    imported = app_import.measure()
+    log(app_import.line(imported))
     port = free_port()
     # The benchmark signs up thousands of patients from one address, all with the same
     # provider: no sign-up rate limit, per address or per provider (200 an hour by default:
@@ -600,6 +603,7 @@ async def run(config: Config) -> dict[str, Any]:
         "counts": world.counts,
         "idle_rss_mb": idle_rss,
         "idle_rss": idle_per_process,
+        "app_import": imported,
         "under_load": under_load,
         "run_seconds": round(time.monotonic() - started, 1),
         "operations": [op.name for op in graphql_reads]

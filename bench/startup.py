@@ -4,7 +4,8 @@
 
 Starts ``carebook serve --workers N`` on the database of an earlier ``python -m bench`` run and
 times it from the start to ``/healthz`` and to every worker serving (bench/memory.py), then
-reads the idle RSS of the supervisor and of each worker. With ``--src``, another build (e.g. a
+reads the idle RSS of the supervisor and of each worker; first, the application's import as a
+worker does it (bench/app_import.py). With ``--src``, another build (e.g. a
 git worktree of the old commit) is started in turn with this checkout's, round after round.
 """
 
@@ -14,13 +15,14 @@ import argparse
 import asyncio
 import time
 
-from bench import memory
+from bench import app_import, memory
 from bench.generate import settle_events
 from bench.run import carebook_command, carebook_env, default_database_url, free_port, server
 
 
 def measure(url: str, workers: int, src: str | None) -> str:
     """One start of one build: the line printed."""
+    imported = app_import.measure(src)
     asyncio.run(settle_events(url))  # an idle server, not one fanning out an earlier backlog
     port = free_port()
     started = time.monotonic()
@@ -33,7 +35,7 @@ def measure(url: str, workers: int, src: str | None) -> str:
     return (
         f"{src or 'this checkout'}: /healthz {healthy:.2f} s, every worker serving "
         f"{serving:.2f} s, idle RSS per worker {idle['workers_mb']} MB, "
-        f"supervisor {idle['supervisor_mb']} MB"
+        f"supervisor {idle['supervisor_mb']} MB; {app_import.line(imported)}"
     )
 
 
