@@ -110,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--src", help="Import carebook from this source folder.")
+    parser.add_argument("--save", help="Also write the profile here (pstats; for callers).")
     parser.add_argument("--no-profile", action="store_true", help="Time only.")
     parser.add_argument("--rounds", type=int, default=1, help="Timed rounds (time only).")
     args = parser.parse_args(argv)
@@ -175,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{operation.name}: {spent * 1000 / args.requests:.3f} ms CPU per request "
                   f"under the profiler ({failures} failed)")  # fmt: skip
             stats = pstats.Stats(profile)
+            if args.save:
+                stats.dump_stats(args.save)
             stats.sort_stats("tottime").print_stats(args.top)
             stats.sort_stats("cumulative").print_stats(args.top)
 

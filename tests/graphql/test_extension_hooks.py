@@ -18,6 +18,7 @@ from unittest.mock import patch
 import strawberry
 from strawberry.extensions import SchemaExtension
 
+from carebook.graphql import hooks
 from carebook.graphql.extensions import CarebookSchema
 
 
@@ -104,6 +105,31 @@ def test_hooks_are_not_wrapped_again_for_each_request() -> None:
     assert not result.errors
     assert result.data == {"hello": "hi"}
     assert log[0] == "operation in" and "execute (plain)" in log
+
+
+def test_a_stage_asks_no_extension_for_its_hook_after_the_first_request() -> None:
+    """The schema keeps which of its extensions have each stage's hook: a request binds the
+    hooks it runs and asks the other extensions nothing."""
+    log: list[str] = []
+    schema = CarebookSchema(query=Query, extensions=_extensions(log))
+    assert not asyncio.run(schema.execute("{ hello }")).errors
+    asked: list[str] = []
+    real = hooks._maker
+
+    def counted(cls: type, hook_name: str) -> Any:
+        asked.append(hook_name)
+        return real(cls, hook_name)
+
+    log.clear()
+    with patch.object(hooks, "_maker", counted):
+        result = asyncio.run(schema.execute("{ hello }"))
+    assert result.data == {"hello": "hi"} and not result.errors
+    assert asked == []
+    assert log[0] == "operation in" and "execute (plain)" in log  # every hook still ran
+    other = CarebookSchema(query=Query, extensions=_extensions(log))  # its own plans
+    with patch.object(hooks, "_maker", counted):
+        assert not asyncio.run(other.execute("{ hello }")).errors
+    assert len(asked) == 4 * 4  # four stages, four extensions: once each
 
 
 def test_a_hook_switched_off_with_none_is_no_hook() -> None:

@@ -22,7 +22,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from carebook.graphql.errors import hide_faults_outside_the_operation
-from carebook.graphql.hooks import KnownHooksRunner
+from carebook.graphql.hooks import KnownHooksRunner, Plans
 from carebook.graphql.limits.fair_share import HeavyPacing
 
 
@@ -47,7 +47,10 @@ class CarebookSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         """Each stage's hooks found once per extension class, not per request (hooks.py)."""
-        return KnownHooksRunner(execution_context=execution_context, extensions=extensions)
+        plans = self.__dict__.get("_carebook_hook_plans")
+        if plans is None:  # made on first use: Strawberry's __init__ is not Carebook's to extend
+            plans = self.__dict__["_carebook_hook_plans"] = Plans()
+        return KnownHooksRunner(execution_context, extensions, plans)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

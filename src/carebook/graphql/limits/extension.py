@@ -9,6 +9,7 @@ from strawberry.extensions import MaxTokensLimiter
 
 from carebook.config import Settings
 from carebook.graphql.limits.cost import CostMeter, ListSizes, variables_with_defaults
+from carebook.graphql.limits.cost_cache import CostCache
 from carebook.graphql.limits.fair_share import HEAVY_COST, request_ticket
 from carebook.graphql.limits.shape import shape_rule, too_complex
 
@@ -51,10 +52,10 @@ class DocumentLimits(MaxTokensLimiter):
 
     def __init__(
         self, *, max_tokens: int, rules: tuple[type[ASTValidationRule], ...], max_cost: int,
-        sizes: ListSizes,
+        sizes: ListSizes, costs: CostCache,
     ) -> None:  # fmt: skip
         super().__init__(max_token_count=max_tokens)
-        self.rules, self.max_cost, self.sizes = rules, max_cost, sizes
+        self.rules, self.max_cost, self.sizes, self.costs = rules, max_cost, sizes, costs
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -66,9 +67,14 @@ class DocumentLimits(MaxTokensLimiter):
         document = context.graphql_document
         operation = get_operation_ast(document, context.operation_name) if document else None
         if document is not None and operation is not None:
-            variables = variables_with_defaults(operation, context.variables)
-            cost = CostMeter(context.schema._schema, document, variables, self.sizes).operation(
-                operation
+
+            def estimate() -> int:
+                variables = variables_with_defaults(operation, context.variables)
+                meter = CostMeter(context.schema._schema, document, variables, self.sizes)
+                return meter.operation(operation)
+
+            cost = self.costs.cost(
+                context.query, document, context.operation_name, context.variables, estimate
             )
             if cost > self.max_cost:
                 error = too_complex(
@@ -88,7 +94,8 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], Any]]:
     """The factory of the extension enforcing ``limits`` (one instance per request).
 
     The validation rule class is built here, once: the validation cache is keyed by the rule
-    classes, so a new class per request would never hit it.
+    classes, so a new class per request would never hit it. So is the cache of estimates
+    (limits/cost_cache.py), shared by this schema's requests only: its limits decide them.
     """
     rules = (shape_rule(max_depth=limits.max_depth, max_aliases=limits.max_aliases),)
     sizes = ListSizes(
@@ -97,8 +104,10 @@ def limit_extensions(limits: QueryLimits) -> list[Callable[[], Any]]:
         nested=limits.nested_rows,
         payload=limits.payload_rows,
     )
+    costs = CostCache()
     return [
         lambda: DocumentLimits(
-            max_tokens=limits.max_tokens, rules=rules, max_cost=limits.max_cost, sizes=sizes
+            max_tokens=limits.max_tokens, rules=rules, max_cost=limits.max_cost, sizes=sizes,
+            costs=costs,
         ),
-    ]
+    ]  # fmt: skip

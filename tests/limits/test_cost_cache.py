@@ -1,0 +1,95 @@
+"""A document's cost estimated once for all the requests it would cost the same for, and anew
+whenever a variable changes what the estimate reads (graphql/limits/cost_cache.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import parse
+from tests.limits.conftest import MakeApi
+from tests.support.api import Api
+from tests.support.world import World
+
+from carebook.graphql.limits import cost
+from carebook.graphql.limits.cost_cache import costed_variables
+
+NARROWED = """query($id: ID, $ids: [ID], $n: Int, $k: String) {
+  users(id: $id, ids: $ids, page_size: $n, keywords: $k) { id active_tags { id } } }"""
+
+
+@pytest.fixture
+def estimates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every estimate CostMeter makes, in order."""
+    made: list[int] = []
+    original = cost.CostMeter.operation
+
+    def counted(self: cost.CostMeter, operation: Any) -> int:
+        made.append(original(self, operation))
+        return made[-1]
+
+    monkeypatch.setattr(cost.CostMeter, "operation", counted)
+    return made
+
+
+async def _provider(api_with: MakeApi, world: World) -> Api:
+    # users(page_size: 50) with ten tags each: 550; narrowed to one id: 11; to two ids: 22.
+    api = await api_with(max_query_cost=30, nested_list_max_rows=10)
+    return api.with_key(world.a.provider.api_key)
+
+
+async def test_the_same_document_for_other_patients_is_estimated_once(
+    api_with: MakeApi, world: World, estimates: list[int]
+) -> None:
+    api = await _provider(api_with, world)
+    for patient in ("1", "2", str(world.a.patient_id)):
+        for keywords in ("ada", "bob"):  # named in no costed argument: no new estimate
+            await api.data(NARROWED, {"id": patient, "n": 50, "k": keywords})
+    assert estimates == [11]
+
+
+async def test_each_reading_that_changes_the_cost_is_estimated_on_its_own(
+    api_with: MakeApi, world: World, estimates: list[int]
+) -> None:
+    api = await _provider(api_with, world)
+    refused = ["QUERY_TOO_COMPLEX"]
+    assert await api.data(NARROWED, {"ids": ["1", "2"], "n": 50})  # 22
+    assert await api.error_codes(NARROWED, {"n": 50}) == refused  # 550
+    assert await api.error_codes(NARROWED, {"ids": ["1", "2", "3"], "n": 50}) == refused  # 33
+    assert await api.data(NARROWED, {"ids": ["7", "8"], "n": 50})  # 22, as the first
+    assert await api.data(NARROWED, {"n": 2})  # 22: another page size
+    assert await api.error_codes(NARROWED, {"n": 3}) == refused  # 33
+    assert await api.error_codes(NARROWED, {"n": 50, "id": None}) == refused  # null: no id
+    assert estimates == [22, 550, 33, 22, 33, 550]
+
+
+async def test_a_schema_with_other_limits_has_its_own_estimates(
+    api_with: MakeApi, world: World, estimates: list[int]
+) -> None:
+    strict = (await api_with(max_query_cost=30, nested_list_max_rows=10)).with_key(
+        world.a.provider.api_key
+    )
+    lenient = (await api_with(max_query_cost=30, nested_list_max_rows=1)).with_key(
+        world.a.provider.api_key
+    )
+    assert await strict.error_codes(NARROWED, {"n": 5}) == ["QUERY_TOO_COMPLEX"]  # 5 + 50
+    assert await lenient.data(NARROWED, {"n": 5})  # 5 + 5
+    assert estimates == [55, 10]
+
+
+def test_only_variables_in_costed_arguments_key_an_estimate() -> None:
+    document = parse(
+        """query($a: ID, $b: ID, $c: [ID], $k: String, $p: Int, $q: Boolean, $r: ID) {
+          users(keywords: $k, page_size: $p, ids: [$b], should_paginate: $q) { id }
+          user(id: $a) { id tags(ids: $c) { id } }
+          other: user(id: $b) { id }
+          third: user(id: $r) { id } again: users(page_size: $r) { id } }"""
+    )
+    assert costed_variables(document) == (
+        ("a", "id"),  # the whole value of an id: whether one is given
+        ("b", None),  # inside a list as well: its whole value
+        ("c", "ids"),  # the whole value of ids: the list's length
+        ("p", "page_size"),
+        ("q", "should_paginate"),
+        ("r", None),  # the whole value of two kinds of argument: its whole value
+    )
