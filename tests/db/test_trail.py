@@ -64,9 +64,31 @@ async def test_a_batch_is_stored_exactly_as_submitted(database: Database) -> Non
     assert found[1]["occurred_at"] == datetime(2026, 5, 6, 7, 8, 7, 654321, tzinfo=UTC)
 
 
-async def test_a_naive_time_fails_the_batch_and_stores_nothing(database: Database) -> None:
+@pytest.mark.parametrize("row", [ROW, ANONYMOUS], ids=["full", "nulls and another zone"])
+async def test_a_batch_of_one_row_is_stored_exactly_as_submitted(
+    database: Database, row: dict[str, Any]
+) -> None:
+    """A read's batch most often holds its own row alone: PostgreSQL then gets its values as
+    they are, not arrays to unnest (SQLite's statement is one row's either way)."""
     writer = AuditWriter(database)
-    waiter = writer.submit([ROW, {**ROW, "occurred_at": datetime(2026, 1, 1)}], wait=True)
+    with statements_sent(database) as statements:
+        waiter = writer.submit([row], wait=True)
+        assert waiter is not None
+        await waiter
+    [sent] = [s for s in statements if "INSERT INTO audit_events" in s]
+    assert "unnest" not in sent
+    found = [{name: getattr(e, name) for name in COLUMNS} for e in await stored(database)]
+    assert found == [_as_stored(row)]
+
+
+@pytest.mark.parametrize("others", [0, 1], ids=["alone", "with another row"])
+async def test_a_naive_time_fails_the_batch_and_stores_nothing(
+    database: Database, others: int
+) -> None:
+    writer = AuditWriter(database)
+    waiter = writer.submit(
+        [ROW] * others + [{**ROW, "occurred_at": datetime(2026, 1, 1)}], wait=True
+    )
     with pytest.raises(AuditUnavailable):
         await waiter  # type: ignore[misc]
     assert await stored(database) == []

@@ -49,8 +49,14 @@ class TrailInsert:
             # Names and types come from the table's definition, never from input.
             names = ", ".join(self.columns)
             self.sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+            # A batch of one row (a read's, whenever no other read's batch was open): its
+            # values as they are. asyncpg checks every element of every array against three
+            # abstract base classes as it encodes them (about 2 % of a ``user(id)``'s CPU).
+            values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+            self.one_sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"  # noqa: S608
         else:
             self.sql = str(insert(table).compile(dialect=dialect, column_keys=list(self.columns)))
+            self.one_sql = self.sql  # already one row's VALUES
 
     def arrays(self, rows: Sequence[Row]) -> tuple[list[Any], ...]:
         """The rows as one list per column (PostgreSQL's unnest)."""
@@ -58,6 +64,13 @@ class TrailInsert:
             [row[name] for row in rows] if process is None else [process(row[name]) for row in rows]
             for name, process in zip(self.columns, self._processors, strict=True)
         )
+
+    def values(self, row: Row) -> list[Any]:
+        """One row's values in the columns' order, processed as :meth:`arrays` does."""
+        return [
+            row[name] if process is None else process(row[name])
+            for name, process in zip(self.columns, self._processors, strict=True)
+        ]
 
     def tuples(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
         """The rows as tuples in the columns' order (SQLite's executemany)."""
@@ -72,7 +85,9 @@ async def insert_postgres(
     trail: HeldConnection, statement: TrailInsert, rows: Sequence[Row]
 ) -> None:
     """Insert ``rows`` with one statement, its own transaction (the engine autocommits)."""
-    if rows:
+    if len(rows) == 1:
+        await trail.execute(statement.one_sql, *statement.values(rows[0]))
+    elif rows:
         await trail.execute(statement.sql, *statement.arrays(rows))
 
 
