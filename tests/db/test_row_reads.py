@@ -14,11 +14,13 @@ import pytest
 from sqlalchemy import bindparam, event, func, inspect, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import DetachedInstanceError
 from tests.support.api import Api
 from tests.support.world import World
 
 from carebook.auth.actor import Actor
 from carebook.config import Settings
+from carebook.db import rows
 from carebook.db.engine import Database
 from carebook.db.prepared import Prepared
 from carebook.db.row_reads import RowReads
@@ -176,3 +178,35 @@ async def test_a_lost_postgres_connection_is_replaced_without_failing_the_read(
         async with database.engine.connect() as admin:
             await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": row.pid})
         pid_row = row
+
+
+async def test_what_each_value_fills_is_worked_out_once_per_statement(
+    database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement's rows share their index: the attribute each held value fills is found for
+    the first row only (carebook.db.rows._held_filler), and each statement has its own."""
+    made: list[type] = []
+
+    class Counted(rows._Filler):
+        def __init__(self, entity: type, position: Any) -> None:
+            made.append(entity)
+            super().__init__(entity, position)
+
+    monkeypatch.setattr(rows, "_Filler", Counted)
+    monkeypatch.setattr(rows, "_HELD_FILLERS", {})
+    actor = await _actor(database, world.a.provider.api_key)
+    patient, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
+    provider, _ = await queries.read_visible_user_and_unseen(
+        database, actor, world.a.provider.user_id
+    )
+    assert made == [User]
+    assert patient is not None and provider is not None
+    assert (patient.id, provider.id) == (world.a.patient_id, world.a.provider.user_id)
+    assert patient.first_name != provider.first_name
+    narrow, _ = await queries.read_visible_user_and_unseen(
+        database, actor, world.a.patient_id, columns=("id", "first_name")
+    )
+    assert made == [User, User]  # another statement, another filler
+    assert narrow is not None and narrow.first_name == patient.first_name
+    with pytest.raises(DetachedInstanceError):
+        _ = narrow.last_name  # not read: expired, as a closed session leaves it

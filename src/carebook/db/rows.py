@@ -7,7 +7,6 @@ into the entity a closed session would have left.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
@@ -87,19 +86,39 @@ def detached(entity: type[E], row: HeldRow) -> E:
 
     Made by hand, as :func:`entities` makes a page's: ``make_transient_to_detached`` worked out
     and expired each unloaded attribute one by one, three quarters of this function's cost
-    (26 -> 8 us a row; every ``user(id)`` reads one).
+    (26 -> 8 us a row; every ``user(id)`` reads one). Which attribute each held value fills
+    is worked out once per statement, as for a page (:func:`_held_filler`).
     """
-    mapper = entity.__mapper__
-    instance: E = mapper.class_manager.new_instance()
-    values = instance.__dict__
-    for prop in mapper.column_attrs:
-        column = prop.columns[0]
-        if column in row:
-            values[prop.key] = row[column]
+    filler = _held_filler(entity, row._index)
+    instance: E = filler.mapper.class_manager.new_instance()
+    values, held = instance.__dict__, row._values
+    for key, position in filler.keys:
+        values[key] = held[position]
     # The primary key is always read (load_only adds it): without it there is no identity.
-    identity = tuple(values[prop.key] for prop in _primary_key_props(mapper))
-    _mark_detached(instance, mapper, identity, _column_keys(mapper).difference(values))
+    identity = tuple(held[position] for position in filler.identity)
+    _mark_detached(instance, filler.mapper, identity, filler.unloaded)
     return instance
+
+
+def _held_filler(entity: type[Base], index: Mapping[Any, int]) -> _Filler:
+    """The filler of ``entity`` from rows indexed by ``index``: one per prepared statement (its
+    rows share their index), so worked out once, not for each of the entity's columns in every
+    row (46 look-ups for a user: a tenth of :func:`detached`'s remaining cost)."""
+    key = (entity, id(index))
+    found = _HELD_FILLERS.get(key)
+    if found is not None and found[0] is index:
+        return found[1]
+    if len(_HELD_FILLERS) >= _HELD_FILLERS_KEPT:
+        _HELD_FILLERS.clear()
+    columns = {c: position for c, position in index.items() if isinstance(c, ColumnElement)}
+    filler = _Filler(entity, columns)
+    _HELD_FILLERS[key] = (index, filler)  # the index kept: its id is not reused meanwhile
+    return filler
+
+
+# Fillers of held rows by (entity, id of the rows' index), with the index itself.
+_HELD_FILLERS: dict[tuple[type[Base], int], tuple[Mapping[Any, int], _Filler]] = {}
+_HELD_FILLERS_KEPT = 512
 
 
 def _mark_detached(
@@ -114,26 +133,16 @@ def _mark_detached(
     state.expired_attributes = set(unloaded)
 
 
-@functools.cache
-def _column_keys(mapper: Mapper[Any]) -> frozenset[str]:
-    return frozenset(prop.key for prop in mapper.column_attrs)
-
-
-@functools.cache
-def _primary_key_props(mapper: Mapper[Any]) -> tuple[Any, ...]:
-    return tuple(mapper.get_property_by_column(column) for column in mapper.primary_key)
-
-
 class _Filler:
     """How a statement's Core rows become ``entity``'s attributes: (attribute key, position)
     pairs, and the position of each primary key column (built once per statement)."""
 
     __slots__ = ("identity", "keys", "mapper", "unloaded")
 
-    def __init__(self, entity: type[Base], columns: Sequence[ColumnElement[Any]]) -> None:
+    def __init__(self, entity: type[Base], position: Mapping[Any, int]) -> None:
+        """``position``: each column the rows hold, by its place in a row."""
         mapper = self.mapper = entity.__mapper__
         by_column: dict[Any, str] = {prop.columns[0]: prop.key for prop in mapper.column_attrs}
-        position = {column: index for index, column in enumerate(columns)}
         self.keys = tuple((by_column[c], i) for c, i in position.items() if c in by_column)
         self.identity = tuple(position[column] for column in mapper.primary_key)
         # Expired, as make_transient_to_detached leaves them: reading one raises.
@@ -178,7 +187,8 @@ def _entities(
         columns = result_columns(compiled) if isinstance(compiled, SQLCompiler) else None
         if columns is None:
             raise ValueError("entities() reads plain columns of the entity only")
-        filler = _FILLERS[compiled] = _Filler(entity, columns)
+        position = {column: index for index, column in enumerate(columns)}
+        filler = _FILLERS[compiled] = _Filler(entity, position)
     mapper, keys, identity, unloaded = filler.mapper, filler.keys, filler.identity, filler.unloaded
     new_instance = mapper.class_manager.new_instance
     found: list[E] = []
