@@ -27,6 +27,14 @@ def test_a_document_without_variables_skips_the_variable_rules() -> None:
     assert set(rules) == set(RULES) - VARIABLE_RULES - {NoUnusedVariablesRule}
 
 
+def test_the_rules_are_filtered_once_per_kind_of_document() -> None:
+    first = validation_rules(RULES, "{ a }")
+    assert validation_rules(tuple(specified_rules), "{ b }") is first  # an equal tuple, too
+    with_variables = validation_rules(RULES, "query($x: ID) { user(id: $x) { id } }")
+    assert with_variables is not first
+    assert validation_rules(RULES, "query($y: ID) { user(id: $y) { id } }") is with_variables
+
+
 def test_a_document_with_variables_keeps_them() -> None:
     for query in ("query($k: String) { users(keywords: $k) { id } }", "{ user(id: $id) { id } }"):
         rules = validation_rules(RULES, query)

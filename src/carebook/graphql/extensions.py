@@ -71,8 +71,15 @@ _VARIABLE_RULES = (NoUndefinedVariablesRule, VariablesInAllowedPositionRule)
 def validation_rules(rules: tuple[Any, ...], query: str | None) -> tuple[Any, ...]:
     """The rules a document is validated with: all but the "all variables used" rule, and
     without the rules about variables when the document has none."""
+    return _kept_rules(rules, query is not None and "$" not in query)
+
+
+@lru_cache(maxsize=64)
+def _kept_rules(rules: tuple[Any, ...], no_variables: bool) -> tuple[Any, ...]:
+    # The same tuple of some thirty rules every request (Strawberry's defaults): filtered once
+    # per tuple and kind of document, not rule by rule in each request.
     dropped: tuple[Any, ...] = (NoUnusedVariablesRule,)
-    if query is not None and "$" not in query:
+    if no_variables:
         dropped += _VARIABLE_RULES
     return tuple(rule for rule in rules if rule not in dropped)
 
