@@ -64,21 +64,31 @@ async def test_a_batch_is_stored_exactly_as_submitted(database: Database) -> Non
     assert found[1]["occurred_at"] == datetime(2026, 5, 6, 7, 8, 7, 654321, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("row", [ROW, ANONYMOUS], ids=["full", "nulls and another zone"])
-async def test_a_batch_of_one_row_is_stored_exactly_as_submitted(
-    database: Database, row: dict[str, Any]
+@pytest.mark.parametrize(
+    ("rows", "arrays"),
+    [
+        ([ROW], False),
+        ([ANONYMOUS], False),
+        ([ROW, ANONYMOUS] * (trail.VALUES_ROWS // 2), False),
+        ([ROW, ANONYMOUS] * (trail.VALUES_ROWS // 2) + [ROW], True),
+    ],
+    ids=["one row", "one with nulls and another zone", "the most as values", "one more"],
+)
+async def test_a_batch_goes_as_values_or_as_arrays_by_its_size(
+    database: Database, rows: list[dict[str, Any]], arrays: bool
 ) -> None:
-    """A read's batch most often holds its own row alone: PostgreSQL then gets its values as
-    they are, not arrays to unnest (SQLite's statement is one row's either way)."""
+    """PostgreSQL: a batch of a few rows (a read's own, a page's) as one parameter per value, a
+    larger one as arrays to unnest; stored the same either way, in one statement (SQLite's is
+    one row's, executed for each)."""
     writer = AuditWriter(database)
     with statements_sent(database) as statements:
-        waiter = writer.submit([row], wait=True)
+        waiter = writer.submit(rows, wait=True)
         assert waiter is not None
         await waiter
     [sent] = [s for s in statements if "INSERT INTO audit_events" in s]
-    assert "unnest" not in sent
+    assert ("unnest" in sent) == (arrays and database.engine.dialect.name == "postgresql")
     found = [{name: getattr(e, name) for name in COLUMNS} for e in await stored(database)]
-    assert found == [_as_stored(row)]
+    assert found == [_as_stored(row) for row in rows]
 
 
 @pytest.mark.parametrize("others", [0, 1], ids=["alone", "with another row"])

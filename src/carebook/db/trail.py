@@ -8,9 +8,11 @@ executemany (PostgreSQL: BEGIN, an INSERT per row and COMMIT; SQLite: the statem
 processing per row). Here the SQL is built once per table and the rows go to the driver as plain
 values, each column processed once as Core processes it (a ``UTCDateTime`` refuses naive times
 and stores SQLite's text form):
-- PostgreSQL: ``INSERT ... SELECT * FROM unnest($1::type[], ...)``, one array per column: one
-  statement and one round trip for the whole batch, atomic on its own (AUTOCOMMIT), sent
-  straight to asyncpg on the connection the process holds for the trail (carebook.db.held);
+- PostgreSQL: ``INSERT ... VALUES`` with a parameter per value for a batch of up to
+  ``VALUES_ROWS`` rows, else ``INSERT ... SELECT * FROM unnest($1::type[], ...)``, one array per
+  column: one statement and one round trip for the whole batch, atomic on its own
+  (AUTOCOMMIT), sent straight to asyncpg on the connection the process holds for the trail
+  (carebook.db.held);
 - SQLite: one ``executemany`` of tuples on the trail's own connection (its transaction is the
   one ``carebook.db.sqlite_batches`` opens with BEGIN IMMEDIATE).
 Neither goes through the engines' events: their statements are told to the held connections'
@@ -29,6 +31,10 @@ from carebook.db.held import HeldConnection
 from carebook.db.sqlite_batches import Statements
 
 Row = Mapping[str, Any]
+
+# The largest batch sent as rows of parameters (one statement text, prepared once per
+# connection, for each size up to this; asyncpg keeps 100 by default).
+VALUES_ROWS = 32
 
 
 class TrailInsert:
@@ -49,14 +55,23 @@ class TrailInsert:
             # Names and types come from the table's definition, never from input.
             names = ", ".join(self.columns)
             self.sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
-            # A batch of one row (a read's, whenever no other read's batch was open): its
-            # values as they are. asyncpg checks every element of every array against three
-            # abstract base classes as it encodes them (about 2 % of a ``user(id)``'s CPU).
-            values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-            self.one_sql = f"INSERT INTO {table.name} ({names}) VALUES ({values})"  # noqa: S608
+            self._into = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608
         else:
             self.sql = str(insert(table).compile(dialect=dialect, column_keys=list(self.columns)))
-            self.one_sql = self.sql  # already one row's VALUES
+        self._values_sql: dict[int, str] = {}
+
+    def values_sql(self, count: int) -> str:
+        """PostgreSQL: ``INSERT ... VALUES`` of ``count`` rows, one parameter per value (built
+        once per count, as asyncpg prepares it once per text)."""
+        found = self._values_sql.get(count)
+        if found is None:
+            width = len(self.columns)
+            rows = (
+                "(" + ", ".join(f"${row * width + n}" for n in range(1, width + 1)) + ")"
+                for row in range(count)
+            )
+            found = self._values_sql[count] = self._into + ", ".join(rows)
+        return found
 
     def arrays(self, rows: Sequence[Row]) -> tuple[list[Any], ...]:
         """The rows as one list per column (PostgreSQL's unnest)."""
@@ -65,11 +80,14 @@ class TrailInsert:
             for name, process in zip(self.columns, self._processors, strict=True)
         )
 
-    def values(self, row: Row) -> list[Any]:
-        """One row's values in the columns' order, processed as :meth:`arrays` does."""
+    def values(self, rows: Sequence[Row]) -> list[Any]:
+        """The rows' values one after the other, each row in the columns' order, processed as
+        :meth:`arrays` does (PostgreSQL's :meth:`values_sql`)."""
+        pairs = tuple(zip(self.columns, self._processors, strict=True))
         return [
             row[name] if process is None else process(row[name])
-            for name, process in zip(self.columns, self._processors, strict=True)
+            for row in rows
+            for name, process in pairs
         ]
 
     def tuples(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
@@ -84,11 +102,18 @@ class TrailInsert:
 async def insert_postgres(
     trail: HeldConnection, statement: TrailInsert, rows: Sequence[Row]
 ) -> None:
-    """Insert ``rows`` with one statement, its own transaction (the engine autocommits)."""
-    if len(rows) == 1:
-        await trail.execute(statement.one_sql, *statement.values(rows[0]))
-    elif rows:
+    """Insert ``rows`` with one statement, its own transaction (the engine autocommits).
+
+    A batch of a few rows (a read's own, a page's ten, a few requests' together: nearly every
+    batch) goes as one row of parameters each; asyncpg checks every element of an array against
+    three abstract base classes as it encodes it, which cost a ``user(id)`` about 2 % of its CPU
+    and a page of ten 4 %. A larger batch goes as one array per column to unnest: one text and
+    one prepared statement whatever its size, within PostgreSQL's 65,535 parameters.
+    """
+    if len(rows) > VALUES_ROWS:
         await trail.execute(statement.sql, *statement.arrays(rows))
+    elif rows:
+        await trail.execute(statement.values_sql(len(rows)), *statement.values(rows))
 
 
 def insert_sqlite(statements: Statements, statement: TrailInsert, rows: Sequence[Row]) -> None:
