@@ -26,8 +26,11 @@ from typing import Any
 # Run in the fresh interpreter; prints one JSON object. ``os._exit``: tearing down some
 # thousand modules is not the import's time, and nothing needs flushing.
 _PROBE = """
-import json, os, time
-from carebook.gc_pauses import quiet_startup
+import gc, json, os, time
+try:
+    from carebook.gc_pauses import quiet_startup
+except ImportError:  # a build from before 2026-12-05: what its worker did not do, done by hand
+    quiet_startup = gc.disable
 quiet_startup()
 wall, cpu = time.perf_counter(), time.process_time()
 import carebook.app
@@ -47,10 +50,14 @@ def import_once(src: str | Path | None = None, *, cache: Path | None = None) -> 
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env.update(carebook_env(src))
     env["PYTHONPYCACHEPREFIX"] = str(cache or RESULTS / "pycache")
-    done = subprocess.run(
-        [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, timeout=120,
-        check=False,
-    )  # fmt: skip
+    try:
+        # -P: the current folder is not put first on the path, so only ``src`` supplies carebook.
+        done = subprocess.run(
+            [sys.executable, "-P", "-c", _PROBE], env=env, capture_output=True, text=True,
+            timeout=120, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as expired:
+        raise RuntimeError("importing the application took over 120 s") from expired
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"importing the application failed: {done.stderr.strip()[-500:]}")

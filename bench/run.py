@@ -513,8 +513,12 @@ async def run(config: Config) -> dict[str, Any]:
     captures_file.write_text(json.dumps(captures))
     results: list[Stats] = []
     # Before any server starts: the quietest moment of the run (bench/app_import.py).
-    imported = app_import.measure()
-    log(app_import.line(imported))
+    imported: dict[str, Any] | None = None
+    try:
+        imported = app_import.measure()
+        log(app_import.line(imported))
+    except RuntimeError as failed:  # reported, not fatal: the world is generated already
+        log(f"the application's import was not measured: {failed}")
     port = free_port()
     # The benchmark signs up thousands of patients from one address, all with the same
     # provider: no sign-up rate limit, per address or per provider (200 an hour by default:

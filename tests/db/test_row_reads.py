@@ -210,3 +210,19 @@ async def test_what_each_value_fills_is_worked_out_once_per_statement(
     assert narrow is not None and narrow.first_name == patient.first_name
     with pytest.raises(DetachedInstanceError):
         _ = narrow.last_name  # not read: expired, as a closed session leaves it
+
+
+async def test_a_row_through_core_is_filled_without_keeping_anything(
+    database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Core row (fast paths off, or after a failure of theirs) has an index of its own: the
+    filler made for it is not kept, so such rows never crowd the prepared statements' out."""
+    monkeypatch.setattr(rows, "_HELD_FILLERS", {})
+    statement = select(*User.__table__.columns).where(User.id == world.a.patient_id)
+    async with database.read_sessions() as session:
+        connection = await session.connection()
+        held = rows.from_core(statement, (await connection.execute(statement)).first())
+    assert held is not None
+    user = rows.detached(User, held)
+    assert user.id == world.a.patient_id and inspect(user).detached
+    assert rows._HELD_FILLERS == {}

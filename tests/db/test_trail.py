@@ -174,3 +174,19 @@ async def test_sqlite_writes_small_batches_on_the_loop_and_large_ones_on_a_threa
     loop = threading.get_ident()
     assert [thread == loop for thread in threads] == [True, True, False]
     assert len(await stored(database)) == 1 + paths.INLINE_ROWS + paths.INLINE_ROWS + 1
+
+
+@pytest.mark.parametrize("count", [1, trail.VALUES_ROWS + 1], ids=["as values", "as arrays"])
+async def test_a_text_longer_than_its_column_is_cut_short_not_refused(
+    database: Database, count: int
+) -> None:
+    """A read's operation can be an alias the client chose: on PostgreSQL a text longer than
+    its column is cut to the column's length (as the arrays' cast always did), never a failed
+    batch that would leave every read waiting on it without data. SQLite keeps it whole."""
+    long = {**ROW, "operation": "o" * 150}
+    writer = AuditWriter(database)
+    waiter = writer.submit([long] * count, wait=True)
+    assert waiter is not None
+    await waiter
+    kept = 100 if database.engine.dialect.name == "postgresql" else 150
+    assert [e.operation for e in await stored(database)] == ["o" * kept] * count

@@ -12,7 +12,7 @@ from tests.support.api import Api
 from tests.support.world import World
 
 from carebook.graphql.limits import cost
-from carebook.graphql.limits.cost_cache import costed_variables
+from carebook.graphql.limits.cost_cache import CostCache, costed_variables
 
 NARROWED = """query($id: ID, $ids: [ID], $n: Int, $k: String) {
   users(id: $id, ids: $ids, page_size: $n, keywords: $k) { id active_tags { id } } }"""
@@ -93,3 +93,30 @@ def test_only_variables_in_costed_arguments_key_an_estimate() -> None:
         ("q", "should_paginate"),
         ("r", None),  # the whole value of two kinds of argument: its whole value
     )
+
+
+def test_what_the_cache_keeps_is_bounded() -> None:
+    """Few documents and estimates, each key small: a value too large to key is estimated
+    afresh and not kept, and a dropped document's estimates are never found again."""
+    cache = CostCache(documents=2, estimates=3)
+    made: list[str] = []
+
+    def cost(query: str, variables: dict[str, Any]) -> int:
+        def estimate() -> int:
+            made.append(query)
+            return len(made)
+
+        return cache.cost(query, parse(query), None, variables, estimate)
+
+    q1, q2, q3 = (
+        f"query($x: ID) {{ users(ids: [$x], page_size: {n}) {{ id }} }}" for n in (1, 2, 3)
+    )
+    assert cost(q1, {"x": "a"}) == cost(q1, {"x": "a"}) == 1  # kept
+    assert cost(q1, {"x": "b" * 500}) == 2  # too long to key: not kept
+    assert cost(q1, {"x": "b" * 500}) == 3
+    assert cost(q1, {"x": [[["deep"] * 20] * 20]}) == 4  # too many parts: not kept
+    assert cost(q1, {"x": [[["deep"] * 20] * 20]}) == 5
+    assert cost(q2, {"x": "a"}) == 6
+    assert cost(q3, {"x": "a"}) == 7  # two documents kept: q1 dropped
+    assert cost(q1, {"x": "a"}) == 8  # estimated again under a new number
+    assert len(cache._costs) == 3 and len(cache._documents) == 2

@@ -80,7 +80,7 @@ class Prepared:
             value if process is None else process(value)
             for value, process in zip(values, self._processors, strict=True)
         ]
-        return HeldRow(converted, self.index)
+        return HeldRow(converted, self.index, shared=True)
 
 
 class PreparedCache:

@@ -26,11 +26,16 @@ E = TypeVar("E", bound=Base)
 class HeldRow:
     """One row: its values by the statement's selected column or by the column's key."""
 
-    __slots__ = ("_index", "_values")
+    __slots__ = ("_index", "_shared", "_values")
 
-    def __init__(self, values: Sequence[Any], index: Mapping[Any, int]) -> None:
+    def __init__(
+        self, values: Sequence[Any], index: Mapping[Any, int], *, shared: bool = False
+    ) -> None:
         self._values = values
         self._index = index
+        # Whether ``index`` is a prepared statement's, the same for all its rows (so what each
+        # value fills can be worked out once: :func:`_held_filler`), not made for this row.
+        self._shared = shared
 
     def __getitem__(self, key: Any) -> Any:
         return self._values[self._index[key]]
@@ -89,7 +94,9 @@ def detached(entity: type[E], row: HeldRow) -> E:
     (26 -> 8 us a row; every ``user(id)`` reads one). Which attribute each held value fills
     is worked out once per statement, as for a page (:func:`_held_filler`).
     """
-    filler = _held_filler(entity, row._index)
+    index = row._index
+    # A row that came through Core has an index of its own: worked out for it alone, not kept.
+    filler = _held_filler(entity, index) if row._shared else _Filler(entity, _columns_of(index))
     instance: E = filler.mapper.class_manager.new_instance()
     values, held = instance.__dict__, row._values
     for key, position in filler.keys:
@@ -101,19 +108,23 @@ def detached(entity: type[E], row: HeldRow) -> E:
 
 
 def _held_filler(entity: type[Base], index: Mapping[Any, int]) -> _Filler:
-    """The filler of ``entity`` from rows indexed by ``index``: one per prepared statement (its
-    rows share their index), so worked out once, not for each of the entity's columns in every
-    row (46 look-ups for a user: a tenth of :func:`detached`'s remaining cost)."""
+    """The filler of ``entity`` from rows indexed by ``index``, a prepared statement's (its rows
+    share it): worked out once, not by asking each row for each of the entity's columns (46
+    look-ups for a user: a tenth of :func:`detached`'s remaining cost)."""
     key = (entity, id(index))
     found = _HELD_FILLERS.get(key)
     if found is not None and found[0] is index:
         return found[1]
     if len(_HELD_FILLERS) >= _HELD_FILLERS_KEPT:
         _HELD_FILLERS.clear()
-    columns = {c: position for c, position in index.items() if isinstance(c, ColumnElement)}
-    filler = _Filler(entity, columns)
+    filler = _Filler(entity, _columns_of(index))
     _HELD_FILLERS[key] = (index, filler)  # the index kept: its id is not reused meanwhile
     return filler
+
+
+def _columns_of(index: Mapping[Any, int]) -> dict[Any, int]:
+    """The columns an index holds (it holds their keys too), by position."""
+    return {c: position for c, position in index.items() if isinstance(c, ColumnElement)}
 
 
 # Fillers of held rows by (entity, id of the rows' index), with the index itself.

@@ -48,14 +48,16 @@ class TrailInsert:
             column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns
         )
         if dialect.name == "postgresql":
-            arrays = ", ".join(
-                f"${n}::{column.type.compile(dialect=dialect)}[]"
-                for n, column in enumerate(columns, start=1)
-            )
+            types = tuple(column.type.compile(dialect=dialect) for column in columns)
+            arrays = ", ".join(f"${n}::{kind}[]" for n, kind in enumerate(types, start=1))
             # Names and types come from the table's definition, never from input.
             names = ", ".join(self.columns)
             self.sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
             self._into = f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608
+            # Each value cast as each array is: an explicit cast to VARCHAR(n) cuts a longer
+            # text short where assigning it would fail the whole batch (an alias, which a
+            # client chooses, can name a read's operation).
+            self._types = types
         else:
             self.sql = str(insert(table).compile(dialect=dialect, column_keys=list(self.columns)))
         self._values_sql: dict[int, str] = {}
@@ -67,7 +69,11 @@ class TrailInsert:
         if found is None:
             width = len(self.columns)
             rows = (
-                "(" + ", ".join(f"${row * width + n}" for n in range(1, width + 1)) + ")"
+                "("
+                + ", ".join(
+                    f"${row * width + n}::{kind}" for n, kind in enumerate(self._types, start=1)
+                )
+                + ")"
                 for row in range(count)
             )
             found = self._values_sql[count] = self._into + ", ".join(rows)

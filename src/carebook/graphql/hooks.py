@@ -8,10 +8,11 @@ extensions that is 32 checks and 8 decorations per request (36 and 9 in producti
 that depend only on the extension's class: about a tenth of the CPU of a short read (py-spy of the
 ``users`` first page, docs/performance.md, "The first page's CPU").
 
-Here the answer is worked out once per (class, stage) and each request only binds the
-extension instance. The hooks run exactly as Strawberry runs them: the same kinds (generator,
-async generator, plain or coroutine function), in the same order, entered and left through
-Strawberry's own exit stacks.
+Here the answer is worked out once per schema, stage and tuple of the request's extension
+classes (:class:`Plans`, kept by the schema: a class made for each request goes with it), and
+each request only binds the hooks its stages run. The hooks run exactly as Strawberry runs
+them: the same kinds (generator, async generator, plain or coroutine function), in the same
+order, entered and left through Strawberry's own exit stacks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import asyncio
 import contextlib
 import functools
 import inspect
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -40,27 +40,10 @@ from strawberry.types import ExecutionContext
 _Maker = tuple[Callable[[SchemaExtension], Any], bool] | None
 
 
-# Per extension class, per stage. Weak, so a class nothing else refers to can go; a hook that
-# calls super() refers to its class, which then stays. This schema's extension classes are
-# made once (its factories build instances), so the table holds a handful.
-_MAKERS: weakref.WeakKeyDictionary[type[SchemaExtension], dict[str, _Maker]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def _maker(cls: type[SchemaExtension], hook_name: str) -> _Maker:
-    """How to enter ``cls``'s hook for a stage, decided once per class and stage (a hook
-    replaced on the class afterwards is not seen: classes are not patched while serving)."""
-    stages = _MAKERS.get(cls)
-    if stages is None:
-        stages = _MAKERS[cls] = {}
-    if hook_name not in stages:
-        stages[hook_name] = _decide(cls, hook_name)
-    return stages[hook_name]
-
-
-def _decide(cls: type[SchemaExtension], hook_name: str) -> _Maker:
-    """As Strawberry's ``get_hook`` decides, for the class instead of an instance."""
+    """How to enter ``cls``'s hook for a stage, as Strawberry's ``get_hook`` decides, for the
+    class instead of an instance (decided once per schema and class: a hook replaced on the
+    class afterwards is not seen; classes are not patched while serving)."""
     hook = getattr(cls, hook_name)
     if hook is getattr(SchemaExtension, hook_name) or not hook:  # None switches a hook off
         return None

@@ -8,8 +8,9 @@ unpaginated by default) and for a root list or a mutation payload's list without
 the nested cap for a list inside an object that is not paginated, and no more than the ids it
 is narrowed to (``id``, ``ids``); a payload's ``messages``, built from the input, as one object.
 Introspection lists, bounded by the schema and not by data, are assumed to hold the default
-page. Nested lists multiply. The estimate needs the variables' values, so it runs per request,
-after validation.
+page. Nested lists multiply. The estimate needs the variables' values, so it is checked per
+request, after validation; it is worked out once per document and reading of the variables it
+depends on (cost_cache.py: only what ``CostMeter.argument`` reads of them may key it).
 """
 
 from __future__ import annotations

@@ -10,8 +10,10 @@ an id is given, how many ids a list holds, which page size, whether pagination i
 patient or page it asks for. So the estimate is kept by (document text, operation name, those
 readings): the text decides the tree (as for the validation cache), so the same key walks the
 same fields with the same values read. A variable that sits inside a costed argument (an id in
-a list literal) keys by its whole value; one named in no costed argument (a search's keywords,
-an update's fields) does not key at all.
+a list literal) keys by its whole value, within bounds (a few dozen parts, short strings;
+beyond them the estimate is made afresh and not kept); one named in no costed argument (a
+search's keywords, an update's fields) does not key at all. What is kept is bounded: 512
+documents (as the parse cache), 2,048 estimates, each key naming its document by a number.
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ from graphql.language.visitor import SKIP
 
 # The arguments CostMeter reads (cost.py, ``CostMeter.argument``'s callers).
 COSTED_ARGUMENTS = frozenset({"id", "ids", "page_size", "should_paginate"})
-# A value with more parts than this is not kept (a bulk update's thousand ids): estimated anew.
-_LARGEST_KEPT = 64
-# Variants kept per cache, the least recently used dropped first.
-_MAXSIZE = 2048
+# What one key may hold of a variable's value kept whole (a list of ids inside a list literal, an
+# input object): so many parts in all, strings so long. Beyond, the estimate is made afresh and
+# not kept: a key stays small whatever a client sends (a request body can hold a megabyte).
+_PARTS_KEPT = 32
+_TEXT_KEPT = 128
+# Documents and estimates kept, the least recently used dropped first (the parse cache keeps as
+# many documents). A key names its document by a number, never by its text.
+_DOCUMENTS = 512
+_ESTIMATES = 2048
 
 
 class _Unkeyable(Exception):
@@ -76,23 +83,25 @@ def costed_variables(document: DocumentNode) -> tuple[tuple[str, str | None], ..
     )
 
 
-def _frozen(value: Any) -> Any:
-    """``value`` as a hashable key part; :class:`_Unkeyable` when it cannot be one."""
+def _frozen(value: Any, budget: list[int]) -> Any:
+    """``value`` as a hashable key part; :class:`_Unkeyable` when it cannot be one or would be
+    too large (``budget``: the parts still allowed, shared by the whole key)."""
+    budget[0] -= 1
+    if budget[0] < 0 or (isinstance(value, str) and len(value) > _TEXT_KEPT):
+        raise _Unkeyable
     if value is None or isinstance(value, (str, int, float, bool)):
         # The type goes in too: 1, 1.0 and True are equal in Python, not in GraphQL.
         return (type(value), value)
     if isinstance(value, list):
-        if len(value) > _LARGEST_KEPT:
-            raise _Unkeyable
-        return ("list", *(_frozen(item) for item in value))
+        return ("list", *(_frozen(item, budget) for item in value))
     if isinstance(value, dict):
-        if len(value) > _LARGEST_KEPT:
-            raise _Unkeyable
-        return ("object", *sorted((str(k), _frozen(v)) for k, v in value.items()))
+        # Keys are names (JSON's), each counted and bounded as a string is; sorted by name.
+        parts = ((_frozen(str(k), budget), _frozen(v, budget)) for k, v in value.items())
+        return ("object", *sorted(parts, key=lambda part: str(part[0][1])))
     raise _Unkeyable
 
 
-def _as_read(argument: str | None, value: Any) -> Any:
+def _as_read(argument: str | None, value: Any, budget: list[int]) -> Any:
     """What of ``value`` CostMeter's reading of ``argument`` depends on (cost.py: the value as
     sent, a variable's unchecked): whether an ``id`` is given, an ``ids`` list's length, a
     ``page_size`` integer, whether ``should_paginate`` is true. Null is kept apart from the
@@ -107,16 +116,19 @@ def _as_read(argument: str | None, value: Any) -> Any:
         return ("int", value) if type(value) is int else "other"
     if argument == "should_paginate":
         return value is True
-    return _frozen(value)
+    return _frozen(value, budget)
 
 
 class CostCache:
-    """Estimates by (text, operation name, costed variables' values); one per schema's limits,
-    so that a schema built with other limits never shares one."""
+    """Estimates by (document, operation name, readings of its costed variables); one per
+    schema's limits, so that a schema built with other limits never shares one."""
 
-    def __init__(self, maxsize: int = _MAXSIZE) -> None:
-        self.maxsize = maxsize
-        self._names: dict[str, tuple[tuple[str, str | None], ...]] = {}
+    def __init__(self, documents: int = _DOCUMENTS, estimates: int = _ESTIMATES) -> None:
+        self.documents, self.estimates = documents, estimates
+        # Each document's number (for the keys) and its costed variables, by text.
+        self._documents: OrderedDict[str, tuple[int, tuple[tuple[str, str | None], ...]]]
+        self._documents = OrderedDict()
+        self._numbered = 0
         self._costs: OrderedDict[tuple[Any, ...], int] = OrderedDict()
 
     def cost(
@@ -128,27 +140,37 @@ class CostCache:
         estimate: Callable[[], int],
     ) -> int:
         """The kept estimate for this request, or ``estimate()`` (then kept)."""
-        if query is None:
+        if query is None or (operation_name is not None and len(operation_name) > _TEXT_KEPT):
             return estimate()
-        names = self._names.get(query)
-        if names is None:
-            if len(self._names) >= self.maxsize:
-                self._names.clear()  # documents come and go far less often than requests
-            names = self._names[query] = costed_variables(document)
+        number, names = self._document(query, document)
         given = variables or {}
+        budget = [_PARTS_KEPT]
         try:
             values = tuple(
-                _as_read(argument, given[name]) if name in given else "absent"
+                _as_read(argument, given[name], budget) if name in given else "absent"
                 for name, argument in names
             )
         except _Unkeyable:
             return estimate()
-        key = (query, operation_name, values)
-        found = self._costs.get(key)
-        if found is not None:
-            self._costs.move_to_end(key)
-            return found
-        found = self._costs[key] = estimate()
-        if len(self._costs) > self.maxsize:
-            self._costs.popitem(last=False)
+        key = (number, operation_name, values)
+        found = self._costs.pop(key, None)
+        if found is None:
+            found = estimate()
+            if len(self._costs) >= self.estimates:
+                self._costs.popitem(last=False)
+        self._costs[key] = found  # (again) the most recently used
+        return found
+
+    def _document(
+        self, query: str, document: DocumentNode
+    ) -> tuple[int, tuple[tuple[str, str | None], ...]]:
+        found = self._documents.pop(query, None)
+        if found is None:
+            # A new number even for a text seen before and dropped: its old estimates, under
+            # the old number, are never found again and age out.
+            self._numbered += 1
+            found = (self._numbered, costed_variables(document))
+            if len(self._documents) >= self.documents:
+                self._documents.popitem(last=False)
+        self._documents[query] = found
         return found

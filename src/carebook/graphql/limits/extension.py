@@ -46,8 +46,9 @@ class DocumentLimits(MaxTokensLimiter):
     """Enforces every limit on documents from one extension (each extension costs every request).
 
     Tokens: Strawberry's MaxTokensLimiter (the parser stops at the limit). Depth and aliases: a
-    validation rule, cached with the document's validation. Cost: estimated per request, before
-    execution, because it depends on the variables.
+    validation rule, cached with the document's validation. Cost: checked per request, before
+    execution, because it depends on the variables (estimated once per document and reading
+    of its variables: cost_cache.py).
     """
 
     def __init__(
