@@ -3,16 +3,22 @@ whenever a variable changes what the estimate reads (graphql/limits/cost_cache.p
 
 from __future__ import annotations
 
+import functools
+import random
 from typing import Any
 
 import pytest
-from graphql import parse
+from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode, parse
 from tests.limits.conftest import MakeApi
 from tests.support.api import Api
 from tests.support.world import World
 
+from carebook.config import Settings
 from carebook.graphql.limits import cost
+from carebook.graphql.limits.cost import CostMeter, ListSizes, variables_with_defaults
 from carebook.graphql.limits.cost_cache import CostCache, costed_variables
+from carebook.graphql.limits.extension import QueryLimits
+from carebook.graphql.schema import build_schema
 
 NARROWED = """query($id: ID, $ids: [ID], $n: Int, $k: String) {
   users(id: $id, ids: $ids, page_size: $n, keywords: $k) { id active_tags { id } } }"""
@@ -120,3 +126,67 @@ def test_what_the_cache_keeps_is_bounded() -> None:
     assert cost(q3, {"x": "a"}) == 7  # two documents kept: q1 dropped
     assert cost(q1, {"x": "a"}) == 8  # estimated again under a new number
     assert len(cache._costs) == 3 and len(cache._documents) == 2
+
+
+# Documents whose variables reach the costed arguments every way they can: as an argument's
+# whole value, inside a list literal, with a default, and as two kinds of argument at once.
+_DOCUMENTS = (
+    """query($id: ID, $ids: [ID], $n: Int, $p: Boolean) {
+      users(id: $id, ids: $ids, page_size: $n, should_paginate: $p) { id active_tags { id } } }""",
+    """query($x: ID, $n: Int = 3) {
+      users(ids: [$x, "1"], page_size: $n) { id } user(id: $x) { id } }""",
+    """query($v: Int, $w: Boolean = true) {
+      users(page_size: $v, should_paginate: $w) { id providers { id } }
+      tags(page_size: $v) { id } }""",
+)
+_VALUES = (
+    None,
+    "1",
+    "abc",
+    1,
+    0,
+    -5,
+    7,
+    True,
+    False,
+    2.5,
+    [],
+    ["1"],
+    ["1", "2", "3"],
+    [None],
+    {"a": 1},
+)
+_ABSENT = object()
+
+
+def _meter(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    sizes: ListSizes,
+    variables: dict[str, Any],
+) -> int:
+    """What DocumentLimits estimates for a request, without the cache."""
+    filled = variables_with_defaults(operation, variables)
+    return CostMeter(schema, document, filled, sizes).operation(operation)
+
+
+def test_a_kept_estimate_is_always_the_one_the_meter_makes() -> None:
+    """Whatever the variables (absent, null, of any kind), the cache answers exactly what the
+    meter answers for that very request: two requests sharing a key never cost differently."""
+    schema = build_schema(limits=QueryLimits.from_settings(Settings()))._schema
+    sizes = ListSizes(default=10, unpaginated=1000, nested=100, payload=1000)
+    rng = random.Random(28)
+    for query in _DOCUMENTS:
+        document = parse(query)
+        [operation] = document.definitions
+        assert isinstance(operation, OperationDefinitionNode)
+        names = [d.variable.name.value for d in operation.variable_definitions]
+        cache = CostCache()
+        for _ in range(1500):
+            picked = {name: rng.choice((_ABSENT, *_VALUES)) for name in names}
+            variables = {k: v for k, v in picked.items() if v is not _ABSENT}
+
+            estimate = functools.partial(_meter, schema, document, operation, sizes, variables)
+            assert cache.cost(query, document, None, variables, estimate) == estimate(), variables
+        assert 1 < len(cache._costs) < 1500  # estimates were shared, and not all alike
