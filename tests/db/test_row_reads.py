@@ -180,11 +180,9 @@ async def test_a_lost_postgres_connection_is_replaced_without_failing_the_read(
         pid_row = row
 
 
-async def test_what_each_value_fills_is_worked_out_once_per_statement(
-    database: Database, world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A statement's rows share their index: the attribute each held value fills is found for
-    the first row only (carebook.db.rows._held_filler), and each statement has its own."""
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[type]:
+    """The entity of each filler :func:`carebook.db.rows.detached` works out, in order."""
     made: list[type] = []
 
     class Counted(rows._Filler):
@@ -193,7 +191,14 @@ async def test_what_each_value_fills_is_worked_out_once_per_statement(
             super().__init__(entity, position)
 
     monkeypatch.setattr(rows, "_Filler", Counted)
-    monkeypatch.setattr(rows, "_HELD_FILLERS", {})
+    return made
+
+
+async def test_what_each_value_fills_is_worked_out_once_per_statement(
+    database: Database, world: World, made: list[type]
+) -> None:
+    """A statement's rows share their index: the attribute each held value fills is found for
+    the first row only (kept with the prepared statement), and each statement has its own."""
     actor = await _actor(database, world.a.provider.api_key)
     patient, _ = await queries.read_visible_user_and_unseen(database, actor, world.a.patient_id)
     provider, _ = await queries.read_visible_user_and_unseen(
@@ -213,11 +218,10 @@ async def test_what_each_value_fills_is_worked_out_once_per_statement(
 
 
 async def test_a_row_through_core_is_filled_without_keeping_anything(
-    database: Database, world: World, monkeypatch: pytest.MonkeyPatch
+    database: Database, world: World, made: list[type]
 ) -> None:
     """A Core row (fast paths off, or after a failure of theirs) has an index of its own: the
-    filler made for it is not kept, so such rows never crowd the prepared statements' out."""
-    monkeypatch.setattr(rows, "_HELD_FILLERS", {})
+    filler made for it is not kept anywhere (each such row gets its own)."""
     statement = select(*User.__table__.columns).where(User.id == world.a.patient_id)
     async with database.read_sessions() as session:
         connection = await session.connection()
@@ -225,4 +229,5 @@ async def test_a_row_through_core_is_filled_without_keeping_anything(
     assert held is not None
     user = rows.detached(User, held)
     assert user.id == world.a.patient_id and inspect(user).detached
-    assert rows._HELD_FILLERS == {}
+    assert rows.detached(User, held).id == world.a.patient_id
+    assert made == [User, User]  # nothing was kept from the first

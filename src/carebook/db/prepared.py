@@ -47,6 +47,9 @@ class Prepared:
             index[column] = position
             index.setdefault(column.key, position)
         self.index = index
+        # What each row's values fill of an entity, by entity (carebook.db.rows.detached):
+        # worked out for the first row, kept with the statement (and bounded with it).
+        self.fillers: dict[type, Any] = {}
 
     @classmethod
     def of(cls, statement: Executable, dialect: Dialect) -> Prepared | None:
@@ -80,7 +83,7 @@ class Prepared:
             value if process is None else process(value)
             for value, process in zip(values, self._processors, strict=True)
         ]
-        return HeldRow(converted, self.index, shared=True)
+        return HeldRow(converted, self.index, fillers=self.fillers)
 
 
 class PreparedCache:

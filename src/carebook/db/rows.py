@@ -26,16 +26,20 @@ E = TypeVar("E", bound=Base)
 class HeldRow:
     """One row: its values by the statement's selected column or by the column's key."""
 
-    __slots__ = ("_index", "_shared", "_values")
+    __slots__ = ("_fillers", "_index", "_values")
 
     def __init__(
-        self, values: Sequence[Any], index: Mapping[Any, int], *, shared: bool = False
+        self,
+        values: Sequence[Any],
+        index: Mapping[Any, int],
+        *,
+        fillers: dict[type, Any] | None = None,
     ) -> None:
         self._values = values
         self._index = index
-        # Whether ``index`` is a prepared statement's, the same for all its rows (so what each
-        # value fills can be worked out once: :func:`_held_filler`), not made for this row.
-        self._shared = shared
+        # A prepared statement's rows share its index and its fillers (by entity, made by
+        # :func:`detached` for the first row); a row through Core has neither to share.
+        self._fillers = fillers
 
     def __getitem__(self, key: Any) -> Any:
         return self._values[self._index[key]]
@@ -92,11 +96,14 @@ def detached(entity: type[E], row: HeldRow) -> E:
     Made by hand, as :func:`entities` makes a page's: ``make_transient_to_detached`` worked out
     and expired each unloaded attribute one by one, three quarters of this function's cost
     (26 -> 8 us a row; every ``user(id)`` reads one). Which attribute each held value fills
-    is worked out once per statement, as for a page (:func:`_held_filler`).
+    is worked out once per prepared statement, as for a page, and kept with it.
     """
-    index = row._index
-    # A row that came through Core has an index of its own: worked out for it alone, not kept.
-    filler = _held_filler(entity, index) if row._shared else _Filler(entity, _columns_of(index))
+    fillers = row._fillers
+    filler = fillers.get(entity) if fillers is not None else None
+    if filler is None:
+        filler = _Filler(entity, _columns_of(row._index))
+        if fillers is not None:
+            fillers[entity] = filler
     instance: E = filler.mapper.class_manager.new_instance()
     values, held = instance.__dict__, row._values
     for key, position in filler.keys:
@@ -107,29 +114,9 @@ def detached(entity: type[E], row: HeldRow) -> E:
     return instance
 
 
-def _held_filler(entity: type[Base], index: Mapping[Any, int]) -> _Filler:
-    """The filler of ``entity`` from rows indexed by ``index``, a prepared statement's (its rows
-    share it): worked out once, not by asking each row for each of the entity's columns (46
-    look-ups for a user: a tenth of :func:`detached`'s remaining cost)."""
-    key = (entity, id(index))
-    found = _HELD_FILLERS.get(key)
-    if found is not None and found[0] is index:
-        return found[1]
-    if len(_HELD_FILLERS) >= _HELD_FILLERS_KEPT:
-        _HELD_FILLERS.clear()
-    filler = _Filler(entity, _columns_of(index))
-    _HELD_FILLERS[key] = (index, filler)  # the index kept: its id is not reused meanwhile
-    return filler
-
-
 def _columns_of(index: Mapping[Any, int]) -> dict[Any, int]:
     """The columns an index holds (it holds their keys too), by position."""
     return {c: position for c, position in index.items() if isinstance(c, ColumnElement)}
-
-
-# Fillers of held rows by (entity, id of the rows' index), with the index itself.
-_HELD_FILLERS: dict[tuple[type[Base], int], tuple[Mapping[Any, int], _Filler]] = {}
-_HELD_FILLERS_KEPT = 512
 
 
 def _mark_detached(

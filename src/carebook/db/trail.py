@@ -87,14 +87,8 @@ class TrailInsert:
         )
 
     def values(self, rows: Sequence[Row]) -> list[Any]:
-        """The rows' values one after the other, each row in the columns' order, processed as
-        :meth:`arrays` does (PostgreSQL's :meth:`values_sql`)."""
-        pairs = tuple(zip(self.columns, self._processors, strict=True))
-        return [
-            row[name] if process is None else process(row[name])
-            for row in rows
-            for name, process in pairs
-        ]
+        """:meth:`tuples` one after the other (PostgreSQL's :meth:`values_sql`)."""
+        return [value for row in self.tuples(rows) for value in row]
 
     def tuples(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
         """The rows as tuples in the columns' order (SQLite's executemany)."""

@@ -2,7 +2,7 @@
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 import strawberry
@@ -47,10 +47,12 @@ class CarebookSchema(strawberry.Schema):
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
     ) -> SchemaExtensionsRunner:
         """Each stage's hooks found once per extension class, not per request (hooks.py)."""
-        plans = self.__dict__.get("_carebook_hook_plans")
-        if plans is None:  # made on first use: Strawberry's __init__ is not Carebook's to extend
-            plans = self.__dict__["_carebook_hook_plans"] = Plans()
-        return KnownHooksRunner(execution_context, extensions, plans)
+        return KnownHooksRunner(execution_context, extensions, self._hook_plans)
+
+    @cached_property
+    def _hook_plans(self) -> Plans:
+        """This schema's stage plans (hooks.py), made on first use."""
+        return Plans()
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
